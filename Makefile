@@ -1,0 +1,77 @@
+# plurigrid: the two commands a newcomer needs are `make demo` and `make test`.
+# Everything else here is for developers. Each target installs what it needs first.
+
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+PREFIX     ?= /usr/local
+JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+CMAKE_GEN  := -G Ninja
+export ASAN_OPTIONS  ?= detect_leaks=1:abort_on_error=1:strict_string_checks=1
+export UBSAN_OPTIONS ?= print_stacktrace=1:halt_on_error=1
+
+.PHONY: all deps deps-runtime build build-asan test test-fast test-asan demo bench install \
+        fuzz format clean help
+
+all: build
+
+help:
+	@echo "make demo      install what is missing, build, run the main job on the hello microworld"
+	@echo "make test      install what is missing, build (normal and ASan+UBSan), run every test"
+	@echo "make build     build into $(BUILD)/"
+	@echo "make test-fast run the tests of the normal build only"
+	@echo "make bench     build and run the benchmarks (figures go in bench/RESULTS.md)"
+	@echo "make fuzz      build the libFuzzer targets with clang into $(FUZZ_BUILD)/"
+	@echo "make install   install library, headers, pkg-config file and command under PREFIX"
+	@echo "make format    clang-format every C source"
+
+deps:
+	@scripts/deps.sh
+
+deps-runtime:
+	@scripts/deps.sh --runtime
+
+$(BUILD)/build.ninja:
+	cmake -S . -B $(BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX=$(PREFIX)
+
+$(ASAN_BUILD)/build.ninja:
+	cmake -S . -B $(ASAN_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DPG_SANITIZE=ON \
+	    -DPG_BENCH=OFF -DCMAKE_C_FLAGS_DEBUG="-O1 -g"
+
+build: $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j $(JOBS)
+
+build-asan: $(ASAN_BUILD)/build.ninja
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+
+test: deps
+	@$(MAKE) --no-print-directory build build-asan
+	@$(MAKE) --no-print-directory test-fast test-asan
+
+test-fast: build
+	cd $(BUILD) && ctest -j $(JOBS) --output-on-failure --timeout 900
+
+test-asan: build-asan
+	cd $(ASAN_BUILD) && ctest -j $(JOBS) --output-on-failure --timeout 1200
+
+demo: deps-runtime
+	@$(MAKE) --no-print-directory build
+	scripts/demo.sh $(BUILD)/plurigrid
+
+bench: build
+	@for b in $(BUILD)/bench/*; do [ -x "$$b" ] && echo "== $$b" && "$$b"; done
+
+fuzz:
+	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug \
+	    -DPG_SANITIZE=ON -DPG_FUZZ=ON -DPG_BENCH=OFF
+	cmake --build $(FUZZ_BUILD) -j $(JOBS)
+	@echo "run e.g.: $(FUZZ_BUILD)/tests/fuzz_matpower tests/fuzz/corpus/matpower -max_total_time=60"
+
+install: build
+	cmake --install $(BUILD) --prefix $(PREFIX)
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# The main job on the embedded default, run by `make demo`: the hello microworld.
+set -euo pipefail
+pg=${1:-build/plurigrid}
+cd "$(dirname "$0")/.."
+echo "== plurigrid $("$pg" --version | cut -d' ' -f2)"
+"$pg" --help

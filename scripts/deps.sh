@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Installs the Debian packages plurigrid builds, tests and runs with, and nothing that is already
+# there. Safe to run again and again. Needs root (or sudo) on Debian bookworm when something is
+# missing; prints what it installs, and says clearly what went wrong otherwise.
+#
+#   scripts/deps.sh            build + test dependencies (what `make test` needs)
+#   scripts/deps.sh --runtime  only what `make demo` needs (build + run, no test tools)
+set -euo pipefail
+
+runtime_only=0
+for a in "$@"; do
+    case "$a" in
+        --runtime) runtime_only=1 ;;
+        -h|--help) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        *) echo "deps.sh: unknown option '$a' (try --help)" >&2; exit 2 ;;
+    esac
+done
+
+# Build tools and the libraries libplurigrid links against.
+pkgs=(
+    build-essential cmake ninja-build pkg-config
+    libsuitesparse-dev          # KLU: sparse LU for the Newton-Raphson Jacobian
+    coinor-libcbc-dev coinor-libclp-dev   # MILP (unit commitment) and LP/QP (dispatch, OPF)
+    libjansson-dev              # JSON reader and writer
+    libnats-dev nats-server     # lattice transport (cnats) and the server tests run against
+    libsodium-dev               # signatures and hashes for the ledger
+    libsqlite3-dev              # ledger store
+    libmicrohttpd-dev           # HTTP API and dashboard
+    libcurl4-openssl-dev        # GitHub REST client (plurigrid kanban)
+)
+if [ "$runtime_only" = 0 ]; then
+    pkgs+=(
+        libcmocka-dev           # unit test framework
+        clang libclang-rt-14-dev  # libFuzzer targets and sanitizer runtimes
+        lrslib                  # independent Nash equilibrium enumeration for game tests
+        chromium                # browser tests (playwright-core drives Debian's chromium)
+    )
+    # Node.js with npm runs the browser tests; a Node.js that is already installed (from Debian or
+    # elsewhere) is used as it is, since Debian's nodejs and npm conflict with other builds.
+    if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+        pkgs+=(nodejs npm)
+    fi
+fi
+
+missing=()
+for p in "${pkgs[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
+        missing+=("$p")
+    fi
+done
+
+if [ "${#missing[@]}" -eq 0 ]; then
+    echo "deps.sh: all ${#pkgs[@]} packages already installed"
+    exit 0
+fi
+
+echo "deps.sh: installing ${#missing[@]} missing package(s): ${missing[*]}"
+if ! command -v apt-get >/dev/null 2>&1; then
+    echo "deps.sh: apt-get not found; plurigrid's installer supports Debian bookworm." >&2
+    echo "         Install these packages with your system's package manager: ${missing[*]}" >&2
+    exit 1
+fi
+sudo=()
+if [ "$(id -u)" != 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then
+        sudo=(sudo)
+    else
+        echo "deps.sh: missing packages and not root (and no sudo): ${missing[*]}" >&2
+        echo "         Run 'scripts/deps.sh' as root, or install them yourself." >&2
+        exit 1
+    fi
+fi
+export DEBIAN_FRONTEND=noninteractive
+if ! "${sudo[@]}" apt-get install -y --no-install-recommends "${missing[@]}"; then
+    echo "deps.sh: first attempt failed; refreshing the package lists and retrying" >&2
+    "${sudo[@]}" apt-get update
+    "${sudo[@]}" apt-get install -y --no-install-recommends "${missing[@]}" || {
+        echo "deps.sh: could not install: ${missing[*]}" >&2
+        exit 1
+    }
+fi
+echo "deps.sh: done"

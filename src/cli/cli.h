@@ -1,0 +1,33 @@
+/* The plurigrid command: one function per subcommand (src/cli/cmd_<name>.c) and the helpers they
+ * share. Exit codes across every subcommand: 0 success, 1 a negative result (did not converge,
+ * infeasible, check failed), 2 bad input or usage, 3 an internal or system failure. */
+#ifndef PG_CLI_H
+#define PG_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "plurigrid/core.h"
+
+enum { PG_EXIT_OK = 0, PG_EXIT_FAIL = 1, PG_EXIT_USAGE = 2, PG_EXIT_INTERNAL = 3 };
+
+typedef struct pg_command {
+    const char *name;
+    const char *summary; /* one line for `plurigrid --help` */
+    int (*run)(int argc, char **argv); /* argv[0] is the subcommand name */
+} pg_command;
+
+/* Subcommands. Add one line here and one entry in main.c's table. */
+int pg_cmd_version(int argc, char **argv);
+
+/* Prints "plurigrid <cmd>: <formatted error>" to stderr and returns the exit code that fits
+ * the error's status (2 for bad input, 3 for internal failures). */
+int pg_cli_report(const char *cmd, const pg_error *err);
+
+/* Maps a status code to an exit code: parse/model/not-found/unsupported -> 2, others -> 3. */
+int pg_cli_exit_code(int status);
+
+/* True when arg is "-h" or "--help". */
+bool pg_cli_is_help(const char *arg);
+
+#endif

@@ -1,0 +1,31 @@
+/* Small internal helpers shared by every module: string duplication, growable byte buffers. */
+#ifndef PG_CORE_UTIL_H
+#define PG_CORE_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+/* strdup that returns NULL for a NULL argument (and on allocation failure). */
+char *pgi_strdup(const char *s);
+
+/* A growable, always NUL-terminated byte buffer. Zero-initialise it; pgi_buf_free releases it. */
+typedef struct pgi_buf {
+    char *data;
+    size_t len;
+    size_t cap;
+    int failed; /* set once an allocation failed; later appends are ignored */
+} pgi_buf;
+
+void pgi_buf_append(pgi_buf *b, const char *s, size_t n);
+void pgi_buf_puts(pgi_buf *b, const char *s);
+void pgi_buf_printf(pgi_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void pgi_buf_vprintf(pgi_buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+void pgi_buf_free(pgi_buf *b);
+
+/* Reads a whole file into a NUL-terminated buffer. Returns 0 or -errno. */
+int pgi_read_file(const char *path, char **data, size_t *len);
+
+/* Monotonic clock in seconds. */
+double pgi_now(void);
+
+#endif

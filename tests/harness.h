@@ -1,0 +1,52 @@
+/* Test harness shared by every test executable: cmocka, a double-precision assert_near, where the
+ * reference data and the built command are, and a helper that runs the command and captures its
+ * output. */
+#ifndef PG_TEST_HARNESS_H
+#define PG_TEST_HARNESS_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+/* Fails the test when |a - b| > tol (or either is NaN), printing both values and the expression. */
+#define assert_near(a, b, tol) pgt_assert_near((a), (b), (tol), #a, #b, __FILE__, __LINE__)
+void pgt_assert_near(double a, double b, double tol, const char *ea, const char *eb,
+                     const char *file, int line);
+
+/* The reference data folder (../shared/data beside the checkout, or $PG_DATA_DIR). */
+const char *pgt_data_dir(void);
+/* Path of a file under the data folder; fails the test with a clear message when it is missing
+ * (tests that need reference data never skip silently). Returns a static buffer per call slot. */
+const char *pgt_data_path(const char *rel);
+/* Path under the source tree (examples/, tests/data/). */
+const char *pgt_source_path(const char *rel);
+
+/* A fresh temporary directory for this test (removed by pgt_tmpdir_cleanup). */
+const char *pgt_tmpdir(void);
+void pgt_tmpdir_cleanup(void);
+
+/* Runs the built plurigrid command with the given arguments (NULL-terminated), optional stdin
+ * text. Captures stdout and stderr (caller frees). Returns the exit status, or -1 when it was
+ * killed by a signal (a crash: the test should fail). */
+int pgt_run_cli(const char *const *args, const char *stdin_text, char **out, char **err);
+
+/* Reads a CSV file of numbers with a header row. Returns rows, writes columns to *ncols and a
+ * malloc'd row-major array to *values (non-numeric cells become NAN). Fails the test on error. */
+size_t pgt_read_csv(const char *path, size_t *ncols, double **values, char ***header);
+void pgt_free_header(char **header, size_t ncols);
+/* Column index by header name; fails the test when absent. */
+size_t pgt_csv_col(char **header, size_t ncols, const char *name);
+
+/* Reads a whole file; fails the test on error. */
+char *pgt_slurp(const char *path, size_t *len);
+/* Writes text to a file; fails the test on error. */
+void pgt_write(const char *path, const char *text);
+
+#endif

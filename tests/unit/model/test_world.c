@@ -1,0 +1,181 @@
+/* The world container: adders copy and check, clone is deep, validation names the problem, the
+ * per-step view scales loads and renewables, cost curves evaluate as documented. */
+#include "harness.h"
+
+#include <string.h>
+
+#include "plurigrid/model.h"
+
+static pg_world *
+small_world(void)
+{
+    pg_world *w = NULL;
+    pg_error err = {0};
+    assert_int_equal(pg_world_new(&w, "small", 100.0, &err), PG_OK);
+    pg_bus b;
+    pg_bus_init(&b);
+    b.name = "a";
+    b.number = 1;
+    b.type = PG_BUS_REF;
+    assert_int_equal(pg_world_add_bus(w, &b, NULL, &err), PG_OK);
+    b.name = "b";
+    b.number = 2;
+    b.type = PG_BUS_PQ;
+    assert_int_equal(pg_world_add_bus(w, &b, NULL, &err), PG_OK);
+    double prof[] = {0.5, 1.0, 0.75};
+    size_t s = PG_NONE;
+    assert_int_equal(pg_world_add_series(w, "profile", 1.0, prof, 3, &s, &err), PG_OK);
+    double avail[] = {0.0, 0.5, 1.0};
+    size_t sa = PG_NONE;
+    assert_int_equal(pg_world_add_series(w, "sun", 1.0, avail, 3, &sa, &err), PG_OK);
+    pg_branch br;
+    pg_branch_init(&br);
+    br.name = "ab";
+    br.from = 0;
+    br.to = 1;
+    br.x = 0.1;
+    assert_int_equal(pg_world_add_branch(w, &br, NULL, &err), PG_OK);
+    pg_load l;
+    pg_load_init(&l);
+    l.name = "ld";
+    l.bus = 1;
+    l.p = 40;
+    l.q = 10;
+    l.p_series = s;
+    assert_int_equal(pg_world_add_load(w, &l, NULL, &err), PG_OK);
+    pg_thermal t;
+    pg_thermal_init(&t);
+    t.name = "gen";
+    t.bus = 0;
+    t.pmax = 100;
+    double c[] = {5, 20, 0.1};
+    assert_int_equal(pg_cost_set_polynomial(&t.cost, c, 3, &err), PG_OK);
+    assert_int_equal(pg_world_add_thermal(w, &t, NULL, &err), PG_OK);
+    pg_cost_clear(&t.cost);
+    pg_renewable r;
+    pg_renewable_init(&r);
+    r.name = "pv";
+    r.bus = 1;
+    r.rating = 10;
+    r.power_factor = 0.8;
+    r.availability = sa;
+    assert_int_equal(pg_world_add_renewable(w, &r, NULL, &err), PG_OK);
+    return w;
+}
+
+static void
+test_build_and_validate(void **state)
+{
+    (void)state;
+    pg_world *w = small_world();
+    pg_error err = {0};
+    assert_int_equal(pg_world_validate(w, &err), PG_OK);
+    assert_int_equal(pg_world_find_bus(w, "b"), 1);
+    assert_int_equal(pg_world_find_bus_number(w, 1), 0);
+    assert_true(pg_world_find_bus(w, "zz") == PG_NONE);
+    size_t n = 0;
+    double step = 0;
+    assert_int_equal(pg_world_horizon(w, &n, &step, &err), PG_OK);
+    assert_int_equal(n, 3);
+    assert_near(step, 1.0, 0);
+    assert_near(pg_world_load_mw(w, 1), 40.0, 1e-12);
+    assert_near(pg_world_load_mw(w, 0), 20.0, 1e-12);
+    assert_near(pg_world_load_mw(w, PG_NONE), 40.0, 1e-12);
+    pg_world_free(w);
+}
+
+static void
+test_duplicates_rejected(void **state)
+{
+    (void)state;
+    pg_world *w = small_world();
+    pg_error err = {0};
+    pg_bus b;
+    pg_bus_init(&b);
+    b.name = "a";
+    b.number = 9;
+    assert_int_equal(pg_world_add_bus(w, &b, NULL, &err), PG_EMODEL);
+    assert_non_null(strstr(err.msg, "'a'"));
+    b.name = "c";
+    b.number = 2;
+    assert_int_equal(pg_world_add_bus(w, &b, NULL, &err), PG_EMODEL);
+    assert_non_null(strstr(err.msg, "number 2"));
+    assert_int_equal(w->n_buses, 2);
+    pg_world_free(w);
+}
+
+static void
+test_validate_reports_component(void **state)
+{
+    (void)state;
+    pg_world *w = small_world();
+    pg_error err = {0};
+    w->thermals[0].pmin = 200;
+    assert_int_equal(pg_world_validate(w, &err), PG_EMODEL);
+    assert_non_null(strstr(err.msg, "thermal unit 'gen'"));
+    assert_non_null(strstr(err.msg, "pmin"));
+    w->thermals[0].pmin = 0;
+    w->buses[1].vm = NAN;
+    assert_int_equal(pg_world_validate(w, &err), PG_EMODEL);
+    assert_non_null(strstr(err.msg, "bus 'b'"));
+    w->buses[1].vm = 1;
+    w->series[1].values[2] = 1.5;
+    assert_int_equal(pg_world_validate(w, &err), PG_EMODEL);
+    assert_non_null(strstr(err.msg, "availability"));
+    pg_world_free(w);
+}
+
+static void
+test_clone_is_deep_and_at_step_scales(void **state)
+{
+    (void)state;
+    pg_world *w = small_world();
+    pg_world *c = NULL, *s = NULL;
+    pg_error err = {0};
+    assert_int_equal(pg_world_clone(&c, w, &err), PG_OK);
+    assert_ptr_not_equal(c->buses[0].name, w->buses[0].name);
+    assert_string_equal(c->buses[0].name, "a");
+    assert_ptr_not_equal(c->thermals[0].cost.coef, w->thermals[0].cost.coef);
+    assert_int_equal(pg_world_at_step(&s, w, 2, &err), PG_OK);
+    assert_near(s->loads[0].p, 30.0, 1e-12);
+    assert_near(s->loads[0].q, 10.0, 1e-12); /* no q series: constant */
+    assert_near(s->renewables[0].p, 10.0, 1e-12);
+    assert_near(s->renewables[0].q, 7.5, 1e-12); /* tan(acos 0.8) = 0.75 */
+    pg_world_free(s);
+    assert_int_equal(pg_world_at_step(&s, w, 4, &err), PG_OK); /* wraps to step 1 */
+    assert_near(s->loads[0].p, 40.0, 1e-12);
+    pg_world_free(s);
+    pg_world_free(c);
+    pg_world_free(w);
+}
+
+static void
+test_cost_eval(void **state)
+{
+    (void)state;
+    pg_cost c = {0};
+    double k[] = {5, 20, 0.1};
+    assert_int_equal(pg_cost_set_polynomial(&c, k, 3, NULL), PG_OK);
+    assert_near(pg_cost_eval(&c, 10), 5 + 200 + 10, 1e-12);
+    double x[] = {0, 10, 20}, y[] = {0, 100, 300};
+    assert_int_equal(pg_cost_set_piecewise(&c, x, y, 3, NULL), PG_OK);
+    assert_near(pg_cost_eval(&c, 5), 50, 1e-12);
+    assert_near(pg_cost_eval(&c, 15), 200, 1e-12);
+    assert_near(pg_cost_eval(&c, 25), 400, 1e-12); /* extrapolates the last segment */
+    assert_int_equal(pg_cost_set_piecewise(&c, x, y, 1, NULL), PG_EMODEL);
+    pg_cost_clear(&c);
+    assert_near(pg_cost_eval(&c, 5), 0, 0);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_build_and_validate),
+        cmocka_unit_test(test_duplicates_rejected),
+        cmocka_unit_test(test_validate_reports_component),
+        cmocka_unit_test(test_clone_is_deep_and_at_step_scales),
+        cmocka_unit_test(test_cost_eval),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
