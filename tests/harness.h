@@ -14,6 +14,8 @@
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 /* Fails the test when |a - b| > tol (or either is NaN), printing both values and the expression. */
 #define assert_near(a, b, tol) pgt_assert_near((a), (b), (tol), #a, #b, __FILE__, __LINE__)
