@@ -242,6 +242,12 @@ int pg_world_horizon(const pg_world *w, size_t *n_steps, double *step_h, pg_erro
  * series' end wrap around. *out is written only on success. */
 int pg_world_at_step(pg_world **out, const pg_world *w, size_t step, pg_error *err);
 
+/* Compares two worlds field by field: numbers exactly (NaN equals NaN), strings by content,
+ * indices, series values, cost curves. Returns true when they are equal; otherwise false and,
+ * when diff is not NULL, a description of the first difference ("thermals[3].pmax: 250 vs 251")
+ * in diff (at most size bytes). Borrows both worlds. */
+bool pg_world_equal(const pg_world *a, const pg_world *b, char *diff, size_t size);
+
 /* Sum of in-service load P at step k (MW), series applied; k = PG_NONE for nominal values. */
 double pg_world_load_mw(const pg_world *w, size_t step);
 

@@ -1,0 +1,115 @@
+/* Pieces every reader and writer uses: notes, placed errors, writing a whole file, file stems. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/util.h"
+#include "model/io/io_internal.h"
+
+void
+pg_notes_clear(pg_notes *notes)
+{
+    if (!notes)
+        return;
+    for (size_t i = 0; i < notes->n; i++)
+        free(notes->items[i]);
+    free(notes->items);
+    notes->items = NULL;
+    notes->n = notes->cap = 0;
+}
+
+static int
+notes_push(pg_notes *notes, char *msg)
+{
+    if (notes->n == notes->cap) {
+        size_t nc = notes->cap ? notes->cap * 2 : 8;
+        char **p = realloc(notes->items, nc * sizeof *p);
+        if (!p)
+            return PG_ENOMEM;
+        notes->items = p;
+        notes->cap = nc;
+    }
+    notes->items[notes->n++] = msg;
+    return PG_OK;
+}
+
+int
+pg_notes_add(pg_notes *notes, const char *fmt, ...)
+{
+    if (!notes)
+        return PG_OK;
+    pgi_buf b = {0};
+    va_list ap;
+    va_start(ap, fmt);
+    pgi_buf_vprintf(&b, fmt, ap);
+    va_end(ap);
+    if (b.failed || !b.data) {
+        pgi_buf_free(&b);
+        return PG_ENOMEM;
+    }
+    if (notes_push(notes, b.data)) {
+        pgi_buf_free(&b);
+        return PG_ENOMEM;
+    }
+    return PG_OK;
+}
+
+int
+pgi_notes_move(pg_notes *dst, pg_notes *src)
+{
+    int rc = PG_OK;
+    size_t i = 0;
+    for (; dst && i < src->n && rc == PG_OK; i++) {
+        rc = notes_push(dst, src->items[i]);
+        if (rc == PG_OK)
+            src->items[i] = NULL;
+    }
+    pg_notes_clear(src);
+    return rc;
+}
+
+int
+pgi_io_fail(pg_error *err, int code, const char *file, int line, int column, const char *path,
+            const char *fmt, ...)
+{
+    if (!err)
+        return code;
+    va_list ap;
+    va_start(ap, fmt);
+    pg_error_vset(err, code, fmt, ap);
+    va_end(ap);
+    pg_error_at(err, file, line, column, path);
+    return code;
+}
+
+int
+pgi_write_text_file(const char *path, const char *text, size_t len, pg_error *err)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return pgi_io_fail(err, PG_EIO, path, 0, 0, NULL, "cannot create the file: %s",
+                           strerror(errno));
+    size_t put = fwrite(text, 1, len, f);
+    int e = (put != len || ferror(f)) ? errno : 0;
+    if (fclose(f) != 0 && !e)
+        e = errno ? errno : EIO;
+    if (put != len || e)
+        return pgi_io_fail(err, PG_EIO, path, 0, 0, NULL, "cannot write the file: %s",
+                           strerror(e ? e : EIO));
+    return PG_OK;
+}
+
+void
+pgi_path_stem(const char *path, char *buf, size_t size)
+{
+    const char *base = path ? strrchr(path, '/') : NULL;
+    base = base ? base + 1 : (path ? path : "");
+    const char *dot = strrchr(base, '.');
+    size_t n = dot && dot != base ? (size_t)(dot - base) : strlen(base);
+    if (n >= size)
+        n = size - 1;
+    memcpy(buf, base, n);
+    buf[n] = '\0';
+}

@@ -1,0 +1,30 @@
+/* Helpers the readers and writers of src/model/io share: error reports with a place, notes
+ * collected during a read and handed to the caller only on success, numbers printed so that
+ * they read back exactly. */
+#ifndef PG_MODEL_IO_INTERNAL_H
+#define PG_MODEL_IO_INTERNAL_H
+
+#include <stddef.h>
+
+#include "plurigrid/io.h"
+
+/* Sets err's code, message and place (file may be NULL, line/column 0 when unknown, path may be
+ * NULL) and returns code. */
+int pgi_io_fail(pg_error *err, int code, const char *file, int line, int column, const char *path,
+                const char *fmt, ...) __attribute__((format(printf, 7, 8)));
+
+/* Moves every message of src to the end of dst (dst may be NULL: they are dropped) and leaves
+ * src empty. Returns PG_OK or PG_ENOMEM (src is cleared either way). */
+int pgi_notes_move(pg_notes *dst, pg_notes *src);
+
+/* The shortest of %.15g, %.16g, %.17g that reads back (strtod) to exactly x; "Inf", "-Inf",
+ * "NaN" for those. size >= 32. */
+void pgi_format_double(char *buf, size_t size, double x);
+
+/* Writes text to path (replacing it). Returns PG_OK or PG_EIO with a message on err. */
+int pgi_write_text_file(const char *path, const char *text, size_t len, pg_error *err);
+
+/* The last path component of path without its extension, copied into buf (size > 0). */
+void pgi_path_stem(const char *path, char *buf, size_t size);
+
+#endif
