@@ -1,0 +1,76 @@
+/* An optimisation problem as the dispatch builder writes it and the COIN-OR adapter reads it:
+ * columns with bounds, linear and (diagonal) quadratic costs and an integer flag, rows with lower
+ * and upper bounds, and the matrix as triplets. Only coin.c knows the solvers; everything else in
+ * the module sees this plain form, so a second solver would change one file. */
+#ifndef PG_DISPATCH_LP_H
+#define PG_DISPATCH_LP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "plurigrid/core.h"
+
+/* Solver infinity: bounds at or beyond it are no bounds. */
+#define PGI_INF 1e30
+
+typedef struct pgi_lp {
+    int ncols, nrows;
+    int cap_cols, cap_rows;
+    double *col_lo, *col_hi, *cost, *qcost; /* qcost: objective has 1/2 qcost[j] x_j^2 */
+    unsigned char *is_int;
+    double *row_lo, *row_hi;
+    size_t nnz, cap_nnz;
+    int *ti, *tj;
+    double *tv;
+    double offset; /* constant added to the objective */
+    bool quadratic;
+    int failed;    /* an allocation failed: every later add is ignored, pgi_lp_ok says so */
+} pgi_lp;
+
+void pgi_lp_free(pgi_lp *lp);
+/* New column; returns its index (or -1 after an allocation failure). */
+int pgi_lp_col(pgi_lp *lp, double lo, double hi, double cost, bool integer);
+/* New row lo <= a x <= hi; returns its index (or -1). */
+int pgi_lp_row(pgi_lp *lp, double lo, double hi);
+/* Adds v to the coefficient of column j in row i (repeated pairs add up). */
+void pgi_lp_add(pgi_lp *lp, int i, int j, double v);
+void pgi_lp_qcost(pgi_lp *lp, int j, double q);
+int pgi_lp_ok(const pgi_lp *lp, pg_error *err);
+
+typedef struct pgi_solve_options {
+    double mip_gap;
+    double time_limit_s;
+    int threads;
+    bool log;
+} pgi_solve_options;
+
+typedef enum {
+    PGI_OPTIMAL = 0,
+    PGI_INFEASIBLE = 1,
+    PGI_UNBOUNDED = 2,
+    PGI_LIMIT_FEASIBLE = 3,   /* a limit stopped the search with a feasible solution */
+    PGI_LIMIT_NOSOLUTION = 4, /* a limit stopped the search before any feasible solution */
+} pgi_status;
+
+typedef struct pgi_solution {
+    pgi_status status;
+    double obj;       /* objective including the offset */
+    double bound;     /* MILP: best bound (with offset); LP: obj */
+    double *x;        /* ncols */
+    double *dual;     /* nrows, LP only: d obj / d row bound (minimisation) */
+    double *act;      /* nrows: row activity */
+    double seconds;
+} pgi_solution;
+
+void pgi_solution_free(pgi_solution *s);
+
+/* Solves the continuous problem (integer flags ignored) with Clp: dual simplex for LPs, the
+ * primal (reduced-gradient) method for QPs. Fills sol (arrays malloc'd) when a status is known. */
+int pgi_solve_lp(const pgi_lp *lp, const pgi_solve_options *o, pgi_solution *sol, pg_error *err);
+/* Solves the mixed-integer problem with Cbc. Fills sol.x, sol.act, sol.obj and sol.bound. */
+int pgi_solve_mip(const pgi_lp *lp, const pgi_solve_options *o, pgi_solution *sol, pg_error *err);
+
+/* "Clp 1.17.6, Cbc 2.10.8" for version reports. */
+const char *pgi_solver_versions(void);
+
+#endif

@@ -1,0 +1,283 @@
+/* Printers of a dispatch result: JSON ("plurigrid-dispatch/1") and long-format CSV, both written
+ * into strings so that the command, the HTTP API and tests share them. docs/dispatch.md documents
+ * both formats. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/util.h"
+#include "plurigrid/dispatch.h"
+
+static void
+json_str(pgi_buf *b, const char *s)
+{
+    pgi_buf_puts(b, "\"");
+    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
+        if (*p == '"' || *p == '\\')
+            pgi_buf_printf(b, "\\%c", *p);
+        else if (*p < 0x20)
+            pgi_buf_printf(b, "\\u%04x", *p);
+        else
+            pgi_buf_append(b, (const char *)p, 1);
+    }
+    pgi_buf_puts(b, "\"");
+}
+
+static void
+json_num(pgi_buf *b, double v)
+{
+    if (!isfinite(v))
+        pgi_buf_puts(b, "null");
+    else
+        pgi_buf_printf(b, "%.10g", v == 0 ? 0.0 : v);
+}
+
+/* Series of component i: values[t * n + i] for each step. */
+static void
+json_series(pgi_buf *b, const char *key, const double *v, size_t T, size_t n, size_t i)
+{
+    pgi_buf_printf(b, ", \"%s\": [", key);
+    for (size_t t = 0; t < T; t++) {
+        if (t)
+            pgi_buf_puts(b, ", ");
+        json_num(b, v[t * n + i]);
+    }
+    pgi_buf_puts(b, "]");
+}
+
+static void
+json_flags(pgi_buf *b, const char *key, const unsigned char *v, size_t T, size_t n, size_t i)
+{
+    pgi_buf_printf(b, ", \"%s\": [", key);
+    for (size_t t = 0; t < T; t++)
+        pgi_buf_printf(b, "%s%d", t ? ", " : "", v[t * n + i]);
+    pgi_buf_puts(b, "]");
+}
+
+static const char *
+uc_status_name(pg_uc_status s)
+{
+    switch (s) {
+    case PG_UC_OPTIMAL: return "optimal";
+    case PG_UC_TIME_LIMIT: return "time_limit";
+    default: return "none";
+    }
+}
+
+static double
+sum(const double *v, size_t n)
+{
+    double s = 0;
+    for (size_t i = 0; i < n; i++)
+        s += v[i];
+    return s;
+}
+
+static int
+finish(pgi_buf *b, char **text, pg_error *err)
+{
+    if (b->failed || !b->data) {
+        pgi_buf_free(b);
+        return pg_error_set(err, PG_ENOMEM, "out of memory while writing the result");
+    }
+    *text = b->data;
+    return PG_OK;
+}
+
+static bool
+matches(const pg_world *w, const pg_dispatch_result *r)
+{
+    return w->n_buses == r->n_buses && w->n_branches == r->n_branches &&
+           w->n_thermals == r->n_thermals && w->n_renewables == r->n_renewables &&
+           w->n_storages == r->n_storages;
+}
+
+int
+pg_dispatch_result_json(const pg_world *w, const pg_dispatch_result *r, char **text,
+                        pg_error *err)
+{
+    if (!w || !r || !text)
+        return pg_error_set(err, PG_EINVAL, "pg_dispatch_result_json: NULL argument");
+    if (!matches(w, r))
+        return pg_error_set(err, PG_EINVAL, "the dispatch result is not from this world");
+    pgi_buf b = {0};
+    size_t T = r->n_steps;
+    pgi_buf_puts(&b, "{\n  \"format\": \"plurigrid-dispatch/1\",\n  \"world\": ");
+    json_str(&b, w->name);
+    pgi_buf_printf(&b, ",\n  \"steps\": %zu, \"step_h\": %.10g, \"start_step\": %zu, "
+                       "\"network\": \"%s\",\n",
+                   T, r->step_h, r->start_step, r->network == PG_NETWORK_DC ? "dc" : "copper");
+    pgi_buf_printf(&b, "  \"commitment\": {\"status\": \"%s\", \"objective\": ",
+                   uc_status_name(r->uc_status));
+    json_num(&b, r->uc_objective);
+    pgi_buf_puts(&b, ", \"bound\": ");
+    json_num(&b, r->uc_bound);
+    pgi_buf_puts(&b, ", \"gap\": ");
+    json_num(&b, r->uc_gap);
+    pgi_buf_printf(&b, ", \"seconds\": %.4f},\n", r->uc_seconds);
+    pgi_buf_printf(&b, "  \"problem\": {\"variables\": %zu, \"integers\": %zu, \"constraints\": "
+                       "%zu, \"dispatch_seconds\": %.4f},\n",
+                   r->n_variables, r->n_integers, r->n_constraints, r->ed_seconds);
+    pgi_buf_puts(&b, "  \"totals\": {\"cost\": ");
+    json_num(&b, r->total_cost);
+    pgi_buf_puts(&b, ", \"variable\": ");
+    json_num(&b, sum(r->cost_variable, T));
+    pgi_buf_puts(&b, ", \"fixed\": ");
+    json_num(&b, sum(r->cost_fixed, T));
+    pgi_buf_puts(&b, ", \"startup\": ");
+    json_num(&b, sum(r->cost_startup, T));
+    pgi_buf_puts(&b, ", \"penalty\": ");
+    json_num(&b, sum(r->cost_penalty, T));
+    pgi_buf_puts(&b, ", \"unserved_mwh\": ");
+    json_num(&b, r->total_unserved_mwh);
+    pgi_buf_puts(&b, ", \"overgen_mwh\": ");
+    json_num(&b, r->total_overgen_mwh);
+    pgi_buf_puts(&b, ", \"curtailed_mwh\": ");
+    json_num(&b, r->total_curtailed_mwh);
+    pgi_buf_puts(&b, "},\n  \"step\": {\"hour\": [");
+    for (size_t t = 0; t < T; t++)
+        pgi_buf_printf(&b, "%s%.10g", t ? ", " : "", (double)t * r->step_h);
+    pgi_buf_puts(&b, "]");
+    json_series(&b, "energy_price", r->energy_price, T, 1, 0);
+    json_series(&b, "cost_variable", r->cost_variable, T, 1, 0);
+    json_series(&b, "cost_fixed", r->cost_fixed, T, 1, 0);
+    json_series(&b, "cost_startup", r->cost_startup, T, 1, 0);
+    json_series(&b, "cost_penalty", r->cost_penalty, T, 1, 0);
+    pgi_buf_puts(&b, "},\n  \"thermal\": [");
+    for (size_t g = 0; g < r->n_thermals; g++) {
+        pgi_buf_puts(&b, g ? ",\n    {\"name\": " : "\n    {\"name\": ");
+        json_str(&b, w->thermals[g].name);
+        pgi_buf_puts(&b, ", \"bus\": ");
+        json_str(&b, w->buses[w->thermals[g].bus].name);
+        json_series(&b, "p", r->thermal_p, T, r->n_thermals, g);
+        json_flags(&b, "on", r->thermal_on, T, r->n_thermals, g);
+        json_flags(&b, "start", r->thermal_start, T, r->n_thermals, g);
+        json_flags(&b, "stop", r->thermal_stop, T, r->n_thermals, g);
+        pgi_buf_puts(&b, "}");
+    }
+    pgi_buf_puts(&b, "],\n  \"renewable\": [");
+    for (size_t k = 0; k < r->n_renewables; k++) {
+        pgi_buf_puts(&b, k ? ",\n    {\"name\": " : "\n    {\"name\": ");
+        json_str(&b, w->renewables[k].name);
+        pgi_buf_puts(&b, ", \"bus\": ");
+        json_str(&b, w->buses[w->renewables[k].bus].name);
+        json_series(&b, "p", r->renewable_p, T, r->n_renewables, k);
+        json_series(&b, "available", r->renewable_avail, T, r->n_renewables, k);
+        pgi_buf_puts(&b, "}");
+    }
+    pgi_buf_puts(&b, "],\n  \"storage\": [");
+    for (size_t s = 0; s < r->n_storages; s++) {
+        pgi_buf_puts(&b, s ? ",\n    {\"name\": " : "\n    {\"name\": ");
+        json_str(&b, w->storages[s].name);
+        pgi_buf_puts(&b, ", \"bus\": ");
+        json_str(&b, w->buses[w->storages[s].bus].name);
+        json_series(&b, "charge", r->storage_charge, T, r->n_storages, s);
+        json_series(&b, "discharge", r->storage_discharge, T, r->n_storages, s);
+        json_series(&b, "soc_mwh", r->storage_soc, T, r->n_storages, s);
+        pgi_buf_puts(&b, "}");
+    }
+    pgi_buf_puts(&b, "],\n  \"bus\": [");
+    for (size_t i = 0; i < r->n_buses; i++) {
+        pgi_buf_puts(&b, i ? ",\n    {\"name\": " : "\n    {\"name\": ");
+        json_str(&b, w->buses[i].name);
+        pgi_buf_printf(&b, ", \"number\": %d", w->buses[i].number);
+        json_series(&b, "demand", r->bus_demand, T, r->n_buses, i);
+        json_series(&b, "unserved", r->bus_unserved, T, r->n_buses, i);
+        json_series(&b, "overgen", r->bus_overgen, T, r->n_buses, i);
+        json_series(&b, "lmp", r->lmp, T, r->n_buses, i);
+        json_series(&b, "angle_deg", r->bus_angle, T, r->n_buses, i);
+        pgi_buf_puts(&b, "}");
+    }
+    pgi_buf_puts(&b, "],\n  \"branch\": [");
+    for (size_t k = 0; k < r->n_branches; k++) {
+        const pg_branch *br = &w->branches[k];
+        pgi_buf_puts(&b, k ? ",\n    {\"name\": " : "\n    {\"name\": ");
+        json_str(&b, br->name);
+        pgi_buf_puts(&b, ", \"from\": ");
+        json_str(&b, w->buses[br->from].name);
+        pgi_buf_puts(&b, ", \"to\": ");
+        json_str(&b, w->buses[br->to].name);
+        json_series(&b, "flow", r->branch_flow, T, r->n_branches, k);
+        json_series(&b, "price", r->branch_price, T, r->n_branches, k);
+        pgi_buf_puts(&b, "}");
+    }
+    pgi_buf_puts(&b, "]\n}\n");
+    return finish(&b, text, err);
+}
+
+static void
+csv_field(pgi_buf *b, const char *s)
+{
+    bool quote = s && strpbrk(s, ",\"\n\r") != NULL;
+    if (!quote) {
+        pgi_buf_puts(b, s ? s : "");
+        return;
+    }
+    pgi_buf_puts(b, "\"");
+    for (const char *p = s; *p; p++)
+        pgi_buf_append(b, *p == '"' ? "\"\"" : p, *p == '"' ? 2 : 1);
+    pgi_buf_puts(b, "\"");
+}
+
+static void
+csv_row(pgi_buf *b, size_t t, double hour, const char *kind, const char *name, const char *q,
+        double v)
+{
+    pgi_buf_printf(b, "%zu,%.10g,%s,", t, hour, kind);
+    csv_field(b, name);
+    pgi_buf_printf(b, ",%s,", q);
+    if (isfinite(v))
+        pgi_buf_printf(b, "%.10g", v == 0 ? 0.0 : v);
+    pgi_buf_puts(b, "\n");
+}
+
+int
+pg_dispatch_result_csv(const pg_world *w, const pg_dispatch_result *r, char **text,
+                       pg_error *err)
+{
+    if (!w || !r || !text)
+        return pg_error_set(err, PG_EINVAL, "pg_dispatch_result_csv: NULL argument");
+    if (!matches(w, r))
+        return pg_error_set(err, PG_EINVAL, "the dispatch result is not from this world");
+    pgi_buf b = {0};
+    pgi_buf_puts(&b, "step,hour,component,name,quantity,value\n");
+    for (size_t t = 0; t < r->n_steps; t++) {
+        double h = (double)t * r->step_h;
+        csv_row(&b, t, h, "system", "", "energy_price", r->energy_price[t]);
+        csv_row(&b, t, h, "system", "", "cost_variable", r->cost_variable[t]);
+        csv_row(&b, t, h, "system", "", "cost_fixed", r->cost_fixed[t]);
+        csv_row(&b, t, h, "system", "", "cost_startup", r->cost_startup[t]);
+        csv_row(&b, t, h, "system", "", "cost_penalty", r->cost_penalty[t]);
+        for (size_t g = 0; g < r->n_thermals; g++) {
+            size_t i = t * r->n_thermals + g;
+            csv_row(&b, t, h, "thermal", w->thermals[g].name, "p", r->thermal_p[i]);
+            csv_row(&b, t, h, "thermal", w->thermals[g].name, "on", r->thermal_on[i]);
+        }
+        for (size_t k = 0; k < r->n_renewables; k++) {
+            size_t i = t * r->n_renewables + k;
+            csv_row(&b, t, h, "renewable", w->renewables[k].name, "p", r->renewable_p[i]);
+            csv_row(&b, t, h, "renewable", w->renewables[k].name, "available",
+                    r->renewable_avail[i]);
+        }
+        for (size_t s = 0; s < r->n_storages; s++) {
+            size_t i = t * r->n_storages + s;
+            csv_row(&b, t, h, "storage", w->storages[s].name, "charge", r->storage_charge[i]);
+            csv_row(&b, t, h, "storage", w->storages[s].name, "discharge",
+                    r->storage_discharge[i]);
+            csv_row(&b, t, h, "storage", w->storages[s].name, "soc_mwh", r->storage_soc[i]);
+        }
+        for (size_t k = 0; k < r->n_buses; k++) {
+            size_t i = t * r->n_buses + k;
+            csv_row(&b, t, h, "bus", w->buses[k].name, "demand", r->bus_demand[i]);
+            csv_row(&b, t, h, "bus", w->buses[k].name, "unserved", r->bus_unserved[i]);
+            csv_row(&b, t, h, "bus", w->buses[k].name, "overgen", r->bus_overgen[i]);
+            csv_row(&b, t, h, "bus", w->buses[k].name, "lmp", r->lmp[i]);
+        }
+        for (size_t k = 0; k < r->n_branches; k++) {
+            size_t i = t * r->n_branches + k;
+            csv_row(&b, t, h, "branch", w->branches[k].name, "flow", r->branch_flow[i]);
+            csv_row(&b, t, h, "branch", w->branches[k].name, "price", r->branch_price[i]);
+        }
+    }
+    return finish(&b, text, err);
+}
