@@ -7,6 +7,7 @@
  * state of charge), so propagation and outcome prediction skip zero entries: their cost follows
  * the number of states with belief, not the size of the joint space. */
 #include "plurigrid/aif.h"
+#include "plurigrid/learn.h"
 
 #include <float.h>
 #include <math.h>
@@ -14,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "game/scenario_rng.h"
 
 #define MAX_JOINT_STATES ((size_t)1 << 22)
 #define PROB_TOL 1e-6
@@ -38,7 +38,7 @@ struct pg_aif {
     int has_obs;    /* at least one observation was taken in */
     int has_action; /* an action was recorded since the last observation */
     int planned;
-    pgi_rng rng;
+    pg_rng rng;
 };
 
 void
@@ -364,7 +364,7 @@ pg_aif_reset(pg_aif *a, uint64_t seed)
     a->has_action = 0;
     a->planned = 0;
     a->last_action = 0;
-    pgi_rng_seed(&a->rng, seed, 0);
+    pg_rng_seed(&a->rng, seed, 0);
 }
 
 /* out = (B_f[act] applied along factor f) in; only entries of in that are non-zero cost work. */
@@ -604,7 +604,9 @@ pg_aif_act(pg_aif *a, size_t *action, pg_error *err)
             if (a->qa[i] > a->qa[best])
                 best = i;
     } else {
-        best = pgi_rng_discrete(&a->rng, a->qa, a->NA);
+        best = pg_rng_pick(&a->rng, a->qa, a->NA);
+        if (best >= a->NA)
+            best = 0;
     }
     a->last_action = best;
     a->has_action = 1;
