@@ -59,6 +59,25 @@ int pg_matpower_write_buffer(const pg_world *w, char **text, size_t *len, pg_not
 /* Like pg_matpower_write_buffer, to a file (replaced if it exists). Borrows w and path. */
 int pg_matpower_write_file(const pg_world *w, const char *path, pg_notes *notes, pg_error *err);
 
+/* ---------------------------------------------------------------- JSON (plurigrid-world/1) */
+
+/* Reads a plurigrid-world/1 JSON document. Borrows path; *out is written only on success. */
+int pg_world_json_read_file(const char *path, pg_world **out, pg_notes *notes, pg_error *err);
+
+/* Reads a JSON document from len bytes of text. name is what errors call the input (NULL for
+ * "<input>"). Borrows data and name; *out is written only on success. */
+int pg_world_json_read_buffer(const char *data, size_t len, const char *name, pg_world **out,
+                              pg_notes *notes, pg_error *err);
+
+/* Writes w as a plurigrid-world/1 JSON document (two-space indentation, keys in documented order,
+ * numbers with 17 significant digits, ending in a newline). Reading it back gives a world equal
+ * to w field by field. Borrows w; *text (the caller frees it) and *len (may be NULL) are written
+ * only on success. */
+int pg_world_json_write_buffer(const pg_world *w, char **text, size_t *len, pg_error *err);
+
+/* Like pg_world_json_write_buffer, to a file (replaced if it exists). Borrows w and path. */
+int pg_world_json_write_file(const pg_world *w, const char *path, pg_error *err);
+
 /* ---------------------------------------------------------------- any format */
 
 /* Format names: "json" (plurigrid-world/1) and "matpower". pg_world_format_from_path() picks one

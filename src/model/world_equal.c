@@ -13,8 +13,7 @@ typedef struct cmp {
     bool equal;
 } cmp;
 
-static void
-differ(cmp *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void differ(cmp *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static void
 differ(cmp *c, const char *fmt, ...)

@@ -54,8 +54,7 @@ choose(const char *path, const char *format, fmt *out, pg_error *err)
 }
 
 int
-pg_world_read(const char *path, const char *format, pg_world **out, pg_notes *notes,
-              pg_error *err)
+pg_world_read(const char *path, const char *format, pg_world **out, pg_notes *notes, pg_error *err)
 {
     if (!path || !out)
         return pg_error_set(err, PG_EINVAL, "pg_world_read: NULL argument");
@@ -64,7 +63,7 @@ pg_world_read(const char *path, const char *format, pg_world **out, pg_notes *no
     if (rc)
         return rc;
     if (f == FMT_JSON)
-        return pgi_io_fail(err, PG_EUNSUPPORTED, path, 0, 0, "", "JSON worlds are not read yet");
+        return pg_world_json_read_file(path, out, notes, err);
     return pg_matpower_read_file(path, out, notes, err);
 }
 
@@ -79,6 +78,6 @@ pg_world_write(const pg_world *w, const char *path, const char *format, pg_notes
     if (rc)
         return rc;
     if (f == FMT_JSON)
-        return pgi_io_fail(err, PG_EUNSUPPORTED, path, 0, 0, "", "JSON worlds are not written yet");
+        return pg_world_json_write_file(w, path, err);
     return pg_matpower_write_file(w, path, notes, err);
 }

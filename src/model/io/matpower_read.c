@@ -39,10 +39,10 @@ typedef struct tok {
     tok_kind kind;
     int line, col;
     double num;
-    char c;             /* T_PUNCT, T_OP: the character */
-    const char *s;      /* T_IDENT: points into the text; T_STR: into the lexer's string buffer */
+    char c;        /* T_PUNCT, T_OP: the character */
+    const char *s; /* T_IDENT: points into the text; T_STR: into the lexer's string buffer */
     size_t len;
-    bool space_before;  /* blanks (or a continuation) separate it from the previous token */
+    bool space_before; /* blanks (or a continuation) separate it from the previous token */
 } tok;
 
 typedef struct lexer {
@@ -53,11 +53,11 @@ typedef struct lexer {
     pgi_buf str;     /* decoded content of the last string token */
     const char *file;
     pg_error *err;
-    int rc;          /* first error the lexer met (PG_OK when none) */
+    int rc; /* first error the lexer met (PG_OK when none) */
 } lexer;
 
-static int
-lex_fail(lexer *lx, int line, int col, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static int lex_fail(lexer *lx, int line, int col, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 static int
 lex_fail(lexer *lx, int line, int col, const char *fmt, ...)
@@ -187,8 +187,8 @@ lex_number(lexer *lx, tok *t, double sign, const char *start)
     } while (0)
     while (q < lx->end && isdigit((unsigned char)*q))
         PUT(*q++);
-    if (q < lx->end && *q == '.' && !(q + 1 < lx->end && (q[1] == '*' || q[1] == '/' ||
-                                                          q[1] == '^' || q[1] == '\''))) {
+    if (q < lx->end && *q == '.' &&
+        !(q + 1 < lx->end && (q[1] == '*' || q[1] == '/' || q[1] == '^' || q[1] == '\''))) {
         PUT(*q++);
         while (q < lx->end && isdigit((unsigned char)*q))
             PUT(*q++);
@@ -436,11 +436,11 @@ value_free(value *v)
 
 typedef struct parser {
     lexer lx;
-    tok t;          /* current token */
+    tok t; /* current token */
     const char *file;
     pg_error *err;
     pg_notes notes;
-    char var[64];   /* the struct's name: the function's output, or "mpc" */
+    char var[64]; /* the struct's name: the function's output, or "mpc" */
     bool have_function;
     char fname[128];
     /* the fields that matter */
@@ -454,8 +454,7 @@ advance(parser *ps)
     return lex_next(&ps->lx, &ps->t);
 }
 
-static int
-fail_at(parser *ps, int code, int line, int col, const char *path, const char *fmt, ...)
+static int fail_at(parser *ps, int code, int line, int col, const char *path, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
 
 static int
@@ -576,8 +575,8 @@ parse_matrix(parser *ps, const char *field, value *out)
             goto out;
         }
         snprintf(path, sizeof path, "%.120s row %zu", field, rows + 1);
-        if (t->kind == T_OP && (t->c == '-' || t->c == '+' || t->c == '*' || t->c == '/' ||
-                                t->c == '^'))
+        if (t->kind == T_OP &&
+            (t->c == '-' || t->c == '+' || t->c == '*' || t->c == '/' || t->c == '^'))
             rc = fail_at(ps, PG_EPARSE, t->line, t->col, path,
                          "arithmetic ('%c') inside a matrix: plurigrid reads numbers only", t->c);
         else
@@ -906,8 +905,8 @@ parse_assignment(parser *ps)
         int line = first.line;
         if ((rc = skip_value(ps, field)))
             return rc;
-        if (pg_notes_add(&ps->notes, "line %d: %s is not used by plurigrid and was ignored",
-                         line, field))
+        if (pg_notes_add(&ps->notes, "line %d: %s is not used by plurigrid and was ignored", line,
+                         field))
             return nomem(ps);
         return PG_OK;
     }
@@ -1028,24 +1027,57 @@ help_text(const char *data, size_t len)
 
 /* ---------------------------------------------------------------- mapping onto the world */
 
-static const char *const bus_cols[] = {"BUS_I", "BUS_TYPE", "PD",      "QD",      "GS",   "BS",
-                                       "BUS_AREA", "VM",    "VA",      "BASE_KV", "ZONE", "VMAX",
-                                       "VMIN",  "LAM_P",    "LAM_Q",   "MU_VMAX", "MU_VMIN"};
+static const char *const bus_cols[] = {"BUS_I",    "BUS_TYPE", "PD",    "QD",      "GS",     "BS",
+                                       "BUS_AREA", "VM",       "VA",    "BASE_KV", "ZONE",   "VMAX",
+                                       "VMIN",     "LAM_P",    "LAM_Q", "MU_VMAX", "MU_VMIN"};
 static const char *const gen_cols[] = {
-    "GEN_BUS", "PG",     "QG",       "QMAX",    "QMIN",   "VG",       "MBASE",
-    "GEN_STATUS", "PMAX", "PMIN",    "PC1",     "PC2",    "QC1MIN",   "QC1MAX",
-    "QC2MIN",  "QC2MAX", "RAMP_AGC", "RAMP_10", "RAMP_30", "RAMP_Q",  "APF",
-    "MU_PMAX", "MU_PMIN", "MU_QMAX", "MU_QMIN"};
+    "GEN_BUS", "PG",     "QG",  "QMAX",    "QMIN",    "VG",      "MBASE",  "GEN_STATUS", "PMAX",
+    "PMIN",    "PC1",    "PC2", "QC1MIN",  "QC1MAX",  "QC2MIN",  "QC2MAX", "RAMP_AGC",   "RAMP_10",
+    "RAMP_30", "RAMP_Q", "APF", "MU_PMAX", "MU_PMIN", "MU_QMAX", "MU_QMIN"};
 static const char *const branch_cols[] = {
-    "F_BUS", "T_BUS", "BR_R",      "BR_X",      "BR_B", "RATE_A", "RATE_B",
-    "RATE_C", "TAP",  "SHIFT",     "BR_STATUS", "ANGMIN", "ANGMAX", "PF",
-    "QF",    "PT",    "QT",        "MU_SF",     "MU_ST", "MU_ANGMIN", "MU_ANGMAX"};
+    "F_BUS",  "T_BUS", "BR_R",  "BR_X",      "BR_B",   "RATE_A",    "RATE_B",
+    "RATE_C", "TAP",   "SHIFT", "BR_STATUS", "ANGMIN", "ANGMAX",    "PF",
+    "QF",     "PT",    "QT",    "MU_SF",     "MU_ST",  "MU_ANGMIN", "MU_ANGMAX"};
 
 enum { BUS_I, BUS_TYPE, PD, QD, GS, BS, BUS_AREA, VM, VA, BASE_KV, ZONE, VMAX, VMIN };
-enum { GEN_BUS, PG, QG, QMAX, QMIN, VG, MBASE, GEN_STATUS, PMAX, PMIN, PC1, PC2, QC1MIN, QC1MAX,
-       QC2MIN, QC2MAX, RAMP_AGC, RAMP_10, RAMP_30, RAMP_Q, APF };
-enum { F_BUS, T_BUS, BR_R, BR_X, BR_B, RATE_A, RATE_B, RATE_C, TAP, SHIFT, BR_STATUS, ANGMIN,
-       ANGMAX };
+enum {
+    GEN_BUS,
+    PG,
+    QG,
+    QMAX,
+    QMIN,
+    VG,
+    MBASE,
+    GEN_STATUS,
+    PMAX,
+    PMIN,
+    PC1,
+    PC2,
+    QC1MIN,
+    QC1MAX,
+    QC2MIN,
+    QC2MAX,
+    RAMP_AGC,
+    RAMP_10,
+    RAMP_30,
+    RAMP_Q,
+    APF
+};
+enum {
+    F_BUS,
+    T_BUS,
+    BR_R,
+    BR_X,
+    BR_B,
+    RATE_A,
+    RATE_B,
+    RATE_C,
+    TAP,
+    SHIFT,
+    BR_STATUS,
+    ANGMIN,
+    ANGMAX
+};
 
 typedef struct matrix_ref {
     parser *ps;
@@ -1065,8 +1097,7 @@ cell_path(const matrix_ref *mr, size_t row, size_t col, char *buf, size_t size)
         snprintf(buf, size, "%s row %zu, column %zu", mr->field, row + 1, col + 1);
 }
 
-static int
-cell_fail(const matrix_ref *mr, int code, size_t row, size_t col, const char *fmt, ...)
+static int cell_fail(const matrix_ref *mr, int code, size_t row, size_t col, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 
 static int
@@ -1092,21 +1123,19 @@ cell(const matrix_ref *mr, size_t row, size_t col)
     return mr->m->v[row * mr->m->cols + col];
 }
 
-/* Checks that the element is finite (or an allowed infinity) and returns it in *x. */
+/* Checks that the element is a number, and finite unless allow_inf, and returns it in *x. */
 static int
-get_num(const matrix_ref *mr, size_t row, size_t col, int allow_inf, double *x)
+get_num(const matrix_ref *mr, size_t row, size_t col, bool allow_inf, double *x)
 {
     double v = cell(mr, row, col);
     const char *name = mr->colnames && col < mr->ncolnames ? mr->colnames[col] : "this value";
     if (isnan(v))
         return cell_fail(mr, PG_EPARSE, row, col, "NaN is not allowed here: %s must be a number",
                          name);
-    if (isinf(v) && !(allow_inf > 0 && v > 0) && !(allow_inf < 0 && v < 0))
-        return cell_fail(mr, PG_EPARSE, row, col, "%s is not allowed here: %s must be %s",
-                         v > 0 ? "Inf" : "-Inf", name,
-                         allow_inf > 0   ? "a number or Inf"
-                         : allow_inf < 0 ? "a number or -Inf"
-                                         : "a finite number");
+    if (isinf(v) && !allow_inf)
+        return cell_fail(mr, PG_EPARSE, row, col,
+                         "%s is not allowed here: %s must be a finite number",
+                         v > 0 ? "Inf" : "-Inf", name);
     *x = v;
     return PG_OK;
 }
@@ -1115,13 +1144,12 @@ static int
 get_int(const matrix_ref *mr, size_t row, size_t col, int *x)
 {
     double v = 0;
-    int rc = get_num(mr, row, col, 0, &v);
+    int rc = get_num(mr, row, col, false, &v);
     if (rc)
         return rc;
     if (v != floor(v) || v < INT_MIN || v > INT_MAX)
         return cell_fail(mr, PG_EPARSE, row, col, "%s must be a whole number, got %.17g",
-                         mr->colnames && col < mr->ncolnames ? mr->colnames[col] : "this value",
-                         v);
+                         mr->colnames && col < mr->ncolnames ? mr->colnames[col] : "this value", v);
     *x = (int)v;
     return PG_OK;
 }
@@ -1173,8 +1201,7 @@ need_matrix(parser *ps, const value *v, const char *field, bool required)
                        field, ps->var, ps->var, ps->var, ps->var);
     }
     if (v->kind != V_MATRIX && !(v->kind == V_NUM))
-        return fail_at(ps, PG_EPARSE, v->line, v->col, field, "%s must be a numeric matrix",
-                       field);
+        return fail_at(ps, PG_EPARSE, v->line, v->col, field, "%s must be a numeric matrix", field);
     return PG_OK;
 }
 
@@ -1203,18 +1230,16 @@ check_columns(parser *ps, const value *m, const char *field, size_t min, size_t 
     if (m->cols < min)
         return fail_at(ps, PG_EPARSE, m->line, m->col, field,
                        "%s has %zu columns; a MATPOWER version 2 %s matrix has %zu (%s ... %s)%s",
-                       field, m->cols, field + strlen(ps->var) + 1, full, names[0],
-                       names[full - 1], min < full ? ", of which the first ones are required" : "");
+                       field, m->cols, field + strlen(ps->var) + 1, full, names[0], names[full - 1],
+                       min < full ? ", of which the first ones are required" : "");
     if (m->cols > full) {
         size_t last = m->cols < nnames ? m->cols : nnames;
         if (last > full)
             return pg_notes_add(&ps->notes, "%s columns %zu-%zu (%s ... %s: %s) were ignored",
-                                field, full + 1, m->cols, names[full], names[last - 1],
-                                what_extra)
+                                field, full + 1, m->cols, names[full], names[last - 1], what_extra)
                        ? nomem(ps)
                        : PG_OK;
-        return pg_notes_add(&ps->notes, "%s columns %zu-%zu were ignored", field, full + 1,
-                            m->cols)
+        return pg_notes_add(&ps->notes, "%s columns %zu-%zu were ignored", field, full + 1, m->cols)
                    ? nomem(ps)
                    : PG_OK;
     }
@@ -1269,7 +1294,7 @@ build_buses(parser *ps, pg_world *w, bus_key **keys_out)
             (rc = get_int(&mr, i, BUS_AREA, &b.area)) || (rc = get_int(&mr, i, ZONE, &b.zone)))
             goto fail;
         for (size_t c = 0; c < 13; c++)
-            if ((rc = get_num(&mr, i, c, 0, &x[c])))
+            if ((rc = get_num(&mr, i, c, false, &x[c])))
                 goto fail;
         if (b.number <= 0) {
             rc = cell_fail(&mr, PG_EMODEL, i, BUS_I, "bus number %d: bus numbers must be > 0",
@@ -1402,7 +1427,7 @@ build_thermals(parser *ps, pg_world *w, const bus_key *keys)
                              ps->var);
         size_t ncol = m->cols < APF + 1 ? m->cols : APF + 1;
         for (size_t c = PG; c < ncol; c++)
-            if ((rc = get_num(&mr, i, c, c == QMAX ? 1 : c == QMIN ? -1 : 0, &x[c])))
+            if ((rc = get_num(&mr, i, c, c == QMAX || c == QMIN, &x[c])))
                 return rc;
         for (size_t c = PC1; c < ncol; c++)
             if (c != RAMP_30 && x[c] != 0 && dropped[c]++ == 0)
@@ -1469,7 +1494,7 @@ build_branches(parser *ps, pg_world *w, const bus_key *keys)
         x[ANGMAX] = 360.0;
         size_t ncol = m->cols < ANGMAX + 1 ? m->cols : ANGMAX + 1;
         for (size_t c = BR_R; c < ncol; c++)
-            if ((rc = get_num(&mr, i, c, 0, &x[c])))
+            if ((rc = get_num(&mr, i, c, false, &x[c])))
                 return rc;
         char name[40];
         snprintf(name, sizeof name, "branch %zu", i + 1);
@@ -1491,8 +1516,7 @@ build_branches(parser *ps, pg_world *w, const bus_key *keys)
             return rc;
     }
     if (m->rows && m->cols < 13 &&
-        pg_notes_add(&ps->notes, "%s has no ANGMIN/ANGMAX columns: angles are not limited",
-                     field))
+        pg_notes_add(&ps->notes, "%s has no ANGMIN/ANGMAX columns: angles are not limited", field))
         return nomem(ps);
     return PG_OK;
 }
@@ -1528,8 +1552,8 @@ build_costs(parser *ps, pg_world *w)
         pg_thermal *t = &w->thermals[i];
         int model = 0, n = 0;
         double su = 0, sd = 0;
-        if ((rc = get_int(&mr, i, 0, &model)) || (rc = get_num(&mr, i, 1, 0, &su)) ||
-            (rc = get_num(&mr, i, 2, 0, &sd)) || (rc = get_int(&mr, i, 3, &n)))
+        if ((rc = get_int(&mr, i, 0, &model)) || (rc = get_num(&mr, i, 1, false, &su)) ||
+            (rc = get_num(&mr, i, 2, false, &sd)) || (rc = get_int(&mr, i, 3, &n)))
             goto out;
         if (model != 1 && model != 2) {
             rc = cell_fail(&mr, PG_EMODEL, i, 0,
@@ -1551,7 +1575,7 @@ build_costs(parser *ps, pg_world *w)
             goto out;
         }
         for (size_t c = 4; c < need; c++)
-            if ((rc = get_num(&mr, i, c, 0, &buf[c])))
+            if ((rc = get_num(&mr, i, c, false, &buf[c])))
                 goto out;
         t->startup_cost = su;
         t->shutdown_cost = sd;
@@ -1604,8 +1628,8 @@ check_version(parser *ps)
         return pg_notes_add(&ps->notes, "%s is missing; the case was read as version 2", field)
                    ? nomem(ps)
                    : PG_OK;
-    bool two = (v->kind == V_STR && strcmp(v->strs[0], "2") == 0) ||
-               (v->kind == V_NUM && v->v[0] == 2.0);
+    bool two =
+        (v->kind == V_STR && strcmp(v->strs[0], "2") == 0) || (v->kind == V_NUM && v->v[0] == 2.0);
     if (two)
         return PG_OK;
     char shown[48];
@@ -1636,8 +1660,8 @@ base_mva(parser *ps, double *out)
     double x = v->v[0];
     if (!isfinite(x))
         return fail_at(ps, PG_EPARSE, v->line, v->col, field,
-                       "%s is %g; the system base must be a finite positive number of MVA",
-                       field, x);
+                       "%s is %g; the system base must be a finite positive number of MVA", field,
+                       x);
     if (!(x > 0))
         return fail_at(ps, PG_EMODEL, v->line, v->col, field,
                        "%s is %g; the system base must be a positive number of MVA", field, x);

@@ -237,8 +237,7 @@ pg_matpower_write_buffer(const pg_world *w, char **text, size_t *len, pg_notes *
     if (w->n_storages)
         NOTE("storage units are written as generators (rows %zu-%zu of mpc.gen) that can "
              "consume down to their charging limit; state of charge is not written",
-             w->n_thermals + w->n_renewables + 1,
-             w->n_thermals + w->n_renewables + w->n_storages);
+             w->n_thermals + w->n_renewables + 1, w->n_thermals + w->n_renewables + w->n_storages);
 
     /* ------------------------------------------------ header */
     char fname[128];
@@ -293,8 +292,9 @@ pg_matpower_write_buffer(const pg_world *w, char **text, size_t *len, pg_notes *
             ramp = t->ramp_up == 0     ? t->ramp_down
                    : t->ramp_down == 0 ? t->ramp_up
                                        : fmin(t->ramp_up, t->ramp_down);
-        double v[] = {t->p, t->q, t->qmax, t->qmin, t->vg, t->mbase, t->in_service ? 1 : 0,
-                      t->pmax, t->pmin, 0, 0, 0, 0, 0, 0, 0, 0, ramp / 2.0, 0, 0};
+        double v[] = {t->p,    t->q,    t->qmax, t->qmin,    t->vg, t->mbase, t->in_service ? 1 : 0,
+                      t->pmax, t->pmin, 0,       0,          0,     0,        0,
+                      0,       0,       0,       ramp / 2.0, 0,     0};
         for (size_t k = 0; k < sizeof v / sizeof *v; k++)
             put_num(&b, v[k]);
         pgi_buf_puts(&b, ";\n");
@@ -304,8 +304,26 @@ pg_matpower_write_buffer(const pg_world *w, char **text, size_t *len, pg_notes *
         size_t th = bus_thermal_vg(w, r->bus);
         double vg = th != PG_NONE ? w->thermals[th].vg : w->buses[r->bus].vm;
         pgi_buf_printf(&b, "\t%d", w->buses[r->bus].number);
-        double v[] = {r->p, r->q, r->q, r->q, vg, w->base_mva, r->in_service ? 1 : 0, r->rating,
-                      0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+        double v[] = {r->p,
+                      r->q,
+                      r->q,
+                      r->q,
+                      vg,
+                      w->base_mva,
+                      r->in_service ? 1 : 0,
+                      r->rating,
+                      0,
+                      0,
+                      0,
+                      0,
+                      0,
+                      0,
+                      0,
+                      0,
+                      0,
+                      0,
+                      0,
+                      0};
         for (size_t k = 0; k < sizeof v / sizeof *v; k++)
             put_num(&b, v[k]);
         pgi_buf_puts(&b, ";\n");
@@ -315,8 +333,26 @@ pg_matpower_write_buffer(const pg_world *w, char **text, size_t *len, pg_notes *
         size_t th = bus_thermal_vg(w, st->bus);
         double vg = th != PG_NONE ? w->thermals[th].vg : w->buses[st->bus].vm;
         pgi_buf_printf(&b, "\t%d", w->buses[st->bus].number);
-        double v[] = {st->p, st->q, st->q, st->q, vg, w->base_mva, st->in_service ? 1 : 0,
-                      st->discharge_mw, -st->charge_mw, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+        double v[] = {st->p,
+                      st->q,
+                      st->q,
+                      st->q,
+                      vg,
+                      w->base_mva,
+                      st->in_service ? 1 : 0,
+                      st->discharge_mw,
+                      -st->charge_mw,
+                      0,
+                      0,
+                      0,
+                      0,
+                      0,
+                      0,
+                      0,
+                      0,
+                      0,
+                      0,
+                      0};
         for (size_t k = 0; k < sizeof v / sizeof *v; k++)
             put_num(&b, v[k]);
         pgi_buf_puts(&b, ";\n");
@@ -333,8 +369,10 @@ pg_matpower_write_buffer(const pg_world *w, char **text, size_t *len, pg_notes *
         pgi_buf_printf(&b, "\t%d\t%d", w->buses[br->from].number, w->buses[br->to].number);
         /* TAP 0 is MATPOWER's way of saying "a line"; a transformer keeps its ratio, even 1. */
         double tap = (br->kind == PG_BRANCH_LINE && br->tap == 1.0) ? 0.0 : br->tap;
-        double v[] = {br->r,   br->x,     br->b, br->rate_a, br->rate_b, br->rate_c,
-                      tap,     br->shift, br->in_service ? 1 : 0, br->angmin, br->angmax};
+        double v[] = {br->r,      br->x,      br->b,
+                      br->rate_a, br->rate_b, br->rate_c,
+                      tap,        br->shift,  br->in_service ? 1 : 0,
+                      br->angmin, br->angmax};
         for (size_t k = 0; k < sizeof v / sizeof *v; k++)
             put_num(&b, v[k]);
         pgi_buf_puts(&b, ";\n");

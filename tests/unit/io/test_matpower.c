@@ -15,8 +15,12 @@ typedef struct case_info {
 
 /* From the table in the data folder's README. */
 static const case_info cases[] = {
-    {"case9", 9, 3, 9},         {"case14", 14, 5, 20},     {"case30", 30, 6, 41},
-    {"case57", 57, 7, 80},      {"case118", 118, 54, 186}, {"case300", 300, 69, 411},
+    {"case9", 9, 3, 9},
+    {"case14", 14, 5, 20},
+    {"case30", 30, 6, 41},
+    {"case57", 57, 7, 80},
+    {"case118", 118, 54, 186},
+    {"case300", 300, 69, 411},
     {"case2383wp", 2383, 327, 2896},
 };
 
@@ -267,8 +271,8 @@ test_matlab_syntax(void **state)
     pg_world *w = NULL;
     pg_error err = {0};
     pg_notes notes = {0};
-    int rc = pg_matpower_read_buffer(syntax_case, strlen(syntax_case), "tricky.m", &w, &notes,
-                                     &err);
+    int rc =
+        pg_matpower_read_buffer(syntax_case, strlen(syntax_case), "tricky.m", &w, &notes, &err);
     if (rc)
         print_error("%s line %d path %s\n", err.msg, err.line, err.path);
     assert_int_equal(rc, PG_OK);
@@ -415,12 +419,12 @@ static void
 test_truncated_matrix(void **state)
 {
     (void)state;
-    expect_error("mpc.bus = [\n1 3 0 0 0 0 1 1 0 135 1 1.1 0.9;\n2 1 0 0 0", PG_EPARSE, 4, "mpc.bus",
-                 "never closed");
+    expect_error("mpc.bus = [\n1 3 0 0 0 0 1 1 0 135 1 1.1 0.9;\n2 1 0 0 0", PG_EPARSE, 4,
+                 "mpc.bus", "never closed");
     expect_error("mpc.bus = [\n1 3 0 0 0 0 1 1 0 135 1 1.1 0.9;\n", PG_EPARSE, 4, "mpc.bus",
                  "never closed");
-    expect_error("mpc.bus = [\n1 3 0 0 0 0 1 1 0 135 1 1.1 0.9;\nmpc.gen = [1 2];\n", PG_EPARSE,
-                 6, "mpc.bus row 2", "'];' missing");
+    expect_error("mpc.bus = [\n1 3 0 0 0 0 1 1 0 135 1 1.1 0.9;\nmpc.gen = [1 2];\n", PG_EPARSE, 6,
+                 "mpc.bus row 2", "'];' missing");
 }
 
 static void
@@ -428,8 +432,9 @@ test_wrong_column_count(void **state)
 {
     (void)state;
     char rest[1024];
-    snprintf(rest, sizeof rest, "mpc.bus = [1 3 0 0 0 0 1 1 0 135 1 1.1; 2 1 0 0 0 0 1 1 0 135 1 "
-                                "1.1];\n%s",
+    snprintf(rest, sizeof rest,
+             "mpc.bus = [1 3 0 0 0 0 1 1 0 135 1 1.1; 2 1 0 0 0 0 1 1 0 135 1 "
+             "1.1];\n%s",
              good_tail);
     expect_error(rest, PG_EPARSE, 4, "mpc.bus", "has 12 columns");
     expect_error("mpc.bus = [1 3 0 0 0 0 1 1 0 135 1 1.1 0.9; 2 1 0 0 0 0 1 1 0 135 1 1.1 0.9];\n"
@@ -484,9 +489,9 @@ test_nan_inf(void **state)
                  "mpc.branch = [1 2 0 0.1 0 0 0 0 0 0 1 -360 360];\n",
                  PG_EPARSE, 5, "mpc.gen row 1, column 9 (PMAX)", "Inf is not allowed");
     expect_error("mpc.bus = [1 3 0 0 0 0 1 1 0 135 1 1.1 0.9; 2 1 0 0 0 0 1 1 0 135 1 1.1 0.9];\n"
-                 "mpc.gen = [1 0 0 -Inf -10 1 100 1 10 0];\n"
+                 "mpc.gen = [1 0 0 10 -10 1 100 1 10 -Inf];\n"
                  "mpc.branch = [1 2 0 0.1 0 0 0 0 0 0 1 -360 360];\n",
-                 PG_EPARSE, 5, "mpc.gen row 1, column 4 (QMAX)", "-Inf is not allowed");
+                 PG_EPARSE, 5, "mpc.gen row 1, column 10 (PMIN)", "-Inf is not allowed");
     expect_error("mpc.bus = [1 3 0 0 0 0 1 1 0 135 1 1.1 0.9; 2 1 0 0 0 0 1 1 0 135 1 1.1 0.9];\n"
                  "mpc.gen = [1 0 0 10 -10 1 100 1 10 0];\n"
                  "mpc.branch = [1 2 0 0.1 0 0 0 0 0 0 1 -360 360];\n"

@@ -1,0 +1,1444 @@
+/* The plurigrid JSON world format, "plurigrid-world/1" (docs/world-format.md): reader and writer
+ * on top of jansson.
+ *
+ * One table per component kind lists its keys in the order the writer emits them, with their
+ * type and default, so that reader, writer and the documentation agree. Keys whose value equals
+ * the default are left out when writing; reading fills them back in, so read(write(w)) equals w
+ * field by field. The writer puts each component on one line (dumped by jansson with the fewest
+ * significant digits, 15 to 17, that read back exactly), which keeps large cases readable and
+ * diffable.
+ *
+ * jansson reports lines only for syntax errors; for errors in well-formed JSON (a wrong type, an
+ * unknown key, a bus that does not exist) locate() walks the original text along the JSON path
+ * to find the line. */
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "core/util.h"
+#include "model/io/io_internal.h"
+#include "model/io/names.h"
+
+#define FORMAT_NAME "plurigrid-world/1"
+
+/* ---------------------------------------------------------------- key tables */
+
+typedef enum {
+    K_NUM,     /* a finite number */
+    K_NUM_INF, /* a number, or the string "inf" / "-inf" */
+    K_INT,     /* a whole number that fits an int */
+    K_BOOL,    /* true or false */
+    K_SPECIAL, /* handled by the component's own code (names, references, enums, costs) */
+} key_kind;
+
+typedef struct key_desc {
+    const char *key;
+    key_kind kind;
+    size_t off; /* offset of the field in the struct (not K_SPECIAL) */
+    double def; /* default when the key is absent */
+    bool required;
+} key_desc;
+
+#define NUM(s, f, d)                                                                               \
+    {                                                                                              \
+#f, K_NUM, offsetof(s, f), d, false                                                        \
+    }
+#define REQ(s, f)                                                                                  \
+    {                                                                                              \
+#f, K_NUM, offsetof(s, f), 0, true                                                         \
+    }
+#define INF(s, f, d)                                                                               \
+    {                                                                                              \
+#f, K_NUM_INF, offsetof(s, f), d, false                                                    \
+    }
+#define INT(s, f, d)                                                                               \
+    {                                                                                              \
+#f, K_INT, offsetof(s, f), d, false                                                        \
+    }
+#define BOOL(s, f, d)                                                                              \
+    {                                                                                              \
+#f, K_BOOL, offsetof(s, f), d, false                                                       \
+    }
+#define SPECIAL(k)                                                                                 \
+    {                                                                                              \
+        k, K_SPECIAL, 0, 0, false                                                                  \
+    }
+
+static const key_desc world_keys[] = {
+    SPECIAL("format"),     SPECIAL("name"),     SPECIAL("description"), SPECIAL("base_mva"),
+    SPECIAL("buses"),      SPECIAL("branches"), SPECIAL("loads"),       SPECIAL("thermals"),
+    SPECIAL("renewables"), SPECIAL("storages"), SPECIAL("series"),
+};
+
+static const key_desc bus_keys[] = {
+    SPECIAL("name"),    SPECIAL("number"),  SPECIAL("type"),        NUM(pg_bus, base_kv, 0),
+    NUM(pg_bus, vm, 1), NUM(pg_bus, va, 0), NUM(pg_bus, vmin, 0.9), NUM(pg_bus, vmax, 1.1),
+    NUM(pg_bus, gs, 0), NUM(pg_bus, bs, 0), INT(pg_bus, area, 1),   INT(pg_bus, zone, 1),
+};
+
+static const key_desc branch_keys[] = {
+    SPECIAL("name"),
+    SPECIAL("kind"),
+    SPECIAL("from"),
+    SPECIAL("to"),
+    NUM(pg_branch, r, 0),
+    REQ(pg_branch, x),
+    NUM(pg_branch, b, 0),
+    NUM(pg_branch, rate_a, 0),
+    NUM(pg_branch, rate_b, 0),
+    NUM(pg_branch, rate_c, 0),
+    NUM(pg_branch, tap, 1),
+    NUM(pg_branch, shift, 0),
+    NUM(pg_branch, angmin, -360),
+    NUM(pg_branch, angmax, 360),
+    BOOL(pg_branch, in_service, 1),
+};
+
+static const key_desc load_keys[] = {
+    SPECIAL("name"),
+    SPECIAL("bus"),
+    REQ(pg_load, p),
+    NUM(pg_load, q, 0),
+    SPECIAL("p_series"),
+    SPECIAL("q_series"),
+    BOOL(pg_load, in_service, 1),
+};
+
+static const key_desc thermal_keys[] = {
+    SPECIAL("name"),
+    SPECIAL("bus"),
+    BOOL(pg_thermal, in_service, 1),
+    NUM(pg_thermal, p, 0),
+    NUM(pg_thermal, q, 0),
+    NUM(pg_thermal, pmin, 0),
+    REQ(pg_thermal, pmax),
+    INF(pg_thermal, qmin, -INFINITY),
+    INF(pg_thermal, qmax, INFINITY),
+    NUM(pg_thermal, vg, 1),
+    NUM(pg_thermal, mbase, 100),
+    NUM(pg_thermal, ramp_up, 0),
+    NUM(pg_thermal, ramp_down, 0),
+    NUM(pg_thermal, min_up_h, 0),
+    NUM(pg_thermal, min_down_h, 0),
+    BOOL(pg_thermal, initial_on, 1),
+    NUM(pg_thermal, initial_h, 0),
+    SPECIAL("cost"),
+    NUM(pg_thermal, fixed_cost, 0),
+    NUM(pg_thermal, startup_cost, 0),
+    NUM(pg_thermal, shutdown_cost, 0),
+};
+
+static const key_desc renewable_keys[] = {
+    SPECIAL("name"),           SPECIAL("bus"),
+    SPECIAL("technology"),     BOOL(pg_renewable, in_service, 1),
+    REQ(pg_renewable, rating), NUM(pg_renewable, power_factor, 1),
+    SPECIAL("availability"),   NUM(pg_renewable, cost, 0),
+    NUM(pg_renewable, p, 0),   NUM(pg_renewable, q, 0),
+};
+
+static const key_desc storage_keys[] = {
+    SPECIAL("name"),
+    SPECIAL("bus"),
+    BOOL(pg_storage, in_service, 1),
+    REQ(pg_storage, energy_mwh),
+    NUM(pg_storage, soc_min_mwh, 0),
+    NUM(pg_storage, soc_initial_mwh, 0),
+    NUM(pg_storage, soc_target_mwh, -1),
+    REQ(pg_storage, charge_mw),
+    REQ(pg_storage, discharge_mw),
+    NUM(pg_storage, eff_charge, 1),
+    NUM(pg_storage, eff_discharge, 1),
+    NUM(pg_storage, cost, 0),
+    NUM(pg_storage, p, 0),
+    NUM(pg_storage, q, 0),
+};
+
+static const key_desc series_keys[] = {
+    SPECIAL("name"),
+    SPECIAL("step_h"),
+    SPECIAL("values"),
+};
+
+static const key_desc cost_keys[] = {
+    SPECIAL("model"),
+    SPECIAL("coef"),
+    SPECIAL("points"),
+};
+
+#define NKEYS(t) (sizeof t / sizeof *t)
+
+static const char *const bus_types[] = {NULL, "pq", "pv", "ref", "isolated"};
+static const char *const branch_kinds[] = {"line", "transformer"};
+static const char *const technologies[] = {"solar", "wind", "hydro", "other"};
+
+/* ---------------------------------------------------------------- locating a path in the text */
+
+static const char *
+skip_ws(const char *p, const char *e)
+{
+    while (p < e && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+        p++;
+    return p;
+}
+
+/* p at '"': returns the position after the closing quote (or e). */
+static const char *
+skip_string(const char *p, const char *e)
+{
+    for (p++; p < e; p++) {
+        if (*p == '\\')
+            p++;
+        else if (*p == '"')
+            return p + 1;
+    }
+    return e;
+}
+
+static const char *
+skip_value(const char *p, const char *e)
+{
+    p = skip_ws(p, e);
+    if (p >= e)
+        return e;
+    if (*p == '"')
+        return skip_string(p, e);
+    if (*p == '{' || *p == '[') {
+        int depth = 0;
+        while (p < e) {
+            if (*p == '"') {
+                p = skip_string(p, e);
+                continue;
+            }
+            if (*p == '{' || *p == '[')
+                depth++;
+            else if (*p == '}' || *p == ']') {
+                if (--depth == 0)
+                    return p + 1;
+            }
+            p++;
+        }
+        return e;
+    }
+    while (p < e && !strchr(",]} \t\r\n", *p))
+        p++;
+    return p;
+}
+
+/* Walks text along path ("$.buses[3].vm") and returns the line and column of the deepest part of
+ * the path that exists. The text is well-formed JSON (jansson read it), so this only has to skip
+ * values, never to check them. */
+static void
+locate(const char *text, size_t len, const char *path, int *line, int *col)
+{
+    const char *p = text, *e = text + len, *found = NULL;
+    const char *q = path && path[0] == '$' ? path + 1 : "";
+    p = skip_ws(p, e);
+    found = p;
+    while (*q && p < e) {
+        if (*q == '.') {
+            q++;
+            size_t kl = strcspn(q, ".[");
+            if (*p != '{')
+                break;
+            p = skip_ws(p + 1, e);
+            const char *val = NULL;
+            while (p < e && *p == '"') {
+                const char *ks = p + 1, *ke = skip_string(p, e) - 1;
+                p = skip_ws(ke + 1, e);
+                if (p < e && *p == ':')
+                    p = skip_ws(p + 1, e);
+                if ((size_t)(ke - ks) == kl && memcmp(ks, q, kl) == 0) {
+                    val = p;
+                    break;
+                }
+                p = skip_ws(skip_value(p, e), e);
+                if (p < e && *p == ',')
+                    p = skip_ws(p + 1, e);
+                else
+                    break;
+            }
+            if (!val)
+                break;
+            p = found = val;
+            q += kl;
+        } else if (*q == '[') {
+            char *end = NULL;
+            unsigned long idx = strtoul(q + 1, &end, 10);
+            if (!end || *end != ']' || *p != '[')
+                break;
+            q = end + 1;
+            p = skip_ws(p + 1, e);
+            unsigned long i = 0;
+            for (; i < idx && p < e && *p != ']'; i++) {
+                p = skip_ws(skip_value(p, e), e);
+                if (p < e && *p == ',')
+                    p = skip_ws(p + 1, e);
+            }
+            if (i < idx || p >= e || *p == ']')
+                break;
+            found = p;
+        } else {
+            break;
+        }
+    }
+    int l = 1;
+    const char *ls = text;
+    for (const char *r = text; r < found && r < e; r++)
+        if (*r == '\n') {
+            l++;
+            ls = r + 1;
+        }
+    *line = l;
+    *col = (int)(found - ls) + 1;
+}
+
+/* ---------------------------------------------------------------- reader */
+
+typedef struct reader {
+    const char *file;
+    const char *text;
+    size_t len;
+    pg_error *err;
+    pg_world *w;
+    pgi_names buses;
+} reader;
+
+static int fail(reader *r, int code, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int
+fail(reader *r, int code, const char *path, const char *fmt, ...)
+{
+    if (!r->err)
+        return code;
+    va_list ap;
+    va_start(ap, fmt);
+    pg_error_vset(r->err, code, fmt, ap);
+    va_end(ap);
+    int line = 0, col = 0;
+    locate(r->text, r->len, path, &line, &col);
+    pg_error_at(r->err, r->file, line, col, path);
+    return code;
+}
+
+static const char *
+type_name(const json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: return "an object";
+    case JSON_ARRAY: return "an array";
+    case JSON_STRING: return "a string";
+    case JSON_INTEGER:
+    case JSON_REAL: return "a number";
+    case JSON_TRUE:
+    case JSON_FALSE: return "a boolean";
+    case JSON_NULL: return "null";
+    }
+    return "a value";
+}
+
+static void
+sub(char *out, size_t size, const char *path, const char *key)
+{
+    snprintf(out, size, "%.180s.%.60s", path, key);
+}
+
+/* Checks that obj (at path, describing "a bus", ...) has only keys from the table. */
+static int
+check_keys(reader *r, const json_t *obj, const char *path, const char *what, const key_desc *kd,
+           size_t nk)
+{
+    if (!json_is_object(obj))
+        return fail(r, PG_EPARSE, path, "%s must be an object {...}, got %s", what, type_name(obj));
+    const char *key;
+    json_t *val;
+    json_object_foreach((json_t *)obj, key, val)
+    {
+        bool known = false;
+        for (size_t i = 0; i < nk && !known; i++)
+            known = strcmp(kd[i].key, key) == 0;
+        if (!known) {
+            char p[256], list[600];
+            size_t n = 0;
+            list[0] = '\0';
+            for (size_t i = 0; i < nk && n < sizeof list; i++)
+                n += (size_t)snprintf(list + n, sizeof list - n, "%s%s", i ? ", " : "", kd[i].key);
+            sub(p, sizeof p, path, key);
+            return fail(r, PG_EPARSE, p, "unknown key '%s' in %s (the keys are: %s)", key, what,
+                        list);
+        }
+    }
+    return PG_OK;
+}
+
+/* Reads every non-special key of the table into the struct at base. */
+static int
+read_fields(reader *r, const json_t *obj, const char *path, const char *what, const key_desc *kd,
+            size_t nk, void *base)
+{
+    for (size_t i = 0; i < nk; i++) {
+        const key_desc *d = &kd[i];
+        if (d->kind == K_SPECIAL)
+            continue;
+        char *field = (char *)base + d->off;
+        json_t *v = json_object_get(obj, d->key);
+        char p[256];
+        sub(p, sizeof p, path, d->key);
+        if (!v) {
+            if (d->required)
+                return fail(r, PG_EPARSE, p, "%s needs '%s'", what, d->key);
+            switch (d->kind) {
+            case K_NUM:
+            case K_NUM_INF: *(double *)field = d->def; break;
+            case K_INT: *(int *)field = (int)d->def; break;
+            case K_BOOL: *(bool *)field = d->def != 0; break;
+            case K_SPECIAL: break;
+            }
+            continue;
+        }
+        switch (d->kind) {
+        case K_NUM:
+            if (!json_is_number(v))
+                return fail(r, PG_EPARSE, p, "'%s' must be a number, got %s", d->key, type_name(v));
+            *(double *)field = json_number_value(v);
+            break;
+        case K_NUM_INF:
+            if (json_is_string(v) && strcmp(json_string_value(v), "inf") == 0)
+                *(double *)field = INFINITY;
+            else if (json_is_string(v) && strcmp(json_string_value(v), "-inf") == 0)
+                *(double *)field = -INFINITY;
+            else if (json_is_number(v))
+                *(double *)field = json_number_value(v);
+            else
+                return fail(r, PG_EPARSE, p, "'%s' must be a number, \"inf\" or \"-inf\", got %s",
+                            d->key, type_name(v));
+            break;
+        case K_INT: {
+            json_int_t x = json_is_integer(v) ? json_integer_value(v) : 0;
+            if (!json_is_integer(v) || x < INT_MIN || x > INT_MAX)
+                return fail(r, PG_EPARSE, p, "'%s' must be a whole number, got %s", d->key,
+                            json_is_integer(v) ? "one that is too large" : type_name(v));
+            *(int *)field = (int)x;
+            break;
+        }
+        case K_BOOL:
+            if (!json_is_boolean(v))
+                return fail(r, PG_EPARSE, p, "'%s' must be true or false, got %s", d->key,
+                            type_name(v));
+            *(bool *)field = json_is_true(v);
+            break;
+        case K_SPECIAL: break;
+        }
+    }
+    return PG_OK;
+}
+
+/* A required or optional string key. *out is NULL when absent and optional. */
+static int
+get_string(reader *r, const json_t *obj, const char *path, const char *key, bool required,
+           const char *what, const char **out)
+{
+    json_t *v = json_object_get(obj, key);
+    char p[256];
+    sub(p, sizeof p, path, key);
+    *out = NULL;
+    if (!v) {
+        if (required)
+            return fail(r, PG_EPARSE, p, "%s needs '%s'", what, key);
+        return PG_OK;
+    }
+    if (!json_is_string(v))
+        return fail(r, PG_EPARSE, p, "'%s' must be a string, got %s", key, type_name(v));
+    *out = json_string_value(v);
+    if (required && !(*out)[0])
+        return fail(r, PG_EPARSE, p, "'%s' must not be empty", key);
+    return PG_OK;
+}
+
+static int
+get_enum(reader *r, const json_t *obj, const char *path, const char *key, const char *const *names,
+         size_t n, int def, int *out)
+{
+    const char *s;
+    int rc = get_string(r, obj, path, key, false, "", &s);
+    if (rc)
+        return rc;
+    if (!s) {
+        *out = def;
+        return PG_OK;
+    }
+    char list[200];
+    size_t used = 0;
+    list[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        if (!names[i])
+            continue;
+        if (strcmp(names[i], s) == 0) {
+            *out = (int)i;
+            return PG_OK;
+        }
+        used += (size_t)snprintf(list + used, sizeof list - used, "%s\"%s\"", used ? ", " : "",
+                                 names[i]);
+    }
+    char p[256];
+    sub(p, sizeof p, path, key);
+    return fail(r, PG_EPARSE, p, "'%s' is \"%s\"; it must be one of %s", key, s, list);
+}
+
+static int
+get_bus(reader *r, const json_t *obj, const char *path, const char *key, const char *what,
+        size_t *out)
+{
+    const char *s;
+    int rc = get_string(r, obj, path, key, true, what, &s);
+    if (rc)
+        return rc;
+    size_t i = pgi_names_get(&r->buses, s);
+    if (i == (size_t)-1) {
+        char p[256];
+        sub(p, sizeof p, path, key);
+        return fail(r, PG_EMODEL, p, "there is no bus named \"%s\" in $.buses", s);
+    }
+    *out = i;
+    return PG_OK;
+}
+
+static int
+get_series(reader *r, const json_t *obj, const char *path, const char *key, size_t *out)
+{
+    json_t *v = json_object_get(obj, key);
+    *out = PG_NONE;
+    if (!v || json_is_null(v))
+        return PG_OK;
+    const char *s;
+    int rc = get_string(r, obj, path, key, false, "", &s);
+    if (rc)
+        return rc;
+    size_t i = pg_world_find_series(r->w, s);
+    if (i == PG_NONE) {
+        char p[256];
+        sub(p, sizeof p, path, key);
+        return fail(r, PG_EMODEL, p, "there is no time series named \"%s\" in $.series", s);
+    }
+    *out = i;
+    return PG_OK;
+}
+
+/* An optional array of objects at key; *out NULL when absent. */
+static int
+get_array(reader *r, const json_t *root, const char *key, json_t **out)
+{
+    *out = json_object_get(root, key);
+    if (*out && !json_is_array(*out)) {
+        char p[64];
+        snprintf(p, sizeof p, "$.%s", key);
+        return fail(r, PG_EPARSE, p, "'%s' must be an array [...], got %s", key, type_name(*out));
+    }
+    return PG_OK;
+}
+
+/* Errors from the model's adders (duplicate names, ...) get the component's place. */
+static int
+place_model_error(reader *r, int rc, const char *path)
+{
+    if (rc && rc != PG_ENOMEM && r->err) {
+        int line = 0, col = 0;
+        locate(r->text, r->len, path, &line, &col);
+        pg_error_at(r->err, r->file, line, col, path);
+    }
+    return rc;
+}
+
+static int
+read_series(reader *r, const json_t *root)
+{
+    json_t *arr;
+    int rc = get_array(r, root, "series", &arr);
+    if (rc || !arr)
+        return rc;
+    size_t i;
+    json_t *o;
+    json_array_foreach(arr, i, o)
+    {
+        char path[64], p[256];
+        snprintf(path, sizeof path, "$.series[%zu]", i);
+        const char *name;
+        if ((rc = check_keys(r, o, path, "a time series", series_keys, NKEYS(series_keys))) ||
+            (rc = get_string(r, o, path, "name", true, "a time series", &name)))
+            return rc;
+        double step = 1.0;
+        json_t *s = json_object_get(o, "step_h");
+        sub(p, sizeof p, path, "step_h");
+        if (s && !json_is_number(s))
+            return fail(r, PG_EPARSE, p, "'step_h' must be a number, got %s", type_name(s));
+        if (s)
+            step = json_number_value(s);
+        if (!(step > 0))
+            return fail(r, PG_EMODEL, p, "'step_h' is %g; a step must be longer than 0 hours",
+                        step);
+        json_t *vals = json_object_get(o, "values");
+        sub(p, sizeof p, path, "values");
+        if (!vals)
+            return fail(r, PG_EPARSE, p, "a time series needs 'values'");
+        if (!json_is_array(vals))
+            return fail(r, PG_EPARSE, p, "'values' must be an array of numbers, got %s",
+                        type_name(vals));
+        size_t n = json_array_size(vals);
+        if (n == 0)
+            return fail(r, PG_EMODEL, p,
+                        "'values' is empty; a time series needs at least one "
+                        "value");
+        double *v = malloc(n * sizeof *v);
+        if (!v)
+            return pg_error_set(r->err, PG_ENOMEM, "out of memory");
+        for (size_t k = 0; k < n; k++) {
+            json_t *x = json_array_get(vals, k);
+            if (!json_is_number(x)) {
+                free(v);
+                char pk[280];
+                snprintf(pk, sizeof pk, "%.250s[%zu]", p, k);
+                return fail(r, PG_EPARSE, pk, "time series values must be numbers, got %s",
+                            type_name(x));
+            }
+            v[k] = json_number_value(x);
+        }
+        rc = pg_world_add_series(r->w, name, step, v, n, NULL, r->err);
+        free(v);
+        if (rc)
+            return place_model_error(r, rc, path);
+    }
+    return PG_OK;
+}
+
+static int
+read_buses(reader *r, const json_t *root)
+{
+    json_t *arr;
+    int rc = get_array(r, root, "buses", &arr);
+    if (rc || !arr)
+        return rc;
+    size_t n = json_array_size(arr);
+    if (n == 0)
+        return PG_OK;
+    /* Filled directly (the adder's checks are done here, with a hash, so that big worlds read
+     * in linear time). */
+    r->w->buses = calloc(n, sizeof *r->w->buses);
+    if (!r->w->buses)
+        return pg_error_set(r->err, PG_ENOMEM, "out of memory");
+    r->w->cap_buses = n;
+    pgi_names numbers = {0};
+    char(*numtext)[16] = malloc(n * sizeof *numtext);
+    if (!numtext)
+        return pg_error_set(r->err, PG_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n && rc == PG_OK; i++) {
+        json_t *o = json_array_get(arr, i);
+        char path[64], p[256];
+        snprintf(path, sizeof path, "$.buses[%zu]", i);
+        pg_bus b;
+        pg_bus_init(&b);
+        const char *name;
+        int type = PG_BUS_PQ;
+        if ((rc = check_keys(r, o, path, "a bus", bus_keys, NKEYS(bus_keys))) ||
+            (rc = get_string(r, o, path, "name", true, "a bus", &name)) ||
+            (rc = get_enum(r, o, path, "type", bus_types, 5, PG_BUS_PQ, &type)) ||
+            (rc = read_fields(r, o, path, "a bus", bus_keys, NKEYS(bus_keys), &b)))
+            break;
+        b.type = (pg_bus_type)type;
+        json_t *num = json_object_get(o, "number");
+        sub(p, sizeof p, path, "number");
+        if (num) {
+            json_int_t x = json_is_integer(num) ? json_integer_value(num) : 0;
+            if (!json_is_integer(num) || x <= 0 || x > INT_MAX) {
+                rc = fail(r, json_is_integer(num) ? PG_EMODEL : PG_EPARSE, p,
+                          "'number' must be a whole number greater than 0");
+                break;
+            }
+            b.number = (int)x;
+        } else if (i + 1 <= (size_t)INT_MAX) {
+            b.number = (int)(i + 1);
+        }
+        size_t prev;
+        int put = pgi_names_put(&r->buses, name, i, &prev);
+        if (put == 1) {
+            rc = fail(r, PG_EMODEL, path,
+                      "bus name \"%s\" is used twice ($.buses[%zu] and "
+                      "$.buses[%zu])",
+                      name, prev, i);
+            break;
+        }
+        snprintf(numtext[i], sizeof numtext[i], "%d", b.number);
+        if (put == 0)
+            put = pgi_names_put(&numbers, numtext[i], i, &prev);
+        if (put == 1) {
+            rc = fail(r, PG_EMODEL, p,
+                      "bus number %d is used twice ($.buses[%zu] and $.buses[%zu])%s", b.number,
+                      prev, i, num ? "" : "; a bus without 'number' gets its position (1, 2, ...)");
+            break;
+        }
+        if (put < 0 || !(b.name = pgi_strdup(name))) {
+            rc = pg_error_set(r->err, PG_ENOMEM, "out of memory");
+            break;
+        }
+        r->w->buses[r->w->n_buses++] = b;
+    }
+    pgi_names_free(&numbers);
+    free(numtext);
+    return rc;
+}
+
+static int
+read_branches(reader *r, const json_t *root)
+{
+    json_t *arr, *o;
+    size_t i;
+    int rc = get_array(r, root, "branches", &arr);
+    if (rc || !arr)
+        return rc;
+    json_array_foreach(arr, i, o)
+    {
+        char path[64];
+        snprintf(path, sizeof path, "$.branches[%zu]", i);
+        pg_branch b;
+        pg_branch_init(&b);
+        int kind = PG_BRANCH_LINE;
+        if ((rc = check_keys(r, o, path, "a branch", branch_keys, NKEYS(branch_keys))) ||
+            (rc = get_string(r, o, path, "name", true, "a branch", (const char **)&b.name)) ||
+            (rc = get_enum(r, o, path, "kind", branch_kinds, 2, PG_BRANCH_LINE, &kind)) ||
+            (rc = get_bus(r, o, path, "from", "a branch", &b.from)) ||
+            (rc = get_bus(r, o, path, "to", "a branch", &b.to)) ||
+            (rc = read_fields(r, o, path, "a branch", branch_keys, NKEYS(branch_keys), &b)))
+            return rc;
+        b.kind = (pg_branch_kind)kind;
+        if ((rc = pg_world_add_branch(r->w, &b, NULL, r->err)))
+            return place_model_error(r, rc, path);
+    }
+    return PG_OK;
+}
+
+static int
+read_loads(reader *r, const json_t *root)
+{
+    json_t *arr, *o;
+    size_t i;
+    int rc = get_array(r, root, "loads", &arr);
+    if (rc || !arr)
+        return rc;
+    json_array_foreach(arr, i, o)
+    {
+        char path[64];
+        snprintf(path, sizeof path, "$.loads[%zu]", i);
+        pg_load l;
+        pg_load_init(&l);
+        if ((rc = check_keys(r, o, path, "a load", load_keys, NKEYS(load_keys))) ||
+            (rc = get_string(r, o, path, "name", true, "a load", (const char **)&l.name)) ||
+            (rc = get_bus(r, o, path, "bus", "a load", &l.bus)) ||
+            (rc = get_series(r, o, path, "p_series", &l.p_series)) ||
+            (rc = get_series(r, o, path, "q_series", &l.q_series)) ||
+            (rc = read_fields(r, o, path, "a load", load_keys, NKEYS(load_keys), &l)))
+            return rc;
+        if ((rc = pg_world_add_load(r->w, &l, NULL, r->err)))
+            return place_model_error(r, rc, path);
+    }
+    return PG_OK;
+}
+
+static int
+read_cost(reader *r, const json_t *o, const char *path, pg_cost *c)
+{
+    json_t *v = json_object_get(o, "cost");
+    if (!v)
+        return PG_OK;
+    char cp[256], p[300];
+    sub(cp, sizeof cp, path, "cost");
+    int model = 0, rc;
+    static const char *const models[] = {"none", "piecewise", "polynomial"};
+    if ((rc = check_keys(r, v, cp, "a cost", cost_keys, NKEYS(cost_keys))))
+        return rc;
+    snprintf(p, sizeof p, "%.250s.model", cp);
+    if (!json_object_get(v, "model"))
+        return fail(r, PG_EPARSE, p,
+                    "a cost needs 'model' (\"polynomial\", \"piecewise\" or "
+                    "\"none\")");
+    if ((rc = get_enum(r, v, cp, "model", models, 3, PG_COST_NONE, &model)))
+        return rc;
+    json_t *coef = json_object_get(v, "coef"), *pts = json_object_get(v, "points");
+    if (model == PG_COST_POLYNOMIAL) {
+        snprintf(p, sizeof p, "%.250s.%s", cp, pts ? "points" : "coef");
+        if (pts)
+            return fail(r, PG_EPARSE, p, "a polynomial cost has 'coef', not 'points'");
+        if (!coef)
+            return fail(r, PG_EPARSE, p, "a polynomial cost needs 'coef' ([c0, c1, c2, ...])");
+        if (!json_is_array(coef))
+            return fail(r, PG_EPARSE, p, "'coef' must be an array of numbers, got %s",
+                        type_name(coef));
+        size_t n = json_array_size(coef);
+        double *k = malloc((n ? n : 1) * sizeof *k);
+        if (!k)
+            return pg_error_set(r->err, PG_ENOMEM, "out of memory");
+        for (size_t j = 0; j < n; j++) {
+            json_t *x = json_array_get(coef, j);
+            if (!json_is_number(x)) {
+                free(k);
+                char pj[320];
+                snprintf(pj, sizeof pj, "%.250s[%zu]", p, j);
+                return fail(r, PG_EPARSE, pj, "cost coefficients must be numbers, got %s",
+                            type_name(x));
+            }
+            k[j] = json_number_value(x);
+        }
+        rc = pg_cost_set_polynomial(c, k, n, r->err);
+        free(k);
+        return rc;
+    }
+    if (model == PG_COST_PIECEWISE) {
+        snprintf(p, sizeof p, "%.250s.%s", cp, coef ? "coef" : "points");
+        if (coef)
+            return fail(r, PG_EPARSE, p, "a piecewise cost has 'points', not 'coef'");
+        if (!pts)
+            return fail(r, PG_EPARSE, p,
+                        "a piecewise cost needs 'points' ([[MW, $/h], [MW, $/h], ...])");
+        if (!json_is_array(pts))
+            return fail(r, PG_EPARSE, p, "'points' must be an array of [MW, $/h] pairs, got %s",
+                        type_name(pts));
+        size_t n = json_array_size(pts);
+        if (n < 2)
+            return fail(r, PG_EMODEL, p, "a piecewise-linear cost needs at least 2 points");
+        double *x = malloc(n * sizeof *x), *y = malloc(n * sizeof *y);
+        if (!x || !y) {
+            free(x);
+            free(y);
+            return pg_error_set(r->err, PG_ENOMEM, "out of memory");
+        }
+        for (size_t j = 0; j < n; j++) {
+            json_t *pt = json_array_get(pts, j);
+            if (!json_is_array(pt) || json_array_size(pt) != 2 ||
+                !json_is_number(json_array_get(pt, 0)) || !json_is_number(json_array_get(pt, 1))) {
+                free(x);
+                free(y);
+                char pj[320];
+                snprintf(pj, sizeof pj, "%.250s[%zu]", p, j);
+                return fail(r, PG_EPARSE, pj, "each point must be a pair of numbers [MW, $/h]");
+            }
+            x[j] = json_number_value(json_array_get(pt, 0));
+            y[j] = json_number_value(json_array_get(pt, 1));
+        }
+        rc = pg_cost_set_piecewise(c, x, y, n, r->err);
+        free(x);
+        free(y);
+        return rc;
+    }
+    if (coef || pts) {
+        snprintf(p, sizeof p, "%.250s.%s", cp, coef ? "coef" : "points");
+        return fail(r, PG_EPARSE, p, "a cost with model \"none\" has no '%s'",
+                    coef ? "coef" : "points");
+    }
+    return PG_OK;
+}
+
+static int
+read_thermals(reader *r, const json_t *root)
+{
+    json_t *arr, *o;
+    size_t i;
+    int rc = get_array(r, root, "thermals", &arr);
+    if (rc || !arr)
+        return rc;
+    json_array_foreach(arr, i, o)
+    {
+        char path[64];
+        snprintf(path, sizeof path, "$.thermals[%zu]", i);
+        pg_thermal t;
+        pg_thermal_init(&t);
+        if ((rc = check_keys(r, o, path, "a thermal unit", thermal_keys, NKEYS(thermal_keys))) ||
+            (rc = get_string(r, o, path, "name", true, "a thermal unit", (const char **)&t.name)) ||
+            (rc = get_bus(r, o, path, "bus", "a thermal unit", &t.bus)) ||
+            (rc = read_fields(r, o, path, "a thermal unit", thermal_keys, NKEYS(thermal_keys),
+                              &t)) ||
+            (rc = read_cost(r, o, path, &t.cost)))
+            goto fail;
+        rc = pg_world_add_thermal(r->w, &t, NULL, r->err);
+        pg_cost_clear(&t.cost);
+        if (rc)
+            return place_model_error(r, rc, path);
+        continue;
+    fail:
+        pg_cost_clear(&t.cost);
+        return rc;
+    }
+    return PG_OK;
+}
+
+static int
+read_renewables(reader *r, const json_t *root)
+{
+    json_t *arr, *o;
+    size_t i;
+    int rc = get_array(r, root, "renewables", &arr);
+    if (rc || !arr)
+        return rc;
+    json_array_foreach(arr, i, o)
+    {
+        char path[64];
+        snprintf(path, sizeof path, "$.renewables[%zu]", i);
+        pg_renewable u;
+        pg_renewable_init(&u);
+        int tech = PG_TECH_OTHER;
+        if ((rc = check_keys(r, o, path, "a renewable unit", renewable_keys,
+                             NKEYS(renewable_keys))) ||
+            (rc = get_string(r, o, path, "name", true, "a renewable unit",
+                             (const char **)&u.name)) ||
+            (rc = get_bus(r, o, path, "bus", "a renewable unit", &u.bus)) ||
+            (rc = get_enum(r, o, path, "technology", technologies, 4, PG_TECH_OTHER, &tech)) ||
+            (rc = get_series(r, o, path, "availability", &u.availability)) ||
+            (rc = read_fields(r, o, path, "a renewable unit", renewable_keys, NKEYS(renewable_keys),
+                              &u)))
+            return rc;
+        u.technology = (pg_technology)tech;
+        if ((rc = pg_world_add_renewable(r->w, &u, NULL, r->err)))
+            return place_model_error(r, rc, path);
+    }
+    return PG_OK;
+}
+
+static int
+read_storages(reader *r, const json_t *root)
+{
+    json_t *arr, *o;
+    size_t i;
+    int rc = get_array(r, root, "storages", &arr);
+    if (rc || !arr)
+        return rc;
+    json_array_foreach(arr, i, o)
+    {
+        char path[64];
+        snprintf(path, sizeof path, "$.storages[%zu]", i);
+        pg_storage s;
+        pg_storage_init(&s);
+        if ((rc = check_keys(r, o, path, "a storage unit", storage_keys, NKEYS(storage_keys))) ||
+            (rc = get_string(r, o, path, "name", true, "a storage unit", (const char **)&s.name)) ||
+            (rc = get_bus(r, o, path, "bus", "a storage unit", &s.bus)) ||
+            (rc = read_fields(r, o, path, "a storage unit", storage_keys, NKEYS(storage_keys), &s)))
+            return rc;
+        if ((rc = pg_world_add_storage(r->w, &s, NULL, r->err)))
+            return place_model_error(r, rc, path);
+    }
+    return PG_OK;
+}
+
+int
+pg_world_json_read_buffer(const char *data, size_t len, const char *name, pg_world **out,
+                          pg_notes *notes, pg_error *err)
+{
+    (void)notes; /* the JSON reader has nothing to note: every key means something */
+    if (!out || (!data && len))
+        return pg_error_set(err, PG_EINVAL, "pg_world_json_read_buffer: NULL argument");
+    reader r = {0};
+    r.file = name ? name : "<input>";
+    r.text = data ? data : "";
+    r.len = len;
+    r.err = err;
+    json_error_t je;
+    json_t *root = NULL;
+    int rc = PG_OK;
+    size_t i = 0;
+    while (i < len && strchr(" \t\r\n", data[i]))
+        i++;
+    if (i == len) {
+        rc = pgi_io_fail(err, PG_EPARSE, r.file, 0, 0, "",
+                         "the file is empty: expected a plurigrid world, a JSON object that "
+                         "starts with \"format\": \"" FORMAT_NAME "\"");
+        goto out;
+    }
+    root = json_loadb(r.text, len, JSON_REJECT_DUPLICATES, &je);
+    if (!root) {
+        rc = pgi_io_fail(err, PG_EPARSE, r.file, je.line > 0 ? je.line : 0,
+                         je.column > 0 ? je.column : 0, "", "JSON syntax error: %s", je.text);
+        goto out;
+    }
+    if (!json_is_object(root)) {
+        rc = fail(&r, PG_EPARSE, "$", "a plurigrid world is a JSON object {...}, got %s",
+                  type_name(root));
+        goto out;
+    }
+    const char *format, *wname, *desc;
+    if ((rc = get_string(&r, root, "$", "format", false, "", &format)))
+        goto out;
+    if (!format) {
+        rc = fail(&r, PG_EPARSE, "$.format",
+                  "'format' is missing: a plurigrid world starts with \"format\": "
+                  "\"" FORMAT_NAME "\"");
+        goto out;
+    }
+    if (strcmp(format, FORMAT_NAME) != 0) {
+        rc =
+            fail(&r, PG_EUNSUPPORTED, "$.format",
+                 "'format' is \"%s\"; this version of plurigrid reads \"" FORMAT_NAME "\"", format);
+        goto out;
+    }
+    if ((rc = check_keys(&r, root, "$", "a world", world_keys, NKEYS(world_keys))) ||
+        (rc = get_string(&r, root, "$", "name", false, "", &wname)) ||
+        (rc = get_string(&r, root, "$", "description", false, "", &desc)))
+        goto out;
+    double base = 100.0;
+    json_t *b = json_object_get(root, "base_mva");
+    if (b && !json_is_number(b)) {
+        rc = fail(&r, PG_EPARSE, "$.base_mva", "'base_mva' must be a number, got %s", type_name(b));
+        goto out;
+    }
+    if (b)
+        base = json_number_value(b);
+    if (!(base > 0)) {
+        rc = fail(&r, PG_EMODEL, "$.base_mva",
+                  "'base_mva' is %g; the system base must be a positive number of MVA", base);
+        goto out;
+    }
+    char stem[128];
+    pgi_path_stem(name, stem, sizeof stem);
+    if ((rc = pg_world_new(&r.w, wname ? wname : stem[0] ? stem : "world", base, err)))
+        goto out;
+    if (desc && !(r.w->description = pgi_strdup(desc))) {
+        rc = pg_error_set(err, PG_ENOMEM, "out of memory");
+        goto out;
+    }
+    if ((rc = read_series(&r, root)) || (rc = read_buses(&r, root)) ||
+        (rc = read_branches(&r, root)) || (rc = read_loads(&r, root)) ||
+        (rc = read_thermals(&r, root)) || (rc = read_renewables(&r, root)) ||
+        (rc = read_storages(&r, root)))
+        goto out;
+out:
+    json_decref(root);
+    pgi_names_free(&r.buses);
+    if (rc) {
+        if (err && !err->file[0])
+            pg_error_at(err, r.file, err->line, err->column, NULL);
+        pg_world_free(r.w);
+        return rc;
+    }
+    *out = r.w;
+    return PG_OK;
+}
+
+int
+pg_world_json_read_file(const char *path, pg_world **out, pg_notes *notes, pg_error *err)
+{
+    if (!path || !out)
+        return pg_error_set(err, PG_EINVAL, "pg_world_json_read_file: NULL argument");
+    char *data = NULL;
+    size_t len = 0;
+    int e = pgi_read_file(path, &data, &len);
+    if (e)
+        return pgi_io_fail(err, e == -ENOMEM ? PG_ENOMEM : PG_EIO, path, 0, 0, "",
+                           "cannot read the file: %s", strerror(-e));
+    int rc = pg_world_json_read_buffer(data, len, path, out, notes, err);
+    free(data);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- writer */
+
+typedef struct writer {
+    pgi_buf b;
+    pg_error *err;
+    int rc;
+} writer;
+
+/* A number as JSON: whole numbers as integers ("100", not "100.0"), others as reals. */
+static json_t *
+jnum(double x)
+{
+    if (x == floor(x) && fabs(x) < 9007199254740992.0)
+        return json_integer((json_int_t)x);
+    return json_real(x);
+}
+
+static int
+set(writer *wr, json_t *obj, const char *key, json_t *v)
+{
+    if (!v || json_object_set_new(obj, key, v)) {
+        if (!wr->rc)
+            wr->rc = pg_error_set(wr->err, PG_ENOMEM, "out of memory");
+        return wr->rc;
+    }
+    return PG_OK;
+}
+
+static int
+nonfinite(writer *wr, const char *what, const char *name, const char *key, double x)
+{
+    if (!wr->rc)
+        wr->rc = pg_error_set(wr->err, PG_EMODEL,
+                              "%s '%s': %s is %g, which JSON cannot hold (numbers must be finite)",
+                              what, name ? name : "", key, x);
+    return wr->rc;
+}
+
+/* Adds the non-special keys of the table whose values differ from their defaults. */
+static void
+write_fields(writer *wr, json_t *obj, const key_desc *kd, size_t nk, const void *base, size_t upto,
+             const char *what, const char *name)
+{
+    (void)upto;
+    for (size_t i = 0; i < nk && !wr->rc; i++) {
+        const key_desc *d = &kd[i];
+        const char *field = (const char *)base + d->off;
+        switch (d->kind) {
+        case K_NUM: {
+            double x = *(const double *)field;
+            if (!isfinite(x)) {
+                nonfinite(wr, what, name, d->key, x);
+                break;
+            }
+            if (d->required || x != d->def)
+                set(wr, obj, d->key, jnum(x));
+            break;
+        }
+        case K_NUM_INF: {
+            double x = *(const double *)field;
+            if (isnan(x)) {
+                nonfinite(wr, what, name, d->key, x);
+                break;
+            }
+            if (x == d->def)
+                break;
+            set(wr, obj, d->key, isinf(x) ? json_string(x > 0 ? "inf" : "-inf") : jnum(x));
+            break;
+        }
+        case K_INT: {
+            int x = *(const int *)field;
+            if (x != (int)d->def)
+                set(wr, obj, d->key, json_integer(x));
+            break;
+        }
+        case K_BOOL: {
+            bool x = *(const bool *)field;
+            if (x != (d->def != 0))
+                set(wr, obj, d->key, json_boolean(x));
+            break;
+        }
+        case K_SPECIAL: break;
+        }
+    }
+}
+
+/* Fewest digits (15..17) that make every real in v read back exactly. */
+static bool
+reals_exact(const json_t *v, int p)
+{
+    char buf[64];
+    switch (json_typeof(v)) {
+    case JSON_REAL:
+        snprintf(buf, sizeof buf, "%.*g", p, json_real_value(v));
+        return strtod(buf, NULL) == json_real_value(v);
+    case JSON_ARRAY: {
+        size_t i;
+        json_t *x;
+        json_array_foreach((json_t *)v, i, x) if (!reals_exact(x, p)) return false;
+        return true;
+    }
+    case JSON_OBJECT: {
+        const char *k;
+        json_t *x;
+        json_object_foreach((json_t *)v, k, x) if (!reals_exact(x, p)) return false;
+        return true;
+    }
+    default: return true;
+    }
+}
+
+/* Appends v dumped on one line. Takes v. */
+static void
+emit(writer *wr, json_t *v)
+{
+    if (wr->rc) {
+        json_decref(v);
+        return;
+    }
+    int p = 15;
+    while (p < 17 && !reals_exact(v, p))
+        p++;
+    char *s = json_dumps(v, JSON_ENCODE_ANY | JSON_REAL_PRECISION(p));
+    json_decref(v);
+    if (!s) {
+        wr->rc = pg_error_set(wr->err, PG_ENOMEM, "out of memory");
+        return;
+    }
+    pgi_buf_puts(&wr->b, s);
+    free(s);
+}
+
+static void
+emit_member(writer *wr, const char *key, json_t *v, bool *first)
+{
+    pgi_buf_puts(&wr->b, *first ? "\n  " : ",\n  ");
+    *first = false;
+    emit(wr, json_string(key));
+    pgi_buf_puts(&wr->b, ": ");
+    emit(wr, v);
+}
+
+/* `"key": [` one element per line `]`. */
+static void
+open_array(writer *wr, const char *key, bool *first)
+{
+    pgi_buf_puts(&wr->b, *first ? "\n  " : ",\n  ");
+    *first = false;
+    emit(wr, json_string(key));
+    pgi_buf_puts(&wr->b, ": [");
+}
+
+static void
+array_item(writer *wr, json_t *v, size_t i)
+{
+    pgi_buf_puts(&wr->b, i ? ",\n    " : "\n    ");
+    emit(wr, v);
+}
+
+static void
+close_array(writer *wr, size_t n)
+{
+    pgi_buf_puts(&wr->b, n ? "\n  ]" : "]");
+}
+
+static json_t *
+bus_json(writer *wr, const pg_world *w, size_t i)
+{
+    const pg_bus *b = &w->buses[i];
+    json_t *o = json_object();
+    set(wr, o, "name", json_string(b->name ? b->name : ""));
+    if (b->number != (int)(i + 1) || i + 1 > (size_t)INT_MAX)
+        set(wr, o, "number", json_integer(b->number));
+    if (b->type != PG_BUS_PQ) {
+        if (b->type >= PG_BUS_PQ && b->type <= PG_BUS_ISOLATED)
+            set(wr, o, "type", json_string(bus_types[b->type]));
+        else if (!wr->rc)
+            wr->rc = pg_error_set(wr->err, PG_EMODEL, "bus '%s' has unknown type %d", b->name,
+                                  (int)b->type);
+    }
+    write_fields(wr, o, bus_keys, NKEYS(bus_keys), b, 0, "bus", b->name);
+    return o;
+}
+
+static const char *
+bus_name(writer *wr, const pg_world *w, size_t bus, const char *what, const char *name)
+{
+    if (bus < w->n_buses && w->buses[bus].name)
+        return w->buses[bus].name;
+    if (!wr->rc)
+        wr->rc = pg_error_set(wr->err, PG_EMODEL, "%s '%s' refers to a bus that does not exist",
+                              what, name ? name : "");
+    return "";
+}
+
+static void
+set_series(writer *wr, const pg_world *w, json_t *o, const char *key, size_t s, const char *what,
+           const char *name)
+{
+    if (s == PG_NONE)
+        return;
+    if (s >= w->n_series) {
+        if (!wr->rc)
+            wr->rc = pg_error_set(wr->err, PG_EMODEL,
+                                  "%s '%s' refers to a time series that does not exist", what,
+                                  name ? name : "");
+        return;
+    }
+    set(wr, o, key, json_string(w->series[s].name));
+}
+
+static json_t *
+branch_json(writer *wr, const pg_world *w, const pg_branch *b)
+{
+    json_t *o = json_object();
+    set(wr, o, "name", json_string(b->name ? b->name : ""));
+    if (b->kind != PG_BRANCH_LINE)
+        set(wr, o, "kind", json_string(branch_kinds[b->kind == PG_BRANCH_TRANSFORMER]));
+    set(wr, o, "from", json_string(bus_name(wr, w, b->from, "branch", b->name)));
+    set(wr, o, "to", json_string(bus_name(wr, w, b->to, "branch", b->name)));
+    write_fields(wr, o, branch_keys, NKEYS(branch_keys), b, 0, "branch", b->name);
+    return o;
+}
+
+static json_t *
+load_json(writer *wr, const pg_world *w, const pg_load *l)
+{
+    json_t *o = json_object();
+    set(wr, o, "name", json_string(l->name ? l->name : ""));
+    set(wr, o, "bus", json_string(bus_name(wr, w, l->bus, "load", l->name)));
+    /* p and q first, then the series that scale them: keys in table order */
+    write_fields(wr, o, load_keys, 4, l, 0, "load", l->name);
+    set_series(wr, w, o, "p_series", l->p_series, "load", l->name);
+    set_series(wr, w, o, "q_series", l->q_series, "load", l->name);
+    write_fields(wr, o, load_keys + 4, NKEYS(load_keys) - 4, l, 0, "load", l->name);
+    return o;
+}
+
+static json_t *
+cost_json(writer *wr, const pg_thermal *t)
+{
+    const pg_cost *c = &t->cost;
+    json_t *o = json_object();
+    if (c->model == PG_COST_POLYNOMIAL) {
+        set(wr, o, "model", json_string("polynomial"));
+        json_t *a = json_array();
+        for (size_t k = 0; k < c->n && a; k++) {
+            if (!isfinite(c->coef[k]))
+                nonfinite(wr, "thermal unit", t->name, "a cost coefficient", c->coef[k]);
+            json_array_append_new(a, jnum(c->coef[k]));
+        }
+        set(wr, o, "coef", a);
+    } else {
+        set(wr, o, "model", json_string("piecewise"));
+        json_t *a = json_array();
+        for (size_t k = 0; k < c->n && a; k++) {
+            if (!isfinite(c->px[k]) || !isfinite(c->py[k]))
+                nonfinite(wr, "thermal unit", t->name, "a cost point",
+                          isfinite(c->px[k]) ? c->py[k] : c->px[k]);
+            json_t *pt = json_array();
+            if (pt) {
+                json_array_append_new(pt, jnum(c->px[k]));
+                json_array_append_new(pt, jnum(c->py[k]));
+            }
+            json_array_append_new(a, pt);
+        }
+        set(wr, o, "points", a);
+    }
+    return o;
+}
+
+static json_t *
+thermal_json(writer *wr, const pg_world *w, const pg_thermal *t)
+{
+    json_t *o = json_object();
+    set(wr, o, "name", json_string(t->name ? t->name : ""));
+    set(wr, o, "bus", json_string(bus_name(wr, w, t->bus, "thermal unit", t->name)));
+    /* keys before "cost", the cost, then the keys after it */
+    size_t k = 0;
+    while (strcmp(thermal_keys[k].key, "cost") != 0)
+        k++;
+    write_fields(wr, o, thermal_keys, k, t, 0, "thermal unit", t->name);
+    if (t->cost.model == PG_COST_POLYNOMIAL || t->cost.model == PG_COST_PIECEWISE)
+        set(wr, o, "cost", cost_json(wr, t));
+    else if (t->cost.model != PG_COST_NONE && !wr->rc)
+        wr->rc = pg_error_set(wr->err, PG_EMODEL, "thermal unit '%s' has unknown cost model %d",
+                              t->name, (int)t->cost.model);
+    write_fields(wr, o, thermal_keys + k, NKEYS(thermal_keys) - k, t, 0, "thermal unit", t->name);
+    return o;
+}
+
+static json_t *
+renewable_json(writer *wr, const pg_world *w, const pg_renewable *u)
+{
+    json_t *o = json_object();
+    set(wr, o, "name", json_string(u->name ? u->name : ""));
+    set(wr, o, "bus", json_string(bus_name(wr, w, u->bus, "renewable unit", u->name)));
+    if (u->technology != PG_TECH_OTHER) {
+        if ((int)u->technology >= 0 && u->technology < PG_TECH_OTHER)
+            set(wr, o, "technology", json_string(technologies[u->technology]));
+        else if (!wr->rc)
+            wr->rc =
+                pg_error_set(wr->err, PG_EMODEL, "renewable unit '%s' has unknown technology %d",
+                             u->name, (int)u->technology);
+    }
+    write_fields(wr, o, renewable_keys, 6, u, 0, "renewable unit", u->name);
+    set_series(wr, w, o, "availability", u->availability, "renewable unit", u->name);
+    write_fields(wr, o, renewable_keys + 6, NKEYS(renewable_keys) - 6, u, 0, "renewable unit",
+                 u->name);
+    return o;
+}
+
+static json_t *
+storage_json(writer *wr, const pg_world *w, const pg_storage *s)
+{
+    json_t *o = json_object();
+    set(wr, o, "name", json_string(s->name ? s->name : ""));
+    set(wr, o, "bus", json_string(bus_name(wr, w, s->bus, "storage unit", s->name)));
+    write_fields(wr, o, storage_keys, NKEYS(storage_keys), s, 0, "storage unit", s->name);
+    return o;
+}
+
+static json_t *
+series_json(writer *wr, const pg_series *s)
+{
+    json_t *o = json_object();
+    set(wr, o, "name", json_string(s->name ? s->name : ""));
+    if (!isfinite(s->step_h))
+        nonfinite(wr, "time series", s->name, "step_h", s->step_h);
+    if (s->step_h != 1.0)
+        set(wr, o, "step_h", jnum(s->step_h));
+    json_t *a = json_array();
+    for (size_t k = 0; k < s->n && a; k++) {
+        if (!isfinite(s->values[k]))
+            nonfinite(wr, "time series", s->name, "a value", s->values[k]);
+        json_array_append_new(a, jnum(s->values[k]));
+    }
+    set(wr, o, "values", a);
+    return o;
+}
+
+int
+pg_world_json_write_buffer(const pg_world *w, char **text, size_t *len, pg_error *err)
+{
+    if (!w || !text)
+        return pg_error_set(err, PG_EINVAL, "pg_world_json_write_buffer: NULL argument");
+    writer wr = {.err = err};
+    bool first = true;
+    if (!isfinite(w->base_mva))
+        nonfinite(&wr, "world", w->name, "base_mva", w->base_mva);
+    pgi_buf_puts(&wr.b, "{");
+    emit_member(&wr, "format", json_string(FORMAT_NAME), &first);
+    emit_member(&wr, "name", json_string(w->name ? w->name : "world"), &first);
+    if (w->description)
+        emit_member(&wr, "description", json_string(w->description), &first);
+    emit_member(&wr, "base_mva", jnum(w->base_mva), &first);
+    open_array(&wr, "buses", &first);
+    for (size_t i = 0; i < w->n_buses; i++)
+        array_item(&wr, bus_json(&wr, w, i), i);
+    close_array(&wr, w->n_buses);
+#define SECTION(key, n, expr)                                                                      \
+    if (n) {                                                                                       \
+        open_array(&wr, key, &first);                                                              \
+        for (size_t i = 0; i < (n); i++)                                                           \
+            array_item(&wr, expr, i);                                                              \
+        close_array(&wr, n);                                                                       \
+    }
+    SECTION("branches", w->n_branches, branch_json(&wr, w, &w->branches[i]))
+    SECTION("loads", w->n_loads, load_json(&wr, w, &w->loads[i]))
+    SECTION("thermals", w->n_thermals, thermal_json(&wr, w, &w->thermals[i]))
+    SECTION("renewables", w->n_renewables, renewable_json(&wr, w, &w->renewables[i]))
+    SECTION("storages", w->n_storages, storage_json(&wr, w, &w->storages[i]))
+    SECTION("series", w->n_series, series_json(&wr, &w->series[i]))
+#undef SECTION
+    pgi_buf_puts(&wr.b, "\n}\n");
+    if (!wr.rc && wr.b.failed)
+        wr.rc = pg_error_set(err, PG_ENOMEM, "out of memory");
+    if (wr.rc) {
+        pgi_buf_free(&wr.b);
+        return wr.rc;
+    }
+    *text = wr.b.data;
+    if (len)
+        *len = wr.b.len;
+    return PG_OK;
+}
+
+int
+pg_world_json_write_file(const pg_world *w, const char *path, pg_error *err)
+{
+    if (!w || !path)
+        return pg_error_set(err, PG_EINVAL, "pg_world_json_write_file: NULL argument");
+    char *text = NULL;
+    size_t len = 0;
+    int rc = pg_world_json_write_buffer(w, &text, &len, err);
+    if (rc)
+        return rc;
+    rc = pgi_write_text_file(path, text, len, err);
+    free(text);
+    return rc;
+}
