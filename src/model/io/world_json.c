@@ -1139,13 +1139,21 @@ reals_exact(const json_t *v, int p)
     case JSON_ARRAY: {
         size_t i;
         json_t *x;
-        json_array_foreach((json_t *)v, i, x) if (!reals_exact(x, p)) return false;
+        json_array_foreach((json_t *)v, i, x)
+        {
+            if (!reals_exact(x, p))
+                return false;
+        }
         return true;
     }
     case JSON_OBJECT: {
         const char *k;
         json_t *x;
-        json_object_foreach((json_t *)v, k, x) if (!reals_exact(x, p)) return false;
+        json_object_foreach((json_t *)v, k, x)
+        {
+            if (!reals_exact(x, p))
+                return false;
+        }
         return true;
     }
     default: return true;
