@@ -153,7 +153,8 @@ int pg_dispatch_result_csv(const pg_world *w, const pg_dispatch_result *r, char 
  * costs solved exactly (a convex QP), piecewise-linear costs exactly. */
 typedef struct pg_dcopf_result {
     size_t n_buses, n_branches, n_thermals;
-    double objective;   /* $/h, every committed unit's cost curve including constant terms */
+    double objective;   /* $/h: every in-service unit's cost curve (constant terms included) and
+                           fixed cost, renewable and storage costs; penalties left out */
     double *pg;         /* MW per thermal unit (0 when out of service) */
     double *va;         /* degrees per bus */
     double *lmp;        /* $/MWh per bus */
@@ -173,6 +174,11 @@ int pg_dcopf_solve(const pg_world *w, const pg_dispatch_options *opts, pg_dcopf_
                    pg_error *err);
 
 void pg_dcopf_result_free(pg_dcopf_result *r);
+
+/* Writes the OPF result as JSON (format "plurigrid-dcopf/1", docs/dispatch.md) into a new string
+ * *text the caller frees. Borrows w (for the names) and r, which must come from that world. */
+int pg_dcopf_result_json(const pg_world *w, const pg_dcopf_result *r, char **text,
+                         pg_error *err);
 
 #ifdef __cplusplus
 }

@@ -281,3 +281,59 @@ pg_dispatch_result_csv(const pg_world *w, const pg_dispatch_result *r, char **te
     }
     return finish(&b, text, err);
 }
+
+int
+pg_dcopf_result_json(const pg_world *w, const pg_dcopf_result *r, char **text, pg_error *err)
+{
+    if (!w || !r || !text)
+        return pg_error_set(err, PG_EINVAL, "pg_dcopf_result_json: NULL argument");
+    if (w->n_buses != r->n_buses || w->n_branches != r->n_branches ||
+        w->n_thermals != r->n_thermals)
+        return pg_error_set(err, PG_EINVAL, "the OPF result is not from this world");
+    pgi_buf b = {0};
+    pgi_buf_puts(&b, "{\n  \"format\": \"plurigrid-dcopf/1\",\n  \"world\": ");
+    json_str(&b, w->name);
+    pgi_buf_puts(&b, ",\n  \"objective\": ");
+    json_num(&b, r->objective);
+    pgi_buf_puts(&b, ", \"unserved_mw\": ");
+    json_num(&b, r->unserved_mw);
+    pgi_buf_puts(&b, ", \"overgen_mw\": ");
+    json_num(&b, r->overgen_mw);
+    pgi_buf_printf(&b, ", \"seconds\": %.6f,\n  \"thermal\": [", r->seconds);
+    for (size_t g = 0; g < r->n_thermals; g++) {
+        pgi_buf_puts(&b, g ? ",\n    {\"name\": " : "\n    {\"name\": ");
+        json_str(&b, w->thermals[g].name);
+        pgi_buf_puts(&b, ", \"bus\": ");
+        json_str(&b, w->buses[w->thermals[g].bus].name);
+        pgi_buf_puts(&b, ", \"p\": ");
+        json_num(&b, r->pg[g]);
+        pgi_buf_puts(&b, "}");
+    }
+    pgi_buf_puts(&b, "],\n  \"bus\": [");
+    for (size_t i = 0; i < r->n_buses; i++) {
+        pgi_buf_puts(&b, i ? ",\n    {\"name\": " : "\n    {\"name\": ");
+        json_str(&b, w->buses[i].name);
+        pgi_buf_printf(&b, ", \"number\": %d, \"angle_deg\": ", w->buses[i].number);
+        json_num(&b, r->va[i]);
+        pgi_buf_puts(&b, ", \"lmp\": ");
+        json_num(&b, r->lmp[i]);
+        pgi_buf_puts(&b, "}");
+    }
+    pgi_buf_puts(&b, "],\n  \"branch\": [");
+    for (size_t k = 0; k < r->n_branches; k++) {
+        const pg_branch *br = &w->branches[k];
+        pgi_buf_puts(&b, k ? ",\n    {\"name\": " : "\n    {\"name\": ");
+        json_str(&b, br->name);
+        pgi_buf_puts(&b, ", \"from\": ");
+        json_str(&b, w->buses[br->from].name);
+        pgi_buf_puts(&b, ", \"to\": ");
+        json_str(&b, w->buses[br->to].name);
+        pgi_buf_puts(&b, ", \"flow\": ");
+        json_num(&b, r->flow[k]);
+        pgi_buf_puts(&b, ", \"price\": ");
+        json_num(&b, r->branch_price[k]);
+        pgi_buf_puts(&b, "}");
+    }
+    pgi_buf_puts(&b, "]\n}\n");
+    return finish(&b, text, err);
+}
