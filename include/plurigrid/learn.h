@@ -114,8 +114,9 @@ typedef struct pg_learn_options {
 
 /* Fills o with the defaults of a rule for n_states x n_actions: epsilon 0 and temperature 0 for
  * regret matching, fictitious play and best response; epsilon 0.1, alpha 0.1, gamma 0.95,
- * initial value 0 for Q-learning; initial propensity 1, recency 0.1, experimentation 0.2 for
- * Roth-Erev; automatic inertia. */
+ * initial value 0 for Q-learning; initial propensity 1, recency 0.1, experimentation 0.1 for
+ * Roth-Erev (experimentation / (n_actions - 1) at most recency keeps the propensities of
+ * actions not taken from growing); automatic inertia. */
 void pg_learn_options_init(pg_learn_options *o, pg_learn_rule rule, size_t n_states,
                            size_t n_actions);
 

@@ -69,7 +69,7 @@ pg_learn_options_init(pg_learn_options *o, pg_learn_rule rule, size_t n_states, 
     o->gamma = 0.95;
     o->initial_propensity = 1.0;
     o->recency = 0.1;
-    o->experimentation = 0.2;
+    o->experimentation = 0.1;
     if (rule == PG_LEARN_Q_LEARNING)
         o->epsilon = 0.1;
 }

@@ -268,7 +268,8 @@ test_roth_erev_update_and_bandit(void **state)
     f.action = 1;
     f.reward = 10;
     assert_int_equal(pg_learner_update(l, &f, NULL), PG_OK);
-    /* Nicolaisen-Petrov-Tesfatsion: q_k = (1-phi) q_k + r (1-eps); q_j = (1-phi) q_j + q_j eps/2. */
+    /* Nicolaisen-Petrov-Tesfatsion: q_k = (1-phi) q_k + r (1-eps) for the action taken,
+     * q_j = (1-phi) q_j + q_j eps/2 for the two others. */
     const double *q = pg_learner_values(l, 0);
     assert_near(q[1], 0.9 * 2 + 10 * 0.7, 1e-12);
     assert_near(q[0], 0.9 * 2 + 2 * 0.15, 1e-12);
