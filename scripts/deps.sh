@@ -27,6 +27,7 @@ pkgs=(
     libsqlite3-dev              # ledger store
     libmicrohttpd-dev           # HTTP API and dashboard
     libcurl4-openssl-dev        # GitHub REST client (plurigrid kanban)
+    libcmark-dev                # CommonMark parser for roadmaps (plurigrid kanban)
 )
 if [ "$runtime_only" = 0 ]; then
     pkgs+=(
