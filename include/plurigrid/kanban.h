@@ -31,35 +31,35 @@ typedef enum pg_kanban_kind {
 
 typedef struct pg_kanban_item {
     pg_kanban_kind kind;
-    int line;         /* 1-based roadmap line of the title */
-    char *title;      /* the title as written, inline markdown kept, spaces trimmed */
-    char *body;       /* markdown: a checklist entry's further lines, a task's steps as a bullet
-                         list; "" when there are none */
-    char *section;    /* the section the item is under ("Done", "Week of ... Roadmap"), "" when
-                         none */
-    bool checked;     /* checklist box ticked ("[x]") */
-    bool closed;      /* the issue's state is closed: box ticked, or the section label is "done" */
-    int number;       /* tasks: N of "Task N:"; 0 for checklist entries */
-    int people;       /* tasks: k of "(k people, ...)"; 0 when not given */
-    double hours;     /* tasks: h of "(..., h hours)", hours; negative when not given */
-    char **labels;    /* checklists: the section label ("done"), if any; tasks: "task",
-                         "estimate:<h>h", "people:<k>" */
+    int line;      /* 1-based roadmap line of the title */
+    char *title;   /* the title as written, inline markdown kept, spaces trimmed */
+    char *body;    /* markdown: a checklist entry's further lines, a task's steps as a bullet
+                      list; "" when there are none */
+    char *section; /* the section the item is under ("Done", "Week of ... Roadmap"), "" when
+                      none */
+    bool checked;  /* checklist box ticked ("[x]") */
+    bool closed;   /* the issue's state is closed: box ticked, or the section label is "done" */
+    int number;    /* tasks: N of "Task N:"; 0 for checklist entries */
+    int people;    /* tasks: k of "(k people, ...)"; 0 when not given */
+    double hours;  /* tasks: h of "(..., h hours)", hours; negative when not given */
+    char **labels; /* checklists: the section label ("done"), if any; tasks: "task",
+                      "estimate:<h>h", "people:<k>" */
     size_t n_labels;
 } pg_kanban_item;
 
 /* A run of roadmap lines that is not part of any item, kept as written. */
 typedef struct pg_kanban_context {
-    int line;         /* first line, 1-based */
-    int end_line;     /* last line */
-    char *text;       /* the lines, joined by "\n" */
+    int line;     /* first line, 1-based */
+    int end_line; /* last line */
+    char *text;   /* the lines, joined by "\n" */
 } pg_kanban_context;
 
 /* A parsed roadmap. Owns every string and array reachable from it. */
 typedef struct pg_kanban_roadmap {
-    char *source;                /* the name given to pg_kanban_parse() */
-    pg_kanban_item *items;       /* in document order */
+    char *source;          /* the name given to pg_kanban_parse() */
+    pg_kanban_item *items; /* in document order */
     size_t n_items;
-    pg_kanban_context *context;  /* in document order */
+    pg_kanban_context *context; /* in document order */
     size_t n_context;
 } pg_kanban_roadmap;
 
@@ -98,11 +98,11 @@ int pg_kanban_roadmap_json(const pg_kanban_roadmap *r, const char *repo, char **
 /* ------------------------------------------------------------------ posting to GitHub */
 
 typedef struct pg_kanban_post_options {
-    const char *repo;     /* "OWNER/NAME", required */
-    const char *api_url;  /* default "https://api.github.com"; plain http only to loopback */
-    const char *token;    /* API token; required unless dry_run (then used when given) */
-    bool dry_run;         /* list the existing issues, plan the writes, send none */
-    long timeout_s;       /* per request, seconds; default 60 */
+    const char *repo;    /* "OWNER/NAME", required */
+    const char *api_url; /* default "https://api.github.com"; plain http only to loopback */
+    const char *token;   /* API token; required unless dry_run (then used when given) */
+    bool dry_run;        /* list the existing issues, plan the writes, send none */
+    long timeout_s;      /* per request, seconds; default 60 */
 } pg_kanban_post_options;
 
 void pg_kanban_post_options_init(pg_kanban_post_options *o);
@@ -118,23 +118,23 @@ typedef enum pg_kanban_outcome {
 
 /* One write request, sent or (dry run) planned. */
 typedef struct pg_kanban_request {
-    char *method;     /* "POST" or "PATCH" */
-    char *path;       /* "/repos/OWNER/NAME/issues[/NUMBER]"; "{new}" stands for the number of
-                         an issue a dry run would create */
-    char *body;       /* compact JSON */
-    size_t item;      /* index of the item in the roadmap */
-    long status;      /* HTTP status of the answer; 0 when not sent or no answer came */
+    char *method; /* "POST" or "PATCH" */
+    char *path;   /* "/repos/OWNER/NAME/issues[/NUMBER]"; "{new}" stands for the number of
+                     an issue a dry run would create */
+    char *body;   /* compact JSON */
+    size_t item;  /* index of the item in the roadmap */
+    long status;  /* HTTP status of the answer; 0 when not sent or no answer came */
 } pg_kanban_request;
 
 /* What a post run did. Unlike an out parameter it is written while the run proceeds and stays
  * valid when pg_kanban_post() fails, so that the caller can say exactly what was written. */
 typedef struct pg_kanban_report {
     bool dry_run;
-    size_t n_existing;            /* issues listed in the repository (pull requests left out) */
+    size_t n_existing; /* issues listed in the repository (pull requests left out) */
     size_t n_items;
-    pg_kanban_outcome *outcome;   /* per item */
-    long *number;                 /* per item: issue number, 0 when none (yet) */
-    pg_kanban_request *requests;  /* write requests in the order sent */
+    pg_kanban_outcome *outcome;  /* per item */
+    long *number;                /* per item: issue number, 0 when none (yet) */
+    pg_kanban_request *requests; /* write requests in the order sent */
     size_t n_requests;
 } pg_kanban_report;
 

@@ -192,13 +192,18 @@ print_outcomes(const pg_kanban_roadmap *r, const pg_kanban_report *rep)
             continue;
         const char *verb = pg_kanban_outcome_name(oc);
         if (rep->dry_run)
-            verb = oc == PG_KANBAN_CREATED     ? "would create"
-                   : oc == PG_KANBAN_UPDATED   ? "would update"
-                                               : verb;
+            verb = oc == PG_KANBAN_CREATED   ? "would create"
+                   : oc == PG_KANBAN_UPDATED ? "would update"
+                                             : verb;
+        const char *note = "";
+        if (oc == PG_KANBAN_CREATED_OPEN) {
+            verb = "created";
+            note = " (still open: closing it failed)";
+        }
         if (rep->number[i] > 0)
-            printf("%-12s #%-5ld %s\n", verb, rep->number[i], r->items[i].title);
+            printf("%-12s #%-5ld %s%s\n", verb, rep->number[i], r->items[i].title, note);
         else
-            printf("%-12s %-6s %s\n", verb, "", r->items[i].title);
+            printf("%-12s %-6s %s%s\n", verb, "", r->items[i].title, note);
     }
 }
 
@@ -206,33 +211,42 @@ print_outcomes(const pg_kanban_roadmap *r, const pg_kanban_report *rep)
 static void
 print_partial(const pg_kanban_roadmap *r, const pg_kanban_report *rep)
 {
-    size_t created = 0, updated = 0, open = 0, not_sent = 0;
+    size_t created = 0, updated = 0, not_sent = 0;
     for (size_t i = 0; i < rep->n_items; i++) {
-        created += rep->outcome[i] == PG_KANBAN_CREATED || rep->outcome[i] == PG_KANBAN_CREATED_OPEN;
+        created +=
+            rep->outcome[i] == PG_KANBAN_CREATED || rep->outcome[i] == PG_KANBAN_CREATED_OPEN;
         updated += rep->outcome[i] == PG_KANBAN_UPDATED;
-        open += rep->outcome[i] == PG_KANBAN_CREATED_OPEN;
         not_sent += rep->outcome[i] == PG_KANBAN_NOT_SENT;
     }
-    if (rep->dry_run || (created == 0 && updated == 0)) {
-        fprintf(stderr, "plurigrid kanban: nothing was written to GitHub.\n");
+    if (rep->dry_run) {
+        fprintf(stderr, "plurigrid kanban: dry run, nothing was written to GitHub.\n");
         return;
     }
-    static const pg_kanban_outcome kinds[] = {PG_KANBAN_CREATED, PG_KANBAN_UPDATED};
-    static const char *const words[] = {"created", "updated"};
-    fprintf(stderr, "plurigrid kanban: before the failure, %zu issue%s created and %zu updated:\n",
-            created, created == 1 ? " was" : "s were", updated);
-    for (int k = 0; k < 2; k++)
-        for (size_t i = 0; i < rep->n_items; i++) {
-            pg_kanban_outcome oc = rep->outcome[i];
-            if (oc == kinds[k] || (k == 0 && oc == PG_KANBAN_CREATED_OPEN))
-                fprintf(stderr, "  %s #%ld %s%s\n", words[k], rep->number[i], r->items[i].title,
-                        oc == PG_KANBAN_CREATED_OPEN ? " (still open: closing it failed)" : "");
-        }
+    if (created == 0 && updated == 0) {
+        fprintf(stderr, "plurigrid kanban: no issue was created or updated before the "
+                        "failure.\n");
+    } else {
+        fprintf(stderr,
+                "plurigrid kanban: before the failure, %zu issue%s created and %zu updated:\n",
+                created, created == 1 ? " was" : "s were", updated);
+        for (int k = 0; k < 2; k++)
+            for (size_t i = 0; i < rep->n_items; i++) {
+                pg_kanban_outcome oc = rep->outcome[i];
+                if (k == 0 && (oc == PG_KANBAN_CREATED || oc == PG_KANBAN_CREATED_OPEN))
+                    fprintf(stderr, "  created #%ld %s%s\n", rep->number[i], r->items[i].title,
+                            oc == PG_KANBAN_CREATED_OPEN ? " (still open: closing it failed)" : "");
+                else if (k == 1 && oc == PG_KANBAN_UPDATED)
+                    fprintf(stderr, "  updated #%ld %s\n", rep->number[i], r->items[i].title);
+            }
+    }
+    for (size_t i = 0; i < rep->n_items; i++)
+        if (rep->outcome[i] == PG_KANBAN_FAILED)
+            fprintf(stderr, "plurigrid kanban: the request for \"%s\" (line %d) failed.\n",
+                    r->items[i].title, r->items[i].line);
     fprintf(stderr,
             "plurigrid kanban: %zu item%s not sent. Running again is safe: issues are matched "
             "by title, so nothing is duplicated.\n",
             not_sent, not_sent == 1 ? " was" : "s were");
-    (void)open;
 }
 
 static int
@@ -339,8 +353,8 @@ pg_cmd_kanban(int argc, char **argv)
             fprintf(stderr, "plurigrid kanban: unknown option '%s' (see --help)\n", a);
             return PG_EXIT_USAGE;
         } else if (path) {
-            fprintf(stderr, "plurigrid kanban: one roadmap at a time ('%s' and '%s' given)\n",
-                    path, a);
+            fprintf(stderr, "plurigrid kanban: one roadmap at a time ('%s' and '%s' given)\n", path,
+                    a);
             return PG_EXIT_USAGE;
         } else {
             path = a;
@@ -396,8 +410,9 @@ pg_cmd_kanban(int argc, char **argv)
                 pg_error cerr = {0};
                 if (pg_kanban_check(r, &cerr) != PG_OK) {
                     char buf[1400];
-                    fprintf(stderr, "plurigrid kanban: warning, --post would refuse this "
-                                    "roadmap: %s\n",
+                    fprintf(stderr,
+                            "plurigrid kanban: warning, --post would refuse this "
+                            "roadmap: %s\n",
                             pg_error_format(&cerr, buf, sizeof buf));
                 }
             }

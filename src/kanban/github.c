@@ -19,12 +19,12 @@
 
 #define DEFAULT_API "https://api.github.com"
 #define MAX_ANSWER (32u * 1024u * 1024u) /* bytes of one answer */
-#define MAX_PAGES 1000                  /* of 100 issues each */
+#define MAX_PAGES 1000                   /* of 100 issues each */
 
 typedef struct existing {
     long number;
     char *title;
-    char *body;      /* "" when GitHub has none */
+    char *body; /* "" when GitHub has none */
     int closed;
     char **labels;
     size_t n_labels;
@@ -33,18 +33,18 @@ typedef struct existing {
 typedef struct gh {
     CURL *curl;
     struct curl_slist *headers;
-    char api[512];         /* API base URL without a trailing '/' */
-    char repo_path[256];   /* "/repos/OWNER/NAME" */
+    char api[512];       /* API base URL without a trailing '/' */
+    char repo_path[256]; /* "/repos/OWNER/NAME" */
     char errbuf[CURL_ERROR_SIZE];
 } gh;
 
 typedef struct gh_resp {
     long status;
     pgi_buf body;
-    char *next;         /* the Link header's rel="next" URL */
-    long rl_remaining;  /* x-ratelimit-remaining, -1 when absent */
-    long rl_reset;      /* x-ratelimit-reset (Unix time), -1 when absent */
-    long retry_after;   /* retry-after, seconds, -1 when absent */
+    char *next;        /* the Link header's rel="next" URL */
+    long rl_remaining; /* x-ratelimit-remaining, -1 when absent */
+    long rl_reset;     /* x-ratelimit-reset (Unix time), -1 when absent */
+    long retry_after;  /* retry-after, seconds, -1 when absent */
     int too_big;
 } gh_resp;
 
@@ -198,8 +198,8 @@ link_next(const char *v, size_t n)
                 const char *r = v + k + 4;
                 size_t rn = i - k - 4;
                 if ((rn >= 6 && strncmp(r, "\"next\"", 6) == 0) ||
-                    (rn >= 4 && strncmp(r, "next", 4) == 0 && (rn == 4 || r[4] == ';' ||
-                                                              r[4] == ',' || r[4] == ' ')))
+                    (rn >= 4 && strncmp(r, "next", 4) == 0 &&
+                     (rn == 4 || r[4] == ';' || r[4] == ',' || r[4] == ' ')))
                     return strndup(v + u0, u1 - u0);
             }
         }
@@ -334,8 +334,8 @@ github_message(const gh_resp *r, char *out, size_t size)
         if (em)
             n += (size_t)snprintf(out + n, size - n, "%s%s", n ? "; " : "", em);
         else if (code)
-            n += (size_t)snprintf(out + n, size - n, "%s%s%s%s", n ? "; " : "",
-                                  field ? field : "", field ? " " : "", code);
+            n += (size_t)snprintf(out + n, size - n, "%s%s%s%s", n ? "; " : "", field ? field : "",
+                                  field ? " " : "", code);
     }
     json_decref(j);
     pgi_kanban_utf8_fix(out);
@@ -360,8 +360,9 @@ status_error(const gh *g, const char *method, const gh_resp *r, pg_error *err)
             struct tm tm;
             long wait = (long)(reset - time(NULL));
             if (gmtime_r(&reset, &tm))
-                snprintf(when, sizeof when, "; it resets at %04d-%02d-%02d %02d:%02d:%02d UTC"
-                                            " (in %ld min)",
+                snprintf(when, sizeof when,
+                         "; it resets at %04d-%02d-%02d %02d:%02d:%02d UTC"
+                         " (in %ld min)",
                          tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
                          tm.tm_sec, wait > 0 ? (wait + 59) / 60 : 0L);
         }
@@ -373,8 +374,7 @@ status_error(const gh *g, const char *method, const gh_resp *r, pg_error *err)
     if (r->status == 429 || ((r->status == 403) && r->retry_after >= 0)) {
         char wait[80] = "";
         if (r->retry_after >= 0)
-            snprintf(wait, sizeof wait, "; GitHub asks to retry after %ld seconds",
-                     r->retry_after);
+            snprintf(wait, sizeof wait, "; GitHub asks to retry after %ld seconds", r->retry_after);
         return pg_error_set(err, PG_ELIMIT,
                             "GitHub is limiting the rate of requests (%s, a secondary rate "
                             "limit)%s",
@@ -396,13 +396,12 @@ status_error(const gh *g, const char *method, const gh_resp *r, pg_error *err)
                             "cannot see it",
                             what, g->repo_path + 7);
     if (r->status == 410)
-        return pg_error_set(err, PG_ENOTFOUND, "issues are turned off in %s (%s)",
-                            g->repo_path + 7, what);
+        return pg_error_set(err, PG_ENOTFOUND, "issues are turned off in %s (%s)", g->repo_path + 7,
+                            what);
     if (r->status == 422 || r->status == 400)
         return pg_error_set(err, PG_EPARSE, "GitHub rejected the request as invalid (%s)", what);
     if (r->status >= 500)
-        return pg_error_set(err, PG_ENET,
-                            "GitHub failed to answer (%s)%s", what,
+        return pg_error_set(err, PG_ENET, "GitHub failed to answer (%s)%s", what,
                             write ? "; the change may or may not have been made, and running "
                                     "again is safe: issues are matched by title"
                                   : "");
@@ -490,8 +489,7 @@ read_page(const char *text, existing **list, size_t *n, size_t *cap, pg_error *e
     json_t *a = json_loads(text ? text : "", 0, &je);
     int rc = PG_OK;
     if (!json_is_array(a)) {
-        rc = pg_error_set(err, PG_ENET,
-                          "GitHub's answer is not the list of issues expected (%s)",
+        rc = pg_error_set(err, PG_ENET, "GitHub's answer is not the list of issues expected (%s)",
                           a ? "not a JSON array" : je.text);
         goto out;
     }
@@ -802,8 +800,8 @@ update_issue(run *x, size_t i, const existing *e, json_t *want, pg_error *err)
     if (!bad) {
         bad |= json_object_set_new(patch, "body", json_string(body)) != 0;
         bad |= json_object_set(patch, "labels", labels) != 0;
-        bad |= json_object_set_new(patch, "state",
-                                   json_string(it->closed ? "closed" : "open")) != 0;
+        bad |=
+            json_object_set_new(patch, "state", json_string(it->closed ? "closed" : "open")) != 0;
         if (it->closed && !e->closed)
             bad |= json_object_set_new(patch, "state_reason", json_string("completed")) != 0;
         if (!it->closed && e->closed)
@@ -822,8 +820,8 @@ update_issue(run *x, size_t i, const existing *e, json_t *want, pg_error *err)
 }
 
 int
-pg_kanban_post(const pg_kanban_roadmap *r, const pg_kanban_post_options *o,
-               pg_kanban_report *rep, pg_error *err)
+pg_kanban_post(const pg_kanban_roadmap *r, const pg_kanban_post_options *o, pg_kanban_report *rep,
+               pg_error *err)
 {
     if (!r || !o || !rep)
         return pg_error_set(err, PG_EINVAL, "pg_kanban_post: missing argument");

@@ -29,10 +29,10 @@
 typedef struct doc {
     const char *text;
     size_t len;
-    size_t *start;   /* [1..n_lines]: offset of each line */
-    size_t *length;  /* [1..n_lines]: its length without the line ending */
+    size_t *start;  /* [1..n_lines]: offset of each line */
+    size_t *length; /* [1..n_lines]: its length without the line ending */
     int n_lines;
-    int offset;      /* roadmap line = offset + line in this text */
+    int offset; /* roadmap line = offset + line in this text */
 } doc;
 
 typedef struct parser {
@@ -474,9 +474,8 @@ probe(const doc *d, cmark_node *parent, int depth)
     for (cmark_node *c = cmark_node_first_child(parent); c; c = cmark_node_next(c)) {
         switch (cmark_node_get_type(c)) {
         case CMARK_NODE_LIST:
-            if (is_checklist(d, c) ||
-                lazy_task_line(d, clamp_line(d, cmark_node_get_start_line(c)),
-                               clamp_line(d, cmark_node_get_end_line(c))))
+            if (is_checklist(d, c) || lazy_task_line(d, clamp_line(d, cmark_node_get_start_line(c)),
+                                                     clamp_line(d, cmark_node_get_end_line(c))))
                 return 1;
             break;
         case CMARK_NODE_PARAGRAPH:
@@ -1156,8 +1155,8 @@ pg_kanban_parse(pg_kanban_roadmap **out, const char *text, size_t len, const cha
         return pg_error_set(err, PG_EINVAL, "pg_kanban_parse: no output or no text given");
     if (len > PG_KANBAN_MAX_INPUT) {
         rc = pg_error_set(err, PG_ELIMIT,
-                          "the roadmap is %zu bytes; plurigrid kanban reads at most %u MiB",
-                          len, PG_KANBAN_MAX_INPUT / (1024u * 1024u));
+                          "the roadmap is %zu bytes; plurigrid kanban reads at most %u MiB", len,
+                          PG_KANBAN_MAX_INPUT / (1024u * 1024u));
         pg_error_at(err, name, 0, 0, NULL);
         return rc;
     }

@@ -26,9 +26,11 @@ pgi_kanban_utf8_fix(char *s)
 {
     unsigned char *p = (unsigned char *)s;
     while (p && *p) {
-        size_t need = *p < 0x80 ? 0 : (*p >= 0xC2 && *p <= 0xDF) ? 1 : (*p >= 0xE0 && *p <= 0xEF) ? 2
-                                  : (*p >= 0xF0 && *p <= 0xF4)   ? 3
-                                                                 : 4;
+        size_t need = *p < 0x80                    ? 0
+                      : (*p >= 0xC2 && *p <= 0xDF) ? 1
+                      : (*p >= 0xE0 && *p <= 0xEF) ? 2
+                      : (*p >= 0xF0 && *p <= 0xF4) ? 3
+                                                   : 4;
         size_t k = 1;
         while (need < 4 && k <= need && (p[k] & 0xC0) == 0x80)
             k++;
@@ -169,8 +171,8 @@ pg_kanban_roadmap_json(const pg_kanban_roadmap *r, const char *repo, char **json
         json_object_set_new(o, "section", json_string(it->section));
         if (it->kind == PG_KANBAN_TASK) {
             json_object_set_new(o, "number", json_integer(it->number));
-            json_object_set_new(o, "people", it->people > 0 ? json_integer(it->people)
-                                                             : json_null());
+            json_object_set_new(o, "people",
+                                it->people > 0 ? json_integer(it->people) : json_null());
             json_object_set_new(o, "hours", it->hours >= 0 ? json_real(it->hours) : json_null());
         } else {
             json_object_set_new(o, "checked", json_boolean(it->checked));
@@ -183,8 +185,8 @@ pg_kanban_roadmap_json(const pg_kanban_roadmap *r, const char *repo, char **json
     }
     for (size_t i = 0; !bad && i < r->n_context; i++) {
         const pg_kanban_context *c = &r->context[i];
-        json_t *o = json_pack("{s:i, s:i, s:s}", "line", c->line, "end_line", c->end_line,
-                              "text", c->text);
+        json_t *o =
+            json_pack("{s:i, s:i, s:s}", "line", c->line, "end_line", c->end_line, "text", c->text);
         bad |= !o || json_array_append_new(ctx, o) != 0;
     }
     if (!bad) {
@@ -215,8 +217,8 @@ pg_kanban_check(const pg_kanban_roadmap *r, pg_error *err)
         if (tc > MAX_TITLE) {
             pg_error_at(err, r->source, it->line, 0, NULL);
             return pg_error_set(err, PG_EPARSE,
-                                "the title is %zu characters long; GitHub allows at most %d",
-                                tc, MAX_TITLE);
+                                "the title is %zu characters long; GitHub allows at most %d", tc,
+                                MAX_TITLE);
         }
         char *body = pgi_kanban_issue_body(it);
         if (!body)
@@ -281,9 +283,8 @@ pg_kanban_report_json(const pg_kanban_roadmap *r, const pg_kanban_report *rep,
         const pg_kanban_request *q = &rep->requests[i];
         json_error_t je;
         json_t *body = json_loads(q->body, 0, &je);
-        json_t *o = json_pack("{s:s, s:s, s:o, s:i}", "method", q->method, "path", q->path,
-                              "body", body ? body : json_string(q->body), "status",
-                              (json_int_t)q->status);
+        json_t *o = json_pack("{s:s, s:s, s:o, s:i}", "method", q->method, "path", q->path, "body",
+                              body ? body : json_string(q->body), "status", (json_int_t)q->status);
         bad |= !o || json_array_append_new(reqs, o) != 0;
     }
     if (!bad) {
@@ -294,11 +295,11 @@ pg_kanban_report_json(const pg_kanban_roadmap *r, const pg_kanban_report *rep,
         json_object_set_new(doc, "format", json_string("plurigrid-kanban-post/1"));
         json_object_set_new(doc, "dry_run", json_boolean(rep->dry_run));
         json_object_set_new(doc, "existing", json_integer((json_int_t)rep->n_existing));
-        json_object_set_new(doc, "created", json_integer((json_int_t)(n_by[PG_KANBAN_CREATED] +
-                                                                      n_by[PG_KANBAN_CREATED_OPEN])));
+        json_object_set_new(
+            doc, "created",
+            json_integer((json_int_t)(n_by[PG_KANBAN_CREATED] + n_by[PG_KANBAN_CREATED_OPEN])));
         json_object_set_new(doc, "updated", json_integer((json_int_t)n_by[PG_KANBAN_UPDATED]));
-        json_object_set_new(doc, "unchanged",
-                            json_integer((json_int_t)n_by[PG_KANBAN_UNCHANGED]));
+        json_object_set_new(doc, "unchanged", json_integer((json_int_t)n_by[PG_KANBAN_UNCHANGED]));
         json_object_set_new(doc, "not_sent", json_integer((json_int_t)n_by[PG_KANBAN_NOT_SENT]));
         json_object_set_new(doc, "error", ebuf[0] ? json_string(ebuf) : json_null());
         bad |= json_object_set(doc, "items", items) != 0;

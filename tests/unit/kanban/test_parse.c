@@ -312,7 +312,11 @@ test_shapes(void **state)
     assert_string_equal(it->title, "Odd estimate (lots of people)");
     assert_int_equal(it->people, 0);
     /* Context: the headings, the plain bullet, the rule, the reference, the julia fence. */
-    const char *want[] = {"# Plan", "## Next up", "- plain bullet, no box", "### Done", "---",
+    const char *want[] = {"# Plan",
+                          "## Next up",
+                          "- plain bullet, no box",
+                          "### Done",
+                          "---",
                           "[ref]: https://example.org",
                           "```julia\n- [ ] code, not an item\n```"};
     assert_int_equal(r->n_context, 7);
@@ -372,8 +376,7 @@ test_duplicates_and_limits(void **state)
 
     r = NULL;
     pg_error_clear(&err);
-    assert_int_equal(pg_kanban_parse(&r, "", PG_KANBAN_MAX_INPUT + 1u, "huge.md", &err),
-                     PG_ELIMIT);
+    assert_int_equal(pg_kanban_parse(&r, "", PG_KANBAN_MAX_INPUT + 1u, "huge.md", &err), PG_ELIMIT);
     assert_null(r);
     assert_string_equal(err.file, "huge.md");
 }
@@ -386,9 +389,8 @@ test_bytes(void **state)
     static const char text[] = "Done:\n- [x] a\0b \xff\xfe c \xe2\x82\n";
     pg_kanban_roadmap *r = parse_text(text, sizeof text - 1);
     assert_int_equal(r->n_items, 1);
-    assert_string_equal(r->items[0].title,
-                        "a\xEF\xBF\xBD"
-                        "b \xEF\xBF\xBD\xEF\xBF\xBD c \xEF\xBF\xBD\xEF\xBF\xBD");
+    assert_string_equal(r->items[0].title, "a\xEF\xBF\xBD"
+                                           "b \xEF\xBF\xBD\xEF\xBF\xBD c \xEF\xBF\xBD\xEF\xBF\xBD");
     char *json = NULL;
     pg_error err = {0};
     assert_int_equal(pg_kanban_payloads_json(r, true, &json, &err), PG_OK);
