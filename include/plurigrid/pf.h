@@ -1,0 +1,194 @@
+/* Power flow: the bus admittance matrix, AC Newton-Raphson in polar form (sparse Jacobian
+ * factorized by KLU, with the symbolic analysis reused across iterations and across solves of the
+ * same topology), optional enforcement of generator reactive limits, and the DC (B-theta) power
+ * flow. The models and conventions are MATPOWER's (runpf, newtonpf, pfsoln, dcpf), so results
+ * match MATPOWER's for the same case. See docs/powerflow.md.
+ *
+ * A world's components become power-flow injections like this: loads draw (p, q); renewables and
+ * storage inject their setpoints (p, q); in-service thermal units at PV and reference buses hold
+ * the bus voltage at their setpoint vg and their reactive output follows from the solution (the
+ * reference bus's unit also takes up the active-power slack); thermal units at PQ buses inject
+ * their (p, q) as given. A PV bus without an in-service thermal unit behaves as a PQ bus.
+ *
+ * Results are plain structs owned by the caller (pg_pf_result_free). Physical quantities in
+ * results are in MW, MVAr, degrees; voltage magnitudes and mismatches in per unit. Solvers never
+ * print; the printers at the end of this header write results as text or JSON. */
+#ifndef PLURIGRID_PF_H
+#define PLURIGRID_PF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "plurigrid/core.h"
+#include "plurigrid/model.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------------------------------------------------------------- admittance matrices */
+
+/* A complex sparse matrix in compressed-column form (as KLU, MATLAB and SciPy's csc_matrix store
+ * it): the entries of column j are re[p] + i im[p] at rows rowind[p] for p in
+ * colptr[j] .. colptr[j+1]-1, with rows increasing within a column. */
+typedef struct pg_pf_sparse {
+    int n_rows;
+    int n_cols;
+    int nnz;
+    int *colptr; /* n_cols + 1 */
+    int *rowind; /* nnz */
+    double *re;  /* nnz */
+    double *im;  /* nnz */
+} pg_pf_sparse;
+
+/* The admittance matrices of MATPOWER's makeYbus, in per unit on the world's base MVA:
+ * I_bus = Ybus V, I_from = Yf V, I_to = Yt V. Every branch is a pi model (series r + jx, total
+ * charging b split between the ends) behind an ideal transformer at the from end with complex
+ * ratio tap * exp(j shift); bus shunts gs/bs (MW and MVAr at 1 p.u.) sit on Ybus's diagonal.
+ * Out-of-service branches and branches touching isolated buses are left out (their Yf/Yt rows are
+ * empty). Ybus stores every diagonal entry, zero or not. */
+typedef struct pg_pf_admittance {
+    pg_pf_sparse ybus; /* n_buses x n_buses */
+    pg_pf_sparse yf;   /* n_branches x n_buses: row l is branch l's current into its from end */
+    pg_pf_sparse yt;   /* n_branches x n_buses: row l is branch l's current into its to end */
+} pg_pf_admittance;
+
+/* Builds the admittance matrices of w. Borrows w; *out is written only on success and belongs to
+ * the caller (pg_pf_admittance_free). Fails with PG_EMODEL (naming the branch) for a branch with
+ * zero impedance or a non-finite parameter, or a bus index out of range. */
+int pg_pf_admittance_build(pg_pf_admittance **out, const pg_world *w, pg_error *err);
+
+/* Frees the matrices. Accepts NULL. */
+void pg_pf_admittance_free(pg_pf_admittance *y);
+
+/* ---------------------------------------------------------------- options */
+
+typedef struct pg_pf_options {
+    bool dc;             /* DC power flow (B-theta) instead of AC Newton-Raphson; default false */
+    bool enforce_q_lims; /* AC: hold thermal units within [qmin, qmax] by switching their buses
+                            from PV to PQ (MATPOWER pf.enforce_q_lims = 1); default false */
+    double tol;          /* AC: stop when the largest P or Q mismatch is below this, p.u.;
+                            default 1e-8 */
+    int max_iter;        /* AC: most Newton iterations per solve (>= 0); default 10 */
+    double q_lim_tol;    /* AC with enforce_q_lims: a unit violates a limit when beyond it by more
+                            than this, MVAr; default 5e-6 (MATPOWER opf.violation) */
+} pg_pf_options;
+
+/* Fills o with the defaults above. */
+void pg_pf_options_init(pg_pf_options *o);
+
+/* ---------------------------------------------------------------- results */
+
+typedef enum {
+    PG_PF_ISLAND_SOLVED = 0,       /* solved (see the result's converged flag) */
+    PG_PF_ISLAND_NO_REFERENCE = 1, /* no bus of type REF: nothing fixes the voltage angle */
+    PG_PF_ISLAND_NO_GENERATOR = 2, /* a REF bus but no thermal unit in service to be the slack */
+} pg_pf_island_status;
+
+/* A connected part of the network (buses joined by in-service branches; isolated buses are in
+ * none). Islands that cannot be solved are reported here and left de-energized: their buses get
+ * vm = va = 0, their branches and units carry no power. */
+typedef struct pg_pf_island {
+    pg_pf_island_status status;
+    size_t n_buses;
+    size_t first_bus; /* lowest bus index in the island */
+    size_t ref_bus;   /* bus index of its reference bus, PG_NONE when none */
+    double load_mw;   /* load in the island, MW (not served when the island is not solved) */
+    char reason[200]; /* "" when solved, otherwise why not, naming a bus */
+} pg_pf_island;
+
+typedef struct pg_pf_result {
+    bool dc;             /* the DC model produced this result */
+    bool converged;      /* every solvable island converged (DC: the linear solve succeeded) */
+    bool all_solved;     /* converged and no island was left unsolved */
+    int iterations;      /* Newton iterations, summed over Q-limit rounds; DC: 1 */
+    int q_lim_rounds;    /* power flows run while enforcing Q limits (1 when not enforcing) */
+    double max_mismatch; /* AC: largest |dP| or |dQ| at the end, p.u.; DC: 0 */
+    char reason[400];    /* why it did not converge or what was left unsolved; "" otherwise */
+
+    size_t n_buses, n_branches, n_thermals;
+    double *vm;          /* per bus: voltage magnitude, p.u. (DC: 1) */
+    double *va;          /* per bus: voltage angle, degrees, in (-180, 180] */
+    int *bus_type;       /* per bus: the type used at the end (pg_bus_type; Q-limit enforcement
+                            turns PV buses into PQ and may choose another reference bus) */
+    size_t *island;      /* per bus: index into islands, PG_NONE for isolated buses */
+    double *pg;          /* per thermal unit: active output, MW (0 when out of service) */
+    double *qg;          /* per thermal unit: reactive output, MVAr (DC: 0) */
+    bool *q_limited;     /* per thermal unit: held at a reactive limit by Q-limit enforcement */
+    double *pf, *qf;     /* per branch: power into the branch at the from end, MW, MVAr */
+    double *pt, *qt;     /* per branch: power into the branch at the to end, MW, MVAr */
+
+    double gen_p, gen_q;     /* total thermal output, MW, MVAr */
+    double inj_p, inj_q;     /* total renewable and storage injection, MW, MVAr */
+    double load_p, load_q;   /* total load served, MW, MVAr */
+    double shunt_p, shunt_q; /* bus shunts: P consumed, Q injected (MW, MVAr at solved voltage) */
+    double charging_q;       /* reactive power injected by line charging, MVAr */
+    double loss_p, loss_q;   /* series losses summed over branches (pf + pt, qf + qt), MW, MVAr */
+
+    size_t n_islands;
+    pg_pf_island *islands;
+
+    double time_setup_s; /* admittance, topology and symbolic analysis (0 when reused) */
+    double time_solve_s; /* Newton iterations (or the DC solve) and the results */
+} pg_pf_result;
+
+/* Frees a result and everything it holds. Accepts NULL. */
+void pg_pf_result_free(pg_pf_result *r);
+
+/* ---------------------------------------------------------------- solving */
+
+/* Solves the power flow of w once. Borrows w and opts (NULL for defaults); *out is written only on
+ * success and belongs to the caller. A power flow that does not converge, or an island that cannot
+ * be solved, is a result (converged / all_solved false, reason set) and returns PG_OK; errors are
+ * for bad worlds (PG_EMODEL, naming the component), bad options (PG_EINVAL) and PG_ENOMEM. */
+int pg_pf_solve(const pg_world *w, const pg_pf_options *opts, pg_pf_result **out,
+                pg_error *err);
+
+/* A solver keeps what depends only on a world's topology — admittance pattern, bus types and
+ * islands, Jacobian pattern, KLU's symbolic analysis and its last numeric factors, workspaces — so
+ * that solving again a world with the same topology (the same buses, branches and their status,
+ * bus types, unit placement and status; injections and branch parameters may differ) costs only
+ * numeric work. A world with another topology is analysed afresh automatically. */
+typedef struct pg_pf_solver pg_pf_solver;
+
+/* Creates a solver with options opts (copied; NULL for defaults). *out is written only on success
+ * and belongs to the caller (pg_pf_solver_free). */
+int pg_pf_solver_new(pg_pf_solver **out, const pg_pf_options *opts, pg_error *err);
+
+/* Frees the solver. Accepts NULL. */
+void pg_pf_solver_free(pg_pf_solver *s);
+
+/* Solves the power flow of w, reusing the analysis of the previous call when the topology is the
+ * same. Borrows w (which need not outlive the call); *out is written only on success and belongs to
+ * the caller. Results and errors as pg_pf_solve. */
+int pg_pf_solver_solve(pg_pf_solver *s, const pg_world *w, pg_pf_result **out, pg_error *err);
+
+/* What the solver has analysed: sizes, for reports and benchmarks. All 0 before the first solve. */
+typedef struct pg_pf_solver_info {
+    int jacobian_n;    /* unknowns (AC: angles of PV and PQ buses, magnitudes of PQ buses) */
+    int jacobian_nnz;  /* nonzeros of the Jacobian (DC: of the reduced B matrix) */
+    int lu_nnz;        /* nonzeros of KLU's L and U factors */
+    int analyses;      /* symbolic analyses done so far */
+    int factorizations;/* full numeric factorizations (with pivoting) done so far */
+    int refactorizations; /* numeric refactorizations reusing the pivots done so far */
+} pg_pf_solver_info;
+
+void pg_pf_solver_get_info(const pg_pf_solver *s, pg_pf_solver_info *info);
+
+/* ---------------------------------------------------------------- printers */
+
+/* Writes a readable report like MATPOWER's printpf: system summary (counts, totals, losses,
+ * extremes), bus data and branch data, and any islands left unsolved. Borrows everything; w must
+ * be the world r was computed from. Returns PG_EIO when writing fails. */
+int pg_pf_write_summary(FILE *f, const pg_world *w, const pg_pf_result *r, pg_error *err);
+
+/* Writes the result as one JSON object (format "plurigrid-pf/1", see docs/powerflow.md), naming
+ * buses, branches and units by their names. Borrows everything; w must be the world r was computed
+ * from. Returns PG_EIO when writing fails. */
+int pg_pf_write_json(FILE *f, const pg_world *w, const pg_pf_result *r, pg_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

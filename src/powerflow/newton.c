@@ -1,0 +1,387 @@
+/* AC Newton-Raphson power flow in polar form with power-balance equations, as MATPOWER's
+ * newtonpf: unknowns are the angles of PV and PQ buses and the magnitudes of PQ buses; equations
+ * are the P balance at PV and PQ buses and the Q balance at PQ buses. The Jacobian is assembled
+ * straight into compressed columns through a scatter map computed once per pattern (each Ybus
+ * entry lands in up to four Jacobian slots), and factorized by KLU: one symbolic analysis per
+ * pattern, kept across iterations and solves; numeric refactorization with the previous pivot
+ * order while it stays sound, a fresh factorization with pivoting otherwise.
+ *
+ * Unknowns are numbered bus by bus (angle, then magnitude), so the pattern is Ybus's pattern with
+ * each entry widened to a 2x2 block, minus the rows and columns that are not unknowns. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/util.h"
+#include "powerflow/pf_internal.h"
+
+void
+pgi_pf_newton_init(pgi_pf_newton *nr)
+{
+    memset(nr, 0, sizeof *nr);
+    klu_defaults(&nr->common);
+    /* AMD ordering on the structurally symmetric Jacobian; no BTF (a connected network's
+     * Jacobian is one strongly connected block, so BTF only costs time). */
+    nr->common.btf = 0;
+    nr->common.ordering = 0;
+}
+
+static void
+pattern_free(pgi_pf_newton *nr)
+{
+    if (nr->num)
+        klu_free_numeric(&nr->num, &nr->common);
+    if (nr->sym)
+        klu_free_symbolic(&nr->sym, &nr->common);
+    free(nr->cls);
+    free(nr->iva);
+    free(nr->ivm);
+    free(nr->jp);
+    free(nr->ji);
+    free(nr->jx);
+    free(nr->map);
+    free(nr->dmap);
+    free(nr->vr);
+    free(nr->vi);
+    free(nr->sr);
+    free(nr->si);
+    free(nr->f);
+    nr->cls = nr->iva = nr->ivm = nr->jp = nr->ji = nr->map = nr->dmap = NULL;
+    nr->jx = nr->vr = nr->vi = nr->sr = nr->si = nr->f = NULL;
+    nr->n = nr->jnnz = nr->nb = 0;
+}
+
+void
+pgi_pf_newton_clear(pgi_pf_newton *nr)
+{
+    pattern_free(nr);
+}
+
+int
+pgi_pf_newton_prepare(pgi_pf_newton *nr, const pgi_pf_net *net, const int *cls, pg_error *err)
+{
+    int nb = net->nb;
+    if (nr->cls && nr->nb == nb && memcmp(nr->cls, cls, sizeof *cls * (size_t)nb) == 0)
+        return PG_OK;
+    pattern_free(nr);
+    size_t nbs = nb ? (size_t)nb : 1, ys = net->ynnz ? (size_t)net->ynnz : 1;
+    nr->nb = nb;
+    nr->cls = malloc(sizeof *nr->cls * nbs);
+    nr->iva = malloc(sizeof *nr->iva * nbs);
+    nr->ivm = malloc(sizeof *nr->ivm * nbs);
+    nr->map = malloc(sizeof *nr->map * 4 * ys);
+    nr->dmap = malloc(sizeof *nr->dmap * 4 * nbs);
+    nr->jp = calloc(2 * nbs + 1, sizeof *nr->jp);
+    nr->ji = malloc(sizeof *nr->ji * 4 * ys);
+    nr->vr = calloc(nbs, sizeof *nr->vr);
+    nr->vi = calloc(nbs, sizeof *nr->vi);
+    nr->sr = calloc(nbs, sizeof *nr->sr);
+    nr->si = calloc(nbs, sizeof *nr->si);
+    nr->f = calloc(2 * nbs, sizeof *nr->f);
+    if (!nr->cls || !nr->iva || !nr->ivm || !nr->map || !nr->dmap || !nr->jp || !nr->ji ||
+        !nr->vr || !nr->vi || !nr->sr || !nr->si || !nr->f)
+        goto nomem;
+    memcpy(nr->cls, cls, sizeof *cls * (size_t)nb);
+
+    int n = 0;
+    for (int b = 0; b < nb; b++) {
+        nr->iva[b] = nr->ivm[b] = -1;
+        if (cls[b] == PGI_PV || cls[b] == PGI_PQ)
+            nr->iva[b] = n++;
+        if (cls[b] == PGI_PQ)
+            nr->ivm[b] = n++;
+    }
+    nr->n = n;
+    /* Count, then fill column by column; the sink slot is index jnnz. */
+    int nnz = 0;
+    for (int k = 0; k < nb; k++) {
+        int ncol = (nr->iva[k] >= 0) + (nr->ivm[k] >= 0);
+        if (!ncol)
+            continue;
+        int per = 0;
+        for (int p = net->yp[k]; p < net->yp[k + 1]; p++) {
+            int i = net->yi[p];
+            per += (nr->iva[i] >= 0) + (nr->ivm[i] >= 0);
+        }
+        nnz += ncol * per;
+    }
+    nr->jnnz = nnz;
+    nr->jx = calloc((size_t)nnz + 1, sizeof *nr->jx);
+    if (!nr->jx)
+        goto nomem;
+    for (int q = 0; q < 4 * net->ynnz; q++)
+        nr->map[q] = nnz;
+    for (int q = 0; q < 4 * nb; q++)
+        nr->dmap[q] = nnz;
+    int pos = 0, col = 0;
+    for (int k = 0; k < nb; k++) {
+        for (int which = 0; which < 2; which++) { /* 0: angle column, 1: magnitude column */
+            int c = which == 0 ? nr->iva[k] : nr->ivm[k];
+            if (c < 0)
+                continue;
+            for (int p = net->yp[k]; p < net->yp[k + 1]; p++) {
+                int i = net->yi[p];
+                if (nr->iva[i] >= 0) {
+                    nr->ji[pos] = nr->iva[i];
+                    nr->map[4 * p + 2 * which] = pos; /* (P_i, Va_k) or (P_i, Vm_k) */
+                    if (i == k)
+                        nr->dmap[4 * k + 2 * which] = pos;
+                    pos++;
+                }
+                if (nr->ivm[i] >= 0) {
+                    nr->ji[pos] = nr->ivm[i];
+                    nr->map[4 * p + 2 * which + 1] = pos; /* (Q_i, Va_k) or (Q_i, Vm_k) */
+                    if (i == k)
+                        nr->dmap[4 * k + 2 * which + 1] = pos;
+                    pos++;
+                }
+            }
+            col++;
+            nr->jp[col] = pos;
+        }
+    }
+    if (n > 0) {
+        nr->sym = klu_analyze(n, nr->jp, nr->ji, &nr->common);
+        if (!nr->sym) {
+            int st = nr->common.status;
+            pattern_free(nr);
+            return pg_error_set(err, st == KLU_OUT_OF_MEMORY ? PG_ENOMEM : PG_ESOLVER,
+                                "power flow: KLU could not analyse the Jacobian (status %d)", st);
+        }
+        nr->analyses++;
+    }
+    return PG_OK;
+nomem:
+    pattern_free(nr);
+    return pg_error_set(err, PG_ENOMEM, "out of memory");
+}
+
+/* S = V conj(Ybus V) for the live buses, from the complex voltages vr, vi. */
+static void
+compute_power(pgi_pf_newton *nr, const pgi_pf_net *net)
+{
+    int nb = net->nb;
+    const int *yp = net->yp, *yi = net->yi;
+    const double *yre = net->yre, *yim = net->yim;
+    double *ir = nr->sr, *ii = nr->si; /* accumulate the current in place of S */
+    memset(ir, 0, sizeof *ir * (size_t)nb);
+    memset(ii, 0, sizeof *ii * (size_t)nb);
+    for (int k = 0; k < nb; k++) {
+        double vr = nr->vr[k], vi = nr->vi[k];
+        if (vr == 0 && vi == 0)
+            continue;
+        for (int p = yp[k]; p < yp[k + 1]; p++) {
+            int i = yi[p];
+            ir[i] += yre[p] * vr - yim[p] * vi;
+            ii[i] += yre[p] * vi + yim[p] * vr;
+        }
+    }
+    for (int i = 0; i < nb; i++) {
+        double cr = ir[i], ci = ii[i];
+        ir[i] = nr->vr[i] * cr + nr->vi[i] * ci; /* P = Re(V conj(I)) */
+        ii[i] = nr->vi[i] * cr - nr->vr[i] * ci; /* Q = Im(V conj(I)) */
+    }
+}
+
+/* Mismatch F = S - Sbus over the equations; returns the largest magnitude, or NaN when any
+ * entry is not finite. */
+static double
+mismatch(pgi_pf_newton *nr, const double *sbr, const double *sbi)
+{
+    double worst = 0;
+    bool nan_seen = false;
+    for (int b = 0; b < nr->nb; b++) {
+        int a = nr->iva[b];
+        if (a < 0)
+            continue;
+        double dp = nr->sr[b] - sbr[b];
+        nr->f[a] = dp;
+        nan_seen |= !isfinite(dp);
+        worst = fmax(worst, fabs(dp));
+        int m = nr->ivm[b];
+        if (m >= 0) {
+            double dq = nr->si[b] - sbi[b];
+            nr->f[m] = dq;
+            nan_seen |= !isfinite(dq);
+            worst = fmax(worst, fabs(dq));
+        }
+    }
+    return nan_seen ? NAN : worst;
+}
+
+/* Fills the Jacobian values at voltage (vr, vi, vm), using S from compute_power:
+ *   dS/dVa(i,k) = -j V_i conj(Y_ik V_k)                 (i != k)
+ *   dS/dVm(i,k) =  V_i conj(Y_ik V_k) / |V_k|           (i != k)
+ *   diagonals add j S_i to dS/dVa and S_i / |V_i| to dS/dVm.
+ * With a = V_i conj(Y_ik V_k): dP/dVa = Im a, dQ/dVa = -Re a, dP/dVm = Re a / |V_k|,
+ * dQ/dVm = Im a / |V_k|. */
+static void
+fill_jacobian(pgi_pf_newton *nr, const pgi_pf_net *net, const double *vm)
+{
+    int nb = net->nb;
+    const int *yp = net->yp, *yi = net->yi, *map = nr->map;
+    const double *yre = net->yre, *yim = net->yim, *vr = nr->vr, *vi = nr->vi;
+    double *jx = nr->jx;
+    for (int k = 0; k < nb; k++) {
+        if (nr->iva[k] < 0)
+            continue;
+        double vrk = vr[k], vik = vi[k], inv = 1.0 / vm[k];
+        for (int p = yp[k]; p < yp[k + 1]; p++) {
+            int i = yi[p];
+            double yvr = yre[p] * vrk - yim[p] * vik; /* Y_ik V_k */
+            double yvi = yre[p] * vik + yim[p] * vrk;
+            double ar = vr[i] * yvr + vi[i] * yvi; /* V_i conj(Y_ik V_k) */
+            double ai = vi[i] * yvr - vr[i] * yvi;
+            const int *m = &map[4 * p];
+            jx[m[0]] = ai;
+            jx[m[1]] = -ar;
+            jx[m[2]] = ar * inv;
+            jx[m[3]] = ai * inv;
+        }
+    }
+    for (int b = 0; b < nb; b++) {
+        if (nr->iva[b] < 0)
+            continue;
+        const int *d = &nr->dmap[4 * b];
+        double inv = 1.0 / vm[b];
+        jx[d[0]] -= nr->si[b];
+        jx[d[1]] += nr->sr[b];
+        jx[d[2]] += nr->sr[b] * inv;
+        jx[d[3]] += nr->si[b] * inv;
+    }
+}
+
+/* Numeric factorization: refactor with the kept pivot order when there is one and it stays
+ * sound (no zero pivot, reciprocal condition estimate not collapsed against the last fresh
+ * factorization), else a fresh factorization with partial pivoting. Returns false when the
+ * Jacobian is singular. */
+static bool
+factor(pgi_pf_newton *nr)
+{
+    klu_common *c = &nr->common;
+    if (nr->num) {
+        if (klu_refactor(nr->jp, nr->ji, nr->jx, nr->sym, nr->num, c) &&
+            c->status == KLU_OK && klu_rcond(nr->sym, nr->num, c) &&
+            c->rcond > 1e-6 * nr->rcond_factor) {
+            nr->refactorizations++;
+            return true;
+        }
+        klu_free_numeric(&nr->num, c);
+    }
+    nr->num = klu_factor(nr->jp, nr->ji, nr->jx, nr->sym, c);
+    if (!nr->num || c->status != KLU_OK) {
+        if (nr->num)
+            klu_free_numeric(&nr->num, c);
+        return false;
+    }
+    nr->factorizations++;
+    nr->rcond_factor = klu_rcond(nr->sym, nr->num, c) ? c->rcond : 0;
+    return true;
+}
+
+static void
+set_voltage(pgi_pf_newton *nr, const double *vm, const double *va)
+{
+    for (int b = 0; b < nr->nb; b++) {
+        if (nr->cls[b] == PGI_DEAD) {
+            nr->vr[b] = nr->vi[b] = 0;
+            continue;
+        }
+        nr->vr[b] = vm[b] * cos(va[b]);
+        nr->vi[b] = vm[b] * sin(va[b]);
+    }
+}
+
+int
+pgi_pf_newton_solve(pgi_pf_newton *nr, const pgi_pf_net *net, const double *sbr,
+                    const double *sbi, double *vm, double *va, double tol, int max_iter,
+                    pgi_pf_newton_out *out, pg_error *err)
+{
+    (void)err;
+    memset(out, 0, sizeof *out);
+    set_voltage(nr, vm, va);
+    compute_power(nr, net);
+    double norm = mismatch(nr, sbr, sbi);
+    int it = 0;
+    bool converged = norm < tol;
+    while (!converged && it < max_iter && !isnan(norm)) {
+        it++;
+        fill_jacobian(nr, net, vm);
+        if (!factor(nr)) {
+            out->iterations = it;
+            out->max_mismatch = norm;
+            pgi_pf_say(out->reason, sizeof out->reason,
+                     "the Jacobian is singular at iteration %d (voltage collapse, or a part of "
+                     "the network that nothing holds)",
+                     it);
+            return PG_OK;
+        }
+        klu_solve(nr->sym, nr->num, nr->n, 1, nr->f, &nr->common);
+        for (int b = 0; b < nr->nb; b++) {
+            int a = nr->iva[b];
+            if (a < 0)
+                continue;
+            va[b] -= nr->f[a];
+            int m = nr->ivm[b];
+            if (m >= 0) {
+                vm[b] -= nr->f[m];
+                if (vm[b] < 0) { /* like MATPOWER's V = Vm e^{jVa}; Vm = abs(V); Va = angle(V) */
+                    vm[b] = -vm[b];
+                    va[b] += M_PI;
+                }
+            }
+        }
+        set_voltage(nr, vm, va);
+        compute_power(nr, net);
+        norm = mismatch(nr, sbr, sbi);
+        converged = norm < tol;
+    }
+    out->iterations = it;
+    out->max_mismatch = norm;
+    out->converged = converged;
+    if (isnan(norm))
+        pgi_pf_say(out->reason, sizeof out->reason,
+                 "the mismatch became infinite or NaN at iteration %d (the solution diverged)", it);
+    else if (!converged)
+        pgi_pf_say(out->reason, sizeof out->reason,
+                 "did not converge in %d iteration%s: the largest mismatch is still %.3g p.u.",
+                 it, it == 1 ? "" : "s", norm);
+    return PG_OK;
+}
+
+double
+pgi_pf_newton_time_refactor(pgi_pf_newton *nr, int reps)
+{
+    if (!nr->sym || !nr->num || reps < 1)
+        return 0;
+    double *t = malloc(sizeof *t * (size_t)reps);
+    double *rhs = malloc(sizeof *rhs * (size_t)(nr->n ? nr->n : 1));
+    if (!t || !rhs) {
+        free(t);
+        free(rhs);
+        return 0;
+    }
+    for (int r = 0; r < reps; r++) {
+        for (int i = 0; i < nr->n; i++)
+            rhs[i] = 1.0;
+        double t0 = pgi_now();
+        klu_refactor(nr->jp, nr->ji, nr->jx, nr->sym, nr->num, &nr->common);
+        klu_solve(nr->sym, nr->num, nr->n, 1, rhs, &nr->common);
+        t[r] = pgi_now() - t0;
+    }
+    /* median by insertion sort (reps is small) */
+    for (int i = 1; i < reps; i++) {
+        double v = t[i];
+        int j = i - 1;
+        while (j >= 0 && t[j] > v) {
+            t[j + 1] = t[j];
+            j--;
+        }
+        t[j + 1] = v;
+    }
+    double med = t[reps / 2];
+    free(t);
+    free(rhs);
+    return med;
+}

@@ -1,0 +1,748 @@
+/* The power-flow solver object and the one-shot pg_pf_solve: turns a world into injections, runs
+ * the AC Newton-Raphson (with MATPOWER's PV-to-PQ switching when Q limits are enforced) or the DC
+ * solve, and writes the result as MATPOWER's pfsoln does: generator Q at voltage-controlled buses
+ * from the solved injection (split among the units of a bus in proportion to their Q ranges), the
+ * reference unit's P from the slack, branch flows at both ends, totals and losses.
+ *
+ * The solver keeps the network view (pattern, islands, values), the Newton and DC engines (their
+ * KLU symbolic analyses and factors) and the workspaces between calls, so a world with the same
+ * topology costs only numeric work. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/util.h"
+#include "powerflow/pf_internal.h"
+
+struct pg_pf_solver {
+    pg_pf_options opt;
+    pgi_pf_net net;
+    pgi_pf_newton nr;
+    pgi_pf_dc dc;
+    /* Workspaces, sized for nb buses and ng units. */
+    int nb, ng;
+    double *injp, *injq; /* nb: loads, renewables and storage, MW / MVAr */
+    double *sbr, *sbi;   /* nb: Sbus, p.u. */
+    double *vm, *va;     /* nb: p.u., radians */
+    int *cls;            /* nb: working bus classes */
+    int *ref0;           /* islands: the reference bus before Q-limit switching */
+    double *pgw, *qgw;   /* ng: working unit outputs, MW / MVAr */
+    unsigned char *limited; /* ng */
+};
+
+void
+pg_pf_options_init(pg_pf_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->tol = 1e-8;
+    o->max_iter = 10;
+    o->q_lim_tol = 5e-6;
+}
+
+static int
+check_options(const pg_pf_options *o, pg_error *err)
+{
+    if (!(o->tol > 0) || !isfinite(o->tol))
+        return pg_error_set(err, PG_EINVAL, "power flow: the tolerance must be a positive "
+                            "number, got %g", o->tol);
+    if (o->max_iter < 0)
+        return pg_error_set(err, PG_EINVAL, "power flow: the iteration limit must be 0 or more, "
+                            "got %d", o->max_iter);
+    if (!(o->q_lim_tol >= 0) || !isfinite(o->q_lim_tol))
+        return pg_error_set(err, PG_EINVAL, "power flow: the Q-limit tolerance must be 0 or more,"
+                            " got %g", o->q_lim_tol);
+    return PG_OK;
+}
+
+int
+pg_pf_solver_new(pg_pf_solver **out, const pg_pf_options *opts, pg_error *err)
+{
+    if (!out)
+        return pg_error_set(err, PG_EINVAL, "pg_pf_solver_new: out is NULL");
+    pg_pf_options o;
+    if (opts)
+        o = *opts;
+    else
+        pg_pf_options_init(&o);
+    int rc = check_options(&o, err);
+    if (rc)
+        return rc;
+    pg_pf_solver *s = calloc(1, sizeof *s);
+    if (!s)
+        return pg_error_set(err, PG_ENOMEM, "out of memory");
+    s->opt = o;
+    pgi_pf_newton_init(&s->nr);
+    pgi_pf_dc_init(&s->dc);
+    *out = s;
+    return PG_OK;
+}
+
+static void
+workspace_free(pg_pf_solver *s)
+{
+    free(s->injp);
+    free(s->injq);
+    free(s->sbr);
+    free(s->sbi);
+    free(s->vm);
+    free(s->va);
+    free(s->cls);
+    free(s->ref0);
+    free(s->pgw);
+    free(s->qgw);
+    free(s->limited);
+    s->injp = s->injq = s->sbr = s->sbi = s->vm = s->va = s->pgw = s->qgw = NULL;
+    s->cls = s->ref0 = NULL;
+    s->limited = NULL;
+    s->nb = s->ng = -1;
+}
+
+void
+pg_pf_solver_free(pg_pf_solver *s)
+{
+    if (!s)
+        return;
+    workspace_free(s);
+    pgi_pf_newton_clear(&s->nr);
+    pgi_pf_dc_clear(&s->dc);
+    pgi_pf_net_free(&s->net);
+    free(s);
+}
+
+void
+pg_pf_solver_get_info(const pg_pf_solver *s, pg_pf_solver_info *info)
+{
+    memset(info, 0, sizeof *info);
+    if (!s)
+        return;
+    if (s->opt.dc) {
+        const pgi_pf_dc *dc = &s->dc;
+        info->jacobian_n = dc->n;
+        info->jacobian_nnz = dc->bnnz;
+        if (dc->num)
+            info->lu_nnz = dc->num->lnz + dc->num->unz;
+        info->analyses = dc->analyses;
+        info->factorizations = dc->factorizations;
+    } else {
+        const pgi_pf_newton *nr = &s->nr;
+        info->jacobian_n = nr->n;
+        info->jacobian_nnz = nr->jnnz;
+        if (nr->num)
+            info->lu_nnz = nr->num->lnz + nr->num->unz;
+        info->analyses = nr->analyses;
+        info->factorizations = nr->factorizations;
+        info->refactorizations = nr->refactorizations;
+    }
+}
+
+static int
+workspace_fit(pg_pf_solver *s, int nb, int ng, int n_islands, pg_error *err)
+{
+    (void)n_islands; /* never more islands than buses */
+    if (s->nb == nb && s->ng == ng && s->ref0)
+        return PG_OK;
+    workspace_free(s);
+    size_t b = nb ? (size_t)nb : 1, g = ng ? (size_t)ng : 1;
+    s->injp = malloc(sizeof(double) * b);
+    s->injq = malloc(sizeof(double) * b);
+    s->sbr = malloc(sizeof(double) * b);
+    s->sbi = malloc(sizeof(double) * b);
+    s->vm = malloc(sizeof(double) * b);
+    s->va = malloc(sizeof(double) * b);
+    s->cls = malloc(sizeof(int) * b);
+    s->ref0 = malloc(sizeof(int) * b); /* islands <= buses */
+    s->pgw = malloc(sizeof(double) * g);
+    s->qgw = malloc(sizeof(double) * g);
+    s->limited = malloc(g);
+    if (!s->injp || !s->injq || !s->sbr || !s->sbi || !s->vm || !s->va || !s->cls || !s->ref0 ||
+        !s->pgw || !s->qgw || !s->limited) {
+        workspace_free(s);
+        return pg_error_set(err, PG_ENOMEM, "out of memory");
+    }
+    s->nb = nb;
+    s->ng = ng;
+    return PG_OK;
+}
+
+/* ---------------------------------------------------------------- results */
+
+void
+pg_pf_result_free(pg_pf_result *r)
+{
+    if (!r)
+        return;
+    free(r->vm);
+    free(r->va);
+    free(r->bus_type);
+    free(r->island);
+    free(r->pg);
+    free(r->qg);
+    free(r->q_limited);
+    free(r->pf);
+    free(r->qf);
+    free(r->pt);
+    free(r->qt);
+    free(r->islands);
+    free(r);
+}
+
+static pg_pf_result *
+result_new(size_t nb, size_t nl, size_t ng, size_t ni)
+{
+    pg_pf_result *r = calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    r->n_buses = nb;
+    r->n_branches = nl;
+    r->n_thermals = ng;
+    r->n_islands = ni;
+    size_t b = nb ? nb : 1, l = nl ? nl : 1, g = ng ? ng : 1;
+    r->vm = calloc(b, sizeof *r->vm);
+    r->va = calloc(b, sizeof *r->va);
+    r->bus_type = calloc(b, sizeof *r->bus_type);
+    r->island = calloc(b, sizeof *r->island);
+    r->pg = calloc(g, sizeof *r->pg);
+    r->qg = calloc(g, sizeof *r->qg);
+    r->q_limited = calloc(g, sizeof *r->q_limited);
+    r->pf = calloc(l, sizeof *r->pf);
+    r->qf = calloc(l, sizeof *r->qf);
+    r->pt = calloc(l, sizeof *r->pt);
+    r->qt = calloc(l, sizeof *r->qt);
+    r->islands = calloc(ni ? ni : 1, sizeof *r->islands);
+    if (!r->vm || !r->va || !r->bus_type || !r->island || !r->pg || !r->qg || !r->q_limited ||
+        !r->pf || !r->qf || !r->pt || !r->qt || !r->islands) {
+        pg_pf_result_free(r);
+        return NULL;
+    }
+    return r;
+}
+
+static void
+append_reason(pg_pf_result *r, const char *text)
+{
+    size_t len = strlen(r->reason);
+    if (len > 0 && len + 2 < sizeof r->reason) {
+        pgi_pf_say(r->reason + len, sizeof r->reason - len, "; ");
+        len += 2;
+    }
+    pgi_pf_say(r->reason + len, sizeof r->reason - len, "%s", text);
+}
+
+static bool
+bus_solved(const pg_pf_solver *s, int b)
+{
+    return s->cls[b] != PGI_DEAD;
+}
+
+/* Fixed injections per bus (MW, MVAr): in-service loads (drawn), renewables and storage
+ * (injected), at buses that take part in the solve. */
+static void
+fixed_injections(pg_pf_solver *s, const pg_world *w)
+{
+    int nb = s->net.nb;
+    for (int b = 0; b < nb; b++)
+        s->injp[b] = s->injq[b] = 0;
+    for (size_t i = 0; i < w->n_loads; i++) {
+        const pg_load *l = &w->loads[i];
+        if (l->in_service) {
+            s->injp[l->bus] -= l->p;
+            s->injq[l->bus] -= l->q;
+        }
+    }
+    for (size_t i = 0; i < w->n_renewables; i++) {
+        const pg_renewable *r = &w->renewables[i];
+        if (r->in_service) {
+            s->injp[r->bus] += r->p;
+            s->injq[r->bus] += r->q;
+        }
+    }
+    for (size_t i = 0; i < w->n_storages; i++) {
+        const pg_storage *st = &w->storages[i];
+        if (st->in_service) {
+            s->injp[st->bus] += st->p;
+            s->injq[st->bus] += st->q;
+        }
+    }
+}
+
+/* Sbus in p.u.: fixed injections plus every unit in service at the bus (regulating units' Q only
+ * matters once their bus becomes PQ). */
+static void
+make_sbus(pg_pf_solver *s, double base)
+{
+    const pgi_pf_net *net = &s->net;
+    for (int b = 0; b < net->nb; b++) {
+        double p = s->injp[b], q = s->injq[b];
+        for (int k = net->gp[b]; k < net->gp[b + 1]; k++) {
+            p += s->pgw[net->gi[k]];
+            q += s->qgw[net->gi[k]];
+        }
+        s->sbr[b] = bus_solved(s, b) ? p / base : 0;
+        s->sbi[b] = bus_solved(s, b) ? q / base : 0;
+    }
+}
+
+static bool
+regulating(const pg_pf_solver *s, int g, int b)
+{
+    return !s->limited[g] && (s->cls[b] == PGI_REF || s->cls[b] == PGI_PV);
+}
+
+/* MATPOWER's pfsoln for the units: Q of regulating units from the solved injection at their bus
+ * (split among several units in proportion to their Q ranges), P of the first unit at each
+ * reference bus from the slack. sr, si: solved injections V conj(Ybus V), p.u. */
+static void
+update_units(pg_pf_solver *s, const pg_world *w, const double *sr, const double *si)
+{
+    const pgi_pf_net *net = &s->net;
+    double base = w->base_mva;
+    const double eps = 2.220446049250313e-16;
+    for (int b = 0; b < net->nb; b++) {
+        if (s->cls[b] != PGI_REF && s->cls[b] != PGI_PV)
+            continue;
+        /* Fixed part at the bus: loads etc. and units that do not regulate (held at a limit). */
+        double fixp = s->injp[b], fixq = s->injq[b];
+        int nreg = 0, first = -1;
+        for (int k = net->gp[b]; k < net->gp[b + 1]; k++) {
+            int g = net->gi[k];
+            if (regulating(s, g, b)) {
+                nreg++;
+                if (first < 0)
+                    first = g;
+            } else {
+                fixp += s->pgw[g];
+                fixq += s->qgw[g];
+            }
+        }
+        if (nreg == 0)
+            continue;
+        double qtot = si[b] * base - fixq;
+        if (nreg == 1) {
+            s->qgw[first] = qtot;
+        } else {
+            /* Equal shares first, then in proportion to the Q ranges, infinite limits replaced
+             * by a proxy M (sum over the bus of |Qg| and the finite limits). */
+            double share = qtot / nreg, m = 0, qmin_sum = 0, qmax_sum = 0;
+            for (int k = net->gp[b]; k < net->gp[b + 1]; k++) {
+                int g = net->gi[k];
+                if (!regulating(s, g, b))
+                    continue;
+                const pg_thermal *t = &w->thermals[g];
+                m += fabs(share);
+                if (!isinf(t->qmax))
+                    m += fabs(t->qmax);
+                if (!isinf(t->qmin))
+                    m += fabs(t->qmin);
+            }
+            for (int k = net->gp[b]; k < net->gp[b + 1]; k++) {
+                int g = net->gi[k];
+                if (!regulating(s, g, b))
+                    continue;
+                const pg_thermal *t = &w->thermals[g];
+                qmin_sum += isinf(t->qmin) ? (t->qmin > 0 ? m : -m) : t->qmin;
+                qmax_sum += isinf(t->qmax) ? (t->qmax > 0 ? m : -m) : t->qmax;
+            }
+            double range = qmax_sum - qmin_sum;
+            for (int k = net->gp[b]; k < net->gp[b + 1]; k++) {
+                int g = net->gi[k];
+                if (!regulating(s, g, b))
+                    continue;
+                const pg_thermal *t = &w->thermals[g];
+                double qmin = isinf(t->qmin) ? (t->qmin > 0 ? m : -m) : t->qmin;
+                double qmax = isinf(t->qmax) ? (t->qmax > 0 ? m : -m) : t->qmax;
+                if (fabs(range) < 10 * eps)
+                    s->qgw[g] = qmin + (qtot - qmin_sum) / nreg;
+                else
+                    s->qgw[g] = qmin + (qtot - qmin_sum) / (range + eps) * (qmax - qmin);
+            }
+        }
+        if (s->cls[b] == PGI_REF) {
+            double p = sr[b] * base - fixp;
+            for (int k = net->gp[b]; k < net->gp[b + 1]; k++) {
+                int g = net->gi[k];
+                if (g != first && regulating(s, g, b))
+                    p -= s->pgw[g];
+            }
+            s->pgw[first] = p;
+        }
+    }
+}
+
+/* After a converged round with Q limits enforced: finds units beyond their limits and switches
+ * their buses to PQ, choosing a new reference bus in an island that lost its own. Returns 1 when
+ * something was switched (run again), 0 when all units are within limits, -1 when it cannot go
+ * on (reason written). */
+static int
+switch_q_limits(pg_pf_solver *s, const pg_world *w, char *reason, size_t rsize)
+{
+    const pgi_pf_net *net = &s->net;
+    double tol = s->opt.q_lim_tol;
+    int n_mx = 0, n_mn = 0, n_viol = 0, n_remaining = 0, n_viol_remaining = 0;
+    for (int b = 0; b < net->nb; b++) {
+        if (!bus_solved(s, b))
+            continue;
+        for (int k = net->gp[b]; k < net->gp[b + 1]; k++) {
+            int g = net->gi[k];
+            if (s->limited[g])
+                continue;
+            const pg_thermal *t = &w->thermals[g];
+            bool mx = s->qgw[g] > t->qmax + tol, mn = s->qgw[g] < t->qmin - tol;
+            bool reg = regulating(s, g, b);
+            n_mx += mx;
+            n_mn += mn;
+            n_viol += mx || mn;
+            n_remaining += reg;
+            n_viol_remaining += reg && (mx || mn);
+        }
+    }
+    if (n_viol == 0)
+        return 0;
+    /* MATPOWER: when every remaining voltage-controlling unit violates the same kind of limit,
+     * no switching can help. */
+    if (n_viol == n_remaining && n_viol_remaining == n_remaining && (n_mx == 0 || n_mn == 0)) {
+        pgi_pf_say(reason, rsize,
+                 "all %d remaining voltage-controlling units exceed their %s reactive limits: "
+                 "the reactive demand cannot be met",
+                 n_remaining, n_mx ? "upper" : "lower");
+        return -1;
+    }
+    for (int b = 0; b < net->nb; b++) {
+        if (!bus_solved(s, b))
+            continue;
+        for (int k = net->gp[b]; k < net->gp[b + 1]; k++) {
+            int g = net->gi[k];
+            if (s->limited[g])
+                continue;
+            const pg_thermal *t = &w->thermals[g];
+            if (s->qgw[g] > t->qmax + tol)
+                s->qgw[g] = t->qmax;
+            else if (s->qgw[g] < t->qmin - tol)
+                s->qgw[g] = t->qmin;
+            else
+                continue;
+            s->limited[g] = 1;
+            s->cls[b] = PGI_PQ;
+        }
+    }
+    /* Islands that lost their reference bus take their first PV bus, as MATPOWER's bustypes. */
+    for (int i = 0; i < net->n_islands; i++) {
+        if (net->islands[i].status != PG_PF_ISLAND_SOLVED)
+            continue;
+        bool has_ref = false;
+        int first_pv = -1;
+        for (int b = (int)net->islands[i].first_bus; b < net->nb; b++) {
+            if (net->island[b] != i)
+                continue;
+            if (s->cls[b] == PGI_REF)
+                has_ref = true;
+            if (s->cls[b] == PGI_PV && first_pv < 0)
+                first_pv = b;
+        }
+        if (has_ref)
+            continue;
+        if (first_pv < 0) {
+            pgi_pf_say(reason, rsize,
+                     "no unit is left to hold the voltage within its reactive limits in the "
+                     "island of %zu buses with bus %d",
+                     net->islands[i].n_buses, w->buses[net->islands[i].first_bus].number);
+            return -1;
+        }
+        s->cls[first_pv] = PGI_REF;
+    }
+    return 1;
+}
+
+static double
+wrap_deg(double rad)
+{
+    double a = remainder(rad, 2 * M_PI);
+    if (a <= -M_PI)
+        a += 2 * M_PI;
+    return a * (180.0 / M_PI);
+}
+
+/* Bus, branch and total results once vm/va (and the units) are final. */
+static void
+fill_results(pg_pf_solver *s, const pg_world *w, pg_pf_result *r, bool dc)
+{
+    const pgi_pf_net *net = &s->net;
+    double base = w->base_mva;
+    for (int b = 0; b < net->nb; b++) {
+        r->island[b] = net->island[b] < 0 ? PG_NONE : (size_t)net->island[b];
+        if (!bus_solved(s, b)) {
+            r->vm[b] = r->va[b] = 0;
+            r->bus_type[b] = PG_BUS_ISOLATED;
+            continue;
+        }
+        r->vm[b] = dc ? 1.0 : s->vm[b];
+        r->va[b] = dc ? s->va[b] * (180.0 / M_PI) : wrap_deg(s->va[b]);
+        r->bus_type[b] = s->cls[b] == PGI_REF ? PG_BUS_REF
+                         : s->cls[b] == PGI_PV ? PG_BUS_PV
+                                               : PG_BUS_PQ;
+        const pg_bus *bus = &w->buses[b];
+        double v2 = r->vm[b] * r->vm[b];
+        r->shunt_p += bus->gs * v2;
+        r->shunt_q += dc ? 0 : bus->bs * v2;
+    }
+    for (int b = 0; b < net->nb; b++) {
+        if (!bus_solved(s, b))
+            continue;
+        for (int k = net->gp[b]; k < net->gp[b + 1]; k++) {
+            int g = net->gi[k];
+            r->pg[g] = s->pgw[g];
+            r->qg[g] = dc ? 0 : s->qgw[g];
+            r->q_limited[g] = s->limited[g] != 0;
+            r->gen_p += r->pg[g];
+            r->gen_q += r->qg[g];
+        }
+    }
+    for (size_t i = 0; i < w->n_loads; i++) {
+        const pg_load *l = &w->loads[i];
+        if (l->in_service && bus_solved(s, (int)l->bus)) {
+            r->load_p += l->p;
+            r->load_q += dc ? 0 : l->q;
+        }
+    }
+    for (size_t i = 0; i < w->n_renewables; i++) {
+        const pg_renewable *u = &w->renewables[i];
+        if (u->in_service && bus_solved(s, (int)u->bus)) {
+            r->inj_p += u->p;
+            r->inj_q += dc ? 0 : u->q;
+        }
+    }
+    for (size_t i = 0; i < w->n_storages; i++) {
+        const pg_storage *u = &w->storages[i];
+        if (u->in_service && bus_solved(s, (int)u->bus)) {
+            r->inj_p += u->p;
+            r->inj_q += dc ? 0 : u->q;
+        }
+    }
+    for (int l = 0; l < net->nl; l++) {
+        int f = net->bf[l], t = net->bt[l];
+        if (!net->br_on[l] || !bus_solved(s, f))
+            continue;
+        if (dc) {
+            r->pf[l] = (net->bdc[l] * (s->va[f] - s->va[t]) + net->pfinj[l]) * base;
+            r->pt[l] = -r->pf[l];
+            continue;
+        }
+        const double *y = &net->ybr[8 * l];
+        double vfr = s->vm[f] * cos(s->va[f]), vfi = s->vm[f] * sin(s->va[f]);
+        double vtr = s->vm[t] * cos(s->va[t]), vti = s->vm[t] * sin(s->va[t]);
+        /* I_f = yff V_f + yft V_t; S_f = V_f conj(I_f); the same at the to end. */
+        double ifr = y[0] * vfr - y[1] * vfi + y[2] * vtr - y[3] * vti;
+        double ifi = y[0] * vfi + y[1] * vfr + y[2] * vti + y[3] * vtr;
+        double itr = y[4] * vfr - y[5] * vfi + y[6] * vtr - y[7] * vti;
+        double iti = y[4] * vfi + y[5] * vfr + y[6] * vti + y[7] * vtr;
+        r->pf[l] = (vfr * ifr + vfi * ifi) * base;
+        r->qf[l] = (vfi * ifr - vfr * ifi) * base;
+        r->pt[l] = (vtr * itr + vti * iti) * base;
+        r->qt[l] = (vti * itr - vtr * iti) * base;
+        const pg_branch *br = &w->branches[l];
+        double tap = br->tap != 0 ? br->tap : 1.0;
+        double vf2 = s->vm[f] * s->vm[f] / (tap * tap), vt2 = s->vm[t] * s->vm[t];
+        r->charging_q += (vf2 + vt2) * br->b / 2 * base;
+    }
+    for (int l = 0; l < net->nl; l++) {
+        r->loss_p += r->pf[l] + r->pt[l];
+        r->loss_q += r->qf[l] + r->qt[l];
+    }
+    r->loss_q += r->charging_q; /* series reactive loss I^2 X */
+    for (int i = 0; i < net->n_islands; i++)
+        r->islands[i] = net->islands[i];
+    for (size_t i = 0; i < w->n_loads; i++) {
+        const pg_load *l = &w->loads[i];
+        int isl = net->island[l->bus];
+        if (l->in_service && isl >= 0)
+            r->islands[isl].load_mw += l->p;
+    }
+}
+
+static void
+initial_state(pg_pf_solver *s, const pg_world *w)
+{
+    const pgi_pf_net *net = &s->net;
+    memcpy(s->cls, net->cls0, sizeof *s->cls * (size_t)net->nb);
+    for (int g = 0; g < net->ng; g++) {
+        s->pgw[g] = w->thermals[g].p;
+        s->qgw[g] = w->thermals[g].q;
+        s->limited[g] = 0;
+    }
+    for (int b = 0; b < net->nb; b++) {
+        s->vm[b] = w->buses[b].vm;
+        s->va[b] = w->buses[b].va * (M_PI / 180.0);
+        /* Voltage-controlled buses start at their units' setpoint (the last unit's, like
+         * MATPOWER's indexed assignment). */
+        if (s->cls[b] == PGI_REF || s->cls[b] == PGI_PV)
+            for (int k = net->gp[b]; k < net->gp[b + 1]; k++)
+                s->vm[b] = w->thermals[net->gi[k]].vg;
+    }
+    for (int i = 0; i < net->n_islands; i++)
+        s->ref0[i] = net->islands[i].ref_bus == PG_NONE ? -1 : (int)net->islands[i].ref_bus;
+}
+
+static int
+solve_ac(pg_pf_solver *s, const pg_world *w, pg_pf_result *r, pg_error *err)
+{
+    const pgi_pf_net *net = &s->net;
+    double base = w->base_mva;
+    int rc = PG_OK;
+    bool converged = false;
+    char why[400] = "";
+    for (;;) {
+        r->q_lim_rounds++;
+        make_sbus(s, base);
+        if ((rc = pgi_pf_newton_prepare(&s->nr, net, s->cls, err)))
+            return rc;
+        pgi_pf_newton_out o;
+        rc = pgi_pf_newton_solve(&s->nr, net, s->sbr, s->sbi, s->vm, s->va, s->opt.tol,
+                                 s->opt.max_iter, &o, err);
+        if (rc)
+            return rc;
+        r->iterations += o.iterations;
+        r->max_mismatch = o.max_mismatch;
+        if (!o.converged) {
+            pgi_pf_say(why, sizeof why, "%s", o.reason);
+            break;
+        }
+        update_units(s, w, s->nr.sr, s->nr.si);
+        if (!s->opt.enforce_q_lims) {
+            converged = true;
+            break;
+        }
+        int sw = switch_q_limits(s, w, why, sizeof why);
+        if (sw == 0) {
+            converged = true;
+            break;
+        }
+        if (sw < 0)
+            break;
+    }
+    /* Keep each island's original reference angle when Q limits moved its reference. */
+    for (int i = 0; i < net->n_islands; i++) {
+        int r0 = s->ref0[i];
+        if (r0 < 0 || net->islands[i].status != PG_PF_ISLAND_SOLVED || s->cls[r0] == PGI_REF)
+            continue;
+        double shift = s->va[r0] - w->buses[r0].va * (M_PI / 180.0);
+        for (int b = (int)net->islands[i].first_bus; b < net->nb; b++)
+            if (net->island[b] == i)
+                s->va[b] -= shift;
+    }
+    r->converged = converged;
+    if (!converged)
+        append_reason(r, why);
+    fill_results(s, w, r, false);
+    return PG_OK;
+}
+
+static int
+solve_dc(pg_pf_solver *s, const pg_world *w, pg_pf_result *r, bool values_changed,
+         pg_error *err)
+{
+    const pgi_pf_net *net = &s->net;
+    double base = w->base_mva;
+    for (int l = 0; l < net->nl; l++)
+        if (net->br_on[l] && !isfinite(net->bdc[l]))
+            return pg_error_set(err, PG_EMODEL, "power flow: branch '%s' has zero reactance; the "
+                                "DC power flow needs x != 0",
+                                w->branches[l].name ? w->branches[l].name : "?");
+    make_sbus(s, base);
+    /* Pbus = P injection - phase-shifter injections - shunt conductance. */
+    for (int l = 0; l < net->nl; l++) {
+        if (!net->br_on[l])
+            continue;
+        s->sbr[net->bf[l]] -= net->pfinj[l];
+        s->sbr[net->bt[l]] += net->pfinj[l];
+    }
+    for (int b = 0; b < net->nb; b++)
+        if (bus_solved(s, b))
+            s->sbr[b] -= w->buses[b].gs / base;
+    bool ok;
+    char why[200] = "";
+    int rc = pgi_pf_dc_solve(&s->dc, net, s->cls, values_changed, s->sbr, s->va, &ok, why,
+                             sizeof why, err);
+    if (rc)
+        return rc;
+    r->iterations = 1;
+    r->q_lim_rounds = 1;
+    r->converged = ok;
+    if (!ok) {
+        append_reason(r, why);
+    } else {
+        /* The first unit at each reference bus takes the slack: Pg += (B va - Pbus) at the bus. */
+        for (int b = 0; b < net->nb; b++) {
+            if (s->cls[b] != PGI_REF || net->gp[b + 1] == net->gp[b])
+                continue;
+            int g = net->gi[net->gp[b]];
+            s->pgw[g] += (pgi_pf_dc_row_times(net, b, s->va) - s->sbr[b]) * base;
+        }
+    }
+    fill_results(s, w, r, true);
+    return PG_OK;
+}
+
+int
+pg_pf_solver_solve(pg_pf_solver *s, const pg_world *w, pg_pf_result **out, pg_error *err)
+{
+    if (!s || !out)
+        return pg_error_set(err, PG_EINVAL, "pg_pf_solver_solve: NULL argument");
+    double t0 = pgi_now();
+    pg_pf_result *r = NULL;
+    int rc = pgi_pf_check_world(w, err);
+    if (rc)
+        return rc;
+    if (!pgi_pf_net_same_topology(&s->net, w) && (rc = pgi_pf_net_topology(&s->net, w, err)))
+        return rc;
+    bool values_changed = false;
+    if ((rc = pgi_pf_net_values(&s->net, w, &values_changed, err)))
+        return rc;
+    const pgi_pf_net *net = &s->net;
+    if ((rc = workspace_fit(s, net->nb, net->ng, net->n_islands, err)))
+        return rc;
+    r = result_new(w->n_buses, w->n_branches, w->n_thermals, (size_t)net->n_islands);
+    if (!r)
+        return pg_error_set(err, PG_ENOMEM, "out of memory");
+    r->dc = s->opt.dc;
+    initial_state(s, w);
+    fixed_injections(s, w);
+    if (!s->opt.dc && (rc = pgi_pf_newton_prepare(&s->nr, net, s->cls, err)))
+        goto out;
+    double t1 = pgi_now();
+    r->time_setup_s = t1 - t0;
+    rc = s->opt.dc ? solve_dc(s, w, r, values_changed, err) : solve_ac(s, w, r, err);
+    if (rc)
+        goto out;
+    int unsolved = 0;
+    for (size_t i = 0; i < r->n_islands; i++)
+        unsolved += r->islands[i].status != PG_PF_ISLAND_SOLVED;
+    if (unsolved) {
+        char msg[400];
+        for (size_t i = 0; i < r->n_islands; i++)
+            if (r->islands[i].status != PG_PF_ISLAND_SOLVED) {
+                pgi_pf_say(msg, sizeof msg, "%d island%s not solved, e.g. %s", unsolved,
+                         unsolved == 1 ? "" : "s", r->islands[i].reason);
+                break;
+            }
+        append_reason(r, msg);
+    }
+    r->all_solved = r->converged && unsolved == 0;
+    r->time_solve_s = pgi_now() - t1;
+    *out = r;
+    r = NULL;
+out:
+    pg_pf_result_free(r);
+    return rc;
+}
+
+int
+pg_pf_solve(const pg_world *w, const pg_pf_options *opts, pg_pf_result **out, pg_error *err)
+{
+    pg_pf_solver *s = NULL;
+    int rc = pg_pf_solver_new(&s, opts, err);
+    if (rc)
+        return rc;
+    rc = pg_pf_solver_solve(s, w, out, err);
+    pg_pf_solver_free(s);
+    return rc;
+}
