@@ -133,6 +133,7 @@ topology_free(pgi_pf_net *net)
     free(net->yi);
     free(net->ydiag);
     free(net->brpos);
+    free(net->ytpos);
     free(net->gp);
     free(net->gi);
     free(net->island);
@@ -141,7 +142,7 @@ topology_free(pgi_pf_net *net)
     net->key = NULL;
     net->br_on = NULL;
     net->bf = net->bt = NULL;
-    net->yp = net->yi = net->ydiag = net->brpos = net->gp = net->gi = NULL;
+    net->yp = net->yi = net->ydiag = net->brpos = net->ytpos = net->gp = net->gi = NULL;
     net->island = net->cls0 = NULL;
     net->islands = NULL;
     net->n_islands = 0;
@@ -154,10 +155,12 @@ values_free(pgi_pf_net *net)
     free(net->par);
     free(net->yre);
     free(net->yim);
+    free(net->ytre);
+    free(net->ytim);
     free(net->ybr);
     free(net->bdc);
     free(net->pfinj);
-    net->par = net->yre = net->yim = net->ybr = net->bdc = net->pfinj = NULL;
+    net->par = net->yre = net->yim = net->ytre = net->ytim = net->ybr = net->bdc = net->pfinj = NULL;
     net->par_len = 0;
     net->have_values = false;
 }
@@ -477,6 +480,14 @@ pgi_pf_net_topology(pgi_pf_net *net, const pg_world *w, pg_error *err)
         net->ydiag[c] = find_pos(net->yp, net->yi, c, c);
     }
     net->ynnz = nnz;
+    net->ytpos = malloc(sizeof *net->ytpos * (size_t)(nnz ? nnz : 1));
+    if (!net->ytpos) {
+        rc = pg_error_set(err, PG_ENOMEM, "out of memory");
+        goto out;
+    }
+    for (int c = 0; c < nb; c++)
+        for (int p = net->yp[c]; p < net->yp[c + 1]; p++)
+            net->ytpos[p] = find_pos(net->yp, net->yi, c, net->yi[p]);
     for (int l = 0; l < nl; l++) {
         int *p = &net->brpos[4 * l];
         if (!net->br_on[l]) {
@@ -537,10 +548,12 @@ pgi_pf_net_values(pgi_pf_net *net, const pg_world *w, bool *changed, pg_error *e
     net->par = malloc(sizeof *net->par * (size_t)net->par_len);
     net->yre = calloc((size_t)(net->ynnz ? net->ynnz : 1), sizeof *net->yre);
     net->yim = calloc((size_t)(net->ynnz ? net->ynnz : 1), sizeof *net->yim);
+    net->ytre = malloc(sizeof *net->ytre * (size_t)(net->ynnz ? net->ynnz : 1));
+    net->ytim = malloc(sizeof *net->ytim * (size_t)(net->ynnz ? net->ynnz : 1));
     net->ybr = calloc(8 * (size_t)(nl ? nl : 1), sizeof *net->ybr);
     net->bdc = calloc((size_t)(nl ? nl : 1), sizeof *net->bdc);
     net->pfinj = calloc((size_t)(nl ? nl : 1), sizeof *net->pfinj);
-    if (!net->par || !net->yre || !net->yim || !net->ybr || !net->bdc || !net->pfinj) {
+    if (!net->par || !net->yre || !net->yim || !net->ytre || !net->ytim || !net->ybr || !net->bdc || !net->pfinj) {
         values_free(net);
         return pg_error_set(err, PG_ENOMEM, "out of memory");
     }
@@ -593,6 +606,10 @@ pgi_pf_net_values(pgi_pf_net *net, const pg_world *w, bool *changed, pg_error *e
     for (int b = 0; b < nb; b++) {
         net->yre[net->ydiag[b]] += w->buses[b].gs / w->base_mva;
         net->yim[net->ydiag[b]] += w->buses[b].bs / w->base_mva;
+    }
+    for (int q = 0; q < net->ynnz; q++) {
+        net->ytre[q] = net->yre[net->ytpos[q]];
+        net->ytim[q] = net->yim[net->ytpos[q]];
     }
     net->have_values = true;
     *changed = true;

@@ -34,6 +34,7 @@ typedef struct pgi_pf_net {
     int ynnz;
     int *ydiag;           /* nb: position of the diagonal entry */
     int *brpos;           /* 4 nl: positions of (f,f) (f,t) (t,f) (t,t); -1 when off */
+    int *ytpos;           /* ynnz: position of the transposed entry (the pattern is symmetric) */
     int *gp, *gi;         /* thermal units by bus: gi[gp[b] .. gp[b+1]-1], in unit order */
     int *island;          /* nb: island index, -1 for isolated buses */
     int n_islands;
@@ -45,6 +46,8 @@ typedef struct pgi_pf_net {
     int par_len;
     bool have_values;
     double *yre, *yim;    /* ynnz: Ybus values, p.u. */
+    double *ytre, *ytim;  /* ynnz: values of the transpose in the same pattern, so that row i of
+                             Ybus is column i here and Ybus V is a gather */
     double *ybr;          /* 8 nl: yff, yft, ytf, ytt (re, im) per branch, p.u. */
     double *bdc;          /* nl: DC series susceptance 1 / (x tap), p.u. */
     double *pfinj;        /* nl: DC phase-shift injection b (-shift), p.u. */
@@ -78,9 +81,9 @@ typedef struct pgi_pf_newton {
     klu_common common;
     klu_symbolic *sym;
     klu_numeric *num;
-    double rcond_factor; /* klu_rcond after the last full factorization */
+    double rcond_factor; /* min/max |U_ii| after the last full factorization */
     /* Workspaces. */
-    double *vr, *vi;     /* nb: complex voltage */
+    double *vr, *vi;     /* nb: complex voltage (after a solve: the solution's) */
     double *sr, *si;     /* nb: computed injection V conj(Ybus V), p.u. */
     double *f;           /* n: mismatch, then the Newton step */
     /* Counters. */
@@ -104,8 +107,14 @@ int pgi_pf_newton_prepare(pgi_pf_newton *nr, const pgi_pf_net *net, const int *c
 int pgi_pf_newton_solve(pgi_pf_newton *nr, const pgi_pf_net *net, const double *sbus_re,
                         const double *sbus_im, double *vm, double *va, double tol, int max_iter,
                         pgi_pf_newton_out *out, pg_error *err);
+/* Sets the complex voltages vr, vi from vm and va (dead buses 0). */
+void pgi_pf_newton_set_voltage(pgi_pf_newton *nr, const double *vm, const double *va);
 /* Times one KLU refactorization and solve of the last Jacobian, seconds (median of reps). */
 double pgi_pf_newton_time_refactor(pgi_pf_newton *nr, int reps);
+
+/* Times one KLU refactorization and solve of the solver's last AC Jacobian, seconds (median of
+ * reps); 0 before an AC solve. For the benchmark. */
+double pgi_pf_solver_time_refactor(pg_pf_solver *s, int reps);
 
 /* The DC engine: reduced B matrix pattern for one set of reference buses, KLU objects. */
 typedef struct pgi_pf_dc {

@@ -456,6 +456,8 @@ switch_q_limits(pg_pf_solver *s, const pg_world *w, char *reason, size_t rsize)
 static double
 wrap_deg(double rad)
 {
+    if (rad > -M_PI && rad <= M_PI)
+        return rad * (180.0 / M_PI);
     double a = remainder(rad, 2 * M_PI);
     if (a <= -M_PI)
         a += 2 * M_PI;
@@ -528,8 +530,7 @@ fill_results(pg_pf_solver *s, const pg_world *w, pg_pf_result *r, bool dc)
             continue;
         }
         const double *y = &net->ybr[8 * l];
-        double vfr = s->vm[f] * cos(s->va[f]), vfi = s->vm[f] * sin(s->va[f]);
-        double vtr = s->vm[t] * cos(s->va[t]), vti = s->vm[t] * sin(s->va[t]);
+        double vfr = s->nr.vr[f], vfi = s->nr.vi[f], vtr = s->nr.vr[t], vti = s->nr.vi[t];
         /* I_f = yff V_f + yft V_t; S_f = V_f conj(I_f); the same at the to end. */
         double ifr = y[0] * vfr - y[1] * vfi + y[2] * vtr - y[3] * vti;
         double ifi = y[0] * vfi + y[1] * vfr + y[2] * vti + y[3] * vtr;
@@ -620,6 +621,7 @@ solve_ac(pg_pf_solver *s, const pg_world *w, pg_pf_result *r, pg_error *err)
             break;
     }
     /* Keep each island's original reference angle when Q limits moved its reference. */
+    bool shifted = false;
     for (int i = 0; i < net->n_islands; i++) {
         int r0 = s->ref0[i];
         if (r0 < 0 || net->islands[i].status != PG_PF_ISLAND_SOLVED || s->cls[r0] == PGI_REF)
@@ -628,7 +630,10 @@ solve_ac(pg_pf_solver *s, const pg_world *w, pg_pf_result *r, pg_error *err)
         for (int b = (int)net->islands[i].first_bus; b < net->nb; b++)
             if (net->island[b] == i)
                 s->va[b] -= shift;
+        shifted = true;
     }
+    if (shifted)
+        pgi_pf_newton_set_voltage(&s->nr, s->vm, s->va);
     r->converged = converged;
     if (!converged)
         append_reason(r, why);
@@ -745,4 +750,10 @@ pg_pf_solve(const pg_world *w, const pg_pf_options *opts, pg_pf_result **out, pg
     rc = pg_pf_solver_solve(s, w, out, err);
     pg_pf_solver_free(s);
     return rc;
+}
+
+double
+pgi_pf_solver_time_refactor(pg_pf_solver *s, int reps)
+{
+    return s && !s->opt.dc ? pgi_pf_newton_time_refactor(&s->nr, reps) : 0;
 }

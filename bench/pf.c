@@ -1,0 +1,210 @@
+/* Power-flow benchmark: for each MATPOWER case in the reference data folder, the median time of
+ * parsing the case file, building the admittance matrices, an AC Newton-Raphson solve from
+ * scratch (topology, symbolic analysis and numeric work), a warm solve (a solver that has solved
+ * the same topology before: numeric work only), one KLU refactorization + solve of the Jacobian,
+ * and the DC power flow cold and warm. Prints a table; figures go in bench/RESULTS.md.
+ *
+ *   build/bench/pf [--runs N] [--data DIR] [case ...]
+ *
+ * Each figure is the median of at least N runs (default 20; more for fast steps, up to a time
+ * budget). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/util.h"
+#include "plurigrid/io.h"
+#include "plurigrid/pf.h"
+#include "powerflow/pf_internal.h"
+
+static const char *const default_cases[] = {"case9",   "case14",  "case30",    "case57",
+                                            "case118", "case300", "case2383wp"};
+
+static int min_runs = 20;
+
+static int
+cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double
+median(double *t, int n)
+{
+    qsort(t, (size_t)n, sizeof *t, cmp_double);
+    return n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]);
+}
+
+/* How many runs: at least min_runs, more while a run is short (up to ~0.5 s or 2000 runs). */
+static int
+runs_for(double one)
+{
+    int n = min_runs;
+    if (one > 0) {
+        double want = 0.5 / one;
+        if (want > n)
+            n = want > 2000 ? 2000 : (int)want;
+    }
+    return n;
+}
+
+#define MAXRUNS 2000
+
+static void
+die(const char *what, const pg_error *err)
+{
+    char buf[1400];
+    fprintf(stderr, "pf bench: %s: %s\n", what, pg_error_format(err, buf, sizeof buf));
+    exit(1);
+}
+
+static void
+bench_case(const char *dir, const char *name)
+{
+    static double t[MAXRUNS];
+    char path[1024];
+    snprintf(path, sizeof path, "%s/matpower/cases/%s.m", dir, name);
+    pg_error err = {0};
+    pg_world *w = NULL;
+
+    double t0 = pgi_now();
+    if (pg_matpower_read_file(path, &w, NULL, &err))
+        die(path, &err);
+    int n = runs_for(pgi_now() - t0);
+    pg_world_free(w);
+    for (int r = 0; r < n; r++) {
+        t0 = pgi_now();
+        if (pg_matpower_read_file(path, &w, NULL, &err))
+            die(path, &err);
+        t[r] = pgi_now() - t0;
+        if (r < n - 1)
+            pg_world_free(w);
+    }
+    double parse = median(t, n);
+
+    for (int r = 0; r < MAXRUNS; r++) {
+        pg_pf_admittance *y = NULL;
+        t0 = pgi_now();
+        if (pg_pf_admittance_build(&y, w, &err))
+            die("admittance", &err);
+        t[r] = pgi_now() - t0;
+        pg_pf_admittance_free(y);
+        if (r + 1 >= runs_for(t[0]))
+            n = r + 1, r = MAXRUNS;
+    }
+    double ybus = median(t, n);
+
+    /* AC from scratch: a new solver each time (admittance, islands, Jacobian pattern, KLU
+     * analysis and factorization, iterations, results). */
+    pg_pf_result *res = NULL;
+    int iterations = 0;
+    for (int r = 0; r < MAXRUNS; r++) {
+        t0 = pgi_now();
+        if (pg_pf_solve(w, NULL, &res, &err))
+            die("solve", &err);
+        t[r] = pgi_now() - t0;
+        iterations = res->iterations;
+        if (!res->converged) {
+            fprintf(stderr, "pf bench: %s did not converge: %s\n", name, res->reason);
+            exit(1);
+        }
+        pg_pf_result_free(res);
+        if (r + 1 >= runs_for(t[0]))
+            n = r + 1, r = MAXRUNS;
+    }
+    double cold = median(t, n);
+
+    /* AC warm: the same solver again (symbolic analysis and pivot order reused). */
+    pg_pf_solver *s = NULL;
+    if (pg_pf_solver_new(&s, NULL, &err) || pg_pf_solver_solve(s, w, &res, &err))
+        die("solver", &err);
+    pg_pf_result_free(res);
+    for (int r = 0; r < MAXRUNS; r++) {
+        t0 = pgi_now();
+        if (pg_pf_solver_solve(s, w, &res, &err))
+            die("solve", &err);
+        t[r] = pgi_now() - t0;
+        pg_pf_result_free(res);
+        if (r + 1 >= runs_for(t[0]))
+            n = r + 1, r = MAXRUNS;
+    }
+    double warm = median(t, n);
+    double refac = pgi_pf_solver_time_refactor(s, runs_for(warm / (iterations + 1)));
+    pg_pf_solver_info info;
+    pg_pf_solver_get_info(s, &info);
+    pg_pf_solver_free(s);
+
+    /* DC: from scratch, and warm (the factorization of B is kept). */
+    pg_pf_options dco;
+    pg_pf_options_init(&dco);
+    dco.dc = true;
+    for (int r = 0; r < MAXRUNS; r++) {
+        t0 = pgi_now();
+        if (pg_pf_solve(w, &dco, &res, &err))
+            die("dc solve", &err);
+        t[r] = pgi_now() - t0;
+        pg_pf_result_free(res);
+        if (r + 1 >= runs_for(t[0]))
+            n = r + 1, r = MAXRUNS;
+    }
+    double dccold = median(t, n);
+    if (pg_pf_solver_new(&s, &dco, &err) || pg_pf_solver_solve(s, w, &res, &err))
+        die("dc solver", &err);
+    pg_pf_result_free(res);
+    for (int r = 0; r < MAXRUNS; r++) {
+        t0 = pgi_now();
+        if (pg_pf_solver_solve(s, w, &res, &err))
+            die("dc solve", &err);
+        t[r] = pgi_now() - t0;
+        pg_pf_result_free(res);
+        if (r + 1 >= runs_for(t[0]))
+            n = r + 1, r = MAXRUNS;
+    }
+    double dcwarm = median(t, n);
+    pg_pf_solver_free(s);
+
+    double ratio = warm / (iterations * refac);
+    if (getenv("PGX_LU"))
+        printf("lu_nnz %d\n", info.lu_nnz);
+    printf("%-11s %5zu %6d %7d %9.3f %8.3f %9.4f %9.4f %3d %9.4f %6.2f %9.4f %9.4f\n", name,
+           w->n_buses, info.jacobian_n, info.jacobian_nnz, parse * 1e3, ybus * 1e3, cold * 1e3,
+           warm * 1e3, iterations, refac * 1e3, ratio, dccold * 1e3, dcwarm * 1e3);
+    fflush(stdout);
+    pg_world_free(w);
+}
+
+int
+main(int argc, char **argv)
+{
+    const char *dir = PG_DATA_DIR;
+    const char *sel[64];
+    int nsel = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--runs") == 0 && i + 1 < argc) {
+            min_runs = atoi(argv[++i]);
+            if (min_runs < 1 || min_runs > MAXRUNS) {
+                fprintf(stderr, "pf bench: --runs must be 1..%d\n", MAXRUNS);
+                return 2;
+            }
+        } else if (strcmp(argv[i], "--data") == 0 && i + 1 < argc) {
+            dir = argv[++i];
+        } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            printf("Usage: pf [--runs N] [--data DIR] [case ...]\n");
+            return 0;
+        } else if (nsel < 64) {
+            sel[nsel++] = argv[i];
+        }
+    }
+    if (nsel == 0)
+        for (size_t i = 0; i < sizeof default_cases / sizeof *default_cases; i++)
+            sel[nsel++] = default_cases[i];
+    printf("times in ms, medians of >= %d runs; ratio = warm / (iterations x refactor+solve)\n",
+           min_runs);
+    printf("%-11s %5s %6s %7s %9s %8s %9s %9s %3s %9s %6s %9s %9s\n", "case", "buses", "J n",
+           "J nnz", "parse", "Ybus", "AC cold", "AC warm", "it", "refac+sol", "ratio",
+           "DC cold", "DC warm");
+    for (int i = 0; i < nsel; i++)
+        bench_case(dir, sel[i]);
+    return 0;
+}
