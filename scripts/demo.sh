@@ -5,3 +5,6 @@ pg=${1:-build/plurigrid}
 cd "$(dirname "$0")/.."
 echo "== plurigrid $("$pg" --version | cut -d' ' -f2)"
 "$pg" --help
+echo
+echo "== the power flow of the hello microworld at its hour of peak load"
+"$pg" pf examples/hello-microworld.json --step peak

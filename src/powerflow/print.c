@@ -195,7 +195,7 @@ pg_pf_write_summary(FILE *f, const pg_world *w, const pg_pf_result *r, pg_error 
     col(f, 13, 1, r->inj_q, ac);
     fprintf(f, "\nLoads           %5zu     Load                 %9.1f     ", n_loads, r->load_p);
     col(f, 13, 1, r->load_q, ac);
-    fprintf(f, "\nShunts          %5zu     Shunt (inj)          %9.1f     ", n_shunts, -r->shunt_p);
+    fprintf(f, "\nShunts          %5zu     Shunt (inj)          %9.1f     ", n_shunts, 0.0 - r->shunt_p + 0.0);
     col(f, 13, 1, r->shunt_q, ac);
     fprintf(f, "\nBranches        %5zu     Losses (I^2 * Z)     %9.2f     ", w->n_branches,
             r->loss_p);

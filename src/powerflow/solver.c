@@ -697,8 +697,13 @@ pg_pf_solver_solve(pg_pf_solver *s, const pg_world *w, pg_pf_result **out, pg_er
     int rc = pgi_pf_check_world(w, err);
     if (rc)
         return rc;
-    if (!pgi_pf_net_same_topology(&s->net, w) && (rc = pgi_pf_net_topology(&s->net, w, err)))
-        return rc;
+    if (!pgi_pf_net_same_topology(&s->net, w)) {
+        /* The engines' patterns follow Ybus's: drop them with the old topology. */
+        pgi_pf_newton_clear(&s->nr);
+        pgi_pf_dc_clear(&s->dc);
+        if ((rc = pgi_pf_net_topology(&s->net, w, err)))
+            return rc;
+    }
     bool values_changed = false;
     if ((rc = pgi_pf_net_values(&s->net, w, &values_changed, err)))
         return rc;

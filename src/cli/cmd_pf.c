@@ -1,0 +1,242 @@
+/* plurigrid pf: the power flow of a world file (MATPOWER case or plurigrid JSON), AC by default,
+ * optionally at one step of the world's time series, printed as a readable report or JSON. */
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "plurigrid/io.h"
+#include "plurigrid/model.h"
+#include "plurigrid/pf.h"
+
+static void
+usage(FILE *f)
+{
+    fprintf(f,
+            "Usage: plurigrid pf FILE [options]\n"
+            "\n"
+            "Solves the power flow of FILE (a MATPOWER case .m or a plurigrid world .json) and\n"
+            "prints bus voltages, unit outputs, branch flows and losses. AC Newton-Raphson by\n"
+            "default, as MATPOWER's runpf; the reference solution starts from the case's\n"
+            "voltages with generator buses at their setpoints.\n"
+            "\n"
+            "Options:\n"
+            "  --dc               DC power flow (B-theta, lossless) instead of AC\n"
+            "  --enforce-q-lims   keep thermal units within their reactive limits by switching\n"
+            "                     their buses from PV to PQ (as MATPOWER's pf.enforce_q_lims)\n"
+            "  --tol X            stop when the largest mismatch is below X p.u. (default 1e-8)\n"
+            "  --max-iter N       at most N Newton iterations (default 10)\n"
+            "  --step K|peak      solve the world at step K of its time series (0 is the first),\n"
+            "                     or at the step of peak total load\n"
+            "  --format FMT       read FILE as FMT (json or matpower) whatever its extension\n"
+            "  --json             print the result as JSON (format plurigrid-pf/1)\n"
+            "  --out FILE         write the report to FILE instead of standard output\n"
+            "  -h, --help         show this help\n"
+            "\n"
+            "Exit status: 0 solved, 1 did not converge or part of the network could not be\n"
+            "solved (an island without a reference bus), 2 bad input or usage, 3 internal\n"
+            "failure.\n");
+}
+
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int
+usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "plurigrid pf: ");
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\nRun 'plurigrid pf --help' for the options.\n");
+    va_end(ap);
+    return PG_EXIT_USAGE;
+}
+
+static bool
+parse_double(const char *s, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || *end != '\0' || errno == ERANGE || !isfinite(v))
+        return false;
+    *out = v;
+    return true;
+}
+
+static bool
+parse_count(const char *s, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (end == s || *end != '\0' || errno == ERANGE || v < 0 || v > INT_MAX)
+        return false;
+    *out = v;
+    return true;
+}
+
+/* Picks the step (numbered from 0) that --step asks for. Returns an exit code. */
+static int
+choose_step(const pg_world *w, const char *spec, size_t *step)
+{
+    size_t n_steps = 0;
+    double step_h = 1;
+    pg_error err = {0};
+    if (pg_world_horizon(w, &n_steps, &step_h, &err))
+        return pg_cli_report("pf", &err);
+    if (n_steps == 0) {
+        fprintf(stderr, "plurigrid pf: --step %s: the world has no time series, so there is no "
+                        "step to choose\n", spec);
+        return PG_EXIT_USAGE;
+    }
+    if (strcmp(spec, "peak") == 0) {
+        size_t best = 0;
+        for (size_t k = 1; k < n_steps; k++)
+            if (pg_world_load_mw(w, k) > pg_world_load_mw(w, best))
+                best = k;
+        *step = best;
+        return PG_EXIT_OK;
+    }
+    long k;
+    if (!parse_count(spec, &k))
+        return usage_error("--step needs a step number (0, 1, ...) or 'peak', got '%s'", spec);
+    if ((size_t)k >= n_steps) {
+        fprintf(stderr, "plurigrid pf: --step %ld: the world's time series have %zu steps "
+                        "(0 to %zu)\n", k, n_steps, n_steps - 1);
+        return PG_EXIT_USAGE;
+    }
+    *step = (size_t)k;
+    return PG_EXIT_OK;
+}
+
+int
+pg_cmd_pf(int argc, char **argv)
+{
+    pg_pf_options opt;
+    pg_pf_options_init(&opt);
+    const char *path = NULL, *format = NULL, *out_path = NULL, *step_spec = NULL;
+    bool json = false;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        bool has_next = i + 1 < argc;
+        if (pg_cli_is_help(a)) {
+            usage(stdout);
+            return PG_EXIT_OK;
+        } else if (strcmp(a, "--dc") == 0) {
+            opt.dc = true;
+        } else if (strcmp(a, "--enforce-q-lims") == 0) {
+            opt.enforce_q_lims = true;
+        } else if (strcmp(a, "--json") == 0) {
+            json = true;
+        } else if (strcmp(a, "--tol") == 0 || strcmp(a, "--max-iter") == 0 ||
+                   strcmp(a, "--step") == 0 || strcmp(a, "--out") == 0 ||
+                   strcmp(a, "--format") == 0) {
+            if (!has_next)
+                return usage_error("%s needs a value", a);
+            const char *v = argv[++i];
+            if (strcmp(a, "--tol") == 0) {
+                if (!parse_double(v, &opt.tol) || !(opt.tol > 0))
+                    return usage_error("--tol needs a positive number, got '%s'", v);
+            } else if (strcmp(a, "--max-iter") == 0) {
+                long n;
+                if (!parse_count(v, &n))
+                    return usage_error("--max-iter needs a whole number 0 or more, got '%s'", v);
+                opt.max_iter = (int)n;
+            } else if (strcmp(a, "--step") == 0) {
+                step_spec = v;
+            } else if (strcmp(a, "--out") == 0) {
+                out_path = v;
+            } else {
+                format = v;
+            }
+        } else if (a[0] == '-' && a[1] != '\0') {
+            return usage_error("unknown option '%s'", a);
+        } else if (path) {
+            return usage_error("one world file only; '%s' is a second one", a);
+        } else {
+            path = a;
+        }
+    }
+    if (!path)
+        return usage_error("%s", "which world? Give a file: plurigrid pf FILE");
+    if (opt.dc && opt.enforce_q_lims)
+        return usage_error("%s", "--enforce-q-lims is for the AC power flow; the DC model has no "
+                                 "reactive power");
+
+    int code = PG_EXIT_OK;
+    pg_world *w = NULL, *at = NULL;
+    pg_pf_result *r = NULL;
+    pg_notes notes = {0};
+    pg_error err = {0};
+    FILE *out = stdout;
+    int rc = pg_world_read(path, format, &w, &notes, &err);
+    if (rc) {
+        code = pg_cli_report("pf", &err);
+        goto out;
+    }
+    for (size_t i = 0; i < notes.n; i++)
+        fprintf(stderr, "plurigrid pf: note: %s\n", notes.items[i]);
+    if ((rc = pg_world_validate(w, &err))) {
+        pg_error_at(&err, path, 0, 0, NULL);
+        code = pg_cli_report("pf", &err);
+        goto out;
+    }
+    const pg_world *solve_w = w;
+    size_t step = 0;
+    if (step_spec) {
+        if ((code = choose_step(w, step_spec, &step)))
+            goto out;
+        if ((rc = pg_world_at_step(&at, w, step, &err))) {
+            code = pg_cli_report("pf", &err);
+            goto out;
+        }
+        solve_w = at;
+    }
+    if ((rc = pg_pf_solve(solve_w, &opt, &r, &err))) {
+        pg_error_at(&err, path, 0, 0, NULL);
+        code = pg_cli_report("pf", &err);
+        goto out;
+    }
+    if (out_path) {
+        out = fopen(out_path, "w");
+        if (!out) {
+            fprintf(stderr, "plurigrid pf: cannot write '%s': %s\n", out_path, strerror(errno));
+            out = stdout;
+            code = PG_EXIT_USAGE;
+            goto out;
+        }
+    }
+    if (step_spec && !json)
+        fprintf(out, "Step %zu of the world's time series%s: total load %.2f MW.\n\n", step,
+                strcmp(step_spec, "peak") == 0 ? " (peak load)" : "",
+                pg_world_load_mw(w, step));
+    rc = json ? pg_pf_write_json(out, solve_w, r, &err)
+              : pg_pf_write_summary(out, solve_w, r, &err);
+    if (rc) {
+        if (out_path)
+            pg_error_at(&err, out_path, 0, 0, NULL);
+        code = pg_cli_report("pf", &err);
+        goto out;
+    }
+    if (!r->all_solved) {
+        fprintf(stderr, "plurigrid pf: %s: %s\n", path,
+                r->converged ? "part of the network was not solved" : "did not converge");
+        fprintf(stderr, "plurigrid pf: %s\n", r->reason);
+        code = PG_EXIT_FAIL;
+    }
+out:
+    if (out != stdout && fclose(out) != 0 && code == PG_EXIT_OK) {
+        fprintf(stderr, "plurigrid pf: cannot write '%s': %s\n", out_path, strerror(errno));
+        code = PG_EXIT_USAGE;
+    }
+    pg_pf_result_free(r);
+    pg_world_free(at);
+    pg_world_free(w);
+    pg_notes_clear(&notes);
+    return code;
+}
