@@ -22,7 +22,7 @@ extern "C" {
 #endif
 
 /* Largest roadmap pg_kanban_parse() accepts, bytes. */
-#define PG_KANBAN_MAX_INPUT (16u * 1024u * 1024u)
+#define PG_KANBAN_MAX_INPUT (1024u * 1024u)
 
 typedef enum pg_kanban_kind {
     PG_KANBAN_CHECKLIST = 1, /* "- [ ] title" / "- [x] title" under a section name */
@@ -36,7 +36,7 @@ typedef struct pg_kanban_item {
     char *body;    /* markdown: a checklist entry's further lines, a task's steps as a bullet
                       list; "" when there are none */
     char *section; /* the section the item is under ("Done", "Week of ... Roadmap"), "" when
-                      none */
+                      none; cut to 200 characters */
     bool checked;  /* checklist box ticked ("[x]") */
     bool closed;   /* the state is closed: box ticked, or the section label is "done" */
     int number;    /* tasks: N of "Task N:"; 0 for checklist entries */

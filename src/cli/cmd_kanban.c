@@ -145,34 +145,60 @@ forget(char *secret)
     free(secret);
 }
 
-/* One line per section label and the context kept, on stderr: the payloads go to stdout. */
+typedef struct label_count {
+    const char *label;
+    size_t first; /* index of the first item with it */
+    size_t n;
+} label_count;
+
+static int
+cmp_label(const void *a, const void *b)
+{
+    const label_count *x = a, *y = b;
+    int c = strcmp(x->label, y->label);
+    return c ? c : (x->first > y->first) - (x->first < y->first);
+}
+
+static int
+cmp_first(const void *a, const void *b)
+{
+    const label_count *x = a, *y = b;
+    return (x->first > y->first) - (x->first < y->first);
+}
+
+/* One line with the count per section label and the context kept, on stderr: the payloads go
+ * to stdout. */
 static void
 summary(const pg_kanban_roadmap *r)
 {
-    size_t tasks = 0;
-    fprintf(stderr, "plurigrid kanban: %s: %zu issues (", r->source, r->n_items);
-    const char *sep = "";
-    for (size_t i = 0; i < r->n_items; i++) {
+    label_count *c = calloc(r->n_items + 1, sizeof *c);
+    size_t n = 0, tasks = 0;
+    for (size_t i = 0; c && i < r->n_items; i++) {
         const pg_kanban_item *it = &r->items[i];
-        if (it->kind == PG_KANBAN_TASK) {
+        if (it->kind == PG_KANBAN_TASK)
             tasks++;
-            continue;
-        }
-        const char *l = it->n_labels ? it->labels[0] : "";
-        int seen = 0;
-        for (size_t j = 0; j < i && !seen; j++)
-            seen = r->items[j].kind == PG_KANBAN_CHECKLIST &&
-                   strcmp(r->items[j].n_labels ? r->items[j].labels[0] : "", l) == 0;
-        if (seen)
-            continue;
-        size_t n = 0;
-        for (size_t j = i; j < r->n_items; j++)
-            n += r->items[j].kind == PG_KANBAN_CHECKLIST &&
-                 strcmp(r->items[j].n_labels ? r->items[j].labels[0] : "", l) == 0;
-        fprintf(stderr, "%s%zu %s", sep, n, l[0] ? l : "without a section");
-        sep = ", ";
+        else
+            c[n++] = (label_count){it->n_labels ? it->labels[0] : "", i, 1};
     }
-    fprintf(stderr, "%s%zu tasks)", sep, tasks);
+    /* Group equal labels, then list them in the order they first appear. */
+    size_t groups = 0;
+    if (c && n) {
+        qsort(c, n, sizeof *c, cmp_label);
+        for (size_t k = 1; k < n; k++) {
+            if (strcmp(c[k].label, c[groups].label) == 0)
+                c[groups].n++;
+            else
+                c[++groups] = c[k];
+        }
+        groups++;
+        qsort(c, groups, sizeof *c, cmp_first);
+    }
+    fprintf(stderr, "plurigrid kanban: %s: %zu issue%s (", r->source, r->n_items,
+            r->n_items == 1 ? "" : "s");
+    for (size_t k = 0; k < groups; k++)
+        fprintf(stderr, "%zu %s, ", c[k].n, c[k].label[0] ? c[k].label : "without a section");
+    fprintf(stderr, "%zu tasks)", tasks);
+    free(c);
     if (r->n_context) {
         fprintf(stderr, "; %zu context block%s kept, not issues (line%s", r->n_context,
                 r->n_context == 1 ? "" : "s", r->n_context == 1 ? "" : "s");

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "core/util.h"
 #include "kanban/kanban_internal.h"
@@ -24,6 +25,8 @@
 #define MAX_FENCE_DEPTH 8
 /* GitHub label names are at most 50 characters. */
 #define MAX_LABEL 50
+/* Section names are cut to this many characters: every item under it carries a copy. */
+#define MAX_SECTION 200
 
 /* One text cmark parsed: the roadmap itself, or the content of a fence inside it. */
 typedef struct doc {
@@ -39,6 +42,7 @@ typedef struct parser {
     pg_kanban_roadmap *r;
     size_t cap_items, cap_context;
     char *section;       /* the current section name, "" when none */
+    char *label;         /* its label ("done"), "" when none */
     long task;           /* index of the open task in r->items, -1 when none */
     pgi_buf body;        /* steps of the open task */
     int body_last;       /* last piece added to body: 0 none, 1 a step line, 2 a block */
@@ -657,18 +661,11 @@ add_item(parser *p, pg_kanban_kind kind, int line, const char *t, size_t tn)
         p->nomem = 1;
         return -1;
     }
-    if (kind == PG_KANBAN_CHECKLIST) {
-        char *label = slug(p->section);
-        if (!label) {
+    if (kind == PG_KANBAN_CHECKLIST && p->label[0]) {
+        it->closed = strcmp(p->label, "done") == 0;
+        if (add_label(it, pgi_strdup(p->label)) != 0) {
             p->nomem = 1;
             return -1;
-        }
-        if (label[0] == '\0') {
-            free(label);
-        } else {
-            it->closed = strcmp(label, "done") == 0;
-            if (add_label(it, label) != 0)
-                p->nomem = 1;
         }
     }
     return (long)(r->n_items - 1);
@@ -727,13 +724,24 @@ set_section(parser *p, const char *s, size_t n)
     while (n > 0 && s[n - 1] == ':')
         n--;
     trim(&s, &n);
+    size_t chars = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (((unsigned char)s[i] & 0xC0) != 0x80 && ++chars > MAX_SECTION) {
+            n = i;
+            break;
+        }
+    }
     char *sec = dup_n(s, n);
-    if (!sec) {
+    char *label = sec ? slug(sec) : NULL;
+    if (!sec || !label) {
+        free(sec);
         p->nomem = 1;
         return;
     }
     free(p->section);
+    free(p->label);
     p->section = sec;
+    p->label = label;
 }
 
 /* One bullet-less line of a task's body becomes one step "- line". */
@@ -1155,14 +1163,15 @@ pg_kanban_parse(pg_kanban_roadmap **out, const char *text, size_t len, const cha
         return pg_error_set(err, PG_EINVAL, "pg_kanban_parse: no output or no text given");
     if (len > PG_KANBAN_MAX_INPUT) {
         rc = pg_error_set(err, PG_ELIMIT,
-                          "the roadmap is %zu bytes; plurigrid kanban reads at most %u MiB", len,
-                          PG_KANBAN_MAX_INPUT / (1024u * 1024u));
+                          "the roadmap is %zu bytes; plurigrid kanban reads at most %u KiB", len,
+                          PG_KANBAN_MAX_INPUT / 1024u);
         pg_error_at(err, name, 0, 0, NULL);
         return rc;
     }
     p.r = calloc(1, sizeof *p.r);
     p.section = pgi_strdup("");
-    if (!p.r || !p.section)
+    p.label = pgi_strdup("");
+    if (!p.r || !p.section || !p.label)
         goto nomem;
     p.r->source = pgi_strdup(name ? name : "");
     size_t nlen = 0;
@@ -1196,6 +1205,7 @@ out:
     pg_kanban_free(p.r);
     pgi_buf_free(&p.body);
     free(p.section);
+    free(p.label);
     free(p.used);
     if (root)
         cmark_node_free(root);
@@ -1209,6 +1219,16 @@ pg_kanban_read(pg_kanban_roadmap **out, const char *path, pg_error *err)
 {
     char *data = NULL;
     size_t len = 0;
+    struct stat st;
+    if (path && stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+        (unsigned long long)st.st_size > PG_KANBAN_MAX_INPUT) {
+        /* Refuse before reading a file that is far too big to be a roadmap. */
+        int rc = pg_error_set(err, PG_ELIMIT,
+                              "the roadmap is %llu bytes; plurigrid kanban reads at most %u KiB",
+                              (unsigned long long)st.st_size, PG_KANBAN_MAX_INPUT / 1024u);
+        pg_error_at(err, path, 0, 0, NULL);
+        return rc;
+    }
     int e = pgi_read_file(path, &data, &len);
     if (e != 0) {
         int rc = pg_error_set(err, PG_EIO, "cannot read the roadmap: %s", strerror(-e));

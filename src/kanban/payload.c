@@ -206,6 +206,53 @@ pg_kanban_roadmap_json(const pg_kanban_roadmap *r, const char *repo, char **json
     return dump(doc, JSON_INDENT(2), json, err);
 }
 
+typedef struct titled {
+    const char *title;
+    size_t index;
+} titled;
+
+static int
+cmp_title(const void *a, const void *b)
+{
+    const titled *x = a, *y = b;
+    int c = strcmp(x->title, y->title);
+    return c ? c : (x->index > y->index) - (x->index < y->index);
+}
+
+/* Titles must be unique: sorted, equal titles are neighbours. Reports the duplicate that comes
+ * first in the roadmap. */
+static int
+check_unique(const pg_kanban_roadmap *r, pg_error *err)
+{
+    if (r->n_items < 2)
+        return PG_OK;
+    titled *t = malloc(r->n_items * sizeof *t);
+    if (!t)
+        return pg_error_set(err, PG_ENOMEM, "out of memory");
+    for (size_t i = 0; i < r->n_items; i++)
+        t[i] = (titled){r->items[i].title, i};
+    qsort(t, r->n_items, sizeof *t, cmp_title);
+    size_t dup = r->n_items, orig = 0, group = 0;
+    for (size_t k = 1; k < r->n_items; k++) {
+        if (strcmp(t[k].title, t[group].title) != 0) {
+            group = k;
+            continue;
+        }
+        if (t[k].index < dup) {
+            dup = t[k].index;
+            orig = t[group].index;
+        }
+    }
+    free(t);
+    if (dup == r->n_items)
+        return PG_OK;
+    pg_error_at(err, r->source, r->items[dup].line, 0, NULL);
+    return pg_error_set(err, PG_EPARSE,
+                        "the title \"%.200s\" is also used on line %d; issues are matched by "
+                        "title, so each item needs its own",
+                        r->items[dup].title, r->items[orig].line);
+}
+
 int
 pg_kanban_check(const pg_kanban_roadmap *r, pg_error *err)
 {
@@ -232,17 +279,8 @@ pg_kanban_check(const pg_kanban_roadmap *r, pg_error *err)
                                 "most %d",
                                 bc, MAX_BODY);
         }
-        for (size_t j = 0; j < i; j++) {
-            if (strcmp(r->items[j].title, it->title) == 0) {
-                pg_error_at(err, r->source, it->line, 0, NULL);
-                return pg_error_set(err, PG_EPARSE,
-                                    "the title \"%.200s\" is also used on line %d; issues are "
-                                    "matched by title, so each item needs its own",
-                                    it->title, r->items[j].line);
-            }
-        }
     }
-    return PG_OK;
+    return check_unique(r, err);
 }
 
 const char *

@@ -379,6 +379,39 @@ test_duplicates_and_limits(void **state)
     assert_int_equal(pg_kanban_parse(&r, "", PG_KANBAN_MAX_INPUT + 1u, "huge.md", &err), PG_ELIMIT);
     assert_null(r);
     assert_string_equal(err.file, "huge.md");
+
+    /* A file too big to be a roadmap is refused by its size. */
+    char path[4200];
+    snprintf(path, sizeof path, "%s/big.md", pgt_tmpdir());
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    for (size_t k = 0; k <= PG_KANBAN_MAX_INPUT / 8; k++)
+        fputs("- [ ] x\n", f);
+    fclose(f);
+    pg_error_clear(&err);
+    assert_int_equal(pg_kanban_read(&r, path, &err), PG_ELIMIT);
+    assert_null(r);
+    assert_string_equal(err.file, path);
+    assert_non_null(strstr(err.msg, "at most 1024 KiB"));
+    pgt_tmpdir_cleanup();
+
+    /* A section name is cut to 200 characters (each item carries a copy), its label to 50. */
+    size_t sn = 5000;
+    char *sec = malloc(sn + 64);
+    assert_non_null(sec);
+    memcpy(sec, "# ", 2);
+    for (size_t k = 0; k < sn; k++)
+        sec[2 + k] = (char)('a' + k % 26);
+    strcpy(sec + 2 + sn, "\n- [ ] one\n- [ ] two\n");
+    r = parse_str(sec);
+    assert_int_equal(r->n_items, 2);
+    assert_int_equal(strlen(r->items[1].section), 200);
+    assert_int_equal(strncmp(r->items[1].section, "abcdefghijklmnopqrstuvwxyzabcd", 30), 0);
+    assert_int_equal(strlen(r->items[1].labels[0]), 50);
+    assert_int_equal(r->n_context, 1);
+    assert_int_equal(strlen(r->context[0].text), sn + 2); /* the heading itself is kept whole */
+    pg_kanban_free(r);
+    free(sec);
 }
 
 /* Bytes that are not text: NUL and invalid UTF-8 become U+FFFD, so payloads stay valid JSON. */
@@ -465,8 +498,8 @@ test_malformed_never_crashes(void **state)
     pg_kanban_free(r);
     free(deep);
 
-    /* A huge line, and pseudo-random binary input. */
-    size_t big = 4u << 20;
+    /* A huge line (as long as the roadmap may be), and pseudo-random binary input. */
+    size_t big = PG_KANBAN_MAX_INPUT;
     char *buf = malloc(big);
     assert_non_null(buf);
     memset(buf, 'x', big);
