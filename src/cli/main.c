@@ -11,6 +11,8 @@ static const pg_command commands[] = {
     {"pf", "power flow of a world or MATPOWER case (AC Newton-Raphson or DC)", pg_cmd_pf},
     {"opf", "DC optimal power flow of a case (exact quadratic costs, LMPs)", pg_cmd_opf},
     {"kanban", "turn a markdown roadmap into GitHub issues (payloads, or --post)", pg_cmd_kanban},
+    {"game", "run a scenario many times and report its resilience (or analyse a game)",
+     pg_cmd_game},
 };
 static const size_t n_commands = sizeof commands / sizeof *commands;
 
