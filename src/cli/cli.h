@@ -24,6 +24,7 @@ int pg_cmd_opf(int argc, char **argv);
 int pg_cmd_kanban(int argc, char **argv);
 int pg_cmd_pf(int argc, char **argv);
 int pg_cmd_game(int argc, char **argv);
+int pg_cmd_convert(int argc, char **argv);
 
 /* Prints "plurigrid <cmd>: <formatted error>" to stderr and returns the exit code that fits
  * the error's status (2 for bad input, 3 for internal failures). */

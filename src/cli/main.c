@@ -13,6 +13,7 @@ static const pg_command commands[] = {
     {"kanban", "turn a markdown roadmap into GitHub issues (payloads, or --post)", pg_cmd_kanban},
     {"game", "run a scenario many times and report its resilience (or analyse a game)",
      pg_cmd_game},
+    {"convert", "convert a world between plurigrid JSON and MATPOWER case files", pg_cmd_convert},
 };
 static const size_t n_commands = sizeof commands / sizeof *commands;
 

@@ -1004,24 +1004,26 @@ help_text(const char *data, size_t len)
             q++;
         if (q == eol || *q != '%')
             break;
-        if (block_marker(q, eol, false) || block_marker(q, eol, true))
+        if (block_marker(q, eol, false))
             break;
         const char *e = eol;
-        if (e > q && e[-1] == '\r')
+        while (e > q + 1 && e[-1] == '\r') /* line ends: \r\n, even \r\r\n */
             e--;
         if (lines++)
             pgi_buf_append(&b, "\n", 1);
-        pgi_buf_append(&b, q + 1, (size_t)(e - q - 1));
+        for (const char *c = q + 1; c < e; c++)
+            if (*c != '\0') /* a C string cannot hold it */
+                pgi_buf_append(&b, c, 1);
         p = eol < end ? eol + 1 : end;
     }
     if (b.failed) {
         pgi_buf_free(&b);
         return NULL;
     }
-    if (!lines)
+    if (!b.data || !b.data[0]) { /* no text: no description (as the writer leaves it out) */
+        pgi_buf_free(&b);
         return NULL;
-    if (!b.data)
-        pgi_buf_append(&b, "", 0);
+    }
     return b.data;
 }
 
@@ -1195,13 +1197,14 @@ need_matrix(parser *ps, const value *v, const char *field, bool required)
     if (v->kind == V_NONE) {
         if (!required)
             return PG_OK;
-        return fail_at(ps, PG_EPARSE, 0, 0, field,
-                       "%s is missing: a MATPOWER case needs %s.baseMVA, %s.bus, %s.gen and "
+        return fail_at(ps, PG_EPARSE, 0, 0, "",
+                       "there is no %s: a MATPOWER case needs %s.baseMVA, %s.bus, %s.gen and "
                        "%s.branch",
                        field, ps->var, ps->var, ps->var, ps->var);
     }
     if (v->kind != V_MATRIX && !(v->kind == V_NUM))
-        return fail_at(ps, PG_EPARSE, v->line, v->col, field, "%s must be a numeric matrix", field);
+        return fail_at(ps, PG_EPARSE, v->line, v->col, field,
+                       "this must be a numeric matrix [...]");
     return PG_OK;
 }
 
@@ -1228,10 +1231,11 @@ check_columns(parser *ps, const value *m, const char *field, size_t min, size_t 
     if (m->rows == 0)
         return PG_OK;
     if (m->cols < min)
-        return fail_at(ps, PG_EPARSE, m->line, m->col, field,
-                       "%s has %zu columns; a MATPOWER version 2 %s matrix has %zu (%s ... %s)%s",
-                       field, m->cols, field + strlen(ps->var) + 1, full, names[0], names[full - 1],
-                       min < full ? ", of which the first ones are required" : "");
+        return fail_at(
+            ps, PG_EPARSE, m->line, m->col, field,
+            "the matrix has %zu columns; a MATPOWER version 2 %s matrix has %zu (%s ... %s)%s",
+            m->cols, field + strlen(ps->var) + 1, full, names[0], names[full - 1],
+            min < full ? ", of which the first ones are required" : "");
     if (m->cols > full) {
         size_t last = m->cols < nnames ? m->cols : nnames;
         if (last > full)
@@ -1258,7 +1262,7 @@ build_buses(parser *ps, pg_world *w, bus_key **keys_out)
         return rc;
     if (m->rows == 0)
         return fail_at(ps, PG_EMODEL, m->line, m->col, field,
-                       "%s has no rows: a case needs at least one bus", field);
+                       "no buses: a case needs at least one");
     bool use_names = false;
     if (ps->bus_name.kind != V_NONE) {
         char nfield[80];
@@ -1266,11 +1270,10 @@ build_buses(parser *ps, pg_world *w, bus_key **keys_out)
         const value *bn = &ps->bus_name;
         if (bn->kind != V_CELL)
             return fail_at(ps, PG_EPARSE, bn->line, bn->col, nfield,
-                           "%s must be a cell array of strings, {'name'; ...}", nfield);
+                           "this must be a cell array of strings, {'name'; ...}");
         if (bn->rows != m->rows)
             return fail_at(ps, PG_EMODEL, bn->line, bn->col, nfield,
-                           "%s has %zu names but %s has %zu rows", nfield, bn->rows, field,
-                           m->rows);
+                           "there are %zu names but %s has %zu rows", bn->rows, field, m->rows);
         for (size_t i = 0; i < bn->rows; i++)
             if (!bn->strs[i] || !bn->strs[i][0])
                 return fail_at(ps, PG_EMODEL, bn->sline[i], 0, nfield,
@@ -1536,14 +1539,14 @@ build_costs(parser *ps, pg_world *w)
         return PG_OK;
     if (m->rows != ng && m->rows != 2 * ng)
         return fail_at(ps, PG_EMODEL, m->line, m->col, field,
-                       "%s has %zu rows but there are %zu generators: it needs one row per "
+                       "the matrix has %zu rows but there are %zu generators: it needs one row per "
                        "generator (%zu), or two (%zu) when it also gives reactive power costs",
-                       field, m->rows, ng, ng, 2 * ng);
+                       m->rows, ng, ng, 2 * ng);
     if (m->cols < 4)
         return fail_at(ps, PG_EPARSE, m->line, m->col, field,
-                       "%s has %zu columns; it needs at least 4 (MODEL, STARTUP, SHUTDOWN, "
+                       "the matrix has %zu columns; it needs at least 4 (MODEL, STARTUP, SHUTDOWN, "
                        "NCOST) and then the cost data",
-                       field, m->cols);
+                       m->cols);
     double *buf = malloc(m->cols * sizeof *buf);
     if (!buf)
         return nomem(ps);
@@ -1640,9 +1643,9 @@ check_version(parser *ps)
     else
         snprintf(shown, sizeof shown, "not a number or string");
     return fail_at(ps, PG_EPARSE, v->line, v->col, field,
-                   "%s is %s; plurigrid reads MATPOWER case format version 2 ('2'). Convert "
+                   "version %s; plurigrid reads MATPOWER case format version 2 ('2'). Convert "
                    "older cases in MATPOWER with savecase('new.m', loadcase('old.m'))",
-                   field, shown);
+                   shown);
 }
 
 static int
@@ -1652,19 +1655,18 @@ base_mva(parser *ps, double *out)
     snprintf(field, sizeof field, "%s.baseMVA", ps->var);
     const value *v = &ps->base;
     if (v->kind == V_NONE)
-        return fail_at(ps, PG_EPARSE, 0, 0, field,
-                       "%s is missing: a MATPOWER case needs the system base in MVA", field);
+        return fail_at(ps, PG_EPARSE, 0, 0, "",
+                       "there is no %s: a MATPOWER case needs the system base in MVA", field);
     if (!((v->kind == V_NUM) || (v->kind == V_MATRIX && v->rows == 1 && v->cols == 1)))
         return fail_at(ps, PG_EPARSE, v->line, v->col, field,
-                       "%s must be a single number (the system base in MVA)", field);
+                       "this must be a single number (the system base in MVA)");
     double x = v->v[0];
     if (!isfinite(x))
         return fail_at(ps, PG_EPARSE, v->line, v->col, field,
-                       "%s is %g; the system base must be a finite positive number of MVA", field,
-                       x);
+                       "the system base is %g; it must be a finite positive number of MVA", x);
     if (!(x > 0))
         return fail_at(ps, PG_EMODEL, v->line, v->col, field,
-                       "%s is %g; the system base must be a positive number of MVA", field, x);
+                       "the system base is %g MVA; it must be a positive number", x);
     *out = x;
     return PG_OK;
 }

@@ -64,16 +64,17 @@ put_description(pgi_buf *b, const char *d)
         const char *nl = strchr(p, '\n');
         size_t n = nl ? (size_t)(nl - p) : strlen(p);
         pgi_buf_puts(b, "%");
-        /* A line that is only "{" or "}" would open or close a MATLAB block comment. */
-        const char *q = p;
-        while (q < p + n && (*q == ' ' || *q == '\t'))
+        /* "%{" and blanks alone on a line would open a MATLAB block comment. */
+        const char *q = p + 1;
+        while (q < p + n && (*q == ' ' || *q == '\t' || *q == '\r'))
             q++;
-        if (q < p + n && (*q == '{' || *q == '}') && q + 1 == p + n)
+        if (n > 0 && p[0] == '{' && q == p + n)
             pgi_buf_puts(b, " ");
-        for (size_t i = 0; i < n; i++) {
-            char c = p[i];
-            pgi_buf_append(b, (c == '\r' || c == '\0') ? " " : &c, 1);
-        }
+        /* Trailing \r would read back as part of the line end. */
+        size_t keep = n;
+        while (keep > 0 && p[keep - 1] == '\r')
+            keep--;
+        pgi_buf_append(b, p, keep);
         pgi_buf_puts(b, "\n");
         if (!nl)
             break;
@@ -81,7 +82,8 @@ put_description(pgi_buf *b, const char *d)
     }
 }
 
-/* A MATLAB single-quoted string: quotes doubled, characters a string cannot hold replaced. */
+/* A MATLAB single-quoted string: quotes doubled; a line break, which a string cannot hold, becomes
+ * a blank. */
 static bool
 put_matlab_string(pgi_buf *b, const char *s)
 {
@@ -90,7 +92,7 @@ put_matlab_string(pgi_buf *b, const char *s)
     for (const char *p = s; *p; p++) {
         if (*p == '\'')
             pgi_buf_puts(b, "''");
-        else if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+        else if (*p == '\n') {
             pgi_buf_puts(b, " ");
             changed = true;
         } else
@@ -471,7 +473,7 @@ pg_matpower_write_buffer(const pg_world *w, char **text, size_t *len, pg_notes *
         }
         pgi_buf_puts(&b, "};\n");
         if (changed)
-            NOTE("control characters in bus names were replaced by blanks");
+            NOTE("line breaks in bus names were replaced by blanks");
     }
 #undef NOTE
     if (b.failed) {

@@ -1,0 +1,267 @@
+/* plurigrid convert: reads a world in one format and writes it in another (plurigrid JSON,
+ * MATPOWER case), reporting what the target format cannot hold. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "plurigrid/io.h"
+
+static void
+usage(FILE *f)
+{
+    fprintf(f, "Usage: plurigrid convert IN OUT [--from FMT] [--to FMT] [--json]\n"
+               "\n"
+               "Reads the world in IN and writes it to OUT. The formats are json (a plurigrid\n"
+               "world, plurigrid-world/1, docs/world-format.md) and matpower (a MATPOWER case\n"
+               "file, format version 2, docs/matpower.md); each is taken from the file's\n"
+               "extension (.json, .m) unless named. IN or OUT may be '-' for standard input or\n"
+               "output, with --from or --to naming the format.\n"
+               "\n"
+               "Converting a MATPOWER case to JSON and back keeps it exactly. What a target\n"
+               "format cannot hold (time series and renewables in a MATPOWER case, MATPOWER\n"
+               "fields plurigrid does not use) is reported as a note on standard error.\n"
+               "\n"
+               "Options:\n"
+               "  --from FMT   read IN as FMT (json or matpower)\n"
+               "  --to FMT     write OUT as FMT (json or matpower)\n"
+               "  --step K     write the world as it is at step K (0 = the first) of its time\n"
+               "               series: loads scaled, renewables at their availability. A MATPOWER\n"
+               "               case of one hour of a day, for example\n"
+               "  --json       print a summary as JSON on standard output (not with OUT '-')\n"
+               "  -h, --help   show this help\n"
+               "\n"
+               "Exit status: 0 converted, 2 bad input or usage, 3 internal failure.\n"
+               "\n"
+               "Example:\n"
+               "  plurigrid convert case9.m case9.json\n");
+}
+
+static int
+check_format(const char *fmt, const char *opt)
+{
+    if (strcmp(fmt, "json") == 0 || strcmp(fmt, "matpower") == 0)
+        return 0;
+    fprintf(stderr, "plurigrid convert: %s '%s': the formats are json and matpower\n", opt, fmt);
+    return -1;
+}
+
+/* Reads all of standard input. */
+static char *
+read_stdin(size_t *len)
+{
+    size_t cap = 65536, n = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        size_t got = fread(buf + n, 1, cap - n, stdin);
+        n += got;
+        if (got == 0)
+            break;
+        if (n == cap) {
+            char *nb = cap < ((size_t)-1) / 2 ? realloc(buf, cap * 2) : NULL;
+            if (!nb) {
+                free(buf);
+                return NULL;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+    }
+    if (buf && ferror(stdin)) {
+        free(buf);
+        return NULL;
+    }
+    *len = n;
+    return buf;
+}
+
+static void
+json_string(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            fprintf(f, "\\%c", *p);
+        else if (*p < 0x20)
+            fprintf(f, "\\u%04x", *p);
+        else
+            fputc(*p, f);
+    }
+    fputc('"', f);
+}
+
+int
+pg_cmd_convert(int argc, char **argv)
+{
+    const char *in = NULL, *out = NULL, *from = NULL, *to = NULL;
+    bool json = false;
+    long step = -1;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (pg_cli_is_help(a)) {
+            usage(stdout);
+            return PG_EXIT_OK;
+        } else if (strcmp(a, "--json") == 0) {
+            json = true;
+        } else if ((strcmp(a, "--from") == 0 || strcmp(a, "--to") == 0)) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "plurigrid convert: %s needs a format (json or matpower)\n", a);
+                return PG_EXIT_USAGE;
+            }
+            if (check_format(argv[i + 1], a))
+                return PG_EXIT_USAGE;
+            if (a[2] == 'f')
+                from = argv[++i];
+            else
+                to = argv[++i];
+        } else if (strcmp(a, "--step") == 0) {
+            char *end = NULL;
+            errno = 0;
+            step = i + 1 < argc ? strtol(argv[i + 1], &end, 10) : -1;
+            if (i + 1 >= argc || !end || *end || end == argv[i + 1] || step < 0 || errno) {
+                fprintf(stderr, "plurigrid convert: --step needs a step number, 0 or more\n");
+                return PG_EXIT_USAGE;
+            }
+            i++;
+        } else if (a[0] == '-' && a[1] != '\0') {
+            fprintf(stderr,
+                    "plurigrid convert: unknown option '%s' (see plurigrid convert --help)\n", a);
+            return PG_EXIT_USAGE;
+        } else if (!in) {
+            in = a;
+        } else if (!out) {
+            out = a;
+        } else {
+            fprintf(stderr, "plurigrid convert: too many arguments ('%s'); it takes IN and OUT\n",
+                    a);
+            return PG_EXIT_USAGE;
+        }
+    }
+    if (!in || !out) {
+        fprintf(stderr, "plurigrid convert: it needs an input and an output file\n\n");
+        usage(stderr);
+        return PG_EXIT_USAGE;
+    }
+    bool in_std = strcmp(in, "-") == 0, out_std = strcmp(out, "-") == 0;
+    if (!from)
+        from = in_std ? NULL : pg_world_format_from_path(in);
+    if (!to)
+        to = out_std ? NULL : pg_world_format_from_path(out);
+    if (!from) {
+        fprintf(stderr,
+                "plurigrid convert: cannot tell the format of '%s' from its name: use a .json or "
+                ".m file, or --from json|matpower\n",
+                in);
+        return PG_EXIT_USAGE;
+    }
+    if (!to) {
+        fprintf(stderr,
+                "plurigrid convert: cannot tell the format of '%s' from its name: use a .json or "
+                ".m file, or --to json|matpower\n",
+                out);
+        return PG_EXIT_USAGE;
+    }
+    if (json && out_std) {
+        fprintf(stderr, "plurigrid convert: --json prints on standard output, which OUT '-' "
+                        "already uses\n");
+        return PG_EXIT_USAGE;
+    }
+
+    pg_error err = {0};
+    pg_notes notes = {0};
+    pg_world *w = NULL;
+    char *text = NULL;
+    int code = PG_EXIT_OK, rc;
+    bool from_json = strcmp(from, "json") == 0, to_json = strcmp(to, "json") == 0;
+    if (in_std) {
+        size_t len = 0;
+        char *data = read_stdin(&len);
+        if (!data) {
+            fprintf(stderr, "plurigrid convert: cannot read standard input: %s\n",
+                    strerror(errno ? errno : EIO));
+            return PG_EXIT_USAGE;
+        }
+        rc = from_json ? pg_world_json_read_buffer(data, len, "<stdin>", &w, &notes, &err)
+                       : pg_matpower_read_buffer(data, len, "<stdin>", &w, &notes, &err);
+        free(data);
+    } else {
+        rc = pg_world_read(in, from, &w, &notes, &err);
+    }
+    if (rc) {
+        code = pg_cli_report("convert", &err);
+        goto out;
+    }
+    if (step >= 0) {
+        size_t n_steps = 0;
+        if ((rc = pg_world_horizon(w, &n_steps, NULL, &err))) {
+            code = pg_cli_report("convert", &err);
+            goto out;
+        }
+        if ((size_t)step >= n_steps) {
+            fprintf(stderr, "plurigrid convert: --step %ld: %s has %zu step%s (0 to %zu)\n", step,
+                    in, n_steps, n_steps == 1 ? "" : "s", n_steps ? n_steps - 1 : 0);
+            code = PG_EXIT_USAGE;
+            goto out;
+        }
+        pg_world *at = NULL;
+        if ((rc = pg_world_at_step(&at, w, (size_t)step, &err))) {
+            code = pg_cli_report("convert", &err);
+            goto out;
+        }
+        pg_world_free(w);
+        w = at;
+    }
+    size_t n_in_notes = notes.n;
+    if (out_std) {
+        size_t len = 0;
+        rc = to_json ? pg_world_json_write_buffer(w, &text, &len, &err)
+                     : pg_matpower_write_buffer(w, &text, &len, &notes, &err);
+        if (!rc && (fwrite(text, 1, len, stdout) != len || fflush(stdout) != 0)) {
+            fprintf(stderr, "plurigrid convert: cannot write standard output: %s\n",
+                    strerror(errno));
+            code = PG_EXIT_INTERNAL;
+            goto out;
+        }
+    } else {
+        rc = pg_world_write(w, out, to, &notes, &err);
+    }
+    if (rc) {
+        code = pg_cli_report("convert", &err);
+        goto out;
+    }
+    for (size_t i = 0; i < notes.n; i++)
+        fprintf(stderr, "plurigrid convert: note: %s\n", notes.items[i]);
+    if (json) {
+        printf("{\"input\": ");
+        json_string(stdout, in);
+        printf(", \"from\": \"%s\", \"output\": ", from);
+        json_string(stdout, out);
+        printf(", \"to\": \"%s\", \"name\": ", to);
+        json_string(stdout, w->name);
+        printf(", \"buses\": %zu, \"branches\": %zu, \"loads\": %zu, \"thermals\": %zu, "
+               "\"renewables\": %zu, \"storages\": %zu, \"series\": %zu, \"read_notes\": [",
+               w->n_buses, w->n_branches, w->n_loads, w->n_thermals, w->n_renewables, w->n_storages,
+               w->n_series);
+        for (size_t i = 0; i < notes.n; i++) {
+            if (i == n_in_notes)
+                printf("], \"write_notes\": [");
+            else if (i)
+                printf(", ");
+            json_string(stdout, notes.items[i]);
+        }
+        if (notes.n == n_in_notes)
+            printf("], \"write_notes\": [");
+        printf("]}\n");
+    } else if (!out_std) {
+        printf("wrote %s (%s): %zu buses, %zu branches, %zu loads, %zu thermal, %zu renewable and "
+               "%zu storage units, %zu time series\n",
+               out, to, w->n_buses, w->n_branches, w->n_loads, w->n_thermals, w->n_renewables,
+               w->n_storages, w->n_series);
+    }
+out:
+    free(text);
+    pg_notes_clear(&notes);
+    pg_world_free(w);
+    return code;
+}

@@ -1,0 +1,3 @@
+function mpc = code
+define_constants;
+mpc.bus(:, PD) = mpc.bus(:, PD) * 2;

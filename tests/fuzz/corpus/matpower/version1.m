@@ -1,0 +1,2 @@
+function [baseMVA, bus, gen, branch] = old
+baseMVA = 100;
