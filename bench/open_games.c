@@ -146,9 +146,9 @@ bench_auction_check(size_t bidders, size_t n)
 static void
 bench_examples(void)
 {
-    static const char *const files[] = {"prisoners-dilemma", "matching-pennies",
-                                        "battle-of-the-sexes", "cournot-duopoly",
-                                        "auction-second-price", "auction-first-price",
+    static const char *const files[] = {"prisoners-dilemma",        "matching-pennies",
+                                        "battle-of-the-sexes",      "cournot-duopoly",
+                                        "auction-second-price",     "auction-first-price",
                                         "markov-prisoners-dilemma", "entry-game"};
     printf("%-32s %14s\n", "example analysis (defaults)", "ms");
     for (size_t k = 0; k < sizeof files / sizeof *files; k++) {

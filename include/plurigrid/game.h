@@ -75,8 +75,7 @@ int pg_dist_condition(pg_dist *d, pg_dist_event event, void *ud, double *evidenc
 int pg_dist_condition_eq(pg_dist *d, size_t coord, int value, double *evidence, pg_error *err);
 /* Bayes' rule with a likelihood: posterior weight = prior weight x likelihood(outcome) (finite,
  * >= 0), renormalised; *evidence receives sum prior x likelihood. PG_EMODEL when that is 0. */
-int pg_dist_reweight(pg_dist *d, pg_dist_fn likelihood, void *ud, double *evidence,
-                     pg_error *err);
+int pg_dist_reweight(pg_dist *d, pg_dist_fn likelihood, void *ud, double *evidence, pg_error *err);
 /* Marginal over the coordinates listed (in that order). *out is a new distribution. */
 int pg_dist_marginal(pg_dist **out, const pg_dist *d, const size_t *coords, size_t n,
                      pg_error *err);
@@ -135,14 +134,13 @@ int pg_og_add_variable(pg_og *g, const char *name, size_t n_values, const char *
 int pg_og_decision(pg_og *g, const char *name, size_t player, const size_t *observes,
                    size_t n_observes, size_t out_var, pg_og_node *node, pg_error *err);
 /* table: rows x n_values(out_var) probabilities, each row summing to 1. */
-int pg_og_nature(pg_og *g, const char *name, const size_t *inputs, size_t n_inputs,
-                 size_t out_var, const double *table, pg_og_node *node, pg_error *err);
+int pg_og_nature(pg_og *g, const char *name, const size_t *inputs, size_t n_inputs, size_t out_var,
+                 const double *table, pg_og_node *node, pg_error *err);
 int pg_og_nature_fn(pg_og *g, const char *name, const size_t *inputs, size_t n_inputs,
-                    size_t out_var, pg_og_nature_cb fn, void *ud, pg_og_node *node,
-                    pg_error *err);
+                    size_t out_var, pg_og_nature_cb fn, void *ud, pg_og_node *node, pg_error *err);
 /* table: one output value per row. */
-int pg_og_forward(pg_og *g, const char *name, const size_t *inputs, size_t n_inputs,
-                  size_t out_var, const int *table, pg_og_node *node, pg_error *err);
+int pg_og_forward(pg_og *g, const char *name, const size_t *inputs, size_t n_inputs, size_t out_var,
+                  const int *table, pg_og_node *node, pg_error *err);
 int pg_og_forward_fn(pg_og *g, const char *name, const size_t *inputs, size_t n_inputs,
                      size_t out_var, pg_og_forward_cb fn, void *ud, pg_og_node *node,
                      pg_error *err);
@@ -158,10 +156,10 @@ int pg_og_discount(pg_og *g, const char *name, double factor, size_t player, pg_
                    pg_error *err);
 
 /* Composition (children copied as a list; each node may be a child once). */
-int pg_og_seq(pg_og *g, const char *name, const pg_og_node *children, size_t n,
-              pg_og_node *node, pg_error *err);
-int pg_og_par(pg_og *g, const char *name, const pg_og_node *children, size_t n,
-              pg_og_node *node, pg_error *err);
+int pg_og_seq(pg_og *g, const char *name, const pg_og_node *children, size_t n, pg_og_node *node,
+              pg_error *err);
+int pg_og_par(pg_og *g, const char *name, const pg_og_node *children, size_t n, pg_og_node *node,
+              pg_error *err);
 
 /* Finishes the game with root as the whole game, checking that every node belongs to the tree,
  * every variable is written before it is read, the children of a par neither read what a
@@ -209,8 +207,8 @@ const pg_og *pg_og_profile_game(const pg_og_profile *p);
  * or at every observation (obs = PG_OG_ALL). Replaces a function strategy by a table. */
 int pg_og_profile_set_pure(pg_og_profile *p, pg_og_node decision, size_t obs, size_t action,
                            pg_error *err);
-int pg_og_profile_set_mixed(pg_og_profile *p, pg_og_node decision, size_t obs,
-                            const double *probs, pg_error *err);
+int pg_og_profile_set_mixed(pg_og_profile *p, pg_og_node decision, size_t obs, const double *probs,
+                            pg_error *err);
 /* Strategy as a function (borrows ud). */
 int pg_og_profile_set_fn(pg_og_profile *p, pg_og_node decision, pg_og_strategy_cb fn, void *ud,
                          pg_error *err);
@@ -226,38 +224,37 @@ int pg_og_evaluate(const pg_og_profile *p, double *payoffs, pg_error *err);
  * n_variables; -1 for a variable never written on that history). *out is new. */
 int pg_og_play(const pg_og_profile *p, pg_dist **out, pg_error *err);
 /* One sampled play: the history (n_variables values) and realised payoffs (n_players). */
-int pg_og_sample(const pg_og_profile *p, pg_rng *rng, int *values, double *payoffs,
-                 pg_error *err);
+int pg_og_sample(const pg_og_profile *p, pg_rng *rng, int *values, double *payoffs, pg_error *err);
 
 /* ---------------------------------------------------------------- equilibrium check */
 
 typedef struct pg_og_observation_check {
-    size_t obs;          /* observation index */
-    char *label;         /* its label ("" when the decision observes nothing) */
-    double probability;  /* probability that the decision is reached with this observation */
-    double payoff;       /* the player's expected continuation payoff from the decision on,
-                            conditional on the observation, under the current strategies */
-    size_t best_action;  /* the best unilateral deviation (lowest index among ties) */
+    size_t obs;         /* observation index */
+    char *label;        /* its label ("" when the decision observes nothing) */
+    double probability; /* probability that the decision is reached with this observation */
+    double payoff;      /* the player's expected continuation payoff from the decision on,
+                           conditional on the observation, under the current strategies */
+    size_t best_action; /* the best unilateral deviation (lowest index among ties) */
     char *best_label;
-    double best_payoff;  /* its expected continuation payoff */
-    double gain;         /* best_payoff - payoff (>= 0) */
+    double best_payoff; /* its expected continuation payoff */
+    double gain;        /* best_payoff - payoff (>= 0) */
 } pg_og_observation_check;
 
 typedef struct pg_og_decision_check {
-    char *decision;      /* node name */
+    char *decision; /* node name */
     char *player;
-    double reach;        /* probability that the decision is reached at all */
-    double payoff;       /* continuation payoff averaged over the reached observations */
-    double best_payoff;  /* same for the best deviation (the best action at each observation) */
-    double gain;         /* best_payoff - payoff */
-    bool ok;             /* gain <= tolerance at every reached observation */
+    double reach;       /* probability that the decision is reached at all */
+    double payoff;      /* continuation payoff averaged over the reached observations */
+    double best_payoff; /* same for the best deviation (the best action at each observation) */
+    double gain;        /* best_payoff - payoff */
+    bool ok;            /* gain <= tolerance at every reached observation */
     pg_og_observation_check *obs; /* the reached observations, in index order */
     size_t n_obs;
 } pg_og_decision_check;
 
 typedef struct pg_og_check {
-    bool equilibrium;    /* every decision ok */
-    double max_gain;     /* largest gain over decisions and observations */
+    bool equilibrium; /* every decision ok */
+    double max_gain;  /* largest gain over decisions and observations */
     double tolerance;
     pg_og_decision_check *decisions; /* in play order */
     size_t n_decisions;
@@ -267,8 +264,7 @@ typedef struct pg_og_check {
  * observation reached with positive probability (observations off the path of play are not
  * checked, as in the open-game engine). A gain above tol (absolute, >= 0) fails. Fills *out
  * (caller clears it with pg_og_check_clear). */
-int pg_og_check_equilibrium(const pg_og_profile *p, double tol, pg_og_check *out,
-                            pg_error *err);
+int pg_og_check_equilibrium(const pg_og_profile *p, double tol, pg_og_check *out, pg_error *err);
 void pg_og_check_clear(pg_og_check *c);
 
 /* ---------------------------------------------------------------- learning in open games */
@@ -317,8 +313,7 @@ int pg_nf_to_og(const pg_nf *g, pg_og **out, pg_error *err);
 
 /* Every pure Nash equilibrium (no player gains more than tol by deviating): *profiles receives
  * n x n_players actions (malloc'd, caller frees; NULL when n is 0). */
-int pg_nf_pure_equilibria(const pg_nf *g, double tol, size_t **profiles, size_t *n,
-                          pg_error *err);
+int pg_nf_pure_equilibria(const pg_nf *g, double tol, size_t **profiles, size_t *n, pg_error *err);
 /* Every extreme Nash equilibrium of a two-player game, mixed ones included, by enumerating the
  * vertices of the two best-response polytopes (Avis, Rosenberg, Savani, von Stengel 2010):
  * complete for degenerate games too, whose equilibrium components are the convex hulls of
@@ -379,8 +374,8 @@ typedef struct pg_mg pg_mg;
 
 /* Creates a game with every stage payoff 0 and every transition staying in place. */
 int pg_mg_new(pg_mg **out, const char *name, size_t n_players, const char *const *players,
-              const size_t *n_actions, size_t n_states, const char *const *states,
-              double discount, pg_error *err);
+              const size_t *n_actions, size_t n_states, const char *const *states, double discount,
+              pg_error *err);
 void pg_mg_free(pg_mg *g);
 int pg_mg_set_action_label(pg_mg *g, size_t player, size_t action, const char *label,
                            pg_error *err);
@@ -407,8 +402,7 @@ int pg_mg_values(const pg_mg *g, const double *policy, double *values, pg_error 
  * an open game: nature picks any state, the players observe it and play the stage game in
  * parallel, the payoff is the stage payoff plus the discounted value of the next state under the
  * policy. Every state is checked (decisions are named after the players). */
-int pg_mg_check(const pg_mg *g, const double *policy, double tol, pg_og_check *out,
-                pg_error *err);
+int pg_mg_check(const pg_mg *g, const double *policy, double tol, pg_og_check *out, pg_error *err);
 /* Independent learners (one per player, states = game states) play from start_state for `steps`
  * steps, learning from stage payoffs and next states (o->gamma is replaced by the game's
  * discount for Q-learning). greedy receives each learner's best action per state as a pure
@@ -423,11 +417,11 @@ int pg_mg_learn(const pg_mg *g, const pg_learn_options *o, size_t steps, size_t 
  * profiles to check (optionally with the expected answer) and learning runs to make. */
 
 typedef struct pg_game_options {
-    uint64_t seed;        /* learning runs: default 1 */
-    size_t rounds;        /* learning rounds; 0 (default) = each run's own or the kind's default */
-    double tolerance;     /* equilibrium check, absolute payoff; default 1e-9 */
-    bool learning;        /* run the learning dynamics (default true) */
-    size_t max_profiles;  /* pure-profile enumeration limit, default 100000 */
+    uint64_t seed;       /* learning runs: default 1 */
+    size_t rounds;       /* learning rounds; 0 (default) = each run's own or the kind's default */
+    double tolerance;    /* equilibrium check, absolute payoff; default 1e-9 */
+    bool learning;       /* run the learning dynamics (default true) */
+    size_t max_profiles; /* pure-profile enumeration limit, default 100000 */
 } pg_game_options;
 
 void pg_game_options_init(pg_game_options *o);
@@ -438,24 +432,24 @@ typedef struct pg_game_profile_report {
     char *description; /* the profile in words: "row: D; col: D", "row: 0.5 H + 0.5 T; ..." */
     int expect;        /* 1: the file expects an equilibrium, 0: expects none, -1: no claim */
     bool expectation_met;
-    double *probs;     /* every decision's mixed action at every observation, decisions in play
-                          order (pg_og_n_decisions), observations in index order */
+    double *probs; /* every decision's mixed action at every observation, decisions in play
+                      order (pg_og_n_decisions), observations in index order */
     size_t n_probs;
     pg_og_check check; /* the equilibrium check of this profile */
 } pg_game_profile_report;
 
 typedef struct pg_game_report {
     char *name;
-    char *kind;        /* "normal-form", "cournot", "auction", "markov", "open" */
+    char *kind; /* "normal-form", "cournot", "auction", "markov", "open" */
     char *description;
     char *file;
-    size_t n_pure;     /* pure equilibria found by enumeration (SIZE_MAX when not enumerated) */
-    size_t n_extreme;  /* extreme equilibria of a two-player game (SIZE_MAX: not computed) */
+    size_t n_pure;    /* pure equilibria found by enumeration (SIZE_MAX when not enumerated) */
+    size_t n_extreme; /* extreme equilibria of a two-player game (SIZE_MAX: not computed) */
     pg_game_profile_report *profiles;
     size_t n_profiles;
-    char **notes;      /* closed-form answers, learning details, limits, one sentence each */
+    char **notes; /* closed-form answers, learning details, limits, one sentence each */
     size_t n_notes;
-    size_t n_failed;   /* expectations in the file that did not hold */
+    size_t n_failed; /* expectations in the file that did not hold */
 } pg_game_report;
 
 /* True when path holds JSON whose "format" is "plurigrid-game/1" (so `plurigrid game` can tell

@@ -87,8 +87,8 @@ typedef enum pg_learn_rule {
 
 typedef struct pg_learn_options {
     pg_learn_rule rule;
-    size_t n_states;            /* >= 1 */
-    size_t n_actions;           /* >= 1 */
+    size_t n_states;  /* >= 1 */
+    size_t n_actions; /* >= 1 */
     /* Exploration, every rule: with probability epsilon play uniformly at random. For fictitious
      * play, best response and Q-learning, temperature > 0 replaces the greedy choice by a logit
      * (Boltzmann) choice proportional to exp(value / temperature), fictitious play using average

@@ -11,7 +11,7 @@
 #include "core/util.h"
 #include "game/classic_internal.h"
 
-#define MAX_LISTED 20          /* enumerated equilibria listed one by one */
+#define MAX_LISTED 20 /* enumerated equilibria listed one by one */
 #define MAX_MARKOV_PROFILES 4096
 
 typedef struct an {
@@ -322,9 +322,8 @@ learn(an *a, const cg_run *run, size_t index)
     }
     if (!rc) {
         char name[128];
-        snprintf(name, sizeof name, "%s (%s policy after %zu %s)",
-                 pg_learn_rule_name(run->o.rule), what, run->rounds,
-                 g->kind == CG_MARKOV ? "steps" : "rounds");
+        snprintf(name, sizeof name, "%s (%s policy after %zu %s)", pg_learn_rule_name(run->o.rule),
+                 what, run->rounds, g->kind == CG_MARKOV ? "steps" : "rounds");
         rc = check_and_add(a, name, "learning", run->expect, probs, run->tolerance);
     }
     free(probs);
@@ -405,8 +404,8 @@ analyze(an *a)
 }
 
 int
-pg_game_text_analyze(const char *text, size_t len, const char *name,
-                     const pg_game_options *opts, pg_game_report **out, pg_error *err)
+pg_game_text_analyze(const char *text, size_t len, const char *name, const pg_game_options *opts,
+                     pg_game_report **out, pg_error *err)
 {
     if (!text || !out)
         return pg_error_set(err, PG_EINVAL, "pg_game_text_analyze: text or out is NULL");

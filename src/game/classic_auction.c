@@ -97,14 +97,13 @@ pg_og_auction(pg_og **out, pg_auction_rule rule, size_t n_bidders, const double 
         else
             snprintf(blab[k], 32, "%g", bids[k]);
     if (!rc)
-        rc = pg_og_new(&g, rule == PG_AUCTION_FIRST_PRICE ? "first-price auction"
-                                                          : "second-price auction",
-                       n_bidders, players, err);
+        rc = pg_og_new(
+            &g, rule == PG_AUCTION_FIRST_PRICE ? "first-price auction" : "second-price auction",
+            n_bidders, players, err);
     size_t vvar[MAX_BIDDERS], bvar[MAX_BIDDERS], inputs[2 * MAX_BIDDERS];
     pg_og_node draws[MAX_BIDDERS], decide[MAX_BIDDERS], parts[3], root;
     for (size_t i = 0; i < n_bidders && !rc; i++) {
-        rc = pg_og_add_variable(g, names[1][i], n_values, (const char *const *)vlab, &vvar[i],
-                                err);
+        rc = pg_og_add_variable(g, names[1][i], n_values, (const char *const *)vlab, &vvar[i], err);
         if (!rc)
             rc = pg_og_add_variable(g, names[2][i], n_bids, (const char *const *)blab, &bvar[i],
                                     err);

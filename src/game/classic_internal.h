@@ -39,8 +39,8 @@ typedef struct cg_named {
 typedef struct cg_run {
     pg_learn_options o; /* sizes are set per decision when the run is made */
     size_t rounds;
-    bool average;       /* report the average policy (else the last one) */
-    double tolerance;   /* check tolerance for the learned profile */
+    bool average;     /* report the average policy (else the last one) */
+    double tolerance; /* check tolerance for the learned profile */
     int expect;
 } cg_run;
 
@@ -59,7 +59,7 @@ typedef struct cg_game {
     size_t n_firms;
     cg_decision *dec;
     size_t n_dec;
-    size_t n_probs;     /* length of a profile */
+    size_t n_probs; /* length of a profile */
     cg_named *profiles;
     size_t n_profiles;
     cg_run *runs;

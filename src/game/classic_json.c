@@ -161,8 +161,7 @@ number(rd *r, json_t *v, double lo, double hi, double *out)
 }
 
 static int
-get_number(rd *r, json_t *obj, const char *key, bool required, double lo, double hi,
-           double *out)
+get_number(rd *r, json_t *obj, const char *key, bool required, double lo, double hi, double *out)
 {
     json_t *v;
     int rc = member(r, obj, key, required, "a number", &v);
@@ -455,9 +454,8 @@ out:
 static int
 parse_normal_form(rd *r, json_t *root)
 {
-    static const char *const keys[] = {"format",   "name",     "description", "kind",
-                                       "players",  "payoffs",  "profiles",    "learning",
-                                       "tolerance", NULL};
+    static const char *const keys[] = {"format",  "name",     "description", "kind",      "players",
+                                       "payoffs", "profiles", "learning",    "tolerance", NULL};
     int rc = check_keys(r, root, keys);
     player_list pl = {0};
     double *pay = NULL;
@@ -505,9 +503,9 @@ parse_normal_form(rd *r, json_t *root)
 static int
 parse_cournot(rd *r, json_t *root)
 {
-    static const char *const keys[] = {"format",     "name",    "description", "kind",
-                                       "demand",     "costs",   "quantities",  "profiles",
-                                       "learning",   "tolerance", NULL};
+    static const char *const keys[] = {"format",   "name",      "description", "kind",
+                                       "demand",   "costs",     "quantities",  "profiles",
+                                       "learning", "tolerance", NULL};
     static const char *const dkeys[] = {"intercept", "slope", NULL};
     static const char *const qkeys[] = {"max", "steps", NULL};
     cg_game *g = r->g;
@@ -592,9 +590,9 @@ number_list(rd *r, json_t *root, const char *key, double **out, size_t *n)
 static int
 parse_auction(rd *r, json_t *root)
 {
-    static const char *const keys[] = {"format", "name",     "description", "kind",
-                                       "rule",   "bidders",  "values",      "prior",
-                                       "bids",   "profiles", "learning",    "tolerance", NULL};
+    static const char *const keys[] = {"format",   "name",      "description", "kind", "rule",
+                                       "bidders",  "values",    "prior",       "bids", "profiles",
+                                       "learning", "tolerance", NULL};
     const char *rule = NULL;
     size_t bidders = 0, nv = 0, np = 0, nb = 0;
     double *values = NULL, *prior = NULL, *bids = NULL;
@@ -609,8 +607,8 @@ parse_auction(rd *r, json_t *root)
             ar = PG_AUCTION_SECOND_PRICE;
         else {
             size_t s = push_key(r, "rule");
-            rc = fail(r, PG_EPARSE, "unknown auction rule '%s' (first-price or second-price)",
-                      rule);
+            rc =
+                fail(r, PG_EPARSE, "unknown auction rule '%s' (first-price or second-price)", rule);
             pop(r, s);
         }
     }
@@ -691,8 +689,8 @@ next_entry(rd *r, json_t *v, char **states, size_t ns, double *next)
 
 /* Nested arrays like payoffs, whose innermost entries are next-state entries. */
 static int
-next_tensor(rd *r, json_t *v, const size_t *n, size_t depth, size_t nd, size_t index,
-            char **states, size_t ns, double *out)
+next_tensor(rd *r, json_t *v, const size_t *n, size_t depth, size_t nd, size_t index, char **states,
+            size_t ns, double *out)
 {
     if (depth == nd)
         return next_entry(r, v, states, ns, out + index * ns);
@@ -712,10 +710,9 @@ next_tensor(rd *r, json_t *v, const size_t *n, size_t depth, size_t nd, size_t i
 static int
 parse_markov(rd *r, json_t *root)
 {
-    static const char *const keys[] = {"format",  "name",   "description", "kind",
-                                       "players", "states", "discount",    "payoffs",
-                                       "next",    "stages", "start",       "profiles",
-                                       "learning", "tolerance", NULL};
+    static const char *const keys[] = {"format", "name",     "description", "kind",      "players",
+                                       "states", "discount", "payoffs",     "next",      "stages",
+                                       "start",  "profiles", "learning",    "tolerance", NULL};
     static const char *const skeys[] = {"payoffs", "next", NULL};
     cg_game *g = r->g;
     player_list pl = {0};
@@ -740,8 +737,8 @@ parse_markov(rd *r, json_t *root)
     for (size_t i = 0; i < pl.n; i++)
         prof_n *= pl.na[i];
     if (!rc && prof_n * ns > ((size_t)1 << 22) / (ns + pl.n))
-        rc = fail(r, PG_ELIMIT, "%zu states with %zu action profiles each are too many", ns,
-                  prof_n);
+        rc =
+            fail(r, PG_ELIMIT, "%zu states with %zu action profiles each are too many", ns, prof_n);
     if (!rc && (!(pay = calloc(ns * prof_n * pl.n, sizeof *pay)) ||
                 !(next = calloc(ns * prof_n * ns, sizeof *next))))
         rc = nomem(r);
@@ -772,7 +769,8 @@ parse_markov(rd *r, json_t *root)
         pop(r, s);
     }
     for (size_t st = 0; st < ns && !rc; st++) {
-        json_t *sp = dpay, *sn = dnext, *stage = stages ? json_object_get(stages, states[st]) : NULL;
+        json_t *sp = dpay, *sn = dnext,
+               *stage = stages ? json_object_get(stages, states[st]) : NULL;
         char place_p[64] = "payoffs", place_n[64] = "next";
         if (stage && json_object_get(stage, "payoffs")) {
             sp = json_object_get(stage, "payoffs");
@@ -935,10 +933,10 @@ number_table(rd *r, json_t *v, size_t rows, size_t width, double lo, double hi, 
     return rc;
 }
 
-static int og_node_json(og_reader *or, json_t *v, pg_og_node *node);
+static int og_node_json(og_reader * or, json_t *v, pg_og_node *node);
 
 static int
-og_children(og_reader *or, json_t *v, const char *kind, pg_og_node *node)
+og_children(og_reader * or, json_t *v, const char *kind, pg_og_node *node)
 {
     rd *r = or->r;
     static const char *const keys[] = {"seq", "par", "name", NULL};
@@ -949,7 +947,7 @@ og_children(og_reader *or, json_t *v, const char *kind, pg_og_node *node)
     rc = get_string(r, v, "name", false, &name);
     char auto_name[64];
     if (!rc && !name) {
-        snprintf(auto_name, sizeof auto_name, "%s %zu", kind, ++or->auto_names);
+        snprintf(auto_name, sizeof auto_name, "%s %zu", kind, ++ or->auto_names);
         name = auto_name;
     }
     json_t *arr;
@@ -979,12 +977,13 @@ og_children(og_reader *or, json_t *v, const char *kind, pg_og_node *node)
 }
 
 static int
-og_node_json(og_reader *or, json_t *v, pg_og_node *node)
+og_node_json(og_reader * or, json_t *v, pg_og_node *node)
 {
     rd *r = or->r;
     pg_og *og = or->og;
-    int rc = want(r, v, JSON_OBJECT, "an object (a decision, nature, function, payoff, discount, "
-                                     "seq or par node)");
+    int rc = want(r, v, JSON_OBJECT,
+                  "an object (a decision, nature, function, payoff, discount, "
+                  "seq or par node)");
     if (rc)
         return rc;
     if (json_object_get(v, "seq"))
@@ -1071,8 +1070,8 @@ og_node_json(og_reader *or, json_t *v, pg_og_node *node)
                 if (strcmp(pg_og_value_label(og, out, k), json_string_value(e)) == 0)
                     itable[i] = (int)k;
             if (!rc && itable[i] < 0)
-                rc = fail(r, PG_EPARSE, "variable '%s' has no value '%s'",
-                          pg_og_variable(og, out), json_string_value(e));
+                rc = fail(r, PG_EPARSE, "variable '%s' has no value '%s'", pg_og_variable(og, out),
+                          json_string_value(e));
             pop(r, si);
             pop(r, s);
         }
@@ -1116,8 +1115,9 @@ og_node_json(og_reader *or, json_t *v, pg_og_node *node)
         if (!rc)
             rc = pg_og_discount(og, name, factor, p, node, r->err);
     } else {
-        rc = fail(r, PG_EPARSE, "a node needs one of the keys decision, nature, function, payoff, "
-                                "discount, seq or par");
+        rc = fail(r, PG_EPARSE,
+                  "a node needs one of the keys decision, nature, function, payoff, "
+                  "discount, seq or par");
     }
     /* Errors from the builder (duplicate names, bad probabilities) point at this node. */
     if (rc && rc != PG_ENOMEM && r->err && !r->err->path[0])
@@ -1130,8 +1130,8 @@ og_node_json(og_reader *or, json_t *v, pg_og_node *node)
 static int
 parse_open(rd *r, json_t *root)
 {
-    static const char *const keys[] = {"format",   "name",     "description", "kind",
-                                       "players",  "variables", "game",       "profiles",
+    static const char *const keys[] = {"format",   "name",      "description", "kind",
+                                       "players",  "variables", "game",        "profiles",
                                        "learning", "tolerance", NULL};
     static const char *const vkeys[] = {"name", "values", NULL};
     json_t *arr, *vars, *game;
@@ -1190,7 +1190,7 @@ parse_open(rd *r, json_t *root)
     if (!rc) {
         og_reader or = {r, og, 0};
         size_t s = push_key(r, "game");
-        rc = og_node_json(&or, game, &root_node);
+        rc = og_node_json(& or, game, &root_node);
         if (!rc) {
             rc = pg_og_set_root(og, root_node, r->err);
             if (rc)
@@ -1306,7 +1306,8 @@ truthful(rd *r, const cg_decision *d, double *probs)
             probs[o * d->n_actions + a] = 0;
         if (label_number(d->obs_labels[o], &v))
             for (size_t a = 0; a < d->n_actions && !found; a++)
-                if (label_number(d->action_labels[a], &b) && fabs(b - v) <= 1e-9 * fmax(1, fabs(v))) {
+                if (label_number(d->action_labels[a], &b) &&
+                    fabs(b - v) <= 1e-9 * fmax(1, fabs(v))) {
                     probs[o * d->n_actions + a] = 1;
                     found = true;
                 }
@@ -1330,8 +1331,8 @@ strategy(rd *r, const cg_decision *d, json_t *v, double *probs)
         return truthful(r, d, probs);
     if (json_is_array(v)) {
         if (json_array_size(v) != d->n_obs)
-            return fail(r, PG_EPARSE, "needs one action per observation (%zu), has %zu",
-                        d->n_obs, json_array_size(v));
+            return fail(r, PG_EPARSE, "needs one action per observation (%zu), has %zu", d->n_obs,
+                        json_array_size(v));
         for (size_t o = 0; o < d->n_obs && !rc; o++) {
             size_t s = push_index(r, o);
             rc = action_spec(r, d, json_array_get(v, o), probs + o * na);
@@ -1377,8 +1378,9 @@ strategy(rd *r, const cg_decision *d, json_t *v, double *probs)
         if (set[o])
             continue;
         if (!rest) {
-            rc = fail(r, PG_EPARSE, "no action for observation '%s' (add it, or \"*\" for the rest)",
-                      d->obs_labels[o]);
+            rc =
+                fail(r, PG_EPARSE, "no action for observation '%s' (add it, or \"*\" for the rest)",
+                     d->obs_labels[o]);
             break;
         }
         size_t s = push_key(r, "*");
@@ -1524,12 +1526,8 @@ default_runs(rd *r)
             rc = add_run(r, PG_LEARN_BEST_RESPONSE, 200, false, &run);
         break;
     case CG_AUCTION:
-    case CG_OPEN:
-        rc = add_run(r, PG_LEARN_REGRET_MATCHING, 5000, true, &run);
-        break;
-    case CG_MARKOV:
-        rc = add_run(r, PG_LEARN_Q_LEARNING, 200000, false, &run);
-        break;
+    case CG_OPEN: rc = add_run(r, PG_LEARN_REGRET_MATCHING, 5000, true, &run); break;
+    case CG_MARKOV: rc = add_run(r, PG_LEARN_Q_LEARNING, 200000, false, &run); break;
     }
     return rc;
 }
@@ -1545,11 +1543,21 @@ parse_runs(rd *r, json_t *root)
         return default_runs(r);
     size_t s = push_key(r, "learning");
     for (size_t i = 0; i < json_array_size(arr) && !rc; i++) {
-        static const char *const keys[] = {
-            "rule",       "rounds",         "report",      "tolerance",          "expect",
-            "epsilon",    "temperature",    "alpha",       "gamma",              "initial_value",
-            "initial_propensity",           "recency",     "experimentation",    "inertia",
-            NULL};
+        static const char *const keys[] = {"rule",
+                                           "rounds",
+                                           "report",
+                                           "tolerance",
+                                           "expect",
+                                           "epsilon",
+                                           "temperature",
+                                           "alpha",
+                                           "gamma",
+                                           "initial_value",
+                                           "initial_propensity",
+                                           "recency",
+                                           "experimentation",
+                                           "inertia",
+                                           NULL};
         size_t si = push_index(r, i);
         json_t *e = json_array_get(arr, i);
         const char *rule_name = NULL, *report = NULL;
@@ -1582,8 +1590,9 @@ parse_runs(rd *r, json_t *root)
             bool avg = report ? strcmp(report, "average") == 0
                               : (rule != PG_LEARN_BEST_RESPONSE && rule != PG_LEARN_Q_LEARNING &&
                                  r->g->kind != CG_COURNOT);
-            size_t dflt = r->g->kind == CG_MARKOV ? 200000 : r->g->kind == CG_NORMAL_FORM ? 20000
-                                                                                           : 5000;
+            size_t dflt = r->g->kind == CG_MARKOV        ? 200000
+                          : r->g->kind == CG_NORMAL_FORM ? 20000
+                                                         : 5000;
             rc = add_run(r, rule, rounds ? rounds : dflt, avg, &run);
             if (!rc && rounds && !r->o->rounds)
                 run->rounds = rounds;
@@ -1691,8 +1700,8 @@ parse_root(rd *r, json_t *root)
         rc = parse_open(r, root);
     } else {
         size_t s = push_key(r, "kind");
-        rc = fail(r, PG_EPARSE,
-                  "unknown kind '%s' (normal-form, cournot, auction, markov or open)", kind);
+        rc = fail(r, PG_EPARSE, "unknown kind '%s' (normal-form, cournot, auction, markov or open)",
+                  kind);
         pop(r, s);
     }
     if (!rc && g->og)

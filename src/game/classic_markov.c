@@ -23,11 +23,11 @@ struct pg_mg {
     size_t ns;
     char **states;
     double discount;
-    size_t n_prof;    /* action profiles per state */
-    size_t *offset;   /* per player: start of its block in a policy */
+    size_t n_prof;  /* action profiles per state */
+    size_t *offset; /* per player: start of its block in a policy */
     size_t policy_size;
-    double *payoffs;  /* ns x n_prof x np */
-    double *next;     /* ns x n_prof x ns */
+    double *payoffs; /* ns x n_prof x np */
+    double *next;    /* ns x n_prof x ns */
 };
 
 void
@@ -163,8 +163,8 @@ pg_mg_set_action_label(pg_mg *g, size_t player, size_t action, const char *label
 }
 
 int
-pg_mg_set(pg_mg *g, size_t state, const size_t *profile, const double *payoffs,
-          const double *next, pg_error *err)
+pg_mg_set(pg_mg *g, size_t state, const size_t *profile, const double *payoffs, const double *next,
+          pg_error *err)
 {
     if (!g || !profile || !payoffs || !next)
         return pg_error_set(err, PG_EINVAL, "pg_mg_set: argument is NULL");
@@ -424,8 +424,7 @@ pg_mg_check(const pg_mg *g, const double *policy, double tol, pg_og_check *out, 
     if (!rc)
         rc = pg_og_par(og, "stage", moves, np, &parts[1], err);
     if (!rc)
-        rc = pg_og_payoff(og, "stage payoff and continuation", vars, 1 + np, table, &parts[2],
-                          err);
+        rc = pg_og_payoff(og, "stage payoff and continuation", vars, 1 + np, table, &parts[2], err);
     if (!rc)
         rc = pg_og_seq(og, "one stage", parts, 3, &root, err);
     if (!rc)

@@ -353,8 +353,8 @@ pg_nf_support_equilibria(const pg_nf *g, double **equilibria, size_t *n_eq, pg_e
     double *list = NULL;
     size_t count = 0, cap = 0;
     if (bases > MAX_BASES) {
-        rc = pg_error_set(err, PG_ELIMIT, "a %zu x %zu game has too many supports to enumerate",
-                          m, n);
+        rc = pg_error_set(err, PG_ELIMIT, "a %zu x %zu game has too many supports to enumerate", m,
+                          n);
         goto out;
     }
     if (!BT || !I || !J || !xs || !ys || !x || !y || !work) {

@@ -20,9 +20,9 @@ struct pg_nf {
     size_t *n_actions;
     char ***labels;
     size_t n_profiles;
-    size_t *offset;   /* start of each player's block in a mixed profile */
-    size_t size;      /* total actions */
-    double *payoffs;  /* n_profiles x n_players */
+    size_t *offset;  /* start of each player's block in a mixed profile */
+    size_t size;     /* total actions */
+    double *payoffs; /* n_profiles x n_players */
 };
 
 void
@@ -413,8 +413,7 @@ pg_nf_learn(const pg_nf *g, const pg_learn_options *o, size_t rounds, pg_rng *rn
     r.frequency = calloc(g->size, sizeof *r.frequency);
     r.last_play = calloc(np, sizeof *r.last_play);
     r.joint = calloc(g->n_profiles, sizeof *r.joint);
-    if (!ls || !prof || !cf || !r.average || !r.last || !r.frequency || !r.last_play ||
-        !r.joint) {
+    if (!ls || !prof || !cf || !r.average || !r.last || !r.frequency || !r.last_play || !r.joint) {
         rc = pg_error_set(err, PG_ENOMEM, "out of memory");
         goto out;
     }
@@ -490,8 +489,8 @@ pg_cournot_equilibrium(double a, double b, const double *costs, size_t n_firms, 
 }
 
 int
-pg_nf_cournot(pg_nf **out, double a, double b, const double *costs, size_t n_firms,
-              double q_max, size_t n_steps, pg_error *err)
+pg_nf_cournot(pg_nf **out, double a, double b, const double *costs, size_t n_firms, double q_max,
+              size_t n_steps, pg_error *err)
 {
     if (!out || !costs)
         return pg_error_set(err, PG_EINVAL, "pg_nf_cournot: argument is NULL");
@@ -503,8 +502,7 @@ pg_nf_cournot(pg_nf **out, double a, double b, const double *costs, size_t n_fir
         return pg_error_set(err, PG_EMODEL,
                             "the quantity grid needs a maximum > 0 and at least one step");
     if (n_firms == 0 || n_firms > 16)
-        return pg_error_set(err, PG_EMODEL, "a Cournot game needs 1 to 16 firms, got %zu",
-                            n_firms);
+        return pg_error_set(err, PG_EMODEL, "a Cournot game needs 1 to 16 firms, got %zu", n_firms);
     for (size_t i = 0; i < n_firms; i++)
         if (!(costs[i] >= 0) || !isfinite(costs[i]))
             return pg_error_set(err, PG_EMODEL, "firm %zu: unit cost must be >= 0, got %g", i + 1,

@@ -41,18 +41,18 @@ check_json(const pg_og_check *c)
         json_t *obs = json_array();
         for (size_t o = 0; o < dc->n_obs && obs; o++) {
             const pg_og_observation_check *oc = &dc->obs[o];
-            json_array_append_new(
-                obs, json_pack("{s:s, s:o, s:o, s:s, s:o, s:o}", "observation", oc->label,
-                               "probability", num(oc->probability), "payoff", num(oc->payoff),
-                               "best_action", oc->best_label, "best_payoff",
-                               num(oc->best_payoff), "gain", num(oc->gain)));
+            json_array_append_new(obs, json_pack("{s:s, s:o, s:o, s:s, s:o, s:o}", "observation",
+                                                 oc->label, "probability", num(oc->probability),
+                                                 "payoff", num(oc->payoff), "best_action",
+                                                 oc->best_label, "best_payoff",
+                                                 num(oc->best_payoff), "gain", num(oc->gain)));
         }
-        json_array_append_new(
-            decisions,
-            json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:b, s:o}", "decision", dc->decision,
-                      "player", dc->player, "reach", num(dc->reach), "payoff", num(dc->payoff),
-                      "best_payoff", num(dc->best_payoff), "gain", num(dc->gain), "ok", dc->ok,
-                      "observations", obs ? obs : json_null()));
+        json_array_append_new(decisions,
+                              json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:b, s:o}", "decision",
+                                        dc->decision, "player", dc->player, "reach", num(dc->reach),
+                                        "payoff", num(dc->payoff), "best_payoff",
+                                        num(dc->best_payoff), "gain", num(dc->gain), "ok", dc->ok,
+                                        "observations", obs ? obs : json_null()));
     }
     return decisions;
 }
@@ -75,20 +75,20 @@ pg_game_report_json(const pg_game_report *r, char **out, pg_error *err)
             profiles,
             json_pack("{s:s, s:s, s:s, s:o, s:o, s:b, s:o, s:o, s:o, s:o}", "name", p->name,
                       "source", p->source, "profile", p->description, "expect", expect,
-                      "expectation_met", p->expect < 0 ? json_null() : json_boolean(p->expectation_met),
-                      "equilibrium", p->check.equilibrium, "max_gain", num(p->check.max_gain),
-                      "tolerance", num(p->check.tolerance), "decisions", check_json(&p->check),
-                      "probabilities", probs ? probs : json_null()));
+                      "expectation_met",
+                      p->expect < 0 ? json_null() : json_boolean(p->expectation_met), "equilibrium",
+                      p->check.equilibrium, "max_gain", num(p->check.max_gain), "tolerance",
+                      num(p->check.tolerance), "decisions", check_json(&p->check), "probabilities",
+                      probs ? probs : json_null()));
     }
     for (size_t i = 0; i < r->n_notes && notes; i++)
         json_array_append_new(notes, json_string(r->notes[i]));
     json_t *root = json_pack(
-        "{s:s, s:s, s:s, s:o, s:s, s:o, s:o, s:I, s:o, s:o}", "format",
-        "plurigrid-game-report/1", "name", r->name, "kind", r->kind, "description",
-        str_or_null(r->description), "file", r->file, "pure_equilibria", count_or_null(r->n_pure),
-        "extreme_equilibria", count_or_null(r->n_extreme), "failed_expectations",
-        (json_int_t)r->n_failed, "profiles", profiles ? profiles : json_null(), "notes",
-        notes ? notes : json_null());
+        "{s:s, s:s, s:s, s:o, s:s, s:o, s:o, s:I, s:o, s:o}", "format", "plurigrid-game-report/1",
+        "name", r->name, "kind", r->kind, "description", str_or_null(r->description), "file",
+        r->file, "pure_equilibria", count_or_null(r->n_pure), "extreme_equilibria",
+        count_or_null(r->n_extreme), "failed_expectations", (json_int_t)r->n_failed, "profiles",
+        profiles ? profiles : json_null(), "notes", notes ? notes : json_null());
     char *text = root ? json_dumps(root, JSON_INDENT(2) | JSON_REAL_PRECISION(10)) : NULL;
     json_decref(root);
     if (!text)
@@ -163,8 +163,7 @@ pg_game_report_text(const pg_game_report *r, char **out, pg_error *err)
             pgi_buf_printf(&b, " (within %.3g; largest gain %.3g)", p->check.tolerance,
                            clean(p->check.max_gain));
         if (p->expect >= 0)
-            pgi_buf_printf(&b, "; the file expects %s: %s",
-                           p->expect ? "an equilibrium" : "none",
+            pgi_buf_printf(&b, "; the file expects %s: %s", p->expect ? "an equilibrium" : "none",
                            p->expectation_met ? "as expected" : "NOT AS EXPECTED");
         pgi_buf_puts(&b, "\n");
         text_check(&b, &p->check);

@@ -284,8 +284,7 @@ pg_dist_reweight(pg_dist *d, pg_dist_fn likelihood, void *ud, double *evidence, 
     for (size_t k = 0; k < d->n; k++) {
         f[k] = likelihood(d->outcomes + k * d->width, ud);
         if (!(f[k] >= 0) || !isfinite(f[k])) {
-            rc = pg_error_set(err, PG_EINVAL, "a likelihood must be finite and >= 0, got %g",
-                              f[k]);
+            rc = pg_error_set(err, PG_EINVAL, "a likelihood must be finite and >= 0, got %g", f[k]);
             goto out;
         }
     }

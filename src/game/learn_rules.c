@@ -299,8 +299,8 @@ policy(const pg_learner *l, size_t s, double *p)
         if (l->o.rule != PG_LEARN_Q_LEARNING && l->visits[s] == 0)
             uniform(p, na);
         else if (l->o.temperature > 0) {
-            double scale = (l->o.rule == PG_LEARN_FICTITIOUS_PLAY) ? 1.0 / (double)l->visits[s]
-                                                                   : 1.0;
+            double scale =
+                (l->o.rule == PG_LEARN_FICTITIOUS_PLAY) ? 1.0 / (double)l->visits[s] : 1.0;
             softmax(v, na, scale, l->o.temperature, p);
         } else
             argmax_uniform(v, na, p);

@@ -85,8 +85,9 @@ static int
 not_final(const pg_og *g, pg_error *err)
 {
     if (g->root != PG_OG_NONE)
-        return pg_error_set(err, PG_ESTATE, "game '%s' is finished (pg_og_set_root was called); "
-                                            "it cannot change",
+        return pg_error_set(err, PG_ESTATE,
+                            "game '%s' is finished (pg_og_set_root was called); "
+                            "it cannot change",
                             g->name);
     return PG_OK;
 }
@@ -105,8 +106,8 @@ pg_og_add_variable(pg_og *g, const char *name, size_t n_values, const char *cons
     if (n_values == 0)
         return pg_error_set(err, PG_EMODEL, "variable '%s' needs at least one value", name);
     if (n_values > (size_t)1 << 20)
-        return pg_error_set(err, PG_ELIMIT, "variable '%s' has %zu values; at most 1048576",
-                            name, n_values);
+        return pg_error_set(err, PG_ELIMIT, "variable '%s' has %zu values; at most 1048576", name,
+                            n_values);
     for (size_t v = 0; v < g->n_vars; v++)
         if (strcmp(g->var_names[v], name) == 0)
             return pg_error_set(err, PG_EMODEL, "two variables are named '%s'", name);
@@ -169,15 +170,16 @@ new_node(pg_og *g, pg_og_kind kind, const char *name, const size_t *inputs, size
         return pg_error_set(err, PG_EMODEL, "every node of game '%s' needs a name", g->name);
     for (size_t k = 0; k < g->n_nodes; k++)
         if (strcmp(g->nodes[k].name, name) == 0)
-            return pg_error_set(err, PG_EMODEL, "two nodes of game '%s' are named '%s'",
-                                g->name, name);
+            return pg_error_set(err, PG_EMODEL, "two nodes of game '%s' are named '%s'", g->name,
+                                name);
     if (n_inputs && !inputs)
         return pg_error_set(err, PG_EINVAL, "node '%s': inputs are NULL", name);
     size_t rows = 1;
     for (size_t i = 0; i < n_inputs; i++) {
         if (inputs[i] >= g->n_vars)
-            return pg_error_set(err, PG_EMODEL, "node '%s' reads variable %zu, which does not "
-                                                "exist (the game has %zu)",
+            return pg_error_set(err, PG_EMODEL,
+                                "node '%s' reads variable %zu, which does not "
+                                "exist (the game has %zu)",
                                 name, inputs[i], g->n_vars);
         for (size_t j = 0; j < i; j++)
             if (inputs[j] == inputs[i])
@@ -240,8 +242,7 @@ drop_last(pg_og *g)
 }
 
 int
-pgi_og_check_probs(const double *probs, size_t n, const char *what, const char *name,
-                   pg_error *err)
+pgi_og_check_probs(const double *probs, size_t n, const char *what, const char *name, pg_error *err)
 {
     double total = 0;
     for (size_t k = 0; k < n; k++) {
@@ -257,8 +258,8 @@ pgi_og_check_probs(const double *probs, size_t n, const char *what, const char *
 }
 
 int
-pg_og_decision(pg_og *g, const char *name, size_t player, const size_t *observes,
-               size_t n_observes, size_t out_var, pg_og_node *node, pg_error *err)
+pg_og_decision(pg_og *g, const char *name, size_t player, const size_t *observes, size_t n_observes,
+               size_t out_var, pg_og_node *node, pg_error *err)
 {
     if (g && player >= g->n_players)
         return pg_error_set(err, PG_EMODEL, "decision '%s': player %zu does not exist",
@@ -320,8 +321,8 @@ pg_og_nature(pg_og *g, const char *name, const size_t *inputs, size_t n_inputs, 
 }
 
 int
-pg_og_nature_fn(pg_og *g, const char *name, const size_t *inputs, size_t n_inputs,
-                size_t out_var, pg_og_nature_cb fn, void *ud, pg_og_node *node, pg_error *err)
+pg_og_nature_fn(pg_og *g, const char *name, const size_t *inputs, size_t n_inputs, size_t out_var,
+                pg_og_nature_cb fn, void *ud, pg_og_node *node, pg_error *err)
 {
     if (!fn)
         return pg_error_set(err, PG_EINVAL, "nature '%s': function is NULL", name ? name : "?");
@@ -360,12 +361,11 @@ pg_og_forward(pg_og *g, const char *name, const size_t *inputs, size_t n_inputs,
 }
 
 int
-pg_og_forward_fn(pg_og *g, const char *name, const size_t *inputs, size_t n_inputs,
-                 size_t out_var, pg_og_forward_cb fn, void *ud, pg_og_node *node, pg_error *err)
+pg_og_forward_fn(pg_og *g, const char *name, const size_t *inputs, size_t n_inputs, size_t out_var,
+                 pg_og_forward_cb fn, void *ud, pg_og_node *node, pg_error *err)
 {
     if (!fn)
-        return pg_error_set(err, PG_EINVAL, "function '%s': function is NULL",
-                            name ? name : "?");
+        return pg_error_set(err, PG_EINVAL, "function '%s': function is NULL", name ? name : "?");
     if (out_var == PG_OG_NONE)
         return pg_error_set(err, PG_EMODEL, "function '%s' needs an output variable",
                             name ? name : "?");
@@ -380,8 +380,8 @@ pg_og_forward_fn(pg_og *g, const char *name, const size_t *inputs, size_t n_inpu
 }
 
 int
-pg_og_payoff(pg_og *g, const char *name, const size_t *inputs, size_t n_inputs,
-             const double *table, pg_og_node *node, pg_error *err)
+pg_og_payoff(pg_og *g, const char *name, const size_t *inputs, size_t n_inputs, const double *table,
+             pg_og_node *node, pg_error *err)
 {
     if (!table)
         return pg_error_set(err, PG_EINVAL, "payoff '%s': table is NULL", name ? name : "?");
@@ -463,8 +463,7 @@ compose(pg_og *g, pg_og_kind kind, const char *name, const pg_og_node *children,
 {
     const char *what = kind == PG_OG_SEQ ? "seq" : "par";
     if (n && !children)
-        return pg_error_set(err, PG_EINVAL, "%s '%s': children are NULL", what,
-                            name ? name : "?");
+        return pg_error_set(err, PG_EINVAL, "%s '%s': children are NULL", what, name ? name : "?");
     if (g)
         for (size_t i = 0; i < n; i++) {
             if (children[i] >= g->n_nodes)
@@ -535,8 +534,7 @@ flatten(pg_og *g, pg_og_node k, size_t depth, pg_error *err)
 /* Marks in reads/writes (n_vars bools each) what the subtree of node k reads and writes, and
  * fails when it holds a discount or backward function (not allowed inside a par). */
 static int
-collect(const pg_og *g, pg_og_node k, bool *reads, bool *writes, const char *par,
-        pg_error *err)
+collect(const pg_og *g, pg_og_node k, bool *reads, bool *writes, const char *par, pg_error *err)
 {
     const og_node *n = &g->nodes[k];
     if (n->kind == PG_OG_DISCOUNT || n->kind == PG_OG_BACKWARD)
@@ -544,8 +542,8 @@ collect(const pg_og *g, pg_og_node k, bool *reads, bool *writes, const char *par
                             "%s '%s' is inside par '%s': discounting and backward functions "
                             "change every utility after them, so they belong in a seq outside "
                             "parallel parts",
-                            n->kind == PG_OG_DISCOUNT ? "discount" : "backward function",
-                            n->name, par);
+                            n->kind == PG_OG_DISCOUNT ? "discount" : "backward function", n->name,
+                            par);
     for (size_t i = 0; i < n->n_inputs; i++)
         reads[n->inputs[i]] = true;
     if (n->out != PG_OG_NONE)
@@ -614,8 +612,7 @@ pg_og_set_root(pg_og *g, pg_og_node root, pg_error *err)
     if (rc)
         return rc;
     if (root >= g->n_nodes)
-        return pg_error_set(err, PG_EMODEL, "game '%s': the root is not one of its nodes",
-                            g->name);
+        return pg_error_set(err, PG_EMODEL, "game '%s': the root is not one of its nodes", g->name);
     bool *written = NULL;
     g->steps = malloc(g->n_nodes * sizeof *g->steps);
     g->decision_of = malloc(g->n_nodes * sizeof *g->decision_of);

@@ -182,8 +182,8 @@ pgi_og_forward_value(pgi_og_eval *ev, size_t i, const int *state, int *value)
     int v = -1;
     int rc = n->fn.forward(in, &v, n->ud);
     if (rc)
-        return pg_error_set(ev->err, rc < 0 ? rc : PG_EMODEL,
-                            "function '%s' failed (status %d)", n->name, rc);
+        return pg_error_set(ev->err, rc < 0 ? rc : PG_EMODEL, "function '%s' failed (status %d)",
+                            n->name, rc);
     if (v < 0 || (size_t)v >= g->var_n[n->out])
         return pg_error_set(ev->err, PG_EMODEL,
                             "function '%s' returned value %d, but variable '%s' has values 0 "
@@ -244,8 +244,7 @@ pgi_og_backward(pgi_og_eval *ev, size_t i, const int *state, double *u)
             if (n->player == PG_OG_ALL || n->player == k)
                 u[k] *= n->factor;
         break;
-    default:
-        break;
+    default: break;
     }
     return PG_OK;
 }
@@ -555,9 +554,9 @@ check_decision(pgi_og_eval *ev, size_t k, size_t i, const pg_dist *before, doubl
     size_t na = g->var_n[n->out], no = n->n_rows, np = ev->np, nv = g->n_vars;
     size_t p = n->player;
     int rc = PG_OK;
-    double *sum = calloc(no * na, sizeof *sum);  /* sum of w V_p(a) per observation, action */
-    double *cur = calloc(no, sizeof *cur);       /* sum of w V_p(current strategy) */
-    double *reach = calloc(no, sizeof *reach);   /* sum of w: probability of the observation */
+    double *sum = calloc(no * na, sizeof *sum); /* sum of w V_p(a) per observation, action */
+    double *cur = calloc(no, sizeof *cur);      /* sum of w V_p(current strategy) */
+    double *reach = calloc(no, sizeof *reach);  /* sum of w: probability of the observation */
     double *u = malloc(np * sizeof *u);
     double *probs = malloc(na * sizeof *probs);
     int *s = malloc((nv ? nv : 1) * sizeof *s);

@@ -11,16 +11,16 @@ typedef struct pgi_og_eval {
     const pg_og *g;
     const pg_og_profile *p;
     pg_error *err;
-    size_t np;            /* players */
-    size_t key_w;         /* memo key: step, then every variable */
-    int *keys;            /* n_memo x key_w */
-    double *vals;         /* n_memo x np */
+    size_t np;    /* players */
+    size_t key_w; /* memo key: step, then every variable */
+    int *keys;    /* n_memo x key_w */
+    double *vals; /* n_memo x np */
     size_t n_memo, cap_memo;
-    size_t *slots;        /* hash index: entry + 1, 0 = empty */
+    size_t *slots; /* hash index: entry + 1, 0 = empty */
     size_t nslots;
-    double *probs;        /* per step: max_values */
-    int *in;              /* per step: max_inputs */
-    double *u;            /* per step (and one spare): np */
+    double *probs; /* per step: max_values */
+    int *in;       /* per step: max_inputs */
+    double *u;     /* per step (and one spare): np */
     int *key;
 } pgi_og_eval;
 

@@ -17,20 +17,20 @@ typedef union og_fn {
 typedef struct og_node {
     pg_og_kind kind;
     char *name;
-    size_t player;       /* decision: who decides; discount: whose utility, or PG_OG_ALL */
-    size_t *inputs;      /* variables read (a decision's observations) */
+    size_t player;  /* decision: who decides; discount: whose utility, or PG_OG_ALL */
+    size_t *inputs; /* variables read (a decision's observations) */
     size_t n_inputs;
-    size_t out;          /* variable written, or PG_OG_NONE */
-    size_t n_rows;       /* number of input tuples: product of the inputs' value counts */
-    double *dtable;      /* nature: n_rows x n_values(out); payoff: n_rows x n_players */
-    int *itable;         /* forward: n_rows */
+    size_t out;     /* variable written, or PG_OG_NONE */
+    size_t n_rows;  /* number of input tuples: product of the inputs' value counts */
+    double *dtable; /* nature: n_rows x n_values(out); payoff: n_rows x n_players */
+    int *itable;    /* forward: n_rows */
     bool has_fn;
     og_fn fn;
     void *ud;
-    double factor;       /* discount */
+    double factor; /* discount */
     pg_og_node *children;
     size_t n_children;
-    bool attached;       /* a child of some node, or the root */
+    bool attached; /* a child of some node, or the root */
 } og_node;
 
 struct pg_og {
@@ -43,20 +43,20 @@ struct pg_og {
     size_t n_vars, cap_vars;
     og_node *nodes;
     size_t n_nodes, cap_nodes;
-    pg_og_node root;        /* PG_OG_NONE until pg_og_set_root */
-    pg_og_node *steps;      /* atomic nodes in play order */
+    pg_og_node root;   /* PG_OG_NONE until pg_og_set_root */
+    pg_og_node *steps; /* atomic nodes in play order */
     size_t n_steps;
-    size_t *decisions;      /* step index of each decision, in play order */
+    size_t *decisions; /* step index of each decision, in play order */
     size_t n_decisions;
-    size_t *decision_of;    /* per node: its number among the decisions, or PG_OG_NONE */
-    size_t max_values;      /* largest value count of any variable (scratch sizes) */
-    size_t max_inputs;      /* largest input count of any node */
+    size_t *decision_of; /* per node: its number among the decisions, or PG_OG_NONE */
+    size_t max_values;   /* largest value count of any variable (scratch sizes) */
+    size_t max_inputs;   /* largest input count of any node */
 };
 
 struct pg_og_profile {
     const pg_og *g;
-    double **table;          /* per decision: n_obs x n_actions, NULL for a function */
-    pg_og_strategy_cb *fn;   /* per decision */
+    double **table;        /* per decision: n_obs x n_actions, NULL for a function */
+    pg_og_strategy_cb *fn; /* per decision */
     void **ud;
 };
 

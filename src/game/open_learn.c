@@ -54,8 +54,7 @@ pg_og_learn(const pg_og *g, const pg_learn_options *o, size_t rounds, pg_rng *rn
     if ((average && average->g != g) || (last && last->g != g))
         return pg_error_set(err, PG_EINVAL, "pg_og_learn: the profiles belong to another game");
     if (g->root == PG_OG_NONE)
-        return pg_error_set(err, PG_ESTATE, "game '%s' is not finished (pg_og_set_root)",
-                            g->name);
+        return pg_error_set(err, PG_ESTATE, "game '%s' is not finished (pg_og_set_root)", g->name);
     size_t nd = g->n_decisions, nv = g->n_vars ? g->n_vars : 1, np = g->n_players;
     pg_learner **learners = calloc(nd ? nd : 1, sizeof *learners);
     pg_og_profile *cur = NULL;

@@ -92,8 +92,7 @@ decision_number(const pg_og_profile *p, pg_og_node d, size_t *k, pg_error *err)
         return pg_error_set(err, PG_EINVAL, "profile is NULL");
     const pg_og *g = p->g;
     if (d >= g->n_nodes || g->nodes[d].kind != PG_OG_DECISION)
-        return pg_error_set(err, PG_EINVAL, "node %zu of game '%s' is not a decision", d,
-                            g->name);
+        return pg_error_set(err, PG_EINVAL, "node %zu of game '%s' is not a decision", d, g->name);
     *k = g->decision_of[d];
     return PG_OK;
 }
@@ -130,8 +129,8 @@ pg_og_profile_set_mixed(pg_og_profile *p, pg_og_node decision, size_t obs, const
     if (!probs)
         return pg_error_set(err, PG_EINVAL, "decision '%s': probabilities are NULL", n->name);
     if (obs != PG_OG_ALL && obs >= n->n_rows)
-        return pg_error_set(err, PG_EINVAL, "decision '%s' has %zu observations, not %zu",
-                            n->name, n->n_rows, obs + 1);
+        return pg_error_set(err, PG_EINVAL, "decision '%s' has %zu observations, not %zu", n->name,
+                            n->n_rows, obs + 1);
     rc = pgi_og_check_probs(probs, na, "decision", n->name, err);
     if (rc)
         return rc;
@@ -213,8 +212,8 @@ pg_og_profile_get(const pg_og_profile *p, pg_og_node decision, size_t obs, doubl
     const pg_og *g = p->g;
     const og_node *n = &g->nodes[decision];
     if (obs >= n->n_rows || !probs)
-        return pg_error_set(err, PG_EINVAL, "decision '%s' has %zu observations, not %zu",
-                            n->name, n->n_rows, obs + 1);
+        return pg_error_set(err, PG_EINVAL, "decision '%s' has %zu observations, not %zu", n->name,
+                            n->n_rows, obs + 1);
     /* Observed values from the observation index, for a function strategy. */
     int stack[16];
     int *observed = n->n_inputs <= 16 ? stack : malloc(n->n_inputs * sizeof *observed);

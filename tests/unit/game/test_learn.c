@@ -312,7 +312,7 @@ test_q_learning_bellman(void **state)
     pg_learn_options o;
     pg_learn_options_init(&o, PG_LEARN_Q_LEARNING, 2, 2);
     o.gamma = 0.5;
-    o.alpha = 0; /* 1/n: sample averages */
+    o.alpha = 0;     /* 1/n: sample averages */
     o.epsilon = 1.0; /* uniform exploration: Q-learning is off-policy */
     pg_learner *l;
     assert_int_equal(pg_learner_new(&l, &o, NULL), PG_OK);

@@ -15,10 +15,10 @@
 #define TOL 1e-9
 
 typedef struct eq_set {
-    double *v;       /* n x (m + k) */
-    double *pay;     /* n x 2: lrsnash's payoff to player 1, to player 2 */
+    double *v;   /* n x (m + k) */
+    double *pay; /* n x 2: lrsnash's payoff to player 1, to player 2 */
     size_t n, cap, w;
-    size_t shared;   /* blocks where one vertex has several partners: a degenerate game */
+    size_t shared; /* blocks where one vertex has several partners: a degenerate game */
 } eq_set;
 
 static void
