@@ -102,6 +102,15 @@ put_matlab_string(pgi_buf *b, const char *s)
     return changed;
 }
 
+static void
+row_range(char *buf, size_t size, size_t first, size_t last)
+{
+    if (first == last)
+        snprintf(buf, size, "row %zu", first);
+    else
+        snprintf(buf, size, "rows %zu-%zu", first, last);
+}
+
 static size_t
 bus_thermal_vg(const pg_world *w, size_t bus)
 {
@@ -232,14 +241,21 @@ pg_matpower_write_buffer(const pg_world *w, char **text, size_t *len, pg_notes *
     if (ramps)
         NOTE("MATPOWER has one ramp limit per generator (RAMP_30): the smaller of the up and "
              "down ramp limits was written");
-    if (w->n_renewables)
-        NOTE("renewable units are written as generators (rows %zu-%zu of mpc.gen) at their "
-             "power setpoint; they read back as thermal units",
-             w->n_thermals + 1, w->n_thermals + w->n_renewables);
-    if (w->n_storages)
-        NOTE("storage units are written as generators (rows %zu-%zu of mpc.gen) that can "
-             "consume down to their charging limit; state of charge is not written",
-             w->n_thermals + w->n_renewables + 1, w->n_thermals + w->n_renewables + w->n_storages);
+    if (w->n_renewables) {
+        char rows[64];
+        row_range(rows, sizeof rows, w->n_thermals + 1, w->n_thermals + w->n_renewables);
+        NOTE("renewable units are written as generators (%s of mpc.gen) at their power "
+             "setpoint; they read back as thermal units",
+             rows);
+    }
+    if (w->n_storages) {
+        char rows[64];
+        row_range(rows, sizeof rows, w->n_thermals + w->n_renewables + 1,
+                  w->n_thermals + w->n_renewables + w->n_storages);
+        NOTE("storage units are written as generators (%s of mpc.gen) that can consume down to "
+             "their charging limit; state of charge is not written",
+             rows);
+    }
 
     /* ------------------------------------------------ header */
     char fname[128];

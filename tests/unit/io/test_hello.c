@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "plurigrid/io.h"
+#include "plurigrid/pf.h"
 
 static pg_world *
 read_hello(char **text_out)
@@ -126,6 +127,36 @@ test_converts_to_matpower(void **state)
     pg_world_free(w);
 }
 
+/* The AC power flow converges at every hour, with the diesel unit (the slack) inside its limits
+ * and voltages near 1 p.u.; power balances to the losses. */
+static void
+test_power_flow_every_hour(void **state)
+{
+    (void)state;
+    pg_world *w = read_hello(NULL);
+    pg_error err = {0};
+    pg_pf_options o;
+    pg_pf_options_init(&o);
+    for (size_t k = 0; k < 24; k++) {
+        pg_world *s = NULL;
+        pg_pf_result *r = NULL;
+        assert_int_equal(pg_world_at_step(&s, w, k, &err), PG_OK);
+        assert_int_equal(pg_pf_solve(s, &o, &r, &err), PG_OK);
+        if (!r->all_solved)
+            print_error("hour %zu: %s\n", k, r->reason);
+        assert_true(r->converged && r->all_solved);
+        assert_true(r->iterations <= 4);
+        for (size_t b = 0; b < s->n_buses; b++)
+            assert_true(r->vm[b] > 0.99 && r->vm[b] < 1.01);
+        assert_true(r->qg[0] >= -25 && r->qg[0] <= 25);
+        assert_true(r->pg[0] <= 50);
+        assert_near(r->gen_p + r->inj_p - r->load_p, r->loss_p, 1e-6);
+        pg_pf_result_free(r);
+        pg_world_free(s);
+    }
+    pg_world_free(w);
+}
+
 int
 main(void)
 {
@@ -133,6 +164,7 @@ main(void)
         cmocka_unit_test(test_reads_validates_and_is_a_fixed_point),
         cmocka_unit_test(test_contents),
         cmocka_unit_test(test_converts_to_matpower),
+        cmocka_unit_test(test_power_flow_every_hour),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
