@@ -87,6 +87,9 @@ typedef struct sc_strategy {
     double *mix;              /* ST_FIXED: n_actions probabilities */
     pg_learn_options learn;   /* ST_ROTH_EREV, ST_Q_LEARNING (n_states set by the reader) */
     size_t bins;              /* ST_Q_LEARNING, ST_AIF: levels per observed quantity */
+    int observe_change;       /* 1: observe the change of each quantity (down, flat, up; bins
+                                 is 3) instead of its level */
+    double band;              /* observe_change: |change| up to band x range reads as flat */
     /* ST_AIF */
     size_t depth;
     double gamma;

@@ -708,6 +708,43 @@ out:
 
 /* ---------------------------------------------------------------- agents and strategies */
 
+/* "observe": "level" (with "bins") or "change" (with "band"; three outcomes). */
+static int
+parse_observe(rd *r, const json_t *v, sc_strategy *st, size_t def_bins, size_t min_bins,
+              size_t max_bins)
+{
+    char *mode = NULL;
+    int rc = get_string(r, v, "observe", 0, &mode);
+    if (rc)
+        return rc;
+    if (!mode || strcmp(mode, "level") == 0) {
+        st->observe_change = 0;
+        rc = get_size(r, v, "bins", def_bins, min_bins, max_bins, &st->bins);
+        if (!rc && json_object_get(v, "band")) {
+            size_t sk = push_key(r, "band");
+            rc = fail(r, "\"band\" goes with \"observe\": \"change\"");
+            pop(r, sk);
+        }
+    } else if (strcmp(mode, "change") == 0) {
+        st->observe_change = 1;
+        st->bins = 3;
+        if (json_object_get(v, "bins")) {
+            size_t sk = push_key(r, "bins");
+            rc = fail(r, "\"bins\" goes with \"observe\": \"level\"; a change reads as down, "
+                         "flat or up");
+            pop(r, sk);
+        } else {
+            rc = get_number(r, v, "band", 0.001, 0.0, 1.0, &st->band);
+        }
+    } else {
+        size_t sk = push_key(r, "observe");
+        rc = fail(r, "unknown observation '%s' (use \"level\" or \"change\")", mode);
+        pop(r, sk);
+    }
+    free(mode);
+    return rc;
+}
+
 static int
 parse_strategy(rd *r, const json_t *v, const sc_agent *ag, sc_strategy *st)
 {
@@ -718,11 +755,12 @@ parse_strategy(rd *r, const json_t *v, const sc_agent *ag, sc_strategy *st)
                                           "temperature",    "epsilon",
                                           NULL};
     static const char *const q_keys[] = {"kind",    "alpha",       "gamma", "epsilon",
-                                         "initial", "temperature", "bins",  NULL};
+                                         "initial", "temperature", "bins",  "observe",
+                                         "band",    NULL};
     static const char *const aif_keys[] = {"kind",          "depth",       "gamma",
                                            "bins",          "learning_rate", "concentration",
                                            "preferences",   "precision",   "selection",
-                                           NULL};
+                                           "observe",       "band",        NULL};
     memset(st, 0, sizeof *st);
     int rc = expect_type(r, v, JSON_OBJECT, "an object");
     if (rc)
@@ -804,7 +842,7 @@ parse_strategy(rd *r, const json_t *v, const sc_agent *ag, sc_strategy *st)
             goto out;
     } else if (strcmp(kind, "q-learning") == 0) {
         st->kind = ST_Q_LEARNING;
-        if ((rc = check_keys(r, v, q_keys)) || (rc = get_size(r, v, "bins", 3, 1, 1000, &st->bins)))
+        if ((rc = check_keys(r, v, q_keys)) || (rc = parse_observe(r, v, st, 3, 1, 1000)))
             goto out;
         size_t ns = 1;
         for (size_t k = 0; k < ag->n_observes; k++) {
@@ -830,7 +868,7 @@ parse_strategy(rd *r, const json_t *v, const sc_agent *ag, sc_strategy *st)
         char *sel = NULL;
         if ((rc = check_keys(r, v, aif_keys)) ||
             (rc = get_size(r, v, "depth", 2, 1, 20, &st->depth)) ||
-            (rc = get_size(r, v, "bins", 4, 2, 64, &st->bins)) ||
+            (rc = parse_observe(r, v, st, 4, 2, 64)) ||
             (rc = get_number(r, v, "gamma", 8.0, 0.0, 1e6, &st->gamma)) ||
             (rc = get_number(r, v, "learning_rate", 1.0, 0.0, 1e6, &st->learning_rate)) ||
             (rc = get_number(r, v, "concentration", 1.0, 1e-6, 1e6, &st->concentration)) ||

@@ -295,6 +295,21 @@ ranked(const report *rp, const char *kind, const group **out)
     return n;
 }
 
+/* Share of agent a's turns spent on action k in the runs of profile p. */
+static double
+profile_share(const pg_scenario_result *r, size_t p, size_t a, size_t k)
+{
+    const pg_scenario *sc = r->sc;
+    size_t num = 0, den = 0;
+    for (size_t run = p; run < r->runs; run += sc->n_profiles) {
+        const size_t *c = r->action_counts + run * r->total_actions + r->action_offset[a];
+        for (size_t j = 0; j < sc->agents[a].n_actions; j++)
+            den += c[j];
+        num += c[k];
+    }
+    return den ? (double)num / (double)den : 0.0;
+}
+
 /* ---------------------------------------------------------------- JSON */
 
 static void
@@ -575,6 +590,19 @@ pg_scenario_report_json(const pg_scenario_result *r, char **out, pg_error *err)
             pgi_buf_puts(&b, ": ");
             json_num(&b, total > 0 ? sum / total : 0);
         }
+        pgi_buf_puts(&b, "}, \"by_profile\": {");
+        for (size_t p = 0; p < sc->n_profiles; p++) {
+            pgi_buf_puts(&b, p ? ", " : "");
+            json_str(&b, sc->profiles[p].name);
+            pgi_buf_puts(&b, ": {");
+            for (size_t k = 0; k < sc->agents[a].n_actions; k++) {
+                pgi_buf_puts(&b, k ? ", " : "");
+                json_str(&b, sc->agents[a].actions[k].name);
+                pgi_buf_puts(&b, ": ");
+                json_num(&b, profile_share(r, p, a, k));
+            }
+            pgi_buf_puts(&b, "}");
+        }
         pgi_buf_puts(&b, "}}");
     }
     pgi_buf_puts(&b, "\n  ],\n  \"performance\": {");
@@ -651,6 +679,18 @@ pg_scenario_report_text(const pg_scenario_result *r, char **out, pg_error *err)
     text_groups(&b, &rp, "profile", "Strategy profiles");
     text_groups(&b, &rp, "initial_conditions", "Initial conditions");
     text_groups(&b, &rp, "behaviour", "Agent behaviours (the action an agent took most in a run)");
+    pgi_buf_puts(&b, "\nActions by strategy profile (share of turns)\n");
+    for (size_t p = 0; p < sc->n_profiles; p++) {
+        pgi_buf_printf(&b, "  %s\n", sc->profiles[p].name);
+        for (size_t a = 0; a < sc->n_agents; a++) {
+            pgi_buf_printf(&b, "    %-8s %-17s", sc->agents[a].name,
+                           pgi_sc_strategy_kind_name(sc->profiles[p].strategy[a].kind));
+            for (size_t k = 0; k < sc->agents[a].n_actions; k++)
+                pgi_buf_printf(&b, " %s %.2f", sc->agents[a].actions[k].name,
+                               profile_share(r, p, a, k));
+            pgi_buf_puts(&b, "\n");
+        }
+    }
     if (sc->n_negs) {
         pgi_buf_puts(&b, "\nNegotiations\n");
         for (size_t i = 0; i < sc->n_negs; i++) {

@@ -33,6 +33,7 @@ typedef struct worker {
     double *x, *dx, *q, *qprev, *raw, *reward;
     size_t *act, *state, *next_state;
     size_t *aif_obs;      /* n_agents x max_observes */
+    double *seen;         /* n_agents x max_observes: last observed values */
     size_t max_observes;
     unsigned char *committed, *active, *accepted; /* accepted: n_negs x max_partners */
     unsigned char *proposed;                       /* n_negs */
@@ -117,8 +118,9 @@ level_of(const pg_scenario *sc, size_t q, double v, size_t bins)
 /* ---------------------------------------------------------------- active-inference agents */
 
 /* The model of an active-inference agent in a scenario: one hidden factor per observed quantity
- * (its level in `bins` equal steps), transitions learned from a prior that levels tend to stay,
- * a slightly noisy reading of each level, preferences linear in the levels. */
+ * (its level in `bins` equal steps, or its change: down, flat, up), transitions learned from a
+ * prior that levels tend to stay, a slightly noisy reading of each level, preferences linear in
+ * the levels. */
 static int
 make_aif(const sc_agent *ag, const sc_strategy *st, pg_aif **out, pg_error *err)
 {
@@ -219,6 +221,7 @@ worker_free(worker *w)
     free(w->state);
     free(w->next_state);
     free(w->aif_obs);
+    free(w->seen);
     free(w->committed);
     free(w->active);
     free(w->accepted);
@@ -255,6 +258,7 @@ worker_init(worker *w, shared *sh)
         !(w->act = calloc(na, sizeof(size_t))) || !(w->state = calloc(na, sizeof(size_t))) ||
         !(w->next_state = calloc(na, sizeof(size_t))) ||
         !(w->aif_obs = calloc(na * w->max_observes, sizeof(size_t))) ||
+        !(w->seen = calloc(na * w->max_observes, sizeof(double))) ||
         !(w->committed = calloc(na, 1)) || !(w->active = calloc(sc->n_shocks + 1, 1)) ||
         !(w->accepted = calloc(nacc + 1, 1)) || !(w->proposed = calloc(sc->n_negs + 1, 1)) ||
         !(w->onset = calloc(sc->n_shocks + 1, sizeof(size_t))) ||
@@ -285,9 +289,11 @@ worker_init(worker *w, shared *sh)
 }
 
 /* Reads agent a's observations of the current quantities (with its observation noise) into its
- * next state (Q-learning) and its active-inference observation vector. */
+ * next state (Q-learning) and its active-inference observation vector: the level of each
+ * quantity, or its change since the last observation (down, flat, up). first: the first
+ * observation of a run, whose change is flat. */
 static void
-observe(worker *w, size_t p, size_t a, pg_rng *rng)
+observe(worker *w, size_t p, size_t a, pg_rng *rng, int first)
 {
     const pg_scenario *sc = w->sc;
     const sc_agent *ag = &sc->agents[a];
@@ -298,8 +304,17 @@ observe(worker *w, size_t p, size_t a, pg_rng *rng)
         double v = w->q[q];
         if (ag->observation_noise > 0)
             v += ag->observation_noise * pg_rng_normal(rng);
-        size_t bins = st->bins ? st->bins : 1;
-        size_t level = level_of(sc, q, v, bins);
+        double *seen = &w->seen[a * w->max_observes + k];
+        size_t bins = st->bins ? st->bins : 1, level;
+        if (st->observe_change) {
+            double lo, hi;
+            pgi_sc_quantity_range(sc, q, &lo, &hi);
+            double d = first ? 0.0 : v - *seen, band = st->band * (hi - lo);
+            level = d < -band ? 0 : (d > band ? 2 : 1);
+        } else {
+            level = level_of(sc, q, v, bins);
+        }
+        *seen = v;
         s = s * bins + level;
         w->aif_obs[a * w->max_observes + k] = level;
     }
@@ -419,7 +434,7 @@ run_one(worker *w, size_t run, double *var_sum)
     for (size_t v = 0; v < sc->n_vars; v++)
         var_sum[v] += w->x[v];
     for (size_t a = 0; a < na; a++) {
-        observe(w, p, a, &rng);
+        observe(w, p, a, &rng, 1);
         w->state[a] = w->next_state[a];
     }
 
@@ -509,7 +524,7 @@ run_one(worker *w, size_t run, double *var_sum)
 
         /* what each agent sees next, and learning from this turn */
         for (size_t a = 0; a < na; a++)
-            observe(w, p, a, &rng);
+            observe(w, p, a, &rng, 0);
         for (size_t a = 0; a < na; a++) {
             counts[res->action_offset[a] + w->act[a]]++;
             w->action_turn[(t - 1) * res->total_actions + res->action_offset[a] + w->act[a]]++;

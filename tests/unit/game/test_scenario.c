@@ -194,7 +194,9 @@ static const char *bandit_text =
     "   {\"name\": \"q\", \"strategies\": {\"L\": {\"kind\": \"q-learning\", \"bins\": 1,\n"
     "                        \"alpha\": 0.2, \"gamma\": 0, \"initial\": 2}}},\n"
     "   {\"name\": \"aif\", \"strategies\": {\"L\": {\"kind\": \"active-inference\",\n"
-    "                                                \"bins\": 5, \"depth\": 2}}}],\n"
+    "                                                \"bins\": 5, \"depth\": 2}}},\n"
+    "   {\"name\": \"aif-change\", \"strategies\": {\"L\": {\"kind\": \"active-inference\",\n"
+    "                                  \"observe\": \"change\", \"depth\": 1}}}],\n"
     " \"resilience\": {\"indicator\": \"x\"}}\n";
 
 static void
@@ -203,15 +205,17 @@ test_learning_agents_find_the_better_action(void **state)
     (void)state;
     pg_scenario *s = parse(bandit_text);
     pg_scenario_result *r = run(s, 60, 2, 11);
-    double share[4] = {0};
+    double share[5] = {0};
     for (size_t k = 0; k < 60; k++)
-        share[k % 4] += (double)pg_scenario_result_action_count(r, k, 0, 1) / 150.0 / 15.0;
-    print_message("share of the good action: random %.3f, roth-erev %.3f, q %.3f, aif %.3f\n",
-                  share[0], share[1], share[2], share[3]);
-    assert_near(share[0], 0.5, 0.05);
+        share[k % 5] += (double)pg_scenario_result_action_count(r, k, 0, 1) / 150.0 / 12.0;
+    print_message("share of the good action: random %.3f, roth-erev %.3f, q %.3f, aif %.3f, "
+                  "aif observing changes %.3f\n",
+                  share[0], share[1], share[2], share[3], share[4]);
+    assert_near(share[0], 0.5, 0.06);
     assert_true(share[1] > 0.7);
     assert_true(share[2] > 0.8);
     assert_true(share[3] > 0.8);
+    assert_true(share[4] > 0.8);
     pg_scenario_result_free(r);
     pg_scenario_free(s);
 }
