@@ -64,8 +64,8 @@ main(int argc, char **argv)
         return 2;
     }
     double parse_ms = (pgi_now() - t0) * 1e3;
-    printf("scenario %s: %zu runs x %zu turns, median of %d\n", pg_scenario_name(sc), runs,
-           turns, repeat);
+    printf("scenario %s: %zu runs x %zu turns, median of %d\n", pg_scenario_name(sc), runs, turns,
+           repeat);
     printf("  parse                 %10.3f ms\n", parse_ms);
     double *t = malloc((size_t)repeat * sizeof *t);
     double one_thread = 0;

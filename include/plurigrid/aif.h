@@ -30,15 +30,15 @@ typedef struct pg_aif pg_aif;
 /* The generative model. Joint states are numbered row-major over the factors (factor 0 varies
  * slowest): s = ((s_0 * n_1 + s_1) * n_2 + s_2) ...; S is the product of n_states. */
 typedef struct pg_aif_model {
-    size_t n_factors;            /* hidden-state factors, >= 1 */
-    const size_t *n_states;      /* [n_factors], each >= 1 */
-    size_t n_actions;            /* >= 1 */
+    size_t n_factors;       /* hidden-state factors, >= 1 */
+    const size_t *n_states; /* [n_factors], each >= 1 */
+    size_t n_actions;       /* >= 1 */
     /* B[f][(a * n + next) * n + prev] = P(next | prev, a) for factor f with n = n_states[f].
      * Columns (fixed prev and a) sum to 1. A factor the agent does not control repeats the same
      * matrix for every action. */
     const double *const *B;
-    size_t n_modalities;         /* observation modalities, >= 1 */
-    const size_t *n_obs;         /* [n_modalities], each >= 1 */
+    size_t n_modalities; /* observation modalities, >= 1 */
+    const size_t *n_obs; /* [n_modalities], each >= 1 */
     /* A[m][o * S + s] = P(o | s) for modality m; each column s sums to 1. */
     const double *const *A;
     /* C[m][o]: log-preference for outcome o (finite; only differences matter). C itself or any
@@ -54,13 +54,13 @@ enum {
 };
 
 typedef struct pg_aif_options {
-    size_t policy_depth;    /* steps planned ahead; policies are all n_actions^depth sequences
-                               (default 1) */
-    double gamma;           /* policy precision (default 16) */
-    int action_selection;   /* PG_AIF_SAMPLE (default) or PG_AIF_ARGMAX */
-    uint64_t seed;          /* RNG seed for sampling (default 1) */
-    int use_utility;        /* 1 (default): G includes the risk (expected utility) term */
-    int use_info_gain;      /* 1 (default): G includes the ambiguity (information gain) term */
+    size_t policy_depth;  /* steps planned ahead; policies are all n_actions^depth sequences
+                             (default 1) */
+    double gamma;         /* policy precision (default 16) */
+    int action_selection; /* PG_AIF_SAMPLE (default) or PG_AIF_ARGMAX */
+    uint64_t seed;        /* RNG seed for sampling (default 1) */
+    int use_utility;      /* 1 (default): G includes the risk (expected utility) term */
+    int use_info_gain;    /* 1 (default): G includes the ambiguity (information gain) term */
     /* Dirichlet learning. The initial counts are concentration * (the model's matrix); each step
      * adds rate * (posterior outer product). A rate of 0 (the default) turns learning off. */
     double learn_B_rate;
@@ -74,8 +74,7 @@ void pg_aif_options_init(pg_aif_options *o);
 
 /* Creates an agent from a model; checks that every matrix is a probability table and every
  * number finite. Copies everything in model and opts (the caller keeps ownership of both). */
-int pg_aif_new(pg_aif **out, const pg_aif_model *model, const pg_aif_options *opts,
-               pg_error *err);
+int pg_aif_new(pg_aif **out, const pg_aif_model *model, const pg_aif_options *opts, pg_error *err);
 void pg_aif_free(pg_aif *a);
 
 /* Returns the agent to its state right after pg_aif_new (prior beliefs, initial Dirichlet
@@ -106,7 +105,7 @@ int pg_aif_set_action(pg_aif *a, size_t action, pg_error *err);
 int pg_aif_step(pg_aif *a, const size_t *obs, size_t *action, pg_error *err);
 
 /* Read access. Pointers stay owned by the agent and valid until its next call. */
-size_t pg_aif_n_states(const pg_aif *a);          /* S, joint states */
+size_t pg_aif_n_states(const pg_aif *a); /* S, joint states */
 size_t pg_aif_n_policies(const pg_aif *a);
 /* Posterior over joint states after the last pg_aif_observe (the prior before the first). */
 const double *pg_aif_posterior(const pg_aif *a);
@@ -130,8 +129,14 @@ const double *pg_aif_A(const pg_aif *a, size_t m);
 
 /* Actions, modalities and price levels of the battery model. */
 enum { PG_AIF_BAT_CHARGE = 0, PG_AIF_BAT_IDLE = 1, PG_AIF_BAT_DISCHARGE = 2 };
-enum { PG_AIF_BAT_OBS_PRICE = 0, PG_AIF_BAT_OBS_DR = 1, PG_AIF_BAT_OBS_SOC = 2,
-       PG_AIF_BAT_OBS_BILL = 3, PG_AIF_BAT_OBS_RESPONSE = 4, PG_AIF_BAT_N_OBS = 5 };
+enum {
+    PG_AIF_BAT_OBS_PRICE = 0,
+    PG_AIF_BAT_OBS_DR = 1,
+    PG_AIF_BAT_OBS_SOC = 2,
+    PG_AIF_BAT_OBS_BILL = 3,
+    PG_AIF_BAT_OBS_RESPONSE = 4,
+    PG_AIF_BAT_N_OBS = 5
+};
 enum { PG_AIF_PRICE_LOW = 0, PG_AIF_PRICE_MID = 1, PG_AIF_PRICE_HIGH = 2 };
 
 /* A home battery facing a daily tariff and demand-response (DR) events. Hidden factors: hour of
@@ -144,20 +149,20 @@ enum { PG_AIF_PRICE_LOW = 0, PG_AIF_PRICE_MID = 1, PG_AIF_PRICE_HIGH = 2 };
  * discharging). Preferences are beta * money over the bill and the response, so the agent prefers
  * low cost. */
 typedef struct pg_aif_battery_spec {
-    size_t hours;            /* steps per day (default 24) */
-    size_t start_hour;       /* hour of the first observation (default 0) */
-    size_t soc_levels;       /* state-of-charge levels including empty and full (default 5) */
-    size_t start_soc;        /* initial level (default 0, empty) */
-    const int *price_level;  /* [hours]: the expected price level of each hour (required) */
-    double price[3];         /* money per step of energy at each level (default 0.1, 0.2, 0.4) */
-    double efficiency;       /* fraction of the stored energy sold back (default 0.9) */
-    double price_noise;      /* probability that an hour's level differs from the profile
-                                (default 0.05) */
-    double dr_start;         /* P(event next hour | none now) (default 0.02) */
-    double dr_stay;          /* P(event next hour | event now) (default 0.5) */
-    double dr_value;         /* money paid per step discharged during an event (default 0.5) */
-    double dr_penalty;       /* money charged per step charged during an event (default 0.5) */
-    double beta;             /* log-preference per unit of money (default 10) */
+    size_t hours;           /* steps per day (default 24) */
+    size_t start_hour;      /* hour of the first observation (default 0) */
+    size_t soc_levels;      /* state-of-charge levels including empty and full (default 5) */
+    size_t start_soc;       /* initial level (default 0, empty) */
+    const int *price_level; /* [hours]: the expected price level of each hour (required) */
+    double price[3];        /* money per step of energy at each level (default 0.1, 0.2, 0.4) */
+    double efficiency;      /* fraction of the stored energy sold back (default 0.9) */
+    double price_noise;     /* probability that an hour's level differs from the profile
+                               (default 0.05) */
+    double dr_start;        /* P(event next hour | none now) (default 0.02) */
+    double dr_stay;         /* P(event next hour | event now) (default 0.5) */
+    double dr_value;        /* money paid per step discharged during an event (default 0.5) */
+    double dr_penalty;      /* money charged per step charged during an event (default 0.5) */
+    double beta;            /* log-preference per unit of money (default 10) */
 } pg_aif_battery_spec;
 
 void pg_aif_battery_spec_init(pg_aif_battery_spec *s);

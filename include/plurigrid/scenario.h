@@ -86,11 +86,11 @@ const char *pg_scenario_group(const pg_scenario *s, size_t i);
 typedef void (*pg_scenario_progress_fn)(size_t done, size_t total, void *ud);
 
 typedef struct pg_scenario_options {
-    size_t runs;       /* 0: the file's "runs" */
-    size_t turns;      /* 0: the file's "turns" */
-    bool set_seed;     /* false: the file's "seed" */
+    size_t runs;   /* 0: the file's "runs" */
+    size_t turns;  /* 0: the file's "turns" */
+    bool set_seed; /* false: the file's "seed" */
     uint64_t seed;
-    size_t threads;    /* worker threads (the calling thread is one of them); 0 or 1: none */
+    size_t threads; /* worker threads (the calling thread is one of them); 0 or 1: none */
     pg_scenario_progress_fn progress;
     void *progress_ud;
 } pg_scenario_options;
@@ -103,8 +103,8 @@ typedef struct pg_scenario_result pg_scenario_result;
  * (r / P) mod G, drawing every random number from the stream (seed, r). Results are reduced in
  * run order, so they are identical for a seed whatever the number of threads. Borrows s, which
  * must outlive the result. opts may be NULL for the file's settings in one thread. */
-int pg_scenario_run(const pg_scenario *s, const pg_scenario_options *opts,
-                    pg_scenario_result **out, pg_error *err);
+int pg_scenario_run(const pg_scenario *s, const pg_scenario_options *opts, pg_scenario_result **out,
+                    pg_error *err);
 void pg_scenario_result_free(pg_scenario_result *r);
 
 size_t pg_scenario_result_runs(const pg_scenario_result *r);

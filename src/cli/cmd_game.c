@@ -1,5 +1,6 @@
 /* plurigrid game: runs a scenario file ("plurigrid-scenario/1") many times and prints its
- * resilience report, optionally with SVG charts. */
+ * resilience report, optionally with SVG charts; a classic-game file ("plurigrid-game/1") is
+ * analysed instead (equilibria, checks, learning; see docs/open-games.md). */
 #include <errno.h>
 #include <limits.h>
 #include <stdint.h>
@@ -10,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "plurigrid/game.h"
 #include "plurigrid/scenario.h"
 
 static void
@@ -18,13 +20,19 @@ usage(FILE *f)
     fprintf(f,
             "Usage: plurigrid game SCENARIO.json [--runs N] [--turns T] [--seed S] [--threads K]\n"
             "                      [--plot DIR] [--json]\n"
+            "       plurigrid game GAME.json [--seed S] [--rounds N] [--tol X] [--no-learning]\n"
+            "                      [--json]\n"
             "\n"
             "Runs a scenario (format plurigrid-scenario/1, see docs/scenarios.md) N times and\n"
             "prints its resilience report: robustness, time to recover, loss area, recovery\n"
             "rate, final level and the probability of recovering, over all runs and per\n"
             "strategy profile, initial conditions and agent behaviour, ranked by effect.\n"
             "\n"
-            "Options:\n"
+            "A classic game (format plurigrid-game/1, see docs/open-games.md) is analysed\n"
+            "instead: the profiles it names are checked for equilibrium, equilibria are\n"
+            "enumerated where the kind allows, and learning dynamics are run.\n"
+            "\n"
+            "Scenario options:\n"
             "  --runs N      number of runs (default: the file's \"runs\")\n"
             "  --turns T     turns per run (default: the file's \"turns\")\n"
             "  --seed S      random seed (default: the file's \"seed\"); a seed gives the same\n"
@@ -33,9 +41,18 @@ usage(FILE *f)
             "  --plot DIR    write SVG charts and the report (report.json, report.txt) into DIR,\n"
             "                creating it if needed\n"
             "  --json        print the report as JSON\n"
+            "\n"
+            "Classic-game options:\n"
+            "  --seed S      seed of the learning runs (default 1)\n"
+            "  --rounds N    learning rounds (default: each run's own)\n"
+            "  --tol X       equilibrium tolerance, absolute payoff (default 1e-9)\n"
+            "  --no-learning skip the learning dynamics\n"
+            "  --json        print the analysis as JSON\n"
+            "\n"
             "  -h, --help    show this help\n"
             "\n"
-            "Exit status: 0 done, 2 bad input or usage, 3 internal failure.\n");
+            "Exit status: 0 done, 1 an expectation in a classic-game file does not hold,\n"
+            "2 bad input or usage, 3 internal failure.\n");
 }
 
 static int
@@ -102,11 +119,38 @@ progress(size_t done, size_t total, void *ud)
     fflush(stderr);
 }
 
+/* A classic-game file: analyse it with the game library and print its report. */
+static int
+run_classic(const char *file, const pg_game_options *go, bool json)
+{
+    pg_error err = {0};
+    pg_game_report *rep = NULL;
+    char *out = NULL;
+    int code = PG_EXIT_OK;
+    if (pg_game_file_analyze(file, go, &rep, &err) ||
+        (json ? pg_game_report_json(rep, &out, &err) : pg_game_report_text(rep, &out, &err))) {
+        code = pg_cli_report("game", &err);
+        goto done;
+    }
+    fputs(out, stdout);
+    if (rep->n_failed) {
+        fprintf(stderr, "plurigrid game: %zu expectation%s in %s did not hold\n", rep->n_failed,
+                rep->n_failed == 1 ? "" : "s", file);
+        code = PG_EXIT_FAIL;
+    }
+done:
+    free(out);
+    pg_game_report_free(rep);
+    return code;
+}
+
 int
 pg_cmd_game(int argc, char **argv)
 {
-    const char *file = NULL, *plot_dir = NULL;
+    const char *file = NULL, *plot_dir = NULL, *scenario_only = NULL, *classic_only = NULL;
     bool json = false;
+    pg_game_options go;
+    pg_game_options_init(&go);
     pg_scenario_options o;
     pg_scenario_options_init(&o);
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
@@ -121,7 +165,7 @@ pg_cmd_game(int argc, char **argv)
             json = true;
         } else if (strcmp(a, "--runs") == 0 || strcmp(a, "--turns") == 0 ||
                    strcmp(a, "--threads") == 0 || strcmp(a, "--seed") == 0) {
-            uint64_t max = strcmp(a, "--seed") == 0     ? (uint64_t)INT64_MAX
+            uint64_t max = strcmp(a, "--seed") == 0      ? (uint64_t)INT64_MAX
                            : strcmp(a, "--threads") == 0 ? 256
                            : strcmp(a, "--turns") == 0   ? 100000
                                                          : 100000000;
@@ -131,25 +175,49 @@ pg_cmd_game(int argc, char **argv)
             if (strcmp(a, "--seed") == 0) {
                 o.set_seed = true;
                 o.seed = v;
+                go.seed = v;
             } else if (v == 0) {
                 fprintf(stderr, "plurigrid game: %s must be at least 1\n", a);
                 return PG_EXIT_USAGE;
             } else if (strcmp(a, "--runs") == 0) {
                 o.runs = (size_t)v;
+                scenario_only = a;
             } else if (strcmp(a, "--turns") == 0) {
                 o.turns = (size_t)v;
+                scenario_only = a;
             } else {
                 o.threads = (size_t)v;
+                scenario_only = a;
             }
+        } else if (strcmp(a, "--rounds") == 0) {
+            uint64_t r = 0;
+            if (parse_count(a, i + 1 < argc ? argv[i + 1] : NULL, 1000000000, &r))
+                return PG_EXIT_USAGE;
+            i++;
+            go.rounds = (size_t)r;
+            classic_only = a;
+        } else if (strcmp(a, "--tol") == 0) {
+            char *end = NULL;
+            double x = i + 1 < argc ? strtod(argv[i + 1], &end) : -1;
+            if (i + 1 >= argc || *end || !(x >= 0) || x > 1e300) {
+                fprintf(stderr, "plurigrid game: --tol needs a number >= 0\n");
+                return PG_EXIT_USAGE;
+            }
+            i++;
+            go.tolerance = x;
+            classic_only = a;
+        } else if (strcmp(a, "--no-learning") == 0) {
+            go.learning = false;
+            classic_only = a;
         } else if (strcmp(a, "--plot") == 0) {
             if (i + 1 >= argc) {
                 fprintf(stderr, "plurigrid game: --plot needs a directory\n");
                 return PG_EXIT_USAGE;
             }
             plot_dir = argv[++i];
+            scenario_only = a;
         } else if (a[0] == '-' && a[1]) {
-            fprintf(stderr, "plurigrid game: unknown option '%s' (see plurigrid game --help)\n",
-                    a);
+            fprintf(stderr, "plurigrid game: unknown option '%s' (see plurigrid game --help)\n", a);
             return PG_EXIT_USAGE;
         } else if (!file) {
             file = a;
@@ -161,6 +229,19 @@ pg_cmd_game(int argc, char **argv)
     }
     if (!file) {
         usage(stderr);
+        return PG_EXIT_USAGE;
+    }
+    if (pg_game_file_is_classic(file)) {
+        if (scenario_only) {
+            fprintf(stderr, "plurigrid game: %s applies to scenario files; %s is a classic game\n",
+                    scenario_only, file);
+            return PG_EXIT_USAGE;
+        }
+        return run_classic(file, &go, json);
+    }
+    if (classic_only) {
+        fprintf(stderr, "plurigrid game: %s applies to classic-game files (plurigrid-game/1)\n",
+                classic_only);
         return PG_EXIT_USAGE;
     }
 
@@ -177,8 +258,7 @@ pg_cmd_game(int argc, char **argv)
         o.progress = progress;
         o.progress_ud = NULL;
     }
-    if (pg_scenario_run(sc, &o, &res, &err) ||
-        pg_scenario_report_json(res, &report, &err) ||
+    if (pg_scenario_run(sc, &o, &res, &err) || pg_scenario_report_json(res, &report, &err) ||
         pg_scenario_report_text(res, &text, &err)) {
         code = pg_cli_report("game", &err);
         goto out;

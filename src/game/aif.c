@@ -15,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 #define MAX_JOINT_STATES ((size_t)1 << 22)
 #define PROB_TOL 1e-6
 
@@ -216,8 +215,8 @@ validate_model(const pg_aif_model *m, const pg_aif_options *o, size_t *S_out, si
     if (!(o->learn_A_rate >= 0) || !(o->learn_B_rate >= 0) || !isfinite(o->learn_A_rate) ||
         !isfinite(o->learn_B_rate))
         return pg_error_set(err, PG_EINVAL, "learning rates must be finite and non-negative");
-    if (!(o->A_concentration > 0) || !(o->B_concentration > 0) ||
-        !isfinite(o->A_concentration) || !isfinite(o->B_concentration))
+    if (!(o->A_concentration > 0) || !(o->B_concentration > 0) || !isfinite(o->A_concentration) ||
+        !isfinite(o->B_concentration))
         return pg_error_set(err, PG_EINVAL, "Dirichlet concentrations must be finite and > 0");
     if (o->action_selection != PG_AIF_SAMPLE && o->action_selection != PG_AIF_ARGMAX)
         return pg_error_set(err, PG_EINVAL, "unknown action selection %d", o->action_selection);
@@ -316,10 +315,9 @@ pg_aif_new(pg_aif **out, const pg_aif_model *model, const pg_aif_options *opts, 
         !(a->levels = malloc((a->depth + 1) * S * sizeof(double))) ||
         !(a->tmp = malloc(S * sizeof(double))) || !(a->qo = malloc(max_no * sizeof(double))) ||
         !(a->mprev = malloc(max_ns * sizeof(double))) ||
-        !(a->mnow = malloc(max_ns * sizeof(double))) ||
-        !(a->G = calloc(npol, sizeof(double))) || !(a->risk = calloc(npol, sizeof(double))) ||
-        !(a->amb = calloc(npol, sizeof(double))) || !(a->qpi = calloc(npol, sizeof(double))) ||
-        !(a->qa = calloc(a->NA, sizeof(double))))
+        !(a->mnow = malloc(max_ns * sizeof(double))) || !(a->G = calloc(npol, sizeof(double))) ||
+        !(a->risk = calloc(npol, sizeof(double))) || !(a->amb = calloc(npol, sizeof(double))) ||
+        !(a->qpi = calloc(npol, sizeof(double))) || !(a->qa = calloc(a->NA, sizeof(double))))
         goto out;
     for (size_t s = 0; s < S; s++) {
         double p = 1;

@@ -107,12 +107,13 @@ check_spec(const pg_aif_battery_spec *sp, pg_error *err)
             return pg_error_set(err, PG_EINVAL,
                                 "battery: price_noise, dr_start and dr_stay are probabilities in "
                                 "[0, 1]");
-    const double nums[] = {sp->price[0], sp->price[1],    sp->price[2],   sp->efficiency,
+    const double nums[] = {sp->price[0], sp->price[1],   sp->price[2], sp->efficiency,
                            sp->dr_value, sp->dr_penalty, sp->beta};
     for (size_t i = 0; i < sizeof nums / sizeof *nums; i++)
         if (!isfinite(nums[i]))
-            return pg_error_set(err, PG_EINVAL, "battery: prices, efficiency, DR terms and beta "
-                                                "must be finite numbers");
+            return pg_error_set(err, PG_EINVAL,
+                                "battery: prices, efficiency, DR terms and beta "
+                                "must be finite numbers");
     return PG_OK;
 }
 

@@ -76,15 +76,13 @@ pg_resilience_measure(const double *perf, size_t n, size_t onset, const pg_resil
         if (back < n) {
             r.recovered = true;
             r.time_to_recover = (double)(back - onset);
-            r.recovery_rate =
-                (perf[back] - r.min_level) / base / (double)(back - r.min_turn);
+            r.recovery_rate = (perf[back] - r.min_level) / base / (double)(back - r.min_turn);
         } else {
             r.recovered = false;
             r.time_to_recover = NAN;
-            r.recovery_rate = (n - 1 > r.min_turn)
-                                  ? (perf[n - 1] - r.min_level) / base /
-                                        (double)(n - 1 - r.min_turn)
-                                  : 0.0;
+            r.recovery_rate = (n - 1 > r.min_turn) ? (perf[n - 1] - r.min_level) / base /
+                                                         (double)(n - 1 - r.min_turn)
+                                                   : 0.0;
         }
     }
     *out = r;

@@ -49,8 +49,7 @@ pgi_sc_strategy_clear(sc_strategy *st)
 }
 
 int
-pgi_sc_strategy_copy(sc_strategy *dst, const sc_strategy *src, size_t n_actions,
-                     size_t n_observes)
+pgi_sc_strategy_copy(sc_strategy *dst, const sc_strategy *src, size_t n_actions, size_t n_observes)
 {
     *dst = *src;
     dst->mix = NULL;

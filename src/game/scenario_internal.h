@@ -23,7 +23,7 @@ typedef struct sc_var {
 typedef struct sc_indicator {
     char *name, *description;
     size_t n_terms;
-    size_t *var;   /* variables */
+    size_t *var; /* variables */
     double *weight;
     double offset;
     double lo, hi; /* range implied by the variables' bounds */
@@ -33,10 +33,10 @@ enum { COND_RANGE = 0, COND_SHOCK = 1 };
 
 typedef struct sc_cond {
     int kind;
-    size_t q;        /* COND_RANGE: quantity; COND_SHOCK: shock index */
-    double above;    /* -INFINITY when absent: q > above */
-    double below;    /* +INFINITY when absent: q < below */
-    int active;      /* COND_SHOCK: required state */
+    size_t q;     /* COND_RANGE: quantity; COND_SHOCK: shock index */
+    double above; /* -INFINITY when absent: q > above */
+    double below; /* +INFINITY when absent: q < below */
+    int active;   /* COND_SHOCK: required state */
 } sc_cond;
 
 typedef struct sc_effect {
@@ -84,20 +84,20 @@ enum { ST_FIXED = 0, ST_ROTH_EREV = 1, ST_Q_LEARNING = 2, ST_AIF = 3 };
 
 typedef struct sc_strategy {
     int kind;
-    double *mix;              /* ST_FIXED: n_actions probabilities */
-    pg_learn_options learn;   /* ST_ROTH_EREV, ST_Q_LEARNING (n_states set by the reader) */
-    size_t bins;              /* ST_Q_LEARNING, ST_AIF: levels per observed quantity */
-    int observe_change;       /* 1: observe the change of each quantity (down, flat, up; bins
-                                 is 3) instead of its level */
-    double band;              /* observe_change: |change| up to band x range reads as flat */
+    double *mix;            /* ST_FIXED: n_actions probabilities */
+    pg_learn_options learn; /* ST_ROTH_EREV, ST_Q_LEARNING (n_states set by the reader) */
+    size_t bins;            /* ST_Q_LEARNING, ST_AIF: levels per observed quantity */
+    int observe_change;     /* 1: observe the change of each quantity (down, flat, up; bins
+                               is 3) instead of its level */
+    double band;            /* observe_change: |change| up to band x range reads as flat */
     /* ST_AIF */
     size_t depth;
     double gamma;
     double learning_rate;
     double concentration;
-    double precision;         /* log-preference of the best level relative to the worst */
-    double *pref;             /* per observed quantity: weight of its level in preferences */
-    int sample;               /* 1 sample, 0 argmax */
+    double precision; /* log-preference of the best level relative to the worst */
+    double *pref;     /* per observed quantity: weight of its level in preferences */
+    int sample;       /* 1 sample, 0 argmax */
 } sc_strategy;
 
 typedef struct sc_reward_term {
@@ -212,14 +212,14 @@ struct pg_scenario_result {
     size_t runs, turns;
     uint64_t seed;
     size_t threads;
-    double *perf;          /* runs x (turns + 1) */
+    double *perf;           /* runs x (turns + 1) */
     pg_resilience *metrics; /* runs */
-    size_t *onset;         /* runs: disruption onset turn */
+    size_t *onset;          /* runs: disruption onset turn */
     unsigned char *shocked; /* runs x n_shocks: shock happened */
-    size_t *action_counts; /* runs x total actions (agent-major) */
-    size_t *agreements;    /* runs x n_negs: agreed projects */
-    size_t *proposals;     /* runs x n_negs */
-    double *final_vars;    /* runs x n_vars */
+    size_t *action_counts;  /* runs x total actions (agent-major) */
+    size_t *agreements;     /* runs x n_negs: agreed projects */
+    size_t *proposals;      /* runs x n_negs */
+    double *final_vars;     /* runs x n_vars */
     size_t total_actions;
     size_t *action_offset; /* per agent */
     double *var_sum;       /* (turns + 1) x n_vars: sum over runs */

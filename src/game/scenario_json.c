@@ -27,8 +27,7 @@ typedef struct rd {
     pg_scenario *s;
 } rd;
 
-static int
-fail(rd *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(rd *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static int
 fail(rd *r, const char *fmt, ...)
@@ -163,8 +162,7 @@ number_value(rd *r, const json_t *v, double lo, double hi, double *out)
 
 /* Optional number member in [lo, hi]; def when absent. */
 static int
-get_number(rd *r, const json_t *obj, const char *key, double def, double lo, double hi,
-           double *out)
+get_number(rd *r, const json_t *obj, const char *key, double def, double lo, double hi, double *out)
 {
     json_t *v = json_object_get(obj, key);
     if (!v) {
@@ -178,8 +176,7 @@ get_number(rd *r, const json_t *obj, const char *key, double def, double lo, dou
 }
 
 static int
-get_size(rd *r, const json_t *obj, const char *key, size_t def, size_t lo, size_t hi,
-         size_t *out)
+get_size(rd *r, const json_t *obj, const char *key, size_t def, size_t lo, size_t hi, size_t *out)
 {
     json_t *v = json_object_get(obj, key);
     if (!v) {
@@ -309,8 +306,9 @@ lookup_var(rd *r, const char *name, size_t *out)
         if (r->s->inds[i].name && strcmp(r->s->inds[i].name, name) == 0)
             is_ind = 1;
     if (is_ind)
-        return fail(r, "'%s' is an indicator; only state variables can be changed here "
-                       "(variables: %s)",
+        return fail(r,
+                    "'%s' is an indicator; only state variables can be changed here "
+                    "(variables: %s)",
                     name, list);
     return fail(r, "unknown variable '%s' (variables: %s)", name, list);
 }
@@ -386,8 +384,7 @@ check_unique(rd *r, char *const *names, size_t stride_bytes, size_t n, const cha
             if (strcmp(a, b) == 0) {
                 size_t saved = push_index(r, i);
                 push_key(r, "name");
-                int rc = fail(r, "the %s name '%s' is used twice (also at index %zu)", what, a,
-                              j);
+                int rc = fail(r, "the %s name '%s' is used twice (also at index %zu)", what, a, j);
                 pop(r, saved);
                 return rc;
             }
@@ -401,8 +398,8 @@ check_unique(rd *r, char *const *names, size_t stride_bytes, size_t n, const cha
 static int
 parse_variables(rd *r, const json_t *root)
 {
-    static const char *const keys[] = {"name",     "description", "unit",  "initial", "min",
-                                       "max",      "baseline",    "decay", "noise",   NULL};
+    static const char *const keys[] = {"name", "description", "unit",  "initial", "min",
+                                       "max",  "baseline",    "decay", "noise",   NULL};
     json_t *arr;
     int rc = get_array(r, root, "variables", 1, &arr);
     if (rc)
@@ -578,8 +575,9 @@ parse_conditions(rd *r, const json_t *obj, sc_cond **out, size_t *n_out)
             goto out;
         json_t *q = json_object_get(v, "quantity"), *sh = json_object_get(v, "shock");
         if ((q != NULL) == (sh != NULL)) {
-            rc = fail(r, "a condition names either a \"quantity\" (with \"above\" and/or "
-                         "\"below\") or a \"shock\" (with \"active\"), not %s",
+            rc = fail(r,
+                      "a condition names either a \"quantity\" (with \"above\" and/or "
+                      "\"below\") or a \"shock\" (with \"active\"), not %s",
                       q ? "both" : "neither");
             goto out;
         }
@@ -592,8 +590,8 @@ parse_conditions(rd *r, const json_t *obj, sc_cond **out, size_t *n_out)
             rc = lookup_quantity(r, name, &c[i].q);
             pop(r, sk);
             free(name);
-            if (rc || (rc = get_number(r, v, "above", -INFINITY, -INFINITY, INFINITY,
-                                       &c[i].above)) ||
+            if (rc ||
+                (rc = get_number(r, v, "above", -INFINITY, -INFINITY, INFINITY, &c[i].above)) ||
                 (rc = get_number(r, v, "below", INFINITY, -INFINITY, INFINITY, &c[i].below)))
                 goto out;
             if (json_object_get(v, "active")) {
@@ -605,8 +603,9 @@ parse_conditions(rd *r, const json_t *obj, sc_cond **out, size_t *n_out)
                 goto out;
             }
             if (!(c[i].above < c[i].below)) {
-                rc = fail(r, "\"above\" (%g) must be less than \"below\" (%g): nothing "
-                             "would satisfy this condition",
+                rc = fail(r,
+                          "\"above\" (%g) must be less than \"below\" (%g): nothing "
+                          "would satisfy this condition",
                           c[i].above, c[i].below);
                 goto out;
             }
@@ -750,17 +749,13 @@ parse_strategy(rd *r, const json_t *v, const sc_agent *ag, sc_strategy *st)
 {
     static const char *const fixed_keys[] = {"kind", "action", "mix", NULL};
     static const char *const random_keys[] = {"kind", NULL};
-    static const char *const re_keys[] = {"kind",           "initial_propensity",
-                                          "recency",        "experimentation",
-                                          "temperature",    "epsilon",
-                                          NULL};
-    static const char *const q_keys[] = {"kind",    "alpha",       "gamma", "epsilon",
-                                         "initial", "temperature", "bins",  "observe",
-                                         "band",    NULL};
-    static const char *const aif_keys[] = {"kind",          "depth",       "gamma",
-                                           "bins",          "learning_rate", "concentration",
-                                           "preferences",   "precision",   "selection",
-                                           "observe",       "band",        NULL};
+    static const char *const re_keys[] = {
+        "kind", "initial_propensity", "recency", "experimentation", "temperature", "epsilon", NULL};
+    static const char *const q_keys[] = {"kind",        "alpha", "gamma",   "epsilon", "initial",
+                                         "temperature", "bins",  "observe", "band",    NULL};
+    static const char *const aif_keys[] = {
+        "kind",        "depth",     "gamma",     "bins",    "learning_rate", "concentration",
+        "preferences", "precision", "selection", "observe", "band",          NULL};
     memset(st, 0, sizeof *st);
     int rc = expect_type(r, v, JSON_OBJECT, "an object");
     if (rc)
@@ -847,8 +842,9 @@ parse_strategy(rd *r, const json_t *v, const sc_agent *ag, sc_strategy *st)
         size_t ns = 1;
         for (size_t k = 0; k < ag->n_observes; k++) {
             if (ns > MAX_Q_STATES / st->bins) {
-                rc = fail(r, "%zu bins for each of the %zu quantities agent '%s' observes make "
-                             "more than %d states; use fewer bins or observe less",
+                rc = fail(r,
+                          "%zu bins for each of the %zu quantities agent '%s' observes make "
+                          "more than %d states; use fewer bins or observe less",
                           st->bins, ag->n_observes, ag->name, MAX_Q_STATES);
                 goto out;
             }
@@ -889,16 +885,18 @@ parse_strategy(rd *r, const json_t *v, const sc_agent *ag, sc_strategy *st)
                 goto out;
         }
         if (!ag->n_observes) {
-            rc = fail(r, "an active-inference agent needs something to observe: give agent "
-                         "'%s' an \"observes\" list",
+            rc = fail(r,
+                      "an active-inference agent needs something to observe: give agent "
+                      "'%s' an \"observes\" list",
                       ag->name);
             goto out;
         }
         size_t S = 1;
         for (size_t k = 0; k < ag->n_observes; k++) {
             if (S > MAX_AIF_STATES / st->bins) {
-                rc = fail(r, "%zu bins for each of the %zu observed quantities make more than "
-                             "%d hidden states; use fewer bins or observe less",
+                rc = fail(r,
+                          "%zu bins for each of the %zu observed quantities make more than "
+                          "%d hidden states; use fewer bins or observe less",
                           st->bins, ag->n_observes, MAX_AIF_STATES);
                 goto out;
             }
@@ -907,8 +905,9 @@ parse_strategy(rd *r, const json_t *v, const sc_agent *ag, sc_strategy *st)
         size_t np = 1;
         for (size_t d = 0; d < st->depth; d++) {
             if (np > MAX_AIF_POLICIES / na) {
-                rc = fail(r, "%zu actions to the depth %zu make more than %d policies; plan "
-                             "less deep",
+                rc = fail(r,
+                          "%zu actions to the depth %zu make more than %d policies; plan "
+                          "less deep",
                           na, st->depth, MAX_AIF_POLICIES);
                 goto out;
             }
@@ -936,8 +935,9 @@ parse_strategy(rd *r, const json_t *v, const sc_agent *ag, sc_strategy *st)
                 for (k = 0; k < ag->n_observes && ag->observes[k] != q; k++)
                     ;
                 if (k == ag->n_observes) {
-                    rc = fail(r, "agent '%s' does not observe '%s'; preferences are over what it "
-                                 "observes",
+                    rc = fail(r,
+                              "agent '%s' does not observe '%s'; preferences are over what it "
+                              "observes",
                               ag->name, qk);
                     goto out;
                 }
@@ -956,23 +956,26 @@ parse_strategy(rd *r, const json_t *v, const sc_agent *ag, sc_strategy *st)
                     }
         }
         if (!any) {
-            rc = fail(r, "agent '%s' would have no preferences: give \"preferences\" "
-                         "({\"quantity\": weight}) or reward terms on quantities it observes",
+            rc = fail(r,
+                      "agent '%s' would have no preferences: give \"preferences\" "
+                      "({\"quantity\": weight}) or reward terms on quantities it observes",
                       ag->name);
             goto out;
         }
     } else if (strcmp(kind, "regret-matching") == 0 || strcmp(kind, "fictitious-play") == 0 ||
                strcmp(kind, "conditional-regret") == 0 || strcmp(kind, "best-response") == 0) {
         size_t sk = push_key(r, "kind");
-        rc = fail(r, "'%s' learns from the payoffs of actions not taken, which a scenario "
-                     "cannot know; use \"roth-erev\", \"q-learning\" or \"active-inference\"",
+        rc = fail(r,
+                  "'%s' learns from the payoffs of actions not taken, which a scenario "
+                  "cannot know; use \"roth-erev\", \"q-learning\" or \"active-inference\"",
                   kind);
         pop(r, sk);
         goto out;
     } else {
         size_t sk = push_key(r, "kind");
-        rc = fail(r, "unknown strategy kind '%s' (kinds: fixed, random, roth-erev, "
-                     "q-learning, active-inference)",
+        rc = fail(r,
+                  "unknown strategy kind '%s' (kinds: fixed, random, roth-erev, "
+                  "q-learning, active-inference)",
                   kind);
         pop(r, sk);
         goto out;
@@ -1023,8 +1026,8 @@ parse_agents(rd *r, const json_t *root)
         if ((rc = get_string(r, v, "description", 0, &ag->description)) ||
             (rc = get_array(r, v, "actions", 1, &acts)) ||
             (rc = get_array(r, v, "observes", 0, &obs)) ||
-            (rc = get_number(r, v, "observation_noise", 0.0, 0.0, INFINITY,
-                             &ag->observation_noise)))
+            (rc =
+                 get_number(r, v, "observation_noise", 0.0, 0.0, INFINITY, &ag->observation_noise)))
             goto out;
         ag->n_actions = json_array_size(acts);
         size_t sk = push_key(r, "actions");
@@ -1092,8 +1095,7 @@ parse_agents(rd *r, const json_t *root)
             sk = push_key(r, "reward");
             json_t *terms;
             if ((rc = check_keys(r, rew, rkeys)) ||
-                (rc = get_number(r, rew, "offset", 0.0, -INFINITY, INFINITY,
-                                 &ag->reward_offset)) ||
+                (rc = get_number(r, rew, "offset", 0.0, -INFINITY, INFINITY, &ag->reward_offset)) ||
                 (rc = get_array(r, rew, "terms", 1, &terms)))
                 goto out;
             ag->n_reward = json_array_size(terms);
@@ -1256,8 +1258,7 @@ parse_shocks(rd *r, const json_t *root)
             json_integer_value(t) <= MAX_TURNS) {
             x->turn_lo = x->turn_hi = (size_t)json_integer_value(t);
         } else if (json_is_array(t) && json_array_size(t) == 2 &&
-                   json_is_integer(json_array_get(t, 0)) &&
-                   json_is_integer(json_array_get(t, 1)) &&
+                   json_is_integer(json_array_get(t, 0)) && json_is_integer(json_array_get(t, 1)) &&
                    json_integer_value(json_array_get(t, 0)) >= 1 &&
                    json_integer_value(json_array_get(t, 1)) >=
                        json_integer_value(json_array_get(t, 0)) &&
@@ -1775,10 +1776,9 @@ static int
 parse_root(rd *r, const json_t *root)
 {
     static const char *const keys[] = {
-        "format",    "name",   "description", "assumptions",        "turns",
-        "runs",      "seed",   "variables",   "indicators",         "agents",
-        "rules",     "shocks", "alliances",   "negotiations",       "initial_conditions",
-        "profiles",  "resilience", NULL};
+        "format",    "name",         "description",        "assumptions", "turns",      "runs",
+        "seed",      "variables",    "indicators",         "agents",      "rules",      "shocks",
+        "alliances", "negotiations", "initial_conditions", "profiles",    "resilience", NULL};
     pg_scenario *s = r->s;
     int rc = expect_type(r, root, JSON_OBJECT, "an object (a scenario)");
     if (rc)
@@ -1840,8 +1840,7 @@ parse_root(rd *r, const json_t *root)
 }
 
 int
-pg_scenario_parse(const char *text, size_t len, const char *name, pg_scenario **out,
-                  pg_error *err)
+pg_scenario_parse(const char *text, size_t len, const char *name, pg_scenario **out, pg_error *err)
 {
     if (!text || !out)
         return pg_error_set(err, PG_EINVAL, "pg_scenario_parse: text or out is NULL");

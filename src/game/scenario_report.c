@@ -25,14 +25,14 @@ typedef struct stats {
 } stats;
 
 typedef struct group {
-    const char *kind;   /* "profile", "initial_conditions", "behaviour" */
+    const char *kind; /* "profile", "initial_conditions", "behaviour" */
     char name[160];
-    size_t agent;       /* behaviour: agent and action */
+    size_t agent; /* behaviour: agent and action */
     size_t action;
     size_t runs;
     stats m[PGI_N_METRICS];
     double p_recover;
-    double effect;      /* standardised, positive = more resilient */
+    double effect;       /* standardised, positive = more resilient */
     double ci_lo, ci_hi; /* 95% interval of the group mean of the ranking metric */
 } group;
 
@@ -45,7 +45,7 @@ typedef struct report {
     size_t measured; /* runs whose metrics could be measured */
     group *groups;
     size_t n_groups;
-    double *band;    /* 7 x (turns + 1): p5 p25 p50 p75 p95 mean, and turn */
+    double *band; /* 7 x (turns + 1): p5 p25 p50 p75 p95 mean, and turn */
 } report;
 
 static int
@@ -416,18 +416,18 @@ findings(const report *rp, pgi_buf *out, int as_json)
     }
     pgi_buf s = {0};
     int first = 1;
-#define EMIT()                                                                                    \
-    do {                                                                                          \
-        if (as_json) {                                                                            \
-            pgi_buf_puts(out, first ? "\n    " : ",\n    ");                                     \
-            json_str(out, s.data);                                                                \
-        } else {                                                                                  \
-            pgi_buf_printf(out, "- %s\n", s.data);                                               \
-        }                                                                                         \
-        first = 0;                                                                                \
-        s.len = 0;                                                                                \
-        if (s.data)                                                                               \
-            s.data[0] = 0;                                                                        \
+#define EMIT()                                                                                     \
+    do {                                                                                           \
+        if (as_json) {                                                                             \
+            pgi_buf_puts(out, first ? "\n    " : ",\n    ");                                       \
+            json_str(out, s.data);                                                                 \
+        } else {                                                                                   \
+            pgi_buf_printf(out, "- %s\n", s.data);                                                 \
+        }                                                                                          \
+        first = 0;                                                                                 \
+        s.len = 0;                                                                                 \
+        if (s.data)                                                                                \
+            s.data[0] = 0;                                                                         \
     } while (0)
     pgi_buf_printf(&s,
                    "Over %zu runs of %zu turns, %s fell below %.0f%% of its baseline in %.1f%% of "
@@ -443,8 +443,7 @@ findings(const report *rp, pgi_buf *out, int as_json)
                        "Most resilient strategy profile: %s (mean %s %.3f, recovered %.1f%%); "
                        "least: %s (mean %s %.3f, recovered %.1f%%).",
                        g[0]->name, rank, g[0]->m[rp->rank].mean, 100 * g[0]->p_recover,
-                       g[n - 1]->name, rank, g[n - 1]->m[rp->rank].mean,
-                       100 * g[n - 1]->p_recover);
+                       g[n - 1]->name, rank, g[n - 1]->m[rp->rank].mean, 100 * g[n - 1]->p_recover);
         EMIT();
     }
     n = ranked(rp, "initial_conditions", g);
@@ -453,8 +452,7 @@ findings(const report *rp, pgi_buf *out, int as_json)
                        "Most resilient initial conditions: %s (mean %s %.3f, recovered %.1f%%); "
                        "least: %s (mean %s %.3f, recovered %.1f%%).",
                        g[0]->name, rank, g[0]->m[rp->rank].mean, 100 * g[0]->p_recover,
-                       g[n - 1]->name, rank, g[n - 1]->m[rp->rank].mean,
-                       100 * g[n - 1]->p_recover);
+                       g[n - 1]->name, rank, g[n - 1]->m[rp->rank].mean, 100 * g[n - 1]->p_recover);
         EMIT();
     }
     n = ranked(rp, "behaviour", g);
@@ -487,8 +485,9 @@ findings(const report *rp, pgi_buf *out, int as_json)
             }
         }
         if (hit && miss) {
-            pgi_buf_printf(&s, "Shock %s struck in %zu runs: mean %s %.3f when it struck, %.3f "
-                               "when it did not.",
+            pgi_buf_printf(&s,
+                           "Shock %s struck in %zu runs: mean %s %.3f when it struck, %.3f "
+                           "when it did not.",
                            sc->shocks[k].name, hit, rank, sum_hit / (double)hit,
                            sum_miss / (double)miss);
             EMIT();
@@ -644,8 +643,8 @@ text_groups(pgi_buf *b, const report *rp, const char *kind, const char *title)
                        "effect", "robustness", "loss_area", "recovered", "ttr_median");
         for (size_t i = 0; i < n; i++)
             pgi_buf_printf(b, "  %-4zu %-34.34s %6zu %+8.2f %10.3f %10.3f %8.1f%% %10.1f\n", i + 1,
-                           g[i]->name, g[i]->runs, g[i]->effect, g[i]->m[0].mean,
-                           g[i]->m[2].mean, 100 * g[i]->p_recover, g[i]->m[1].p50);
+                           g[i]->name, g[i]->runs, g[i]->effect, g[i]->m[0].mean, g[i]->m[2].mean,
+                           100 * g[i]->p_recover, g[i]->m[1].p50);
     }
     free(g);
 }
@@ -662,8 +661,9 @@ pg_scenario_report_text(const pg_scenario_result *r, char **out, pg_error *err)
     const pg_scenario *sc = r->sc;
     pgi_buf b = {0};
     pgi_buf_printf(&b, "Resilience report: %s\n", sc->name);
-    pgi_buf_printf(&b, "%zu runs x %zu turns, seed %llu; indicator %s, recovery at %.0f%% of "
-                       "the baseline\n",
+    pgi_buf_printf(&b,
+                   "%zu runs x %zu turns, seed %llu; indicator %s, recovery at %.0f%% of "
+                   "the baseline\n",
                    r->runs, r->turns, (unsigned long long)r->seed,
                    pgi_sc_quantity_name(sc, sc->perf_q), 100 * sc->res.recovery_threshold);
     pgi_buf_puts(&b, "\nFindings\n");
@@ -673,8 +673,8 @@ pg_scenario_report_text(const pg_scenario_result *r, char **out, pg_error *err)
                    "p95", "sd", "n");
     for (size_t k = 0; k < PGI_N_METRICS; k++) {
         const stats *s = &rp.all[k];
-        pgi_buf_printf(&b, "  %-16s %10.4f %10.4f %10.4f %10.4f %10.4f %8zu\n",
-                       pgi_metric_names[k], s->mean, s->p5, s->p50, s->p95, s->sd, s->n);
+        pgi_buf_printf(&b, "  %-16s %10.4f %10.4f %10.4f %10.4f %10.4f %8zu\n", pgi_metric_names[k],
+                       s->mean, s->p5, s->p50, s->p95, s->sd, s->n);
     }
     text_groups(&b, &rp, "profile", "Strategy profiles");
     text_groups(&b, &rp, "initial_conditions", "Initial conditions");
@@ -699,8 +699,8 @@ pg_scenario_report_text(const pg_scenario_result *r, char **out, pg_error *err)
                 prop += r->proposals[run * sc->n_negs + i];
                 agr += r->agreements[run * sc->n_negs + i];
             }
-            pgi_buf_printf(&b, "  %-30s %.2f proposals per run, %.1f%% agreed\n",
-                           sc->negs[i].name, (double)prop / (double)r->runs,
+            pgi_buf_printf(&b, "  %-30s %.2f proposals per run, %.1f%% agreed\n", sc->negs[i].name,
+                           (double)prop / (double)r->runs,
                            prop ? 100.0 * (double)agr / (double)prop : 0.0);
         }
     }
@@ -789,8 +789,8 @@ pg_scenario_write_plots(const pg_scenario_result *r, const char *dir, pg_error *
 
     snprintf(title, sizeof title, "%s: %s over %zu runs", sc->name, ind, r->runs);
     if ((rc = pg_plot_new(&p, title, "turn", ind, &po, err)) ||
-        (rc = pg_plot_add_band(p, "5-95th percentile", x, rp.band, rp.band + 4 * T1, T1,
-                               "#c6dbef", err)) ||
+        (rc = pg_plot_add_band(p, "5-95th percentile", x, rp.band, rp.band + 4 * T1, T1, "#c6dbef",
+                               err)) ||
         (rc = pg_plot_add_band(p, "25-75th percentile", x, rp.band + T1, rp.band + 3 * T1, T1,
                                "#6baed6", err)) ||
         (rc = pg_plot_add_line(p, "median", x, rp.band + 2 * T1, T1, "#08306b", err)) ||

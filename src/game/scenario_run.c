@@ -32,13 +32,13 @@ typedef struct worker {
     size_t max_partners;
     double *x, *dx, *q, *qprev, *raw, *reward;
     size_t *act, *state, *next_state;
-    size_t *aif_obs;      /* n_agents x max_observes */
-    double *seen;         /* n_agents x max_observes: last observed values */
+    size_t *aif_obs; /* n_agents x max_observes */
+    double *seen;    /* n_agents x max_observes: last observed values */
     size_t max_observes;
     unsigned char *committed, *active, *accepted; /* accepted: n_negs x max_partners */
-    unsigned char *proposed;                       /* n_negs */
-    size_t *onset;                                 /* per shock; 0: does not happen */
-    size_t *action_turn;  /* turns x total actions: runs taking each action each turn */
+    unsigned char *proposed;                      /* n_negs */
+    size_t *onset;                                /* per shock; 0: does not happen */
+    size_t *action_turn; /* turns x total actions: runs taking each action each turn */
     pg_error err;
     int rc;
 } worker;
@@ -252,11 +252,10 @@ worker_init(worker *w, shared *sh)
         !(w->aif = calloc(npa, sizeof *w->aif)) ||
         !(w->accept = calloc(nacc ? nacc : 1, sizeof *w->accept)) ||
         !(w->x = calloc(sc->n_vars, sizeof(double))) ||
-        !(w->dx = calloc(sc->n_vars, sizeof(double))) ||
-        !(w->q = calloc(w->nq, sizeof(double))) || !(w->qprev = calloc(w->nq, sizeof(double))) ||
-        !(w->raw = calloc(na, sizeof(double))) || !(w->reward = calloc(na, sizeof(double))) ||
-        !(w->act = calloc(na, sizeof(size_t))) || !(w->state = calloc(na, sizeof(size_t))) ||
-        !(w->next_state = calloc(na, sizeof(size_t))) ||
+        !(w->dx = calloc(sc->n_vars, sizeof(double))) || !(w->q = calloc(w->nq, sizeof(double))) ||
+        !(w->qprev = calloc(w->nq, sizeof(double))) || !(w->raw = calloc(na, sizeof(double))) ||
+        !(w->reward = calloc(na, sizeof(double))) || !(w->act = calloc(na, sizeof(size_t))) ||
+        !(w->state = calloc(na, sizeof(size_t))) || !(w->next_state = calloc(na, sizeof(size_t))) ||
         !(w->aif_obs = calloc(na * w->max_observes, sizeof(size_t))) ||
         !(w->seen = calloc(na * w->max_observes, sizeof(double))) ||
         !(w->committed = calloc(na, 1)) || !(w->active = calloc(sc->n_shocks + 1, 1)) ||
@@ -330,8 +329,7 @@ decide(worker *w, size_t p, size_t a, pg_rng *rng, size_t *action)
     switch (st->kind) {
     case ST_FIXED: *action = pg_rng_pick(rng, st->mix, sc->agents[a].n_actions); break;
     case ST_ROTH_EREV:
-    case ST_Q_LEARNING:
-        return pg_learner_draw(w->learner[p * na + a], w->state[a], rng, action);
+    case ST_Q_LEARNING: return pg_learner_draw(w->learner[p * na + a], w->state[a], rng, action);
     case ST_AIF: {
         pg_aif *ai = w->aif[p * na + a];
         int rc = pg_aif_observe(ai, w->aif_obs + a * w->max_observes, &w->err);
@@ -440,7 +438,8 @@ run_one(worker *w, size_t run, double *var_sum)
 
     for (size_t t = 1; t <= T; t++) {
         for (size_t k = 0; k < sc->n_shocks; k++)
-            w->active[k] = w->onset[k] && t >= w->onset[k] && t < w->onset[k] + sc->shocks[k].duration;
+            w->active[k] =
+                w->onset[k] && t >= w->onset[k] && t < w->onset[k] + sc->shocks[k].duration;
         /* decisions, then agreements that commit partners to a joint project */
         for (size_t a = 0; a < na; a++) {
             int rc = decide(w, p, a, &rng, &w->act[a]);
@@ -492,7 +491,8 @@ run_one(worker *w, size_t run, double *var_sum)
             double r = ag->reward_offset - ag->actions[w->act[a]].cost;
             for (size_t k = 0; k < ag->n_reward; k++) {
                 size_t q = ag->reward[k].q;
-                r += ag->reward[k].weight * (ag->reward[k].change ? w->q[q] - w->qprev[q] : w->q[q]);
+                r +=
+                    ag->reward[k].weight * (ag->reward[k].change ? w->q[q] - w->qprev[q] : w->q[q]);
             }
             w->raw[a] = r;
         }
@@ -675,8 +675,8 @@ typedef struct thread_slot {
 } thread_slot;
 
 int
-pg_scenario_run(const pg_scenario *sc, const pg_scenario_options *opts,
-                pg_scenario_result **out, pg_error *err)
+pg_scenario_run(const pg_scenario *sc, const pg_scenario_options *opts, pg_scenario_result **out,
+                pg_error *err)
 {
     if (!sc || !out)
         return pg_error_set(err, PG_EINVAL, "pg_scenario_run: scenario or out is NULL");

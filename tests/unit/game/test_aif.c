@@ -270,7 +270,7 @@ test_information_gain_of_a_cue(void **state)
     /* risk against flat preferences is KL(Q(o) || uniform over 3 outcomes) */
     assert_near(G[0], log(3.0), 1e-12);
     const double *R = pg_aif_risk(ag), *H = pg_aif_ambiguity(ag);
-    assert_near(R[0], log(3.0), 1e-12);          /* waiting: outcome "nothing" for sure */
+    assert_near(R[0], log(3.0), 1e-12);            /* waiting: outcome "nothing" for sure */
     assert_near(R[1], log(3.0) - log(2.0), 1e-12); /* looking: left or right, 50/50 */
     assert_near(H[0], 0, 1e-12);
     assert_near(H[1], 0, 1e-12);

@@ -56,8 +56,10 @@ static const char *det_text =
     "   \"during\": [{\"var\": \"y\", \"add\": -0.02, \"per\": {\"x\": 0.1}}]}],\n"
     " \"rules\": [\n"
     "   {\"when\": {\"A\": \"push\"}, \"effects\": [{\"var\": \"x\", \"add\": 0.1}]},\n"
-    "   {\"when\": {\"A\": \"push\", \"B\": \"help\"}, \"effects\": [{\"var\": \"y\", \"add\": 0.05}]},\n"
-    "   {\"if\": [{\"quantity\": \"x\", \"above\": 0.6}], \"effects\": [{\"var\": \"y\", \"add\": 0.01}]},\n"
+    "   {\"when\": {\"A\": \"push\", \"B\": \"help\"}, \"effects\": [{\"var\": \"y\", \"add\": "
+    "0.05}]},\n"
+    "   {\"if\": [{\"quantity\": \"x\", \"above\": 0.6}], \"effects\": [{\"var\": \"y\", \"add\": "
+    "0.01}]},\n"
     "   {\"if\": [{\"shock\": \"hit\"}], \"effects\": [{\"var\": \"x\", \"add\": 0.02}]}],\n"
     " %s,\n"
     " \"resilience\": {\"indicator\": \"perf\", \"recovery_threshold\": 0.99}}\n";
@@ -333,20 +335,24 @@ test_cli_report_and_plots(void **state)
     char plot[4200];
     snprintf(plot, sizeof plot, "%s/charts/deep", dir);
     char *out1 = NULL, *out2 = NULL, *err = NULL;
-    const char *a1[] = {"game", georgia_path(), "--runs", "40", "--turns", "30", "--threads",
-                        "1",    "--json",       NULL};
+    const char *a1[] = {"game", georgia_path(), "--runs", "40",     "--turns",
+                        "30",   "--threads",    "1",      "--json", NULL};
     assert_int_equal(pgt_run_cli(a1, NULL, &out1, &err), 0);
     free(err);
-    const char *a2[] = {"game",    georgia_path(), "--runs", "40",   "--turns", "30",
-                        "--threads", "3",          "--json", "--plot", plot,     NULL};
+    const char *a2[] = {"game", georgia_path(), "--runs", "40", "--turns", "30", "--threads",
+                        "3",    "--json",       "--plot", plot, NULL};
     assert_int_equal(pgt_run_cli(a2, NULL, &out2, &err), 0);
     free(err);
     assert_string_equal(out1, out2);
     assert_non_null(strstr(out1, "\"format\": \"plurigrid-resilience-report/1\""));
     assert_non_null(strstr(out1, "\"findings\""));
-    const char *files[] = {"performance.svg", "performance_by_profile.svg",
-                           "performance_by_group.svg", "variables.svg", "report.json",
-                           "report.txt", "actions_GG.svg"};
+    const char *files[] = {"performance.svg",
+                           "performance_by_profile.svg",
+                           "performance_by_group.svg",
+                           "variables.svg",
+                           "report.json",
+                           "report.txt",
+                           "actions_GG.svg"};
     for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
         char p[4400];
         snprintf(p, sizeof p, "%s/%s", plot, files[i]);
@@ -374,6 +380,39 @@ test_cli_report_and_plots(void **state)
     const char *a4[] = {"game", "no-such-file.json", NULL};
     assert_int_equal(pgt_run_cli(a4, NULL, &out1, &err), 2);
     assert_non_null(strstr(err, "no-such-file.json"));
+    free(out1);
+    free(err);
+    /* classic-game files go to the game library */
+    const char *pd = pgt_source_path("examples/games/prisoners-dilemma.json");
+    const char *a6[] = {"game", pd, "--json", "--no-learning", NULL};
+    assert_int_equal(pgt_run_cli(a6, NULL, &out1, &err), 0);
+    assert_non_null(strstr(out1, "plurigrid-game-report/1"));
+    free(out1);
+    free(err);
+    const char *a7[] = {"game", pd, "--threads", "2", NULL};
+    assert_int_equal(pgt_run_cli(a7, NULL, &out1, &err), 2);
+    assert_non_null(strstr(err, "applies to scenario files"));
+    free(out1);
+    free(err);
+    const char *a8[] = {"game", georgia_path(), "--rounds", "10", NULL};
+    assert_int_equal(pgt_run_cli(a8, NULL, &out1, &err), 2);
+    assert_non_null(strstr(err, "applies to classic-game files"));
+    free(out1);
+    free(err);
+    /* a classic game whose expectation fails: exit 1 */
+    char *text = pgt_slurp(pd, NULL);
+    char *at = strstr(text, "\"expect\": \"not-equilibrium\"");
+    assert_non_null(at);
+    const char *now = "\"expect\": \"equilibrium\"    "; /* same length, padded */
+    assert_int_equal(strlen(now), strlen("\"expect\": \"not-equilibrium\""));
+    memcpy(at, now, strlen(now));
+    char wrong[4200];
+    snprintf(wrong, sizeof wrong, "%s/wrong.json", dir);
+    pgt_write(wrong, text);
+    free(text);
+    const char *a9[] = {"game", wrong, "--no-learning", NULL};
+    assert_int_equal(pgt_run_cli(a9, NULL, &out1, &err), 1);
+    assert_non_null(strstr(err, "did not hold"));
     free(out1);
     free(err);
     const char *a5[] = {"game", "--help", NULL};

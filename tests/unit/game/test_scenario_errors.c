@@ -20,14 +20,17 @@ static const char *valid =
     " \"rules\": [{\"when\": {\"A\": \"go\", \"B\": [\"help\"]},\n"
     "            \"if\": [{\"quantity\": \"y\", \"above\": 0.1}],\n"
     "            \"probability\": 0.5,\n"
-    "            \"effects\": [{\"var\": \"x\", \"add\": 0.1, \"per\": {\"perf\": 0.1}, \"noise\": 0.01}]}],\n"
+    "            \"effects\": [{\"var\": \"x\", \"add\": 0.1, \"per\": {\"perf\": 0.1}, \"noise\": "
+    "0.01}]}],\n"
     " \"shocks\": [{\"name\": \"cut\", \"turn\": [2, 3], \"duration\": 1,\n"
     "             \"onset\": [{\"var\": \"x\", \"add\": -0.2}]}],\n"
     " \"negotiations\": [{\"name\": \"deal\", \"proposer\": \"A\", \"trigger\": \"go\",\n"
-    "                   \"partners\": [{\"agent\": \"B\", \"action\": \"help\", \"accept\": 0.5}]}],\n"
+    "                   \"partners\": [{\"agent\": \"B\", \"action\": \"help\", \"accept\": "
+    "0.5}]}],\n"
     " \"alliances\": [{\"name\": \"pact\", \"members\": [\"A\", \"B\"], \"share\": 0.2}],\n"
     " \"initial_conditions\": [{\"name\": \"low\", \"set\": {\"x\": 0.2}}],\n"
-    " \"profiles\": [{\"name\": \"p\", \"strategies\": {\"B\": {\"kind\": \"fixed\", \"mix\": {\"help\": 0.25, \"idle\": 0.75}}}}],\n"
+    " \"profiles\": [{\"name\": \"p\", \"strategies\": {\"B\": {\"kind\": \"fixed\", \"mix\": "
+    "{\"help\": 0.25, \"idle\": 0.75}}}}],\n"
     " \"resilience\": {\"indicator\": \"perf\"}}\n";
 
 typedef struct mutation {
@@ -48,17 +51,19 @@ static const mutation cases[] = {
     {"\"min\": 0, \"max\": 2", "\"min\": 3, \"max\": 2", "$.variables[1].max", "greater than min"},
     {"[0.1, 0.2]", "[0.3, 0.2]", "$.variables[1].initial[1]", "between 0.3 and 2"},
     {"{\"name\": \"y\"", "{\"name\": \"x\"", "$.variables[1].name", "used twice"},
-    {"\"terms\": {\"x\": 1", "\"terms\": {\"z\": 1", "$.indicators[0].terms.z", "unknown variable 'z'"},
+    {"\"terms\": {\"x\": 1", "\"terms\": {\"z\": 1", "$.indicators[0].terms.z",
+     "unknown variable 'z'"},
     {"\"observes\": [\"perf\"]", "\"observes\": [\"perff\"]", "$.agents[0].observes[0]",
      "unknown variable or indicator 'perff'"},
-    {"\"when\": {\"A\": \"go\"", "\"when\": {\"C\": \"go\"", "$.rules[0].when.C", "unknown agent 'C'"},
+    {"\"when\": {\"A\": \"go\"", "\"when\": {\"C\": \"go\"", "$.rules[0].when.C",
+     "unknown agent 'C'"},
     {"\"when\": {\"A\": \"go\"", "\"when\": {\"A\": \"run\"", "$.rules[0].when.A",
      "agent 'A' has no action 'run'"},
     {"[\"help\"]}", "[\"help\", \"fly\"]}", "$.rules[0].when.B[1]", "no action 'fly'"},
     {"{\"var\": \"x\", \"add\": 0.1", "{\"var\": \"w\", \"add\": 0.1", "$.rules[0].effects[0].var",
      "unknown variable 'w'"},
-    {"{\"var\": \"x\", \"add\": 0.1", "{\"var\": \"perf\", \"add\": 0.1", "$.rules[0].effects[0].var",
-     "is an indicator"},
+    {"{\"var\": \"x\", \"add\": 0.1", "{\"var\": \"perf\", \"add\": 0.1",
+     "$.rules[0].effects[0].var", "is an indicator"},
     {"\"per\": {\"perf\": 0.1}", "\"per\": {\"q\": 0.1}", "$.rules[0].effects[0].per.q",
      "unknown variable or indicator 'q'"},
     {"\"per\": {\"perf\": 0.1}", "\"per\": {\"perf\": \"a lot\"}", "$.rules[0].effects[0].per.perf",
@@ -77,7 +82,8 @@ static const mutation cases[] = {
      "payoffs of actions not taken"},
     {"\"kind\": \"roth-erev\"", "\"kind\": \"q-learning\", \"observe\": \"trend\"",
      "$.agents[0].strategy.observe", "unknown observation 'trend'"},
-    {"\"kind\": \"roth-erev\"", "\"kind\": \"active-inference\", \"observe\": \"change\", \"bins\": 4",
+    {"\"kind\": \"roth-erev\"",
+     "\"kind\": \"active-inference\", \"observe\": \"change\", \"bins\": 4",
      "$.agents[0].strategy.bins", "goes with \"observe\": \"level\""},
     {"\"kind\": \"roth-erev\"", "\"kind\": \"active-inference\", \"preferences\": {\"x\": 1}",
      "$.agents[0].strategy.preferences.x", "does not observe 'x'"},
