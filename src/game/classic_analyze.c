@@ -182,7 +182,17 @@ enumerate_nf(an *a)
         double *ext = NULL;
         size_t ne = 0;
         pg_error e2 = {0};
-        int r2 = pg_nf_bimatrix_equilibria(g->nf, &ext, &ne, &e2);
+        /* The vertex method tries every basis: C(m + n, m) of them. */
+        size_t m = pg_nf_n_actions(g->nf, 0), n2 = pg_nf_n_actions(g->nf, 1);
+        double bases = 1;
+        for (size_t t = 1; t <= m; t++)
+            bases = bases * (double)(n2 + t) / (double)t;
+        int r2 = bases > 10.0 * (double)a->o->max_profiles
+                     ? pg_error_set(&e2, PG_ELIMIT,
+                                    "a %zu x %zu game has %.3g bases, more than 10 x the "
+                                    "enumeration limit of %zu",
+                                    m, n2, bases, a->o->max_profiles)
+                     : pg_nf_bimatrix_equilibria(g->nf, &ext, &ne, &e2);
         if (r2 == PG_ELIMIT) {
             rc = note(a, "mixed equilibria were not enumerated: %s", e2.msg);
         } else if (r2) {

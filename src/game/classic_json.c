@@ -18,6 +18,7 @@
 #define MAX_PLAYERS 16
 #define MAX_ACTIONS 4096
 #define MAX_ROUNDS 100000000
+#define MAX_STATES 512
 
 typedef struct rd {
     pg_error *err;
@@ -368,9 +369,9 @@ tensor(rd *r, json_t *v, const size_t *n, size_t depth, size_t nd, size_t width,
     int rc = want(r, v, JSON_ARRAY, "an array");
     if (!rc && json_array_size(v) != n[depth])
         rc = fail(r, PG_EPARSE,
-                  "needs %zu entries (one per action of player %zu), has %zu; payoffs nest by "
+                  "needs %zu entr%s (one per action of player %zu), has %zu; payoffs nest by "
                   "player, first player outermost",
-                  n[depth], depth + 1, json_array_size(v));
+                  n[depth], n[depth] == 1 ? "y" : "ies", depth + 1, json_array_size(v));
     for (size_t i = 0; i < n[depth] && !rc; i++) {
         size_t s = push_index(r, i);
         rc = tensor(r, json_array_get(v, i), n, depth + 1, nd, width, index * n[depth] + i, out);
@@ -555,6 +556,10 @@ parse_cournot(rd *r, json_t *root)
             rc = get_size(r, q, "steps", true, 1, 1000, &steps);
         pop(r, s);
     }
+    if (!rc && pow((double)steps + 1, (double)g->n_firms) > 1e6)
+        rc = fail(r, PG_ELIMIT,
+                  "%zu firms with %zu quantity steps make %.3g action profiles; at most a million",
+                  g->n_firms, steps, pow((double)steps + 1, (double)g->n_firms));
     if (!rc)
         rc = pg_nf_cournot(&g->nf, g->cournot_a, g->cournot_b, g->cournot_costs, g->n_firms, qmax,
                            steps, r->err);
@@ -729,7 +734,11 @@ parse_markov(rd *r, json_t *root)
         rc = get_array(r, root, "states", true, 1, &arr);
     if (!rc) {
         size_t s = push_key(r, "states");
-        rc = string_list(r, arr, "state", &states, &ns);
+        if (json_array_size(arr) > MAX_STATES)
+            rc = fail(r, PG_ELIMIT, "at most %d states (policies are evaluated exactly)",
+                      MAX_STATES);
+        if (!rc)
+            rc = string_list(r, arr, "state", &states, &ns);
         pop(r, s);
     }
     if (!rc)

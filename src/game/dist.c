@@ -13,6 +13,7 @@ struct pg_dist {
     size_t n, cap;
     int *outcomes;   /* n x width */
     double *weights; /* n */
+    double total;    /* sum of the weights, kept as they change so probabilities cost O(1) */
     size_t *slots;   /* hash index: outcome number + 1, 0 = empty; nslots is a power of two */
     size_t nslots;
 };
@@ -117,6 +118,7 @@ pg_dist_add(pg_dist *d, const int *outcome, double weight, pg_error *err)
     size_t slot = find_slot(d, outcome);
     if (d->slots[slot]) {
         d->weights[d->slots[slot] - 1] += weight;
+        d->total += weight;
         return PG_OK;
     }
     if (reserve(d, d->n + 1))
@@ -125,9 +127,11 @@ pg_dist_add(pg_dist *d, const int *outcome, double weight, pg_error *err)
         memcpy(d->outcomes + d->n * d->width, outcome, d->width * sizeof *outcome);
     d->weights[d->n] = weight;
     d->n++;
+    d->total += weight;
     if (2 * d->n > d->nslots) {
         if (rehash(d, d->nslots * 2)) {
             d->n--;
+            d->total -= weight;
             return pg_error_set(err, PG_ENOMEM, "out of memory");
         }
     } else {
@@ -179,11 +183,16 @@ pg_dist_outcome(const pg_dist *d, size_t i)
 double
 pg_dist_total(const pg_dist *d)
 {
-    double t = 0;
-    if (d)
-        for (size_t k = 0; k < d->n; k++)
-            t += d->weights[k];
-    return t;
+    return d ? d->total : 0;
+}
+
+/* Recomputes the total from the weights (after they were all rescaled). */
+static void
+retotal(pg_dist *d)
+{
+    d->total = 0;
+    for (size_t k = 0; k < d->n; k++)
+        d->total += d->weights[k];
 }
 
 double
@@ -238,6 +247,7 @@ pg_dist_normalize(pg_dist *d, pg_error *err)
         return pg_error_set(err, PG_EMODEL, "the distribution has total probability 0");
     for (size_t k = 0; k < d->n; k++)
         d->weights[k] /= t;
+    retotal(d);
     return PG_OK;
 }
 
@@ -265,6 +275,7 @@ reweigh_and_compact(pg_dist *d, const double *factor, double *evidence, pg_error
         m++;
     }
     d->n = m;
+    retotal(d);
     if (rehash(d, d->nslots))
         return pg_error_set(err, PG_ENOMEM, "out of memory");
     if (evidence)

@@ -138,6 +138,16 @@ pgi_og_eval_clear(pgi_og_eval *ev)
     memset(ev, 0, sizeof *ev);
 }
 
+static int
+too_many(pgi_og_eval *ev)
+{
+    return pg_error_set(ev->err, PG_ELIMIT,
+                        "game '%s' reaches more than %zu distinct histories under this profile; "
+                        "it is too big to evaluate exactly (fewer variables, or variables "
+                        "that are written again, keep it small)",
+                        ev->g->name, PGI_OG_MAX_HISTORIES(ev->g));
+}
+
 /* Gathers the node's input values from state into in. */
 static void
 gather(const og_node *n, const int *state, int *in)
@@ -315,6 +325,8 @@ pgi_og_value(pgi_og_eval *ev, size_t i, int *state, double *out)
     /* The recursion reused ev->key: rebuild it for this step. */
     ev->key[0] = (int)i;
     memcpy(ev->key + 1, state, g->n_vars * sizeof *state);
+    if (ev->n_memo >= PGI_OG_MAX_HISTORIES(g))
+        return too_many(ev);
     if (memo_put(ev, ev->key, out))
         return pg_error_set(ev->err, PG_ENOMEM, "out of memory");
     return PG_OK;
@@ -355,6 +367,8 @@ pgi_og_push(pgi_og_eval *ev, size_t i, const pg_dist *in, pg_dist *out)
         } else {
             rc = pg_dist_add(out, s, w, ev->err);
         }
+        if (!rc && pg_dist_size(out) > PGI_OG_MAX_HISTORIES(g))
+            rc = too_many(ev);
     }
     free(s);
     return rc;

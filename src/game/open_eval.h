@@ -5,6 +5,12 @@
 
 #include "game/open_internal.h"
 
+/* Distinct histories one evaluation may hold (in a history distribution or in the memo) before it
+ * gives up with PG_ELIMIT, a guard against games that grow exponentially with their depth: about
+ * 32 MB of stored variable values. */
+#define PGI_OG_MAX_CELLS ((size_t)1 << 23)
+#define PGI_OG_MAX_HISTORIES(g) (PGI_OG_MAX_CELLS / ((g)->n_vars + 1))
+
 /* One evaluation of one profile. Not shared between threads. The memo is valid only while the
  * profile does not change; pgi_og_eval_reset forgets it. */
 typedef struct pgi_og_eval {

@@ -531,6 +531,48 @@ test_information_flow_errors(void **state)
     pg_og_free(g);
 }
 
+static void
+test_exponential_game_refused(void **state)
+{
+    (void)state;
+    /* 24 independent coin flips into 24 variables: 2^24 histories, more than an evaluation may
+     * hold. Play and evaluation stop with PG_ELIMIT and say why, instead of exhausting memory. */
+    const char *players[1] = {"p"};
+    pg_og *g = NULL;
+    assert_int_equal(pg_og_new(&g, "coins", 1, players, NULL), PG_OK);
+    pg_og_node n[25], root;
+    double half[2] = {0.5, 0.5};
+    for (int k = 0; k < 24; k++) {
+        char name[16];
+        size_t v;
+        snprintf(name, sizeof name, "c%d", k);
+        assert_int_equal(pg_og_add_variable(g, name, 2, NULL, &v, NULL), PG_OK);
+        assert_int_equal(pg_og_nature(g, name, NULL, 0, v, half, &n[k], NULL), PG_OK);
+    }
+    double pay[2] = {0, 1};
+    size_t last = 23;
+    assert_int_equal(pg_og_payoff(g, "pay", &last, 1, pay, &n[24], NULL), PG_OK);
+    assert_int_equal(pg_og_seq(g, "game", n, 25, &root, NULL), PG_OK);
+    assert_int_equal(pg_og_set_root(g, root, NULL), PG_OK);
+    pg_og_profile *p = NULL;
+    assert_int_equal(pg_og_profile_new(&p, g, NULL), PG_OK);
+    pg_error err = {0};
+    pg_dist *h = NULL;
+    assert_int_equal(pg_og_play(p, &h, &err), PG_ELIMIT);
+    assert_null(h);
+    assert_non_null(strstr(err.msg, "distinct histories"));
+    double v;
+    assert_int_equal(pg_og_evaluate(p, &v, &err), PG_ELIMIT);
+    /* Sampling needs no enumeration and still works. */
+    pg_rng rng;
+    pg_rng_seed(&rng, 1, 0);
+    int vals[24];
+    assert_int_equal(pg_og_sample(p, &rng, vals, &v, NULL), PG_OK);
+    assert_near(v, vals[23], 0);
+    pg_og_profile_free(p);
+    pg_og_free(g);
+}
+
 int
 main(void)
 {
@@ -542,6 +584,7 @@ main(void)
         cmocka_unit_test(test_discount_functions),
         cmocka_unit_test(test_learning_proposes_equilibrium),
         cmocka_unit_test(test_information_flow_errors),
+        cmocka_unit_test(test_exponential_game_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
