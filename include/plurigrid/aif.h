@@ -181,6 +181,39 @@ size_t pg_aif_battery_response(size_t action, int dr_event);
 int pg_aif_battery_new(pg_aif **out, const pg_aif_battery_spec *spec, const pg_aif_options *opts,
                        pg_error *err);
 
+/* ------------------------------------------------------------------ repeated two-player games */
+
+/* A player of a repeated two-player matrix game. Its hidden state is the last round's outcome
+ * (its own action, the opponent's action); it learns by Dirichlet counting how the opponent's
+ * next action follows from that outcome (so it can learn tit-for-tat, a fixed mix, ...), and it
+ * prefers outcomes by beta x its payoff. It plans policy_depth rounds ahead, so with depth 2 or
+ * more it sees that what it does now shapes what a responsive opponent does next.
+ *
+ * A round: pg_aif_step(agent, obs, &action) with obs[0] = PG_AIF_MISSING before the first round
+ * and pg_aif_game_outcome(spec, mine, theirs) of the last round afterwards. */
+typedef struct pg_aif_game_spec {
+    size_t n_actions;     /* the agent's actions (>= 1) */
+    size_t n_opponent;    /* the opponent's actions (>= 1) */
+    const double *payoff; /* n_actions x n_opponent: the agent's payoff, row = its action */
+    double beta;          /* log-preference per unit of payoff (default 1) */
+} pg_aif_game_spec;
+
+void pg_aif_game_spec_init(pg_aif_game_spec *s);
+size_t pg_aif_game_outcome(const pg_aif_game_spec *s, size_t mine, size_t theirs);
+
+/* Builds the agent (opts may be NULL: depth 2, gamma 8, sampled actions, learning of B at rate
+ * 1 from concentration 1). Each context (last outcome, own action) is learned on its own, so the
+ * agent must try actions to learn what follows them: sample actions rather than take the argmax.
+ * Copies spec and opts. */
+int pg_aif_game_new(pg_aif **out, const pg_aif_game_spec *spec, const pg_aif_options *opts,
+                    pg_error *err);
+
+struct pg_nf;
+/* The same for `player` (0 or 1) of a two-player normal-form game of game.h, the other player
+ * being the opponent. Borrows g. */
+int pg_aif_nf_new(pg_aif **out, const struct pg_nf *g, size_t player, double beta,
+                  const pg_aif_options *opts, pg_error *err);
+
 #ifdef __cplusplus
 }
 #endif
