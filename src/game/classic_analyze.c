@@ -52,7 +52,8 @@ note(an *a, const char *fmt, ...)
     return PG_OK;
 }
 
-/* "0.5 H + 0.5 T" or "H" for one observation's mixed action. */
+/* "0.5 H + 0.5 T" or "H" for one observation's mixed action. Shares below 0.001 are left out
+ * of the text ("+ ..."); the report's probabilities keep them. */
 static void
 describe_action(pgi_buf *b, const cg_decision *d, const double *row)
 {
@@ -61,13 +62,17 @@ describe_action(pgi_buf *b, const cg_decision *d, const double *row)
             pgi_buf_puts(b, d->action_labels[a]);
             return;
         }
-    bool first = true;
+    bool first = true, small = false;
     for (size_t a = 0; a < d->n_actions; a++) {
-        if (!(row[a] > 1e-12))
+        if (!(row[a] >= 1e-3)) {
+            small = small || row[a] > 0;
             continue;
+        }
         pgi_buf_printf(b, "%s%.4g %s", first ? "" : " + ", row[a], d->action_labels[a]);
         first = false;
     }
+    if (small)
+        pgi_buf_puts(b, " + ...");
 }
 
 static char *

@@ -156,6 +156,12 @@ test_auctions(void **state)
     /* With value 4 against a truthful rival, bidding 2 wins against values 0 and 1 and ties at
      * 2: (0.4 + 0.1) x (4 - 2) = 1. */
     assert_near(t->check.max_gain, 1.0, 1e-12);
+    /* Shading (bid 0 with value 0 or 1, else 1) is an equilibrium, and regret matching's average
+     * after 20000 rounds is within 0.02 of one. */
+    assert_true(find_profile(r, "shading")->check.equilibrium);
+    const pg_game_profile_report *rm = find_profile(r, "regret-matching");
+    assert_true(rm->check.equilibrium);
+    assert_true(rm->check.max_gain > 0 && rm->check.max_gain < 0.02);
     assert_int_equal(r->n_failed, 0);
     pg_game_report_free(r);
 
