@@ -25,6 +25,11 @@ void pgi_buf_free(pgi_buf *b);
 /* Reads a whole file into a NUL-terminated buffer. Returns 0 or -errno. */
 int pgi_read_file(const char *path, char **data, size_t *len);
 
+/* Line and column (1-based) of the deepest part of a JSON path ("$.buses[3].vm", "$.a.b[0]") that
+ * exists in text, a JSON document that has already been parsed successfully. For error messages
+ * about well-formed JSON. */
+void pgi_json_locate(const char *text, size_t len, const char *path, int *line, int *col);
+
 /* Monotonic clock in seconds. */
 double pgi_now(void);
 

@@ -9,7 +9,7 @@
  * diffable.
  *
  * jansson reports lines only for syntax errors; for errors in well-formed JSON (a wrong type, an
- * unknown key, a bus that does not exist) locate() walks the original text along the JSON path
+ * unknown key, a bus that does not exist) pgi_json_locate() walks the original text along the JSON path
  * to find the line. */
 #include <errno.h>
 #include <limits.h>
@@ -178,127 +178,6 @@ static const char *const bus_types[] = {NULL, "pq", "pv", "ref", "isolated"};
 static const char *const branch_kinds[] = {"line", "transformer"};
 static const char *const technologies[] = {"solar", "wind", "hydro", "other"};
 
-/* ---------------------------------------------------------------- locating a path in the text */
-
-static const char *
-skip_ws(const char *p, const char *e)
-{
-    while (p < e && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
-        p++;
-    return p;
-}
-
-/* p at '"': returns the position after the closing quote (or e). */
-static const char *
-skip_string(const char *p, const char *e)
-{
-    for (p++; p < e; p++) {
-        if (*p == '\\')
-            p++;
-        else if (*p == '"')
-            return p + 1;
-    }
-    return e;
-}
-
-static const char *
-skip_value(const char *p, const char *e)
-{
-    p = skip_ws(p, e);
-    if (p >= e)
-        return e;
-    if (*p == '"')
-        return skip_string(p, e);
-    if (*p == '{' || *p == '[') {
-        int depth = 0;
-        while (p < e) {
-            if (*p == '"') {
-                p = skip_string(p, e);
-                continue;
-            }
-            if (*p == '{' || *p == '[')
-                depth++;
-            else if (*p == '}' || *p == ']') {
-                if (--depth == 0)
-                    return p + 1;
-            }
-            p++;
-        }
-        return e;
-    }
-    while (p < e && !strchr(",]} \t\r\n", *p))
-        p++;
-    return p;
-}
-
-/* Walks text along path ("$.buses[3].vm") and returns the line and column of the deepest part of
- * the path that exists. The text is well-formed JSON (jansson read it), so this only has to skip
- * values, never to check them. */
-static void
-locate(const char *text, size_t len, const char *path, int *line, int *col)
-{
-    const char *p = text, *e = text + len, *found = NULL;
-    const char *q = path && path[0] == '$' ? path + 1 : "";
-    p = skip_ws(p, e);
-    found = p;
-    while (*q && p < e) {
-        if (*q == '.') {
-            q++;
-            size_t kl = strcspn(q, ".[");
-            if (*p != '{')
-                break;
-            p = skip_ws(p + 1, e);
-            const char *val = NULL;
-            while (p < e && *p == '"') {
-                const char *ks = p + 1, *ke = skip_string(p, e) - 1;
-                p = skip_ws(ke + 1, e);
-                if (p < e && *p == ':')
-                    p = skip_ws(p + 1, e);
-                if ((size_t)(ke - ks) == kl && memcmp(ks, q, kl) == 0) {
-                    val = p;
-                    break;
-                }
-                p = skip_ws(skip_value(p, e), e);
-                if (p < e && *p == ',')
-                    p = skip_ws(p + 1, e);
-                else
-                    break;
-            }
-            if (!val)
-                break;
-            p = found = val;
-            q += kl;
-        } else if (*q == '[') {
-            char *end = NULL;
-            unsigned long idx = strtoul(q + 1, &end, 10);
-            if (!end || *end != ']' || *p != '[')
-                break;
-            q = end + 1;
-            p = skip_ws(p + 1, e);
-            unsigned long i = 0;
-            for (; i < idx && p < e && *p != ']'; i++) {
-                p = skip_ws(skip_value(p, e), e);
-                if (p < e && *p == ',')
-                    p = skip_ws(p + 1, e);
-            }
-            if (i < idx || p >= e || *p == ']')
-                break;
-            found = p;
-        } else {
-            break;
-        }
-    }
-    int l = 1;
-    const char *ls = text;
-    for (const char *r = text; r < found && r < e; r++)
-        if (*r == '\n') {
-            l++;
-            ls = r + 1;
-        }
-    *line = l;
-    *col = (int)(found - ls) + 1;
-}
-
 /* ---------------------------------------------------------------- reader */
 
 typedef struct reader {
@@ -323,7 +202,7 @@ fail(reader *r, int code, const char *path, const char *fmt, ...)
     pg_error_vset(r->err, code, fmt, ap);
     va_end(ap);
     int line = 0, col = 0;
-    locate(r->text, r->len, path, &line, &col);
+    pgi_json_locate(r->text, r->len, path, &line, &col);
     pg_error_at(r->err, r->file, line, col, path);
     return code;
 }
@@ -550,7 +429,7 @@ place_model_error(reader *r, int rc, const char *path)
 {
     if (rc && rc != PG_ENOMEM && r->err) {
         int line = 0, col = 0;
-        locate(r->text, r->len, path, &line, &col);
+        pgi_json_locate(r->text, r->len, path, &line, &col);
         pg_error_at(r->err, r->file, line, col, path);
     }
     return rc;
