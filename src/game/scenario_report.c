@@ -32,6 +32,7 @@ typedef struct group {
     size_t runs;
     stats m[PGI_N_METRICS];
     double p_recover;
+    double mean_level;   /* the indicator averaged over turns and runs (absolute, not a ratio) */
     double effect;       /* standardised, positive = more resilient */
     double ci_lo, ci_hi; /* 95% interval of the group mean of the ranking metric */
 } group;
@@ -160,6 +161,13 @@ fill_group(report *rp, group *g, member_fn member, double *buf)
             rec += r->metrics[run].recovered;
         }
     g->p_recover = meas ? (double)rec / (double)meas : NAN;
+    double level = 0;
+    const size_t T1 = r->turns + 1;
+    for (size_t run = 0; run < r->runs; run++)
+        if (member(rp, g, run))
+            for (size_t t = 0; t < T1; t++)
+                level += r->perf[run * T1 + t];
+    g->mean_level = n ? level / (double)n / (double)T1 : NAN;
     /* effect on the ranking metric (censored time to recover) */
     size_t m = 0;
     for (size_t run = 0; run < r->runs; run++)
@@ -394,6 +402,8 @@ json_groups(pgi_buf *b, const report *rp, const char *kind)
         json_num(b, g[i]->ci_hi);
         pgi_buf_puts(b, "], \"p_recover\": ");
         json_num(b, g[i]->p_recover);
+        pgi_buf_puts(b, ", \"mean_indicator\": ");
+        json_num(b, g[i]->mean_level);
         pgi_buf_puts(b, ", \"metrics\": ");
         json_metrics(b, g[i]->m);
         pgi_buf_puts(b, "}");
@@ -639,12 +649,14 @@ text_groups(pgi_buf *b, const report *rp, const char *kind, const char *title)
     size_t n = ranked(rp, kind, g);
     if (n) {
         pgi_buf_printf(b, "\n%s (best first, by %s)\n", title, pgi_metric_names[rp->rank]);
-        pgi_buf_printf(b, "  %-4s %-34s %6s %8s %10s %10s %9s %10s\n", "rank", "name", "runs",
-                       "effect", "robustness", "loss_area", "recovered", "ttr_median");
+        pgi_buf_printf(b, "  %-4s %-34s %6s %8s %10s %10s %9s %10s %10s\n", "rank", "name", "runs",
+                       "effect", "robustness", "loss_area", "recovered", "ttr_median",
+                       "mean_level");
         for (size_t i = 0; i < n; i++)
-            pgi_buf_printf(b, "  %-4zu %-34.34s %6zu %+8.2f %10.3f %10.3f %8.1f%% %10.1f\n", i + 1,
-                           g[i]->name, g[i]->runs, g[i]->effect, g[i]->m[0].mean, g[i]->m[2].mean,
-                           100 * g[i]->p_recover, g[i]->m[1].p50);
+            pgi_buf_printf(b, "  %-4zu %-34.34s %6zu %+8.2f %10.3f %10.3f %8.1f%% %10.1f %10.3f\n",
+                           i + 1, g[i]->name, g[i]->runs, g[i]->effect, g[i]->m[0].mean,
+                           g[i]->m[2].mean, 100 * g[i]->p_recover, g[i]->m[1].p50,
+                           g[i]->mean_level);
     }
     free(g);
 }

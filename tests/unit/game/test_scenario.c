@@ -346,6 +346,7 @@ test_cli_report_and_plots(void **state)
     assert_string_equal(out1, out2);
     assert_non_null(strstr(out1, "\"format\": \"plurigrid-resilience-report/1\""));
     assert_non_null(strstr(out1, "\"findings\""));
+    assert_non_null(strstr(out1, "\"mean_indicator\""));
     const char *files[] = {"performance.svg",
                            "performance_by_profile.svg",
                            "performance_by_group.svg",
