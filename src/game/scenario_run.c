@@ -8,6 +8,8 @@
  * So the result is the same for a seed whatever the number of threads. */
 #include <math.h>
 #include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +57,23 @@ struct shared {
     pg_scenario_progress_fn progress;
     void *progress_ud;
 };
+
+/* Prefixes the message on err with a place ("run 3, turn 7, agent 'GG'"). The old message is
+ * copied first: it cannot be both the destination and an argument of the formatting. */
+static int with_place(pg_error *err, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+with_place(pg_error *err, int rc, const char *fmt, ...)
+{
+    char place[300], old[sizeof err->msg];
+    snprintf(old, sizeof old, "%s", err->msg[0] ? err->msg : pg_strerror(rc));
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(place, sizeof place, fmt, ap);
+    va_end(ap);
+    return pg_error_set(err, rc, "%s: %s", place, old);
+}
 
 /* ---------------------------------------------------------------- quantities, conditions */
 
@@ -272,8 +291,8 @@ worker_init(worker *w, shared *sh)
             else if (st->kind == ST_AIF)
                 rc = make_aif(&sc->agents[a], st, &w->aif[p * na + a], &w->err);
             if (rc)
-                return pg_error_set(&w->err, rc, "profile '%s', agent '%s': %s",
-                                    sc->profiles[p].name, sc->agents[a].name, w->err.msg);
+                return with_place(&w->err, rc, "profile '%s', agent '%s'", sc->profiles[p].name,
+                                  sc->agents[a].name);
         }
     for (size_t i = 0; i < sc->n_negs; i++)
         for (size_t k = 0; k < sc->negs[i].n_partners; k++)
@@ -444,8 +463,8 @@ run_one(worker *w, size_t run, double *var_sum)
         for (size_t a = 0; a < na; a++) {
             int rc = decide(w, p, a, &rng, &w->act[a]);
             if (rc)
-                return pg_error_set(&w->err, rc, "run %zu, turn %zu, agent '%s': %s", run, t,
-                                    sc->agents[a].name, w->err.msg[0] ? w->err.msg : "failed");
+                return with_place(&w->err, rc, "run %zu, turn %zu, agent '%s'", run, t,
+                                  sc->agents[a].name);
         }
         negotiate(w, &rng);
         for (size_t a = 0; a < na; a++)
@@ -538,8 +557,8 @@ run_one(worker *w, size_t run, double *var_sum)
                 fb.next_state = w->next_state[a];
                 int rc = pg_learner_update(l, &fb, &w->err);
                 if (rc)
-                    return pg_error_set(&w->err, rc, "run %zu, turn %zu, agent '%s': %s", run, t,
-                                        sc->agents[a].name, w->err.msg);
+                    return with_place(&w->err, rc, "run %zu, turn %zu, agent '%s'", run, t,
+                                      sc->agents[a].name);
             }
             w->state[a] = w->next_state[a];
         }
