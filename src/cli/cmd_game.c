@@ -263,7 +263,13 @@ pg_cmd_game(int argc, char **argv)
         code = pg_cli_report("game", &err);
         goto out;
     }
+    char dir[4096];
     if (plot_dir) {
+        /* "out/" and "out" name the same directory; drop trailing slashes for tidy paths */
+        snprintf(dir, sizeof dir, "%s", plot_dir);
+        for (size_t n = strlen(dir); n > 1 && dir[n - 1] == '/'; n--)
+            dir[n - 1] = '\0';
+        plot_dir = dir;
         if (make_dirs(plot_dir) != 0) {
             fprintf(stderr, "plurigrid game: cannot create the directory '%s': %s\n", plot_dir,
                     strerror(errno));
