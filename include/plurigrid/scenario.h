@@ -58,9 +58,9 @@ int pg_resilience_measure(const double *perf, size_t n, size_t onset,
 
 typedef struct pg_scenario pg_scenario;
 
-/* Reads a "plurigrid-scenario/1" file. Errors name the file, the JSON path ("$.rules[2].when")
- * and what is wrong (unknown key, unknown agent, action or variable, bad number, ...); syntax
- * errors name the line and column. *out is written only on success. */
+/* Reads a "plurigrid-scenario/1" file. Errors name the file, the line and column, the JSON path
+ * ("$.rules[2].when") and what is wrong (unknown key, unknown agent, action or variable, bad
+ * number, syntax, ...). *out is written only on success. */
 int pg_scenario_read(const char *path, pg_scenario **out, pg_error *err);
 /* The same from text in memory; name stands for the file in error messages. Borrows text. */
 int pg_scenario_parse(const char *text, size_t len, const char *name, pg_scenario **out,

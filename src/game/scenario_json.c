@@ -1,6 +1,7 @@
 /* Reader of "plurigrid-scenario/1" files (docs/scenarios.md): JSON text to a checked pg_scenario
- * with every name resolved to an index. Every error names the file, the JSON path of the
- * offending value and what is wrong, in words a newcomer understands; unknown keys are errors. */
+ * with every name resolved to an index. Every error names the file, the line, the JSON path of
+ * the offending value and what is wrong, in words a newcomer understands; unknown keys are
+ * errors. */
 #include <jansson.h>
 #include <math.h>
 #include <stdarg.h>
@@ -22,6 +23,8 @@
 typedef struct rd {
     pg_error *err;
     const char *file;
+    const char *text; /* the document, to find the line of an error */
+    size_t len;
     char path[256];
     size_t plen;
     pg_scenario *s;
@@ -36,7 +39,10 @@ fail(rd *r, const char *fmt, ...)
     va_start(ap, fmt);
     pg_error_vset(r->err, PG_EPARSE, fmt, ap);
     va_end(ap);
-    pg_error_at(r->err, r->file, 0, 0, r->path);
+    int line = 0, col = 0;
+    if (r->err)
+        pgi_json_locate(r->text, r->len, r->path, &line, &col);
+    pg_error_at(r->err, r->file, line, col, r->path);
     return PG_EPARSE;
 }
 
@@ -1857,7 +1863,7 @@ pg_scenario_parse(const char *text, size_t len, const char *name, pg_scenario **
         json_decref(root);
         return pg_error_set(err, PG_ENOMEM, "out of memory");
     }
-    rd r = {.err = err, .file = file, .path = "$", .plen = 1, .s = s};
+    rd r = {.err = err, .file = file, .text = text, .len = len, .path = "$", .plen = 1, .s = s};
     int rc = PG_OK;
     if (!(s->file = pgi_strdup(file)))
         rc = pg_error_set(err, PG_ENOMEM, "out of memory");

@@ -151,7 +151,8 @@ test_each_mistake_is_named(void **state)
         pg_error err = {0};
         int rc = pg_scenario_parse(text, strlen(text), "bad.json", &s, &err);
         if (rc != PG_EPARSE || s || strcmp(err.path, cases[i].path) != 0 ||
-            strcmp(err.file, "bad.json") != 0 || !strstr(err.msg, cases[i].words)) {
+            strcmp(err.file, "bad.json") != 0 || !strstr(err.msg, cases[i].words) ||
+            err.line < 1) {
             char buf[1400];
             fail_msg("case %zu (%s -> %s): got rc %d, \"%s\"; want path %s and \"%s\"", i,
                      cases[i].find, cases[i].replace, rc, pg_error_format(&err, buf, sizeof buf),
@@ -200,6 +201,7 @@ test_cli_reports_the_place(void **state)
     assert_int_equal(pgt_run_cli(args, NULL, &out, &err), 2);
     assert_non_null(strstr(err, "bad.json"));
     assert_non_null(strstr(err, "$.rules[0].when.C"));
+    assert_non_null(strstr(err, "bad.json:10:")); /* the line of the rule's "when" */
     assert_non_null(strstr(err, "unknown agent 'C'"));
     free(out);
     free(err);
