@@ -506,8 +506,24 @@ pg_world_clone(pg_world **out, const pg_world *w, pg_error *err)
         rc = pg_error_set(err, PG_ENOMEM, "out of memory");
         goto out;
     }
-    for (size_t i = 0; i < w->n_buses && !rc; i++)
-        rc = pg_world_add_bus(c, &w->buses[i], NULL, err);
+    /* Buses are copied as they are: going through pg_world_add_bus would check every name and
+     * number against every other, quadratic in the buses, for a world that already has them. */
+    if (w->n_buses) {
+        c->buses = calloc(w->n_buses, sizeof *c->buses);
+        if (!c->buses)
+            rc = pg_error_set(err, PG_ENOMEM, "out of memory");
+        else
+            c->cap_buses = w->n_buses;
+    }
+    for (size_t i = 0; i < w->n_buses && !rc; i++) {
+        c->buses[i] = w->buses[i];
+        if (!w->buses[i].name)
+            rc = pg_error_set(err, PG_EMODEL, "bus %zu has no name", i + 1);
+        else if (!(c->buses[i].name = pgi_strdup(w->buses[i].name)))
+            rc = pg_error_set(err, PG_ENOMEM, "out of memory");
+        else
+            c->n_buses++;
+    }
     for (size_t i = 0; i < w->n_series && !rc; i++)
         rc = pg_world_add_series(c, w->series[i].name, w->series[i].step_h, w->series[i].values,
                                  w->series[i].n, NULL, err);
@@ -628,6 +644,45 @@ finite_all(const double *v, size_t n)
 
 #define FAIL(...) return pg_error_set(err, PG_EMODEL, __VA_ARGS__)
 
+static int
+cmp_bus_name(const void *a, const void *b)
+{
+    return strcmp((*(const pg_bus *const *)a)->name, (*(const pg_bus *const *)b)->name);
+}
+
+static int
+cmp_bus_number(const void *a, const void *b)
+{
+    int x = (*(const pg_bus *const *)a)->number, y = (*(const pg_bus *const *)b)->number;
+    return (x > y) - (x < y);
+}
+
+/* Unique bus names and numbers, by sorting (a pairwise check is quadratic in the buses). */
+static int
+check_unique_buses(const pg_world *w, pg_error *err)
+{
+    if (w->n_buses < 2)
+        return PG_OK;
+    const pg_bus **v = malloc(w->n_buses * sizeof *v);
+    if (!v)
+        return pg_error_set(err, PG_ENOMEM, "out of memory");
+    for (size_t i = 0; i < w->n_buses; i++)
+        v[i] = &w->buses[i];
+    int rc = PG_OK;
+    qsort(v, w->n_buses, sizeof *v, cmp_bus_name);
+    for (size_t i = 1; i < w->n_buses && !rc; i++)
+        if (strcmp(v[i]->name, v[i - 1]->name) == 0)
+            rc = pg_error_set(err, PG_EMODEL, "bus name '%s' is used twice", v[i]->name);
+    if (!rc) {
+        qsort(v, w->n_buses, sizeof *v, cmp_bus_number);
+        for (size_t i = 1; i < w->n_buses && !rc; i++)
+            if (v[i]->number == v[i - 1]->number)
+                rc = pg_error_set(err, PG_EMODEL, "bus number %d is used twice", v[i]->number);
+    }
+    free(v);
+    return rc;
+}
+
 int
 pg_world_validate(const pg_world *w, pg_error *err)
 {
@@ -637,6 +692,8 @@ pg_world_validate(const pg_world *w, pg_error *err)
         FAIL("base MVA must be a positive number, got %g", w->base_mva);
     for (size_t i = 0; i < w->n_buses; i++) {
         const pg_bus *b = &w->buses[i];
+        if (!b->name || !b->name[0])
+            FAIL("bus %zu (number %d) has no name", i + 1, b->number);
         double v[] = {b->base_kv, b->vm, b->va, b->vmin, b->vmax, b->gs, b->bs};
         if (!finite_all(v, sizeof v / sizeof *v))
             FAIL("bus '%s' has a value that is not a finite number", b->name);
@@ -649,13 +706,10 @@ pg_world_validate(const pg_world *w, pg_error *err)
             FAIL("bus '%s': vmin %g p.u. > vmax %g p.u.", b->name, b->vmin, b->vmax);
         if (b->vm < 0)
             FAIL("bus '%s' has negative voltage magnitude %g p.u.", b->name, b->vm);
-        for (size_t j = i + 1; j < w->n_buses; j++) {
-            if (strcmp(w->buses[j].name, b->name) == 0)
-                FAIL("bus name '%s' is used twice", b->name);
-            if (w->buses[j].number == b->number)
-                FAIL("bus number %d is used twice", b->number);
-        }
     }
+    int rc = check_unique_buses(w, err);
+    if (rc)
+        return rc;
     for (size_t i = 0; i < w->n_branches; i++) {
         const pg_branch *br = &w->branches[i];
         double v[] = {br->r, br->x, br->b, br->rate_a, br->rate_b, br->rate_c, br->tap,

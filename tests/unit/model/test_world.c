@@ -2,6 +2,7 @@
  * per-step view scales loads and renewables, cost curves evaluate as documented. */
 #include "harness.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "plurigrid/model.h"
@@ -167,6 +168,31 @@ test_cost_eval(void **state)
     assert_near(pg_cost_eval(&c, 5), 0, 0);
 }
 
+static void
+test_validate_finds_duplicates_and_clone_keeps_buses(void **state)
+{
+    (void)state;
+    pg_world *w = small_world();
+    pg_world *c = NULL;
+    pg_error err = {0};
+    assert_int_equal(pg_world_clone(&c, w, &err), PG_OK);
+    assert_true(pg_world_equal(w, c, NULL, 0));
+    c->buses[1].number = c->buses[0].number;
+    assert_int_equal(pg_world_validate(c, &err), PG_EMODEL);
+    assert_non_null(strstr(err.msg, "bus number 1 is used twice"));
+    c->buses[1].number = 2;
+    free(c->buses[1].name);
+    c->buses[1].name = strdup("a");
+    assert_int_equal(pg_world_validate(c, &err), PG_EMODEL);
+    assert_non_null(strstr(err.msg, "bus name 'a' is used twice"));
+    assert_false(pg_world_equal(w, c, NULL, 0));
+    char diff[128];
+    pg_world_equal(w, c, diff, sizeof diff);
+    assert_string_equal(diff, "buses[1].name: \"b\" vs \"a\"");
+    pg_world_free(c);
+    pg_world_free(w);
+}
+
 int
 main(void)
 {
@@ -175,6 +201,7 @@ main(void)
         cmocka_unit_test(test_duplicates_rejected),
         cmocka_unit_test(test_validate_reports_component),
         cmocka_unit_test(test_clone_is_deep_and_at_step_scales),
+        cmocka_unit_test(test_validate_finds_duplicates_and_clone_keeps_buses),
         cmocka_unit_test(test_cost_eval),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
