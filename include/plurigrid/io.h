@@ -81,7 +81,8 @@ int pg_world_json_write_file(const pg_world *w, const char *path, pg_error *err)
 /* ---------------------------------------------------------------- any format */
 
 /* Format names: "json" (plurigrid-world/1) and "matpower". pg_world_format_from_path() picks one
- * from a file name's extension (".json", ".m"); NULL when the extension says nothing. */
+ * from a file name's extension (".json", ".m", any case); NULL when the extension says nothing.
+ * Borrows path; returns a static string. */
 const char *pg_world_format_from_path(const char *path);
 
 /* Reads a world in the named format, or (format NULL) the format its extension names. Borrows
