@@ -218,11 +218,12 @@ pgi_dmodel_free(pgi_dmodel *m)
         for (size_t g = 0; g < m->ng; g++)
             pgi_curve_free(&m->curves[g]);
     void *arrays[] = {m->demand,  m->avail,   m->bus_live, m->thermal_live, m->renewable_live,
-                      m->storage_live, m->branch_live, m->island, m->island_ref, m->p0,
+                      m->storage_live, m->branch_live, m->island, m->island_ref, m->island_limited, m->p0,
                       m->curves,  m->c_u,     m->c_v,      m->c_w,          m->c_p,
                       m->c_seg0,  m->c_r,     m->c_ch,     m->c_dis,        m->c_soc,
-                      m->c_z,     m->c_us,    m->c_og,     m->c_theta,      m->r_bal,
-                      m->r_flow,  m->flow_shift, m->branch_b};
+                      m->c_z,     m->c_us,    m->c_og,     m->r_bal,        m->tree_branch,
+                      m->order,   m->cycle_start, m->cycle_branch, m->cycle_coef,
+                      m->c_flow,  m->branch_b};
     for (size_t i = 0; i < sizeof arrays / sizeof *arrays; i++)
         free(arrays[i]);
     memset(m, 0, sizeof *m);
@@ -236,6 +237,151 @@ uf_find(size_t *parent, size_t i)
         i = parent[i];
     }
     return i;
+}
+
+/* Appends (branch, coef) to the cycle arrays, growing them. */
+static int
+cycle_push(pgi_dmodel *m, size_t *cap, size_t k, double coef)
+{
+    size_t n = m->cycle_start[m->n_cycles];
+    if (n == *cap) {
+        size_t nc = *cap ? *cap * 2 : 64;
+        size_t *kb = realloc(m->cycle_branch, nc * sizeof *kb);
+        if (!kb)
+            return PG_ENOMEM;
+        m->cycle_branch = kb;
+        double *kc = realloc(m->cycle_coef, nc * sizeof *kc);
+        if (!kc)
+            return PG_ENOMEM;
+        m->cycle_coef = kc;
+        *cap = nc;
+    }
+    m->cycle_branch[n] = k;
+    m->cycle_coef[n] = coef;
+    m->cycle_start[m->n_cycles] = n + 1;
+    return PG_OK;
+}
+
+/* The bus at the other end of live branch k from bus b. */
+static size_t
+other_end(const pg_world *w, size_t k, size_t b)
+{
+    return w->branches[k].from == b ? w->branches[k].to : w->branches[k].from;
+}
+
+/* Spanning trees (breadth first from each island's reference, so that fundamental cycles are
+ * short) and the fundamental cycle of every branch outside them. Going round a cycle the angle
+ * differences add up to zero; along branch k, theta_from - theta_to = flow_k / b_k + shift_k. */
+static int
+cycle_basis(pgi_dmodel *m, pg_error *err)
+{
+    const pg_world *w = m->w;
+    size_t nb = m->nb, nbr = m->nbr;
+    int rc = PG_OK;
+    size_t *adj_start = calloc(nb + 1, sizeof *adj_start);
+    size_t *adj = malloc((2 * nbr + 1) * sizeof *adj);
+    size_t *depth = malloc((nb + 1) * sizeof *depth);
+    bool *in_tree = calloc(nbr + 1, sizeof *in_tree);
+    m->tree_branch = malloc((nb + 1) * sizeof *m->tree_branch);
+    m->order = malloc((nb + 1) * sizeof *m->order);
+    m->cycle_start = malloc((nbr + 2) * sizeof *m->cycle_start);
+    size_t cap = 0;
+    if (!adj_start || !adj || !depth || !in_tree || !m->tree_branch || !m->order ||
+        !m->cycle_start) {
+        rc = pg_error_set(err, PG_ENOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t k = 0; k < nbr; k++)
+        if (m->branch_live[k]) {
+            adj_start[w->branches[k].from + 1]++;
+            adj_start[w->branches[k].to + 1]++;
+        }
+    for (size_t b = 0; b < nb; b++)
+        adj_start[b + 1] += adj_start[b];
+    {
+        size_t *fill = depth; /* borrowed as a cursor before it holds depths */
+        for (size_t b = 0; b < nb; b++)
+            fill[b] = adj_start[b];
+        for (size_t k = 0; k < nbr; k++)
+            if (m->branch_live[k]) {
+                adj[fill[w->branches[k].from]++] = k;
+                adj[fill[w->branches[k].to]++] = k;
+            }
+    }
+    for (size_t b = 0; b < nb; b++) {
+        m->tree_branch[b] = PG_NONE;
+        depth[b] = PG_NONE;
+    }
+    m->n_order = 0;
+    for (size_t i = 0; i < m->n_islands; i++) {
+        size_t root = m->island_ref[i];
+        if (!m->bus_live[root])
+            continue;
+        size_t head = m->n_order;
+        m->order[m->n_order++] = root;
+        depth[root] = 0;
+        while (head < m->n_order) {
+            size_t b = m->order[head++];
+            for (size_t p = adj_start[b]; p < adj_start[b + 1]; p++) {
+                size_t k = adj[p], c = other_end(w, k, b);
+                if (depth[c] != PG_NONE)
+                    continue;
+                depth[c] = depth[b] + 1;
+                m->tree_branch[c] = k;
+                in_tree[k] = true;
+                m->order[m->n_order++] = c;
+            }
+        }
+    }
+    m->n_cycles = 0;
+    m->cycle_start[0] = 0;
+    for (size_t k = 0; k < nbr && !rc; k++) {
+        if (!m->branch_live[k] || in_tree[k])
+            continue;
+        /* chord f -> t, then the tree path from t back to f through their common ancestor */
+        size_t a = w->branches[k].to, z = w->branches[k].from;
+        m->cycle_start[m->n_cycles + 1] = m->cycle_start[m->n_cycles];
+        m->n_cycles++;
+        rc = cycle_push(m, &cap, k, 1.0 / m->branch_b[k]);
+        while (!rc && a != z) {
+            /* climb from the deeper end; a's steps go child -> parent (with the walk),
+             * z's go parent -> child (against it) */
+            bool up_a = depth[a] >= depth[z];
+            size_t c = up_a ? a : z, e = m->tree_branch[c];
+            double sign = w->branches[e].from == c ? 1.0 : -1.0;
+            rc = cycle_push(m, &cap, e, (up_a ? sign : -sign) / m->branch_b[e]);
+            if (up_a)
+                a = other_end(w, e, c);
+            else
+                z = other_end(w, e, c);
+        }
+    }
+    if (rc)
+        rc = pg_error_set(err, PG_ENOMEM, "out of memory");
+out:
+    free(adj_start);
+    free(adj);
+    free(depth);
+    free(in_tree);
+    return rc;
+}
+
+void
+pgi_dmodel_angles(const pgi_dmodel *m, const double *flow, double *angle_deg)
+{
+    const pg_world *w = m->w;
+    for (size_t b = 0; b < m->nb; b++)
+        angle_deg[b] = 0.0;
+    for (size_t i = 0; i < m->n_order; i++) {
+        size_t b = m->order[i], k = m->tree_branch[b];
+        if (k == PG_NONE) {
+            angle_deg[b] = w->buses[b].type == PG_BUS_REF ? w->buses[b].va : 0.0;
+            continue;
+        }
+        const pg_branch *br = &w->branches[k];
+        double drop = (flow[k] / m->branch_b[k] + br->shift * DEG) / DEG;
+        angle_deg[b] = br->from == b ? angle_deg[br->to] + drop : angle_deg[br->from] - drop;
+    }
 }
 
 #define ALLOC(ptr, n)                                                                              \
@@ -256,6 +402,7 @@ pgi_dmodel_init(pgi_dmodel *m, const pg_world *w, const pg_dispatch_options *o, 
     m->w = w;
     m->o = *o;
     m->exact = exact;
+    m->slacks = true;
     if ((rc = pgi_dispatch_horizon(w, o, &m->T, &m->dt, err)))
         return rc;
     size_t T = m->T;
@@ -273,9 +420,9 @@ pgi_dmodel_init(pgi_dmodel *m, const pg_world *w, const pg_dispatch_options *o, 
     ALLOC(m->branch_live, m->nbr);
     ALLOC(m->island, m->nb);
     ALLOC(m->island_ref, m->nb);
+    ALLOC(m->island_limited, m->nb);
     ALLOC(m->p0, m->ng);
     ALLOC(m->curves, m->ng);
-    ALLOC(m->flow_shift, m->nbr);
     ALLOC(m->branch_b, m->nbr);
 
     for (size_t b = 0; b < m->nb; b++)
@@ -320,7 +467,6 @@ pgi_dmodel_init(pgi_dmodel *m, const pg_world *w, const pg_dispatch_options *o, 
         if (!m->branch_live[k])
             continue;
         m->branch_b[k] = w->base_mva / (br->x * br->tap);
-        m->flow_shift[k] = m->branch_b[k] * br->shift * DEG;
         size_t a = uf_find(parent, br->from), c = uf_find(parent, br->to);
         if (a != c)
             parent[a < c ? c : a] = a < c ? a : c;
@@ -357,6 +503,15 @@ pgi_dmodel_init(pgi_dmodel *m, const pg_world *w, const pg_dispatch_options *o, 
         if (w->buses[b].type == PG_BUS_REF && w->buses[m->island_ref[i]].type != PG_BUS_REF)
             m->island_ref[i] = b;
     }
+    for (size_t k = 0; k < m->nbr; k++) {
+        const pg_branch *br = &w->branches[k];
+        if (m->branch_live[k] &&
+            (br->rate_a > 0 || (br->angmin != 0 && br->angmin > -360) ||
+             (br->angmax != 0 && br->angmax < 360)))
+            m->island_limited[m->island[br->from]] = true;
+    }
+    if (o->network == PG_NETWORK_DC)
+        rc = cycle_basis(m, err);
 out:
     if (rc)
         pgi_dmodel_free(m);
@@ -448,15 +603,15 @@ alloc_maps(pgi_dmodel *m, pg_error *err)
         if (fill_int(smaps[i], T * m->ns, err))
             return PG_ENOMEM;
     }
-    int **bmaps[] = {&m->c_us, &m->c_og, &m->c_theta, &m->r_bal};
+    int **bmaps[] = {&m->c_us, &m->c_og, &m->r_bal};
     for (size_t i = 0; i < sizeof bmaps / sizeof *bmaps; i++) {
         free(*bmaps[i]);
         if (fill_int(bmaps[i], T * m->nb, err))
             return PG_ENOMEM;
     }
     free(m->c_r);
-    free(m->r_flow);
-    if (fill_int(&m->c_r, T * m->nr, err) || fill_int(&m->r_flow, T * m->nbr, err))
+    free(m->c_flow);
+    if (fill_int(&m->c_r, T * m->nr, err) || fill_int(&m->c_flow, T * m->nbr, err))
         return PG_ENOMEM;
     return PG_OK;
 }
@@ -485,6 +640,7 @@ build_thermal(pgi_dmodel *m, const pgi_commitment *fix, pgi_lp *lp, size_t g)
     double fixed_u_cost = th->fixed_cost + (c->exact_quadratic ? c->c0 : c->c_min);
     for (size_t t = 0; t < T; t++) {
         size_t tg = t * ng + g;
+        pgi_lp_block(lp, (int)t);
         double lo = 0, hi = 1;
         if (fix)
             lo = hi = fix->on[tg];
@@ -601,6 +757,7 @@ build_storage(pgi_dmodel *m, const pgi_commitment *fix, pgi_lp *lp, size_t s)
     bool both = st->charge_mw > 0 && st->discharge_mw > 0;
     for (size_t t = 0; t < T; t++) {
         size_t ts = t * ns + s;
+        pgi_lp_block(lp, (int)t);
         double chi = st->charge_mw, dhi = st->discharge_mw;
         if (fix && fix->storage_dir[ts] > 0)
             dhi = 0;
@@ -655,36 +812,52 @@ pgi_dmodel_build(pgi_dmodel *m, const pgi_commitment *fix, pgi_lp *lp, pg_error 
     m->n_int = 0;
     if (alloc_maps(m, err))
         return PG_ENOMEM;
+    int *island_row = malloc((m->n_islands ? m->n_islands : 1) * sizeof *island_row);
+    if (!island_row)
+        return pg_error_set(err, PG_ENOMEM, "out of memory");
 
     for (size_t g = 0; g < m->ng; g++)
         if (m->thermal_live[g])
             build_thermal(m, fix, lp, g);
     for (size_t r = 0; r < m->nr; r++)
         if (m->renewable_live[r])
-            for (size_t t = 0; t < T; t++)
+            for (size_t t = 0; t < T; t++) {
+                pgi_lp_block(lp, (int)t);
                 m->c_r[t * m->nr + r] = pgi_lp_col(lp, 0, m->avail[t * m->nr + r],
                                                    w->renewables[r].cost * dt, false);
+            }
     for (size_t s = 0; s < m->ns; s++)
         if (m->storage_live[s])
             build_storage(m, fix, lp, s);
 
     for (size_t t = 0; t < T; t++) {
         const double *d = &m->demand[t * nb];
+        pgi_lp_block(lp, (int)t);
         if (dc) {
+            /* In the commitment MILP an island whose branches have no limits gets one balance
+             * row: its network cannot constrain anything, and leaving its flows out keeps the
+             * MILP small. The dispatch LP always has the full network. */
+            for (size_t i = 0; i < m->n_islands; i++)
+                island_row[i] = -1;
             for (size_t b = 0; b < nb; b++) {
                 if (!m->bus_live[b])
                     continue;
-                size_t tb = t * nb + b;
-                m->r_bal[tb] = pgi_lp_row(lp, d[b], d[b]);
-                bool ref = m->island_ref[m->island[b]] == b;
-                double va = ref && w->buses[b].type == PG_BUS_REF ? w->buses[b].va * DEG : 0.0;
-                m->c_theta[tb] = pgi_lp_col(lp, ref ? va : -PGI_INF, ref ? va : PGI_INF, 0, false);
-                if (d[b] > 0) {
+                size_t tb = t * nb + b, i = m->island[b];
+                if (fix || m->island_limited[i]) {
+                    m->r_bal[tb] = pgi_lp_row(lp, d[b], d[b]);
+                } else {
+                    if (island_row[i] < 0)
+                        island_row[i] = pgi_lp_row(lp, 0, 0);
+                    m->r_bal[tb] = island_row[i];
+                    lp->row_lo[island_row[i]] += d[b];
+                    lp->row_hi[island_row[i]] += d[b];
+                }
+                if (d[b] > 0 && m->slacks) {
                     m->c_us[tb] = pgi_lp_col(lp, 0, d[b], o->voll * dt, false);
                     pgi_lp_add(lp, m->r_bal[tb], m->c_us[tb], 1);
                 }
                 double cap = spill_capacity(m, t, b);
-                if (cap > 0) {
+                if (cap > 0 && m->slacks) {
                     m->c_og[tb] = pgi_lp_col(lp, 0, cap, o->overgen_cost * dt, false);
                     pgi_lp_add(lp, m->r_bal[tb], m->c_og[tb], -1);
                 }
@@ -699,11 +872,11 @@ pgi_dmodel_build(pgi_dmodel *m, const pgi_commitment *fix, pgi_lp *lp, pg_error 
                 cap += spill_capacity(m, t, b);
             }
             m->r_bal[t] = pgi_lp_row(lp, total, total);
-            if (pos > 0) { /* shed the same fraction of every bus's demand */
+            if (pos > 0 && m->slacks) { /* shed the same fraction of every bus's demand */
                 m->c_us[t] = pgi_lp_col(lp, 0, 1, o->voll * dt * pos, false);
                 pgi_lp_add(lp, m->r_bal[t], m->c_us[t], pos);
             }
-            if (cap > 0) {
+            if (cap > 0 && m->slacks) {
                 m->c_og[t] = pgi_lp_col(lp, 0, cap, o->overgen_cost * dt, false);
                 pgi_lp_add(lp, m->r_bal[t], m->c_og[t], -1);
             }
@@ -724,36 +897,43 @@ pgi_dmodel_build(pgi_dmodel *m, const pgi_commitment *fix, pgi_lp *lp, pg_error 
 #undef BAL
         if (!dc)
             continue;
-        /* Branches: flow = b (theta_f - theta_t - shift) leaves f and enters t. */
+        /* Branches: a flow column leaves f and enters t, within its rating and the angle-
+         * difference limits (theta_f - theta_t = flow / b + shift), which MATPOWER reads with 0
+         * or +-360 meaning none. */
         for (size_t k = 0; k < m->nbr; k++) {
-            if (!m->branch_live[k])
+            if (!m->branch_live[k] || (!fix && !m->island_limited[m->island[w->branches[k].from]]))
                 continue;
             const pg_branch *br = &w->branches[k];
-            double bk = m->branch_b[k], sh = m->flow_shift[k];
-            int jf = m->c_theta[t * nb + br->from], jt = m->c_theta[t * nb + br->to];
-            int rf = m->r_bal[t * nb + br->from], rt = m->r_bal[t * nb + br->to];
-            pgi_lp_add(lp, rf, jf, -bk);
-            pgi_lp_add(lp, rf, jt, bk);
-            pgi_lp_add(lp, rt, jf, bk);
-            pgi_lp_add(lp, rt, jt, -bk);
-            lp->row_lo[rf] -= sh, lp->row_hi[rf] -= sh;
-            lp->row_lo[rt] += sh, lp->row_hi[rt] += sh;
-            if (br->rate_a > 0) {
-                int r = pgi_lp_row(lp, -br->rate_a + sh, br->rate_a + sh);
-                pgi_lp_add(lp, r, jf, bk);
-                pgi_lp_add(lp, r, jt, -bk);
-                m->r_flow[t * m->nbr + k] = r;
+            double bk = m->branch_b[k], sh = br->shift * DEG;
+            double lo = br->rate_a > 0 ? -br->rate_a : -PGI_INF;
+            double hi = br->rate_a > 0 ? br->rate_a : PGI_INF;
+            if (br->angmin != 0 && br->angmin > -360)
+                lo = fmax(lo, bk * (br->angmin * DEG - sh));
+            if (br->angmax != 0 && br->angmax < 360)
+                hi = fmin(hi, bk * (br->angmax * DEG - sh));
+            int jk = pgi_lp_col(lp, lo, hi, 0, false);
+            m->c_flow[t * m->nbr + k] = jk;
+            pgi_lp_add(lp, m->r_bal[t * nb + br->from], jk, -1);
+            pgi_lp_add(lp, m->r_bal[t * nb + br->to], jk, 1);
+        }
+        /* Kirchhoff's voltage law round each cycle, scaled so its largest coefficient is 1:
+         * sum of coef_k flow_k = - sum of sign_k shift_k. */
+        for (size_t c = 0; c < m->n_cycles; c++) {
+            if (!fix && !m->island_limited[m->island[w->branches[m->cycle_branch[m->cycle_start[c]]].from]])
+                continue;
+            double big = 0, rhs = 0;
+            for (size_t p = m->cycle_start[c]; p < m->cycle_start[c + 1]; p++) {
+                size_t k = m->cycle_branch[p];
+                big = fmax(big, fabs(m->cycle_coef[p]));
+                /* coef = sign / b_k, so sign x shift = coef x b_k x shift */
+                rhs -= m->cycle_coef[p] * m->branch_b[k] * w->branches[k].shift * DEG;
             }
-            /* Angle-difference limits as MATPOWER reads them: 0 or +-360 means none. */
-            bool alo = br->angmin != 0 && br->angmin > -360, ahi = br->angmax != 0 &&
-                                                                br->angmax < 360;
-            if (alo || ahi) {
-                int r = pgi_lp_row(lp, alo ? br->angmin * DEG : -PGI_INF,
-                                   ahi ? br->angmax * DEG : PGI_INF);
-                pgi_lp_add(lp, r, jf, 1);
-                pgi_lp_add(lp, r, jt, -1);
-            }
+            int r = pgi_lp_row(lp, rhs / big, rhs / big);
+            for (size_t p = m->cycle_start[c]; p < m->cycle_start[c + 1]; p++)
+                pgi_lp_add(lp, r, m->c_flow[t * m->nbr + m->cycle_branch[p]],
+                           m->cycle_coef[p] / big);
         }
     }
+    free(island_row);
     return pgi_lp_ok(lp, err);
 }

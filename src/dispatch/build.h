@@ -36,6 +36,7 @@ typedef struct pgi_dmodel {
     const pg_world *w;
     pg_dispatch_options o;
     bool exact;          /* quadratic costs on the output (QP), no segments */
+    bool slacks;         /* unserved-energy and spill columns (pgi_dmodel_init sets it) */
     size_t T;            /* steps */
     double dt;           /* hours per step */
     size_t nb, nbr, ng, nr, ns;
@@ -49,6 +50,17 @@ typedef struct pgi_dmodel {
     size_t *island;      /* per bus: island number */
     size_t n_islands;
     size_t *island_ref;  /* per island: the bus whose angle is fixed */
+    bool *island_limited; /* per island: a branch in it has a rating or an angle limit, so the
+                             network can constrain the schedule */
+    /* Cycle basis of the DC network: a spanning tree of each island grown from its reference
+     * bus, and one Kirchhoff voltage law row per branch outside the tree (docs/dispatch.md). */
+    size_t *tree_branch; /* per bus: the branch to its parent in the tree, PG_NONE at roots */
+    size_t *order;       /* live buses, every parent before its children */
+    size_t n_order;
+    size_t n_cycles;
+    size_t *cycle_start; /* n_cycles + 1 offsets into cycle_branch / cycle_coef */
+    size_t *cycle_branch;
+    double *cycle_coef;  /* coefficient of the branch's flow in the cycle's row */
     double *p0;          /* per thermal: output before the first step, MW */
     pgi_curve *curves;   /* per thermal */
 
@@ -58,11 +70,9 @@ typedef struct pgi_dmodel {
     int *c_r;            /* [t * nr + r] */
     int *c_ch, *c_dis, *c_soc, *c_z; /* [t * ns + s] */
     int *c_us, *c_og;    /* [t * nb + b] (DC) or [t] (copper plate: shed fraction, spill MW) */
-    int *c_theta;        /* [t * nb + b] */
+    int *c_flow;         /* [t * nbr + k]: MW from -> to, bounded by the rating */
     /* rows */
     int *r_bal;          /* [t * nb + b] (DC) or [t] (copper plate) */
-    int *r_flow;         /* [t * nbr + k], -1 when the branch has no rating */
-    double *flow_shift;  /* per branch: b * shift, MW (flow = row activity - flow_shift) */
     double *branch_b;    /* per branch: MW per radian */
     size_t n_int;
 } pgi_dmodel;
@@ -80,6 +90,10 @@ int pgi_dmodel_build(pgi_dmodel *m, const pgi_commitment *fix, pgi_lp *lp, pg_er
 double pgi_dmodel_output(const pgi_dmodel *m, const double *x, size_t t, size_t g);
 /* Variable cost of unit g at step t in x, $/h (curve incl. constant while committed). */
 double pgi_dmodel_curve_cost(const pgi_dmodel *m, const double *x, size_t t, size_t g);
+
+/* Bus voltage angles (degrees) of one step from its branch flows (MW, per branch), by walking
+ * the spanning tree out from each island's reference bus. */
+void pgi_dmodel_angles(const pgi_dmodel *m, const double *flow, double *angle_deg);
 
 /* Series value of series s averaged over horizon step t (1 for PG_NONE). */
 double pgi_dmodel_series(const pgi_dmodel *m, size_t s, size_t t);

@@ -101,7 +101,8 @@ alloc_solution(const pgi_lp *lp, pgi_solution *sol, pg_error *err)
     sol->x = calloc((size_t)(lp->ncols > 0 ? lp->ncols : 1), sizeof(double));
     sol->dual = calloc((size_t)(lp->nrows > 0 ? lp->nrows : 1), sizeof(double));
     sol->act = calloc((size_t)(lp->nrows > 0 ? lp->nrows : 1), sizeof(double));
-    if (!sol->x || !sol->dual || !sol->act) {
+    sol->rc = calloc((size_t)(lp->ncols > 0 ? lp->ncols : 1), sizeof(double));
+    if (!sol->x || !sol->dual || !sol->act || !sol->rc) {
         pgi_solution_free(sol);
         return pg_error_set(err, PG_ENOMEM, "out of memory for the solution");
     }
@@ -133,36 +134,35 @@ bounds(const pgi_lp *lp, double **cl, double **cu, double **rl, double **ru, pg_
     return PG_OK;
 }
 
-int
-pgi_solve_lp(const pgi_lp *lp, const pgi_solve_options *o, pgi_solution *sol, pg_error *err)
+/* A new Clp model holding lp (with its quadratic objective), or NULL on allocation failure. */
+static Clp_Simplex *
+clp_load(const pgi_lp *lp, bool log, pg_error *err)
 {
-    int rc = pgi_lp_ok(lp, err);
-    if (rc)
-        return rc;
     csc m = {0};
     double *cl = NULL, *cu = NULL, *rl = NULL, *ru = NULL;
-    Clp_Simplex *clp = NULL;
     CoinBigIndex *qstart = NULL;
     int *qcol = NULL;
     double *qval = NULL;
-    double t0 = pgi_now();
-    if ((rc = csc_build(lp, &m, err)) || (rc = bounds(lp, &cl, &cu, &rl, &ru, err)))
+    Clp_Simplex *clp = NULL;
+    if (csc_build(lp, &m, err) || bounds(lp, &cl, &cu, &rl, &ru, err))
         goto out;
     clp = Clp_newModel();
     if (!clp) {
-        rc = pg_error_set(err, PG_ENOMEM, "could not create the LP solver");
+        pg_error_set(err, PG_ENOMEM, "could not create the LP solver");
         goto out;
     }
-    Clp_setLogLevel(clp, o && o->log ? 1 : 0);
+    Clp_setLogLevel(clp, log ? 1 : 0);
     Clp_loadProblem(clp, lp->ncols, lp->nrows, m.start, m.index, m.value, cl, cu, lp->cost, rl,
                     ru);
     if (lp->quadratic) {
         size_t nc = (size_t)lp->ncols;
         qstart = calloc(nc + 1, sizeof *qstart);
-        qcol = malloc(nc * sizeof *qcol);
-        qval = malloc(nc * sizeof *qval);
+        qcol = malloc((nc ? nc : 1) * sizeof *qcol);
+        qval = malloc((nc ? nc : 1) * sizeof *qval);
         if (!qstart || !qcol || !qval) {
-            rc = pg_error_set(err, PG_ENOMEM, "out of memory while loading the solver");
+            pg_error_set(err, PG_ENOMEM, "out of memory while loading the solver");
+            Clp_deleteModel(clp);
+            clp = NULL;
             goto out;
         }
         CoinBigIndex k = 0;
@@ -176,29 +176,216 @@ pgi_solve_lp(const pgi_lp *lp, const pgi_solve_options *o, pgi_solution *sol, pg
         }
         qstart[nc] = k;
         Clp_loadQuadraticObjective(clp, lp->ncols, qstart, qcol, qval);
-        /* Clp's primal method handles a quadratic objective (reduced gradient within the
-         * simplex), landing on an exact vertex-or-face optimum with exact multipliers. */
-        Clp_primal(clp, 0);
-    } else {
-        Clp_initialSolve(clp);
     }
-    if ((rc = alloc_solution(lp, sol, err)))
-        goto out;
+out:
+    free(qstart);
+    free(qcol);
+    free(qval);
+    free(cl), free(cu), free(rl), free(ru);
+    csc_free(&m);
+    return clp;
+}
+
+/* The outcome of a Clp solve, or -1 when Clp stopped without one. */
+static int
+clp_outcome(Clp_Simplex *clp)
+{
     int st = Clp_status(clp);
     if (st == 0 && Clp_isProvenOptimal(clp))
-        sol->status = PGI_OPTIMAL;
-    else if (st == 1 || Clp_isProvenPrimalInfeasible(clp))
-        sol->status = PGI_INFEASIBLE;
-    else if (st == 2 || Clp_isProvenDualInfeasible(clp))
-        sol->status = PGI_UNBOUNDED;
-    else {
-        pgi_solution_free(sol);
+        return PGI_OPTIMAL;
+    if (st == 1 || Clp_isProvenPrimalInfeasible(clp))
+        return PGI_INFEASIBLE;
+    if (st == 2 || Clp_isProvenDualInfeasible(clp))
+        return PGI_UNBOUNDED;
+    return -1;
+}
+
+/* One block of lp: the columns tagged b and the rows whose entries all lie in them. */
+static int
+block_lp(const pgi_lp *lp, const int *row_block, const int *col_local, const int *row_local,
+         const size_t *tri, size_t tri_from, size_t tri_to, int b, pgi_lp *sub)
+{
+    memset(sub, 0, sizeof *sub);
+    for (int j = 0; j < lp->ncols; j++)
+        if (lp->block[j] == b)
+            pgi_lp_col(sub, lp->col_lo[j], lp->col_hi[j], lp->cost[j], false);
+    for (int i = 0; i < lp->nrows; i++)
+        if (row_block[i] == b)
+            pgi_lp_row(sub, lp->row_lo[i], lp->row_hi[i]);
+    for (size_t p = tri_from; p < tri_to; p++) {
+        size_t k = tri[p];
+        pgi_lp_add(sub, row_local[lp->ti[k]], col_local[lp->tj[k]], lp->tv[k]);
+    }
+    sub->offset = 0;
+    return sub->failed ? PG_ENOMEM : PG_OK;
+}
+
+/* A starting basis for lp from its blocks (one per step) solved one by one without the rows
+ * that couple them: each column and block row keeps its block's status, coupling rows are
+ * basic. The basis is dual feasible for lp (the coupling rows' duals are zero and every reduced
+ * cost is its block's), so the dual simplex only has to repair the coupling rows the blocks
+ * violate. Returns the status array (columns, then rows) and writes block values into x, or
+ * NULL when the blocks do not give one (*infeasible set when a block has no solution, which
+ * makes lp infeasible too). */
+static unsigned char *
+block_basis(const pgi_lp *lp, const pgi_solve_options *o, double *x, bool *infeasible)
+{
+    int nb = 0;
+    for (int j = 0; j < lp->ncols; j++) {
+        if (lp->block[j] < 0)
+            return NULL; /* a column outside every block: no block structure */
+        if (lp->block[j] + 1 > nb)
+            nb = lp->block[j] + 1;
+    }
+    if (nb < 2)
+        return NULL;
+    size_t nc = (size_t)lp->ncols, nr = (size_t)lp->nrows;
+    unsigned char *status = malloc(nc + nr);
+    int *row_block = malloc((nr ? nr : 1) * sizeof *row_block);
+    int *col_local = malloc(nc * sizeof *col_local);
+    int *row_local = malloc((nr ? nr : 1) * sizeof *row_local);
+    int *count = calloc((size_t)nb + 1, sizeof *count);
+    size_t *tri_start = calloc((size_t)nb + 2, sizeof *tri_start);
+    size_t *tri = malloc((lp->nnz ? lp->nnz : 1) * sizeof *tri);
+    bool ok = status && row_block && col_local && row_local && count && tri_start && tri;
+    for (size_t i = 0; ok && i < nr; i++)
+        row_block[i] = -1;
+    for (size_t k = 0; ok && k < lp->nnz; k++) {
+        int i = lp->ti[k], b = lp->block[lp->tj[k]];
+        if (row_block[i] == -1)
+            row_block[i] = b;
+        else if (row_block[i] != b)
+            row_block[i] = -2; /* couples blocks */
+    }
+    for (size_t j = 0; ok && j < nc; j++)
+        col_local[j] = count[lp->block[j]]++;
+    for (int b = 0; ok && b <= nb; b++)
+        count[b] = 0;
+    for (size_t i = 0; ok && i < nr; i++)
+        if (row_block[i] >= 0)
+            row_local[i] = count[row_block[i]]++;
+    /* triplets of block rows, bucketed by block */
+    for (size_t k = 0; ok && k < lp->nnz; k++)
+        if (row_block[lp->ti[k]] >= 0)
+            tri_start[row_block[lp->ti[k]] + 2]++;
+    for (int b = 0; ok && b < nb; b++)
+        tri_start[b + 2] += tri_start[b + 1];
+    for (size_t k = 0; ok && k < lp->nnz; k++)
+        if (row_block[lp->ti[k]] >= 0)
+            tri[tri_start[row_block[lp->ti[k]] + 1]++] = k;
+    for (size_t i = 0; ok && i < nr; i++)
+        if (row_block[i] < 0)
+            status[nc + i] = 1; /* basic */
+    for (int b = 0; ok && b < nb; b++) {
+        pgi_lp sub;
+        if (block_lp(lp, row_block, col_local, row_local, tri, tri_start[b], tri_start[b + 1], b,
+                     &sub)) {
+            pgi_lp_free(&sub);
+            ok = false;
+            break;
+        }
+        Clp_Simplex *clp = clp_load(&sub, o && o->log, NULL);
+        if (!clp) {
+            pgi_lp_free(&sub);
+            ok = false;
+            break;
+        }
+        Clp_initialSolve(clp);
+        int outcome = clp_outcome(clp);
+        if (outcome == PGI_OPTIMAL) {
+            const double *xs = Clp_getColSolution(clp);
+            for (size_t j = 0; j < nc; j++)
+                if (lp->block[j] == b) {
+                    status[j] = (unsigned char)(Clp_getColumnStatus(clp, col_local[j]) & 7);
+                    x[j] = xs[col_local[j]];
+                }
+            for (size_t i = 0; i < nr; i++)
+                if (row_block[i] == b)
+                    status[nc + i] = (unsigned char)(Clp_getRowStatus(clp, row_local[i]) & 7);
+        } else {
+            if (outcome == PGI_INFEASIBLE)
+                *infeasible = true;
+            ok = false;
+        }
+        Clp_deleteModel(clp);
+        pgi_lp_free(&sub);
+    }
+    free(row_block);
+    free(col_local);
+    free(row_local);
+    free(count);
+    free(tri_start);
+    free(tri);
+    if (!ok) {
+        free(status);
+        return NULL;
+    }
+    return status;
+}
+
+/* Problems smaller than this are solved in one piece: the warm start would not pay. */
+#define BLOCK_MIN_COLS 20000
+
+int
+pgi_solve_lp(const pgi_lp *lp, const pgi_solve_options *o, pgi_solution *sol, pg_error *err)
+{
+    int rc = pgi_lp_ok(lp, err);
+    if (rc)
+        return rc;
+    double t0 = pgi_now();
+    bool log = o && o->log;
+    Clp_Simplex *clp = NULL;
+    unsigned char *basis = NULL;
+    if ((rc = alloc_solution(lp, sol, err)))
+        return rc;
+    int outcome = -1;
+    int min_cols = o && o->block_min_cols ? o->block_min_cols : BLOCK_MIN_COLS;
+    if (!lp->quadratic && lp->block && min_cols > 0 && lp->ncols >= min_cols) {
+        bool infeasible = false;
+        basis = block_basis(lp, o, sol->x, &infeasible);
+        if (infeasible) {
+            sol->status = PGI_INFEASIBLE;
+            sol->seconds = pgi_now() - t0;
+            return PG_OK;
+        }
+    }
+    if (basis) {
+        if (!(clp = clp_load(lp, log, err))) {
+            rc = err && err->code ? err->code : PG_ENOMEM;
+            goto out;
+        }
+        Clp_copyinStatus(clp, basis);
+        Clp_setColSolution(clp, sol->x);
+        Clp_dual(clp, 0);
+        outcome = clp_outcome(clp);
+        sol->warm_started = outcome == PGI_OPTIMAL;
+        if (outcome != PGI_OPTIMAL) { /* fall back to a solve from scratch */
+            Clp_deleteModel(clp);
+            clp = NULL;
+        }
+    }
+    if (!clp) {
+        if (!(clp = clp_load(lp, log, err))) {
+            rc = err && err->code ? err->code : PG_ENOMEM;
+            goto out;
+        }
+        if (lp->quadratic)
+            /* Clp's primal method handles a quadratic objective (reduced gradient within the
+             * simplex) and ends at an exact optimum with exact multipliers. */
+            Clp_primal(clp, 0);
+        else
+            Clp_initialSolve(clp);
+        outcome = clp_outcome(clp);
+    }
+    if (outcome < 0) {
         rc = pg_error_set(err, PG_ESOLVER, "the LP solver (Clp) stopped without an answer "
                                            "(status %d, secondary status %d)",
-                          st, Clp_secondaryStatus(clp));
+                          Clp_status(clp), Clp_secondaryStatus(clp));
         goto out;
     }
+    sol->status = (pgi_status)outcome;
     memcpy(sol->x, Clp_getColSolution(clp), (size_t)lp->ncols * sizeof(double));
+    memcpy(sol->rc, Clp_getReducedCost(clp), (size_t)lp->ncols * sizeof(double));
     if (lp->nrows > 0) {
         memcpy(sol->dual, Clp_getRowPrice(clp), (size_t)lp->nrows * sizeof(double));
         memcpy(sol->act, Clp_getRowActivity(clp), (size_t)lp->nrows * sizeof(double));
@@ -207,13 +394,11 @@ pgi_solve_lp(const pgi_lp *lp, const pgi_solve_options *o, pgi_solution *sol, pg
     sol->bound = sol->obj;
     sol->seconds = pgi_now() - t0;
 out:
+    if (rc)
+        pgi_solution_free(sol);
     if (clp)
         Clp_deleteModel(clp);
-    free(qstart);
-    free(qcol);
-    free(qval);
-    free(cl), free(cu), free(rl), free(ru);
-    csc_free(&m);
+    free(basis);
     return rc;
 }
 

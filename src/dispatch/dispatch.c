@@ -90,7 +90,7 @@ solve_commitment(pgi_dmodel *m, pgi_commitment *fix, pg_dispatch_result *res, pg
         goto out;
     }
     progress(o, PG_DISPATCH_COMMITMENT, 0, m->T);
-    pgi_solve_options so = {o->mip_gap, o->time_limit_s, o->threads, o->solver_log};
+    pgi_solve_options so = {o->mip_gap, o->time_limit_s, o->threads, o->solver_log, 0};
     if ((rc = pgi_solve_mip(&lp, &so, &sol, err)))
         goto out;
     switch (sol.status) {
@@ -253,7 +253,6 @@ fill_result(const pgi_dmodel *m, const pgi_commitment *fix, const pgi_solution *
                 r->bus_unserved[i] = m->c_us[i] >= 0 ? x[m->c_us[i]] : 0.0;
                 r->bus_overgen[i] = m->c_og[i] >= 0 ? x[m->c_og[i]] : 0.0;
                 r->lmp[i] = y[m->r_bal[i]] / dt;
-                r->bus_angle[i] = x[m->c_theta[i]] / DEG;
             } else {
                 r->bus_unserved[i] = shed * fmax(0.0, d);
                 if (cap_total > 0) {
@@ -274,14 +273,12 @@ fill_result(const pgi_dmodel *m, const pgi_commitment *fix, const pgi_solution *
             size_t i = t * nbr + k;
             if (!m->branch_live[k])
                 continue;
-            const pg_branch *br = &w->branches[k];
-            double th = x[m->c_theta[t * nb + br->from]] - x[m->c_theta[t * nb + br->to]];
-            r->branch_flow[i] = m->branch_b[k] * th - m->flow_shift[k];
-            if (m->r_flow[i] >= 0) {
-                double pr = -y[m->r_flow[i]] / dt;
-                r->branch_price[i] = fabs(pr) < 1e-9 ? 0.0 : pr;
-            }
+            double pr = -sol->rc[m->c_flow[i]] / dt;
+            r->branch_flow[i] = x[m->c_flow[i]];
+            r->branch_price[i] = fabs(pr) < 1e-9 ? 0.0 : pr;
         }
+        if (dc)
+            pgi_dmodel_angles(m, &r->branch_flow[t * nbr], &r->bus_angle[t * nb]);
         r->energy_price[t] = eb == PG_NONE ? NAN : r->lmp[t * nb + eb];
         r->cost_variable[t] = var;
         r->cost_fixed[t] = fixed;
@@ -290,6 +287,58 @@ fill_result(const pgi_dmodel *m, const pgi_commitment *fix, const pgi_solution *
         r->total_cost += var + fixed + start + pen;
     }
 out:
+    return rc;
+}
+
+/* True when every price of the solution lies within [-over-generation cost, VOLL]: exactly the
+ * condition for the unserved-energy and spill columns left out of it to have reduced costs >= 0,
+ * so that the solution is optimal with them as well. */
+static bool
+prices_in_band(const pgi_dmodel *m, const pgi_solution *sol)
+{
+    double hi = m->o.voll * (1 + 1e-9) + 1e-9, lo = -m->o.overgen_cost * (1 + 1e-9) - 1e-9;
+    bool dc = m->o.network == PG_NETWORK_DC;
+    for (size_t t = 0; t < m->T; t++)
+        for (size_t b = 0; b < (dc ? m->nb : 1); b++) {
+            int r = m->r_bal[dc ? t * m->nb + b : t];
+            if (r < 0)
+                continue;
+            double lmp = sol->dual[r] / m->dt;
+            if (lmp > hi || lmp < lo)
+                return false;
+        }
+    return true;
+}
+
+/* Solves the dispatch LP (or the OPF's QP) with the commitment fixed. It is solved first without
+ * the penalised slack columns, which makes it much smaller (one unserved-energy column per bus
+ * and step); when that answer is infeasible or its prices leave the band of prices_in_band, it
+ * is solved again with them. */
+static int
+solve_dispatch(pgi_dmodel *m, const pgi_commitment *fix, pgi_solution *sol,
+               pg_dispatch_result *res, pg_error *err)
+{
+    const pg_dispatch_options *o = &m->o;
+    pgi_solve_options so = {o->mip_gap, o->time_limit_s, o->threads, o->solver_log, 0};
+    int rc = PG_OK;
+    for (int pass = 0; pass < 2; pass++) {
+        pgi_lp lp = {0};
+        m->slacks = pass == 1;
+        rc = pgi_dmodel_build(m, fix, &lp, err);
+        if (!rc)
+            rc = pgi_solve_lp(&lp, &so, sol, err);
+        if (res && (!o->commitment || res->n_integers == 0)) {
+            res->n_variables = (size_t)lp.ncols;
+            res->n_constraints = (size_t)lp.nrows;
+        }
+        pgi_lp_free(&lp);
+        if (rc)
+            return rc;
+        if (pass == 1 || sol->status == PGI_UNBOUNDED ||
+            (sol->status == PGI_OPTIMAL && prices_in_band(m, sol)))
+            return PG_OK;
+        pgi_solution_free(sol);
+    }
     return rc;
 }
 
@@ -310,7 +359,6 @@ pg_dispatch_run(const pg_world *w, const pg_dispatch_options *opts, pg_dispatch_
     progress(&o, PG_DISPATCH_BUILD, 0, 0);
     pgi_dmodel m;
     pgi_commitment fix = {0};
-    pgi_lp lp = {0};
     pgi_solution sol = {0};
     pg_dispatch_result *res = NULL;
     if ((rc = pgi_dmodel_init(&m, w, &o, false, err)))
@@ -336,14 +384,7 @@ pg_dispatch_run(const pg_world *w, const pg_dispatch_options *opts, pg_dispatch_
                 fix.on[t * m.ng + g] = m.thermal_live[g];
     }
     progress(&o, PG_DISPATCH_ECONOMIC, 0, m.T);
-    if ((rc = pgi_dmodel_build(&m, &fix, &lp, err)))
-        goto out;
-    if (!o.commitment || res->n_integers == 0) {
-        res->n_variables = (size_t)lp.ncols;
-        res->n_constraints = (size_t)lp.nrows;
-    }
-    pgi_solve_options so = {o.mip_gap, o.time_limit_s, o.threads, o.solver_log};
-    if ((rc = pgi_solve_lp(&lp, &so, &sol, err)))
+    if ((rc = solve_dispatch(&m, &fix, &sol, res, err)))
         goto out;
     if (sol.status != PGI_OPTIMAL) {
         rc = sol.status == PGI_INFEASIBLE
@@ -363,7 +404,6 @@ pg_dispatch_run(const pg_world *w, const pg_dispatch_options *opts, pg_dispatch_
 out:
     pg_dispatch_result_free(res);
     pgi_solution_free(&sol);
-    pgi_lp_free(&lp);
     commitment_free(&fix);
     pgi_dmodel_free(&m);
     return rc;
@@ -404,7 +444,6 @@ pg_dcopf_solve(const pg_world *w, const pg_dispatch_options *opts, pg_dcopf_resu
         return rc;
     pgi_dmodel m;
     pgi_commitment fix = {0};
-    pgi_lp lp = {0};
     pgi_solution sol = {0};
     pg_dispatch_result *full = NULL;
     pg_dcopf_result *res = NULL;
@@ -414,10 +453,7 @@ pg_dcopf_solve(const pg_world *w, const pg_dispatch_options *opts, pg_dcopf_resu
         goto out;
     for (size_t g = 0; g < m.ng; g++)
         fix.on[g] = m.thermal_live[g];
-    if ((rc = pgi_dmodel_build(&m, &fix, &lp, err)))
-        goto out;
-    pgi_solve_options so = {o.mip_gap, o.time_limit_s, o.threads, o.solver_log};
-    if ((rc = pgi_solve_lp(&lp, &so, &sol, err)))
+    if ((rc = solve_dispatch(&m, &fix, &sol, NULL, err)))
         goto out;
     if (sol.status != PGI_OPTIMAL) {
         rc = pg_error_set(err, sol.status == PGI_INFEASIBLE ? PG_EMODEL : PG_ESOLVER,
@@ -454,7 +490,6 @@ out:
     pg_dcopf_result_free(res);
     pg_dispatch_result_free(full);
     pgi_solution_free(&sol);
-    pgi_lp_free(&lp);
     commitment_free(&fix);
     pgi_dmodel_free(&m);
     return rc;

@@ -17,6 +17,7 @@ pgi_lp_free(pgi_lp *lp)
     free(lp->cost);
     free(lp->qcost);
     free(lp->is_int);
+    free(lp->block);
     free(lp->row_lo);
     free(lp->row_hi);
     free(lp->ti);
@@ -51,7 +52,8 @@ pgi_lp_col(pgi_lp *lp, double lo, double hi, double cost, bool integer)
             !grow((void **)&lp->col_hi, sizeof(double), n) ||
             !grow((void **)&lp->cost, sizeof(double), n) ||
             !grow((void **)&lp->qcost, sizeof(double), n) ||
-            !grow((void **)&lp->is_int, 1, n)) {
+            !grow((void **)&lp->is_int, 1, n) ||
+            !grow((void **)&lp->block, sizeof(int), n)) {
             lp->failed = 1;
             return -1;
         }
@@ -63,6 +65,7 @@ pgi_lp_col(pgi_lp *lp, double lo, double hi, double cost, bool integer)
     lp->cost[j] = cost;
     lp->qcost[j] = 0.0;
     lp->is_int[j] = integer;
+    lp->block[j] = lp->cur_block;
     return j;
 }
 
@@ -112,6 +115,12 @@ pgi_lp_add(pgi_lp *lp, int i, int j, double v)
 }
 
 void
+pgi_lp_block(pgi_lp *lp, int b)
+{
+    lp->cur_block = b;
+}
+
+void
 pgi_lp_qcost(pgi_lp *lp, int j, double q)
 {
     if (lp->failed || j < 0 || q == 0.0)
@@ -137,5 +146,6 @@ pgi_solution_free(pgi_solution *s)
     free(s->x);
     free(s->dual);
     free(s->act);
-    s->x = s->dual = s->act = NULL;
+    free(s->rc);
+    s->x = s->dual = s->act = s->rc = NULL;
 }

@@ -23,6 +23,8 @@ typedef struct pgi_lp {
     int *ti, *tj;
     double *tv;
     double offset; /* constant added to the objective */
+    int *block;    /* per column: the block (step) it belongs to, or -1 */
+    int cur_block; /* block given to the columns added next (pgi_lp_block) */
     bool quadratic;
     int failed;    /* an allocation failed: every later add is ignored, pgi_lp_ok says so */
 } pgi_lp;
@@ -35,6 +37,9 @@ int pgi_lp_row(pgi_lp *lp, double lo, double hi);
 /* Adds v to the coefficient of column j in row i (repeated pairs add up). */
 void pgi_lp_add(pgi_lp *lp, int i, int j, double v);
 void pgi_lp_qcost(pgi_lp *lp, int j, double q);
+/* Columns added from now on belong to block b (a step of the horizon; -1 for none). Blocks let
+ * the LP solver warm-start large problems from their blocks solved one by one. */
+void pgi_lp_block(pgi_lp *lp, int b);
 int pgi_lp_ok(const pgi_lp *lp, pg_error *err);
 
 typedef struct pgi_solve_options {
@@ -42,6 +47,8 @@ typedef struct pgi_solve_options {
     double time_limit_s;
     int threads;
     bool log;
+    int block_min_cols; /* LP: warm-start from the blocks when there are at least this many
+                           columns; 0 = the default (20000), < 0 = never */
 } pgi_solve_options;
 
 typedef enum {
@@ -58,8 +65,10 @@ typedef struct pgi_solution {
     double bound;     /* MILP: best bound (with offset); LP: obj */
     double *x;        /* ncols */
     double *dual;     /* nrows, LP only: d obj / d row bound (minimisation) */
+    double *rc;       /* ncols, LP only: reduced costs, d obj / d column bound */
     double *act;      /* nrows: row activity */
     double seconds;
+    bool warm_started; /* LP: the answer came from the block warm start */
 } pgi_solution;
 
 void pgi_solution_free(pgi_solution *s);

@@ -114,6 +114,66 @@ test_case300(void **state)
     check_case("case300");
 }
 
+/* The network model against MATPOWER's DC power flow of case2383wp (taps, six phase shifters,
+ * shunt conductance, 514 independent loops): with every unit held at its case output except those
+ * at the reference bus, which take up the rest, the dispatch is the power flow, and its branch
+ * flows and bus angles must be MATPOWER's. */
+static void
+test_network_matches_dc_power_flow(void **state)
+{
+    (void)state;
+    pg_world *w = NULL;
+    pg_error err = {0};
+    if (pg_matpower_read_file(pgt_data_path("matpower/cases/case2383wp.m"), &w, NULL, &err))
+        fail_msg("%s", err.msg);
+    for (size_t g = 0; g < w->n_thermals; g++) {
+        pg_thermal *t = &w->thermals[g];
+        if (w->buses[t->bus].type == PG_BUS_REF) {
+            t->pmin = -1e5;
+            t->pmax = 1e5;
+        } else {
+            t->pmin = t->pmax = t->p;
+        }
+    }
+    for (size_t k = 0; k < w->n_branches; k++) {
+        w->branches[k].rate_a = 0;
+        w->branches[k].angmin = -360;
+        w->branches[k].angmax = 360;
+    }
+    pg_dcopf_result *r = NULL;
+    if (pg_dcopf_solve(w, NULL, &r, &err) != PG_OK)
+        fail_msg("%s", err.msg);
+    size_t nc = 0;
+    double *v = NULL;
+    char **hdr = NULL;
+    size_t rows = pgt_read_csv(pgt_data_path("matpower/reference/case2383wp/dcpf_branch.csv"), &nc,
+                               &v, &hdr);
+    assert_int_equal(rows, w->n_branches);
+    size_t cpf = pgt_csv_col(hdr, nc, "Pf");
+    double worst = 0;
+    for (size_t k = 0; k < rows; k++)
+        worst = fmax(worst, fabs(r->flow[k] - v[k * nc + cpf]));
+    free(v);
+    pgt_free_header(hdr, nc);
+    rows = pgt_read_csv(pgt_data_path("matpower/reference/case2383wp/dcpf_bus.csv"), &nc, &v,
+                        &hdr);
+    assert_int_equal(rows, w->n_buses);
+    size_t cva = pgt_csv_col(hdr, nc, "Va_deg");
+    double worst_va = 0;
+    for (size_t b = 0; b < rows; b++)
+        worst_va = fmax(worst_va, fabs(r->va[b] - v[b * nc + cva]));
+    free(v);
+    pgt_free_header(hdr, nc);
+    print_message("case2383wp DC network: max |dPf| %.2g MW, max |dVa| %.2g degrees\n", worst,
+                  worst_va);
+    if (worst > 1e-4)
+        fail_msg("largest branch flow difference %.3g MW", worst);
+    if (worst_va > 1e-5)
+        fail_msg("largest angle difference %.3g degrees", worst_va);
+    pg_dcopf_result_free(r);
+    pg_world_free(w);
+}
+
 int
 main(void)
 {
@@ -122,6 +182,7 @@ main(void)
         cmocka_unit_test(test_case30),
         cmocka_unit_test(test_case118),
         cmocka_unit_test(test_case300),
+        cmocka_unit_test(test_network_matches_dc_power_flow),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -364,12 +364,64 @@ test_congestion_splits_prices(void **state)
     check_invariants(w, r);
     pg_dispatch_result_free(r);
 
+    /* With a value of lost load of 40 $/MWh, below the 50 $/MWh it costs to serve bus 3, it is
+     * cheaper to shed there: each MW shed lets bus 2 give 2 MW less and bus 1 1 MW more (+10 - 60
+     * + 40 < 0), until bus 2 is at 0: P1 = 90 (the line's 60 MW), 60 MW shed. Prices 10, 25, 40
+     * (a MW at bus 2 comes half from bus 1, half from shedding); cost 900 + 60 x 40 = 3300 $. */
+    o.voll = 40;
+    r = run(w, &o);
+    assert_near(r->thermal_p[0], 90, 1e-6);
+    assert_near(r->thermal_p[1], 0, 1e-6);
+    assert_near(r->bus_unserved[2], 60, 1e-6);
+    assert_near(r->lmp[0], 10, 1e-6);
+    assert_near(r->lmp[1], 25, 1e-6);
+    assert_near(r->lmp[2], 40, 1e-6);
+    assert_near(r->branch_price[1], 45, 1e-6);
+    assert_near(r->total_cost, 3300, 1e-6);
+    check_invariants(w, r);
+    pg_dispatch_result_free(r);
+    o.voll = 10000;
+
     /* On a copper plate the line is ignored: all 150 MW from bus 1 at 10 $/MWh. */
     o.network = PG_NETWORK_COPPER;
     r = run(w, &o);
     assert_near(r->thermal_p[0], 150, 1e-6);
     for (size_t b = 0; b < 3; b++)
         assert_near(r->lmp[b], 10, 1e-6);
+    pg_dispatch_result_free(r);
+    pg_world_free(w);
+}
+
+/* Two islands. In the first, 90 MW flow from bus 1 to bus 2 over two parallel lines of 0.1 and
+ * 0.2 p.u. reactance, which share it 2:1 (60 and 30 MW); bus 2's angle is -60 MW / (100 MVA /
+ * 0.1) = -0.06 rad = -3.4377 degrees. The second island (buses 3, 4) has no reference bus: its
+ * lowest bus holds angle 0 and its own price, 20 $/MWh, while the first island's is 10. */
+static void
+test_islands_and_parallel_lines(void **state)
+{
+    (void)state;
+    pg_world *w = world_new(4);
+    add_line(w, "a", 0, 1, 0.1, 0);
+    add_line(w, "b", 0, 1, 0.2, 0);
+    add_line(w, "c", 3, 2, 0.05, 0);
+    add_load(w, "l2", 1, 90, PG_NONE);
+    add_load(w, "l3", 2, 50, PG_NONE);
+    add_unit(w, "g1", 0, 0, 200, 10);
+    add_unit(w, "g4", 3, 0, 200, 20);
+    pg_dispatch_options o = exact_options();
+    pg_dispatch_result *r = run(w, &o);
+    assert_near(r->branch_flow[0], 60, 1e-6);
+    assert_near(r->branch_flow[1], 30, 1e-6);
+    assert_near(r->branch_flow[2], 50, 1e-6);
+    assert_near(r->bus_angle[1], -0.06 * 180 / M_PI, 1e-9);
+    assert_near(r->bus_angle[2], 0, 1e-12);
+    assert_near(r->bus_angle[3], 50 / (100 / 0.05) * 180 / M_PI, 1e-9);
+    assert_near(r->lmp[0], 10, 1e-6);
+    assert_near(r->lmp[1], 10, 1e-6);
+    assert_near(r->lmp[2], 20, 1e-6);
+    assert_near(r->lmp[3], 20, 1e-6);
+    assert_near(r->total_cost, 900 + 1000, 1e-6);
+    check_invariants(w, r);
     pg_dispatch_result_free(r);
     pg_world_free(w);
 }
@@ -569,6 +621,7 @@ main(void)
         cmocka_unit_test(test_ramp_limit),
         cmocka_unit_test(test_storage_arbitrage),
         cmocka_unit_test(test_congestion_splits_prices),
+        cmocka_unit_test(test_islands_and_parallel_lines),
         cmocka_unit_test(test_too_little_capacity),
         cmocka_unit_test(test_over_generation),
         cmocka_unit_test(test_quadratic_segments),
