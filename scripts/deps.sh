@@ -34,6 +34,7 @@ if [ "$runtime_only" = 0 ]; then
         libcmocka-dev           # unit test framework
         clang libclang-rt-14-dev  # libFuzzer targets and sanitizer runtimes
         lrslib                  # independent Nash equilibrium enumeration for game tests
+        octave                  # reads back written MATPOWER cases as MATPOWER's loadcase does
         chromium                # browser tests (playwright-core drives Debian's chromium)
     )
     # Node.js with npm runs the browser tests; a Node.js that is already installed (from Debian or

@@ -120,12 +120,13 @@ bus_thermal_vg(const pg_world *w, size_t bus)
     return PG_NONE;
 }
 
-int
-pg_matpower_write_buffer(const pg_world *w, char **text, size_t *len, pg_notes *notes_out,
-                         pg_error *err)
+/* Writes the case; the function is named after func (the file's base name when writing a file, as
+ * MATPOWER's savecase does, since MATLAB calls a function file by its file name), or after the
+ * world's name when func is NULL. */
+static int
+write_case(const pg_world *w, const char *func, char **text, size_t *len, pg_notes *notes_out,
+           pg_error *err)
 {
-    if (!w || !text)
-        return pg_error_set(err, PG_EINVAL, "pg_matpower_write_buffer: NULL argument");
     pgi_buf b = {0};
     pg_notes notes = {0};
     double *pd = calloc(w->n_buses ? w->n_buses : 1, sizeof *pd);
@@ -259,11 +260,11 @@ pg_matpower_write_buffer(const pg_world *w, char **text, size_t *len, pg_notes *
 
     /* ------------------------------------------------ header */
     char fname[128];
-    function_name(w->name, fname, sizeof fname);
-    if (strcmp(fname, w->name ? w->name : "") != 0)
-        NOTE("the world's name '%s' is not a MATLAB function name: the case function is called "
-             "'%s'",
-             w->name ? w->name : "", fname);
+    const char *wanted = func ? func : (w->name ? w->name : "");
+    function_name(wanted, fname, sizeof fname);
+    if (strcmp(fname, wanted) != 0)
+        NOTE("'%s' is not a MATLAB function name: the case function is called '%s'", wanted,
+             fname);
     pgi_buf_printf(&b, "function mpc = %s\n", fname);
     put_description(&b, w->description);
     pgi_buf_puts(&b, "\n%% MATPOWER Case Format : Version 2\n"
@@ -516,6 +517,15 @@ out:
 }
 
 int
+pg_matpower_write_buffer(const pg_world *w, char **text, size_t *len, pg_notes *notes_out,
+                         pg_error *err)
+{
+    if (!w || !text)
+        return pg_error_set(err, PG_EINVAL, "pg_matpower_write_buffer: NULL argument");
+    return write_case(w, NULL, text, len, notes_out, err);
+}
+
+int
 pg_matpower_write_file(const pg_world *w, const char *path, pg_notes *notes, pg_error *err)
 {
     if (!w || !path)
@@ -523,7 +533,15 @@ pg_matpower_write_file(const pg_world *w, const char *path, pg_notes *notes, pg_
     char *text = NULL;
     size_t len = 0;
     pg_notes local = {0};
-    int rc = pg_matpower_write_buffer(w, &text, &len, &local, err);
+    /* The function name is the file's base name without ".m". */
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    char func[128];
+    snprintf(func, sizeof func, "%s", base);
+    size_t fl = strlen(func);
+    if (fl > 2 && strcmp(func + fl - 2, ".m") == 0)
+        func[fl - 2] = '\0';
+    int rc = write_case(w, func[0] ? func : NULL, &text, &len, &local, err);
     if (rc)
         return rc;
     rc = pgi_write_text_file(path, text, len, err);

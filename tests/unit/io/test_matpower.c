@@ -215,13 +215,20 @@ test_write_file_and_read_file(void **state)
     (void)state;
     pg_world *w = read_case("case30", NULL);
     char path[4200];
-    snprintf(path, sizeof path, "%s/out.m", pgt_tmpdir());
+    snprintf(path, sizeof path, "%s/case30.m", pgt_tmpdir()); /* named after its file */
     pg_error err = {0};
     assert_int_equal(pg_matpower_write_file(w, path, NULL, &err), PG_OK);
     pg_world *r = NULL;
     assert_int_equal(pg_matpower_read_file(path, &r, NULL, &err), PG_OK);
     assert_true(pg_world_equal(w, r, NULL, 0));
     pg_world_free(r);
+    /* Written under another file name, the case function takes that name (as MATPOWER's savecase
+     * does), so MATLAB finds it by its file name. */
+    snprintf(path, sizeof path, "%s/my-grid.m", pgt_tmpdir());
+    assert_int_equal(pg_matpower_write_file(w, path, NULL, &err), PG_OK);
+    char *text = pgt_slurp(path, NULL);
+    assert_non_null(strstr(text, "function mpc = my_grid\n"));
+    free(text);
     pg_world_free(w);
     assert_int_equal(pg_matpower_read_file("/nonexistent/x.m", &r, NULL, &err), PG_EIO);
     assert_non_null(strstr(err.file, "/nonexistent/x.m"));
