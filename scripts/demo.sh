@@ -6,5 +6,5 @@ cd "$(dirname "$0")/.."
 echo "== plurigrid $("$pg" --version | cut -d' ' -f2)"
 "$pg" --help
 echo
-echo "== the power flow of the hello microworld at its hour of peak load"
-"$pg" pf examples/hello-microworld.json --step peak
+echo "== the hello microworld's day: unit commitment, dispatch, prices, AC check (plots in out/)"
+"$pg" run examples/hello-microworld.json --plot out

@@ -138,13 +138,54 @@ int pg_dispatch_run(const pg_world *w, const pg_dispatch_options *opts, pg_dispa
 
 void pg_dispatch_result_free(pg_dispatch_result *r);
 
+/* ------------------------------------------------------------------ AC check of a schedule */
+
+/* The AC power flow of one step's schedule. Violations are reported, never enforced. */
+typedef struct pg_dispatch_ac_step {
+    bool solved;          /* converged, every island solved */
+    int iterations;       /* Newton iterations */
+    double losses_mw;     /* series losses */
+    double slack_mw;      /* output of the reference buses' units beyond their schedule: the
+                             losses the DC schedule left out, plus any mismatch */
+    double vm_min, vm_max; /* p.u., over buses of solved islands */
+    size_t n_voltage;     /* buses outside [vmin, vmax] */
+    size_t n_overload;    /* rated branches carrying more than rate_a (MVA at either end) */
+    double max_loading;   /* largest |S| / rate_a over rated branches (1 = at the rating) */
+    size_t n_q_limit;     /* committed thermal units outside [qmin, qmax] */
+    bool ref_held;        /* the reference bus's unit was off in the schedule and was kept
+                             connected at 0 MW to hold the voltage and take up the losses */
+    char reason[400];     /* why the step did not solve; "" when it did */
+} pg_dispatch_ac_step;
+
+typedef struct pg_dispatch_ac {
+    size_t n_steps;
+    pg_dispatch_ac_step *steps;
+    size_t n_unsolved;       /* steps whose power flow did not solve */
+    size_t n_with_violations; /* steps with a voltage, flow or reactive-limit violation */
+} pg_dispatch_ac;
+
+/* Runs an AC power flow (plurigrid/pf.h, flat settings, reactive limits not enforced) of every
+ * step of the schedule r: loads at the step's value less the unserved share, committed thermal
+ * units at their scheduled output less any spilled share, renewables at their dispatched output
+ * (reactive power from their power factor), storage at its net output; the reference bus's units
+ * take up the losses. opts supplies only the progress callback (NULL for none). Borrows w (the
+ * world r came from), r and opts; *out is new (pg_dispatch_ac_free), written only on success. A
+ * step that does not converge is a result, not a failure. */
+int pg_dispatch_ac_check(const pg_world *w, const pg_dispatch_result *r,
+                         const pg_dispatch_options *opts, pg_dispatch_ac **out, pg_error *err);
+
+void pg_dispatch_ac_free(pg_dispatch_ac *ac);
+
+/* ------------------------------------------------------------------ printers */
+
 /* Writes the result as JSON (format "plurigrid-dispatch/1", docs/dispatch.md) or CSV (one row per
- * step and component) into a new NUL-terminated string *text the caller frees. Borrows w (for the
- * names) and r, which must come from that world. */
-int pg_dispatch_result_json(const pg_world *w, const pg_dispatch_result *r, char **text,
-                            pg_error *err);
-int pg_dispatch_result_csv(const pg_world *w, const pg_dispatch_result *r, char **text,
-                           pg_error *err);
+ * step, component and quantity) into a new NUL-terminated string *text the caller frees. Borrows
+ * w (for the names), r, which must come from that world, and ac, the AC check of r (NULL when
+ * there is none). */
+int pg_dispatch_result_json(const pg_world *w, const pg_dispatch_result *r,
+                            const pg_dispatch_ac *ac, char **text, pg_error *err);
+int pg_dispatch_result_csv(const pg_world *w, const pg_dispatch_result *r,
+                           const pg_dispatch_ac *ac, char **text, pg_error *err);
 
 /* ------------------------------------------------------------------ DC optimal power flow */
 

@@ -158,11 +158,11 @@ sum_row(const double *v, size_t n)
     return s;
 }
 
-/* A column header cut to fit 9 characters. */
+/* A column header cut to fit 10 characters. */
 static void
 head(const char *name)
 {
-    printf(" %9.9s", name ? name : "?");
+    printf(" %10.10s", name ? name : "?");
 }
 
 static void
@@ -194,11 +194,11 @@ print_schedule(const pg_world *w, const pg_dispatch_result *r)
     size_t T = r->n_steps, ng = r->n_thermals, nr = r->n_renewables, ns = r->n_storages;
     bool wide = ng + nr > WIDE || ns > 4;
     printf("\nSchedule (MW; '-' = unit off; storage: net output MW / state of charge MWh)\n");
-    printf("%6s %9s", "hour", "demand");
+    printf("%6s %10s", "hour", "demand");
     if (wide) {
-        printf(" %9s %9s %9s", "thermal", "units on", "renewable");
+        printf(" %10s %10s %10s", "thermal", "units on", "renewable");
         if (ns)
-            printf(" %9s %9s", "storage", "SOC");
+            printf(" %10s %10s", "storage", "SOC");
     } else {
         for (size_t g = 0; g < ng; g++)
             head(w->thermals[g].name);
@@ -206,13 +206,13 @@ print_schedule(const pg_world *w, const pg_dispatch_result *r)
             head(w->renewables[k].name);
         for (size_t s = 0; s < ns; s++) {
             head(w->storages[s].name);
-            printf(" %9s", "SOC");
+            printf(" %10s", "SOC");
         }
     }
-    printf(" %9s %9s", "curtailed", "unserved");
+    printf(" %10s %10s", "curtailed", "unserved");
     printf("\n");
     for (size_t t = 0; t < T; t++) {
-        printf("%6g %9.2f", (double)t * r->step_h, sum_row(&r->bus_demand[t * r->n_buses],
+        printf("%6g %10.2f", (double)t * r->step_h, sum_row(&r->bus_demand[t * r->n_buses],
                                                              r->n_buses));
         double curt = 0;
         for (size_t k = 0; k < nr; k++)
@@ -221,7 +221,7 @@ print_schedule(const pg_world *w, const pg_dispatch_result *r)
             size_t on = 0;
             for (size_t g = 0; g < ng; g++)
                 on += r->thermal_on[t * ng + g];
-            printf(" %9.2f %9zu %9.2f", sum_row(&r->thermal_p[t * ng], ng), on,
+            printf(" %10.2f %10zu %10.2f", sum_row(&r->thermal_p[t * ng], ng), on,
                    sum_row(&r->renewable_p[t * nr], nr));
             if (ns) {
                 double net = 0, soc = 0;
@@ -229,23 +229,23 @@ print_schedule(const pg_world *w, const pg_dispatch_result *r)
                     net += r->storage_discharge[t * ns + s] - r->storage_charge[t * ns + s];
                     soc += r->storage_soc[t * ns + s];
                 }
-                printf(" %9.2f %9.2f", net, soc);
+                printf(" %10.2f %10.2f", net, soc);
             }
         } else {
             for (size_t g = 0; g < ng; g++) {
                 if (r->thermal_on[t * ng + g])
-                    printf(" %9.2f", r->thermal_p[t * ng + g]);
+                    printf(" %10.2f", r->thermal_p[t * ng + g]);
                 else
-                    printf(" %9s", "-");
+                    printf(" %10s", "-");
             }
             for (size_t k = 0; k < nr; k++)
-                printf(" %9.2f", r->renewable_p[t * nr + k]);
+                printf(" %10.2f", r->renewable_p[t * nr + k]);
             for (size_t s = 0; s < ns; s++)
-                printf(" %9.2f %9.2f",
+                printf(" %10.2f %10.2f",
                        r->storage_discharge[t * ns + s] - r->storage_charge[t * ns + s],
                        r->storage_soc[t * ns + s]);
         }
-        printf(" %9.2f %9.2f\n", fabs(curt) < 5e-9 ? 0.0 : curt,
+        printf(" %10.2f %10.2f\n", fabs(curt) < 5e-9 ? 0.0 : curt,
                sum_row(&r->bus_unserved[t * r->n_buses], r->n_buses));
     }
 }
@@ -258,12 +258,12 @@ print_prices(const pg_world *w, const pg_dispatch_result *r)
     printf("\nPrices ($/MWh)%s\n", wide ? ": range over the buses" : "");
     printf("%6s", "hour");
     if (wide) {
-        printf(" %9s %9s %9s", "lowest", "mean", "highest");
+        printf(" %10s %10s %10s", "lowest", "mean", "highest");
     } else {
         for (size_t b = 0; b < nb; b++)
             head(w->buses[b].name);
     }
-    printf(" %9s\n", "energy");
+    printf(" %10s\n", "energy");
     for (size_t t = 0; t < T; t++) {
         printf("%6g", (double)t * r->step_h);
         const double *p = &r->lmp[t * nb];
@@ -277,12 +277,12 @@ print_prices(const pg_world *w, const pg_dispatch_result *r)
                     s += p[b];
                     n++;
                 }
-            printf(" %9.2f %9.2f %9.2f", lo, n ? s / (double)n : NAN, hi);
+            printf(" %10.2f %10.2f %10.2f", lo, n ? s / (double)n : NAN, hi);
         } else {
             for (size_t b = 0; b < nb; b++)
-                printf(" %9.2f", p[b]);
+                printf(" %10.2f", p[b]);
         }
-        printf(" %9.2f\n", r->energy_price[t]);
+        printf(" %10.2f\n", r->energy_price[t]);
     }
 }
 
@@ -304,6 +304,32 @@ print_costs(const pg_dispatch_result *r)
     printf("\nTotal cost %.2f $; unserved energy %.3f MWh; spilled generation %.3f MWh; "
            "curtailed renewable energy %.3f MWh\n",
            r->total_cost, r->total_unserved_mwh, r->total_overgen_mwh, r->total_curtailed_mwh);
+}
+
+static void
+print_ac(const pg_dispatch_ac *ac, const pg_dispatch_result *r)
+{
+    printf("\nAC power flow of each step's schedule (violations are reported, not enforced)\n");
+    printf("%6s %6s %5s %10s %10s %8s %8s %7s %10s %8s %5s\n", "hour", "solved", "iter",
+           "losses MW", "slack MW", "Vmin", "Vmax", "V out", "overloads", "max load", "Q lim");
+    bool held = false;
+    for (size_t t = 0; t < ac->n_steps; t++) {
+        const pg_dispatch_ac_step *s = &ac->steps[t];
+        held = held || s->ref_held;
+        printf("%6g %6s %5d %10.3f %10.3f %8.4f %8.4f %7zu %10zu %7.1f%% %5zu%s\n",
+               (double)t * r->step_h, s->solved ? "yes" : "NO", s->iterations, s->losses_mw,
+               s->slack_mw, s->vm_min, s->vm_max, s->n_voltage, s->n_overload,
+               100 * s->max_loading, s->n_q_limit, s->ref_held ? " *" : "");
+    }
+    for (size_t t = 0; t < ac->n_steps; t++)
+        if (!ac->steps[t].solved)
+            printf("  hour %g: %s\n", (double)t * r->step_h, ac->steps[t].reason);
+    if (held)
+        printf("  * the reference bus's unit is off in the schedule; the power flow kept it "
+               "connected at 0 MW to hold the voltage and take up the losses\n");
+    printf("AC check: %zu of %zu steps solved; %zu with voltage, flow or reactive-limit "
+           "violations\n",
+           ac->n_steps - ac->n_unsolved, ac->n_steps, ac->n_with_violations);
 }
 
 /* ------------------------------------------------------------------ plots */
@@ -513,7 +539,6 @@ pg_cmd_run(int argc, char **argv)
         usage(stderr);
         return PG_EXIT_USAGE;
     }
-    (void)no_ac;
     ticker tk = {.on = show_progress};
     pthread_mutex_init(&tk.mu, NULL);
     pthread_cond_init(&tk.cv, NULL);
@@ -525,6 +550,7 @@ pg_cmd_run(int argc, char **argv)
     pg_world *w = NULL;
     pg_notes notes = {0};
     pg_dispatch_result *r = NULL;
+    pg_dispatch_ac *ac = NULL;
     char *text = NULL;
     int code = PG_EXIT_OK;
     bool table = !(json_path && strcmp(json_path, "-") == 0);
@@ -542,15 +568,22 @@ pg_cmd_run(int argc, char **argv)
         code = pg_cli_report("run", &err);
         goto out;
     }
+    if (!no_ac && pg_dispatch_ac_check(w, r, &o, &ac, &err) != PG_OK) {
+        tick_end(&tk);
+        code = pg_cli_report("run", &err);
+        goto out;
+    }
     tick_end(&tk);
     if (table) {
         print_header(w, r);
         print_schedule(w, r);
         print_prices(w, r);
         print_costs(r);
+        if (ac)
+            print_ac(ac, r);
     }
     if (json_path) {
-        if (pg_dispatch_result_json(w, r, &text, &err) || write_text(json_path, text, &err)) {
+        if (pg_dispatch_result_json(w, r, ac, &text, &err) || write_text(json_path, text, &err)) {
             code = pg_cli_report("run", &err);
             goto out;
         }
@@ -558,7 +591,7 @@ pg_cmd_run(int argc, char **argv)
         text = NULL;
     }
     if (csv_path) {
-        if (pg_dispatch_result_csv(w, r, &text, &err) || write_text(csv_path, text, &err)) {
+        if (pg_dispatch_result_csv(w, r, ac, &text, &err) || write_text(csv_path, text, &err)) {
             code = pg_cli_report("run", &err);
             goto out;
         }
@@ -580,6 +613,7 @@ out:
     pthread_mutex_destroy(&tk.mu);
     pthread_cond_destroy(&tk.cv);
     free(text);
+    pg_dispatch_ac_free(ac);
     pg_dispatch_result_free(r);
     pg_notes_clear(&notes);
     pg_world_free(w);

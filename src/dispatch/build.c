@@ -90,12 +90,21 @@ series_mean(const pg_series *s, double a, double b)
 }
 
 double
-pgi_dmodel_series(const pgi_dmodel *m, size_t s, size_t t)
+pgi_series_at(const pg_world *w, size_t start_step, double step_h, size_t s, size_t t)
 {
     if (s == PG_NONE)
         return 1.0;
-    double a = series_origin_h(m->w, &m->o) + (double)t * m->dt;
-    return series_mean(&m->w->series[s], a, a + m->dt);
+    pg_dispatch_options o;
+    pg_dispatch_options_init(&o);
+    o.start_step = start_step;
+    double a = series_origin_h(w, &o) + (double)t * step_h;
+    return series_mean(&w->series[s], a, a + step_h);
+}
+
+double
+pgi_dmodel_series(const pgi_dmodel *m, size_t s, size_t t)
+{
+    return pgi_series_at(m->w, m->o.start_step, m->dt, s, t);
 }
 
 /* ------------------------------------------------------------------ cost curves */

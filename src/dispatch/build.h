@@ -97,6 +97,8 @@ void pgi_dmodel_angles(const pgi_dmodel *m, const double *flow, double *angle_de
 
 /* Series value of series s averaged over horizon step t (1 for PG_NONE). */
 double pgi_dmodel_series(const pgi_dmodel *m, size_t s, size_t t);
+/* The same for a horizon starting at series step start_step with steps of step_h hours. */
+double pgi_series_at(const pg_world *w, size_t start_step, double step_h, size_t s, size_t t);
 
 /* The horizon the options ask for on this world: number of steps and hours per step. */
 int pgi_dispatch_horizon(const pg_world *w, const pg_dispatch_options *o, size_t *n_steps,

@@ -186,6 +186,22 @@ out:
     return clp;
 }
 
+/* Clp's initial solve (presolve, then the method it picks). The implied-free presolve action is
+ * off: in CoinUtils 2.11 it leaks a work array on some problems (found under LeakSanitizer on a
+ * schedule with unserved energy), and it gains nothing measurable on dispatch LPs. */
+static void
+clp_initial_solve(Clp_Simplex *clp)
+{
+    Clp_Solve *opts = ClpSolve_new();
+    if (!opts) {
+        Clp_initialSolve(clp);
+        return;
+    }
+    ClpSolve_setDoImpliedFree(opts, 0);
+    Clp_initialSolveWithOptions(clp, opts);
+    ClpSolve_delete(opts);
+}
+
 /* The outcome of a Clp solve, or -1 when Clp stopped without one. */
 static int
 clp_outcome(Clp_Simplex *clp)
@@ -290,7 +306,7 @@ block_basis(const pgi_lp *lp, const pgi_solve_options *o, double *x, bool *infea
             ok = false;
             break;
         }
-        Clp_initialSolve(clp);
+        clp_initial_solve(clp);
         int outcome = clp_outcome(clp);
         if (outcome == PGI_OPTIMAL) {
             const double *xs = Clp_getColSolution(clp);
@@ -374,7 +390,7 @@ pgi_solve_lp(const pgi_lp *lp, const pgi_solve_options *o, pgi_solution *sol, pg
              * simplex) and ends at an exact optimum with exact multipliers. */
             Clp_primal(clp, 0);
         else
-            Clp_initialSolve(clp);
+            clp_initial_solve(clp);
         outcome = clp_outcome(clp);
     }
     if (outcome < 0) {

@@ -92,13 +92,64 @@ matches(const pg_world *w, const pg_dispatch_result *r)
            w->n_storages == r->n_storages;
 }
 
+/* The AC check as an object of per-step arrays. */
+static void
+json_ac(pgi_buf *b, const pg_dispatch_ac *ac)
+{
+    size_t T = ac->n_steps;
+    pgi_buf_printf(b, "{\"unsolved_steps\": %zu, \"steps_with_violations\": %zu", ac->n_unsolved,
+                   ac->n_with_violations);
+#define AC_ARRAY(key, fmt, expr)                                                                   \
+    do {                                                                                           \
+        pgi_buf_puts(b, ", \"" key "\": [");                                                       \
+        for (size_t t = 0; t < T; t++) {                                                           \
+            const pg_dispatch_ac_step *st = &ac->steps[t];                                         \
+            if (t)                                                                                 \
+                pgi_buf_puts(b, ", ");                                                             \
+            pgi_buf_printf(b, fmt, expr);                                                          \
+        }                                                                                          \
+        pgi_buf_puts(b, "]");                                                                      \
+    } while (0)
+#define AC_NUMS(key, expr)                                                                         \
+    do {                                                                                           \
+        pgi_buf_puts(b, ", \"" key "\": [");                                                       \
+        for (size_t t = 0; t < T; t++) {                                                           \
+            const pg_dispatch_ac_step *st = &ac->steps[t];                                         \
+            if (t)                                                                                 \
+                pgi_buf_puts(b, ", ");                                                             \
+            json_num(b, expr);                                                                     \
+        }                                                                                          \
+        pgi_buf_puts(b, "]");                                                                      \
+    } while (0)
+    AC_ARRAY("solved", "%s", st->solved ? "true" : "false");
+    AC_ARRAY("iterations", "%d", st->iterations);
+    AC_NUMS("losses_mw", st->losses_mw);
+    AC_NUMS("slack_mw", st->slack_mw);
+    AC_NUMS("vm_min", st->vm_min);
+    AC_NUMS("vm_max", st->vm_max);
+    AC_ARRAY("voltage_violations", "%zu", st->n_voltage);
+    AC_ARRAY("overloads", "%zu", st->n_overload);
+    AC_NUMS("max_loading", st->max_loading);
+    AC_ARRAY("q_limit_violations", "%zu", st->n_q_limit);
+    AC_ARRAY("reference_held", "%s", st->ref_held ? "true" : "false");
+    pgi_buf_puts(b, ", \"reason\": [");
+    for (size_t t = 0; t < T; t++) {
+        if (t)
+            pgi_buf_puts(b, ", ");
+        json_str(b, ac->steps[t].reason);
+    }
+    pgi_buf_puts(b, "]}");
+#undef AC_ARRAY
+#undef AC_NUMS
+}
+
 int
-pg_dispatch_result_json(const pg_world *w, const pg_dispatch_result *r, char **text,
-                        pg_error *err)
+pg_dispatch_result_json(const pg_world *w, const pg_dispatch_result *r, const pg_dispatch_ac *ac,
+                        char **text, pg_error *err)
 {
     if (!w || !r || !text)
         return pg_error_set(err, PG_EINVAL, "pg_dispatch_result_json: NULL argument");
-    if (!matches(w, r))
+    if (!matches(w, r) || (ac && ac->n_steps != r->n_steps))
         return pg_error_set(err, PG_EINVAL, "the dispatch result is not from this world");
     pgi_buf b = {0};
     size_t T = r->n_steps;
@@ -201,7 +252,12 @@ pg_dispatch_result_json(const pg_world *w, const pg_dispatch_result *r, char **t
         json_series(&b, "price", r->branch_price, T, r->n_branches, k);
         pgi_buf_puts(&b, "}");
     }
-    pgi_buf_puts(&b, "]\n}\n");
+    pgi_buf_puts(&b, "],\n  \"ac\": ");
+    if (ac)
+        json_ac(&b, ac);
+    else
+        pgi_buf_puts(&b, "null");
+    pgi_buf_puts(&b, "\n}\n");
     return finish(&b, text, err);
 }
 
@@ -232,12 +288,12 @@ csv_row(pgi_buf *b, size_t t, double hour, const char *kind, const char *name, c
 }
 
 int
-pg_dispatch_result_csv(const pg_world *w, const pg_dispatch_result *r, char **text,
-                       pg_error *err)
+pg_dispatch_result_csv(const pg_world *w, const pg_dispatch_result *r, const pg_dispatch_ac *ac,
+                       char **text, pg_error *err)
 {
     if (!w || !r || !text)
         return pg_error_set(err, PG_EINVAL, "pg_dispatch_result_csv: NULL argument");
-    if (!matches(w, r))
+    if (!matches(w, r) || (ac && ac->n_steps != r->n_steps))
         return pg_error_set(err, PG_EINVAL, "the dispatch result is not from this world");
     pgi_buf b = {0};
     pgi_buf_puts(&b, "step,hour,component,name,quantity,value\n");
@@ -277,6 +333,18 @@ pg_dispatch_result_csv(const pg_world *w, const pg_dispatch_result *r, char **te
             size_t i = t * r->n_branches + k;
             csv_row(&b, t, h, "branch", w->branches[k].name, "flow", r->branch_flow[i]);
             csv_row(&b, t, h, "branch", w->branches[k].name, "price", r->branch_price[i]);
+        }
+        if (ac) {
+            const pg_dispatch_ac_step *st = &ac->steps[t];
+            csv_row(&b, t, h, "ac", "", "solved", st->solved);
+            csv_row(&b, t, h, "ac", "", "losses_mw", st->losses_mw);
+            csv_row(&b, t, h, "ac", "", "slack_mw", st->slack_mw);
+            csv_row(&b, t, h, "ac", "", "vm_min", st->vm_min);
+            csv_row(&b, t, h, "ac", "", "vm_max", st->vm_max);
+            csv_row(&b, t, h, "ac", "", "voltage_violations", (double)st->n_voltage);
+            csv_row(&b, t, h, "ac", "", "overloads", (double)st->n_overload);
+            csv_row(&b, t, h, "ac", "", "max_loading", st->max_loading);
+            csv_row(&b, t, h, "ac", "", "q_limit_violations", (double)st->n_q_limit);
         }
     }
     return finish(&b, text, err);

@@ -598,11 +598,11 @@ test_printers(void **state)
     pg_dispatch_result *r = run(w, NULL);
     char *json = NULL, *csv = NULL;
     pg_error err = {0};
-    assert_int_equal(pg_dispatch_result_json(w, r, &json, &err), PG_OK);
+    assert_int_equal(pg_dispatch_result_json(w, r, NULL, &json, &err), PG_OK);
     assert_non_null(strstr(json, "\"format\": \"plurigrid-dispatch/1\""));
     assert_non_null(strstr(json, "\"name\": \"dear, \\\"B\\\"\""));
     assert_non_null(strstr(json, "\"lmp\": [30]"));
-    assert_int_equal(pg_dispatch_result_csv(w, r, &csv, &err), PG_OK);
+    assert_int_equal(pg_dispatch_result_csv(w, r, NULL, &csv, &err), PG_OK);
     assert_non_null(strstr(csv, "0,0,thermal,cheap,p,60\n"));
     assert_non_null(strstr(csv, "0,0,thermal,\"dear, \"\"B\"\"\",p,40\n"));
     free(json);
