@@ -52,7 +52,8 @@ typedef struct pg_dispatch_options {
     int pwl_segments;    /* segments of the piecewise-linear approximation of polynomial costs of
                             degree >= 2, equal widths between pmin and pmax; default 4 */
     double mip_gap;      /* relative optimality gap at which the MILP stops; default 1e-3 */
-    double time_limit_s; /* wall-clock limit of the MILP, seconds; 0 (default) = none */
+    double time_limit_s; /* wall-clock limit on the MILP, seconds; 0 (default) = none. Cbc checks it
+                            between steps: its root LP always completes */
     int threads;         /* MILP threads; default 1 */
     bool solver_log;     /* false (default): solvers are silent; true: Clp and Cbc print their own
                             logs on standard output (the only output this module ever makes) */

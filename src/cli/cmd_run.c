@@ -58,13 +58,15 @@ usage(FILE *f)
             "  -h, --help         show this help\n"
             "\n"
             "Exit status: 0 scheduled with all demand served, 1 scheduled but some demand was not\n"
-            "served, 2 bad input or usage, 3 internal failure.\n");
+            "served (or no commitment was found within the time limit), 2 bad input or usage,\n"
+            "3 internal failure.\n");
 }
 
 /* ------------------------------------------------------------------ progress */
 
 typedef struct ticker {
     bool on;           /* progress is shown */
+    bool tty;          /* standard error is a terminal */
     pthread_t thread;
     bool running;
     pthread_mutex_t mu;
@@ -90,10 +92,15 @@ tick_main(void *arg)
     while (!tk->stop) {
         struct timespec until;
         clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += 1;
+        until.tv_sec += tk->tty ? 1 : 10;
         pthread_cond_timedwait(&tk->cv, &tk->mu, &until);
-        if (!tk->stop)
+        if (tk->stop)
+            break;
+        /* a terminal gets one line redrawn every second, a log a line every 10 s */
+        if (tk->tty)
             fprintf(stderr, "\r%s ... %.0f s ", tk->what, now_s() - tk->t0);
+        else
+            fprintf(stderr, "%s ... %.0f s\n", tk->what, now_s() - tk->t0);
     }
     pthread_mutex_unlock(&tk->mu);
     return NULL;
@@ -110,7 +117,7 @@ tick_end(ticker *tk)
     pthread_mutex_unlock(&tk->mu);
     pthread_join(tk->thread, NULL);
     tk->running = false;
-    fprintf(stderr, "\r%s ... done in %.1f s\n", tk->what, now_s() - tk->t0);
+    fprintf(stderr, "%s%s ... done in %.1f s\n", tk->tty ? "\r" : "", tk->what, now_s() - tk->t0);
 }
 
 static void
@@ -120,11 +127,10 @@ tick_begin(ticker *tk, const char *what)
     tk->what = what;
     tk->t0 = now_s();
     tk->stop = false;
-    fprintf(stderr, "%s ...", what);
+    if (tk->tty)
+        fprintf(stderr, "%s ...", what);
     if (pthread_create(&tk->thread, NULL, tick_main, tk) == 0)
         tk->running = true;
-    else
-        fprintf(stderr, "\n");
 }
 
 static void
@@ -138,9 +144,13 @@ on_progress(void *user, pg_dispatch_phase phase, size_t step, size_t n)
     case PG_DISPATCH_ECONOMIC: tick_begin(tk, "plurigrid run: dispatch and prices (LP)"); break;
     case PG_DISPATCH_AC:
         tick_end(tk);
-        fprintf(stderr, "\rplurigrid run: AC power flow, step %zu of %zu ", step + 1, n);
-        if (step + 1 == n)
-            fprintf(stderr, "\n");
+        if (tk->tty) {
+            fprintf(stderr, "\rplurigrid run: AC power flow, step %zu of %zu ", step + 1, n);
+            if (step + 1 == n)
+                fprintf(stderr, "\n");
+        } else if (step + 1 == n) {
+            fprintf(stderr, "plurigrid run: AC power flow of %zu steps done\n", n);
+        }
         break;
     case PG_DISPATCH_DONE: tick_end(tk); break;
     default: break;
@@ -539,7 +549,7 @@ pg_cmd_run(int argc, char **argv)
         usage(stderr);
         return PG_EXIT_USAGE;
     }
-    ticker tk = {.on = show_progress};
+    ticker tk = {.on = show_progress, .tty = isatty(STDERR_FILENO)};
     pthread_mutex_init(&tk.mu, NULL);
     pthread_cond_init(&tk.cv, NULL);
     o.solver_log = verbose;
@@ -566,6 +576,8 @@ pg_cmd_run(int argc, char **argv)
         if (!err.file[0])
             pg_error_at(&err, path, 0, 0, NULL);
         code = pg_cli_report("run", &err);
+        if (err.code == PG_ELIMIT) /* no commitment within the time limit: a negative result */
+            code = PG_EXIT_FAIL;
         goto out;
     }
     if (!no_ac && pg_dispatch_ac_check(w, r, &o, &ac, &err) != PG_OK) {
