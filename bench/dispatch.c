@@ -170,8 +170,8 @@ main(int argc, char **argv)
     printf("  MILP %zu variables (%zu integer), %zu constraints; gap reached %.3f%%, "
            "cost %.0f $, %zu start-ups\n",
            nv, ni, nc, 100 * gap, cost, starts);
-    printf("  total %.3f s  (MILP %.3f s, dispatch LP %.3f s)\n", median(a, runs),
-           median(b, runs), median(c, runs));
+    printf("  total %.3f s  (MILP %.3f s, dispatch LP %.3f s)\n", median(a, runs), median(b, runs),
+           median(c, runs));
     pg_world_free(w);
 
     /* 2. economic dispatch of case2383wp */

@@ -1,7 +1,7 @@
-/* Day-ahead scheduling of a microworld: unit commitment (a mixed-integer program), economic dispatch
- * with the commitment fixed (a linear program) and the locational marginal prices that come from
- * its duals, over a horizon of equal steps; and a single-period DC optimal power flow with convex
- * quadratic costs solved exactly. docs/dispatch.md states the formulation in full.
+/* Day-ahead scheduling of a microworld: unit commitment (a mixed-integer program), economic
+ * dispatch with the commitment fixed (a linear program) and the locational marginal prices that
+ * come from its duals, over a horizon of equal steps; and a single-period DC optimal power flow
+ * with convex quadratic costs solved exactly. docs/dispatch.md states the formulation in full.
  *
  * Units at this boundary: MW, MWh, $, $/MWh, hours, degrees. Results are plain structs owned by the
  * caller; arrays indexed by step and component are row-major, [t * n + i]. Components are referred
@@ -61,6 +61,7 @@ typedef struct pg_dispatch_options {
     void *progress_user;
 } pg_dispatch_options;
 
+/* Fills o with the defaults stated above. */
 void pg_dispatch_options_init(pg_dispatch_options *o);
 
 /* How the unit commitment ended. */
@@ -72,21 +73,21 @@ typedef enum {
 
 typedef struct pg_dispatch_result {
     size_t n_steps;
-    double step_h;      /* hours */
+    double step_h; /* hours */
     size_t start_step;
     pg_network network;
     size_t n_buses, n_branches, n_thermals, n_renewables, n_storages;
 
     pg_uc_status uc_status;
-    double uc_objective;   /* $, the MILP's best objective (0 when no commitment was solved) */
-    double uc_bound;       /* $, the MILP's best lower bound */
-    double uc_gap;         /* relative gap reached, (objective - bound) / |objective| */
-    double uc_seconds;     /* wall time of the MILP */
-    double ed_seconds;     /* wall time of the LP */
+    double uc_objective; /* $, the MILP's best objective (0 when no commitment was solved) */
+    double uc_bound;     /* $, the MILP's best lower bound */
+    double uc_gap;       /* relative gap reached, (objective - bound) / |objective| */
+    double uc_seconds;   /* wall time of the MILP */
+    double ed_seconds;   /* wall time of the LP */
     size_t n_variables, n_integers, n_constraints; /* size of the MILP (or of the LP) */
 
     /* [t * n_thermals + g] */
-    double *thermal_p;       /* MW */
+    double *thermal_p;            /* MW */
     unsigned char *thermal_on;    /* 1 when committed */
     unsigned char *thermal_start; /* 1 when started up at the beginning of step t */
     unsigned char *thermal_stop;  /* 1 when shut down at the beginning of step t */
@@ -98,24 +99,24 @@ typedef struct pg_dispatch_result {
     double *storage_discharge; /* MW given to the grid */
     double *storage_soc;       /* MWh at the end of step t */
     /* [t * n_buses + b] */
-    double *bus_demand;      /* MW: loads (series applied) plus shunt conductance at 1 p.u. */
-    double *bus_unserved;    /* MW of demand not served */
-    double *bus_overgen;     /* MW of generation spilled */
-    double *lmp;             /* locational marginal price, $/MWh */
-    double *bus_angle;       /* degrees (DC network; 0 on a copper plate) */
+    double *bus_demand;   /* MW: loads (series applied) plus shunt conductance at 1 p.u. */
+    double *bus_unserved; /* MW of demand not served */
+    double *bus_overgen;  /* MW of generation spilled */
+    double *lmp;          /* locational marginal price, $/MWh */
+    double *bus_angle;    /* degrees (DC network; 0 on a copper plate) */
     /* [t * n_branches + k] */
-    double *branch_flow;     /* MW from -> to (DC network; 0 on a copper plate) */
-    double *branch_price;    /* $/MWh: the shadow price of the branch's rating limit, > 0 when the
-                                flow is held at +rating, < 0 at -rating, 0 when not binding */
+    double *branch_flow;  /* MW from -> to (DC network; 0 on a copper plate) */
+    double *branch_price; /* $/MWh: the shadow price of the branch's rating limit, > 0 when the
+                             flow is held at +rating, < 0 at -rating, 0 when not binding */
     /* [t]: cost of each step split into parts that add up to the objective, $ */
-    double *energy_price;    /* $/MWh: LMP at the reference bus of the first island (system
-                                energy component); congestion component = lmp - energy_price */
-    double *cost_variable;   /* cost curves (including their constant term while committed),
-                                renewable and storage variable costs */
-    double *cost_fixed;      /* fixed (no-load) cost while committed */
-    double *cost_startup;    /* start-up and shut-down costs */
-    double *cost_penalty;    /* unserved energy x VOLL + spilled energy x over-generation cost */
-    double total_cost;       /* $, the sum of every part over the horizon */
+    double *energy_price;  /* $/MWh: LMP at the reference bus of the first island (system
+                              energy component); congestion component = lmp - energy_price */
+    double *cost_variable; /* cost curves (including their constant term while committed),
+                              renewable and storage variable costs */
+    double *cost_fixed;    /* fixed (no-load) cost while committed */
+    double *cost_startup;  /* start-up and shut-down costs */
+    double *cost_penalty;  /* unserved energy x VOLL + spilled energy x over-generation cost */
+    double total_cost;     /* $, the sum of every part over the horizon */
     double total_unserved_mwh;
     double total_overgen_mwh;
     double total_curtailed_mwh;
@@ -137,31 +138,32 @@ int pg_dispatch_check(const pg_world *w, const pg_dispatch_options *opts, pg_err
 int pg_dispatch_run(const pg_world *w, const pg_dispatch_options *opts, pg_dispatch_result **out,
                     pg_error *err);
 
+/* Frees a result and its arrays. Accepts NULL. */
 void pg_dispatch_result_free(pg_dispatch_result *r);
 
 /* ------------------------------------------------------------------ AC check of a schedule */
 
 /* The AC power flow of one step's schedule. Violations are reported, never enforced. */
 typedef struct pg_dispatch_ac_step {
-    bool solved;          /* converged, every island solved */
-    int iterations;       /* Newton iterations */
-    double losses_mw;     /* series losses */
-    double slack_mw;      /* output of the reference buses' units beyond their schedule: the
-                             losses the DC schedule left out, plus any mismatch */
+    bool solved;           /* converged, every island solved */
+    int iterations;        /* Newton iterations */
+    double losses_mw;      /* series losses */
+    double slack_mw;       /* output of the reference buses' units beyond their schedule: the
+                              losses the DC schedule left out, plus any mismatch */
     double vm_min, vm_max; /* p.u., over buses of solved islands */
-    size_t n_voltage;     /* buses outside [vmin, vmax] */
-    size_t n_overload;    /* rated branches carrying more than rate_a (MVA at either end) */
-    double max_loading;   /* largest |S| / rate_a over rated branches (1 = at the rating) */
-    size_t n_q_limit;     /* committed thermal units outside [qmin, qmax] */
-    bool ref_held;        /* the reference bus's unit was off in the schedule and was kept
-                             connected at 0 MW to hold the voltage and take up the losses */
-    char reason[400];     /* why the step did not solve; "" when it did */
+    size_t n_voltage;      /* buses outside [vmin, vmax] */
+    size_t n_overload;     /* rated branches carrying more than rate_a (MVA at either end) */
+    double max_loading;    /* largest |S| / rate_a over rated branches (1 = at the rating) */
+    size_t n_q_limit;      /* committed thermal units outside [qmin, qmax] */
+    bool ref_held;         /* the reference bus's unit was off in the schedule and was kept
+                              connected at 0 MW to hold the voltage and take up the losses */
+    char reason[400];      /* why the step did not solve; "" when it did */
 } pg_dispatch_ac_step;
 
 typedef struct pg_dispatch_ac {
     size_t n_steps;
     pg_dispatch_ac_step *steps;
-    size_t n_unsolved;       /* steps whose power flow did not solve */
+    size_t n_unsolved;        /* steps whose power flow did not solve */
     size_t n_with_violations; /* steps with a voltage, flow or reactive-limit violation */
 } pg_dispatch_ac;
 
@@ -175,6 +177,7 @@ typedef struct pg_dispatch_ac {
 int pg_dispatch_ac_check(const pg_world *w, const pg_dispatch_result *r,
                          const pg_dispatch_options *opts, pg_dispatch_ac **out, pg_error *err);
 
+/* Frees an AC check. Accepts NULL. */
 void pg_dispatch_ac_free(pg_dispatch_ac *ac);
 
 /* ------------------------------------------------------------------ printers */
@@ -185,8 +188,8 @@ void pg_dispatch_ac_free(pg_dispatch_ac *ac);
  * there is none). */
 int pg_dispatch_result_json(const pg_world *w, const pg_dispatch_result *r,
                             const pg_dispatch_ac *ac, char **text, pg_error *err);
-int pg_dispatch_result_csv(const pg_world *w, const pg_dispatch_result *r,
-                           const pg_dispatch_ac *ac, char **text, pg_error *err);
+int pg_dispatch_result_csv(const pg_world *w, const pg_dispatch_result *r, const pg_dispatch_ac *ac,
+                           char **text, pg_error *err);
 
 /* ------------------------------------------------------------------ DC optimal power flow */
 
@@ -195,16 +198,16 @@ int pg_dispatch_result_csv(const pg_world *w, const pg_dispatch_result *r,
  * costs solved exactly (a convex QP), piecewise-linear costs exactly. */
 typedef struct pg_dcopf_result {
     size_t n_buses, n_branches, n_thermals;
-    double objective;   /* $/h: every in-service unit's cost curve (constant terms included) and
-                           fixed cost, renewable and storage costs; penalties left out */
-    double *pg;         /* MW per thermal unit (0 when out of service) */
-    double *va;         /* degrees per bus */
-    double *lmp;        /* $/MWh per bus */
-    double *flow;       /* MW per branch, from -> to */
+    double objective;     /* $/h: every in-service unit's cost curve (constant terms included) and
+                             fixed cost, renewable and storage costs; penalties left out */
+    double *pg;           /* MW per thermal unit (0 when out of service) */
+    double *va;           /* degrees per bus */
+    double *lmp;          /* $/MWh per bus */
+    double *flow;         /* MW per branch, from -> to */
     double *branch_price; /* $/MWh per branch, as in pg_dispatch_result */
-    double unserved_mw; /* > 0 only when the case cannot be balanced */
+    double unserved_mw;   /* > 0 only when the case cannot be balanced */
     double overgen_mw;
-    double seconds;     /* wall time of the solve */
+    double seconds; /* wall time of the solve */
 } pg_dcopf_result;
 
 /* Solves the DC OPF of the world at opts->start_step of its series (loads scaled, renewables up
@@ -215,12 +218,12 @@ typedef struct pg_dcopf_result {
 int pg_dcopf_solve(const pg_world *w, const pg_dispatch_options *opts, pg_dcopf_result **out,
                    pg_error *err);
 
+/* Frees an OPF result. Accepts NULL. */
 void pg_dcopf_result_free(pg_dcopf_result *r);
 
 /* Writes the OPF result as JSON (format "plurigrid-dcopf/1", docs/dispatch.md) into a new string
  * *text the caller frees. Borrows w (for the names) and r, which must come from that world. */
-int pg_dcopf_result_json(const pg_world *w, const pg_dcopf_result *r, char **text,
-                         pg_error *err);
+int pg_dcopf_result_json(const pg_world *w, const pg_dcopf_result *r, char **text, pg_error *err);
 
 #ifdef __cplusplus
 }

@@ -14,28 +14,28 @@
 static void
 usage(FILE *f)
 {
-    fprintf(f,
-            "Usage: plurigrid opf CASE --dc [options]\n"
-            "\n"
-            "Solves the DC optimal power flow of CASE (a MATPOWER .m case or a plurigrid .json\n"
-            "world) as MATPOWER's rundcopf does: lossless B-theta network with taps, phase\n"
-            "shifters and shunt conductance, branch rateA limits, angle-difference limits, every\n"
-            "in-service generator committed, quadratic costs solved exactly. Prints the objective,\n"
-            "generator outputs, bus angles and locational marginal prices (LMPs), and the branch\n"
-            "limits that bind.\n"
-            "\n"
-            "Options:\n"
-            "  --dc            the DC model (required: the AC OPF is not available)\n"
-            "  --json          print the result as JSON (format plurigrid-dcopf/1) instead\n"
-            "  --format FMT    read CASE as FMT (json or matpower) whatever its extension\n"
-            "  --step K        step K of the world's time series (default 0)\n"
-            "  --voll X        value of lost load, $/MWh, if the case cannot be balanced\n"
-            "                  (default 10000)\n"
-            "  --verbose       print the solver's log and notes about the input\n"
-            "  -h, --help      show this help\n"
-            "\n"
-            "Exit status: 0 solved, 1 solved but some load could not be served, 2 bad input or\n"
-            "usage, 3 internal failure.\n");
+    fprintf(
+        f, "Usage: plurigrid opf CASE --dc [options]\n"
+           "\n"
+           "Solves the DC optimal power flow of CASE (a MATPOWER .m case or a plurigrid .json\n"
+           "world) as MATPOWER's rundcopf does: lossless B-theta network with taps, phase\n"
+           "shifters and shunt conductance, branch rateA limits, angle-difference limits, every\n"
+           "in-service generator committed, quadratic costs solved exactly. Prints the objective,\n"
+           "generator outputs, bus angles and locational marginal prices (LMPs), and the branch\n"
+           "limits that bind.\n"
+           "\n"
+           "Options:\n"
+           "  --dc            the DC model (required: the AC OPF is not available)\n"
+           "  --json          print the result as JSON (format plurigrid-dcopf/1) instead\n"
+           "  --format FMT    read CASE as FMT (json or matpower) whatever its extension\n"
+           "  --step K        step K of the world's time series (default 0)\n"
+           "  --voll X        value of lost load, $/MWh, if the case cannot be balanced\n"
+           "                  (default 10000)\n"
+           "  --verbose       print the solver's log and notes about the input\n"
+           "  -h, --help      show this help\n"
+           "\n"
+           "Exit status: 0 solved, 1 solved but some load could not be served, 2 bad input or\n"
+           "usage, 3 internal failure.\n");
 }
 
 static const char *
@@ -139,11 +139,11 @@ pg_cmd_opf(int argc, char **argv)
                 return pgc_usage_error("opf", "--step takes a step number >= 0", argv[i]);
         } else if (strcmp(a, "--voll") == 0 && has) {
             if (!pgc_parse_double(argv[++i], &o.voll) || !(o.voll > 0))
-                return pgc_usage_error("opf", "--voll takes a positive number of $/MWh",
-                                          argv[i]);
+                return pgc_usage_error("opf", "--voll takes a positive number of $/MWh", argv[i]);
         } else if (a[0] == '-' && a[1]) {
-            fprintf(stderr, "plurigrid opf: unknown option '%s' (or it lacks its value); try "
-                            "'plurigrid opf --help'\n",
+            fprintf(stderr,
+                    "plurigrid opf: unknown option '%s' (or it lacks its value); try "
+                    "'plurigrid opf --help'\n",
                     a);
             return PG_EXIT_USAGE;
         } else if (!path) {

@@ -24,49 +24,51 @@
 static void
 usage(FILE *f)
 {
-    fprintf(f,
-            "Usage: plurigrid run WORLD [options]\n"
-            "\n"
-            "Schedules WORLD (a plurigrid .json world or a MATPOWER .m case) over its horizon:\n"
-            "unit commitment (a MILP solved by Cbc), then the economic dispatch with that\n"
-            "commitment fixed (an LP solved by Clp) and the locational marginal prices from its\n"
-            "duals, then an AC power flow of each step's schedule that reports voltage and flow\n"
-            "violations. Prints an hourly table of outputs, storage, curtailment, unserved energy,\n"
-            "prices and costs. See docs/dispatch.md for the formulation.\n"
-            "\n"
-            "Options:\n"
-            "  --horizon N        number of steps (default: as many as the time series cover)\n"
-            "  --start K          start at step K of the time series (default 0)\n"
-            "  --step-h H         step length in hours (default: the series' own; other lengths\n"
-            "                     average the series over each step)\n"
-            "  --network MODEL    copper (no network) or dc (B-theta with branch limits; default)\n"
-            "  --no-commitment    keep every available unit on; solve the dispatch LP only\n"
-            "  --voll X           value of lost load, $/MWh (default 10000)\n"
-            "  --overgen-cost X   penalty on spilled generation, $/MWh (default 1000)\n"
-            "  --segments K       segments of quadratic cost curves (default 4)\n"
-            "  --gap G            relative MILP gap to stop at (default 0.001)\n"
-            "  --time-limit S     stop the MILP after S seconds with the best schedule found\n"
-            "  --threads K        MILP threads (default 1)\n"
-            "  --json FILE|-      write the result as JSON (format plurigrid-dispatch/1); '-' for\n"
-            "                     standard output (the table is then not printed)\n"
-            "  --csv FILE         write the result as CSV (step,hour,component,name,quantity,value)\n"
-            "  --plot DIR         write dispatch.svg and prices.svg into DIR (created if missing)\n"
-            "  --no-ac            skip the AC power flow check\n"
-            "  --format FMT       read WORLD as FMT (json or matpower) whatever its extension\n"
-            "  --progress         show progress on standard error even when it is not a terminal\n"
-            "  --verbose          print the solvers' logs and notes about the input\n"
-            "  -h, --help         show this help\n"
-            "\n"
-            "Exit status: 0 scheduled with all demand served, 1 scheduled but some demand was not\n"
-            "served (or no commitment was found within the time limit), 2 bad input or usage,\n"
-            "3 internal failure.\n");
+    fprintf(
+        f,
+        "Usage: plurigrid run WORLD [options]\n"
+        "\n"
+        "Schedules WORLD (a plurigrid .json world or a MATPOWER .m case) over its horizon:\n"
+        "unit commitment (a MILP solved by Cbc), then the economic dispatch with that\n"
+        "commitment fixed (an LP solved by Clp) and the locational marginal prices from its\n"
+        "duals, then an AC power flow of each step's schedule that reports voltage and flow\n"
+        "violations. Prints an hourly table of outputs, storage, curtailment, unserved energy,\n"
+        "prices and costs. See docs/dispatch.md for the formulation.\n"
+        "\n"
+        "Options:\n"
+        "  --horizon N        number of steps (default: as many as the time series cover)\n"
+        "  --start K          start at step K of the time series (default 0)\n"
+        "  --step-h H         step length in hours (default: the series' own; other lengths\n"
+        "                     average the series over each step)\n"
+        "  --network MODEL    copper (no network) or dc (DC power flow with branch limits;\n"
+        "                     the default)\n"
+        "  --no-commitment    keep every available unit on; solve the dispatch LP only\n"
+        "  --voll X           value of lost load, $/MWh (default 10000)\n"
+        "  --overgen-cost X   penalty on spilled generation, $/MWh (default 1000)\n"
+        "  --segments K       segments of quadratic cost curves (default 4)\n"
+        "  --gap G            relative MILP gap to stop at (default 0.001)\n"
+        "  --time-limit S     stop the MILP after S seconds with the best schedule found\n"
+        "  --threads K        MILP threads (default 1)\n"
+        "  --json FILE|-      write the result as JSON (format plurigrid-dispatch/1); '-' for\n"
+        "                     standard output (the table is then not printed)\n"
+        "  --csv FILE         write the result as CSV (step,hour,component,name,quantity,value)\n"
+        "  --plot DIR         write dispatch.svg and prices.svg into DIR (created if missing)\n"
+        "  --no-ac            skip the AC power flow check\n"
+        "  --format FMT       read WORLD as FMT (json or matpower) whatever its extension\n"
+        "  --progress         show progress on standard error even when it is not a terminal\n"
+        "  --verbose          print the solvers' logs and notes about the input\n"
+        "  -h, --help         show this help\n"
+        "\n"
+        "Exit status: 0 scheduled with all demand served, 1 scheduled but some demand was not\n"
+        "served (or no commitment was found within the time limit), 2 bad input or usage,\n"
+        "3 internal failure.\n");
 }
 
 /* ------------------------------------------------------------------ progress */
 
 typedef struct ticker {
-    bool on;           /* progress is shown */
-    bool tty;          /* standard error is a terminal */
+    bool on;  /* progress is shown */
+    bool tty; /* standard error is a terminal */
     pthread_t thread;
     bool running;
     pthread_mutex_t mu;
@@ -222,8 +224,8 @@ print_schedule(const pg_world *w, const pg_dispatch_result *r)
     printf(" %10s %10s", "curtailed", "unserved");
     printf("\n");
     for (size_t t = 0; t < T; t++) {
-        printf("%6g %10.2f", (double)t * r->step_h, sum_row(&r->bus_demand[t * r->n_buses],
-                                                             r->n_buses));
+        printf("%6g %10.2f", (double)t * r->step_h,
+               sum_row(&r->bus_demand[t * r->n_buses], r->n_buses));
         double curt = 0;
         for (size_t k = 0; k < nr; k++)
             curt += r->renewable_avail[t * nr + k] - r->renewable_p[t * nr + k];
@@ -328,8 +330,8 @@ print_ac(const pg_dispatch_ac *ac, const pg_dispatch_result *r)
         held = held || s->ref_held;
         printf("%6g %6s %5d %10.3f %10.3f %8.4f %8.4f %7zu %10zu %7.1f%% %5zu%s\n",
                (double)t * r->step_h, s->solved ? "yes" : "NO", s->iterations, s->losses_mw,
-               s->slack_mw, s->vm_min, s->vm_max, s->n_voltage, s->n_overload,
-               100 * s->max_loading, s->n_q_limit, s->ref_held ? " *" : "");
+               s->slack_mw, s->vm_min, s->vm_max, s->n_voltage, s->n_overload, 100 * s->max_loading,
+               s->n_q_limit, s->ref_held ? " *" : "");
     }
     for (size_t t = 0; t < ac->n_steps; t++)
         if (!ac->steps[t].solved)
@@ -455,8 +457,7 @@ write_text(const char *path, const char *text, pg_error *err)
 int
 pg_cmd_run(int argc, char **argv)
 {
-    const char *path = NULL, *format = NULL, *json_path = NULL, *csv_path = NULL,
-               *plot_dir = NULL;
+    const char *path = NULL, *format = NULL, *json_path = NULL, *csv_path = NULL, *plot_dir = NULL;
     bool verbose = false, show_progress = isatty(STDERR_FILENO), no_ac = false;
     pg_dispatch_options o;
     pg_dispatch_options_init(&o);
@@ -502,8 +503,7 @@ pg_cmd_run(int argc, char **argv)
                 return pgc_usage_error("run", "--start takes a step number >= 0", argv[i]);
         } else if (strcmp(a, "--step-h") == 0 && has) {
             if (!pgc_parse_double(argv[++i], &d) || !(d > 0))
-                return pgc_usage_error("run", "--step-h takes a positive number of hours",
-                                       argv[i]);
+                return pgc_usage_error("run", "--step-h takes a positive number of hours", argv[i]);
             o.step_h = d;
         } else if (strcmp(a, "--voll") == 0 && has) {
             if (!pgc_parse_double(argv[++i], &d) || !(d > 0))
@@ -516,8 +516,7 @@ pg_cmd_run(int argc, char **argv)
             o.overgen_cost = d;
         } else if (strcmp(a, "--segments") == 0 && has) {
             if (!pgc_parse_size(argv[++i], &z) || z < 1 || z > 1000)
-                return pgc_usage_error("run", "--segments takes a number from 1 to 1000",
-                                       argv[i]);
+                return pgc_usage_error("run", "--segments takes a number from 1 to 1000", argv[i]);
             o.pwl_segments = (int)z;
         } else if (strcmp(a, "--gap") == 0 && has) {
             if (!pgc_parse_double(argv[++i], &d) || !(d >= 0 && d < 1))
@@ -534,8 +533,9 @@ pg_cmd_run(int argc, char **argv)
                 return pgc_usage_error("run", "--threads takes a number from 1 to 256", argv[i]);
             o.threads = (int)z;
         } else if (a[0] == '-' && a[1]) {
-            fprintf(stderr, "plurigrid run: unknown option '%s' (or it lacks its value); try "
-                            "'plurigrid run --help'\n",
+            fprintf(stderr,
+                    "plurigrid run: unknown option '%s' (or it lacks its value); try "
+                    "'plurigrid run --help'\n",
                     a);
             return PG_EXIT_USAGE;
         } else if (!path) {

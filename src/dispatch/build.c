@@ -226,13 +226,14 @@ pgi_dmodel_free(pgi_dmodel *m)
     if (m->curves)
         for (size_t g = 0; g < m->ng; g++)
             pgi_curve_free(&m->curves[g]);
-    void *arrays[] = {m->demand,  m->avail,   m->bus_live, m->thermal_live, m->renewable_live,
-                      m->storage_live, m->branch_live, m->island, m->island_ref, m->island_limited, m->p0,
-                      m->curves,  m->c_u,     m->c_v,      m->c_w,          m->c_p,
-                      m->c_seg0,  m->c_r,     m->c_ch,     m->c_dis,        m->c_soc,
-                      m->c_z,     m->c_us,    m->c_og,     m->r_bal,        m->tree_branch,
-                      m->order,   m->cycle_start, m->cycle_branch, m->cycle_coef,
-                      m->c_flow,  m->branch_b};
+    void *arrays[] = {
+        m->demand,       m->avail,       m->bus_live,    m->thermal_live, m->renewable_live,
+        m->storage_live, m->branch_live, m->island,      m->island_ref,   m->island_limited,
+        m->p0,           m->curves,      m->c_u,         m->c_v,          m->c_w,
+        m->c_p,          m->c_seg0,      m->c_r,         m->c_ch,         m->c_dis,
+        m->c_soc,        m->c_z,         m->c_us,        m->c_og,         m->r_bal,
+        m->tree_branch,  m->order,       m->cycle_start, m->cycle_branch, m->cycle_coef,
+        m->c_flow,       m->branch_b};
     for (size_t i = 0; i < sizeof arrays / sizeof *arrays; i++)
         free(arrays[i]);
     memset(m, 0, sizeof *m);
@@ -514,9 +515,8 @@ pgi_dmodel_init(pgi_dmodel *m, const pg_world *w, const pg_dispatch_options *o, 
     }
     for (size_t k = 0; k < m->nbr; k++) {
         const pg_branch *br = &w->branches[k];
-        if (m->branch_live[k] &&
-            (br->rate_a > 0 || (br->angmin != 0 && br->angmin > -360) ||
-             (br->angmax != 0 && br->angmax < 360)))
+        if (m->branch_live[k] && (br->rate_a > 0 || (br->angmin != 0 && br->angmin > -360) ||
+                                  (br->angmax != 0 && br->angmax < 360)))
             m->island_limited[m->island[br->from]] = true;
     }
     if (o->network == PG_NETWORK_DC)
@@ -832,8 +832,8 @@ pgi_dmodel_build(pgi_dmodel *m, const pgi_commitment *fix, pgi_lp *lp, pg_error 
         if (m->renewable_live[r])
             for (size_t t = 0; t < T; t++) {
                 pgi_lp_block(lp, (int)t);
-                m->c_r[t * m->nr + r] = pgi_lp_col(lp, 0, m->avail[t * m->nr + r],
-                                                   w->renewables[r].cost * dt, false);
+                m->c_r[t * m->nr + r] =
+                    pgi_lp_col(lp, 0, m->avail[t * m->nr + r], w->renewables[r].cost * dt, false);
             }
     for (size_t s = 0; s < m->ns; s++)
         if (m->storage_live[s])
@@ -928,7 +928,8 @@ pgi_dmodel_build(pgi_dmodel *m, const pgi_commitment *fix, pgi_lp *lp, pg_error 
         /* Kirchhoff's voltage law round each cycle, scaled so its largest coefficient is 1:
          * sum of coef_k flow_k = - sum of sign_k shift_k. */
         for (size_t c = 0; c < m->n_cycles; c++) {
-            if (!fix && !m->island_limited[m->island[w->branches[m->cycle_branch[m->cycle_start[c]]].from]])
+            if (!fix &&
+                !m->island_limited[m->island[w->branches[m->cycle_branch[m->cycle_start[c]]].from]])
                 continue;
             double big = 0, rhs = 0;
             for (size_t p = m->cycle_start[c]; p < m->cycle_start[c + 1]; p++) {

@@ -16,40 +16,40 @@
  * committed plus convex segments above it; or, for the exact (OPF) form of a quadratic curve,
  * c0 + c1 p + c2 p^2 on the output itself. */
 typedef struct pgi_curve {
-    double c_min;   /* $/h at pmin (segment form) */
+    double c_min; /* $/h at pmin (segment form) */
     int nseg;
-    double *width;  /* MW */
-    double *slope;  /* $/MWh, non-decreasing */
+    double *width; /* MW */
+    double *slope; /* $/MWh, non-decreasing */
     bool exact_quadratic;
     double c0, c1, c2;
 } pgi_curve;
 
 /* A commitment that the LP takes as given. */
 typedef struct pgi_commitment {
-    unsigned char *on;     /* [t * ng + g] */
-    unsigned char *start;  /* [t * ng + g] */
-    unsigned char *stop;   /* [t * ng + g] */
+    unsigned char *on;        /* [t * ng + g] */
+    unsigned char *start;     /* [t * ng + g] */
+    unsigned char *stop;      /* [t * ng + g] */
     signed char *storage_dir; /* [t * ns + s]: 1 charging only, -1 discharging only, 0 either */
 } pgi_commitment;
 
 typedef struct pgi_dmodel {
     const pg_world *w;
     pg_dispatch_options o;
-    bool exact;          /* quadratic costs on the output (QP), no segments */
-    bool slacks;         /* unserved-energy and spill columns (pgi_dmodel_init sets it) */
-    size_t T;            /* steps */
-    double dt;           /* hours per step */
+    bool exact;  /* quadratic costs on the output (QP), no segments */
+    bool slacks; /* unserved-energy and spill columns (pgi_dmodel_init sets it) */
+    size_t T;    /* steps */
+    double dt;   /* hours per step */
     size_t nb, nbr, ng, nr, ns;
 
-    double *demand;      /* [t * nb + b] MW, loads and shunt conductance */
-    double *avail;       /* [t * nr + r] MW */
-    bool *bus_live;      /* bus takes part (not isolated) */
-    bool *thermal_live;  /* in service at a live bus */
+    double *demand;     /* [t * nb + b] MW, loads and shunt conductance */
+    double *avail;      /* [t * nr + r] MW */
+    bool *bus_live;     /* bus takes part (not isolated) */
+    bool *thermal_live; /* in service at a live bus */
     bool *renewable_live, *storage_live;
-    bool *branch_live;   /* in service between live buses (DC network) */
-    size_t *island;      /* per bus: island number */
+    bool *branch_live; /* in service between live buses (DC network) */
+    size_t *island;    /* per bus: island number */
     size_t n_islands;
-    size_t *island_ref;  /* per island: the bus whose angle is fixed */
+    size_t *island_ref;   /* per island: the bus whose angle is fixed */
     bool *island_limited; /* per island: a branch in it has a rating or an angle limit, so the
                              network can constrain the schedule */
     /* Cycle basis of the DC network: a spanning tree of each island grown from its reference
@@ -60,20 +60,20 @@ typedef struct pgi_dmodel {
     size_t n_cycles;
     size_t *cycle_start; /* n_cycles + 1 offsets into cycle_branch / cycle_coef */
     size_t *cycle_branch;
-    double *cycle_coef;  /* coefficient of the branch's flow in the cycle's row */
-    double *p0;          /* per thermal: output before the first step, MW */
-    pgi_curve *curves;   /* per thermal */
+    double *cycle_coef; /* coefficient of the branch's flow in the cycle's row */
+    double *p0;         /* per thermal: output before the first step, MW */
+    pgi_curve *curves;  /* per thermal */
 
     /* columns (-1 = none), filled by pgi_dmodel_build */
-    int *c_u, *c_v, *c_w, *c_p; /* [t * ng + g]; c_p only in exact form */
-    int *c_seg0;         /* [t * ng + g]: first of the unit's nseg segment columns */
-    int *c_r;            /* [t * nr + r] */
+    int *c_u, *c_v, *c_w, *c_p;      /* [t * ng + g]; c_p only in exact form */
+    int *c_seg0;                     /* [t * ng + g]: first of the unit's nseg segment columns */
+    int *c_r;                        /* [t * nr + r] */
     int *c_ch, *c_dis, *c_soc, *c_z; /* [t * ns + s] */
-    int *c_us, *c_og;    /* [t * nb + b] (DC) or [t] (copper plate: shed fraction, spill MW) */
-    int *c_flow;         /* [t * nbr + k]: MW from -> to, bounded by the rating */
+    int *c_us, *c_og; /* [t * nb + b] (DC) or [t] (copper plate: shed fraction, spill MW) */
+    int *c_flow;      /* [t * nbr + k]: MW from -> to, bounded by the rating */
     /* rows */
-    int *r_bal;          /* [t * nb + b] (DC) or [t] (copper plate) */
-    double *branch_b;    /* per branch: MW per radian */
+    int *r_bal;       /* [t * nb + b] (DC) or [t] (copper plate) */
+    double *branch_b; /* per branch: MW per radian */
     size_t n_int;
 } pgi_dmodel;
 

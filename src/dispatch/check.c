@@ -27,12 +27,14 @@ check_options(const pg_dispatch_options *o, pg_error *err)
     if (o->network != PG_NETWORK_COPPER && o->network != PG_NETWORK_DC)
         return pg_error_set(err, PG_EINVAL, "unknown network model %d", (int)o->network);
     if (!(o->step_h >= 0) || !isfinite(o->step_h))
-        return pg_error_set(err, PG_EINVAL, "step length must be a positive number of hours, "
-                                            "got %g",
+        return pg_error_set(err, PG_EINVAL,
+                            "step length must be a positive number of hours, "
+                            "got %g",
                             o->step_h);
     if (!(o->voll > 0) || !isfinite(o->voll))
-        return pg_error_set(err, PG_EINVAL, "value of lost load must be a positive number of "
-                                            "$/MWh, got %g",
+        return pg_error_set(err, PG_EINVAL,
+                            "value of lost load must be a positive number of "
+                            "$/MWh, got %g",
                             o->voll);
     if (!(o->overgen_cost >= 0) || !isfinite(o->overgen_cost))
         return pg_error_set(err, PG_EINVAL, "over-generation penalty must be >= 0 $/MWh, got %g",
@@ -93,8 +95,7 @@ pg_dispatch_check(const pg_world *w, const pg_dispatch_options *opts, pg_error *
         return rc;
     for (size_t i = 0; i < w->n_loads; i++) {
         const pg_load *l = &w->loads[i];
-        if (l->in_service &&
-            (rc = check_series(w, opts, "load", l->name, l->p_series, T, dt, err)))
+        if (l->in_service && (rc = check_series(w, opts, "load", l->name, l->p_series, T, dt, err)))
             return rc;
     }
     for (size_t i = 0; i < w->n_renewables; i++) {

@@ -113,7 +113,8 @@ alloc_solution(const pgi_lp *lp, pgi_solution *sol, pg_error *err)
 static int
 bounds(const pgi_lp *lp, double **cl, double **cu, double **rl, double **ru, pg_error *err)
 {
-    size_t nc = (size_t)(lp->ncols > 0 ? lp->ncols : 1), nr = (size_t)(lp->nrows > 0 ? lp->nrows : 1);
+    size_t nc = (size_t)(lp->ncols > 0 ? lp->ncols : 1),
+           nr = (size_t)(lp->nrows > 0 ? lp->nrows : 1);
     *cl = malloc(nc * sizeof **cl);
     *cu = malloc(nc * sizeof **cu);
     *rl = malloc(nr * sizeof **rl);
@@ -152,8 +153,7 @@ clp_load(const pgi_lp *lp, bool log, pg_error *err)
         goto out;
     }
     Clp_setLogLevel(clp, log ? 1 : 0);
-    Clp_loadProblem(clp, lp->ncols, lp->nrows, m.start, m.index, m.value, cl, cu, lp->cost, rl,
-                    ru);
+    Clp_loadProblem(clp, lp->ncols, lp->nrows, m.start, m.index, m.value, cl, cu, lp->cost, rl, ru);
     if (lp->quadratic) {
         size_t nc = (size_t)lp->ncols;
         qstart = calloc(nc + 1, sizeof *qstart);
@@ -394,8 +394,9 @@ pgi_solve_lp(const pgi_lp *lp, const pgi_solve_options *o, pgi_solution *sol, pg
         outcome = clp_outcome(clp);
     }
     if (outcome < 0) {
-        rc = pg_error_set(err, PG_ESOLVER, "the LP solver (Clp) stopped without an answer "
-                                           "(status %d, secondary status %d)",
+        rc = pg_error_set(err, PG_ESOLVER,
+                          "the LP solver (Clp) stopped without an answer "
+                          "(status %d, secondary status %d)",
                           Clp_status(clp), Clp_secondaryStatus(clp));
         goto out;
     }
@@ -438,8 +439,7 @@ pgi_solve_mip(const pgi_lp *lp, const pgi_solve_options *o, pgi_solution *sol, p
         rc = pg_error_set(err, PG_ENOMEM, "could not create the MILP solver");
         goto out;
     }
-    Cbc_loadProblem(cbc, lp->ncols, lp->nrows, m.start, m.index, m.value, cl, cu, lp->cost, rl,
-                    ru);
+    Cbc_loadProblem(cbc, lp->ncols, lp->nrows, m.start, m.index, m.value, cl, cu, lp->cost, rl, ru);
     for (int j = 0; j < lp->ncols; j++)
         if (lp->is_int[j])
             Cbc_setInteger(cbc, j);
@@ -475,8 +475,9 @@ pgi_solve_mip(const pgi_lp *lp, const pgi_solve_options *o, pgi_solution *sol, p
             sol->status = PGI_LIMIT_NOSOLUTION;
         } else {
             pgi_solution_free(sol);
-            rc = pg_error_set(err, PG_ESOLVER, "the MILP solver (Cbc) stopped without an answer "
-                                               "(status %d, secondary status %d)",
+            rc = pg_error_set(err, PG_ESOLVER,
+                              "the MILP solver (Cbc) stopped without an answer "
+                              "(status %d, secondary status %d)",
                               Cbc_status(cbc), Cbc_secondaryStatus(cbc));
             goto out;
         }

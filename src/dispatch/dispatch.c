@@ -22,12 +22,12 @@ pg_dispatch_result_free(pg_dispatch_result *r)
 {
     if (!r)
         return;
-    void *arrays[] = {r->thermal_p,      r->thermal_on,       r->thermal_start, r->thermal_stop,
-                      r->renewable_p,    r->renewable_avail,  r->storage_charge,
-                      r->storage_discharge, r->storage_soc,   r->bus_demand,    r->bus_unserved,
-                      r->bus_overgen,    r->lmp,              r->bus_angle,     r->branch_flow,
-                      r->branch_price,   r->energy_price,     r->cost_variable, r->cost_fixed,
-                      r->cost_startup,   r->cost_penalty};
+    void *arrays[] = {r->thermal_p,    r->thermal_on,      r->thermal_start,  r->thermal_stop,
+                      r->renewable_p,  r->renewable_avail, r->storage_charge, r->storage_discharge,
+                      r->storage_soc,  r->bus_demand,      r->bus_unserved,   r->bus_overgen,
+                      r->lmp,          r->bus_angle,       r->branch_flow,    r->branch_price,
+                      r->energy_price, r->cost_variable,   r->cost_fixed,     r->cost_startup,
+                      r->cost_penalty};
     for (size_t i = 0; i < sizeof arrays / sizeof *arrays; i++)
         free(arrays[i]);
     free(r);
@@ -110,8 +110,9 @@ solve_commitment(pgi_dmodel *m, pgi_commitment *fix, pg_dispatch_result *res, pg
                           o->time_limit_s);
         goto out;
     default:
-        rc = pg_error_set(err, PG_ESOLVER, "the unit commitment MILP is unbounded (a cost is "
-                                           "negative without limit)");
+        rc = pg_error_set(err, PG_ESOLVER,
+                          "the unit commitment MILP is unbounded (a cost is "
+                          "negative without limit)");
         goto out;
     }
     res->uc_status = sol.status == PGI_OPTIMAL ? PG_UC_OPTIMAL : PG_UC_TIME_LIMIT;
@@ -315,8 +316,8 @@ prices_in_band(const pgi_dmodel *m, const pgi_solution *sol)
  * and step); when that answer is infeasible or its prices leave the band of prices_in_band, it
  * is solved again with them. */
 static int
-solve_dispatch(pgi_dmodel *m, const pgi_commitment *fix, pgi_solution *sol,
-               pg_dispatch_result *res, pg_error *err)
+solve_dispatch(pgi_dmodel *m, const pgi_commitment *fix, pgi_solution *sol, pg_dispatch_result *res,
+               pg_error *err)
 {
     const pg_dispatch_options *o = &m->o;
     pgi_solve_options so = {o->mip_gap, o->time_limit_s, o->threads, o->solver_log, 0};

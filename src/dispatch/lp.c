@@ -51,8 +51,7 @@ pgi_lp_col(pgi_lp *lp, double lo, double hi, double cost, bool integer)
         if (!grow((void **)&lp->col_lo, sizeof(double), n) ||
             !grow((void **)&lp->col_hi, sizeof(double), n) ||
             !grow((void **)&lp->cost, sizeof(double), n) ||
-            !grow((void **)&lp->qcost, sizeof(double), n) ||
-            !grow((void **)&lp->is_int, 1, n) ||
+            !grow((void **)&lp->qcost, sizeof(double), n) || !grow((void **)&lp->is_int, 1, n) ||
             !grow((void **)&lp->block, sizeof(int), n)) {
             lp->failed = 1;
             return -1;
@@ -133,8 +132,9 @@ int
 pgi_lp_ok(const pgi_lp *lp, pg_error *err)
 {
     if (lp->failed)
-        return pg_error_set(err, PG_ENOMEM, "out of memory while building the optimisation "
-                                            "problem");
+        return pg_error_set(err, PG_ENOMEM,
+                            "out of memory while building the optimisation "
+                            "problem");
     return PG_OK;
 }
 

@@ -26,7 +26,7 @@ typedef struct pgi_lp {
     int *block;    /* per column: the block (step) it belongs to, or -1 */
     int cur_block; /* block given to the columns added next (pgi_lp_block) */
     bool quadratic;
-    int failed;    /* an allocation failed: every later add is ignored, pgi_lp_ok says so */
+    int failed; /* an allocation failed: every later add is ignored, pgi_lp_ok says so */
 } pgi_lp;
 
 void pgi_lp_free(pgi_lp *lp);
@@ -61,12 +61,12 @@ typedef enum {
 
 typedef struct pgi_solution {
     pgi_status status;
-    double obj;       /* objective including the offset */
-    double bound;     /* MILP: best bound (with offset); LP: obj */
-    double *x;        /* ncols */
-    double *dual;     /* nrows, LP only: d obj / d row bound (minimisation) */
-    double *rc;       /* ncols, LP only: reduced costs, d obj / d column bound */
-    double *act;      /* nrows: row activity */
+    double obj;   /* objective including the offset */
+    double bound; /* MILP: best bound (with offset); LP: obj */
+    double *x;    /* ncols */
+    double *dual; /* nrows, LP only: d obj / d row bound (minimisation) */
+    double *rc;   /* ncols, LP only: reduced costs, d obj / d column bound */
+    double *act;  /* nrows: row activity */
     double seconds;
     bool warm_started; /* LP: the answer came from the block warm start */
 } pgi_solution;

@@ -155,19 +155,21 @@ pg_dispatch_result_json(const pg_world *w, const pg_dispatch_result *r, const pg
     size_t T = r->n_steps;
     pgi_buf_puts(&b, "{\n  \"format\": \"plurigrid-dispatch/1\",\n  \"world\": ");
     json_str(&b, w->name);
-    pgi_buf_printf(&b, ",\n  \"steps\": %zu, \"step_h\": %.10g, \"start_step\": %zu, "
-                       "\"network\": \"%s\",\n",
+    pgi_buf_printf(&b,
+                   ",\n  \"steps\": %zu, \"step_h\": %.10g, \"start_step\": %zu, "
+                   "\"network\": \"%s\",\n",
                    T, r->step_h, r->start_step, r->network == PG_NETWORK_DC ? "dc" : "copper");
-    pgi_buf_printf(&b, "  \"commitment\": {\"status\": \"%s\", \"objective\": ",
-                   uc_status_name(r->uc_status));
+    pgi_buf_printf(
+        &b, "  \"commitment\": {\"status\": \"%s\", \"objective\": ", uc_status_name(r->uc_status));
     json_num(&b, r->uc_objective);
     pgi_buf_puts(&b, ", \"bound\": ");
     json_num(&b, r->uc_bound);
     pgi_buf_puts(&b, ", \"gap\": ");
     json_num(&b, r->uc_gap);
     pgi_buf_printf(&b, ", \"seconds\": %.4f},\n", r->uc_seconds);
-    pgi_buf_printf(&b, "  \"problem\": {\"variables\": %zu, \"integers\": %zu, \"constraints\": "
-                       "%zu, \"dispatch_seconds\": %.4f},\n",
+    pgi_buf_printf(&b,
+                   "  \"problem\": {\"variables\": %zu, \"integers\": %zu, \"constraints\": "
+                   "%zu, \"dispatch_seconds\": %.4f},\n",
                    r->n_variables, r->n_integers, r->n_constraints, r->ed_seconds);
     pgi_buf_puts(&b, "  \"totals\": {\"cost\": ");
     json_num(&b, r->total_cost);
@@ -318,8 +320,7 @@ pg_dispatch_result_csv(const pg_world *w, const pg_dispatch_result *r, const pg_
         for (size_t s = 0; s < r->n_storages; s++) {
             size_t i = t * r->n_storages + s;
             csv_row(&b, t, h, "storage", w->storages[s].name, "charge", r->storage_charge[i]);
-            csv_row(&b, t, h, "storage", w->storages[s].name, "discharge",
-                    r->storage_discharge[i]);
+            csv_row(&b, t, h, "storage", w->storages[s].name, "discharge", r->storage_discharge[i]);
             csv_row(&b, t, h, "storage", w->storages[s].name, "soc_mwh", r->storage_soc[i]);
         }
         for (size_t k = 0; k < r->n_buses; k++) {

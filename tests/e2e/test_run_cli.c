@@ -123,13 +123,14 @@ static void
 test_run_bad_input(void **state)
 {
     (void)state;
-    expect_bad("pmin.json", "\"pmax\": 50,", "\"pmin\": 60, \"pmax\": 50,", "pmin 60 MW > pmax 50 MW");
-    expect_bad("eff.json", "\"renewables\": [",
-               "\"storages\": [{\"name\": \"battery\", \"bus\": \"bus1\", \"energy_mwh\": 10, "
-               "\"charge_mw\": 5, \"discharge_mw\": 5, \"eff_charge\": -0.9}],\n  \"renewables\": [",
-               "efficiency");
-    expect_bad("short_series.json", "0.36, 0.18, 0.04, 0, 0, 0, 0, 0]", "0.36, 0.18]",
-               "solar_gen");
+    expect_bad("pmin.json", "\"pmax\": 50,", "\"pmin\": 60, \"pmax\": 50,",
+               "pmin 60 MW > pmax 50 MW");
+    expect_bad(
+        "eff.json", "\"renewables\": [",
+        "\"storages\": [{\"name\": \"battery\", \"bus\": \"bus1\", \"energy_mwh\": 10, "
+        "\"charge_mw\": 5, \"discharge_mw\": 5, \"eff_charge\": -0.9}],\n  \"renewables\": [",
+        "efficiency");
+    expect_bad("short_series.json", "0.36, 0.18, 0.04, 0, 0, 0, 0, 0]", "0.36, 0.18]", "solar_gen");
 }
 
 static void

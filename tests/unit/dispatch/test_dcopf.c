@@ -146,8 +146,8 @@ test_network_matches_dc_power_flow(void **state)
     size_t nc = 0;
     double *v = NULL;
     char **hdr = NULL;
-    size_t rows = pgt_read_csv(pgt_data_path("matpower/reference/case2383wp/dcpf_branch.csv"), &nc,
-                               &v, &hdr);
+    size_t rows =
+        pgt_read_csv(pgt_data_path("matpower/reference/case2383wp/dcpf_branch.csv"), &nc, &v, &hdr);
     assert_int_equal(rows, w->n_branches);
     size_t cpf = pgt_csv_col(hdr, nc, "Pf");
     double worst = 0;
@@ -155,8 +155,7 @@ test_network_matches_dc_power_flow(void **state)
         worst = fmax(worst, fabs(r->flow[k] - v[k * nc + cpf]));
     free(v);
     pgt_free_header(hdr, nc);
-    rows = pgt_read_csv(pgt_data_path("matpower/reference/case2383wp/dcpf_bus.csv"), &nc, &v,
-                        &hdr);
+    rows = pgt_read_csv(pgt_data_path("matpower/reference/case2383wp/dcpf_bus.csv"), &nc, &v, &hdr);
     assert_int_equal(rows, w->n_buses);
     size_t cva = pgt_csv_col(hdr, nc, "Va_deg");
     double worst_va = 0;

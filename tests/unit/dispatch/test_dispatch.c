@@ -507,6 +507,42 @@ test_quadratic_segments(void **state)
     pg_world_free(w);
 }
 
+/* A piecewise-linear cost through (0, 0), (50, 500), (100, 1500) $/h has marginal costs 10 and
+ * 20 $/MWh; against a 15 $/MWh unit and 120 MW of load it runs at 50 MW, the other unit gives 70
+ * and sets the price. Cost 500 + 70 x 15 = 1550 $. The same case as a DC OPF (exact costs) and
+ * with the commitment left out (every unit on, LP only) gives the same answer. */
+static void
+test_piecewise_cost_and_no_commitment(void **state)
+{
+    (void)state;
+    pg_world *w = world_new(1);
+    add_load(w, "load", 0, 120, PG_NONE);
+    size_t g = add_unit(w, "pwl", 0, 0, 100, 0);
+    double px[] = {0, 50, 100}, py[] = {0, 500, 1500};
+    pg_error err = {0};
+    assert_int_equal(pg_cost_set_piecewise(&w->thermals[g].cost, px, py, 3, &err), PG_OK);
+    add_unit(w, "flat", 0, 0, 100, 15);
+    for (int commit = 0; commit < 2; commit++) {
+        pg_dispatch_options o = exact_options();
+        o.commitment = commit;
+        pg_dispatch_result *r = run(w, &o);
+        assert_int_equal(r->uc_status, commit ? PG_UC_OPTIMAL : PG_UC_NONE);
+        assert_near(r->thermal_p[0], 50, 1e-6);
+        assert_near(r->thermal_p[1], 70, 1e-6);
+        assert_near(r->lmp[0], 15, 1e-6);
+        assert_near(r->total_cost, 1550, 1e-6);
+        check_invariants(w, r);
+        pg_dispatch_result_free(r);
+    }
+    pg_dcopf_result *opf = NULL;
+    assert_int_equal(pg_dcopf_solve(w, NULL, &opf, &err), PG_OK);
+    assert_near(opf->pg[0], 50, 1e-6);
+    assert_near(opf->objective, 1550, 1e-6);
+    assert_near(opf->lmp[0], 15, 1e-6);
+    pg_dcopf_result_free(opf);
+    pg_world_free(w);
+}
+
 /* A two-hour series at a two-hour step: loads are averaged over the step (10 and 30 -> 20 MW). */
 static void
 test_step_averages_series(void **state)
@@ -625,6 +661,7 @@ main(void)
         cmocka_unit_test(test_too_little_capacity),
         cmocka_unit_test(test_over_generation),
         cmocka_unit_test(test_quadratic_segments),
+        cmocka_unit_test(test_piecewise_cost_and_no_commitment),
         cmocka_unit_test(test_step_averages_series),
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_printers),
