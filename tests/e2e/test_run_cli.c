@@ -164,6 +164,23 @@ test_run_bad_options(void **state)
     free(err);
 }
 
+/* --progress reports the phases on standard error; --verbose lets the solvers print their logs. */
+static void
+test_run_progress_and_verbose(void **state)
+{
+    (void)state;
+    const char *args[] = {"run", hello, "--progress", "--verbose", "--no-ac", NULL};
+    char *out, *err;
+    assert_int_equal(pgt_run_cli(args, NULL, &out, &err), 0);
+    assert_non_null(strstr(err, "plurigrid run: unit commitment (MILP) ... done in"));
+    assert_non_null(strstr(err, "plurigrid run: dispatch and prices (LP) ... done in"));
+    assert_non_null(strstr(out, "Cbc")); /* Cbc's log */
+    assert_non_null(strstr(out, "Clp")); /* Clp's log */
+    assert_non_null(strstr(out, "Unit commitment: optimal"));
+    free(out);
+    free(err);
+}
+
 static void
 test_opf_case9(void **state)
 {
@@ -199,6 +216,7 @@ main(void)
         cmocka_unit_test(test_run_short_of_capacity),
         cmocka_unit_test(test_run_bad_input),
         cmocka_unit_test(test_run_bad_options),
+        cmocka_unit_test(test_run_progress_and_verbose),
         cmocka_unit_test(test_opf_case9),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
