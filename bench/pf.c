@@ -165,8 +165,6 @@ bench_case(const char *dir, const char *name)
     pg_pf_solver_free(s);
 
     double ratio = warm / (iterations * refac);
-    if (getenv("PGX_LU"))
-        printf("lu_nnz %d\n", info.lu_nnz);
     printf("%-11s %5zu %6d %7d %9.3f %8.3f %9.4f %9.4f %3d %9.4f %6.2f %9.4f %9.4f\n", name,
            w->n_buses, info.jacobian_n, info.jacobian_nnz, parse * 1e3, ybus * 1e3, cold * 1e3,
            warm * 1e3, iterations, refac * 1e3, ratio, dccold * 1e3, dcwarm * 1e3);

@@ -52,9 +52,10 @@ pattern_free(pgi_pf_newton *nr)
     free(nr->vi);
     free(nr->sr);
     free(nr->si);
+    free(nr->invvm);
     free(nr->f);
     nr->cls = nr->iva = nr->ivm = nr->jp = nr->ji = nr->map = nr->dmap = NULL;
-    nr->jx = nr->vr = nr->vi = nr->sr = nr->si = nr->f = NULL;
+    nr->jx = nr->vr = nr->vi = nr->sr = nr->si = nr->invvm = nr->f = NULL;
     nr->n = nr->jnnz = nr->nb = 0;
 }
 
@@ -84,9 +85,10 @@ pgi_pf_newton_prepare(pgi_pf_newton *nr, const pgi_pf_net *net, const int *cls, 
     nr->vi = calloc(nbs, sizeof *nr->vi);
     nr->sr = calloc(nbs, sizeof *nr->sr);
     nr->si = calloc(nbs, sizeof *nr->si);
+    nr->invvm = calloc(nbs, sizeof *nr->invvm);
     nr->f = calloc(2 * nbs, sizeof *nr->f);
     if (!nr->cls || !nr->iva || !nr->ivm || !nr->map || !nr->dmap || !nr->jp || !nr->ji ||
-        !nr->vr || !nr->vi || !nr->sr || !nr->si || !nr->f)
+        !nr->vr || !nr->vi || !nr->sr || !nr->si || !nr->invvm || !nr->f)
         goto nomem;
     memcpy(nr->cls, cls, sizeof *cls * (size_t)nb);
 
@@ -147,6 +149,14 @@ pgi_pf_newton_prepare(pgi_pf_newton *nr, const pgi_pf_net *net, const int *cls, 
             nr->jp[col] = pos;
         }
     }
+    /* Re-index the map by the transposed layout the fill walks (row i of Ybus at a time). */
+    int *tmap = malloc(sizeof *tmap * 4 * ys);
+    if (!tmap)
+        goto nomem;
+    for (int p = 0; p < net->ynnz; p++)
+        memcpy(&tmap[4 * p], &nr->map[4 * net->ytpos[p]], 4 * sizeof *tmap);
+    free(nr->map);
+    nr->map = tmap;
     if (n > 0) {
         nr->sym = klu_analyze(n, nr->jp, nr->ji, &nr->common);
         if (!nr->sym) {
@@ -163,97 +173,76 @@ nomem:
     return pg_error_set(err, PG_ENOMEM, "out of memory");
 }
 
-/* S = V conj(Ybus V) for the live buses, from the complex voltages vr, vi. Row i of Ybus is
- * column i of the transposed values, so each current is a gather summed in registers. */
-static void
-compute_power(pgi_pf_newton *nr, const pgi_pf_net *net)
-{
-    int nb = net->nb;
-    const int *restrict yp = net->yp, *restrict yi = net->yi;
-    const double *restrict ytre = net->ytre, *restrict ytim = net->ytim;
-    const double *restrict vr = nr->vr, *restrict vi = nr->vi;
-    double *restrict sr = nr->sr, *restrict si = nr->si;
-    for (int i = 0; i < nb; i++) {
-        double cr = 0, ci = 0;
-        for (int p = yp[i]; p < yp[i + 1]; p++) {
-            int k = yi[p];
-            cr += ytre[p] * vr[k] - ytim[p] * vi[k];
-            ci += ytre[p] * vi[k] + ytim[p] * vr[k];
-        }
-        sr[i] = vr[i] * cr + vi[i] * ci; /* P = Re(V conj(I)) */
-        si[i] = vi[i] * cr - vr[i] * ci; /* Q = Im(V conj(I)) */
-    }
-}
-
-/* Mismatch F = S - Sbus over the equations; returns the largest magnitude, or NaN when any
- * entry is not finite. */
-static double
-mismatch(pgi_pf_newton *nr, const double *sbr, const double *sbi)
-{
-    double worst = 0;
-    bool nan_seen = false;
-    for (int b = 0; b < nr->nb; b++) {
-        int a = nr->iva[b];
-        if (a < 0)
-            continue;
-        double dp = nr->sr[b] - sbr[b];
-        nr->f[a] = dp;
-        nan_seen |= !isfinite(dp);
-        if (fabs(dp) > worst)
-            worst = fabs(dp);
-        int m = nr->ivm[b];
-        if (m >= 0) {
-            double dq = nr->si[b] - sbi[b];
-            nr->f[m] = dq;
-            nan_seen |= !isfinite(dq);
-            if (fabs(dq) > worst)
-                worst = fabs(dq);
-        }
-    }
-    return nan_seen ? NAN : worst;
-}
-
-/* Fills the Jacobian values at voltage (vr, vi, vm), using S from compute_power:
+/* At the voltage (vr, vi), computes S = V conj(Ybus V), the mismatch F = S - Sbus over the
+ * equations and, when with_j, the Jacobian, in one pass over the rows of Ybus (the transposed copy
+ * makes row i a column), since all need the same products Y_ik V_k. Returns the largest |F|, or
+ * NaN when an entry is not finite. The Jacobian:
  *   dS/dVa(i,k) = -j V_i conj(Y_ik V_k)                 (i != k)
  *   dS/dVm(i,k) =  V_i conj(Y_ik V_k) / |V_k|           (i != k)
- *   diagonals add j S_i to dS/dVa and S_i / |V_i| to dS/dVm.
+ *   the diagonals add j S_i to dS/dVa and S_i / |V_i| to dS/dVm.
  * With a = V_i conj(Y_ik V_k): dP/dVa = Im a, dQ/dVa = -Re a, dP/dVm = Re a / |V_k|,
- * dQ/dVm = Im a / |V_k|. */
-static void
-fill_jacobian(pgi_pf_newton *nr, const pgi_pf_net *net, const double *vm)
+ * dQ/dVm = Im a / |V_k|. Rows that are not equations (reference and dead buses) only get S. */
+static double
+evaluate(pgi_pf_newton *nr, const pgi_pf_net *net, const double *sbr, const double *sbi,
+         bool with_j)
 {
+    double worst = 0;
+    bool bad = false;
     int nb = net->nb;
     const int *restrict yp = net->yp, *restrict yi = net->yi, *restrict map = nr->map;
-    const double *restrict yre = net->yre, *restrict yim = net->yim;
-    const double *restrict vr = nr->vr, *restrict vi = nr->vi;
-    double *restrict jx = nr->jx;
-    for (int k = 0; k < nb; k++) {
-        if (nr->iva[k] < 0)
+    const double *restrict ytre = net->ytre, *restrict ytim = net->ytim;
+    const double *restrict vr = nr->vr, *restrict vi = nr->vi, *restrict inv = nr->invvm;
+    double *restrict jx = nr->jx, *restrict sr = nr->sr, *restrict si = nr->si;
+    for (int i = 0; i < nb; i++) {
+        double vri = vr[i], vii = vi[i], cr = 0, ci = 0;
+        if (with_j && nr->iva[i] >= 0) {
+            for (int p = yp[i]; p < yp[i + 1]; p++) {
+                int k = yi[p];
+                double yvr = ytre[p] * vr[k] - ytim[p] * vi[k]; /* Y_ik V_k */
+                double yvi = ytre[p] * vi[k] + ytim[p] * vr[k];
+                cr += yvr;
+                ci += yvi;
+                double ar = vri * yvr + vii * yvi; /* a = V_i conj(Y_ik V_k) */
+                double ai = vii * yvr - vri * yvi;
+                const int *m = &map[4 * p];
+                jx[m[0]] = ai;
+                jx[m[1]] = -ar;
+                jx[m[2]] = ar * inv[k];
+                jx[m[3]] = ai * inv[k];
+            }
+        } else {
+            for (int p = yp[i]; p < yp[i + 1]; p++) {
+                int k = yi[p];
+                cr += ytre[p] * vr[k] - ytim[p] * vi[k];
+                ci += ytre[p] * vi[k] + ytim[p] * vr[k];
+            }
+        }
+        double pi = vri * cr + vii * ci, qi = vii * cr - vri * ci; /* S_i = V_i conj(I_i) */
+        sr[i] = pi;
+        si[i] = qi;
+        int a = nr->iva[i];
+        if (a < 0)
             continue;
-        double vrk = vr[k], vik = vi[k], inv = 1.0 / vm[k];
-        for (int p = yp[k]; p < yp[k + 1]; p++) {
-            int i = yi[p];
-            double yvr = yre[p] * vrk - yim[p] * vik; /* Y_ik V_k */
-            double yvi = yre[p] * vik + yim[p] * vrk;
-            double ar = vr[i] * yvr + vi[i] * yvi; /* V_i conj(Y_ik V_k) */
-            double ai = vi[i] * yvr - vr[i] * yvi;
-            const int *m = &map[4 * p];
-            jx[m[0]] = ai;
-            jx[m[1]] = -ar;
-            jx[m[2]] = ar * inv;
-            jx[m[3]] = ai * inv;
+        double dp = pi - sbr[i];
+        nr->f[a] = dp;
+        bad |= !isfinite(dp);
+        worst = fabs(dp) > worst ? fabs(dp) : worst;
+        int m = nr->ivm[i];
+        if (m >= 0) {
+            double dq = qi - sbi[i];
+            nr->f[m] = dq;
+            bad |= !isfinite(dq);
+            worst = fabs(dq) > worst ? fabs(dq) : worst;
+        }
+        if (with_j) {
+            const int *d = &nr->dmap[4 * i];
+            jx[d[0]] -= qi;
+            jx[d[1]] += pi;
+            jx[d[2]] += pi * inv[i];
+            jx[d[3]] += qi * inv[i];
         }
     }
-    for (int b = 0; b < nb; b++) {
-        if (nr->iva[b] < 0)
-            continue;
-        const int *d = &nr->dmap[4 * b];
-        double inv = 1.0 / vm[b];
-        jx[d[0]] -= nr->si[b];
-        jx[d[1]] += nr->sr[b];
-        jx[d[2]] += nr->sr[b] * inv;
-        jx[d[3]] += nr->si[b] * inv;
-    }
+    return bad ? NAN : worst;
 }
 
 /* min |U_ii| / max |U_ii| of the current factors: KLU's crude reciprocal condition estimate
@@ -310,6 +299,7 @@ pgi_pf_newton_set_voltage(pgi_pf_newton *nr, const double *vm, const double *va)
         sincos(va[b], &sn, &c);
         nr->vr[b] = vm[b] * c;
         nr->vi[b] = vm[b] * sn;
+        nr->invvm[b] = 1.0 / vm[b];
     }
 }
 
@@ -334,6 +324,7 @@ update_voltage(pgi_pf_newton *nr, double *vm, double *va)
                 va[b] += M_PI;
                 d = INFINITY;
             }
+            nr->invvm[b] = 1.0 / vm[b];
         }
         if (fabs(d) < 0.02 && vm0 > 0) {
             double d2 = d * d;
@@ -359,13 +350,13 @@ pgi_pf_newton_solve(pgi_pf_newton *nr, const pgi_pf_net *net, const double *sbr,
     (void)err;
     memset(out, 0, sizeof *out);
     pgi_pf_newton_set_voltage(nr, vm, va);
-    compute_power(nr, net);
-    double norm = mismatch(nr, sbr, sbi);
+    /* Each pass gives S (for the mismatch) and the Jacobian at the same voltage; the Jacobian of
+     * the last pass goes unused once the mismatch is small enough. */
+    double norm = evaluate(nr, net, sbr, sbi, max_iter > 0);
     int it = 0;
     bool converged = norm < tol;
     while (!converged && it < max_iter && !isnan(norm)) {
         it++;
-        fill_jacobian(nr, net, vm);
         if (!factor(nr)) {
             out->iterations = it;
             out->max_mismatch = norm;
@@ -377,8 +368,7 @@ pgi_pf_newton_solve(pgi_pf_newton *nr, const pgi_pf_net *net, const double *sbr,
         }
         klu_solve(nr->sym, nr->num, nr->n, 1, nr->f, &nr->common);
         update_voltage(nr, vm, va);
-        compute_power(nr, net);
-        norm = mismatch(nr, sbr, sbi);
+        norm = evaluate(nr, net, sbr, sbi, it < max_iter);
         converged = norm < tol;
     }
     out->iterations = it;

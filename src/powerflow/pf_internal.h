@@ -76,7 +76,10 @@ typedef struct pgi_pf_newton {
     int *jp, *ji;        /* Jacobian pattern, compressed columns */
     double *jx;          /* jnnz + 1 values; the last is a sink for entries outside the pattern */
     int jnnz;
-    int *map;            /* 4 ynnz: where Ybus entry p lands: (P,Va) (Q,Va) (P,Vm) (Q,Vm) */
+    int *map;            /* 4 ynnz: the scatter map. Position p of the transposed Ybus (column i,
+                            row k: the entry Y(i,k)) lands in the Jacobian slots of (P_i, Va_k)
+                            (Q_i, Va_k) (P_i, Vm_k) (Q_i, Vm_k); slot jnnz is a sink for the
+                            pairs that are not unknowns or equations */
     int *dmap;           /* 4 nb: the same for the diagonal corrections of bus b */
     klu_common common;
     klu_symbolic *sym;
@@ -85,6 +88,7 @@ typedef struct pgi_pf_newton {
     /* Workspaces. */
     double *vr, *vi;     /* nb: complex voltage (after a solve: the solution's) */
     double *sr, *si;     /* nb: computed injection V conj(Ybus V), p.u. */
+    double *invvm;       /* nb: 1 / |V| */
     double *f;           /* n: mismatch, then the Newton step */
     /* Counters. */
     int analyses, factorizations, refactorizations;
