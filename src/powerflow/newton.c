@@ -77,7 +77,7 @@ pgi_pf_newton_prepare(pgi_pf_newton *nr, const pgi_pf_net *net, const int *cls, 
     nr->cls = malloc(sizeof *nr->cls * nbs);
     nr->iva = malloc(sizeof *nr->iva * nbs);
     nr->ivm = malloc(sizeof *nr->ivm * nbs);
-    nr->map = malloc(sizeof *nr->map * 4 * ys);
+    nr->map = malloc(sizeof *nr->map * 2 * ys);
     nr->dmap = malloc(sizeof *nr->dmap * 4 * nbs);
     nr->jp = calloc(2 * nbs + 1, sizeof *nr->jp);
     nr->ji = malloc(sizeof *nr->ji * 4 * ys);
@@ -101,7 +101,8 @@ pgi_pf_newton_prepare(pgi_pf_newton *nr, const pgi_pf_net *net, const int *cls, 
             nr->ivm[b] = n++;
     }
     nr->n = n;
-    /* Count, then fill column by column; the sink slot is index jnnz. */
+    /* Count, then fill column by column. Slots jnnz and jnnz + 1 are a sink for the entries that
+     * are not in the Jacobian (a reference bus's column, a PV bus's magnitude column). */
     int nnz = 0;
     for (int k = 0; k < nb; k++) {
         int ncol = (nr->iva[k] >= 0) + (nr->ivm[k] >= 0);
@@ -115,10 +116,10 @@ pgi_pf_newton_prepare(pgi_pf_newton *nr, const pgi_pf_net *net, const int *cls, 
         nnz += ncol * per;
     }
     nr->jnnz = nnz;
-    nr->jx = calloc((size_t)nnz + 1, sizeof *nr->jx);
+    nr->jx = calloc((size_t)nnz + 2, sizeof *nr->jx);
     if (!nr->jx)
         goto nomem;
-    for (int q = 0; q < 4 * net->ynnz; q++)
+    for (int q = 0; q < 2 * net->ynnz; q++)
         nr->map[q] = nnz;
     for (int q = 0; q < 4 * nb; q++)
         nr->dmap[q] = nnz;
@@ -132,14 +133,13 @@ pgi_pf_newton_prepare(pgi_pf_newton *nr, const pgi_pf_net *net, const int *cls, 
                 int i = net->yi[p];
                 if (nr->iva[i] >= 0) {
                     nr->ji[pos] = nr->iva[i];
-                    nr->map[4 * p + 2 * which] = pos; /* (P_i, Va_k) or (P_i, Vm_k) */
+                    nr->map[2 * p + which] = pos; /* (P_i, Va_k) or (P_i, Vm_k) */
                     if (i == k)
                         nr->dmap[4 * k + 2 * which] = pos;
                     pos++;
                 }
-                if (nr->ivm[i] >= 0) {
+                if (nr->ivm[i] >= 0) { /* (Q_i, .) right after (P_i, .) */
                     nr->ji[pos] = nr->ivm[i];
-                    nr->map[4 * p + 2 * which + 1] = pos; /* (Q_i, Va_k) or (Q_i, Vm_k) */
                     if (i == k)
                         nr->dmap[4 * k + 2 * which + 1] = pos;
                     pos++;
@@ -150,11 +150,11 @@ pgi_pf_newton_prepare(pgi_pf_newton *nr, const pgi_pf_net *net, const int *cls, 
         }
     }
     /* Re-index the map by the transposed layout the fill walks (row i of Ybus at a time). */
-    int *tmap = malloc(sizeof *tmap * 4 * ys);
+    int *tmap = malloc(sizeof *tmap * 2 * ys);
     if (!tmap)
         goto nomem;
     for (int p = 0; p < net->ynnz; p++)
-        memcpy(&tmap[4 * p], &nr->map[4 * net->ytpos[p]], 4 * sizeof *tmap);
+        memcpy(&tmap[2 * p], &nr->map[2 * net->ytpos[p]], 2 * sizeof *tmap);
     free(nr->map);
     nr->map = tmap;
     if (n > 0) {
@@ -195,7 +195,7 @@ evaluate(pgi_pf_newton *nr, const pgi_pf_net *net, const double *sbr, const doub
     double *restrict jx = nr->jx, *restrict sr = nr->sr, *restrict si = nr->si;
     for (int i = 0; i < nb; i++) {
         double vri = vr[i], vii = vi[i], cr = 0, ci = 0;
-        if (with_j && nr->iva[i] >= 0) {
+        if (with_j && nr->ivm[i] >= 0) { /* PQ bus: rows P_i and Q_i */
             for (int p = yp[i]; p < yp[i + 1]; p++) {
                 int k = yi[p];
                 double yvr = ytre[p] * vr[k] - ytim[p] * vi[k]; /* Y_ik V_k */
@@ -204,11 +204,22 @@ evaluate(pgi_pf_newton *nr, const pgi_pf_net *net, const double *sbr, const doub
                 ci += yvi;
                 double ar = vri * yvr + vii * yvi; /* a = V_i conj(Y_ik V_k) */
                 double ai = vii * yvr - vri * yvi;
-                const int *m = &map[4 * p];
-                jx[m[0]] = ai;
-                jx[m[1]] = -ar;
-                jx[m[2]] = ar * inv[k];
-                jx[m[3]] = ai * inv[k];
+                const int *m = &map[2 * p];
+                jx[m[0]] = ai;                /* dP_i/dVa_k */
+                jx[m[0] + 1] = -ar;           /* dQ_i/dVa_k */
+                jx[m[1]] = ar * inv[k];       /* dP_i/dVm_k */
+                jx[m[1] + 1] = ai * inv[k];   /* dQ_i/dVm_k */
+            }
+        } else if (with_j && nr->iva[i] >= 0) { /* PV bus: row P_i only */
+            for (int p = yp[i]; p < yp[i + 1]; p++) {
+                int k = yi[p];
+                double yvr = ytre[p] * vr[k] - ytim[p] * vi[k];
+                double yvi = ytre[p] * vi[k] + ytim[p] * vr[k];
+                cr += yvr;
+                ci += yvi;
+                const int *m = &map[2 * p];
+                jx[m[0]] = vii * yvr - vri * yvi;
+                jx[m[1]] = (vri * yvr + vii * yvi) * inv[k];
             }
         } else {
             for (int p = yp[i]; p < yp[i + 1]; p++) {
@@ -304,9 +315,9 @@ pgi_pf_newton_set_voltage(pgi_pf_newton *nr, const double *vm, const double *va)
 }
 
 /* Applies the Newton step (in f) to va and vm, and brings the complex voltages along. A small
- * angle step rotates the old voltage by e^{-j d}, with cos d and sin d from their series (for
- * |d| < 0.02 the first omitted terms are below 1e-20): after the first iterations every step is
- * small, and this saves a sin and a cos per bus. Larger steps recompute from the angle. */
+ * angle step rotates the old voltage by e^{-j d}, with cos d and sin d from their Taylor series
+ * (for |d| < 0.1 the first omitted terms are below 3e-21): after the first iterations every step
+ * is small, and this saves a sin and a cos per bus. Larger steps recompute from the angle. */
 static void
 update_voltage(pgi_pf_newton *nr, double *vm, double *va)
 {
@@ -326,10 +337,12 @@ update_voltage(pgi_pf_newton *nr, double *vm, double *va)
             }
             nr->invvm[b] = 1.0 / vm[b];
         }
-        if (fabs(d) < 0.02 && vm0 > 0) {
+        if (fabs(d) < 0.1 && vm0 > 0) {
             double d2 = d * d;
-            double c = 1 - d2 / 2 * (1 - d2 / 12 * (1 - d2 / 30 * (1 - d2 / 56)));
-            double sn = d * (1 - d2 / 6 * (1 - d2 / 20 * (1 - d2 / 42)));
+            double c = 1 + d2 * (-1.0 / 2 + d2 * (1.0 / 24 + d2 * (-1.0 / 720 +
+                       d2 * (1.0 / 40320 + d2 * (-1.0 / 3628800)))));
+            double sn = d * (1 + d2 * (-1.0 / 6 + d2 * (1.0 / 120 + d2 * (-1.0 / 5040 +
+                        d2 * (1.0 / 362880 + d2 * (-1.0 / 39916800))))));
             double k = vm[b] / vm0, vr = nr->vr[b], vi = nr->vi[b];
             nr->vr[b] = k * (vr * c + vi * sn); /* V e^{-jd} */
             nr->vi[b] = k * (vi * c - vr * sn);

@@ -74,12 +74,12 @@ typedef struct pgi_pf_newton {
     int n;               /* unknowns */
     int *iva, *ivm;      /* nb: index of the bus's angle / magnitude unknown, -1 when none */
     int *jp, *ji;        /* Jacobian pattern, compressed columns */
-    double *jx;          /* jnnz + 1 values; the last is a sink for entries outside the pattern */
+    double *jx;          /* jnnz + 2 values; the last two are the sink */
     int jnnz;
-    int *map;            /* 4 ynnz: the scatter map. Position p of the transposed Ybus (column i,
+    int *map;            /* 2 ynnz: the scatter map. Position p of the transposed Ybus (column i,
                             row k: the entry Y(i,k)) lands in the Jacobian slots of (P_i, Va_k)
-                            (Q_i, Va_k) (P_i, Vm_k) (Q_i, Vm_k); slot jnnz is a sink for the
-                            pairs that are not unknowns or equations */
+                            and (P_i, Vm_k); for a PQ bus i, (Q_i, .) is the slot after each.
+                            Slots jnnz, jnnz + 1 are a sink for pairs that are not unknowns */
     int *dmap;           /* 4 nb: the same for the diagonal corrections of bus b */
     klu_common common;
     klu_symbolic *sym;
