@@ -485,9 +485,13 @@ pgi_pf_net_topology(pgi_pf_net *net, const pg_world *w, pg_error *err)
         rc = pg_error_set(err, PG_ENOMEM, "out of memory");
         goto out;
     }
+    /* The pattern is symmetric and rows are sorted, so walking the columns in order meets the
+     * rows of each column in order too: one cursor per column finds every transposed entry. */
+    for (int c = 0; c < nb; c++)
+        mark[c] = net->yp[c];
     for (int c = 0; c < nb; c++)
         for (int p = net->yp[c]; p < net->yp[c + 1]; p++)
-            net->ytpos[p] = find_pos(net->yp, net->yi, c, net->yi[p]);
+            net->ytpos[p] = mark[net->yi[p]]++;
     for (int l = 0; l < nl; l++) {
         int *p = &net->brpos[4 * l];
         if (!net->br_on[l]) {
