@@ -146,10 +146,13 @@ int pg_pf_solve(const pg_world *w, const pg_pf_options *opts, pg_pf_result **out
                 pg_error *err);
 
 /* A solver keeps what depends only on a world's topology — admittance pattern, bus types and
- * islands, Jacobian pattern, KLU's symbolic analysis and its last numeric factors, workspaces — so
- * that solving again a world with the same topology (the same buses, branches and their status,
- * bus types, unit placement and status; injections and branch parameters may differ) costs only
- * numeric work. A world with another topology is analysed afresh automatically. */
+ * islands, Jacobian pattern, KLU's symbolic analysis and pivot order, workspaces — so that solving
+ * again a world with the same topology (the same buses, branches and their status, bus types,
+ * unit placement and status; injections and branch parameters may differ) costs only numeric
+ * work. A world with another topology is analysed afresh automatically. When solves keep starting
+ * from the same voltages with the same admittances (hourly steps of one network: only the
+ * injections change), the factors of the starting Jacobian are kept too, and the first Newton
+ * step needs no factorization. */
 typedef struct pg_pf_solver pg_pf_solver;
 
 /* Creates a solver with options opts (copied; NULL for defaults). *out is written only on success

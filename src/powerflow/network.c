@@ -616,6 +616,7 @@ pgi_pf_net_values(pgi_pf_net *net, const pg_world *w, bool *changed, pg_error *e
         net->ytim[q] = net->yim[net->ytpos[q]];
     }
     net->have_values = true;
+    net->version++;
     *changed = true;
     return PG_OK;
 }

@@ -38,6 +38,15 @@ pattern_free(pgi_pf_newton *nr)
 {
     if (nr->num)
         klu_free_numeric(&nr->num, &nr->common);
+    if (nr->num0)
+        klu_free_numeric(&nr->num0, &nr->common);
+    free(nr->start_vm);
+    free(nr->start_va);
+    free(nr->start_vr);
+    free(nr->start_vi);
+    free(nr->start_inv);
+    nr->start_vm = nr->start_va = nr->start_vr = nr->start_vi = nr->start_inv = NULL;
+    nr->have_start = false;
     if (nr->sym)
         klu_free_symbolic(&nr->sym, &nr->common);
     free(nr->cls);
@@ -86,9 +95,15 @@ pgi_pf_newton_prepare(pgi_pf_newton *nr, const pgi_pf_net *net, const int *cls, 
     nr->sr = calloc(nbs, sizeof *nr->sr);
     nr->si = calloc(nbs, sizeof *nr->si);
     nr->invvm = calloc(nbs, sizeof *nr->invvm);
+    nr->start_vm = malloc(sizeof *nr->start_vm * nbs);
+    nr->start_va = malloc(sizeof *nr->start_va * nbs);
+    nr->start_vr = malloc(sizeof *nr->start_vr * nbs);
+    nr->start_vi = malloc(sizeof *nr->start_vi * nbs);
+    nr->start_inv = malloc(sizeof *nr->start_inv * nbs);
     nr->f = calloc(2 * nbs, sizeof *nr->f);
     if (!nr->cls || !nr->iva || !nr->ivm || !nr->map || !nr->dmap || !nr->jp || !nr->ji ||
-        !nr->vr || !nr->vi || !nr->sr || !nr->si || !nr->invvm || !nr->f)
+        !nr->vr || !nr->vi || !nr->sr || !nr->si || !nr->invvm || !nr->f || !nr->start_vm ||
+        !nr->start_va || !nr->start_vr || !nr->start_vi || !nr->start_inv)
         goto nomem;
     memcpy(nr->cls, cls, sizeof *cls * (size_t)nb);
 
@@ -259,11 +274,11 @@ evaluate(pgi_pf_newton *nr, const pgi_pf_net *net, const double *sbr, const doub
 /* min |U_ii| / max |U_ii| of the current factors: KLU's crude reciprocal condition estimate
  * (klu_rcond), read straight from the diagonal it keeps. */
 static double
-pivot_ratio(const pgi_pf_newton *nr)
+pivot_ratio(const klu_numeric *num, int n)
 {
-    const double *u = nr->num->Udiag;
+    const double *u = num->Udiag;
     double lo = INFINITY, hi = 0;
-    for (int i = 0; i < nr->n; i++) {
+    for (int i = 0; i < n; i++) {
         double a = fabs(u[i]);
         lo = a < lo ? a : lo;
         hi = a > hi ? a : hi;
@@ -271,30 +286,30 @@ pivot_ratio(const pgi_pf_newton *nr)
     return hi > 0 && lo == lo ? lo / hi : 0;
 }
 
-/* Numeric factorization: refactor with the kept pivot order when there is one and it stays
- * sound (no zero pivot, reciprocal condition estimate not collapsed against the last fresh
- * factorization), else a fresh factorization with partial pivoting. Returns false when the
- * Jacobian is singular. */
+/* Numeric factorization of the Jacobian in jx into *num: refactor with the kept pivot order when
+ * there is one and it stays sound (no zero pivot, and the ratio of the smallest to the largest
+ * pivot not collapsed against the last fresh factorization, kept in *ratio), else a fresh
+ * factorization with partial pivoting. Returns false when the Jacobian is singular. */
 static bool
-factor(pgi_pf_newton *nr)
+factor(pgi_pf_newton *nr, klu_numeric **num, double *ratio)
 {
     klu_common *c = &nr->common;
-    if (nr->num) {
-        if (klu_refactor(nr->jp, nr->ji, nr->jx, nr->sym, nr->num, c) &&
-            c->status == KLU_OK && pivot_ratio(nr) > 1e-6 * nr->rcond_factor) {
+    if (*num) {
+        if (klu_refactor(nr->jp, nr->ji, nr->jx, nr->sym, *num, c) && c->status == KLU_OK &&
+            pivot_ratio(*num, nr->n) > 1e-6 * *ratio) {
             nr->refactorizations++;
             return true;
         }
-        klu_free_numeric(&nr->num, c);
+        klu_free_numeric(num, c);
     }
-    nr->num = klu_factor(nr->jp, nr->ji, nr->jx, nr->sym, c);
-    if (!nr->num || c->status != KLU_OK) {
-        if (nr->num)
-            klu_free_numeric(&nr->num, c);
+    *num = klu_factor(nr->jp, nr->ji, nr->jx, nr->sym, c);
+    if (!*num || c->status != KLU_OK) {
+        if (*num)
+            klu_free_numeric(num, c);
         return false;
     }
     nr->factorizations++;
-    nr->rcond_factor = pivot_ratio(nr);
+    *ratio = pivot_ratio(*num, nr->n);
     return true;
 }
 
@@ -362,17 +377,45 @@ pgi_pf_newton_solve(pgi_pf_newton *nr, const pgi_pf_net *net, const double *sbr,
 {
     (void)err;
     memset(out, 0, sizeof *out);
-    pgi_pf_newton_set_voltage(nr, vm, va);
+    /* A start seen before (same voltages, same Ybus values): its complex voltages are known, and
+     * from its second time on, the factors of its Jacobian are kept in num0. */
+    size_t bytes = sizeof *vm * (size_t)nr->nb;
+    bool same_start = nr->have_start && nr->start_version == net->version &&
+                      memcmp(nr->start_vm, vm, bytes) == 0 &&
+                      memcmp(nr->start_va, va, bytes) == 0;
+    if (same_start) {
+        memcpy(nr->vr, nr->start_vr, bytes);
+        memcpy(nr->vi, nr->start_vi, bytes);
+        memcpy(nr->invvm, nr->start_inv, bytes);
+    } else {
+        pgi_pf_newton_set_voltage(nr, vm, va);
+        if (nr->num0)
+            klu_free_numeric(&nr->num0, &nr->common);
+        nr->have_start = true;
+        nr->start_version = net->version;
+        memcpy(nr->start_vm, vm, bytes);
+        memcpy(nr->start_va, va, bytes);
+        memcpy(nr->start_vr, nr->vr, bytes);
+        memcpy(nr->start_vi, nr->vi, bytes);
+        memcpy(nr->start_inv, nr->invvm, bytes);
+    }
+    bool kept = same_start && nr->num0; /* the first step's factors are ready */
     /* Each evaluation gives S (for the mismatch) and the Jacobian at the same voltage. */
-    bool have_j = max_iter > 0;
+    bool have_j = max_iter > 0 && !kept;
     double norm = evaluate(nr, net, sbr, sbi, have_j);
     int it = 0;
     bool converged = norm < tol;
     while (!converged && it < max_iter && !isnan(norm)) {
         it++;
-        if (!have_j)
-            evaluate(nr, net, sbr, sbi, true);
-        if (!factor(nr)) {
+        bool first_kept = it == 1 && same_start; /* this step's factors go to (or are) num0 */
+        klu_numeric **num = first_kept ? &nr->num0 : &nr->num;
+        bool ok = true;
+        if (!(it == 1 && kept)) {
+            if (!have_j)
+                evaluate(nr, net, sbr, sbi, true);
+            ok = factor(nr, num, first_kept ? &nr->rcond0 : &nr->rcond_factor);
+        }
+        if (!ok) {
             out->iterations = it;
             out->max_mismatch = norm;
             pgi_pf_say(out->reason, sizeof out->reason,
@@ -381,7 +424,7 @@ pgi_pf_newton_solve(pgi_pf_newton *nr, const pgi_pf_net *net, const double *sbr,
                      it);
             return PG_OK;
         }
-        klu_solve(nr->sym, nr->num, nr->n, 1, nr->f, &nr->common);
+        klu_solve(nr->sym, *num, nr->n, 1, nr->f, &nr->common);
         update_voltage(nr, vm, va);
         /* Newton's method converges quadratically (the next mismatch is about C norm^2, with C
          * well below 10 on real networks): when the next mismatch is expected below tol, its

@@ -45,6 +45,7 @@ typedef struct pgi_pf_net {
     double *par;          /* 5 nl (r, x, b, tap, shift), 2 nb (gs, bs), base MVA */
     int par_len;
     bool have_values;
+    unsigned long version; /* counts the times the values were (re)built */
     double *yre, *yim;    /* ynnz: Ybus values, p.u. */
     double *ytre, *ytim;  /* ynnz: values of the transpose in the same pattern, so that row i of
                              Ybus is column i here and Ybus V is a gather */
@@ -83,8 +84,17 @@ typedef struct pgi_pf_newton {
     int *dmap;           /* 4 nb: the same for the diagonal corrections of bus b */
     klu_common common;
     klu_symbolic *sym;
-    klu_numeric *num;
-    double rcond_factor; /* min/max |U_ii| after the last full factorization */
+    klu_numeric *num;    /* factors of the current iteration's Jacobian */
+    double rcond_factor; /* min/max |U_ii| after num's last full factorization */
+    /* The Jacobian at the starting voltage depends only on that voltage and on Ybus, not on the
+     * injections: repeated solves of one network from the same start (a day of hourly steps)
+     * keep its factors, and the first Newton step needs no factorization. */
+    klu_numeric *num0;   /* factors of the Jacobian at the start below */
+    double rcond0;
+    double *start_vm, *start_va; /* nb: the start num0 belongs to */
+    double *start_vr, *start_vi, *start_inv; /* nb: its complex voltages and 1/|V| */
+    unsigned long start_version; /* net->version num0 belongs to */
+    bool have_start;
     /* Workspaces. */
     double *vr, *vi;     /* nb: complex voltage (after a solve: the solution's) */
     double *sr, *si;     /* nb: computed injection V conj(Ybus V), p.u. */
