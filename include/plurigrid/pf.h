@@ -129,8 +129,9 @@ typedef struct pg_pf_result {
     size_t n_islands;
     pg_pf_island *islands;
 
-    double time_setup_s; /* admittance, topology and symbolic analysis (0 when reused) */
-    double time_solve_s; /* Newton iterations (or the DC solve) and the results */
+    double time_setup_s; /* checks, and topology, admittances and symbolic analysis when they
+                            are new (only the checks when a solver reuses them), seconds */
+    double time_solve_s; /* Newton iterations (or the DC solve) and the results, seconds */
 } pg_pf_result;
 
 /* Frees a result and everything it holds. Accepts NULL. */
