@@ -6,7 +6,7 @@
 #include "plurigrid/core.h"
 
 static const pg_command commands[] = {
-    {"version", "print the version of plurigrid and of the libraries it uses", pg_cmd_version},
+    {"version", "print the version of plurigrid", pg_cmd_version},
     {"run", "the main job: day-ahead unit commitment, dispatch, prices, AC check", pg_cmd_run},
     {"pf", "power flow of a world or MATPOWER case (AC Newton-Raphson or DC)", pg_cmd_pf},
     {"opf", "DC optimal power flow of a case (exact quadratic costs, LMPs)", pg_cmd_opf},
