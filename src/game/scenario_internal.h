@@ -8,6 +8,7 @@
 #ifndef PG_GAME_SCENARIO_INTERNAL_H
 #define PG_GAME_SCENARIO_INTERNAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -36,7 +37,7 @@ typedef struct sc_cond {
     size_t q;     /* COND_RANGE: quantity; COND_SHOCK: shock index */
     double above; /* -INFINITY when absent: q > above */
     double below; /* +INFINITY when absent: q < below */
-    int active;   /* COND_SHOCK: required state */
+    bool active;  /* COND_SHOCK: required state */
 } sc_cond;
 
 typedef struct sc_effect {
@@ -103,7 +104,7 @@ typedef struct sc_strategy {
 typedef struct sc_reward_term {
     size_t q;
     double weight;
-    int change; /* 1: weight x (value - value a turn before); 0: weight x value */
+    bool change; /* weight x (value - value a turn before), else weight x value */
 } sc_reward_term;
 
 typedef struct sc_agent {
