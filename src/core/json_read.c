@@ -229,7 +229,10 @@ pgi_jr_get_size(pgi_jr *r, const json_t *obj, const char *key, bool required, si
         return rc;
     size_t mark = pgi_jr_push_key(r, key);
     json_int_t x = json_is_integer(v) ? json_integer_value(v) : 0;
-    if (!json_is_integer(v))
+    if (json_is_real(v))
+        rc = pgi_jr_fail(r, PG_EPARSE, "must be a whole number from %zu to %zu (it is %g)", lo, hi,
+                         json_real_value(v));
+    else if (!json_is_integer(v))
         rc = pgi_jr_fail(r, PG_EPARSE, "must be a whole number, not %s", pgi_jr_type_name(v));
     else if (x < 0 || (uint64_t)x < lo || (uint64_t)x > hi)
         rc = pgi_jr_fail(r, PG_EPARSE, "must be a whole number from %zu to %zu (it is %lld)", lo,

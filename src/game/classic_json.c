@@ -2,15 +2,14 @@
  * Cournot games on a quantity grid, sealed-bid auctions, Markov games and general open games
  * (extensive games with imperfect information) written as node trees, plus the profiles to check
  * and the learning runs to make. JSON text to a cg_game with every name resolved; every error
- * names the file and the JSON path of the offending value and says what is wrong; unknown keys
- * are errors. */
-#include <jansson.h>
+ * names the file, the line and the JSON path of the offending value and says what is wrong;
+ * unknown keys are errors. */
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/json_read.h"
 #include "core/util.h"
 #include "game/classic_internal.h"
 #include "game/open_internal.h"
@@ -21,188 +20,18 @@
 #define MAX_STATES 512
 
 typedef struct rd {
-    pg_error *err;
-    const char *file;
-    char path[512];
-    size_t plen;
+    pgi_jr jr;
     const pg_game_options *o;
     cg_game *g;
 } rd;
 
-static int fail(rd *r, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int
-fail(rd *r, int code, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    pg_error_vset(r->err, code, fmt, ap);
-    va_end(ap);
-    pg_error_at(r->err, r->file, 0, 0, r->path);
-    return code;
-}
-
-static int
-nomem(rd *r)
-{
-    return pg_error_set(r->err, PG_ENOMEM, "out of memory");
-}
-
-static size_t
-push_key(rd *r, const char *key)
-{
-    size_t saved = r->plen;
-    snprintf(r->path + r->plen, sizeof r->path - r->plen, ".%s", key);
-    r->plen = strlen(r->path);
-    return saved;
-}
-
-static size_t
-push_index(rd *r, size_t i)
-{
-    size_t saved = r->plen;
-    snprintf(r->path + r->plen, sizeof r->path - r->plen, "[%zu]", i);
-    r->plen = strlen(r->path);
-    return saved;
-}
-
 static void
-pop(rd *r, size_t saved)
+free_list(char **l, size_t n)
 {
-    r->plen = saved;
-    r->path[saved] = '\0';
-}
-
-static const char *
-type_name(const json_t *j)
-{
-    switch (json_typeof(j)) {
-    case JSON_OBJECT: return "an object";
-    case JSON_ARRAY: return "an array";
-    case JSON_STRING: return "a string";
-    case JSON_INTEGER:
-    case JSON_REAL: return "a number";
-    case JSON_TRUE:
-    case JSON_FALSE: return "true or false";
-    default: return "null";
-    }
-}
-
-static int
-check_keys(rd *r, json_t *obj, const char *const *allowed)
-{
-    const char *key;
-    json_t *v;
-    json_object_foreach(obj, key, v)
-    {
-        bool ok = false;
-        for (size_t i = 0; allowed[i] && !ok; i++)
-            ok = strcmp(key, allowed[i]) == 0;
-        if (ok)
-            continue;
-        char list[512] = "";
-        for (size_t i = 0; allowed[i]; i++) {
-            if (i)
-                strncat(list, ", ", sizeof list - strlen(list) - 1);
-            strncat(list, allowed[i], sizeof list - strlen(list) - 1);
-        }
-        push_key(r, key);
-        return fail(r, PG_EPARSE, "unknown key '%s'; the keys allowed here are: %s", key, list);
-    }
-    return PG_OK;
-}
-
-static int
-want(rd *r, json_t *v, json_type t, const char *what)
-{
-    bool ok = json_typeof(v) == t || (t == JSON_REAL && json_is_integer(v));
-    if (!ok)
-        return fail(r, PG_EPARSE, "must be %s, not %s", what, type_name(v));
-    return PG_OK;
-}
-
-/* Member key of obj: *out NULL when absent and not required. */
-static int
-member(rd *r, json_t *obj, const char *key, bool required, const char *what, json_t **out)
-{
-    *out = json_object_get(obj, key);
-    if (!*out && required)
-        return fail(r, PG_EPARSE, "the key '%s' is missing (%s)", key, what);
-    return PG_OK;
-}
-
-static int
-get_string(rd *r, json_t *obj, const char *key, bool required, const char **out)
-{
-    json_t *v;
-    int rc = member(r, obj, key, required, "a string", &v);
-    if (rc || !v)
-        return rc;
-    size_t s = push_key(r, key);
-    rc = want(r, v, JSON_STRING, "a string");
-    if (!rc && json_string_length(v) == 0)
-        rc = fail(r, PG_EPARSE, "must not be empty");
-    if (!rc)
-        *out = json_string_value(v);
-    pop(r, s);
-    return rc;
-}
-
-static int
-number(rd *r, json_t *v, double lo, double hi, double *out)
-{
-    int rc = want(r, v, JSON_REAL, "a number");
-    if (rc)
-        return rc;
-    double x = json_number_value(v);
-    if (!isfinite(x) || x < lo || x > hi)
-        return fail(r, PG_EPARSE, "must be a number from %g to %g, got %g", lo, hi, x);
-    *out = x;
-    return PG_OK;
-}
-
-static int
-get_number(rd *r, json_t *obj, const char *key, bool required, double lo, double hi, double *out)
-{
-    json_t *v;
-    int rc = member(r, obj, key, required, "a number", &v);
-    if (rc || !v)
-        return rc;
-    size_t s = push_key(r, key);
-    rc = number(r, v, lo, hi, out);
-    pop(r, s);
-    return rc;
-}
-
-static int
-get_size(rd *r, json_t *obj, const char *key, bool required, size_t lo, size_t hi, size_t *out)
-{
-    json_t *v;
-    int rc = member(r, obj, key, required, "a whole number", &v);
-    if (rc || !v)
-        return rc;
-    size_t s = push_key(r, key);
-    if (!json_is_integer(v) || json_integer_value(v) < (json_int_t)lo ||
-        json_integer_value(v) > (json_int_t)hi)
-        rc = fail(r, PG_EPARSE, "must be a whole number from %zu to %zu", lo, hi);
-    else
-        *out = (size_t)json_integer_value(v);
-    pop(r, s);
-    return rc;
-}
-
-static int
-get_array(rd *r, json_t *obj, const char *key, bool required, size_t min, json_t **out)
-{
-    int rc = member(r, obj, key, required, "an array", out);
-    if (rc || !*out)
-        return rc;
-    size_t s = push_key(r, key);
-    rc = want(r, *out, JSON_ARRAY, "an array");
-    if (!rc && json_array_size(*out) < min)
-        rc = fail(r, PG_EPARSE, "needs at least %zu element%s", min, min == 1 ? "" : "s");
-    pop(r, s);
-    return rc;
+    if (l)
+        for (size_t i = 0; i < n; i++)
+            free(l[i]);
+    free(l);
 }
 
 /* A list of unique non-empty strings, copied into *out (count *n). */
@@ -212,39 +41,28 @@ string_list(rd *r, json_t *arr, const char *what, char ***out, size_t *n)
     size_t m = json_array_size(arr);
     char **l = calloc(m ? m : 1, sizeof *l);
     if (!l)
-        return nomem(r);
+        return pgi_jr_nomem(&r->jr);
     int rc = PG_OK;
     for (size_t i = 0; i < m && !rc; i++) {
         json_t *v = json_array_get(arr, i);
-        size_t s = push_index(r, i);
-        rc = want(r, v, JSON_STRING, "a string");
+        size_t s = pgi_jr_push_index(&r->jr, i);
+        rc = pgi_jr_want(&r->jr, v, JSON_STRING, "a string");
         if (!rc && json_string_length(v) == 0)
-            rc = fail(r, PG_EPARSE, "a %s name must not be empty", what);
+            rc = pgi_jr_fail(&r->jr, PG_EPARSE, "a %s name must not be empty", what);
         for (size_t j = 0; j < i && !rc; j++)
             if (strcmp(l[j], json_string_value(v)) == 0)
-                rc = fail(r, PG_EPARSE, "two %ss are named '%s'", what, l[j]);
+                rc = pgi_jr_fail(&r->jr, PG_EPARSE, "two %ss are named '%s'", what, l[j]);
         if (!rc && !(l[i] = pgi_strdup(json_string_value(v))))
-            rc = nomem(r);
-        pop(r, s);
+            rc = pgi_jr_nomem(&r->jr);
+        pgi_jr_pop(&r->jr, s);
     }
     if (rc) {
-        for (size_t i = 0; i < m; i++)
-            free(l[i]);
-        free(l);
+        free_list(l, m);
         return rc;
     }
     *out = l;
     *n = m;
     return PG_OK;
-}
-
-static void
-free_list(char **l, size_t n)
-{
-    if (l)
-        for (size_t i = 0; i < n; i++)
-            free(l[i]);
-    free(l);
 }
 
 /* ---------------------------------------------------------------- decisions */
@@ -264,7 +82,7 @@ add_decision(rd *r, const char *name, size_t n_obs, size_t n_actions, cg_decisio
     cg_game *g = r->g;
     cg_decision *d = realloc(g->dec, (g->n_dec + 1) * sizeof *d);
     if (!d)
-        return nomem(r);
+        return pgi_jr_nomem(&r->jr);
     g->dec = d;
     d = &g->dec[g->n_dec];
     memset(d, 0, sizeof *d);
@@ -275,7 +93,7 @@ add_decision(rd *r, const char *name, size_t n_obs, size_t n_actions, cg_decisio
     d->action_labels = calloc(n_actions, sizeof *d->action_labels);
     g->n_dec++;
     if (!d->name || !d->obs_labels || !d->action_labels)
-        return nomem(r);
+        return pgi_jr_nomem(&r->jr);
     g->n_probs += n_obs * n_actions;
     *out = d;
     return PG_OK;
@@ -297,11 +115,11 @@ decisions_from_og(rd *r)
             char label[512];
             pg_og_observation_label(og, node, o, label, sizeof label);
             if (!(d->obs_labels[o] = pgi_strdup(label)))
-                return nomem(r);
+                return pgi_jr_nomem(&r->jr);
         }
         for (size_t a = 0; a < d->n_actions; a++)
             if (!(d->action_labels[a] = pgi_strdup(og->var_labels[n->out][a])))
-                return nomem(r);
+                return pgi_jr_nomem(&r->jr);
     }
     return PG_OK;
 }
@@ -355,27 +173,29 @@ tensor(rd *r, json_t *v, const size_t *n, size_t depth, size_t nd, size_t width,
        double *out)
 {
     if (depth == nd) {
-        int rc = want(r, v, JSON_ARRAY, "an array of payoffs, one per player");
+        int rc = pgi_jr_want(&r->jr, v, JSON_ARRAY, "an array of payoffs, one per player");
         if (!rc && json_array_size(v) != width)
-            rc = fail(r, PG_EPARSE, "needs %zu payoffs (one per player), has %zu", width,
-                      json_array_size(v));
+            rc = pgi_jr_fail(&r->jr, PG_EPARSE, "needs %zu payoffs (one per player), has %zu",
+                             width, json_array_size(v));
         for (size_t k = 0; k < width && !rc; k++) {
-            size_t s = push_index(r, k);
-            rc = number(r, json_array_get(v, k), -1e300, 1e300, &out[index * width + k]);
-            pop(r, s);
+            size_t s = pgi_jr_push_index(&r->jr, k);
+            rc =
+                pgi_jr_number(&r->jr, json_array_get(v, k), -1e300, 1e300, &out[index * width + k]);
+            pgi_jr_pop(&r->jr, s);
         }
         return rc;
     }
-    int rc = want(r, v, JSON_ARRAY, "an array");
+    int rc = pgi_jr_want(&r->jr, v, JSON_ARRAY, "an array");
     if (!rc && json_array_size(v) != n[depth])
-        rc = fail(r, PG_EPARSE,
-                  "needs %zu entr%s (one per action of player %zu), has %zu; payoffs nest by "
-                  "player, first player outermost",
-                  n[depth], n[depth] == 1 ? "y" : "ies", depth + 1, json_array_size(v));
+        rc =
+            pgi_jr_fail(&r->jr, PG_EPARSE,
+                        "needs %zu entr%s (one per action of player %zu), has %zu; payoffs nest by "
+                        "player, first player outermost",
+                        n[depth], n[depth] == 1 ? "y" : "ies", depth + 1, json_array_size(v));
     for (size_t i = 0; i < n[depth] && !rc; i++) {
-        size_t s = push_index(r, i);
+        size_t s = pgi_jr_push_index(&r->jr, i);
         rc = tensor(r, json_array_get(v, i), n, depth + 1, nd, width, index * n[depth] + i, out);
-        pop(r, s);
+        pgi_jr_pop(&r->jr, s);
     }
     return rc;
 }
@@ -401,52 +221,52 @@ static int
 parse_players(rd *r, json_t *root, player_list *pl)
 {
     json_t *arr;
-    int rc = get_array(r, root, "players", true, 1, &arr);
+    int rc = pgi_jr_get_array(&r->jr, root, "players", true, 1, &arr);
     if (rc)
         return rc;
-    size_t s = push_key(r, "players");
+    size_t s = pgi_jr_push_key(&r->jr, "players");
     size_t m = json_array_size(arr);
     if (m > MAX_PLAYERS) {
-        rc = fail(r, PG_ELIMIT, "at most %d players, got %zu", MAX_PLAYERS, m);
+        rc = pgi_jr_fail(&r->jr, PG_ELIMIT, "at most %d players, got %zu", MAX_PLAYERS, m);
         goto out;
     }
     pl->names = calloc(m, sizeof *pl->names);
     if (!pl->names) {
-        rc = nomem(r);
+        rc = pgi_jr_nomem(&r->jr);
         goto out;
     }
     for (size_t i = 0; i < m && !rc; i++) {
         json_t *p = json_array_get(arr, i);
-        size_t si = push_index(r, i);
+        size_t si = pgi_jr_push_index(&r->jr, i);
         static const char *const keys[] = {"name", "actions", NULL};
         const char *name = NULL;
         json_t *acts;
-        rc = want(r, p, JSON_OBJECT, "an object with a name and actions");
+        rc = pgi_jr_want(&r->jr, p, JSON_OBJECT, "an object with a name and actions");
         if (!rc)
-            rc = check_keys(r, p, keys);
+            rc = pgi_jr_check_keys(&r->jr, p, NULL, keys);
         if (!rc)
-            rc = get_string(r, p, "name", true, &name);
+            rc = pgi_jr_get_string(&r->jr, p, "name", true, &name);
         for (size_t j = 0; j < i && !rc; j++)
             if (strcmp(pl->names[j], name) == 0)
-                rc = fail(r, PG_EPARSE, "two players are named '%s'", name);
+                rc = pgi_jr_fail(&r->jr, PG_EPARSE, "two players are named '%s'", name);
         if (!rc && !(pl->names[i] = pgi_strdup(name)))
-            rc = nomem(r);
+            rc = pgi_jr_nomem(&r->jr);
         if (!rc)
             pl->n = i + 1;
         if (!rc)
-            rc = get_array(r, p, "actions", true, 1, &acts);
+            rc = pgi_jr_get_array(&r->jr, p, "actions", true, 1, &acts);
         if (!rc) {
-            size_t sa = push_key(r, "actions");
+            size_t sa = pgi_jr_push_key(&r->jr, "actions");
             if (json_array_size(acts) > MAX_ACTIONS)
-                rc = fail(r, PG_ELIMIT, "at most %d actions", MAX_ACTIONS);
+                rc = pgi_jr_fail(&r->jr, PG_ELIMIT, "at most %d actions", MAX_ACTIONS);
             if (!rc)
                 rc = string_list(r, acts, "action", &pl->actions[i], &pl->na[i]);
-            pop(r, sa);
+            pgi_jr_pop(&r->jr, sa);
         }
-        pop(r, si);
+        pgi_jr_pop(&r->jr, si);
     }
 out:
-    pop(r, s);
+    pgi_jr_pop(&r->jr, s);
     return rc;
 }
 
@@ -457,13 +277,14 @@ parse_normal_form(rd *r, json_t *root)
 {
     static const char *const keys[] = {"format",  "name",     "description", "kind",      "players",
                                        "payoffs", "profiles", "learning",    "tolerance", NULL};
-    int rc = check_keys(r, root, keys);
+    int rc = pgi_jr_check_keys(&r->jr, root, NULL, keys);
     player_list pl = {0};
     double *pay = NULL;
     if (!rc)
         rc = parse_players(r, root, &pl);
     if (!rc)
-        rc = pg_nf_new(&r->g->nf, r->g->name, pl.n, (const char *const *)pl.names, pl.na, r->err);
+        rc =
+            pg_nf_new(&r->g->nf, r->g->name, pl.n, (const char *const *)pl.names, pl.na, r->jr.err);
     if (rc) {
         free_players(&pl);
         return rc;
@@ -473,17 +294,17 @@ parse_normal_form(rd *r, json_t *root)
     for (size_t i = 0; i < pl.n; i++) {
         profiles *= pl.na[i];
         for (size_t a = 0; a < pl.na[i] && !rc; a++)
-            rc = pg_nf_set_action_label(nf, i, a, pl.actions[i][a], r->err);
+            rc = pg_nf_set_action_label(nf, i, a, pl.actions[i][a], r->jr.err);
     }
     json_t *v;
     if (!rc)
-        rc = member(r, root, "payoffs", true, "nested arrays of payoffs", &v);
+        rc = pgi_jr_member(&r->jr, root, "payoffs", true, "nested arrays of payoffs", &v);
     if (!rc && !(pay = malloc(profiles * pl.n * sizeof *pay)))
-        rc = nomem(r);
+        rc = pgi_jr_nomem(&r->jr);
     if (!rc) {
-        size_t s = push_key(r, "payoffs");
+        size_t s = pgi_jr_push_key(&r->jr, "payoffs");
         rc = tensor(r, v, pl.na, 0, pl.n, pl.n, 0, pay);
-        pop(r, s);
+        pgi_jr_pop(&r->jr, s);
     }
     size_t prof[MAX_PLAYERS];
     for (size_t idx = 0; idx < profiles && !rc; idx++) {
@@ -492,12 +313,12 @@ parse_normal_form(rd *r, json_t *root)
             prof[i] = rest % pl.na[i];
             rest /= pl.na[i];
         }
-        rc = pg_nf_set_payoffs(nf, prof, pay + idx * pl.n, r->err);
+        rc = pg_nf_set_payoffs(nf, prof, pay + idx * pl.n, r->jr.err);
     }
     free(pay);
     free_players(&pl);
     if (!rc)
-        rc = pg_nf_to_og(nf, &r->g->og, r->err);
+        rc = pg_nf_to_og(nf, &r->g->og, r->jr.err);
     return rc;
 }
 
@@ -513,60 +334,60 @@ parse_cournot(rd *r, json_t *root)
     json_t *d, *q, *costs;
     double qmax = 0;
     size_t steps = 0;
-    int rc = check_keys(r, root, keys);
+    int rc = pgi_jr_check_keys(&r->jr, root, NULL, keys);
     if (!rc)
-        rc = member(r, root, "demand", true, "an object with intercept and slope", &d);
+        rc = pgi_jr_member(&r->jr, root, "demand", true, "an object with intercept and slope", &d);
     if (!rc) {
-        size_t s = push_key(r, "demand");
-        rc = want(r, d, JSON_OBJECT, "an object with intercept and slope");
+        size_t s = pgi_jr_push_key(&r->jr, "demand");
+        rc = pgi_jr_want(&r->jr, d, JSON_OBJECT, "an object with intercept and slope");
         if (!rc)
-            rc = check_keys(r, d, dkeys);
+            rc = pgi_jr_check_keys(&r->jr, d, NULL, dkeys);
         if (!rc)
-            rc = get_number(r, d, "intercept", true, 1e-12, 1e12, &g->cournot_a);
+            rc = pgi_jr_get_number(&r->jr, d, "intercept", true, 1e-12, 1e12, &g->cournot_a);
         if (!rc)
-            rc = get_number(r, d, "slope", true, 1e-12, 1e12, &g->cournot_b);
-        pop(r, s);
+            rc = pgi_jr_get_number(&r->jr, d, "slope", true, 1e-12, 1e12, &g->cournot_b);
+        pgi_jr_pop(&r->jr, s);
     }
     if (!rc)
-        rc = get_array(r, root, "costs", true, 1, &costs);
+        rc = pgi_jr_get_array(&r->jr, root, "costs", true, 1, &costs);
     if (!rc) {
-        size_t s = push_key(r, "costs");
+        size_t s = pgi_jr_push_key(&r->jr, "costs");
         g->n_firms = json_array_size(costs);
         if (g->n_firms > 4)
-            rc = fail(r, PG_ELIMIT, "at most 4 firms (the payoff table grows as steps^firms)");
+            rc = pgi_jr_fail(&r->jr, PG_ELIMIT,
+                             "at most 4 firms (the payoff table grows as steps^firms)");
         if (!rc && !(g->cournot_costs = malloc(g->n_firms * sizeof *g->cournot_costs)))
-            rc = nomem(r);
+            rc = pgi_jr_nomem(&r->jr);
         for (size_t i = 0; i < g->n_firms && !rc; i++) {
-            size_t si = push_index(r, i);
-            rc = number(r, json_array_get(costs, i), 0, 1e12, &g->cournot_costs[i]);
-            pop(r, si);
+            size_t si = pgi_jr_push_index(&r->jr, i);
+            rc = pgi_jr_number(&r->jr, json_array_get(costs, i), 0, 1e12, &g->cournot_costs[i]);
+            pgi_jr_pop(&r->jr, si);
         }
-        pop(r, s);
+        pgi_jr_pop(&r->jr, s);
     }
     if (!rc)
-        rc = member(r, root, "quantities", true, "an object with max and steps", &q);
+        rc = pgi_jr_member(&r->jr, root, "quantities", true, "an object with max and steps", &q);
     if (!rc) {
-        size_t s = push_key(r, "quantities");
-        rc = want(r, q, JSON_OBJECT, "an object with max and steps");
+        size_t s = pgi_jr_push_key(&r->jr, "quantities");
+        rc = pgi_jr_want(&r->jr, q, JSON_OBJECT, "an object with max and steps");
         if (!rc)
-            rc = check_keys(r, q, qkeys);
+            rc = pgi_jr_check_keys(&r->jr, q, NULL, qkeys);
         if (!rc)
-            rc = get_number(r, q, "max", true, 1e-12, 1e12, &qmax);
+            rc = pgi_jr_get_number(&r->jr, q, "max", true, 1e-12, 1e12, &qmax);
         if (!rc)
-            rc = get_size(r, q, "steps", true, 1, 1000, &steps);
-        pop(r, s);
+            rc = pgi_jr_get_size(&r->jr, q, "steps", true, 1, 1000, &steps);
+        pgi_jr_pop(&r->jr, s);
     }
     if (!rc && pow((double)steps + 1, (double)g->n_firms) > 1e6)
-        rc = fail(r, PG_ELIMIT,
-                  "%zu firms with %zu quantity steps make %.3g action profiles; at most a million",
-                  g->n_firms, steps, pow((double)steps + 1, (double)g->n_firms));
+        rc = pgi_jr_fail(
+            &r->jr, PG_ELIMIT,
+            "%zu firms with %zu quantity steps make %.3g action profiles; at most a million",
+            g->n_firms, steps, pow((double)steps + 1, (double)g->n_firms));
     if (!rc)
         rc = pg_nf_cournot(&g->nf, g->cournot_a, g->cournot_b, g->cournot_costs, g->n_firms, qmax,
-                           steps, r->err);
+                           steps, r->jr.err);
     if (!rc)
-        rc = pg_nf_to_og(g->nf, &g->og, r->err);
-    if (rc && rc != PG_ENOMEM && r->err && !r->err->path[0])
-        pg_error_at(r->err, r->file, 0, 0, "$");
+        rc = pg_nf_to_og(g->nf, &g->og, r->jr.err);
     return rc;
 }
 
@@ -574,21 +395,21 @@ static int
 number_list(rd *r, json_t *root, const char *key, double **out, size_t *n)
 {
     json_t *arr;
-    int rc = get_array(r, root, key, true, 1, &arr);
+    int rc = pgi_jr_get_array(&r->jr, root, key, true, 1, &arr);
     if (rc)
         return rc;
-    size_t s = push_key(r, key);
+    size_t s = pgi_jr_push_key(&r->jr, key);
     *n = json_array_size(arr);
     if (*n > MAX_ACTIONS)
-        rc = fail(r, PG_ELIMIT, "at most %d entries", MAX_ACTIONS);
+        rc = pgi_jr_fail(&r->jr, PG_ELIMIT, "at most %d entries", MAX_ACTIONS);
     if (!rc && !(*out = malloc(*n * sizeof **out)))
-        rc = nomem(r);
+        rc = pgi_jr_nomem(&r->jr);
     for (size_t i = 0; i < *n && !rc; i++) {
-        size_t si = push_index(r, i);
-        rc = number(r, json_array_get(arr, i), -1e12, 1e12, &(*out)[i]);
-        pop(r, si);
+        size_t si = pgi_jr_push_index(&r->jr, i);
+        rc = pgi_jr_number(&r->jr, json_array_get(arr, i), -1e12, 1e12, &(*out)[i]);
+        pgi_jr_pop(&r->jr, si);
     }
-    pop(r, s);
+    pgi_jr_pop(&r->jr, s);
     return rc;
 }
 
@@ -602,43 +423,37 @@ parse_auction(rd *r, json_t *root)
     size_t bidders = 0, nv = 0, np = 0, nb = 0;
     double *values = NULL, *prior = NULL, *bids = NULL;
     pg_auction_rule ar = PG_AUCTION_FIRST_PRICE;
-    int rc = check_keys(r, root, keys);
+    int rc = pgi_jr_check_keys(&r->jr, root, NULL, keys);
     if (!rc)
-        rc = get_string(r, root, "rule", true, &rule);
+        rc = pgi_jr_get_string(&r->jr, root, "rule", true, &rule);
     if (!rc) {
         if (strcmp(rule, "first-price") == 0)
             ar = PG_AUCTION_FIRST_PRICE;
         else if (strcmp(rule, "second-price") == 0)
             ar = PG_AUCTION_SECOND_PRICE;
         else {
-            size_t s = push_key(r, "rule");
-            rc =
-                fail(r, PG_EPARSE, "unknown auction rule '%s' (first-price or second-price)", rule);
-            pop(r, s);
+            rc = pgi_jr_fail_key(&r->jr, PG_EPARSE, "rule",
+                                 "unknown auction rule '%s' (first-price or second-price)", rule);
         }
     }
     if (!rc)
-        rc = get_size(r, root, "bidders", true, 1, 8, &bidders);
+        rc = pgi_jr_get_size(&r->jr, root, "bidders", true, 1, 8, &bidders);
     if (!rc)
         rc = number_list(r, root, "values", &values, &nv);
     if (!rc)
         rc = number_list(r, root, "prior", &prior, &np);
-    if (!rc && np != nv) {
-        size_t s = push_key(r, "prior");
-        rc = fail(r, PG_EPARSE, "needs one probability per value (%zu), has %zu", nv, np);
-        pop(r, s);
-    }
+    if (!rc && np != nv)
+        rc = pgi_jr_fail_key(&r->jr, PG_EPARSE, "prior",
+                             "needs one probability per value (%zu), has %zu", nv, np);
     if (!rc) {
-        size_t s = push_key(r, "prior");
-        rc = pgi_og_check_probs(prior, np, "auction", "prior", r->err);
-        if (rc)
-            pg_error_at(r->err, r->file, 0, 0, r->path);
-        pop(r, s);
+        size_t s = pgi_jr_push_key(&r->jr, "prior");
+        rc = pgi_jr_place(&r->jr, pgi_og_check_probs(prior, np, "auction", "prior", r->jr.err));
+        pgi_jr_pop(&r->jr, s);
     }
     if (!rc)
         rc = number_list(r, root, "bids", &bids, &nb);
     if (!rc)
-        rc = pg_og_auction(&r->g->og, ar, bidders, values, nv, prior, bids, nb, r->err);
+        rc = pg_og_auction(&r->g->og, ar, bidders, values, nv, prior, bids, nb, r->jr.err);
     free(values);
     free(prior);
     free(bids);
@@ -665,30 +480,31 @@ next_entry(rd *r, json_t *v, char **states, size_t ns, double *next)
     if (json_is_string(v)) {
         size_t s = state_index(states, ns, json_string_value(v));
         if (s == PG_OG_NONE)
-            return fail(r, PG_EPARSE, "there is no state '%s'", json_string_value(v));
+            return pgi_jr_fail(&r->jr, PG_EPARSE, "there is no state '%s'", json_string_value(v));
         next[s] = 1;
         return PG_OK;
     }
-    int rc = want(r, v, JSON_OBJECT, "a state name or an object of state probabilities");
+    int rc =
+        pgi_jr_want(&r->jr, v, JSON_OBJECT, "a state name or an object of state probabilities");
     const char *key;
     json_t *p;
     json_object_foreach(v, key, p)
     {
         if (rc)
             break;
-        size_t sk = push_key(r, key);
+        size_t sk = pgi_jr_push_key(&r->jr, key);
         size_t s = state_index(states, ns, key);
         if (s == PG_OG_NONE)
-            rc = fail(r, PG_EPARSE, "there is no state '%s'", key);
+            rc = pgi_jr_fail(&r->jr, PG_EPARSE, "there is no state '%s'", key);
         if (!rc)
-            rc = number(r, p, 0, 1, &next[s]);
-        pop(r, sk);
+            rc = pgi_jr_number(&r->jr, p, 0, 1, &next[s]);
+        pgi_jr_pop(&r->jr, sk);
     }
     double t = 0;
     for (size_t s = 0; s < ns; s++)
         t += next[s];
     if (!rc && fabs(t - 1) > 1e-9)
-        rc = fail(r, PG_EPARSE, "next-state probabilities sum to %.12g, not 1", t);
+        rc = pgi_jr_fail(&r->jr, PG_EPARSE, "next-state probabilities sum to %.12g, not 1", t);
     return rc;
 }
 
@@ -699,15 +515,16 @@ next_tensor(rd *r, json_t *v, const size_t *n, size_t depth, size_t nd, size_t i
 {
     if (depth == nd)
         return next_entry(r, v, states, ns, out + index * ns);
-    int rc = want(r, v, JSON_ARRAY, "an array");
+    int rc = pgi_jr_want(&r->jr, v, JSON_ARRAY, "an array");
     if (!rc && json_array_size(v) != n[depth])
-        rc = fail(r, PG_EPARSE, "needs %zu entries (one per action of player %zu), has %zu",
-                  n[depth], depth + 1, json_array_size(v));
+        rc = pgi_jr_fail(&r->jr, PG_EPARSE,
+                         "needs %zu entries (one per action of player %zu), has %zu", n[depth],
+                         depth + 1, json_array_size(v));
     for (size_t i = 0; i < n[depth] && !rc; i++) {
-        size_t s = push_index(r, i);
+        size_t s = pgi_jr_push_index(&r->jr, i);
         rc = next_tensor(r, json_array_get(v, i), n, depth + 1, nd, index * n[depth] + i, states,
                          ns, out);
-        pop(r, s);
+        pgi_jr_pop(&r->jr, s);
     }
     return rc;
 }
@@ -727,55 +544,55 @@ parse_markov(rd *r, json_t *root)
     double *pay = NULL, *next = NULL; /* ns x profiles x players, ns x profiles x ns */
     json_t *arr, *stages = NULL, *dpay = NULL, *dnext = NULL;
     const char *start = NULL;
-    int rc = check_keys(r, root, keys);
+    int rc = pgi_jr_check_keys(&r->jr, root, NULL, keys);
     if (!rc)
         rc = parse_players(r, root, &pl);
     if (!rc)
-        rc = get_array(r, root, "states", true, 1, &arr);
+        rc = pgi_jr_get_array(&r->jr, root, "states", true, 1, &arr);
     if (!rc) {
-        size_t s = push_key(r, "states");
+        size_t s = pgi_jr_push_key(&r->jr, "states");
         if (json_array_size(arr) > MAX_STATES)
-            rc = fail(r, PG_ELIMIT, "at most %d states (policies are evaluated exactly)",
-                      MAX_STATES);
+            rc = pgi_jr_fail(&r->jr, PG_ELIMIT,
+                             "at most %d states (policies are evaluated exactly)", MAX_STATES);
         if (!rc)
             rc = string_list(r, arr, "state", &states, &ns);
-        pop(r, s);
+        pgi_jr_pop(&r->jr, s);
     }
     if (!rc)
-        rc = get_number(r, root, "discount", true, 0, 0.999999, &discount);
+        rc = pgi_jr_get_number(&r->jr, root, "discount", true, 0, 0.999999, &discount);
     for (size_t i = 0; i < pl.n; i++)
         prof_n *= pl.na[i];
     if (!rc && prof_n * ns > ((size_t)1 << 22) / (ns + pl.n))
-        rc =
-            fail(r, PG_ELIMIT, "%zu states with %zu action profiles each are too many", ns, prof_n);
+        rc = pgi_jr_fail(&r->jr, PG_ELIMIT, "%zu states with %zu action profiles each are too many",
+                         ns, prof_n);
     if (!rc && (!(pay = calloc(ns * prof_n * pl.n, sizeof *pay)) ||
                 !(next = calloc(ns * prof_n * ns, sizeof *next))))
-        rc = nomem(r);
+        rc = pgi_jr_nomem(&r->jr);
     if (!rc)
-        rc = member(r, root, "payoffs", false, "", &dpay);
+        rc = pgi_jr_member(&r->jr, root, "payoffs", false, "", &dpay);
     if (!rc)
-        rc = member(r, root, "next", false, "", &dnext);
+        rc = pgi_jr_member(&r->jr, root, "next", false, "", &dnext);
     if (!rc)
-        rc = member(r, root, "stages", false, "", &stages);
+        rc = pgi_jr_member(&r->jr, root, "stages", false, "", &stages);
     if (!rc && stages) {
-        size_t s = push_key(r, "stages");
-        rc = want(r, stages, JSON_OBJECT, "an object with one entry per state");
+        size_t s = pgi_jr_push_key(&r->jr, "stages");
+        rc = pgi_jr_want(&r->jr, stages, JSON_OBJECT, "an object with one entry per state");
         const char *key;
         json_t *v;
         json_object_foreach(stages, key, v)
         {
             if (rc)
                 break;
-            size_t sk = push_key(r, key);
+            size_t sk = pgi_jr_push_key(&r->jr, key);
             if (state_index(states, ns, key) == PG_OG_NONE)
-                rc = fail(r, PG_EPARSE, "there is no state '%s'", key);
+                rc = pgi_jr_fail(&r->jr, PG_EPARSE, "there is no state '%s'", key);
             if (!rc)
-                rc = want(r, v, JSON_OBJECT, "an object with payoffs and next");
+                rc = pgi_jr_want(&r->jr, v, JSON_OBJECT, "an object with payoffs and next");
             if (!rc)
-                rc = check_keys(r, v, skeys);
-            pop(r, sk);
+                rc = pgi_jr_check_keys(&r->jr, v, NULL, skeys);
+            pgi_jr_pop(&r->jr, sk);
         }
-        pop(r, s);
+        pgi_jr_pop(&r->jr, s);
     }
     for (size_t st = 0; st < ns && !rc; st++) {
         json_t *sp = dpay, *sn = dnext,
@@ -790,27 +607,28 @@ parse_markov(rd *r, json_t *root)
             snprintf(place_n, sizeof place_n, "stages.%s.next", states[st]);
         }
         if (!sp || !sn) {
-            rc = fail(r, PG_EPARSE,
-                      "state '%s' has no %s: give it in stages.%s or at the top level for every "
-                      "state",
-                      states[st], sp ? "next states" : "payoffs", states[st]);
+            rc = pgi_jr_fail(
+                &r->jr, PG_EPARSE,
+                "state '%s' has no %s: give it in stages.%s or at the top level for every "
+                "state",
+                states[st], sp ? "next states" : "payoffs", states[st]);
             break;
         }
-        size_t s = push_key(r, place_p);
+        size_t s = pgi_jr_push_key(&r->jr, place_p);
         rc = tensor(r, sp, pl.na, 0, pl.n, pl.n, 0, pay + st * prof_n * pl.n);
-        pop(r, s);
+        pgi_jr_pop(&r->jr, s);
         if (rc)
             break;
-        s = push_key(r, place_n);
+        s = pgi_jr_push_key(&r->jr, place_n);
         rc = next_tensor(r, sn, pl.na, 0, pl.n, 0, states, ns, next + st * prof_n * ns);
-        pop(r, s);
+        pgi_jr_pop(&r->jr, s);
     }
     if (!rc)
         rc = pg_mg_new(&g->mg, g->name, pl.n, (const char *const *)pl.names, pl.na, ns,
-                       (const char *const *)states, discount, r->err);
+                       (const char *const *)states, discount, r->jr.err);
     for (size_t i = 0; i < pl.n && !rc; i++)
         for (size_t a = 0; a < pl.na[i] && !rc; a++)
-            rc = pg_mg_set_action_label(g->mg, i, a, pl.actions[i][a], r->err);
+            rc = pg_mg_set_action_label(g->mg, i, a, pl.actions[i][a], r->jr.err);
     size_t prof[MAX_PLAYERS];
     for (size_t st = 0; st < ns && !rc; st++)
         for (size_t k = 0; k < prof_n && !rc; k++) {
@@ -820,17 +638,14 @@ parse_markov(rd *r, json_t *root)
                 rest /= pl.na[i];
             }
             rc = pg_mg_set(g->mg, st, prof, pay + (st * prof_n + k) * pl.n,
-                           next + (st * prof_n + k) * ns, r->err);
+                           next + (st * prof_n + k) * ns, r->jr.err);
         }
     if (!rc)
-        rc = get_string(r, root, "start", false, &start);
+        rc = pgi_jr_get_string(&r->jr, root, "start", false, &start);
     if (!rc && start) {
         g->start_state = state_index(states, ns, start);
-        if (g->start_state == PG_OG_NONE) {
-            size_t s = push_key(r, "start");
-            rc = fail(r, PG_EPARSE, "there is no state '%s'", start);
-            pop(r, s);
-        }
+        if (g->start_state == PG_OG_NONE)
+            rc = pgi_jr_fail_key(&r->jr, PG_EPARSE, "start", "there is no state '%s'", start);
     }
     /* Decisions: each player observes the state. */
     for (size_t i = 0; i < pl.n && !rc; i++) {
@@ -838,10 +653,10 @@ parse_markov(rd *r, json_t *root)
         rc = add_decision(r, pl.names[i], ns, pl.na[i], &d);
         for (size_t st = 0; st < ns && !rc; st++)
             if (!(d->obs_labels[st] = pgi_strdup(states[st])))
-                rc = nomem(r);
+                rc = pgi_jr_nomem(&r->jr);
         for (size_t a = 0; a < pl.na[i] && !rc; a++)
             if (!(d->action_labels[a] = pgi_strdup(pl.actions[i][a])))
-                rc = nomem(r);
+                rc = pgi_jr_nomem(&r->jr);
     }
     free(pay);
     free(next);
@@ -861,7 +676,7 @@ typedef struct og_reader {
 static int
 var_by_name(rd *r, const pg_og *og, json_t *v, size_t *var)
 {
-    int rc = want(r, v, JSON_STRING, "a variable name");
+    int rc = pgi_jr_want(&r->jr, v, JSON_STRING, "a variable name");
     if (rc)
         return rc;
     for (size_t k = 0; k < pg_og_n_variables(og); k++)
@@ -869,8 +684,8 @@ var_by_name(rd *r, const pg_og *og, json_t *v, size_t *var)
             *var = k;
             return PG_OK;
         }
-    return fail(r, PG_EPARSE, "there is no variable '%s' (declare it in \"variables\")",
-                json_string_value(v));
+    return pgi_jr_fail(&r->jr, PG_EPARSE, "there is no variable '%s' (declare it in \"variables\")",
+                       json_string_value(v));
 }
 
 static int
@@ -878,20 +693,20 @@ var_list(rd *r, const pg_og *og, json_t *node, const char *key, size_t *vars, si
 {
     json_t *arr;
     *n = 0;
-    int rc = get_array(r, node, key, false, 0, &arr);
+    int rc = pgi_jr_get_array(&r->jr, node, key, false, 0, &arr);
     if (rc || !arr)
         return rc;
-    size_t s = push_key(r, key);
+    size_t s = pgi_jr_push_key(&r->jr, key);
     if (json_array_size(arr) > 16)
-        rc = fail(r, PG_ELIMIT, "at most 16 variables");
+        rc = pgi_jr_fail(&r->jr, PG_ELIMIT, "at most 16 variables");
     for (size_t i = 0; i < json_array_size(arr) && !rc; i++) {
-        size_t si = push_index(r, i);
+        size_t si = pgi_jr_push_index(&r->jr, i);
         rc = var_by_name(r, og, json_array_get(arr, i), &vars[i]);
-        pop(r, si);
+        pgi_jr_pop(&r->jr, si);
     }
     if (!rc)
         *n = json_array_size(arr);
-    pop(r, s);
+    pgi_jr_pop(&r->jr, s);
     return rc;
 }
 
@@ -909,35 +724,36 @@ rows_of(const pg_og *og, const size_t *vars, size_t n)
 static int
 number_table(rd *r, json_t *v, size_t rows, size_t width, double lo, double hi, double *out)
 {
-    int rc = want(r, v, JSON_ARRAY, "an array");
+    int rc = pgi_jr_want(&r->jr, v, JSON_ARRAY, "an array");
     if (rc)
         return rc;
     if (rows == 1 && json_array_size(v) == width && width > 0 &&
         !json_is_array(json_array_get(v, 0))) {
         for (size_t k = 0; k < width && !rc; k++) {
-            size_t s = push_index(r, k);
-            rc = number(r, json_array_get(v, k), lo, hi, &out[k]);
-            pop(r, s);
+            size_t s = pgi_jr_push_index(&r->jr, k);
+            rc = pgi_jr_number(&r->jr, json_array_get(v, k), lo, hi, &out[k]);
+            pgi_jr_pop(&r->jr, s);
         }
         return rc;
     }
     if (json_array_size(v) != rows)
-        return fail(r, PG_EPARSE,
-                    "needs %zu rows (one per combination of the input values, first input "
-                    "slowest), has %zu",
-                    rows, json_array_size(v));
+        return pgi_jr_fail(&r->jr, PG_EPARSE,
+                           "needs %zu rows (one per combination of the input values, first input "
+                           "slowest), has %zu",
+                           rows, json_array_size(v));
     for (size_t i = 0; i < rows && !rc; i++) {
-        size_t s = push_index(r, i);
+        size_t s = pgi_jr_push_index(&r->jr, i);
         json_t *row = json_array_get(v, i);
-        rc = want(r, row, JSON_ARRAY, "an array");
+        rc = pgi_jr_want(&r->jr, row, JSON_ARRAY, "an array");
         if (!rc && json_array_size(row) != width)
-            rc = fail(r, PG_EPARSE, "needs %zu numbers, has %zu", width, json_array_size(row));
+            rc = pgi_jr_fail(&r->jr, PG_EPARSE, "needs %zu numbers, has %zu", width,
+                             json_array_size(row));
         for (size_t k = 0; k < width && !rc; k++) {
-            size_t sk = push_index(r, k);
-            rc = number(r, json_array_get(row, k), lo, hi, &out[i * width + k]);
-            pop(r, sk);
+            size_t sk = pgi_jr_push_index(&r->jr, k);
+            rc = pgi_jr_number(&r->jr, json_array_get(row, k), lo, hi, &out[i * width + k]);
+            pgi_jr_pop(&r->jr, sk);
         }
-        pop(r, s);
+        pgi_jr_pop(&r->jr, s);
     }
     return rc;
 }
@@ -949,11 +765,11 @@ og_children(og_reader * or, json_t *v, const char *kind, pg_og_node *node)
 {
     rd *r = or->r;
     static const char *const keys[] = {"seq", "par", "name", NULL};
-    int rc = check_keys(r, v, keys);
+    int rc = pgi_jr_check_keys(&r->jr, v, NULL, keys);
     if (rc)
         return rc;
     const char *name = NULL;
-    rc = get_string(r, v, "name", false, &name);
+    rc = pgi_jr_get_string(&r->jr, v, "name", false, &name);
     char auto_name[64];
     if (!rc && !name) {
         snprintf(auto_name, sizeof auto_name, "%s %zu", kind, ++ or->auto_names);
@@ -961,26 +777,24 @@ og_children(og_reader * or, json_t *v, const char *kind, pg_og_node *node)
     }
     json_t *arr;
     if (!rc)
-        rc = get_array(r, v, kind, true, 1, &arr);
+        rc = pgi_jr_get_array(&r->jr, v, kind, true, 1, &arr);
     if (rc)
         return rc;
     size_t n = json_array_size(arr);
     pg_og_node *kids = malloc(n * sizeof *kids);
     if (!kids)
-        return nomem(r);
-    size_t s = push_key(r, kind);
+        return pgi_jr_nomem(&r->jr);
+    size_t s = pgi_jr_push_key(&r->jr, kind);
     for (size_t i = 0; i < n && !rc; i++) {
-        size_t si = push_index(r, i);
+        size_t si = pgi_jr_push_index(&r->jr, i);
         rc = og_node_json(or, json_array_get(arr, i), &kids[i]);
-        pop(r, si);
+        pgi_jr_pop(&r->jr, si);
     }
-    pop(r, s);
-    if (!rc) {
-        rc = strcmp(kind, "seq") == 0 ? pg_og_seq(or->og, name, kids, n, node, r->err)
-                                      : pg_og_par(or->og, name, kids, n, node, r->err);
-        if (rc)
-            pg_error_at(r->err, r->file, 0, 0, r->path);
-    }
+    pgi_jr_pop(&r->jr, s);
+    if (!rc)
+        rc = strcmp(kind, "seq") == 0 ? pg_og_seq(or->og, name, kids, n, node, r->jr.err)
+                                      : pg_og_par(or->og, name, kids, n, node, r->jr.err);
+    pgi_jr_place(&r->jr, rc);
     free(kids);
     return rc;
 }
@@ -990,9 +804,9 @@ og_node_json(og_reader * or, json_t *v, pg_og_node *node)
 {
     rd *r = or->r;
     pg_og *og = or->og;
-    int rc = want(r, v, JSON_OBJECT,
-                  "an object (a decision, nature, function, payoff, discount, "
-                  "seq or par node)");
+    int rc = pgi_jr_want(&r->jr, v, JSON_OBJECT,
+                         "an object (a decision, nature, function, payoff, discount, "
+                         "seq or par node)");
     if (rc)
         return rc;
     if (json_object_get(v, "seq"))
@@ -1008,129 +822,129 @@ og_node_json(og_reader * or, json_t *v, pg_og_node *node)
         const char *player = NULL;
         json_t *o;
         size_t p = PG_OG_NONE;
-        if (!(rc = check_keys(r, v, keys)) && !(rc = get_string(r, v, "decision", true, &name)) &&
-            !(rc = get_string(r, v, "player", true, &player)) &&
+        if (!(rc = pgi_jr_check_keys(&r->jr, v, NULL, keys)) &&
+            !(rc = pgi_jr_get_string(&r->jr, v, "decision", true, &name)) &&
+            !(rc = pgi_jr_get_string(&r->jr, v, "player", true, &player)) &&
             !(rc = var_list(r, og, v, "observes", in, &n_in)) &&
-            !(rc = member(r, v, "output", true, "a variable name", &o))) {
-            size_t s = push_key(r, "output");
+            !(rc = pgi_jr_member(&r->jr, v, "output", true, "a variable name", &o))) {
+            size_t s = pgi_jr_push_key(&r->jr, "output");
             rc = var_by_name(r, og, o, &out);
-            pop(r, s);
+            pgi_jr_pop(&r->jr, s);
         }
         for (size_t i = 0; i < pg_og_n_players(og) && !rc; i++)
             if (strcmp(pg_og_player(og, i), player) == 0)
                 p = i;
-        if (!rc && p == PG_OG_NONE) {
-            size_t s = push_key(r, "player");
-            rc = fail(r, PG_EPARSE, "there is no player '%s'", player);
-            pop(r, s);
-        }
+        if (!rc && p == PG_OG_NONE)
+            rc = pgi_jr_fail_key(&r->jr, PG_EPARSE, "player", "there is no player '%s'", player);
         if (!rc)
-            rc = pg_og_decision(og, name, p, in, n_in, out, node, r->err);
+            rc = pg_og_decision(og, name, p, in, n_in, out, node, r->jr.err);
     } else if (json_object_get(v, "nature")) {
         static const char *const keys[] = {"nature", "inputs", "output", "probs", NULL};
         json_t *o, *t;
-        if (!(rc = check_keys(r, v, keys)) && !(rc = get_string(r, v, "nature", true, &name)) &&
+        if (!(rc = pgi_jr_check_keys(&r->jr, v, NULL, keys)) &&
+            !(rc = pgi_jr_get_string(&r->jr, v, "nature", true, &name)) &&
             !(rc = var_list(r, og, v, "inputs", in, &n_in)) &&
-            !(rc = member(r, v, "output", true, "a variable name", &o))) {
-            size_t s = push_key(r, "output");
+            !(rc = pgi_jr_member(&r->jr, v, "output", true, "a variable name", &o))) {
+            size_t s = pgi_jr_push_key(&r->jr, "output");
             rc = var_by_name(r, og, o, &out);
-            pop(r, s);
+            pgi_jr_pop(&r->jr, s);
         }
         if (!rc)
-            rc = member(r, v, "probs", true, "probabilities of the output's values", &t);
+            rc =
+                pgi_jr_member(&r->jr, v, "probs", true, "probabilities of the output's values", &t);
         size_t rows = rc ? 0 : rows_of(og, in, n_in), w = rc ? 0 : pg_og_n_values(og, out);
         if (!rc && !(table = malloc(rows * w * sizeof *table)))
-            rc = nomem(r);
+            rc = pgi_jr_nomem(&r->jr);
         if (!rc) {
-            size_t s = push_key(r, "probs");
+            size_t s = pgi_jr_push_key(&r->jr, "probs");
             rc = number_table(r, t, rows, w, 0, 1, table);
-            pop(r, s);
+            pgi_jr_pop(&r->jr, s);
         }
         if (!rc)
-            rc = pg_og_nature(og, name, in, n_in, out, table, node, r->err);
+            rc = pg_og_nature(og, name, in, n_in, out, table, node, r->jr.err);
     } else if (json_object_get(v, "function")) {
         static const char *const keys[] = {"function", "inputs", "output", "table", NULL};
         json_t *o, *t;
-        if (!(rc = check_keys(r, v, keys)) && !(rc = get_string(r, v, "function", true, &name)) &&
+        if (!(rc = pgi_jr_check_keys(&r->jr, v, NULL, keys)) &&
+            !(rc = pgi_jr_get_string(&r->jr, v, "function", true, &name)) &&
             !(rc = var_list(r, og, v, "inputs", in, &n_in)) &&
-            !(rc = member(r, v, "output", true, "a variable name", &o))) {
-            size_t s = push_key(r, "output");
+            !(rc = pgi_jr_member(&r->jr, v, "output", true, "a variable name", &o))) {
+            size_t s = pgi_jr_push_key(&r->jr, "output");
             rc = var_by_name(r, og, o, &out);
-            pop(r, s);
+            pgi_jr_pop(&r->jr, s);
         }
         if (!rc)
-            rc = get_array(r, v, "table", true, 1, &t);
+            rc = pgi_jr_get_array(&r->jr, v, "table", true, 1, &t);
         size_t rows = rc ? 0 : rows_of(og, in, n_in);
-        if (!rc && json_array_size(t) != rows) {
-            size_t s = push_key(r, "table");
-            rc = fail(r, PG_EPARSE, "needs %zu entries (one per combination of the input values)",
-                      rows);
-            pop(r, s);
-        }
+        if (!rc && json_array_size(t) != rows)
+            rc = pgi_jr_fail_key(&r->jr, PG_EPARSE, "table",
+                                 "needs %zu entries (one per combination of the input values)",
+                                 rows);
         if (!rc && !(itable = malloc(rows * sizeof *itable)))
-            rc = nomem(r);
+            rc = pgi_jr_nomem(&r->jr);
         for (size_t i = 0; i < rows && !rc; i++) {
-            size_t s = push_key(r, "table");
-            size_t si = push_index(r, i);
+            size_t s = pgi_jr_push_key(&r->jr, "table");
+            size_t si = pgi_jr_push_index(&r->jr, i);
             json_t *e = json_array_get(t, i);
-            rc = want(r, e, JSON_STRING, "a value label of the output variable");
+            rc = pgi_jr_want(&r->jr, e, JSON_STRING, "a value label of the output variable");
             itable[i] = -1;
             for (size_t k = 0; k < pg_og_n_values(og, out) && !rc; k++)
                 if (strcmp(pg_og_value_label(og, out, k), json_string_value(e)) == 0)
                     itable[i] = (int)k;
             if (!rc && itable[i] < 0)
-                rc = fail(r, PG_EPARSE, "variable '%s' has no value '%s'", pg_og_variable(og, out),
-                          json_string_value(e));
-            pop(r, si);
-            pop(r, s);
+                rc = pgi_jr_fail(&r->jr, PG_EPARSE, "variable '%s' has no value '%s'",
+                                 pg_og_variable(og, out), json_string_value(e));
+            pgi_jr_pop(&r->jr, si);
+            pgi_jr_pop(&r->jr, s);
         }
         if (!rc)
-            rc = pg_og_forward(og, name, in, n_in, out, itable, node, r->err);
+            rc = pg_og_forward(og, name, in, n_in, out, itable, node, r->jr.err);
     } else if (json_object_get(v, "payoff")) {
         static const char *const keys[] = {"payoff", "inputs", "table", NULL};
         json_t *t;
-        if (!(rc = check_keys(r, v, keys)) && !(rc = get_string(r, v, "payoff", true, &name)) &&
+        if (!(rc = pgi_jr_check_keys(&r->jr, v, NULL, keys)) &&
+            !(rc = pgi_jr_get_string(&r->jr, v, "payoff", true, &name)) &&
             !(rc = var_list(r, og, v, "inputs", in, &n_in)))
-            rc = member(r, v, "table", true, "payoffs per player for each input combination", &t);
+            rc = pgi_jr_member(&r->jr, v, "table", true,
+                               "payoffs per player for each input combination", &t);
         size_t rows = rc ? 0 : rows_of(og, in, n_in), w = pg_og_n_players(og);
         if (!rc && !(table = malloc(rows * w * sizeof *table)))
-            rc = nomem(r);
+            rc = pgi_jr_nomem(&r->jr);
         if (!rc) {
-            size_t s = push_key(r, "table");
+            size_t s = pgi_jr_push_key(&r->jr, "table");
             rc = number_table(r, t, rows, w, -1e300, 1e300, table);
-            pop(r, s);
+            pgi_jr_pop(&r->jr, s);
         }
         if (!rc)
-            rc = pg_og_payoff(og, name, in, n_in, table, node, r->err);
+            rc = pg_og_payoff(og, name, in, n_in, table, node, r->jr.err);
     } else if (json_object_get(v, "discount")) {
         static const char *const keys[] = {"discount", "factor", "player", NULL};
         const char *player = NULL;
         double factor = 1;
         size_t p = PG_OG_ALL;
-        if (!(rc = check_keys(r, v, keys)) && !(rc = get_string(r, v, "discount", true, &name)) &&
-            !(rc = get_number(r, v, "factor", true, 0, 1e6, &factor)))
-            rc = get_string(r, v, "player", false, &player);
+        if (!(rc = pgi_jr_check_keys(&r->jr, v, NULL, keys)) &&
+            !(rc = pgi_jr_get_string(&r->jr, v, "discount", true, &name)) &&
+            !(rc = pgi_jr_get_number(&r->jr, v, "factor", true, 0, 1e6, &factor)))
+            rc = pgi_jr_get_string(&r->jr, v, "player", false, &player);
         if (!rc && player) {
             p = PG_OG_NONE;
             for (size_t i = 0; i < pg_og_n_players(og); i++)
                 if (strcmp(pg_og_player(og, i), player) == 0)
                     p = i;
             if (p == PG_OG_NONE) {
-                size_t s = push_key(r, "player");
-                rc = fail(r, PG_EPARSE, "there is no player '%s'", player);
-                pop(r, s);
+                rc =
+                    pgi_jr_fail_key(&r->jr, PG_EPARSE, "player", "there is no player '%s'", player);
             }
         }
         if (!rc)
-            rc = pg_og_discount(og, name, factor, p, node, r->err);
+            rc = pg_og_discount(og, name, factor, p, node, r->jr.err);
     } else {
-        rc = fail(r, PG_EPARSE,
-                  "a node needs one of the keys decision, nature, function, payoff, "
-                  "discount, seq or par");
+        rc = pgi_jr_fail(&r->jr, PG_EPARSE,
+                         "a node needs one of the keys decision, nature, function, payoff, "
+                         "discount, seq or par");
     }
     /* Errors from the builder (duplicate names, bad probabilities) point at this node. */
-    if (rc && rc != PG_ENOMEM && r->err && !r->err->path[0])
-        pg_error_at(r->err, r->file, 0, 0, r->path);
+    pgi_jr_place(&r->jr, rc);
     free(table);
     free(itable);
     return rc;
@@ -1146,66 +960,61 @@ parse_open(rd *r, json_t *root)
     json_t *arr, *vars, *game;
     char **players = NULL;
     size_t np = 0;
-    int rc = check_keys(r, root, keys);
+    int rc = pgi_jr_check_keys(&r->jr, root, NULL, keys);
     if (!rc)
-        rc = get_array(r, root, "players", true, 1, &arr);
+        rc = pgi_jr_get_array(&r->jr, root, "players", true, 1, &arr);
     if (!rc) {
-        size_t s = push_key(r, "players");
+        size_t s = pgi_jr_push_key(&r->jr, "players");
         if (json_array_size(arr) > MAX_PLAYERS)
-            rc = fail(r, PG_ELIMIT, "at most %d players", MAX_PLAYERS);
+            rc = pgi_jr_fail(&r->jr, PG_ELIMIT, "at most %d players", MAX_PLAYERS);
         if (!rc)
             rc = string_list(r, arr, "player", &players, &np);
-        pop(r, s);
+        pgi_jr_pop(&r->jr, s);
     }
     if (!rc)
-        rc = pg_og_new(&r->g->og, r->g->name, np, (const char *const *)players, r->err);
+        rc = pg_og_new(&r->g->og, r->g->name, np, (const char *const *)players, r->jr.err);
     free_list(players, np);
     pg_og *og = r->g->og;
     if (!rc)
-        rc = get_array(r, root, "variables", true, 1, &vars);
+        rc = pgi_jr_get_array(&r->jr, root, "variables", true, 1, &vars);
     for (size_t i = 0; !rc && i < json_array_size(vars); i++) {
-        size_t s = push_key(r, "variables");
-        push_index(r, i);
+        size_t s = pgi_jr_push_key(&r->jr, "variables");
+        pgi_jr_push_index(&r->jr, i);
         json_t *v = json_array_get(vars, i), *vals;
         const char *name = NULL;
         char **labels = NULL;
         size_t nv = 0;
-        rc = want(r, v, JSON_OBJECT, "an object with a name and values");
+        rc = pgi_jr_want(&r->jr, v, JSON_OBJECT, "an object with a name and values");
         if (!rc)
-            rc = check_keys(r, v, vkeys);
+            rc = pgi_jr_check_keys(&r->jr, v, NULL, vkeys);
         if (!rc)
-            rc = get_string(r, v, "name", true, &name);
+            rc = pgi_jr_get_string(&r->jr, v, "name", true, &name);
         if (!rc)
-            rc = get_array(r, v, "values", true, 1, &vals);
+            rc = pgi_jr_get_array(&r->jr, v, "values", true, 1, &vals);
         if (!rc) {
-            size_t sv = push_key(r, "values");
+            size_t sv = pgi_jr_push_key(&r->jr, "values");
             if (json_array_size(vals) > MAX_ACTIONS)
-                rc = fail(r, PG_ELIMIT, "at most %d values", MAX_ACTIONS);
+                rc = pgi_jr_fail(&r->jr, PG_ELIMIT, "at most %d values", MAX_ACTIONS);
             if (!rc)
                 rc = string_list(r, vals, "value", &labels, &nv);
-            pop(r, sv);
+            pgi_jr_pop(&r->jr, sv);
         }
-        if (!rc) {
-            rc = pg_og_add_variable(og, name, nv, (const char *const *)labels, NULL, r->err);
-            if (rc)
-                pg_error_at(r->err, r->file, 0, 0, r->path);
-        }
+        if (!rc)
+            rc = pgi_jr_place(&r->jr, pg_og_add_variable(og, name, nv, (const char *const *)labels,
+                                                         NULL, r->jr.err));
         free_list(labels, nv);
-        pop(r, s);
+        pgi_jr_pop(&r->jr, s);
     }
     if (!rc)
-        rc = member(r, root, "game", true, "the root node", &game);
+        rc = pgi_jr_member(&r->jr, root, "game", true, "the root node", &game);
     pg_og_node root_node = PG_OG_NONE;
     if (!rc) {
         og_reader or = {r, og, 0};
-        size_t s = push_key(r, "game");
+        size_t s = pgi_jr_push_key(&r->jr, "game");
         rc = og_node_json(& or, game, &root_node);
-        if (!rc) {
-            rc = pg_og_set_root(og, root_node, r->err);
-            if (rc)
-                pg_error_at(r->err, r->file, 0, 0, r->path);
-        }
-        pop(r, s);
+        if (!rc)
+            rc = pgi_jr_place(&r->jr, pg_og_set_root(og, root_node, r->jr.err));
+        pgi_jr_pop(&r->jr, s);
     }
     return rc;
 }
@@ -1238,7 +1047,8 @@ action_index(rd *r, const cg_decision *d, json_t *v, size_t *a)
                 return PG_OK;
             }
     } else {
-        return fail(r, PG_EPARSE, "an action must be a label or a number, not %s", type_name(v));
+        return pgi_jr_fail(&r->jr, PG_EPARSE, "an action must be a label or a number, not %s",
+                           pgi_jr_type_name(v));
     }
     char list[400] = "";
     for (size_t k = 0; k < d->n_actions && strlen(list) < 300; k++) {
@@ -1251,8 +1061,8 @@ action_index(rd *r, const cg_decision *d, json_t *v, size_t *a)
         snprintf(shown, sizeof shown, "%s", json_string_value(v));
     else
         snprintf(shown, sizeof shown, "%g", json_number_value(v));
-    return fail(r, PG_EPARSE, "'%s' has no action '%s' (its actions: %s%s)", d->name, shown, list,
-                strlen(list) >= 300 ? ", ..." : "");
+    return pgi_jr_fail(&r->jr, PG_EPARSE, "'%s' has no action '%s' (its actions: %s%s)", d->name,
+                       shown, list, strlen(list) >= 300 ? ", ..." : "");
 }
 
 /* One mixed action: a label, a number, or {"mix": {"label": probability, ...}}. */
@@ -1269,38 +1079,39 @@ action_spec(rd *r, const cg_decision *d, json_t *v, double *row)
         return rc;
     }
     static const char *const keys[] = {"mix", NULL};
-    int rc = check_keys(r, v, keys);
+    int rc = pgi_jr_check_keys(&r->jr, v, NULL, keys);
     json_t *mix = json_object_get(v, "mix");
     if (!rc && !mix)
-        rc = fail(r, PG_EPARSE, "a mixed action is written {\"mix\": {\"action\": probability}}");
+        rc = pgi_jr_fail(&r->jr, PG_EPARSE,
+                         "a mixed action is written {\"mix\": {\"action\": probability}}");
     if (rc)
         return rc;
-    size_t s = push_key(r, "mix");
-    rc = want(r, mix, JSON_OBJECT, "an object of action probabilities");
+    size_t s = pgi_jr_push_key(&r->jr, "mix");
+    rc = pgi_jr_want(&r->jr, mix, JSON_OBJECT, "an object of action probabilities");
     const char *key;
     json_t *p;
     json_object_foreach(mix, key, p)
     {
         if (rc)
             break;
-        size_t sk = push_key(r, key);
+        size_t sk = pgi_jr_push_key(&r->jr, key);
         json_t *kj = json_string(key);
         size_t a = 0;
-        rc = kj ? action_index(r, d, kj, &a) : nomem(r);
+        rc = kj ? action_index(r, d, kj, &a) : pgi_jr_nomem(&r->jr);
         json_decref(kj);
         double x = 0;
         if (!rc)
-            rc = number(r, p, 0, 1, &x);
+            rc = pgi_jr_number(&r->jr, p, 0, 1, &x);
         if (!rc)
             row[a] += x;
-        pop(r, sk);
+        pgi_jr_pop(&r->jr, sk);
     }
     double t = 0;
     for (size_t k = 0; k < d->n_actions; k++)
         t += row[k];
     if (!rc && fabs(t - 1) > 1e-9)
-        rc = fail(r, PG_EPARSE, "the probabilities sum to %.12g, not 1", t);
-    pop(r, s);
+        rc = pgi_jr_fail(&r->jr, PG_EPARSE, "the probabilities sum to %.12g, not 1", t);
+    pgi_jr_pop(&r->jr, s);
     return rc;
 }
 
@@ -1321,9 +1132,10 @@ truthful(rd *r, const cg_decision *d, double *probs)
                     found = true;
                 }
         if (!found)
-            return fail(r, PG_EPARSE,
-                        "truthful bidding needs a bid equal to every value; value %s has none",
-                        d->obs_labels[o]);
+            return pgi_jr_fail(
+                &r->jr, PG_EPARSE,
+                "truthful bidding needs a bid equal to every value; value %s has none",
+                d->obs_labels[o]);
     }
     return PG_OK;
 }
@@ -1340,12 +1152,12 @@ strategy(rd *r, const cg_decision *d, json_t *v, double *probs)
         return truthful(r, d, probs);
     if (json_is_array(v)) {
         if (json_array_size(v) != d->n_obs)
-            return fail(r, PG_EPARSE, "needs one action per observation (%zu), has %zu", d->n_obs,
-                        json_array_size(v));
+            return pgi_jr_fail(&r->jr, PG_EPARSE, "needs one action per observation (%zu), has %zu",
+                               d->n_obs, json_array_size(v));
         for (size_t o = 0; o < d->n_obs && !rc; o++) {
-            size_t s = push_index(r, o);
+            size_t s = pgi_jr_push_index(&r->jr, o);
             rc = action_spec(r, d, json_array_get(v, o), probs + o * na);
-            pop(r, s);
+            pgi_jr_pop(&r->jr, s);
         }
         return rc;
     }
@@ -1357,14 +1169,14 @@ strategy(rd *r, const cg_decision *d, json_t *v, double *probs)
     }
     bool *set = calloc(d->n_obs, sizeof *set);
     if (!set)
-        return nomem(r);
+        return pgi_jr_nomem(&r->jr);
     const char *key;
     json_t *e, *rest = NULL;
     json_object_foreach(v, key, e)
     {
         if (rc)
             break;
-        size_t s = push_key(r, key);
+        size_t s = pgi_jr_push_key(&r->jr, key);
         if (strcmp(key, "*") == 0) {
             rest = e;
         } else {
@@ -1372,29 +1184,30 @@ strategy(rd *r, const cg_decision *d, json_t *v, double *probs)
             while (o < d->n_obs && strcmp(d->obs_labels[o], key) != 0)
                 o++;
             if (o == d->n_obs)
-                rc = fail(r, PG_EPARSE,
-                          "'%s' never observes '%s' (observation labels are the observed values "
-                          "joined by \", \")",
-                          d->name, key);
+                rc = pgi_jr_fail(
+                    &r->jr, PG_EPARSE,
+                    "'%s' never observes '%s' (observation labels are the observed values "
+                    "joined by \", \")",
+                    d->name, key);
             else {
                 rc = action_spec(r, d, e, probs + o * na);
                 set[o] = true;
             }
         }
-        pop(r, s);
+        pgi_jr_pop(&r->jr, s);
     }
     for (size_t o = 0; o < d->n_obs && !rc; o++) {
         if (set[o])
             continue;
         if (!rest) {
-            rc =
-                fail(r, PG_EPARSE, "no action for observation '%s' (add it, or \"*\" for the rest)",
-                     d->obs_labels[o]);
+            rc = pgi_jr_fail(&r->jr, PG_EPARSE,
+                             "no action for observation '%s' (add it, or \"*\" for the rest)",
+                             d->obs_labels[o]);
             break;
         }
-        size_t s = push_key(r, "*");
+        size_t s = pgi_jr_push_key(&r->jr, "*");
         rc = action_spec(r, d, rest, probs + o * na);
-        pop(r, s);
+        pgi_jr_pop(&r->jr, s);
     }
     free(set);
     return rc;
@@ -1404,7 +1217,7 @@ static int
 parse_play(rd *r, json_t *play, double *probs)
 {
     cg_game *g = r->g;
-    int rc = want(r, play, JSON_OBJECT, "an object with a strategy per decision");
+    int rc = pgi_jr_want(&r->jr, play, JSON_OBJECT, "an object with a strategy per decision");
     const char *key;
     json_t *v;
     json_object_foreach(play, key, v)
@@ -1414,7 +1227,7 @@ parse_play(rd *r, json_t *play, double *probs)
         size_t k = 0;
         while (k < g->n_dec && strcmp(g->dec[k].name, key) != 0)
             k++;
-        size_t s = push_key(r, key);
+        size_t s = pgi_jr_push_key(&r->jr, key);
         if (k == g->n_dec) {
             char list[400] = "";
             for (size_t j = 0; j < g->n_dec; j++) {
@@ -1422,15 +1235,16 @@ parse_play(rd *r, json_t *play, double *probs)
                     strncat(list, ", ", sizeof list - strlen(list) - 1);
                 strncat(list, g->dec[j].name, sizeof list - strlen(list) - 1);
             }
-            rc = fail(r, PG_EPARSE, "there is no decision '%s' (decisions: %s)", key, list);
+            rc = pgi_jr_fail(&r->jr, PG_EPARSE, "there is no decision '%s' (decisions: %s)", key,
+                             list);
         } else {
             rc = strategy(r, &g->dec[k], v, probs + pgi_cg_offset(g, k));
         }
-        pop(r, s);
+        pgi_jr_pop(&r->jr, s);
     }
     for (size_t k = 0; k < g->n_dec && !rc; k++)
         if (!json_object_get(play, g->dec[k].name))
-            rc = fail(r, PG_EPARSE, "no strategy for decision '%s'", g->dec[k].name);
+            rc = pgi_jr_fail(&r->jr, PG_EPARSE, "no strategy for decision '%s'", g->dec[k].name);
     return rc;
 }
 
@@ -1439,7 +1253,7 @@ expectation(rd *r, json_t *obj, int *expect)
 {
     const char *e = NULL;
     *expect = -1;
-    int rc = get_string(r, obj, "expect", false, &e);
+    int rc = pgi_jr_get_string(&r->jr, obj, "expect", false, &e);
     if (rc || !e)
         return rc;
     if (strcmp(e, "equilibrium") == 0)
@@ -1447,9 +1261,8 @@ expectation(rd *r, json_t *obj, int *expect)
     else if (strcmp(e, "not-equilibrium") == 0)
         *expect = 0;
     else {
-        size_t s = push_key(r, "expect");
-        rc = fail(r, PG_EPARSE, "must be \"equilibrium\" or \"not-equilibrium\", not '%s'", e);
-        pop(r, s);
+        rc = pgi_jr_fail_key(&r->jr, PG_EPARSE, "expect",
+                             "must be \"equilibrium\" or \"not-equilibrium\", not '%s'", e);
     }
     return rc;
 }
@@ -1459,41 +1272,41 @@ parse_profiles(rd *r, json_t *root)
 {
     cg_game *g = r->g;
     json_t *arr;
-    int rc = get_array(r, root, "profiles", false, 0, &arr);
+    int rc = pgi_jr_get_array(&r->jr, root, "profiles", false, 0, &arr);
     if (rc || !arr)
         return rc;
     size_t n = json_array_size(arr);
     g->profiles = calloc(n ? n : 1, sizeof *g->profiles);
     if (!g->profiles)
-        return nomem(r);
-    size_t s = push_key(r, "profiles");
+        return pgi_jr_nomem(&r->jr);
+    size_t s = pgi_jr_push_key(&r->jr, "profiles");
     for (size_t i = 0; i < n && !rc; i++) {
         static const char *const keys[] = {"name", "play", "expect", NULL};
-        size_t si = push_index(r, i);
+        size_t si = pgi_jr_push_index(&r->jr, i);
         json_t *p = json_array_get(arr, i), *play;
         const char *name = NULL;
         cg_named *nm = &g->profiles[i];
-        rc = want(r, p, JSON_OBJECT, "an object with a name and a play");
+        rc = pgi_jr_want(&r->jr, p, JSON_OBJECT, "an object with a name and a play");
         if (!rc)
-            rc = check_keys(r, p, keys);
+            rc = pgi_jr_check_keys(&r->jr, p, NULL, keys);
         if (!rc)
-            rc = get_string(r, p, "name", true, &name);
+            rc = pgi_jr_get_string(&r->jr, p, "name", true, &name);
         if (!rc)
             rc = expectation(r, p, &nm->expect);
         if (!rc)
-            rc = member(r, p, "play", true, "a strategy per decision", &play);
+            rc = pgi_jr_member(&r->jr, p, "play", true, "a strategy per decision", &play);
         if (!rc && (!(nm->name = pgi_strdup(name)) ||
                     !(nm->probs = calloc(g->n_probs ? g->n_probs : 1, sizeof *nm->probs))))
-            rc = nomem(r);
+            rc = pgi_jr_nomem(&r->jr);
         if (!rc) {
             g->n_profiles = i + 1;
-            size_t sp = push_key(r, "play");
+            size_t sp = pgi_jr_push_key(&r->jr, "play");
             rc = parse_play(r, play, nm->probs);
-            pop(r, sp);
+            pgi_jr_pop(&r->jr, sp);
         }
-        pop(r, si);
+        pgi_jr_pop(&r->jr, si);
     }
-    pop(r, s);
+    pgi_jr_pop(&r->jr, s);
     return rc;
 }
 
@@ -1505,7 +1318,7 @@ add_run(rd *r, pg_learn_rule rule, size_t rounds, bool average, cg_run **out)
     cg_game *g = r->g;
     cg_run *runs = realloc(g->runs, (g->n_runs + 1) * sizeof *runs);
     if (!runs)
-        return nomem(r);
+        return pgi_jr_nomem(&r->jr);
     g->runs = runs;
     cg_run *run = &runs[g->n_runs++];
     memset(run, 0, sizeof *run);
@@ -1545,12 +1358,12 @@ static int
 parse_runs(rd *r, json_t *root)
 {
     json_t *arr;
-    int rc = get_array(r, root, "learning", false, 0, &arr);
+    int rc = pgi_jr_get_array(&r->jr, root, "learning", false, 0, &arr);
     if (rc)
         return rc;
     if (!arr)
         return default_runs(r);
-    size_t s = push_key(r, "learning");
+    size_t s = pgi_jr_push_key(&r->jr, "learning");
     for (size_t i = 0; i < json_array_size(arr) && !rc; i++) {
         static const char *const keys[] = {"rule",
                                            "rounds",
@@ -1567,34 +1380,30 @@ parse_runs(rd *r, json_t *root)
                                            "experimentation",
                                            "inertia",
                                            NULL};
-        size_t si = push_index(r, i);
+        size_t si = pgi_jr_push_index(&r->jr, i);
         json_t *e = json_array_get(arr, i);
         const char *rule_name = NULL, *report = NULL;
         pg_learn_rule rule = PG_LEARN_REGRET_MATCHING;
         size_t rounds = 0;
         cg_run *run = NULL;
-        rc = want(r, e, JSON_OBJECT, "an object with a rule");
+        rc = pgi_jr_want(&r->jr, e, JSON_OBJECT, "an object with a rule");
         if (!rc)
-            rc = check_keys(r, e, keys);
+            rc = pgi_jr_check_keys(&r->jr, e, NULL, keys);
         if (!rc)
-            rc = get_string(r, e, "rule", true, &rule_name);
-        if (!rc && pg_learn_rule_parse(rule_name, &rule) != PG_OK) {
-            size_t sr = push_key(r, "rule");
-            rc = fail(r, PG_EPARSE,
-                      "unknown rule '%s' (regret-matching, conditional-regret, fictitious-play, "
-                      "best-response, roth-erev, q-learning)",
-                      rule_name);
-            pop(r, sr);
-        }
+            rc = pgi_jr_get_string(&r->jr, e, "rule", true, &rule_name);
+        if (!rc && pg_learn_rule_parse(rule_name, &rule) != PG_OK)
+            rc = pgi_jr_fail_key(
+                &r->jr, PG_EPARSE, "rule",
+                "unknown rule '%s' (regret-matching, conditional-regret, fictitious-play, "
+                "best-response, roth-erev, q-learning)",
+                rule_name);
         if (!rc)
-            rc = get_size(r, e, "rounds", false, 1, MAX_ROUNDS, &rounds);
+            rc = pgi_jr_get_size(&r->jr, e, "rounds", false, 1, MAX_ROUNDS, &rounds);
         if (!rc)
-            rc = get_string(r, e, "report", false, &report);
-        if (!rc && report && strcmp(report, "average") && strcmp(report, "last")) {
-            size_t sr = push_key(r, "report");
-            rc = fail(r, PG_EPARSE, "must be \"average\" or \"last\", not '%s'", report);
-            pop(r, sr);
-        }
+            rc = pgi_jr_get_string(&r->jr, e, "report", false, &report);
+        if (!rc && report && strcmp(report, "average") && strcmp(report, "last"))
+            rc = pgi_jr_fail_key(&r->jr, PG_EPARSE, "report",
+                                 "must be \"average\" or \"last\", not '%s'", report);
         if (!rc) {
             bool avg = report ? strcmp(report, "average") == 0
                               : (rule != PG_LEARN_BEST_RESPONSE && rule != PG_LEARN_Q_LEARNING &&
@@ -1607,32 +1416,34 @@ parse_runs(rd *r, json_t *root)
                 run->rounds = rounds;
         }
         if (!rc)
-            rc = get_number(r, e, "tolerance", false, 0, 1e300, &run->tolerance);
+            rc = pgi_jr_get_number(&r->jr, e, "tolerance", false, 0, 1e300, &run->tolerance);
         if (!rc)
             rc = expectation(r, e, &run->expect);
         pg_learn_options *o = run ? &run->o : NULL;
         if (!rc)
-            rc = get_number(r, e, "epsilon", false, 0, 1, &o->epsilon);
+            rc = pgi_jr_get_number(&r->jr, e, "epsilon", false, 0, 1, &o->epsilon);
         if (!rc)
-            rc = get_number(r, e, "temperature", false, 0, 1e300, &o->temperature);
+            rc = pgi_jr_get_number(&r->jr, e, "temperature", false, 0, 1e300, &o->temperature);
         if (!rc)
-            rc = get_number(r, e, "alpha", false, 0, 1, &o->alpha);
+            rc = pgi_jr_get_number(&r->jr, e, "alpha", false, 0, 1, &o->alpha);
         if (!rc)
-            rc = get_number(r, e, "gamma", false, 0, 0.999999, &o->gamma);
+            rc = pgi_jr_get_number(&r->jr, e, "gamma", false, 0, 0.999999, &o->gamma);
         if (!rc)
-            rc = get_number(r, e, "initial_value", false, -1e300, 1e300, &o->initial_value);
+            rc = pgi_jr_get_number(&r->jr, e, "initial_value", false, -1e300, 1e300,
+                                   &o->initial_value);
         if (!rc)
-            rc = get_number(r, e, "initial_propensity", false, 1e-300, 1e300,
-                            &o->initial_propensity);
+            rc = pgi_jr_get_number(&r->jr, e, "initial_propensity", false, 1e-300, 1e300,
+                                   &o->initial_propensity);
         if (!rc)
-            rc = get_number(r, e, "recency", false, 0, 0.999999, &o->recency);
+            rc = pgi_jr_get_number(&r->jr, e, "recency", false, 0, 0.999999, &o->recency);
         if (!rc)
-            rc = get_number(r, e, "experimentation", false, 0, 0.999999, &o->experimentation);
+            rc = pgi_jr_get_number(&r->jr, e, "experimentation", false, 0, 0.999999,
+                                   &o->experimentation);
         if (!rc)
-            rc = get_number(r, e, "inertia", false, 0, 1e300, &o->inertia);
-        pop(r, si);
+            rc = pgi_jr_get_number(&r->jr, e, "inertia", false, 0, 1e300, &o->inertia);
+        pgi_jr_pop(&r->jr, si);
     }
-    pop(r, s);
+    pgi_jr_pop(&r->jr, s);
     return rc;
 }
 
@@ -1669,27 +1480,25 @@ static int
 parse_root(rd *r, json_t *root)
 {
     cg_game *g = r->g;
-    int rc = want(r, root, JSON_OBJECT, "an object");
+    int rc = pgi_jr_want(&r->jr, root, JSON_OBJECT, "an object");
     const char *format = NULL, *name = NULL, *kind = NULL, *description = NULL;
     if (!rc)
-        rc = get_string(r, root, "format", true, &format);
-    if (!rc && strcmp(format, CG_FORMAT) != 0) {
-        size_t s = push_key(r, "format");
-        rc = fail(r, PG_EPARSE, "this reader knows \"%s\", not '%s'", CG_FORMAT, format);
-        pop(r, s);
-    }
+        rc = pgi_jr_get_string(&r->jr, root, "format", true, &format);
+    if (!rc && strcmp(format, CG_FORMAT) != 0)
+        rc = pgi_jr_fail_key(&r->jr, PG_EPARSE, "format", "this reader knows \"%s\", not '%s'",
+                             CG_FORMAT, format);
     if (!rc)
-        rc = get_string(r, root, "name", true, &name);
+        rc = pgi_jr_get_string(&r->jr, root, "name", true, &name);
     if (!rc)
-        rc = get_string(r, root, "description", false, &description);
+        rc = pgi_jr_get_string(&r->jr, root, "description", false, &description);
     if (!rc)
-        rc = get_string(r, root, "kind", true, &kind);
+        rc = pgi_jr_get_string(&r->jr, root, "kind", true, &kind);
     if (!rc && (!(g->name = pgi_strdup(name)) ||
                 (description && !(g->description = pgi_strdup(description)))))
-        rc = nomem(r);
+        rc = pgi_jr_nomem(&r->jr);
     g->tolerance = r->o->tolerance;
     if (!rc)
-        rc = get_number(r, root, "tolerance", false, 0, 1e300, &g->tolerance);
+        rc = pgi_jr_get_number(&r->jr, root, "tolerance", false, 0, 1e300, &g->tolerance);
     if (rc)
         return rc;
     if (strcmp(kind, "normal-form") == 0) {
@@ -1708,10 +1517,9 @@ parse_root(rd *r, json_t *root)
         g->kind = CG_OPEN;
         rc = parse_open(r, root);
     } else {
-        size_t s = push_key(r, "kind");
-        rc = fail(r, PG_EPARSE, "unknown kind '%s' (normal-form, cournot, auction, markov or open)",
-                  kind);
-        pop(r, s);
+        rc = pgi_jr_fail_key(&r->jr, PG_EPARSE, "kind",
+                             "unknown kind '%s' (normal-form, cournot, auction, markov or open)",
+                             kind);
     }
     if (!rc && g->og)
         rc = decisions_from_og(r);
@@ -1719,42 +1527,29 @@ parse_root(rd *r, json_t *root)
         rc = parse_profiles(r, root);
     if (!rc)
         rc = parse_runs(r, root);
-    /* Builder errors (PG_EMODEL from pg_og_*, pg_nf_*) carry no place: they are about the file
-     * as a whole, or were placed by the code above. */
-    if (rc && rc != PG_ENOMEM && r->err && !r->err->file[0])
-        pg_error_at(r->err, r->file, 0, 0, r->path[0] ? r->path : "$");
-    return rc;
+    /* Builder errors (PG_EMODEL from pg_og_*, pg_nf_*) that the code above did not place are
+     * about the file as a whole. */
+    return pgi_jr_place(&r->jr, rc);
 }
 
 int
 pgi_cg_parse(const char *text, size_t len, const char *name, const pg_game_options *o,
              cg_game **out, pg_error *err)
 {
-    const char *file = name ? name : "<game>";
-    json_error_t je;
-    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
-    if (!root) {
-        pg_error_set(err, PG_EPARSE, "not valid JSON: %s", je.text);
-        pg_error_at(err, file, je.line > 0 ? je.line : 0, je.column > 0 ? je.column : 0, NULL);
-        return PG_EPARSE;
-    }
-    cg_game *g = calloc(1, sizeof *g);
-    if (!g) {
-        json_decref(root);
-        return pg_error_set(err, PG_ENOMEM, "out of memory");
-    }
-    rd r = {.err = err, .file = file, .path = "$", .plen = 1, .o = o, .g = g};
-    int rc = PG_OK;
-    if (!(g->file = pgi_strdup(file)))
-        rc = pg_error_set(err, PG_ENOMEM, "out of memory");
+    rd r = {.o = o};
+    int rc = pgi_jr_open(&r.jr, name ? name : "<game>", text, len, err);
+    if (rc)
+        return rc;
+    if (!(r.g = calloc(1, sizeof *r.g)) || !(r.g->file = pgi_strdup(r.jr.file)))
+        rc = pgi_jr_nomem(&r.jr);
     if (!rc)
-        rc = parse_root(&r, root);
-    json_decref(root);
+        rc = parse_root(&r, r.jr.root);
+    pgi_jr_close(&r.jr);
     if (rc) {
-        pgi_cg_free(g);
+        pgi_cg_free(r.g);
         return rc;
     }
-    *out = g;
+    *out = r.g;
     return PG_OK;
 }
 

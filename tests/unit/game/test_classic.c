@@ -469,6 +469,53 @@ test_bad_files(void **state)
     assert_true(pg_game_file_is_classic(pgt_source_path("examples/games/entry-game.json")));
 }
 
+/* Errors in well-formed files name the line and column of the offending value too, whether the
+ * reader found them (a state that does not exist) or the game builder did (a prior that does not
+ * sum to 1, a decision that observes a variable nothing has written yet). */
+static void
+test_errors_name_the_line(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text;
+        int code, line, column;
+        const char *path, *words;
+    } cases[] = {
+        {"{\"format\": \"plurigrid-game/1\", \"name\": \"g\", \"kind\": \"markov\",\n"
+         " \"players\": [{\"name\": \"a\", \"actions\": [\"x\", \"y\"]}],\n"
+         " \"states\": [\"s\"], \"discount\": 0.5,\n"
+         " \"payoffs\": [[1], [2]],\n"
+         " \"next\": [\"s\",\n"
+         "          \"t\"]}",
+         PG_EPARSE, 6, 11, "$.next[1]", "no state 't'"},
+        {"{\"format\": \"plurigrid-game/1\", \"name\": \"g\", \"kind\": \"auction\",\n"
+         " \"rule\": \"first-price\", \"bidders\": 2, \"values\": [0, 1],\n"
+         " \"prior\": [0.5, 0.6],\n"
+         " \"bids\": [0, 1]}",
+         PG_EMODEL, 3, 11, "$.prior", "sum to"},
+        {"{\"format\": \"plurigrid-game/1\", \"name\": \"g\", \"kind\": \"open\",\n"
+         " \"players\": [\"p\"], \"variables\": [{\"name\": \"v\", \"values\": [\"a\"]}],\n"
+         " \"game\":\n"
+         "   {\"seq\": [{\"decision\": \"d\", \"player\": \"p\", \"observes\": [\"v\"], "
+         "\"output\": \"v\"}]}}",
+         PG_EMODEL, 4, 4, "$.game", "before any node writes it"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        pg_game_report *r = NULL;
+        pg_error err = {0};
+        int rc =
+            pg_game_text_analyze(cases[i].text, strlen(cases[i].text), "bad.json", NULL, &r, &err);
+        char buf[1400];
+        if (rc != cases[i].code || err.line != cases[i].line || err.column != cases[i].column ||
+            strcmp(err.path, cases[i].path) != 0 || !strstr(err.msg, cases[i].words))
+            fail_msg("case %zu: got %d \"%s\"; want %d at line %d, column %d, %s: ...%s...", i, rc,
+                     pg_error_format(&err, buf, sizeof buf), cases[i].code, cases[i].line,
+                     cases[i].column, cases[i].path, cases[i].words);
+        assert_null(r);
+        assert_string_equal(err.file, "bad.json");
+    }
+}
+
 int
 main(void)
 {
@@ -481,6 +528,7 @@ main(void)
         cmocka_unit_test(test_markov_prisoners_dilemma),
         cmocka_unit_test(test_examples_hold_and_reproduce),
         cmocka_unit_test(test_bad_files),
+        cmocka_unit_test(test_errors_name_the_line),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
