@@ -8,20 +8,19 @@
  * significant digits, 15 to 17, that read back exactly), which keeps large cases readable and
  * diffable.
  *
- * jansson reports lines only for syntax errors; for errors in well-formed JSON (a wrong type, an
- * unknown key, a bus that does not exist) pgi_json_locate() walks the original text along the JSON path
- * to find the line. */
+ * jansson reports lines only for syntax errors; errors in well-formed JSON (a wrong type, an
+ * unknown key, a bus that does not exist) go through the core JSON reading helper (pgi_jr), which
+ * finds their line from the JSON path. This format's own messages name the key ("'vm' must be a
+ * number, got a string"). */
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
-
+#include "core/json_read.h"
 #include "core/util.h"
 #include "model/io/io_internal.h"
 #include "model/io/names.h"
@@ -181,172 +180,125 @@ static const char *const technologies[] = {"solar", "wind", "hydro", "other"};
 /* ---------------------------------------------------------------- reader */
 
 typedef struct reader {
-    const char *file;
-    const char *text;
-    size_t len;
-    pg_error *err;
+    pgi_jr jr;
     pg_world *w;
     pgi_names buses;
 } reader;
 
-static int fail(reader *r, int code, const char *path, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+/* Every key table is shorter than this; thermal_keys is the longest. */
+#define MAX_KEYS 32
+_Static_assert(NKEYS(thermal_keys) < MAX_KEYS, "check_keys needs room for every key");
 
+/* Checks that obj (at the reader's path, describing "a bus", ...) is an object with only keys
+ * from the table. */
 static int
-fail(reader *r, int code, const char *path, const char *fmt, ...)
-{
-    if (!r->err)
-        return code;
-    va_list ap;
-    va_start(ap, fmt);
-    pg_error_vset(r->err, code, fmt, ap);
-    va_end(ap);
-    int line = 0, col = 0;
-    pgi_json_locate(r->text, r->len, path, &line, &col);
-    pg_error_at(r->err, r->file, line, col, path);
-    return code;
-}
-
-static const char *
-type_name(const json_t *v)
-{
-    switch (json_typeof(v)) {
-    case JSON_OBJECT: return "an object";
-    case JSON_ARRAY: return "an array";
-    case JSON_STRING: return "a string";
-    case JSON_INTEGER:
-    case JSON_REAL: return "a number";
-    case JSON_TRUE:
-    case JSON_FALSE: return "a boolean";
-    case JSON_NULL: return "null";
-    }
-    return "a value";
-}
-
-static void
-sub(char *out, size_t size, const char *path, const char *key)
-{
-    snprintf(out, size, "%.180s.%.60s", path, key);
-}
-
-/* Checks that obj (at path, describing "a bus", ...) has only keys from the table. */
-static int
-check_keys(reader *r, const json_t *obj, const char *path, const char *what, const key_desc *kd,
-           size_t nk)
+check_keys(reader *r, const json_t *obj, const char *what, const key_desc *kd, size_t nk)
 {
     if (!json_is_object(obj))
-        return fail(r, PG_EPARSE, path, "%s must be an object {...}, got %s", what, type_name(obj));
-    const char *key;
-    json_t *val;
-    json_object_foreach((json_t *)obj, key, val)
-    {
-        bool known = false;
-        for (size_t i = 0; i < nk && !known; i++)
-            known = strcmp(kd[i].key, key) == 0;
-        if (!known) {
-            char p[256], list[600];
-            size_t n = 0;
-            list[0] = '\0';
-            for (size_t i = 0; i < nk && n < sizeof list; i++)
-                n += (size_t)snprintf(list + n, sizeof list - n, "%s%s", i ? ", " : "", kd[i].key);
-            sub(p, sizeof p, path, key);
-            return fail(r, PG_EPARSE, p, "unknown key '%s' in %s (the keys are: %s)", key, what,
-                        list);
+        return pgi_jr_fail(&r->jr, PG_EPARSE, "%s must be an object {...}, got %s", what,
+                           pgi_jr_type_name(obj));
+    const char *keys[MAX_KEYS];
+    for (size_t i = 0; i < nk; i++)
+        keys[i] = kd[i].key;
+    keys[nk] = NULL;
+    return pgi_jr_check_keys(&r->jr, obj, what, keys);
+}
+
+/* One non-special key of a table into its field (the reader's path is at the key). */
+static int
+read_field(reader *r, const json_t *v, const key_desc *d, const char *what, char *field)
+{
+    if (!v) {
+        if (d->required)
+            return pgi_jr_fail(&r->jr, PG_EPARSE, "%s needs '%s'", what, d->key);
+        switch (d->kind) {
+        case K_NUM:
+        case K_NUM_INF: *(double *)field = d->def; break;
+        case K_INT: *(int *)field = (int)d->def; break;
+        case K_BOOL: *(bool *)field = d->def != 0; break;
+        case K_SPECIAL: break;
         }
+        return PG_OK;
+    }
+    switch (d->kind) {
+    case K_NUM:
+        if (!json_is_number(v))
+            return pgi_jr_fail(&r->jr, PG_EPARSE, "'%s' must be a number, got %s", d->key,
+                               pgi_jr_type_name(v));
+        *(double *)field = json_number_value(v);
+        break;
+    case K_NUM_INF:
+        if (json_is_string(v) && strcmp(json_string_value(v), "inf") == 0)
+            *(double *)field = INFINITY;
+        else if (json_is_string(v) && strcmp(json_string_value(v), "-inf") == 0)
+            *(double *)field = -INFINITY;
+        else if (json_is_number(v))
+            *(double *)field = json_number_value(v);
+        else
+            return pgi_jr_fail(&r->jr, PG_EPARSE,
+                               "'%s' must be a number, \"inf\" or \"-inf\", got %s", d->key,
+                               pgi_jr_type_name(v));
+        break;
+    case K_INT: {
+        json_int_t x = json_is_integer(v) ? json_integer_value(v) : 0;
+        if (!json_is_integer(v) || x < INT_MIN || x > INT_MAX)
+            return pgi_jr_fail(&r->jr, PG_EPARSE, "'%s' must be a whole number, got %s", d->key,
+                               json_is_integer(v) ? "one that is too large" : pgi_jr_type_name(v));
+        *(int *)field = (int)x;
+        break;
+    }
+    case K_BOOL:
+        if (!json_is_boolean(v))
+            return pgi_jr_fail(&r->jr, PG_EPARSE, "'%s' must be true or false, got %s", d->key,
+                               pgi_jr_type_name(v));
+        *(bool *)field = json_is_true(v);
+        break;
+    case K_SPECIAL: break;
     }
     return PG_OK;
 }
 
 /* Reads every non-special key of the table into the struct at base. */
 static int
-read_fields(reader *r, const json_t *obj, const char *path, const char *what, const key_desc *kd,
-            size_t nk, void *base)
+read_fields(reader *r, const json_t *obj, const char *what, const key_desc *kd, size_t nk,
+            void *base)
 {
-    for (size_t i = 0; i < nk; i++) {
-        const key_desc *d = &kd[i];
-        if (d->kind == K_SPECIAL)
+    int rc = PG_OK;
+    for (size_t i = 0; i < nk && !rc; i++) {
+        if (kd[i].kind == K_SPECIAL)
             continue;
-        char *field = (char *)base + d->off;
-        json_t *v = json_object_get(obj, d->key);
-        char p[256];
-        sub(p, sizeof p, path, d->key);
-        if (!v) {
-            if (d->required)
-                return fail(r, PG_EPARSE, p, "%s needs '%s'", what, d->key);
-            switch (d->kind) {
-            case K_NUM:
-            case K_NUM_INF: *(double *)field = d->def; break;
-            case K_INT: *(int *)field = (int)d->def; break;
-            case K_BOOL: *(bool *)field = d->def != 0; break;
-            case K_SPECIAL: break;
-            }
-            continue;
-        }
-        switch (d->kind) {
-        case K_NUM:
-            if (!json_is_number(v))
-                return fail(r, PG_EPARSE, p, "'%s' must be a number, got %s", d->key, type_name(v));
-            *(double *)field = json_number_value(v);
-            break;
-        case K_NUM_INF:
-            if (json_is_string(v) && strcmp(json_string_value(v), "inf") == 0)
-                *(double *)field = INFINITY;
-            else if (json_is_string(v) && strcmp(json_string_value(v), "-inf") == 0)
-                *(double *)field = -INFINITY;
-            else if (json_is_number(v))
-                *(double *)field = json_number_value(v);
-            else
-                return fail(r, PG_EPARSE, p, "'%s' must be a number, \"inf\" or \"-inf\", got %s",
-                            d->key, type_name(v));
-            break;
-        case K_INT: {
-            json_int_t x = json_is_integer(v) ? json_integer_value(v) : 0;
-            if (!json_is_integer(v) || x < INT_MIN || x > INT_MAX)
-                return fail(r, PG_EPARSE, p, "'%s' must be a whole number, got %s", d->key,
-                            json_is_integer(v) ? "one that is too large" : type_name(v));
-            *(int *)field = (int)x;
-            break;
-        }
-        case K_BOOL:
-            if (!json_is_boolean(v))
-                return fail(r, PG_EPARSE, p, "'%s' must be true or false, got %s", d->key,
-                            type_name(v));
-            *(bool *)field = json_is_true(v);
-            break;
-        case K_SPECIAL: break;
-        }
+        size_t mark = pgi_jr_push_key(&r->jr, kd[i].key);
+        rc = read_field(r, json_object_get(obj, kd[i].key), &kd[i], what, (char *)base + kd[i].off);
+        pgi_jr_pop(&r->jr, mark);
     }
-    return PG_OK;
+    return rc;
 }
 
 /* A required or optional string key. *out is NULL when absent and optional. */
 static int
-get_string(reader *r, const json_t *obj, const char *path, const char *key, bool required,
-           const char *what, const char **out)
+get_string(reader *r, const json_t *obj, const char *key, bool required, const char *what,
+           const char **out)
 {
     json_t *v = json_object_get(obj, key);
-    char p[256];
-    sub(p, sizeof p, path, key);
     *out = NULL;
-    if (!v) {
-        if (required)
-            return fail(r, PG_EPARSE, p, "%s needs '%s'", what, key);
-        return PG_OK;
-    }
+    if (!v)
+        return required ? pgi_jr_fail_key(&r->jr, PG_EPARSE, key, "%s needs '%s'", what, key)
+                        : PG_OK;
     if (!json_is_string(v))
-        return fail(r, PG_EPARSE, p, "'%s' must be a string, got %s", key, type_name(v));
+        return pgi_jr_fail_key(&r->jr, PG_EPARSE, key, "'%s' must be a string, got %s", key,
+                               pgi_jr_type_name(v));
+    if (required && !json_string_value(v)[0])
+        return pgi_jr_fail_key(&r->jr, PG_EPARSE, key, "'%s' must not be empty", key);
     *out = json_string_value(v);
-    if (required && !(*out)[0])
-        return fail(r, PG_EPARSE, p, "'%s' must not be empty", key);
     return PG_OK;
 }
 
 static int
-get_enum(reader *r, const json_t *obj, const char *path, const char *key, const char *const *names,
-         size_t n, int def, int *out)
+get_enum(reader *r, const json_t *obj, const char *key, const char *const *names, size_t n, int def,
+         int *out)
 {
     const char *s;
-    int rc = get_string(r, obj, path, key, false, "", &s);
+    int rc = get_string(r, obj, key, false, "", &s);
     if (rc)
         return rc;
     if (!s) {
@@ -366,134 +318,133 @@ get_enum(reader *r, const json_t *obj, const char *path, const char *key, const 
         used += (size_t)snprintf(list + used, sizeof list - used, "%s\"%s\"", used ? ", " : "",
                                  names[i]);
     }
-    char p[256];
-    sub(p, sizeof p, path, key);
-    return fail(r, PG_EPARSE, p, "'%s' is \"%s\"; it must be one of %s", key, s, list);
+    return pgi_jr_fail_key(&r->jr, PG_EPARSE, key, "'%s' is \"%s\"; it must be one of %s", key, s,
+                           list);
 }
 
 static int
-get_bus(reader *r, const json_t *obj, const char *path, const char *key, const char *what,
-        size_t *out)
+get_bus(reader *r, const json_t *obj, const char *key, const char *what, size_t *out)
 {
     const char *s;
-    int rc = get_string(r, obj, path, key, true, what, &s);
+    int rc = get_string(r, obj, key, true, what, &s);
     if (rc)
         return rc;
     size_t i = pgi_names_get(&r->buses, s);
-    if (i == (size_t)-1) {
-        char p[256];
-        sub(p, sizeof p, path, key);
-        return fail(r, PG_EMODEL, p, "there is no bus named \"%s\" in $.buses", s);
-    }
+    if (i == (size_t)-1)
+        return pgi_jr_fail_key(&r->jr, PG_EMODEL, key, "there is no bus named \"%s\" in $.buses",
+                               s);
     *out = i;
     return PG_OK;
 }
 
 static int
-get_series(reader *r, const json_t *obj, const char *path, const char *key, size_t *out)
+get_series(reader *r, const json_t *obj, const char *key, size_t *out)
 {
     json_t *v = json_object_get(obj, key);
     *out = PG_NONE;
     if (!v || json_is_null(v))
         return PG_OK;
     const char *s;
-    int rc = get_string(r, obj, path, key, false, "", &s);
+    int rc = get_string(r, obj, key, false, "", &s);
     if (rc)
         return rc;
     size_t i = pg_world_find_series(r->w, s);
-    if (i == PG_NONE) {
-        char p[256];
-        sub(p, sizeof p, path, key);
-        return fail(r, PG_EMODEL, p, "there is no time series named \"%s\" in $.series", s);
-    }
+    if (i == PG_NONE)
+        return pgi_jr_fail_key(&r->jr, PG_EMODEL, key,
+                               "there is no time series named \"%s\" in $.series", s);
     *out = i;
     return PG_OK;
 }
 
-/* An optional array of objects at key; *out NULL when absent. */
+/* An optional array at key; *out NULL when absent. */
 static int
-get_array(reader *r, const json_t *root, const char *key, json_t **out)
+get_array(reader *r, const json_t *obj, const char *key, json_t **out)
 {
-    *out = json_object_get(root, key);
-    if (*out && !json_is_array(*out)) {
-        char p[64];
-        snprintf(p, sizeof p, "$.%s", key);
-        return fail(r, PG_EPARSE, p, "'%s' must be an array [...], got %s", key, type_name(*out));
-    }
+    *out = json_object_get(obj, key);
+    if (*out && !json_is_array(*out))
+        return pgi_jr_fail_key(&r->jr, PG_EPARSE, key, "'%s' must be an array [...], got %s", key,
+                               pgi_jr_type_name(*out));
     return PG_OK;
 }
 
-/* Errors from the model's adders (duplicate names, ...) get the component's place. */
+/* Reads each element of the optional array root[key] with one(), its path pushed. */
 static int
-place_model_error(reader *r, int rc, const char *path)
+read_section(reader *r, const json_t *root, const char *key, int (*one)(reader *r, const json_t *o))
 {
-    if (rc && rc != PG_ENOMEM && r->err) {
-        int line = 0, col = 0;
-        pgi_json_locate(r->text, r->len, path, &line, &col);
-        pg_error_at(r->err, r->file, line, col, path);
+    json_t *arr;
+    int rc = get_array(r, root, key, &arr);
+    if (rc || !arr)
+        return rc;
+    size_t mark = pgi_jr_push_key(&r->jr, key);
+    for (size_t i = 0; i < json_array_size(arr) && !rc; i++) {
+        size_t at = pgi_jr_push_index(&r->jr, i);
+        rc = one(r, json_array_get(arr, i));
+        pgi_jr_pop(&r->jr, at);
     }
+    pgi_jr_pop(&r->jr, mark);
     return rc;
 }
 
+/* An array of numbers at key (present: the caller checked), malloc'd into *out. */
 static int
-read_series(reader *r, const json_t *root)
+number_array(reader *r, const json_t *obj, const char *key, const char *what, double **out,
+             size_t *n)
 {
-    json_t *arr;
-    int rc = get_array(r, root, "series", &arr);
-    if (rc || !arr)
-        return rc;
-    size_t i;
-    json_t *o;
-    json_array_foreach(arr, i, o)
-    {
-        char path[64], p[256];
-        snprintf(path, sizeof path, "$.series[%zu]", i);
-        const char *name;
-        if ((rc = check_keys(r, o, path, "a time series", series_keys, NKEYS(series_keys))) ||
-            (rc = get_string(r, o, path, "name", true, "a time series", &name)))
+    json_t *a = json_object_get(obj, key);
+    if (!json_is_array(a))
+        return pgi_jr_fail_key(&r->jr, PG_EPARSE, key, "'%s' must be an array of numbers, got %s",
+                               key, pgi_jr_type_name(a));
+    *n = json_array_size(a);
+    double *v = malloc((*n ? *n : 1) * sizeof *v);
+    if (!v)
+        return pgi_jr_nomem(&r->jr);
+    for (size_t k = 0; k < *n; k++) {
+        json_t *x = json_array_get(a, k);
+        if (!json_is_number(x)) {
+            free(v);
+            size_t mark = pgi_jr_push_key(&r->jr, key);
+            pgi_jr_push_index(&r->jr, k);
+            int rc = pgi_jr_fail(&r->jr, PG_EPARSE, "%s must be numbers, got %s", what,
+                                 pgi_jr_type_name(x));
+            pgi_jr_pop(&r->jr, mark);
             return rc;
-        double step = 1.0;
-        json_t *s = json_object_get(o, "step_h");
-        sub(p, sizeof p, path, "step_h");
-        if (s && !json_is_number(s))
-            return fail(r, PG_EPARSE, p, "'step_h' must be a number, got %s", type_name(s));
-        if (s)
-            step = json_number_value(s);
-        if (!(step > 0))
-            return fail(r, PG_EMODEL, p, "'step_h' is %g; a step must be longer than 0 hours",
-                        step);
-        json_t *vals = json_object_get(o, "values");
-        sub(p, sizeof p, path, "values");
-        if (!vals)
-            return fail(r, PG_EPARSE, p, "a time series needs 'values'");
-        if (!json_is_array(vals))
-            return fail(r, PG_EPARSE, p, "'values' must be an array of numbers, got %s",
-                        type_name(vals));
-        size_t n = json_array_size(vals);
-        if (n == 0)
-            return fail(r, PG_EMODEL, p,
-                        "'values' is empty; a time series needs at least one "
-                        "value");
-        double *v = malloc(n * sizeof *v);
-        if (!v)
-            return pg_error_set(r->err, PG_ENOMEM, "out of memory");
-        for (size_t k = 0; k < n; k++) {
-            json_t *x = json_array_get(vals, k);
-            if (!json_is_number(x)) {
-                free(v);
-                char pk[280];
-                snprintf(pk, sizeof pk, "%.250s[%zu]", p, k);
-                return fail(r, PG_EPARSE, pk, "time series values must be numbers, got %s",
-                            type_name(x));
-            }
-            v[k] = json_number_value(x);
         }
-        rc = pg_world_add_series(r->w, name, step, v, n, NULL, r->err);
-        free(v);
-        if (rc)
-            return place_model_error(r, rc, path);
+        v[k] = json_number_value(x);
     }
+    *out = v;
     return PG_OK;
+}
+
+static int
+read_series(reader *r, const json_t *o)
+{
+    const char *name;
+    double step = 1.0, *v = NULL;
+    size_t n = 0;
+    json_t *s = json_object_get(o, "step_h");
+    int rc;
+    if ((rc = check_keys(r, o, "a time series", series_keys, NKEYS(series_keys))) ||
+        (rc = get_string(r, o, "name", true, "a time series", &name)))
+        return rc;
+    if (s && !json_is_number(s))
+        return pgi_jr_fail_key(&r->jr, PG_EPARSE, "step_h", "'step_h' must be a number, got %s",
+                               pgi_jr_type_name(s));
+    if (s)
+        step = json_number_value(s);
+    if (!(step > 0))
+        return pgi_jr_fail_key(&r->jr, PG_EMODEL, "step_h",
+                               "'step_h' is %g; a step must be longer than 0 hours", step);
+    if (!json_object_get(o, "values"))
+        return pgi_jr_fail_key(&r->jr, PG_EPARSE, "values", "a time series needs 'values'");
+    if ((rc = number_array(r, o, "values", "time series values", &v, &n)))
+        return rc;
+    if (n == 0)
+        rc = pgi_jr_fail_key(&r->jr, PG_EMODEL, "values",
+                             "'values' is empty; a time series needs at least one value");
+    else
+        rc = pgi_jr_place(&r->jr, pg_world_add_series(r->w, name, step, v, n, NULL, r->jr.err));
+    free(v);
+    return rc;
 }
 
 static int
@@ -510,33 +461,32 @@ read_buses(reader *r, const json_t *root)
      * in linear time). */
     r->w->buses = calloc(n, sizeof *r->w->buses);
     if (!r->w->buses)
-        return pg_error_set(r->err, PG_ENOMEM, "out of memory");
+        return pgi_jr_nomem(&r->jr);
     r->w->cap_buses = n;
     pgi_names numbers = {0};
     char(*numtext)[16] = malloc(n * sizeof *numtext);
     if (!numtext)
-        return pg_error_set(r->err, PG_ENOMEM, "out of memory");
+        return pgi_jr_nomem(&r->jr);
+    size_t mark = pgi_jr_push_key(&r->jr, "buses");
     for (size_t i = 0; i < n && rc == PG_OK; i++) {
         json_t *o = json_array_get(arr, i);
-        char path[64], p[256];
-        snprintf(path, sizeof path, "$.buses[%zu]", i);
+        size_t at = pgi_jr_push_index(&r->jr, i);
         pg_bus b;
         pg_bus_init(&b);
         const char *name;
         int type = PG_BUS_PQ;
-        if ((rc = check_keys(r, o, path, "a bus", bus_keys, NKEYS(bus_keys))) ||
-            (rc = get_string(r, o, path, "name", true, "a bus", &name)) ||
-            (rc = get_enum(r, o, path, "type", bus_types, 5, PG_BUS_PQ, &type)) ||
-            (rc = read_fields(r, o, path, "a bus", bus_keys, NKEYS(bus_keys), &b)))
+        if ((rc = check_keys(r, o, "a bus", bus_keys, NKEYS(bus_keys))) ||
+            (rc = get_string(r, o, "name", true, "a bus", &name)) ||
+            (rc = get_enum(r, o, "type", bus_types, 5, PG_BUS_PQ, &type)) ||
+            (rc = read_fields(r, o, "a bus", bus_keys, NKEYS(bus_keys), &b)))
             break;
         b.type = (pg_bus_type)type;
         json_t *num = json_object_get(o, "number");
-        sub(p, sizeof p, path, "number");
         if (num) {
             json_int_t x = json_is_integer(num) ? json_integer_value(num) : 0;
             if (!json_is_integer(num) || x <= 0 || x > INT_MAX) {
-                rc = fail(r, json_is_integer(num) ? PG_EMODEL : PG_EPARSE, p,
-                          "'number' must be a whole number greater than 0");
+                rc = pgi_jr_fail_key(&r->jr, json_is_integer(num) ? PG_EMODEL : PG_EPARSE, "number",
+                                     "'number' must be a whole number greater than 0");
                 break;
             }
             b.number = (int)x;
@@ -546,269 +496,194 @@ read_buses(reader *r, const json_t *root)
         size_t prev;
         int put = pgi_names_put(&r->buses, name, i, &prev);
         if (put == 1) {
-            rc = fail(r, PG_EMODEL, path,
-                      "bus name \"%s\" is used twice ($.buses[%zu] and "
-                      "$.buses[%zu])",
-                      name, prev, i);
+            rc = pgi_jr_fail(&r->jr, PG_EMODEL,
+                             "bus name \"%s\" is used twice ($.buses[%zu] and $.buses[%zu])", name,
+                             prev, i);
             break;
         }
         snprintf(numtext[i], sizeof numtext[i], "%d", b.number);
         if (put == 0)
             put = pgi_names_put(&numbers, numtext[i], i, &prev);
         if (put == 1) {
-            rc = fail(r, PG_EMODEL, p,
-                      "bus number %d is used twice ($.buses[%zu] and $.buses[%zu])%s", b.number,
-                      prev, i, num ? "" : "; a bus without 'number' gets its position (1, 2, ...)");
+            rc = pgi_jr_fail_key(
+                &r->jr, PG_EMODEL, "number",
+                "bus number %d is used twice ($.buses[%zu] and $.buses[%zu])%s", b.number, prev, i,
+                num ? "" : "; a bus without 'number' gets its position (1, 2, ...)");
             break;
         }
         if (put < 0 || !(b.name = pgi_strdup(name))) {
-            rc = pg_error_set(r->err, PG_ENOMEM, "out of memory");
+            rc = pgi_jr_nomem(&r->jr);
             break;
         }
         r->w->buses[r->w->n_buses++] = b;
+        pgi_jr_pop(&r->jr, at);
     }
+    pgi_jr_pop(&r->jr, mark);
     pgi_names_free(&numbers);
     free(numtext);
     return rc;
 }
 
 static int
-read_branches(reader *r, const json_t *root)
+read_branch(reader *r, const json_t *o)
 {
-    json_t *arr, *o;
-    size_t i;
-    int rc = get_array(r, root, "branches", &arr);
-    if (rc || !arr)
+    pg_branch b;
+    pg_branch_init(&b);
+    int kind = PG_BRANCH_LINE, rc;
+    if ((rc = check_keys(r, o, "a branch", branch_keys, NKEYS(branch_keys))) ||
+        (rc = get_string(r, o, "name", true, "a branch", (const char **)&b.name)) ||
+        (rc = get_enum(r, o, "kind", branch_kinds, 2, PG_BRANCH_LINE, &kind)) ||
+        (rc = get_bus(r, o, "from", "a branch", &b.from)) ||
+        (rc = get_bus(r, o, "to", "a branch", &b.to)) ||
+        (rc = read_fields(r, o, "a branch", branch_keys, NKEYS(branch_keys), &b)))
         return rc;
-    json_array_foreach(arr, i, o)
-    {
-        char path[64];
-        snprintf(path, sizeof path, "$.branches[%zu]", i);
-        pg_branch b;
-        pg_branch_init(&b);
-        int kind = PG_BRANCH_LINE;
-        if ((rc = check_keys(r, o, path, "a branch", branch_keys, NKEYS(branch_keys))) ||
-            (rc = get_string(r, o, path, "name", true, "a branch", (const char **)&b.name)) ||
-            (rc = get_enum(r, o, path, "kind", branch_kinds, 2, PG_BRANCH_LINE, &kind)) ||
-            (rc = get_bus(r, o, path, "from", "a branch", &b.from)) ||
-            (rc = get_bus(r, o, path, "to", "a branch", &b.to)) ||
-            (rc = read_fields(r, o, path, "a branch", branch_keys, NKEYS(branch_keys), &b)))
-            return rc;
-        b.kind = (pg_branch_kind)kind;
-        if ((rc = pg_world_add_branch(r->w, &b, NULL, r->err)))
-            return place_model_error(r, rc, path);
-    }
-    return PG_OK;
+    b.kind = (pg_branch_kind)kind;
+    return pgi_jr_place(&r->jr, pg_world_add_branch(r->w, &b, NULL, r->jr.err));
 }
 
 static int
-read_loads(reader *r, const json_t *root)
+read_load(reader *r, const json_t *o)
 {
-    json_t *arr, *o;
-    size_t i;
-    int rc = get_array(r, root, "loads", &arr);
-    if (rc || !arr)
+    pg_load l;
+    pg_load_init(&l);
+    int rc;
+    if ((rc = check_keys(r, o, "a load", load_keys, NKEYS(load_keys))) ||
+        (rc = get_string(r, o, "name", true, "a load", (const char **)&l.name)) ||
+        (rc = get_bus(r, o, "bus", "a load", &l.bus)) ||
+        (rc = get_series(r, o, "p_series", &l.p_series)) ||
+        (rc = get_series(r, o, "q_series", &l.q_series)) ||
+        (rc = read_fields(r, o, "a load", load_keys, NKEYS(load_keys), &l)))
         return rc;
-    json_array_foreach(arr, i, o)
-    {
-        char path[64];
-        snprintf(path, sizeof path, "$.loads[%zu]", i);
-        pg_load l;
-        pg_load_init(&l);
-        if ((rc = check_keys(r, o, path, "a load", load_keys, NKEYS(load_keys))) ||
-            (rc = get_string(r, o, path, "name", true, "a load", (const char **)&l.name)) ||
-            (rc = get_bus(r, o, path, "bus", "a load", &l.bus)) ||
-            (rc = get_series(r, o, path, "p_series", &l.p_series)) ||
-            (rc = get_series(r, o, path, "q_series", &l.q_series)) ||
-            (rc = read_fields(r, o, path, "a load", load_keys, NKEYS(load_keys), &l)))
-            return rc;
-        if ((rc = pg_world_add_load(r->w, &l, NULL, r->err)))
-            return place_model_error(r, rc, path);
-    }
-    return PG_OK;
+    return pgi_jr_place(&r->jr, pg_world_add_load(r->w, &l, NULL, r->jr.err));
 }
 
+/* The cost of a thermal unit, at the reader's path "...cost". */
 static int
-read_cost(reader *r, const json_t *o, const char *path, pg_cost *c)
+read_cost(reader *r, const json_t *v, pg_cost *c)
 {
-    json_t *v = json_object_get(o, "cost");
-    if (!v)
-        return PG_OK;
-    char cp[256], p[300];
-    sub(cp, sizeof cp, path, "cost");
-    int model = 0, rc;
     static const char *const models[] = {"none", "piecewise", "polynomial"};
-    if ((rc = check_keys(r, v, cp, "a cost", cost_keys, NKEYS(cost_keys))))
+    int model = 0, rc;
+    if ((rc = check_keys(r, v, "a cost", cost_keys, NKEYS(cost_keys))))
         return rc;
-    snprintf(p, sizeof p, "%.250s.model", cp);
     if (!json_object_get(v, "model"))
-        return fail(r, PG_EPARSE, p,
-                    "a cost needs 'model' (\"polynomial\", \"piecewise\" or "
-                    "\"none\")");
-    if ((rc = get_enum(r, v, cp, "model", models, 3, PG_COST_NONE, &model)))
+        return pgi_jr_fail_key(&r->jr, PG_EPARSE, "model",
+                               "a cost needs 'model' (\"polynomial\", \"piecewise\" or \"none\")");
+    if ((rc = get_enum(r, v, "model", models, 3, PG_COST_NONE, &model)))
         return rc;
     json_t *coef = json_object_get(v, "coef"), *pts = json_object_get(v, "points");
     if (model == PG_COST_POLYNOMIAL) {
-        snprintf(p, sizeof p, "%.250s.%s", cp, pts ? "points" : "coef");
+        const char *key = pts ? "points" : "coef";
         if (pts)
-            return fail(r, PG_EPARSE, p, "a polynomial cost has 'coef', not 'points'");
+            return pgi_jr_fail_key(&r->jr, PG_EPARSE, key,
+                                   "a polynomial cost has 'coef', not 'points'");
         if (!coef)
-            return fail(r, PG_EPARSE, p, "a polynomial cost needs 'coef' ([c0, c1, c2, ...])");
-        if (!json_is_array(coef))
-            return fail(r, PG_EPARSE, p, "'coef' must be an array of numbers, got %s",
-                        type_name(coef));
-        size_t n = json_array_size(coef);
-        double *k = malloc((n ? n : 1) * sizeof *k);
-        if (!k)
-            return pg_error_set(r->err, PG_ENOMEM, "out of memory");
-        for (size_t j = 0; j < n; j++) {
-            json_t *x = json_array_get(coef, j);
-            if (!json_is_number(x)) {
-                free(k);
-                char pj[320];
-                snprintf(pj, sizeof pj, "%.250s[%zu]", p, j);
-                return fail(r, PG_EPARSE, pj, "cost coefficients must be numbers, got %s",
-                            type_name(x));
-            }
-            k[j] = json_number_value(x);
-        }
-        rc = pg_cost_set_polynomial(c, k, n, r->err);
+            return pgi_jr_fail_key(&r->jr, PG_EPARSE, key,
+                                   "a polynomial cost needs 'coef' ([c0, c1, c2, ...])");
+        double *k = NULL;
+        size_t n = 0;
+        if ((rc = number_array(r, v, "coef", "cost coefficients", &k, &n)))
+            return rc;
+        size_t mark = pgi_jr_push_key(&r->jr, "coef");
+        rc = pgi_jr_place(&r->jr, pg_cost_set_polynomial(c, k, n, r->jr.err));
+        pgi_jr_pop(&r->jr, mark);
         free(k);
         return rc;
     }
     if (model == PG_COST_PIECEWISE) {
-        snprintf(p, sizeof p, "%.250s.%s", cp, coef ? "coef" : "points");
+        const char *key = coef ? "coef" : "points";
         if (coef)
-            return fail(r, PG_EPARSE, p, "a piecewise cost has 'points', not 'coef'");
+            return pgi_jr_fail_key(&r->jr, PG_EPARSE, key,
+                                   "a piecewise cost has 'points', not 'coef'");
         if (!pts)
-            return fail(r, PG_EPARSE, p,
-                        "a piecewise cost needs 'points' ([[MW, $/h], [MW, $/h], ...])");
+            return pgi_jr_fail_key(&r->jr, PG_EPARSE, key,
+                                   "a piecewise cost needs 'points' ([[MW, $/h], [MW, $/h], ...])");
         if (!json_is_array(pts))
-            return fail(r, PG_EPARSE, p, "'points' must be an array of [MW, $/h] pairs, got %s",
-                        type_name(pts));
+            return pgi_jr_fail_key(&r->jr, PG_EPARSE, key,
+                                   "'points' must be an array of [MW, $/h] pairs, got %s",
+                                   pgi_jr_type_name(pts));
         size_t n = json_array_size(pts);
         if (n < 2)
-            return fail(r, PG_EMODEL, p, "a piecewise-linear cost needs at least 2 points");
+            return pgi_jr_fail_key(&r->jr, PG_EMODEL, key,
+                                   "a piecewise-linear cost needs at least 2 points");
         double *x = malloc(n * sizeof *x), *y = malloc(n * sizeof *y);
-        if (!x || !y) {
-            free(x);
-            free(y);
-            return pg_error_set(r->err, PG_ENOMEM, "out of memory");
-        }
-        for (size_t j = 0; j < n; j++) {
+        size_t mark = pgi_jr_push_key(&r->jr, key);
+        rc = x && y ? PG_OK : pgi_jr_nomem(&r->jr);
+        for (size_t j = 0; j < n && !rc; j++) {
             json_t *pt = json_array_get(pts, j);
             if (!json_is_array(pt) || json_array_size(pt) != 2 ||
                 !json_is_number(json_array_get(pt, 0)) || !json_is_number(json_array_get(pt, 1))) {
-                free(x);
-                free(y);
-                char pj[320];
-                snprintf(pj, sizeof pj, "%.250s[%zu]", p, j);
-                return fail(r, PG_EPARSE, pj, "each point must be a pair of numbers [MW, $/h]");
+                pgi_jr_push_index(&r->jr, j);
+                rc = pgi_jr_fail(&r->jr, PG_EPARSE,
+                                 "each point must be a pair of numbers [MW, $/h]");
+                break;
             }
             x[j] = json_number_value(json_array_get(pt, 0));
             y[j] = json_number_value(json_array_get(pt, 1));
         }
-        rc = pg_cost_set_piecewise(c, x, y, n, r->err);
+        if (!rc)
+            rc = pgi_jr_place(&r->jr, pg_cost_set_piecewise(c, x, y, n, r->jr.err));
+        pgi_jr_pop(&r->jr, mark);
         free(x);
         free(y);
         return rc;
     }
-    if (coef || pts) {
-        snprintf(p, sizeof p, "%.250s.%s", cp, coef ? "coef" : "points");
-        return fail(r, PG_EPARSE, p, "a cost with model \"none\" has no '%s'",
-                    coef ? "coef" : "points");
-    }
+    if (coef || pts)
+        return pgi_jr_fail_key(&r->jr, PG_EPARSE, coef ? "coef" : "points",
+                               "a cost with model \"none\" has no '%s'", coef ? "coef" : "points");
     return PG_OK;
 }
 
 static int
-read_thermals(reader *r, const json_t *root)
+read_thermal(reader *r, const json_t *o)
 {
-    json_t *arr, *o;
-    size_t i;
-    int rc = get_array(r, root, "thermals", &arr);
-    if (rc || !arr)
-        return rc;
-    json_array_foreach(arr, i, o)
-    {
-        char path[64];
-        snprintf(path, sizeof path, "$.thermals[%zu]", i);
-        pg_thermal t;
-        pg_thermal_init(&t);
-        if ((rc = check_keys(r, o, path, "a thermal unit", thermal_keys, NKEYS(thermal_keys))) ||
-            (rc = get_string(r, o, path, "name", true, "a thermal unit", (const char **)&t.name)) ||
-            (rc = get_bus(r, o, path, "bus", "a thermal unit", &t.bus)) ||
-            (rc = read_fields(r, o, path, "a thermal unit", thermal_keys, NKEYS(thermal_keys),
-                              &t)) ||
-            (rc = read_cost(r, o, path, &t.cost)))
-            goto fail;
-        rc = pg_world_add_thermal(r->w, &t, NULL, r->err);
-        pg_cost_clear(&t.cost);
-        if (rc)
-            return place_model_error(r, rc, path);
-        continue;
-    fail:
-        pg_cost_clear(&t.cost);
-        return rc;
+    pg_thermal t;
+    pg_thermal_init(&t);
+    json_t *cost = json_object_get(o, "cost");
+    int rc;
+    if (!(rc = check_keys(r, o, "a thermal unit", thermal_keys, NKEYS(thermal_keys))) &&
+        !(rc = get_string(r, o, "name", true, "a thermal unit", (const char **)&t.name)) &&
+        !(rc = get_bus(r, o, "bus", "a thermal unit", &t.bus)) &&
+        !(rc = read_fields(r, o, "a thermal unit", thermal_keys, NKEYS(thermal_keys), &t)) &&
+        cost) {
+        size_t mark = pgi_jr_push_key(&r->jr, "cost");
+        rc = read_cost(r, cost, &t.cost);
+        pgi_jr_pop(&r->jr, mark);
     }
-    return PG_OK;
+    if (!rc)
+        rc = pgi_jr_place(&r->jr, pg_world_add_thermal(r->w, &t, NULL, r->jr.err));
+    pg_cost_clear(&t.cost);
+    return rc;
 }
 
 static int
-read_renewables(reader *r, const json_t *root)
+read_renewable(reader *r, const json_t *o)
 {
-    json_t *arr, *o;
-    size_t i;
-    int rc = get_array(r, root, "renewables", &arr);
-    if (rc || !arr)
+    pg_renewable u;
+    pg_renewable_init(&u);
+    int tech = PG_TECH_OTHER, rc;
+    if ((rc = check_keys(r, o, "a renewable unit", renewable_keys, NKEYS(renewable_keys))) ||
+        (rc = get_string(r, o, "name", true, "a renewable unit", (const char **)&u.name)) ||
+        (rc = get_bus(r, o, "bus", "a renewable unit", &u.bus)) ||
+        (rc = get_enum(r, o, "technology", technologies, 4, PG_TECH_OTHER, &tech)) ||
+        (rc = get_series(r, o, "availability", &u.availability)) ||
+        (rc = read_fields(r, o, "a renewable unit", renewable_keys, NKEYS(renewable_keys), &u)))
         return rc;
-    json_array_foreach(arr, i, o)
-    {
-        char path[64];
-        snprintf(path, sizeof path, "$.renewables[%zu]", i);
-        pg_renewable u;
-        pg_renewable_init(&u);
-        int tech = PG_TECH_OTHER;
-        if ((rc = check_keys(r, o, path, "a renewable unit", renewable_keys,
-                             NKEYS(renewable_keys))) ||
-            (rc = get_string(r, o, path, "name", true, "a renewable unit",
-                             (const char **)&u.name)) ||
-            (rc = get_bus(r, o, path, "bus", "a renewable unit", &u.bus)) ||
-            (rc = get_enum(r, o, path, "technology", technologies, 4, PG_TECH_OTHER, &tech)) ||
-            (rc = get_series(r, o, path, "availability", &u.availability)) ||
-            (rc = read_fields(r, o, path, "a renewable unit", renewable_keys, NKEYS(renewable_keys),
-                              &u)))
-            return rc;
-        u.technology = (pg_technology)tech;
-        if ((rc = pg_world_add_renewable(r->w, &u, NULL, r->err)))
-            return place_model_error(r, rc, path);
-    }
-    return PG_OK;
+    u.technology = (pg_technology)tech;
+    return pgi_jr_place(&r->jr, pg_world_add_renewable(r->w, &u, NULL, r->jr.err));
 }
 
 static int
-read_storages(reader *r, const json_t *root)
+read_storage(reader *r, const json_t *o)
 {
-    json_t *arr, *o;
-    size_t i;
-    int rc = get_array(r, root, "storages", &arr);
-    if (rc || !arr)
+    pg_storage s;
+    pg_storage_init(&s);
+    int rc;
+    if ((rc = check_keys(r, o, "a storage unit", storage_keys, NKEYS(storage_keys))) ||
+        (rc = get_string(r, o, "name", true, "a storage unit", (const char **)&s.name)) ||
+        (rc = get_bus(r, o, "bus", "a storage unit", &s.bus)) ||
+        (rc = read_fields(r, o, "a storage unit", storage_keys, NKEYS(storage_keys), &s)))
         return rc;
-    json_array_foreach(arr, i, o)
-    {
-        char path[64];
-        snprintf(path, sizeof path, "$.storages[%zu]", i);
-        pg_storage s;
-        pg_storage_init(&s);
-        if ((rc = check_keys(r, o, path, "a storage unit", storage_keys, NKEYS(storage_keys))) ||
-            (rc = get_string(r, o, path, "name", true, "a storage unit", (const char **)&s.name)) ||
-            (rc = get_bus(r, o, path, "bus", "a storage unit", &s.bus)) ||
-            (rc = read_fields(r, o, path, "a storage unit", storage_keys, NKEYS(storage_keys), &s)))
-            return rc;
-        if ((rc = pg_world_add_storage(r->w, &s, NULL, r->err)))
-            return place_model_error(r, rc, path);
-    }
-    return PG_OK;
+    return pgi_jr_place(&r->jr, pg_world_add_storage(r->w, &s, NULL, r->jr.err));
 }
 
 int
@@ -819,10 +694,7 @@ pg_world_json_read_buffer(const char *data, size_t len, const char *name, pg_wor
     if (!out || (!data && len))
         return pg_error_set(err, PG_EINVAL, "pg_world_json_read_buffer: NULL argument");
     reader r = {0};
-    r.file = name ? name : "<input>";
-    r.text = data ? data : "";
-    r.len = len;
-    r.err = err;
+    pgi_jr_init(&r.jr, name ? name : "<input>", data, len, err);
     json_error_t je;
     json_t *root = NULL;
     int rc = PG_OK;
@@ -830,52 +702,54 @@ pg_world_json_read_buffer(const char *data, size_t len, const char *name, pg_wor
     while (i < len && strchr(" \t\r\n", data[i]))
         i++;
     if (i == len) {
-        rc = pgi_io_fail(err, PG_EPARSE, r.file, 0, 0, "",
+        rc = pgi_io_fail(err, PG_EPARSE, r.jr.file, 0, 0, "",
                          "the file is empty: expected a plurigrid world, a JSON object that "
                          "starts with \"format\": \"" FORMAT_NAME "\"");
         goto out;
     }
-    root = json_loadb(r.text, len, JSON_REJECT_DUPLICATES, &je);
+    root = json_loadb(r.jr.text, len, JSON_REJECT_DUPLICATES, &je);
     if (!root) {
-        rc = pgi_io_fail(err, PG_EPARSE, r.file, je.line > 0 ? je.line : 0,
+        rc = pgi_io_fail(err, PG_EPARSE, r.jr.file, je.line > 0 ? je.line : 0,
                          je.column > 0 ? je.column : 0, "", "JSON syntax error: %s", je.text);
         goto out;
     }
     if (!json_is_object(root)) {
-        rc = fail(&r, PG_EPARSE, "$", "a plurigrid world is a JSON object {...}, got %s",
-                  type_name(root));
+        rc = pgi_jr_fail(&r.jr, PG_EPARSE, "a plurigrid world is a JSON object {...}, got %s",
+                         pgi_jr_type_name(root));
         goto out;
     }
     const char *format, *wname, *desc;
-    if ((rc = get_string(&r, root, "$", "format", false, "", &format)))
+    if ((rc = get_string(&r, root, "format", false, "", &format)))
         goto out;
     if (!format) {
-        rc = fail(&r, PG_EPARSE, "$.format",
-                  "'format' is missing: a plurigrid world starts with \"format\": "
-                  "\"" FORMAT_NAME "\"");
+        rc = pgi_jr_fail_key(&r.jr, PG_EPARSE, "format",
+                             "'format' is missing: a plurigrid world starts with \"format\": "
+                             "\"" FORMAT_NAME "\"");
         goto out;
     }
     if (strcmp(format, FORMAT_NAME) != 0) {
-        rc =
-            fail(&r, PG_EUNSUPPORTED, "$.format",
-                 "'format' is \"%s\"; this version of plurigrid reads \"" FORMAT_NAME "\"", format);
+        rc = pgi_jr_fail_key(
+            &r.jr, PG_EUNSUPPORTED, "format",
+            "'format' is \"%s\"; this version of plurigrid reads \"" FORMAT_NAME "\"", format);
         goto out;
     }
-    if ((rc = check_keys(&r, root, "$", "a world", world_keys, NKEYS(world_keys))) ||
-        (rc = get_string(&r, root, "$", "name", false, "", &wname)) ||
-        (rc = get_string(&r, root, "$", "description", false, "", &desc)))
+    if ((rc = check_keys(&r, root, "a world", world_keys, NKEYS(world_keys))) ||
+        (rc = get_string(&r, root, "name", false, "", &wname)) ||
+        (rc = get_string(&r, root, "description", false, "", &desc)))
         goto out;
     double base = 100.0;
     json_t *b = json_object_get(root, "base_mva");
     if (b && !json_is_number(b)) {
-        rc = fail(&r, PG_EPARSE, "$.base_mva", "'base_mva' must be a number, got %s", type_name(b));
+        rc = pgi_jr_fail_key(&r.jr, PG_EPARSE, "base_mva", "'base_mva' must be a number, got %s",
+                             pgi_jr_type_name(b));
         goto out;
     }
     if (b)
         base = json_number_value(b);
     if (!(base > 0)) {
-        rc = fail(&r, PG_EMODEL, "$.base_mva",
-                  "'base_mva' is %g; the system base must be a positive number of MVA", base);
+        rc = pgi_jr_fail_key(&r.jr, PG_EMODEL, "base_mva",
+                             "'base_mva' is %g; the system base must be a positive number of MVA",
+                             base);
         goto out;
     }
     char stem[128];
@@ -883,20 +757,21 @@ pg_world_json_read_buffer(const char *data, size_t len, const char *name, pg_wor
     if ((rc = pg_world_new(&r.w, wname ? wname : stem[0] ? stem : "world", base, err)))
         goto out;
     if (desc && !(r.w->description = pgi_strdup(desc))) {
-        rc = pg_error_set(err, PG_ENOMEM, "out of memory");
+        rc = pgi_jr_nomem(&r.jr);
         goto out;
     }
-    if ((rc = read_series(&r, root)) || (rc = read_buses(&r, root)) ||
-        (rc = read_branches(&r, root)) || (rc = read_loads(&r, root)) ||
-        (rc = read_thermals(&r, root)) || (rc = read_renewables(&r, root)) ||
-        (rc = read_storages(&r, root)))
+    if ((rc = read_section(&r, root, "series", read_series)) || (rc = read_buses(&r, root)) ||
+        (rc = read_section(&r, root, "branches", read_branch)) ||
+        (rc = read_section(&r, root, "loads", read_load)) ||
+        (rc = read_section(&r, root, "thermals", read_thermal)) ||
+        (rc = read_section(&r, root, "renewables", read_renewable)) ||
+        (rc = read_section(&r, root, "storages", read_storage)))
         goto out;
 out:
     json_decref(root);
     pgi_names_free(&r.buses);
     if (rc) {
-        if (err && !err->file[0])
-            pg_error_at(err, r.file, err->line, err->column, NULL);
+        pgi_jr_place(&r.jr, rc);
         pg_world_free(r.w);
         return rc;
     }
