@@ -710,6 +710,37 @@ var_list(rd *r, const pg_og *og, json_t *node, const char *key, size_t *vars, si
     return rc;
 }
 
+/* The variable that member key of node names. */
+static int
+get_var(rd *r, const pg_og *og, json_t *node, const char *key, size_t *var)
+{
+    json_t *v;
+    int rc = pgi_jr_member(&r->jr, node, key, true, "a variable name", &v);
+    if (rc)
+        return rc;
+    size_t s = pgi_jr_push_key(&r->jr, key);
+    rc = var_by_name(r, og, v, var);
+    pgi_jr_pop(&r->jr, s);
+    return rc;
+}
+
+/* The player that member key of node names; *p is left alone when the key is absent and not
+ * required. */
+static int
+get_player(rd *r, const pg_og *og, json_t *node, const char *key, bool required, size_t *p)
+{
+    const char *name = NULL;
+    int rc = pgi_jr_get_string(&r->jr, node, key, required, &name);
+    if (rc || !name)
+        return rc;
+    for (size_t i = 0; i < pg_og_n_players(og); i++)
+        if (strcmp(pg_og_player(og, i), name) == 0) {
+            *p = i;
+            return PG_OK;
+        }
+    return pgi_jr_fail_key(&r->jr, PG_EPARSE, key, "there is no player '%s'", name);
+}
+
 static size_t
 rows_of(const pg_og *og, const size_t *vars, size_t n)
 {
@@ -819,37 +850,20 @@ og_node_json(og_reader * or, json_t *v, pg_og_node *node)
     int *itable = NULL;
     if (json_object_get(v, "decision")) {
         static const char *const keys[] = {"decision", "player", "observes", "output", NULL};
-        const char *player = NULL;
-        json_t *o;
         size_t p = PG_OG_NONE;
         if (!(rc = pgi_jr_check_keys(&r->jr, v, NULL, keys)) &&
             !(rc = pgi_jr_get_string(&r->jr, v, "decision", true, &name)) &&
-            !(rc = pgi_jr_get_string(&r->jr, v, "player", true, &player)) &&
+            !(rc = get_player(r, og, v, "player", true, &p)) &&
             !(rc = var_list(r, og, v, "observes", in, &n_in)) &&
-            !(rc = pgi_jr_member(&r->jr, v, "output", true, "a variable name", &o))) {
-            size_t s = pgi_jr_push_key(&r->jr, "output");
-            rc = var_by_name(r, og, o, &out);
-            pgi_jr_pop(&r->jr, s);
-        }
-        for (size_t i = 0; i < pg_og_n_players(og) && !rc; i++)
-            if (strcmp(pg_og_player(og, i), player) == 0)
-                p = i;
-        if (!rc && p == PG_OG_NONE)
-            rc = pgi_jr_fail_key(&r->jr, PG_EPARSE, "player", "there is no player '%s'", player);
-        if (!rc)
+            !(rc = get_var(r, og, v, "output", &out)))
             rc = pg_og_decision(og, name, p, in, n_in, out, node, r->jr.err);
     } else if (json_object_get(v, "nature")) {
         static const char *const keys[] = {"nature", "inputs", "output", "probs", NULL};
-        json_t *o, *t;
+        json_t *t;
         if (!(rc = pgi_jr_check_keys(&r->jr, v, NULL, keys)) &&
             !(rc = pgi_jr_get_string(&r->jr, v, "nature", true, &name)) &&
             !(rc = var_list(r, og, v, "inputs", in, &n_in)) &&
-            !(rc = pgi_jr_member(&r->jr, v, "output", true, "a variable name", &o))) {
-            size_t s = pgi_jr_push_key(&r->jr, "output");
-            rc = var_by_name(r, og, o, &out);
-            pgi_jr_pop(&r->jr, s);
-        }
-        if (!rc)
+            !(rc = get_var(r, og, v, "output", &out)))
             rc =
                 pgi_jr_member(&r->jr, v, "probs", true, "probabilities of the output's values", &t);
         size_t rows = rc ? 0 : rows_of(og, in, n_in), w = rc ? 0 : pg_og_n_values(og, out);
@@ -864,16 +878,11 @@ og_node_json(og_reader * or, json_t *v, pg_og_node *node)
             rc = pg_og_nature(og, name, in, n_in, out, table, node, r->jr.err);
     } else if (json_object_get(v, "function")) {
         static const char *const keys[] = {"function", "inputs", "output", "table", NULL};
-        json_t *o, *t;
+        json_t *t;
         if (!(rc = pgi_jr_check_keys(&r->jr, v, NULL, keys)) &&
             !(rc = pgi_jr_get_string(&r->jr, v, "function", true, &name)) &&
             !(rc = var_list(r, og, v, "inputs", in, &n_in)) &&
-            !(rc = pgi_jr_member(&r->jr, v, "output", true, "a variable name", &o))) {
-            size_t s = pgi_jr_push_key(&r->jr, "output");
-            rc = var_by_name(r, og, o, &out);
-            pgi_jr_pop(&r->jr, s);
-        }
-        if (!rc)
+            !(rc = get_var(r, og, v, "output", &out)))
             rc = pgi_jr_get_array(&r->jr, v, "table", true, 1, &t);
         size_t rows = rc ? 0 : rows_of(og, in, n_in);
         if (!rc && json_array_size(t) != rows)
@@ -882,8 +891,8 @@ og_node_json(og_reader * or, json_t *v, pg_og_node *node)
                                  rows);
         if (!rc && !(itable = malloc(rows * sizeof *itable)))
             rc = pgi_jr_nomem(&r->jr);
+        size_t s = pgi_jr_push_key(&r->jr, "table");
         for (size_t i = 0; i < rows && !rc; i++) {
-            size_t s = pgi_jr_push_key(&r->jr, "table");
             size_t si = pgi_jr_push_index(&r->jr, i);
             json_t *e = json_array_get(t, i);
             rc = pgi_jr_want(&r->jr, e, JSON_STRING, "a value label of the output variable");
@@ -895,8 +904,8 @@ og_node_json(og_reader * or, json_t *v, pg_og_node *node)
                 rc = pgi_jr_fail(&r->jr, PG_EPARSE, "variable '%s' has no value '%s'",
                                  pg_og_variable(og, out), json_string_value(e));
             pgi_jr_pop(&r->jr, si);
-            pgi_jr_pop(&r->jr, s);
         }
+        pgi_jr_pop(&r->jr, s);
         if (!rc)
             rc = pg_og_forward(og, name, in, n_in, out, itable, node, r->jr.err);
     } else if (json_object_get(v, "payoff")) {
@@ -919,24 +928,12 @@ og_node_json(og_reader * or, json_t *v, pg_og_node *node)
             rc = pg_og_payoff(og, name, in, n_in, table, node, r->jr.err);
     } else if (json_object_get(v, "discount")) {
         static const char *const keys[] = {"discount", "factor", "player", NULL};
-        const char *player = NULL;
         double factor = 1;
         size_t p = PG_OG_ALL;
         if (!(rc = pgi_jr_check_keys(&r->jr, v, NULL, keys)) &&
             !(rc = pgi_jr_get_string(&r->jr, v, "discount", true, &name)) &&
-            !(rc = pgi_jr_get_number(&r->jr, v, "factor", true, 0, 1e6, &factor)))
-            rc = pgi_jr_get_string(&r->jr, v, "player", false, &player);
-        if (!rc && player) {
-            p = PG_OG_NONE;
-            for (size_t i = 0; i < pg_og_n_players(og); i++)
-                if (strcmp(pg_og_player(og, i), player) == 0)
-                    p = i;
-            if (p == PG_OG_NONE) {
-                rc =
-                    pgi_jr_fail_key(&r->jr, PG_EPARSE, "player", "there is no player '%s'", player);
-            }
-        }
-        if (!rc)
+            !(rc = pgi_jr_get_number(&r->jr, v, "factor", true, 0, 1e6, &factor)) &&
+            !(rc = get_player(r, og, v, "player", false, &p)))
             rc = pg_og_discount(og, name, factor, p, node, r->jr.err);
     } else {
         rc = pgi_jr_fail(&r->jr, PG_EPARSE,
