@@ -80,4 +80,10 @@ size_t pgi_cg_offset(const cg_game *g, size_t k);
 int pgi_cg_to_og(const cg_game *g, const double *probs, pg_og_profile *p, pg_error *err);
 int pgi_cg_from_og(const cg_game *g, const pg_og_profile *p, double *probs, pg_error *err);
 
+/* Solves M Z = R for the n x nrhs matrix Z (all row-major; M is n x n and destroyed, R is
+ * overwritten by Z) by Gaussian elimination with partial pivoting. Returns false when a pivot is
+ * smaller than tiny in magnitude: M is singular for the purpose at hand. For the small dense
+ * systems of equilibrium and policy evaluation (classic_nash.c, classic_markov.c). */
+bool pgi_solve_dense(double *M, double *R, size_t n, size_t nrhs, double tiny);
+
 #endif

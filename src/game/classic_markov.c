@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/util.h"
+#include "game/classic_internal.h"
 
 #define MAX_STATES 4096
 #define MAX_PLAYERS 16
@@ -290,48 +291,6 @@ profile_prob(const pg_mg *g, const double *policy, size_t s, size_t k)
     return w;
 }
 
-/* Gaussian elimination with partial pivoting on an n x n system with `nrhs` right-hand sides
- * (M row-major, R n x nrhs; both destroyed, the solution left in R). */
-static bool
-solve_multi(double *M, double *R, size_t n, size_t nrhs)
-{
-    for (size_t c = 0; c < n; c++) {
-        size_t piv = c;
-        for (size_t r = c + 1; r < n; r++)
-            if (fabs(M[r * n + c]) > fabs(M[piv * n + c]))
-                piv = r;
-        if (fabs(M[piv * n + c]) < 1e-14)
-            return false;
-        if (piv != c) {
-            for (size_t k = 0; k < n; k++) {
-                double t = M[c * n + k];
-                M[c * n + k] = M[piv * n + k];
-                M[piv * n + k] = t;
-            }
-            for (size_t k = 0; k < nrhs; k++) {
-                double t = R[c * nrhs + k];
-                R[c * nrhs + k] = R[piv * nrhs + k];
-                R[piv * nrhs + k] = t;
-            }
-        }
-        for (size_t r = 0; r < n; r++) {
-            if (r == c)
-                continue;
-            double f = M[r * n + c] / M[c * n + c];
-            if (f == 0)
-                continue;
-            for (size_t k = c; k < n; k++)
-                M[r * n + k] -= f * M[c * n + k];
-            for (size_t k = 0; k < nrhs; k++)
-                R[r * nrhs + k] -= f * R[c * nrhs + k];
-        }
-    }
-    for (size_t r = 0; r < n; r++)
-        for (size_t k = 0; k < nrhs; k++)
-            R[r * nrhs + k] /= M[r * n + r];
-    return true;
-}
-
 int
 pg_mg_values(const pg_mg *g, const double *policy, double *values, pg_error *err)
 {
@@ -363,7 +322,7 @@ pg_mg_values(const pg_mg *g, const double *policy, double *values, pg_error *err
                 M[s * ns + t] -= g->discount * w * nx[t];
         }
     }
-    if (!solve_multi(M, R, ns, np))
+    if (!pgi_solve_dense(M, R, ns, np, 1e-14))
         rc = pg_error_set(err, PG_ESOLVER, "the Bellman equations of the policy are singular");
     else
         memcpy(values, R, ns * np * sizeof *R);

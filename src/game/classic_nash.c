@@ -16,20 +16,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "game/classic_internal.h"
+
 #define EPS 1e-9
 #define MAX_BASES 2000000.0
 
-/* Solves the n x n system M z = rhs (row-major M, destroyed) by Gaussian elimination with partial
- * pivoting. Returns false when M is singular. */
-static bool
-solve(double *M, double *rhs, size_t n, double *z)
+/* Gaussian elimination with partial pivoting, forward then back substitution. */
+bool
+pgi_solve_dense(double *M, double *R, size_t n, size_t nrhs, double tiny)
 {
     for (size_t c = 0; c < n; c++) {
         size_t piv = c;
         for (size_t r = c + 1; r < n; r++)
             if (fabs(M[r * n + c]) > fabs(M[piv * n + c]))
                 piv = r;
-        if (fabs(M[piv * n + c]) < 1e-12)
+        if (fabs(M[piv * n + c]) < tiny)
             return false;
         if (piv != c) {
             for (size_t k = 0; k < n; k++) {
@@ -37,9 +38,11 @@ solve(double *M, double *rhs, size_t n, double *z)
                 M[c * n + k] = M[piv * n + k];
                 M[piv * n + k] = t;
             }
-            double t = rhs[c];
-            rhs[c] = rhs[piv];
-            rhs[piv] = t;
+            for (size_t k = 0; k < nrhs; k++) {
+                double t = R[c * nrhs + k];
+                R[c * nrhs + k] = R[piv * nrhs + k];
+                R[piv * nrhs + k] = t;
+            }
         }
         for (size_t r = c + 1; r < n; r++) {
             double f = M[r * n + c] / M[c * n + c];
@@ -47,15 +50,17 @@ solve(double *M, double *rhs, size_t n, double *z)
                 continue;
             for (size_t k = c; k < n; k++)
                 M[r * n + k] -= f * M[c * n + k];
-            rhs[r] -= f * rhs[c];
+            for (size_t k = 0; k < nrhs; k++)
+                R[r * nrhs + k] -= f * R[c * nrhs + k];
         }
     }
-    for (size_t c = n; c-- > 0;) {
-        double s = rhs[c];
-        for (size_t k = c + 1; k < n; k++)
-            s -= M[c * n + k] * z[k];
-        z[c] = s / M[c * n + c];
-    }
+    for (size_t c = n; c-- > 0;)
+        for (size_t k = 0; k < nrhs; k++) {
+            double s = R[c * nrhs + k];
+            for (size_t j = c + 1; j < n; j++)
+                s -= M[c * n + j] * R[j * nrhs + k];
+            R[c * nrhs + k] = s / M[c * n + c];
+        }
     return true;
 }
 
@@ -144,8 +149,9 @@ vertices(const double *C, size_t r, size_t d, vertex_set *vs)
                 M[e * d + t] = c < d ? (t == c) : C[(c - d) * d + t];
             rhs[e] = c < d ? 0.0 : 1.0;
         }
-        if (!solve(M, rhs, d, z))
+        if (!pgi_solve_dense(M, rhs, d, 1, 1e-12))
             continue;
+        memcpy(z, rhs, d * sizeof *z);
         bool feasible = true, origin = true;
         for (size_t t = 0; t < d; t++) {
             if (z[t] < -EPS)
@@ -309,18 +315,18 @@ indifference(const double *M, size_t cols, const size_t *R, const size_t *S, siz
              double *v, double *work)
 {
     size_t d = k + 1;
-    double *A = work, *rhs = work + d * d, *sol = rhs + d;
+    double *A = work, *sol = work + d * d;
     for (size_t e = 0; e < k; e++) {
         for (size_t t = 0; t < k; t++)
             A[e * d + t] = M[R[e] * cols + S[t]];
         A[e * d + k] = -1;
-        rhs[e] = 0;
+        sol[e] = 0;
     }
     for (size_t t = 0; t < k; t++)
         A[k * d + t] = 1;
     A[k * d + k] = 0;
-    rhs[k] = 1;
-    if (!solve(A, rhs, d, sol))
+    sol[k] = 1;
+    if (!pgi_solve_dense(A, sol, d, 1, 1e-12))
         return false;
     for (size_t t = 0; t < k; t++) {
         if (sol[t] < EPS)
@@ -349,7 +355,7 @@ pg_nf_support_equilibria(const pg_nf *g, double **equilibria, size_t *n_eq, pg_e
     size_t *I = malloc(kmax * sizeof *I), *J = malloc(kmax * sizeof *J);
     double *xs = malloc(kmax * sizeof *xs), *ys = malloc(kmax * sizeof *ys);
     double *x = malloc(m * sizeof *x), *y = malloc(n * sizeof *y);
-    double *work = malloc(((kmax + 1) * (kmax + 1) + 2 * (kmax + 1)) * sizeof *work);
+    double *work = malloc((kmax + 1) * (kmax + 2) * sizeof *work);
     double *list = NULL;
     size_t count = 0, cap = 0;
     if (bases > MAX_BASES) {
