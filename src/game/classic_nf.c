@@ -256,27 +256,10 @@ check_mixed(const pg_nf *g, const double *mixed, pg_error *err)
     return PG_OK;
 }
 
-int
-pg_nf_expected(const pg_nf *g, const double *mixed, double *payoffs, pg_error *err)
-{
-    int rc = check_mixed(g, mixed, err);
-    if (rc)
-        return rc;
-    double *e = malloc(g->size * sizeof *e);
-    if (!e)
-        return pg_error_set(err, PG_ENOMEM, "out of memory");
-    action_values(g, mixed, e);
-    for (size_t i = 0; i < g->n_players; i++) {
-        payoffs[i] = 0;
-        for (size_t a = 0; a < g->n_actions[i]; a++)
-            payoffs[i] += mixed[g->offset[i] + a] * e[g->offset[i] + a];
-    }
-    free(e);
-    return PG_OK;
-}
-
-int
-pg_nf_gains(const pg_nf *g, const double *mixed, double *gains, pg_error *err)
+/* Each player's expected payoff under the mixed profile (payoffs) and what a best response
+ * would gain over it (gains); either may be NULL. */
+static int
+evaluate(const pg_nf *g, const double *mixed, double *payoffs, double *gains, pg_error *err)
 {
     int rc = check_mixed(g, mixed, err);
     if (rc)
@@ -292,10 +275,25 @@ pg_nf_gains(const pg_nf *g, const double *mixed, double *gains, pg_error *err)
             if (e[g->offset[i] + a] > best)
                 best = e[g->offset[i] + a];
         }
-        gains[i] = best - cur > 0 ? best - cur : 0;
+        if (payoffs)
+            payoffs[i] = cur;
+        if (gains)
+            gains[i] = best - cur > 0 ? best - cur : 0;
     }
     free(e);
     return PG_OK;
+}
+
+int
+pg_nf_expected(const pg_nf *g, const double *mixed, double *payoffs, pg_error *err)
+{
+    return evaluate(g, mixed, payoffs, NULL, err);
+}
+
+int
+pg_nf_gains(const pg_nf *g, const double *mixed, double *gains, pg_error *err)
+{
+    return evaluate(g, mixed, NULL, gains, err);
 }
 
 int
