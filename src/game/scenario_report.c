@@ -813,37 +813,31 @@ pg_scenario_write_plots(const pg_scenario_result *r, const char *dir, pg_error *
     if (rc)
         goto out;
 
-    snprintf(title, sizeof title, "%s: median %s by strategy profile", sc->name, ind);
-    if ((rc = pg_plot_new(&p, title, "turn", ind, &po, err)))
-        goto out;
-    for (size_t i = 0; i < rp.n_groups; i++) {
-        const group *g = &rp.groups[i];
-        if (strcmp(g->kind, "profile") != 0)
-            continue;
-        median_line(&rp, in_profile, g, line, buf);
-        if ((rc = pg_plot_add_line(p, g->name, x, line, T1, NULL, err)))
+    /* the median of each strategy profile, then of each group of initial conditions */
+    static const struct {
+        const char *kind, *by, *file;
+        member_fn member;
+    } splits[] = {
+        {"profile", "strategy profile", "performance_by_profile.svg", in_profile},
+        {"initial_conditions", "initial conditions", "performance_by_group.svg", in_group},
+    };
+    for (size_t k = 0; k < 2; k++) {
+        snprintf(title, sizeof title, "%s: median %s by %s", sc->name, ind, splits[k].by);
+        if ((rc = pg_plot_new(&p, title, "turn", ind, &po, err)))
+            goto out;
+        for (size_t i = 0; i < rp.n_groups; i++) {
+            const group *g = &rp.groups[i];
+            if (strcmp(g->kind, splits[k].kind) != 0)
+                continue;
+            median_line(&rp, splits[k].member, g, line, buf);
+            if ((rc = pg_plot_add_line(p, g->name, x, line, T1, NULL, err)))
+                goto out;
+        }
+        rc = write_plot(p, dir, splits[k].file, err);
+        p = NULL;
+        if (rc)
             goto out;
     }
-    rc = write_plot(p, dir, "performance_by_profile.svg", err);
-    p = NULL;
-    if (rc)
-        goto out;
-
-    snprintf(title, sizeof title, "%s: median %s by initial conditions", sc->name, ind);
-    if ((rc = pg_plot_new(&p, title, "turn", ind, &po, err)))
-        goto out;
-    for (size_t i = 0; i < rp.n_groups; i++) {
-        const group *g = &rp.groups[i];
-        if (strcmp(g->kind, "initial_conditions") != 0)
-            continue;
-        median_line(&rp, in_group, g, line, buf);
-        if ((rc = pg_plot_add_line(p, g->name, x, line, T1, NULL, err)))
-            goto out;
-    }
-    rc = write_plot(p, dir, "performance_by_group.svg", err);
-    p = NULL;
-    if (rc)
-        goto out;
 
     snprintf(title, sizeof title, "%s: mean of each state variable", sc->name);
     if ((rc = pg_plot_new(&p, title, "turn", "value", &po, err)))
