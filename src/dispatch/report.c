@@ -32,6 +32,30 @@ json_num(pgi_buf *b, double v)
         pgi_buf_printf(b, "%.10g", v == 0 ? 0.0 : v);
 }
 
+/* `, "key": number` */
+static void
+json_key_num(pgi_buf *b, const char *key, double v)
+{
+    pgi_buf_printf(b, ", \"%s\": ", key);
+    json_num(b, v);
+}
+
+/* `, "key": "string"` */
+static void
+json_key_str(pgi_buf *b, const char *key, const char *s)
+{
+    pgi_buf_printf(b, ", \"%s\": ", key);
+    json_str(b, s);
+}
+
+/* Opens the i-th object of a list of components, one a line: `{"name": "..."`. */
+static void
+json_item(pgi_buf *b, size_t i, const char *name)
+{
+    pgi_buf_puts(b, i ? ",\n    {\"name\": " : "\n    {\"name\": ");
+    json_str(b, name);
+}
+
 /* Series of component i: values[t * n + i] for each step. */
 static void
 json_series(pgi_buf *b, const char *key, const double *v, size_t T, size_t n, size_t i)
@@ -162,10 +186,8 @@ pg_dispatch_result_json(const pg_world *w, const pg_dispatch_result *r, const pg
     pgi_buf_printf(
         &b, "  \"commitment\": {\"status\": \"%s\", \"objective\": ", uc_status_name(r->uc_status));
     json_num(&b, r->uc_objective);
-    pgi_buf_puts(&b, ", \"bound\": ");
-    json_num(&b, r->uc_bound);
-    pgi_buf_puts(&b, ", \"gap\": ");
-    json_num(&b, r->uc_gap);
+    json_key_num(&b, "bound", r->uc_bound);
+    json_key_num(&b, "gap", r->uc_gap);
     pgi_buf_printf(&b, ", \"seconds\": %.4f},\n", r->uc_seconds);
     pgi_buf_printf(&b,
                    "  \"problem\": {\"variables\": %zu, \"integers\": %zu, \"constraints\": "
@@ -173,20 +195,13 @@ pg_dispatch_result_json(const pg_world *w, const pg_dispatch_result *r, const pg
                    r->n_variables, r->n_integers, r->n_constraints, r->ed_seconds);
     pgi_buf_puts(&b, "  \"totals\": {\"cost\": ");
     json_num(&b, r->total_cost);
-    pgi_buf_puts(&b, ", \"variable\": ");
-    json_num(&b, sum(r->cost_variable, T));
-    pgi_buf_puts(&b, ", \"fixed\": ");
-    json_num(&b, sum(r->cost_fixed, T));
-    pgi_buf_puts(&b, ", \"startup\": ");
-    json_num(&b, sum(r->cost_startup, T));
-    pgi_buf_puts(&b, ", \"penalty\": ");
-    json_num(&b, sum(r->cost_penalty, T));
-    pgi_buf_puts(&b, ", \"unserved_mwh\": ");
-    json_num(&b, r->total_unserved_mwh);
-    pgi_buf_puts(&b, ", \"overgen_mwh\": ");
-    json_num(&b, r->total_overgen_mwh);
-    pgi_buf_puts(&b, ", \"curtailed_mwh\": ");
-    json_num(&b, r->total_curtailed_mwh);
+    json_key_num(&b, "variable", sum(r->cost_variable, T));
+    json_key_num(&b, "fixed", sum(r->cost_fixed, T));
+    json_key_num(&b, "startup", sum(r->cost_startup, T));
+    json_key_num(&b, "penalty", sum(r->cost_penalty, T));
+    json_key_num(&b, "unserved_mwh", r->total_unserved_mwh);
+    json_key_num(&b, "overgen_mwh", r->total_overgen_mwh);
+    json_key_num(&b, "curtailed_mwh", r->total_curtailed_mwh);
     pgi_buf_puts(&b, "},\n  \"step\": {\"hour\": [");
     for (size_t t = 0; t < T; t++)
         pgi_buf_printf(&b, "%s%.10g", t ? ", " : "", (double)t * r->step_h);
@@ -198,10 +213,8 @@ pg_dispatch_result_json(const pg_world *w, const pg_dispatch_result *r, const pg
     json_series(&b, "cost_penalty", r->cost_penalty, T, 1, 0);
     pgi_buf_puts(&b, "},\n  \"thermal\": [");
     for (size_t g = 0; g < r->n_thermals; g++) {
-        pgi_buf_puts(&b, g ? ",\n    {\"name\": " : "\n    {\"name\": ");
-        json_str(&b, w->thermals[g].name);
-        pgi_buf_puts(&b, ", \"bus\": ");
-        json_str(&b, w->buses[w->thermals[g].bus].name);
+        json_item(&b, g, w->thermals[g].name);
+        json_key_str(&b, "bus", w->buses[w->thermals[g].bus].name);
         json_series(&b, "p", r->thermal_p, T, r->n_thermals, g);
         json_flags(&b, "on", r->thermal_on, T, r->n_thermals, g);
         json_flags(&b, "start", r->thermal_start, T, r->n_thermals, g);
@@ -210,20 +223,16 @@ pg_dispatch_result_json(const pg_world *w, const pg_dispatch_result *r, const pg
     }
     pgi_buf_puts(&b, "],\n  \"renewable\": [");
     for (size_t k = 0; k < r->n_renewables; k++) {
-        pgi_buf_puts(&b, k ? ",\n    {\"name\": " : "\n    {\"name\": ");
-        json_str(&b, w->renewables[k].name);
-        pgi_buf_puts(&b, ", \"bus\": ");
-        json_str(&b, w->buses[w->renewables[k].bus].name);
+        json_item(&b, k, w->renewables[k].name);
+        json_key_str(&b, "bus", w->buses[w->renewables[k].bus].name);
         json_series(&b, "p", r->renewable_p, T, r->n_renewables, k);
         json_series(&b, "available", r->renewable_avail, T, r->n_renewables, k);
         pgi_buf_puts(&b, "}");
     }
     pgi_buf_puts(&b, "],\n  \"storage\": [");
     for (size_t s = 0; s < r->n_storages; s++) {
-        pgi_buf_puts(&b, s ? ",\n    {\"name\": " : "\n    {\"name\": ");
-        json_str(&b, w->storages[s].name);
-        pgi_buf_puts(&b, ", \"bus\": ");
-        json_str(&b, w->buses[w->storages[s].bus].name);
+        json_item(&b, s, w->storages[s].name);
+        json_key_str(&b, "bus", w->buses[w->storages[s].bus].name);
         json_series(&b, "charge", r->storage_charge, T, r->n_storages, s);
         json_series(&b, "discharge", r->storage_discharge, T, r->n_storages, s);
         json_series(&b, "soc_mwh", r->storage_soc, T, r->n_storages, s);
@@ -231,8 +240,7 @@ pg_dispatch_result_json(const pg_world *w, const pg_dispatch_result *r, const pg
     }
     pgi_buf_puts(&b, "],\n  \"bus\": [");
     for (size_t i = 0; i < r->n_buses; i++) {
-        pgi_buf_puts(&b, i ? ",\n    {\"name\": " : "\n    {\"name\": ");
-        json_str(&b, w->buses[i].name);
+        json_item(&b, i, w->buses[i].name);
         pgi_buf_printf(&b, ", \"number\": %d", w->buses[i].number);
         json_series(&b, "demand", r->bus_demand, T, r->n_buses, i);
         json_series(&b, "unserved", r->bus_unserved, T, r->n_buses, i);
@@ -244,12 +252,9 @@ pg_dispatch_result_json(const pg_world *w, const pg_dispatch_result *r, const pg
     pgi_buf_puts(&b, "],\n  \"branch\": [");
     for (size_t k = 0; k < r->n_branches; k++) {
         const pg_branch *br = &w->branches[k];
-        pgi_buf_puts(&b, k ? ",\n    {\"name\": " : "\n    {\"name\": ");
-        json_str(&b, br->name);
-        pgi_buf_puts(&b, ", \"from\": ");
-        json_str(&b, w->buses[br->from].name);
-        pgi_buf_puts(&b, ", \"to\": ");
-        json_str(&b, w->buses[br->to].name);
+        json_item(&b, k, br->name);
+        json_key_str(&b, "from", w->buses[br->from].name);
+        json_key_str(&b, "to", w->buses[br->to].name);
         json_series(&b, "flow", r->branch_flow, T, r->n_branches, k);
         json_series(&b, "price", r->branch_price, T, r->n_branches, k);
         pgi_buf_puts(&b, "}");
@@ -364,43 +369,31 @@ pg_dcopf_result_json(const pg_world *w, const pg_dcopf_result *r, char **text, p
     json_str(&b, w->name);
     pgi_buf_puts(&b, ",\n  \"objective\": ");
     json_num(&b, r->objective);
-    pgi_buf_puts(&b, ", \"unserved_mw\": ");
-    json_num(&b, r->unserved_mw);
-    pgi_buf_puts(&b, ", \"overgen_mw\": ");
-    json_num(&b, r->overgen_mw);
+    json_key_num(&b, "unserved_mw", r->unserved_mw);
+    json_key_num(&b, "overgen_mw", r->overgen_mw);
     pgi_buf_printf(&b, ", \"seconds\": %.6f,\n  \"thermal\": [", r->seconds);
     for (size_t g = 0; g < r->n_thermals; g++) {
-        pgi_buf_puts(&b, g ? ",\n    {\"name\": " : "\n    {\"name\": ");
-        json_str(&b, w->thermals[g].name);
-        pgi_buf_puts(&b, ", \"bus\": ");
-        json_str(&b, w->buses[w->thermals[g].bus].name);
-        pgi_buf_puts(&b, ", \"p\": ");
-        json_num(&b, r->pg[g]);
+        json_item(&b, g, w->thermals[g].name);
+        json_key_str(&b, "bus", w->buses[w->thermals[g].bus].name);
+        json_key_num(&b, "p", r->pg[g]);
         pgi_buf_puts(&b, "}");
     }
     pgi_buf_puts(&b, "],\n  \"bus\": [");
     for (size_t i = 0; i < r->n_buses; i++) {
-        pgi_buf_puts(&b, i ? ",\n    {\"name\": " : "\n    {\"name\": ");
-        json_str(&b, w->buses[i].name);
+        json_item(&b, i, w->buses[i].name);
         pgi_buf_printf(&b, ", \"number\": %d, \"angle_deg\": ", w->buses[i].number);
         json_num(&b, r->va[i]);
-        pgi_buf_puts(&b, ", \"lmp\": ");
-        json_num(&b, r->lmp[i]);
+        json_key_num(&b, "lmp", r->lmp[i]);
         pgi_buf_puts(&b, "}");
     }
     pgi_buf_puts(&b, "],\n  \"branch\": [");
     for (size_t k = 0; k < r->n_branches; k++) {
         const pg_branch *br = &w->branches[k];
-        pgi_buf_puts(&b, k ? ",\n    {\"name\": " : "\n    {\"name\": ");
-        json_str(&b, br->name);
-        pgi_buf_puts(&b, ", \"from\": ");
-        json_str(&b, w->buses[br->from].name);
-        pgi_buf_puts(&b, ", \"to\": ");
-        json_str(&b, w->buses[br->to].name);
-        pgi_buf_puts(&b, ", \"flow\": ");
-        json_num(&b, r->flow[k]);
-        pgi_buf_puts(&b, ", \"price\": ");
-        json_num(&b, r->branch_price[k]);
+        json_item(&b, k, br->name);
+        json_key_str(&b, "from", w->buses[br->from].name);
+        json_key_str(&b, "to", w->buses[br->to].name);
+        json_key_num(&b, "flow", r->flow[k]);
+        json_key_num(&b, "price", r->branch_price[k]);
         pgi_buf_puts(&b, "}");
     }
     pgi_buf_puts(&b, "]\n}\n");
