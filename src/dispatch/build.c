@@ -394,15 +394,6 @@ pgi_dmodel_angles(const pgi_dmodel *m, const double *flow, double *angle_deg)
     }
 }
 
-#define ALLOC(ptr, n)                                                                              \
-    do {                                                                                           \
-        (ptr) = calloc((n) > 0 ? (n) : 1, sizeof *(ptr));                                          \
-        if (!(ptr)) {                                                                              \
-            rc = pg_error_set(err, PG_ENOMEM, "out of memory");                                    \
-            goto out;                                                                              \
-        }                                                                                          \
-    } while (0)
-
 int
 pgi_dmodel_init(pgi_dmodel *m, const pg_world *w, const pg_dispatch_options *o, bool exact,
                 pg_error *err)

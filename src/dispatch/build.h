@@ -12,6 +12,17 @@
 #include "plurigrid/dispatch.h"
 #include "plurigrid/model.h"
 
+/* ptr = n zeroed elements (at least one); when memory runs out, rc = PG_ENOMEM (recorded on err)
+ * and goto out: for functions with that cleanup path and those two names. */
+#define ALLOC(ptr, n)                                                                              \
+    do {                                                                                           \
+        (ptr) = calloc((n) > 0 ? (n) : 1, sizeof *(ptr));                                          \
+        if (!(ptr)) {                                                                              \
+            rc = pg_error_set(err, PG_ENOMEM, "out of memory");                                    \
+            goto out;                                                                              \
+        }                                                                                          \
+    } while (0)
+
 /* A thermal unit's cost curve over [pmin, pmax] as the problem sees it: the cost at pmin while
  * committed plus convex segments above it; or, for the exact (OPF) form of a quadratic curve,
  * c0 + c1 p + c2 p^2 on the output itself. */

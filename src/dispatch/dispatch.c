@@ -134,15 +134,6 @@ out:
     return rc;
 }
 
-#define ALLOC(ptr, n)                                                                              \
-    do {                                                                                           \
-        (ptr) = calloc((n) > 0 ? (n) : 1, sizeof *(ptr));                                          \
-        if (!(ptr)) {                                                                              \
-            rc = pg_error_set(err, PG_ENOMEM, "out of memory");                                    \
-            goto out;                                                                              \
-        }                                                                                          \
-    } while (0)
-
 /* The bus whose price is the system energy price: the reference of the first reference bus's
  * island (the first live bus's when there is no reference bus). */
 static size_t
