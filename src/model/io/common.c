@@ -85,6 +85,23 @@ pgi_io_fail(pg_error *err, int code, const char *file, int line, int column, con
 }
 
 int
+pgi_read_world_file(const char *path,
+                    int (*read)(const char *data, size_t len, const char *name, pg_world **out,
+                                pg_notes *notes, pg_error *err),
+                    pg_world **out, pg_notes *notes, pg_error *err)
+{
+    char *data = NULL;
+    size_t len = 0;
+    int e = pgi_read_file(path, &data, &len);
+    if (e)
+        return pgi_io_fail(err, e == -ENOMEM ? PG_ENOMEM : PG_EIO, path, 0, 0, "",
+                           "cannot read the file: %s", strerror(-e));
+    int rc = read(data, len, path, out, notes, err);
+    free(data);
+    return rc;
+}
+
+int
 pgi_write_text_file(const char *path, const char *text, size_t len, pg_error *err)
 {
     FILE *f = fopen(path, "wb");

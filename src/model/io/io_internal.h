@@ -21,6 +21,13 @@ int pgi_notes_move(pg_notes *dst, pg_notes *src);
  * "NaN" for those. size >= 32. */
 void pgi_format_double(char *buf, size_t size, double x);
 
+/* Reads the file at path whole and hands its text to a format's buffer reader
+ * (pg_world_json_read_buffer, ...), with path as the name its errors give. */
+int pgi_read_world_file(const char *path,
+                        int (*read)(const char *data, size_t len, const char *name, pg_world **out,
+                                    pg_notes *notes, pg_error *err),
+                        pg_world **out, pg_notes *notes, pg_error *err);
+
 /* Writes text to path (replacing it). Returns PG_OK or PG_EIO with a message on err. */
 int pgi_write_text_file(const char *path, const char *text, size_t len, pg_error *err);
 

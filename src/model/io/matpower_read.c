@@ -1767,13 +1767,5 @@ pg_matpower_read_file(const char *path, pg_world **out, pg_notes *notes, pg_erro
 {
     if (!path || !out)
         return pg_error_set(err, PG_EINVAL, "pg_matpower_read_file: NULL argument");
-    char *data = NULL;
-    size_t len = 0;
-    int e = pgi_read_file(path, &data, &len);
-    if (e)
-        return pgi_io_fail(err, e == -ENOMEM ? PG_ENOMEM : PG_EIO, path, 0, 0, "",
-                           "cannot read the file: %s", strerror(-e));
-    int rc = pg_matpower_read_buffer(data, len, path, out, notes, err);
-    free(data);
-    return rc;
+    return pgi_read_world_file(path, pg_matpower_read_buffer, out, notes, err);
 }

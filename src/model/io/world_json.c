@@ -12,7 +12,6 @@
  * unknown key, a bus that does not exist) go through the core JSON reading helper (pgi_jr), which
  * finds their line from the JSON path. This format's own messages name the key ("'vm' must be a
  * number, got a string"). */
-#include <errno.h>
 #include <limits.h>
 #include <math.h>
 #include <stddef.h>
@@ -784,15 +783,7 @@ pg_world_json_read_file(const char *path, pg_world **out, pg_notes *notes, pg_er
 {
     if (!path || !out)
         return pg_error_set(err, PG_EINVAL, "pg_world_json_read_file: NULL argument");
-    char *data = NULL;
-    size_t len = 0;
-    int e = pgi_read_file(path, &data, &len);
-    if (e)
-        return pgi_io_fail(err, e == -ENOMEM ? PG_ENOMEM : PG_EIO, path, 0, 0, "",
-                           "cannot read the file: %s", strerror(-e));
-    int rc = pg_world_json_read_buffer(data, len, path, out, notes, err);
-    free(data);
-    return rc;
+    return pgi_read_world_file(path, pg_world_json_read_buffer, out, notes, err);
 }
 
 /* ---------------------------------------------------------------- writer */
