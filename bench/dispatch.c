@@ -15,8 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "bench.h"
+#include "core/util.h"
 #include "plurigrid/dispatch.h"
 #include "plurigrid/io.h"
 
@@ -25,28 +26,6 @@
 static const double daily[24] = {0.67, 0.63, 0.60, 0.59, 0.59, 0.60, 0.74, 0.86,
                                  0.95, 0.96, 0.96, 0.95, 0.95, 0.95, 0.93, 0.94,
                                  0.99, 1.00, 1.00, 0.96, 0.91, 0.83, 0.73, 0.63};
-
-static double
-now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int
-cmp(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double
-median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 static pg_world *
 load_case(const char *dir, const char *name, double scale)
@@ -148,13 +127,13 @@ main(int argc, char **argv)
     double gap = 0, cost = 0;
     size_t nv = 0, ni = 0, nc = 0, starts = 0;
     for (int k = 0; k < runs; k++) {
-        double t0 = now();
+        double t0 = pgi_now();
         if (pg_dispatch_run(w, &o, &r, &err) != PG_OK) {
             fprintf(stderr, "dispatch bench: case118 UC: %s\n",
                     pg_error_format(&err, buf, sizeof buf));
             return 3;
         }
-        a[k] = now() - t0;
+        a[k] = pgi_now() - t0;
         b[k] = r->uc_seconds;
         c[k] = r->ed_seconds;
         gap = r->uc_gap, cost = r->total_cost;
@@ -170,8 +149,8 @@ main(int argc, char **argv)
     printf("  MILP %zu variables (%zu integer), %zu constraints; gap reached %.3f%%, "
            "cost %.0f $, %zu start-ups\n",
            nv, ni, nc, 100 * gap, cost, starts);
-    printf("  total %.3f s  (MILP %.3f s, dispatch LP %.3f s)\n", median(a, runs), median(b, runs),
-           median(c, runs));
+    printf("  total %.3f s  (MILP %.3f s, dispatch LP %.3f s)\n", bench_median(a, runs),
+           bench_median(b, runs), bench_median(c, runs));
     pg_world_free(w);
 
     /* 2. economic dispatch of case2383wp */
@@ -180,13 +159,13 @@ main(int argc, char **argv)
     pg_dispatch_options_init(&o);
     o.commitment = false;
     for (int k = 0; k < runs; k++) {
-        double t0 = now();
+        double t0 = pgi_now();
         if (pg_dispatch_run(w, &o, &r, &err) != PG_OK) {
             fprintf(stderr, "dispatch bench: case2383wp ED: %s\n",
                     pg_error_format(&err, buf, sizeof buf));
             return 3;
         }
-        a[k] = now() - t0;
+        a[k] = pgi_now() - t0;
         c[k] = r->ed_seconds;
         nv = r->n_variables, nc = r->n_constraints, cost = r->total_cost;
         double unserved = r->total_unserved_mwh;
@@ -196,7 +175,7 @@ main(int argc, char **argv)
                    "  LP %zu variables, %zu constraints; cost %.0f $, unserved %.1f MWh\n",
                    runs, nv, nc, cost, unserved);
     }
-    printf("  total %.3f s  (LP %.3f s)\n", median(a, runs), median(c, runs));
+    printf("  total %.3f s  (LP %.3f s)\n", bench_median(a, runs), bench_median(c, runs));
     pg_world_free(w);
     free(a);
     free(b);

@@ -9,22 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench.h"
 #include "core/util.h"
 #include "plurigrid/scenario.h"
-
-static int
-cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double
-median(double *t, int n)
-{
-    qsort(t, (size_t)n, sizeof *t, cmp_double);
-    return n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]);
-}
 
 int
 main(int argc, char **argv)
@@ -86,7 +73,7 @@ main(int argc, char **argv)
             }
             t[i] = pgi_now() - s;
         }
-        double m = median(t, repeat);
+        double m = bench_median(t, repeat);
         if (threads[k] == 1)
             one_thread = m;
         printf("  run, %zu thread%s        %10.3f s   (%.2f us per run-turn)%s\n", threads[k],
@@ -105,7 +92,7 @@ main(int argc, char **argv)
                 free(json);
                 free(text);
             }
-            printf("  report (JSON + text)  %10.3f ms\n", median(t, repeat) * 1e3);
+            printf("  report (JSON + text)  %10.3f ms\n", bench_median(t, repeat) * 1e3);
         }
         pg_scenario_result_free(res);
     }

@@ -12,26 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench.h"
 #include "core/util.h"
 #include "plurigrid/game.h"
 #include "plurigrid/learn.h"
 
 static int runs = 15;
 static const char *examples = "examples/games";
-
-static int
-cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double
-median(double *t, int n)
-{
-    qsort(t, (size_t)n, sizeof *t, cmp_double);
-    return n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]);
-}
 
 static void
 die(const char *what, const pg_error *err)
@@ -79,7 +66,7 @@ bench_learners(void)
             t[r] = (pgi_now() - t0) / (double)steps * 1e9;
             pg_learner_free(l);
         }
-        printf("%-32s %14.1f\n", pg_learn_rule_name(rules[k]), median(t, runs));
+        printf("%-32s %14.1f\n", pg_learn_rule_name(rules[k]), bench_median(t, runs));
     }
 }
 
@@ -119,7 +106,7 @@ bench_auction_check(size_t bidders, size_t n)
         pg_og_check_clear(&c);
     }
     printf("check, second-price auction, %zu bidders x %zu values: %8.3f ms\n", bidders, n,
-           median(t, runs));
+           bench_median(t, runs));
     /* Regret matching in the first-price auction: time per learning round. */
     pg_og_profile_free(p);
     pg_og_free(g);
@@ -138,7 +125,7 @@ bench_auction_check(size_t bidders, size_t n)
         t[r] = (pgi_now() - t0) / (double)rounds * 1e6;
     }
     printf("regret-matching round, first-price auction, %zu bidders x %zu values: %8.1f us\n",
-           bidders, n, median(t, runs));
+           bidders, n, bench_median(t, runs));
     pg_og_profile_free(avg);
     pg_og_free(g);
 }
@@ -164,7 +151,7 @@ bench_examples(void)
             t[r] = (pgi_now() - t0) * 1e3;
             pg_game_report_free(rep);
         }
-        printf("%-32s %14.2f\n", files[k], median(t, runs));
+        printf("%-32s %14.2f\n", files[k], bench_median(t, runs));
     }
 }
 
@@ -195,7 +182,7 @@ bench_vertex(size_t n)
         free(eq);
     }
     printf("vertex enumeration, random %zux%zu game: %8.2f ms (%zu equilibria)\n", n, n,
-           median(t, runs), count);
+           bench_median(t, runs), count);
     pg_nf_free(g);
 }
 
