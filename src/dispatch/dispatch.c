@@ -226,13 +226,8 @@ fill_result(const pgi_dmodel *m, const pgi_commitment *fix, const pgi_solution *
                         if (m->thermal_live[g] && w->thermals[g].bus == b)
                             cap_total += fmax(0.0, w->thermals[g].pmax);
         }
-        double pos_total = 0, neg_total = 0;
-        for (size_t b = 0; b < nb; b++) {
-            double d = m->demand[t * nb + b];
-            pos_total += fmax(0.0, d);
-            neg_total += fmax(0.0, -d);
-        }
-        cap_total += neg_total;
+        for (size_t b = 0; b < nb; b++)
+            cap_total += fmax(0.0, -m->demand[t * nb + b]);
         for (size_t b = 0; b < nb; b++) {
             size_t i = t * nb + b;
             double d = m->demand[i];
@@ -260,7 +255,6 @@ fill_result(const pgi_dmodel *m, const pgi_commitment *fix, const pgi_solution *
             r->total_unserved_mwh += r->bus_unserved[i] * dt;
             r->total_overgen_mwh += r->bus_overgen[i] * dt;
         }
-        (void)pos_total;
         for (size_t k = 0; k < nbr; k++) {
             size_t i = t * nbr + k;
             if (!m->branch_live[k])
