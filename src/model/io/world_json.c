@@ -826,10 +826,9 @@ nonfinite(writer *wr, const char *what, const char *name, const char *key, doubl
 
 /* Adds the non-special keys of the table whose values differ from their defaults. */
 static void
-write_fields(writer *wr, json_t *obj, const key_desc *kd, size_t nk, const void *base, size_t upto,
+write_fields(writer *wr, json_t *obj, const key_desc *kd, size_t nk, const void *base,
              const char *what, const char *name)
 {
-    (void)upto;
     for (size_t i = 0; i < nk && !wr->rc; i++) {
         const key_desc *d = &kd[i];
         const char *field = (const char *)base + d->off;
@@ -870,6 +869,17 @@ write_fields(writer *wr, json_t *obj, const key_desc *kd, size_t nk, const void 
         case K_SPECIAL: break;
         }
     }
+}
+
+/* Where key stands in a table: the writers split a table around the special keys they write
+ * themselves, so that every key comes out in table order. */
+static size_t
+key_at(const key_desc *kd, size_t nk, const char *key)
+{
+    size_t k = 0;
+    while (k < nk && strcmp(kd[k].key, key) != 0)
+        k++;
+    return k;
 }
 
 /* Fewest digits (15..17) that make every real in v read back exactly. */
@@ -974,7 +984,7 @@ bus_json(writer *wr, const pg_world *w, size_t i)
             wr->rc = pg_error_set(wr->err, PG_EMODEL, "bus '%s' has unknown type %d", b->name,
                                   (int)b->type);
     }
-    write_fields(wr, o, bus_keys, NKEYS(bus_keys), b, 0, "bus", b->name);
+    write_fields(wr, o, bus_keys, NKEYS(bus_keys), b, "bus", b->name);
     return o;
 }
 
@@ -1014,7 +1024,7 @@ branch_json(writer *wr, const pg_world *w, const pg_branch *b)
         set(wr, o, "kind", json_string(branch_kinds[b->kind == PG_BRANCH_TRANSFORMER]));
     set(wr, o, "from", json_string(bus_name(wr, w, b->from, "branch", b->name)));
     set(wr, o, "to", json_string(bus_name(wr, w, b->to, "branch", b->name)));
-    write_fields(wr, o, branch_keys, NKEYS(branch_keys), b, 0, "branch", b->name);
+    write_fields(wr, o, branch_keys, NKEYS(branch_keys), b, "branch", b->name);
     return o;
 }
 
@@ -1024,11 +1034,12 @@ load_json(writer *wr, const pg_world *w, const pg_load *l)
     json_t *o = json_object();
     set(wr, o, "name", json_string(l->name ? l->name : ""));
     set(wr, o, "bus", json_string(bus_name(wr, w, l->bus, "load", l->name)));
-    /* p and q first, then the series that scale them: keys in table order */
-    write_fields(wr, o, load_keys, 4, l, 0, "load", l->name);
+    /* p and q first, then the series that scale them */
+    size_t k = key_at(load_keys, NKEYS(load_keys), "p_series");
+    write_fields(wr, o, load_keys, k, l, "load", l->name);
     set_series(wr, w, o, "p_series", l->p_series, "load", l->name);
     set_series(wr, w, o, "q_series", l->q_series, "load", l->name);
-    write_fields(wr, o, load_keys + 4, NKEYS(load_keys) - 4, l, 0, "load", l->name);
+    write_fields(wr, o, load_keys + k, NKEYS(load_keys) - k, l, "load", l->name);
     return o;
 }
 
@@ -1072,16 +1083,14 @@ thermal_json(writer *wr, const pg_world *w, const pg_thermal *t)
     set(wr, o, "name", json_string(t->name ? t->name : ""));
     set(wr, o, "bus", json_string(bus_name(wr, w, t->bus, "thermal unit", t->name)));
     /* keys before "cost", the cost, then the keys after it */
-    size_t k = 0;
-    while (strcmp(thermal_keys[k].key, "cost") != 0)
-        k++;
-    write_fields(wr, o, thermal_keys, k, t, 0, "thermal unit", t->name);
+    size_t k = key_at(thermal_keys, NKEYS(thermal_keys), "cost");
+    write_fields(wr, o, thermal_keys, k, t, "thermal unit", t->name);
     if (t->cost.model == PG_COST_POLYNOMIAL || t->cost.model == PG_COST_PIECEWISE)
         set(wr, o, "cost", cost_json(wr, t));
     else if (t->cost.model != PG_COST_NONE && !wr->rc)
         wr->rc = pg_error_set(wr->err, PG_EMODEL, "thermal unit '%s' has unknown cost model %d",
                               t->name, (int)t->cost.model);
-    write_fields(wr, o, thermal_keys + k, NKEYS(thermal_keys) - k, t, 0, "thermal unit", t->name);
+    write_fields(wr, o, thermal_keys + k, NKEYS(thermal_keys) - k, t, "thermal unit", t->name);
     return o;
 }
 
@@ -1099,9 +1108,10 @@ renewable_json(writer *wr, const pg_world *w, const pg_renewable *u)
                 pg_error_set(wr->err, PG_EMODEL, "renewable unit '%s' has unknown technology %d",
                              u->name, (int)u->technology);
     }
-    write_fields(wr, o, renewable_keys, 6, u, 0, "renewable unit", u->name);
+    size_t k = key_at(renewable_keys, NKEYS(renewable_keys), "availability");
+    write_fields(wr, o, renewable_keys, k, u, "renewable unit", u->name);
     set_series(wr, w, o, "availability", u->availability, "renewable unit", u->name);
-    write_fields(wr, o, renewable_keys + 6, NKEYS(renewable_keys) - 6, u, 0, "renewable unit",
+    write_fields(wr, o, renewable_keys + k, NKEYS(renewable_keys) - k, u, "renewable unit",
                  u->name);
     return o;
 }
@@ -1112,7 +1122,7 @@ storage_json(writer *wr, const pg_world *w, const pg_storage *s)
     json_t *o = json_object();
     set(wr, o, "name", json_string(s->name ? s->name : ""));
     set(wr, o, "bus", json_string(bus_name(wr, w, s->bus, "storage unit", s->name)));
-    write_fields(wr, o, storage_keys, NKEYS(storage_keys), s, 0, "storage unit", s->name);
+    write_fields(wr, o, storage_keys, NKEYS(storage_keys), s, "storage unit", s->name);
     return o;
 }
 
