@@ -87,6 +87,9 @@ test_getters(void **state)
     expect_place(&err, PG_EPARSE, 3, 20, "$.limits.low", "must be between 0 and 0.4");
     assert_int_equal(pgi_jr_get_number(&r, limits, "high", true, 0, 1, &x), PG_EPARSE);
     expect_place(&err, PG_EPARSE, 4, 21, "$.limits.high", "must be a number, not a string");
+    assert_int_equal(pgi_jr_get_size(&r, limits, "low", true, 0, 9, &n), PG_EPARSE);
+    expect_place(&err, PG_EPARSE, 3, 20, "$.limits.low",
+                 "must be a whole number from 0 to 9 (it is 0.5)");
     pgi_jr_pop(&r, mark);
     assert_string_equal(r.path, "$");
 
