@@ -272,18 +272,31 @@ evaluate(pgi_pf_newton *nr, const pgi_pf_net *net, const double *sbr, const doub
 }
 
 /* min |U_ii| / max |U_ii| of the current factors: KLU's crude reciprocal condition estimate
- * (klu_rcond), read straight from the diagonal it keeps. */
+ * (klu_rcond), read straight from the diagonal it keeps. It runs after every refactorization;
+ * with one running minimum and maximum, the loop would wait on each comparison before the next,
+ * so four pairs take every fourth pivot each and are combined at the end. */
 static double
 pivot_ratio(const klu_numeric *num, int n)
 {
     const double *u = num->Udiag;
-    double lo = INFINITY, hi = 0;
-    for (int i = 0; i < n; i++) {
+    double lo[4] = {INFINITY, INFINITY, INFINITY, INFINITY}, hi[4] = {0, 0, 0, 0};
+    int i = 0;
+    for (; i + 4 <= n; i += 4)
+        for (int j = 0; j < 4; j++) {
+            double a = fabs(u[i + j]);
+            lo[j] = a < lo[j] ? a : lo[j];
+            hi[j] = a > hi[j] ? a : hi[j];
+        }
+    for (; i < n; i++) {
         double a = fabs(u[i]);
-        lo = a < lo ? a : lo;
-        hi = a > hi ? a : hi;
+        lo[0] = a < lo[0] ? a : lo[0];
+        hi[0] = a > hi[0] ? a : hi[0];
     }
-    return hi > 0 && lo == lo ? lo / hi : 0;
+    for (int j = 1; j < 4; j++) {
+        lo[0] = lo[j] < lo[0] ? lo[j] : lo[0];
+        hi[0] = hi[j] > hi[0] ? hi[j] : hi[0];
+    }
+    return hi[0] > 0 && lo[0] == lo[0] ? lo[0] / hi[0] : 0;
 }
 
 /* Numeric factorization of the Jacobian in jx into *num: refactor with the kept pivot order when
@@ -340,7 +353,7 @@ update_voltage(pgi_pf_newton *nr, double *vm, double *va)
         int a = nr->iva[b];
         if (a < 0)
             continue;
-        double d = nr->f[a], vm0 = vm[b];
+        double d = nr->f[a], vm0 = vm[b], k = 1; /* k: new |V| over old |V| */
         va[b] -= d;
         int m = nr->ivm[b];
         if (m >= 0) {
@@ -350,6 +363,7 @@ update_voltage(pgi_pf_newton *nr, double *vm, double *va)
                 va[b] += M_PI;
                 d = INFINITY;
             }
+            k = vm[b] * nr->invvm[b]; /* invvm still holds 1 / vm0 */
             nr->invvm[b] = 1.0 / vm[b];
         }
         if (fabs(d) < 0.1 && vm0 > 0) {
@@ -358,7 +372,7 @@ update_voltage(pgi_pf_newton *nr, double *vm, double *va)
                        d2 * (1.0 / 40320 + d2 * (-1.0 / 3628800)))));
             double sn = d * (1 + d2 * (-1.0 / 6 + d2 * (1.0 / 120 + d2 * (-1.0 / 5040 +
                         d2 * (1.0 / 362880 + d2 * (-1.0 / 39916800))))));
-            double k = vm[b] / vm0, vr = nr->vr[b], vi = nr->vi[b];
+            double vr = nr->vr[b], vi = nr->vi[b];
             nr->vr[b] = k * (vr * c + vi * sn); /* V e^{-jd} */
             nr->vi[b] = k * (vi * c - vr * sn);
         } else {
