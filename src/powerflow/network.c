@@ -42,11 +42,12 @@ finite2(double a, double b)
     return isfinite(a) && isfinite(b);
 }
 
-int
-pgi_pf_check_world(const pg_world *w, pg_error *err)
+/* What a world's network is made of: base MVA, bus types and shunts, branch ends and parameters,
+ * where the thermal units are. A solver checks this only for a network it has not seen (what it
+ * keeps was checked when it was built). */
+static int
+check_network(const pg_world *w, pg_error *err)
 {
-    if (!w)
-        return pg_error_set(err, PG_EINVAL, "power flow: the world is NULL");
     if (!(w->base_mva > 0) || !isfinite(w->base_mva))
         return pg_error_set(err, PG_EMODEL, "power flow: base MVA must be a positive number, got %g",
                             w->base_mva);
@@ -58,11 +59,11 @@ pgi_pf_check_world(const pg_world *w, pg_error *err)
         if (b->type < PG_BUS_PQ || b->type > PG_BUS_ISOLATED)
             return pg_error_set(err, PG_EMODEL, "power flow: bus '%s' has unknown type %d",
                                 b->name ? b->name : "?", (int)b->type);
-        if (!finite2(b->vm, b->va) || !finite2(b->gs, b->bs))
-            return pg_error_set(err, PG_EMODEL,
-                                "power flow: bus '%s' has a voltage or shunt value that is not "
-                                "a finite number",
-                                b->name ? b->name : "?");
+        if (!finite2(b->gs, b->bs))
+            return pg_error_set(
+                err, PG_EMODEL,
+                "power flow: bus '%s' has a shunt value that is not a finite number",
+                b->name ? b->name : "?");
     }
     for (size_t l = 0; l < w->n_branches; l++) {
         const pg_branch *br = &w->branches[l];
@@ -86,6 +87,24 @@ pgi_pf_check_world(const pg_world *w, pg_error *err)
         if (t->bus >= nb)
             return pg_error_set(err, PG_EMODEL, "power flow: thermal unit '%s' is at a bus "
                                 "that does not exist", t->name ? t->name : "?");
+    }
+    return PG_OK;
+}
+
+int
+pgi_pf_check_inputs(const pg_world *w, pg_error *err)
+{
+    size_t nb = w->n_buses;
+    for (size_t i = 0; i < nb; i++) {
+        const pg_bus *b = &w->buses[i];
+        if (!finite2(b->vm, b->va))
+            return pg_error_set(err, PG_EMODEL,
+                                "power flow: bus '%s' has a starting voltage that is not a finite "
+                                "number",
+                                b->name ? b->name : "?");
+    }
+    for (size_t g = 0; g < w->n_thermals; g++) {
+        const pg_thermal *t = &w->thermals[g];
         if (!finite2(t->p, t->q) || !isfinite(t->vg) || isnan(t->qmin) || isnan(t->qmax))
             return pg_error_set(err, PG_EMODEL, "power flow: thermal unit '%s' has a setpoint "
                                 "that is not a finite number", t->name ? t->name : "?");
@@ -118,6 +137,15 @@ pgi_pf_check_world(const pg_world *w, pg_error *err)
                                 "is not a finite number", s->name ? s->name : "?");
     }
     return PG_OK;
+}
+
+int
+pgi_pf_check_world(const pg_world *w, pg_error *err)
+{
+    if (!w)
+        return pg_error_set(err, PG_EINVAL, "power flow: the world is NULL");
+    int rc = check_network(w, err);
+    return rc ? rc : pgi_pf_check_inputs(w, err);
 }
 
 /* ---------------------------------------------------------------- topology */
@@ -158,9 +186,11 @@ values_free(pgi_pf_net *net)
     free(net->ytre);
     free(net->ytim);
     free(net->ybr);
+    free(net->chg);
     free(net->bdc);
     free(net->pfinj);
-    net->par = net->yre = net->yim = net->ytre = net->ytim = net->ybr = net->bdc = net->pfinj = NULL;
+    net->par = net->yre = net->yim = net->ytre = net->ytim = net->ybr = NULL;
+    net->chg = net->bdc = net->pfinj = NULL;
     net->par_len = 0;
     net->have_values = false;
 }
@@ -199,30 +229,45 @@ make_key(const pg_world *w, int *key)
     }
 }
 
-bool
-pgi_pf_net_same_topology(const pgi_pf_net *net, const pg_world *w)
+pgi_pf_net_match
+pgi_pf_net_compare(const pgi_pf_net *net, const pg_world *w)
 {
-    if (!net->key || net->nb != (int)w->n_buses || net->nl != (int)w->n_branches ||
-        net->ng != (int)w->n_thermals)
-        return false;
+    if (!w || !net->key || (size_t)net->nb != w->n_buses || (size_t)net->nl != w->n_branches ||
+        (size_t)net->ng != w->n_thermals)
+        return PGI_NET_OTHER;
+    /* key: nb bus types, then (from, to, status) per branch, then (bus, status) per unit;
+     * par: (r, x, b, tap, shift) per branch, then (gs, bs) per bus, then the base. Indices are
+     * compared at full width, so that an index out of range never matches a valid one. */
     const int *key = net->key;
-    int k = 0;
-    for (size_t i = 0; i < w->n_buses; i++)
-        if (key[k++] != (int)w->buses[i].type)
-            return false;
-    for (size_t l = 0; l < w->n_branches; l++) {
+    const double *par = net->have_values ? net->par : NULL;
+    bool same_values = par != NULL;
+    for (size_t i = 0; i < w->n_buses; i++) {
+        const pg_bus *bus = &w->buses[i];
+        if (key[i] != (int)bus->type)
+            return PGI_NET_OTHER;
+        if (same_values) {
+            const double *p = &par[5 * w->n_branches + 2 * i];
+            same_values = p[0] == bus->gs && p[1] == bus->bs;
+        }
+    }
+    key += w->n_buses;
+    for (size_t l = 0; l < w->n_branches; l++, key += 3) {
         const pg_branch *br = &w->branches[l];
-        if (key[k] != (int)br->from || key[k + 1] != (int)br->to ||
-            key[k + 2] != (br->in_service ? 1 : 0))
-            return false;
-        k += 3;
+        if ((size_t)key[0] != br->from || (size_t)key[1] != br->to ||
+            key[2] != (br->in_service ? 1 : 0))
+            return PGI_NET_OTHER;
+        if (same_values) {
+            const double *p = &par[5 * l];
+            same_values = p[0] == br->r && p[1] == br->x && p[2] == br->b && p[3] == br->tap &&
+                          p[4] == br->shift;
+        }
     }
-    for (size_t g = 0; g < w->n_thermals; g++) {
-        if (key[k] != (int)w->thermals[g].bus || key[k + 1] != (w->thermals[g].in_service ? 1 : 0))
-            return false;
-        k += 2;
-    }
-    return true;
+    for (size_t g = 0; g < w->n_thermals; g++, key += 2)
+        if ((size_t)key[0] != w->thermals[g].bus || key[1] != (w->thermals[g].in_service ? 1 : 0))
+            return PGI_NET_OTHER;
+    if (same_values)
+        same_values = par[5 * w->n_branches + 2 * w->n_buses] == w->base_mva;
+    return same_values ? PGI_NET_SAME : PGI_NET_SAME_TOPOLOGY;
 }
 
 static int
@@ -522,30 +567,9 @@ par_len_of(const pg_world *w)
     return (int)(5 * w->n_branches + 2 * w->n_buses + 1);
 }
 
-static bool
-same_values(const pgi_pf_net *net, const pg_world *w)
-{
-    if (!net->have_values || net->par_len != par_len_of(w))
-        return false;
-    const double *p = net->par;
-    for (size_t l = 0; l < w->n_branches; l++, p += 5) {
-        const pg_branch *br = &w->branches[l];
-        if (p[0] != br->r || p[1] != br->x || p[2] != br->b || p[3] != br->tap ||
-            p[4] != br->shift)
-            return false;
-    }
-    for (size_t b = 0; b < w->n_buses; b++, p += 2)
-        if (p[0] != w->buses[b].gs || p[1] != w->buses[b].bs)
-            return false;
-    return p[0] == w->base_mva;
-}
-
 int
-pgi_pf_net_values(pgi_pf_net *net, const pg_world *w, bool *changed, pg_error *err)
+pgi_pf_net_values(pgi_pf_net *net, const pg_world *w, pg_error *err)
 {
-    *changed = false;
-    if (same_values(net, w))
-        return PG_OK;
     values_free(net);
     int nl = net->nl, nb = net->nb;
     net->par_len = par_len_of(w);
@@ -555,9 +579,11 @@ pgi_pf_net_values(pgi_pf_net *net, const pg_world *w, bool *changed, pg_error *e
     net->ytre = malloc(sizeof *net->ytre * (size_t)(net->ynnz ? net->ynnz : 1));
     net->ytim = malloc(sizeof *net->ytim * (size_t)(net->ynnz ? net->ynnz : 1));
     net->ybr = calloc(8 * (size_t)(nl ? nl : 1), sizeof *net->ybr);
+    net->chg = calloc(2 * (size_t)(nl ? nl : 1), sizeof *net->chg);
     net->bdc = calloc((size_t)(nl ? nl : 1), sizeof *net->bdc);
     net->pfinj = calloc((size_t)(nl ? nl : 1), sizeof *net->pfinj);
-    if (!net->par || !net->yre || !net->yim || !net->ytre || !net->ytim || !net->ybr || !net->bdc || !net->pfinj) {
+    if (!net->par || !net->yre || !net->yim || !net->ytre || !net->ytim || !net->ybr || !net->chg ||
+        !net->bdc || !net->pfinj) {
         values_free(net);
         return pg_error_set(err, PG_ENOMEM, "out of memory");
     }
@@ -603,6 +629,8 @@ pgi_pf_net_values(pgi_pf_net *net, const pg_world *w, bool *changed, pg_error *e
             net->yre[pos[k]] += y[2 * k];
             net->yim[pos[k]] += y[2 * k + 1];
         }
+        net->chg[2 * l] = br->b / 2 / (tap * tap);
+        net->chg[2 * l + 1] = br->b / 2;
         /* DC model: b = 1 / (x tap), phase shift as an injection. */
         net->bdc[l] = 1.0 / (br->x * tap);
         net->pfinj[l] = net->bdc[l] * (-br->shift * deg);
@@ -617,7 +645,6 @@ pgi_pf_net_values(pgi_pf_net *net, const pg_world *w, bool *changed, pg_error *e
     }
     net->have_values = true;
     net->version++;
-    *changed = true;
     return PG_OK;
 }
 
@@ -712,12 +739,11 @@ pg_pf_admittance_build(pg_pf_admittance **out, const pg_world *w, pg_error *err)
     pgi_pf_net net;
     memset(&net, 0, sizeof net);
     pg_pf_admittance *y = NULL;
-    bool changed;
     int rc;
     if (!out)
         return pg_error_set(err, PG_EINVAL, "pg_pf_admittance_build: out is NULL");
     if ((rc = pgi_pf_check_world(w, err)) || (rc = pgi_pf_net_topology(&net, w, err)) ||
-        (rc = pgi_pf_net_values(&net, w, &changed, err)))
+        (rc = pgi_pf_net_values(&net, w, err)))
         goto out;
     y = calloc(1, sizeof *y);
     if (!y || sparse_alloc(&y->ybus, net.nb, net.nb, net.ynnz) ||

@@ -50,22 +50,34 @@ typedef struct pgi_pf_net {
     double *ytre, *ytim;  /* ynnz: values of the transpose in the same pattern, so that row i of
                              Ybus is column i here and Ybus V is a gather */
     double *ybr;          /* 8 nl: yff, yft, ytf, ytt (re, im) per branch, p.u. */
+    double *chg;          /* 2 nl: line charging at the from end (b / 2 tap^2) and at the to end
+                             (b / 2), p.u.: times |V|^2, the reactive power it injects */
     double *bdc;          /* nl: DC series susceptance 1 / (x tap), p.u. */
     double *pfinj;        /* nl: DC phase-shift injection b (-shift), p.u. */
 } pgi_pf_net;
 
 void pgi_pf_net_free(pgi_pf_net *net);
-/* True when w has the topology net was built from. */
-bool pgi_pf_net_same_topology(const pgi_pf_net *net, const pg_world *w);
+/* How a world's network compares with the one net was built from. */
+typedef enum {
+    PGI_NET_OTHER,         /* another topology (or net is empty) */
+    PGI_NET_SAME_TOPOLOGY, /* the same topology, other branch or shunt parameters */
+    PGI_NET_SAME,          /* the same topology and parameters */
+} pgi_pf_net_match;
+/* Compares w (any world, checked or not; NULL is OTHER) with what net was built from, in one pass
+ * over its buses, branches and units. */
+pgi_pf_net_match pgi_pf_net_compare(const pgi_pf_net *net, const pg_world *w);
 /* Rebuilds the topology part of net from w (values are marked stale). */
 int pgi_pf_net_topology(pgi_pf_net *net, const pg_world *w, pg_error *err);
-/* Refills the admittance values when w's parameters differ from the ones they were built from.
- * Sets *changed when they were refilled. */
-int pgi_pf_net_values(pgi_pf_net *net, const pg_world *w, bool *changed, pg_error *err);
+/* Fills the admittance values from w's branch and shunt parameters. */
+int pgi_pf_net_values(pgi_pf_net *net, const pg_world *w, pg_error *err);
 /* snprintf that truncates quietly (messages may be cut, never overflow). */
 void pgi_pf_say(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Checks the world's indices and numbers that the power flow uses. */
 int pgi_pf_check_world(const pg_world *w, pg_error *err);
+/* Checks only what may change between solves of one network: starting voltages, unit setpoints
+ * and limits, loads, renewables and storage. For a world whose network net_compare found the
+ * same as a checked one. */
+int pgi_pf_check_inputs(const pg_world *w, pg_error *err);
 
 /* The AC Newton-Raphson engine: Jacobian pattern and scatter map for one set of bus classes, the
  * KLU objects and the workspaces. */

@@ -464,12 +464,15 @@ wrap_deg(double rad)
     return a * (180.0 / M_PI);
 }
 
-/* Bus, branch and total results once vm/va (and the units) are final. */
+/* Bus, branch and total results once vm/va (and the units) are final. The totals are summed in
+ * local variables: summed in r, each addition would wait for the store of the previous one, since
+ * the compiler cannot tell r's totals from its arrays. */
 static void
 fill_results(pg_pf_solver *s, const pg_world *w, pg_pf_result *r, bool dc)
 {
     const pgi_pf_net *net = &s->net;
     double base = w->base_mva;
+    double shunt_p = 0, shunt_q = 0;
     for (int b = 0; b < net->nb; b++) {
         r->island[b] = net->island[b] < 0 ? PG_NONE : (size_t)net->island[b];
         if (!bus_solved(s, b)) {
@@ -484,9 +487,12 @@ fill_results(pg_pf_solver *s, const pg_world *w, pg_pf_result *r, bool dc)
                                                : PG_BUS_PQ;
         const pg_bus *bus = &w->buses[b];
         double v2 = r->vm[b] * r->vm[b];
-        r->shunt_p += bus->gs * v2;
-        r->shunt_q += dc ? 0 : bus->bs * v2;
+        shunt_p += bus->gs * v2;
+        shunt_q += dc ? 0 : bus->bs * v2;
     }
+    r->shunt_p = shunt_p;
+    r->shunt_q = shunt_q;
+    double gen_p = 0, gen_q = 0;
     for (int b = 0; b < net->nb; b++) {
         if (!bus_solved(s, b))
             continue;
@@ -495,36 +501,51 @@ fill_results(pg_pf_solver *s, const pg_world *w, pg_pf_result *r, bool dc)
             r->pg[g] = s->pgw[g];
             r->qg[g] = dc ? 0 : s->qgw[g];
             r->q_limited[g] = s->limited[g] != 0;
-            r->gen_p += r->pg[g];
-            r->gen_q += r->qg[g];
+            gen_p += r->pg[g];
+            gen_q += r->qg[g];
         }
     }
+    r->gen_p = gen_p;
+    r->gen_q = gen_q;
+    for (int i = 0; i < net->n_islands; i++)
+        r->islands[i] = net->islands[i];
+    double load_p = 0, load_q = 0;
     for (size_t i = 0; i < w->n_loads; i++) {
         const pg_load *l = &w->loads[i];
-        if (l->in_service && bus_solved(s, (int)l->bus)) {
-            r->load_p += l->p;
-            r->load_q += dc ? 0 : l->q;
+        int isl = net->island[l->bus];
+        if (!l->in_service || isl < 0)
+            continue;
+        r->islands[isl].load_mw += l->p;
+        if (bus_solved(s, (int)l->bus)) {
+            load_p += l->p;
+            load_q += dc ? 0 : l->q;
         }
     }
+    r->load_p = load_p;
+    r->load_q = load_q;
+    double inj_p = 0, inj_q = 0;
     for (size_t i = 0; i < w->n_renewables; i++) {
         const pg_renewable *u = &w->renewables[i];
         if (u->in_service && bus_solved(s, (int)u->bus)) {
-            r->inj_p += u->p;
-            r->inj_q += dc ? 0 : u->q;
+            inj_p += u->p;
+            inj_q += dc ? 0 : u->q;
         }
     }
     for (size_t i = 0; i < w->n_storages; i++) {
         const pg_storage *u = &w->storages[i];
         if (u->in_service && bus_solved(s, (int)u->bus)) {
-            r->inj_p += u->p;
-            r->inj_q += dc ? 0 : u->q;
+            inj_p += u->p;
+            inj_q += dc ? 0 : u->q;
         }
     }
+    r->inj_p = inj_p;
+    r->inj_q = inj_q;
+    double loss_p = 0, loss_q = 0, charging_q = 0;
     for (int l = 0; l < net->nl; l++) {
         int f = net->bf[l], t = net->bt[l];
         if (!net->br_on[l] || !bus_solved(s, f))
             continue;
-        if (dc) {
+        if (dc) { /* lossless */
             r->pf[l] = (net->bdc[l] * (s->va[f] - s->va[t]) + net->pfinj[l]) * base;
             r->pt[l] = -r->pf[l];
             continue;
@@ -536,28 +557,20 @@ fill_results(pg_pf_solver *s, const pg_world *w, pg_pf_result *r, bool dc)
         double ifi = y[0] * vfi + y[1] * vfr + y[2] * vti + y[3] * vtr;
         double itr = y[4] * vfr - y[5] * vfi + y[6] * vtr - y[7] * vti;
         double iti = y[4] * vfi + y[5] * vfr + y[6] * vti + y[7] * vtr;
-        r->pf[l] = (vfr * ifr + vfi * ifi) * base;
-        r->qf[l] = (vfi * ifr - vfr * ifi) * base;
-        r->pt[l] = (vtr * itr + vti * iti) * base;
-        r->qt[l] = (vti * itr - vtr * iti) * base;
-        const pg_branch *br = &w->branches[l];
-        double tap = br->tap != 0 ? br->tap : 1.0;
-        double vf2 = s->vm[f] * s->vm[f] / (tap * tap), vt2 = s->vm[t] * s->vm[t];
-        r->charging_q += (vf2 + vt2) * br->b / 2 * base;
+        double pf = (vfr * ifr + vfi * ifi) * base, qf = (vfi * ifr - vfr * ifi) * base;
+        double pt = (vtr * itr + vti * iti) * base, qt = (vti * itr - vtr * iti) * base;
+        r->pf[l] = pf;
+        r->qf[l] = qf;
+        r->pt[l] = pt;
+        r->qt[l] = qt;
+        loss_p += pf + pt;
+        loss_q += qf + qt;
+        double vf2 = s->vm[f] * s->vm[f], vt2 = s->vm[t] * s->vm[t];
+        charging_q += (vf2 * net->chg[2 * l] + vt2 * net->chg[2 * l + 1]) * base;
     }
-    for (int l = 0; l < net->nl; l++) {
-        r->loss_p += r->pf[l] + r->pt[l];
-        r->loss_q += r->qf[l] + r->qt[l];
-    }
-    r->loss_q += r->charging_q; /* series reactive loss I^2 X */
-    for (int i = 0; i < net->n_islands; i++)
-        r->islands[i] = net->islands[i];
-    for (size_t i = 0; i < w->n_loads; i++) {
-        const pg_load *l = &w->loads[i];
-        int isl = net->island[l->bus];
-        if (l->in_service && isl >= 0)
-            r->islands[isl].load_mw += l->p;
-    }
+    r->loss_p = loss_p;
+    r->charging_q = charging_q;
+    r->loss_q = loss_q + charging_q; /* series reactive loss I^2 X */
 }
 
 static void
@@ -694,18 +707,21 @@ pg_pf_solver_solve(pg_pf_solver *s, const pg_world *w, pg_pf_result **out, pg_er
         return pg_error_set(err, PG_EINVAL, "pg_pf_solver_solve: NULL argument");
     double t0 = pgi_now();
     pg_pf_result *r = NULL;
-    int rc = pgi_pf_check_world(w, err);
+    /* The network the solver was built from was checked then: when w has the same one, only
+     * what changes between solves needs checking. */
+    pgi_pf_net_match match = pgi_pf_net_compare(&s->net, w);
+    int rc = match == PGI_NET_SAME ? pgi_pf_check_inputs(w, err) : pgi_pf_check_world(w, err);
     if (rc)
         return rc;
-    if (!pgi_pf_net_same_topology(&s->net, w)) {
+    if (match == PGI_NET_OTHER) {
         /* The engines' patterns follow Ybus's: drop them with the old topology. */
         pgi_pf_newton_clear(&s->nr);
         pgi_pf_dc_clear(&s->dc);
         if ((rc = pgi_pf_net_topology(&s->net, w, err)))
             return rc;
     }
-    bool values_changed = false;
-    if ((rc = pgi_pf_net_values(&s->net, w, &values_changed, err)))
+    bool values_changed = match != PGI_NET_SAME;
+    if (values_changed && (rc = pgi_pf_net_values(&s->net, w, err)))
         return rc;
     const pgi_pf_net *net = &s->net;
     if ((rc = workspace_fit(s, net->nb, net->ng, net->n_islands, err)))

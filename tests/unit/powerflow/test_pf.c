@@ -3,7 +3,7 @@
  * the DC flow through a phase shifter, Q-limit switching (also of the reference bus), islands
  * without a reference bus, non-convergence past the nose point, several units at one bus,
  * renewables and storage as injections, solver reuse across steps and topology changes, and the
- * errors a bad world gets. */
+ * errors a bad world gets, from a new solver and from one that knows the network. */
 #include "harness.h"
 
 #include <stdlib.h>
@@ -646,6 +646,105 @@ test_solver_reuse_across_steps(void **state)
     pg_world_free(w);
 }
 
+/* A solver that knows a network checks only what can change between solves (starting voltages,
+ * setpoints, injections) while the network stays the same, and everything when it does not: each
+ * bad value gets a clear error from a warm solver too, the solver keeps its analysis, and the good
+ * world then solves exactly as before. */
+static void
+test_solver_rechecks_every_solve(void **state)
+{
+    (void)state;
+    pg_world *w = new_world();
+    size_t a = add_bus(w, "a", PG_BUS_REF), b = add_bus(w, "b", PG_BUS_PQ);
+    size_t l = add_line(w, a, b, 0.02, 0.1, 0.01);
+    size_t ld = add_load(w, b, 30, 10);
+    size_t g = add_gen(w, a, 0, 1.0, -100, 100);
+    pg_renewable u;
+    pg_renewable_init(&u);
+    u.name = "pv";
+    u.bus = b;
+    u.rating = 30;
+    u.p = 15;
+    pg_storage st;
+    pg_storage_init(&st);
+    st.name = "bat";
+    st.bus = b;
+    st.p = 5;
+    pg_error err = {0};
+    assert_int_equal(pg_world_add_renewable(w, &u, NULL, &err), PG_OK);
+    assert_int_equal(pg_world_add_storage(w, &st, NULL, &err), PG_OK);
+    pg_pf_solver *s = NULL;
+    assert_int_equal(pg_pf_solver_new(&s, NULL, &err), PG_OK);
+    pg_pf_result *first = NULL, *r = NULL;
+    assert_int_equal(pg_pf_solver_solve(s, w, &first, &err), PG_OK);
+    assert_true(first->converged);
+
+    /* Inputs of the same network: the warm checks. */
+    struct {
+        double *field;
+        double bad;
+        const char *says;
+    } inputs[] = {
+        {&w->loads[ld].p, NAN, "load1"},
+        {&w->loads[ld].q, INFINITY, "load1"},
+        {&w->thermals[g].p, NAN, "gen1"},
+        {&w->thermals[g].vg, -INFINITY, "gen1"},
+        {&w->thermals[g].qmax, NAN, "gen1"},
+        {&w->renewables[0].q, NAN, "pv"},
+        {&w->storages[0].p, INFINITY, "bat"},
+        {&w->buses[b].vm, NAN, "'b'"},
+        {&w->buses[a].va, INFINITY, "'a'"},
+        /* Network parameters: checked in full because they differ from the known ones. */
+        {&w->branches[l].x, NAN, "br1"},
+        {&w->buses[b].gs, INFINITY, "'b'"},
+        {&w->branches[l].tap, -1, "negative tap"},
+    };
+    for (size_t i = 0; i < sizeof inputs / sizeof *inputs; i++) {
+        double keep = *inputs[i].field;
+        *inputs[i].field = inputs[i].bad;
+        pg_error_clear(&err);
+        assert_int_equal(pg_pf_solver_solve(s, w, &r, &err), PG_EMODEL);
+        assert_null(r);
+        if (!strstr(err.msg, inputs[i].says))
+            fail_msg("case %zu: '%s' does not name %s", i, err.msg, inputs[i].says);
+        *inputs[i].field = keep;
+    }
+    /* Indices out of range, in the topology key (units, branch ends) and outside it (loads,
+     * renewables, storage), including ones that agree with a valid index in their low 32 bits. */
+    size_t huge = ((size_t)1 << 32) + b;
+    size_t *indices[] = {&w->loads[ld].bus, &w->renewables[0].bus, &w->storages[0].bus,
+                         &w->thermals[g].bus, &w->branches[l].to};
+    for (size_t i = 0; i < sizeof indices / sizeof *indices; i++) {
+        size_t keep = *indices[i];
+        size_t bad[] = {99, huge};
+        for (size_t k = 0; k < 2; k++) {
+            if (bad[k] == huge && sizeof(size_t) <= 4)
+                continue;
+            *indices[i] = bad[k];
+            pg_error_clear(&err);
+            assert_int_equal(pg_pf_solver_solve(s, w, &r, &err), PG_EMODEL);
+            assert_null(r);
+            if (!strstr(err.msg, "does not exist"))
+                fail_msg("index %zu: '%s'", i, err.msg);
+        }
+        *indices[i] = keep;
+    }
+
+    assert_int_equal(pg_pf_solver_solve(s, w, &r, &err), PG_OK);
+    for (size_t k = 0; k < w->n_buses; k++) {
+        assert_near(r->vm[k], first->vm[k], 0);
+        assert_near(r->va[k], first->va[k], 0);
+    }
+    assert_near(r->loss_p, first->loss_p, 0);
+    pg_pf_solver_info info;
+    pg_pf_solver_get_info(s, &info);
+    assert_int_equal(info.analyses, 1);
+    pg_pf_result_free(r);
+    pg_pf_result_free(first);
+    pg_pf_solver_free(s);
+    pg_world_free(w);
+}
+
 /* ---------------------------------------------------------------- bad input */
 
 static void
@@ -716,6 +815,7 @@ main(void)
         cmocka_unit_test(test_units_sharing_a_bus),
         cmocka_unit_test(test_renewables_and_storage_are_injections),
         cmocka_unit_test(test_solver_reuse_across_steps),
+        cmocka_unit_test(test_solver_rechecks_every_solve),
         cmocka_unit_test(test_bad_input),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
