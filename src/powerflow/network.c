@@ -186,11 +186,12 @@ values_free(pgi_pf_net *net)
     free(net->ytre);
     free(net->ytim);
     free(net->ybr);
+    free(net->shunt);
     free(net->chg);
     free(net->bdc);
     free(net->pfinj);
     net->par = net->yre = net->yim = net->ytre = net->ytim = net->ybr = NULL;
-    net->chg = net->bdc = net->pfinj = NULL;
+    net->shunt = net->chg = net->bdc = net->pfinj = NULL;
     net->par_len = 0;
     net->have_values = false;
 }
@@ -579,11 +580,12 @@ pgi_pf_net_values(pgi_pf_net *net, const pg_world *w, pg_error *err)
     net->ytre = malloc(sizeof *net->ytre * (size_t)(net->ynnz ? net->ynnz : 1));
     net->ytim = malloc(sizeof *net->ytim * (size_t)(net->ynnz ? net->ynnz : 1));
     net->ybr = calloc(8 * (size_t)(nl ? nl : 1), sizeof *net->ybr);
+    net->shunt = malloc(sizeof *net->shunt * 2 * (size_t)(nb ? nb : 1));
     net->chg = calloc(2 * (size_t)(nl ? nl : 1), sizeof *net->chg);
     net->bdc = calloc((size_t)(nl ? nl : 1), sizeof *net->bdc);
     net->pfinj = calloc((size_t)(nl ? nl : 1), sizeof *net->pfinj);
-    if (!net->par || !net->yre || !net->yim || !net->ytre || !net->ytim || !net->ybr || !net->chg ||
-        !net->bdc || !net->pfinj) {
+    if (!net->par || !net->yre || !net->yim || !net->ytre || !net->ytim || !net->ybr ||
+        !net->shunt || !net->chg || !net->bdc || !net->pfinj) {
         values_free(net);
         return pg_error_set(err, PG_ENOMEM, "out of memory");
     }
@@ -636,6 +638,8 @@ pgi_pf_net_values(pgi_pf_net *net, const pg_world *w, pg_error *err)
         net->pfinj[l] = net->bdc[l] * (-br->shift * deg);
     }
     for (int b = 0; b < nb; b++) {
+        net->shunt[2 * b] = w->buses[b].gs;
+        net->shunt[2 * b + 1] = w->buses[b].bs;
         net->yre[net->ydiag[b]] += w->buses[b].gs / w->base_mva;
         net->yim[net->ydiag[b]] += w->buses[b].bs / w->base_mva;
     }

@@ -50,6 +50,7 @@ typedef struct pgi_pf_net {
     double *ytre, *ytim;  /* ynnz: values of the transpose in the same pattern, so that row i of
                              Ybus is column i here and Ybus V is a gather */
     double *ybr;          /* 8 nl: yff, yft, ytf, ytt (re, im) per branch, p.u. */
+    double *shunt;        /* 2 nb: bus shunt gs (MW consumed) and bs (MVAr injected) at 1 p.u. */
     double *chg;          /* 2 nl: line charging at the from end (b / 2 tap^2) and at the to end
                              (b / 2), p.u.: times |V|^2, the reactive power it injects */
     double *bdc;          /* nl: DC series susceptance 1 / (x tap), p.u. */

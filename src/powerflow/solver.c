@@ -236,34 +236,58 @@ bus_solved(const pg_pf_solver *s, int b)
 }
 
 /* Fixed injections per bus (MW, MVAr): in-service loads (drawn), renewables and storage
- * (injected), at buses that take part in the solve. */
+ * (injected). Their totals go in the result as they are read: the load of each island, and the
+ * served load and injections at the buses that take part in the solve. */
 static void
-fixed_injections(pg_pf_solver *s, const pg_world *w)
+fixed_injections(pg_pf_solver *s, const pg_world *w, pg_pf_result *r)
 {
-    int nb = s->net.nb;
-    for (int b = 0; b < nb; b++)
+    const pgi_pf_net *net = &s->net;
+    bool ac = !s->opt.dc;
+    for (int b = 0; b < net->nb; b++)
         s->injp[b] = s->injq[b] = 0;
+    for (int i = 0; i < net->n_islands; i++)
+        r->islands[i] = net->islands[i];
+    double load_p = 0, load_q = 0, inj_p = 0, inj_q = 0;
     for (size_t i = 0; i < w->n_loads; i++) {
         const pg_load *l = &w->loads[i];
-        if (l->in_service) {
-            s->injp[l->bus] -= l->p;
-            s->injq[l->bus] -= l->q;
+        if (!l->in_service)
+            continue;
+        s->injp[l->bus] -= l->p;
+        s->injq[l->bus] -= l->q;
+        int isl = net->island[l->bus];
+        if (isl >= 0)
+            r->islands[isl].load_mw += l->p;
+        if (bus_solved(s, (int)l->bus)) {
+            load_p += l->p;
+            load_q += ac ? l->q : 0;
         }
     }
     for (size_t i = 0; i < w->n_renewables; i++) {
-        const pg_renewable *r = &w->renewables[i];
-        if (r->in_service) {
-            s->injp[r->bus] += r->p;
-            s->injq[r->bus] += r->q;
+        const pg_renewable *u = &w->renewables[i];
+        if (!u->in_service)
+            continue;
+        s->injp[u->bus] += u->p;
+        s->injq[u->bus] += u->q;
+        if (bus_solved(s, (int)u->bus)) {
+            inj_p += u->p;
+            inj_q += ac ? u->q : 0;
         }
     }
     for (size_t i = 0; i < w->n_storages; i++) {
-        const pg_storage *st = &w->storages[i];
-        if (st->in_service) {
-            s->injp[st->bus] += st->p;
-            s->injq[st->bus] += st->q;
+        const pg_storage *u = &w->storages[i];
+        if (!u->in_service)
+            continue;
+        s->injp[u->bus] += u->p;
+        s->injq[u->bus] += u->q;
+        if (bus_solved(s, (int)u->bus)) {
+            inj_p += u->p;
+            inj_q += ac ? u->q : 0;
         }
     }
+    r->load_p = load_p;
+    r->load_q = load_q;
+    r->inj_p = inj_p;
+    r->inj_q = inj_q;
 }
 
 /* Sbus in p.u.: fixed injections plus every unit in service at the bus (regulating units' Q only
@@ -464,7 +488,8 @@ wrap_deg(double rad)
     return a * (180.0 / M_PI);
 }
 
-/* Bus, branch and total results once vm/va (and the units) are final. The totals are summed in
+/* Bus, branch and total results once vm/va (and the units) are final (the totals of loads and
+ * other fixed injections are summed by fixed_injections). The totals are summed in
  * local variables: summed in r, each addition would wait for the store of the previous one, since
  * the compiler cannot tell r's totals from its arrays. */
 static void
@@ -482,13 +507,12 @@ fill_results(pg_pf_solver *s, const pg_world *w, pg_pf_result *r, bool dc)
         }
         r->vm[b] = dc ? 1.0 : s->vm[b];
         r->va[b] = dc ? s->va[b] * (180.0 / M_PI) : wrap_deg(s->va[b]);
-        r->bus_type[b] = s->cls[b] == PGI_REF ? PG_BUS_REF
+        r->bus_type[b] = s->cls[b] == PGI_REF  ? PG_BUS_REF
                          : s->cls[b] == PGI_PV ? PG_BUS_PV
                                                : PG_BUS_PQ;
-        const pg_bus *bus = &w->buses[b];
         double v2 = r->vm[b] * r->vm[b];
-        shunt_p += bus->gs * v2;
-        shunt_q += dc ? 0 : bus->bs * v2;
+        shunt_p += net->shunt[2 * b] * v2;
+        shunt_q += dc ? 0 : net->shunt[2 * b + 1] * v2;
     }
     r->shunt_p = shunt_p;
     r->shunt_q = shunt_q;
@@ -507,39 +531,6 @@ fill_results(pg_pf_solver *s, const pg_world *w, pg_pf_result *r, bool dc)
     }
     r->gen_p = gen_p;
     r->gen_q = gen_q;
-    for (int i = 0; i < net->n_islands; i++)
-        r->islands[i] = net->islands[i];
-    double load_p = 0, load_q = 0;
-    for (size_t i = 0; i < w->n_loads; i++) {
-        const pg_load *l = &w->loads[i];
-        int isl = net->island[l->bus];
-        if (!l->in_service || isl < 0)
-            continue;
-        r->islands[isl].load_mw += l->p;
-        if (bus_solved(s, (int)l->bus)) {
-            load_p += l->p;
-            load_q += dc ? 0 : l->q;
-        }
-    }
-    r->load_p = load_p;
-    r->load_q = load_q;
-    double inj_p = 0, inj_q = 0;
-    for (size_t i = 0; i < w->n_renewables; i++) {
-        const pg_renewable *u = &w->renewables[i];
-        if (u->in_service && bus_solved(s, (int)u->bus)) {
-            inj_p += u->p;
-            inj_q += dc ? 0 : u->q;
-        }
-    }
-    for (size_t i = 0; i < w->n_storages; i++) {
-        const pg_storage *u = &w->storages[i];
-        if (u->in_service && bus_solved(s, (int)u->bus)) {
-            inj_p += u->p;
-            inj_q += dc ? 0 : u->q;
-        }
-    }
-    r->inj_p = inj_p;
-    r->inj_q = inj_q;
     double loss_p = 0, loss_q = 0, charging_q = 0;
     for (int l = 0; l < net->nl; l++) {
         int f = net->bf[l], t = net->bt[l];
@@ -731,7 +722,7 @@ pg_pf_solver_solve(pg_pf_solver *s, const pg_world *w, pg_pf_result **out, pg_er
         return pg_error_set(err, PG_ENOMEM, "out of memory");
     r->dc = s->opt.dc;
     initial_state(s, w);
-    fixed_injections(s, w);
+    fixed_injections(s, w, r);
     if (!s->opt.dc && (rc = pgi_pf_newton_prepare(&s->nr, net, s->cls, err)))
         goto out;
     double t1 = pgi_now();
