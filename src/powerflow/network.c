@@ -181,8 +181,6 @@ static void
 values_free(pgi_pf_net *net)
 {
     free(net->par);
-    free(net->yre);
-    free(net->yim);
     free(net->ytre);
     free(net->ytim);
     free(net->ybr);
@@ -190,7 +188,7 @@ values_free(pgi_pf_net *net)
     free(net->chg);
     free(net->bdc);
     free(net->pfinj);
-    net->par = net->yre = net->yim = net->ytre = net->ytim = net->ybr = NULL;
+    net->par = net->ytre = net->ytim = net->ybr = NULL;
     net->shunt = net->chg = net->bdc = net->pfinj = NULL;
     net->par_len = 0;
     net->have_values = false;
@@ -575,17 +573,15 @@ pgi_pf_net_values(pgi_pf_net *net, const pg_world *w, pg_error *err)
     int nl = net->nl, nb = net->nb;
     net->par_len = par_len_of(w);
     net->par = malloc(sizeof *net->par * (size_t)net->par_len);
-    net->yre = calloc((size_t)(net->ynnz ? net->ynnz : 1), sizeof *net->yre);
-    net->yim = calloc((size_t)(net->ynnz ? net->ynnz : 1), sizeof *net->yim);
-    net->ytre = malloc(sizeof *net->ytre * (size_t)(net->ynnz ? net->ynnz : 1));
-    net->ytim = malloc(sizeof *net->ytim * (size_t)(net->ynnz ? net->ynnz : 1));
+    net->ytre = calloc((size_t)(net->ynnz ? net->ynnz : 1), sizeof *net->ytre);
+    net->ytim = calloc((size_t)(net->ynnz ? net->ynnz : 1), sizeof *net->ytim);
     net->ybr = calloc(8 * (size_t)(nl ? nl : 1), sizeof *net->ybr);
     net->shunt = malloc(sizeof *net->shunt * 2 * (size_t)(nb ? nb : 1));
     net->chg = calloc(2 * (size_t)(nl ? nl : 1), sizeof *net->chg);
     net->bdc = calloc((size_t)(nl ? nl : 1), sizeof *net->bdc);
     net->pfinj = calloc((size_t)(nl ? nl : 1), sizeof *net->pfinj);
-    if (!net->par || !net->yre || !net->yim || !net->ytre || !net->ytim || !net->ybr ||
-        !net->shunt || !net->chg || !net->bdc || !net->pfinj) {
+    if (!net->par || !net->ytre || !net->ytim || !net->ybr || !net->shunt || !net->chg ||
+        !net->bdc || !net->pfinj) {
         values_free(net);
         return pg_error_set(err, PG_ENOMEM, "out of memory");
     }
@@ -628,8 +624,8 @@ pgi_pf_net_values(pgi_pf_net *net, const pg_world *w, pg_error *err)
         y[4] = ytfr, y[5] = ytfi, y[6] = yttr, y[7] = ytti;
         const int *pos = &net->brpos[4 * l];
         for (int k = 0; k < 4; k++) {
-            net->yre[pos[k]] += y[2 * k];
-            net->yim[pos[k]] += y[2 * k + 1];
+            net->ytre[net->ytpos[pos[k]]] += y[2 * k];
+            net->ytim[net->ytpos[pos[k]]] += y[2 * k + 1];
         }
         net->chg[2 * l] = br->b / 2 / (tap * tap);
         net->chg[2 * l + 1] = br->b / 2;
@@ -640,12 +636,8 @@ pgi_pf_net_values(pgi_pf_net *net, const pg_world *w, pg_error *err)
     for (int b = 0; b < nb; b++) {
         net->shunt[2 * b] = w->buses[b].gs;
         net->shunt[2 * b + 1] = w->buses[b].bs;
-        net->yre[net->ydiag[b]] += w->buses[b].gs / w->base_mva;
-        net->yim[net->ydiag[b]] += w->buses[b].bs / w->base_mva;
-    }
-    for (int q = 0; q < net->ynnz; q++) {
-        net->ytre[q] = net->yre[net->ytpos[q]];
-        net->ytim[q] = net->yim[net->ytpos[q]];
+        net->ytre[net->ydiag[b]] += w->buses[b].gs / w->base_mva;
+        net->ytim[net->ydiag[b]] += w->buses[b].bs / w->base_mva;
     }
     net->have_values = true;
     net->version++;
@@ -757,8 +749,10 @@ pg_pf_admittance_build(pg_pf_admittance **out, const pg_world *w, pg_error *err)
     }
     memcpy(y->ybus.colptr, net.yp, sizeof *net.yp * ((size_t)net.nb + 1));
     memcpy(y->ybus.rowind, net.yi, sizeof *net.yi * (size_t)net.ynnz);
-    memcpy(y->ybus.re, net.yre, sizeof *net.yre * (size_t)net.ynnz);
-    memcpy(y->ybus.im, net.yim, sizeof *net.yim * (size_t)net.ynnz);
+    for (int p = 0; p < net.ynnz; p++) { /* the net keeps the transpose */
+        y->ybus.re[p] = net.ytre[net.ytpos[p]];
+        y->ybus.im[p] = net.ytim[net.ytpos[p]];
+    }
     *out = y;
     y = NULL;
 out:

@@ -117,7 +117,9 @@ pgi_pf_newton_prepare(pgi_pf_newton *nr, const pgi_pf_net *net, const int *cls, 
     }
     nr->n = n;
     /* Count, then fill column by column. Slots jnnz and jnnz + 1 are a sink for the entries that
-     * are not in the Jacobian (a reference bus's column, a PV bus's magnitude column). */
+     * are not in the Jacobian (a reference bus's column, a PV bus's magnitude column). The map is
+     * indexed by the transposed layout the evaluation walks (row i of Ybus at a time): the entry
+     * at position p of column k is at position ytpos[p] there. */
     int nnz = 0;
     for (int k = 0; k < nb; k++) {
         int ncol = (nr->iva[k] >= 0) + (nr->ivm[k] >= 0);
@@ -148,7 +150,7 @@ pgi_pf_newton_prepare(pgi_pf_newton *nr, const pgi_pf_net *net, const int *cls, 
                 int i = net->yi[p];
                 if (nr->iva[i] >= 0) {
                     nr->ji[pos] = nr->iva[i];
-                    nr->map[2 * p + which] = pos; /* (P_i, Va_k) or (P_i, Vm_k) */
+                    nr->map[2 * net->ytpos[p] + which] = pos; /* (P_i, Va_k) or (P_i, Vm_k) */
                     if (i == k)
                         nr->dmap[4 * k + 2 * which] = pos;
                     pos++;
@@ -164,14 +166,6 @@ pgi_pf_newton_prepare(pgi_pf_newton *nr, const pgi_pf_net *net, const int *cls, 
             nr->jp[col] = pos;
         }
     }
-    /* Re-index the map by the transposed layout the fill walks (row i of Ybus at a time). */
-    int *tmap = malloc(sizeof *tmap * 2 * ys);
-    if (!tmap)
-        goto nomem;
-    for (int p = 0; p < net->ynnz; p++)
-        memcpy(&tmap[2 * p], &nr->map[2 * net->ytpos[p]], 2 * sizeof *tmap);
-    free(nr->map);
-    nr->map = tmap;
     if (n > 0) {
         nr->sym = klu_analyze(n, nr->jp, nr->ji, &nr->common);
         if (!nr->sym) {

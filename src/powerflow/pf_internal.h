@@ -46,9 +46,8 @@ typedef struct pgi_pf_net {
     int par_len;
     bool have_values;
     unsigned long version; /* counts the times the values were (re)built */
-    double *yre, *yim;    /* ynnz: Ybus values, p.u. */
-    double *ytre, *ytim;  /* ynnz: values of the transpose in the same pattern, so that row i of
-                             Ybus is column i here and Ybus V is a gather */
+    double *ytre, *ytim;   /* ynnz: Ybus values, p.u., transposed in the same pattern (the pattern
+                              is symmetric): row i of Ybus is column i here, so Ybus V is a gather */
     double *ybr;          /* 8 nl: yff, yft, ytf, ytt (re, im) per branch, p.u. */
     double *shunt;        /* 2 nb: bus shunt gs (MW consumed) and bs (MVAr injected) at 1 p.u. */
     double *chg;          /* 2 nl: line charging at the from end (b / 2 tap^2) and at the to end
