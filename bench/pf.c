@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench.h"
 #include "core/util.h"
 #include "plurigrid/io.h"
 #include "plurigrid/pf.h"
@@ -22,20 +23,6 @@ static const char *const default_cases[] = {"case9",   "case14",  "case30",    "
                                             "case118", "case300", "case2383wp"};
 
 static int min_runs = 20;
-
-static int
-cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double
-median(double *t, int n)
-{
-    qsort(t, (size_t)n, sizeof *t, cmp_double);
-    return n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]);
-}
 
 /* How many runs: at least min_runs, more while a run is short (up to ~0.5 s or 2000 runs). */
 static int
@@ -82,7 +69,7 @@ bench_case(const char *dir, const char *name)
         if (r < n - 1)
             pg_world_free(w);
     }
-    double parse = median(t, n);
+    double parse = bench_median(t, n);
 
     for (int r = 0; r < MAXRUNS; r++) {
         pg_pf_admittance *y = NULL;
@@ -94,7 +81,7 @@ bench_case(const char *dir, const char *name)
         if (r + 1 >= runs_for(t[0]))
             n = r + 1, r = MAXRUNS;
     }
-    double ybus = median(t, n);
+    double ybus = bench_median(t, n);
 
     /* AC from scratch: a new solver each time (admittance, islands, Jacobian pattern, KLU
      * analysis and factorization, iterations, results). */
@@ -114,7 +101,7 @@ bench_case(const char *dir, const char *name)
         if (r + 1 >= runs_for(t[0]))
             n = r + 1, r = MAXRUNS;
     }
-    double cold = median(t, n);
+    double cold = bench_median(t, n);
 
     /* AC warm: the same solver again (symbolic analysis and pivot order reused). */
     pg_pf_solver *s = NULL;
@@ -130,7 +117,7 @@ bench_case(const char *dir, const char *name)
         if (r + 1 >= runs_for(t[0]))
             n = r + 1, r = MAXRUNS;
     }
-    double warm = median(t, n);
+    double warm = bench_median(t, n);
 
     /* AC warm from a new start each time: two copies of the world whose reference angles differ
      * by 1e-9 degrees, solved in turn, so the factors kept for a repeated start never apply and
@@ -150,7 +137,7 @@ bench_case(const char *dir, const char *name)
         if (r + 1 >= runs_for(t[0]))
             n = r + 1, r = MAXRUNS;
     }
-    double warm_new = median(t, n);
+    double warm_new = bench_median(t, n);
     pg_world_free(w2);
     double refac = pgi_pf_solver_time_refactor(s, runs_for(warm / (iterations + 1)));
     pg_pf_solver_info info;
@@ -170,7 +157,7 @@ bench_case(const char *dir, const char *name)
         if (r + 1 >= runs_for(t[0]))
             n = r + 1, r = MAXRUNS;
     }
-    double dccold = median(t, n);
+    double dccold = bench_median(t, n);
     if (pg_pf_solver_new(&s, &dco, &err) || pg_pf_solver_solve(s, w, &res, &err))
         die("dc solver", &err);
     pg_pf_result_free(res);
@@ -183,10 +170,10 @@ bench_case(const char *dir, const char *name)
         if (r + 1 >= runs_for(t[0]))
             n = r + 1, r = MAXRUNS;
     }
-    double dcwarm = median(t, n);
+    double dcwarm = bench_median(t, n);
     pg_pf_solver_free(s);
 
-    printf("%-11s %5zu %6d %7d %8.3f %7.3f %8.4f %8.4f %8.4f %3d %8.4f %5.2f %5.2f %8.4f %8.4f\n",
+    printf("%-11s %5zu %6d %7d %8.3f %7.3f %8.4f %8.4f %8.4f %3d %8.4f %5.3f %5.3f %8.4f %8.4f\n",
            name, w->n_buses, info.jacobian_n, info.jacobian_nnz, parse * 1e3, ybus * 1e3,
            cold * 1e3, warm_new * 1e3, warm * 1e3, iterations, refac * 1e3,
            warm_new / (iterations * refac), warm / (iterations * refac), dccold * 1e3,
