@@ -17,8 +17,8 @@ pgt_assert_near(double a, double b, double tol, const char *ea, const char *eb, 
                 int line)
 {
     if (isnan(a) || isnan(b) || fabs(a - b) > tol) {
-        print_error("%s = %.12g and %s = %.12g differ by %.3g > %.3g\n", ea, a, eb, b,
-                       fabs(a - b), tol);
+        print_error("%s = %.12g and %s = %.12g differ by %.3g > %.3g\n", ea, a, eb, b, fabs(a - b),
+                    tol);
         _fail(file, line);
     }
 }
@@ -40,8 +40,8 @@ pgt_data_path(const char *rel)
     snprintf(p, sizeof path_slots[0], "%s/%s", pgt_data_dir(), rel);
     if (access(p, R_OK) != 0) {
         print_error("reference data file %s is missing: the tests need ../shared/data beside "
-                       "the checkout (or PG_DATA_DIR pointing at it)\n",
-                       p);
+                    "the checkout (or PG_DATA_DIR pointing at it)\n",
+                    p);
         fail();
     }
     return p;
@@ -168,7 +168,8 @@ pgt_run_cli(const char *const *args, const char *stdin_text, char **out, char **
         }
         for (int k = 0; k < 2; k++) {
             if (fds[k].fd >= 0 && (fds[k].revents & (POLLIN | POLLHUP | POLLERR))) {
-                int more = k == 0 ? drain(fds[k].fd, &ob, &ol, &oc) : drain(fds[k].fd, &eb, &el, &ec);
+                int more =
+                    k == 0 ? drain(fds[k].fd, &ob, &ol, &oc) : drain(fds[k].fd, &eb, &el, &ec);
                 if (!more) {
                     close(fds[k].fd);
                     fds[k].fd = -1;

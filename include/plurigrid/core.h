@@ -33,12 +33,12 @@ const char *pg_strerror(int code);
 /* Detailed error report. Callers pass one in (or NULL when they only want the status code);
  * functions fill it only when they fail. Zero-initialise or call pg_error_clear() first. */
 typedef struct pg_error {
-    int code;        /* status code, PG_OK when no error was recorded */
-    char file[256];  /* input file name, "" when not about a file */
-    int line;        /* 1-based line in file, 0 when unknown */
-    int column;      /* 1-based column, 0 when unknown */
-    char path[256];  /* JSON path ("$.buses[2].vmax") or matrix place ("bus row 3, column 8") */
-    char msg[768];   /* what went wrong, in words a newcomer understands */
+    int code;       /* status code, PG_OK when no error was recorded */
+    char file[256]; /* input file name, "" when not about a file */
+    int line;       /* 1-based line in file, 0 when unknown */
+    int column;     /* 1-based column, 0 when unknown */
+    char path[256]; /* JSON path ("$.buses[2].vmax") or matrix place ("bus row 3, column 8") */
+    char msg[768];  /* what went wrong, in words a newcomer understands */
 } pg_error;
 
 void pg_error_clear(pg_error *err);

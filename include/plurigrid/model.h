@@ -32,18 +32,18 @@ typedef enum {
 } pg_bus_type;
 
 typedef struct pg_bus {
-    char *name;       /* unique within the world */
-    int number;       /* external bus number (MATPOWER BUS_I), unique, > 0 */
+    char *name; /* unique within the world */
+    int number; /* external bus number (MATPOWER BUS_I), unique, > 0 */
     pg_bus_type type;
-    double base_kv;   /* kV */
-    double vm;        /* voltage magnitude, p.u.: initial value for power flow */
-    double va;        /* voltage angle, degrees: initial value (the reference bus keeps it) */
-    double vmin;      /* p.u. */
-    double vmax;      /* p.u. */
-    double gs;        /* shunt conductance: MW consumed at 1.0 p.u. voltage */
-    double bs;        /* shunt susceptance: MVAr injected at 1.0 p.u. voltage */
-    int area;         /* area number (informational) */
-    int zone;         /* loss zone (informational) */
+    double base_kv; /* kV */
+    double vm;      /* voltage magnitude, p.u.: initial value for power flow */
+    double va;      /* voltage angle, degrees: initial value (the reference bus keeps it) */
+    double vmin;    /* p.u. */
+    double vmax;    /* p.u. */
+    double gs;      /* shunt conductance: MW consumed at 1.0 p.u. voltage */
+    double bs;      /* shunt susceptance: MVAr injected at 1.0 p.u. voltage */
+    int area;       /* area number (informational) */
+    int zone;       /* loss zone (informational) */
 } pg_bus;
 
 typedef enum {
@@ -56,37 +56,37 @@ typedef enum {
 typedef struct pg_branch {
     char *name;
     pg_branch_kind kind;
-    size_t from;      /* bus index; for transformers the tap side */
-    size_t to;        /* bus index */
-    double r;         /* series resistance, p.u. */
-    double x;         /* series reactance, p.u. */
-    double b;         /* total line-charging susceptance, p.u. */
-    double rate_a;    /* long-term rating, MVA; 0 = unlimited */
-    double rate_b;    /* short-term rating, MVA; 0 = unlimited */
-    double rate_c;    /* emergency rating, MVA; 0 = unlimited */
-    double tap;       /* off-nominal turns ratio, p.u. (> 0); lines have 1 */
-    double shift;     /* phase shift, degrees (to-bus voltage lags by it); lines have 0 */
-    double angmin;    /* minimum angle difference from - to, degrees (-360 = none) */
-    double angmax;    /* maximum angle difference, degrees (360 = none) */
+    size_t from;   /* bus index; for transformers the tap side */
+    size_t to;     /* bus index */
+    double r;      /* series resistance, p.u. */
+    double x;      /* series reactance, p.u. */
+    double b;      /* total line-charging susceptance, p.u. */
+    double rate_a; /* long-term rating, MVA; 0 = unlimited */
+    double rate_b; /* short-term rating, MVA; 0 = unlimited */
+    double rate_c; /* emergency rating, MVA; 0 = unlimited */
+    double tap;    /* off-nominal turns ratio, p.u. (> 0); lines have 1 */
+    double shift;  /* phase shift, degrees (to-bus voltage lags by it); lines have 0 */
+    double angmin; /* minimum angle difference from - to, degrees (-360 = none) */
+    double angmax; /* maximum angle difference, degrees (360 = none) */
     bool in_service;
 } pg_branch;
 
 /* A time series: values at a fixed step. Loads use series as multipliers of their nominal P or Q;
  * renewables use them as available power as a fraction of their rating (0..1). */
 typedef struct pg_series {
-    char *name;       /* unique within the world */
-    double step_h;    /* step length, hours (> 0) */
-    size_t n;         /* number of values (> 0) */
+    char *name;    /* unique within the world */
+    double step_h; /* step length, hours (> 0) */
+    size_t n;      /* number of values (> 0) */
     double *values;
 } pg_series;
 
 typedef struct pg_load {
     char *name;
     size_t bus;
-    double p;         /* nominal active power, MW */
-    double q;         /* nominal reactive power, MVAr */
-    size_t p_series;  /* series index scaling p per step, or PG_NONE (constant) */
-    size_t q_series;  /* series index scaling q per step, or PG_NONE (constant) */
+    double p;        /* nominal active power, MW */
+    double q;        /* nominal reactive power, MVAr */
+    size_t p_series; /* series index scaling p per step, or PG_NONE (constant) */
+    size_t q_series; /* series index scaling q per step, or PG_NONE (constant) */
     bool in_service;
 } pg_load;
 
@@ -99,35 +99,35 @@ typedef enum {
 /* A variable cost curve C(P) in $/h for output P in MW. */
 typedef struct pg_cost {
     pg_cost_model model;
-    size_t n;         /* polynomial: number of coefficients; piecewise: number of points */
-    double *coef;     /* polynomial: coef[k] multiplies P^k (coef[0] $/h, coef[1] $/MWh, coef[2]
-                         $/MW^2h, ...); NULL otherwise */
-    double *px;       /* piecewise: breakpoints, MW, increasing; NULL otherwise */
-    double *py;       /* piecewise: cost at each breakpoint, $/h */
+    size_t n;     /* polynomial: number of coefficients; piecewise: number of points */
+    double *coef; /* polynomial: coef[k] multiplies P^k (coef[0] $/h, coef[1] $/MWh, coef[2]
+                     $/MW^2h, ...); NULL otherwise */
+    double *px;   /* piecewise: breakpoints, MW, increasing; NULL otherwise */
+    double *py;   /* piecewise: cost at each breakpoint, $/h */
 } pg_cost;
 
 /* A dispatchable thermal unit (or any MATPOWER generator). */
 typedef struct pg_thermal {
     char *name;
     size_t bus;
-    bool in_service;  /* available to run */
-    double p;         /* active power setpoint, MW (power flow input, dispatch initial output) */
-    double q;         /* reactive power, MVAr (power flow initial value at PV buses) */
-    double pmin;      /* MW, when committed */
-    double pmax;      /* MW */
-    double qmin;      /* MVAr */
-    double qmax;      /* MVAr */
-    double vg;        /* voltage setpoint, p.u. */
-    double mbase;     /* machine base, MVA */
-    double ramp_up;   /* MW/h; 0 = unlimited */
-    double ramp_down; /* MW/h; 0 = unlimited */
-    double min_up_h;  /* minimum up time, hours */
-    double min_down_h;/* minimum down time, hours */
-    bool initial_on;  /* committed at the start of a horizon */
-    double initial_h; /* hours it has been in that state at the start */
-    pg_cost cost;     /* variable cost curve */
-    double fixed_cost;    /* $/h while committed (no-load cost) */
-    double startup_cost;  /* $ per start */
+    bool in_service;     /* available to run */
+    double p;            /* active power setpoint, MW (power flow input, dispatch initial output) */
+    double q;            /* reactive power, MVAr (power flow initial value at PV buses) */
+    double pmin;         /* MW, when committed */
+    double pmax;         /* MW */
+    double qmin;         /* MVAr */
+    double qmax;         /* MVAr */
+    double vg;           /* voltage setpoint, p.u. */
+    double mbase;        /* machine base, MVA */
+    double ramp_up;      /* MW/h; 0 = unlimited */
+    double ramp_down;    /* MW/h; 0 = unlimited */
+    double min_up_h;     /* minimum up time, hours */
+    double min_down_h;   /* minimum down time, hours */
+    bool initial_on;     /* committed at the start of a horizon */
+    double initial_h;    /* hours it has been in that state at the start */
+    pg_cost cost;        /* variable cost curve */
+    double fixed_cost;   /* $/h while committed (no-load cost) */
+    double startup_cost; /* $ per start */
     double shutdown_cost; /* $ per stop */
 } pg_thermal;
 
@@ -157,31 +157,45 @@ typedef struct pg_storage {
     char *name;
     size_t bus;
     bool in_service;
-    double energy_mwh;   /* usable capacity, MWh */
-    double soc_min_mwh;  /* lowest allowed state of charge, MWh */
+    double energy_mwh;  /* usable capacity, MWh */
+    double soc_min_mwh; /* lowest allowed state of charge, MWh */
     double soc_initial_mwh;
     double soc_target_mwh; /* at the end of a horizon; < 0 = no target */
-    double charge_mw;    /* maximum charging power, MW */
-    double discharge_mw; /* maximum discharging power, MW */
-    double eff_charge;   /* (0, 1] */
-    double eff_discharge;/* (0, 1] */
-    double cost;         /* throughput cost, $/MWh discharged (wear) */
-    double p;            /* setpoint, MW, > 0 discharging into the grid (power flow input) */
-    double q;            /* MVAr (power flow input) */
+    double charge_mw;      /* maximum charging power, MW */
+    double discharge_mw;   /* maximum discharging power, MW */
+    double eff_charge;     /* (0, 1] */
+    double eff_discharge;  /* (0, 1] */
+    double cost;           /* throughput cost, $/MWh discharged (wear) */
+    double p;              /* setpoint, MW, > 0 discharging into the grid (power flow input) */
+    double q;              /* MVAr (power flow input) */
 } pg_storage;
 
 typedef struct pg_world {
     char *name;
-    char *description;   /* free text, may be NULL */
-    double base_mva;     /* system base, MVA (> 0) */
+    char *description; /* free text, may be NULL */
+    double base_mva;   /* system base, MVA (> 0) */
 
-    pg_bus *buses;            size_t n_buses;       size_t cap_buses;
-    pg_branch *branches;      size_t n_branches;    size_t cap_branches;
-    pg_series *series;        size_t n_series;      size_t cap_series;
-    pg_load *loads;           size_t n_loads;       size_t cap_loads;
-    pg_thermal *thermals;     size_t n_thermals;    size_t cap_thermals;
-    pg_renewable *renewables; size_t n_renewables;  size_t cap_renewables;
-    pg_storage *storages;     size_t n_storages;    size_t cap_storages;
+    pg_bus *buses;
+    size_t n_buses;
+    size_t cap_buses;
+    pg_branch *branches;
+    size_t n_branches;
+    size_t cap_branches;
+    pg_series *series;
+    size_t n_series;
+    size_t cap_series;
+    pg_load *loads;
+    size_t n_loads;
+    size_t cap_loads;
+    pg_thermal *thermals;
+    size_t n_thermals;
+    size_t cap_thermals;
+    pg_renewable *renewables;
+    size_t n_renewables;
+    size_t cap_renewables;
+    pg_storage *storages;
+    size_t n_storages;
+    size_t cap_storages;
 } pg_world;
 
 /* Creates an empty world. Copies name. *out is written only on success. */
@@ -216,8 +230,7 @@ int pg_world_add_storage(pg_world *w, const pg_storage *s, size_t *index, pg_err
 
 /* Sets (copies) a polynomial or piecewise cost into c, freeing what c held. */
 int pg_cost_set_polynomial(pg_cost *c, const double *coef, size_t n, pg_error *err);
-int pg_cost_set_piecewise(pg_cost *c, const double *px, const double *py, size_t n,
-                          pg_error *err);
+int pg_cost_set_piecewise(pg_cost *c, const double *px, const double *py, size_t n, pg_error *err);
 void pg_cost_clear(pg_cost *c);
 /* C(p) in $/h; 0 for PG_COST_NONE. Piecewise curves extrapolate their end segments. */
 double pg_cost_eval(const pg_cost *c, double p_mw);

@@ -108,16 +108,16 @@ typedef struct pg_pf_result {
     char reason[400];    /* why it did not converge or what was left unsolved; "" otherwise */
 
     size_t n_buses, n_branches, n_thermals;
-    double *vm;          /* per bus: voltage magnitude, p.u. (DC: 1) */
-    double *va;          /* per bus: voltage angle, degrees, in (-180, 180] */
-    int *bus_type;       /* per bus: the type used at the end (pg_bus_type; Q-limit enforcement
-                            turns PV buses into PQ and may choose another reference bus) */
-    size_t *island;      /* per bus: index into islands, PG_NONE for isolated buses */
-    double *pg;          /* per thermal unit: active output, MW (0 when out of service) */
-    double *qg;          /* per thermal unit: reactive output, MVAr (DC: 0) */
-    bool *q_limited;     /* per thermal unit: held at a reactive limit by Q-limit enforcement */
-    double *pf, *qf;     /* per branch: power into the branch at the from end, MW, MVAr */
-    double *pt, *qt;     /* per branch: power into the branch at the to end, MW, MVAr */
+    double *vm;      /* per bus: voltage magnitude, p.u. (DC: 1) */
+    double *va;      /* per bus: voltage angle, degrees, in (-180, 180] */
+    int *bus_type;   /* per bus: the type used at the end (pg_bus_type; Q-limit enforcement
+                        turns PV buses into PQ and may choose another reference bus) */
+    size_t *island;  /* per bus: index into islands, PG_NONE for isolated buses */
+    double *pg;      /* per thermal unit: active output, MW (0 when out of service) */
+    double *qg;      /* per thermal unit: reactive output, MVAr (DC: 0) */
+    bool *q_limited; /* per thermal unit: held at a reactive limit by Q-limit enforcement */
+    double *pf, *qf; /* per branch: power into the branch at the from end, MW, MVAr */
+    double *pt, *qt; /* per branch: power into the branch at the to end, MW, MVAr */
 
     double gen_p, gen_q;     /* total thermal output, MW, MVAr */
     double inj_p, inj_q;     /* total renewable and storage injection, MW, MVAr */
@@ -143,8 +143,7 @@ void pg_pf_result_free(pg_pf_result *r);
  * success and belongs to the caller. A power flow that does not converge, or an island that cannot
  * be solved, is a result (converged / all_solved false, reason set) and returns PG_OK; errors are
  * for bad worlds (PG_EMODEL, naming the component), bad options (PG_EINVAL) and PG_ENOMEM. */
-int pg_pf_solve(const pg_world *w, const pg_pf_options *opts, pg_pf_result **out,
-                pg_error *err);
+int pg_pf_solve(const pg_world *w, const pg_pf_options *opts, pg_pf_result **out, pg_error *err);
 
 /* A solver keeps what depends only on a world's topology — admittance pattern, bus types and
  * islands, Jacobian pattern, KLU's symbolic analysis and pivot order, workspaces — so that solving
@@ -170,11 +169,11 @@ int pg_pf_solver_solve(pg_pf_solver *s, const pg_world *w, pg_pf_result **out, p
 
 /* What the solver has analysed: sizes, for reports and benchmarks. All 0 before the first solve. */
 typedef struct pg_pf_solver_info {
-    int jacobian_n;    /* unknowns (AC: angles of PV and PQ buses, magnitudes of PQ buses) */
-    int jacobian_nnz;  /* nonzeros of the Jacobian (DC: of the reduced B matrix) */
-    int lu_nnz;        /* nonzeros of KLU's L and U factors */
-    int analyses;      /* symbolic analyses done so far */
-    int factorizations;/* full numeric factorizations (with pivoting) done so far */
+    int jacobian_n;       /* unknowns (AC: angles of PV and PQ buses, magnitudes of PQ buses) */
+    int jacobian_nnz;     /* nonzeros of the Jacobian (DC: of the reduced B matrix) */
+    int lu_nnz;           /* nonzeros of KLU's L and U factors */
+    int analyses;         /* symbolic analyses done so far */
+    int factorizations;   /* full numeric factorizations (with pivoting) done so far */
     int refactorizations; /* numeric refactorizations reusing the pivots done so far */
 } pg_pf_solver_info;
 

@@ -17,11 +17,11 @@ extern "C" {
 typedef struct pg_plot pg_plot;
 
 typedef struct pg_plot_options {
-    int width;          /* pixels, default 900 */
-    int height;         /* pixels, default 480 */
-    int y_from_zero;    /* 1 (default): the y axis includes 0 */
-    int step;           /* 1: lines and stacks are drawn as steps (piecewise constant over each
-                           x interval, as hourly schedules are); default 0 */
+    int width;       /* pixels, default 900 */
+    int height;      /* pixels, default 480 */
+    int y_from_zero; /* 1 (default): the y axis includes 0 */
+    int step;        /* 1: lines and stacks are drawn as steps (piecewise constant over each
+                        x interval, as hourly schedules are); default 0 */
 } pg_plot_options;
 
 void pg_plot_options_init(pg_plot_options *o);

@@ -13,7 +13,7 @@ enum { PG_EXIT_OK = 0, PG_EXIT_FAIL = 1, PG_EXIT_USAGE = 2, PG_EXIT_INTERNAL = 3
 
 typedef struct pg_command {
     const char *name;
-    const char *summary; /* one line for `plurigrid --help` */
+    const char *summary;               /* one line for `plurigrid --help` */
     int (*run)(int argc, char **argv); /* argv[0] is the subcommand name */
 } pg_command;
 

@@ -90,8 +90,10 @@ choose_step(const pg_world *w, const char *spec, size_t *step)
     if (pg_world_horizon(w, &n_steps, &step_h, &err))
         return pg_cli_report("pf", &err);
     if (n_steps == 0) {
-        fprintf(stderr, "plurigrid pf: --step %s: the world has no time series, so there is no "
-                        "step to choose\n", spec);
+        fprintf(stderr,
+                "plurigrid pf: --step %s: the world has no time series, so there is no "
+                "step to choose\n",
+                spec);
         return PG_EXIT_USAGE;
     }
     if (strcmp(spec, "peak") == 0) {
@@ -106,8 +108,10 @@ choose_step(const pg_world *w, const char *spec, size_t *step)
     if (!parse_count(spec, &k))
         return usage_error("--step needs a step number (0, 1, ...) or 'peak', got '%s'", spec);
     if ((size_t)k >= n_steps) {
-        fprintf(stderr, "plurigrid pf: --step %ld: the world's time series have %zu steps "
-                        "(0 to %zu)\n", k, n_steps, n_steps - 1);
+        fprintf(stderr,
+                "plurigrid pf: --step %ld: the world's time series have %zu steps "
+                "(0 to %zu)\n",
+                k, n_steps, n_steps - 1);
         return PG_EXIT_USAGE;
     }
     *step = (size_t)k;
@@ -213,10 +217,9 @@ pg_cmd_pf(int argc, char **argv)
     }
     if (step_spec && !json)
         fprintf(out, "Step %zu of the world's time series%s: total load %.2f MW.\n\n", step,
-                strcmp(step_spec, "peak") == 0 ? " (peak load)" : "",
-                pg_world_load_mw(w, step));
-    rc = json ? pg_pf_write_json(out, solve_w, r, &err)
-              : pg_pf_write_summary(out, solve_w, r, &err);
+                strcmp(step_spec, "peak") == 0 ? " (peak load)" : "", pg_world_load_mw(w, step));
+    rc =
+        json ? pg_pf_write_json(out, solve_w, r, &err) : pg_pf_write_summary(out, solve_w, r, &err);
     if (rc) {
         if (out_path)
             pg_error_at(&err, out_path, 0, 0, NULL);

@@ -69,8 +69,7 @@ pg_world_new(pg_world **out, const char *name, double base_mva, pg_error *err)
     if (!out)
         return pg_error_set(err, PG_EINVAL, "pg_world_new: out is NULL");
     if (!(base_mva > 0) || !isfinite(base_mva))
-        return pg_error_set(err, PG_EMODEL, "base MVA must be a positive number, got %g",
-                            base_mva);
+        return pg_error_set(err, PG_EMODEL, "base MVA must be a positive number, got %g", base_mva);
     pg_world *w = calloc(1, sizeof *w);
     if (!w)
         return pg_error_set(err, PG_ENOMEM, "out of memory");
@@ -173,7 +172,8 @@ grow(void **arr, size_t *cap, size_t n, size_t elem, pg_error *err)
     return PG_OK;
 }
 
-#define GROW(w, field, n, cap, err) grow((void **)&(w)->field, &(w)->cap, (w)->n, sizeof *(w)->field, err)
+#define GROW(w, field, n, cap, err)                                                                \
+    grow((void **)&(w)->field, &(w)->cap, (w)->n, sizeof *(w)->field, err)
 
 static int
 check_name(const char *kind, const char *name, pg_error *err)
@@ -298,8 +298,8 @@ pg_world_add_series(pg_world *w, const char *name, double step_h, const double *
     if (n == 0)
         return pg_error_set(err, PG_EMODEL, "time series '%s' has no values", name);
     if (!(step_h > 0) || !isfinite(step_h))
-        return pg_error_set(err, PG_EMODEL, "time series '%s' has step %g h; it must be > 0",
-                            name, step_h);
+        return pg_error_set(err, PG_EMODEL, "time series '%s' has step %g h; it must be > 0", name,
+                            step_h);
     if ((rc = GROW(w, series, n_series, cap_series, err)))
         return rc;
     pg_series s = {0};
@@ -326,7 +326,8 @@ pg_world_add_load(pg_world *w, const pg_load *l, size_t *index, pg_error *err)
     if (!w || !l)
         return pg_error_set(err, PG_EINVAL, "pg_world_add_load: NULL argument");
     int rc;
-    if ((rc = check_name("load", l->name, err)) || (rc = check_bus_ref(w, "load", l->name, l->bus, err)) ||
+    if ((rc = check_name("load", l->name, err)) ||
+        (rc = check_bus_ref(w, "load", l->name, l->bus, err)) ||
         (rc = check_series_ref(w, "load", l->name, l->p_series, err)) ||
         (rc = check_series_ref(w, "load", l->name, l->q_series, err)))
         return rc;
@@ -347,12 +348,9 @@ copy_cost(pg_cost *dst, const pg_cost *src, pg_error *err)
 {
     memset(dst, 0, sizeof *dst);
     switch (src->model) {
-    case PG_COST_NONE:
-        return PG_OK;
-    case PG_COST_POLYNOMIAL:
-        return pg_cost_set_polynomial(dst, src->coef, src->n, err);
-    case PG_COST_PIECEWISE:
-        return pg_cost_set_piecewise(dst, src->px, src->py, src->n, err);
+    case PG_COST_NONE: return PG_OK;
+    case PG_COST_POLYNOMIAL: return pg_cost_set_polynomial(dst, src->coef, src->n, err);
+    case PG_COST_PIECEWISE: return pg_cost_set_piecewise(dst, src->px, src->py, src->n, err);
     }
     return pg_error_set(err, PG_EMODEL, "unknown cost model %d", (int)src->model);
 }
@@ -712,8 +710,8 @@ pg_world_validate(const pg_world *w, pg_error *err)
         return rc;
     for (size_t i = 0; i < w->n_branches; i++) {
         const pg_branch *br = &w->branches[i];
-        double v[] = {br->r, br->x, br->b, br->rate_a, br->rate_b, br->rate_c, br->tap,
-                      br->shift, br->angmin, br->angmax};
+        double v[] = {br->r,      br->x,   br->b,     br->rate_a, br->rate_b,
+                      br->rate_c, br->tap, br->shift, br->angmin, br->angmax};
         if (!finite_all(v, sizeof v / sizeof *v))
             FAIL("branch '%s' has a value that is not a finite number", br->name);
         if (br->from >= w->n_buses || br->to >= w->n_buses)
@@ -754,9 +752,9 @@ pg_world_validate(const pg_world *w, pg_error *err)
     }
     for (size_t i = 0; i < w->n_thermals; i++) {
         const pg_thermal *t = &w->thermals[i];
-        double v[] = {t->p, t->q, t->pmin, t->pmax, t->vg, t->mbase, t->ramp_up, t->ramp_down,
-                      t->min_up_h, t->min_down_h, t->initial_h, t->fixed_cost, t->startup_cost,
-                      t->shutdown_cost};
+        double v[] = {t->p,         t->q,          t->pmin,         t->pmax,         t->vg,
+                      t->mbase,     t->ramp_up,    t->ramp_down,    t->min_up_h,     t->min_down_h,
+                      t->initial_h, t->fixed_cost, t->startup_cost, t->shutdown_cost};
         if (!finite_all(v, sizeof v / sizeof *v) || isnan(t->qmin) || isnan(t->qmax))
             FAIL("thermal unit '%s' has a value that is not a number", t->name);
         if (t->bus >= w->n_buses)
@@ -779,14 +777,14 @@ pg_world_validate(const pg_world *w, pg_error *err)
                 FAIL("thermal unit '%s' has a cost coefficient that is not finite", t->name);
         } else if (c->model == PG_COST_PIECEWISE) {
             if (c->n < 2)
-                FAIL("thermal unit '%s': a piecewise-linear cost needs at least 2 points",
-                     t->name);
+                FAIL("thermal unit '%s': a piecewise-linear cost needs at least 2 points", t->name);
             if (!finite_all(c->px, c->n) || !finite_all(c->py, c->n))
                 FAIL("thermal unit '%s' has a cost point that is not finite", t->name);
             for (size_t k = 1; k < c->n; k++)
                 if (!(c->px[k] > c->px[k - 1]))
                     FAIL("thermal unit '%s': cost breakpoints must increase (point %zu: %g MW "
-                         "after %g MW)", t->name, k + 1, c->px[k], c->px[k - 1]);
+                         "after %g MW)",
+                         t->name, k + 1, c->px[k], c->px[k - 1]);
         } else if (c->model != PG_COST_NONE) {
             FAIL("thermal unit '%s' has unknown cost model %d", t->name, (int)c->model);
         }
@@ -816,9 +814,17 @@ pg_world_validate(const pg_world *w, pg_error *err)
     }
     for (size_t i = 0; i < w->n_storages; i++) {
         const pg_storage *s = &w->storages[i];
-        double v[] = {s->energy_mwh, s->soc_min_mwh, s->soc_initial_mwh, s->soc_target_mwh,
-                      s->charge_mw, s->discharge_mw, s->eff_charge, s->eff_discharge, s->cost,
-                      s->p, s->q};
+        double v[] = {s->energy_mwh,
+                      s->soc_min_mwh,
+                      s->soc_initial_mwh,
+                      s->soc_target_mwh,
+                      s->charge_mw,
+                      s->discharge_mw,
+                      s->eff_charge,
+                      s->eff_discharge,
+                      s->cost,
+                      s->p,
+                      s->q};
         if (!finite_all(v, sizeof v / sizeof *v))
             FAIL("storage unit '%s' has a value that is not a finite number", s->name);
         if (s->bus >= w->n_buses)

@@ -49,8 +49,8 @@ static int
 check_network(const pg_world *w, pg_error *err)
 {
     if (!(w->base_mva > 0) || !isfinite(w->base_mva))
-        return pg_error_set(err, PG_EMODEL, "power flow: base MVA must be a positive number, got %g",
-                            w->base_mva);
+        return pg_error_set(err, PG_EMODEL,
+                            "power flow: base MVA must be a positive number, got %g", w->base_mva);
     if (w->n_buses > INT32_MAX / 4 || w->n_branches > INT32_MAX / 8 || w->n_thermals > INT32_MAX)
         return pg_error_set(err, PG_ELIMIT, "power flow: the world is too large");
     size_t nb = w->n_buses;
@@ -69,24 +69,34 @@ check_network(const pg_world *w, pg_error *err)
         const pg_branch *br = &w->branches[l];
         const char *nm = br->name ? br->name : "?";
         if (br->from >= nb || br->to >= nb)
-            return pg_error_set(err, PG_EMODEL, "power flow: branch '%s' refers to a bus that "
-                                "does not exist", nm);
+            return pg_error_set(err, PG_EMODEL,
+                                "power flow: branch '%s' refers to a bus that "
+                                "does not exist",
+                                nm);
         if (!finite2(br->r, br->x) || !finite2(br->b, br->tap) || !isfinite(br->shift))
-            return pg_error_set(err, PG_EMODEL, "power flow: branch '%s' has a parameter that "
-                                "is not a finite number", nm);
+            return pg_error_set(err, PG_EMODEL,
+                                "power flow: branch '%s' has a parameter that "
+                                "is not a finite number",
+                                nm);
         if (br->in_service && br->r == 0 && br->x == 0)
-            return pg_error_set(err, PG_EMODEL, "power flow: branch '%s' has zero impedance "
+            return pg_error_set(err, PG_EMODEL,
+                                "power flow: branch '%s' has zero impedance "
                                 "(r = x = 0); give it a small reactance or take it out of "
-                                "service", nm);
+                                "service",
+                                nm);
         if (br->tap < 0)
-            return pg_error_set(err, PG_EMODEL, "power flow: branch '%s' has negative tap ratio "
-                                "%g", nm, br->tap);
+            return pg_error_set(err, PG_EMODEL,
+                                "power flow: branch '%s' has negative tap ratio "
+                                "%g",
+                                nm, br->tap);
     }
     for (size_t g = 0; g < w->n_thermals; g++) {
         const pg_thermal *t = &w->thermals[g];
         if (t->bus >= nb)
-            return pg_error_set(err, PG_EMODEL, "power flow: thermal unit '%s' is at a bus "
-                                "that does not exist", t->name ? t->name : "?");
+            return pg_error_set(err, PG_EMODEL,
+                                "power flow: thermal unit '%s' is at a bus "
+                                "that does not exist",
+                                t->name ? t->name : "?");
     }
     return PG_OK;
 }
@@ -106,35 +116,49 @@ pgi_pf_check_inputs(const pg_world *w, pg_error *err)
     for (size_t g = 0; g < w->n_thermals; g++) {
         const pg_thermal *t = &w->thermals[g];
         if (!finite2(t->p, t->q) || !isfinite(t->vg) || isnan(t->qmin) || isnan(t->qmax))
-            return pg_error_set(err, PG_EMODEL, "power flow: thermal unit '%s' has a setpoint "
-                                "that is not a finite number", t->name ? t->name : "?");
+            return pg_error_set(err, PG_EMODEL,
+                                "power flow: thermal unit '%s' has a setpoint "
+                                "that is not a finite number",
+                                t->name ? t->name : "?");
     }
     for (size_t i = 0; i < w->n_loads; i++) {
         const pg_load *l = &w->loads[i];
         if (l->bus >= nb)
-            return pg_error_set(err, PG_EMODEL, "power flow: load '%s' is at a bus that does "
-                                "not exist", l->name ? l->name : "?");
+            return pg_error_set(err, PG_EMODEL,
+                                "power flow: load '%s' is at a bus that does "
+                                "not exist",
+                                l->name ? l->name : "?");
         if (!finite2(l->p, l->q))
-            return pg_error_set(err, PG_EMODEL, "power flow: load '%s' has a value that is not "
-                                "a finite number", l->name ? l->name : "?");
+            return pg_error_set(err, PG_EMODEL,
+                                "power flow: load '%s' has a value that is not "
+                                "a finite number",
+                                l->name ? l->name : "?");
     }
     for (size_t i = 0; i < w->n_renewables; i++) {
         const pg_renewable *r = &w->renewables[i];
         if (r->bus >= nb)
-            return pg_error_set(err, PG_EMODEL, "power flow: renewable unit '%s' is at a bus "
-                                "that does not exist", r->name ? r->name : "?");
+            return pg_error_set(err, PG_EMODEL,
+                                "power flow: renewable unit '%s' is at a bus "
+                                "that does not exist",
+                                r->name ? r->name : "?");
         if (!finite2(r->p, r->q))
-            return pg_error_set(err, PG_EMODEL, "power flow: renewable unit '%s' has a setpoint "
-                                "that is not a finite number", r->name ? r->name : "?");
+            return pg_error_set(err, PG_EMODEL,
+                                "power flow: renewable unit '%s' has a setpoint "
+                                "that is not a finite number",
+                                r->name ? r->name : "?");
     }
     for (size_t i = 0; i < w->n_storages; i++) {
         const pg_storage *s = &w->storages[i];
         if (s->bus >= nb)
-            return pg_error_set(err, PG_EMODEL, "power flow: storage '%s' is at a bus that "
-                                "does not exist", s->name ? s->name : "?");
+            return pg_error_set(err, PG_EMODEL,
+                                "power flow: storage '%s' is at a bus that "
+                                "does not exist",
+                                s->name ? s->name : "?");
         if (!finite2(s->p, s->q))
-            return pg_error_set(err, PG_EMODEL, "power flow: storage '%s' has a setpoint that "
-                                "is not a finite number", s->name ? s->name : "?");
+            return pg_error_set(err, PG_EMODEL,
+                                "power flow: storage '%s' has a setpoint that "
+                                "is not a finite number",
+                                s->name ? s->name : "?");
     }
     return PG_OK;
 }
@@ -394,14 +418,14 @@ build_islands(pgi_pf_net *net, const pg_world *w, pg_error *err)
             } else if (has_ref_type[i]) {
                 I->status = PG_PF_ISLAND_NO_GENERATOR;
                 pgi_pf_say(I->reason, sizeof I->reason,
-                         "the island of %zu bus%s with %s has no thermal unit in service to "
-                         "balance it",
-                         I->n_buses, I->n_buses == 1 ? "" : "es", lbl);
+                           "the island of %zu bus%s with %s has no thermal unit in service to "
+                           "balance it",
+                           I->n_buses, I->n_buses == 1 ? "" : "es", lbl);
             } else {
                 I->status = PG_PF_ISLAND_NO_REFERENCE;
                 pgi_pf_say(I->reason, sizeof I->reason,
-                         "the island of %zu bus%s with %s has no reference bus", I->n_buses,
-                         I->n_buses == 1 ? "" : "es", lbl);
+                           "the island of %zu bus%s with %s has no reference bus", I->n_buses,
+                           I->n_buses == 1 ? "" : "es", lbl);
             }
         }
     }
@@ -449,8 +473,8 @@ pgi_pf_net_topology(pgi_pf_net *net, const pg_world *w, pg_error *err)
     deg = calloc(nb1, sizeof *deg);
     adj = malloc(sizeof *adj * 2 * (nl ? (size_t)nl : 1));
     mark = malloc(sizeof *mark * (nb ? (size_t)nb : 1));
-    if (!net->key || !net->br_on || !net->bf || !net->bt || !net->ydiag || !net->brpos || !net->yp || !net->gp ||
-        !net->gi || !deg || !adj || !mark) {
+    if (!net->key || !net->br_on || !net->bf || !net->bt || !net->ydiag || !net->brpos ||
+        !net->yp || !net->gp || !net->gi || !deg || !adj || !mark) {
         rc = pg_error_set(err, PG_ENOMEM, "out of memory");
         goto out;
     }

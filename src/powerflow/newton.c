@@ -214,10 +214,10 @@ evaluate(pgi_pf_newton *nr, const pgi_pf_net *net, const double *sbr, const doub
                 double ar = vri * yvr + vii * yvi; /* a = V_i conj(Y_ik V_k) */
                 double ai = vii * yvr - vri * yvi;
                 const int *m = &map[2 * p];
-                jx[m[0]] = ai;                /* dP_i/dVa_k */
-                jx[m[0] + 1] = -ar;           /* dQ_i/dVa_k */
-                jx[m[1]] = ar * inv[k];       /* dP_i/dVm_k */
-                jx[m[1] + 1] = ai * inv[k];   /* dQ_i/dVm_k */
+                jx[m[0]] = ai;              /* dP_i/dVa_k */
+                jx[m[0] + 1] = -ar;         /* dQ_i/dVa_k */
+                jx[m[1]] = ar * inv[k];     /* dP_i/dVm_k */
+                jx[m[1] + 1] = ai * inv[k]; /* dQ_i/dVm_k */
             }
         } else if (with_j && nr->iva[i] >= 0) { /* PV bus: row P_i only */
             for (int p = yp[i]; p < yp[i + 1]; p++) {
@@ -362,10 +362,15 @@ update_voltage(pgi_pf_newton *nr, double *vm, double *va)
         }
         if (fabs(d) < 0.1 && vm0 > 0) {
             double d2 = d * d;
-            double c = 1 + d2 * (-1.0 / 2 + d2 * (1.0 / 24 + d2 * (-1.0 / 720 +
-                       d2 * (1.0 / 40320 + d2 * (-1.0 / 3628800)))));
-            double sn = d * (1 + d2 * (-1.0 / 6 + d2 * (1.0 / 120 + d2 * (-1.0 / 5040 +
-                        d2 * (1.0 / 362880 + d2 * (-1.0 / 39916800))))));
+            double c =
+                1 + d2 * (-1.0 / 2 +
+                          d2 * (1.0 / 24 +
+                                d2 * (-1.0 / 720 + d2 * (1.0 / 40320 + d2 * (-1.0 / 3628800)))));
+            double sn =
+                d *
+                (1 + d2 * (-1.0 / 6 +
+                           d2 * (1.0 / 120 + d2 * (-1.0 / 5040 +
+                                                   d2 * (1.0 / 362880 + d2 * (-1.0 / 39916800))))));
             double vr = nr->vr[b], vi = nr->vi[b];
             nr->vr[b] = k * (vr * c + vi * sn); /* V e^{-jd} */
             nr->vi[b] = k * (vi * c - vr * sn);
@@ -379,9 +384,9 @@ update_voltage(pgi_pf_newton *nr, double *vm, double *va)
 }
 
 int
-pgi_pf_newton_solve(pgi_pf_newton *nr, const pgi_pf_net *net, const double *sbr,
-                    const double *sbi, double *vm, double *va, double tol, int max_iter,
-                    pgi_pf_newton_out *out, pg_error *err)
+pgi_pf_newton_solve(pgi_pf_newton *nr, const pgi_pf_net *net, const double *sbr, const double *sbi,
+                    double *vm, double *va, double tol, int max_iter, pgi_pf_newton_out *out,
+                    pg_error *err)
 {
     (void)err;
     memset(out, 0, sizeof *out);
@@ -389,8 +394,7 @@ pgi_pf_newton_solve(pgi_pf_newton *nr, const pgi_pf_net *net, const double *sbr,
      * from its second time on, the factors of its Jacobian are kept in num0. */
     size_t bytes = sizeof *vm * (size_t)nr->nb;
     bool same_start = nr->have_start && nr->start_version == net->version &&
-                      memcmp(nr->start_vm, vm, bytes) == 0 &&
-                      memcmp(nr->start_va, va, bytes) == 0;
+                      memcmp(nr->start_vm, vm, bytes) == 0 && memcmp(nr->start_va, va, bytes) == 0;
     if (same_start) {
         memcpy(nr->vr, nr->start_vr, bytes);
         memcpy(nr->vi, nr->start_vi, bytes);
@@ -427,9 +431,9 @@ pgi_pf_newton_solve(pgi_pf_newton *nr, const pgi_pf_net *net, const double *sbr,
             out->iterations = it;
             out->max_mismatch = norm;
             pgi_pf_say(out->reason, sizeof out->reason,
-                     "the Jacobian is singular at iteration %d (voltage collapse, or a part of "
-                     "the network that nothing holds)",
-                     it);
+                       "the Jacobian is singular at iteration %d (voltage collapse, or a part of "
+                       "the network that nothing holds)",
+                       it);
             return PG_OK;
         }
         klu_solve(nr->sym, *num, nr->n, 1, nr->f, &nr->common);
@@ -447,11 +451,12 @@ pgi_pf_newton_solve(pgi_pf_newton *nr, const pgi_pf_net *net, const double *sbr,
     out->converged = converged;
     if (isnan(norm))
         pgi_pf_say(out->reason, sizeof out->reason,
-                 "the mismatch became infinite or NaN at iteration %d (the solution diverged)", it);
+                   "the mismatch became infinite or NaN at iteration %d (the solution diverged)",
+                   it);
     else if (!converged)
         pgi_pf_say(out->reason, sizeof out->reason,
-                 "did not converge in %d iteration%s: the largest mismatch is still %.3g p.u.",
-                 it, it == 1 ? "" : "s", norm);
+                   "did not converge in %d iteration%s: the largest mismatch is still %.3g p.u.",
+                   it, it == 1 ? "" : "s", norm);
     return PG_OK;
 }
 

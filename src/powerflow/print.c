@@ -195,7 +195,8 @@ pg_pf_write_summary(FILE *f, const pg_world *w, const pg_pf_result *r, pg_error 
     col(f, 13, 1, r->inj_q, ac);
     fprintf(f, "\nLoads           %5zu     Load                 %9.1f     ", n_loads, r->load_p);
     col(f, 13, 1, r->load_q, ac);
-    fprintf(f, "\nShunts          %5zu     Shunt (inj)          %9.1f     ", n_shunts, 0.0 - r->shunt_p + 0.0);
+    fprintf(f, "\nShunts          %5zu     Shunt (inj)          %9.1f     ", n_shunts,
+            0.0 - r->shunt_p + 0.0);
     col(f, 13, 1, r->shunt_q, ac);
     fprintf(f, "\nBranches        %5zu     Losses (I^2 * Z)     %9.2f     ", w->n_branches,
             r->loss_p);
@@ -230,11 +231,11 @@ pg_pf_write_summary(FILE *f, const pg_world *w, const pg_pf_result *r, pg_error 
     }
     if (vmin_b != PG_NONE) {
         fprintf(f, "\n                          Minimum                      Maximum\n");
-        fprintf(f, "                 -------------------------  --------------------------------\n");
+        fprintf(f,
+                "                 -------------------------  --------------------------------\n");
         if (ac)
             fprintf(f, "Voltage Magnitude %7.3f p.u. @ bus %-6d     %7.3f p.u. @ bus %d\n",
-                    r->vm[vmin_b], w->buses[vmin_b].number, r->vm[vmax_b],
-                    w->buses[vmax_b].number);
+                    r->vm[vmin_b], w->buses[vmin_b].number, r->vm[vmax_b], w->buses[vmax_b].number);
         fprintf(f, "Voltage Angle     %7.2f deg  @ bus %-6d     %7.2f deg  @ bus %d\n",
                 r->va[amin_b], w->buses[amin_b].number, r->va[amax_b], w->buses[amax_b].number);
         if (pl_br != PG_NONE)
@@ -333,8 +334,8 @@ pg_pf_write_summary(FILE *f, const pg_world *w, const pg_pf_result *r, pg_error 
             any = true;
         }
         fprintf(f, "island %zu: %zu bus%s from bus %d, %.2f MW of load not served: %s\n", i + 1,
-                I->n_buses, I->n_buses == 1 ? "" : "es", w->buses[I->first_bus].number,
-                I->load_mw, I->reason);
+                I->n_buses, I->n_buses == 1 ? "" : "es", w->buses[I->first_bus].number, I->load_mw,
+                I->reason);
     }
     bus_sums_free(&s);
     return finish(f, err);
@@ -469,7 +470,8 @@ pg_pf_write_json(FILE *f, const pg_world *w, const pg_pf_result *r, pg_error *er
     fputs(w->n_branches ? "\n  ],\n  \"islands\": [" : "],\n  \"islands\": [", f);
     for (size_t i = 0; i < r->n_islands; i++) {
         const pg_pf_island *I = &r->islands[i];
-        fprintf(f, "%s{\"status\": \"%s\", \"buses\": %zu, \"first_bus\": ", i ? ",\n    " : "\n    ",
+        fprintf(f,
+                "%s{\"status\": \"%s\", \"buses\": %zu, \"first_bus\": ", i ? ",\n    " : "\n    ",
                 island_status_name(I->status), I->n_buses);
         json_string(f, w->buses[I->first_bus].name);
         fputs(", \"reference\": ", f);

@@ -22,12 +22,12 @@ struct pg_pf_solver {
     pgi_pf_dc dc;
     /* Workspaces, sized for nb buses and ng units. */
     int nb, ng;
-    double *injp, *injq; /* nb: loads, renewables and storage, MW / MVAr */
-    double *sbr, *sbi;   /* nb: Sbus, p.u. */
-    double *vm, *va;     /* nb: p.u., radians */
-    int *cls;            /* nb: working bus classes */
-    int *ref0;           /* islands: the reference bus before Q-limit switching */
-    double *pgw, *qgw;   /* ng: working unit outputs, MW / MVAr */
+    double *injp, *injq;    /* nb: loads, renewables and storage, MW / MVAr */
+    double *sbr, *sbi;      /* nb: Sbus, p.u. */
+    double *vm, *va;        /* nb: p.u., radians */
+    int *cls;               /* nb: working bus classes */
+    int *ref0;              /* islands: the reference bus before Q-limit switching */
+    double *pgw, *qgw;      /* ng: working unit outputs, MW / MVAr */
     unsigned char *limited; /* ng */
 };
 
@@ -44,14 +44,20 @@ static int
 check_options(const pg_pf_options *o, pg_error *err)
 {
     if (!(o->tol > 0) || !isfinite(o->tol))
-        return pg_error_set(err, PG_EINVAL, "power flow: the tolerance must be a positive "
-                            "number, got %g", o->tol);
+        return pg_error_set(err, PG_EINVAL,
+                            "power flow: the tolerance must be a positive "
+                            "number, got %g",
+                            o->tol);
     if (o->max_iter < 0)
-        return pg_error_set(err, PG_EINVAL, "power flow: the iteration limit must be 0 or more, "
-                            "got %d", o->max_iter);
+        return pg_error_set(err, PG_EINVAL,
+                            "power flow: the iteration limit must be 0 or more, "
+                            "got %d",
+                            o->max_iter);
     if (!(o->q_lim_tol >= 0) || !isfinite(o->q_lim_tol))
-        return pg_error_set(err, PG_EINVAL, "power flow: the Q-limit tolerance must be 0 or more,"
-                            " got %g", o->q_lim_tol);
+        return pg_error_set(err, PG_EINVAL,
+                            "power flow: the Q-limit tolerance must be 0 or more,"
+                            " got %g",
+                            o->q_lim_tol);
     return PG_OK;
 }
 
@@ -426,9 +432,9 @@ switch_q_limits(pg_pf_solver *s, const pg_world *w, char *reason, size_t rsize)
      * no switching can help. */
     if (n_viol == n_remaining && n_viol_remaining == n_remaining && (n_mx == 0 || n_mn == 0)) {
         pgi_pf_say(reason, rsize,
-                 "all %d remaining voltage-controlling units exceed their %s reactive limits: "
-                 "the reactive demand cannot be met",
-                 n_remaining, n_mx ? "upper" : "lower");
+                   "all %d remaining voltage-controlling units exceed their %s reactive limits: "
+                   "the reactive demand cannot be met",
+                   n_remaining, n_mx ? "upper" : "lower");
         return -1;
     }
     for (int b = 0; b < net->nb; b++) {
@@ -467,9 +473,9 @@ switch_q_limits(pg_pf_solver *s, const pg_world *w, char *reason, size_t rsize)
             continue;
         if (first_pv < 0) {
             pgi_pf_say(reason, rsize,
-                     "no unit is left to hold the voltage within its reactive limits in the "
-                     "island of %zu buses with bus %d",
-                     net->islands[i].n_buses, w->buses[net->islands[i].first_bus].number);
+                       "no unit is left to hold the voltage within its reactive limits in the "
+                       "island of %zu buses with bus %d",
+                       net->islands[i].n_buses, w->buses[net->islands[i].first_bus].number);
             return -1;
         }
         s->cls[first_pv] = PGI_REF;
@@ -646,14 +652,14 @@ solve_ac(pg_pf_solver *s, const pg_world *w, pg_pf_result *r, pg_error *err)
 }
 
 static int
-solve_dc(pg_pf_solver *s, const pg_world *w, pg_pf_result *r, bool values_changed,
-         pg_error *err)
+solve_dc(pg_pf_solver *s, const pg_world *w, pg_pf_result *r, bool values_changed, pg_error *err)
 {
     const pgi_pf_net *net = &s->net;
     double base = w->base_mva;
     for (int l = 0; l < net->nl; l++)
         if (net->br_on[l] && !isfinite(net->bdc[l]))
-            return pg_error_set(err, PG_EMODEL, "power flow: branch '%s' has zero reactance; the "
+            return pg_error_set(err, PG_EMODEL,
+                                "power flow: branch '%s' has zero reactance; the "
                                 "DC power flow needs x != 0",
                                 w->branches[l].name ? w->branches[l].name : "?");
     make_sbus(s, base);
@@ -738,7 +744,7 @@ pg_pf_solver_solve(pg_pf_solver *s, const pg_world *w, pg_pf_result **out, pg_er
         for (size_t i = 0; i < r->n_islands; i++)
             if (r->islands[i].status != PG_PF_ISLAND_SOLVED) {
                 pgi_pf_say(msg, sizeof msg, "%d island%s not solved, e.g. %s", unsolved,
-                         unsolved == 1 ? "" : "s", r->islands[i].reason);
+                           unsolved == 1 ? "" : "s", r->islands[i].reason);
                 break;
             }
         append_reason(r, msg);

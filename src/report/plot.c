@@ -165,8 +165,8 @@ pg_plot_add_stack(pg_plot *p, const char *label, const double *x, const double *
 }
 
 int
-pg_plot_add_band(pg_plot *p, const char *label, const double *x, const double *lo,
-                 const double *hi, size_t n, const char *color, pg_error *err)
+pg_plot_add_band(pg_plot *p, const char *label, const double *x, const double *lo, const double *hi,
+                 size_t n, const char *color, pg_error *err)
 {
     return add_series(p, S_BAND, label, x, lo, hi, n, color, err);
 }
@@ -174,7 +174,7 @@ pg_plot_add_band(pg_plot *p, const char *label, const double *x, const double *l
 /* ---------------------------------------------------------------- rendering */
 
 typedef struct frame {
-    double x0, x1, y0, y1;   /* data ranges */
+    double x0, x1, y0, y1;           /* data ranges */
     double left, right, top, bottom; /* pixel box */
 } frame;
 
@@ -289,8 +289,8 @@ path_points(pgi_buf *b, const frame *f, const double *x, const double *y, size_t
 
 /* The polygon between a lower and an upper curve (stack slice or band). */
 static void
-area_path(pgi_buf *b, const frame *f, const double *x, const double *lo, const double *hi,
-          size_t n, int step, double dx_last)
+area_path(pgi_buf *b, const frame *f, const double *x, const double *lo, const double *hi, size_t n,
+          int step, double dx_last)
 {
     if (n == 0)
         return;
@@ -375,8 +375,7 @@ pg_plot_render(const pg_plot *p, char **svg, size_t *len, pg_error *err)
         if (strlen(p->s[k].label) > longest)
             longest = strlen(p->s[k].label);
     double legend_w = p->n ? 40.0 + 7.0 * (double)(longest > 30 ? 30 : longest) : 10.0;
-    frame f = {x0, x1, y0, y1, 72.0, p->opt.width - legend_w - 10.0, 44.0,
-               p->opt.height - 52.0};
+    frame f = {x0, x1, y0, y1, 72.0, p->opt.width - legend_w - 10.0, 44.0, p->opt.height - 52.0};
     if (f.right < f.left + 50)
         f.right = f.left + 50;
 
@@ -389,8 +388,7 @@ pg_plot_render(const pg_plot *p, char **svg, size_t *len, pg_error *err)
     pgi_buf_puts(&b, "<title>");
     put_escaped(&b, p->title);
     pgi_buf_puts(&b, "</title>\n");
-    pgi_buf_printf(&b, "<text x=\"%.1f\" y=\"24\" font-size=\"16\" font-weight=\"bold\">",
-                   f.left);
+    pgi_buf_printf(&b, "<text x=\"%.1f\" y=\"24\" font-size=\"16\" font-weight=\"bold\">", f.left);
     put_escaped(&b, p->title);
     pgi_buf_puts(&b, "</text>\n");
 
@@ -401,8 +399,8 @@ pg_plot_render(const pg_plot *p, char **svg, size_t *len, pg_error *err)
                        py(&f, y), f.right, py(&f, y));
     pgi_buf_puts(&b, "</g>\n<g fill=\"#333\" text-anchor=\"end\">\n");
     for (double y = y0; y <= y1 + ystep * 1e-6; y += ystep)
-        pgi_buf_printf(&b, "<text x=\"%.2f\" y=\"%.2f\">%g</text>\n", f.left - 6,
-                       py(&f, y) + 4, fabs(y) < ystep * 1e-9 ? 0.0 : y);
+        pgi_buf_printf(&b, "<text x=\"%.2f\" y=\"%.2f\">%g</text>\n", f.left - 6, py(&f, y) + 4,
+                       fabs(y) < ystep * 1e-9 ? 0.0 : y);
     pgi_buf_puts(&b, "</g>\n<g fill=\"#333\" text-anchor=\"middle\">\n");
     double xt0 = ceil(x0 / xstep - 1e-9) * xstep;
     for (double x = xt0; x <= x1 + xstep * 1e-6; x += xstep)
@@ -412,8 +410,9 @@ pg_plot_render(const pg_plot *p, char **svg, size_t *len, pg_error *err)
     pgi_buf_printf(&b, "<text x=\"%.2f\" y=\"%.2f\" text-anchor=\"middle\">",
                    (f.left + f.right) / 2, (double)p->opt.height - 12);
     put_escaped(&b, p->x_label);
-    pgi_buf_printf(&b, "</text>\n<text transform=\"translate(16,%.2f) rotate(-90)\" "
-                       "text-anchor=\"middle\">",
+    pgi_buf_printf(&b,
+                   "</text>\n<text transform=\"translate(16,%.2f) rotate(-90)\" "
+                   "text-anchor=\"middle\">",
                    (f.top + f.bottom) / 2);
     put_escaped(&b, p->y_label);
     pgi_buf_puts(&b, "</text>\n");
@@ -431,16 +430,16 @@ pg_plot_render(const pg_plot *p, char **svg, size_t *len, pg_error *err)
                 area_path(&b, &f, s->x, s->y, s->hi, s->n, 0, 0);
                 pgi_buf_puts(&b, "\"/>\n");
             } else if (pass == 1 && s->kind == S_STACK) {
-                pgi_buf_printf(&b, "<path fill=\"%s\" fill-opacity=\"0.85\" stroke=\"%s\" "
-                                   "stroke-width=\"0.5\" d=\"",
+                pgi_buf_printf(&b,
+                               "<path fill=\"%s\" fill-opacity=\"0.85\" stroke=\"%s\" "
+                               "stroke-width=\"0.5\" d=\"",
                                s->color, s->color);
                 area_path(&b, &f, s->x, prev_top, tops[k], s->n, p->opt.step, last_dx(s));
                 pgi_buf_puts(&b, "\"/>\n");
                 prev_top = tops[k];
             } else if (pass == 2 && (s->kind == S_LINE || s->kind == S_DASHED)) {
                 pgi_buf_printf(&b, "<path fill=\"none\" stroke=\"%s\" stroke-width=\"2\"%s d=\"",
-                               s->color,
-                               s->kind == S_DASHED ? " stroke-dasharray=\"6,4\"" : "");
+                               s->color, s->kind == S_DASHED ? " stroke-dasharray=\"6,4\"" : "");
                 path_points(&b, &f, s->x, s->y, s->n, p->opt.step, last_dx(s));
                 pgi_buf_puts(&b, "\"/>\n");
             }
@@ -448,8 +447,9 @@ pg_plot_render(const pg_plot *p, char **svg, size_t *len, pg_error *err)
     }
 
     /* Axes box. */
-    pgi_buf_printf(&b, "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" fill=\"none\" "
-                       "stroke=\"#666\"/>\n",
+    pgi_buf_printf(&b,
+                   "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" fill=\"none\" "
+                   "stroke=\"#666\"/>\n",
                    f.left, f.top, f.right - f.left, f.bottom - f.top);
 
     /* Legend: in drawing order, stacks listed top first as they appear. */
@@ -458,13 +458,15 @@ pg_plot_render(const pg_plot *p, char **svg, size_t *len, pg_error *err)
         const series *s = &p->s[k];
         double lx = f.right + 14;
         if (s->kind == S_LINE || s->kind == S_DASHED)
-            pgi_buf_printf(&b, "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" "
-                               "stroke=\"%s\" stroke-width=\"2\"%s/>\n",
+            pgi_buf_printf(&b,
+                           "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" "
+                           "stroke=\"%s\" stroke-width=\"2\"%s/>\n",
                            lx, ly + 6, lx + 18, ly + 6, s->color,
                            s->kind == S_DASHED ? " stroke-dasharray=\"6,4\"" : "");
         else
-            pgi_buf_printf(&b, "<rect x=\"%.2f\" y=\"%.2f\" width=\"18\" height=\"12\" "
-                               "fill=\"%s\" fill-opacity=\"%s\"/>\n",
+            pgi_buf_printf(&b,
+                           "<rect x=\"%.2f\" y=\"%.2f\" width=\"18\" height=\"12\" "
+                           "fill=\"%s\" fill-opacity=\"%s\"/>\n",
                            lx, ly, s->color, s->kind == S_BAND ? "0.25" : "0.85");
         pgi_buf_printf(&b, "<text x=\"%.2f\" y=\"%.2f\">", lx + 24, ly + 10);
         put_escaped(&b, s->label);

@@ -263,8 +263,7 @@ write_case(const pg_world *w, const char *func, char **text, size_t *len, pg_not
     const char *wanted = func ? func : (w->name ? w->name : "");
     function_name(wanted, fname, sizeof fname);
     if (strcmp(fname, wanted) != 0)
-        NOTE("'%s' is not a MATLAB function name: the case function is called '%s'", wanted,
-             fname);
+        NOTE("'%s' is not a MATLAB function name: the case function is called '%s'", wanted, fname);
     pgi_buf_printf(&b, "function mpc = %s\n", fname);
     put_description(&b, w->description);
     pgi_buf_puts(&b, "\n%% MATPOWER Case Format : Version 2\n"

@@ -151,8 +151,7 @@ test_each_mistake_is_named(void **state)
         pg_error err = {0};
         int rc = pg_scenario_parse(text, strlen(text), "bad.json", &s, &err);
         if (rc != PG_EPARSE || s || strcmp(err.path, cases[i].path) != 0 ||
-            strcmp(err.file, "bad.json") != 0 || !strstr(err.msg, cases[i].words) ||
-            err.line < 1) {
+            strcmp(err.file, "bad.json") != 0 || !strstr(err.msg, cases[i].words) || err.line < 1) {
             char buf[1400];
             fail_msg("case %zu (%s -> %s): got rc %d, \"%s\"; want path %s and \"%s\"", i,
                      cases[i].find, cases[i].replace, rc, pg_error_format(&err, buf, sizeof buf),

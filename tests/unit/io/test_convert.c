@@ -59,7 +59,8 @@ test_matpower_json_matpower(void **state)
 {
     (void)state;
     const char *src = pgt_data_path("matpower/cases/case30.m");
-    const char *j = tmp("c30.json"), *m = tmp("case30.m"); /* MATPOWER names a case after its file */
+    const char *j = tmp("c30.json"),
+               *m = tmp("case30.m"); /* MATPOWER names a case after its file */
     char *out, *err;
     const char *a[] = {"convert", src, j, NULL};
     assert_int_equal(run(a, NULL, &out, &err), 0);

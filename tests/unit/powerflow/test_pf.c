@@ -319,8 +319,8 @@ test_q_limits_case300(void **state)
     pg_pf_result *plain = solve(w, false, false);
     int violated = 0;
     for (size_t g = 0; g < w->n_thermals; g++)
-        violated += plain->qg[g] > w->thermals[g].qmax + 1e-6 ||
-                    plain->qg[g] < w->thermals[g].qmin - 1e-6;
+        violated +=
+            plain->qg[g] > w->thermals[g].qmax + 1e-6 || plain->qg[g] < w->thermals[g].qmin - 1e-6;
     assert_true(violated > 0);
     pg_pf_result *r = solve(w, false, true);
     assert_true(r->converged);
@@ -477,8 +477,8 @@ test_beyond_nose_point(void **state)
     (void)state;
     pg_world *w = NULL;
     pg_error err = {0};
-    assert_int_equal(
-        pg_matpower_read_file(pgt_data_path("matpower/cases/case9.m"), &w, NULL, &err), PG_OK);
+    assert_int_equal(pg_matpower_read_file(pgt_data_path("matpower/cases/case9.m"), &w, NULL, &err),
+                     PG_OK);
     for (size_t i = 0; i < w->n_loads; i++) {
         w->loads[i].p *= 10;
         w->loads[i].q *= 10;

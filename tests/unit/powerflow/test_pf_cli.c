@@ -107,15 +107,15 @@ test_hello_microworld_peak(void **state)
 {
     (void)state;
     char *out, *err;
-    const char *args[] = {"pf", pgt_source_path("examples/hello-microworld.json"), "--step",
-                          "peak", NULL};
+    const char *args[] = {"pf", pgt_source_path("examples/hello-microworld.json"), "--step", "peak",
+                          NULL};
     assert_int_equal(run(args, &out, &err), 0);
     assert_non_null(strstr(out, "(peak load)"));
     assert_non_null(strstr(out, "Converged"));
     free(out);
     free(err);
-    const char *late[] = {"pf", pgt_source_path("examples/hello-microworld.json"), "--step",
-                          "99", NULL};
+    const char *late[] = {"pf", pgt_source_path("examples/hello-microworld.json"), "--step", "99",
+                          NULL};
     assert_int_equal(run(late, &out, &err), 2);
     assert_non_null(strstr(err, "24 steps"));
     free(out);

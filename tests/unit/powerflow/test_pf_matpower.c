@@ -10,7 +10,7 @@
 #include "plurigrid/io.h"
 #include "plurigrid/pf.h"
 
-static const char *const cases[] = {"case9",  "case14",  "case30",    "case57",
+static const char *const cases[] = {"case9",   "case14",  "case30",    "case57",
                                     "case118", "case300", "case2383wp"};
 #define N_CASES (sizeof cases / sizeof *cases)
 

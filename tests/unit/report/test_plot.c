@@ -25,7 +25,8 @@ test_lines_and_stack(void **state)
     pg_plot_options_init(&o);
     o.step = 1;
     assert_int_equal(pg_plot_new(&p, "Dispatch <day 1>", "hour", "MW", &o, &err), PG_OK);
-    double x[] = {0, 1, 2, 3}, a[] = {10, 20, 30, 40}, b[] = {5, 5, 5, 5}, load[] = {15, 25, 35, 45};
+    double x[] = {0, 1, 2, 3}, a[] = {10, 20, 30, 40}, b[] = {5, 5, 5, 5},
+           load[] = {15, 25, 35, 45};
     assert_int_equal(pg_plot_add_stack(p, "diesel & co", x, a, 4, NULL, &err), PG_OK);
     assert_int_equal(pg_plot_add_stack(p, "solar", x, b, 4, "#ffcc00", &err), PG_OK);
     assert_int_equal(pg_plot_add_line(p, "load", x, load, 4, "#000000", &err), PG_OK);
@@ -54,7 +55,8 @@ test_band_gaps_and_write(void **state)
     (void)state;
     pg_plot *p = NULL;
     assert_int_equal(pg_plot_new(&p, "Performance", "turn", "index", NULL, NULL), PG_OK);
-    double x[] = {0, 1, 2}, lo[] = {0.2, NAN, 0.4}, hi[] = {0.8, 0.9, INFINITY}, m[] = {0.5, NAN, 0.6};
+    double x[] = {0, 1, 2}, lo[] = {0.2, NAN, 0.4}, hi[] = {0.8, 0.9, INFINITY},
+           m[] = {0.5, NAN, 0.6};
     assert_int_equal(pg_plot_add_band(p, "p10-p90", x, lo, hi, 3, NULL, NULL), PG_OK);
     assert_int_equal(pg_plot_add_dashed(p, "median", x, m, 3, NULL, NULL), PG_OK);
     char path[4200];
