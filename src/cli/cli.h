@@ -36,4 +36,16 @@ int pg_cli_exit_code(int status);
 /* True when arg is "-h" or "--help". */
 bool pg_cli_is_help(const char *arg);
 
+/* Option values. Both accept only a whole string: no trailing characters, no empty string.
+ * pg_cli_parse_double: a finite number. pg_cli_parse_count: a whole number from 0 to max (no
+ * sign). Each writes *out only on success. */
+bool pg_cli_parse_double(const char *s, double *out);
+bool pg_cli_parse_count(const char *s, unsigned long long max, unsigned long long *out);
+
+/* Prints "plurigrid CMD: WHAT (got 'GOT')" to stderr and returns PG_EXIT_USAGE. */
+int pg_cli_usage_error(const char *cmd, const char *what, const char *got);
+
+/* Creates a folder and any missing parents (mkdir -p). Returns 0, or -1 with errno set. */
+int pg_cli_make_dirs(const char *path);
+
 #endif

@@ -1,6 +1,7 @@
 /* plurigrid convert: reads a world in one format and writes it in another (plurigrid JSON,
  * MATPOWER case), reporting what the target format cannot hold. */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,13 +117,12 @@ pg_cmd_convert(int argc, char **argv)
             else
                 to = argv[++i];
         } else if (strcmp(a, "--step") == 0) {
-            char *end = NULL;
-            errno = 0;
-            step = i + 1 < argc ? strtol(argv[i + 1], &end, 10) : -1;
-            if (i + 1 >= argc || !end || *end || end == argv[i + 1] || step < 0 || errno) {
+            unsigned long long k = 0;
+            if (i + 1 >= argc || !pg_cli_parse_count(argv[i + 1], LONG_MAX, &k)) {
                 fprintf(stderr, "plurigrid convert: --step needs a step number, 0 or more\n");
                 return PG_EXIT_USAGE;
             }
+            step = (long)k;
             i++;
         } else if (a[0] == '-' && a[1] != '\0') {
             fprintf(stderr,

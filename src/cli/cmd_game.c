@@ -58,42 +58,18 @@ usage(FILE *f)
 static int
 parse_count(const char *opt, const char *s, uint64_t max, uint64_t *out)
 {
-    char *end = NULL;
-    errno = 0;
+    unsigned long long v = 0;
     if (!s || !*s || *s == '-') {
         fprintf(stderr, "plurigrid game: %s needs a whole number\n", opt);
         return -1;
     }
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || *end || v > max) {
+    if (!pg_cli_parse_count(s, max, &v)) {
         fprintf(stderr, "plurigrid game: %s '%s' is not a whole number from 0 to %llu\n", opt, s,
                 (unsigned long long)max);
         return -1;
     }
     *out = v;
     return 0;
-}
-
-/* mkdir -p */
-static int
-make_dirs(const char *path)
-{
-    char buf[4096];
-    if (strlen(path) >= sizeof buf)
-        return -1;
-    strcpy(buf, path);
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-            return -1;
-        *p = '/';
-    }
-    if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-        return -1;
-    struct stat st;
-    return (stat(buf, &st) == 0 && S_ISDIR(st.st_mode)) ? 0 : -1;
 }
 
 static int
@@ -197,9 +173,8 @@ pg_cmd_game(int argc, char **argv)
             go.rounds = (size_t)r;
             classic_only = a;
         } else if (strcmp(a, "--tol") == 0) {
-            char *end = NULL;
-            double x = i + 1 < argc ? strtod(argv[i + 1], &end) : -1;
-            if (i + 1 >= argc || *end || !(x >= 0) || x > 1e300) {
+            double x = -1;
+            if (i + 1 >= argc || !pg_cli_parse_double(argv[i + 1], &x) || !(x >= 0) || x > 1e300) {
                 fprintf(stderr, "plurigrid game: --tol needs a number >= 0\n");
                 return PG_EXIT_USAGE;
             }
@@ -270,7 +245,7 @@ pg_cmd_game(int argc, char **argv)
         for (size_t n = strlen(dir); n > 1 && dir[n - 1] == '/'; n--)
             dir[n - 1] = '\0';
         plot_dir = dir;
-        if (make_dirs(plot_dir) != 0) {
+        if (pg_cli_make_dirs(plot_dir) != 0) {
             fprintf(stderr, "plurigrid game: cannot create the directory '%s': %s\n", plot_dir,
                     strerror(errno));
             code = PG_EXIT_USAGE;

@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "cli/dispatch_args.h"
 #include "plurigrid/dispatch.h"
 #include "plurigrid/io.h"
 
@@ -135,11 +134,14 @@ pg_cmd_opf(int argc, char **argv)
         } else if (strcmp(a, "--format") == 0 && has) {
             format = argv[++i];
         } else if (strcmp(a, "--step") == 0 && has) {
-            if (!pgc_parse_size(argv[++i], &o.start_step))
-                return pgc_usage_error("opf", "--step takes a step number >= 0", argv[i]);
+            unsigned long long k = 0;
+            if (!pg_cli_parse_count(argv[++i], 1000000000, &k))
+                return pg_cli_usage_error("opf", "--step takes a step number >= 0", argv[i]);
+            o.start_step = (size_t)k;
         } else if (strcmp(a, "--voll") == 0 && has) {
-            if (!pgc_parse_double(argv[++i], &o.voll) || !(o.voll > 0))
-                return pgc_usage_error("opf", "--voll takes a positive number of $/MWh", argv[i]);
+            if (!pg_cli_parse_double(argv[++i], &o.voll) || !(o.voll > 0))
+                return pg_cli_usage_error("opf", "--voll takes a positive number of $/MWh",
+                                          argv[i]);
         } else if (a[0] == '-' && a[1]) {
             fprintf(stderr,
                     "plurigrid opf: unknown option '%s' (or it lacks its value); try "

@@ -56,30 +56,6 @@ usage_error(const char *fmt, ...)
     return PG_EXIT_USAGE;
 }
 
-static bool
-parse_double(const char *s, double *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (end == s || *end != '\0' || errno == ERANGE || !isfinite(v))
-        return false;
-    *out = v;
-    return true;
-}
-
-static bool
-parse_count(const char *s, long *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (end == s || *end != '\0' || errno == ERANGE || v < 0 || v > INT_MAX)
-        return false;
-    *out = v;
-    return true;
-}
-
 /* Picks the step (numbered from 0) that --step asks for. Returns an exit code. */
 static int
 choose_step(const pg_world *w, const char *spec, size_t *step)
@@ -104,12 +80,12 @@ choose_step(const pg_world *w, const char *spec, size_t *step)
         *step = best;
         return PG_EXIT_OK;
     }
-    long k;
-    if (!parse_count(spec, &k))
+    unsigned long long k;
+    if (!pg_cli_parse_count(spec, INT_MAX, &k))
         return usage_error("--step needs a step number (0, 1, ...) or 'peak', got '%s'", spec);
     if ((size_t)k >= n_steps) {
         fprintf(stderr,
-                "plurigrid pf: --step %ld: the world's time series have %zu steps "
+                "plurigrid pf: --step %llu: the world's time series have %zu steps "
                 "(0 to %zu)\n",
                 k, n_steps, n_steps - 1);
         return PG_EXIT_USAGE;
@@ -144,11 +120,11 @@ pg_cmd_pf(int argc, char **argv)
                 return usage_error("%s needs a value", a);
             const char *v = argv[++i];
             if (strcmp(a, "--tol") == 0) {
-                if (!parse_double(v, &opt.tol) || !(opt.tol > 0))
+                if (!pg_cli_parse_double(v, &opt.tol) || !(opt.tol > 0))
                     return usage_error("--tol needs a positive number, got '%s'", v);
             } else if (strcmp(a, "--max-iter") == 0) {
-                long n;
-                if (!parse_count(v, &n))
+                unsigned long long n;
+                if (!pg_cli_parse_count(v, INT_MAX, &n))
                     return usage_error("--max-iter needs a whole number 0 or more, got '%s'", v);
                 opt.max_iter = (int)n;
             } else if (strcmp(a, "--step") == 0) {

@@ -13,7 +13,6 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
-#include "cli/dispatch_args.h"
 #include "plurigrid/dispatch.h"
 #include "plurigrid/io.h"
 #include "plurigrid/plot.h"
@@ -349,7 +348,7 @@ print_ac(const pg_dispatch_ac *ac, const pg_dispatch_result *r)
 static int
 write_plots(const char *dir, const pg_world *w, const pg_dispatch_result *r, pg_error *err)
 {
-    if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
+    if (pg_cli_make_dirs(dir) != 0) {
         pg_error_at(err, dir, 0, 0, NULL);
         return pg_error_set(err, PG_EIO, "cannot create the plot folder: %s", strerror(errno));
     }
@@ -465,7 +464,7 @@ pg_cmd_run(int argc, char **argv)
         const char *a = argv[i];
         bool has = i + 1 < argc;
         double d = 0;
-        size_t z = 0;
+        unsigned long long z = 0;
         if (pg_cli_is_help(a)) {
             usage(stdout);
             return PG_EXIT_OK;
@@ -492,45 +491,49 @@ pg_cmd_run(int argc, char **argv)
             else if (strcmp(v, "dc") == 0)
                 o.network = PG_NETWORK_DC;
             else
-                return pgc_usage_error("run", "--network takes copper or dc", v);
+                return pg_cli_usage_error("run", "--network takes copper or dc", v);
         } else if (strcmp(a, "--horizon") == 0 && has) {
-            if (!pgc_parse_size(argv[++i], &z) || z == 0 || z > 100000)
-                return pgc_usage_error("run", "--horizon takes a number of steps, 1 to 100000",
-                                       argv[i]);
-            o.horizon = z;
+            if (!pg_cli_parse_count(argv[++i], 1000000000, &z) || z == 0 || z > 100000)
+                return pg_cli_usage_error("run", "--horizon takes a number of steps, 1 to 100000",
+                                          argv[i]);
+            o.horizon = (size_t)z;
         } else if (strcmp(a, "--start") == 0 && has) {
-            if (!pgc_parse_size(argv[++i], &o.start_step))
-                return pgc_usage_error("run", "--start takes a step number >= 0", argv[i]);
+            if (!pg_cli_parse_count(argv[++i], 1000000000, &z))
+                return pg_cli_usage_error("run", "--start takes a step number >= 0", argv[i]);
+            o.start_step = (size_t)z;
         } else if (strcmp(a, "--step-h") == 0 && has) {
-            if (!pgc_parse_double(argv[++i], &d) || !(d > 0))
-                return pgc_usage_error("run", "--step-h takes a positive number of hours", argv[i]);
+            if (!pg_cli_parse_double(argv[++i], &d) || !(d > 0))
+                return pg_cli_usage_error("run", "--step-h takes a positive number of hours",
+                                          argv[i]);
             o.step_h = d;
         } else if (strcmp(a, "--voll") == 0 && has) {
-            if (!pgc_parse_double(argv[++i], &d) || !(d > 0))
-                return pgc_usage_error("run", "--voll takes a positive number of $/MWh", argv[i]);
+            if (!pg_cli_parse_double(argv[++i], &d) || !(d > 0))
+                return pg_cli_usage_error("run", "--voll takes a positive number of $/MWh",
+                                          argv[i]);
             o.voll = d;
         } else if (strcmp(a, "--overgen-cost") == 0 && has) {
-            if (!pgc_parse_double(argv[++i], &d) || !(d >= 0))
-                return pgc_usage_error("run", "--overgen-cost takes a number of $/MWh >= 0",
-                                       argv[i]);
+            if (!pg_cli_parse_double(argv[++i], &d) || !(d >= 0))
+                return pg_cli_usage_error("run", "--overgen-cost takes a number of $/MWh >= 0",
+                                          argv[i]);
             o.overgen_cost = d;
         } else if (strcmp(a, "--segments") == 0 && has) {
-            if (!pgc_parse_size(argv[++i], &z) || z < 1 || z > 1000)
-                return pgc_usage_error("run", "--segments takes a number from 1 to 1000", argv[i]);
+            if (!pg_cli_parse_count(argv[++i], 1000000000, &z) || z < 1 || z > 1000)
+                return pg_cli_usage_error("run", "--segments takes a number from 1 to 1000",
+                                          argv[i]);
             o.pwl_segments = (int)z;
         } else if (strcmp(a, "--gap") == 0 && has) {
-            if (!pgc_parse_double(argv[++i], &d) || !(d >= 0 && d < 1))
-                return pgc_usage_error("run", "--gap takes a fraction in [0, 1), e.g. 0.01 for 1%",
-                                       argv[i]);
+            if (!pg_cli_parse_double(argv[++i], &d) || !(d >= 0 && d < 1))
+                return pg_cli_usage_error(
+                    "run", "--gap takes a fraction in [0, 1), e.g. 0.01 for 1%", argv[i]);
             o.mip_gap = d;
         } else if (strcmp(a, "--time-limit") == 0 && has) {
-            if (!pgc_parse_double(argv[++i], &d) || !(d > 0))
-                return pgc_usage_error("run", "--time-limit takes a positive number of seconds",
-                                       argv[i]);
+            if (!pg_cli_parse_double(argv[++i], &d) || !(d > 0))
+                return pg_cli_usage_error("run", "--time-limit takes a positive number of seconds",
+                                          argv[i]);
             o.time_limit_s = d;
         } else if (strcmp(a, "--threads") == 0 && has) {
-            if (!pgc_parse_size(argv[++i], &z) || z < 1 || z > 256)
-                return pgc_usage_error("run", "--threads takes a number from 1 to 256", argv[i]);
+            if (!pg_cli_parse_count(argv[++i], 1000000000, &z) || z < 1 || z > 256)
+                return pg_cli_usage_error("run", "--threads takes a number from 1 to 256", argv[i]);
             o.threads = (int)z;
         } else if (a[0] == '-' && a[1]) {
             fprintf(stderr,

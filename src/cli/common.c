@@ -1,6 +1,10 @@
-/* Helpers every subcommand shares: error reporting and exit codes. */
+/* Helpers every subcommand shares: error reporting, exit codes, option values, folders. */
+#include <errno.h>
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli/cli.h"
 
@@ -33,4 +37,68 @@ bool
 pg_cli_is_help(const char *arg)
 {
     return arg && (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0);
+}
+
+bool
+pg_cli_parse_double(const char *s, double *out)
+{
+    if (!s || !s[0])
+        return false;
+    char *end = NULL;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (*end || errno == ERANGE || !isfinite(v))
+        return false;
+    *out = v;
+    return true;
+}
+
+bool
+pg_cli_parse_count(const char *s, unsigned long long max, unsigned long long *out)
+{
+    if (!s || !s[0] || s[0] < '0' || s[0] > '9')
+        return false;
+    char *end = NULL;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (*end || errno || v > max)
+        return false;
+    *out = v;
+    return true;
+}
+
+int
+pg_cli_usage_error(const char *cmd, const char *what, const char *got)
+{
+    fprintf(stderr, "plurigrid %s: %s (got '%s')\n", cmd, what, got);
+    return PG_EXIT_USAGE;
+}
+
+int
+pg_cli_make_dirs(const char *path)
+{
+    char buf[4096];
+    if (!path || !path[0] || strlen(path) >= sizeof buf) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    strcpy(buf, path);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+            return -1;
+        *p = '/';
+    }
+    if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+        return -1;
+    struct stat st;
+    if (stat(buf, &st) != 0)
+        return -1;
+    if (!S_ISDIR(st.st_mode)) {
+        errno = ENOTDIR;
+        return -1;
+    }
+    return 0;
 }
