@@ -45,6 +45,11 @@ bool pg_cli_parse_count(const char *s, unsigned long long max, unsigned long lon
 /* Prints "plurigrid CMD: WHAT (got 'GOT')" to stderr and returns PG_EXIT_USAGE. */
 int pg_cli_usage_error(const char *cmd, const char *what, const char *got);
 
+/* Reads f to its end, or until more than max bytes have come (so *len > max tells the caller the
+ * input is too long). Returns a malloc'd NUL-terminated buffer, or NULL with errno set when reading
+ * fails or memory runs out. */
+char *pg_cli_read_stream(FILE *f, size_t max, size_t *len);
+
 /* Creates a folder and any missing parents (mkdir -p). Returns 0, or -1 with errno set. */
 int pg_cli_make_dirs(const char *path);
 

@@ -2,6 +2,7 @@
  * MATPOWER case), reporting what the target format cannot hold. */
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,35 +47,6 @@ check_format(const char *fmt, const char *opt)
         return 0;
     fprintf(stderr, "plurigrid convert: %s '%s': the formats are json and matpower\n", opt, fmt);
     return -1;
-}
-
-/* Reads all of standard input. */
-static char *
-read_stdin(size_t *len)
-{
-    size_t cap = 65536, n = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        size_t got = fread(buf + n, 1, cap - n, stdin);
-        n += got;
-        if (got == 0)
-            break;
-        if (n == cap) {
-            char *nb = cap < ((size_t)-1) / 2 ? realloc(buf, cap * 2) : NULL;
-            if (!nb) {
-                free(buf);
-                return NULL;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-    }
-    if (buf && ferror(stdin)) {
-        free(buf);
-        return NULL;
-    }
-    *len = n;
-    return buf;
 }
 
 static void
@@ -176,7 +148,7 @@ pg_cmd_convert(int argc, char **argv)
     bool from_json = strcmp(from, "json") == 0, to_json = strcmp(to, "json") == 0;
     if (in_std) {
         size_t len = 0;
-        char *data = read_stdin(&len);
+        char *data = pg_cli_read_stream(stdin, SIZE_MAX, &len);
         if (!data) {
             fprintf(stderr, "plurigrid convert: cannot read standard input: %s\n",
                     strerror(errno ? errno : EIO));

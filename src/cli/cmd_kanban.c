@@ -59,31 +59,6 @@ post_exit_code(int status)
     }
 }
 
-static char *
-read_stream(FILE *f, size_t max, size_t *len)
-{
-    size_t cap = 65536, n = 0, got;
-    char *buf = malloc(cap + 1);
-    while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
-        n += got;
-        if (n > max)
-            break;
-        if (n == cap) {
-            char *nb = realloc(buf, cap * 2 + 1);
-            if (!nb) {
-                free(buf);
-                return NULL;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-    }
-    if (buf)
-        buf[n] = '\0';
-    *len = n;
-    return buf;
-}
-
 /* The token from --token-file (first line, spaces trimmed) or GITHUB_TOKEN; NULL when neither
  * is given. Sets *failed when the file cannot be read. */
 static char *
@@ -100,7 +75,7 @@ read_token(const char *file, int *failed)
             return NULL;
         }
         size_t len;
-        t = read_stream(f, 65536, &len);
+        t = pg_cli_read_stream(f, 65536, &len);
         fclose(f);
         if (!t) {
             *failed = 1;
@@ -409,9 +384,9 @@ pg_cmd_kanban(int argc, char **argv)
     int rc;
     if (strcmp(path, "-") == 0) {
         size_t len;
-        char *text = read_stream(stdin, PG_KANBAN_MAX_INPUT, &len);
+        char *text = pg_cli_read_stream(stdin, PG_KANBAN_MAX_INPUT, &len);
         if (!text) {
-            fprintf(stderr, "plurigrid kanban: out of memory reading standard input\n");
+            fprintf(stderr, "plurigrid kanban: cannot read standard input: %s\n", strerror(errno));
             return PG_EXIT_INTERNAL;
         }
         rc = pg_kanban_parse(&r, text, len, "<stdin>", &err);
