@@ -70,16 +70,17 @@ typedef struct pg_aif_options {
     size_t max_policies;    /* refuse models with more policies than this (default 1000000) */
 } pg_aif_options;
 
-void pg_aif_options_init(pg_aif_options *o);
+PG_API void pg_aif_options_init(pg_aif_options *o);
 
 /* Creates an agent from a model; checks that every matrix is a probability table and every
  * number finite. Copies everything in model and opts (the caller keeps ownership of both). */
-int pg_aif_new(pg_aif **out, const pg_aif_model *model, const pg_aif_options *opts, pg_error *err);
-void pg_aif_free(pg_aif *a);
+PG_API int pg_aif_new(pg_aif **out, const pg_aif_model *model, const pg_aif_options *opts,
+                      pg_error *err);
+PG_API void pg_aif_free(pg_aif *a);
 
 /* Returns the agent to its state right after pg_aif_new (prior beliefs, initial Dirichlet
  * counts, no last action) and reseeds its RNG. */
-void pg_aif_reset(pg_aif *a, uint64_t seed);
+PG_API void pg_aif_reset(pg_aif *a, uint64_t seed);
 
 /* State inference for one step: the prior is D at the first step and B[last action] applied to
  * the previous posterior afterwards; the posterior is prior times the likelihood of obs (one
@@ -87,43 +88,43 @@ void pg_aif_reset(pg_aif *a, uint64_t seed);
  * Dirichlet counts of B (for the last transition) and A are updated. Borrows obs. Fails with
  * PG_EMODEL, leaving the agent unchanged, when the observation has zero probability under the
  * model. */
-int pg_aif_observe(pg_aif *a, const size_t *obs, pg_error *err);
+PG_API int pg_aif_observe(pg_aif *a, const size_t *obs, pg_error *err);
 
 /* Evaluates the expected free energy of every policy from the current posterior and forms the
  * policy and action posteriors. */
-int pg_aif_plan(pg_aif *a, pg_error *err);
+PG_API int pg_aif_plan(pg_aif *a, pg_error *err);
 
 /* Selects an action from the action posterior of the last pg_aif_plan (sampled or argmax, per
  * the options), records it as the action taken and writes it to *action. */
-int pg_aif_act(pg_aif *a, size_t *action, pg_error *err);
+PG_API int pg_aif_act(pg_aif *a, size_t *action, pg_error *err);
 
 /* Records the action that was actually taken when it differs from the agent's choice (an
  * action imposed from outside); the next prior uses it. */
-int pg_aif_set_action(pg_aif *a, size_t action, pg_error *err);
+PG_API int pg_aif_set_action(pg_aif *a, size_t action, pg_error *err);
 
 /* observe + plan + act. */
-int pg_aif_step(pg_aif *a, const size_t *obs, size_t *action, pg_error *err);
+PG_API int pg_aif_step(pg_aif *a, const size_t *obs, size_t *action, pg_error *err);
 
 /* Read access. Pointers stay owned by the agent and valid until its next call. */
-size_t pg_aif_n_states(const pg_aif *a); /* S, joint states */
-size_t pg_aif_n_policies(const pg_aif *a);
+PG_API size_t pg_aif_n_states(const pg_aif *a); /* S, joint states */
+PG_API size_t pg_aif_n_policies(const pg_aif *a);
 /* Posterior over joint states after the last pg_aif_observe (the prior before the first). */
-const double *pg_aif_posterior(const pg_aif *a);
+PG_API const double *pg_aif_posterior(const pg_aif *a);
 /* Marginal posterior of factor f into out[n_states[f]]. */
-int pg_aif_marginal(const pg_aif *a, size_t f, double *out, pg_error *err);
+PG_API int pg_aif_marginal(const pg_aif *a, size_t f, double *out, pg_error *err);
 /* Policy k's actions into actions[policy_depth] (the first action at index 0). */
-int pg_aif_policy(const pg_aif *a, size_t k, size_t *actions, pg_error *err);
+PG_API int pg_aif_policy(const pg_aif *a, size_t k, size_t *actions, pg_error *err);
 /* Expected free energy of each policy after the last plan, and its two parts (risk: divergence
  * of predicted outcomes from preferences; ambiguity: expected outcome entropy). G = risk +
  * ambiguity when both terms are on. Arrays of pg_aif_n_policies() values. */
-const double *pg_aif_G(const pg_aif *a);
-const double *pg_aif_risk(const pg_aif *a);
-const double *pg_aif_ambiguity(const pg_aif *a);
-const double *pg_aif_policy_posterior(const pg_aif *a);
-const double *pg_aif_action_posterior(const pg_aif *a); /* n_actions values */
+PG_API const double *pg_aif_G(const pg_aif *a);
+PG_API const double *pg_aif_risk(const pg_aif *a);
+PG_API const double *pg_aif_ambiguity(const pg_aif *a);
+PG_API const double *pg_aif_policy_posterior(const pg_aif *a);
+PG_API const double *pg_aif_action_posterior(const pg_aif *a); /* n_actions values */
 /* The current (possibly learned) B of factor f and A of modality m, in the model's layout. */
-const double *pg_aif_B(const pg_aif *a, size_t f);
-const double *pg_aif_A(const pg_aif *a, size_t m);
+PG_API const double *pg_aif_B(const pg_aif *a, size_t f);
+PG_API const double *pg_aif_A(const pg_aif *a, size_t m);
 
 /* ------------------------------------------------------------------ home battery controller */
 
@@ -165,7 +166,7 @@ typedef struct pg_aif_battery_spec {
     double beta;            /* log-preference per unit of money (default 10) */
 } pg_aif_battery_spec;
 
-void pg_aif_battery_spec_init(pg_aif_battery_spec *s);
+PG_API void pg_aif_battery_spec_init(pg_aif_battery_spec *s);
 
 /* Outcomes of the bill and DR-response modalities for an executed action (idle when the battery
  * was full for a charge or empty for a discharge); the environment uses them to form the
@@ -173,13 +174,13 @@ void pg_aif_battery_spec_init(pg_aif_battery_spec *s);
  * Response: 0 no event, 1 charged, 2 idle, 3 discharged during an event. */
 #define PG_AIF_BAT_N_BILL 7
 #define PG_AIF_BAT_N_RESPONSE 4
-size_t pg_aif_battery_bill(size_t action, int price_level);
-size_t pg_aif_battery_response(size_t action, int dr_event);
+PG_API size_t pg_aif_battery_bill(size_t action, int price_level);
+PG_API size_t pg_aif_battery_response(size_t action, int dr_event);
 
 /* Builds the battery model and an agent for it (opts may be NULL: depth 6, argmax). Copies
  * spec and opts. */
-int pg_aif_battery_new(pg_aif **out, const pg_aif_battery_spec *spec, const pg_aif_options *opts,
-                       pg_error *err);
+PG_API int pg_aif_battery_new(pg_aif **out, const pg_aif_battery_spec *spec,
+                              const pg_aif_options *opts, pg_error *err);
 
 /* ------------------------------------------------------------------ repeated two-player games */
 
@@ -198,21 +199,21 @@ typedef struct pg_aif_game_spec {
     double beta;          /* log-preference per unit of payoff (default 1) */
 } pg_aif_game_spec;
 
-void pg_aif_game_spec_init(pg_aif_game_spec *s);
-size_t pg_aif_game_outcome(const pg_aif_game_spec *s, size_t mine, size_t theirs);
+PG_API void pg_aif_game_spec_init(pg_aif_game_spec *s);
+PG_API size_t pg_aif_game_outcome(const pg_aif_game_spec *s, size_t mine, size_t theirs);
 
 /* Builds the agent (opts may be NULL: depth 2, gamma 8, sampled actions, learning of B at rate
  * 1 from concentration 1). Each context (last outcome, own action) is learned on its own, so the
  * agent must try actions to learn what follows them: sample actions rather than take the argmax.
  * Copies spec and opts. */
-int pg_aif_game_new(pg_aif **out, const pg_aif_game_spec *spec, const pg_aif_options *opts,
-                    pg_error *err);
+PG_API int pg_aif_game_new(pg_aif **out, const pg_aif_game_spec *spec, const pg_aif_options *opts,
+                           pg_error *err);
 
 struct pg_nf;
 /* The same for `player` (0 or 1) of a two-player normal-form game of game.h, the other player
  * being the opponent. Borrows g. */
-int pg_aif_nf_new(pg_aif **out, const struct pg_nf *g, size_t player, double beta,
-                  const pg_aif_options *opts, pg_error *err);
+PG_API int pg_aif_nf_new(pg_aif **out, const struct pg_nf *g, size_t player, double beta,
+                         const pg_aif_options *opts, pg_error *err);
 
 #ifdef __cplusplus
 }

@@ -10,6 +10,15 @@
 extern "C" {
 #endif
 
+/* PG_API marks the functions libplurigrid exports. The library is built with hidden visibility
+ * (PG_BUILDING_LIBRARY), so these declarations are its whole ABI: nothing else is visible to a
+ * program that links it. */
+#if defined(PG_BUILDING_LIBRARY) && defined(__GNUC__)
+#define PG_API __attribute__((visibility("default")))
+#else
+#define PG_API
+#endif
+
 /* Status codes. Every fallible function returns PG_OK (0) or one of these negative values. */
 enum {
     PG_OK = 0,
@@ -28,7 +37,7 @@ enum {
 };
 
 /* A short fixed description of a status code ("malformed input", ...). Never NULL. */
-const char *pg_strerror(int code);
+PG_API const char *pg_strerror(int code);
 
 /* Detailed error report. Callers pass one in (or NULL when they only want the status code);
  * functions fill it only when they fail. Zero-initialise or call pg_error_clear() first. */
@@ -41,25 +50,25 @@ typedef struct pg_error {
     char msg[768];  /* what went wrong, in words a newcomer understands */
 } pg_error;
 
-void pg_error_clear(pg_error *err);
+PG_API void pg_error_clear(pg_error *err);
 
 /* Records code and a printf-style message on err (no-op when err is NULL) and returns code, so
  * callers can write `return pg_error_set(err, PG_EPARSE, "...")`. Does not touch file/line/path. */
-int pg_error_set(pg_error *err, int code, const char *fmt, ...)
+PG_API int pg_error_set(pg_error *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-int pg_error_vset(pg_error *err, int code, const char *fmt, va_list ap)
+PG_API int pg_error_vset(pg_error *err, int code, const char *fmt, va_list ap)
     __attribute__((format(printf, 3, 0)));
 
 /* Sets the place an error refers to. file may be NULL (kept as is), line/column 0 for unknown,
  * path may be NULL (kept as is). */
-void pg_error_at(pg_error *err, const char *file, int line, int column, const char *path);
+PG_API void pg_error_at(pg_error *err, const char *file, int line, int column, const char *path);
 
 /* Formats err as one line: "FILE:LINE:COL: PATH: MESSAGE" leaving out the parts that are unknown.
  * Writes at most size bytes including the terminating NUL; returns buf. */
-char *pg_error_format(const pg_error *err, char *buf, size_t size);
+PG_API char *pg_error_format(const pg_error *err, char *buf, size_t size);
 
 /* The library version, "MAJOR.MINOR.PATCH". */
-const char *pg_version(void);
+PG_API const char *pg_version(void);
 
 #ifdef __cplusplus
 }

@@ -62,7 +62,7 @@ typedef struct pg_dispatch_options {
 } pg_dispatch_options;
 
 /* Fills o with the defaults stated above. */
-void pg_dispatch_options_init(pg_dispatch_options *o);
+PG_API void pg_dispatch_options_init(pg_dispatch_options *o);
 
 /* How the unit commitment ended. */
 typedef enum {
@@ -126,7 +126,7 @@ typedef struct pg_dispatch_result {
  * validates (pg_world_validate), every series a component uses covers the horizon, cost curves are
  * convex over [pmin, pmax], storage targets are reachable, options are in range. Called by
  * pg_dispatch_run before it builds anything; borrows both. */
-int pg_dispatch_check(const pg_world *w, const pg_dispatch_options *opts, pg_error *err);
+PG_API int pg_dispatch_check(const pg_world *w, const pg_dispatch_options *opts, pg_error *err);
 
 /* Runs the day-ahead schedule: unit commitment (when opts->commitment), then the economic
  * dispatch with the commitment fixed and its prices. opts may be NULL for the defaults. Borrows w
@@ -135,11 +135,11 @@ int pg_dispatch_check(const pg_world *w, const pg_dispatch_options *opts, pg_err
  * was short. Fails with PG_EMODEL when the world or the options are invalid or when hard limits
  * (ramps, minimum up/down times, storage targets) leave no schedule, with PG_ESOLVER when a solver
  * fails, or with PG_ELIMIT when the time limit passed before any commitment was found. */
-int pg_dispatch_run(const pg_world *w, const pg_dispatch_options *opts, pg_dispatch_result **out,
-                    pg_error *err);
+PG_API int pg_dispatch_run(const pg_world *w, const pg_dispatch_options *opts,
+                           pg_dispatch_result **out, pg_error *err);
 
 /* Frees a result and its arrays. Accepts NULL. */
-void pg_dispatch_result_free(pg_dispatch_result *r);
+PG_API void pg_dispatch_result_free(pg_dispatch_result *r);
 
 /* ------------------------------------------------------------------ AC check of a schedule */
 
@@ -174,11 +174,12 @@ typedef struct pg_dispatch_ac {
  * take up the losses. opts supplies only the progress callback (NULL for none). Borrows w (the
  * world r came from), r and opts; *out is new (pg_dispatch_ac_free), written only on success. A
  * step that does not converge is a result, not a failure. */
-int pg_dispatch_ac_check(const pg_world *w, const pg_dispatch_result *r,
-                         const pg_dispatch_options *opts, pg_dispatch_ac **out, pg_error *err);
+PG_API int pg_dispatch_ac_check(const pg_world *w, const pg_dispatch_result *r,
+                                const pg_dispatch_options *opts, pg_dispatch_ac **out,
+                                pg_error *err);
 
 /* Frees an AC check. Accepts NULL. */
-void pg_dispatch_ac_free(pg_dispatch_ac *ac);
+PG_API void pg_dispatch_ac_free(pg_dispatch_ac *ac);
 
 /* ------------------------------------------------------------------ printers */
 
@@ -186,10 +187,10 @@ void pg_dispatch_ac_free(pg_dispatch_ac *ac);
  * step, component and quantity) into a new NUL-terminated string *text the caller frees. Borrows
  * w (for the names), r, which must come from that world, and ac, the AC check of r (NULL when
  * there is none). */
-int pg_dispatch_result_json(const pg_world *w, const pg_dispatch_result *r,
-                            const pg_dispatch_ac *ac, char **text, pg_error *err);
-int pg_dispatch_result_csv(const pg_world *w, const pg_dispatch_result *r, const pg_dispatch_ac *ac,
-                           char **text, pg_error *err);
+PG_API int pg_dispatch_result_json(const pg_world *w, const pg_dispatch_result *r,
+                                   const pg_dispatch_ac *ac, char **text, pg_error *err);
+PG_API int pg_dispatch_result_csv(const pg_world *w, const pg_dispatch_result *r,
+                                  const pg_dispatch_ac *ac, char **text, pg_error *err);
 
 /* ------------------------------------------------------------------ DC optimal power flow */
 
@@ -215,15 +216,16 @@ typedef struct pg_dcopf_result {
  * ignored. opts may be NULL for the defaults (its network must be PG_NETWORK_DC or is taken as
  * such). Borrows w and opts; *out is new (free with pg_dcopf_result_free), written only on
  * success. */
-int pg_dcopf_solve(const pg_world *w, const pg_dispatch_options *opts, pg_dcopf_result **out,
-                   pg_error *err);
+PG_API int pg_dcopf_solve(const pg_world *w, const pg_dispatch_options *opts, pg_dcopf_result **out,
+                          pg_error *err);
 
 /* Frees an OPF result. Accepts NULL. */
-void pg_dcopf_result_free(pg_dcopf_result *r);
+PG_API void pg_dcopf_result_free(pg_dcopf_result *r);
 
 /* Writes the OPF result as JSON (format "plurigrid-dcopf/1", docs/dispatch.md) into a new string
  * *text the caller frees. Borrows w (for the names) and r, which must come from that world. */
-int pg_dcopf_result_json(const pg_world *w, const pg_dcopf_result *r, char **text, pg_error *err);
+PG_API int pg_dcopf_result_json(const pg_world *w, const pg_dcopf_result *r, char **text,
+                                pg_error *err);
 
 #ifdef __cplusplus
 }

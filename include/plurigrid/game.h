@@ -44,43 +44,46 @@ typedef double (*pg_dist_fn)(const int *outcome, void *ud);
 
 /* Creates an empty distribution over tuples of width ints (width may be 0: one empty outcome).
  * *out is written only on success. */
-int pg_dist_new(pg_dist **out, size_t width, pg_error *err);
+PG_API int pg_dist_new(pg_dist **out, size_t width, pg_error *err);
 /* Frees d. Accepts NULL. */
-void pg_dist_free(pg_dist *d);
+PG_API void pg_dist_free(pg_dist *d);
 /* Deep copy. */
-int pg_dist_clone(pg_dist **out, const pg_dist *d, pg_error *err);
+PG_API int pg_dist_clone(pg_dist **out, const pg_dist *d, pg_error *err);
 /* Adds weight (finite, >= 0) to outcome, copying the outcome; merges with an equal outcome. */
-int pg_dist_add(pg_dist *d, const int *outcome, double weight, pg_error *err);
+PG_API int pg_dist_add(pg_dist *d, const int *outcome, double weight, pg_error *err);
 
-size_t pg_dist_width(const pg_dist *d);
+PG_API size_t pg_dist_width(const pg_dist *d);
 /* Number of distinct outcomes (including any of weight 0), in order of first addition. */
-size_t pg_dist_size(const pg_dist *d);
+PG_API size_t pg_dist_size(const pg_dist *d);
 /* The i-th outcome (borrowed, valid until the next change) and its probability. */
-const int *pg_dist_outcome(const pg_dist *d, size_t i);
-double pg_dist_prob(const pg_dist *d, size_t i);
+PG_API const int *pg_dist_outcome(const pg_dist *d, size_t i);
+PG_API double pg_dist_prob(const pg_dist *d, size_t i);
 /* Total weight (1 after pg_dist_normalize or pg_dist_condition). */
-double pg_dist_total(const pg_dist *d);
+PG_API double pg_dist_total(const pg_dist *d);
 /* Probability of one outcome (0 when absent) and of an event. */
-double pg_dist_prob_of(const pg_dist *d, const int *outcome);
-double pg_dist_prob_event(const pg_dist *d, pg_dist_event event, void *ud);
+PG_API double pg_dist_prob_of(const pg_dist *d, const int *outcome);
+PG_API double pg_dist_prob_event(const pg_dist *d, pg_dist_event event, void *ud);
 /* Expected value of f. */
-double pg_dist_expect(const pg_dist *d, pg_dist_fn f, void *ud);
+PG_API double pg_dist_expect(const pg_dist *d, pg_dist_fn f, void *ud);
 /* Scales the weights to total 1. PG_EMODEL when the total is 0. */
-int pg_dist_normalize(pg_dist *d, pg_error *err);
+PG_API int pg_dist_normalize(pg_dist *d, pg_error *err);
 /* Bayesian conditioning on an event: keeps the outcomes in it and renormalises. Writes the
  * event's prior probability (the evidence) to *evidence when not NULL. PG_EMODEL when the event
  * has probability 0 (d is then unchanged). */
-int pg_dist_condition(pg_dist *d, pg_dist_event event, void *ud, double *evidence, pg_error *err);
+PG_API int pg_dist_condition(pg_dist *d, pg_dist_event event, void *ud, double *evidence,
+                             pg_error *err);
 /* Conditioning on outcome[coord] == value. */
-int pg_dist_condition_eq(pg_dist *d, size_t coord, int value, double *evidence, pg_error *err);
+PG_API int pg_dist_condition_eq(pg_dist *d, size_t coord, int value, double *evidence,
+                                pg_error *err);
 /* Bayes' rule with a likelihood: posterior weight = prior weight x likelihood(outcome) (finite,
  * >= 0), renormalised; *evidence receives sum prior x likelihood. PG_EMODEL when that is 0. */
-int pg_dist_reweight(pg_dist *d, pg_dist_fn likelihood, void *ud, double *evidence, pg_error *err);
+PG_API int pg_dist_reweight(pg_dist *d, pg_dist_fn likelihood, void *ud, double *evidence,
+                            pg_error *err);
 /* Marginal over the coordinates listed (in that order). *out is a new distribution. */
-int pg_dist_marginal(pg_dist **out, const pg_dist *d, const size_t *coords, size_t n,
-                     pg_error *err);
+PG_API int pg_dist_marginal(pg_dist **out, const pg_dist *d, const size_t *coords, size_t n,
+                            pg_error *err);
 /* Draws an outcome index with the caller's generator (pg_dist_size() when empty). */
-size_t pg_dist_sample(const pg_dist *d, pg_rng *rng);
+PG_API size_t pg_dist_sample(const pg_dist *d, pg_rng *rng);
 
 /* ================================================================ open games */
 
@@ -118,80 +121,81 @@ typedef int (*pg_og_backward_cb)(const int *in, double *utility, void *ud);
 typedef int (*pg_og_strategy_cb)(const int *obs, double *probs, void *ud);
 
 /* Creates a game with its players (n_players >= 1, unique non-empty names, copied). */
-int pg_og_new(pg_og **out, const char *name, size_t n_players, const char *const *players,
-              pg_error *err);
+PG_API int pg_og_new(pg_og **out, const char *name, size_t n_players, const char *const *players,
+                     pg_error *err);
 /* Frees g and everything it owns (not the ud pointers of callbacks). Accepts NULL. */
-void pg_og_free(pg_og *g);
+PG_API void pg_og_free(pg_og *g);
 
 /* Declares a variable with n_values >= 1 values. labels (n_values strings) may be NULL for "0",
  * "1", ...; names and labels are copied. */
-int pg_og_add_variable(pg_og *g, const char *name, size_t n_values, const char *const *labels,
-                       size_t *index, pg_error *err);
+PG_API int pg_og_add_variable(pg_og *g, const char *name, size_t n_values,
+                              const char *const *labels, size_t *index, pg_error *err);
 
 /* Atomic games. Node names are unique within a game; inputs/observes list variable indices
  * (copied). Tables are copied and indexed by the input tuple in row-major order (the first input
  * is the most significant digit; no inputs means one row). */
-int pg_og_decision(pg_og *g, const char *name, size_t player, const size_t *observes,
-                   size_t n_observes, size_t out_var, pg_og_node *node, pg_error *err);
+PG_API int pg_og_decision(pg_og *g, const char *name, size_t player, const size_t *observes,
+                          size_t n_observes, size_t out_var, pg_og_node *node, pg_error *err);
 /* table: rows x n_values(out_var) probabilities, each row summing to 1. */
-int pg_og_nature(pg_og *g, const char *name, const size_t *inputs, size_t n_inputs, size_t out_var,
-                 const double *table, pg_og_node *node, pg_error *err);
-int pg_og_nature_fn(pg_og *g, const char *name, const size_t *inputs, size_t n_inputs,
-                    size_t out_var, pg_og_nature_cb fn, void *ud, pg_og_node *node, pg_error *err);
+PG_API int pg_og_nature(pg_og *g, const char *name, const size_t *inputs, size_t n_inputs,
+                        size_t out_var, const double *table, pg_og_node *node, pg_error *err);
+PG_API int pg_og_nature_fn(pg_og *g, const char *name, const size_t *inputs, size_t n_inputs,
+                           size_t out_var, pg_og_nature_cb fn, void *ud, pg_og_node *node,
+                           pg_error *err);
 /* table: one output value per row. */
-int pg_og_forward(pg_og *g, const char *name, const size_t *inputs, size_t n_inputs, size_t out_var,
-                  const int *table, pg_og_node *node, pg_error *err);
-int pg_og_forward_fn(pg_og *g, const char *name, const size_t *inputs, size_t n_inputs,
-                     size_t out_var, pg_og_forward_cb fn, void *ud, pg_og_node *node,
-                     pg_error *err);
+PG_API int pg_og_forward(pg_og *g, const char *name, const size_t *inputs, size_t n_inputs,
+                         size_t out_var, const int *table, pg_og_node *node, pg_error *err);
+PG_API int pg_og_forward_fn(pg_og *g, const char *name, const size_t *inputs, size_t n_inputs,
+                            size_t out_var, pg_og_forward_cb fn, void *ud, pg_og_node *node,
+                            pg_error *err);
 /* table: rows x n_players payoffs added to the utilities. */
-int pg_og_payoff(pg_og *g, const char *name, const size_t *inputs, size_t n_inputs,
-                 const double *table, pg_og_node *node, pg_error *err);
-int pg_og_payoff_fn(pg_og *g, const char *name, const size_t *inputs, size_t n_inputs,
-                    pg_og_payoff_cb fn, void *ud, pg_og_node *node, pg_error *err);
-int pg_og_backward_fn(pg_og *g, const char *name, const size_t *inputs, size_t n_inputs,
-                      pg_og_backward_cb fn, void *ud, pg_og_node *node, pg_error *err);
+PG_API int pg_og_payoff(pg_og *g, const char *name, const size_t *inputs, size_t n_inputs,
+                        const double *table, pg_og_node *node, pg_error *err);
+PG_API int pg_og_payoff_fn(pg_og *g, const char *name, const size_t *inputs, size_t n_inputs,
+                           pg_og_payoff_cb fn, void *ud, pg_og_node *node, pg_error *err);
+PG_API int pg_og_backward_fn(pg_og *g, const char *name, const size_t *inputs, size_t n_inputs,
+                             pg_og_backward_cb fn, void *ud, pg_og_node *node, pg_error *err);
 /* Multiplies the continuation utility of one player (or PG_OG_ALL) by factor (finite, >= 0). */
-int pg_og_discount(pg_og *g, const char *name, double factor, size_t player, pg_og_node *node,
-                   pg_error *err);
+PG_API int pg_og_discount(pg_og *g, const char *name, double factor, size_t player,
+                          pg_og_node *node, pg_error *err);
 
 /* Composition (children copied as a list; each node may be a child once). */
-int pg_og_seq(pg_og *g, const char *name, const pg_og_node *children, size_t n, pg_og_node *node,
-              pg_error *err);
-int pg_og_par(pg_og *g, const char *name, const pg_og_node *children, size_t n, pg_og_node *node,
-              pg_error *err);
+PG_API int pg_og_seq(pg_og *g, const char *name, const pg_og_node *children, size_t n,
+                     pg_og_node *node, pg_error *err);
+PG_API int pg_og_par(pg_og *g, const char *name, const pg_og_node *children, size_t n,
+                     pg_og_node *node, pg_error *err);
 
 /* Finishes the game with root as the whole game, checking that every node belongs to the tree,
  * every variable is written before it is read, the children of a par neither read what a
  * sibling writes nor write the same variable, and no discount or backward function sits inside
  * a par. After this the game is read-only. */
-int pg_og_set_root(pg_og *g, pg_og_node root, pg_error *err);
+PG_API int pg_og_set_root(pg_og *g, pg_og_node root, pg_error *err);
 
 /* Read-outs (borrowed strings). */
-const char *pg_og_name(const pg_og *g);
-size_t pg_og_n_players(const pg_og *g);
-const char *pg_og_player(const pg_og *g, size_t player);
-size_t pg_og_n_variables(const pg_og *g);
-const char *pg_og_variable(const pg_og *g, size_t var);
-size_t pg_og_n_values(const pg_og *g, size_t var);
-const char *pg_og_value_label(const pg_og *g, size_t var, size_t value);
+PG_API const char *pg_og_name(const pg_og *g);
+PG_API size_t pg_og_n_players(const pg_og *g);
+PG_API const char *pg_og_player(const pg_og *g, size_t player);
+PG_API size_t pg_og_n_variables(const pg_og *g);
+PG_API const char *pg_og_variable(const pg_og *g, size_t var);
+PG_API size_t pg_og_n_values(const pg_og *g, size_t var);
+PG_API const char *pg_og_value_label(const pg_og *g, size_t var, size_t value);
 /* Node by name, or PG_OG_NONE. */
-pg_og_node pg_og_find(const pg_og *g, const char *name);
-pg_og_kind pg_og_node_kind(const pg_og *g, pg_og_node node);
-const char *pg_og_node_name(const pg_og *g, pg_og_node node);
+PG_API pg_og_node pg_og_find(const pg_og *g, const char *name);
+PG_API pg_og_kind pg_og_node_kind(const pg_og *g, pg_og_node node);
+PG_API const char *pg_og_node_name(const pg_og *g, pg_og_node node);
 /* Decisions in play order (after pg_og_set_root). */
-size_t pg_og_n_decisions(const pg_og *g);
-pg_og_node pg_og_decision_at(const pg_og *g, size_t k);
+PG_API size_t pg_og_n_decisions(const pg_og *g);
+PG_API pg_og_node pg_og_decision_at(const pg_og *g, size_t k);
 /* A decision's player, number of actions (values of its output) and of observations (product
  * of the observed variables' value counts; 1 when it observes nothing). */
-size_t pg_og_decision_player(const pg_og *g, pg_og_node decision);
-size_t pg_og_n_actions(const pg_og *g, pg_og_node decision);
-size_t pg_og_n_observations(const pg_og *g, pg_og_node decision);
+PG_API size_t pg_og_decision_player(const pg_og *g, pg_og_node decision);
+PG_API size_t pg_og_n_actions(const pg_og *g, pg_og_node decision);
+PG_API size_t pg_og_n_observations(const pg_og *g, pg_og_node decision);
 /* Observation index of the observed values (row-major, like tables), and its label: the values'
  * labels joined by ", " ("" when the decision observes nothing). Writes at most size bytes. */
-size_t pg_og_observation_index(const pg_og *g, pg_og_node decision, const int *observed);
-void pg_og_observation_label(const pg_og *g, pg_og_node decision, size_t obs, char *buf,
-                             size_t size);
+PG_API size_t pg_og_observation_index(const pg_og *g, pg_og_node decision, const int *observed);
+PG_API void pg_og_observation_label(const pg_og *g, pg_og_node decision, size_t obs, char *buf,
+                                    size_t size);
 
 /* ---------------------------------------------------------------- strategy profiles */
 
@@ -199,32 +203,33 @@ void pg_og_observation_label(const pg_og *g, pg_og_node decision, size_t obs, ch
  * function. Borrows the game, which must outlive the profile. New profiles play uniformly. */
 typedef struct pg_og_profile pg_og_profile;
 
-int pg_og_profile_new(pg_og_profile **out, const pg_og *g, pg_error *err);
-void pg_og_profile_free(pg_og_profile *p);
-int pg_og_profile_copy(pg_og_profile *dst, const pg_og_profile *src, pg_error *err);
-const pg_og *pg_og_profile_game(const pg_og_profile *p);
+PG_API int pg_og_profile_new(pg_og_profile **out, const pg_og *g, pg_error *err);
+PG_API void pg_og_profile_free(pg_og_profile *p);
+PG_API int pg_og_profile_copy(pg_og_profile *dst, const pg_og_profile *src, pg_error *err);
+PG_API const pg_og *pg_og_profile_game(const pg_og_profile *p);
 /* Sets a pure action or a mixed action (n_actions probabilities, copied) at one observation
  * or at every observation (obs = PG_OG_ALL). Replaces a function strategy by a table. */
-int pg_og_profile_set_pure(pg_og_profile *p, pg_og_node decision, size_t obs, size_t action,
-                           pg_error *err);
-int pg_og_profile_set_mixed(pg_og_profile *p, pg_og_node decision, size_t obs, const double *probs,
-                            pg_error *err);
+PG_API int pg_og_profile_set_pure(pg_og_profile *p, pg_og_node decision, size_t obs, size_t action,
+                                  pg_error *err);
+PG_API int pg_og_profile_set_mixed(pg_og_profile *p, pg_og_node decision, size_t obs,
+                                   const double *probs, pg_error *err);
 /* Strategy as a function (borrows ud). */
-int pg_og_profile_set_fn(pg_og_profile *p, pg_og_node decision, pg_og_strategy_cb fn, void *ud,
-                         pg_error *err);
+PG_API int pg_og_profile_set_fn(pg_og_profile *p, pg_og_node decision, pg_og_strategy_cb fn,
+                                void *ud, pg_error *err);
 /* The mixed action at an observation (n_actions probabilities into probs, caller owns). */
-int pg_og_profile_get(const pg_og_profile *p, pg_og_node decision, size_t obs, double *probs,
-                      pg_error *err);
+PG_API int pg_og_profile_get(const pg_og_profile *p, pg_og_node decision, size_t obs, double *probs,
+                             pg_error *err);
 
 /* ---------------------------------------------------------------- play */
 
 /* Expected total payoff of every player (n_players numbers into payoffs). */
-int pg_og_evaluate(const pg_og_profile *p, double *payoffs, pg_error *err);
+PG_API int pg_og_evaluate(const pg_og_profile *p, double *payoffs, pg_error *err);
 /* The distribution of complete histories: outcomes are the values of every variable (width
  * n_variables; -1 for a variable never written on that history). *out is new. */
-int pg_og_play(const pg_og_profile *p, pg_dist **out, pg_error *err);
+PG_API int pg_og_play(const pg_og_profile *p, pg_dist **out, pg_error *err);
 /* One sampled play: the history (n_variables values) and realised payoffs (n_players). */
-int pg_og_sample(const pg_og_profile *p, pg_rng *rng, int *values, double *payoffs, pg_error *err);
+PG_API int pg_og_sample(const pg_og_profile *p, pg_rng *rng, int *values, double *payoffs,
+                        pg_error *err);
 
 /* ---------------------------------------------------------------- equilibrium check */
 
@@ -264,8 +269,9 @@ typedef struct pg_og_check {
  * observation reached with positive probability (observations off the path of play are not
  * checked, as in the open-game engine). A gain above tol (absolute, >= 0) fails. Fills *out
  * (caller clears it with pg_og_check_clear). */
-int pg_og_check_equilibrium(const pg_og_profile *p, double tol, pg_og_check *out, pg_error *err);
-void pg_og_check_clear(pg_og_check *c);
+PG_API int pg_og_check_equilibrium(const pg_og_profile *p, double tol, pg_og_check *out,
+                                   pg_error *err);
+PG_API void pg_og_check_clear(pg_og_check *c);
 
 /* ---------------------------------------------------------------- learning in open games */
 
@@ -276,8 +282,8 @@ void pg_og_check_clear(pg_og_check *c);
  * expected continuation payoff of each of its actions (regret matching, conditional regret,
  * fictitious play, best response). average (mean policies) and last (final policies) receive the
  * result when not NULL; both must be profiles of g. */
-int pg_og_learn(const pg_og *g, const pg_learn_options *o, size_t rounds, pg_rng *rng,
-                pg_og_profile *average, pg_og_profile *last, pg_error *err);
+PG_API int pg_og_learn(const pg_og *g, const pg_learn_options *o, size_t rounds, pg_rng *rng,
+                       pg_og_profile *average, pg_og_profile *last, pg_error *err);
 
 /* ================================================================ normal-form games */
 
@@ -286,44 +292,45 @@ int pg_og_learn(const pg_og *g, const pg_learn_options *o, size_t rounds, pg_rng
 typedef struct pg_nf pg_nf;
 
 /* Creates a game with all payoffs 0. Copies names; actions are labelled "0", "1", ... */
-int pg_nf_new(pg_nf **out, const char *name, size_t n_players, const char *const *players,
-              const size_t *n_actions, pg_error *err);
-void pg_nf_free(pg_nf *g);
-int pg_nf_set_action_label(pg_nf *g, size_t player, size_t action, const char *label,
-                           pg_error *err);
+PG_API int pg_nf_new(pg_nf **out, const char *name, size_t n_players, const char *const *players,
+                     const size_t *n_actions, pg_error *err);
+PG_API void pg_nf_free(pg_nf *g);
+PG_API int pg_nf_set_action_label(pg_nf *g, size_t player, size_t action, const char *label,
+                                  pg_error *err);
 /* Payoffs of one action profile (profile: one action per player; payoffs: one per player). */
-int pg_nf_set_payoffs(pg_nf *g, const size_t *profile, const double *payoffs, pg_error *err);
-double pg_nf_payoff(const pg_nf *g, const size_t *profile, size_t player);
-const char *pg_nf_name(const pg_nf *g);
-size_t pg_nf_n_players(const pg_nf *g);
-const char *pg_nf_player(const pg_nf *g, size_t player);
-size_t pg_nf_n_actions(const pg_nf *g, size_t player);
-const char *pg_nf_action(const pg_nf *g, size_t player, size_t action);
+PG_API int pg_nf_set_payoffs(pg_nf *g, const size_t *profile, const double *payoffs, pg_error *err);
+PG_API double pg_nf_payoff(const pg_nf *g, const size_t *profile, size_t player);
+PG_API const char *pg_nf_name(const pg_nf *g);
+PG_API size_t pg_nf_n_players(const pg_nf *g);
+PG_API const char *pg_nf_player(const pg_nf *g, size_t player);
+PG_API size_t pg_nf_n_actions(const pg_nf *g, size_t player);
+PG_API const char *pg_nf_action(const pg_nf *g, size_t player, size_t action);
 /* Total number of actions over players: the length of a mixed profile, which lists each
  * player's action probabilities in player order. */
-size_t pg_nf_profile_size(const pg_nf *g);
+PG_API size_t pg_nf_profile_size(const pg_nf *g);
 
 /* Expected payoffs of a mixed profile, and each player's gain from its best pure deviation. */
-int pg_nf_expected(const pg_nf *g, const double *mixed, double *payoffs, pg_error *err);
-int pg_nf_gains(const pg_nf *g, const double *mixed, double *gains, pg_error *err);
+PG_API int pg_nf_expected(const pg_nf *g, const double *mixed, double *payoffs, pg_error *err);
+PG_API int pg_nf_gains(const pg_nf *g, const double *mixed, double *gains, pg_error *err);
 
 /* The open game of simultaneous play: one decision per player (named after the player) in
  * parallel, then one payoff node. Variables are named after the players too. */
-int pg_nf_to_og(const pg_nf *g, pg_og **out, pg_error *err);
+PG_API int pg_nf_to_og(const pg_nf *g, pg_og **out, pg_error *err);
 
 /* Every pure Nash equilibrium (no player gains more than tol by deviating): *profiles receives
  * n x n_players actions (malloc'd, caller frees; NULL when n is 0). */
-int pg_nf_pure_equilibria(const pg_nf *g, double tol, size_t **profiles, size_t *n, pg_error *err);
+PG_API int pg_nf_pure_equilibria(const pg_nf *g, double tol, size_t **profiles, size_t *n,
+                                 pg_error *err);
 /* Every extreme Nash equilibrium of a two-player game, mixed ones included, by enumerating the
  * vertices of the two best-response polytopes (Avis, Rosenberg, Savani, von Stengel 2010):
  * complete for degenerate games too, whose equilibrium components are the convex hulls of
  * these. *equilibria receives n x pg_nf_profile_size() probabilities (caller frees). PG_ELIMIT
  * for games too large to enumerate this way (more than about a million bases). */
-int pg_nf_bimatrix_equilibria(const pg_nf *g, double **equilibria, size_t *n, pg_error *err);
+PG_API int pg_nf_bimatrix_equilibria(const pg_nf *g, double **equilibria, size_t *n, pg_error *err);
 /* Equilibria of a two-player game by support enumeration (supports of equal size with a unique
  * indifference solution): every equilibrium of a nondegenerate game, found independently of
  * the vertex method. Same output convention. */
-int pg_nf_support_equilibria(const pg_nf *g, double **equilibria, size_t *n, pg_error *err);
+PG_API int pg_nf_support_equilibria(const pg_nf *g, double **equilibria, size_t *n, pg_error *err);
 
 /* Learning in repeated play of a normal-form game. */
 typedef struct pg_nf_learning {
@@ -340,17 +347,18 @@ typedef struct pg_nf_learning {
 /* Every player runs a learner with options o (sizes set per player) for `rounds` rounds of
  * sampled play; each learns from its realised payoff and, for rules that use them, the payoffs
  * of its other actions against the others' realised actions. Fills *out (caller clears). */
-int pg_nf_learn(const pg_nf *g, const pg_learn_options *o, size_t rounds, pg_rng *rng,
-                pg_nf_learning *out, pg_error *err);
-void pg_nf_learning_clear(pg_nf_learning *l);
+PG_API int pg_nf_learn(const pg_nf *g, const pg_learn_options *o, size_t rounds, pg_rng *rng,
+                       pg_nf_learning *out, pg_error *err);
+PG_API void pg_nf_learning_clear(pg_nf_learning *l);
 
 /* Cournot oligopoly with inverse demand P = max(0, a - b Q) and unit costs c_i: firm i chooses
  * q_i from the grid 0, q_max/n_steps, ..., q_max and earns q_i (P - c_i). Players are "firm1",
  * ... ; action labels are the quantities. */
-int pg_nf_cournot(pg_nf **out, double a, double b, const double *costs, size_t n_firms,
-                  double q_max, size_t n_steps, pg_error *err);
+PG_API int pg_nf_cournot(pg_nf **out, double a, double b, const double *costs, size_t n_firms,
+                         double q_max, size_t n_steps, pg_error *err);
 /* The closed-form interior Cournot equilibrium q_i = (a - (n+1) c_i + sum c) / ((n+1) b). */
-void pg_cournot_equilibrium(double a, double b, const double *costs, size_t n_firms, double *q);
+PG_API void pg_cournot_equilibrium(double a, double b, const double *costs, size_t n_firms,
+                                   double *q);
 
 /* Sealed-bid auctions with independent private values drawn from a discrete prior. */
 typedef enum pg_auction_rule {
@@ -362,9 +370,9 @@ typedef enum pg_auction_rule {
  * prior (n_values probabilities over values), bidder i ("bidder1", ...) observes its own value
  * and bids from bids; ties are broken uniformly at random; the winner earns value - price,
  * the others 0. Decisions are named "bid1", .... */
-int pg_og_auction(pg_og **out, pg_auction_rule rule, size_t n_bidders, const double *values,
-                  size_t n_values, const double *prior, const double *bids, size_t n_bids,
-                  pg_error *err);
+PG_API int pg_og_auction(pg_og **out, pg_auction_rule rule, size_t n_bidders, const double *values,
+                         size_t n_values, const double *prior, const double *bids, size_t n_bids,
+                         pg_error *err);
 
 /* ================================================================ Markov games */
 
@@ -373,42 +381,43 @@ int pg_og_auction(pg_og **out, pg_auction_rule rule, size_t n_bidders, const dou
 typedef struct pg_mg pg_mg;
 
 /* Creates a game with every stage payoff 0 and every transition staying in place. */
-int pg_mg_new(pg_mg **out, const char *name, size_t n_players, const char *const *players,
-              const size_t *n_actions, size_t n_states, const char *const *states, double discount,
-              pg_error *err);
-void pg_mg_free(pg_mg *g);
-int pg_mg_set_action_label(pg_mg *g, size_t player, size_t action, const char *label,
-                           pg_error *err);
+PG_API int pg_mg_new(pg_mg **out, const char *name, size_t n_players, const char *const *players,
+                     const size_t *n_actions, size_t n_states, const char *const *states,
+                     double discount, pg_error *err);
+PG_API void pg_mg_free(pg_mg *g);
+PG_API int pg_mg_set_action_label(pg_mg *g, size_t player, size_t action, const char *label,
+                                  pg_error *err);
 /* Stage payoffs (one per player) and next-state probabilities (n_states, summing to 1) of one
  * action profile in one state. */
-int pg_mg_set(pg_mg *g, size_t state, const size_t *profile, const double *payoffs,
-              const double *next, pg_error *err);
-size_t pg_mg_n_states(const pg_mg *g);
-const char *pg_mg_state(const pg_mg *g, size_t state);
-size_t pg_mg_n_players(const pg_mg *g);
-const char *pg_mg_player(const pg_mg *g, size_t player);
-size_t pg_mg_n_actions(const pg_mg *g, size_t player);
-const char *pg_mg_action(const pg_mg *g, size_t player, size_t action);
-double pg_mg_discount(const pg_mg *g);
+PG_API int pg_mg_set(pg_mg *g, size_t state, const size_t *profile, const double *payoffs,
+                     const double *next, pg_error *err);
+PG_API size_t pg_mg_n_states(const pg_mg *g);
+PG_API const char *pg_mg_state(const pg_mg *g, size_t state);
+PG_API size_t pg_mg_n_players(const pg_mg *g);
+PG_API const char *pg_mg_player(const pg_mg *g, size_t player);
+PG_API size_t pg_mg_n_actions(const pg_mg *g, size_t player);
+PG_API const char *pg_mg_action(const pg_mg *g, size_t player, size_t action);
+PG_API double pg_mg_discount(const pg_mg *g);
 /* A stationary policy lists, for each player in order, each state's action probabilities:
  * player i, state s, action a is at offset_i + s n_actions_i + a. */
-size_t pg_mg_policy_size(const pg_mg *g);
-size_t pg_mg_policy_offset(const pg_mg *g, size_t player);
+PG_API size_t pg_mg_policy_size(const pg_mg *g);
+PG_API size_t pg_mg_policy_offset(const pg_mg *g, size_t player);
 
 /* Exact discounted values of a stationary policy: values[s n_players + i] (solves the linear
  * Bellman equations). */
-int pg_mg_values(const pg_mg *g, const double *policy, double *values, pg_error *err);
+PG_API int pg_mg_values(const pg_mg *g, const double *policy, double *values, pg_error *err);
 /* Subgame-perfection check of a stationary policy by the one-shot deviation principle, done as
  * an open game: nature picks any state, the players observe it and play the stage game in
  * parallel, the payoff is the stage payoff plus the discounted value of the next state under the
  * policy. Every state is checked (decisions are named after the players). */
-int pg_mg_check(const pg_mg *g, const double *policy, double tol, pg_og_check *out, pg_error *err);
+PG_API int pg_mg_check(const pg_mg *g, const double *policy, double tol, pg_og_check *out,
+                       pg_error *err);
 /* Independent learners (one per player, states = game states) play from start_state for `steps`
  * steps, learning from stage payoffs and next states (o->gamma is replaced by the game's
  * discount for Q-learning). greedy receives each learner's best action per state as a pure
  * policy (pg_mg_policy_size numbers) when not NULL. */
-int pg_mg_learn(const pg_mg *g, const pg_learn_options *o, size_t steps, size_t start_state,
-                pg_rng *rng, double *greedy, pg_error *err);
+PG_API int pg_mg_learn(const pg_mg *g, const pg_learn_options *o, size_t steps, size_t start_state,
+                       pg_rng *rng, double *greedy, pg_error *err);
 
 /* ================================================================ classic-game files */
 
@@ -424,7 +433,7 @@ typedef struct pg_game_options {
     size_t max_profiles; /* pure-profile enumeration limit, default 100000 */
 } pg_game_options;
 
-void pg_game_options_init(pg_game_options *o);
+PG_API void pg_game_options_init(pg_game_options *o);
 
 typedef struct pg_game_profile_report {
     char *name;        /* "truthful", "pure equilibrium 1", "regret-matching average", ... */
@@ -454,19 +463,19 @@ typedef struct pg_game_report {
 
 /* True when path holds JSON whose "format" is "plurigrid-game/1" (so `plurigrid game` can tell
  * classic games from scenario files). False for anything else, unreadable files included. */
-bool pg_game_file_is_classic(const char *path);
+PG_API bool pg_game_file_is_classic(const char *path);
 /* Reads a classic-game file, checks the profiles it names, enumerates equilibria where the kind
  * allows and runs the learning dynamics; *out is a new report (free with pg_game_report_free).
  * Errors name the file, line and JSON path. opts may be NULL for defaults. */
-int pg_game_file_analyze(const char *path, const pg_game_options *opts, pg_game_report **out,
-                         pg_error *err);
+PG_API int pg_game_file_analyze(const char *path, const pg_game_options *opts, pg_game_report **out,
+                                pg_error *err);
 /* The same from text in memory; name is used in error messages. */
-int pg_game_text_analyze(const char *text, size_t len, const char *name,
-                         const pg_game_options *opts, pg_game_report **out, pg_error *err);
-void pg_game_report_free(pg_game_report *r);
+PG_API int pg_game_text_analyze(const char *text, size_t len, const char *name,
+                                const pg_game_options *opts, pg_game_report **out, pg_error *err);
+PG_API void pg_game_report_free(pg_game_report *r);
 /* Renders a report as JSON or as text for people; *out is malloc'd (caller frees). */
-int pg_game_report_json(const pg_game_report *r, char **out, pg_error *err);
-int pg_game_report_text(const pg_game_report *r, char **out, pg_error *err);
+PG_API int pg_game_report_json(const pg_game_report *r, char **out, pg_error *err);
+PG_API int pg_game_report_text(const pg_game_report *r, char **out, pg_error *err);
 
 #ifdef __cplusplus
 }

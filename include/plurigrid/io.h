@@ -31,70 +31,73 @@ typedef struct pg_notes {
 } pg_notes;
 
 /* Frees every message and leaves an empty list. Accepts NULL. */
-void pg_notes_clear(pg_notes *notes);
+PG_API void pg_notes_clear(pg_notes *notes);
 
 /* Appends a printf-style message (copied). Returns PG_OK or PG_ENOMEM. */
-int pg_notes_add(pg_notes *notes, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+PG_API int pg_notes_add(pg_notes *notes, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* ---------------------------------------------------------------- MATPOWER */
 
 /* Reads a MATPOWER case file (format version 2). Borrows path; *out (a new world the caller
  * frees with pg_world_free) is written only on success. */
-int pg_matpower_read_file(const char *path, pg_world **out, pg_notes *notes, pg_error *err);
+PG_API int pg_matpower_read_file(const char *path, pg_world **out, pg_notes *notes, pg_error *err);
 
 /* Reads a MATPOWER case from len bytes of text (need not be NUL-terminated). name is what errors
  * call the input (a file name, or NULL for "<input>"). Borrows data and name; *out is written only
  * on success. */
-int pg_matpower_read_buffer(const char *data, size_t len, const char *name, pg_world **out,
-                            pg_notes *notes, pg_error *err);
+PG_API int pg_matpower_read_buffer(const char *data, size_t len, const char *name, pg_world **out,
+                                   pg_notes *notes, pg_error *err);
 
 /* Writes w as a MATPOWER version 2 function file that MATPOWER and Octave can load, with every
  * number at full precision so that reading it back gives the same world. Parts MATPOWER cannot
  * hold (time series, renewables and storage as such, unit-commitment data) are written as well as
  * the format allows and reported as notes. Borrows w; *text (NUL-terminated, the caller frees it)
  * and *len (may be NULL) are written only on success. */
-int pg_matpower_write_buffer(const pg_world *w, char **text, size_t *len, pg_notes *notes,
-                             pg_error *err);
+PG_API int pg_matpower_write_buffer(const pg_world *w, char **text, size_t *len, pg_notes *notes,
+                                    pg_error *err);
 
 /* Like pg_matpower_write_buffer, to a file (replaced if it exists). Borrows w and path. */
-int pg_matpower_write_file(const pg_world *w, const char *path, pg_notes *notes, pg_error *err);
+PG_API int pg_matpower_write_file(const pg_world *w, const char *path, pg_notes *notes,
+                                  pg_error *err);
 
 /* ---------------------------------------------------------------- JSON (plurigrid-world/1) */
 
 /* Reads a plurigrid-world/1 JSON document. Borrows path; *out is written only on success. */
-int pg_world_json_read_file(const char *path, pg_world **out, pg_notes *notes, pg_error *err);
+PG_API int pg_world_json_read_file(const char *path, pg_world **out, pg_notes *notes,
+                                   pg_error *err);
 
 /* Reads a JSON document from len bytes of text. name is what errors call the input (NULL for
  * "<input>"). Borrows data and name; *out is written only on success. */
-int pg_world_json_read_buffer(const char *data, size_t len, const char *name, pg_world **out,
-                              pg_notes *notes, pg_error *err);
+PG_API int pg_world_json_read_buffer(const char *data, size_t len, const char *name, pg_world **out,
+                                     pg_notes *notes, pg_error *err);
 
 /* Writes w as a plurigrid-world/1 JSON document (two-space indentation, keys in documented order,
  * numbers with 17 significant digits, ending in a newline). Reading it back gives a world equal
  * to w field by field. Borrows w; *text (the caller frees it) and *len (may be NULL) are written
  * only on success. */
-int pg_world_json_write_buffer(const pg_world *w, char **text, size_t *len, pg_error *err);
+PG_API int pg_world_json_write_buffer(const pg_world *w, char **text, size_t *len, pg_error *err);
 
 /* Like pg_world_json_write_buffer, to a file (replaced if it exists). Borrows w and path. */
-int pg_world_json_write_file(const pg_world *w, const char *path, pg_error *err);
+PG_API int pg_world_json_write_file(const pg_world *w, const char *path, pg_error *err);
 
 /* ---------------------------------------------------------------- any format */
 
 /* Format names: "json" (plurigrid-world/1) and "matpower". pg_world_format_from_path() picks one
  * from a file name's extension (".json", ".m", any case); NULL when the extension says nothing.
  * Borrows path; returns a static string. */
-const char *pg_world_format_from_path(const char *path);
+PG_API const char *pg_world_format_from_path(const char *path);
 
 /* Reads a world in the named format, or (format NULL) the format its extension names. Borrows
  * path and format; *out is written only on success. Fails with PG_EUNSUPPORTED for an unknown
  * format name or an extension that names none. */
-int pg_world_read(const char *path, const char *format, pg_world **out, pg_notes *notes,
-                  pg_error *err);
+PG_API int pg_world_read(const char *path, const char *format, pg_world **out, pg_notes *notes,
+                         pg_error *err);
 
 /* Writes w in the named format, or (format NULL) the format the extension of path names.
  * Borrows w, path and format. */
-int pg_world_write(const pg_world *w, const char *path, const char *format, pg_notes *notes,
-                   pg_error *err);
+PG_API int pg_world_write(const pg_world *w, const char *path, const char *format, pg_notes *notes,
+                          pg_error *err);
 
 #ifdef __cplusplus
 }

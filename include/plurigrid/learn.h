@@ -41,19 +41,19 @@ typedef struct pg_rng {
 
 /* Seeds rng from (seed, stream). Different streams of one seed give independent sequences, so a
  * simulation can give run i the stream i and get the same result whatever thread runs it. */
-void pg_rng_seed(pg_rng *rng, uint64_t seed, uint64_t stream);
+PG_API void pg_rng_seed(pg_rng *rng, uint64_t seed, uint64_t stream);
 /* The next 64 random bits. */
-uint64_t pg_rng_u64(pg_rng *rng);
+PG_API uint64_t pg_rng_u64(pg_rng *rng);
 /* Uniform in [0, 1) with 53 random bits. */
-double pg_rng_uniform(pg_rng *rng);
+PG_API double pg_rng_uniform(pg_rng *rng);
 /* Uniform integer in [0, n); n must be > 0 (returns 0 for n == 0). Unbiased. */
-size_t pg_rng_below(pg_rng *rng, size_t n);
+PG_API size_t pg_rng_below(pg_rng *rng, size_t n);
 /* Standard normal draw (Box-Muller, one draw per call). */
-double pg_rng_normal(pg_rng *rng);
+PG_API double pg_rng_normal(pg_rng *rng);
 /* Draws an index with probability proportional to weights[i] (non-negative, not all zero; a
  * weight that is negative or not finite counts as 0). Returns n when every weight is 0 or n == 0.
  * Borrows weights. */
-size_t pg_rng_pick(pg_rng *rng, const double *weights, size_t n);
+PG_API size_t pg_rng_pick(pg_rng *rng, const double *weights, size_t n);
 
 /* ---------------------------------------------------------------- learners */
 
@@ -117,8 +117,8 @@ typedef struct pg_learn_options {
  * initial value 0 for Q-learning; initial propensity 1, recency 0.1, experimentation 0.1 for
  * Roth-Erev (experimentation / (n_actions - 1) at most recency keeps the propensities of
  * actions not taken from growing); automatic inertia. */
-void pg_learn_options_init(pg_learn_options *o, pg_learn_rule rule, size_t n_states,
-                           size_t n_actions);
+PG_API void pg_learn_options_init(pg_learn_options *o, pg_learn_rule rule, size_t n_states,
+                                  size_t n_actions);
 
 /* What a learner is told after acting once. */
 typedef struct pg_learn_feedback {
@@ -133,50 +133,50 @@ typedef struct pg_learn_feedback {
 } pg_learn_feedback;
 
 /* Initialises fb: everything 0, counterfactual NULL, next_state PG_LEARN_TERMINAL. */
-void pg_learn_feedback_init(pg_learn_feedback *fb);
+PG_API void pg_learn_feedback_init(pg_learn_feedback *fb);
 
 typedef struct pg_learner pg_learner;
 
 /* Creates a learner. Copies the options. Fails with PG_EINVAL for sizes of 0 or options out of
  * range (the message names the option). *out is written only on success. */
-int pg_learner_new(pg_learner **out, const pg_learn_options *o, pg_error *err);
+PG_API int pg_learner_new(pg_learner **out, const pg_learn_options *o, pg_error *err);
 /* Frees a learner. Accepts NULL. */
-void pg_learner_free(pg_learner *l);
+PG_API void pg_learner_free(pg_learner *l);
 /* Forgets everything learned (back to the state right after pg_learner_new). */
-void pg_learner_reset(pg_learner *l);
+PG_API void pg_learner_reset(pg_learner *l);
 /* The learner's rule name ("regret-matching", "conditional-regret", "fictitious-play",
  * "best-response", "roth-erev", "q-learning"); pg_learn_rule_parse() reads those names back. */
-const char *pg_learn_rule_name(pg_learn_rule rule);
-int pg_learn_rule_parse(const char *name, pg_learn_rule *rule);
+PG_API const char *pg_learn_rule_name(pg_learn_rule rule);
+PG_API int pg_learn_rule_parse(const char *name, pg_learn_rule *rule);
 
 /* Writes the current policy in state (n_actions probabilities summing to 1) into probs, which the
  * caller owns. PG_EINVAL when state is out of range. */
-int pg_learner_policy(const pg_learner *l, size_t state, double *probs);
+PG_API int pg_learner_policy(const pg_learner *l, size_t state, double *probs);
 /* Draws an action from the current policy with the caller's generator. The learner is only read,
  * so concurrent draws on one learner are safe when each thread has its own rng. */
-int pg_learner_draw(const pg_learner *l, size_t state, pg_rng *rng, size_t *action);
+PG_API int pg_learner_draw(const pg_learner *l, size_t state, pg_rng *rng, size_t *action);
 /* Learns from one step. Borrows fb (and its counterfactual array) for the call. PG_EINVAL for an
  * out-of-range state or action, a missing counterfactual the rule needs, or a non-finite number. */
-int pg_learner_update(pg_learner *l, const pg_learn_feedback *fb, pg_error *err);
+PG_API int pg_learner_update(pg_learner *l, const pg_learn_feedback *fb, pg_error *err);
 
 /* The mean of the policies in force at each update in state (n_actions probabilities; uniform
  * before the first update). This is what regret matching and fictitious play converge in. */
-int pg_learner_average_policy(const pg_learner *l, size_t state, double *probs);
+PG_API int pg_learner_average_policy(const pg_learner *l, size_t state, double *probs);
 /* The value table row of state (n_actions numbers, borrowed, valid until the next update):
  * cumulative regrets (regret matching), cumulative counterfactual payoffs (fictitious play),
  * last counterfactual payoffs (best response), propensities (Roth-Erev), Q values (Q-learning),
  * cumulative regret for having played the last action instead of each action (conditional
  * regret; all zero before the first update). NULL for a bad state. */
-const double *pg_learner_values(const pg_learner *l, size_t state);
+PG_API const double *pg_learner_values(const pg_learner *l, size_t state);
 /* The action with the largest value in state (lowest index on ties); the greedy action of
  * Q-learning. Returns 0 for a bad state. */
-size_t pg_learner_best(const pg_learner *l, size_t state);
+PG_API size_t pg_learner_best(const pg_learner *l, size_t state);
 /* Number of updates seen in state, and how often each action was taken there (counts: n_actions
  * entries, caller owns). */
-size_t pg_learner_visits(const pg_learner *l, size_t state);
-int pg_learner_action_counts(const pg_learner *l, size_t state, size_t *counts);
+PG_API size_t pg_learner_visits(const pg_learner *l, size_t state);
+PG_API int pg_learner_action_counts(const pg_learner *l, size_t state, size_t *counts);
 /* The options the learner was made with (borrowed). */
-const pg_learn_options *pg_learner_options(const pg_learner *l);
+PG_API const pg_learn_options *pg_learner_options(const pg_learner *l);
 
 #ifdef __cplusplus
 }

@@ -199,70 +199,71 @@ typedef struct pg_world {
 } pg_world;
 
 /* Creates an empty world. Copies name. *out is written only on success. */
-int pg_world_new(pg_world **out, const char *name, double base_mva, pg_error *err);
+PG_API int pg_world_new(pg_world **out, const char *name, double base_mva, pg_error *err);
 
 /* Frees the world and everything it owns. Accepts NULL. */
-void pg_world_free(pg_world *w);
+PG_API void pg_world_free(pg_world *w);
 
 /* Deep copy. *out is written only on success. */
-int pg_world_clone(pg_world **out, const pg_world *w, pg_error *err);
+PG_API int pg_world_clone(pg_world **out, const pg_world *w, pg_error *err);
 
 /* Initialise a component with the documented defaults (name NULL, in service, vm 1, vmax 1.1,
  * vmin 0.9, tap 1, efficiencies 1, series PG_NONE, ...). */
-void pg_bus_init(pg_bus *b);
-void pg_branch_init(pg_branch *br);
-void pg_load_init(pg_load *l);
-void pg_thermal_init(pg_thermal *t);
-void pg_renewable_init(pg_renewable *r);
-void pg_storage_init(pg_storage *s);
+PG_API void pg_bus_init(pg_bus *b);
+PG_API void pg_branch_init(pg_branch *br);
+PG_API void pg_load_init(pg_load *l);
+PG_API void pg_thermal_init(pg_thermal *t);
+PG_API void pg_renewable_init(pg_renewable *r);
+PG_API void pg_storage_init(pg_storage *s);
 
 /* Adders copy the component into the world, deep-copying its strings and arrays (the caller keeps
  * its own); they check only what can be checked locally (a name is present and unique, indices in
  * range). The index of the new component is written to *index when index is not NULL. */
-int pg_world_add_bus(pg_world *w, const pg_bus *b, size_t *index, pg_error *err);
-int pg_world_add_branch(pg_world *w, const pg_branch *br, size_t *index, pg_error *err);
-int pg_world_add_series(pg_world *w, const char *name, double step_h, const double *values,
-                        size_t n, size_t *index, pg_error *err);
-int pg_world_add_load(pg_world *w, const pg_load *l, size_t *index, pg_error *err);
-int pg_world_add_thermal(pg_world *w, const pg_thermal *t, size_t *index, pg_error *err);
-int pg_world_add_renewable(pg_world *w, const pg_renewable *r, size_t *index, pg_error *err);
-int pg_world_add_storage(pg_world *w, const pg_storage *s, size_t *index, pg_error *err);
+PG_API int pg_world_add_bus(pg_world *w, const pg_bus *b, size_t *index, pg_error *err);
+PG_API int pg_world_add_branch(pg_world *w, const pg_branch *br, size_t *index, pg_error *err);
+PG_API int pg_world_add_series(pg_world *w, const char *name, double step_h, const double *values,
+                               size_t n, size_t *index, pg_error *err);
+PG_API int pg_world_add_load(pg_world *w, const pg_load *l, size_t *index, pg_error *err);
+PG_API int pg_world_add_thermal(pg_world *w, const pg_thermal *t, size_t *index, pg_error *err);
+PG_API int pg_world_add_renewable(pg_world *w, const pg_renewable *r, size_t *index, pg_error *err);
+PG_API int pg_world_add_storage(pg_world *w, const pg_storage *s, size_t *index, pg_error *err);
 
 /* Sets (copies) a polynomial or piecewise cost into c, freeing what c held. */
-int pg_cost_set_polynomial(pg_cost *c, const double *coef, size_t n, pg_error *err);
-int pg_cost_set_piecewise(pg_cost *c, const double *px, const double *py, size_t n, pg_error *err);
-void pg_cost_clear(pg_cost *c);
+PG_API int pg_cost_set_polynomial(pg_cost *c, const double *coef, size_t n, pg_error *err);
+PG_API int pg_cost_set_piecewise(pg_cost *c, const double *px, const double *py, size_t n,
+                                 pg_error *err);
+PG_API void pg_cost_clear(pg_cost *c);
 /* C(p) in $/h; 0 for PG_COST_NONE. Piecewise curves extrapolate their end segments. */
-double pg_cost_eval(const pg_cost *c, double p_mw);
+PG_API double pg_cost_eval(const pg_cost *c, double p_mw);
 
 /* Look-ups; return PG_NONE when absent. */
-size_t pg_world_find_bus(const pg_world *w, const char *name);
-size_t pg_world_find_bus_number(const pg_world *w, int number);
-size_t pg_world_find_series(const pg_world *w, const char *name);
+PG_API size_t pg_world_find_bus(const pg_world *w, const char *name);
+PG_API size_t pg_world_find_bus_number(const pg_world *w, int number);
+PG_API size_t pg_world_find_series(const pg_world *w, const char *name);
 
 /* Full consistency check: finite numbers, limits ordered (pmin <= pmax, vmin <= vmax, ...),
  * efficiencies in (0, 1], unique names and bus numbers, series non-empty. Reports the first
  * problem with its component ("thermal 'diesel': pmin 60 MW > pmax 50 MW"). */
-int pg_world_validate(const pg_world *w, pg_error *err);
+PG_API int pg_world_validate(const pg_world *w, pg_error *err);
 
 /* The number of steps the world's series define (the longest series), and their common step
  * length in hours; 0 steps and step 1 h when the world has no series. Fails with PG_EMODEL when
  * series attached to components have different step lengths. */
-int pg_world_horizon(const pg_world *w, size_t *n_steps, double *step_h, pg_error *err);
+PG_API int pg_world_horizon(const pg_world *w, size_t *n_steps, double *step_h, pg_error *err);
 
 /* A copy of the world as it is at step k of its series: loads scaled by their series, renewables'
  * setpoints p at availability x rating (q from their power factor), series kept. Steps beyond a
  * series' end wrap around. *out is written only on success. */
-int pg_world_at_step(pg_world **out, const pg_world *w, size_t step, pg_error *err);
+PG_API int pg_world_at_step(pg_world **out, const pg_world *w, size_t step, pg_error *err);
 
 /* Compares two worlds field by field: numbers exactly (NaN equals NaN), strings by content,
  * indices, series values, cost curves. Returns true when they are equal; otherwise false and,
  * when diff is not NULL, a description of the first difference ("thermals[3].pmax: 250 vs 251")
  * in diff (at most size bytes). Borrows both worlds. */
-bool pg_world_equal(const pg_world *a, const pg_world *b, char *diff, size_t size);
+PG_API bool pg_world_equal(const pg_world *a, const pg_world *b, char *diff, size_t size);
 
 /* Sum of in-service load P at step k (MW), series applied; k = PG_NONE for nominal values. */
-double pg_world_load_mw(const pg_world *w, size_t step);
+PG_API double pg_world_load_mw(const pg_world *w, size_t step);
 
 #ifdef __cplusplus
 }

@@ -57,10 +57,10 @@ typedef struct pg_pf_admittance {
 /* Builds the admittance matrices of w. Borrows w; *out is written only on success and belongs to
  * the caller (pg_pf_admittance_free). Fails with PG_EMODEL (naming the branch) for a branch with
  * zero impedance or a non-finite parameter, or a bus index out of range. */
-int pg_pf_admittance_build(pg_pf_admittance **out, const pg_world *w, pg_error *err);
+PG_API int pg_pf_admittance_build(pg_pf_admittance **out, const pg_world *w, pg_error *err);
 
 /* Frees the matrices. Accepts NULL. */
-void pg_pf_admittance_free(pg_pf_admittance *y);
+PG_API void pg_pf_admittance_free(pg_pf_admittance *y);
 
 /* ---------------------------------------------------------------- options */
 
@@ -76,7 +76,7 @@ typedef struct pg_pf_options {
 } pg_pf_options;
 
 /* Fills o with the defaults above. */
-void pg_pf_options_init(pg_pf_options *o);
+PG_API void pg_pf_options_init(pg_pf_options *o);
 
 /* ---------------------------------------------------------------- results */
 
@@ -135,7 +135,7 @@ typedef struct pg_pf_result {
 } pg_pf_result;
 
 /* Frees a result and everything it holds. Accepts NULL. */
-void pg_pf_result_free(pg_pf_result *r);
+PG_API void pg_pf_result_free(pg_pf_result *r);
 
 /* ---------------------------------------------------------------- solving */
 
@@ -143,7 +143,8 @@ void pg_pf_result_free(pg_pf_result *r);
  * success and belongs to the caller. A power flow that does not converge, or an island that cannot
  * be solved, is a result (converged / all_solved false, reason set) and returns PG_OK; errors are
  * for bad worlds (PG_EMODEL, naming the component), bad options (PG_EINVAL) and PG_ENOMEM. */
-int pg_pf_solve(const pg_world *w, const pg_pf_options *opts, pg_pf_result **out, pg_error *err);
+PG_API int pg_pf_solve(const pg_world *w, const pg_pf_options *opts, pg_pf_result **out,
+                       pg_error *err);
 
 /* A solver keeps what depends only on a world's topology — admittance pattern, bus types and
  * islands, Jacobian pattern, KLU's symbolic analysis and pivot order, workspaces — so that solving
@@ -157,15 +158,16 @@ typedef struct pg_pf_solver pg_pf_solver;
 
 /* Creates a solver with options opts (copied; NULL for defaults). *out is written only on success
  * and belongs to the caller (pg_pf_solver_free). */
-int pg_pf_solver_new(pg_pf_solver **out, const pg_pf_options *opts, pg_error *err);
+PG_API int pg_pf_solver_new(pg_pf_solver **out, const pg_pf_options *opts, pg_error *err);
 
 /* Frees the solver. Accepts NULL. */
-void pg_pf_solver_free(pg_pf_solver *s);
+PG_API void pg_pf_solver_free(pg_pf_solver *s);
 
 /* Solves the power flow of w, reusing the analysis of the previous call when the topology is the
  * same. Borrows w (which need not outlive the call); *out is written only on success and belongs to
  * the caller. Results and errors as pg_pf_solve. */
-int pg_pf_solver_solve(pg_pf_solver *s, const pg_world *w, pg_pf_result **out, pg_error *err);
+PG_API int pg_pf_solver_solve(pg_pf_solver *s, const pg_world *w, pg_pf_result **out,
+                              pg_error *err);
 
 /* What the solver has analysed: sizes, for reports and benchmarks. All 0 before the first solve. */
 typedef struct pg_pf_solver_info {
@@ -177,19 +179,19 @@ typedef struct pg_pf_solver_info {
     int refactorizations; /* numeric refactorizations reusing the pivots done so far */
 } pg_pf_solver_info;
 
-void pg_pf_solver_get_info(const pg_pf_solver *s, pg_pf_solver_info *info);
+PG_API void pg_pf_solver_get_info(const pg_pf_solver *s, pg_pf_solver_info *info);
 
 /* ---------------------------------------------------------------- printers */
 
 /* Writes a readable report like MATPOWER's printpf: system summary (counts, totals, losses,
  * extremes), bus data and branch data, and any islands left unsolved. Borrows everything; w must
  * be the world r was computed from. Returns PG_EIO when writing fails. */
-int pg_pf_write_summary(FILE *f, const pg_world *w, const pg_pf_result *r, pg_error *err);
+PG_API int pg_pf_write_summary(FILE *f, const pg_world *w, const pg_pf_result *r, pg_error *err);
 
 /* Writes the result as one JSON object (format "plurigrid-pf/1", see docs/powerflow.md), naming
  * buses, branches and units by their names. Borrows everything; w must be the world r was computed
  * from. Returns PG_EIO when writing fails. */
-int pg_pf_write_json(FILE *f, const pg_world *w, const pg_pf_result *r, pg_error *err);
+PG_API int pg_pf_write_json(FILE *f, const pg_world *w, const pg_pf_result *r, pg_error *err);
 
 #ifdef __cplusplus
 }

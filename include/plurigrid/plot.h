@@ -24,28 +24,28 @@ typedef struct pg_plot_options {
                         x interval, as hourly schedules are); default 0 */
 } pg_plot_options;
 
-void pg_plot_options_init(pg_plot_options *o);
+PG_API void pg_plot_options_init(pg_plot_options *o);
 
 /* Creates an empty chart. Copies the strings; opts may be NULL for defaults. */
-int pg_plot_new(pg_plot **out, const char *title, const char *x_label, const char *y_label,
-                const pg_plot_options *opts, pg_error *err);
-void pg_plot_free(pg_plot *p);
+PG_API int pg_plot_new(pg_plot **out, const char *title, const char *x_label, const char *y_label,
+                       const pg_plot_options *opts, pg_error *err);
+PG_API void pg_plot_free(pg_plot *p);
 
 /* Adders copy x and y (n points each). color may be NULL to take the next palette color
  * ("#rrggbb" otherwise). Non-finite values leave a gap. */
-int pg_plot_add_line(pg_plot *p, const char *label, const double *x, const double *y, size_t n,
-                     const char *color, pg_error *err);
-int pg_plot_add_dashed(pg_plot *p, const char *label, const double *x, const double *y, size_t n,
-                       const char *color, pg_error *err);
-int pg_plot_add_stack(pg_plot *p, const char *label, const double *x, const double *y, size_t n,
-                      const char *color, pg_error *err);
-int pg_plot_add_band(pg_plot *p, const char *label, const double *x, const double *lo,
-                     const double *hi, size_t n, const char *color, pg_error *err);
+PG_API int pg_plot_add_line(pg_plot *p, const char *label, const double *x, const double *y,
+                            size_t n, const char *color, pg_error *err);
+PG_API int pg_plot_add_dashed(pg_plot *p, const char *label, const double *x, const double *y,
+                              size_t n, const char *color, pg_error *err);
+PG_API int pg_plot_add_stack(pg_plot *p, const char *label, const double *x, const double *y,
+                             size_t n, const char *color, pg_error *err);
+PG_API int pg_plot_add_band(pg_plot *p, const char *label, const double *x, const double *lo,
+                            const double *hi, size_t n, const char *color, pg_error *err);
 
 /* Renders the chart. *svg is malloc'd (caller frees). */
-int pg_plot_render(const pg_plot *p, char **svg, size_t *len, pg_error *err);
+PG_API int pg_plot_render(const pg_plot *p, char **svg, size_t *len, pg_error *err);
 /* Renders into a file (written whole to a temporary file, then renamed into place). */
-int pg_plot_write(const pg_plot *p, const char *path, pg_error *err);
+PG_API int pg_plot_write(const pg_plot *p, const char *path, pg_error *err);
 
 #ifdef __cplusplus
 }

@@ -28,7 +28,7 @@ typedef struct pg_resilience_options {
                                   before the disruption (default 1) */
 } pg_resilience_options;
 
-void pg_resilience_options_init(pg_resilience_options *o);
+PG_API void pg_resilience_options_init(pg_resilience_options *o);
 
 /* Resilience of one performance curve perf[0..n-1] (perf[t] after turn t, perf[0] the initial
  * state) to a disruption that acts first on turn `onset` (1 <= onset < n). */
@@ -51,8 +51,8 @@ typedef struct pg_resilience {
 
 /* Measures the metrics above. Borrows perf. PG_EINVAL for onset out of range or a baseline that
  * is not positive (the metrics are ratios to it). */
-int pg_resilience_measure(const double *perf, size_t n, size_t onset,
-                          const pg_resilience_options *o, pg_resilience *out, pg_error *err);
+PG_API int pg_resilience_measure(const double *perf, size_t n, size_t onset,
+                                 const pg_resilience_options *o, pg_resilience *out, pg_error *err);
 
 /* ================================================================ scenarios */
 
@@ -61,25 +61,25 @@ typedef struct pg_scenario pg_scenario;
 /* Reads a "plurigrid-scenario/1" file. Errors name the file, the line and column, the JSON path
  * ("$.rules[2].when") and what is wrong (unknown key, unknown agent, action or variable, bad
  * number, syntax, ...). *out is written only on success. */
-int pg_scenario_read(const char *path, pg_scenario **out, pg_error *err);
+PG_API int pg_scenario_read(const char *path, pg_scenario **out, pg_error *err);
 /* The same from text in memory; name stands for the file in error messages. Borrows text. */
-int pg_scenario_parse(const char *text, size_t len, const char *name, pg_scenario **out,
-                      pg_error *err);
-void pg_scenario_free(pg_scenario *s);
+PG_API int pg_scenario_parse(const char *text, size_t len, const char *name, pg_scenario **out,
+                             pg_error *err);
+PG_API void pg_scenario_free(pg_scenario *s);
 
 /* Read-outs (borrowed strings, valid while s lives). */
-const char *pg_scenario_name(const pg_scenario *s);
-size_t pg_scenario_default_runs(const pg_scenario *s);
-size_t pg_scenario_default_turns(const pg_scenario *s);
-uint64_t pg_scenario_default_seed(const pg_scenario *s);
-size_t pg_scenario_n_agents(const pg_scenario *s);
-const char *pg_scenario_agent(const pg_scenario *s, size_t i);
-size_t pg_scenario_n_variables(const pg_scenario *s);
-const char *pg_scenario_variable(const pg_scenario *s, size_t i);
-size_t pg_scenario_n_profiles(const pg_scenario *s);
-const char *pg_scenario_profile(const pg_scenario *s, size_t i);
-size_t pg_scenario_n_groups(const pg_scenario *s); /* initial-condition groups */
-const char *pg_scenario_group(const pg_scenario *s, size_t i);
+PG_API const char *pg_scenario_name(const pg_scenario *s);
+PG_API size_t pg_scenario_default_runs(const pg_scenario *s);
+PG_API size_t pg_scenario_default_turns(const pg_scenario *s);
+PG_API uint64_t pg_scenario_default_seed(const pg_scenario *s);
+PG_API size_t pg_scenario_n_agents(const pg_scenario *s);
+PG_API const char *pg_scenario_agent(const pg_scenario *s, size_t i);
+PG_API size_t pg_scenario_n_variables(const pg_scenario *s);
+PG_API const char *pg_scenario_variable(const pg_scenario *s, size_t i);
+PG_API size_t pg_scenario_n_profiles(const pg_scenario *s);
+PG_API const char *pg_scenario_profile(const pg_scenario *s, size_t i);
+PG_API size_t pg_scenario_n_groups(const pg_scenario *s); /* initial-condition groups */
+PG_API const char *pg_scenario_group(const pg_scenario *s, size_t i);
 
 /* Called after each finished block of runs with the number of runs done so far (from the
  * calling thread only). */
@@ -95,7 +95,7 @@ typedef struct pg_scenario_options {
     void *progress_ud;
 } pg_scenario_options;
 
-void pg_scenario_options_init(pg_scenario_options *o);
+PG_API void pg_scenario_options_init(pg_scenario_options *o);
 
 typedef struct pg_scenario_result pg_scenario_result;
 
@@ -103,32 +103,32 @@ typedef struct pg_scenario_result pg_scenario_result;
  * (r / P) mod G, drawing every random number from the stream (seed, r). Results are reduced in
  * run order, so they are identical for a seed whatever the number of threads. Borrows s, which
  * must outlive the result. opts may be NULL for the file's settings in one thread. */
-int pg_scenario_run(const pg_scenario *s, const pg_scenario_options *opts, pg_scenario_result **out,
-                    pg_error *err);
-void pg_scenario_result_free(pg_scenario_result *r);
+PG_API int pg_scenario_run(const pg_scenario *s, const pg_scenario_options *opts,
+                           pg_scenario_result **out, pg_error *err);
+PG_API void pg_scenario_result_free(pg_scenario_result *r);
 
-size_t pg_scenario_result_runs(const pg_scenario_result *r);
-size_t pg_scenario_result_turns(const pg_scenario_result *r);
+PG_API size_t pg_scenario_result_runs(const pg_scenario_result *r);
+PG_API size_t pg_scenario_result_turns(const pg_scenario_result *r);
 /* Performance indicator of run `run` after each turn: turns + 1 values (borrowed). */
-const double *pg_scenario_result_performance(const pg_scenario_result *r, size_t run);
+PG_API const double *pg_scenario_result_performance(const pg_scenario_result *r, size_t run);
 /* Resilience metrics of one run, and its disruption onset turn. */
-const pg_resilience *pg_scenario_result_metrics(const pg_scenario_result *r, size_t run);
-size_t pg_scenario_result_onset(const pg_scenario_result *r, size_t run);
+PG_API const pg_resilience *pg_scenario_result_metrics(const pg_scenario_result *r, size_t run);
+PG_API size_t pg_scenario_result_onset(const pg_scenario_result *r, size_t run);
 /* Number of times agent took action in run (including actions imposed by agreements). */
-size_t pg_scenario_result_action_count(const pg_scenario_result *r, size_t run, size_t agent,
-                                       size_t action);
+PG_API size_t pg_scenario_result_action_count(const pg_scenario_result *r, size_t run, size_t agent,
+                                              size_t action);
 
 /* The resilience report: settings, metric summaries across all runs, per strategy profile, per
  * initial-condition group and per agent behaviour (the action an agent took most in a run),
  * ranked by effect on the resilience of the system; agreement rates of negotiations; the
  * scenario's documented assumptions. *out is malloc'd (caller frees). The JSON text is a
  * deterministic function of the result. */
-int pg_scenario_report_json(const pg_scenario_result *r, char **out, pg_error *err);
-int pg_scenario_report_text(const pg_scenario_result *r, char **out, pg_error *err);
+PG_API int pg_scenario_report_json(const pg_scenario_result *r, char **out, pg_error *err);
+PG_API int pg_scenario_report_text(const pg_scenario_result *r, char **out, pg_error *err);
 /* Writes SVG charts into dir (which must exist): performance.svg (median and percentile bands
  * over all runs), performance_by_profile.svg, performance_by_group.svg, variables.svg (mean of
  * each state variable) and actions_<agent>.svg (share of each action over time). */
-int pg_scenario_write_plots(const pg_scenario_result *r, const char *dir, pg_error *err);
+PG_API int pg_scenario_write_plots(const pg_scenario_result *r, const char *dir, pg_error *err);
 
 #ifdef __cplusplus
 }

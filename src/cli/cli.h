@@ -14,14 +14,23 @@ enum { PG_EXIT_OK = 0, PG_EXIT_FAIL = 1, PG_EXIT_USAGE = 2, PG_EXIT_INTERNAL = 3
 typedef struct pg_command {
     const char *name;
     const char *summary;               /* one line for `plurigrid --help` */
-    int (*run)(int argc, char **argv); /* argv[0] is the subcommand name */
+    int (*run)(int argc, char **argv); /* argv[0] is the subcommand name; NULL: in a module */
+    const char *module;                /* the module (lib/plurigrid/NAME.so) that holds the
+                                          subcommand, exporting pg_cmd_NAME; NULL: built in */
 } pg_command;
+
+/* The entry point a command module exports (visible in a build with hidden visibility). */
+#if defined(__GNUC__)
+#define PG_CLI_MODULE_EXPORT __attribute__((visibility("default")))
+#else
+#define PG_CLI_MODULE_EXPORT
+#endif
 
 /* Subcommands. Add one line here and one entry in main.c's table. */
 int pg_cmd_version(int argc, char **argv);
 int pg_cmd_run(int argc, char **argv);
 int pg_cmd_opf(int argc, char **argv);
-int pg_cmd_kanban(int argc, char **argv);
+PG_CLI_MODULE_EXPORT int pg_cmd_kanban(int argc, char **argv); /* lib/plurigrid/kanban.so */
 int pg_cmd_pf(int argc, char **argv);
 int pg_cmd_game(int argc, char **argv);
 int pg_cmd_convert(int argc, char **argv);

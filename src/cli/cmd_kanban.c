@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "plurigrid/kanban.h"
+#include "kanban/kanban.h"
 
 static void
 usage(FILE *f)

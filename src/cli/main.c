@@ -1,4 +1,10 @@
-/* Entry point of the plurigrid command: finds the subcommand and hands it the arguments. */
+/* Entry point of the plurigrid command: finds the subcommand and hands it the arguments, then
+ * makes sure that what it printed reached standard output. A subcommand with dependencies of its
+ * own (kanban: libcurl, cmark) lives in a module beside the library and is loaded only when it
+ * runs, so every other subcommand starts without loading them. */
+#define _GNU_SOURCE /* dladdr */
+#include <dlfcn.h>
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -6,14 +12,16 @@
 #include "plurigrid/core.h"
 
 static const pg_command commands[] = {
-    {"version", "print the version of plurigrid", pg_cmd_version},
-    {"run", "the main job: day-ahead unit commitment, dispatch, prices, AC check", pg_cmd_run},
-    {"pf", "power flow of a world or MATPOWER case (AC Newton-Raphson or DC)", pg_cmd_pf},
-    {"opf", "DC optimal power flow of a case (exact quadratic costs, LMPs)", pg_cmd_opf},
-    {"kanban", "turn a markdown roadmap into GitHub issues (payloads, or --post)", pg_cmd_kanban},
+    {"version", "print the version of plurigrid", pg_cmd_version, NULL},
+    {"run", "the main job: day-ahead unit commitment, dispatch, prices, AC check", pg_cmd_run,
+     NULL},
+    {"pf", "power flow of a world or MATPOWER case (AC Newton-Raphson or DC)", pg_cmd_pf, NULL},
+    {"opf", "DC optimal power flow of a case (exact quadratic costs, LMPs)", pg_cmd_opf, NULL},
+    {"kanban", "turn a markdown roadmap into GitHub issues (payloads, or --post)", NULL, "kanban"},
     {"game", "run a scenario many times and report its resilience (or analyse a game)",
-     pg_cmd_game},
-    {"convert", "convert a world between plurigrid JSON and MATPOWER case files", pg_cmd_convert},
+     pg_cmd_game, NULL},
+    {"convert", "convert a world between plurigrid JSON and MATPOWER case files", pg_cmd_convert,
+     NULL},
 };
 static const size_t n_commands = sizeof commands / sizeof *commands;
 
@@ -35,8 +43,80 @@ usage(FILE *f)
                "  -h, --help     show this help\n"
                "  --version      print the version\n"
                "\n"
+               "Output: --json FILE|- writes a command's result as JSON to FILE, or to standard\n"
+               "output for '-'. Files are replaced whole: a failed write leaves the old file.\n"
+               "\n"
                "Exit status: 0 success, 1 negative result (e.g. did not converge),\n"
                "2 bad input or usage, 3 internal failure.\n");
+}
+
+/* Runs a subcommand that lives in lib/plurigrid/<module>.so beside libplurigrid. */
+static int
+run_module(const pg_command *c, int argc, char **argv)
+{
+    const char *(*anchor)(void) = pg_version;
+    void *addr;
+    memcpy(&addr, &anchor, sizeof addr);
+    Dl_info info;
+    char path[4096];
+    if (!dladdr(addr, &info) || !info.dli_fname || !strrchr(info.dli_fname, '/')) {
+        fprintf(stderr, "plurigrid %s: cannot find the folder of libplurigrid\n", c->name);
+        return PG_EXIT_INTERNAL;
+    }
+    int dir = (int)(strrchr(info.dli_fname, '/') - info.dli_fname);
+    if (snprintf(path, sizeof path, "%.*s/plurigrid/%s.so", dir, info.dli_fname, c->module) >=
+        (int)sizeof path) {
+        fprintf(stderr, "plurigrid %s: the path of libplurigrid is too long\n", c->name);
+        return PG_EXIT_INTERNAL;
+    }
+    void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (!h) {
+        const char *e = dlerror();
+        fprintf(stderr, "plurigrid %s: cannot load the module of this command: %s\n", c->name,
+                e ? e : path);
+        return PG_EXIT_INTERNAL;
+    }
+    char sym[64];
+    snprintf(sym, sizeof sym, "pg_cmd_%s", c->name);
+    int (*fn)(int, char **);
+    void *p = dlsym(h, sym);
+    if (!p) {
+        fprintf(stderr, "plurigrid %s: %s does not hold the command (%s)\n", c->name, path, sym);
+        return PG_EXIT_INTERNAL;
+    }
+    memcpy(&fn, &p, sizeof fn);
+    return fn(argc, argv);
+}
+
+static int
+run(const pg_command *c, int argc, char **argv)
+{
+    return c->run ? c->run(argc, argv) : run_module(c, argc, argv);
+}
+
+static const pg_command *
+find(const char *name)
+{
+    for (size_t i = 0; i < n_commands; i++)
+        if (strcmp(commands[i].name, name) == 0)
+            return &commands[i];
+    return NULL;
+}
+
+/* Standard output is checked once, here, for every subcommand: a full disk, /dev/full or a
+ * closed terminal must not pass for success. */
+static int
+close_stdout(const char *cmd, int rc)
+{
+    errno = 0;
+    int bad = ferror(stdout);
+    if (fclose(stdout) != 0 || bad) {
+        int e = errno ? errno : EIO;
+        fprintf(stderr, "plurigrid%s%s: cannot write to standard output: %s\n", cmd ? " " : "",
+                cmd ? cmd : "", strerror(e));
+        return rc == PG_EXIT_OK || rc == PG_EXIT_FAIL ? PG_EXIT_USAGE : rc;
+    }
+    return rc;
 }
 
 int
@@ -48,23 +128,29 @@ main(int argc, char **argv)
     }
     if (pg_cli_is_help(argv[1]) || strcmp(argv[1], "help") == 0) {
         if (argc > 2 && strcmp(argv[1], "help") == 0) {
-            for (size_t i = 0; i < n_commands; i++)
-                if (strcmp(commands[i].name, argv[2]) == 0) {
-                    char *hargv[] = {argv[2], "--help", NULL};
-                    return commands[i].run(2, hargv);
-                }
+            const pg_command *c = find(argv[2]);
+            if (!c) {
+                fprintf(stderr,
+                        "plurigrid help: unknown command '%s'. Run 'plurigrid --help' for the "
+                        "list.\n",
+                        argv[2]);
+                return PG_EXIT_USAGE;
+            }
+            char *hargv[] = {argv[2], "--help", NULL};
+            return close_stdout(c->name, run(c, 2, hargv));
         }
         usage(stdout);
-        return PG_EXIT_OK;
+        return close_stdout(NULL, PG_EXIT_OK);
     }
     if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
         printf("plurigrid %s\n", pg_version());
-        return PG_EXIT_OK;
+        return close_stdout(NULL, PG_EXIT_OK);
     }
-    for (size_t i = 0; i < n_commands; i++)
-        if (strcmp(commands[i].name, argv[1]) == 0)
-            return commands[i].run(argc - 1, argv + 1);
-    fprintf(stderr, "plurigrid: unknown command '%s'. Run 'plurigrid --help' for the list.\n",
-            argv[1]);
-    return PG_EXIT_USAGE;
+    const pg_command *c = find(argv[1]);
+    if (!c) {
+        fprintf(stderr, "plurigrid: unknown command '%s'. Run 'plurigrid --help' for the list.\n",
+                argv[1]);
+        return PG_EXIT_USAGE;
+    }
+    return close_stdout(c->name, run(c, argc - 1, argv + 1));
 }

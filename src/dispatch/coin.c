@@ -1,6 +1,8 @@
 /* The COIN-OR adapter: the only file in plurigrid that talks to Clp (LP and QP) and Cbc (MILP).
  * It turns the builder's triplets into the column-major form both solvers load, sets their
- * options, runs them silently unless asked, and copies the answers out into plain arrays. */
+ * options, runs them silently unless asked, and copies the answers out into plain arrays. It is
+ * reached through one table, pgi_coin_backend: built into the static library, and in the shared
+ * library loaded from the module lib/plurigrid/coin.so at the first solve (backend_module.c). */
 #include "dispatch/lp.h"
 
 #include <float.h>
@@ -342,8 +344,8 @@ block_basis(const pgi_lp *lp, const pgi_solve_options *o, double *x, bool *infea
 /* Problems smaller than this are solved in one piece: the warm start would not pay. */
 #define BLOCK_MIN_COLS 20000
 
-int
-pgi_solve_lp(const pgi_lp *lp, const pgi_solve_options *o, pgi_solution *sol, pg_error *err)
+static int
+coin_solve_lp(const pgi_lp *lp, const pgi_solve_options *o, pgi_solution *sol, pg_error *err)
 {
     int rc = pgi_lp_ok(lp, err);
     if (rc)
@@ -419,8 +421,8 @@ out:
     return rc;
 }
 
-int
-pgi_solve_mip(const pgi_lp *lp, const pgi_solve_options *o, pgi_solution *sol, pg_error *err)
+static int
+coin_solve_mip(const pgi_lp *lp, const pgi_solve_options *o, pgi_solution *sol, pg_error *err)
 {
     int rc = pgi_lp_ok(lp, err);
     if (rc)
@@ -503,10 +505,17 @@ out:
     return rc;
 }
 
-const char *
-pgi_solver_versions(void)
+static const char *
+coin_versions(void)
 {
     static char buf[96];
     snprintf(buf, sizeof buf, "Clp %s, Cbc %s", Clp_Version(), Cbc_getVersion());
     return buf;
 }
+
+PGI_BACKEND_EXPORT const pgi_lp_backend pgi_coin_backend = {
+    .name = "COIN-OR",
+    .solve_lp = coin_solve_lp,
+    .solve_mip = coin_solve_mip,
+    .versions = coin_versions,
+};

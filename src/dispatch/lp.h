@@ -79,7 +79,31 @@ int pgi_solve_lp(const pgi_lp *lp, const pgi_solve_options *o, pgi_solution *sol
 /* Solves the mixed-integer problem with Cbc. Fills sol.x, sol.act, sol.obj and sol.bound. */
 int pgi_solve_mip(const pgi_lp *lp, const pgi_solve_options *o, pgi_solution *sol, pg_error *err);
 
-/* "Clp 1.17.6, Cbc 2.10.8" for version reports. */
+/* "Clp 1.17.6, Cbc 2.10.8" for version reports; "unavailable (REASON)" when the solver module
+ * cannot be loaded. */
 const char *pgi_solver_versions(void);
+
+/* A solver backend: one table of functions. coin.c defines the only one, pgi_coin_backend. */
+typedef struct pgi_lp_backend {
+    const char *name;
+    int (*solve_lp)(const pgi_lp *lp, const pgi_solve_options *o, pgi_solution *sol,
+                    pg_error *err);
+    int (*solve_mip)(const pgi_lp *lp, const pgi_solve_options *o, pgi_solution *sol,
+                     pg_error *err);
+    const char *(*versions)(void);
+} pgi_lp_backend;
+
+/* The backend, built in (backend_builtin.c) or loaded once from the COIN-OR module
+ * (backend_module.c). NULL with err filled (PG_EUNSUPPORTED) when the module cannot be loaded.
+ * Thread-safe. */
+const pgi_lp_backend *pgi_lp_backend_get(pg_error *err);
+
+/* The symbol the module exports: visible even in a build with hidden visibility. */
+#if defined(__GNUC__)
+#define PGI_BACKEND_EXPORT __attribute__((visibility("default")))
+#else
+#define PGI_BACKEND_EXPORT
+#endif
+extern PGI_BACKEND_EXPORT const pgi_lp_backend pgi_coin_backend;
 
 #endif

@@ -5,7 +5,7 @@
 
 #include <jansson.h>
 
-#include "plurigrid/kanban.h"
+#include "kanban/kanban.h"
 
 /* The issue body an item stands for (its body, its estimate, its section). malloc'd, NULL when
  * memory runs out. */

@@ -7,7 +7,7 @@
  * "markdown" or "md" and that holds items is parsed again as markdown (the seed roadmap keeps
  * its checklists in such a fence). A final sweep turns any non-blank line that no item or
  * context entry covers into context, so nothing is dropped, whatever cmark makes of it. */
-#include "plurigrid/kanban.h"
+#include "kanban/kanban.h"
 
 #include <cmark.h>
 #include <errno.h>

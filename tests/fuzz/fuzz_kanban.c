@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "plurigrid/kanban.h"
+#include "kanban/kanban.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

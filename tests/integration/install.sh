@@ -1,10 +1,11 @@
 #!/bin/sh
-# Installs libplurigrid into a temporary prefix, builds examples/pf_example.c against it with
-# pkg-config alone (as a user's program would), and checks what the program prints against the
-# MATPOWER reference solution of case9 and against the hello microworld.
+# Installs libplurigrid into a temporary prefix, builds examples/pf_example.c against it both ways
+# a user's program would (pkg-config, and CMake's find_package), and checks what each program
+# prints against the MATPOWER reference solution of case9 and against the hello microworld. The
+# installed library exports its public API and nothing else: only pg_ symbols.
 # Usage: install.sh BUILD_DIR SOURCE_DIR DATA_DIR
 set -eu
-build=$1 src=$2 data=$3
+build=$1 src=$(cd "$2" && pwd) data=$3
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cmake --install "$build" --prefix "$tmp/prefix" >/dev/null
@@ -18,6 +19,36 @@ cc -std=c11 -Wall -Werror "$src/examples/pf_example.c" $(pkg-config --cflags --l
     -o "$tmp/pf_example"
 libdir=$(pkg-config --variable=libdir plurigrid)
 export LD_LIBRARY_PATH=$libdir
+
+# The ABI: every exported symbol is a pg_ function, and the public API is there.
+lib=$libdir/libplurigrid.so
+nm -D --defined-only "$lib" | awk '{ print $3 }' > "$tmp/syms"
+bad=$(grep -v '^pg_' "$tmp/syms" || true)
+[ -z "$bad" ] || { echo "FAIL: libplurigrid exports non-pg_ symbols:"; echo "$bad" | head -20; exit 1; }
+for s in pg_world_read pg_pf_solve pg_dispatch_run pg_version; do
+    grep -qx "$s" "$tmp/syms" || { echo "FAIL: $s is not exported"; exit 1; }
+done
+echo "exports: $(wc -l < "$tmp/syms") symbols, all pg_"
+# The library does not link COIN-OR, libcurl or cmark: those are modules loaded when used.
+if readelf -d "$lib" | grep NEEDED | grep -E 'Cbc|Clp|curl|cmark'; then
+    echo "FAIL: libplurigrid links a module's library"; exit 1
+fi
+[ -f "$libdir/plurigrid/coin.so" ] || { echo "FAIL: the COIN-OR module is not installed"; exit 1; }
+
+# CMake: find_package(plurigrid) and the imported target plurigrid::plurigrid.
+mkdir "$tmp/cm"
+cat > "$tmp/cm/CMakeLists.txt" <<CM
+cmake_minimum_required(VERSION 3.25)
+project(consumer C)
+find_package(plurigrid 0.1 REQUIRED)
+add_executable(pf_example_cmake "$src/examples/pf_example.c")
+target_link_libraries(pf_example_cmake PRIVATE plurigrid::plurigrid)
+CM
+cmake -S "$tmp/cm" -B "$tmp/cm/build" -DCMAKE_PREFIX_PATH="$tmp/prefix" >"$tmp/cm.log" 2>&1 &&
+    cmake --build "$tmp/cm/build" >>"$tmp/cm.log" 2>&1 ||
+    { echo "FAIL: building against the CMake package"; cat "$tmp/cm.log"; exit 1; }
+out=$("$tmp/cm/build/pf_example_cmake" "$data/matpower/cases/case9.m")
+echo "$out" | grep -q "converged in 4 iterations" || { echo "FAIL: CMake-built case9"; exit 1; }
 
 # case9: the reference solution gives bus 5 at 0.975472 p.u. after 4 iterations.
 out=$("$tmp/pf_example" "$data/matpower/cases/case9.m")
@@ -41,4 +72,12 @@ set -e
 grep -q "bad.m" "$tmp/err" || { echo "FAIL: error does not name the file"; cat "$tmp/err"; exit 1; }
 
 "$tmp/prefix/bin/plurigrid" --version | grep -q "^plurigrid " || { echo "FAIL: installed command"; exit 1; }
+# The installed command finds its modules: the solver (run) and the kanban command.
+unset LD_LIBRARY_PATH
+"$tmp/prefix/bin/plurigrid" run "$src/examples/hello-microworld.json" > "$tmp/run.out" ||
+    { echo "FAIL: installed plurigrid run"; cat "$tmp/run.out"; exit 1; }
+grep -q "AC check: 24 of 24 steps solved" "$tmp/run.out" || { echo "FAIL: installed run output"; exit 1; }
+"$tmp/prefix/bin/plurigrid" kanban "$src/examples/roadmap.md" > "$tmp/kanban.out" 2>/dev/null ||
+    { echo "FAIL: installed plurigrid kanban"; exit 1; }
+grep -q '"title": "Release Laura v0 Alpha"' "$tmp/kanban.out" || { echo "FAIL: installed kanban output"; exit 1; }
 echo "install: ok"

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "plurigrid/kanban.h"
+#include "kanban/kanban.h"
 
 static pg_kanban_roadmap *
 parse_text(const char *text, size_t len)

@@ -69,7 +69,7 @@ typedef struct pg_kanban_roadmap {
  * PG_KANBAN_MAX_INPUT and PG_ENOMEM when memory runs out. Copies what it needs from text and
  * name; *out is the caller's, released with pg_kanban_free(). */
 int pg_kanban_parse(pg_kanban_roadmap **out, const char *text, size_t len, const char *name,
-                    pg_error *err);
+                           pg_error *err);
 
 /* Reads and parses a roadmap file. Borrows path; *out is the caller's. */
 int pg_kanban_read(pg_kanban_roadmap **out, const char *path, pg_error *err);
@@ -87,13 +87,14 @@ int pg_kanban_item_payload(const pg_kanban_item *it, char **json, pg_error *err)
 
 /* Every item's payload as a JSON array, indented by two spaces when pretty. Borrows r; *json is
  * malloc'd and the caller's. */
-int pg_kanban_payloads_json(const pg_kanban_roadmap *r, bool pretty, char **json, pg_error *err);
+int pg_kanban_payloads_json(const pg_kanban_roadmap *r, bool pretty, char **json,
+                                   pg_error *err);
 
 /* The whole parse as a JSON document (format "plurigrid-kanban/1"): items with their line,
  * section, estimate and payload, counts, and the context. repo may be NULL. Borrows r and repo;
  * *json is malloc'd and the caller's. */
 int pg_kanban_roadmap_json(const pg_kanban_roadmap *r, const char *repo, char **json,
-                           pg_error *err);
+                                  pg_error *err);
 
 /* ------------------------------------------------------------------ posting to GitHub */
 
@@ -150,12 +151,12 @@ void pg_kanban_report_clear(pg_kanban_report *rep);
  * request up to that point. Borrows r and o; rep must have been initialised and is the
  * caller's (cleared first). */
 int pg_kanban_post(const pg_kanban_roadmap *r, const pg_kanban_post_options *o,
-                   pg_kanban_report *rep, pg_error *err);
+                          pg_kanban_report *rep, pg_error *err);
 
 /* The report as a JSON document: per item outcome and issue number, the requests. error may be
  * NULL (no failure). Borrows everything; *json is malloc'd and the caller's. */
 int pg_kanban_report_json(const pg_kanban_roadmap *r, const pg_kanban_report *rep,
-                          const pg_error *error, char **json, pg_error *err);
+                                 const pg_error *error, char **json, pg_error *err);
 
 /* "created", "updated", ... for an outcome. Never NULL. */
 const char *pg_kanban_outcome_name(pg_kanban_outcome o);
