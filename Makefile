@@ -10,8 +10,8 @@ CMAKE_GEN  := -G Ninja
 export ASAN_OPTIONS  ?= detect_leaks=1:abort_on_error=1:strict_string_checks=1
 export UBSAN_OPTIONS ?= print_stacktrace=1:halt_on_error=1
 
-.PHONY: all deps deps-runtime build build-asan test test-fast test-asan demo bench install \
-        fuzz format clean help
+.PHONY: all deps deps-runtime build build-asan test test-fast test-asan demo check-demo bench \
+        install fuzz format clean help
 
 all: build
 
@@ -20,6 +20,7 @@ help:
 	@echo "make test      install what is missing, build (normal and ASan+UBSan), run every test"
 	@echo "make build     build into $(BUILD)/"
 	@echo "make test-fast run the tests of the normal build only"
+	@echo "make check-demo prove that make demo needs only scripts/deps.sh --runtime's packages"
 	@echo "make bench     build and run the benchmarks (figures go in bench/RESULTS.md)"
 	@echo "make fuzz      build the libFuzzer targets with clang into $(FUZZ_BUILD)/"
 	@echo "make install   install library, headers, pkg-config file and command under PREFIX"
@@ -31,8 +32,13 @@ deps:
 deps-runtime:
 	@scripts/deps.sh --runtime
 
+# A build folder configured by `make demo` has the tests off (cmocka is a test-only package);
+# `make test` turns them on in the same folder.
+CONFIGURE = cmake -S . -B $(BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release \
+            -DCMAKE_INSTALL_PREFIX=$(PREFIX)
+
 $(BUILD)/build.ninja:
-	cmake -S . -B $(BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX=$(PREFIX)
+	$(CONFIGURE)
 
 $(ASAN_BUILD)/build.ninja:
 	cmake -S . -B $(ASAN_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DPG_SANITIZE=ON \
@@ -45,18 +51,25 @@ build-asan: $(ASAN_BUILD)/build.ninja
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 
 test: deps
+	@grep -q '^PG_TESTS:BOOL=ON' $(BUILD)/CMakeCache.txt 2>/dev/null || $(CONFIGURE) -DPG_TESTS=ON
 	@$(MAKE) --no-print-directory build build-asan
 	@$(MAKE) --no-print-directory test-fast test-asan
 
 test-fast: build
+	@grep -q '^PG_TESTS:BOOL=ON' $(BUILD)/CMakeCache.txt || $(CONFIGURE) -DPG_TESTS=ON
+	cmake --build $(BUILD) -j $(JOBS)
 	cd $(BUILD) && ctest -j $(JOBS) --output-on-failure --timeout 900
 
 test-asan: build-asan
 	cd $(ASAN_BUILD) && ctest -j $(JOBS) --output-on-failure --timeout 1200
 
 demo: deps-runtime
+	@[ -f $(BUILD)/build.ninja ] || $(CONFIGURE) -DPG_TESTS=OFF
 	@$(MAKE) --no-print-directory build
 	scripts/demo.sh $(BUILD)/plurigrid
+
+check-demo: deps
+	scripts/check-demo.sh
 
 bench: build
 	@for b in $(BUILD)/bench/*; do [ -x "$$b" ] && echo "== $$b" && "$$b"; done

@@ -3,45 +3,48 @@
 # there. Safe to run again and again. Needs root (or sudo) on Debian bookworm when something is
 # missing; prints what it installs, and says clearly what went wrong otherwise.
 #
-#   scripts/deps.sh            build + test dependencies (what `make test` needs)
-#   scripts/deps.sh --runtime  only what `make demo` needs (build + run, no test tools)
+#   scripts/deps.sh              build + test dependencies (what `make test` needs)
+#   scripts/deps.sh --runtime    only what `make demo` needs (build + run, no test tools)
+#   scripts/deps.sh --list       print the package names instead (with --runtime: those only)
+#   scripts/deps.sh --list-test  print the packages only the tests need
 set -euo pipefail
 
-runtime_only=0
+mode=all
 for a in "$@"; do
     case "$a" in
-        --runtime) runtime_only=1 ;;
-        -h|--help) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --runtime) mode=runtime ;;
+        --list) list=1 ;;
+        --list-test) mode=test-only; list=1 ;;
+        -h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "deps.sh: unknown option '$a' (try --help)" >&2; exit 2 ;;
     esac
 done
 
-# Build tools and the libraries libplurigrid links against.
-pkgs=(
+# What building and running needs (make demo): the build tools and the libraries the library,
+# its modules and the command link against. Nothing else.
+runtime=(
     build-essential cmake ninja-build pkg-config
-    libsuitesparse-dev          # KLU: sparse LU for the Newton-Raphson Jacobian
-    coinor-libcbc-dev coinor-libclp-dev   # MILP (unit commitment) and LP/QP (dispatch, OPF)
+    libsuitesparse-dev          # KLU: sparse LU for the Newton-Raphson Jacobian (powerflow)
+    coinor-libcbc-dev coinor-libclp-dev   # MILP (unit commitment), LP/QP (dispatch, OPF)
     libjansson-dev              # JSON reader and writer
-    libnats-dev nats-server     # lattice transport (cnats) and the server tests run against
-    libsodium-dev               # signatures and hashes for the ledger
-    libsqlite3-dev              # ledger store
-    libmicrohttpd-dev           # HTTP API and dashboard
-    libcurl4-openssl-dev        # GitHub REST client (plurigrid kanban)
-    libcmark-dev                # CommonMark parser for roadmaps (plurigrid kanban)
+    libcurl4-openssl-dev        # GitHub REST client (the kanban command module)
+    libcmark-dev                # CommonMark parser for roadmaps (the kanban command module)
 )
-if [ "$runtime_only" = 0 ]; then
-    pkgs+=(
-        libcmocka-dev           # unit test framework
-        clang libclang-rt-14-dev  # libFuzzer targets and sanitizer runtimes
-        lrslib                  # independent Nash equilibrium enumeration for game tests
-        octave                  # reads back written MATPOWER cases as MATPOWER's loadcase does
-        chromium                # browser tests (playwright-core drives Debian's chromium)
-    )
-    # Node.js with npm runs the browser tests; a Node.js that is already installed (from Debian or
-    # elsewhere) is used as it is, since Debian's nodejs and npm conflict with other builds.
-    if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
-        pkgs+=(nodejs npm)
-    fi
+# What only the tests need (make test).
+test_only=(
+    libcmocka-dev               # unit test framework
+    clang libclang-rt-14-dev    # libFuzzer targets and sanitizer runtimes
+    lrslib                      # independent Nash equilibrium enumeration for game tests
+    octave                      # reads back written MATPOWER cases as MATPOWER's loadcase does
+)
+case "$mode" in
+    runtime) pkgs=("${runtime[@]}") ;;
+    test-only) pkgs=("${test_only[@]}") ;;
+    *) pkgs=("${runtime[@]}" "${test_only[@]}") ;;
+esac
+if [ "${list:-0}" = 1 ]; then
+    printf '%s\n' "${pkgs[@]}"
+    exit 0
 fi
 
 missing=()
