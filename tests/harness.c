@@ -1,5 +1,11 @@
 /* Implementation of the shared test helpers (see harness.h). */
+#define _GNU_SOURCE /* unshare, CLONE_NEWNS */
 #include "harness.h"
+
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <time.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -114,6 +120,17 @@ drain(int fd, char **buf, size_t *len, size_t *cap)
 int
 pgt_run_cli(const char *const *args, const char *stdin_text, char **out, char **err)
 {
+    return pgt_run_cli_io(args, stdin_text, NULL, NULL, out, err);
+}
+
+/* The limit on one run of the command: a hang (a FIFO read twice, a loop) fails the test here
+ * instead of stalling the suite until ctest's timeout. */
+#define PGT_CLI_SECONDS 300
+
+int
+pgt_run_cli_io(const char *const *args, const char *stdin_text, const char *stdin_path,
+               const char *stdout_path, char **out, char **err)
+{
     int po[2], pe[2], pi[2];
     assert_int_equal(pipe(po), 0);
     assert_int_equal(pipe(pe), 0);
@@ -129,12 +146,27 @@ pgt_run_cli(const char *const *args, const char *stdin_text, char **out, char **
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
-        dup2(pi[0], 0);
-        dup2(po[1], 1);
+        if (stdin_path) {
+            int fd = open(stdin_path, O_RDONLY);
+            if (fd < 0)
+                _exit(126);
+            dup2(fd, 0);
+        } else {
+            dup2(pi[0], 0);
+        }
+        if (stdout_path) {
+            int fd = open(stdout_path, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+            if (fd < 0)
+                _exit(126);
+            dup2(fd, 1);
+        } else {
+            dup2(po[1], 1);
+        }
         dup2(pe[1], 2);
         close(po[0]);
         close(pe[0]);
         close(pi[1]);
+        close(po[1]);
         execv(PG_CLI_PATH, argv);
         _exit(127);
     }
@@ -142,7 +174,7 @@ pgt_run_cli(const char *const *args, const char *stdin_text, char **out, char **
     close(po[1]);
     close(pe[1]);
     close(pi[0]);
-    if (stdin_text) {
+    if (stdin_text && !stdin_path) {
         /* Write stdin in full first; tests pass small inputs. */
         signal(SIGPIPE, SIG_IGN);
         size_t left = strlen(stdin_text);
@@ -160,10 +192,20 @@ pgt_run_cli(const char *const *args, const char *stdin_text, char **out, char **
     size_t ol = 0, oc = 0, el = 0, ec = 0;
     struct pollfd fds[2] = {{po[0], POLLIN, 0}, {pe[0], POLLIN, 0}};
     int open_fds = 2;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    bool hung = false;
     while (open_fds > 0) {
-        if (poll(fds, 2, -1) < 0) {
+        int pr = poll(fds, 2, 1000);
+        if (pr < 0) {
             if (errno == EINTR)
                 continue;
+            break;
+        }
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        if (t1.tv_sec - t0.tv_sec > PGT_CLI_SECONDS) {
+            hung = true;
+            kill(pid, SIGKILL);
             break;
         }
         for (int k = 0; k < 2; k++) {
@@ -178,8 +220,16 @@ pgt_run_cli(const char *const *args, const char *stdin_text, char **out, char **
             }
         }
     }
+    for (int k = 0; k < 2; k++)
+        if (fds[k].fd >= 0)
+            close(fds[k].fd);
     int status = 0;
     waitpid(pid, &status, 0);
+    if (hung) {
+        print_error("the command did not finish within %d s (killed): %s ...\n", PGT_CLI_SECONDS,
+                    args[0] ? args[0] : "");
+        fail();
+    }
     if (!ob)
         ob = calloc(1, 1);
     if (!eb)
@@ -195,6 +245,44 @@ pgt_run_cli(const char *const *args, const char *stdin_text, char **out, char **
     if (WIFSIGNALED(status))
         return -1;
     return WEXITSTATUS(status);
+}
+
+static char full_dir[4096];
+static bool full_rlimit;
+static struct rlimit full_old;
+
+const char *
+pgt_full_disk_begin(size_t bytes)
+{
+    snprintf(full_dir, sizeof full_dir, "%s/full", pgt_tmpdir());
+    mkdir(full_dir, 0777);
+    char opts[64];
+    snprintf(opts, sizeof opts, "size=%zu", bytes);
+    /* A small tmpfs in a mount namespace of this test alone (children inherit it). */
+    if (unshare(CLONE_NEWNS) == 0 && mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0 &&
+        mount("tmpfs", full_dir, "tmpfs", 0, opts) == 0) {
+        full_rlimit = false;
+        return full_dir;
+    }
+    /* Not permitted here: files larger than bytes fail to grow instead (EFBIG, not ENOSPC). */
+    print_message("[ NOTE     ] no tmpfs mount allowed; a file-size limit stands in for the full disk\n");
+    signal(SIGXFSZ, SIG_IGN);
+    getrlimit(RLIMIT_FSIZE, &full_old);
+    struct rlimit r = {(rlim_t)bytes, full_old.rlim_max};
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &r), 0);
+    full_rlimit = true;
+    return full_dir;
+}
+
+void
+pgt_full_disk_end(void)
+{
+    if (full_rlimit)
+        setrlimit(RLIMIT_FSIZE, &full_old);
+    else if (full_dir[0])
+        umount2(full_dir, MNT_DETACH);
+    full_rlimit = false;
+    full_dir[0] = '\0';
 }
 
 char *

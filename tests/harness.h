@@ -38,6 +38,18 @@ void pgt_tmpdir_cleanup(void);
  * text. Captures stdout and stderr (caller frees). Returns the exit status, or -1 when it was
  * killed by a signal (a crash: the test should fail). */
 int pgt_run_cli(const char *const *args, const char *stdin_text, char **out, char **err);
+/* Like pgt_run_cli, and standard input comes from the file stdin_path (when not NULL: /dev/zero,
+ * a FIFO, ...), standard output goes to the file stdout_path (when not NULL: /dev/full, ...; *out
+ * is then empty). A run that takes more than 300 s is killed and fails the test. */
+int pgt_run_cli_io(const char *const *args, const char *stdin_text, const char *stdin_path,
+                   const char *stdout_path, char **out, char **err);
+
+/* A full disk: returns a folder (under pgt_tmpdir) where writing more than bytes in all fails,
+ * for this process and the commands it runs. It is a small tmpfs mounted in a mount namespace
+ * of the test's own (ENOSPC, as a full disk) where that is permitted, and otherwise a file-size
+ * limit (EFBIG). pgt_full_disk_end() undoes it; call it before pgt_tmpdir_cleanup(). */
+const char *pgt_full_disk_begin(size_t bytes);
+void pgt_full_disk_end(void);
 
 /* Reads a CSV file of numbers with a header row. Returns rows, writes columns to *ncols and a
  * malloc'd row-major array to *values (non-numeric cells become NAN). Fails the test on error. */

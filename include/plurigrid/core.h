@@ -5,6 +5,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -66,6 +67,41 @@ PG_API void pg_error_at(pg_error *err, const char *file, int line, int column, c
 /* Formats err as one line: "FILE:LINE:COL: PATH: MESSAGE" leaving out the parts that are unknown.
  * Writes at most size bytes including the terminating NUL; returns buf. */
 PG_API char *pg_error_format(const pg_error *err, char *buf, size_t size);
+
+/* ------------------------------------------------------------------ reading and writing files
+ * Every reader and writer in plurigrid goes through these, so that inputs are bounded and
+ * outputs are whole. */
+
+/* Largest input any reader accepts unless told otherwise, bytes (256 MiB). */
+#define PG_INPUT_MAX ((size_t)256 << 20)
+
+/* Reads a whole input: the file at path, or standard input when path is "-". Regular files,
+ * pipes and FIFOs (`<(cmd)`, `mkfifo`) are read, each once; a folder, a device such as
+ * /dev/zero, or anything else is refused (PG_EIO) with a message naming it, and an input longer
+ * than max bytes (0 means PG_INPUT_MAX) is refused (PG_ELIMIT) after reading at most max + 1
+ * bytes. On success *data is a malloc'd, NUL-terminated copy (the caller frees it) and *len its
+ * length. Errors name the file ("standard input" for "-"). Borrows path. */
+PG_API int pg_input_read(const char *path, size_t max, char **data, size_t *len, pg_error *err);
+
+/* An output written whole or not at all. For a path that is a regular file or does not exist,
+ * the text goes to a temporary file in the same folder that is flushed, synced and renamed over
+ * path only by pg_output_commit: a failed write (a full disk) leaves the old file as it was. For
+ * "-" it is standard output; for an existing file that is not a regular file (/dev/null, a FIFO,
+ * a terminal) it is that file, written in place, with every write error reported. */
+typedef struct pg_output pg_output;
+
+/* Opens an output; *out is written only on success. Borrows path (copied). */
+PG_API int pg_output_open(pg_output **out, const char *path, pg_error *err);
+/* The stream to write to (stdout for "-"). Valid until commit or discard. */
+PG_API FILE *pg_output_stream(pg_output *o);
+/* Finishes the output: checks every write, flushes, syncs and renames into place (standard
+ * output is flushed, not closed). Frees o whatever the outcome; on failure the old file is
+ * untouched and err names the path and the reason (PG_EIO). */
+PG_API int pg_output_commit(pg_output *o, pg_error *err);
+/* Abandons the output: removes the temporary file and frees o. Accepts NULL. */
+PG_API void pg_output_discard(pg_output *o);
+/* Writes len bytes of data to path as one output (open, write, commit). Borrows both. */
+PG_API int pg_output_write(const char *path, const void *data, size_t len, pg_error *err);
 
 /* The library version, "MAJOR.MINOR.PATCH". */
 PG_API const char *pg_version(void);

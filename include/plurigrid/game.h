@@ -461,6 +461,9 @@ typedef struct pg_game_report {
     size_t n_failed; /* expectations in the file that did not hold */
 } pg_game_report;
 
+/* Largest classic-game file pg_game_file_analyze() reads, bytes (64 MiB). */
+#define PG_GAME_INPUT_MAX ((size_t)64 << 20)
+
 /* True when path holds JSON whose "format" is "plurigrid-game/1" (so `plurigrid game` can tell
  * classic games from scenario files). False for anything else, unreadable files included. */
 PG_API bool pg_game_file_is_classic(const char *path);

@@ -58,6 +58,9 @@ PG_API int pg_resilience_measure(const double *perf, size_t n, size_t onset,
 
 typedef struct pg_scenario pg_scenario;
 
+/* Largest scenario file pg_scenario_read() reads, bytes (64 MiB). */
+#define PG_SCENARIO_INPUT_MAX ((size_t)64 << 20)
+
 /* Reads a "plurigrid-scenario/1" file. Errors name the file, the line and column, the JSON path
  * ("$.rules[2].when") and what is wrong (unknown key, unknown agent, action or variable, bad
  * number, syntax, ...). *out is written only on success. */

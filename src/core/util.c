@@ -92,36 +92,6 @@ pgi_buf_free(pgi_buf *b)
     b->failed = 0;
 }
 
-int
-pgi_read_file(const char *path, char **data, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return -errno;
-    pgi_buf b = {0};
-    char chunk[65536];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        pgi_buf_append(&b, chunk, n);
-    int e = ferror(f) ? -EIO : 0;
-    fclose(f);
-    if (!e && b.failed)
-        e = -ENOMEM;
-    if (!e && !b.data) {
-        b.data = calloc(1, 1);
-        if (!b.data)
-            e = -ENOMEM;
-    }
-    if (e) {
-        pgi_buf_free(&b);
-        return e;
-    }
-    *data = b.data;
-    if (len)
-        *len = b.len;
-    return 0;
-}
-
 double
 pgi_now(void)
 {

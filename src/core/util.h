@@ -22,9 +22,6 @@ void pgi_buf_printf(pgi_buf *b, const char *fmt, ...) __attribute__((format(prin
 void pgi_buf_vprintf(pgi_buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 void pgi_buf_free(pgi_buf *b);
 
-/* Reads a whole file into a NUL-terminated buffer. Returns 0 or -errno. */
-int pgi_read_file(const char *path, char **data, size_t *len);
-
 /* Line and column (1-based) of the deepest part of a JSON path ("$.buses[3].vm", "$.a.b[0]") that
  * exists in text, a JSON document that has already been parsed successfully. For error messages
  * about well-formed JSON. */

@@ -465,13 +465,10 @@ pg_game_file_analyze(const char *path, const pg_game_options *opts, pg_game_repo
         return pg_error_set(err, PG_EINVAL, "pg_game_file_analyze: path or out is NULL");
     char *text = NULL;
     size_t len = 0;
-    int e = pgi_read_file(path, &text, &len);
-    if (e) {
-        pg_error_set(err, PG_EIO, "cannot read the file: %s", strerror(-e));
-        pg_error_at(err, path, 0, 0, NULL);
-        return PG_EIO;
-    }
-    int rc = pg_game_text_analyze(text, len, path, opts, out, err);
+    int rc = pg_input_read(path, PG_GAME_INPUT_MAX, &text, &len, err);
+    if (rc)
+        return rc;
+    rc = pg_game_text_analyze(text, len, path, opts, out, err);
     free(text);
     return rc;
 }

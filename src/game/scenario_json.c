@@ -1616,13 +1616,10 @@ pg_scenario_read(const char *path, pg_scenario **out, pg_error *err)
         return pg_error_set(err, PG_EINVAL, "pg_scenario_read: path or out is NULL");
     char *text = NULL;
     size_t len = 0;
-    int e = pgi_read_file(path, &text, &len);
-    if (e) {
-        pg_error_set(err, PG_EIO, "cannot read the scenario file: %s", strerror(-e));
-        pg_error_at(err, path, 0, 0, NULL);
-        return PG_EIO;
-    }
-    int rc = pg_scenario_parse(text, len, path, out, err);
+    int rc = pg_input_read(path, PG_SCENARIO_INPUT_MAX, &text, &len, err);
+    if (rc)
+        return rc;
+    rc = pg_scenario_parse(text, len, path, out, err);
     free(text);
     return rc;
 }

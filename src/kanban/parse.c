@@ -1219,23 +1219,12 @@ pg_kanban_read(pg_kanban_roadmap **out, const char *path, pg_error *err)
 {
     char *data = NULL;
     size_t len = 0;
-    struct stat st;
-    if (path && stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
-        (unsigned long long)st.st_size > PG_KANBAN_MAX_INPUT) {
-        /* Refuse before reading a file that is far too big to be a roadmap. */
-        int rc = pg_error_set(err, PG_ELIMIT,
-                              "the roadmap is %llu bytes; plurigrid kanban reads at most %u KiB",
-                              (unsigned long long)st.st_size, PG_KANBAN_MAX_INPUT / 1024u);
-        pg_error_at(err, path, 0, 0, NULL);
+    if (!path)
+        return pg_error_set(err, PG_EINVAL, "pg_kanban_read: path is NULL");
+    int rc = pg_input_read(path, PG_KANBAN_MAX_INPUT, &data, &len, err);
+    if (rc)
         return rc;
-    }
-    int e = pgi_read_file(path, &data, &len);
-    if (e != 0) {
-        int rc = pg_error_set(err, PG_EIO, "cannot read the roadmap: %s", strerror(-e));
-        pg_error_at(err, path, 0, 0, NULL);
-        return rc;
-    }
-    int rc = pg_kanban_parse(out, data, len, path, err);
+    rc = pg_kanban_parse(out, data, len, path, err);
     free(data);
     return rc;
 }

@@ -499,31 +499,7 @@ pg_plot_write(const pg_plot *p, const char *path, pg_error *err)
     int rc = pg_plot_render(p, &svg, &len, err);
     if (rc)
         return rc;
-    size_t tl = strlen(path) + 8;
-    char *tmp = malloc(tl);
-    if (!tmp) {
-        free(svg);
-        return pg_error_set(err, PG_ENOMEM, "out of memory");
-    }
-    snprintf(tmp, tl, "%s.tmp", path);
-    FILE *f = fopen(tmp, "wb");
-    if (!f) {
-        rc = pg_error_set(err, PG_EIO, "cannot write plot %s: %s", path, strerror(errno));
-        goto out;
-    }
-    size_t w = fwrite(svg, 1, len, f);
-    int closed = fclose(f);
-    if (w != len || closed != 0) {
-        remove(tmp);
-        rc = pg_error_set(err, PG_EIO, "cannot write plot %s: %s", path, strerror(errno));
-        goto out;
-    }
-    if (rename(tmp, path) != 0) {
-        remove(tmp);
-        rc = pg_error_set(err, PG_EIO, "cannot write plot %s: %s", path, strerror(errno));
-    }
-out:
-    free(tmp);
+    rc = pg_output_write(path, svg, len, err);
     free(svg);
     return rc;
 }

@@ -92,11 +92,10 @@ pgi_read_world_file(const char *path,
 {
     char *data = NULL;
     size_t len = 0;
-    int e = pgi_read_file(path, &data, &len);
-    if (e)
-        return pgi_io_fail(err, e == -ENOMEM ? PG_ENOMEM : PG_EIO, path, 0, 0, "",
-                           "cannot read the file: %s", strerror(-e));
-    int rc = read(data, len, path, out, notes, err);
+    int rc = pg_input_read(path, PG_INPUT_MAX, &data, &len, err);
+    if (rc)
+        return rc;
+    rc = read(data, len, path, out, notes, err);
     free(data);
     return rc;
 }
@@ -104,18 +103,7 @@ pgi_read_world_file(const char *path,
 int
 pgi_write_text_file(const char *path, const char *text, size_t len, pg_error *err)
 {
-    FILE *f = fopen(path, "wb");
-    if (!f)
-        return pgi_io_fail(err, PG_EIO, path, 0, 0, NULL, "cannot create the file: %s",
-                           strerror(errno));
-    size_t put = fwrite(text, 1, len, f);
-    int e = (put != len || ferror(f)) ? errno : 0;
-    if (fclose(f) != 0 && !e)
-        e = errno ? errno : EIO;
-    if (put != len || e)
-        return pgi_io_fail(err, PG_EIO, path, 0, 0, NULL, "cannot write the file: %s",
-                           strerror(e ? e : EIO));
-    return PG_OK;
+    return pg_output_write(path, text, len, err);
 }
 
 void

@@ -392,7 +392,7 @@ test_duplicates_and_limits(void **state)
     assert_int_equal(pg_kanban_read(&r, path, &err), PG_ELIMIT);
     assert_null(r);
     assert_string_equal(err.file, path);
-    assert_non_null(strstr(err.msg, "at most 1024 KiB"));
+    assert_non_null(strstr(err.msg, "more than the 1048576 bytes (1 MiB)"));
     pgt_tmpdir_cleanup();
 
     /* A section name is cut to 200 characters (each item carries a copy), its label to 50. */

@@ -69,7 +69,8 @@ test_band_gaps_and_write(void **state)
     free(svg);
     pg_error err = {0};
     assert_int_equal(pg_plot_write(p, "/nonexistent-dir/x.svg", &err), PG_EIO);
-    assert_non_null(strstr(err.msg, "/nonexistent-dir/x.svg"));
+    assert_string_equal(err.file, "/nonexistent-dir/x.svg");
+    assert_non_null(strstr(err.msg, "No such file or directory"));
     pg_plot_free(p);
     pgt_tmpdir_cleanup();
 }

@@ -1,0 +1,211 @@
+/* Reading inputs with a bound and writing outputs whole: every reader and writer of plurigrid goes
+ * through pg_input_read and pg_output_*, so these are the cases that must hold everywhere: a
+ * folder, a device, an endless stream, a FIFO, a file over the limit, a full disk, /dev/full. */
+#include "harness.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "plurigrid/core.h"
+
+static void
+test_read_regular_and_limits(void **state)
+{
+    (void)state;
+    char path[4200];
+    snprintf(path, sizeof path, "%s/in.txt", pgt_tmpdir());
+    pgt_write(path, "hello, grid");
+    char *data = NULL;
+    size_t len = 0;
+    pg_error err = {0};
+    assert_int_equal(pg_input_read(path, 0, &data, &len, &err), PG_OK);
+    assert_int_equal(len, 11);
+    assert_string_equal(data, "hello, grid");
+    free(data);
+    /* exactly at the limit is fine, one byte over is not, and says how much is allowed */
+    data = NULL;
+    assert_int_equal(pg_input_read(path, 11, &data, &len, &err), PG_OK);
+    free(data);
+    data = NULL;
+    assert_int_equal(pg_input_read(path, 10, &data, &len, &err), PG_ELIMIT);
+    assert_null(data);
+    assert_string_equal(err.file, path);
+    assert_non_null(strstr(err.msg, "11 bytes, more than the 10 bytes"));
+    /* an empty file is read as empty text */
+    pgt_write(path, "");
+    assert_int_equal(pg_input_read(path, 0, &data, &len, &err), PG_OK);
+    assert_int_equal(len, 0);
+    assert_string_equal(data, "");
+    free(data);
+    pgt_tmpdir_cleanup();
+}
+
+static void
+test_read_refuses(void **state)
+{
+    (void)state;
+    char *data = NULL;
+    size_t len = 0;
+    pg_error err = {0};
+    /* a folder, a device that never ends, a missing file: exit-2 errors that name the file */
+    assert_int_equal(pg_input_read(pgt_tmpdir(), 0, &data, &len, &err), PG_EIO);
+    assert_string_equal(err.file, pgt_tmpdir());
+    assert_non_null(strstr(err.msg, "a folder, not a file"));
+    pg_error_clear(&err);
+    assert_int_equal(pg_input_read("/dev/zero", 0, &data, &len, &err), PG_EIO);
+    assert_non_null(strstr(err.msg, "a device, not a file"));
+    pg_error_clear(&err);
+    assert_int_equal(pg_input_read("/nonexistent/x.json", 0, &data, &len, &err), PG_EIO);
+    assert_non_null(strstr(err.msg, "No such file or directory"));
+    assert_null(data);
+    pgt_tmpdir_cleanup();
+}
+
+/* Feeds n bytes of 'x' into a FIFO from a child process. */
+static pid_t
+feed_fifo(const char *path, size_t n)
+{
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        signal(SIGPIPE, SIG_DFL);
+        int fd = open(path, O_WRONLY);
+        char buf[4096];
+        memset(buf, 'x', sizeof buf);
+        while (fd >= 0 && n > 0) {
+            size_t k = n < sizeof buf ? n : sizeof buf;
+            if (write(fd, buf, k) < 0)
+                _exit(1);
+            n -= k;
+        }
+        _exit(0);
+    }
+    return pid;
+}
+
+static void
+test_read_fifo_once_and_bounded(void **state)
+{
+    (void)state;
+    char path[4200];
+    snprintf(path, sizeof path, "%s/fifo", pgt_tmpdir());
+    assert_int_equal(mkfifo(path, 0600), 0);
+    char *data = NULL;
+    size_t len = 0;
+    pg_error err = {0};
+    pid_t pid = feed_fifo(path, 100000);
+    assert_int_equal(pg_input_read(path, 0, &data, &len, &err), PG_OK);
+    assert_int_equal(len, 100000);
+    assert_int_equal(data[99999], 'x');
+    free(data);
+    waitpid(pid, NULL, 0);
+    /* a stream longer than the limit stops at the limit: it is never read to its end */
+    pid = feed_fifo(path, 10u << 20);
+    data = NULL;
+    assert_int_equal(pg_input_read(path, 1u << 20, &data, &len, &err), PG_ELIMIT);
+    assert_null(data);
+    assert_non_null(strstr(err.msg, "longer than the 1048576 bytes (1 MiB)"));
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    pgt_tmpdir_cleanup();
+}
+
+static void
+test_output_atomic(void **state)
+{
+    (void)state;
+    char path[4200], link[4300];
+    snprintf(path, sizeof path, "%s/out.json", pgt_tmpdir());
+    pg_error err = {0};
+    assert_int_equal(pg_output_write(path, "{\"v\": 1}\n", 9, &err), PG_OK);
+    size_t len = 0;
+    char *got = pgt_slurp(path, &len);
+    assert_string_equal(got, "{\"v\": 1}\n");
+    free(got);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    mode_t um = umask(0);
+    umask(um);
+    assert_int_equal(st.st_mode & 0777, 0666 & ~um); /* as a new file, not mkstemp's 0600 */
+    /* a discarded output leaves the old file and no temporary file behind */
+    pg_output *o = NULL;
+    assert_int_equal(pg_output_open(&o, path, &err), PG_OK);
+    fputs("half a fi", pg_output_stream(o));
+    pg_output_discard(o);
+    got = pgt_slurp(path, &len);
+    assert_string_equal(got, "{\"v\": 1}\n");
+    free(got);
+    /* through a symbolic link: the file it points to is replaced, the link stays */
+    snprintf(link, sizeof link, "%s/link.json", pgt_tmpdir());
+    assert_int_equal(symlink(path, link), 0);
+    assert_int_equal(pg_output_write(link, "2\n", 2, &err), PG_OK);
+    assert_int_equal(lstat(link, &st), 0);
+    assert_true(S_ISLNK(st.st_mode));
+    got = pgt_slurp(path, &len);
+    assert_string_equal(got, "2\n");
+    free(got);
+    /* a folder is refused */
+    assert_int_equal(pg_output_write(pgt_tmpdir(), "x", 1, &err), PG_EIO);
+    assert_non_null(strstr(err.msg, "folder"));
+    pgt_tmpdir_cleanup();
+}
+
+static void
+test_output_full_disk_keeps_old_file(void **state)
+{
+    (void)state;
+    const char *dir = pgt_full_disk_begin(64 * 1024);
+    char path[4200];
+    snprintf(path, sizeof path, "%s/result.json", dir);
+    pg_error err = {0};
+    assert_int_equal(pg_output_write(path, "old\n", 4, &err), PG_OK);
+    size_t big = 1u << 20;
+    char *text = malloc(big);
+    assert_non_null(text);
+    memset(text, 'y', big);
+    assert_int_equal(pg_output_write(path, text, big, &err), PG_EIO);
+    assert_string_equal(err.file, path);
+    assert_non_null(strstr(err.msg, "the file was left as it was"));
+    free(text);
+    size_t len = 0;
+    char *got = pgt_slurp(path, &len);
+    assert_string_equal(got, "old\n");
+    free(got);
+    pgt_full_disk_end();
+    pgt_tmpdir_cleanup();
+}
+
+static void
+test_output_dev_full(void **state)
+{
+    (void)state;
+    pg_error err = {0};
+    /* /dev/full is written in place (never replaced by a rename) and the error is reported */
+    assert_int_equal(pg_output_write("/dev/full", "x\n", 2, &err), PG_EIO);
+    assert_string_equal(err.file, "/dev/full");
+    assert_non_null(strstr(err.msg, "No space left on device"));
+    struct stat st;
+    assert_int_equal(stat("/dev/full", &st), 0);
+    assert_true(S_ISCHR(st.st_mode));
+    assert_int_equal(pg_output_write("/dev/null", "x\n", 2, &err), PG_OK);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_read_regular_and_limits),
+        cmocka_unit_test(test_read_refuses),
+        cmocka_unit_test(test_read_fifo_once_and_bounded),
+        cmocka_unit_test(test_output_atomic),
+        cmocka_unit_test(test_output_full_disk_keeps_old_file),
+        cmocka_unit_test(test_output_dev_full),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
