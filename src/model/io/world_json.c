@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "core/json_read.h"
+#include "core/json_write.h"
 #include "core/util.h"
 #include "model/io/io_internal.h"
 #include "model/io/names.h"
@@ -882,39 +883,6 @@ key_at(const key_desc *kd, size_t nk, const char *key)
     return k;
 }
 
-/* Fewest digits (15..17) that make every real in v read back exactly. */
-static bool
-reals_exact(const json_t *v, int p)
-{
-    char buf[64];
-    switch (json_typeof(v)) {
-    case JSON_REAL:
-        snprintf(buf, sizeof buf, "%.*g", p, json_real_value(v));
-        return strtod(buf, NULL) == json_real_value(v);
-    case JSON_ARRAY: {
-        size_t i;
-        json_t *x;
-        json_array_foreach((json_t *)v, i, x)
-        {
-            if (!reals_exact(x, p))
-                return false;
-        }
-        return true;
-    }
-    case JSON_OBJECT: {
-        const char *k;
-        json_t *x;
-        json_object_foreach((json_t *)v, k, x)
-        {
-            if (!reals_exact(x, p))
-                return false;
-        }
-        return true;
-    }
-    default: return true;
-    }
-}
-
 /* Appends v dumped on one line. Takes v. */
 static void
 emit(writer *wr, json_t *v)
@@ -923,10 +891,7 @@ emit(writer *wr, json_t *v)
         json_decref(v);
         return;
     }
-    int p = 15;
-    while (p < 17 && !reals_exact(v, p))
-        p++;
-    char *s = json_dumps(v, JSON_ENCODE_ANY | JSON_REAL_PRECISION(p));
+    char *s = json_dumps(v, JSON_ENCODE_ANY | JSON_REAL_PRECISION(pgi_json_real_digits(v)));
     json_decref(v);
     if (!s) {
         wr->rc = pg_error_set(wr->err, PG_ENOMEM, "out of memory");
