@@ -265,7 +265,8 @@ pgt_full_disk_begin(size_t bytes)
         return full_dir;
     }
     /* Not permitted here: files larger than bytes fail to grow instead (EFBIG, not ENOSPC). */
-    print_message("[ NOTE     ] no tmpfs mount allowed; a file-size limit stands in for the full disk\n");
+    print_message(
+        "[ NOTE     ] no tmpfs mount allowed; a file-size limit stands in for the full disk\n");
     signal(SIGXFSZ, SIG_IGN);
     getrlimit(RLIMIT_FSIZE, &full_old);
     struct rlimit r = {(rlim_t)bytes, full_old.rlim_max};
@@ -396,4 +397,57 @@ pgt_csv_col(char **header, size_t ncols, const char *name)
     print_error("CSV column '%s' not found\n", name);
     fail();
     return 0;
+}
+
+/* Allocation failure injection: every test executable is linked with --wrap for malloc, calloc
+ * and realloc, so calls from the library's objects and the test's own code come here (the
+ * libraries plurigrid links, COIN-OR's and jansson's own allocations among them, are not
+ * affected). */
+void *__real_malloc(size_t n);
+void *__real_calloc(size_t n, size_t size);
+void *__real_realloc(void *p, size_t n);
+void *__wrap_malloc(size_t n);
+void *__wrap_calloc(size_t n, size_t size);
+void *__wrap_realloc(void *p, size_t n);
+
+static long alloc_fail_at = -1; /* the allocation (counted from arming) that fails; -1: none */
+static long alloc_seen;
+
+void
+pgt_alloc_fail_after(long n)
+{
+    alloc_seen = 0;
+    alloc_fail_at = n;
+}
+
+long
+pgt_alloc_count(void)
+{
+    return alloc_seen;
+}
+
+static bool
+alloc_fails(void)
+{
+    if (alloc_fail_at < 0)
+        return false;
+    return alloc_seen++ == alloc_fail_at;
+}
+
+void *
+__wrap_malloc(size_t n)
+{
+    return alloc_fails() ? NULL : __real_malloc(n);
+}
+
+void *
+__wrap_calloc(size_t n, size_t size)
+{
+    return alloc_fails() ? NULL : __real_calloc(n, size);
+}
+
+void *
+__wrap_realloc(void *p, size_t n)
+{
+    return alloc_fails() ? NULL : __real_realloc(p, n);
 }

@@ -51,6 +51,14 @@ int pgt_run_cli_io(const char *const *args, const char *stdin_text, const char *
 const char *pgt_full_disk_begin(size_t bytes);
 void pgt_full_disk_end(void);
 
+/* Allocation failure injection (malloc, calloc and realloc called from the library's objects and
+ * the test's code): pgt_alloc_fail_after(n) makes the n-th allocation from now (0 = the next one)
+ * return NULL, once; -1 turns it off. pgt_alloc_count() is the number of allocations since the
+ * last call to pgt_alloc_fail_after, so a test can count a call's allocations with
+ * pgt_alloc_fail_after(LONG_MAX) and then fail each of them in turn. */
+void pgt_alloc_fail_after(long n);
+long pgt_alloc_count(void);
+
 /* Reads a CSV file of numbers with a header row. Returns rows, writes columns to *ncols and a
  * malloc'd row-major array to *values (non-numeric cells become NAN). Fails the test on error. */
 size_t pgt_read_csv(const char *path, size_t *ncols, double **values, char ***header);

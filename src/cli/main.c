@@ -18,8 +18,8 @@ static const pg_command commands[] = {
     {"pf", "power flow of a world or MATPOWER case (AC Newton-Raphson or DC)", pg_cmd_pf, NULL},
     {"opf", "DC optimal power flow of a case (exact quadratic costs, LMPs)", pg_cmd_opf, NULL},
     {"kanban", "turn a markdown roadmap into GitHub issues (payloads, or --post)", NULL, "kanban"},
-    {"game", "run a scenario many times and report its resilience (or analyse a game)",
-     pg_cmd_game, NULL},
+    {"game", "run a scenario many times and report its resilience (or analyse a game)", pg_cmd_game,
+     NULL},
     {"convert", "convert a world between plurigrid JSON and MATPOWER case files", pg_cmd_convert,
      NULL},
 };

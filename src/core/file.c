@@ -15,8 +15,7 @@
 #include "core/util.h"
 #include "plurigrid/core.h"
 
-static int
-fail(pg_error *err, int code, const char *name, const char *fmt, ...)
+static int fail(pg_error *err, int code, const char *name, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
 static int
@@ -108,8 +107,9 @@ pg_input_read(const char *path, size_t max, char **data, size_t *len, pg_error *
         n += (size_t)got;
     }
     if (n > max) {
-        rc = fail(err, PG_ELIMIT, name, "the input is longer than the %zu bytes (%zu MiB) plurigrid reads",
-                  max, max >> 20);
+        rc = fail(err, PG_ELIMIT, name,
+                  "the input is longer than the %zu bytes (%zu MiB) plurigrid reads", max,
+                  max >> 20);
         goto out;
     }
     buf[n] = '\0';

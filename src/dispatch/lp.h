@@ -86,8 +86,7 @@ const char *pgi_solver_versions(void);
 /* A solver backend: one table of functions. coin.c defines the only one, pgi_coin_backend. */
 typedef struct pgi_lp_backend {
     const char *name;
-    int (*solve_lp)(const pgi_lp *lp, const pgi_solve_options *o, pgi_solution *sol,
-                    pg_error *err);
+    int (*solve_lp)(const pgi_lp *lp, const pgi_solve_options *o, pgi_solution *sol, pg_error *err);
     int (*solve_mip)(const pgi_lp *lp, const pgi_solve_options *o, pgi_solution *sol,
                      pg_error *err);
     const char *(*versions)(void);

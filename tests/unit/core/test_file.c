@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -196,6 +197,42 @@ test_output_dev_full(void **state)
     assert_int_equal(pg_output_write("/dev/null", "x\n", 2, &err), PG_OK);
 }
 
+/* Every allocation of a read and of a write may fail: the call says so and leaks nothing. */
+static void
+test_allocation_failures(void **state)
+{
+    (void)state;
+    char path[4200];
+    snprintf(path, sizeof path, "%s/a.txt", pgt_tmpdir());
+    pgt_write(path, "abc");
+    char *data = NULL;
+    size_t len = 0;
+    pg_error err = {0};
+    pgt_alloc_fail_after(LONG_MAX);
+    assert_int_equal(pg_input_read(path, 0, &data, &len, &err), PG_OK);
+    assert_int_equal(pg_output_write(path, "xyz", 3, &err), PG_OK);
+    long n = pgt_alloc_count();
+    pgt_alloc_fail_after(-1);
+    free(data);
+    assert_true(n >= 3);
+    for (long k = 0; k < n; k++) {
+        data = NULL;
+        pgt_alloc_fail_after(k);
+        int a = pg_input_read(path, 0, &data, &len, &err);
+        int b = pg_output_write(path, "xyz", 3, &err);
+        pgt_alloc_fail_after(-1);
+        assert_true(a == PG_OK || a == PG_ENOMEM);
+        assert_true(b == PG_OK || b == PG_ENOMEM || b == PG_EIO);
+        assert_true(a != PG_OK || b != PG_OK); /* the k-th allocation failed somewhere */
+        free(data);
+    }
+    size_t l = 0;
+    char *got = pgt_slurp(path, &l);
+    assert_string_equal(got, "xyz");
+    free(got);
+    pgt_tmpdir_cleanup();
+}
+
 int
 main(void)
 {
@@ -206,6 +243,7 @@ main(void)
         cmocka_unit_test(test_output_atomic),
         cmocka_unit_test(test_output_full_disk_keeps_old_file),
         cmocka_unit_test(test_output_dev_full),
+        cmocka_unit_test(test_allocation_failures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
