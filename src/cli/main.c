@@ -108,12 +108,14 @@ find(const char *name)
 static int
 close_stdout(const char *cmd, int rc)
 {
-    errno = 0;
     int bad = ferror(stdout);
+    errno = 0;
     if (fclose(stdout) != 0 || bad) {
-        int e = errno ? errno : EIO;
+        /* The reason is known when the last flush failed; an earlier failed write leaves only
+         * the stream's error flag. */
+        int e = errno;
         fprintf(stderr, "plurigrid%s%s: cannot write to standard output: %s\n", cmd ? " " : "",
-                cmd ? cmd : "", strerror(e));
+                cmd ? cmd : "", e ? strerror(e) : "a write failed (is the disk full?)");
         return rc == PG_EXIT_OK || rc == PG_EXIT_FAIL ? PG_EXIT_USAGE : rc;
     }
     return rc;
