@@ -37,7 +37,7 @@ usage(FILE *f)
            "Files are replaced whole: a failed write leaves the old file (docs/cli.md).\n"
            "\n"
            "Exit status: 0 solved, 1 solved but some load could not be served, 2 bad input or\n"
-           "usage, 3 internal failure.\n");
+           "usage or an output that could not be written, 3 internal failure.\n");
 }
 
 /* Prints the result with make and writes it to path ("-": standard output). Returns an exit

@@ -35,16 +35,16 @@ usage(FILE *f)
             "                     or at the step of peak total load\n"
             "  --format FMT       read FILE as FMT (json or matpower) whatever its extension\n"
             "  --json FILE|-      write the result as JSON (format plurigrid-pf/1) to FILE, or\n"
-            "                     to standard output for '-' (the report is then not printed\n"
-            "                     there)\n"
+            "                     to standard output for '-' (the report then goes only to\n"
+            "                     the file --out names)\n"
             "  --out FILE|-       write the report to FILE instead of standard output\n"
             "  -h, --help         show this help\n"
             "\n"
             "Files are replaced whole: a failed write leaves the old file (docs/cli.md).\n"
             "\n"
             "Exit status: 0 solved, 1 did not converge or part of the network could not be\n"
-            "solved (an island without a reference bus), 2 bad input or usage, 3 internal\n"
-            "failure.\n");
+            "solved (an island without a reference bus), 2 bad input or usage or an output\n"
+            "that could not be written, 3 internal failure.\n");
 }
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

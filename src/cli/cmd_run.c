@@ -57,8 +57,8 @@ usage(FILE *f)
         "Files are replaced whole: a failed write leaves the old file (docs/cli.md).\n"
         "\n"
         "Exit status: 0 scheduled with all demand served, 1 scheduled but some demand was not\n"
-        "served (or no commitment was found within the time limit), 2 bad input or usage,\n"
-        "3 internal failure.\n");
+        "served (or no commitment was found within the time limit), 2 bad input or usage\n"
+        "or an output that could not be written, 3 internal failure.\n");
 }
 
 /* ------------------------------------------------------------------ progress */
