@@ -14,6 +14,7 @@
 
 #include "plurigrid/core.h"
 #include "plurigrid/model.h"
+#include "plurigrid/plot.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -183,14 +184,39 @@ PG_API void pg_dispatch_ac_free(pg_dispatch_ac *ac);
 
 /* ------------------------------------------------------------------ printers */
 
-/* Writes the result as JSON (format "plurigrid-dispatch/1", docs/dispatch.md) or CSV (one row per
- * step, component and quantity) into a new NUL-terminated string *text the caller frees. Borrows
- * w (for the names), r, which must come from that world, and ac, the AC check of r (NULL when
- * there is none). */
+/* The printers return text (a new NUL-terminated string *text the caller frees, written only on
+ * success), so that every front end shows the same reports. Each borrows w (for the names), r,
+ * which must come from that world, and ac, the AC check of r (NULL when there is none).
+ *
+ * pg_dispatch_result_text: the readable report: a header (the world, the horizon, the solvers'
+ * sizes and times), then hourly tables of the schedule, the prices and the costs, and the AC check.
+ * Worlds with more than 8 units or buses get totals and price ranges instead of one column each.
+ * pg_dispatch_result_json: JSON, format "plurigrid-dispatch/1" (docs/dispatch.md), every number
+ * at round-trip precision, null where a number does not exist.
+ * pg_dispatch_result_csv: CSV, one row per step, component and quantity
+ * (step,hour,component,name,quantity,value), numbers at round-trip precision. */
+PG_API int pg_dispatch_result_text(const pg_world *w, const pg_dispatch_result *r,
+                                   const pg_dispatch_ac *ac, char **text, pg_error *err);
 PG_API int pg_dispatch_result_json(const pg_world *w, const pg_dispatch_result *r,
                                    const pg_dispatch_ac *ac, char **text, pg_error *err);
 PG_API int pg_dispatch_result_csv(const pg_world *w, const pg_dispatch_result *r,
                                   const pg_dispatch_ac *ac, char **text, pg_error *err);
+
+/* The charts of a schedule. */
+typedef enum {
+    PG_DISPATCH_CHART_SCHEDULE = 0, /* output by unit, stacked, with the load as a line on top */
+    PG_DISPATCH_CHART_PRICES = 1,   /* the LMP of each bus over time (the first 12 buses) */
+} pg_dispatch_chart;
+
+/* Builds one chart of the schedule r of world w, to render (pg_plot_render) or write
+ * (pg_plot_write). Borrows w and r; *out is new (pg_plot_free), written only on success. */
+PG_API int pg_dispatch_plot(pg_plot **out, const pg_world *w, const pg_dispatch_result *r,
+                            pg_dispatch_chart chart, pg_error *err);
+
+/* Writes both charts into the existing folder dir, as dispatch.svg and prices.svg, each replaced
+ * whole (a failed write leaves the old file). Borrows everything. */
+PG_API int pg_dispatch_write_plots(const pg_world *w, const pg_dispatch_result *r, const char *dir,
+                                   pg_error *err);
 
 /* ------------------------------------------------------------------ DC optimal power flow */
 
@@ -222,8 +248,12 @@ PG_API int pg_dcopf_solve(const pg_world *w, const pg_dispatch_options *opts, pg
 /* Frees an OPF result. Accepts NULL. */
 PG_API void pg_dcopf_result_free(pg_dcopf_result *r);
 
-/* Writes the OPF result as JSON (format "plurigrid-dcopf/1", docs/dispatch.md) into a new string
- * *text the caller frees. Borrows w (for the names) and r, which must come from that world. */
+/* The OPF result as text, as the printers above: pg_dcopf_result_text in the layout of MATPOWER's
+ * printpf (objective, generators, buses with angles and LMPs, binding branch limits with their
+ * shadow prices), pg_dcopf_result_json as JSON (format "plurigrid-dcopf/1", docs/dispatch.md).
+ * Borrow w (for the names) and r, which must come from that world. */
+PG_API int pg_dcopf_result_text(const pg_world *w, const pg_dcopf_result *r, char **text,
+                                pg_error *err);
 PG_API int pg_dcopf_result_json(const pg_world *w, const pg_dcopf_result *r, char **text,
                                 pg_error *err);
 

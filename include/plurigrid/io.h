@@ -99,6 +99,16 @@ PG_API int pg_world_read(const char *path, const char *format, pg_world **out, p
 PG_API int pg_world_write(const pg_world *w, const char *path, const char *format, pg_notes *notes,
                           pg_error *err);
 
+/* ---------------------------------------------------------------- conversion summary */
+
+/* What a conversion did, as one JSON object (docs/io.md): the input and output names and formats,
+ * the world's name and component counts, the notes of reading (the first n_read items of notes)
+ * and of writing (the rest). Borrows everything (notes may be NULL); *text is a new
+ * NUL-terminated string the caller frees, written only on success. */
+PG_API int pg_world_convert_json(const pg_world *w, const char *input, const char *from,
+                                 const char *output, const char *to, const pg_notes *notes,
+                                 size_t n_read, char **text, pg_error *err);
+
 #ifdef __cplusplus
 }
 #endif

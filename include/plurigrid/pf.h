@@ -12,13 +12,12 @@
  *
  * Results are plain structs owned by the caller (pg_pf_result_free). Physical quantities in
  * results are in MW, MVAr, degrees; voltage magnitudes and mismatches in per unit. Solvers never
- * print; the printers at the end of this header write results as text or JSON. */
+ * print; the printers at the end of this header return results as text or JSON. */
 #ifndef PLURIGRID_PF_H
 #define PLURIGRID_PF_H
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <stdio.h>
 
 #include "plurigrid/core.h"
 #include "plurigrid/model.h"
@@ -183,15 +182,17 @@ PG_API void pg_pf_solver_get_info(const pg_pf_solver *s, pg_pf_solver_info *info
 
 /* ---------------------------------------------------------------- printers */
 
-/* Writes a readable report like MATPOWER's printpf: system summary (counts, totals, losses,
- * extremes), bus data and branch data, and any islands left unsolved. Borrows everything; w must
- * be the world r was computed from. Returns PG_EIO when writing fails. */
-PG_API int pg_pf_write_summary(FILE *f, const pg_world *w, const pg_pf_result *r, pg_error *err);
+/* The result as a readable report like MATPOWER's printpf: system summary (counts, totals, losses,
+ * extremes), bus data and branch data, and any islands left unsolved; values a diverged power
+ * flow left without a number read "diverged". Borrows w and r (w must be the world r was computed
+ * from); *text is a new NUL-terminated string the caller frees, written only on success. */
+PG_API int pg_pf_result_text(const pg_world *w, const pg_pf_result *r, char **text, pg_error *err);
 
-/* Writes the result as one JSON object (format "plurigrid-pf/1", see docs/powerflow.md), naming
- * buses, branches and units by their names. Borrows everything; w must be the world r was computed
- * from. Returns PG_EIO when writing fails. */
-PG_API int pg_pf_write_json(FILE *f, const pg_world *w, const pg_pf_result *r, pg_error *err);
+/* The result as one JSON object (format "plurigrid-pf/1", see docs/powerflow.md), naming buses,
+ * branches and units by their names, every number at round-trip precision and null where there
+ * is no number. Borrows w and r (w must be the world r was computed from); *text is a new
+ * NUL-terminated string the caller frees, written only on success. */
+PG_API int pg_pf_result_json(const pg_world *w, const pg_pf_result *r, char **text, pg_error *err);
 
 #ifdef __cplusplus
 }

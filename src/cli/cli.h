@@ -54,6 +54,26 @@ bool pg_cli_parse_count(const char *s, unsigned long long max, unsigned long lon
 /* Prints "plurigrid CMD: WHAT (got 'GOT')" to stderr and returns PG_EXIT_USAGE. */
 int pg_cli_usage_error(const char *cmd, const char *what, const char *got);
 
+/* Output conventions shared by every subcommand (docs/cli.md). --json FILE|- (and --csv,
+ * --out) name where a result goes: a file, replaced whole through the library's atomic writer
+ * (pg_output_write), or "-" for standard output, which main() checks once when the subcommand
+ * returns. */
+
+/* Writes len bytes of text to path ("-": standard output). On failure prints "plurigrid CMD:
+ * PATH: why" and returns the exit code (2); PG_EXIT_OK otherwise. */
+int pg_cli_write(const char *cmd, const char *path, const char *text, size_t len);
+
+/* For an option that takes a value: prints "plurigrid CMD: OPT needs WHAT" and returns
+ * PG_EXIT_USAGE. */
+int pg_cli_missing_value(const char *cmd, const char *opt, const char *what);
+
+/* The words for an output option's value, for pg_cli_missing_value and usage lines. */
+#define PG_CLI_OUTPUT_VALUE "a file name, or - for standard output"
+
+/* True when a and b name the same file: the same string (other than "-"), or two names of one
+ * existing file. Commands refuse to write an output over their input or over another output. */
+bool pg_cli_same_file(const char *a, const char *b);
+
 /* Reads f to its end, or until more than max bytes have come (so *len > max tells the caller the
  * input is too long). Returns a malloc'd NUL-terminated buffer, or NULL with errno set when reading
  * fails or memory runs out. */

@@ -1,5 +1,6 @@
 /* plurigrid convert: reads a world in one format and writes it in another (plurigrid JSON,
- * MATPOWER case), reporting what the target format cannot hold. */
+ * MATPOWER case), reporting what the target format cannot hold. The world and the JSON summary
+ * go through the library's one atomic writer, or to standard output for '-'. */
 #include <errno.h>
 #include <limits.h>
 #include <stdint.h>
@@ -13,7 +14,8 @@
 static void
 usage(FILE *f)
 {
-    fprintf(f, "Usage: plurigrid convert IN OUT [--from FMT] [--to FMT] [--json]\n"
+    fprintf(f, "Usage: plurigrid convert IN OUT [--from FMT] [--to FMT] [--step K]\n"
+               "                         [--json FILE|-]\n"
                "\n"
                "Reads the world in IN and writes it to OUT. The formats are json (a plurigrid\n"
                "world, plurigrid-world/1, docs/world-format.md) and matpower (a MATPOWER case\n"
@@ -31,10 +33,16 @@ usage(FILE *f)
                "  --step K     write the world as it is at step K (0 = the first) of its time\n"
                "               series: loads scaled, renewables at their availability. A MATPOWER\n"
                "               case of one hour of a day, for example\n"
-               "  --json       print a summary as JSON on standard output (not with OUT '-')\n"
+               "  --json FILE|-\n"
+               "               write a summary as JSON to FILE, or to standard output for '-'\n"
+               "               (instead of the one-line summary; not with OUT '-')\n"
                "  -h, --help   show this help\n"
                "\n"
-               "Exit status: 0 converted, 2 bad input or usage, 3 internal failure.\n"
+               "OUT and the --json file are replaced whole: a failed write leaves the old file\n"
+               "(docs/cli.md).\n"
+               "\n"
+               "Exit status: 0 converted, 2 bad input or usage (or a failed write), 3 internal\n"
+               "failure.\n"
                "\n"
                "Example:\n"
                "  plurigrid convert case9.m case9.json\n");
@@ -49,26 +57,10 @@ check_format(const char *fmt, const char *opt)
     return -1;
 }
 
-static void
-json_string(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            fprintf(f, "\\%c", *p);
-        else if (*p < 0x20)
-            fprintf(f, "\\u%04x", *p);
-        else
-            fputc(*p, f);
-    }
-    fputc('"', f);
-}
-
 int
 pg_cmd_convert(int argc, char **argv)
 {
-    const char *in = NULL, *out = NULL, *from = NULL, *to = NULL;
-    bool json = false;
+    const char *in = NULL, *out = NULL, *from = NULL, *to = NULL, *json_path = NULL;
     long step = -1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -76,7 +68,9 @@ pg_cmd_convert(int argc, char **argv)
             usage(stdout);
             return PG_EXIT_OK;
         } else if (strcmp(a, "--json") == 0) {
-            json = true;
+            if (i + 1 >= argc)
+                return pg_cli_missing_value("convert", a, PG_CLI_OUTPUT_VALUE);
+            json_path = argv[++i];
         } else if ((strcmp(a, "--from") == 0 || strcmp(a, "--to") == 0)) {
             if (i + 1 >= argc) {
                 fprintf(stderr, "plurigrid convert: %s needs a format (json or matpower)\n", a);
@@ -134,11 +128,15 @@ pg_cmd_convert(int argc, char **argv)
                 out);
         return PG_EXIT_USAGE;
     }
-    if (json && out_std) {
-        fprintf(stderr, "plurigrid convert: --json prints on standard output, which OUT '-' "
-                        "already uses\n");
+    bool json_std = json_path && strcmp(json_path, "-") == 0;
+    if (json_std && out_std) {
+        fprintf(stderr, "plurigrid convert: --json - and OUT '-' cannot both go to standard "
+                        "output; write one of them to a file\n");
         return PG_EXIT_USAGE;
     }
+    if (pg_cli_same_file(json_path, in) || pg_cli_same_file(json_path, out))
+        return pg_cli_usage_error("convert", "--json names the input or the output file",
+                                  json_path);
 
     pg_error err = {0};
     pg_notes notes = {0};
@@ -189,12 +187,8 @@ pg_cmd_convert(int argc, char **argv)
         size_t len = 0;
         rc = to_json ? pg_world_json_write_buffer(w, &text, &len, &err)
                      : pg_matpower_write_buffer(w, &text, &len, &notes, &err);
-        if (!rc && (fwrite(text, 1, len, stdout) != len || fflush(stdout) != 0)) {
-            fprintf(stderr, "plurigrid convert: cannot write standard output: %s\n",
-                    strerror(errno));
-            code = PG_EXIT_INTERNAL;
-            goto out;
-        }
+        if (!rc)
+            code = pg_cli_write("convert", "-", text, len);
     } else {
         rc = pg_world_write(w, out, to, &notes, &err);
     }
@@ -204,33 +198,21 @@ pg_cmd_convert(int argc, char **argv)
     }
     for (size_t i = 0; i < notes.n; i++)
         fprintf(stderr, "plurigrid convert: note: %s\n", notes.items[i]);
-    if (json) {
-        printf("{\"input\": ");
-        json_string(stdout, in);
-        printf(", \"from\": \"%s\", \"output\": ", from);
-        json_string(stdout, out);
-        printf(", \"to\": \"%s\", \"name\": ", to);
-        json_string(stdout, w->name);
-        printf(", \"buses\": %zu, \"branches\": %zu, \"loads\": %zu, \"thermals\": %zu, "
-               "\"renewables\": %zu, \"storages\": %zu, \"series\": %zu, \"read_notes\": [",
-               w->n_buses, w->n_branches, w->n_loads, w->n_thermals, w->n_renewables, w->n_storages,
-               w->n_series);
-        for (size_t i = 0; i < notes.n; i++) {
-            if (i == n_in_notes)
-                printf("], \"write_notes\": [");
-            else if (i)
-                printf(", ");
-            json_string(stdout, notes.items[i]);
+    if (json_path) {
+        free(text);
+        text = NULL;
+        if (pg_world_convert_json(w, in, from, out, to, &notes, n_in_notes, &text, &err)) {
+            code = pg_cli_report("convert", &err);
+            goto out;
         }
-        if (notes.n == n_in_notes)
-            printf("], \"write_notes\": [");
-        printf("]}\n");
-    } else if (!out_std) {
+        if ((code = pg_cli_write("convert", json_path, text, strlen(text))))
+            goto out;
+    }
+    if (!out_std && !json_std)
         printf("wrote %s (%s): %zu buses, %zu branches, %zu loads, %zu thermal, %zu renewable and "
                "%zu storage units, %zu time series\n",
                out, to, w->n_buses, w->n_branches, w->n_loads, w->n_thermals, w->n_renewables,
                w->n_storages, w->n_series);
-    }
 out:
     free(text);
     pg_notes_clear(&notes);

@@ -1,7 +1,7 @@
 /* plurigrid opf: single-period DC optimal power flow of a case (MATPOWER or plurigrid JSON), with
- * quadratic costs solved exactly; prints the objective, generator outputs, bus angles and prices
- * and binding branch limits the way MATPOWER's printpf does, or JSON. */
-#include <math.h>
+ * quadratic costs solved exactly; prints the library's report (objective, generator outputs, bus
+ * angles and prices and binding branch limits, the way MATPOWER's printpf does) and, on request,
+ * its JSON. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +25,8 @@ usage(FILE *f)
            "\n"
            "Options:\n"
            "  --dc            the DC model (required: the AC OPF is not available)\n"
-           "  --json          print the result as JSON (format plurigrid-dcopf/1) instead\n"
+           "  --json FILE|-   write the result as JSON (format plurigrid-dcopf/1) to FILE, or\n"
+           "                  to standard output for '-' (the report is then not printed)\n"
            "  --format FMT    read CASE as FMT (json or matpower) whatever its extension\n"
            "  --step K        step K of the world's time series (default 0)\n"
            "  --voll X        value of lost load, $/MWh, if the case cannot be balanced\n"
@@ -33,90 +34,32 @@ usage(FILE *f)
            "  --verbose       print the solver's log and notes about the input\n"
            "  -h, --help      show this help\n"
            "\n"
+           "Files are replaced whole: a failed write leaves the old file (docs/cli.md).\n"
+           "\n"
            "Exit status: 0 solved, 1 solved but some load could not be served, 2 bad input or\n"
-           "usage, 3 internal failure.\n");
+           "usage or an output that could not be written, 3 internal failure.\n");
 }
 
-static const char *
-bus_label(const pg_world *w, size_t b, char *buf, size_t n)
+/* Prints the result with make and writes it to path ("-": standard output). Returns an exit
+ * code. */
+static int
+emit(const char *path, int (*make)(const pg_world *, const pg_dcopf_result *, char **, pg_error *),
+     const pg_world *w, const pg_dcopf_result *r)
 {
-    snprintf(buf, n, "%d", w->buses[b].number);
-    return buf;
-}
-
-static void
-print_text(const pg_world *w, const pg_dcopf_result *r)
-{
-    const char *rule = "================================================================"
-                       "================";
-    char a[32], b[32];
-    double pg = 0, pd = 0;
-    size_t on = 0;
-    for (size_t g = 0; g < r->n_thermals; g++) {
-        pg += r->pg[g];
-        on += w->thermals[g].in_service;
-    }
-    pd = pg_world_load_mw(w, PG_NONE);
-    printf("DC optimal power flow of %s: %zu buses, %zu generators (%zu in service), %zu "
-           "branches\n",
-           w->name, w->n_buses, w->n_thermals, on, w->n_branches);
-    printf("Objective function value: %.2f $/hr (solved in %.1f ms)\n", r->objective,
-           r->seconds * 1e3);
-    printf("Total generation %.2f MW, load %.2f MW", pg, pd);
-    if (r->unserved_mw > 0)
-        printf(", NOT SERVED %.2f MW", r->unserved_mw);
-    if (r->overgen_mw > 0)
-        printf(", spilled %.2f MW", r->overgen_mw);
-    printf("\n\n%s\n|     Generator Data%*s|\n%s\n", rule, 59, "", rule);
-    printf(" Gen   Bus   Status     Pg (MW)   Lambda ($/MWh)\n");
-    printf("-----  -----  ------  ----------  --------------\n");
-    for (size_t g = 0; g < r->n_thermals; g++) {
-        const pg_thermal *t = &w->thermals[g];
-        printf("%5zu  %5s  %6d  %10.2f  %14.2f\n", g + 1, bus_label(w, t->bus, a, sizeof a),
-               t->in_service ? 1 : 0, r->pg[g], r->lmp[t->bus]);
-    }
-    printf("\n%s\n|     Bus Data%*s|\n%s\n", rule, 65, "", rule);
-    printf("  Bus    Va (deg)   Load (MW)   Gen (MW)   Lambda P ($/MWh)\n");
-    printf("------  ---------  ----------  ---------  ----------------\n");
-    double *load = calloc(w->n_buses ? w->n_buses : 1, sizeof *load);
-    double *gen = calloc(w->n_buses ? w->n_buses : 1, sizeof *gen);
-    if (load && gen) {
-        for (size_t i = 0; i < w->n_loads; i++)
-            if (w->loads[i].in_service)
-                load[w->loads[i].bus] += w->loads[i].p;
-        for (size_t g = 0; g < r->n_thermals; g++)
-            gen[w->thermals[g].bus] += r->pg[g];
-        for (size_t i = 0; i < r->n_buses; i++)
-            printf("%6s  %9.3f  %10.2f  %9.2f  %16.3f\n", bus_label(w, i, a, sizeof a), r->va[i],
-                   load[i], gen[i], r->lmp[i]);
-    }
-    free(load);
-    free(gen);
-    size_t binding = 0;
-    for (size_t k = 0; k < r->n_branches; k++)
-        binding += r->branch_price[k] != 0;
-    printf("\n%s\n|     Branch Flow Constraints%*s|\n%s\n", rule, 50, "", rule);
-    if (!binding) {
-        printf("No branch limit binds.\n");
-        return;
-    }
-    printf("Brnch   From     To   Flow (MW)  Limit (MW)  mu ($/MWh)\n");
-    printf("-----  -----  -----  ----------  ----------  ----------\n");
-    for (size_t k = 0; k < r->n_branches; k++) {
-        if (r->branch_price[k] == 0)
-            continue;
-        const pg_branch *br = &w->branches[k];
-        printf("%5zu  %5s  %5s  %10.2f  %10.2f  %10.3f\n", k + 1,
-               bus_label(w, br->from, a, sizeof a), bus_label(w, br->to, b, sizeof b), r->flow[k],
-               br->rate_a, fabs(r->branch_price[k]));
-    }
+    pg_error err = {0};
+    char *text = NULL;
+    if (make(w, r, &text, &err) != PG_OK)
+        return pg_cli_report("opf", &err);
+    int code = pg_cli_write("opf", path, text, strlen(text));
+    free(text);
+    return code;
 }
 
 int
 pg_cmd_opf(int argc, char **argv)
 {
-    const char *path = NULL, *format = NULL;
-    bool dc = false, json = false, verbose = false;
+    const char *path = NULL, *format = NULL, *json_path = NULL;
+    bool dc = false, verbose = false;
     pg_dispatch_options o;
     pg_dispatch_options_init(&o);
     for (int i = 1; i < argc; i++) {
@@ -128,7 +71,9 @@ pg_cmd_opf(int argc, char **argv)
         } else if (strcmp(a, "--dc") == 0) {
             dc = true;
         } else if (strcmp(a, "--json") == 0) {
-            json = true;
+            if (!has)
+                return pg_cli_missing_value("opf", a, PG_CLI_OUTPUT_VALUE);
+            json_path = argv[++i];
         } else if (strcmp(a, "--verbose") == 0) {
             verbose = true;
         } else if (strcmp(a, "--format") == 0 && has) {
@@ -163,6 +108,8 @@ pg_cmd_opf(int argc, char **argv)
         fprintf(stderr, "plurigrid opf: only the DC OPF is available; pass --dc\n");
         return PG_EXIT_USAGE;
     }
+    if (pg_cli_same_file(json_path, path))
+        return pg_cli_usage_error("opf", "--json would replace the case file it reads", path);
     o.solver_log = verbose;
     pg_error err = {0};
     pg_world *w = NULL;
@@ -182,17 +129,12 @@ pg_cmd_opf(int argc, char **argv)
         code = pg_cli_report("opf", &err);
         goto out;
     }
-    if (json) {
-        char *text = NULL;
-        if (pg_dcopf_result_json(w, r, &text, &err) != PG_OK) {
-            code = pg_cli_report("opf", &err);
-            goto out;
-        }
-        fputs(text, stdout);
-        free(text);
-    } else {
-        print_text(w, r);
-    }
+    /* Standard output carries one thing: the report, or the JSON (docs/cli.md). */
+    if (!(json_path && strcmp(json_path, "-") == 0) &&
+        (code = emit("-", pg_dcopf_result_text, w, r)))
+        goto out;
+    if (json_path && (code = emit(json_path, pg_dcopf_result_json, w, r)))
+        goto out;
     if (r->unserved_mw > 1e-6)
         code = PG_EXIT_FAIL;
 out:

@@ -1,5 +1,6 @@
 /* plurigrid pf: the power flow of a world file (MATPOWER case or plurigrid JSON), AC by default,
- * optionally at one step of the world's time series, printed as a readable report or JSON. */
+ * optionally at one step of the world's time series: the library's readable report and, on
+ * request, its JSON, each to standard output or to a file written whole. */
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -33,13 +34,17 @@ usage(FILE *f)
             "  --step K|peak      solve the world at step K of its time series (0 is the first),\n"
             "                     or at the step of peak total load\n"
             "  --format FMT       read FILE as FMT (json or matpower) whatever its extension\n"
-            "  --json             print the result as JSON (format plurigrid-pf/1)\n"
-            "  --out FILE         write the report to FILE instead of standard output\n"
+            "  --json FILE|-      write the result as JSON (format plurigrid-pf/1) to FILE, or\n"
+            "                     to standard output for '-' (the report then goes only to\n"
+            "                     the file --out names)\n"
+            "  --out FILE|-       write the report to FILE instead of standard output\n"
             "  -h, --help         show this help\n"
             "\n"
+            "Files are replaced whole: a failed write leaves the old file (docs/cli.md).\n"
+            "\n"
             "Exit status: 0 solved, 1 did not converge or part of the network could not be\n"
-            "solved (an island without a reference bus), 2 bad input or usage, 3 internal\n"
-            "failure.\n");
+            "solved (an island without a reference bus), 2 bad input or usage or an output\n"
+            "that could not be written, 3 internal failure.\n");
 }
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -94,13 +99,54 @@ choose_step(const pg_world *w, const char *spec, size_t *step)
     return PG_EXIT_OK;
 }
 
+/* Writes the report of r (the power flow of solve_w, which is w or w at step `step`) to path.
+ * Returns an exit code. */
+static int
+write_report(const char *path, const pg_world *w, const pg_world *solve_w, const pg_pf_result *r,
+             const char *step_spec, size_t step)
+{
+    pg_error err = {0};
+    char *text = NULL, *all = NULL, head[200] = "";
+    if (pg_pf_result_text(solve_w, r, &text, &err) != PG_OK)
+        return pg_cli_report("pf", &err);
+    if (step_spec)
+        snprintf(head, sizeof head,
+                 "Step %zu of the world's time series%s: total load %.2f MW.\n\n", step,
+                 strcmp(step_spec, "peak") == 0 ? " (peak load)" : "", pg_world_load_mw(w, step));
+    size_t nh = strlen(head), nt = strlen(text);
+    int code;
+    if (!(all = malloc(nh + nt + 1))) {
+        fprintf(stderr, "plurigrid pf: out of memory\n");
+        code = PG_EXIT_INTERNAL;
+    } else {
+        memcpy(all, head, nh);
+        memcpy(all + nh, text, nt + 1);
+        code = pg_cli_write("pf", path, all, nh + nt);
+    }
+    free(all);
+    free(text);
+    return code;
+}
+
+static int
+write_json(const char *path, const pg_world *solve_w, const pg_pf_result *r)
+{
+    pg_error err = {0};
+    char *text = NULL;
+    if (pg_pf_result_json(solve_w, r, &text, &err) != PG_OK)
+        return pg_cli_report("pf", &err);
+    int code = pg_cli_write("pf", path, text, strlen(text));
+    free(text);
+    return code;
+}
+
 int
 pg_cmd_pf(int argc, char **argv)
 {
     pg_pf_options opt;
     pg_pf_options_init(&opt);
     const char *path = NULL, *format = NULL, *out_path = NULL, *step_spec = NULL;
-    bool json = false;
+    const char *json_path = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         bool has_next = i + 1 < argc;
@@ -112,7 +158,9 @@ pg_cmd_pf(int argc, char **argv)
         } else if (strcmp(a, "--enforce-q-lims") == 0) {
             opt.enforce_q_lims = true;
         } else if (strcmp(a, "--json") == 0) {
-            json = true;
+            if (!has_next)
+                return pg_cli_missing_value("pf", a, PG_CLI_OUTPUT_VALUE);
+            json_path = argv[++i];
         } else if (strcmp(a, "--tol") == 0 || strcmp(a, "--max-iter") == 0 ||
                    strcmp(a, "--step") == 0 || strcmp(a, "--out") == 0 ||
                    strcmp(a, "--format") == 0) {
@@ -147,13 +195,21 @@ pg_cmd_pf(int argc, char **argv)
     if (opt.dc && opt.enforce_q_lims)
         return usage_error("%s", "--enforce-q-lims is for the AC power flow; the DC model has no "
                                  "reactive power");
+    /* Standard output carries one thing: the report, or the JSON (docs/cli.md). */
+    bool json_std = json_path && strcmp(json_path, "-") == 0;
+    const char *report_path = out_path ? out_path : json_std ? NULL : "-";
+    if (json_std && report_path && strcmp(report_path, "-") == 0)
+        return usage_error("%s", "--json - and --out - cannot both go to standard output");
+    if (pg_cli_same_file(json_path, path) || pg_cli_same_file(out_path, path))
+        return usage_error("an output would replace the world file it reads ('%s')", path);
+    if (pg_cli_same_file(json_path, out_path))
+        return usage_error("--json and --out name the same file ('%s')", out_path);
 
     int code = PG_EXIT_OK;
     pg_world *w = NULL, *at = NULL;
     pg_pf_result *r = NULL;
     pg_notes notes = {0};
     pg_error err = {0};
-    FILE *out = stdout;
     int rc = pg_world_read(path, format, &w, &notes, &err);
     if (rc) {
         code = pg_cli_report("pf", &err);
@@ -182,26 +238,10 @@ pg_cmd_pf(int argc, char **argv)
         code = pg_cli_report("pf", &err);
         goto out;
     }
-    if (out_path) {
-        out = fopen(out_path, "w");
-        if (!out) {
-            fprintf(stderr, "plurigrid pf: cannot write '%s': %s\n", out_path, strerror(errno));
-            out = stdout;
-            code = PG_EXIT_USAGE;
-            goto out;
-        }
-    }
-    if (step_spec && !json)
-        fprintf(out, "Step %zu of the world's time series%s: total load %.2f MW.\n\n", step,
-                strcmp(step_spec, "peak") == 0 ? " (peak load)" : "", pg_world_load_mw(w, step));
-    rc =
-        json ? pg_pf_write_json(out, solve_w, r, &err) : pg_pf_write_summary(out, solve_w, r, &err);
-    if (rc) {
-        if (out_path)
-            pg_error_at(&err, out_path, 0, 0, NULL);
-        code = pg_cli_report("pf", &err);
+    if (report_path && (code = write_report(report_path, w, solve_w, r, step_spec, step)))
         goto out;
-    }
+    if (json_path && (code = write_json(json_path, solve_w, r)))
+        goto out;
     if (!r->all_solved) {
         fprintf(stderr, "plurigrid pf: %s: %s\n", path,
                 r->converged ? "part of the network was not solved" : "did not converge");
@@ -209,10 +249,6 @@ pg_cmd_pf(int argc, char **argv)
         code = PG_EXIT_FAIL;
     }
 out:
-    if (out != stdout && fclose(out) != 0 && code == PG_EXIT_OK) {
-        fprintf(stderr, "plurigrid pf: cannot write '%s': %s\n", out_path, strerror(errno));
-        code = PG_EXIT_USAGE;
-    }
     pg_pf_result_free(r);
     pg_world_free(at);
     pg_world_free(w);

@@ -1,24 +1,19 @@
 /* plurigrid run: the main job. Reads a world, schedules its day ahead (unit commitment, then the
  * dispatch with the commitment fixed and its prices), checks each step's schedule with an AC power
- * flow, and prints an hourly table; writes JSON, CSV and SVG plots on request. Progress goes to
- * standard error while the solvers work, only on a terminal or with --progress. */
+ * flow, and prints the library's hourly report; writes JSON, CSV and SVG plots on request, through
+ * the library's printers and its one atomic writer. Progress goes to standard error while the
+ * solvers work, only on a terminal or with --progress. */
 #include <errno.h>
-#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
 #include "plurigrid/dispatch.h"
 #include "plurigrid/io.h"
-#include "plurigrid/plot.h"
-
-/* Tables show one column per unit (or bus) up to this many; above it, totals and ranges. */
-#define WIDE 8
 
 static void
 usage(FILE *f)
@@ -48,9 +43,10 @@ usage(FILE *f)
         "  --gap G            relative MILP gap to stop at (default 0.001)\n"
         "  --time-limit S     stop the MILP after S seconds with the best schedule found\n"
         "  --threads K        MILP threads (default 1)\n"
-        "  --json FILE|-      write the result as JSON (format plurigrid-dispatch/1); '-' for\n"
-        "                     standard output (the table is then not printed)\n"
-        "  --csv FILE         write the result as CSV (step,hour,component,name,quantity,value)\n"
+        "  --json FILE|-      write the result as JSON (format plurigrid-dispatch/1) to FILE,\n"
+        "                     or to standard output for '-' (the table is then not printed)\n"
+        "  --csv FILE|-       write the result as CSV (step,hour,component,name,quantity,value)\n"
+        "                     to FILE, or to standard output for '-' (no table then either)\n"
         "  --plot DIR         write dispatch.svg and prices.svg into DIR (created if missing)\n"
         "  --no-ac            skip the AC power flow check\n"
         "  --format FMT       read WORLD as FMT (json or matpower) whatever its extension\n"
@@ -58,9 +54,11 @@ usage(FILE *f)
         "  --verbose          print the solvers' logs and notes about the input\n"
         "  -h, --help         show this help\n"
         "\n"
+        "Files are replaced whole: a failed write leaves the old file (docs/cli.md).\n"
+        "\n"
         "Exit status: 0 scheduled with all demand served, 1 scheduled but some demand was not\n"
-        "served (or no commitment was found within the time limit), 2 bad input or usage,\n"
-        "3 internal failure.\n");
+        "served (or no commitment was found within the time limit), 2 bad input or usage\n"
+        "or an output that could not be written, 3 internal failure.\n");
 }
 
 /* ------------------------------------------------------------------ progress */
@@ -158,297 +156,38 @@ on_progress(void *user, pg_dispatch_phase phase, size_t step, size_t n)
     }
 }
 
-/* ------------------------------------------------------------------ tables */
+/* ------------------------------------------------------------------ outputs */
 
-static double
-sum_row(const double *v, size_t n)
+typedef int (*printer)(const pg_world *w, const pg_dispatch_result *r, const pg_dispatch_ac *ac,
+                       char **text, pg_error *err);
+
+/* Prints the result with make and writes it to path ("-": standard output). Returns an exit
+ * code. */
+static int
+emit(const char *path, printer make, const pg_world *w, const pg_dispatch_result *r,
+     const pg_dispatch_ac *ac)
 {
-    double s = 0;
-    for (size_t i = 0; i < n; i++)
-        s += v[i];
-    return s;
+    pg_error err = {0};
+    char *text = NULL;
+    if (make(w, r, ac, &text, &err) != PG_OK)
+        return pg_cli_report("run", &err);
+    int code = pg_cli_write("run", path, text, strlen(text));
+    free(text);
+    return code;
 }
-
-/* A column header cut to fit 10 characters. */
-static void
-head(const char *name)
-{
-    printf(" %10.10s", name ? name : "?");
-}
-
-static void
-print_header(const pg_world *w, const pg_dispatch_result *r)
-{
-    size_t on_units = 0;
-    for (size_t g = 0; g < w->n_thermals; g++)
-        on_units += w->thermals[g].in_service;
-    printf("%s: %zu steps of %g h from step %zu, %s network\n", w->name, r->n_steps, r->step_h,
-           r->start_step, r->network == PG_NETWORK_DC ? "DC" : "copper-plate");
-    printf("  %zu buses, %zu branches, %zu loads, %zu thermal (%zu in service), %zu renewable, "
-           "%zu storage units\n",
-           w->n_buses, w->n_branches, w->n_loads, w->n_thermals, on_units, w->n_renewables,
-           w->n_storages);
-    if (r->uc_status == PG_UC_NONE)
-        printf("Dispatch LP: %zu variables, %zu constraints, solved in %.2f s\n", r->n_variables,
-               r->n_constraints, r->ed_seconds);
-    else
-        printf("Unit commitment: %s, gap %.3f%%, %.2f s (%zu variables, %zu integer, %zu "
-               "constraints); dispatch LP %.2f s\n",
-               r->uc_status == PG_UC_OPTIMAL ? "optimal" : "stopped at the time limit",
-               100 * r->uc_gap, r->uc_seconds, r->n_variables, r->n_integers, r->n_constraints,
-               r->ed_seconds);
-}
-
-static void
-print_schedule(const pg_world *w, const pg_dispatch_result *r)
-{
-    size_t T = r->n_steps, ng = r->n_thermals, nr = r->n_renewables, ns = r->n_storages;
-    bool wide = ng + nr > WIDE || ns > 4;
-    printf("\nSchedule (MW; '-' = unit off; storage: net output MW / state of charge MWh)\n");
-    printf("%6s %10s", "hour", "demand");
-    if (wide) {
-        printf(" %10s %10s %10s", "thermal", "units on", "renewable");
-        if (ns)
-            printf(" %10s %10s", "storage", "SOC");
-    } else {
-        for (size_t g = 0; g < ng; g++)
-            head(w->thermals[g].name);
-        for (size_t k = 0; k < nr; k++)
-            head(w->renewables[k].name);
-        for (size_t s = 0; s < ns; s++) {
-            head(w->storages[s].name);
-            printf(" %10s", "SOC");
-        }
-    }
-    printf(" %10s %10s", "curtailed", "unserved");
-    printf("\n");
-    for (size_t t = 0; t < T; t++) {
-        printf("%6g %10.2f", (double)t * r->step_h,
-               sum_row(&r->bus_demand[t * r->n_buses], r->n_buses));
-        double curt = 0;
-        for (size_t k = 0; k < nr; k++)
-            curt += r->renewable_avail[t * nr + k] - r->renewable_p[t * nr + k];
-        if (wide) {
-            size_t on = 0;
-            for (size_t g = 0; g < ng; g++)
-                on += r->thermal_on[t * ng + g];
-            printf(" %10.2f %10zu %10.2f", sum_row(&r->thermal_p[t * ng], ng), on,
-                   sum_row(&r->renewable_p[t * nr], nr));
-            if (ns) {
-                double net = 0, soc = 0;
-                for (size_t s = 0; s < ns; s++) {
-                    net += r->storage_discharge[t * ns + s] - r->storage_charge[t * ns + s];
-                    soc += r->storage_soc[t * ns + s];
-                }
-                printf(" %10.2f %10.2f", net, soc);
-            }
-        } else {
-            for (size_t g = 0; g < ng; g++) {
-                if (r->thermal_on[t * ng + g])
-                    printf(" %10.2f", r->thermal_p[t * ng + g]);
-                else
-                    printf(" %10s", "-");
-            }
-            for (size_t k = 0; k < nr; k++)
-                printf(" %10.2f", r->renewable_p[t * nr + k]);
-            for (size_t s = 0; s < ns; s++)
-                printf(" %10.2f %10.2f",
-                       r->storage_discharge[t * ns + s] - r->storage_charge[t * ns + s],
-                       r->storage_soc[t * ns + s]);
-        }
-        printf(" %10.2f %10.2f\n", fabs(curt) < 5e-9 ? 0.0 : curt,
-               sum_row(&r->bus_unserved[t * r->n_buses], r->n_buses));
-    }
-}
-
-static void
-print_prices(const pg_world *w, const pg_dispatch_result *r)
-{
-    size_t T = r->n_steps, nb = r->n_buses;
-    bool wide = nb > WIDE;
-    printf("\nPrices ($/MWh)%s\n", wide ? ": range over the buses" : "");
-    printf("%6s", "hour");
-    if (wide) {
-        printf(" %10s %10s %10s", "lowest", "mean", "highest");
-    } else {
-        for (size_t b = 0; b < nb; b++)
-            head(w->buses[b].name);
-    }
-    printf(" %10s\n", "energy");
-    for (size_t t = 0; t < T; t++) {
-        printf("%6g", (double)t * r->step_h);
-        const double *p = &r->lmp[t * nb];
-        if (wide) {
-            double lo = INFINITY, hi = -INFINITY, s = 0;
-            size_t n = 0;
-            for (size_t b = 0; b < nb; b++)
-                if (isfinite(p[b])) {
-                    lo = fmin(lo, p[b]);
-                    hi = fmax(hi, p[b]);
-                    s += p[b];
-                    n++;
-                }
-            printf(" %10.2f %10.2f %10.2f", lo, n ? s / (double)n : NAN, hi);
-        } else {
-            for (size_t b = 0; b < nb; b++)
-                printf(" %10.2f", p[b]);
-        }
-        printf(" %10.2f\n", r->energy_price[t]);
-    }
-}
-
-static void
-print_costs(const pg_dispatch_result *r)
-{
-    size_t T = r->n_steps;
-    printf("\nCost ($)\n%6s %12s %12s %12s %12s %12s\n", "hour", "variable", "fixed", "start-up",
-           "penalty", "total");
-    double tv = 0, tf = 0, ts = 0, tp = 0;
-    for (size_t t = 0; t < T; t++) {
-        double v = r->cost_variable[t], f = r->cost_fixed[t], s = r->cost_startup[t],
-               p = r->cost_penalty[t];
-        printf("%6g %12.2f %12.2f %12.2f %12.2f %12.2f\n", (double)t * r->step_h, v, f, s, p,
-               v + f + s + p);
-        tv += v, tf += f, ts += s, tp += p;
-    }
-    printf("%6s %12.2f %12.2f %12.2f %12.2f %12.2f\n", "total", tv, tf, ts, tp, r->total_cost);
-    printf("\nTotal cost %.2f $; unserved energy %.3f MWh; spilled generation %.3f MWh; "
-           "curtailed renewable energy %.3f MWh\n",
-           r->total_cost, r->total_unserved_mwh, r->total_overgen_mwh, r->total_curtailed_mwh);
-}
-
-static void
-print_ac(const pg_dispatch_ac *ac, const pg_dispatch_result *r)
-{
-    printf("\nAC power flow of each step's schedule (violations are reported, not enforced)\n");
-    printf("%6s %6s %5s %10s %10s %8s %8s %7s %10s %8s %5s\n", "hour", "solved", "iter",
-           "losses MW", "slack MW", "Vmin", "Vmax", "V out", "overloads", "max load", "Q lim");
-    bool held = false;
-    for (size_t t = 0; t < ac->n_steps; t++) {
-        const pg_dispatch_ac_step *s = &ac->steps[t];
-        held = held || s->ref_held;
-        printf("%6g %6s %5d %10.3f %10.3f %8.4f %8.4f %7zu %10zu %7.1f%% %5zu%s\n",
-               (double)t * r->step_h, s->solved ? "yes" : "NO", s->iterations, s->losses_mw,
-               s->slack_mw, s->vm_min, s->vm_max, s->n_voltage, s->n_overload, 100 * s->max_loading,
-               s->n_q_limit, s->ref_held ? " *" : "");
-    }
-    for (size_t t = 0; t < ac->n_steps; t++)
-        if (!ac->steps[t].solved)
-            printf("  hour %g: %s\n", (double)t * r->step_h, ac->steps[t].reason);
-    if (held)
-        printf("  * the reference bus's unit is off in the schedule; the power flow kept it "
-               "connected at 0 MW to hold the voltage and take up the losses\n");
-    printf("AC check: %zu of %zu steps solved; %zu with voltage, flow or reactive-limit "
-           "violations\n",
-           ac->n_steps - ac->n_unsolved, ac->n_steps, ac->n_with_violations);
-}
-
-/* ------------------------------------------------------------------ plots */
 
 static int
-write_plots(const char *dir, const pg_world *w, const pg_dispatch_result *r, pg_error *err)
+write_plots(const char *dir, const pg_world *w, const pg_dispatch_result *r)
 {
+    pg_error err = {0};
     if (pg_cli_make_dirs(dir) != 0) {
-        pg_error_at(err, dir, 0, 0, NULL);
-        return pg_error_set(err, PG_EIO, "cannot create the plot folder: %s", strerror(errno));
+        pg_error_at(&err, dir, 0, 0, NULL);
+        pg_error_set(&err, PG_EIO, "cannot create the plot folder: %s", strerror(errno));
+        return pg_cli_report("run", &err);
     }
-    size_t T = r->n_steps;
-    double *x = malloc(T * sizeof *x), *y = malloc(T * sizeof *y);
-    char path[4096];
-    pg_plot *p = NULL;
-    int rc = PG_OK;
-    if (!x || !y) {
-        rc = pg_error_set(err, PG_ENOMEM, "out of memory");
-        goto out;
-    }
-    for (size_t t = 0; t < T; t++)
-        x[t] = (double)t * r->step_h;
-    pg_plot_options po;
-    pg_plot_options_init(&po);
-    po.step = 1;
-    char title[300];
-    snprintf(title, sizeof title, "%s: dispatch by unit", w->name);
-    if ((rc = pg_plot_new(&p, title, "hour", "MW", &po, err)))
-        goto out;
-    /* Stack: thermal units, storage discharge, renewables; load (plus charging) on top. */
-    for (size_t g = 0; g < r->n_thermals && !rc; g++) {
-        if (!w->thermals[g].in_service)
-            continue;
-        for (size_t t = 0; t < T; t++)
-            y[t] = r->thermal_p[t * r->n_thermals + g];
-        rc = pg_plot_add_stack(p, w->thermals[g].name, x, y, T, NULL, err);
-    }
-    for (size_t s = 0; s < r->n_storages && !rc; s++) {
-        for (size_t t = 0; t < T; t++)
-            y[t] = r->storage_discharge[t * r->n_storages + s];
-        rc = pg_plot_add_stack(p, w->storages[s].name, x, y, T, NULL, err);
-    }
-    for (size_t k = 0; k < r->n_renewables && !rc; k++) {
-        for (size_t t = 0; t < T; t++)
-            y[t] = r->renewable_p[t * r->n_renewables + k];
-        rc = pg_plot_add_stack(p, w->renewables[k].name, x, y, T, NULL, err);
-    }
-    bool short_ = r->total_unserved_mwh > 0;
-    if (!rc && short_) {
-        for (size_t t = 0; t < T; t++)
-            y[t] = sum_row(&r->bus_unserved[t * r->n_buses], r->n_buses);
-        rc = pg_plot_add_stack(p, "unserved", x, y, T, "#d62728", err);
-    }
-    if (!rc) {
-        for (size_t t = 0; t < T; t++) {
-            y[t] = sum_row(&r->bus_demand[t * r->n_buses], r->n_buses);
-            for (size_t s = 0; s < r->n_storages; s++)
-                y[t] += r->storage_charge[t * r->n_storages + s];
-        }
-        rc = pg_plot_add_line(p, r->n_storages ? "load + charging" : "load", x, y, T, "#000000",
-                              err);
-    }
-    snprintf(path, sizeof path, "%s/dispatch.svg", dir);
-    if (rc || (rc = pg_plot_write(p, path, err)))
-        goto out;
-    pg_plot_free(p);
-    p = NULL;
-
-    snprintf(title, sizeof title, "%s: locational marginal prices", w->name);
-    if ((rc = pg_plot_new(&p, title, "hour", "$/MWh", &po, err)))
-        goto out;
-    size_t nb = r->n_buses, shown = 0;
-    for (size_t b = 0; b < nb && !rc; b++) {
-        if (w->buses[b].type == PG_BUS_ISOLATED)
-            continue;
-        /* Many buses: plot at most 12 (the first ones), the rest are in the JSON/CSV. */
-        if (++shown > 12)
-            break;
-        for (size_t t = 0; t < T; t++)
-            y[t] = r->lmp[t * nb + b];
-        rc = pg_plot_add_line(p, w->buses[b].name, x, y, T, NULL, err);
-    }
-    snprintf(path, sizeof path, "%s/prices.svg", dir);
-    if (!rc)
-        rc = pg_plot_write(p, path, err);
-out:
-    pg_plot_free(p);
-    free(x);
-    free(y);
-    return rc;
-}
-
-static int
-write_text(const char *path, const char *text, pg_error *err)
-{
-    if (strcmp(path, "-") == 0) {
-        fputs(text, stdout);
-        return PG_OK;
-    }
-    FILE *f = fopen(path, "w");
-    if (!f || fputs(text, f) < 0 || fclose(f) != 0) {
-        int e = errno;
-        if (f)
-            fclose(f);
-        pg_error_at(err, path, 0, 0, NULL);
-        return pg_error_set(err, PG_EIO, "cannot write the file: %s", strerror(e));
-    }
-    return PG_OK;
+    if (pg_dispatch_write_plots(w, r, dir, &err) != PG_OK)
+        return pg_cli_report("run", &err);
+    return PG_EXIT_OK;
 }
 
 /* ------------------------------------------------------------------ the command */
@@ -478,10 +217,10 @@ pg_cmd_run(int argc, char **argv)
             o.commitment = false;
         } else if (strcmp(a, "--format") == 0 && has) {
             format = argv[++i];
-        } else if (strcmp(a, "--json") == 0 && has) {
-            json_path = argv[++i];
-        } else if (strcmp(a, "--csv") == 0 && has) {
-            csv_path = argv[++i];
+        } else if (strcmp(a, "--json") == 0 || strcmp(a, "--csv") == 0) {
+            if (!has)
+                return pg_cli_missing_value("run", a, PG_CLI_OUTPUT_VALUE);
+            *(a[2] == 'j' ? &json_path : &csv_path) = argv[++i];
         } else if (strcmp(a, "--plot") == 0 && has) {
             plot_dir = argv[++i];
         } else if (strcmp(a, "--network") == 0 && has) {
@@ -552,6 +291,18 @@ pg_cmd_run(int argc, char **argv)
         usage(stderr);
         return PG_EXIT_USAGE;
     }
+    /* Standard output carries one thing: the table, or the JSON, or the CSV (docs/cli.md). */
+    bool json_std = json_path && strcmp(json_path, "-") == 0;
+    bool csv_std = csv_path && strcmp(csv_path, "-") == 0;
+    if (json_std && csv_std) {
+        fprintf(stderr, "plurigrid run: --json - and --csv - cannot both go to standard output; "
+                        "write one of them to a file\n");
+        return PG_EXIT_USAGE;
+    }
+    if (pg_cli_same_file(json_path, path) || pg_cli_same_file(csv_path, path))
+        return pg_cli_usage_error("run", "an output would replace the world file it reads", path);
+    if (pg_cli_same_file(json_path, csv_path))
+        return pg_cli_usage_error("run", "--json and --csv name the same file", json_path);
     ticker tk = {.on = show_progress, .tty = isatty(STDERR_FILENO)};
     pthread_mutex_init(&tk.mu, NULL);
     pthread_cond_init(&tk.cv, NULL);
@@ -564,9 +315,7 @@ pg_cmd_run(int argc, char **argv)
     pg_notes notes = {0};
     pg_dispatch_result *r = NULL;
     pg_dispatch_ac *ac = NULL;
-    char *text = NULL;
     int code = PG_EXIT_OK;
-    bool table = !(json_path && strcmp(json_path, "-") == 0);
     if (pg_world_read(path, format, &w, &notes, &err) != PG_OK) {
         code = pg_cli_report("run", &err);
         goto out;
@@ -589,36 +338,16 @@ pg_cmd_run(int argc, char **argv)
         goto out;
     }
     tick_end(&tk);
-    if (table) {
-        print_header(w, r);
-        print_schedule(w, r);
-        print_prices(w, r);
-        print_costs(r);
-        if (ac)
-            print_ac(ac, r);
-    }
-    if (json_path) {
-        if (pg_dispatch_result_json(w, r, ac, &text, &err) || write_text(json_path, text, &err)) {
-            code = pg_cli_report("run", &err);
-            goto out;
-        }
-        free(text);
-        text = NULL;
-    }
-    if (csv_path) {
-        if (pg_dispatch_result_csv(w, r, ac, &text, &err) || write_text(csv_path, text, &err)) {
-            code = pg_cli_report("run", &err);
-            goto out;
-        }
-        free(text);
-        text = NULL;
-    }
+    if (!json_std && !csv_std && (code = emit("-", pg_dispatch_result_text, w, r, ac)))
+        goto out;
+    if (json_path && (code = emit(json_path, pg_dispatch_result_json, w, r, ac)))
+        goto out;
+    if (csv_path && (code = emit(csv_path, pg_dispatch_result_csv, w, r, ac)))
+        goto out;
     if (plot_dir) {
-        if (write_plots(plot_dir, w, r, &err)) {
-            code = pg_cli_report("run", &err);
+        if ((code = write_plots(plot_dir, w, r)))
             goto out;
-        }
-        if (table)
+        if (!json_std && !csv_std)
             printf("Plots: %s/dispatch.svg, %s/prices.svg\n", plot_dir, plot_dir);
     }
     if (r->total_unserved_mwh > 1e-6)
@@ -627,7 +356,6 @@ out:
     tick_end(&tk);
     pthread_mutex_destroy(&tk.mu);
     pthread_cond_destroy(&tk.cv);
-    free(text);
     pg_dispatch_ac_free(ac);
     pg_dispatch_result_free(r);
     pg_notes_clear(&notes);

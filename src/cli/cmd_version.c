@@ -1,4 +1,4 @@
-/* plurigrid version: the library's version and the versions of what it is built on. */
+/* plurigrid version: the library's version, as text or (--json FILE|-) as JSON. */
 #include <stdio.h>
 #include <string.h>
 
@@ -7,21 +7,30 @@
 int
 pg_cmd_version(int argc, char **argv)
 {
-    bool json = false;
+    const char *json_path = NULL;
     for (int i = 1; i < argc; i++) {
         if (pg_cli_is_help(argv[i])) {
-            printf("Usage: plurigrid version [--json]\n\nPrints the version of plurigrid.\n");
+            printf("Usage: plurigrid version [--json FILE|-]\n"
+                   "\n"
+                   "Prints the version of plurigrid. --json writes it as JSON,\n"
+                   "{\"plurigrid\": \"MAJOR.MINOR.PATCH\"}, to FILE, or to standard output for "
+                   "'-'.\n");
             return PG_EXIT_OK;
         } else if (strcmp(argv[i], "--json") == 0) {
-            json = true;
+            if (i + 1 >= argc)
+                return pg_cli_missing_value("version", argv[i], PG_CLI_OUTPUT_VALUE);
+            json_path = argv[++i];
         } else {
             fprintf(stderr, "plurigrid version: unknown option '%s'\n", argv[i]);
             return PG_EXIT_USAGE;
         }
     }
-    if (json)
-        printf("{\"plurigrid\": \"%s\"}\n", pg_version());
-    else
+    if (!json_path) {
         printf("plurigrid %s\n", pg_version());
-    return PG_EXIT_OK;
+        return PG_EXIT_OK;
+    }
+    /* The version is MAJOR.MINOR.PATCH: digits and dots, nothing to escape. */
+    char text[128];
+    int n = snprintf(text, sizeof text, "{\"plurigrid\": \"%s\"}\n", pg_version());
+    return pg_cli_write("version", json_path, text, (size_t)n);
 }

@@ -1,4 +1,5 @@
-/* Helpers every subcommand shares: error reporting, exit codes, option values, folders. */
+/* Helpers every subcommand shares: error reporting, exit codes, option values, outputs,
+ * folders. */
 #include <errno.h>
 #include <math.h>
 #include <stdint.h>
@@ -134,4 +135,37 @@ pg_cli_read_stream(FILE *f, size_t max, size_t *len)
     buf[n] = '\0';
     *len = n;
     return buf;
+}
+
+int
+pg_cli_write(const char *cmd, const char *path, const char *text, size_t len)
+{
+    if (strcmp(path, "-") == 0) {
+        /* main() reports a failed write when it closes standard output. */
+        if (len)
+            fwrite(text, 1, len, stdout);
+        return PG_EXIT_OK;
+    }
+    pg_error err = {0};
+    if (pg_output_write(path, text, len, &err) != PG_OK)
+        return pg_cli_report(cmd, &err);
+    return PG_EXIT_OK;
+}
+
+int
+pg_cli_missing_value(const char *cmd, const char *opt, const char *what)
+{
+    fprintf(stderr, "plurigrid %s: %s needs %s; try 'plurigrid %s --help'\n", cmd, opt, what, cmd);
+    return PG_EXIT_USAGE;
+}
+
+bool
+pg_cli_same_file(const char *a, const char *b)
+{
+    if (!a || !b || strcmp(a, "-") == 0 || strcmp(b, "-") == 0)
+        return false;
+    struct stat sa, sb;
+    if (stat(a, &sa) == 0 && stat(b, &sb) == 0) /* devices such as /dev/null may be shared */
+        return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino && S_ISREG(sa.st_mode);
+    return strcmp(a, b) == 0;
 }

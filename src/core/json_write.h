@@ -25,4 +25,15 @@ char *pgi_json_dumps(const json_t *v, size_t flags);
 /* The fewest digits, 15 to 17, that make every real in v read back exactly. */
 int pgi_json_real_digits(const json_t *v);
 
+/* A JSON string of s, which may hold any bytes: a byte that is not part of valid UTF-8 becomes
+ * U+FFFD (jansson refuses such strings, and JSON text must be UTF-8). NULL s gives "". New
+ * reference; NULL when out of memory. */
+json_t *pgi_json_str(const char *s);
+
+/* Dumps v (an object) for reading as well as for machines: each member on its own line, the
+ * elements of a member that is an array of objects or arrays one a line, everything else on the
+ * line of its member; reals at round-trip precision as pgi_json_dumps. Any other v is dumped on one
+ * line. Returns malloc'd text ending in "\n", or NULL when memory runs out. Borrows v. */
+char *pgi_json_dumps_lines(const json_t *v);
+
 #endif

@@ -1,82 +1,20 @@
-/* Printers of a dispatch result: JSON ("plurigrid-dispatch/1") and long-format CSV, both written
- * into strings so that the command, the HTTP API and tests share them. docs/dispatch.md documents
- * both formats. */
+/* Machine-readable printers of dispatch results: the day-ahead schedule as JSON
+ * ("plurigrid-dispatch/1") and long-format CSV, and the DC OPF as JSON ("plurigrid-dcopf/1"). JSON
+ * is built as a jansson tree and dumped by core (json_write.h), CSV is written here; both give
+ * every number at round-trip precision, so a program reading them gets the doubles the solver
+ * computed, and a number that does not exist (the price of an isolated bus) is null in JSON and an
+ * empty cell in CSV. Everything is returned as text, so the command, a server and tests share
+ * it. docs/dispatch.md documents the formats; report_text.c and report_plot.c hold the tables
+ * and the charts. */
 #include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/json_write.h"
 #include "core/util.h"
 #include "plurigrid/dispatch.h"
-
-static void
-json_str(pgi_buf *b, const char *s)
-{
-    pgi_buf_puts(b, "\"");
-    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
-        if (*p == '"' || *p == '\\')
-            pgi_buf_printf(b, "\\%c", *p);
-        else if (*p < 0x20)
-            pgi_buf_printf(b, "\\u%04x", *p);
-        else
-            pgi_buf_append(b, (const char *)p, 1);
-    }
-    pgi_buf_puts(b, "\"");
-}
-
-static void
-json_num(pgi_buf *b, double v)
-{
-    if (!isfinite(v))
-        pgi_buf_puts(b, "null");
-    else
-        pgi_buf_printf(b, "%.10g", v == 0 ? 0.0 : v);
-}
-
-/* `, "key": number` */
-static void
-json_key_num(pgi_buf *b, const char *key, double v)
-{
-    pgi_buf_printf(b, ", \"%s\": ", key);
-    json_num(b, v);
-}
-
-/* `, "key": "string"` */
-static void
-json_key_str(pgi_buf *b, const char *key, const char *s)
-{
-    pgi_buf_printf(b, ", \"%s\": ", key);
-    json_str(b, s);
-}
-
-/* Opens the i-th object of a list of components, one a line: `{"name": "..."`. */
-static void
-json_item(pgi_buf *b, size_t i, const char *name)
-{
-    pgi_buf_puts(b, i ? ",\n    {\"name\": " : "\n    {\"name\": ");
-    json_str(b, name);
-}
-
-/* Series of component i: values[t * n + i] for each step. */
-static void
-json_series(pgi_buf *b, const char *key, const double *v, size_t T, size_t n, size_t i)
-{
-    pgi_buf_printf(b, ", \"%s\": [", key);
-    for (size_t t = 0; t < T; t++) {
-        if (t)
-            pgi_buf_puts(b, ", ");
-        json_num(b, v[t * n + i]);
-    }
-    pgi_buf_puts(b, "]");
-}
-
-static void
-json_flags(pgi_buf *b, const char *key, const unsigned char *v, size_t T, size_t n, size_t i)
-{
-    pgi_buf_printf(b, ", \"%s\": [", key);
-    for (size_t t = 0; t < T; t++)
-        pgi_buf_printf(b, "%s%d", t ? ", " : "", v[t * n + i]);
-    pgi_buf_puts(b, "]");
-}
 
 static const char *
 uc_status_name(pg_uc_status s)
@@ -97,17 +35,6 @@ sum(const double *v, size_t n)
     return s;
 }
 
-static int
-finish(pgi_buf *b, char **text, pg_error *err)
-{
-    if (b->failed || !b->data) {
-        pgi_buf_free(b);
-        return pg_error_set(err, PG_ENOMEM, "out of memory while writing the result");
-    }
-    *text = b->data;
-    return PG_OK;
-}
-
 static bool
 matches(const pg_world *w, const pg_dispatch_result *r)
 {
@@ -116,55 +43,165 @@ matches(const pg_world *w, const pg_dispatch_result *r)
            w->n_storages == r->n_storages;
 }
 
-/* The AC check as an object of per-step arrays. */
+/* ------------------------------------------------------------------ JSON */
+
+/* Sets o[key] = v, taking v; a failure (v NULL when memory ran out) sets *bad. */
 static void
-json_ac(pgi_buf *b, const pg_dispatch_ac *ac)
+set(json_t *o, const char *key, json_t *v, int *bad)
+{
+    if (!o || json_object_set_new(o, key, v) != 0) {
+        if (!o)
+            json_decref(v);
+        *bad = 1;
+    }
+}
+
+static void
+add(json_t *a, json_t *v, int *bad)
+{
+    if (!a || json_array_append_new(a, v) != 0) {
+        if (!a)
+            json_decref(v);
+        *bad = 1;
+    }
+}
+
+/* The series of component i: v[t * n + i] for each of T steps. */
+static json_t *
+series(const double *v, size_t T, size_t n, size_t i, int *bad)
+{
+    json_t *a = json_array();
+    for (size_t t = 0; a && t < T; t++)
+        add(a, pgi_json_num(v[t * n + i]), bad);
+    if (!a)
+        *bad = 1;
+    return a;
+}
+
+static json_t *
+flags(const unsigned char *v, size_t T, size_t n, size_t i, int *bad)
+{
+    json_t *a = json_array();
+    for (size_t t = 0; a && t < T; t++)
+        add(a, json_integer(v[t * n + i]), bad);
+    if (!a)
+        *bad = 1;
+    return a;
+}
+
+/* A new object {"name": name} appended to the list a; NULL when memory ran out. */
+static json_t *
+item(json_t *a, const char *name, int *bad)
+{
+    json_t *o = json_object();
+    if (!o || json_array_append_new(a, o) != 0) { /* takes o even when it fails */
+        *bad = 1;
+        return NULL;
+    }
+    set(o, "name", pgi_json_str(name), bad);
+    return o;
+}
+
+/* The AC check as an object of per-step arrays. */
+static json_t *
+json_ac(const pg_dispatch_ac *ac, int *bad)
 {
     size_t T = ac->n_steps;
-    pgi_buf_printf(b, "{\"unsolved_steps\": %zu, \"steps_with_violations\": %zu", ac->n_unsolved,
-                   ac->n_with_violations);
-#define AC_ARRAY(key, fmt, expr)                                                                   \
-    do {                                                                                           \
-        pgi_buf_puts(b, ", \"" key "\": [");                                                       \
-        for (size_t t = 0; t < T; t++) {                                                           \
-            const pg_dispatch_ac_step *st = &ac->steps[t];                                         \
-            if (t)                                                                                 \
-                pgi_buf_puts(b, ", ");                                                             \
-            pgi_buf_printf(b, fmt, expr);                                                          \
-        }                                                                                          \
-        pgi_buf_puts(b, "]");                                                                      \
-    } while (0)
-#define AC_NUMS(key, expr)                                                                         \
-    do {                                                                                           \
-        pgi_buf_puts(b, ", \"" key "\": [");                                                       \
-        for (size_t t = 0; t < T; t++) {                                                           \
-            const pg_dispatch_ac_step *st = &ac->steps[t];                                         \
-            if (t)                                                                                 \
-                pgi_buf_puts(b, ", ");                                                             \
-            json_num(b, expr);                                                                     \
-        }                                                                                          \
-        pgi_buf_puts(b, "]");                                                                      \
-    } while (0)
-    AC_ARRAY("solved", "%s", st->solved ? "true" : "false");
-    AC_ARRAY("iterations", "%d", st->iterations);
-    AC_NUMS("losses_mw", st->losses_mw);
-    AC_NUMS("slack_mw", st->slack_mw);
-    AC_NUMS("vm_min", st->vm_min);
-    AC_NUMS("vm_max", st->vm_max);
-    AC_ARRAY("voltage_violations", "%zu", st->n_voltage);
-    AC_ARRAY("overloads", "%zu", st->n_overload);
-    AC_NUMS("max_loading", st->max_loading);
-    AC_ARRAY("q_limit_violations", "%zu", st->n_q_limit);
-    AC_ARRAY("reference_held", "%s", st->ref_held ? "true" : "false");
-    pgi_buf_puts(b, ", \"reason\": [");
-    for (size_t t = 0; t < T; t++) {
-        if (t)
-            pgi_buf_puts(b, ", ");
-        json_str(b, ac->steps[t].reason);
+    json_t *o = json_object();
+    set(o, "unsolved_steps", json_integer((json_int_t)ac->n_unsolved), bad);
+    set(o, "steps_with_violations", json_integer((json_int_t)ac->n_with_violations), bad);
+    enum { SOLVED, ITER, LOSS, SLACK, VMIN, VMAX, NV, NO, LOAD, NQ, HELD, REASON, N_KEYS };
+    static const char *const keys[N_KEYS] = {"solved",
+                                             "iterations",
+                                             "losses_mw",
+                                             "slack_mw",
+                                             "vm_min",
+                                             "vm_max",
+                                             "voltage_violations",
+                                             "overloads",
+                                             "max_loading",
+                                             "q_limit_violations",
+                                             "reference_held",
+                                             "reason"};
+    json_t *a[N_KEYS];
+    for (int k = 0; k < N_KEYS; k++) {
+        a[k] = json_array();
+        set(o, keys[k], a[k], bad);
     }
-    pgi_buf_puts(b, "]}");
-#undef AC_ARRAY
-#undef AC_NUMS
+    for (size_t t = 0; t < T && !*bad; t++) {
+        const pg_dispatch_ac_step *s = &ac->steps[t];
+        add(a[SOLVED], json_boolean(s->solved), bad);
+        add(a[ITER], json_integer(s->iterations), bad);
+        add(a[LOSS], pgi_json_num(s->losses_mw), bad);
+        add(a[SLACK], pgi_json_num(s->slack_mw), bad);
+        add(a[VMIN], pgi_json_num(s->vm_min), bad);
+        add(a[VMAX], pgi_json_num(s->vm_max), bad);
+        add(a[NV], json_integer((json_int_t)s->n_voltage), bad);
+        add(a[NO], json_integer((json_int_t)s->n_overload), bad);
+        add(a[LOAD], pgi_json_num(s->max_loading), bad);
+        add(a[NQ], json_integer((json_int_t)s->n_q_limit), bad);
+        add(a[HELD], json_boolean(s->ref_held), bad);
+        add(a[REASON], pgi_json_str(s->reason), bad);
+    }
+    return o;
+}
+
+/* Dumps o (taken) into *text, or fails with PG_ENOMEM when building or dumping ran out of
+ * memory. */
+static int
+finish_json(json_t *o, int bad, char **text, pg_error *err)
+{
+    char *s = bad || !o ? NULL : pgi_json_dumps_lines(o);
+    json_decref(o);
+    if (!s)
+        return pg_error_set(err, PG_ENOMEM, "out of memory while writing the result");
+    *text = s;
+    return PG_OK;
+}
+
+static void
+json_schedule_head(json_t *o, const pg_world *w, const pg_dispatch_result *r, int *bad)
+{
+    size_t T = r->n_steps;
+    set(o, "format", json_string("plurigrid-dispatch/1"), bad);
+    set(o, "world", pgi_json_str(w->name), bad);
+    set(o, "steps", json_integer((json_int_t)T), bad);
+    set(o, "step_h", pgi_json_num(r->step_h), bad);
+    set(o, "start_step", json_integer((json_int_t)r->start_step), bad);
+    set(o, "network", json_string(r->network == PG_NETWORK_DC ? "dc" : "copper"), bad);
+    json_t *c = json_object();
+    set(o, "commitment", c, bad);
+    set(c, "status", json_string(uc_status_name(r->uc_status)), bad);
+    set(c, "objective", pgi_json_num(r->uc_objective), bad);
+    set(c, "bound", pgi_json_num(r->uc_bound), bad);
+    set(c, "gap", pgi_json_num(r->uc_gap), bad);
+    set(c, "seconds", pgi_json_num(r->uc_seconds), bad);
+    json_t *p = json_object();
+    set(o, "problem", p, bad);
+    set(p, "variables", json_integer((json_int_t)r->n_variables), bad);
+    set(p, "integers", json_integer((json_int_t)r->n_integers), bad);
+    set(p, "constraints", json_integer((json_int_t)r->n_constraints), bad);
+    set(p, "dispatch_seconds", pgi_json_num(r->ed_seconds), bad);
+    json_t *tot = json_object();
+    set(o, "totals", tot, bad);
+    set(tot, "cost", pgi_json_num(r->total_cost), bad);
+    set(tot, "variable", pgi_json_num(sum(r->cost_variable, T)), bad);
+    set(tot, "fixed", pgi_json_num(sum(r->cost_fixed, T)), bad);
+    set(tot, "startup", pgi_json_num(sum(r->cost_startup, T)), bad);
+    set(tot, "penalty", pgi_json_num(sum(r->cost_penalty, T)), bad);
+    set(tot, "unserved_mwh", pgi_json_num(r->total_unserved_mwh), bad);
+    set(tot, "overgen_mwh", pgi_json_num(r->total_overgen_mwh), bad);
+    set(tot, "curtailed_mwh", pgi_json_num(r->total_curtailed_mwh), bad);
+    json_t *st = json_object(), *hour = json_array();
+    set(o, "step", st, bad);
+    set(st, "hour", hour, bad);
+    for (size_t t = 0; hour && t < T; t++)
+        add(hour, pgi_json_num((double)t * r->step_h), bad);
+    set(st, "energy_price", series(r->energy_price, T, 1, 0, bad), bad);
+    set(st, "cost_variable", series(r->cost_variable, T, 1, 0, bad), bad);
+    set(st, "cost_fixed", series(r->cost_fixed, T, 1, 0, bad), bad);
+    set(st, "cost_startup", series(r->cost_startup, T, 1, 0, bad), bad);
+    set(st, "cost_penalty", series(r->cost_penalty, T, 1, 0, bad), bad);
 }
 
 int
@@ -175,97 +212,121 @@ pg_dispatch_result_json(const pg_world *w, const pg_dispatch_result *r, const pg
         return pg_error_set(err, PG_EINVAL, "pg_dispatch_result_json: NULL argument");
     if (!matches(w, r) || (ac && ac->n_steps != r->n_steps))
         return pg_error_set(err, PG_EINVAL, "the dispatch result is not from this world");
-    pgi_buf b = {0};
     size_t T = r->n_steps;
-    pgi_buf_puts(&b, "{\n  \"format\": \"plurigrid-dispatch/1\",\n  \"world\": ");
-    json_str(&b, w->name);
-    pgi_buf_printf(&b,
-                   ",\n  \"steps\": %zu, \"step_h\": %.10g, \"start_step\": %zu, "
-                   "\"network\": \"%s\",\n",
-                   T, r->step_h, r->start_step, r->network == PG_NETWORK_DC ? "dc" : "copper");
-    pgi_buf_printf(
-        &b, "  \"commitment\": {\"status\": \"%s\", \"objective\": ", uc_status_name(r->uc_status));
-    json_num(&b, r->uc_objective);
-    json_key_num(&b, "bound", r->uc_bound);
-    json_key_num(&b, "gap", r->uc_gap);
-    pgi_buf_printf(&b, ", \"seconds\": %.4f},\n", r->uc_seconds);
-    pgi_buf_printf(&b,
-                   "  \"problem\": {\"variables\": %zu, \"integers\": %zu, \"constraints\": "
-                   "%zu, \"dispatch_seconds\": %.4f},\n",
-                   r->n_variables, r->n_integers, r->n_constraints, r->ed_seconds);
-    pgi_buf_puts(&b, "  \"totals\": {\"cost\": ");
-    json_num(&b, r->total_cost);
-    json_key_num(&b, "variable", sum(r->cost_variable, T));
-    json_key_num(&b, "fixed", sum(r->cost_fixed, T));
-    json_key_num(&b, "startup", sum(r->cost_startup, T));
-    json_key_num(&b, "penalty", sum(r->cost_penalty, T));
-    json_key_num(&b, "unserved_mwh", r->total_unserved_mwh);
-    json_key_num(&b, "overgen_mwh", r->total_overgen_mwh);
-    json_key_num(&b, "curtailed_mwh", r->total_curtailed_mwh);
-    pgi_buf_puts(&b, "},\n  \"step\": {\"hour\": [");
-    for (size_t t = 0; t < T; t++)
-        pgi_buf_printf(&b, "%s%.10g", t ? ", " : "", (double)t * r->step_h);
-    pgi_buf_puts(&b, "]");
-    json_series(&b, "energy_price", r->energy_price, T, 1, 0);
-    json_series(&b, "cost_variable", r->cost_variable, T, 1, 0);
-    json_series(&b, "cost_fixed", r->cost_fixed, T, 1, 0);
-    json_series(&b, "cost_startup", r->cost_startup, T, 1, 0);
-    json_series(&b, "cost_penalty", r->cost_penalty, T, 1, 0);
-    pgi_buf_puts(&b, "},\n  \"thermal\": [");
-    for (size_t g = 0; g < r->n_thermals; g++) {
-        json_item(&b, g, w->thermals[g].name);
-        json_key_str(&b, "bus", w->buses[w->thermals[g].bus].name);
-        json_series(&b, "p", r->thermal_p, T, r->n_thermals, g);
-        json_flags(&b, "on", r->thermal_on, T, r->n_thermals, g);
-        json_flags(&b, "start", r->thermal_start, T, r->n_thermals, g);
-        json_flags(&b, "stop", r->thermal_stop, T, r->n_thermals, g);
-        pgi_buf_puts(&b, "}");
+    int bad = 0;
+    json_t *o = json_object(), *a;
+    json_schedule_head(o, w, r, &bad);
+    set(o, "thermal", a = json_array(), &bad);
+    for (size_t g = 0; g < r->n_thermals && !bad; g++) {
+        size_t n = r->n_thermals;
+        json_t *x = item(a, w->thermals[g].name, &bad);
+        set(x, "bus", pgi_json_str(w->buses[w->thermals[g].bus].name), &bad);
+        set(x, "p", series(r->thermal_p, T, n, g, &bad), &bad);
+        set(x, "on", flags(r->thermal_on, T, n, g, &bad), &bad);
+        set(x, "start", flags(r->thermal_start, T, n, g, &bad), &bad);
+        set(x, "stop", flags(r->thermal_stop, T, n, g, &bad), &bad);
     }
-    pgi_buf_puts(&b, "],\n  \"renewable\": [");
-    for (size_t k = 0; k < r->n_renewables; k++) {
-        json_item(&b, k, w->renewables[k].name);
-        json_key_str(&b, "bus", w->buses[w->renewables[k].bus].name);
-        json_series(&b, "p", r->renewable_p, T, r->n_renewables, k);
-        json_series(&b, "available", r->renewable_avail, T, r->n_renewables, k);
-        pgi_buf_puts(&b, "}");
+    set(o, "renewable", a = json_array(), &bad);
+    for (size_t k = 0; k < r->n_renewables && !bad; k++) {
+        size_t n = r->n_renewables;
+        json_t *x = item(a, w->renewables[k].name, &bad);
+        set(x, "bus", pgi_json_str(w->buses[w->renewables[k].bus].name), &bad);
+        set(x, "p", series(r->renewable_p, T, n, k, &bad), &bad);
+        set(x, "available", series(r->renewable_avail, T, n, k, &bad), &bad);
     }
-    pgi_buf_puts(&b, "],\n  \"storage\": [");
-    for (size_t s = 0; s < r->n_storages; s++) {
-        json_item(&b, s, w->storages[s].name);
-        json_key_str(&b, "bus", w->buses[w->storages[s].bus].name);
-        json_series(&b, "charge", r->storage_charge, T, r->n_storages, s);
-        json_series(&b, "discharge", r->storage_discharge, T, r->n_storages, s);
-        json_series(&b, "soc_mwh", r->storage_soc, T, r->n_storages, s);
-        pgi_buf_puts(&b, "}");
+    set(o, "storage", a = json_array(), &bad);
+    for (size_t s = 0; s < r->n_storages && !bad; s++) {
+        size_t n = r->n_storages;
+        json_t *x = item(a, w->storages[s].name, &bad);
+        set(x, "bus", pgi_json_str(w->buses[w->storages[s].bus].name), &bad);
+        set(x, "charge", series(r->storage_charge, T, n, s, &bad), &bad);
+        set(x, "discharge", series(r->storage_discharge, T, n, s, &bad), &bad);
+        set(x, "soc_mwh", series(r->storage_soc, T, n, s, &bad), &bad);
     }
-    pgi_buf_puts(&b, "],\n  \"bus\": [");
-    for (size_t i = 0; i < r->n_buses; i++) {
-        json_item(&b, i, w->buses[i].name);
-        pgi_buf_printf(&b, ", \"number\": %d", w->buses[i].number);
-        json_series(&b, "demand", r->bus_demand, T, r->n_buses, i);
-        json_series(&b, "unserved", r->bus_unserved, T, r->n_buses, i);
-        json_series(&b, "overgen", r->bus_overgen, T, r->n_buses, i);
-        json_series(&b, "lmp", r->lmp, T, r->n_buses, i);
-        json_series(&b, "angle_deg", r->bus_angle, T, r->n_buses, i);
-        pgi_buf_puts(&b, "}");
+    set(o, "bus", a = json_array(), &bad);
+    for (size_t i = 0; i < r->n_buses && !bad; i++) {
+        size_t n = r->n_buses;
+        json_t *x = item(a, w->buses[i].name, &bad);
+        set(x, "number", json_integer(w->buses[i].number), &bad);
+        set(x, "demand", series(r->bus_demand, T, n, i, &bad), &bad);
+        set(x, "unserved", series(r->bus_unserved, T, n, i, &bad), &bad);
+        set(x, "overgen", series(r->bus_overgen, T, n, i, &bad), &bad);
+        set(x, "lmp", series(r->lmp, T, n, i, &bad), &bad);
+        set(x, "angle_deg", series(r->bus_angle, T, n, i, &bad), &bad);
     }
-    pgi_buf_puts(&b, "],\n  \"branch\": [");
-    for (size_t k = 0; k < r->n_branches; k++) {
+    set(o, "branch", a = json_array(), &bad);
+    for (size_t k = 0; k < r->n_branches && !bad; k++) {
         const pg_branch *br = &w->branches[k];
-        json_item(&b, k, br->name);
-        json_key_str(&b, "from", w->buses[br->from].name);
-        json_key_str(&b, "to", w->buses[br->to].name);
-        json_series(&b, "flow", r->branch_flow, T, r->n_branches, k);
-        json_series(&b, "price", r->branch_price, T, r->n_branches, k);
-        pgi_buf_puts(&b, "}");
+        size_t n = r->n_branches;
+        json_t *x = item(a, br->name, &bad);
+        set(x, "from", pgi_json_str(w->buses[br->from].name), &bad);
+        set(x, "to", pgi_json_str(w->buses[br->to].name), &bad);
+        set(x, "flow", series(r->branch_flow, T, n, k, &bad), &bad);
+        set(x, "price", series(r->branch_price, T, n, k, &bad), &bad);
     }
-    pgi_buf_puts(&b, "],\n  \"ac\": ");
-    if (ac)
-        json_ac(&b, ac);
-    else
-        pgi_buf_puts(&b, "null");
-    pgi_buf_puts(&b, "\n}\n");
-    return finish(&b, text, err);
+    set(o, "ac", ac && !bad ? json_ac(ac, &bad) : json_null(), &bad);
+    return finish_json(o, bad, text, err);
+}
+
+int
+pg_dcopf_result_json(const pg_world *w, const pg_dcopf_result *r, char **text, pg_error *err)
+{
+    if (!w || !r || !text)
+        return pg_error_set(err, PG_EINVAL, "pg_dcopf_result_json: NULL argument");
+    if (w->n_buses != r->n_buses || w->n_branches != r->n_branches ||
+        w->n_thermals != r->n_thermals)
+        return pg_error_set(err, PG_EINVAL, "the OPF result is not from this world");
+    int bad = 0;
+    json_t *o = json_object(), *a;
+    set(o, "format", json_string("plurigrid-dcopf/1"), &bad);
+    set(o, "world", pgi_json_str(w->name), &bad);
+    set(o, "objective", pgi_json_num(r->objective), &bad);
+    set(o, "unserved_mw", pgi_json_num(r->unserved_mw), &bad);
+    set(o, "overgen_mw", pgi_json_num(r->overgen_mw), &bad);
+    set(o, "seconds", pgi_json_num(r->seconds), &bad);
+    set(o, "thermal", a = json_array(), &bad);
+    for (size_t g = 0; g < r->n_thermals && !bad; g++) {
+        json_t *x = item(a, w->thermals[g].name, &bad);
+        set(x, "bus", pgi_json_str(w->buses[w->thermals[g].bus].name), &bad);
+        set(x, "p", pgi_json_num(r->pg[g]), &bad);
+    }
+    set(o, "bus", a = json_array(), &bad);
+    for (size_t i = 0; i < r->n_buses && !bad; i++) {
+        json_t *x = item(a, w->buses[i].name, &bad);
+        set(x, "number", json_integer(w->buses[i].number), &bad);
+        set(x, "angle_deg", pgi_json_num(r->va[i]), &bad);
+        set(x, "lmp", pgi_json_num(r->lmp[i]), &bad);
+    }
+    set(o, "branch", a = json_array(), &bad);
+    for (size_t k = 0; k < r->n_branches && !bad; k++) {
+        const pg_branch *br = &w->branches[k];
+        json_t *x = item(a, br->name, &bad);
+        set(x, "from", pgi_json_str(w->buses[br->from].name), &bad);
+        set(x, "to", pgi_json_str(w->buses[br->to].name), &bad);
+        set(x, "flow", pgi_json_num(r->flow[k]), &bad);
+        set(x, "price", pgi_json_num(r->branch_price[k]), &bad);
+    }
+    return finish_json(o, bad, text, err);
+}
+
+/* ------------------------------------------------------------------ CSV */
+
+/* The shortest of 15 to 17 significant digits that reads back as v; nothing when v is not
+ * finite. */
+static void
+csv_num(pgi_buf *b, double v)
+{
+    if (!isfinite(v))
+        return;
+    if (v == 0)
+        v = 0; /* no "-0" */
+    char s[40];
+    for (int p = 15; p <= 17; p++) {
+        snprintf(s, sizeof s, "%.*g", p, v);
+        if (strtod(s, NULL) == v)
+            break;
+    }
+    pgi_buf_puts(b, s);
 }
 
 static void
@@ -286,11 +347,12 @@ static void
 csv_row(pgi_buf *b, size_t t, double hour, const char *kind, const char *name, const char *q,
         double v)
 {
-    pgi_buf_printf(b, "%zu,%.10g,%s,", t, hour, kind);
+    pgi_buf_printf(b, "%zu,", t);
+    csv_num(b, hour);
+    pgi_buf_printf(b, ",%s,", kind);
     csv_field(b, name);
     pgi_buf_printf(b, ",%s,", q);
-    if (isfinite(v))
-        pgi_buf_printf(b, "%.10g", v == 0 ? 0.0 : v);
+    csv_num(b, v);
     pgi_buf_puts(b, "\n");
 }
 
@@ -304,7 +366,7 @@ pg_dispatch_result_csv(const pg_world *w, const pg_dispatch_result *r, const pg_
         return pg_error_set(err, PG_EINVAL, "the dispatch result is not from this world");
     pgi_buf b = {0};
     pgi_buf_puts(&b, "step,hour,component,name,quantity,value\n");
-    for (size_t t = 0; t < r->n_steps; t++) {
+    for (size_t t = 0; t < r->n_steps && !b.failed; t++) {
         double h = (double)t * r->step_h;
         csv_row(&b, t, h, "system", "", "energy_price", r->energy_price[t]);
         csv_row(&b, t, h, "system", "", "cost_variable", r->cost_variable[t]);
@@ -353,49 +415,10 @@ pg_dispatch_result_csv(const pg_world *w, const pg_dispatch_result *r, const pg_
             csv_row(&b, t, h, "ac", "", "q_limit_violations", (double)st->n_q_limit);
         }
     }
-    return finish(&b, text, err);
-}
-
-int
-pg_dcopf_result_json(const pg_world *w, const pg_dcopf_result *r, char **text, pg_error *err)
-{
-    if (!w || !r || !text)
-        return pg_error_set(err, PG_EINVAL, "pg_dcopf_result_json: NULL argument");
-    if (w->n_buses != r->n_buses || w->n_branches != r->n_branches ||
-        w->n_thermals != r->n_thermals)
-        return pg_error_set(err, PG_EINVAL, "the OPF result is not from this world");
-    pgi_buf b = {0};
-    pgi_buf_puts(&b, "{\n  \"format\": \"plurigrid-dcopf/1\",\n  \"world\": ");
-    json_str(&b, w->name);
-    pgi_buf_puts(&b, ",\n  \"objective\": ");
-    json_num(&b, r->objective);
-    json_key_num(&b, "unserved_mw", r->unserved_mw);
-    json_key_num(&b, "overgen_mw", r->overgen_mw);
-    pgi_buf_printf(&b, ", \"seconds\": %.6f,\n  \"thermal\": [", r->seconds);
-    for (size_t g = 0; g < r->n_thermals; g++) {
-        json_item(&b, g, w->thermals[g].name);
-        json_key_str(&b, "bus", w->buses[w->thermals[g].bus].name);
-        json_key_num(&b, "p", r->pg[g]);
-        pgi_buf_puts(&b, "}");
+    if (b.failed || !b.data) {
+        pgi_buf_free(&b);
+        return pg_error_set(err, PG_ENOMEM, "out of memory while writing the result");
     }
-    pgi_buf_puts(&b, "],\n  \"bus\": [");
-    for (size_t i = 0; i < r->n_buses; i++) {
-        json_item(&b, i, w->buses[i].name);
-        pgi_buf_printf(&b, ", \"number\": %d, \"angle_deg\": ", w->buses[i].number);
-        json_num(&b, r->va[i]);
-        json_key_num(&b, "lmp", r->lmp[i]);
-        pgi_buf_puts(&b, "}");
-    }
-    pgi_buf_puts(&b, "],\n  \"branch\": [");
-    for (size_t k = 0; k < r->n_branches; k++) {
-        const pg_branch *br = &w->branches[k];
-        json_item(&b, k, br->name);
-        json_key_str(&b, "from", w->buses[br->from].name);
-        json_key_str(&b, "to", w->buses[br->to].name);
-        json_key_num(&b, "flow", r->flow[k]);
-        json_key_num(&b, "price", r->branch_price[k]);
-        pgi_buf_puts(&b, "}");
-    }
-    pgi_buf_puts(&b, "]\n}\n");
-    return finish(&b, text, err);
+    *text = b.data;
+    return PG_OK;
 }

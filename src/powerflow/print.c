@@ -1,22 +1,26 @@
 /* Printers of power-flow results, kept apart from the solvers: a readable report in the layout of
  * MATPOWER's printpf (system summary, bus data, branch data, and the islands left unsolved) and
- * the "plurigrid-pf/1" JSON object documented in docs/powerflow.md. Both name buses, branches and
- * units as the world does. */
+ * the "plurigrid-pf/1" JSON object documented in docs/powerflow.md. Both return text, so that the
+ * command, a server and a program of the user's own print the same thing, and both name buses,
+ * branches and units as the world does. A power flow that diverged can leave numbers that are not
+ * finite: the report shows them as "diverged" and the JSON as null, never as inf or nan. */
 #include <math.h>
-#include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "powerflow/pf_internal.h"
+#include "core/json_write.h"
+#include "core/util.h"
+#include "plurigrid/pf.h"
 
 static const char *const rule =
     "================================================================================\n";
 
 static void
-banner(FILE *f, const char *title)
+banner(pgi_buf *b, const char *title)
 {
-    fprintf(f, "%s|     %-73s|\n%s", rule, title, rule);
+    pgi_buf_printf(b, "%s|     %-73s|\n%s", rule, title, rule);
 }
 
 static const char *
@@ -28,6 +32,13 @@ type_name(int t)
     case PG_BUS_REF: return "REF";
     default: return "isolated";
     }
+}
+
+static bool
+matches(const pg_world *w, const pg_pf_result *r)
+{
+    return r->n_buses == w->n_buses && r->n_branches == w->n_branches &&
+           r->n_thermals == w->n_thermals;
 }
 
 /* Reactive power produced by a branch's line charging at the solved voltages, MVAr. */
@@ -104,57 +115,83 @@ bus_sums_free(bus_sums *s)
     free(s->ngen);
 }
 
-/* A number in a fixed-width column, or "-" when it is not a result of this model. */
+/* ---------------------------------------------------------------- the report */
+
+/* Up to 12 numbers of one line, each formatted by num() into its own slot. */
+typedef struct nums {
+    char slot[12][48];
+    int next;
+} nums;
+
+/* v with prec decimals; in exponent form when the fixed form would not fit in width characters;
+ * "diverged" when the iterations left no number at all. */
+static const char *
+num(nums *n, int width, int prec, double v)
+{
+    if (!isfinite(v))
+        return "diverged";
+    char *s = n->slot[n->next++ % 12];
+    snprintf(s, sizeof n->slot[0], "%.*f", prec, v);
+    if ((int)strlen(s) > width)
+        snprintf(s, sizeof n->slot[0], "%.*e", width >= 10 ? 2 : 1, v);
+    return s;
+}
+
+/* A number in a fixed-width column after one space, or "-" when it is not a result of this
+ * model. "diverged" is wider than the narrowest columns: it takes their space as well. */
 static void
-col(FILE *f, int width, int prec, double v, bool show)
+col(pgi_buf *b, int width, int prec, double v, bool show)
 {
-    if (show)
-        fprintf(f, " %*.*f", width, prec, v);
+    nums n = {.next = 0};
+    if (!show)
+        pgi_buf_printf(b, " %*s", width, "-");
+    else if (!isfinite(v) && width < 8)
+        pgi_buf_printf(b, "%*s", width + 1, "diverged");
     else
-        fprintf(f, " %*s", width, "-");
+        pgi_buf_printf(b, " %*s", width, num(&n, width, prec, v));
 }
 
-static int
-finish(FILE *f, pg_error *err)
+static void
+report_head(pgi_buf *b, const pg_world *w, const pg_pf_result *r)
 {
-    if (fflush(f) != 0 || ferror(f))
-        return pg_error_set(err, PG_EIO, "could not write the power-flow report");
-    return PG_OK;
-}
-
-int
-pg_pf_write_summary(FILE *f, const pg_world *w, const pg_pf_result *r, pg_error *err)
-{
-    if (!f || !w || !r || r->n_buses != w->n_buses || r->n_branches != w->n_branches ||
-        r->n_thermals != w->n_thermals)
-        return pg_error_set(err, PG_EINVAL, "pg_pf_write_summary: the result is not of this world");
-    bus_sums s;
-    memset(&s, 0, sizeof s);
-    if (bus_sums_make(&s, w, r)) {
-        bus_sums_free(&s);
-        return pg_error_set(err, PG_ENOMEM, "out of memory");
-    }
     bool ac = !r->dc;
+    nums n = {.next = 0};
     char title[120];
     snprintf(title, sizeof title, "Power Flow: %s (%s)", w->name ? w->name : "world",
              ac ? "AC, Newton-Raphson" : "DC");
-    banner(f, title);
+    banner(b, title);
     if (r->converged && ac)
-        fprintf(f, "Converged in %d iteration%s (largest mismatch %.2g p.u.)", r->iterations,
-                r->iterations == 1 ? "" : "s", r->max_mismatch);
+        pgi_buf_printf(b, "Converged in %d iteration%s (largest mismatch %.2g p.u.)", r->iterations,
+                       r->iterations == 1 ? "" : "s", r->max_mismatch);
     else if (r->converged)
-        fprintf(f, "Solved");
+        pgi_buf_printf(b, "Solved");
+    else if (ac && isfinite(r->max_mismatch))
+        pgi_buf_printf(b, "DID NOT CONVERGE after %d iteration%s (largest mismatch still %s p.u.)",
+                       r->iterations, r->iterations == 1 ? "" : "s",
+                       num(&n, 10, 3, r->max_mismatch));
+    else if (ac)
+        pgi_buf_printf(b,
+                       "DID NOT CONVERGE: the iterations diverged (the mismatch grew past any "
+                       "number) after %d iteration%s",
+                       r->iterations, r->iterations == 1 ? "" : "s");
     else
-        fprintf(f, "DID NOT CONVERGE after %d iteration%s", r->iterations,
-                r->iterations == 1 ? "" : "s");
+        pgi_buf_printf(b, "DID NOT SOLVE");
     if (r->q_lim_rounds > 1)
-        fprintf(f, ", %d rounds of Q-limit enforcement", r->q_lim_rounds);
-    fprintf(f, " in %.3f ms.\n", (r->time_setup_s + r->time_solve_s) * 1e3);
+        pgi_buf_printf(b, ", %d rounds of Q-limit enforcement", r->q_lim_rounds);
+    pgi_buf_printf(b, " in %.3f ms.\n", (r->time_setup_s + r->time_solve_s) * 1e3);
     if (r->reason[0])
-        fprintf(f, "Note: %s.\n", r->reason);
-    fprintf(f, "\n");
+        pgi_buf_printf(b, "Note: %s.\n", r->reason);
+    if (!r->converged)
+        pgi_buf_printf(b, "The values below are those of the last iteration, not a solution%s.\n",
+                       ac ? "; 'diverged' marks values that grew past any number" : "");
+    pgi_buf_printf(b, "\n");
+}
 
-    /* ------------------------------------------------------------ system summary */
+static void
+report_summary(pgi_buf *b, const pg_world *w, const pg_pf_result *r)
+{
+    bool ac = !r->dc;
+    nums n = {.next = 0};
     size_t n_gen_on = 0, n_xf = 0, n_br_on = 0, n_loads = 0, n_shunts = 0, n_inj = 0;
     double cap_p = 0, cap_qmin = 0, cap_qmax = 0, on_p = 0, on_qmin = 0, on_qmax = 0;
     for (size_t g = 0; g < w->n_thermals; g++) {
@@ -175,50 +212,57 @@ pg_pf_write_summary(FILE *f, const pg_world *w, const pg_pf_result *r, pg_error 
     }
     for (size_t i = 0; i < w->n_loads; i++)
         n_loads += w->loads[i].in_service;
-    for (size_t b = 0; b < w->n_buses; b++)
-        n_shunts += w->buses[b].gs != 0 || w->buses[b].bs != 0;
+    for (size_t i = 0; i < w->n_buses; i++)
+        n_shunts += w->buses[i].gs != 0 || w->buses[i].bs != 0;
     for (size_t i = 0; i < w->n_renewables; i++)
         n_inj += w->renewables[i].in_service;
     for (size_t i = 0; i < w->n_storages; i++)
         n_inj += w->storages[i].in_service;
 
-    banner(f, "System Summary");
-    fprintf(f, "\nHow many?                How much?              P (MW)            Q (MVAr)\n");
-    fprintf(f, "---------------------    -------------------  -------------  -----------------\n");
-    fprintf(f, "Buses           %5zu     Total Gen Capacity   %9.1f       %7.1f to %.1f\n",
-            w->n_buses, cap_p, cap_qmin, cap_qmax);
-    fprintf(f, "Thermal units   %5zu     On-line Capacity     %9.1f       %7.1f to %.1f\n",
-            w->n_thermals, on_p, on_qmin, on_qmax);
-    fprintf(f, "Committed       %5zu     Generation (actual)  %9.1f     ", n_gen_on, r->gen_p);
-    col(f, 13, 1, r->gen_q, ac);
-    fprintf(f, "\nRenewable/stor. %5zu     Renewable + storage  %9.1f     ", n_inj, r->inj_p);
-    col(f, 13, 1, r->inj_q, ac);
-    fprintf(f, "\nLoads           %5zu     Load                 %9.1f     ", n_loads, r->load_p);
-    col(f, 13, 1, r->load_q, ac);
-    fprintf(f, "\nShunts          %5zu     Shunt (inj)          %9.1f     ", n_shunts,
-            0.0 - r->shunt_p + 0.0);
-    col(f, 13, 1, r->shunt_q, ac);
-    fprintf(f, "\nBranches        %5zu     Losses (I^2 * Z)     %9.2f     ", w->n_branches,
-            r->loss_p);
-    col(f, 13, 2, r->loss_q, ac);
-    fprintf(f, "\nIn service      %5zu     Branch Charging (inj)        -     ", n_br_on);
-    col(f, 13, 1, r->charging_q, ac);
-    fprintf(f, "\nTransformers    %5zu\nIslands         %5zu\n", n_xf, r->n_islands);
+    banner(b, "System Summary");
+    pgi_buf_printf(
+        b, "\nHow many?                How much?              P (MW)            Q (MVAr)\n");
+    pgi_buf_printf(
+        b, "---------------------    -------------------  -------------  -----------------\n");
+    pgi_buf_printf(b, "Buses           %5zu     Total Gen Capacity   %9s       %7s to %s\n",
+                   w->n_buses, num(&n, 9, 1, cap_p), num(&n, 7, 1, cap_qmin),
+                   num(&n, 9, 1, cap_qmax));
+    pgi_buf_printf(b, "Thermal units   %5zu     On-line Capacity     %9s       %7s to %s\n",
+                   w->n_thermals, num(&n, 9, 1, on_p), num(&n, 7, 1, on_qmin),
+                   num(&n, 9, 1, on_qmax));
+    pgi_buf_printf(b, "Committed       %5zu     Generation (actual)  %9s     ", n_gen_on,
+                   num(&n, 9, 1, r->gen_p));
+    col(b, 13, 1, r->gen_q, ac);
+    pgi_buf_printf(b, "\nRenewable/stor. %5zu     Renewable + storage  %9s     ", n_inj,
+                   num(&n, 9, 1, r->inj_p));
+    col(b, 13, 1, r->inj_q, ac);
+    pgi_buf_printf(b, "\nLoads           %5zu     Load                 %9s     ", n_loads,
+                   num(&n, 9, 1, r->load_p));
+    col(b, 13, 1, r->load_q, ac);
+    pgi_buf_printf(b, "\nShunts          %5zu     Shunt (inj)          %9s     ", n_shunts,
+                   num(&n, 9, 1, 0.0 - r->shunt_p + 0.0));
+    col(b, 13, 1, r->shunt_q, ac);
+    pgi_buf_printf(b, "\nBranches        %5zu     Losses (I^2 * Z)     %9s     ", w->n_branches,
+                   num(&n, 9, 2, r->loss_p));
+    col(b, 13, 2, r->loss_q, ac);
+    pgi_buf_printf(b, "\nIn service      %5zu     Branch Charging (inj)        -     ", n_br_on);
+    col(b, 13, 1, r->charging_q, ac);
+    pgi_buf_printf(b, "\nTransformers    %5zu\nIslands         %5zu\n", n_xf, r->n_islands);
 
     /* Extremes over solved buses and branches. */
     size_t vmin_b = PG_NONE, vmax_b = PG_NONE, amin_b = PG_NONE, amax_b = PG_NONE;
     size_t pl_br = PG_NONE, ql_br = PG_NONE;
-    for (size_t b = 0; b < w->n_buses; b++) {
-        if (r->bus_type[b] == PG_BUS_ISOLATED)
+    for (size_t i = 0; i < w->n_buses; i++) {
+        if (r->bus_type[i] == PG_BUS_ISOLATED)
             continue;
-        if (vmin_b == PG_NONE || r->vm[b] < r->vm[vmin_b])
-            vmin_b = b;
-        if (vmax_b == PG_NONE || r->vm[b] > r->vm[vmax_b])
-            vmax_b = b;
-        if (amin_b == PG_NONE || r->va[b] < r->va[amin_b])
-            amin_b = b;
-        if (amax_b == PG_NONE || r->va[b] > r->va[amax_b])
-            amax_b = b;
+        if (vmin_b == PG_NONE || r->vm[i] < r->vm[vmin_b])
+            vmin_b = i;
+        if (vmax_b == PG_NONE || r->vm[i] > r->vm[vmax_b])
+            vmax_b = i;
+        if (amin_b == PG_NONE || r->va[i] < r->va[amin_b])
+            amin_b = i;
+        if (amax_b == PG_NONE || r->va[i] > r->va[amax_b])
+            amax_b = i;
     }
     double plmax = 0, qlmax = 0;
     for (size_t l = 0; l < w->n_branches; l++) {
@@ -229,159 +273,169 @@ pg_pf_write_summary(FILE *f, const pg_world *w, const pg_pf_result *r, pg_error 
         if (ql > qlmax)
             qlmax = ql, ql_br = l;
     }
-    if (vmin_b != PG_NONE) {
-        fprintf(f, "\n                          Minimum                      Maximum\n");
-        fprintf(f,
-                "                 -------------------------  --------------------------------\n");
-        if (ac)
-            fprintf(f, "Voltage Magnitude %7.3f p.u. @ bus %-6d     %7.3f p.u. @ bus %d\n",
-                    r->vm[vmin_b], w->buses[vmin_b].number, r->vm[vmax_b], w->buses[vmax_b].number);
-        fprintf(f, "Voltage Angle     %7.2f deg  @ bus %-6d     %7.2f deg  @ bus %d\n",
-                r->va[amin_b], w->buses[amin_b].number, r->va[amax_b], w->buses[amax_b].number);
-        if (pl_br != PG_NONE)
-            fprintf(f, "P Losses (I^2*R)            -               %8.2f MW    @ line %d-%d\n",
-                    plmax, w->buses[w->branches[pl_br].from].number,
-                    w->buses[w->branches[pl_br].to].number);
-        if (ql_br != PG_NONE)
-            fprintf(f, "Q Losses (I^2*X)            -               %8.2f MVAr  @ line %d-%d\n",
-                    qlmax, w->buses[w->branches[ql_br].from].number,
-                    w->buses[w->branches[ql_br].to].number);
-    }
+    if (vmin_b == PG_NONE)
+        return;
+    pgi_buf_printf(b, "\n                          Minimum                      Maximum\n");
+    pgi_buf_printf(
+        b, "                 -------------------------  --------------------------------\n");
+    if (ac)
+        pgi_buf_printf(b, "Voltage Magnitude %7s p.u. @ bus %-6d     %7s p.u. @ bus %d\n",
+                       num(&n, 7, 3, r->vm[vmin_b]), w->buses[vmin_b].number,
+                       num(&n, 7, 3, r->vm[vmax_b]), w->buses[vmax_b].number);
+    pgi_buf_printf(b, "Voltage Angle     %7s deg  @ bus %-6d     %7s deg  @ bus %d\n",
+                   num(&n, 7, 2, r->va[amin_b]), w->buses[amin_b].number,
+                   num(&n, 7, 2, r->va[amax_b]), w->buses[amax_b].number);
+    if (pl_br != PG_NONE)
+        pgi_buf_printf(b, "P Losses (I^2*R)            -               %8s MW    @ line %d-%d\n",
+                       num(&n, 8, 2, plmax), w->buses[w->branches[pl_br].from].number,
+                       w->buses[w->branches[pl_br].to].number);
+    if (ql_br != PG_NONE)
+        pgi_buf_printf(b, "Q Losses (I^2*X)            -               %8s MVAr  @ line %d-%d\n",
+                       num(&n, 8, 2, qlmax), w->buses[w->branches[ql_br].from].number,
+                       w->buses[w->branches[ql_br].to].number);
+}
 
-    /* ------------------------------------------------------------ bus data */
-    fprintf(f, "\n");
-    banner(f, "Bus Data");
-    fprintf(f, " Bus      Voltage          Generation             Load\n");
-    fprintf(f, "  #   Mag(pu) Ang(deg)   P (MW)   Q (MVAr)   P (MW)   Q (MVAr)\n");
-    fprintf(f, "----- ------- --------  --------  --------  --------  --------\n");
+static void
+report_buses(pgi_buf *b, const pg_world *w, const pg_pf_result *r, const bus_sums *s)
+{
+    bool ac = !r->dc;
+    pgi_buf_printf(b, "\n");
+    banner(b, "Bus Data");
+    pgi_buf_printf(b, " Bus      Voltage          Generation             Load\n");
+    pgi_buf_printf(b, "  #   Mag(pu) Ang(deg)   P (MW)   Q (MVAr)   P (MW)   Q (MVAr)\n");
+    pgi_buf_printf(b, "----- ------- --------  --------  --------  --------  --------\n");
     double tgp = 0, tgq = 0, tlp = 0, tlq = 0;
-    for (size_t b = 0; b < w->n_buses; b++) {
-        bool live = r->bus_type[b] != PG_BUS_ISOLATED;
-        fprintf(f, "%5d", w->buses[b].number);
-        if (!live) {
-            fprintf(f, "       -        -  (not energized)\n");
+    for (size_t i = 0; i < w->n_buses; i++) {
+        pgi_buf_printf(b, "%5d", w->buses[i].number);
+        if (r->bus_type[i] == PG_BUS_ISOLATED) {
+            pgi_buf_printf(b, "       -        -  (not energized)\n");
             continue;
         }
-        col(f, 7, 3, r->vm[b], true);
-        fprintf(f, " %8.3f%c", r->va[b], r->bus_type[b] == PG_BUS_REF ? '*' : ' ');
-        bool gen = s.ngen[b] > 0, load = s.lp[b] != 0 || s.lq[b] != 0;
-        col(f, 8, 2, s.gp[b], gen);
-        fprintf(f, " ");
-        col(f, 8, 2, s.gq[b], gen && ac);
-        fprintf(f, " ");
-        col(f, 8, 2, s.lp[b], load);
-        fprintf(f, " ");
-        col(f, 8, 2, s.lq[b], load && ac);
-        fprintf(f, "\n");
-        tgp += s.gp[b], tgq += s.gq[b], tlp += s.lp[b], tlq += s.lq[b];
+        col(b, 7, 3, r->vm[i], true);
+        col(b, 8, 3, r->va[i], true);
+        pgi_buf_printf(b, "%c", r->bus_type[i] == PG_BUS_REF ? '*' : ' ');
+        bool gen = s->ngen[i] > 0, load = s->lp[i] != 0 || s->lq[i] != 0;
+        col(b, 8, 2, s->gp[i], gen);
+        pgi_buf_printf(b, " ");
+        col(b, 8, 2, s->gq[i], gen && ac);
+        pgi_buf_printf(b, " ");
+        col(b, 8, 2, s->lp[i], load);
+        pgi_buf_printf(b, " ");
+        col(b, 8, 2, s->lq[i], load && ac);
+        pgi_buf_printf(b, "\n");
+        tgp += s->gp[i], tgq += s->gq[i], tlp += s->lp[i], tlq += s->lq[i];
     }
-    fprintf(f, "                        --------  --------  --------  --------\n");
-    fprintf(f, "               Total: ");
-    col(f, 9, 2, tgp, true);
-    fprintf(f, " ");
-    col(f, 8, 2, tgq, ac);
-    fprintf(f, " ");
-    col(f, 8, 2, tlp, true);
-    fprintf(f, " ");
-    col(f, 8, 2, tlq, ac);
-    fprintf(f, "\n(* reference bus; generation counts thermal, renewable and storage units)\n");
+    pgi_buf_printf(b, "                        --------  --------  --------  --------\n");
+    pgi_buf_printf(b, "               Total: ");
+    col(b, 9, 2, tgp, true);
+    pgi_buf_printf(b, " ");
+    col(b, 8, 2, tgq, ac);
+    pgi_buf_printf(b, " ");
+    col(b, 8, 2, tlp, true);
+    pgi_buf_printf(b, " ");
+    col(b, 8, 2, tlq, ac);
+    pgi_buf_printf(b,
+                   "\n(* reference bus; generation counts thermal, renewable and storage units)\n");
+}
 
-    /* ------------------------------------------------------------ branch data */
-    fprintf(f, "\n");
-    banner(f, "Branch Data");
-    fprintf(f, "Brnch   From   To    From Bus Injection   To Bus Injection     Loss (I^2 * Z)\n");
-    fprintf(f, "  #     Bus    Bus    P (MW)   Q (MVAr)   P (MW)   Q (MVAr)   P (MW)   Q (MVAr)\n");
-    fprintf(f, "-----  -----  -----  --------  --------  --------  --------  --------  --------\n");
+static void
+report_branches(pgi_buf *b, const pg_world *w, const pg_pf_result *r)
+{
+    bool ac = !r->dc;
+    pgi_buf_printf(b, "\n");
+    banner(b, "Branch Data");
+    pgi_buf_printf(
+        b, "Brnch   From   To    From Bus Injection   To Bus Injection     Loss (I^2 * Z)\n");
+    pgi_buf_printf(
+        b, "  #     Bus    Bus    P (MW)   Q (MVAr)   P (MW)   Q (MVAr)   P (MW)   Q (MVAr)\n");
+    pgi_buf_printf(
+        b, "-----  -----  -----  --------  --------  --------  --------  --------  --------\n");
     double tpl = 0, tql = 0;
     for (size_t l = 0; l < w->n_branches; l++) {
         const pg_branch *br = &w->branches[l];
         double pl = r->pf[l] + r->pt[l], ql = r->qf[l] + r->qt[l] + branch_charging(w, r, l);
-        fprintf(f, "%5zu  %5d  %5d ", l + 1, w->buses[br->from].number, w->buses[br->to].number);
+        pgi_buf_printf(b, "%5zu  %5d  %5d ", l + 1, w->buses[br->from].number,
+                       w->buses[br->to].number);
         if (!br->in_service) {
-            fprintf(f, "  (out of service)\n");
+            pgi_buf_printf(b, "  (out of service)\n");
             continue;
         }
-        col(f, 9, 2, r->pf[l], true);
-        fprintf(f, " ");
-        col(f, 8, 2, r->qf[l], ac);
-        fprintf(f, " ");
-        col(f, 8, 2, r->pt[l], true);
-        fprintf(f, " ");
-        col(f, 8, 2, r->qt[l], ac);
-        fprintf(f, " ");
-        col(f, 8, 3, pl, true);
-        fprintf(f, " ");
-        col(f, 8, 2, ql, ac);
-        fprintf(f, "\n");
+        col(b, 9, 2, r->pf[l], true);
+        pgi_buf_printf(b, " ");
+        col(b, 8, 2, r->qf[l], ac);
+        pgi_buf_printf(b, " ");
+        col(b, 8, 2, r->pt[l], true);
+        pgi_buf_printf(b, " ");
+        col(b, 8, 2, r->qt[l], ac);
+        pgi_buf_printf(b, " ");
+        col(b, 8, 3, pl, true);
+        pgi_buf_printf(b, " ");
+        col(b, 8, 2, ql, ac);
+        pgi_buf_printf(b, "\n");
         tpl += pl, tql += ql;
     }
-    fprintf(f, "                                                             --------  --------\n");
-    fprintf(f, "                                                    Total: ");
-    col(f, 9, 3, tpl, true);
-    fprintf(f, " ");
-    col(f, 8, 2, tql, ac);
-    fprintf(f, "\n");
+    pgi_buf_printf(
+        b, "                                                             --------  --------\n");
+    pgi_buf_printf(b, "                                                    Total: ");
+    col(b, 9, 3, tpl, true);
+    pgi_buf_printf(b, " ");
+    col(b, 8, 2, tql, ac);
+    pgi_buf_printf(b, "\n");
+}
 
-    /* ------------------------------------------------------------ islands left unsolved */
+static void
+report_islands(pgi_buf *b, const pg_world *w, const pg_pf_result *r)
+{
     bool any = false;
+    nums n = {.next = 0};
     for (size_t i = 0; i < r->n_islands; i++) {
         const pg_pf_island *I = &r->islands[i];
         if (I->status == PG_PF_ISLAND_SOLVED)
             continue;
         if (!any) {
-            fprintf(f, "\n");
-            banner(f, "Islands Not Solved");
+            pgi_buf_printf(b, "\n");
+            banner(b, "Islands Not Solved");
             any = true;
         }
-        fprintf(f, "island %zu: %zu bus%s from bus %d, %.2f MW of load not served: %s\n", i + 1,
-                I->n_buses, I->n_buses == 1 ? "" : "es", w->buses[I->first_bus].number, I->load_mw,
-                I->reason);
+        pgi_buf_printf(b, "island %zu: %zu bus%s from bus %d, %s MW of load not served: %s\n",
+                       i + 1, I->n_buses, I->n_buses == 1 ? "" : "es",
+                       w->buses[I->first_bus].number, num(&n, 12, 2, I->load_mw), I->reason);
     }
+}
+
+int
+pg_pf_result_text(const pg_world *w, const pg_pf_result *r, char **text, pg_error *err)
+{
+    if (!w || !r || !text)
+        return pg_error_set(err, PG_EINVAL, "pg_pf_result_text: NULL argument");
+    if (!matches(w, r))
+        return pg_error_set(err, PG_EINVAL, "pg_pf_result_text: the result is not of this world");
+    bus_sums s;
+    memset(&s, 0, sizeof s);
+    pgi_buf b = {0};
+    int rc = PG_OK;
+    if (bus_sums_make(&s, w, r)) {
+        rc = pg_error_set(err, PG_ENOMEM, "out of memory");
+        goto out;
+    }
+    report_head(&b, w, r);
+    report_summary(&b, w, r);
+    report_buses(&b, w, r, &s);
+    report_branches(&b, w, r);
+    report_islands(&b, w, r);
+    if (b.failed || !b.data) {
+        rc = pg_error_set(err, PG_ENOMEM, "out of memory while writing the power-flow report");
+        goto out;
+    }
+    *text = b.data;
+    b.data = NULL;
+out:
+    pgi_buf_free(&b);
     bus_sums_free(&s);
-    return finish(f, err);
+    return rc;
 }
 
 /* ---------------------------------------------------------------- JSON */
-
-static void
-json_string(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
-        switch (*p) {
-        case '"': fputs("\\\"", f); break;
-        case '\\': fputs("\\\\", f); break;
-        case '\n': fputs("\\n", f); break;
-        case '\r': fputs("\\r", f); break;
-        case '\t': fputs("\\t", f); break;
-        default:
-            if (*p < 0x20)
-                fprintf(f, "\\u%04x", *p);
-            else
-                fputc(*p, f);
-        }
-    }
-    fputc('"', f);
-}
-
-/* A number at full precision; JSON has no NaN or infinity, so those become null. */
-static void
-json_num(FILE *f, double v)
-{
-    if (isfinite(v))
-        fprintf(f, "%.17g", v == 0 ? 0.0 : v);
-    else
-        fputs("null", f);
-}
-
-static void
-json_kv(FILE *f, const char *key, double v, bool comma)
-{
-    fprintf(f, "\"%s\": ", key);
-    json_num(f, v);
-    if (comma)
-        fputs(", ", f);
-}
 
 static const char *
 island_status_name(pg_pf_island_status s)
@@ -394,97 +448,166 @@ island_status_name(pg_pf_island_status s)
     return "unknown";
 }
 
-int
-pg_pf_write_json(FILE *f, const pg_world *w, const pg_pf_result *r, pg_error *err)
+/* Sets o[key] = v, taking v; counts a failure (v NULL when memory ran out) in *bad. */
+static void
+set(json_t *o, const char *key, json_t *v, int *bad)
 {
-    if (!f || !w || !r || r->n_buses != w->n_buses || r->n_branches != w->n_branches ||
-        r->n_thermals != w->n_thermals)
-        return pg_error_set(err, PG_EINVAL, "pg_pf_write_json: the result is not of this world");
-    fputs("{\n  \"format\": \"plurigrid-pf/1\",\n  \"world\": ", f);
-    json_string(f, w->name);
-    fprintf(f, ",\n  \"model\": \"%s\",\n", r->dc ? "dc" : "ac");
-    fprintf(f, "  \"converged\": %s,\n  \"all_solved\": %s,\n", r->converged ? "true" : "false",
-            r->all_solved ? "true" : "false");
-    fprintf(f, "  \"iterations\": %d,\n  \"q_lim_rounds\": %d,\n  ", r->iterations,
-            r->q_lim_rounds);
-    json_kv(f, "max_mismatch_pu", r->max_mismatch, false);
-    fputs(",\n  \"reason\": ", f);
-    json_string(f, r->reason);
-    fputs(",\n  \"time_ms\": {", f);
-    json_kv(f, "setup", r->time_setup_s * 1e3, true);
-    json_kv(f, "solve", r->time_solve_s * 1e3, false);
-    fputs("},\n  \"totals\": {", f);
-    json_kv(f, "gen_mw", r->gen_p, true);
-    json_kv(f, "gen_mvar", r->gen_q, true);
-    json_kv(f, "injection_mw", r->inj_p, true);
-    json_kv(f, "injection_mvar", r->inj_q, true);
-    json_kv(f, "load_mw", r->load_p, true);
-    json_kv(f, "load_mvar", r->load_q, true);
-    json_kv(f, "shunt_mw", r->shunt_p, true);
-    json_kv(f, "shunt_mvar", r->shunt_q, true);
-    json_kv(f, "charging_mvar", r->charging_q, true);
-    json_kv(f, "loss_mw", r->loss_p, true);
-    json_kv(f, "loss_mvar", r->loss_q, false);
-    fputs("},\n  \"buses\": [", f);
-    for (size_t b = 0; b < w->n_buses; b++) {
-        fputs(b ? ",\n    {\"name\": " : "\n    {\"name\": ", f);
-        json_string(f, w->buses[b].name);
-        fprintf(f, ", \"number\": %d, \"type\": \"%s\", ", w->buses[b].number,
-                type_name(r->bus_type[b]));
-        json_kv(f, "vm_pu", r->vm[b], true);
-        json_kv(f, "va_deg", r->va[b], true);
-        if (r->island[b] == PG_NONE)
-            fputs("\"island\": null}", f);
-        else
-            fprintf(f, "\"island\": %zu}", r->island[b]);
+    if (json_object_set_new(o, key, v) != 0)
+        *bad = 1;
+}
+
+static void
+add(json_t *a, json_t *v, int *bad)
+{
+    if (json_array_append_new(a, v) != 0)
+        *bad = 1;
+}
+
+static json_t *
+bus_name(const pg_world *w, size_t b)
+{
+    return pgi_json_str(w->buses[b].name);
+}
+
+static json_t *
+json_totals(const pg_pf_result *r, int *bad)
+{
+    json_t *t = json_object();
+    if (!t) {
+        *bad = 1;
+        return NULL;
     }
-    fputs(w->n_buses ? "\n  ],\n  \"thermals\": [" : "],\n  \"thermals\": [", f);
-    for (size_t g = 0; g < w->n_thermals; g++) {
-        fputs(g ? ",\n    {\"name\": " : "\n    {\"name\": ", f);
-        json_string(f, w->thermals[g].name);
-        fputs(", \"bus\": ", f);
-        json_string(f, w->buses[w->thermals[g].bus].name);
-        fputs(", ", f);
-        json_kv(f, "p_mw", r->pg[g], true);
-        json_kv(f, "q_mvar", r->qg[g], true);
-        fprintf(f, "\"q_limited\": %s}", r->q_limited[g] ? "true" : "false");
+    set(t, "gen_mw", pgi_json_num(r->gen_p), bad);
+    set(t, "gen_mvar", pgi_json_num(r->gen_q), bad);
+    set(t, "injection_mw", pgi_json_num(r->inj_p), bad);
+    set(t, "injection_mvar", pgi_json_num(r->inj_q), bad);
+    set(t, "load_mw", pgi_json_num(r->load_p), bad);
+    set(t, "load_mvar", pgi_json_num(r->load_q), bad);
+    set(t, "shunt_mw", pgi_json_num(r->shunt_p), bad);
+    set(t, "shunt_mvar", pgi_json_num(r->shunt_q), bad);
+    set(t, "charging_mvar", pgi_json_num(r->charging_q), bad);
+    set(t, "loss_mw", pgi_json_num(r->loss_p), bad);
+    set(t, "loss_mvar", pgi_json_num(r->loss_q), bad);
+    return t;
+}
+
+static json_t *
+json_buses(const pg_world *w, const pg_pf_result *r, int *bad)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < w->n_buses && !*bad; i++) {
+        json_t *o = json_object();
+        add(a, o, bad); /* takes o even when it fails */
+        if (*bad)
+            break;
+        set(o, "name", bus_name(w, i), bad);
+        set(o, "number", json_integer(w->buses[i].number), bad);
+        set(o, "type", json_string(type_name(r->bus_type[i])), bad);
+        set(o, "vm_pu", pgi_json_num(r->vm[i]), bad);
+        set(o, "va_deg", pgi_json_num(r->va[i]), bad);
+        set(o, "island",
+            r->island[i] == PG_NONE ? json_null() : json_integer((json_int_t)r->island[i]), bad);
     }
-    fputs(w->n_thermals ? "\n  ],\n  \"branches\": [" : "],\n  \"branches\": [", f);
-    for (size_t l = 0; l < w->n_branches; l++) {
+    return a;
+}
+
+static json_t *
+json_thermals(const pg_world *w, const pg_pf_result *r, int *bad)
+{
+    json_t *a = json_array();
+    for (size_t g = 0; a && g < w->n_thermals && !*bad; g++) {
+        json_t *o = json_object();
+        add(a, o, bad); /* takes o even when it fails */
+        if (*bad)
+            break;
+        set(o, "name", pgi_json_str(w->thermals[g].name), bad);
+        set(o, "bus", bus_name(w, w->thermals[g].bus), bad);
+        set(o, "p_mw", pgi_json_num(r->pg[g]), bad);
+        set(o, "q_mvar", pgi_json_num(r->qg[g]), bad);
+        set(o, "q_limited", json_boolean(r->q_limited[g]), bad);
+    }
+    return a;
+}
+
+static json_t *
+json_branches(const pg_world *w, const pg_pf_result *r, int *bad)
+{
+    json_t *a = json_array();
+    for (size_t l = 0; a && l < w->n_branches && !*bad; l++) {
         const pg_branch *br = &w->branches[l];
-        fputs(l ? ",\n    {\"name\": " : "\n    {\"name\": ", f);
-        json_string(f, br->name);
-        fputs(", \"from\": ", f);
-        json_string(f, w->buses[br->from].name);
-        fputs(", \"to\": ", f);
-        json_string(f, w->buses[br->to].name);
-        fprintf(f, ", \"in_service\": %s, ", br->in_service ? "true" : "false");
-        json_kv(f, "pf_mw", r->pf[l], true);
-        json_kv(f, "qf_mvar", r->qf[l], true);
-        json_kv(f, "pt_mw", r->pt[l], true);
-        json_kv(f, "qt_mvar", r->qt[l], true);
-        json_kv(f, "loss_mw", r->pf[l] + r->pt[l], true);
-        json_kv(f, "loss_mvar", r->qf[l] + r->qt[l] + branch_charging(w, r, l), false);
-        fputs("}", f);
+        json_t *o = json_object();
+        add(a, o, bad); /* takes o even when it fails */
+        if (*bad)
+            break;
+        set(o, "name", pgi_json_str(br->name), bad);
+        set(o, "from", bus_name(w, br->from), bad);
+        set(o, "to", bus_name(w, br->to), bad);
+        set(o, "in_service", json_boolean(br->in_service), bad);
+        set(o, "pf_mw", pgi_json_num(r->pf[l]), bad);
+        set(o, "qf_mvar", pgi_json_num(r->qf[l]), bad);
+        set(o, "pt_mw", pgi_json_num(r->pt[l]), bad);
+        set(o, "qt_mvar", pgi_json_num(r->qt[l]), bad);
+        set(o, "loss_mw", pgi_json_num(r->pf[l] + r->pt[l]), bad);
+        set(o, "loss_mvar", pgi_json_num(r->qf[l] + r->qt[l] + branch_charging(w, r, l)), bad);
     }
-    fputs(w->n_branches ? "\n  ],\n  \"islands\": [" : "],\n  \"islands\": [", f);
-    for (size_t i = 0; i < r->n_islands; i++) {
+    return a;
+}
+
+static json_t *
+json_islands(const pg_world *w, const pg_pf_result *r, int *bad)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < r->n_islands && !*bad; i++) {
         const pg_pf_island *I = &r->islands[i];
-        fprintf(f,
-                "%s{\"status\": \"%s\", \"buses\": %zu, \"first_bus\": ", i ? ",\n    " : "\n    ",
-                island_status_name(I->status), I->n_buses);
-        json_string(f, w->buses[I->first_bus].name);
-        fputs(", \"reference\": ", f);
-        if (I->ref_bus == PG_NONE)
-            fputs("null", f);
-        else
-            json_string(f, w->buses[I->ref_bus].name);
-        fputs(", ", f);
-        json_kv(f, "load_mw", I->load_mw, false);
-        fputs(", \"reason\": ", f);
-        json_string(f, I->reason);
-        fputs("}", f);
+        json_t *o = json_object();
+        add(a, o, bad); /* takes o even when it fails */
+        if (*bad)
+            break;
+        set(o, "status", json_string(island_status_name(I->status)), bad);
+        set(o, "buses", json_integer((json_int_t)I->n_buses), bad);
+        set(o, "first_bus", bus_name(w, I->first_bus), bad);
+        set(o, "reference", I->ref_bus == PG_NONE ? json_null() : bus_name(w, I->ref_bus), bad);
+        set(o, "load_mw", pgi_json_num(I->load_mw), bad);
+        set(o, "reason", pgi_json_str(I->reason), bad);
     }
-    fputs(r->n_islands ? "\n  ]\n}\n" : "]\n}\n", f);
-    return finish(f, err);
+    return a;
+}
+
+int
+pg_pf_result_json(const pg_world *w, const pg_pf_result *r, char **text, pg_error *err)
+{
+    if (!w || !r || !text)
+        return pg_error_set(err, PG_EINVAL, "pg_pf_result_json: NULL argument");
+    if (!matches(w, r))
+        return pg_error_set(err, PG_EINVAL, "pg_pf_result_json: the result is not of this world");
+    int bad = 0;
+    json_t *o = json_object();
+    if (!o)
+        return pg_error_set(err, PG_ENOMEM, "out of memory while writing the power-flow result");
+    set(o, "format", json_string("plurigrid-pf/1"), &bad);
+    set(o, "world", pgi_json_str(w->name), &bad);
+    set(o, "model", json_string(r->dc ? "dc" : "ac"), &bad);
+    set(o, "converged", json_boolean(r->converged), &bad);
+    set(o, "all_solved", json_boolean(r->all_solved), &bad);
+    set(o, "iterations", json_integer(r->iterations), &bad);
+    set(o, "q_lim_rounds", json_integer(r->q_lim_rounds), &bad);
+    set(o, "max_mismatch_pu", pgi_json_num(r->max_mismatch), &bad);
+    set(o, "reason", pgi_json_str(r->reason), &bad);
+    json_t *t = json_object();
+    set(o, "time_ms", t, &bad);
+    if (t) {
+        set(t, "setup", pgi_json_num(r->time_setup_s * 1e3), &bad);
+        set(t, "solve", pgi_json_num(r->time_solve_s * 1e3), &bad);
+    }
+    set(o, "totals", json_totals(r, &bad), &bad);
+    set(o, "buses", json_buses(w, r, &bad), &bad);
+    set(o, "thermals", json_thermals(w, r, &bad), &bad);
+    set(o, "branches", json_branches(w, r, &bad), &bad);
+    set(o, "islands", json_islands(w, r, &bad), &bad);
+    char *s = bad ? NULL : pgi_json_dumps_lines(o);
+    json_decref(o);
+    if (!s)
+        return pg_error_set(err, PG_ENOMEM, "out of memory while writing the power-flow result");
+    *text = s;
+    return PG_OK;
 }

@@ -187,7 +187,7 @@ test_opf_case9(void **state)
     (void)state;
     char case9[4096];
     snprintf(case9, sizeof case9, "%s", pgt_data_path("matpower/cases/case9.m"));
-    const char *args[] = {"opf", case9, "--dc", "--json", NULL};
+    const char *args[] = {"opf", case9, "--dc", "--json", "-", NULL};
     char *out, *err;
     assert_int_equal(pgt_run_cli(args, NULL, &out, &err), 0);
     const char *at = strstr(out, "\"objective\": ");

@@ -67,7 +67,7 @@ test_matpower_json_matpower(void **state)
     assert_non_null(strstr(out, "30 buses, 41 branches"));
     free(out);
     free(err);
-    const char *b[] = {"convert", j, m, "--json", NULL};
+    const char *b[] = {"convert", j, m, "--json", "-", NULL};
     assert_int_equal(run(b, NULL, &out, &err), 0);
     assert_non_null(strstr(out, "\"buses\": 30"));
     assert_non_null(strstr(out, "\"write_notes\": []"));

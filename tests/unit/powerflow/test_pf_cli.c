@@ -48,7 +48,7 @@ test_json_and_out(void **state)
 {
     (void)state;
     char *out, *err;
-    const char *args[] = {"pf", case_path("case14"), "--json", NULL};
+    const char *args[] = {"pf", case_path("case14"), "--json", "-", NULL};
     assert_int_equal(run(args, &out, &err), 0);
     assert_non_null(strstr(out, "\"format\": \"plurigrid-pf/1\""));
     assert_non_null(strstr(out, "\"converged\": true"));
@@ -62,13 +62,24 @@ test_json_and_out(void **state)
     free(out);
     free(err);
 
-    char path[512];
+    /* --json FILE: the report still goes to standard output; --out FILE moves it to a file. */
+    char path[512], report[512];
     snprintf(path, sizeof path, "%s/pf.json", pgt_tmpdir());
-    const char *args2[] = {"pf", case_path("case14"), "--json", "--out", path, "--dc", NULL};
+    snprintf(report, sizeof report, "%s/pf.txt", pgt_tmpdir());
+    const char *args1[] = {"pf", case_path("case14"), "--json", path, NULL};
+    assert_int_equal(run(args1, &out, &err), 0);
+    assert_non_null(strstr(out, "Converged in 2 iterations"));
+    free(out);
+    free(err);
+    const char *args2[] = {"pf", case_path("case14"), "--json", path, "--out", report, "--dc",
+                           NULL};
     assert_int_equal(run(args2, &out, &err), 0);
     assert_string_equal(out, "");
     char *text = pgt_slurp(path, NULL);
     assert_non_null(strstr(text, "\"model\": \"dc\""));
+    free(text);
+    text = pgt_slurp(report, NULL);
+    assert_non_null(strstr(text, "Power Flow: case14 (DC)"));
     free(text);
     free(out);
     free(err);
@@ -149,7 +160,7 @@ test_not_converging_exit_1(void **state)
     assert_non_null(strstr(err, "did not converge"));
     free(out);
     free(err);
-    const char *json[] = {"pf", path, "--json", NULL};
+    const char *json[] = {"pf", path, "--json", "-", NULL};
     assert_int_equal(run(json, &out, &err), 1);
     assert_non_null(strstr(out, "\"converged\": false"));
     free(out);
