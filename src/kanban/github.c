@@ -651,11 +651,25 @@ gh_send(gh *g, const char *method, const char *url, const char *body, gh_resp *r
         char why[CURL_ERROR_SIZE + 16];
         pgi_kanban_redact(g->errbuf[0] ? g->errbuf : curl_easy_strerror(cc), g->token, why,
                           sizeof why);
-        return pg_error_set(err, PG_ENET, "could not reach %s (%s)%s", g->api, why,
-                            strcmp(method, "GET") != 0
+        const char *maybe = strcmp(method, "GET") != 0
                                 ? "; the change may or may not have been made, and running "
                                   "again is safe: issues are matched by title"
-                                : "");
+                                : "";
+        if (r->status <= 0)
+            return pg_error_set(err, PG_ENET, "could not reach %s (%s)%s", g->api, why, maybe);
+        /* The server answered: say so, and what libcurl's limit on a header line means. */
+        int too_large = cc == CURLE_OUT_OF_MEMORY;
+#if LIBCURL_VERSION_NUM >= 0x080600
+        too_large |= cc == CURLE_TOO_LARGE;
+#endif
+        return pg_error_set(err, PG_ENET,
+                            "%s answered HTTP %ld, but its answer could not be read "
+                            "(%s)%s%s",
+                            g->api, r->status, why,
+                            too_large ? "; libcurl refuses a header line over 100 KiB, such as a "
+                                        "next-page link that long"
+                                      : "",
+                            maybe);
     }
     if (r->status < 200 || r->status > 299)
         return status_error(g, method, r, err);

@@ -1003,6 +1003,15 @@ test_long_next_link(void **state)
     assert_contains(r.err, "dry run: 34 to create, 1 to update, 0 unchanged (2 issues were "
                            "already in o/r)");
     result_free(&r);
+
+    /* A link longer than libcurl takes in one header line: refused with a message. */
+    server_forget_requests(s);
+    s->link_pad = 200000;
+    r = run_post(s, "--dry-run", NULL);
+    assert_int_equal(r.status, 3);
+    assert_contains(r.err, "answered HTTP 200, but its answer could not be read");
+    assert_int_equal(s->n_seen, 1);
+    result_free(&r);
     server_stop(s);
 }
 
@@ -1190,6 +1199,15 @@ test_token_sources(void **state)
     pthread_join(t, NULL);
     assert_int_equal(r.status, 0);
     assert_string_equal(s->reqs[0].auth, "Bearer fifo-token");
+    result_free(&r);
+
+    /* A FIFO no program writes to: a clear message after a bounded wait, not a hang. */
+    server_forget_requests(s);
+    r = run_post3(s, "--token-file", fifo, "--dry-run");
+    assert_int_equal(r.status, 2);
+    assert_contains(r.err, "is a FIFO, and no program opened it to write the token within 30 "
+                           "seconds");
+    assert_int_equal(s->n_seen, 0);
     result_free(&r);
 
     /* Standard input, when the roadmap is a file. */
