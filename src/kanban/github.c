@@ -1062,12 +1062,10 @@ update_issue(run *x, size_t i, const existing *e, json_t *want, pg_error *err)
     return rc;
 }
 
-int
-pg_kanban_post(const pg_kanban_roadmap *r, const pg_kanban_post_options *o, pg_kanban_report *rep,
-               pg_error *err)
+static int
+post(const pg_kanban_roadmap *r, const pg_kanban_post_options *o, pg_kanban_report *rep,
+     pg_error *err)
 {
-    if (!r || !o || !rep)
-        return pg_error_set(err, PG_EINVAL, "pg_kanban_post: missing argument");
     pg_kanban_report_clear(rep);
     rep->dry_run = o->dry_run;
     int rc = pg_kanban_repo_check(o->repo, err);
@@ -1119,11 +1117,23 @@ pg_kanban_post(const pg_kanban_roadmap *r, const pg_kanban_post_options *o, pg_k
             goto out;
     }
 out:
-    if (rc != PG_OK)
-        redact_error(err, o->token);
     existing_free(list, n_list);
     resp_reset(&x.resp);
     gh_close(&x.g);
     curl_global_cleanup();
+    return rc;
+}
+
+int
+pg_kanban_post(const pg_kanban_roadmap *r, const pg_kanban_post_options *o, pg_kanban_report *rep,
+               pg_error *err)
+{
+    if (!r || !o || !rep)
+        return pg_error_set(err, PG_EINVAL, "pg_kanban_post: missing argument");
+    int rc = post(r, o, rep, err);
+    /* Last, whatever the failure: the pieces a server sent were hidden as they came in, and
+     * this pass also covers what the caller gave (an API URL that holds the token, say). */
+    if (rc != PG_OK)
+        redact_error(err, o->token);
     return rc;
 }

@@ -1387,6 +1387,14 @@ test_token_never_printed(void **state)
         check_run("a roadmap holding the token", &r, 2);
         server_stop(s);
     }
+    /* An API URL that holds the token (refused, or not reachable). */
+    for (int k = 0; k < 2; k++) {
+        const char *extra[] = {"--api-url",
+                               k ? "ftp://127.0.0.1/" TOKEN : "http://127.0.0.1:9/" TOKEN, NULL};
+        result r = run_kanban(NULL, NULL, extra, NULL);
+        assert_contains(r.err, "[token hidden]");
+        check_run("an API URL holding the token", &r, k ? 2 : 3);
+    }
     /* A token with a line break inside, and usage errors. */
     setenv("GITHUB_TOKEN", TOKEN "\n" TOKEN, 1);
     result r = run_post(NULL, NULL, NULL);
