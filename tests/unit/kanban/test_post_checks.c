@@ -5,6 +5,7 @@
  * the project's one round-trip rule. */
 #include "harness.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -166,6 +167,44 @@ test_json_numbers(void **state)
     pg_kanban_free(r);
 }
 
+/* Every allocation of the JSON writers failing in turn: an error or the full text, never a
+ * crash or a leak (the sanitizer build checks leaks). */
+static void
+test_json_allocation_failures(void **state)
+{
+    (void)state;
+    pg_kanban_roadmap *r = NULL;
+    pg_error err = {0};
+    assert_int_equal(pg_kanban_read(&r, pgt_source_path("examples/roadmap.md"), &err), PG_OK);
+    for (int which = 0; which < 2; which++) {
+        char *want = NULL;
+        pgt_alloc_fail_after(LONG_MAX);
+        int rc = which ? pg_kanban_roadmap_json(r, "o/r", &want, &err)
+                       : pg_kanban_payloads_json(r, true, &want, &err);
+        long n = pgt_alloc_count();
+        pgt_alloc_fail_after(-1);
+        assert_int_equal(rc, PG_OK);
+        assert_true(n > 0);
+        for (long k = 0; k < n; k++) {
+            char *got = NULL;
+            pg_error e = {0};
+            pgt_alloc_fail_after(k);
+            rc = which ? pg_kanban_roadmap_json(r, "o/r", &got, &e)
+                       : pg_kanban_payloads_json(r, true, &got, &e);
+            pgt_alloc_fail_after(-1);
+            if (rc == PG_OK) {
+                assert_string_equal(got, want);
+            } else {
+                assert_int_equal(rc, PG_ENOMEM);
+                assert_null(got);
+            }
+            free(got);
+        }
+        free(want);
+    }
+    pg_kanban_free(r);
+}
+
 int
 main(void)
 {
@@ -174,6 +213,7 @@ main(void)
         cmocka_unit_test(test_token_check),
         cmocka_unit_test(test_redact),
         cmocka_unit_test(test_json_numbers),
+        cmocka_unit_test(test_json_allocation_failures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
