@@ -6,7 +6,8 @@
  * resets), a refused token, a missing repository, a rejected payload, a server error. The report
  * the caller passes in records every write as it happens, so that a failure can be told together
  * with exactly what was already written. The token only ever travels in a request header, and
- * only over https (or plain http to this machine, for tests). */
+ * only over https (or plain http to this machine, for tests); it is hidden from every message,
+ * even when a server echoes it back, and a next-page link is followed only under the API URL. */
 #include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +20,12 @@
 
 #define DEFAULT_API "https://api.github.com"
 #define MAX_ANSWER (32u * 1024u * 1024u) /* bytes of one answer */
-#define MAX_PAGES 1000                   /* of 100 issues each */
+#define PER_PAGE 100
+#define MAX_PAGES 1000 /* of PER_PAGE issues each */
+#define MAX_OWNER 39   /* GitHub's limits on an owner's and a repository's name, characters */
+#define MAX_NAME 100
+#define REDACTED "[token hidden]"
+#define PARTIAL_MIN 4 /* a text cut short that ends in this many first characters of the token */
 
 typedef struct existing {
     long number;
@@ -32,6 +38,7 @@ typedef struct existing {
 
 typedef struct gh {
     CURL *curl;
+    const char *token; /* hidden from every message; NULL when there is none */
     struct curl_slist *headers;
     char api[512];       /* API base URL without a trailing '/' */
     char repo_path[256]; /* "/repos/OWNER/NAME" */
@@ -72,21 +79,139 @@ pg_kanban_post_options_init(pg_kanban_post_options *o)
     o->timeout_s = 60;
 }
 
-static int
-repo_ok(const char *repo)
+/* s as a message can show it: at most 80 bytes, bytes that are not printable ASCII as \xNN. */
+static void
+shown(const char *s, char *out, size_t size)
 {
-    const char *slash = repo ? strchr(repo, '/') : NULL;
-    if (!slash || slash == repo || !slash[1] || strchr(slash + 1, '/'))
-        return 0;
-    if (strlen(repo) > 200)
-        return 0;
-    for (const char *p = repo; *p; p++) {
-        char c = *p;
-        if (!(p == slash || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-              (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.'))
-            return 0;
+    size_t n = 0, i = 0;
+    for (; s[i] && i < 80 && n + 5 < size; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c < 0x7F)
+            out[n++] = (char)c;
+        else
+            n += (size_t)snprintf(out + n, size - n, "\\x%02X", c);
     }
-    return strcmp(slash + 1, ".") != 0 && strcmp(slash + 1, "..") != 0;
+    if (s[i] && n + 4 < size)
+        n += (size_t)snprintf(out + n, size - n, "...");
+    out[n] = '\0';
+}
+
+static int
+name_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_' || c == '.';
+}
+
+int
+pg_kanban_repo_check(const char *repo, pg_error *err)
+{
+    if (!repo || !repo[0])
+        return pg_error_set(err, PG_EINVAL,
+                            "no repository given: it is OWNER/NAME, such as octocat/hello-world");
+    char show[400];
+    shown(repo, show, sizeof show);
+    const char *slash = strchr(repo, '/');
+    if (!slash || strchr(slash + 1, '/'))
+        return pg_error_set(err, PG_EINVAL,
+                            "the repository '%s' is not OWNER/NAME: it needs exactly one '/', "
+                            "between the owner and the name (such as octocat/hello-world)",
+                            show);
+    const char *name = slash + 1;
+    size_t ol = (size_t)(slash - repo), nl = strlen(name);
+    if (ol == 0 || nl == 0)
+        return pg_error_set(err, PG_EINVAL,
+                            "the repository '%s' is not OWNER/NAME: the %s is missing", show,
+                            ol == 0 ? "owner before the '/'" : "name after the '/'");
+    for (const char *p = repo; *p; p++) {
+        if (p == slash || name_char(*p))
+            continue;
+        unsigned char c = (unsigned char)*p;
+        char what[32];
+        if (c == ' ')
+            snprintf(what, sizeof what, "a space");
+        else if (c > 0x20 && c < 0x7F)
+            snprintf(what, sizeof what, "'%c'", c);
+        else
+            snprintf(what, sizeof what, "the byte 0x%02X", c);
+        return pg_error_set(err, PG_EINVAL,
+                            "the repository '%s' has %s in its %s: GitHub allows only letters, "
+                            "digits, '-', '_' and '.' in an owner and a repository name",
+                            show, what, p < slash ? "owner" : "name");
+    }
+    if (strstr(repo, ".."))
+        return pg_error_set(err, PG_EINVAL,
+                            "the repository '%s' has '..' in it: GitHub does not allow two dots "
+                            "in a row in an owner or a repository name",
+                            show);
+    if (repo[0] == '.' || repo[0] == '-')
+        return pg_error_set(err, PG_EINVAL,
+                            "the repository '%s' has an owner that starts with '%c': GitHub owners "
+                            "start with a letter or a digit",
+                            show, repo[0]);
+    if (strcmp(name, ".") == 0)
+        return pg_error_set(err, PG_EINVAL, "the repository '%s' has no name: '.' is not one",
+                            show);
+    if (ol > MAX_OWNER)
+        return pg_error_set(err, PG_EINVAL,
+                            "the repository '%s' has an owner of %zu characters: GitHub allows "
+                            "at most %d",
+                            show, ol, MAX_OWNER);
+    if (nl > MAX_NAME)
+        return pg_error_set(err, PG_EINVAL,
+                            "the repository '%s' has a name of %zu characters: GitHub allows at "
+                            "most %d",
+                            show, nl, MAX_NAME);
+    return PG_OK;
+}
+
+void
+pgi_kanban_redact(const char *s, const char *secret, char *out, size_t size)
+{
+    if (!out || size == 0)
+        return;
+    out[0] = '\0';
+    if (!s)
+        return;
+    size_t tl = secret ? strlen(secret) : 0, rl = strlen(REDACTED), n = 0;
+    for (const char *p = s; *p && n + 1 < size;) {
+        if (tl && strncmp(p, secret, tl) == 0) {
+            for (size_t k = 0; k < rl && n + 1 < size; k++)
+                out[n++] = REDACTED[k];
+            p += tl;
+        } else {
+            /* Control characters (a line break, an escape sequence) would garble the terminal;
+             * a space is never part of a token, so it cannot complete one. */
+            unsigned char c = (unsigned char)*p++;
+            out[n++] = c < 0x20 || c == 0x7F ? ' ' : (char)c;
+        }
+    }
+    out[n] = '\0';
+    /* A text cut short, here or before it came here, may end in the token's first characters. */
+    for (size_t k = tl ? tl - 1 : 0; k >= PARTIAL_MIN; k--) {
+        if (k <= n && memcmp(out + n - k, secret, k) == 0) {
+            n -= k;
+            snprintf(out + n, size - n, "%s", REDACTED);
+            break;
+        }
+    }
+    pgi_kanban_utf8_fix(out);
+}
+
+/* Hides the token in what an error says (its message, and the place, which may hold a URL a
+ * server gave). */
+static void
+redact_error(pg_error *err, const char *token)
+{
+    if (!err || !token || !token[0])
+        return;
+    char tmp[sizeof err->msg];
+    pgi_kanban_redact(err->msg, token, tmp, sizeof tmp);
+    memcpy(err->msg, tmp, sizeof tmp);
+    pgi_kanban_redact(err->path, token, tmp, sizeof err->path);
+    memcpy(err->path, tmp, sizeof err->path);
+    pgi_kanban_redact(err->file, token, tmp, sizeof err->file);
+    memcpy(err->file, tmp, sizeof err->file);
 }
 
 /* https to anywhere; plain http only to this machine, so that a token never crosses a network
@@ -129,16 +254,60 @@ api_url_ok(const char *url, pg_error *err)
     return PG_OK;
 }
 
-static int
-token_ok(const char *t)
+int
+pg_kanban_token_check(const char *token, pg_error *err)
 {
-    size_t n = strlen(t);
-    if (n == 0 || n > 1024)
-        return 0;
-    for (; *t; t++)
-        if ((unsigned char)*t <= 0x20 || (unsigned char)*t >= 0x7F)
-            return 0;
-    return 1;
+    size_t n = token ? strlen(token) : 0;
+    if (n == 0)
+        return pg_error_set(err, PG_EINVAL, "the token is empty");
+    if (n > PG_KANBAN_MAX_TOKEN)
+        return pg_error_set(err, PG_EINVAL,
+                            "the token is %zu characters long; no GitHub token is longer than "
+                            "%d",
+                            n, PG_KANBAN_MAX_TOKEN);
+    const char *what = NULL;
+    char byte[64];
+    for (const unsigned char *p = (const unsigned char *)token; *p && !what; p++) {
+        if (*p == '\n' || *p == '\r')
+            what = "a line break";
+        else if (*p == ' ' || *p == '\t')
+            what = "a space or a tab";
+        else if (*p < 0x20 || *p == 0x7F)
+            what = (snprintf(byte, sizeof byte, "a control character (byte 0x%02X)", *p), byte);
+        else if (*p >= 0x80)
+            what = "a character that is not ASCII";
+    }
+    if (what)
+        return pg_error_set(err, PG_EINVAL,
+                            "the token has %s inside it; a GitHub token is one word of letters, "
+                            "digits and '_' (give the token alone, on one line)",
+                            what);
+    return PG_OK;
+}
+
+/* An item whose issue would carry the token is refused: posting it would publish the token, and
+ * printing the plan would show it. */
+static int
+roadmap_holds_token(const pg_kanban_roadmap *r, const char *token, pg_error *err)
+{
+    for (size_t i = 0; token && i < r->n_items; i++) {
+        const pg_kanban_item *it = &r->items[i];
+        char *body = pgi_kanban_issue_body(it);
+        if (!body)
+            return pg_error_set(err, PG_ENOMEM, "out of memory");
+        int found = strstr(it->title, token) || strstr(body, token);
+        free(body);
+        for (size_t k = 0; k < it->n_labels; k++)
+            found |= strstr(it->labels[k], token) != NULL;
+        if (found) {
+            pg_error_at(err, r->source, it->line, 0, NULL);
+            return pg_error_set(err, PG_EINVAL,
+                                "this item holds the API token (in its title, body or labels); "
+                                "refusing to send it where others could read it: take the "
+                                "token out of the roadmap");
+        }
+    }
+    return PG_OK;
 }
 
 /* ------------------------------------------------------------------ HTTP */
@@ -249,6 +418,7 @@ static int
 gh_open(gh *g, const pg_kanban_post_options *o, pg_error *err)
 {
     memset(g, 0, sizeof *g);
+    g->token = o->token;
     size_t al = strlen(o->api_url);
     while (al > 0 && o->api_url[al - 1] == '/')
         al--;
@@ -308,23 +478,24 @@ gh_close(gh *g)
     g->headers = NULL;
 }
 
-/* What GitHub said in an error answer: its "message" and the messages of its "errors". */
+/* What GitHub said in an error answer: its "message" and the messages of its "errors", with the
+ * token hidden (a server may echo what it was sent) and control characters made spaces; cut,
+ * with "...", to leave room in the error for what to do about it. */
 static void
-github_message(const gh_resp *r, char *out, size_t size)
+github_message(const gh *g, const gh_resp *r, char *out, size_t size)
 {
-    out[0] = '\0';
     json_error_t je;
     json_t *j = r->body.data ? json_loads(r->body.data, 0, &je) : NULL;
+    pgi_buf b = {0};
     const char *m = json_string_value(json_object_get(j, "message"));
-    size_t n = 0;
     if (m)
-        n += (size_t)snprintf(out, size, "%s", m);
+        pgi_buf_puts(&b, m);
     json_t *errors = json_object_get(j, "errors");
     size_t i;
     json_t *e;
     json_array_foreach(errors, i, e)
     {
-        if (n >= size)
+        if (b.len > 4 * size)
             break;
         const char *em = json_string_value(json_object_get(e, "message"));
         const char *code = json_string_value(json_object_get(e, "code"));
@@ -332,53 +503,88 @@ github_message(const gh_resp *r, char *out, size_t size)
         if (json_is_string(e))
             em = json_string_value(e);
         if (em)
-            n += (size_t)snprintf(out + n, size - n, "%s%s", n ? "; " : "", em);
+            pgi_buf_printf(&b, "%s%s", b.len ? "; " : "", em);
         else if (code)
-            n += (size_t)snprintf(out + n, size - n, "%s%s%s%s", n ? "; " : "", field ? field : "",
-                                  field ? " " : "", code);
+            pgi_buf_printf(&b, "%s%s%s%s", b.len ? "; " : "", field ? field : "", field ? " " : "",
+                           code);
     }
     json_decref(j);
+    char all[1024];
+    pgi_kanban_redact(b.failed || !b.data ? "" : b.data, g->token, all, sizeof all);
+    pgi_buf_free(&b);
+    if (strlen(all) < size) {
+        memcpy(out, all, strlen(all) + 1);
+        return;
+    }
+    snprintf(out, size, "%.*s...", (int)(size - 4), all);
     pgi_kanban_utf8_fix(out);
+}
+
+/* "in 30 minutes (at 2024-05-01 14:03:00 UTC)" for a moment wait seconds from now. */
+static void
+when_text(long wait, char *out, size_t size)
+{
+    if (wait < 0)
+        wait = 0;
+    char at[64] = "";
+    if (wait <= 366L * 24 * 3600) {
+        time_t t = time(NULL) + (time_t)wait;
+        struct tm tm;
+        if (gmtime_r(&t, &tm))
+            strftime(at, sizeof at, " (at %Y-%m-%d %H:%M:%S UTC)", &tm);
+    }
+    if (wait < 120)
+        snprintf(out, size, "in %ld second%s%s", wait, wait == 1 ? "" : "s", at);
+    else if (wait < 2 * 3600)
+        snprintf(out, size, "in %ld minutes%s", (wait + 59) / 60, at);
+    else
+        snprintf(out, size, "in %ld hours%s", (wait + 3599) / 3600, at);
 }
 
 /* Turns a non-2xx answer into an error that says what happened and what to do. */
 static int
 status_error(const gh *g, const char *method, const gh_resp *r, pg_error *err)
 {
-    char said[400];
-    github_message(r, said, sizeof said);
+    char said[240];
+    github_message(g, r, said, sizeof said);
     char what[460];
     if (said[0])
         snprintf(what, sizeof what, "HTTP %ld, \"%s\"", r->status, said);
     else
         snprintf(what, sizeof what, "HTTP %ld", r->status);
     int write = strcmp(method, "GET") != 0;
+    char when[120];
     if ((r->status == 403 || r->status == 429) && r->rl_remaining == 0) {
-        char when[120] = "";
-        if (r->rl_reset > 0) {
-            time_t reset = (time_t)r->rl_reset;
-            struct tm tm;
-            long wait = (long)(reset - time(NULL));
-            if (gmtime_r(&reset, &tm))
-                snprintf(when, sizeof when,
-                         "; it resets at %04d-%02d-%02d %02d:%02d:%02d UTC"
-                         " (in %ld min)",
-                         tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-                         tm.tm_sec, wait > 0 ? (wait + 59) / 60 : 0L);
-        }
+        if (r->rl_reset < 0)
+            return pg_error_set(err, PG_ELIMIT,
+                                "GitHub's API rate limit is used up (%s, x-ratelimit-remaining: "
+                                "0); GitHub did not say when it resets (no x-ratelimit-reset "
+                                "header), and the limit is counted per hour: run again in an hour",
+                                what);
+        long wait = (long)((time_t)r->rl_reset - time(NULL));
+        if (wait <= 0)
+            return pg_error_set(err, PG_ELIMIT,
+                                "GitHub's API rate limit was used up (%s, x-ratelimit-remaining: "
+                                "0); it has reset since: run again now",
+                                what);
+        when_text(wait, when, sizeof when);
         return pg_error_set(err, PG_ELIMIT,
-                            "GitHub's API rate limit is used up (%s, x-ratelimit-remaining: 0)"
-                            "%s; run again after that",
+                            "GitHub's API rate limit is used up (%s, x-ratelimit-remaining: 0); "
+                            "it resets %s: run again after that",
                             what, when);
     }
     if (r->status == 429 || ((r->status == 403) && r->retry_after >= 0)) {
-        char wait[80] = "";
-        if (r->retry_after >= 0)
-            snprintf(wait, sizeof wait, "; GitHub asks to retry after %ld seconds", r->retry_after);
+        if (r->retry_after < 0)
+            return pg_error_set(err, PG_ELIMIT,
+                                "GitHub is limiting the rate of requests (%s, a secondary rate "
+                                "limit); it did not say how long to wait (no retry-after "
+                                "header): wait at least a minute, then run again",
+                                what);
+        when_text(r->retry_after, when, sizeof when);
         return pg_error_set(err, PG_ELIMIT,
                             "GitHub is limiting the rate of requests (%s, a secondary rate "
-                            "limit)%s",
-                            what, wait);
+                            "limit); it asks to retry after %ld seconds: run again %s",
+                            what, r->retry_after, when);
     }
     if (r->status == 401)
         return pg_error_set(err, PG_EAUTH,
@@ -413,14 +619,16 @@ status_error(const gh *g, const char *method, const gh_resp *r, pg_error *err)
 static int
 gh_send(gh *g, const char *method, const char *url, const char *body, gh_resp *r, pg_error *err)
 {
-    char full[2048];
+    /* Built to its length: a next-page link may be long, and a cut URL is another request. */
+    pgi_buf full = {0};
     if (url[0] == '/')
-        snprintf(full, sizeof full, "%s%s", g->api, url);
-    else
-        snprintf(full, sizeof full, "%s", url);
+        pgi_buf_puts(&full, g->api);
+    pgi_buf_puts(&full, url);
+    if (full.failed)
+        return pg_error_set(err, PG_ENOMEM, "out of memory");
     resp_reset(r);
     CURL *c = g->curl;
-    curl_easy_setopt(c, CURLOPT_URL, full);
+    curl_easy_setopt(c, CURLOPT_URL, full.data);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
     if (strcmp(method, "GET") == 0) {
@@ -434,17 +642,34 @@ gh_send(gh *g, const char *method, const char *url, const char *body, gh_resp *r
     }
     g->errbuf[0] = '\0';
     CURLcode cc = curl_easy_perform(c);
+    pgi_buf_free(&full);
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
     if (cc != CURLE_OK) {
         if (r->too_big)
             return pg_error_set(err, PG_ENET, "GitHub's answer is larger than %u MiB",
                                 MAX_ANSWER / (1024u * 1024u));
-        return pg_error_set(err, PG_ENET, "could not reach %s (%s)%s", g->api,
-                            g->errbuf[0] ? g->errbuf : curl_easy_strerror(cc),
-                            strcmp(method, "GET") != 0
+        char why[CURL_ERROR_SIZE + 16];
+        pgi_kanban_redact(g->errbuf[0] ? g->errbuf : curl_easy_strerror(cc), g->token, why,
+                          sizeof why);
+        const char *maybe = strcmp(method, "GET") != 0
                                 ? "; the change may or may not have been made, and running "
                                   "again is safe: issues are matched by title"
-                                : "");
+                                : "";
+        if (r->status <= 0)
+            return pg_error_set(err, PG_ENET, "could not reach %s (%s)%s", g->api, why, maybe);
+        /* The server answered: say so, and what libcurl's limit on a header line means. */
+        int too_large = cc == CURLE_OUT_OF_MEMORY;
+#if LIBCURL_VERSION_NUM >= 0x080600
+        too_large |= cc == CURLE_TOO_LARGE;
+#endif
+        return pg_error_set(err, PG_ENET,
+                            "%s answered HTTP %ld, but its answer could not be read "
+                            "(%s)%s%s",
+                            g->api, r->status, why,
+                            too_large ? "; libcurl refuses a header line over 100 KiB, such as a "
+                                        "next-page link that long"
+                                      : "",
+                            maybe);
     }
     if (r->status < 200 || r->status > 299)
         return status_error(g, method, r, err);
@@ -555,30 +780,46 @@ out:
     return rc;
 }
 
+/* url as an error can show it: a path under the API when it is one, the token hidden, at most
+ * 200 characters (with "..." when cut). */
+static void
+url_shown(const gh *g, const char *url, char *out, size_t size)
+{
+    size_t al = strlen(g->api);
+    if (url[0] != '/' && strncmp(url, g->api, al) == 0)
+        url += al;
+    char tmp[220];
+    pgi_kanban_redact(url, g->token, tmp, sizeof tmp);
+    snprintf(out, size, "%.200s%s", tmp, strlen(tmp) > 200 ? "..." : "");
+}
+
 static int
 list_issues(gh *g, existing **list, size_t *n, pg_error *err)
 {
     size_t cap = 0;
     gh_resp r = {0};
     char first[400];
-    snprintf(first, sizeof first, "%s/issues?state=all&per_page=100", g->repo_path);
+    snprintf(first, sizeof first, "%s/issues?state=all&per_page=%d", g->repo_path, PER_PAGE);
     char *url = pgi_strdup(first);
     int rc = url ? PG_OK : pg_error_set(err, PG_ENOMEM, "out of memory");
     for (int page = 1; rc == PG_OK && url; page++) {
         if (page > MAX_PAGES) {
-            rc = pg_error_set(err, PG_ELIMIT,
-                              "the repository has more than %d pages of issues; plurigrid "
-                              "kanban stops listing there",
-                              MAX_PAGES);
+            /* Not a rate limit, and running again would stop at the same place. */
+            rc = pg_error_set(err, PG_EUNSUPPORTED,
+                              "the repository %s has more than %d pages of issues (%d issues a "
+                              "page), or GitHub's next-page links go round in a circle; "
+                              "plurigrid kanban reads at most %d issues, so it stopped listing "
+                              "there, before writing anything",
+                              g->repo_path + 7, MAX_PAGES, PER_PAGE, MAX_PAGES * PER_PAGE);
             break;
         }
         rc = gh_send(g, "GET", url, NULL, &r, err);
         if (rc == PG_OK)
             rc = read_page(r.body.data, list, n, &cap, err);
         if (rc != PG_OK) {
-            char where[300];
-            snprintf(where, sizeof where, "GET %.200s (page %d)",
-                     url[0] == '/' ? url : url + strlen(g->api), page);
+            char shown_url[220], where[260];
+            url_shown(g, url, shown_url, sizeof shown_url);
+            snprintf(where, sizeof where, "GET %s (page %d)", shown_url, page);
             pg_error_at(err, NULL, 0, 0, where);
             break;
         }
@@ -588,10 +829,12 @@ list_issues(gh *g, existing **list, size_t *n, pg_error *err)
             /* Follow the next page only within the API we were given: the token goes along. */
             size_t al = strlen(g->api);
             if (strncmp(r.next, g->api, al) != 0 || (r.next[al] != '/' && r.next[al] != '?')) {
+                char shown_url[220];
+                url_shown(g, r.next, shown_url, sizeof shown_url);
                 rc = pg_error_set(err, PG_ENET,
-                                  "GitHub's next-page link (%.200s) points outside %s; not "
-                                  "following it",
-                                  r.next, g->api);
+                                  "GitHub's next-page link (%s) points outside %s; not "
+                                  "following it, since the token would go along",
+                                  shown_url, g->api);
                 break;
             }
             url = r.next;
@@ -701,7 +944,7 @@ static int
 write_request(run *x, size_t i, const char *method, const char *path, json_t *payload,
               pg_error *err)
 {
-    char *body = json_dumps(payload, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    char *body = pgi_kanban_dumps(payload, JSON_COMPACT);
     if (!body)
         return pg_error_set(err, PG_ENOMEM, "out of memory");
     long q = record(x->rep, method, path, body, i);
@@ -819,30 +1062,26 @@ update_issue(run *x, size_t i, const existing *e, json_t *want, pg_error *err)
     return rc;
 }
 
-int
-pg_kanban_post(const pg_kanban_roadmap *r, const pg_kanban_post_options *o, pg_kanban_report *rep,
-               pg_error *err)
+static int
+post(const pg_kanban_roadmap *r, const pg_kanban_post_options *o, pg_kanban_report *rep,
+     pg_error *err)
 {
-    if (!r || !o || !rep)
-        return pg_error_set(err, PG_EINVAL, "pg_kanban_post: missing argument");
     pg_kanban_report_clear(rep);
     rep->dry_run = o->dry_run;
-    if (!repo_ok(o->repo))
-        return pg_error_set(err, PG_EINVAL,
-                            "the repository must be given as OWNER/NAME (letters, digits, '-', "
-                            "'_' and '.'), not '%.200s'",
-                            o->repo ? o->repo : "");
-    const char *api = o->api_url && o->api_url[0] ? o->api_url : DEFAULT_API;
-    int rc = api_url_ok(api, err);
+    int rc = pg_kanban_repo_check(o->repo, err);
     if (rc != PG_OK)
         return rc;
-    if (o->token && !token_ok(o->token))
-        return pg_error_set(err, PG_EINVAL,
-                            "the token has spaces, line breaks or other characters no GitHub "
-                            "token has");
+    const char *api = o->api_url && o->api_url[0] ? o->api_url : DEFAULT_API;
+    rc = api_url_ok(api, err);
+    if (rc != PG_OK)
+        return rc;
+    if (o->token && (rc = pg_kanban_token_check(o->token, err)) != PG_OK)
+        return rc;
     if (!o->token && !o->dry_run)
         return pg_error_set(err, PG_EINVAL, "posting needs a GitHub token");
     rc = pg_kanban_check(r, err);
+    if (rc == PG_OK)
+        rc = roadmap_holds_token(r, o->token, err);
     if (rc != PG_OK)
         return rc;
     rep->n_items = r->n_items;
@@ -882,5 +1121,19 @@ out:
     resp_reset(&x.resp);
     gh_close(&x.g);
     curl_global_cleanup();
+    return rc;
+}
+
+int
+pg_kanban_post(const pg_kanban_roadmap *r, const pg_kanban_post_options *o, pg_kanban_report *rep,
+               pg_error *err)
+{
+    if (!r || !o || !rep)
+        return pg_error_set(err, PG_EINVAL, "pg_kanban_post: missing argument");
+    int rc = post(r, o, rep, err);
+    /* Last, whatever the failure: the pieces a server sent were hidden as they came in, and
+     * this pass also covers what the caller gave (an API URL that holds the token, say). */
+    if (rc != PG_OK)
+        redact_error(err, o->token);
     return rc;
 }

@@ -69,7 +69,7 @@ typedef struct pg_kanban_roadmap {
  * PG_KANBAN_MAX_INPUT and PG_ENOMEM when memory runs out. Copies what it needs from text and
  * name; *out is the caller's, released with pg_kanban_free(). */
 int pg_kanban_parse(pg_kanban_roadmap **out, const char *text, size_t len, const char *name,
-                           pg_error *err);
+                    pg_error *err);
 
 /* Reads and parses a roadmap file. Borrows path; *out is the caller's. */
 int pg_kanban_read(pg_kanban_roadmap **out, const char *path, pg_error *err);
@@ -87,14 +87,13 @@ int pg_kanban_item_payload(const pg_kanban_item *it, char **json, pg_error *err)
 
 /* Every item's payload as a JSON array, indented by two spaces when pretty. Borrows r; *json is
  * malloc'd and the caller's. */
-int pg_kanban_payloads_json(const pg_kanban_roadmap *r, bool pretty, char **json,
-                                   pg_error *err);
+int pg_kanban_payloads_json(const pg_kanban_roadmap *r, bool pretty, char **json, pg_error *err);
 
 /* The whole parse as a JSON document (format "plurigrid-kanban/1"): items with their line,
  * section, estimate and payload, counts, and the context. repo may be NULL. Borrows r and repo;
  * *json is malloc'd and the caller's. */
 int pg_kanban_roadmap_json(const pg_kanban_roadmap *r, const char *repo, char **json,
-                                  pg_error *err);
+                           pg_error *err);
 
 /* ------------------------------------------------------------------ posting to GitHub */
 
@@ -107,6 +106,21 @@ typedef struct pg_kanban_post_options {
 } pg_kanban_post_options;
 
 void pg_kanban_post_options_init(pg_kanban_post_options *o);
+
+/* Longest token accepted, characters (GitHub's tokens have 40 to about 100). */
+#define PG_KANBAN_MAX_TOKEN 1024
+
+/* Checks that repo names a repository as GitHub allows it, so that it can only ever stand for
+ * that repository in a request path ("../x" cannot climb out): OWNER/NAME with exactly one '/',
+ * only letters, digits, '-', '_' and '.', no "..", an owner of at most 39 characters that starts
+ * with a letter or a digit, a name of at most 100 characters other than ".". Borrows repo; on
+ * failure err names the rule broken (PG_EINVAL). */
+int pg_kanban_repo_check(const char *repo, pg_error *err);
+
+/* Checks that a token can be sent as it is: not empty, at most PG_KANBAN_MAX_TOKEN characters,
+ * printable ASCII without spaces, tabs, line breaks or control characters. The message says what
+ * is wrong without showing the token (PG_EINVAL). Borrows token. */
+int pg_kanban_token_check(const char *token, pg_error *err);
 
 typedef enum pg_kanban_outcome {
     PG_KANBAN_NOT_SENT = 0,    /* not reached: the run stopped earlier */
@@ -147,16 +161,18 @@ void pg_kanban_report_clear(pg_kanban_report *rep);
  * differ; labels it carries that this roadmap does not manage are kept), creates the others,
  * and closes created issues whose item is closed. Stops at the first failure: a rate limit
  * (PG_ELIMIT), a refused token (PG_EAUTH), a missing repository (PG_ENOTFOUND), a rejected
- * payload (PG_EPARSE), a server or network failure (PG_ENET). rep records every outcome and
- * request up to that point. Borrows r and o; rep must have been initialised and is the
- * caller's (cleared first). */
+ * payload (PG_EPARSE), a repository with more issues than are listed (PG_EUNSUPPORTED), a server
+ * or network failure (PG_ENET); a bad repository, API URL or token, or an item that holds the
+ * token, is refused before anything is sent (PG_EINVAL). The token never appears in err, even
+ * when a server echoes it. rep records every outcome and request up to that point. Borrows r
+ * and o; rep must have been initialised and is the caller's (cleared first). */
 int pg_kanban_post(const pg_kanban_roadmap *r, const pg_kanban_post_options *o,
-                          pg_kanban_report *rep, pg_error *err);
+                   pg_kanban_report *rep, pg_error *err);
 
 /* The report as a JSON document: per item outcome and issue number, the requests. error may be
  * NULL (no failure). Borrows everything; *json is malloc'd and the caller's. */
 int pg_kanban_report_json(const pg_kanban_roadmap *r, const pg_kanban_report *rep,
-                                 const pg_error *error, char **json, pg_error *err);
+                          const pg_error *error, char **json, pg_error *err);
 
 /* "created", "updated", ... for an outcome. Never NULL. */
 const char *pg_kanban_outcome_name(pg_kanban_outcome o);

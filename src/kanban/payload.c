@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/json_write.h"
 #include "core/util.h"
 #include "kanban/kanban_internal.h"
 
@@ -90,18 +91,26 @@ pgi_kanban_payload(const pg_kanban_item *it)
     return o;
 }
 
+char *
+pgi_kanban_dumps(const json_t *j, size_t flags)
+{
+    /* pgi_json_dumps gives malloc'd text (whatever jansson's allocator is) ending in "\n"; a
+     * payload is sent, and printed, without it. */
+    char *s = j ? pgi_json_dumps(j, flags | JSON_PRESERVE_ORDER) : NULL;
+    size_t n = s ? strlen(s) : 0;
+    if (n && s[n - 1] == '\n')
+        s[n - 1] = '\0';
+    return s;
+}
+
 static int
 dump(json_t *j, size_t flags, char **out, pg_error *err)
 {
-    char *s = j ? json_dumps(j, flags | JSON_PRESERVE_ORDER) : NULL;
+    char *s = pgi_kanban_dumps(j, flags);
     json_decref(j);
     if (!s)
         return pg_error_set(err, PG_ENOMEM, "out of memory while writing JSON");
-    /* Hand out memory from malloc, as the header promises, whatever jansson's allocator is. */
-    *out = pgi_strdup(s);
-    free(s);
-    if (!*out)
-        return pg_error_set(err, PG_ENOMEM, "out of memory while writing JSON");
+    *out = s;
     return PG_OK;
 }
 
@@ -173,7 +182,8 @@ pg_kanban_roadmap_json(const pg_kanban_roadmap *r, const char *repo, char **json
             json_object_set_new(o, "number", json_integer(it->number));
             json_object_set_new(o, "people",
                                 it->people > 0 ? json_integer(it->people) : json_null());
-            json_object_set_new(o, "hours", it->hours >= 0 ? json_real(it->hours) : json_null());
+            json_object_set_new(o, "hours",
+                                it->hours >= 0 ? pgi_json_real(it->hours) : json_null());
         } else {
             json_object_set_new(o, "checked", json_boolean(it->checked));
         }
@@ -191,7 +201,11 @@ pg_kanban_roadmap_json(const pg_kanban_roadmap *r, const char *repo, char **json
     }
     if (!bad) {
         json_object_set_new(doc, "format", json_string("plurigrid-kanban/1"));
-        json_object_set_new(doc, "source", json_string(r->source ? r->source : ""));
+        char *source = pgi_strdup(r->source ? r->source : "");
+        if (source)
+            pgi_kanban_utf8_fix(source); /* a file name need not be UTF-8; JSON text must */
+        bad |= !source || json_object_set_new(doc, "source", json_string(source)) != 0;
+        free(source);
         json_object_set_new(doc, "repo", repo ? json_string(repo) : json_null());
         json_object_set_new(doc, "counts", counts(r));
         bad |= json_object_set(doc, "items", items) != 0;
@@ -321,7 +335,7 @@ pg_kanban_report_json(const pg_kanban_roadmap *r, const pg_kanban_report *rep,
         const pg_kanban_request *q = &rep->requests[i];
         json_error_t je;
         json_t *body = json_loads(q->body, 0, &je);
-        json_t *o = json_pack("{s:s, s:s, s:o, s:i}", "method", q->method, "path", q->path, "body",
+        json_t *o = json_pack("{s:s, s:s, s:o, s:I}", "method", q->method, "path", q->path, "body",
                               body ? body : json_string(q->body), "status", (json_int_t)q->status);
         bad |= !o || json_array_append_new(reqs, o) != 0;
     }
