@@ -226,7 +226,10 @@ pg_output_commit(pg_output *o, pg_error *err)
     if (fflush(o->f) != 0 || ferror(o->f))
         e = errno ? errno : EIO;
     if (o->std) {
-        /* main() closes standard output and reports what fails then. */
+        /* The caller reports this failure; clearing the flag keeps the command's final check of
+         * standard output from reporting it a second time. Later failures are still seen. */
+        if (e)
+            clearerr(o->f);
     } else {
         if (!e && o->tmp && fsync(fileno(o->f)) != 0)
             e = errno;
