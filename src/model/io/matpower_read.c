@@ -1664,9 +1664,11 @@ base_mva(parser *ps, double *out)
     if (!isfinite(x))
         return fail_at(ps, PG_EPARSE, v->line, v->col, field,
                        "the system base is %g; it must be a finite positive number of MVA", x);
-    if (!(x > 0))
+    if (!(x >= PG_BASE_MVA_MIN && x <= PG_BASE_MVA_MAX))
         return fail_at(ps, PG_EMODEL, v->line, v->col, field,
-                       "the system base is %g MVA; it must be a positive number", x);
+                       "the system base is %g MVA; it must be a positive number from %g to "
+                       "%.0f MVA",
+                       x, PG_BASE_MVA_MIN, PG_BASE_MVA_MAX);
     *out = x;
     return PG_OK;
 }

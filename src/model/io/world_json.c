@@ -746,10 +746,11 @@ pg_world_json_read_buffer(const char *data, size_t len, const char *name, pg_wor
     }
     if (b)
         base = json_number_value(b);
-    if (!(base > 0)) {
+    if (!(base >= PG_BASE_MVA_MIN && base <= PG_BASE_MVA_MAX)) {
         rc = pgi_jr_fail_key(&r.jr, PG_EMODEL, "base_mva",
-                             "'base_mva' is %g; the system base must be a positive number of MVA",
-                             base);
+                             "'base_mva' is %g; the system base must be a positive number of "
+                             "MVA from %g to %.0f",
+                             base, PG_BASE_MVA_MIN, PG_BASE_MVA_MAX);
         goto out;
     }
     char stem[128];
