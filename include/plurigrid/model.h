@@ -33,7 +33,7 @@ extern "C" {
 
 /* The most steps a horizon over a world's time series may have: the steps of a schedule, or the
  * steps resampling the series to another step length makes (100000 hours is over 11 years).
- * Longer horizons are refused (PG_ELIMIT) before anything their size is allocated. */
+ * Longer horizons are refused (PG_EINVAL) before anything their size is allocated. */
 #define PG_MAX_STEPS 100000
 
 typedef enum {

@@ -44,9 +44,10 @@ typedef struct pgi_horizon {
 
 /* Sets h for w. step_h 0 takes the series' own step (1 h without series); n_steps 0 takes as many
  * whole steps as the series cover after start_step (1 without series). Fails with PG_EMODEL when
- * the series' steps differ or they end before one step, and with PG_ELIMIT when the horizon would
- * have more than PG_MAX_STEPS steps (before anything the size of the horizon is allocated). *h is
- * written only on success. Borrows w. */
+ * the series' steps differ or they end before one step, and with PG_EINVAL when the horizon
+ * asked for would have more than PG_MAX_STEPS steps (checked before anything the size of the
+ * horizon is allocated; PG_EINVAL as for the other options a horizon is asked for with, and not
+ * PG_ELIMIT, which dispatch keeps for its time limit). *h is written only on success. Borrows w. */
 int pgi_horizon_make(pgi_horizon *h, const pg_world *w, size_t start_step, double step_h,
                      size_t n_steps, pg_error *err);
 

@@ -214,7 +214,7 @@ pgi_horizon_make(pgi_horizon *h, const pg_world *w, size_t start_step, double st
     double H = step_h > 0 ? step_h : S;
     size_t T = n_steps;
     if (T > PG_MAX_STEPS)
-        return pg_error_set(err, PG_ELIMIT, "a horizon of %zu steps is too long (at most %d)", T,
+        return pg_error_set(err, PG_EINVAL, "a horizon of %zu steps is too long (at most %d)", T,
                             PG_MAX_STEPS);
     if (T == 0 && n == 0) {
         T = 1;
@@ -234,7 +234,7 @@ pgi_horizon_make(pgi_horizon *h, const pg_world *w, size_t start_step, double st
                                 "of %g h",
                                 have, H);
         if (steps > PG_MAX_STEPS)
-            return pg_error_set(err, PG_ELIMIT,
+            return pg_error_set(err, PG_EINVAL,
                                 "the time series cover %g h after the start: in steps of %g h "
                                 "that is %.4g steps, more than the %d steps a horizon may have; "
                                 "use longer steps or fewer of them",
