@@ -24,6 +24,18 @@ extern "C" {
 /* "No index": a component without a time series, an unknown bus, ... */
 #define PG_NONE ((size_t)-1)
 
+/* The range of a world's base_mva, MVA: 1 kVA to 1 TVA. The base only scales powers into per
+ * unit inside the solvers; real systems use 1 to 1000 MVA (MATPOWER's cases use 100). A base far
+ * outside this range turns ordinary powers into per-unit values whose squares leave the range of
+ * double precision numbers, so it is refused rather than solved into inf or NaN. */
+#define PG_BASE_MVA_MIN 1e-3
+#define PG_BASE_MVA_MAX 1e6
+
+/* The most steps a horizon over a world's time series may have: the steps of a schedule, or the
+ * steps resampling the series to another step length makes (100000 hours is over 11 years).
+ * Longer horizons are refused (PG_EINVAL) before anything their size is allocated. */
+#define PG_MAX_STEPS 100000
+
 typedef enum {
     PG_BUS_PQ = 1,       /* load bus: P and Q given */
     PG_BUS_PV = 2,       /* generator bus: P and |V| given */
@@ -198,7 +210,8 @@ typedef struct pg_world {
     size_t cap_storages;
 } pg_world;
 
-/* Creates an empty world. Copies name. *out is written only on success. */
+/* Creates an empty world; base_mva must be in [PG_BASE_MVA_MIN, PG_BASE_MVA_MAX]. Copies name.
+ * *out is written only on success. */
 PG_API int pg_world_new(pg_world **out, const char *name, double base_mva, pg_error *err);
 
 /* Frees the world and everything it owns. Accepts NULL. */
@@ -241,9 +254,10 @@ PG_API size_t pg_world_find_bus(const pg_world *w, const char *name);
 PG_API size_t pg_world_find_bus_number(const pg_world *w, int number);
 PG_API size_t pg_world_find_series(const pg_world *w, const char *name);
 
-/* Full consistency check: finite numbers, limits ordered (pmin <= pmax, vmin <= vmax, ...),
- * efficiencies in (0, 1], unique names and bus numbers, series non-empty. Reports the first
- * problem with its component ("thermal 'diesel': pmin 60 MW > pmax 50 MW"). */
+/* Full consistency check: at least one bus, base_mva in [PG_BASE_MVA_MIN, PG_BASE_MVA_MAX],
+ * finite numbers, limits ordered (pmin <= pmax, vmin <= vmax, ...), efficiencies in (0, 1],
+ * unique names and bus numbers, series non-empty. Reports the first problem with its component
+ * ("thermal 'diesel': pmin 60 MW > pmax 50 MW"). */
 PG_API int pg_world_validate(const pg_world *w, pg_error *err);
 
 /* The number of steps the world's series define (the longest series), and their common step
@@ -251,9 +265,12 @@ PG_API int pg_world_validate(const pg_world *w, pg_error *err);
  * series attached to components have different step lengths. */
 PG_API int pg_world_horizon(const pg_world *w, size_t *n_steps, double *step_h, pg_error *err);
 
-/* A copy of the world as it is at step k of its series: loads scaled by their series, renewables'
- * setpoints p at availability x rating (q from their power factor), series kept. Steps beyond a
- * series' end wrap around. *out is written only on success. */
+/* A copy of the world as it is at step k of its series: loads scaled by their series and no
+ * longer attached to them, renewables' setpoints p at availability x rating (q from their power
+ * factor), each availability series cut to the one value of step k (so the copy can still be
+ * dispatched, and its step 0 is the copy itself), series nothing uses any more left out. Fails
+ * (PG_EMODEL) when a series a component uses has no step k: series do not repeat. *out is
+ * written only on success. Borrows w. */
 PG_API int pg_world_at_step(pg_world **out, const pg_world *w, size_t step, pg_error *err);
 
 /* Compares two worlds field by field: numbers exactly (NaN equals NaN), strings by content,
@@ -262,7 +279,8 @@ PG_API int pg_world_at_step(pg_world **out, const pg_world *w, size_t step, pg_e
  * in diff (at most size bytes). Borrows both worlds. */
 PG_API bool pg_world_equal(const pg_world *a, const pg_world *b, char *diff, size_t size);
 
-/* Sum of in-service load P at step k (MW), series applied; k = PG_NONE for nominal values. */
+/* Sum of in-service load P at step k (MW), series applied; k = PG_NONE for nominal values. NaN
+ * when a series an in-service load uses has no step k. */
 PG_API double pg_world_load_mw(const pg_world *w, size_t step);
 
 #ifdef __cplusplus

@@ -146,11 +146,10 @@ pg_cmd_convert(int argc, char **argv)
     bool from_json = strcmp(from, "json") == 0, to_json = strcmp(to, "json") == 0;
     if (in_std) {
         size_t len = 0;
-        char *data = pg_cli_read_stream(stdin, SIZE_MAX, &len);
-        if (!data) {
-            fprintf(stderr, "plurigrid convert: cannot read standard input: %s\n",
-                    strerror(errno ? errno : EIO));
-            return PG_EXIT_USAGE;
+        char *data = NULL;
+        if ((rc = pg_input_read("-", 0, &data, &len, &err))) {
+            code = pg_cli_report("convert", &err);
+            goto out;
         }
         rc = from_json ? pg_world_json_read_buffer(data, len, "<stdin>", &w, &notes, &err)
                        : pg_matpower_read_buffer(data, len, "<stdin>", &w, &notes, &err);
@@ -166,6 +165,15 @@ pg_cmd_convert(int argc, char **argv)
         size_t n_steps = 0;
         if ((rc = pg_world_horizon(w, &n_steps, NULL, &err))) {
             code = pg_cli_report("convert", &err);
+            goto out;
+        }
+        if (n_steps == 0) {
+            fprintf(stderr,
+                    "plurigrid convert: --step %ld: %s has no time series, so there is no step to "
+                    "take (--step applies to worlds whose loads or renewables follow series); "
+                    "leave it out\n",
+                    step, in_std ? "the world on standard input" : in);
+            code = PG_EXIT_USAGE;
             goto out;
         }
         if ((size_t)step >= n_steps) {

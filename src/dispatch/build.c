@@ -1,5 +1,6 @@
 /* The multi-period problem builder. pgi_dmodel_init turns a world and options into per-step data
- * (demand per bus, available renewable power), cost curves, islands and reference buses;
+ * (demand per bus, available renewable power, from the model's resampling of the series), cost
+ * curves, and reference buses of the model's islands;
  * pgi_dmodel_build writes the unit commitment MILP or the dispatch LP from them. The formulation
  * (three-binary commitment, turn-on/turn-off minimum up/down inequalities, start-up ramps, B-theta
  * network, penalised slacks) is documented variable by variable in docs/dispatch.md. */
@@ -14,97 +15,15 @@
 /* ------------------------------------------------------------------ horizon and series */
 
 int
-pgi_dispatch_horizon(const pg_world *w, const pg_dispatch_options *o, size_t *n_steps,
-                     double *step_h, pg_error *err)
+pgi_dispatch_horizon(const pg_world *w, const pg_dispatch_options *o, pgi_horizon *h, pg_error *err)
 {
-    size_t n = 0;
-    double S = 1.0;
-    int rc = pg_world_horizon(w, &n, &S, err);
-    if (rc)
-        return rc;
-    double H = o->step_h > 0 ? o->step_h : S;
-    size_t T = o->horizon;
-    if (T == 0) {
-        if (n == 0) {
-            T = 1;
-        } else {
-            double have = ((double)n - (double)o->start_step) * S;
-            if (have <= 0)
-                return pg_error_set(err, PG_EMODEL,
-                                    "the horizon starts at step %zu but the time series have "
-                                    "only %zu steps",
-                                    o->start_step, n);
-            T = (size_t)floor(have / H + 1e-9);
-            if (T == 0)
-                return pg_error_set(err, PG_EMODEL,
-                                    "the time series cover %g h after the start, less than one "
-                                    "step of %g h",
-                                    have, H);
-        }
-    }
-    *n_steps = T;
-    *step_h = H;
-    return PG_OK;
-}
-
-/* The series' common step (1 h when there are none) fixes where start_step begins. */
-static double
-series_origin_h(const pg_world *w, const pg_dispatch_options *o)
-{
-    size_t n = 0;
-    double S = 1.0;
-    if (pg_world_horizon(w, &n, &S, NULL) != PG_OK)
-        S = 1.0;
-    return (double)o->start_step * S;
-}
-
-void
-pgi_series_cover(const pg_world *w, const pg_dispatch_options *o, size_t s, size_t n_steps,
-                 double step_h, double *have_h, double *need_h)
-{
-    const pg_series *ser = &w->series[s];
-    *have_h = (double)ser->n * ser->step_h - series_origin_h(w, o);
-    *need_h = (double)n_steps * step_h;
-}
-
-/* Mean of a piecewise-constant series over [a, b) hours from its start. */
-static double
-series_mean(const pg_series *s, double a, double b)
-{
-    double S = s->step_h;
-    double x0 = a / S, x1 = b / S;
-    /* Snap to whole steps so that equal step lengths pick exactly one value. */
-    if (fabs(x0 - round(x0)) < 1e-9)
-        x0 = round(x0);
-    if (fabs(x1 - round(x1)) < 1e-9)
-        x1 = round(x1);
-    if (x1 <= x0)
-        return s->values[(size_t)fmin(floor(x0), (double)(s->n - 1))];
-    double sum = 0.0;
-    for (size_t i = (size_t)floor(x0); (double)i < x1 && i < s->n; i++) {
-        double lo = fmax(x0, (double)i), hi = fmin(x1, (double)i + 1);
-        if (hi > lo)
-            sum += s->values[i] * (hi - lo);
-    }
-    return sum / (x1 - x0);
-}
-
-double
-pgi_series_at(const pg_world *w, size_t start_step, double step_h, size_t s, size_t t)
-{
-    if (s == PG_NONE)
-        return 1.0;
-    pg_dispatch_options o;
-    pg_dispatch_options_init(&o);
-    o.start_step = start_step;
-    double a = series_origin_h(w, &o) + (double)t * step_h;
-    return series_mean(&w->series[s], a, a + step_h);
+    return pgi_horizon_make(h, w, o->start_step, o->step_h, o->horizon, err);
 }
 
 double
 pgi_dmodel_series(const pgi_dmodel *m, size_t s, size_t t)
 {
-    return pgi_series_at(m->w, m->o.start_step, m->dt, s, t);
+    return pgi_horizon_value(&m->hz, m->w, s, t);
 }
 
 /* ------------------------------------------------------------------ cost curves */
@@ -237,16 +156,6 @@ pgi_dmodel_free(pgi_dmodel *m)
     for (size_t i = 0; i < sizeof arrays / sizeof *arrays; i++)
         free(arrays[i]);
     memset(m, 0, sizeof *m);
-}
-
-static size_t
-uf_find(size_t *parent, size_t i)
-{
-    while (parent[i] != i) {
-        parent[i] = parent[parent[i]];
-        i = parent[i];
-    }
-    return i;
 }
 
 /* Appends (branch, coef) to the cycle arrays, growing them. */
@@ -404,8 +313,10 @@ pgi_dmodel_init(pgi_dmodel *m, const pg_world *w, const pg_dispatch_options *o, 
     m->o = *o;
     m->exact = exact;
     m->slacks = true;
-    if ((rc = pgi_dispatch_horizon(w, o, &m->T, &m->dt, err)))
+    if ((rc = pgi_dispatch_horizon(w, o, &m->hz, err)))
         return rc;
+    m->T = m->hz.n_steps;
+    m->dt = m->hz.step_h;
     size_t T = m->T;
     m->nb = w->n_buses;
     m->nbr = w->n_branches;
@@ -457,51 +368,33 @@ pgi_dmodel_init(pgi_dmodel *m, const pg_world *w, const pg_dispatch_options *o, 
     for (size_t s = 0; s < m->ns; s++)
         m->storage_live[s] = w->storages[s].in_service && m->bus_live[w->storages[s].bus];
 
-    /* Islands of the DC network; on a copper plate every live bus is in one. */
-    size_t *parent = m->island;
-    for (size_t b = 0; b < m->nb; b++)
-        parent[b] = b;
     for (size_t k = 0; k < m->nbr; k++) {
         const pg_branch *br = &w->branches[k];
         m->branch_live[k] = o->network == PG_NETWORK_DC && br->in_service &&
                             m->bus_live[br->from] && m->bus_live[br->to];
-        if (!m->branch_live[k])
-            continue;
-        m->branch_b[k] = w->base_mva / (br->x * br->tap);
-        size_t a = uf_find(parent, br->from), c = uf_find(parent, br->to);
-        if (a != c)
-            parent[a < c ? c : a] = a < c ? a : c;
+        if (m->branch_live[k])
+            m->branch_b[k] = w->base_mva / (br->x * br->tap);
     }
-    if (o->network == PG_NETWORK_COPPER) {
-        size_t first = PG_NONE;
-        for (size_t b = 0; b < m->nb; b++)
-            if (m->bus_live[b] && first == PG_NONE)
-                first = b;
-        for (size_t b = 0; b < m->nb; b++)
-            parent[b] = first == PG_NONE ? 0 : first;
+    /* Islands of the DC network (the model's); on a copper plate every live bus is in one. Each
+     * island's reference is its first reference bus, else its lowest bus. */
+    if (o->network == PG_NETWORK_DC) {
+        m->n_islands = pgi_world_islands(w, m->island);
     } else {
-        for (size_t b = 0; b < m->nb; b++)
-            parent[b] = uf_find(parent, b);
-    }
-    /* parent[b] is now the lowest bus of b's island; number the islands in bus order and pick
-     * each one's reference: its first reference bus, else its lowest bus. */
-    size_t *root_island = NULL;
-    ALLOC(root_island, m->nb);
-    for (size_t b = 0; b < m->nb; b++)
-        root_island[b] = PG_NONE;
-    for (size_t b = 0; b < m->nb; b++) {
-        size_t r = parent[b];
-        if (root_island[r] == PG_NONE) {
-            root_island[r] = m->n_islands;
-            m->island_ref[m->n_islands] = r;
-            m->n_islands++;
+        m->n_islands = 0;
+        for (size_t b = 0; b < m->nb; b++) {
+            m->island[b] = m->bus_live[b] ? 0 : PG_NONE;
+            if (m->bus_live[b])
+                m->n_islands = 1;
         }
-        m->island[b] = root_island[r];
     }
-    free(root_island);
+    for (size_t i = 0; i < m->n_islands; i++)
+        m->island_ref[i] = PG_NONE;
     for (size_t b = 0; b < m->nb; b++) {
         size_t i = m->island[b];
-        if (w->buses[b].type == PG_BUS_REF && w->buses[m->island_ref[i]].type != PG_BUS_REF)
+        if (i == PG_NONE)
+            continue;
+        if (m->island_ref[i] == PG_NONE ||
+            (w->buses[b].type == PG_BUS_REF && w->buses[m->island_ref[i]].type != PG_BUS_REF))
             m->island_ref[i] = b;
     }
     for (size_t k = 0; k < m->nbr; k++) {

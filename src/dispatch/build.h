@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "dispatch/lp.h"
+#include "model/model_internal.h"
 #include "plurigrid/dispatch.h"
 #include "plurigrid/model.h"
 
@@ -46,10 +47,11 @@ typedef struct pgi_commitment {
 typedef struct pgi_dmodel {
     const pg_world *w;
     pg_dispatch_options o;
-    bool exact;  /* quadratic costs on the output (QP), no segments */
-    bool slacks; /* unserved-energy and spill columns (pgi_dmodel_init sets it) */
-    size_t T;    /* steps */
-    double dt;   /* hours per step */
+    bool exact;     /* quadratic costs on the output (QP), no segments */
+    bool slacks;    /* unserved-energy and spill columns (pgi_dmodel_init sets it) */
+    pgi_horizon hz; /* the horizon over the world's series */
+    size_t T;       /* steps */
+    double dt;      /* hours per step */
     size_t nb, nbr, ng, nr, ns;
 
     double *demand;     /* [t * nb + b] MW, loads and shunt conductance */
@@ -58,7 +60,7 @@ typedef struct pgi_dmodel {
     bool *thermal_live; /* in service at a live bus */
     bool *renewable_live, *storage_live;
     bool *branch_live; /* in service between live buses (DC network) */
-    size_t *island;    /* per bus: island number */
+    size_t *island;    /* per bus: island number, PG_NONE for a bus that is not live */
     size_t n_islands;
     size_t *island_ref;   /* per island: the bus whose angle is fixed */
     bool *island_limited; /* per island: a branch in it has a rating or an angle limit, so the
@@ -108,16 +110,10 @@ void pgi_dmodel_angles(const pgi_dmodel *m, const double *flow, double *angle_de
 
 /* Series value of series s averaged over horizon step t (1 for PG_NONE). */
 double pgi_dmodel_series(const pgi_dmodel *m, size_t s, size_t t);
-/* The same for a horizon starting at series step start_step with steps of step_h hours. */
-double pgi_series_at(const pg_world *w, size_t start_step, double step_h, size_t s, size_t t);
 
-/* The horizon the options ask for on this world: number of steps and hours per step. */
-int pgi_dispatch_horizon(const pg_world *w, const pg_dispatch_options *o, size_t *n_steps,
-                         double *step_h, pg_error *err);
-/* Hours of series s from the start of the horizon to its end (series time covered), and the
- * hours the horizon needs. */
-void pgi_series_cover(const pg_world *w, const pg_dispatch_options *o, size_t s, size_t n_steps,
-                      double step_h, double *have_h, double *need_h);
+/* The horizon the options ask for on this world (the model's resampling of its series). */
+int pgi_dispatch_horizon(const pg_world *w, const pg_dispatch_options *o, pgi_horizon *h,
+                         pg_error *err);
 /* Builds the curve of a thermal unit over [pmin, pmax]; fails (PG_EMODEL or PG_EUNSUPPORTED) on
  * a non-convex curve or, in the exact form, a polynomial of degree > 2. */
 int pgi_curve_make(const pg_thermal *t, int segments, bool exact, pgi_curve *c, pg_error *err);

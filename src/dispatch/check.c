@@ -58,12 +58,13 @@ check_options(const pg_dispatch_options *o, pg_error *err)
 
 static int
 check_series(const pg_world *w, const pg_dispatch_options *o, const char *kind, const char *name,
-             size_t s, size_t T, double dt, pg_error *err)
+             size_t s, const pgi_horizon *h, pg_error *err)
 {
     if (s == PG_NONE)
         return PG_OK;
-    double have, need;
-    pgi_series_cover(w, o, s, T, dt, &have, &need);
+    size_t T = h->n_steps;
+    double dt = h->step_h;
+    double have = pgi_horizon_cover_h(h, w, s), need = (double)T * dt;
     if (have < need - 1e-9 * need)
         return pg_error_set(err, PG_EMODEL,
                             "%s '%s' uses time series '%s', which has %zu values of %g h; from "
@@ -89,19 +90,20 @@ pg_dispatch_check(const pg_world *w, const pg_dispatch_options *opts, pg_error *
         return rc;
     if ((rc = pg_world_validate(w, err)))
         return rc;
-    size_t T = 0;
-    double dt = 1;
-    if ((rc = pgi_dispatch_horizon(w, opts, &T, &dt, err)))
+    pgi_horizon hz;
+    if ((rc = pgi_dispatch_horizon(w, opts, &hz, err)))
         return rc;
+    size_t T = hz.n_steps;
+    double dt = hz.step_h;
     for (size_t i = 0; i < w->n_loads; i++) {
         const pg_load *l = &w->loads[i];
-        if (l->in_service && (rc = check_series(w, opts, "load", l->name, l->p_series, T, dt, err)))
+        if (l->in_service && (rc = check_series(w, opts, "load", l->name, l->p_series, &hz, err)))
             return rc;
     }
     for (size_t i = 0; i < w->n_renewables; i++) {
         const pg_renewable *r = &w->renewables[i];
         if (r->in_service &&
-            (rc = check_series(w, opts, "renewable unit", r->name, r->availability, T, dt, err)))
+            (rc = check_series(w, opts, "renewable unit", r->name, r->availability, &hz, err)))
             return rc;
         if (r->cost < 0)
             return pg_error_set(err, PG_EMODEL,

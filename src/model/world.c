@@ -1,5 +1,6 @@
 /* The microworld container: construction, deep copy, adders that keep names unique and indices in
- * range, look-ups, cost curves, and the per-step view that power flow runs on. */
+ * range, look-ups, cost curves and validation. The world at one step of its time series is in
+ * steps.c, its islands in islands.c. */
 #include "plurigrid/model.h"
 
 #include <math.h>
@@ -68,8 +69,10 @@ pg_world_new(pg_world **out, const char *name, double base_mva, pg_error *err)
 {
     if (!out)
         return pg_error_set(err, PG_EINVAL, "pg_world_new: out is NULL");
-    if (!(base_mva > 0) || !isfinite(base_mva))
-        return pg_error_set(err, PG_EMODEL, "base MVA must be a positive number, got %g", base_mva);
+    if (!(base_mva >= PG_BASE_MVA_MIN && base_mva <= PG_BASE_MVA_MAX))
+        return pg_error_set(err, PG_EMODEL,
+                            "base MVA is %g; it must be a positive number from %g to %.0f MVA",
+                            base_mva, PG_BASE_MVA_MIN, PG_BASE_MVA_MAX);
     pg_world *w = calloc(1, sizeof *w);
     if (!w)
         return pg_error_set(err, PG_ENOMEM, "out of memory");
@@ -544,91 +547,6 @@ out:
     return PG_OK;
 }
 
-/* ---------------------------------------------------------------- per-step view */
-
-static double
-series_at(const pg_world *w, size_t s, size_t step)
-{
-    if (s == PG_NONE || step == PG_NONE)
-        return 1.0;
-    const pg_series *ser = &w->series[s];
-    return ser->values[step % ser->n];
-}
-
-double
-pg_world_load_mw(const pg_world *w, size_t step)
-{
-    double sum = 0.0;
-    for (size_t i = 0; w && i < w->n_loads; i++) {
-        const pg_load *l = &w->loads[i];
-        if (l->in_service)
-            sum += l->p * series_at(w, l->p_series, step);
-    }
-    return sum;
-}
-
-int
-pg_world_horizon(const pg_world *w, size_t *n_steps, double *step_h, pg_error *err)
-{
-    if (!w)
-        return pg_error_set(err, PG_EINVAL, "pg_world_horizon: NULL world");
-    size_t n = 0;
-    double step = 0.0;
-    const char *first = NULL;
-    /* Only series that drive something count; unused series do not constrain the horizon. */
-    for (size_t i = 0; i < w->n_series; i++) {
-        bool used = false;
-        for (size_t k = 0; k < w->n_loads && !used; k++)
-            used = w->loads[k].p_series == i || w->loads[k].q_series == i;
-        for (size_t k = 0; k < w->n_renewables && !used; k++)
-            used = w->renewables[k].availability == i;
-        if (!used)
-            continue;
-        const pg_series *s = &w->series[i];
-        if (!first) {
-            first = s->name;
-            step = s->step_h;
-        } else if (fabs(s->step_h - step) > 1e-9 * step) {
-            return pg_error_set(err, PG_EMODEL,
-                                "time series '%s' has a step of %g h but '%s' has %g h; series "
-                                "in one world must share their step",
-                                s->name, s->step_h, first, step);
-        }
-        if (s->n > n)
-            n = s->n;
-    }
-    if (n_steps)
-        *n_steps = n;
-    if (step_h)
-        *step_h = first ? step : 1.0;
-    return PG_OK;
-}
-
-int
-pg_world_at_step(pg_world **out, const pg_world *w, size_t step, pg_error *err)
-{
-    if (!out || !w)
-        return pg_error_set(err, PG_EINVAL, "pg_world_at_step: NULL argument");
-    pg_world *c = NULL;
-    int rc = pg_world_clone(&c, w, err);
-    if (rc)
-        return rc;
-    for (size_t i = 0; i < c->n_loads; i++) {
-        pg_load *l = &c->loads[i];
-        l->p *= series_at(c, l->p_series, step);
-        l->q *= series_at(c, l->q_series, step);
-    }
-    for (size_t i = 0; i < c->n_renewables; i++) {
-        pg_renewable *r = &c->renewables[i];
-        double avail = series_at(c, r->availability, step);
-        r->p = r->in_service ? avail * r->rating : 0.0;
-        double pf = r->power_factor;
-        r->q = (pf > 0 && pf < 1) ? r->p * tan(acos(pf)) : 0.0;
-    }
-    *out = c;
-    return PG_OK;
-}
-
 /* ---------------------------------------------------------------- validation */
 
 static bool
@@ -686,8 +604,11 @@ pg_world_validate(const pg_world *w, pg_error *err)
 {
     if (!w)
         return pg_error_set(err, PG_EINVAL, "pg_world_validate: NULL world");
-    if (!(w->base_mva > 0) || !isfinite(w->base_mva))
-        FAIL("base MVA must be a positive number, got %g", w->base_mva);
+    if (!(w->base_mva >= PG_BASE_MVA_MIN && w->base_mva <= PG_BASE_MVA_MAX))
+        FAIL("base MVA is %g; it must be a positive number from %g to %.0f MVA", w->base_mva,
+             PG_BASE_MVA_MIN, PG_BASE_MVA_MAX);
+    if (w->n_buses == 0)
+        FAIL("the world has no buses: a power system needs at least one");
     for (size_t i = 0; i < w->n_buses; i++) {
         const pg_bus *b = &w->buses[i];
         if (!b->name || !b->name[0])

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/model_internal.h"
 #include "powerflow/pf_internal.h"
 
 /* ---------------------------------------------------------------- checks */
@@ -51,6 +52,8 @@ check_network(const pg_world *w, pg_error *err)
     if (!(w->base_mva > 0) || !isfinite(w->base_mva))
         return pg_error_set(err, PG_EMODEL,
                             "power flow: base MVA must be a positive number, got %g", w->base_mva);
+    if (w->n_buses == 0)
+        return pg_error_set(err, PG_EMODEL, "power flow: the world has no buses");
     if (w->n_buses > INT32_MAX / 4 || w->n_branches > INT32_MAX / 8 || w->n_thermals > INT32_MAX)
         return pg_error_set(err, PG_ELIMIT, "power flow: the world is too large");
     size_t nb = w->n_buses;
@@ -317,57 +320,25 @@ find_pos(const int *yp, const int *yi, int r, int c)
     return -1;
 }
 
-/* Islands by union-find over in-service branches; then each island's class assignment following
- * MATPOWER's bustypes, island by island. */
-static int
-find_root(int *parent, int a)
-{
-    while (parent[a] != a) {
-        parent[a] = parent[parent[a]];
-        a = parent[a];
-    }
-    return a;
-}
-
+/* Islands (the model's), then each island's class assignment following MATPOWER's bustypes,
+ * island by island. */
 static int
 build_islands(pgi_pf_net *net, const pg_world *w, pg_error *err)
 {
     int nb = net->nb, rc = PG_OK;
+    size_t *isl_of = malloc(sizeof *isl_of * (size_t)(nb ? nb : 1));
     int *parent = malloc(sizeof *parent * (size_t)(nb ? nb : 1));
     int *root_island = malloc(sizeof *root_island * (size_t)(nb ? nb : 1));
     net->island = malloc(sizeof *net->island * (size_t)(nb ? nb : 1));
     net->cls0 = malloc(sizeof *net->cls0 * (size_t)(nb ? nb : 1));
-    if (!parent || !root_island || !net->island || !net->cls0) {
+    if (!isl_of || !parent || !root_island || !net->island || !net->cls0) {
         rc = pg_error_set(err, PG_ENOMEM, "out of memory");
         goto out;
     }
-    for (int b = 0; b < nb; b++) {
-        parent[b] = b;
-        root_island[b] = -1;
-    }
-    for (int l = 0; l < net->nl; l++) {
-        if (!net->br_on[l])
-            continue;
-        int a = find_root(parent, (int)w->branches[l].from);
-        int c = find_root(parent, (int)w->branches[l].to);
-        if (a != c) {
-            if (a < c)
-                parent[c] = a;
-            else
-                parent[a] = c;
-        }
-    }
-    int n_isl = 0;
+    int n_isl = (int)pgi_world_islands(w, isl_of);
     for (int b = 0; b < nb; b++) {
         net->cls0[b] = PGI_DEAD;
-        if (w->buses[b].type == PG_BUS_ISOLATED) {
-            net->island[b] = -1;
-            continue;
-        }
-        int r = find_root(parent, b);
-        if (root_island[r] < 0)
-            root_island[r] = n_isl++;
-        net->island[b] = root_island[r];
+        net->island[b] = isl_of[b] == PG_NONE ? -1 : (int)isl_of[b];
     }
     net->n_islands = n_isl;
     net->islands = calloc((size_t)(n_isl ? n_isl : 1), sizeof *net->islands);
@@ -443,6 +414,7 @@ build_islands(pgi_pf_net *net, const pg_world *w, pg_error *err)
             net->cls0[b] = PGI_PQ;
     }
 out:
+    free(isl_of);
     free(parent);
     free(root_island);
     return rc;

@@ -84,6 +84,43 @@ pgi_io_fail(pg_error *err, int code, const char *file, int line, int column, con
     return code;
 }
 
+void
+pgi_io_skip_bom(const char **data, size_t *len)
+{
+    if (*len >= 3 && memcmp(*data, "\xef\xbb\xbf", 3) == 0) {
+        *data += 3;
+        *len -= 3;
+    }
+}
+
+int
+pgi_io_no_nul(const char *data, size_t len, const char *file, const char *what, pg_error *err)
+{
+    const char *nul = len ? memchr(data, '\0', len) : NULL;
+    if (!nul)
+        return PG_OK;
+    int line = 1;
+    const char *line_start = data;
+    for (const char *q = data; q < nul; q++)
+        if (*q == '\n') {
+            line++;
+            line_start = q + 1;
+        }
+    int col = (int)(nul - line_start) + 1;
+    size_t rest = len - (size_t)(nul - data), zeros = 0;
+    while (zeros < rest && nul[zeros] == '\0')
+        zeros++;
+    if (zeros == rest)
+        return pgi_io_fail(err, PG_EPARSE, file, line, col, "",
+                           "from here to the end the file holds %zu NUL byte%s (zero bytes), "
+                           "not text: a %s is plain text; remove them",
+                           zeros, zeros == 1 ? "" : "s", what);
+    return pgi_io_fail(err, PG_EPARSE, file, line, col, "",
+                       "a NUL byte (a zero byte) is not text: a %s is plain text, and this looks "
+                       "like binary data",
+                       what);
+}
+
 int
 pgi_read_world_file(const char *path,
                     int (*read)(const char *data, size_t len, const char *name, pg_world **out,

@@ -21,6 +21,15 @@ int pgi_notes_move(pg_notes *dst, pg_notes *src);
  * "NaN" for those. size >= 32. */
 void pgi_format_double(char *buf, size_t size, double x);
 
+/* Skips a UTF-8 byte order mark (EF BB BF, which some editors write first) at the start of the
+ * len bytes at *data: it marks the encoding and is not part of the text. */
+void pgi_io_skip_bom(const char **data, size_t *len);
+
+/* Fails (PG_EPARSE) at the line and column of the first NUL byte in the text, which no text
+ * format holds (what names the format: "plurigrid world", "MATPOWER case"), saying whether only
+ * NUL bytes follow it; PG_OK when there is none. */
+int pgi_io_no_nul(const char *data, size_t len, const char *file, const char *what, pg_error *err);
+
 /* Reads the file at path whole and hands its text to a format's buffer reader
  * (pg_world_json_read_buffer, ...), with path as the name its errors give. */
 int pgi_read_world_file(const char *path,

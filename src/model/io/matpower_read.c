@@ -164,6 +164,22 @@ at_line_start(const lexer *lx)
     return true;
 }
 
+/* True when the text from the start of the line up to q is `function <name> =`: what follows
+ * is the function's name, not a value. */
+static bool
+names_function(const lexer *lx, const char *q)
+{
+    const char *p = lx->line_start;
+    while (p < q && is_blank(*p))
+        p++;
+    if (q - p < 8 || memcmp(p, "function", 8) != 0 || (p + 8 < q && is_ident_char(p[8])))
+        return false;
+    const char *e = q;
+    while (e > p && is_blank(e[-1]))
+        e--;
+    return e > p && e[-1] == '=';
+}
+
 /* Reads a number at lx->p (the sign, if any, already consumed into sign). */
 static int
 lex_number(lexer *lx, tok *t, double sign, const char *start)
@@ -211,8 +227,14 @@ lex_number(lexer *lx, tok *t, double sign, const char *start)
         const char *e = q;
         while (e < lx->end && (is_ident_char(*e) || *e == '.'))
             e++;
-        return lex_fail(lx, lx->line, col_of(lx, start), "'%.*s' is not a number",
-                        (int)(e - start > 40 ? 40 : e - start), start);
+        int shown = (int)(e - start > 40 ? 40 : e - start);
+        if (names_function(lx, start))
+            return lex_fail(lx, lx->line, col_of(lx, start),
+                            "'%.*s' is not a function name: a MATLAB function name starts with a "
+                            "letter and holds only letters, digits and '_' (MATPOWER names the "
+                            "function after its file, as in 'function mpc = case9' in case9.m)",
+                            shown, start);
+        return lex_fail(lx, lx->line, col_of(lx, start), "'%.*s' is not a number", shown, start);
     }
     if (!ok)
         return lex_fail(lx, lx->line, col_of(lx, start), "a number with more than %zu characters",
@@ -396,8 +418,10 @@ tok_desc(const tok *t, char *buf, size_t size)
     case T_OP:
         if (isprint((unsigned char)t->c))
             snprintf(buf, size, "'%c'", t->c);
+        else if ((unsigned char)t->c >= 0x80)
+            snprintf(buf, size, "byte 0x%02x (not ASCII)", (unsigned char)t->c);
         else
-            snprintf(buf, size, "the byte 0x%02x", (unsigned char)t->c);
+            snprintf(buf, size, "control character 0x%02x", (unsigned char)t->c);
         return buf;
     }
     return "?";
@@ -411,6 +435,7 @@ typedef enum { V_NONE, V_NUM, V_STR, V_MATRIX, V_CELL } value_kind;
 typedef struct value {
     value_kind kind;
     int line, col;     /* where the value starts */
+    int stmt_line;     /* line of the assignment that gave it */
     size_t rows, cols; /* V_MATRIX: shape (rows x cols); V_CELL: count in rows, cols = 1 */
     double *v;         /* V_MATRIX: row-major; V_NUM: one value */
     int *vline, *vcol; /* V_MATRIX: place of each element */
@@ -910,12 +935,19 @@ parse_assignment(parser *ps)
             return nomem(ps);
         return PG_OK;
     }
+    /* MATLAB would keep the last of two assignments, but in a case file the second is almost
+     * always a pasting mistake that silently drops the first: refuse it, naming both. */
+    if (slot->kind != V_NONE)
+        return fail_at(ps, PG_EPARSE, first.line, first.col, field,
+                       "assigned twice, on line %d and again on line %d; a case gives each "
+                       "field once",
+                       slot->stmt_line, first.line);
     value v = {0};
     if ((rc = parse_value(ps, field, &v))) {
         value_free(&v);
         return rc;
     }
-    value_free(slot); /* a later assignment replaces an earlier one, as in MATLAB */
+    v.stmt_line = first.line;
     *slot = v;
     return PG_OK;
 }
@@ -1664,9 +1696,11 @@ base_mva(parser *ps, double *out)
     if (!isfinite(x))
         return fail_at(ps, PG_EPARSE, v->line, v->col, field,
                        "the system base is %g; it must be a finite positive number of MVA", x);
-    if (!(x > 0))
+    if (!(x >= PG_BASE_MVA_MIN && x <= PG_BASE_MVA_MAX))
         return fail_at(ps, PG_EMODEL, v->line, v->col, field,
-                       "the system base is %g MVA; it must be a positive number", x);
+                       "the system base is %g MVA; it must be a positive number from %g to "
+                       "%.0f MVA",
+                       x, PG_BASE_MVA_MIN, PG_BASE_MVA_MAX);
     *out = x;
     return PG_OK;
 }
@@ -1687,6 +1721,23 @@ pg_matpower_read_buffer(const char *data, size_t len, const char *name, pg_world
     if (!out || (!data && len))
         return pg_error_set(err, PG_EINVAL, "pg_matpower_read_buffer: NULL argument");
     const char *file = name ? name : "<input>";
+    char *unix_text = NULL;
+    if (data) {
+        pgi_io_skip_bom(&data, &len);
+        /* Classic Mac OS ended lines with CR alone: read such a line end as a newline (one byte
+         * for one, so columns stay). CR LF is a newline already (CR is a blank). */
+        const char *cr = memchr(data, '\r', len);
+        while (cr && cr + 1 < data + len && cr[1] == '\n')
+            cr = memchr(cr + 2, '\r', len - (size_t)(cr + 2 - data));
+        if (cr) {
+            if (!(unix_text = malloc(len ? len : 1)))
+                return pg_error_set(err, PG_ENOMEM, "out of memory");
+            for (size_t i = 0; i < len; i++)
+                unix_text[i] =
+                    data[i] == '\r' && (i + 1 == len || data[i + 1] != '\n') ? '\n' : data[i];
+            data = unix_text;
+        }
+    }
     parser ps;
     memset(&ps, 0, sizeof ps);
     ps.file = file;
@@ -1705,6 +1756,8 @@ pg_matpower_read_buffer(const char *data, size_t len, const char *name, pg_world
                          "mpc.baseMVA, mpc.bus, mpc.gen, mpc.branch)");
         goto out;
     }
+    if ((rc = pgi_io_no_nul(data, len, file, "MATPOWER case", err)))
+        goto out;
     if ((rc = parse_text(&ps)))
         goto out;
     if (!ps.var[0])
@@ -1737,6 +1790,7 @@ pg_matpower_read_buffer(const char *data, size_t len, const char *name, pg_world
         (rc = build_costs(&ps, w)))
         goto out;
 out:
+    free(unix_text);
     free(keys);
     value_free(&ps.version);
     value_free(&ps.base);

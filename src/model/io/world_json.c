@@ -693,13 +693,15 @@ pg_world_json_read_buffer(const char *data, size_t len, const char *name, pg_wor
     (void)notes; /* the JSON reader has nothing to note: every key means something */
     if (!out || (!data && len))
         return pg_error_set(err, PG_EINVAL, "pg_world_json_read_buffer: NULL argument");
+    if (data)
+        pgi_io_skip_bom(&data, &len);
     reader r = {0};
     pgi_jr_init(&r.jr, name ? name : "<input>", data, len, err);
     json_error_t je;
     json_t *root = NULL;
     int rc = PG_OK;
     size_t i = 0;
-    while (i < len && strchr(" \t\r\n", data[i]))
+    while (i < len && data[i] && strchr(" \t\r\n", data[i]))
         i++;
     if (i == len) {
         rc = pgi_io_fail(err, PG_EPARSE, r.jr.file, 0, 0, "",
@@ -707,10 +709,17 @@ pg_world_json_read_buffer(const char *data, size_t len, const char *name, pg_wor
                          "starts with \"format\": \"" FORMAT_NAME "\"");
         goto out;
     }
+    if ((rc = pgi_io_no_nul(data, len, r.jr.file, "plurigrid world", err)))
+        goto out;
     root = json_loadb(r.jr.text, len, JSON_REJECT_DUPLICATES, &je);
     if (!root) {
+        /* jansson names its own flag for an escaped NUL; say what is wrong instead. */
+        const char *what = strstr(je.text, "\\u0000") ? "a string contains the NUL character "
+                                                        "\\u0000, which plurigrid does not "
+                                                        "accept in text"
+                                                      : je.text;
         rc = pgi_io_fail(err, PG_EPARSE, r.jr.file, je.line > 0 ? je.line : 0,
-                         je.column > 0 ? je.column : 0, "", "JSON syntax error: %s", je.text);
+                         je.column > 0 ? je.column : 0, "", "JSON syntax error: %s", what);
         goto out;
     }
     if (!json_is_object(root)) {
@@ -746,10 +755,11 @@ pg_world_json_read_buffer(const char *data, size_t len, const char *name, pg_wor
     }
     if (b)
         base = json_number_value(b);
-    if (!(base > 0)) {
+    if (!(base >= PG_BASE_MVA_MIN && base <= PG_BASE_MVA_MAX)) {
         rc = pgi_jr_fail_key(&r.jr, PG_EMODEL, "base_mva",
-                             "'base_mva' is %g; the system base must be a positive number of MVA",
-                             base);
+                             "'base_mva' is %g; the system base must be a positive number of "
+                             "MVA from %g to %.0f",
+                             base, PG_BASE_MVA_MIN, PG_BASE_MVA_MAX);
         goto out;
     }
     char stem[128];

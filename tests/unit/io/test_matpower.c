@@ -1,11 +1,14 @@
 /* The MATPOWER reader and writer: every reference case reads with the counts its README gives and
  * the values its file holds; writing and reading back gives the same world; the MATLAB syntax
- * real case files use is understood; malformed input gives an error that names the place. */
+ * real case files use is understood (with a byte order mark, CR or CR LF line ends); malformed
+ * or hostile input (NUL bytes, a field assigned twice, huge numbers) gives an error that names
+ * the place. */
 #include "harness.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/util.h"
 #include "plurigrid/io.h"
 
 typedef struct case_info {
@@ -575,6 +578,174 @@ test_gencost_rows(void **state)
                  PG_EMODEL, 7, "mpc.gencost row 1, column 1 (MODEL)", "cost model 3");
 }
 
+/* Text as editors and other systems write it: a UTF-8 byte order mark, classic Mac OS line ends
+ * (CR alone) and Windows ones (CR LF) read as the plain file does. */
+static void
+test_bom_and_line_ends(void **state)
+{
+    (void)state;
+    size_t len = 0;
+    char *text = pgt_slurp(pgt_data_path("matpower/cases/case9.m"), &len);
+    pg_error err = {0};
+    pg_world *plain = NULL, *w = NULL;
+    assert_int_equal(pg_matpower_read_buffer(text, len, "case9.m", &plain, NULL, &err), PG_OK);
+    char *bom = malloc(len + 3), *mac = malloc(len), *dos = malloc(2 * len);
+    assert_true(bom && mac && dos);
+    memcpy(bom, "\xef\xbb\xbf", 3);
+    memcpy(bom + 3, text, len);
+    size_t n_dos = 0;
+    for (size_t i = 0; i < len; i++) {
+        mac[i] = text[i] == '\n' ? '\r' : text[i];
+        if (text[i] == '\n')
+            dos[n_dos++] = '\r';
+        dos[n_dos++] = text[i];
+    }
+    const char *variants[] = {bom, mac, dos};
+    size_t lens[] = {len + 3, len, n_dos};
+    for (size_t v = 0; v < 3; v++) {
+        char buf[1400];
+        int rc = pg_matpower_read_buffer(variants[v], lens[v], "case9.m", &w, NULL, &err);
+        if (rc)
+            print_error("variant %zu: %s\n", v, pg_error_format(&err, buf, sizeof buf));
+        assert_int_equal(rc, PG_OK);
+        char diff[256] = "";
+        if (!pg_world_equal(plain, w, diff, sizeof diff))
+            print_error("variant %zu: %s\n", v, diff);
+        assert_true(pg_world_equal(plain, w, NULL, 0));
+        assert_int_equal(w->n_buses, 9);
+        pg_world_free(w);
+        w = NULL;
+    }
+    /* A line number in a CR-only file counts its CR line ends. */
+    const char *cr_err =
+        "function mpc = b\rmpc.version = '2';\rmpc.baseMVA = 100;\rmpc.bus = 7 7;\r";
+    read_text(cr_err, &err, PG_EPARSE);
+    assert_int_equal(err.line, 4);
+    free(bom);
+    free(mac);
+    free(dos);
+    free(text);
+    pg_world_free(plain);
+}
+
+/* What the reader says about text that is not a case: each message names the problem. */
+static void
+test_hostile_text(void **state)
+{
+    (void)state;
+    pg_error err = {0};
+    /* a function name that starts with a digit */
+    read_text("function mpc = 9case\nmpc.version = '2';\n", &err, PG_EPARSE);
+    assert_int_equal(err.line, 1);
+    assert_non_null(strstr(err.msg, "'9case' is not a function name"));
+    /* NUL bytes after a case (a file padded with zeros), and in the middle of one */
+    char *text = with_head("mpc.bus = [1 3 0 0 0 0 1 1 0 135 1 1.1 0.9];\n");
+    size_t len = strlen(text);
+    char *padded = malloc(len + 100);
+    assert_non_null(padded);
+    memcpy(padded, text, len);
+    memset(padded + len, 0, 100);
+    pg_world *w = NULL;
+    assert_int_equal(pg_matpower_read_buffer(padded, len + 100, "t.m", &w, NULL, &err), PG_EPARSE);
+    assert_null(w);
+    assert_int_equal(err.line, 5);
+    assert_non_null(strstr(err.msg, "100 NUL bytes"));
+    padded[10] = '\0';
+    assert_int_equal(pg_matpower_read_buffer(padded, len, "t.m", &w, NULL, &err), PG_EPARSE);
+    assert_int_equal(err.line, 1);
+    assert_int_equal(err.column, 11);
+    assert_non_null(strstr(err.msg, "NUL byte"));
+    free(padded);
+    free(text);
+    /* a byte that is not ASCII where a statement starts (not a byte order mark) */
+    expect_error("\xef\n", PG_EPARSE, 4, NULL, "byte 0xef (not ASCII)");
+    /* a field assigned twice: both lines named */
+    expect_error("mpc.bus = [1 3 0 0 0 0 1 1 0 135 1 1.1 0.9];\n"
+                 "mpc.gen = [1 0 0 10 -10 1 100 1 10 0];\n"
+                 "mpc.bus = [1 3 0 0 0 0 1 1 0 135 1 1.1 0.9];\n",
+                 PG_EPARSE, 6, "mpc.bus", "assigned twice, on line 4 and again on line 6");
+    expect_error("mpc.baseMVA = 10;\n", PG_EPARSE, 4, "mpc.baseMVA", "on line 3 and again");
+    /* a system base per-unit arithmetic cannot take */
+    double bases[] = {1e-300, 1e-4, 2e6, 1e300};
+    for (size_t i = 0; i < sizeof bases / sizeof *bases; i++) {
+        char t[512];
+        snprintf(t, sizeof t,
+                 "function mpc = b\nmpc.version = '2';\nmpc.baseMVA = %g;\n"
+                 "mpc.bus = [1 3 0 0 0 0 1 1 0 135 1 1.1 0.9];\nmpc.gen = [];\nmpc.branch = [];\n",
+                 bases[i]);
+        read_text(t, &err, PG_EMODEL);
+        assert_int_equal(err.line, 3);
+        assert_non_null(strstr(err.msg, "from 0.001 to 1000000 MVA"));
+    }
+}
+
+/* Huge finite numbers in every column of every matrix are either read (and then validated or
+ * refused with a message, and written back exactly) or refused with a message that names the
+ * place; never a crash, an undefined conversion or a NaN. */
+static void
+test_huge_numbers_everywhere(void **state)
+{
+    (void)state;
+    static const double bus[2][13] = {{1, 3, 5, 1, 0, 0, 1, 1, 0, 135, 1, 1.1, 0.9},
+                                      {2, 1, 5, 1, 0, 0, 1, 1, 0, 135, 1, 1.1, 0.9}};
+    static const double gen[10] = {1, 5, 0, 10, -10, 1, 100, 1, 50, 0};
+    static const double branch[13] = {1, 2, 0.01, 0.1, 0.02, 100, 100, 100, 0, 0, 1, -360, 360};
+    static const double gencost[7] = {2, 0, 0, 3, 0.01, 20, 5};
+    const double huge[] = {1e300, -1e300, 1e308, -1e308, 1.7976931348623157e308};
+    struct {
+        const char *name;
+        const double *row;
+        size_t cols;
+    } mats[] = {
+        {"bus", bus[0], 13}, {"gen", gen, 10}, {"branch", branch, 13}, {"gencost", gencost, 7}};
+    size_t read_ok = 0, refused = 0;
+    for (size_t m = 0; m < 4; m++)
+        for (size_t c = 0; c < mats[m].cols; c++)
+            for (size_t h = 0; h < sizeof huge / sizeof *huge; h++) {
+                pgi_buf b = {0};
+                pgi_buf_printf(&b, "function mpc = huge\nmpc.version = '2';\nmpc.baseMVA = 100;\n");
+                for (size_t k = 0; k < 4; k++) {
+                    pgi_buf_printf(&b, "mpc.%s = [", mats[k].name);
+                    size_t rows = k == 0 ? 2 : 1;
+                    for (size_t r = 0; r < rows; r++) {
+                        const double *row = k == 0 ? bus[r] : mats[k].row;
+                        for (size_t j = 0; j < mats[k].cols; j++)
+                            pgi_buf_printf(&b, " %.17g",
+                                           k == m && r == 0 && j == c ? huge[h] : row[j]);
+                        pgi_buf_printf(&b, ";");
+                    }
+                    pgi_buf_printf(&b, "];\n");
+                }
+                assert_false(b.failed);
+                pg_world *w = NULL, *back = NULL;
+                pg_error err = {0};
+                int rc = pg_matpower_read_buffer(b.data, b.len, "huge.m", &w, NULL, &err);
+                if (rc == PG_OK)
+                    rc = pg_world_validate(w, &err);
+                if (rc != PG_OK) {
+                    if (rc != PG_EPARSE && rc != PG_EMODEL)
+                        fail_msg("mpc.%s column %zu = %g: status %d", mats[m].name, c + 1, huge[h],
+                                 rc);
+                    assert_true(err.msg[0] != '\0');
+                    assert_null(strstr(err.msg, "nan"));
+                    refused++;
+                } else {
+                    char *text = NULL;
+                    size_t len = 0;
+                    assert_int_equal(pg_matpower_write_buffer(w, &text, &len, NULL, &err), PG_OK);
+                    assert_int_equal(
+                        pg_matpower_read_buffer(text, len, "back.m", &back, NULL, &err), PG_OK);
+                    assert_true(pg_world_equal(w, back, NULL, 0));
+                    free(text);
+                    read_ok++;
+                }
+                pg_world_free(back);
+                pg_world_free(w);
+                pgi_buf_free(&b);
+            }
+    assert_true(read_ok > 0 && refused > 0);
+}
+
 int
 main(void)
 {
@@ -594,6 +765,9 @@ main(void)
         cmocka_unit_test(test_bad_base_and_version),
         cmocka_unit_test(test_code_and_syntax_errors),
         cmocka_unit_test(test_gencost_rows),
+        cmocka_unit_test(test_bom_and_line_ends),
+        cmocka_unit_test(test_hostile_text),
+        cmocka_unit_test(test_huge_numbers_everywhere),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,11 +1,13 @@
 /* The plurigrid-world/1 JSON format: worlds round-trip exactly (every MATPOWER reference case, and
  * a world where every field differs from its default); files we write are a fixed point of
  * read + write; absent keys take their documented defaults; bad input gives an error with the
- * file, the JSON path and the line. */
+ * file, the JSON path and the line (also for a byte order mark, NUL bytes and huge numbers). */
 #include "harness.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+#include <jansson.h>
 
 #include "plurigrid/io.h"
 
@@ -409,6 +411,153 @@ test_any_format(void **state)
     pgt_tmpdir_cleanup();
 }
 
+/* A byte order mark is read past; a NUL, escaped in a string or as bytes after the world, is
+ * named; a system base per-unit arithmetic cannot take is refused; a world with no buses reads
+ * but does not validate. */
+static void
+test_hostile_text(void **state)
+{
+    (void)state;
+    const char *world = "{\"format\": \"plurigrid-world/1\",\n \"name\": \"w\",\n"
+                        " \"buses\": [{\"name\": \"a\", \"type\": \"ref\"}]}\n";
+    size_t len = strlen(world);
+    pg_world *plain = NULL, *w = NULL;
+    pg_error err = {0};
+    assert_int_equal(pg_world_json_read_buffer(world, len, "w.json", &plain, NULL, &err), PG_OK);
+    char *buf = malloc(len + 64);
+    assert_non_null(buf);
+    memcpy(buf, "\xef\xbb\xbf", 3);
+    memcpy(buf + 3, world, len);
+    assert_int_equal(pg_world_json_read_buffer(buf, len + 3, "w.json", &w, NULL, &err), PG_OK);
+    assert_true(pg_world_equal(plain, w, NULL, 0));
+    pg_world_free(w);
+    w = NULL;
+    /* only a byte order mark: empty */
+    assert_int_equal(pg_world_json_read_buffer(buf, 3, "w.json", &w, NULL, &err), PG_EPARSE);
+    assert_non_null(strstr(err.msg, "empty"));
+    /* NUL bytes after the world */
+    memcpy(buf, world, len);
+    memset(buf + len, 0, 5);
+    assert_int_equal(pg_world_json_read_buffer(buf, len + 5, "w.json", &w, NULL, &err), PG_EPARSE);
+    assert_null(w);
+    assert_int_equal(err.line, 4);
+    assert_int_equal(err.column, 1);
+    assert_non_null(strstr(err.msg, "5 NUL bytes"));
+    free(buf);
+    /* an escaped NUL in a string */
+    expect("{\"format\": \"plurigrid-world/1\",\n \"name\": \"a\\u0000b\"}", PG_EPARSE, 2, "",
+           "a string contains the NUL character \\u0000");
+    /* the system base */
+    expect("{\"format\": \"plurigrid-world/1\", \"base_mva\": 1e-300}", PG_EMODEL, 1, "$.base_mva",
+           "from 0.001 to 1000000");
+    expect("{\"format\": \"plurigrid-world/1\", \"base_mva\": 1e300}", PG_EMODEL, 1, "$.base_mva",
+           "from 0.001 to 1000000");
+    /* no buses */
+    const char *no_buses = "{\"format\": \"plurigrid-world/1\", \"buses\": []}";
+    int rc = pg_world_json_read_buffer(no_buses, strlen(no_buses), "e.json", &w, NULL, &err);
+    if (rc)
+        print_error("%s\n", err.msg);
+    assert_int_equal(rc, PG_OK);
+    assert_int_equal(pg_world_validate(w, &err), PG_EMODEL);
+    assert_non_null(strstr(err.msg, "no buses"));
+    pg_world_free(w);
+    pg_world_free(plain);
+}
+
+/* Sets every number in v (recursively) in turn to x and calls check on the document. */
+static size_t
+each_number(json_t *root, json_t *v, double x, void (*check)(json_t *root, double x))
+{
+    size_t n = 0;
+    if (json_is_object(v)) {
+        const char *key;
+        json_t *m;
+        json_object_foreach(v, key, m)
+        {
+            if (json_is_number(m)) {
+                json_t *old = json_incref(m);
+                json_object_set_new(v, key, json_real(x));
+                check(root, x);
+                json_object_set_new(v, key, old);
+                n++;
+            } else {
+                n += each_number(root, m, x, check);
+            }
+        }
+    } else if (json_is_array(v)) {
+        for (size_t i = 0; i < json_array_size(v); i++) {
+            json_t *m = json_array_get(v, i);
+            if (json_is_number(m)) {
+                json_t *old = json_incref(m);
+                json_array_set_new(v, i, json_real(x));
+                check(root, x);
+                json_array_set_new(v, i, old);
+                n++;
+            } else {
+                n += each_number(root, m, x, check);
+            }
+        }
+    }
+    return n;
+}
+
+static size_t huge_read, huge_refused;
+
+static void
+check_huge(json_t *root, double x)
+{
+    char *text = json_dumps(root, JSON_REAL_PRECISION(17));
+    assert_non_null(text);
+    pg_world *w = NULL;
+    pg_error err = {0};
+    int rc = pg_world_json_read_buffer(text, strlen(text), "huge.json", &w, NULL, &err);
+    if (rc == PG_OK)
+        rc = pg_world_validate(w, &err);
+    if (rc != PG_OK) {
+        if (rc != PG_EPARSE && rc != PG_EMODEL)
+            fail_msg("%g: status %d: %s", x, rc, err.msg);
+        assert_true(err.msg[0] != '\0');
+        assert_null(strstr(err.msg, "nan"));
+        huge_refused++;
+    } else {
+        check_round_trip(w, "huge");
+        huge_read++;
+    }
+    pg_world_free(w);
+    free(text);
+}
+
+/* Huge finite numbers in every numeric field of a world where every field is set: each is read
+ * (then validated or refused with a message, and written back exactly) or refused with a
+ * message naming the place; never a crash, an undefined conversion or a NaN. */
+static void
+test_huge_numbers_everywhere(void **state)
+{
+    (void)state;
+    pg_world *w = full_world();
+    for (size_t g = 1; g < w->n_thermals; g++) { /* the full world's odd limits, made valid */
+        w->thermals[g].qmin = -5;
+        w->thermals[g].qmax = 5;
+    }
+    char *text = NULL;
+    pg_error err = {0};
+    if (pg_world_validate(w, &err))
+        fail_msg("%s", err.msg);
+    assert_int_equal(pg_world_json_write_buffer(w, &text, NULL, &err), PG_OK);
+    json_t *root = json_loads(text, 0, NULL);
+    assert_non_null(root);
+    const double huge[] = {1e300, -1e300, 1e308, -1e308, 1.7976931348623157e308};
+    size_t fields = 0;
+    for (size_t h = 0; h < sizeof huge / sizeof *huge; h++)
+        fields = each_number(root, root, huge[h], check_huge);
+    print_message("%zu fields, %zu worlds read, %zu refused\n", fields, huge_read, huge_refused);
+    assert_true(fields > 50);
+    assert_true(huge_read > 0 && huge_refused > 0);
+    json_decref(root);
+    free(text);
+    pg_world_free(w);
+}
+
 int
 main(void)
 {
@@ -419,6 +568,8 @@ main(void)
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_writer_refuses_non_finite),
         cmocka_unit_test(test_any_format),
+        cmocka_unit_test(test_hostile_text),
+        cmocka_unit_test(test_huge_numbers_everywhere),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -143,11 +143,96 @@ test_clone_is_deep_and_at_step_scales(void **state)
     assert_near(s->renewables[0].p, 10.0, 1e-12);
     assert_near(s->renewables[0].q, 7.5, 1e-12); /* tan(acos 0.8) = 0.75 */
     pg_world_free(s);
-    assert_int_equal(pg_world_at_step(&s, w, 4, &err), PG_OK); /* wraps to step 1 */
-    assert_near(s->loads[0].p, 40.0, 1e-12);
-    pg_world_free(s);
+    /* Series do not repeat: step 4 of 3-value series does not exist. */
+    s = NULL;
+    assert_int_equal(pg_world_at_step(&s, w, 4, &err), PG_EMODEL);
+    assert_null(s);
+    assert_non_null(strstr(err.msg, "load 'ld'"));
+    assert_non_null(strstr(err.msg, "'profile'"));
+    assert_non_null(strstr(err.msg, "do not repeat"));
+    assert_true(isnan(pg_world_load_mw(w, 4)));
     pg_world_free(c);
     pg_world_free(w);
+}
+
+/* The world at a step holds that step's values and no series that would scale them again:
+ * taking its step 0 gives it back unchanged, its loads have no series, and each renewable's
+ * availability is the one value of that step (so dispatch still sees it). */
+static void
+test_at_step_is_a_fixed_point(void **state)
+{
+    (void)state;
+    pg_world *w = small_world();
+    pg_error err = {0};
+    for (size_t k = 0; k < 3; k++) {
+        pg_world *s = NULL, *s0 = NULL;
+        assert_int_equal(pg_world_at_step(&s, w, k, &err), PG_OK);
+        assert_int_equal(pg_world_validate(s, &err), PG_OK);
+        assert_near(s->loads[0].p, 40.0 * w->series[0].values[k], 0);
+        assert_true(s->loads[0].p_series == PG_NONE && s->loads[0].q_series == PG_NONE);
+        assert_int_equal(s->n_series, 1); /* 'profile' drove only the load: gone */
+        assert_string_equal(s->series[0].name, "sun");
+        assert_int_equal(s->series[0].n, 1);
+        assert_near(s->series[0].values[0], w->series[1].values[k], 0);
+        assert_int_equal(s->renewables[0].availability, 0);
+        size_t n = 0;
+        assert_int_equal(pg_world_horizon(s, &n, NULL, &err), PG_OK);
+        assert_int_equal(n, 1);
+        assert_near(pg_world_load_mw(s, 0), pg_world_load_mw(w, k), 0);
+        assert_int_equal(pg_world_at_step(&s0, s, 0, &err), PG_OK);
+        char diff[256] = "";
+        if (!pg_world_equal(s, s0, diff, sizeof diff))
+            print_error("step %zu: %s\n", k, diff);
+        assert_true(pg_world_equal(s, s0, NULL, 0));
+        pg_world_free(s0);
+        pg_world_free(s);
+    }
+    /* A world without series is its own step 0. */
+    pg_world *plain = NULL, *p0 = NULL;
+    assert_int_equal(pg_world_clone(&plain, w, &err), PG_OK);
+    plain->loads[0].p_series = PG_NONE;
+    plain->renewables[0].availability = PG_NONE;
+    plain->renewables[0].p = plain->renewables[0].rating;
+    plain->renewables[0].q = 7.5;
+    assert_int_equal(pg_world_at_step(&p0, plain, 0, &err), PG_OK);
+    assert_int_equal(p0->n_series, 0);
+    assert_near(p0->renewables[0].p, 10, 0);
+    assert_near(p0->renewables[0].q, 7.5, 1e-12);
+    pg_world_free(p0);
+    pg_world_free(plain);
+    pg_world_free(w);
+}
+
+/* A world needs buses, and a base MVA that per-unit arithmetic can take. */
+static void
+test_validate_no_buses_and_base(void **state)
+{
+    (void)state;
+    pg_error err = {0};
+    pg_world *e = NULL;
+    assert_int_equal(pg_world_new(&e, "empty", 100.0, &err), PG_OK);
+    assert_int_equal(pg_world_validate(e, &err), PG_EMODEL);
+    assert_non_null(strstr(err.msg, "no buses"));
+    pg_world_free(e);
+    double bad[] = {1e-300, 0, -1, 1e-4, 2e6, 1e300, INFINITY, NAN};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        pg_world *w = NULL;
+        assert_int_equal(pg_world_new(&w, "x", bad[i], &err), PG_EMODEL);
+        assert_null(w);
+        assert_non_null(strstr(err.msg, "base MVA"));
+        w = small_world();
+        w->base_mva = bad[i];
+        assert_int_equal(pg_world_validate(w, &err), PG_EMODEL);
+        assert_non_null(strstr(err.msg, "base MVA"));
+        pg_world_free(w);
+    }
+    double good[] = {PG_BASE_MVA_MIN, 1, 100, PG_BASE_MVA_MAX};
+    for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
+        pg_world *w = small_world();
+        w->base_mva = good[i];
+        assert_int_equal(pg_world_validate(w, &err), PG_OK);
+        pg_world_free(w);
+    }
 }
 
 static void
@@ -203,6 +288,8 @@ main(void)
         cmocka_unit_test(test_clone_is_deep_and_at_step_scales),
         cmocka_unit_test(test_validate_finds_duplicates_and_clone_keeps_buses),
         cmocka_unit_test(test_cost_eval),
+        cmocka_unit_test(test_at_step_is_a_fixed_point),
+        cmocka_unit_test(test_validate_no_buses_and_base),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -789,11 +789,18 @@ test_bad_input(void **state)
     assert_true(r->converged);
     pg_pf_result_free(r);
 
-    /* A world with no buses at all is solved trivially. */
+    /* A world with no buses is not a power system: refused, not "solved". */
     pg_world *empty = new_world();
-    assert_int_equal(pg_pf_solve(empty, NULL, &r, &err), PG_OK);
-    assert_true(r->all_solved);
-    pg_pf_result_free(r);
+    r = NULL;
+    assert_int_equal(pg_pf_solve(empty, NULL, &r, &err), PG_EMODEL);
+    assert_null(r);
+    assert_non_null(strstr(err.msg, "no buses"));
+    assert_int_equal(pg_pf_solve(empty, &o, &r, &err), PG_EMODEL); /* AC or DC */
+    o.dc = true;
+    assert_int_equal(pg_pf_solve(empty, &o, &r, &err), PG_EMODEL);
+    assert_null(r);
+    assert_int_equal(pg_world_validate(empty, &err), PG_EMODEL);
+    assert_non_null(strstr(err.msg, "no buses"));
     pg_world_free(empty);
     pg_world_free(w);
 }
