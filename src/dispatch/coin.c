@@ -23,14 +23,20 @@ typedef struct csc {
     double *value;
 } csc;
 
+/* Frees the arrays and clears them, so that freeing again (a caller's cleanup path after
+ * csc_build failed) does nothing. */
 static void
 csc_free(csc *m)
 {
     free(m->start);
     free(m->index);
     free(m->value);
+    m->start = NULL;
+    m->index = NULL;
+    m->value = NULL;
 }
 
+/* On failure m is left empty (every array freed and NULL). */
 static int
 csc_build(const pgi_lp *lp, csc *m, pg_error *err)
 {
