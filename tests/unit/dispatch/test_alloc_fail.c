@@ -61,6 +61,7 @@ fail_each_solver_allocation(solve_fn solve, bool integer)
     pgt_alloc_fail_after(LONG_MAX);
     assert_int_equal(solve(&lp, &o, &ref, &err), PG_OK);
     long n = pgt_alloc_count();
+    print_message("%ld allocations\n", n);
     pgt_alloc_fail_after(-1);
     assert_int_equal(ref.status, PGI_OPTIMAL);
     assert_true(n > 3);
@@ -112,6 +113,7 @@ test_dispatch_allocation_failures(void **state)
     pgt_alloc_fail_after(LONG_MAX);
     assert_int_equal(pg_dispatch_run(w, &o, &ref, &err), PG_OK);
     long n = pgt_alloc_count();
+    print_message("%ld allocations\n", n);
     pgt_alloc_fail_after(-1);
     assert_true(n > 10);
     for (long k = 0; k < n; k++) {
@@ -145,6 +147,7 @@ test_dcopf_allocation_failures(void **state)
     pgt_alloc_fail_after(LONG_MAX);
     assert_int_equal(pg_dcopf_solve(w, NULL, &ref, &err), PG_OK);
     long n = pgt_alloc_count();
+    print_message("%ld allocations\n", n);
     pgt_alloc_fail_after(-1);
     assert_true(n > 10);
     for (long k = 0; k < n; k++) {
