@@ -48,14 +48,16 @@ typedef struct pg_dispatch_options {
                             thermal unit is on for the whole horizon and only the LP is solved */
     bool intertemporal;  /* true (default): ramps, minimum up/down times, initial status and
                             initial output apply; false: steps are independent (as in an OPF) */
-    double voll;         /* value of lost load: penalty on unserved energy, $/MWh; default 10000 */
-    double overgen_cost; /* penalty on spilled (over-)generation, $/MWh; default 1000 */
+    double voll;         /* value of lost load: penalty on unserved energy, $/MWh, at most 1e6;
+                            default 10000 */
+    double overgen_cost; /* penalty on spilled (over-)generation, $/MWh, 0 to 1e6; default 1000 */
     int pwl_segments;    /* segments of the piecewise-linear approximation of polynomial costs of
                             degree >= 2, equal widths between pmin and pmax; default 4 */
     double mip_gap;      /* relative optimality gap at which the MILP stops; default 1e-3 */
-    double time_limit_s; /* wall-clock limit on the MILP, seconds; 0 (default) = none. Cbc checks it
-                            between steps: its root LP always completes */
-    int threads;         /* MILP threads; default 1 */
+    double time_limit_s; /* wall-clock limit on the MILP, seconds; default 300, 0 = none. Cbc checks
+                            it between steps: its root LP always completes. A commitment stopped
+                            by it has uc_status PG_UC_TIME_LIMIT */
+    int threads;         /* MILP threads, 1 to 64; default 1 */
     bool solver_log;     /* false (default): solvers are silent; true: Clp and Cbc print their own
                             logs on standard output (the only output this module ever makes) */
     pg_dispatch_progress_fn progress; /* called from the calling thread; may be NULL */
@@ -124,9 +126,11 @@ typedef struct pg_dispatch_result {
 } pg_dispatch_result;
 
 /* Checks that the world and the options describe a problem this module can schedule: the world
- * validates (pg_world_validate), every series a component uses covers the horizon, cost curves are
- * convex over [pmin, pmax], storage targets are reachable, options are in range. Called by
- * pg_dispatch_run before it builds anything; borrows both. */
+ * validates (pg_world_validate), the start step is a step of its series, every series a component
+ * uses covers the horizon, cost curves are convex over [pmin, pmax], storage targets are
+ * reachable, options are in range, and every number the problem uses lies within the ranges the
+ * solvers take reliably (docs/dispatch.md, "Numeric ranges"; PG_EMODEL naming the component, the
+ * value and the range). Called by pg_dispatch_run before it builds anything; borrows both. */
 PG_API int pg_dispatch_check(const pg_world *w, const pg_dispatch_options *opts, pg_error *err);
 
 /* Runs the day-ahead schedule: unit commitment (when opts->commitment), then the economic
@@ -238,10 +242,11 @@ typedef struct pg_dcopf_result {
 } pg_dcopf_result;
 
 /* Solves the DC OPF of the world at opts->start_step of its series (loads scaled, renewables up
- * to their availability); every in-service thermal unit is committed; ramps and commitment are
- * ignored. opts may be NULL for the defaults (its network must be PG_NETWORK_DC or is taken as
- * such). Borrows w and opts; *out is new (free with pg_dcopf_result_free), written only on
- * success. */
+ * to their availability; PG_EMODEL when the series have no such step, or the step is not 0 in a
+ * world without series); every in-service thermal unit is committed; ramps and commitment are
+ * ignored. The world is checked as pg_dispatch_check does. opts may be NULL for the defaults
+ * (its network must be PG_NETWORK_DC or is taken as such). Borrows w and opts; *out is new (free
+ * with pg_dcopf_result_free), written only on success. */
 PG_API int pg_dcopf_solve(const pg_world *w, const pg_dispatch_options *opts, pg_dcopf_result **out,
                           pg_error *err);
 

@@ -503,8 +503,10 @@ alloc_maps(pgi_dmodel *m, pg_error *err)
             return PG_ENOMEM;
     }
     free(m->c_r);
+    if (fill_int(&m->c_r, T * m->nr, err))
+        return PG_ENOMEM;
     free(m->c_flow);
-    if (fill_int(&m->c_r, T * m->nr, err) || fill_int(&m->c_flow, T * m->nbr, err))
+    if (fill_int(&m->c_flow, T * m->nbr, err))
         return PG_ENOMEM;
     return PG_OK;
 }

@@ -1,11 +1,12 @@
 /* Everything the dispatch checks before it builds a problem, so that bad input gets a clear error
  * naming the component instead of an infeasible or meaningless optimisation: options in range,
  * the world valid, series that cover the horizon, convex cost curves, reachable storage targets,
- * branches the DC network can model. */
+ * and every number within the ranges the solvers take (limits.c). */
 #include <math.h>
 #include <string.h>
 
 #include "dispatch/build.h"
+#include "dispatch/limits.h"
 
 void
 pg_dispatch_options_init(pg_dispatch_options *o)
@@ -18,6 +19,7 @@ pg_dispatch_options_init(pg_dispatch_options *o)
     o->overgen_cost = 1000.0;
     o->pwl_segments = 4;
     o->mip_gap = 1e-3;
+    o->time_limit_s = PGI_DEFAULT_TIME_LIMIT_S;
     o->threads = 1;
 }
 
@@ -26,19 +28,21 @@ check_options(const pg_dispatch_options *o, pg_error *err)
 {
     if (o->network != PG_NETWORK_COPPER && o->network != PG_NETWORK_DC)
         return pg_error_set(err, PG_EINVAL, "unknown network model %d", (int)o->network);
-    if (!(o->step_h >= 0) || !isfinite(o->step_h))
+    if (!(o->step_h == 0 || (o->step_h >= PGI_MIN_STEP_H && o->step_h <= PGI_MAX_STEP_H)))
         return pg_error_set(err, PG_EINVAL,
-                            "step length must be a positive number of hours, "
-                            "got %g",
-                            o->step_h);
-    if (!(o->voll > 0) || !isfinite(o->voll))
+                            "step length must be from %.3g h (one second) to %g h (a leap year), "
+                            "got %g h",
+                            PGI_MIN_STEP_H, PGI_MAX_STEP_H, o->step_h);
+    if (!(o->voll > 0 && o->voll <= PGI_MAX_PRICE))
         return pg_error_set(err, PG_EINVAL,
-                            "value of lost load must be a positive number of "
-                            "$/MWh, got %g",
-                            o->voll);
-    if (!(o->overgen_cost >= 0) || !isfinite(o->overgen_cost))
-        return pg_error_set(err, PG_EINVAL, "over-generation penalty must be >= 0 $/MWh, got %g",
-                            o->overgen_cost);
+                            "value of lost load must be a positive number of $/MWh up to %g "
+                            "(larger numbers make the optimisation unreliable), got %g",
+                            PGI_MAX_PRICE, o->voll);
+    if (!(o->overgen_cost >= 0 && o->overgen_cost <= PGI_MAX_PRICE))
+        return pg_error_set(err, PG_EINVAL,
+                            "over-generation penalty must be from 0 to %g $/MWh (larger numbers "
+                            "make the optimisation unreliable), got %g",
+                            PGI_MAX_PRICE, o->overgen_cost);
     if (o->pwl_segments < 1 || o->pwl_segments > 1000)
         return pg_error_set(err, PG_EINVAL, "cost segments must be between 1 and 1000, got %d",
                             o->pwl_segments);
@@ -47,12 +51,12 @@ check_options(const pg_dispatch_options *o, pg_error *err)
     if (!(o->time_limit_s >= 0) || !isfinite(o->time_limit_s))
         return pg_error_set(err, PG_EINVAL, "time limit must be >= 0 seconds, got %g",
                             o->time_limit_s);
-    if (o->threads < 1 || o->threads > 256)
-        return pg_error_set(err, PG_EINVAL, "threads must be between 1 and 256, got %d",
-                            o->threads);
-    if (o->horizon > 100000)
-        return pg_error_set(err, PG_EINVAL, "a horizon of %zu steps is too long (at most 100000)",
-                            o->horizon);
+    if (o->threads < 1 || o->threads > PGI_MAX_THREADS)
+        return pg_error_set(err, PG_EINVAL, "threads must be between 1 and %d, got %d",
+                            PGI_MAX_THREADS, o->threads);
+    if (o->horizon > PG_MAX_STEPS)
+        return pg_error_set(err, PG_EINVAL, "a horizon of %zu steps is too long (at most %d)",
+                            o->horizon, PG_MAX_STEPS);
     return PG_OK;
 }
 
@@ -78,6 +82,12 @@ check_series(const pg_world *w, const pg_dispatch_options *o, const char *kind, 
 int
 pg_dispatch_check(const pg_world *w, const pg_dispatch_options *opts, pg_error *err)
 {
+    return pgi_dispatch_check(w, opts, false, err);
+}
+
+int
+pgi_dispatch_check(const pg_world *w, const pg_dispatch_options *opts, bool opf, pg_error *err)
+{
     pg_dispatch_options def;
     if (!opts) {
         pg_dispatch_options_init(&def);
@@ -91,7 +101,8 @@ pg_dispatch_check(const pg_world *w, const pg_dispatch_options *opts, pg_error *
     if ((rc = pg_world_validate(w, err)))
         return rc;
     pgi_horizon hz;
-    if ((rc = pgi_dispatch_horizon(w, opts, &hz, err)))
+    if ((rc = pgi_dispatch_horizon(w, opts, &hz, err)) ||
+        (rc = pgi_dispatch_check_ranges(w, opts, hz.n_steps, hz.step_h, opf, err)))
         return rc;
     size_t T = hz.n_steps;
     double dt = hz.step_h;
@@ -138,14 +149,5 @@ pg_dispatch_check(const pg_world *w, const pg_dispatch_options *opts, pg_error *
                                 s->name, s->soc_initial_mwh, s->charge_mw, s->eff_charge,
                                 dt * (double)T, reach, s->soc_target_mwh);
     }
-    if (opts->network == PG_NETWORK_DC)
-        for (size_t k = 0; k < w->n_branches; k++) {
-            const pg_branch *br = &w->branches[k];
-            if (br->in_service && br->x == 0)
-                return pg_error_set(err, PG_EMODEL,
-                                    "branch '%s' has zero reactance; the DC network model needs "
-                                    "x != 0 (use --network copper to ignore the network)",
-                                    br->name);
-        }
     return PG_OK;
 }

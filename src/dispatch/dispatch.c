@@ -7,6 +7,7 @@
 
 #include "core/util.h"
 #include "dispatch/build.h"
+#include "dispatch/limits.h"
 
 #define DEG (M_PI / 180.0)
 
@@ -425,7 +426,7 @@ pg_dcopf_solve(const pg_world *w, const pg_dispatch_options *opts, pg_dcopf_resu
     o.commitment = false;
     o.intertemporal = false;
     o.horizon = 1;
-    int rc = pg_dispatch_check(w, &o, err);
+    int rc = pgi_dispatch_check(w, &o, true, err);
     if (rc)
         return rc;
     pgi_dmodel m;

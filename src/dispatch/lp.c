@@ -3,6 +3,7 @@
  * add thousands of entries without checking each. */
 #include "dispatch/lp.h"
 
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,6 +136,55 @@ pgi_lp_ok(const pgi_lp *lp, pg_error *err)
         return pg_error_set(err, PG_ENOMEM,
                             "out of memory while building the optimisation "
                             "problem");
+    return PG_OK;
+}
+
+/* A lower bound is fine when it is within PGI_LP_MAX or at or below minus the solvers' infinity
+ * (no bound); an upper bound likewise, with plus infinity. */
+static bool
+lower_ok(double v)
+{
+    return fabs(v) <= PGI_LP_MAX || v <= -PGI_INF;
+}
+
+static bool
+upper_ok(double v)
+{
+    return fabs(v) <= PGI_LP_MAX || v >= PGI_INF;
+}
+
+int
+pgi_lp_check(const pgi_lp *lp, pg_error *err)
+{
+    int rc = pgi_lp_ok(lp, err);
+    if (rc)
+        return rc;
+    for (int j = 0; j < lp->ncols; j++) {
+        if (!(fabs(lp->cost[j]) <= PGI_LP_MAX) || !(fabs(lp->qcost[j]) <= PGI_LP_MAX))
+            return pg_error_set(err, PG_EINVAL,
+                                "the optimisation problem has a cost of %g (quadratic %g) on "
+                                "column %d; the solvers take costs up to %g in size",
+                                lp->cost[j], lp->qcost[j], j, PGI_LP_MAX);
+        if (!lower_ok(lp->col_lo[j]) || !upper_ok(lp->col_hi[j]))
+            return pg_error_set(
+                err, PG_EINVAL,
+                "the optimisation problem has bounds [%g, %g] on column %d; the "
+                "solvers take finite bounds up to %g in size (%g and beyond is no bound)",
+                lp->col_lo[j], lp->col_hi[j], j, PGI_LP_MAX, PGI_INF);
+    }
+    for (int i = 0; i < lp->nrows; i++)
+        if (!lower_ok(lp->row_lo[i]) || !upper_ok(lp->row_hi[i]))
+            return pg_error_set(
+                err, PG_EINVAL,
+                "the optimisation problem has bounds [%g, %g] on row %d; the "
+                "solvers take finite bounds up to %g in size (%g and beyond is no bound)",
+                lp->row_lo[i], lp->row_hi[i], i, PGI_LP_MAX, PGI_INF);
+    for (size_t k = 0; k < lp->nnz; k++)
+        if (!(fabs(lp->tv[k]) <= PGI_LP_MAX))
+            return pg_error_set(err, PG_EINVAL,
+                                "the optimisation problem has a coefficient of %g (row %d, column "
+                                "%d); the solvers take coefficients up to %g in size",
+                                lp->tv[k], lp->ti[k], lp->tj[k], PGI_LP_MAX);
     return PG_OK;
 }
 

@@ -42,6 +42,14 @@ void pgi_lp_qcost(pgi_lp *lp, int j, double q);
 void pgi_lp_block(pgi_lp *lp, int b);
 int pgi_lp_ok(const pgi_lp *lp, pg_error *err);
 
+/* The largest finite magnitude of a cost, coefficient or bound the solvers are given; bounds at or
+ * beyond PGI_INF are no bounds. COIN-OR's Clp aborts on objective coefficients of 1e25 and more. */
+#define PGI_LP_MAX 1e20
+/* Checks that every number of lp is finite and within PGI_LP_MAX (bounds may also be infinite):
+ * the last guard before a solver, which callers' own range checks
+ * (docs/dispatch.md) should make unreachable. PG_EINVAL naming the column or row otherwise. */
+int pgi_lp_check(const pgi_lp *lp, pg_error *err);
+
 typedef struct pgi_solve_options {
     double mip_gap;
     double time_limit_s;

@@ -155,13 +155,16 @@ test_convert_step_without_series(void **state)
 /* Resampling the series to tiny steps is refused with the limit named, before anything is
  * allocated for the steps (it used to build 24 million steps, or exit 3). */
 static void
-test_step_count_cap(void **state)
+test_step_length_limits(void **state)
 {
     (void)state;
+    /* Steps shorter than a second are refused by name; the cap on the number of steps (100000,
+     * which hello's day cannot reach at one-second steps) is tested on a year of series in
+     * tests/unit/dispatch/test_limits.c. */
     const char *steps[] = {"1e-6", "1e-9", "1e-300", "0.0002"};
     for (size_t i = 0; i < sizeof steps / sizeof *steps; i++) {
         const char *a[] = {"run", hello, "--step-h", steps[i], "--no-ac", NULL};
-        const char *parts[] = {"100000 steps", "steps of", NULL};
+        const char *parts[] = {"step length", "one second", NULL};
         expect_io(a, NULL, 2, parts);
     }
     const char *ok[] = {"run", hello, "--step-h", "0.25", "--no-ac", NULL};
@@ -382,7 +385,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_convert_step_reread, setup, teardown),
         cmocka_unit_test_setup_teardown(test_convert_step_without_series, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_step_count_cap, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_step_length_limits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_empty_world_and_base, setup, teardown),
         cmocka_unit_test_setup_teardown(test_non_regular_inputs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reader_messages, setup, teardown),

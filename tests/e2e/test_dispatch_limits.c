@@ -1,0 +1,169 @@
+/* Large finite numbers and out-of-range options through the commands `plurigrid run` and
+ * `plurigrid opf --dc`: each is refused with exit 2 and a message naming the component or option,
+ * the value and the range the solvers take, never a solver's abort (run under AddressSanitizer
+ * too, so a leak on the way out fails as well). Also: a step outside the world's series, and the
+ * message for a branch without reactance in opf, which has no --network option. */
+#include "harness.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static char hello[4096];
+
+static int
+setup(void **state)
+{
+    (void)state;
+    snprintf(hello, sizeof hello, "%s", pgt_source_path("examples/hello-microworld.json"));
+    return 0;
+}
+
+static int
+teardown(void **state)
+{
+    (void)state;
+    pgt_tmpdir_cleanup();
+    return 0;
+}
+
+/* A copy of the hello microworld with `from` replaced by `to`, written to the temporary folder. */
+static const char *
+variant(const char *name, const char *from, const char *to)
+{
+    static char path[4096];
+    char *text = pgt_slurp(hello, NULL);
+    char *at = strstr(text, from);
+    if (!at)
+        fail_msg("'%s' is not in the hello microworld", from);
+    size_t n = strlen(text) + strlen(to) + 1;
+    char *out = malloc(n);
+    assert_non_null(out);
+    snprintf(out, n, "%.*s%s%s", (int)(at - text), text, to, at + strlen(from));
+    snprintf(path, sizeof path, "%s/%s", pgt_tmpdir(), name);
+    pgt_write(path, out);
+    free(text);
+    free(out);
+    return path;
+}
+
+/* Runs the command; it must exit 2 with every needle in its standard error. */
+static void
+expect_exit2(const char *const *args, const char *const *needles)
+{
+    char *out, *err;
+    int rc = pgt_run_cli(args, NULL, &out, &err);
+    if (rc != 2)
+        fail_msg("%s %s: exit %d (-1 is a crash), expected 2; stderr: %s", args[0], args[1], rc,
+                 err);
+    for (; *needles; needles++)
+        if (!strstr(err, *needles))
+            fail_msg("%s %s: '%s' does not mention '%s'", args[0], args[1], err, *needles);
+    free(out);
+    free(err);
+}
+
+#define EXIT2(args, ...)                                                                           \
+    do {                                                                                           \
+        const char *const needles_[] = {__VA_ARGS__, NULL};                                        \
+        expect_exit2(args, needles_);                                                              \
+    } while (0)
+
+static void
+test_large_options(void **state)
+{
+    (void)state;
+    const char *voll[] = {"run", hello, "--no-ac", "--voll", "1e30", NULL};
+    EXIT2(voll, "value of lost load", "1e+30", "1e+06");
+    const char *over[] = {"run", hello, "--no-ac", "--overgen-cost", "1e30", NULL};
+    EXIT2(over, "over-generation", "1e+30", "1e+06");
+    const char *opf_voll[] = {"opf", hello, "--dc", "--voll", "1e30", NULL};
+    EXIT2(opf_voll, "value of lost load", "1e+30");
+    const char *t200[] = {"run", hello, "--no-ac", "--threads", "200", NULL};
+    EXIT2(t200, "threads must be between 1 and 64", "200");
+    const char *t256[] = {"run", hello, "--no-ac", "--threads", "256", NULL};
+    EXIT2(t256, "threads must be between 1 and 64", "256");
+    const char *t0[] = {"run", hello, "--no-ac", "--threads", "0", NULL};
+    EXIT2(t0, "threads must be between 1 and 64");
+}
+
+/* The largest thread count is taken, and --time-limit 0 means no limit. */
+static void
+test_option_limits_taken(void **state)
+{
+    (void)state;
+    const char *args[] = {"run",          hello, "--no-ac", "--threads", "64",
+                          "--time-limit", "0",   "--json",  "-",         NULL};
+    char *out, *err;
+    assert_int_equal(pgt_run_cli(args, NULL, &out, &err), 0);
+    assert_non_null(strstr(out, "\"status\": \"optimal\""));
+    free(out);
+    free(err);
+}
+
+static void
+test_large_world_values(void **state)
+{
+    (void)state;
+    const struct {
+        const char *file, *from, *to, *needle;
+    } cases[] = {
+        {"c25.json", "\"coef\": [0, 30]", "\"coef\": [0, 1e25]", "marginal cost at 0 MW of 1e+25"},
+        {"q25.json", "\"coef\": [0, 30]", "\"coef\": [0, 30, 1e25]",
+         "quadratic cost coefficient of 1e+25"},
+        {"fixed.json", "\"fixed_cost\": 50", "\"fixed_cost\": 1e30", "fixed cost 1e+30 $/h"},
+        {"startup.json", "\"startup_cost\": 100", "\"startup_cost\": 1e30",
+         "start-up cost 1e+30 $"},
+        {"pmax.json", "\"pmax\": 50", "\"pmax\": 1e30", "thermal unit 'diesel_gen' has pmax 1e+30"},
+        {"load.json", "\"p\": 8, \"q\": 8", "\"p\": 1e30, \"q\": 8", "load 'load_1' has p 1e+30"},
+        {"series.json", "\"values\": [1, 1, 1,", "\"values\": [1e30, 1, 1,",
+         "value 0 of time series 'active_load'"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        const char *path = variant(cases[i].file, cases[i].from, cases[i].to);
+        const char *run[] = {"run", path, "--no-ac", NULL};
+        EXIT2(run, cases[i].needle, "outside the range the dispatch takes");
+        const char *opf[] = {"opf", path, "--dc", NULL};
+        EXIT2(opf, cases[i].needle, "outside the range the dispatch takes");
+    }
+}
+
+static void
+test_opf_step_and_messages(void **state)
+{
+    (void)state;
+    const char *step[] = {"opf", hello, "--dc", "--step", "99", NULL};
+    EXIT2(step, "step 99 does not exist", "0 to 23");
+    const char *x0 = variant("x0.json", "\"x\": 0.025", "\"x\": 0");
+    const char *opf[] = {"opf", x0, "--dc", NULL};
+    char *out, *err;
+    assert_int_equal(pgt_run_cli(opf, NULL, &out, &err), 2);
+    assert_non_null(strstr(err, "branch 'line13' has zero reactance"));
+    assert_null(strstr(err, "--network"));
+    assert_null(strstr(err, "copper"));
+    free(out);
+    free(err);
+    /* two steps of the day give two different results */
+    const char *s6[] = {"opf", hello, "--dc", "--step", "6", NULL};
+    const char *s12[] = {"opf", hello, "--dc", "--step", "12", NULL};
+    char *out6, *out12;
+    assert_int_equal(pgt_run_cli(s6, NULL, &out6, &err), 0);
+    free(err);
+    assert_int_equal(pgt_run_cli(s12, NULL, &out12, &err), 0);
+    free(err);
+    assert_non_null(strstr(out6, "Objective function value"));
+    assert_string_not_equal(strstr(out6, "Objective"), strstr(out12, "Objective"));
+    free(out6);
+    free(out12);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_large_options),
+        cmocka_unit_test(test_option_limits_taken),
+        cmocka_unit_test(test_large_world_values),
+        cmocka_unit_test(test_opf_step_and_messages),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
