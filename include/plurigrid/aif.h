@@ -209,11 +209,7 @@ PG_API size_t pg_aif_game_outcome(const pg_aif_game_spec *s, size_t mine, size_t
 PG_API int pg_aif_game_new(pg_aif **out, const pg_aif_game_spec *spec, const pg_aif_options *opts,
                            pg_error *err);
 
-struct pg_nf;
-/* The same for `player` (0 or 1) of a two-player normal-form game of game.h, the other player
- * being the opponent. Borrows g. */
-PG_API int pg_aif_nf_new(pg_aif **out, const struct pg_nf *g, size_t player, double beta,
-                         const pg_aif_options *opts, pg_error *err);
+/* pg_nf_aif_new (game.h) makes this player for one player of a two-player normal-form game. */
 
 #ifdef __cplusplus
 }

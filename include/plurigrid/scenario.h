@@ -1,11 +1,11 @@
-/* The scenario simulator and resilience metrics: agents with actions and strategies act on state
+/* The scenario simulator: agents with actions and strategies act on state
  * variables through rules written as data (linear effects with noise, thresholds, joint-action
  * interactions, decay towards baselines), under shocks, with alliances, negotiated joint projects
  * and learning (Roth-Erev and Q-learning from learn.h, active inference from aif.h). Many runs
  * (seeded, in parallel, reproducible for a seed whatever the thread count) give a performance
  * indicator over time, from which resilience metrics are measured per run and summarised across
- * runs, strategy profiles and initial conditions. The file format "plurigrid-scenario/1" is
- * documented in docs/scenarios.md. */
+ * runs, strategy profiles and initial conditions (resilience.h). The file format
+ * "plurigrid-scenario/1" is documented in docs/scenarios.md. */
 #ifndef PLURIGRID_SCENARIO_H
 #define PLURIGRID_SCENARIO_H
 
@@ -14,45 +14,11 @@
 #include <stdint.h>
 
 #include "plurigrid/core.h"
+#include "plurigrid/resilience.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/* ================================================================ resilience metrics */
-
-typedef struct pg_resilience_options {
-    double recovery_threshold; /* recovered when performance >= threshold * baseline (default
-                                  0.95) */
-    size_t baseline_window;    /* the baseline is the mean performance over this many turns
-                                  before the disruption (default 1) */
-} pg_resilience_options;
-
-PG_API void pg_resilience_options_init(pg_resilience_options *o);
-
-/* Resilience of one performance curve perf[0..n-1] (perf[t] after turn t, perf[0] the initial
- * state) to a disruption that acts first on turn `onset` (1 <= onset < n). */
-typedef struct pg_resilience {
-    double baseline;        /* mean of perf over the baseline window before onset */
-    double min_level;       /* lowest performance from onset on */
-    size_t min_turn;        /* first turn it was reached */
-    double robustness;      /* min_level / baseline */
-    bool disrupted;         /* min_level fell below threshold * baseline */
-    bool recovered;         /* not disrupted, or back at threshold * baseline by the last turn */
-    double time_to_recover; /* turns from onset to the first turn back at the threshold after
-                               the minimum (0 when not disrupted; NAN when not recovered) */
-    double loss_area;       /* the resilience triangle: integral of max(0, baseline - perf) from
-                               onset - 1 to the last turn (trapezoid rule), in baseline x turns */
-    double recovery_rate;   /* (level at recovery - min_level) / baseline / turns from the minimum
-                               to recovery; to the last turn when not recovered; 0 when the
-                               minimum is the last turn or not disrupted */
-    double final_level;     /* perf[n-1] / baseline (adaptation: above 1 is better than before) */
-} pg_resilience;
-
-/* Measures the metrics above. Borrows perf. PG_EINVAL for onset out of range or a baseline that
- * is not positive (the metrics are ratios to it). */
-PG_API int pg_resilience_measure(const double *perf, size_t n, size_t onset,
-                                 const pg_resilience_options *o, pg_resilience *out, pg_error *err);
 
 /* ================================================================ scenarios */
 

@@ -114,7 +114,7 @@ test_coordination(void **state)
 
 /* Truthful bidding (bid = value at every value) in an auction built by the library. */
 static void
-auction_truthful(pg_auction_rule rule, size_t bidders, size_t n_values, bool *eq, double *gain)
+auction_truthful(pg_game_auction_rule rule, size_t bidders, size_t n_values, bool *eq, double *gain)
 {
     double values[16], prior[16];
     for (size_t k = 0; k < n_values; k++) {
@@ -123,7 +123,7 @@ auction_truthful(pg_auction_rule rule, size_t bidders, size_t n_values, bool *eq
     }
     pg_og *g = NULL;
     assert_int_equal(
-        pg_og_auction(&g, rule, bidders, values, n_values, prior, values, n_values, NULL), PG_OK);
+        pg_game_auction(&g, rule, bidders, values, n_values, prior, values, n_values, NULL), PG_OK);
     assert_int_equal(pg_og_n_decisions(g), bidders);
     pg_og_profile *p = NULL;
     assert_int_equal(pg_og_profile_new(&p, g, NULL), PG_OK);
@@ -167,11 +167,11 @@ test_auctions(void **state)
 
     bool eq;
     double gain;
-    auction_truthful(PG_AUCTION_SECOND_PRICE, 2, 7, &eq, &gain);
+    auction_truthful(PG_GAME_AUCTION_SECOND_PRICE, 2, 7, &eq, &gain);
     assert_true(eq);
-    auction_truthful(PG_AUCTION_SECOND_PRICE, 3, 6, &eq, &gain);
+    auction_truthful(PG_GAME_AUCTION_SECOND_PRICE, 3, 6, &eq, &gain);
     assert_true(eq);
-    auction_truthful(PG_AUCTION_FIRST_PRICE, 3, 6, &eq, &gain);
+    auction_truthful(PG_GAME_AUCTION_FIRST_PRICE, 3, 6, &eq, &gain);
     assert_false(eq);
     assert_true(gain > 0.1);
 }
@@ -181,7 +181,7 @@ test_cournot(void **state)
 {
     (void)state;
     double costs[2] = {10, 22}, q[2];
-    pg_cournot_equilibrium(100, 1, costs, 2, q);
+    pg_nf_cournot_equilibrium(100, 1, costs, 2, q);
     assert_near(q[0], 34, 1e-12);
     assert_near(q[1], 22, 1e-12);
     pg_nf *g = NULL;
