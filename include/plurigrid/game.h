@@ -171,12 +171,25 @@ PG_API int pg_mg_learn(const pg_mg *g, const pg_learn_options *o, size_t steps, 
  * Cournot duopoly/oligopoly, a sealed-bid auction, a Markov game or a general open game, with
  * profiles to check (optionally with the expected answer) and learning runs to make. */
 
+/* Most rounds of one learning run (steps for a Markov game), in a file ("rounds") and in
+ * pg_game_options.rounds alike. */
+#define PG_GAME_MAX_ROUNDS ((size_t)100000000)
+
+/* Progress of the learning runs: what (the run in words: "regret-matching, learning run 1 of
+ * 2"), done of total rounds (steps for a Markov game). */
+typedef void (*pg_game_progress_fn)(const char *what, size_t done, size_t total, void *ud);
+
 typedef struct pg_game_options {
     uint64_t seed;       /* learning runs: default 1 */
-    size_t rounds;       /* learning rounds; 0 (default) = each run's own or the kind's default */
+    size_t rounds;       /* learning rounds, 1 to PG_GAME_MAX_ROUNDS; 0 (default) = each run's
+                            own or the kind's default */
     double tolerance;    /* equilibrium check, absolute payoff; default 1e-9 */
     bool learning;       /* run the learning dynamics (default true) */
     size_t max_profiles; /* pure-profile enumeration limit, default 100000 */
+    /* Called from the calling thread about every 1% of each learning run and at its end; NULL
+     * (the default) for none. */
+    pg_game_progress_fn progress;
+    void *progress_ud;
 } pg_game_options;
 
 PG_API void pg_game_options_init(pg_game_options *o);
@@ -210,9 +223,10 @@ typedef struct pg_game_report {
 /* Largest classic-game file pg_game_file_analyze() reads, bytes (64 MiB). */
 #define PG_GAME_INPUT_MAX ((size_t)64 << 20)
 
-/* True when path holds JSON whose "format" is "plurigrid-game/1" (so `plurigrid game` can tell
- * classic games from scenario files). False for anything else, unreadable files included. */
-PG_API bool pg_game_file_is_classic(const char *path);
+/* True when the first len bytes of text are a JSON object whose "format" is "plurigrid-game/1",
+ * so that a program that has read a file once (pg_input_read) can tell classic games from
+ * scenario files. False for anything else, text that is not JSON included. Borrows text. */
+PG_API bool pg_game_text_is_classic(const char *text, size_t len);
 /* Reads a classic-game file, checks the profiles it names, enumerates equilibria where the kind
  * allows and runs the learning dynamics; *out is a new report (free with pg_game_report_free).
  * Errors name the file, line and JSON path. opts may be NULL for defaults. */

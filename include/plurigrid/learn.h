@@ -62,6 +62,9 @@ typedef enum pg_learn_rule {
 /* "No state": the next_state of a step that ends an episode (Q-learning does not bootstrap). */
 #define PG_LEARN_TERMINAL ((size_t)-1)
 
+/* Progress of a long learning run: done of total rounds (or steps). */
+typedef void (*pg_learn_progress_fn)(size_t done, size_t total, void *ud);
+
 typedef struct pg_learn_options {
     pg_learn_rule rule;
     size_t n_states;  /* >= 1 */
@@ -87,6 +90,11 @@ typedef struct pg_learn_options {
      * <= 0: chosen automatically, 2 (n_actions - 1) times the largest payoff magnitude seen, which
      * keeps the probability of staying non-negative. */
     double inertia;
+    /* Functions that run many rounds with these options (pg_og_learn in opengame.h, pg_nf_learn
+     * and pg_mg_learn in game.h) call progress, when it is not NULL, from the calling thread
+     * about every 1% of the rounds and after the last one. Learners themselves ignore it. */
+    pg_learn_progress_fn progress;
+    void *progress_ud;
 } pg_learn_options;
 
 /* Fills o with the defaults of a rule for n_states x n_actions: epsilon 0 and temperature 0 for

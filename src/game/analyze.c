@@ -52,6 +52,30 @@ note(an *a, const char *fmt, ...)
     return PG_OK;
 }
 
+/* A count that may be astronomically large, given by its base-10 logarithm, in words: "1234",
+ * "about 4.0 x 10^359" (a double would print such counts as "inf"). */
+static void
+say_count(char *buf, size_t size, double log10_count)
+{
+    if (log10_count < 15) {
+        snprintf(buf, size, "%.0f", round(pow(10, log10_count)));
+        return;
+    }
+    double e = floor(log10_count), m = pow(10, log10_count - e);
+    if (m >= 9.95) { /* rounds up to 10.0 */
+        m /= 10;
+        e += 1;
+    }
+    snprintf(buf, size, "about %.1f x 10^%.0f", m, e);
+}
+
+/* log10 of the binomial coefficient C(n, k). */
+static double
+log10_choose(double n, double k)
+{
+    return (lgamma(n + 1) - lgamma(k + 1) - lgamma(n - k + 1)) / log(10);
+}
+
 /* "0.5 H + 0.5 T" or "H" for one observation's mixed action. Shares below 0.001 are left out
  * of the text ("+ ..."); the report's probabilities keep them. */
 static void
@@ -181,7 +205,8 @@ enumerate_nf(an *a)
         rc = check_and_add(a, name, "enumeration", -1, probs, g->tolerance);
     }
     if (!rc && n > MAX_LISTED)
-        rc = note(a, "%zu pure equilibria; the first %d are listed", n, MAX_LISTED);
+        rc = note(a, "%zu pure equilibria; the first %d are listed, %zu are left out", n,
+                  MAX_LISTED, n - MAX_LISTED);
     /* Extreme equilibria, mixed ones included, of two-player games (small enough ones). */
     if (!rc && np == 2) {
         double *ext = NULL;
@@ -189,12 +214,12 @@ enumerate_nf(an *a)
         pg_error e2 = {0};
         /* The vertex method tries every basis: C(m + n, m) of them. */
         size_t m = pg_nf_n_actions(g->nf, 0), n2 = pg_nf_n_actions(g->nf, 1);
-        double bases = 1;
-        for (size_t t = 1; t <= m; t++)
-            bases = bases * (double)(n2 + t) / (double)t;
-        int r2 = bases > 10.0 * (double)a->o->max_profiles
+        double lb = log10_choose((double)(m + n2), (double)m);
+        char bases[64];
+        say_count(bases, sizeof bases, lb);
+        int r2 = lb > log10(10.0 * (double)a->o->max_profiles)
                      ? pg_error_set(&e2, PG_ELIMIT,
-                                    "a %zu x %zu game has %.3g bases, more than 10 x the "
+                                    "a %zu x %zu game has %s bases, more than 10 x the "
                                     "enumeration limit of %zu",
                                     m, n2, bases, a->o->max_profiles)
                      : pg_nf_bimatrix_equilibria(g->nf, &ext, &ne, &e2);
@@ -205,21 +230,22 @@ enumerate_nf(an *a)
             *a->err = e2;
         } else {
             a->rep->n_extreme = ne;
-            size_t listed = 0;
+            size_t mixed = 0;
             for (size_t k = 0; k < ne && !rc; k++) {
                 const double *x = ext + k * g->n_probs;
                 bool pure = true;
                 for (size_t t = 0; t < g->n_probs; t++)
                     pure = pure && (x[t] < 1e-9 || x[t] > 1 - 1e-9);
-                if (pure)
+                if (pure || ++mixed > MAX_LISTED)
                     continue;
-                if (++listed > MAX_LISTED)
-                    break;
                 char name[64];
-                snprintf(name, sizeof name, "mixed equilibrium %zu", listed);
+                snprintf(name, sizeof name, "mixed equilibrium %zu", mixed);
                 /* Vertex coordinates carry rounding: judge them at 1e-9 at least. */
                 rc = check_and_add(a, name, "vertex-enumeration", -1, x, fmax(g->tolerance, 1e-9));
             }
+            if (!rc && mixed > MAX_LISTED)
+                rc = note(a, "%zu mixed equilibria; the first %d are listed, %zu are left out",
+                          mixed, MAX_LISTED, mixed - MAX_LISTED);
         }
         free(ext);
     }
@@ -238,15 +264,17 @@ enumerate_all(an *a)
         limit = MAX_MARKOV_PROFILES;
     /* Slots: one per (decision, observation), each choosing an action. */
     size_t slots = 0;
-    double total = 1;
+    double log_total = 0; /* log10 of the number of pure profiles, which can exceed a double */
     for (size_t k = 0; k < g->n_dec; k++) {
         slots += g->dec[k].n_obs;
-        total *= pow((double)g->dec[k].n_actions, (double)g->dec[k].n_obs);
+        log_total += (double)g->dec[k].n_obs * log10((double)g->dec[k].n_actions);
     }
-    if (total > (double)limit) {
+    if (log_total > log10((double)limit) + 1e-12) {
+        char total[64];
+        say_count(total, sizeof total, log_total);
         a->rep->n_pure = SIZE_MAX;
         return note(a,
-                    "pure equilibria were not enumerated: there are %.3g pure profiles, more than "
+                    "pure equilibria were not enumerated: there are %s pure profiles, more than "
                     "the limit of %zu",
                     total, limit);
     }
@@ -294,7 +322,8 @@ enumerate_all(an *a)
     if (!rc) {
         a->rep->n_pure = found;
         if (found > MAX_LISTED)
-            rc = note(a, "%zu pure equilibria; the first %d are listed", found, MAX_LISTED);
+            rc = note(a, "%zu pure equilibria; the first %d are listed, %zu are left out", found,
+                      MAX_LISTED, found - MAX_LISTED);
     }
     free(choice);
     free(n_act);
@@ -305,10 +334,32 @@ enumerate_all(an *a)
 
 /* ---------------------------------------------------------------- learning */
 
+/* What a learning run reports to the caller's progress function. */
+typedef struct progress_ctx {
+    const pg_game_options *o;
+    char what[160];
+} progress_ctx;
+
+static void
+on_progress(size_t done, size_t total, void *ud)
+{
+    progress_ctx *p = ud;
+    p->o->progress(p->what, done, total, p->o->progress_ud);
+}
+
 static int
-learn(an *a, const cg_run *run, size_t index)
+learn(an *a, const cg_run *given, size_t index)
 {
     const cg_game *g = a->g;
+    cg_run copy = *given;
+    const cg_run *run = &copy;
+    progress_ctx pc = {.o = a->o};
+    if (a->o->progress) {
+        snprintf(pc.what, sizeof pc.what, "%s, learning run %zu of %zu",
+                 pg_learn_rule_name(copy.o.rule), index + 1, g->n_runs);
+        copy.o.progress = on_progress;
+        copy.o.progress_ud = &pc;
+    }
     pg_rng rng;
     pg_rng_seed(&rng, a->o->seed, index);
     double *probs = calloc(g->n_probs ? g->n_probs : 1, sizeof *probs);
@@ -430,6 +481,10 @@ pg_game_text_analyze(const char *text, size_t len, const char *name, const pg_ga
         opts = &defaults;
     if (!(opts->tolerance >= 0) || !isfinite(opts->tolerance))
         return pg_error_set(err, PG_EINVAL, "the tolerance must be finite and >= 0");
+    if (opts->rounds > PG_GAME_MAX_ROUNDS)
+        return pg_error_set(err, PG_ELIMIT,
+                            "learning rounds must be a whole number from 1 to %zu (it is %zu)",
+                            PG_GAME_MAX_ROUNDS, opts->rounds);
     cg_game *g = NULL;
     int rc = pgi_cg_parse(text, len, name, opts, &g, err);
     if (rc)

@@ -431,6 +431,7 @@ pg_mg_learn(const pg_mg *g, const pg_learn_options *o, size_t steps, size_t star
         rc = pg_learner_new(&ls[i], &lo, err);
     }
     size_t s = start_state;
+    const size_t step = steps >= 100 ? steps / 100 : 1; /* progress about every 1% */
     for (size_t t = 0; t < steps && !rc; t++) {
         for (size_t i = 0; i < np; i++)
             pg_learner_draw(ls[i], s, rng, &a[i]);
@@ -464,6 +465,8 @@ pg_mg_learn(const pg_mg *g, const pg_learn_options *o, size_t steps, size_t star
             off += g->na[i];
         }
         s = next;
+        if (!rc && o->progress && ((t + 1) % step == 0 || t + 1 == steps))
+            o->progress(t + 1, steps, o->progress_ud);
     }
     if (!rc && greedy)
         for (size_t i = 0; i < np; i++)

@@ -423,6 +423,7 @@ pg_nf_learn(const pg_nf *g, const pg_learn_options *o, size_t rounds, pg_rng *rn
         if (rc)
             goto out;
     }
+    const size_t step = rounds >= 100 ? rounds / 100 : 1; /* progress about every 1% */
     for (size_t t = 0; t < rounds; t++) {
         for (size_t i = 0; i < np; i++)
             pg_learner_draw(ls[i], 0, rng, &prof[i]);
@@ -448,6 +449,8 @@ pg_nf_learn(const pg_nf *g, const pg_learn_options *o, size_t rounds, pg_rng *rn
                 goto out;
             r.frequency[g->offset[i] + prof[i]] += 1;
         }
+        if (o->progress && ((t + 1) % step == 0 || t + 1 == rounds))
+            o->progress(t + 1, rounds, o->progress_ud);
     }
     for (size_t i = 0; i < np; i++) {
         pg_learner_average_policy(ls[i], 0, r.average + g->offset[i]);

@@ -15,7 +15,6 @@
 
 #define MAX_PLAYERS 16
 #define MAX_ACTIONS 4096
-#define MAX_ROUNDS 100000000
 #define MAX_STATES 512
 
 typedef struct rd {
@@ -1409,7 +1408,7 @@ parse_runs(rd *r, json_t *root)
                 "best-response, roth-erev, q-learning)",
                 rule_name);
         if (!rc)
-            rc = pgi_jr_get_size(&r->jr, e, "rounds", false, 1, MAX_ROUNDS, &rounds);
+            rc = pgi_jr_get_size(&r->jr, e, "rounds", false, 1, PG_GAME_MAX_ROUNDS, &rounds);
         if (!rc)
             rc = pgi_jr_get_string(&r->jr, e, "report", false, &report);
         if (!rc && report && strcmp(report, "average") && strcmp(report, "last"))
@@ -1565,12 +1564,12 @@ pgi_cg_parse(const char *text, size_t len, const char *name, const pg_game_optio
 }
 
 bool
-pg_game_file_is_classic(const char *path)
+pg_game_text_is_classic(const char *text, size_t len)
 {
-    if (!path)
+    if (!text)
         return false;
     json_error_t je;
-    json_t *root = json_load_file(path, 0, &je);
+    json_t *root = json_loadb(text, len, 0, &je);
     if (!root)
         return false;
     json_t *f = json_object_get(root, "format");

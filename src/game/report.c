@@ -1,5 +1,6 @@
 /* Writers of the classic-game analysis report: JSON for machines ("plurigrid-game-report/1",
- * documented in docs/open-games.md, built with jansson) and text for people (one paragraph per
+ * documented in docs/open-games.md, a jansson tree dumped by pgi_json_dumps, so every number
+ * reads back exactly and non-finite ones are null) and text for people (one paragraph per
  * profile: is it an equilibrium, and where a player would deviate to what). */
 #include <jansson.h>
 #include <math.h>
@@ -7,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/json_write.h"
 #include "core/util.h"
 #include "plurigrid/game.h"
 
@@ -25,13 +27,6 @@ str_or_null(const char *s)
     return s ? json_string(s) : json_null();
 }
 
-/* Finite numbers as numbers; anything else would not be JSON. */
-static json_t *
-num(double x)
-{
-    return isfinite(x) ? json_real(x) : json_null();
-}
-
 static json_t *
 check_json(const pg_og_check *c)
 {
@@ -41,18 +36,20 @@ check_json(const pg_og_check *c)
         json_t *obs = json_array();
         for (size_t o = 0; o < dc->n_obs && obs; o++) {
             const pg_og_observation_check *oc = &dc->obs[o];
-            json_array_append_new(obs, json_pack("{s:s, s:o, s:o, s:s, s:o, s:o}", "observation",
-                                                 oc->label, "probability", num(oc->probability),
-                                                 "payoff", num(oc->payoff), "best_action",
-                                                 oc->best_label, "best_payoff",
-                                                 num(oc->best_payoff), "gain", num(oc->gain)));
+            json_array_append_new(
+                obs,
+                json_pack("{s:s, s:o, s:o, s:s, s:o, s:o}", "observation", oc->label, "probability",
+                          pgi_json_num(oc->probability), "payoff", pgi_json_num(oc->payoff),
+                          "best_action", oc->best_label, "best_payoff",
+                          pgi_json_num(oc->best_payoff), "gain", pgi_json_num(oc->gain)));
         }
         json_array_append_new(decisions,
                               json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:b, s:o}", "decision",
-                                        dc->decision, "player", dc->player, "reach", num(dc->reach),
-                                        "payoff", num(dc->payoff), "best_payoff",
-                                        num(dc->best_payoff), "gain", num(dc->gain), "ok", dc->ok,
-                                        "observations", obs ? obs : json_null()));
+                                        dc->decision, "player", dc->player, "reach",
+                                        pgi_json_num(dc->reach), "payoff", pgi_json_num(dc->payoff),
+                                        "best_payoff", pgi_json_num(dc->best_payoff), "gain",
+                                        pgi_json_num(dc->gain), "ok", dc->ok, "observations",
+                                        obs ? obs : json_null()));
     }
     return decisions;
 }
@@ -67,7 +64,7 @@ pg_game_report_json(const pg_game_report *r, char **out, pg_error *err)
         const pg_game_profile_report *p = &r->profiles[i];
         json_t *probs = json_array();
         for (size_t k = 0; k < p->n_probs && probs; k++)
-            json_array_append_new(probs, num(p->probs[k]));
+            json_array_append_new(probs, pgi_json_num(p->probs[k]));
         json_t *expect = p->expect < 0    ? json_null()
                          : p->expect == 1 ? json_string("equilibrium")
                                           : json_string("not-equilibrium");
@@ -77,9 +74,9 @@ pg_game_report_json(const pg_game_report *r, char **out, pg_error *err)
                       "source", p->source, "profile", p->description, "expect", expect,
                       "expectation_met",
                       p->expect < 0 ? json_null() : json_boolean(p->expectation_met), "equilibrium",
-                      p->check.equilibrium, "max_gain", num(p->check.max_gain), "tolerance",
-                      num(p->check.tolerance), "decisions", check_json(&p->check), "probabilities",
-                      probs ? probs : json_null()));
+                      p->check.equilibrium, "max_gain", pgi_json_num(p->check.max_gain),
+                      "tolerance", pgi_json_num(p->check.tolerance), "decisions",
+                      check_json(&p->check), "probabilities", probs ? probs : json_null()));
     }
     for (size_t i = 0; i < r->n_notes && notes; i++)
         json_array_append_new(notes, json_string(r->notes[i]));
@@ -89,11 +86,10 @@ pg_game_report_json(const pg_game_report *r, char **out, pg_error *err)
         r->file, "pure_equilibria", count_or_null(r->n_pure), "extreme_equilibria",
         count_or_null(r->n_extreme), "failed_expectations", (json_int_t)r->n_failed, "profiles",
         profiles ? profiles : json_null(), "notes", notes ? notes : json_null());
-    char *text = root ? json_dumps(root, JSON_INDENT(2) | JSON_REAL_PRECISION(10)) : NULL;
+    char *text = root ? pgi_json_dumps(root, JSON_INDENT(2)) : NULL;
     json_decref(root);
     if (!text)
         return pg_error_set(err, PG_ENOMEM, "out of memory");
-    /* Callers free with free(); jansson's default allocator is malloc. */
     *out = text;
     return PG_OK;
 }

@@ -90,6 +90,7 @@ pg_og_learn(const pg_og *g, const pg_learn_options *o, size_t rounds, pg_rng *rn
         goto out;
     ev_ready = true;
     bool full = needs_counterfactual(o->rule);
+    const size_t step = rounds >= 100 ? rounds / 100 : 1; /* progress about every 1% */
     for (size_t t = 0; t < rounds; t++) {
         rc = to_profile(g, learners, false, cur, probs, err);
         if (rc)
@@ -127,6 +128,8 @@ pg_og_learn(const pg_og *g, const pg_learn_options *o, size_t rounds, pg_rng *rn
             if (rc)
                 goto out;
         }
+        if (o->progress && ((t + 1) % step == 0 || t + 1 == rounds))
+            o->progress(t + 1, rounds, o->progress_ud);
     }
     if (average)
         rc = to_profile(g, learners, true, average, probs, err);
