@@ -22,6 +22,7 @@ struct pg_aif {
     size_t F, S, NA, M, depth, n_pol;
     pg_aif_options opt;
     size_t *ns, *stride, *no;
+    size_t *nb;            /* matrices in B[f]: 1 for an uncontrolled factor, else NA */
     double **B, **B0, **b; /* current B, initial B, Dirichlet counts (b NULL: no learning) */
     double **A, **A0, **a; /* the same for A, layout A[m][o * S + s] */
     double **lnC;          /* log softmax(C[m]); flat preferences when C[m] was NULL */
@@ -81,6 +82,7 @@ pg_aif_free(pg_aif *a)
     free_matrices(a->lnC, a->M);
     free_matrices(a->H, a->M);
     free(a->ns);
+    free(a->nb);
     free(a->stride);
     free(a->no);
     free(a->prior0);
@@ -176,8 +178,12 @@ validate_model(const pg_aif_model *m, const pg_aif_options *o, size_t *S_out, si
             return pg_error_set(err, PG_EINVAL, "factor %zu has no transition matrix B", f);
         size_t n = m->n_states[f];
         char what[64];
-        for (size_t act = 0; act < m->n_actions; act++) {
-            snprintf(what, sizeof what, "B of factor %zu, action %zu", f, act);
+        bool shared = m->uncontrolled && m->uncontrolled[f];
+        for (size_t act = 0; act < (shared ? 1 : m->n_actions); act++) {
+            if (shared)
+                snprintf(what, sizeof what, "B of factor %zu (shared by every action)", f);
+            else
+                snprintf(what, sizeof what, "B of factor %zu, action %zu", f, act);
             int rc = check_stochastic(m->B[f] + act * n * n, n, n, what, err);
             if (rc)
                 return rc;
@@ -260,6 +266,7 @@ pg_aif_new(pg_aif **out, const pg_aif_model *model, const pg_aif_options *opts, 
     a->opt = o;
     rc = PG_ENOMEM;
     a->ns = malloc(a->F * sizeof *a->ns);
+    a->nb = malloc(a->F * sizeof *a->nb);
     a->stride = malloc(a->F * sizeof *a->stride);
     a->no = malloc(a->M * sizeof *a->no);
     a->B = calloc(a->F, sizeof *a->B);
@@ -268,7 +275,8 @@ pg_aif_new(pg_aif **out, const pg_aif_model *model, const pg_aif_options *opts, 
     a->A0 = calloc(a->M, sizeof *a->A0);
     a->lnC = calloc(a->M, sizeof *a->lnC);
     a->H = calloc(a->M, sizeof *a->H);
-    if (!a->ns || !a->stride || !a->no || !a->B || !a->B0 || !a->A || !a->A0 || !a->lnC || !a->H)
+    if (!a->ns || !a->nb || !a->stride || !a->no || !a->B || !a->B0 || !a->A || !a->A0 || !a->lnC ||
+        !a->H)
         goto out;
     if (o.learn_B_rate > 0 && !(a->b = calloc(a->F, sizeof *a->b)))
         goto out;
@@ -277,8 +285,9 @@ pg_aif_new(pg_aif **out, const pg_aif_model *model, const pg_aif_options *opts, 
     size_t max_ns = 1, max_no = 1;
     for (size_t f = a->F; f-- > 0;) {
         a->ns[f] = model->n_states[f];
+        a->nb[f] = (model->uncontrolled && model->uncontrolled[f]) ? 1 : a->NA;
         a->stride[f] = (f + 1 == a->F) ? 1 : a->stride[f + 1] * a->ns[f + 1];
-        size_t len = a->NA * a->ns[f] * a->ns[f];
+        size_t len = a->nb[f] * a->ns[f] * a->ns[f];
         if (!(a->B[f] = dup_array(model->B[f], len)) || !(a->B0[f] = dup_array(model->B[f], len)))
             goto out;
         if (a->b && !(a->b[f] = malloc(len * sizeof(double))))
@@ -342,7 +351,7 @@ pg_aif_reset(pg_aif *a, uint64_t seed)
     if (!a)
         return;
     for (size_t f = 0; f < a->F; f++) {
-        size_t len = a->NA * a->ns[f] * a->ns[f];
+        size_t len = a->nb[f] * a->ns[f] * a->ns[f];
         memcpy(a->B[f], a->B0[f], len * sizeof(double));
         if (a->b)
             for (size_t i = 0; i < len; i++)
@@ -370,7 +379,7 @@ static void
 apply_factor(const pg_aif *a, size_t f, size_t act, const double *in, double *out)
 {
     size_t n = a->ns[f], st = a->stride[f];
-    const double *Bf = a->B[f] + act * n * n;
+    const double *Bf = a->B[f] + (a->nb[f] == 1 ? 0 : act) * n * n;
     memset(out, 0, a->S * sizeof(double));
     for (size_t s = 0; s < a->S; s++) {
         double v = in[s];
@@ -418,7 +427,8 @@ learn(pg_aif *a, const size_t *obs, int with_transition)
             size_t n = a->ns[f];
             marginal(a, a->q_prev, f, a->mprev);
             marginal(a, a->q, f, a->mnow);
-            double *bf = a->b[f] + act * n * n, *Bf = a->B[f] + act * n * n;
+            size_t k = a->nb[f] == 1 ? 0 : act; /* an uncontrolled factor learns from all */
+            double *bf = a->b[f] + k * n * n, *Bf = a->B[f] + k * n * n;
             for (size_t pv = 0; pv < n; pv++) {
                 if (a->mprev[pv] == 0)
                     continue;

@@ -67,7 +67,7 @@ new_agent(const model *m, const pg_aif_options *o)
     static const size_t ns[2] = {N0, N1}, no[2] = {NO0, NO1};
     const double *B[2] = {m->B0, m->B1}, *A[2] = {m->A0, m->A1}, *D[2] = {m->D0, m->D1};
     const double *C[2] = {m->C0, m->C1};
-    pg_aif_model md = {2, ns, NA, B, 2, no, A, C, D};
+    pg_aif_model md = {2, ns, NA, B, 2, no, A, C, D, NULL};
     pg_aif *ag = NULL;
     pg_error err = {0};
     int rc = pg_aif_new(&ag, &md, o, &err);
@@ -256,7 +256,7 @@ test_information_gain_of_a_cue(void **state)
     const double *B[2] = {Bctx, Bloc}, *As[1] = {A};
     double Dloc[2] = {1, 0};
     const double *D[2] = {NULL, Dloc};
-    pg_aif_model md = {2, ns, 2, B, 1, no, As, NULL, D};
+    pg_aif_model md = {2, ns, 2, B, 1, no, As, NULL, D, NULL};
     pg_aif_options o;
     pg_aif_options_init(&o);
     o.action_selection = PG_AIF_ARGMAX;
@@ -313,7 +313,7 @@ test_dirichlet_learning_of_B_converges(void **state)
         A[s * n + s] = 1;
     const size_t ns[1] = {n}, no[1] = {n};
     const double *B[1] = {Bflat}, *As[1] = {A};
-    pg_aif_model md = {1, ns, na, B, 1, no, As, NULL, NULL};
+    pg_aif_model md = {1, ns, na, B, 1, no, As, NULL, NULL, NULL};
     pg_aif_options o;
     pg_aif_options_init(&o);
     o.learn_B_rate = 1.0;
@@ -361,7 +361,7 @@ test_dirichlet_learning_of_A(void **state)
     double A[4] = {0.5, 0.5, 0.5, 0.5};
     double D[2] = {1, 0};
     const double *Bs[1] = {B}, *As[1] = {A}, *Ds[1] = {D};
-    pg_aif_model md = {1, ns, 1, Bs, 1, no, As, NULL, Ds};
+    pg_aif_model md = {1, ns, 1, Bs, 1, no, As, NULL, Ds, NULL};
     pg_aif_options o;
     pg_aif_options_init(&o);
     o.learn_A_rate = 1.0;
@@ -414,7 +414,7 @@ test_bad_models_are_refused(void **state)
     double B[4] = {0.5, 0.5, 0.5, 0.6}; /* column 1 sums to 1.1 */
     double A[4] = {1, 0, 0, 1};
     const double *Bs[1] = {B}, *As[1] = {A};
-    pg_aif_model md = {1, ns, 1, Bs, 1, no, As, NULL, NULL};
+    pg_aif_model md = {1, ns, 1, Bs, 1, no, As, NULL, NULL, NULL};
     pg_aif *ag = NULL;
     pg_error err = {0};
     assert_int_equal(pg_aif_new(&ag, &md, NULL, &err), PG_EMODEL);
@@ -448,6 +448,92 @@ test_bad_models_are_refused(void **state)
     pg_aif_free(ag);
 }
 
+/* A factor the agent does not control. Fully observed (A is the identity), so each posterior is
+ * the observed state and each step adds exactly one count to the Dirichlet parameters of B:
+ * counts = concentration x B + transitions seen. Per action (the default), a transition teaches
+ * only the matrix of the action taken; with one shared B (uncontrolled), every transition teaches
+ * the one matrix whatever the action. */
+static void
+run_walk(pg_aif *ag)
+{
+    /* states 0 1 1 1 1 0 under actions 0 1 0 1 0: transitions 0->1 (a0), 1->1 (a1), 1->1 (a0),
+     * 1->1 (a1), 1->0 (a0) */
+    const size_t states[6] = {0, 1, 1, 1, 1, 0}, acts[5] = {0, 1, 0, 1, 0};
+    pg_error err = {0};
+    for (size_t t = 0; t < 6; t++) {
+        size_t obs[1] = {states[t]};
+        assert_int_equal(pg_aif_observe(ag, obs, &err), PG_OK);
+        if (t < 5)
+            assert_int_equal(pg_aif_set_action(ag, acts[t], &err), PG_OK);
+    }
+}
+
+static void
+test_uncontrolled_factor_shares_one_B(void **state)
+{
+    (void)state;
+    static const size_t ns[1] = {2};
+    const double uniform2[2 * 4] = {0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5};
+    const double eye[4] = {1, 0, 0, 1};
+    const double *A[1] = {eye};
+    pg_aif_options o;
+    pg_aif_options_init(&o);
+    o.learn_B_rate = 1;
+    o.B_concentration = 1;
+    pg_error err = {0};
+
+    /* per action: B[a](next | prev), layout (a * 2 + next) * 2 + prev */
+    const double *Bp[1] = {uniform2};
+    pg_aif_model per = {.n_factors = 1,
+                        .n_states = ns,
+                        .n_actions = 2,
+                        .B = Bp,
+                        .n_modalities = 1,
+                        .n_obs = ns,
+                        .A = A};
+    pg_aif *ag = NULL;
+    assert_int_equal(pg_aif_new(&ag, &per, &o, &err), PG_OK);
+    run_walk(ag);
+    const double *B = pg_aif_B(ag, 0);
+    /* action 0 from 0: 0.5 + {0, 1} -> 1/4, 3/4; from 1: 0.5 + {1, 1} -> 1/2, 1/2 */
+    assert_near(B[(0 * 2 + 0) * 2 + 0], 0.25, 1e-15);
+    assert_near(B[(0 * 2 + 1) * 2 + 0], 0.75, 1e-15);
+    assert_near(B[(0 * 2 + 0) * 2 + 1], 0.5, 1e-15);
+    /* action 1 from 1: 0.5 + {0, 2} -> 1/6, 5/6; from 0: never seen, 1/2 */
+    assert_near(B[(1 * 2 + 0) * 2 + 1], 1.0 / 6.0, 1e-15);
+    assert_near(B[(1 * 2 + 1) * 2 + 1], 5.0 / 6.0, 1e-15);
+    assert_near(B[(1 * 2 + 1) * 2 + 0], 0.5, 1e-15);
+    pg_aif_free(ag);
+
+    /* one shared B: layout next * 2 + prev, one matrix */
+    const bool unc[1] = {true};
+    const double uniform1[4] = {0.5, 0.5, 0.5, 0.5};
+    const double *Bs[1] = {uniform1};
+    pg_aif_model shared = per;
+    shared.B = Bs;
+    shared.uncontrolled = unc;
+    assert_int_equal(pg_aif_new(&ag, &shared, &o, &err), PG_OK);
+    run_walk(ag);
+    B = pg_aif_B(ag, 0);
+    /* from 0: 0.5 + {0, 1} -> 1/4, 3/4; from 1: 0.5 + {1, 3} -> 3/10, 7/10 */
+    assert_near(B[0 * 2 + 0], 0.25, 1e-15);
+    assert_near(B[1 * 2 + 0], 0.75, 1e-15);
+    assert_near(B[0 * 2 + 1], 0.3, 1e-15);
+    assert_near(B[1 * 2 + 1], 0.7, 1e-15);
+    /* and predictions use it whatever the action: both actions predict the same */
+    assert_int_equal(pg_aif_plan(ag, &err), PG_OK);
+    const double *G = pg_aif_G(ag);
+    assert_near(G[0], G[1], 1e-15);
+    pg_aif_free(ag);
+
+    /* a shared B is checked as one matrix */
+    const double bad[4] = {0.5, 0.5, 0.6, 0.5};
+    Bs[0] = bad;
+    assert_int_equal(pg_aif_new(&ag, &shared, &o, &err), PG_EMODEL);
+    assert_non_null(
+        strstr(err.msg, "B of factor 0 (shared by every action): column 0 sums to 1.1"));
+}
+
 int
 main(void)
 {
@@ -459,6 +545,7 @@ main(void)
         cmocka_unit_test(test_dirichlet_learning_of_A),
         cmocka_unit_test(test_sampling_is_reproducible),
         cmocka_unit_test(test_bad_models_are_refused),
+        cmocka_unit_test(test_uncontrolled_factor_shares_one_B),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
