@@ -27,6 +27,12 @@ typedef struct pg_scenario pg_scenario;
 /* Largest scenario file pg_scenario_read() reads, bytes (64 MiB). */
 #define PG_SCENARIO_INPUT_MAX ((size_t)64 << 20)
 
+/* Limits of one simulation, in a file and in pg_scenario_options alike: runs and turns, and the
+ * values of the indicator a result keeps for the report, runs x (turns + 1) (800 MB of them). */
+#define PG_SCENARIO_MAX_RUNS ((size_t)1000000)
+#define PG_SCENARIO_MAX_TURNS ((size_t)100000)
+#define PG_SCENARIO_MAX_VALUES ((size_t)100000000)
+
 /* Reads a "plurigrid-scenario/1" file. Errors name the file, the line and column, the JSON path
  * ("$.rules[2].when") and what is wrong (unknown key, unknown agent, action or variable, bad
  * number, syntax, ...). *out is written only on success. */
@@ -55,8 +61,8 @@ PG_API const char *pg_scenario_group(const pg_scenario *s, size_t i);
 typedef void (*pg_scenario_progress_fn)(size_t done, size_t total, void *ud);
 
 typedef struct pg_scenario_options {
-    size_t runs;   /* 0: the file's "runs" */
-    size_t turns;  /* 0: the file's "turns" */
+    size_t runs;   /* 0: the file's "runs"; at most PG_SCENARIO_MAX_RUNS */
+    size_t turns;  /* 0: the file's "turns"; at most PG_SCENARIO_MAX_TURNS */
     bool set_seed; /* false: the file's "seed" */
     uint64_t seed;
     size_t threads; /* worker threads (the calling thread is one of them); 0 or 1: none */
@@ -71,7 +77,8 @@ typedef struct pg_scenario_result pg_scenario_result;
 /* Runs the scenario: run r plays strategy profile r mod P with initial-condition group
  * (r / P) mod G, drawing every random number from the stream (seed, r). Results are reduced in
  * run order, so they are identical for a seed whatever the number of threads. Borrows s, which
- * must outlive the result. opts may be NULL for the file's settings in one thread. */
+ * must outlive the result. opts may be NULL for the file's settings in one thread. PG_ELIMIT,
+ * naming the limit, for more runs or turns than the limits above allow. */
 PG_API int pg_scenario_run(const pg_scenario *s, const pg_scenario_options *opts,
                            pg_scenario_result **out, pg_error *err);
 PG_API void pg_scenario_result_free(pg_scenario_result *r);

@@ -18,7 +18,7 @@ pgi_metric_value(const pg_resilience *m, size_t k)
     case 2: return m->loss_area;
     case 3: return m->recovery_rate;
     case 4: return m->final_level;
-    case 5: return m->recovered ? 1.0 : 0.0;
+    case 5: return isnan(m->baseline) ? NAN : m->recovered ? 1.0 : 0.0; /* unmeasured: none */
     default: return NAN;
     }
 }

@@ -2,6 +2,7 @@
  * with every name resolved to an index. Every error names the file, the line, the JSON path of
  * the offending value and what is wrong, in words a newcomer understands; unknown keys are
  * errors. */
+#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,8 +17,8 @@
 #define MAX_Q_STATES 100000
 #define MAX_AIF_STATES 4096
 #define MAX_AIF_POLICIES 100000
-#define MAX_TURNS 100000
-#define MAX_RUNS 100000000
+#define MAX_TURNS ((json_int_t)PG_SCENARIO_MAX_TURNS)
+#define MAX_RUNS PG_SCENARIO_MAX_RUNS
 
 typedef struct rd {
     pgi_jr jr;
@@ -1550,8 +1551,17 @@ parse_root(rd *r, const json_t *root)
     s->seed = 1;
     if (seed) {
         size_t sk = pgi_jr_push_key(&r->jr, "seed");
-        if (!json_is_integer(seed) || json_integer_value(seed) < 0)
-            rc = pgi_jr_fail(&r->jr, PG_EPARSE, "must be a whole number from 0");
+        if (json_is_real(seed))
+            rc = pgi_jr_fail(&r->jr, PG_EPARSE,
+                             "must be a whole number from 0 to %" PRId64 " (it is %g)",
+                             (int64_t)INT64_MAX, json_real_value(seed));
+        else if (!json_is_integer(seed))
+            rc = pgi_jr_fail(&r->jr, PG_EPARSE, "must be a whole number, not %s",
+                             pgi_jr_type_name(seed));
+        else if (json_integer_value(seed) < 0)
+            rc = pgi_jr_fail(&r->jr, PG_EPARSE,
+                             "must be a whole number from 0 to %" PRId64 " (it is %" PRId64 ")",
+                             (int64_t)INT64_MAX, (int64_t)json_integer_value(seed));
         else
             s->seed = (uint64_t)json_integer_value(seed);
         pgi_jr_pop(&r->jr, sk);

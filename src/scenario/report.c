@@ -1,7 +1,8 @@
 /* The resilience report of a scenario result (see scenario.h): metric summaries across runs and
  * per strategy profile, initial-condition group, agent behaviour and shock; effects ranked by how
  * much more resilient a group is than all runs together; findings in sentences; JSON and text
- * renderings; SVG charts through plot.h.
+ * renderings (the JSON a jansson tree dumped by pgi_json_dumps: every number reads back exactly,
+ * non-finite ones are null); SVG charts through plot.h.
  *
  * Effect of a group on the ranking metric m: (mean of m in the group - mean over all runs) / (sd
  * over all runs), signed so that positive means more resilient. For time to recover, a run that
@@ -13,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/json_write.h"
 #include "core/util.h"
 #include "scenario/internal.h"
 #include "plurigrid/plot.h"
@@ -30,6 +32,7 @@ typedef struct group {
     size_t agent; /* behaviour: agent and action */
     size_t action;
     size_t runs;
+    size_t measured; /* runs with a positive baseline, whose metrics exist */
     stats m[PGI_N_METRICS];
     double p_recover;
     double mean_level;   /* the indicator averaged over turns and runs (absolute, not a ratio) */
@@ -160,6 +163,7 @@ fill_group(report *rp, group *g, member_fn member, double *buf)
             meas++;
             rec += r->metrics[run].recovered;
         }
+    g->measured = meas;
     g->p_recover = meas ? (double)rec / (double)meas : NAN;
     double level = 0;
     const size_t T1 = r->turns + 1;
@@ -318,153 +322,94 @@ profile_share(const pg_scenario_result *r, size_t p, size_t a, size_t k)
     return den ? (double)num / (double)den : 0.0;
 }
 
-/* ---------------------------------------------------------------- JSON */
-
-static void
-json_str(pgi_buf *b, const char *s)
+/* A number for a table cell, or what its absence means: "never" for a time to recover when no
+ * run recovered, "-" where nothing was measured. */
+static const char *
+cell(char *buf, size_t size, double v, int decimals, const char *unit, const char *missing)
 {
-    pgi_buf_puts(b, "\"");
-    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
-        if (*p == '"' || *p == '\\') {
-            char e[3] = {'\\', (char)*p, 0};
-            pgi_buf_puts(b, e);
-        } else if (*p == '\n') {
-            pgi_buf_puts(b, "\\n");
-        } else if (*p < 0x20) {
-            pgi_buf_printf(b, "\\u%04x", *p);
-        } else {
-            pgi_buf_append(b, (const char *)p, 1);
-        }
-    }
-    pgi_buf_puts(b, "\"");
-}
-
-static void
-json_num(pgi_buf *b, double v)
-{
-    if (isfinite(v))
-        pgi_buf_printf(b, "%.10g", v);
+    if (isnan(v))
+        snprintf(buf, size, "%s", missing);
     else
-        pgi_buf_puts(b, "null");
+        snprintf(buf, size, "%.*f%s", decimals, v, unit);
+    return buf;
 }
 
-static void
-json_stats(pgi_buf *b, const stats *s)
-{
-    pgi_buf_printf(b, "{\"n\": %zu, \"mean\": ", s->n);
-    json_num(b, s->mean);
-    pgi_buf_puts(b, ", \"sd\": ");
-    json_num(b, s->sd);
-    const double q[5] = {s->p5, s->p25, s->p50, s->p75, s->p95};
-    const char *qn[5] = {"p5", "p25", "p50", "p75", "p95"};
-    for (int i = 0; i < 5; i++) {
-        pgi_buf_printf(b, ", \"%s\": ", qn[i]);
-        json_num(b, q[i]);
-    }
-    pgi_buf_puts(b, "}");
-}
+/* ---------------------------------------------------------------- findings */
 
-static void
-json_metrics(pgi_buf *b, const stats *m)
-{
-    pgi_buf_puts(b, "{");
-    for (size_t k = 0; k < PGI_N_METRICS; k++) {
-        pgi_buf_printf(b, "%s\"%s\": ", k ? ", " : "", pgi_metric_names[k]);
-        json_stats(b, &m[k]);
-    }
-    pgi_buf_puts(b, "}");
-}
-
-static void
-json_groups(pgi_buf *b, const report *rp, const char *kind)
-{
-    const group **g = malloc((rp->n_groups ? rp->n_groups : 1) * sizeof *g);
-    if (!g) {
-        b->failed = 1;
-        return;
-    }
-    size_t n = ranked(rp, kind, g);
-    pgi_buf_puts(b, "[");
-    for (size_t i = 0; i < n; i++) {
-        pgi_buf_printf(b, "%s\n    {\"rank\": %zu, \"name\": ", i ? "," : "", i + 1);
-        json_str(b, g[i]->name);
-        if (strcmp(kind, "behaviour") == 0) {
-            pgi_buf_puts(b, ", \"agent\": ");
-            json_str(b, rp->sc->agents[g[i]->agent].name);
-            pgi_buf_puts(b, ", \"action\": ");
-            json_str(b, rp->sc->agents[g[i]->agent].actions[g[i]->action].name);
-        }
-        pgi_buf_printf(b, ", \"runs\": %zu, \"effect\": ", g[i]->runs);
-        json_num(b, g[i]->effect);
-        pgi_buf_printf(b, ", \"%s_ci95\": [", pgi_metric_names[rp->rank]);
-        json_num(b, g[i]->ci_lo);
-        pgi_buf_puts(b, ", ");
-        json_num(b, g[i]->ci_hi);
-        pgi_buf_puts(b, "], \"p_recover\": ");
-        json_num(b, g[i]->p_recover);
-        pgi_buf_puts(b, ", \"mean_indicator\": ");
-        json_num(b, g[i]->mean_level);
-        pgi_buf_puts(b, ", \"metrics\": ");
-        json_metrics(b, g[i]->m);
-        pgi_buf_puts(b, "}");
-    }
-    pgi_buf_puts(b, n ? "\n  ]" : "]");
-    free(g);
-}
-
-/* Sentences that name what makes the system resilient. */
-static void
-findings(const report *rp, pgi_buf *out, int as_json)
+/* Sentences that name what makes the system resilient, as a JSON array of strings (the text
+ * report lists the same sentences). NULL when memory runs out. */
+static json_t *
+findings(const report *rp)
 {
     const pg_scenario *sc = rp->sc;
     const pg_scenario_result *r = rp->r;
     const char *rank = pgi_metric_names[rp->rank];
+    const char *ind = pgi_sc_quantity_name(sc, sc->perf_q);
+    json_t *list = json_array();
     const group **g = malloc((rp->n_groups ? rp->n_groups : 1) * sizeof *g);
-    if (!g) {
-        out->failed = 1;
-        return;
-    }
     pgi_buf s = {0};
-    int first = 1;
+    bool ok = list && g;
 #define EMIT()                                                                                     \
     do {                                                                                           \
-        if (as_json) {                                                                             \
-            pgi_buf_puts(out, first ? "\n    " : ",\n    ");                                       \
-            json_str(out, s.data);                                                                 \
-        } else {                                                                                   \
-            pgi_buf_printf(out, "- %s\n", s.data);                                                 \
-        }                                                                                          \
-        first = 0;                                                                                 \
+        ok = ok && !s.failed && s.data && json_array_append_new(list, json_string(s.data)) == 0;   \
         s.len = 0;                                                                                 \
         if (s.data)                                                                                \
             s.data[0] = 0;                                                                         \
     } while (0)
+    if (!ok)
+        goto out;
+    if (!rp->measured) {
+        pgi_buf_printf(&s,
+                       "No run could be measured: %s was not positive before the disruption in "
+                       "any of the %zu runs, and the resilience metrics are ratios to that "
+                       "baseline (give the indicator an offset that makes it positive).",
+                       ind, r->runs);
+        EMIT();
+        goto out;
+    }
     pgi_buf_printf(&s,
                    "Over %zu runs of %zu turns, %s fell below %.0f%% of its baseline in %.1f%% of "
                    "runs and was back within the horizon in %.1f%% of all runs; mean robustness "
-                   "%.3f, mean loss area %.3f, median time to recover %.1f turns.",
-                   r->runs, r->turns, pgi_sc_quantity_name(sc, sc->perf_q),
-                   100 * sc->res.recovery_threshold, 100 * rp->p_disrupted, 100 * rp->p_recover,
-                   rp->all[0].mean, rp->all[2].mean, rp->all[1].p50);
+                   "%.3f, mean loss area %.3f, ",
+                   rp->measured, r->turns, ind, 100 * sc->res.recovery_threshold,
+                   100 * rp->p_disrupted, 100 * rp->p_recover, rp->all[0].mean, rp->all[2].mean);
+    if (rp->all[1].n)
+        pgi_buf_printf(&s, "median time to recover %.1f turns over the %zu run%s that recovered.",
+                       rp->all[1].p50, rp->all[1].n, rp->all[1].n == 1 ? "" : "s");
+    else
+        pgi_buf_puts(&s, "no run recovered.");
     EMIT();
-    size_t n = ranked(rp, "profile", g);
-    if (n > 1) {
+    if (rp->measured < r->runs) {
         pgi_buf_printf(&s,
-                       "Most resilient strategy profile: %s (mean %s %.3f, recovered %.1f%%); "
-                       "least: %s (mean %s %.3f, recovered %.1f%%).",
-                       g[0]->name, rank, g[0]->m[rp->rank].mean, 100 * g[0]->p_recover,
-                       g[n - 1]->name, rank, g[n - 1]->m[rp->rank].mean, 100 * g[n - 1]->p_recover);
+                       "%zu of the %zu runs could not be measured: %s was not positive before "
+                       "the disruption, and the resilience metrics are ratios to that baseline.",
+                       r->runs - rp->measured, r->runs, ind);
         EMIT();
     }
-    n = ranked(rp, "initial_conditions", g);
-    if (n > 1) {
-        pgi_buf_printf(&s,
-                       "Most resilient initial conditions: %s (mean %s %.3f, recovered %.1f%%); "
-                       "least: %s (mean %s %.3f, recovered %.1f%%).",
-                       g[0]->name, rank, g[0]->m[rp->rank].mean, 100 * g[0]->p_recover,
-                       g[n - 1]->name, rank, g[n - 1]->m[rp->rank].mean, 100 * g[n - 1]->p_recover);
-        EMIT();
+    static const char *const kinds[2][2] = {{"profile", "strategy profile"},
+                                            {"initial_conditions", "initial conditions"}};
+    for (int k = 0; k < 2; k++) {
+        /* groups with measured runs only: an empty group has nothing to compare */
+        size_t n = ranked(rp, kinds[k][0], g), kept = 0;
+        for (size_t i = 0; i < n; i++)
+            if (g[i]->measured)
+                g[kept++] = g[i];
+        if (kept > 1) {
+            char best[32], worst[32];
+            pgi_buf_printf(&s,
+                           "Most resilient %s: %s (mean %s %s, recovered %.1f%%); least: %s "
+                           "(mean %s %s, recovered %.1f%%).",
+                           kinds[k][1], g[0]->name, rank,
+                           cell(best, sizeof best, g[0]->m[rp->rank].mean, 3, "",
+                                rp->rank == 1 ? "never" : "-"),
+                           100 * g[0]->p_recover, g[kept - 1]->name, rank,
+                           cell(worst, sizeof worst, g[kept - 1]->m[rp->rank].mean, 3, "",
+                                rp->rank == 1 ? "never" : "-"),
+                           100 * g[kept - 1]->p_recover);
+            EMIT();
+        }
     }
+    size_t n;
     n = ranked(rp, "behaviour", g);
     /* behaviours shared by fewer than 2% of runs say little */
     size_t kept = 0;
@@ -507,8 +452,217 @@ findings(const report *rp, pgi_buf *out, int as_json)
         }
     }
 #undef EMIT
+out:
     pgi_buf_free(&s);
     free(g);
+    if (!ok) {
+        json_decref(list);
+        return NULL;
+    }
+    return list;
+}
+
+/* ---------------------------------------------------------------- JSON */
+
+/* Sets obj[key] = v, taking v. False when either is NULL (out of memory), so that a report
+ * fails as a whole rather than with a member missing. */
+static bool
+put(json_t *obj, const char *key, json_t *v)
+{
+    if (!obj || !v) {
+        json_decref(v);
+        return false;
+    }
+    return json_object_set_new(obj, key, v) == 0;
+}
+
+static json_t *
+str(const char *s)
+{
+    return json_string(s ? s : "");
+}
+
+static json_t *
+json_stats(const stats *s)
+{
+    json_t *o = json_object();
+    bool ok = put(o, "n", json_integer((json_int_t)s->n)) &&
+              put(o, "mean", pgi_json_num(s->mean)) && put(o, "sd", pgi_json_num(s->sd)) &&
+              put(o, "p5", pgi_json_num(s->p5)) && put(o, "p25", pgi_json_num(s->p25)) &&
+              put(o, "p50", pgi_json_num(s->p50)) && put(o, "p75", pgi_json_num(s->p75)) &&
+              put(o, "p95", pgi_json_num(s->p95));
+    if (!ok) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+static json_t *
+json_metrics(const stats *m)
+{
+    json_t *o = json_object();
+    bool ok = o != NULL;
+    for (size_t k = 0; k < PGI_N_METRICS && ok; k++)
+        ok = put(o, pgi_metric_names[k], json_stats(&m[k]));
+    if (!ok) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+static json_t *
+json_groups(const report *rp, const char *kind)
+{
+    const group **g = malloc((rp->n_groups ? rp->n_groups : 1) * sizeof *g);
+    json_t *arr = json_array();
+    bool ok = g && arr;
+    size_t n = ok ? ranked(rp, kind, g) : 0;
+    char ci[64];
+    snprintf(ci, sizeof ci, "%s_ci95", pgi_metric_names[rp->rank]);
+    for (size_t i = 0; i < n && ok; i++) {
+        json_t *o = json_object();
+        ok = put(o, "rank", json_integer((json_int_t)(i + 1))) && put(o, "name", str(g[i]->name));
+        if (ok && strcmp(kind, "behaviour") == 0) {
+            const sc_agent *ag = &rp->sc->agents[g[i]->agent];
+            ok = put(o, "agent", str(ag->name)) &&
+                 put(o, "action", str(ag->actions[g[i]->action].name));
+        }
+        ok =
+            ok && put(o, "runs", json_integer((json_int_t)g[i]->runs)) &&
+            put(o, "effect", pgi_json_num(g[i]->effect)) &&
+            put(o, ci, json_pack("[o, o]", pgi_json_num(g[i]->ci_lo), pgi_json_num(g[i]->ci_hi))) &&
+            put(o, "p_recover", pgi_json_num(g[i]->p_recover)) &&
+            put(o, "mean_indicator", pgi_json_num(g[i]->mean_level)) &&
+            put(o, "metrics", json_metrics(g[i]->m));
+        ok = ok && json_array_append_new(arr, o) == 0;
+        if (!ok)
+            json_decref(o);
+    }
+    free(g);
+    if (!ok) {
+        json_decref(arr);
+        return NULL;
+    }
+    return arr;
+}
+
+static json_t *
+json_actions(const report *rp)
+{
+    const pg_scenario *sc = rp->sc;
+    const pg_scenario_result *r = rp->r;
+    json_t *arr = json_array();
+    bool ok = arr != NULL;
+    for (size_t a = 0; a < sc->n_agents && ok; a++) {
+        const sc_agent *ag = &sc->agents[a];
+        json_t *o = json_object(), *shares = json_object(), *by = json_object();
+        double total = 0;
+        for (size_t k = 0; k < ag->n_actions; k++)
+            for (size_t t = 0; t < r->turns; t++)
+                total += r->action_share[t * r->total_actions + r->action_offset[a] + k];
+        ok = o && shares && by;
+        for (size_t k = 0; k < ag->n_actions && ok; k++) {
+            double sum = 0;
+            for (size_t t = 0; t < r->turns; t++)
+                sum += r->action_share[t * r->total_actions + r->action_offset[a] + k];
+            ok = put(shares, ag->actions[k].name, pgi_json_num(total > 0 ? sum / total : 0));
+        }
+        for (size_t p = 0; p < sc->n_profiles && ok; p++) {
+            json_t *one = json_object();
+            ok = one != NULL;
+            for (size_t k = 0; k < ag->n_actions && ok; k++)
+                ok = put(one, ag->actions[k].name, pgi_json_num(profile_share(r, p, a, k)));
+            ok = ok ? put(by, sc->profiles[p].name, one) : (json_decref(one), false);
+        }
+        ok = ok && put(o, "agent", str(ag->name)) && put(o, "shares", json_incref(shares)) &&
+             put(o, "by_profile", json_incref(by)) && json_array_append_new(arr, o) == 0;
+        json_decref(shares);
+        json_decref(by);
+        if (!ok)
+            json_decref(o);
+    }
+    if (!ok) {
+        json_decref(arr);
+        return NULL;
+    }
+    return arr;
+}
+
+static json_t *
+report_tree(const report *rp)
+{
+    const pg_scenario_result *r = rp->r;
+    const pg_scenario *sc = rp->sc;
+    json_t *root = json_object();
+    bool ok = put(root, "format", json_string(FORMAT)) && put(root, "scenario", str(sc->name)) &&
+              put(root, "description", str(sc->description)) &&
+              put(root, "runs", json_integer((json_int_t)r->runs)) &&
+              put(root, "turns", json_integer((json_int_t)r->turns)) &&
+              put(root, "seed", json_integer((json_int_t)r->seed)) &&
+              put(root, "indicator", str(pgi_sc_quantity_name(sc, sc->perf_q))) &&
+              put(root, "recovery_threshold", pgi_json_num(sc->res.recovery_threshold)) &&
+              put(root, "baseline_window", json_integer((json_int_t)sc->res.baseline_window)) &&
+              put(root, "rank_by", json_string(pgi_metric_names[rp->rank]));
+    json_t *as = json_array();
+    ok = ok && as;
+    for (size_t i = 0; i < sc->n_assumptions && ok; i++)
+        ok = json_array_append_new(as, str(sc->assumptions[i])) == 0;
+    ok = ok ? put(root, "assumptions", as) : (json_decref(as), false);
+    ok = ok && put(root, "findings", findings(rp));
+    json_t *sum = json_object();
+    ok = ok && put(sum, "runs_measured", json_integer((json_int_t)rp->measured)) &&
+         put(sum, "p_disrupted", pgi_json_num(rp->p_disrupted)) &&
+         put(sum, "p_recover", pgi_json_num(rp->p_recover)) &&
+         put(sum, "metrics", json_metrics(rp->all));
+    ok = ok ? put(root, "summary", sum) : (json_decref(sum), false);
+    ok = ok && put(root, "profiles", json_groups(rp, "profile")) &&
+         put(root, "initial_conditions", json_groups(rp, "initial_conditions")) &&
+         put(root, "behaviours", json_groups(rp, "behaviour"));
+    json_t *shocks = json_array();
+    ok = ok && shocks;
+    for (size_t k = 0; k < sc->n_shocks && ok; k++) {
+        size_t hit = 0;
+        for (size_t run = 0; run < r->runs; run++)
+            hit += r->shocked[run * sc->n_shocks + k];
+        ok = json_array_append_new(shocks, json_pack("{s:o, s:I}", "name", str(sc->shocks[k].name),
+                                                     "runs_struck", (json_int_t)hit)) == 0;
+    }
+    ok = ok ? put(root, "shocks", shocks) : (json_decref(shocks), false);
+    json_t *negs = json_array();
+    ok = ok && negs;
+    for (size_t i = 0; i < sc->n_negs && ok; i++) {
+        size_t prop = 0, agr = 0;
+        for (size_t run = 0; run < r->runs; run++) {
+            prop += r->proposals[run * sc->n_negs + i];
+            agr += r->agreements[run * sc->n_negs + i];
+        }
+        ok = json_array_append_new(
+                 negs,
+                 json_pack("{s:o, s:o, s:o}", "name", str(sc->negs[i].name), "proposals_per_run",
+                           pgi_json_num((double)prop / (double)r->runs), "agreement_rate",
+                           pgi_json_num(prop ? (double)agr / (double)prop : NAN))) == 0;
+    }
+    ok = ok ? put(root, "negotiations", negs) : (json_decref(negs), false);
+    ok = ok && put(root, "actions", json_actions(rp));
+    json_t *perf = json_object();
+    ok = ok && perf;
+    static const char *const bn[6] = {"p5", "p25", "p50", "p75", "p95", "mean"};
+    const size_t T1 = r->turns + 1;
+    for (int i = 0; i < 6 && ok; i++) {
+        json_t *a = json_array();
+        ok = a != NULL;
+        for (size_t t = 0; t < T1 && ok; t++)
+            ok = json_array_append_new(a, pgi_json_num(rp->band[i * T1 + t])) == 0;
+        ok = ok ? put(perf, bn[i], a) : (json_decref(a), false);
+    }
+    ok = ok ? put(root, "performance", perf) : (json_decref(perf), false);
+    if (!ok) {
+        json_decref(root);
+        return NULL;
+    }
+    return root;
 }
 
 int
@@ -520,119 +674,13 @@ pg_scenario_report_json(const pg_scenario_result *r, char **out, pg_error *err)
     int rc = report_build(&rp, r, err);
     if (rc)
         return rc;
-    const pg_scenario *sc = r->sc;
-    pgi_buf b = {0};
-    pgi_buf_puts(&b, "{\n  \"format\": \"" FORMAT "\",\n  \"scenario\": ");
-    json_str(&b, sc->name);
-    pgi_buf_puts(&b, ",\n  \"description\": ");
-    json_str(&b, sc->description);
-    pgi_buf_printf(&b, ",\n  \"runs\": %zu,\n  \"turns\": %zu,\n  \"seed\": %llu,\n", r->runs,
-                   r->turns, (unsigned long long)r->seed);
-    pgi_buf_puts(&b, "  \"indicator\": ");
-    json_str(&b, pgi_sc_quantity_name(sc, sc->perf_q));
-    pgi_buf_puts(&b, ",\n  \"recovery_threshold\": ");
-    json_num(&b, sc->res.recovery_threshold);
-    pgi_buf_printf(&b, ",\n  \"baseline_window\": %zu,\n  \"rank_by\": \"%s\",\n",
-                   sc->res.baseline_window, pgi_metric_names[rp.rank]);
-    pgi_buf_puts(&b, "  \"assumptions\": [");
-    for (size_t i = 0; i < sc->n_assumptions; i++) {
-        pgi_buf_puts(&b, i ? ",\n    " : "\n    ");
-        json_str(&b, sc->assumptions[i]);
-    }
-    pgi_buf_puts(&b, sc->n_assumptions ? "\n  ],\n" : "],\n");
-    pgi_buf_puts(&b, "  \"findings\": [");
-    findings(&rp, &b, 1);
-    pgi_buf_puts(&b, "\n  ],\n");
-    pgi_buf_printf(&b, "  \"summary\": {\"runs_measured\": %zu, \"p_disrupted\": ", rp.measured);
-    json_num(&b, rp.p_disrupted);
-    pgi_buf_puts(&b, ", \"p_recover\": ");
-    json_num(&b, rp.p_recover);
-    pgi_buf_puts(&b, ", \"metrics\": ");
-    json_metrics(&b, rp.all);
-    pgi_buf_puts(&b, "},\n  \"profiles\": ");
-    json_groups(&b, &rp, "profile");
-    pgi_buf_puts(&b, ",\n  \"initial_conditions\": ");
-    json_groups(&b, &rp, "initial_conditions");
-    pgi_buf_puts(&b, ",\n  \"behaviours\": ");
-    json_groups(&b, &rp, "behaviour");
-    pgi_buf_puts(&b, ",\n  \"shocks\": [");
-    for (size_t k = 0; k < sc->n_shocks; k++) {
-        size_t hit = 0;
-        for (size_t run = 0; run < r->runs; run++)
-            hit += r->shocked[run * sc->n_shocks + k];
-        pgi_buf_puts(&b, k ? ",\n    {\"name\": " : "\n    {\"name\": ");
-        json_str(&b, sc->shocks[k].name);
-        pgi_buf_printf(&b, ", \"runs_struck\": %zu}", hit);
-    }
-    pgi_buf_puts(&b, sc->n_shocks ? "\n  ],\n" : "],\n");
-    pgi_buf_puts(&b, "  \"negotiations\": [");
-    for (size_t i = 0; i < sc->n_negs; i++) {
-        size_t prop = 0, agr = 0;
-        for (size_t run = 0; run < r->runs; run++) {
-            prop += r->proposals[run * sc->n_negs + i];
-            agr += r->agreements[run * sc->n_negs + i];
-        }
-        pgi_buf_puts(&b, i ? ",\n    {\"name\": " : "\n    {\"name\": ");
-        json_str(&b, sc->negs[i].name);
-        pgi_buf_puts(&b, ", \"proposals_per_run\": ");
-        json_num(&b, (double)prop / (double)r->runs);
-        pgi_buf_puts(&b, ", \"agreement_rate\": ");
-        json_num(&b, prop ? (double)agr / (double)prop : NAN);
-        pgi_buf_puts(&b, "}");
-    }
-    pgi_buf_puts(&b, sc->n_negs ? "\n  ],\n" : "],\n");
-    pgi_buf_puts(&b, "  \"actions\": [");
-    for (size_t a = 0; a < sc->n_agents; a++) {
-        pgi_buf_puts(&b, a ? ",\n    {\"agent\": " : "\n    {\"agent\": ");
-        json_str(&b, sc->agents[a].name);
-        pgi_buf_puts(&b, ", \"shares\": {");
-        double total = 0;
-        for (size_t k = 0; k < sc->agents[a].n_actions; k++)
-            for (size_t t = 0; t < r->turns; t++)
-                total += r->action_share[t * r->total_actions + r->action_offset[a] + k];
-        for (size_t k = 0; k < sc->agents[a].n_actions; k++) {
-            double sum = 0;
-            for (size_t t = 0; t < r->turns; t++)
-                sum += r->action_share[t * r->total_actions + r->action_offset[a] + k];
-            pgi_buf_puts(&b, k ? ", " : "");
-            json_str(&b, sc->agents[a].actions[k].name);
-            pgi_buf_puts(&b, ": ");
-            json_num(&b, total > 0 ? sum / total : 0);
-        }
-        pgi_buf_puts(&b, "}, \"by_profile\": {");
-        for (size_t p = 0; p < sc->n_profiles; p++) {
-            pgi_buf_puts(&b, p ? ", " : "");
-            json_str(&b, sc->profiles[p].name);
-            pgi_buf_puts(&b, ": {");
-            for (size_t k = 0; k < sc->agents[a].n_actions; k++) {
-                pgi_buf_puts(&b, k ? ", " : "");
-                json_str(&b, sc->agents[a].actions[k].name);
-                pgi_buf_puts(&b, ": ");
-                json_num(&b, profile_share(r, p, a, k));
-            }
-            pgi_buf_puts(&b, "}");
-        }
-        pgi_buf_puts(&b, "}}");
-    }
-    pgi_buf_puts(&b, "\n  ],\n  \"performance\": {");
-    const char *bn[6] = {"p5", "p25", "p50", "p75", "p95", "mean"};
-    const size_t T1 = r->turns + 1;
-    for (int i = 0; i < 6; i++) {
-        pgi_buf_printf(&b, "%s\n    \"%s\": [", i ? "," : "", bn[i]);
-        for (size_t t = 0; t < T1; t++) {
-            if (t)
-                pgi_buf_puts(&b, ", ");
-            json_num(&b, rp.band[i * T1 + t]);
-        }
-        pgi_buf_puts(&b, "]");
-    }
-    pgi_buf_puts(&b, "\n  }\n}\n");
+    json_t *root = report_tree(&rp);
+    char *text = root ? pgi_json_dumps(root, JSON_INDENT(2)) : NULL;
+    json_decref(root);
     report_clear(&rp);
-    if (b.failed) {
-        pgi_buf_free(&b);
+    if (!text)
         return pg_error_set(err, PG_ENOMEM, "out of memory");
-    }
-    *out = b.data;
+    *out = text;
     return PG_OK;
 }
 
@@ -652,11 +700,16 @@ text_groups(pgi_buf *b, const report *rp, const char *kind, const char *title)
         pgi_buf_printf(b, "  %-4s %-34s %6s %8s %10s %10s %9s %10s %10s\n", "rank", "name", "runs",
                        "effect", "robustness", "loss_area", "recovered", "ttr_median",
                        "mean_level");
-        for (size_t i = 0; i < n; i++)
-            pgi_buf_printf(b, "  %-4zu %-34.34s %6zu %+8.2f %10.3f %10.3f %8.1f%% %10.1f %10.3f\n",
-                           i + 1, g[i]->name, g[i]->runs, g[i]->effect, g[i]->m[0].mean,
-                           g[i]->m[2].mean, 100 * g[i]->p_recover, g[i]->m[1].p50,
-                           g[i]->mean_level);
+        for (size_t i = 0; i < n; i++) {
+            char c[5][32];
+            cell(c[0], sizeof c[0], g[i]->m[0].mean, 3, "", "-");
+            cell(c[1], sizeof c[1], g[i]->m[2].mean, 3, "", "-");
+            cell(c[2], sizeof c[2], 100 * g[i]->p_recover, 1, "%", "-");
+            cell(c[3], sizeof c[3], g[i]->m[1].p50, 1, "", g[i]->measured ? "never" : "-");
+            cell(c[4], sizeof c[4], g[i]->mean_level, 3, "", "-");
+            pgi_buf_printf(b, "  %-4zu %-34.34s %6zu %+8.2f %10s %10s %9s %10s %10s\n", i + 1,
+                           g[i]->name, g[i]->runs, g[i]->effect, c[0], c[1], c[2], c[3], c[4]);
+        }
     }
     free(g);
 }
@@ -679,14 +732,26 @@ pg_scenario_report_text(const pg_scenario_result *r, char **out, pg_error *err)
                    r->runs, r->turns, (unsigned long long)r->seed,
                    pgi_sc_quantity_name(sc, sc->perf_q), 100 * sc->res.recovery_threshold);
     pgi_buf_puts(&b, "\nFindings\n");
-    findings(&rp, &b, 0);
+    json_t *f = findings(&rp);
+    if (!f)
+        b.failed = 1;
+    for (size_t i = 0; i < json_array_size(f); i++)
+        pgi_buf_printf(&b, "- %s\n", json_string_value(json_array_get(f, i)));
+    json_decref(f);
     pgi_buf_puts(&b, "\nMetrics over all runs\n");
     pgi_buf_printf(&b, "  %-16s %10s %10s %10s %10s %10s %8s\n", "metric", "mean", "p5", "p50",
                    "p95", "sd", "n");
     for (size_t k = 0; k < PGI_N_METRICS; k++) {
         const stats *s = &rp.all[k];
-        pgi_buf_printf(&b, "  %-16s %10.4f %10.4f %10.4f %10.4f %10.4f %8zu\n", pgi_metric_names[k],
-                       s->mean, s->p5, s->p50, s->p95, s->sd, s->n);
+        /* no value of a time to recover among measured runs: none recovered */
+        const char *none = (k == 1 && rp.measured) ? "never" : "-";
+        char c[5][32];
+        pgi_buf_printf(&b, "  %-16s %10s %10s %10s %10s %10s %8zu\n", pgi_metric_names[k],
+                       cell(c[0], sizeof c[0], s->mean, 4, "", none),
+                       cell(c[1], sizeof c[1], s->p5, 4, "", none),
+                       cell(c[2], sizeof c[2], s->p50, 4, "", none),
+                       cell(c[3], sizeof c[3], s->p95, 4, "", none),
+                       cell(c[4], sizeof c[4], s->sd, 4, "", none), s->n);
     }
     text_groups(&b, &rp, "profile", "Strategy profiles");
     text_groups(&b, &rp, "initial_conditions", "Initial conditions");

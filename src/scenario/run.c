@@ -708,8 +708,17 @@ pg_scenario_run(const pg_scenario *sc, const pg_scenario_options *opts, pg_scena
     size_t nthreads = o.threads ? o.threads : 1;
     if (nthreads > 256)
         return pg_error_set(err, PG_EINVAL, "at most 256 threads (asked for %zu)", nthreads);
-    if (turns > 100000)
-        return pg_error_set(err, PG_EINVAL, "at most 100000 turns (asked for %zu)", turns);
+    if (runs > PG_SCENARIO_MAX_RUNS)
+        return pg_error_set(err, PG_ELIMIT, "at most %zu runs (asked for %zu)",
+                            PG_SCENARIO_MAX_RUNS, runs);
+    if (turns > PG_SCENARIO_MAX_TURNS)
+        return pg_error_set(err, PG_ELIMIT, "at most %zu turns (asked for %zu)",
+                            PG_SCENARIO_MAX_TURNS, turns);
+    if (runs * (turns + 1) > PG_SCENARIO_MAX_VALUES)
+        return pg_error_set(err, PG_ELIMIT,
+                            "%zu runs of %zu turns would keep %zu values of the indicator, more "
+                            "than the limit of %zu (runs x (turns + 1)); make fewer runs or turns",
+                            runs, turns, runs * (turns + 1), PG_SCENARIO_MAX_VALUES);
     shared sh;
     memset(&sh, 0, sizeof sh);
     sh.sc = sc;

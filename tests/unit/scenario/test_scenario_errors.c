@@ -106,6 +106,10 @@ static const mutation cases[] = {
     {"\"agents\": [", "\"agents\": 5, \"x\": [", "$.x", "unknown key 'x'"},
     {"\"observes\": [\"perf\"]", "\"observes\": \"perf\"", "$.agents[0].observes",
      "must be an array, not a string"},
+    {"\"runs\": 2,", "\"runs\": 2, \"seed\": -1,", "$.seed",
+     "must be a whole number from 0 to 9223372036854775807 (it is -1)"},
+    {"\"runs\": 2,", "\"runs\": 2, \"seed\": 0.5,", "$.seed", "(it is 0.5)"},
+    {"\"runs\": 2,", "\"runs\": 100000000,", "$.runs", "from 1 to 1000000"},
 };
 
 static char *
