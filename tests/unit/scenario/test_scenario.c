@@ -335,12 +335,12 @@ test_cli_report_and_plots(void **state)
     char plot[4200];
     snprintf(plot, sizeof plot, "%s/charts/deep", dir);
     char *out1 = NULL, *out2 = NULL, *err = NULL;
-    const char *a1[] = {"game", georgia_path(), "--runs", "40",     "--turns",
-                        "30",   "--threads",    "1",      "--json", NULL};
+    const char *a1[] = {"game", georgia_path(), "--runs", "40", "--turns", "30", "--threads",
+                        "1",    "--json",       "-",      NULL};
     assert_int_equal(pgt_run_cli(a1, NULL, &out1, &err), 0);
     free(err);
-    const char *a2[] = {"game", georgia_path(), "--runs", "40", "--turns", "30", "--threads",
-                        "3",    "--json",       "--plot", plot, NULL};
+    const char *a2[] = {"game", georgia_path(), "--runs", "40",     "--turns", "30", "--threads",
+                        "3",    "--json",       "-",      "--plot", plot,      NULL};
     assert_int_equal(pgt_run_cli(a2, NULL, &out2, &err), 0);
     free(err);
     assert_string_equal(out1, out2);
@@ -385,7 +385,7 @@ test_cli_report_and_plots(void **state)
     free(err);
     /* classic-game files go to the game library */
     const char *pd = pgt_source_path("examples/games/prisoners-dilemma.json");
-    const char *a6[] = {"game", pd, "--json", "--no-learning", NULL};
+    const char *a6[] = {"game", pd, "--json", "-", "--no-learning", NULL};
     assert_int_equal(pgt_run_cli(a6, NULL, &out1, &err), 0);
     assert_non_null(strstr(out1, "plurigrid-game-report/1"));
     free(out1);
