@@ -138,10 +138,15 @@ count_option(const char *opt, const char *s, unsigned long long lo, unsigned lon
 
 /* ---------------------------------------------------------------- progress */
 
+/* ud: the count shown last, so that the final count (reported by the last block and again at
+ * the end) is printed once. */
 static void
 scenario_progress(size_t done, size_t total, void *ud)
 {
-    (void)ud;
+    size_t *shown = ud;
+    if (done == *shown)
+        return;
+    *shown = done;
     fprintf(stderr, "\rplurigrid game: %zu/%zu runs (%3.0f%%)%s", done, total,
             total ? 100.0 * (double)done / (double)total : 100.0, done == total ? "\n" : "");
     fflush(stderr);
@@ -409,8 +414,11 @@ pg_cmd_game(int argc, char **argv)
                 classic_only);
         code = PG_EXIT_USAGE;
     } else {
-        if (show_progress)
+        size_t shown = 0;
+        if (show_progress) {
             o.progress = scenario_progress;
+            o.progress_ud = &shown;
+        }
         code = run_scenario(text, len, name, &o, json_path, plot_dir);
     }
     free(text);

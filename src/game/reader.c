@@ -1568,12 +1568,12 @@ pg_game_text_is_classic(const char *text, size_t len)
 {
     if (!text)
         return false;
-    json_error_t je;
-    json_t *root = json_loadb(text, len, 0, &je);
-    if (!root)
+    /* Parsed as the readers parse, so that what a reader takes is told the same way. */
+    pgi_jr jr;
+    if (pgi_jr_open(&jr, "", text, len, NULL) != PG_OK)
         return false;
-    json_t *f = json_object_get(root, "format");
+    json_t *f = json_object_get(jr.root, "format");
     bool yes = json_is_string(f) && strcmp(json_string_value(f), CG_FORMAT) == 0;
-    json_decref(root);
+    pgi_jr_close(&jr);
     return yes;
 }

@@ -309,6 +309,19 @@ test_learning_progress(void **state)
     assert_non_null(strstr(err, "300000/300000 rounds"));
     free(out);
     free(err);
+    /* scenario runs, the last count once */
+    const char *a3[] = {"game",       example("georgia.json"),
+                        "--runs",     "64",
+                        "--turns",    "10",
+                        "--threads",  "1",
+                        "--progress", NULL};
+    assert_int_equal(pgt_run_cli(a3, NULL, &out, &err), 0);
+    size_t shown = 0;
+    for (const char *p = strstr(err, "64/64 runs (100%)"); p; p = strstr(p + 1, "64/64 runs"))
+        shown++;
+    assert_int_equal(shown, 1);
+    free(out);
+    free(err);
     /* not a terminal and not asked for: silent */
     const char *a2[] = {"game", pd, "--rounds", "3000", NULL};
     assert_int_equal(cli(a2, NULL, &out, &err), 0);
