@@ -1305,11 +1305,13 @@ parse_profiles(rd *r, json_t *root)
             rc = expectation(r, p, &nm->expect);
         if (!rc)
             rc = pgi_jr_member(&r->jr, p, "play", true, "a strategy per decision", &play);
-        if (!rc && (!(nm->name = pgi_strdup(name)) ||
-                    !(nm->probs = calloc(g->n_probs ? g->n_probs : 1, sizeof *nm->probs))))
-            rc = pgi_jr_nomem(&r->jr);
         if (!rc) {
-            g->n_profiles = i + 1;
+            g->n_profiles = i + 1; /* owned from here on, whatever fails next */
+            if (!(nm->name = pgi_strdup(name)) ||
+                !(nm->probs = calloc(g->n_probs ? g->n_probs : 1, sizeof *nm->probs)))
+                rc = pgi_jr_nomem(&r->jr);
+        }
+        if (!rc) {
             size_t sp = pgi_jr_push_key(&r->jr, "play");
             rc = parse_play(r, play, nm->probs);
             pgi_jr_pop(&r->jr, sp);

@@ -377,21 +377,25 @@ pgi_og_push(pgi_og_eval *ev, size_t i, const pg_dist *in, pg_dist *out)
 int
 pgi_og_initial(const pg_og *g, pg_dist **out, pg_error *err)
 {
-    int rc = pg_dist_new(out, g->n_vars, err);
+    pg_dist *d = NULL;
+    int rc = pg_dist_new(&d, g->n_vars, err);
     if (rc)
         return rc;
     int *s = malloc((g->n_vars ? g->n_vars : 1) * sizeof *s);
     if (!s) {
-        pg_dist_free(*out);
+        pg_dist_free(d);
         return pg_error_set(err, PG_ENOMEM, "out of memory");
     }
     for (size_t v = 0; v < g->n_vars; v++)
         s[v] = -1;
-    rc = pg_dist_add(*out, s, 1.0, err);
+    rc = pg_dist_add(d, s, 1.0, err);
     free(s);
-    if (rc)
-        pg_dist_free(*out);
-    return rc;
+    if (rc) {
+        pg_dist_free(d);
+        return rc;
+    }
+    *out = d; /* written only on success: callers free what they hold on failure */
+    return PG_OK;
 }
 
 static int

@@ -87,6 +87,8 @@ free_effects(sc_effect *e, size_t n)
     free(e);
 }
 
+/* Counts may be set before their array was allocated (a reader that ran out of memory), so
+ * every loop checks its array. */
 void
 pg_scenario_free(pg_scenario *s)
 {
@@ -95,23 +97,23 @@ pg_scenario_free(pg_scenario *s)
     free(s->file);
     free(s->name);
     free(s->description);
-    for (size_t i = 0; i < s->n_assumptions; i++)
+    for (size_t i = 0; s->assumptions && i < s->n_assumptions; i++)
         free(s->assumptions[i]);
     free(s->assumptions);
-    for (size_t i = 0; i < s->n_vars; i++) {
+    for (size_t i = 0; s->vars && i < s->n_vars; i++) {
         free(s->vars[i].name);
         free(s->vars[i].description);
         free(s->vars[i].unit);
     }
     free(s->vars);
-    for (size_t i = 0; i < s->n_inds; i++) {
+    for (size_t i = 0; s->inds && i < s->n_inds; i++) {
         free(s->inds[i].name);
         free(s->inds[i].description);
         free(s->inds[i].var);
         free(s->inds[i].weight);
     }
     free(s->inds);
-    for (size_t i = 0; i < s->n_agents; i++) {
+    for (size_t i = 0; s->agents && i < s->n_agents; i++) {
         sc_agent *a = &s->agents[i];
         free(a->name);
         free(a->description);
@@ -126,7 +128,7 @@ pg_scenario_free(pg_scenario *s)
         pgi_sc_strategy_clear(&a->strategy);
     }
     free(s->agents);
-    for (size_t i = 0; i < s->n_rules; i++) {
+    for (size_t i = 0; s->rules && i < s->n_rules; i++) {
         sc_rule *r = &s->rules[i];
         free(r->name);
         free(r->description);
@@ -135,7 +137,7 @@ pg_scenario_free(pg_scenario *s)
         free_effects(r->effects, r->n_effects);
     }
     free(s->rules);
-    for (size_t i = 0; i < s->n_shocks; i++) {
+    for (size_t i = 0; s->shocks && i < s->n_shocks; i++) {
         sc_shock *x = &s->shocks[i];
         free(x->name);
         free(x->description);
@@ -143,14 +145,14 @@ pg_scenario_free(pg_scenario *s)
         free_effects(x->during, x->n_during);
     }
     free(s->shocks);
-    for (size_t i = 0; i < s->n_alliances; i++) {
+    for (size_t i = 0; s->alliances && i < s->n_alliances; i++) {
         free(s->alliances[i].name);
         free(s->alliances[i].description);
         free(s->alliances[i].members);
         free_conds(s->alliances[i].cond);
     }
     free(s->alliances);
-    for (size_t i = 0; i < s->n_negs; i++) {
+    for (size_t i = 0; s->negs && i < s->n_negs; i++) {
         sc_negotiation *x = &s->negs[i];
         free(x->name);
         free(x->description);
@@ -159,14 +161,14 @@ pg_scenario_free(pg_scenario *s)
         free_conds(x->cond);
     }
     free(s->negs);
-    for (size_t i = 0; i < s->n_groups; i++) {
+    for (size_t i = 0; s->groups && i < s->n_groups; i++) {
         free(s->groups[i].name);
         free(s->groups[i].description);
         free(s->groups[i].lo);
         free(s->groups[i].hi);
     }
     free(s->groups);
-    for (size_t i = 0; i < s->n_profiles; i++) {
+    for (size_t i = 0; s->profiles && i < s->n_profiles; i++) {
         free(s->profiles[i].name);
         free(s->profiles[i].description);
         if (s->profiles[i].strategy)

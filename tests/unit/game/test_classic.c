@@ -11,6 +11,7 @@
 
 #include <dirent.h>
 #include <jansson.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -711,6 +712,61 @@ test_classic_told_from_text(void **state)
     assert_false(pg_game_text_is_classic(c, 20));
 }
 
+/* Every allocation of an analysis (with short learning runs) and of its reports may fail: the
+ * call says so and leaks nothing. A two-player game, an open game and an auction. */
+static void
+alloc_failures_of(const char *example)
+{
+    size_t len = 0;
+    char rel[256];
+    snprintf(rel, sizeof rel, "examples/games/%s", example);
+    char *text = pgt_slurp(pgt_source_path(rel), &len);
+    pg_game_options o;
+    pg_game_options_init(&o);
+    o.rounds = 8;
+    pg_game_report *r = NULL;
+    char *json = NULL, *words = NULL;
+    pg_error err = {0};
+    pgt_alloc_fail_after(LONG_MAX);
+    assert_int_equal(pg_game_text_analyze(text, len, "bos.json", &o, &r, &err), PG_OK);
+    assert_int_equal(pg_game_report_json(r, &json, &err), PG_OK);
+    assert_int_equal(pg_game_report_text(r, &words, &err), PG_OK);
+    long n = pgt_alloc_count();
+    pgt_alloc_fail_after(-1);
+    pg_game_report_free(r);
+    free(json);
+    free(words);
+    print_message("%s: %ld allocations\n", example, n);
+    assert_true(n > 10);
+    for (long k = 0; k < n; k++) {
+        r = NULL;
+        json = words = NULL;
+        pgt_alloc_fail_after(k);
+        int a = pg_game_text_analyze(text, len, "bos.json", &o, &r, &err);
+        int b = a ? a : pg_game_report_json(r, &json, &err);
+        int c = a ? a : pg_game_report_text(r, &words, &err);
+        pgt_alloc_fail_after(-1);
+        assert_true(a == PG_OK || a == PG_ENOMEM);
+        assert_true(a == PG_OK || r == NULL);
+        assert_true(b == PG_OK || b == PG_ENOMEM);
+        assert_true(c == PG_OK || c == PG_ENOMEM);
+        assert_true(a != PG_OK || b != PG_OK || c != PG_OK);
+        pg_game_report_free(r);
+        free(json);
+        free(words);
+    }
+    free(text);
+}
+
+static void
+test_allocation_failures(void **state)
+{
+    (void)state;
+    alloc_failures_of("battle-of-the-sexes.json");
+    alloc_failures_of("entry-game.json");
+    alloc_failures_of("auction-second-price.json");
+}
+
 int
 main(void)
 {
@@ -729,6 +785,7 @@ main(void)
         cmocka_unit_test(test_json_round_trips),
         cmocka_unit_test(test_learning_progress_and_rounds_cap),
         cmocka_unit_test(test_classic_told_from_text),
+        cmocka_unit_test(test_allocation_failures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

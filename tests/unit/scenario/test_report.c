@@ -6,6 +6,7 @@
 #include "harness.h"
 
 #include <jansson.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -211,6 +212,74 @@ test_run_limits(void **state)
     pg_scenario_free(s);
 }
 
+/* Every allocation of reading, running and reporting may fail: the call says so and leaks
+ * nothing. */
+static void
+test_allocation_failures(void **state)
+{
+    (void)state;
+    const char *at = strstr(fall_text, "%s");
+    char text[4096];
+    snprintf(text, sizeof text, "%.*s0%s", (int)(at - fall_text), fall_text, at + 2);
+    pg_scenario_options o;
+    pg_scenario_options_init(&o);
+    o.runs = 4;
+    o.threads = 1; /* the n-th allocation is the same one every time */
+    pg_error err = {0};
+    pgt_alloc_fail_after(LONG_MAX);
+    pg_scenario *s = NULL;
+    pg_scenario_result *r = NULL;
+    assert_int_equal(pg_scenario_parse(text, strlen(text), "fall.json", &s, &err), PG_OK);
+    assert_int_equal(pg_scenario_run(s, &o, &r, &err), PG_OK);
+    long m = pgt_alloc_count();
+    pgt_alloc_fail_after(-1);
+    pg_scenario_result_free(r);
+    pg_scenario_free(s);
+    for (long k = 0; k < m; k++) {
+        s = NULL;
+        r = NULL;
+        pgt_alloc_fail_after(k);
+        int a = pg_scenario_parse(text, strlen(text), "fall.json", &s, &err);
+        int b = a ? a : pg_scenario_run(s, &o, &r, &err);
+        pgt_alloc_fail_after(-1);
+        assert_true(a == PG_OK || a == PG_ENOMEM);
+        assert_true(b == PG_OK || b == PG_ENOMEM);
+        assert_true(a != PG_OK || b != PG_OK);
+        assert_true(a == PG_OK || s == NULL);
+        assert_true(b == PG_OK || r == NULL);
+        pg_scenario_result_free(r);
+        pg_scenario_free(s);
+    }
+
+    s = parse_with("0");
+    r = run(s, 4);
+    char *json = NULL, *words = NULL;
+    pgt_alloc_fail_after(LONG_MAX);
+    assert_int_equal(pg_scenario_report_json(r, &json, &err), PG_OK);
+    assert_int_equal(pg_scenario_report_text(r, &words, &err), PG_OK);
+    long n = pgt_alloc_count();
+    pgt_alloc_fail_after(-1);
+    free(json);
+    free(words);
+    assert_true(n > 5);
+    for (long k = 0; k < n; k++) {
+        json = words = NULL;
+        pgt_alloc_fail_after(k);
+        int a = pg_scenario_report_json(r, &json, &err);
+        int b = pg_scenario_report_text(r, &words, &err);
+        pgt_alloc_fail_after(-1);
+        assert_true(a == PG_OK || a == PG_ENOMEM);
+        assert_true(b == PG_OK || b == PG_ENOMEM);
+        assert_true(a != PG_OK || b != PG_OK);
+        assert_true(a == PG_OK || json == NULL);
+        assert_true(b == PG_OK || words == NULL);
+        free(json);
+        free(words);
+    }
+    pg_scenario_result_free(r);
+    pg_scenario_free(s);
+}
+
 int
 main(void)
 {
@@ -219,6 +288,7 @@ main(void)
         cmocka_unit_test(test_unmeasured_runs_are_explained),
         cmocka_unit_test(test_json_round_trips),
         cmocka_unit_test(test_run_limits),
+        cmocka_unit_test(test_allocation_failures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
