@@ -15,6 +15,8 @@
 #include "bench.h"
 #include "core/util.h"
 #include "plurigrid/game.h"
+#include "plurigrid/opengame.h"
+#include "plurigrid/rng.h"
 #include "plurigrid/learn.h"
 
 static int runs = 15;
@@ -71,7 +73,7 @@ bench_learners(void)
 }
 
 static pg_og *
-auction(size_t bidders, size_t n, pg_auction_rule rule)
+auction(size_t bidders, size_t n, pg_game_auction_rule rule)
 {
     double v[16], prior[16];
     for (size_t k = 0; k < n; k++) {
@@ -80,7 +82,7 @@ auction(size_t bidders, size_t n, pg_auction_rule rule)
     }
     pg_og *g;
     pg_error err = {0};
-    if (pg_og_auction(&g, rule, bidders, v, n, prior, v, n, &err))
+    if (pg_game_auction(&g, rule, bidders, v, n, prior, v, n, &err))
         die("auction", &err);
     return g;
 }
@@ -88,7 +90,7 @@ auction(size_t bidders, size_t n, pg_auction_rule rule)
 static void
 bench_auction_check(size_t bidders, size_t n)
 {
-    pg_og *g = auction(bidders, n, PG_AUCTION_SECOND_PRICE);
+    pg_og *g = auction(bidders, n, PG_GAME_AUCTION_SECOND_PRICE);
     pg_og_profile *p;
     pg_error err = {0};
     if (pg_og_profile_new(&p, g, &err))
@@ -110,7 +112,7 @@ bench_auction_check(size_t bidders, size_t n)
     /* Regret matching in the first-price auction: time per learning round. */
     pg_og_profile_free(p);
     pg_og_free(g);
-    g = auction(bidders, n, PG_AUCTION_FIRST_PRICE);
+    g = auction(bidders, n, PG_GAME_AUCTION_FIRST_PRICE);
     pg_og_profile *avg;
     pg_og_profile_new(&avg, g, NULL);
     const size_t rounds = 200;

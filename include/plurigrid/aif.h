@@ -5,14 +5,15 @@
  * action selection by sampling (seeded) or argmax, and Dirichlet learning of B and A.
  *
  * Hidden states may be split into factors (hour of day, state of charge, ...). Each factor has
- * its own transitions per action, which depend only on that factor; likelihoods A see the joint
- * state. Beliefs are always kept over the joint state, so state inference is exact Bayesian
- * filtering whatever the number of factors. The agent also serves as a controller for a home
- * battery (pg_aif_battery_new) and as a strategy in repeated games and scenarios.
- * docs/active-inference.md gives the equations. */
+ * its own transitions per action (or one for all actions when the agent does not control it),
+ * which depend only on that factor; likelihoods A see the joint state. Beliefs are always kept over
+ * the joint state, so state inference is exact Bayesian filtering whatever the number of factors.
+ * The agent also serves as a controller for a home battery (pg_aif_battery_new) and as a strategy
+ * in repeated games and scenarios. docs/active-inference.md gives the equations. */
 #ifndef PLURIGRID_AIF_H
 #define PLURIGRID_AIF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -34,8 +35,9 @@ typedef struct pg_aif_model {
     const size_t *n_states; /* [n_factors], each >= 1 */
     size_t n_actions;       /* >= 1 */
     /* B[f][(a * n + next) * n + prev] = P(next | prev, a) for factor f with n = n_states[f].
-     * Columns (fixed prev and a) sum to 1. A factor the agent does not control repeats the same
-     * matrix for every action. */
+     * Columns (fixed prev and a) sum to 1. A factor the agent does not control may repeat the
+     * same matrix for every action; each copy is then learned on its own, from the steps that
+     * took its action only. Marking the factor uncontrolled (below) gives it one matrix instead. */
     const double *const *B;
     size_t n_modalities; /* observation modalities, >= 1 */
     const size_t *n_obs; /* [n_modalities], each >= 1 */
@@ -46,6 +48,11 @@ typedef struct pg_aif_model {
     const double *const *C;
     /* D[f][s]: prior over factor f at the first step; D or any D[f] NULL means uniform. */
     const double *const *D;
+    /* uncontrolled[f] true: factor f does not depend on the action (a clock, the weather). Its
+     * B[f] is one matrix, B[f][next * n + prev] = P(next | prev), shared by every action (as
+     * pymdp's uncontrolled factors), and Dirichlet learning counts every step's transition in
+     * it whatever action was taken. NULL (or false): one matrix per action, as above. */
+    const bool *uncontrolled;
 } pg_aif_model;
 
 enum {
@@ -122,7 +129,8 @@ PG_API const double *pg_aif_risk(const pg_aif *a);
 PG_API const double *pg_aif_ambiguity(const pg_aif *a);
 PG_API const double *pg_aif_policy_posterior(const pg_aif *a);
 PG_API const double *pg_aif_action_posterior(const pg_aif *a); /* n_actions values */
-/* The current (possibly learned) B of factor f and A of modality m, in the model's layout. */
+/* The current (possibly learned) B of factor f and A of modality m, in the model's layout (one
+ * matrix for an uncontrolled factor). */
 PG_API const double *pg_aif_B(const pg_aif *a, size_t f);
 PG_API const double *pg_aif_A(const pg_aif *a, size_t m);
 
@@ -209,11 +217,7 @@ PG_API size_t pg_aif_game_outcome(const pg_aif_game_spec *s, size_t mine, size_t
 PG_API int pg_aif_game_new(pg_aif **out, const pg_aif_game_spec *spec, const pg_aif_options *opts,
                            pg_error *err);
 
-struct pg_nf;
-/* The same for `player` (0 or 1) of a two-player normal-form game of game.h, the other player
- * being the opponent. Borrows g. */
-PG_API int pg_aif_nf_new(pg_aif **out, const struct pg_nf *g, size_t player, double beta,
-                         const pg_aif_options *opts, pg_error *err);
+/* pg_nf_aif_new (game.h) makes this player for one player of a two-player normal-form game. */
 
 #ifdef __cplusplus
 }

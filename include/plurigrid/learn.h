@@ -1,5 +1,5 @@
-/* Learning dynamics for repeated and Markov games: a seeded random number generator and learners
- * that keep a state/action value table and turn it into a mixed strategy (a policy).
+/* Learning dynamics for repeated and Markov games: learners that keep a state/action value table
+ * and turn it into a mixed strategy (a policy).
  *
  * Rules: unconditional regret matching (Hart and Mas-Colell 2001), conditional regret matching
  * (Hart and Mas-Colell 2000), fictitious play (and smooth fictitious play), best-response
@@ -7,10 +7,10 @@
  * Q-learning (Watkins) for Markov games.
  *
  * Every learner is a plain object with no global state: one learner may be used by one thread at a
- * time, different learners by different threads at once. All randomness comes from a pg_rng the
- * caller passes in, so a run is a deterministic function of its seed. A learner sees "states"
- * (0 .. n_states-1: what the agent observes before it acts; use 1 state for a repeated game
- * without memory) and "actions" (0 .. n_actions-1).
+ * time, different learners by different threads at once. All randomness comes from a pg_rng
+ * (rng.h) the caller passes in, so a run is a deterministic function of its seed. A learner sees
+ * "states" (0 .. n_states-1: what the agent observes before it acts; use 1 state for a repeated
+ * game without memory) and "actions" (0 .. n_actions-1).
  *
  * A round with a learner:
  *     pg_learner_draw(l, s, rng, &a);             pick an action from the current policy
@@ -26,34 +26,11 @@
 #include <stdint.h>
 
 #include "plurigrid/core.h"
+#include "plurigrid/rng.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/* ---------------------------------------------------------------- random numbers */
-
-/* xoshiro256** seeded through splitmix64: fast, good statistical quality, not cryptographic.
- * The struct is plain data: copy it to fork a generator, keep one per thread or per run. */
-typedef struct pg_rng {
-    uint64_t s[4];
-} pg_rng;
-
-/* Seeds rng from (seed, stream). Different streams of one seed give independent sequences, so a
- * simulation can give run i the stream i and get the same result whatever thread runs it. */
-PG_API void pg_rng_seed(pg_rng *rng, uint64_t seed, uint64_t stream);
-/* The next 64 random bits. */
-PG_API uint64_t pg_rng_u64(pg_rng *rng);
-/* Uniform in [0, 1) with 53 random bits. */
-PG_API double pg_rng_uniform(pg_rng *rng);
-/* Uniform integer in [0, n); n must be > 0 (returns 0 for n == 0). Unbiased. */
-PG_API size_t pg_rng_below(pg_rng *rng, size_t n);
-/* Standard normal draw (Box-Muller, one draw per call). */
-PG_API double pg_rng_normal(pg_rng *rng);
-/* Draws an index with probability proportional to weights[i] (non-negative, not all zero; a
- * weight that is negative or not finite counts as 0). Returns n when every weight is 0 or n == 0.
- * Borrows weights. */
-PG_API size_t pg_rng_pick(pg_rng *rng, const double *weights, size_t n);
 
 /* ---------------------------------------------------------------- learners */
 
@@ -85,6 +62,9 @@ typedef enum pg_learn_rule {
 /* "No state": the next_state of a step that ends an episode (Q-learning does not bootstrap). */
 #define PG_LEARN_TERMINAL ((size_t)-1)
 
+/* Progress of a long learning run: done of total rounds (or steps). */
+typedef void (*pg_learn_progress_fn)(size_t done, size_t total, void *ud);
+
 typedef struct pg_learn_options {
     pg_learn_rule rule;
     size_t n_states;  /* >= 1 */
@@ -110,6 +90,11 @@ typedef struct pg_learn_options {
      * <= 0: chosen automatically, 2 (n_actions - 1) times the largest payoff magnitude seen, which
      * keeps the probability of staying non-negative. */
     double inertia;
+    /* Functions that run many rounds with these options (pg_og_learn in opengame.h, pg_nf_learn
+     * and pg_mg_learn in game.h) call progress, when it is not NULL, from the calling thread
+     * about every 1% of the rounds and after the last one. Learners themselves ignore it. */
+    pg_learn_progress_fn progress;
+    void *progress_ud;
 } pg_learn_options;
 
 /* Fills o with the defaults of a rule for n_states x n_actions: epsilon 0 and temperature 0 for

@@ -1,11 +1,11 @@
-/* The scenario simulator and resilience metrics: agents with actions and strategies act on state
+/* The scenario simulator: agents with actions and strategies act on state
  * variables through rules written as data (linear effects with noise, thresholds, joint-action
  * interactions, decay towards baselines), under shocks, with alliances, negotiated joint projects
  * and learning (Roth-Erev and Q-learning from learn.h, active inference from aif.h). Many runs
  * (seeded, in parallel, reproducible for a seed whatever the thread count) give a performance
  * indicator over time, from which resilience metrics are measured per run and summarised across
- * runs, strategy profiles and initial conditions. The file format "plurigrid-scenario/1" is
- * documented in docs/scenarios.md. */
+ * runs, strategy profiles and initial conditions (resilience.h). The file format
+ * "plurigrid-scenario/1" is documented in docs/scenarios.md. */
 #ifndef PLURIGRID_SCENARIO_H
 #define PLURIGRID_SCENARIO_H
 
@@ -14,45 +14,11 @@
 #include <stdint.h>
 
 #include "plurigrid/core.h"
+#include "plurigrid/resilience.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/* ================================================================ resilience metrics */
-
-typedef struct pg_resilience_options {
-    double recovery_threshold; /* recovered when performance >= threshold * baseline (default
-                                  0.95) */
-    size_t baseline_window;    /* the baseline is the mean performance over this many turns
-                                  before the disruption (default 1) */
-} pg_resilience_options;
-
-PG_API void pg_resilience_options_init(pg_resilience_options *o);
-
-/* Resilience of one performance curve perf[0..n-1] (perf[t] after turn t, perf[0] the initial
- * state) to a disruption that acts first on turn `onset` (1 <= onset < n). */
-typedef struct pg_resilience {
-    double baseline;        /* mean of perf over the baseline window before onset */
-    double min_level;       /* lowest performance from onset on */
-    size_t min_turn;        /* first turn it was reached */
-    double robustness;      /* min_level / baseline */
-    bool disrupted;         /* min_level fell below threshold * baseline */
-    bool recovered;         /* not disrupted, or back at threshold * baseline by the last turn */
-    double time_to_recover; /* turns from onset to the first turn back at the threshold after
-                               the minimum (0 when not disrupted; NAN when not recovered) */
-    double loss_area;       /* the resilience triangle: integral of max(0, baseline - perf) from
-                               onset - 1 to the last turn (trapezoid rule), in baseline x turns */
-    double recovery_rate;   /* (level at recovery - min_level) / baseline / turns from the minimum
-                               to recovery; to the last turn when not recovered; 0 when the
-                               minimum is the last turn or not disrupted */
-    double final_level;     /* perf[n-1] / baseline (adaptation: above 1 is better than before) */
-} pg_resilience;
-
-/* Measures the metrics above. Borrows perf. PG_EINVAL for onset out of range or a baseline that
- * is not positive (the metrics are ratios to it). */
-PG_API int pg_resilience_measure(const double *perf, size_t n, size_t onset,
-                                 const pg_resilience_options *o, pg_resilience *out, pg_error *err);
 
 /* ================================================================ scenarios */
 
@@ -60,6 +26,12 @@ typedef struct pg_scenario pg_scenario;
 
 /* Largest scenario file pg_scenario_read() reads, bytes (64 MiB). */
 #define PG_SCENARIO_INPUT_MAX ((size_t)64 << 20)
+
+/* Limits of one simulation, in a file and in pg_scenario_options alike: runs and turns, and the
+ * values of the indicator a result keeps for the report, runs x (turns + 1) (800 MB of them). */
+#define PG_SCENARIO_MAX_RUNS ((size_t)1000000)
+#define PG_SCENARIO_MAX_TURNS ((size_t)100000)
+#define PG_SCENARIO_MAX_VALUES ((size_t)100000000)
 
 /* Reads a "plurigrid-scenario/1" file. Errors name the file, the line and column, the JSON path
  * ("$.rules[2].when") and what is wrong (unknown key, unknown agent, action or variable, bad
@@ -89,8 +61,8 @@ PG_API const char *pg_scenario_group(const pg_scenario *s, size_t i);
 typedef void (*pg_scenario_progress_fn)(size_t done, size_t total, void *ud);
 
 typedef struct pg_scenario_options {
-    size_t runs;   /* 0: the file's "runs" */
-    size_t turns;  /* 0: the file's "turns" */
+    size_t runs;   /* 0: the file's "runs"; at most PG_SCENARIO_MAX_RUNS */
+    size_t turns;  /* 0: the file's "turns"; at most PG_SCENARIO_MAX_TURNS */
     bool set_seed; /* false: the file's "seed" */
     uint64_t seed;
     size_t threads; /* worker threads (the calling thread is one of them); 0 or 1: none */
@@ -105,7 +77,8 @@ typedef struct pg_scenario_result pg_scenario_result;
 /* Runs the scenario: run r plays strategy profile r mod P with initial-condition group
  * (r / P) mod G, drawing every random number from the stream (seed, r). Results are reduced in
  * run order, so they are identical for a seed whatever the number of threads. Borrows s, which
- * must outlive the result. opts may be NULL for the file's settings in one thread. */
+ * must outlive the result. opts may be NULL for the file's settings in one thread. PG_ELIMIT,
+ * naming the limit, for more runs or turns than the limits above allow. */
 PG_API int pg_scenario_run(const pg_scenario *s, const pg_scenario_options *opts,
                            pg_scenario_result **out, pg_error *err);
 PG_API void pg_scenario_result_free(pg_scenario_result *r);

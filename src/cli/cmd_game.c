@@ -1,27 +1,36 @@
 /* plurigrid game: runs a scenario file ("plurigrid-scenario/1") many times and prints its
  * resilience report, optionally with SVG charts; a classic-game file ("plurigrid-game/1") is
- * analysed instead (equilibria, checks, learning; see docs/open-games.md). */
+ * analysed instead (equilibria, checks, learning; see docs/open-games.md). The file is read once
+ * (a pipe, a FIFO or standard input as well as a file) and its "format" says which it is.
+ *
+ * Text from a file (names, descriptions) can hold control characters; they are shown escaped
+ * ("\x1b") in every text this command prints, so that a file cannot drive the terminal. JSON
+ * output escapes them its own way. */
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
 #include "plurigrid/game.h"
 #include "plurigrid/scenario.h"
 
+/* The larger of the two formats' input limits: the file is read before its kind is known. */
+#define GAME_INPUT_MAX                                                                             \
+    (PG_GAME_INPUT_MAX > PG_SCENARIO_INPUT_MAX ? PG_GAME_INPUT_MAX : PG_SCENARIO_INPUT_MAX)
+
 static void
 usage(FILE *f)
 {
     fprintf(f,
             "Usage: plurigrid game SCENARIO.json [--runs N] [--turns T] [--seed S] [--threads K]\n"
-            "                      [--plot DIR] [--json]\n"
+            "                      [--plot DIR] [--json FILE|-] [--progress]\n"
             "       plurigrid game GAME.json [--seed S] [--rounds N] [--tol X] [--no-learning]\n"
-            "                      [--json]\n"
+            "                      [--json FILE|-] [--progress]\n"
             "\n"
             "Runs a scenario (format plurigrid-scenario/1, see docs/scenarios.md) N times and\n"
             "prints its resilience report: robustness, time to recover, loss area, recovery\n"
@@ -32,99 +41,262 @@ usage(FILE *f)
             "instead: the profiles it names are checked for equilibrium, equilibria are\n"
             "enumerated where the kind allows, and learning dynamics are run.\n"
             "\n"
+            "The file may be a pipe or a FIFO; '-' reads standard input.\n"
+            "\n"
             "Scenario options:\n"
-            "  --runs N      number of runs (default: the file's \"runs\")\n"
-            "  --turns T     turns per run (default: the file's \"turns\")\n"
+            "  --runs N      number of runs, 1 to %zu (default: the file's \"runs\"); runs x\n"
+            "                (turns + 1) may be at most %zu\n"
+            "  --turns T     turns per run, 1 to %zu (default: the file's \"turns\")\n"
             "  --seed S      random seed (default: the file's \"seed\"); a seed gives the same\n"
             "                results whatever the number of threads\n"
-            "  --threads K   worker threads (default: the number of processors)\n"
+            "  --threads K   worker threads, 1 to 256 (default: the number of processors)\n"
             "  --plot DIR    write SVG charts and the report (report.json, report.txt) into DIR,\n"
             "                creating it if needed\n"
-            "  --json        print the report as JSON\n"
             "\n"
             "Classic-game options:\n"
             "  --seed S      seed of the learning runs (default 1)\n"
-            "  --rounds N    learning rounds (default: each run's own)\n"
+            "  --rounds N    learning rounds of every run, 1 to %zu (default: each run's own)\n"
             "  --tol X       equilibrium tolerance, absolute payoff (default 1e-9)\n"
             "  --no-learning skip the learning dynamics\n"
-            "  --json        print the analysis as JSON\n"
             "\n"
+            "Both:\n"
+            "  --json FILE|- write the report as JSON to FILE ('-': standard output, instead of\n"
+            "                the text report); FILE is replaced whole or not at all\n"
+            "  --progress    show progress on standard error even when it is not a terminal\n"
             "  -h, --help    show this help\n"
             "\n"
             "Exit status: 0 done, 1 an expectation in a classic-game file does not hold,\n"
-            "2 bad input or usage, 3 internal failure.\n");
+            "2 bad input or usage (a file that cannot be read or written included), 3 internal\n"
+            "failure.\n",
+            PG_SCENARIO_MAX_RUNS, PG_SCENARIO_MAX_VALUES, PG_SCENARIO_MAX_TURNS,
+            PG_GAME_MAX_ROUNDS);
 }
 
+/* ---------------------------------------------------------------- printing text safely */
+
+/* Writes s to f with control characters escaped ("\x1b", "\r"), newlines kept when
+ * keep_newlines; so that text from a file cannot move the cursor, retitle the terminal or
+ * rewrite what was printed before. */
+static void
+put_safe(FILE *f, const char *s, bool keep_newlines)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        unsigned char c = *p;
+        if (c == '\n' && keep_newlines)
+            putc(c, f);
+        else if (c == '\n')
+            fputs("\\n", f);
+        else if (c == '\r')
+            fputs("\\r", f);
+        else if (c == '\t')
+            fputs("\\t", f);
+        else if (c < 0x20 || c == 0x7f)
+            fprintf(f, "\\x%02x", c);
+        else if (c == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+            /* a C1 control character (U+0080 to U+009F) in UTF-8, such as the one-byte CSI */
+            fprintf(f, "\\u%04x", p[1]);
+            p++;
+        } else
+            putc(c, f);
+    }
+}
+
+/* "plurigrid game: <error>" on standard error, escaped; returns the exit code of the error. */
 static int
-parse_count(const char *opt, const char *s, uint64_t max, uint64_t *out)
+report_error(const pg_error *err)
+{
+    char buf[1400];
+    pg_error_format(err, buf, sizeof buf);
+    fputs("plurigrid game: ", stderr);
+    put_safe(stderr, buf, false);
+    fputc('\n', stderr);
+    return pg_cli_exit_code(err ? err->code : PG_EINVAL);
+}
+
+/* ---------------------------------------------------------------- options */
+
+/* A whole number option from lo to hi; the message says the range and what was given. */
+static int
+count_option(const char *opt, const char *s, unsigned long long lo, unsigned long long hi,
+             unsigned long long *out)
 {
     unsigned long long v = 0;
-    if (!s || !*s || *s == '-') {
-        fprintf(stderr, "plurigrid game: %s needs a whole number\n", opt);
+    if (!s) {
+        fprintf(stderr, "plurigrid game: %s needs a whole number from %llu to %llu\n", opt, lo, hi);
         return -1;
     }
-    if (!pg_cli_parse_count(s, max, &v)) {
-        fprintf(stderr, "plurigrid game: %s '%s' is not a whole number from 0 to %llu\n", opt, s,
-                (unsigned long long)max);
+    if (!pg_cli_parse_count(s, ULLONG_MAX, &v) || v < lo || v > hi) {
+        fprintf(stderr, "plurigrid game: %s must be a whole number from %llu to %llu (it is '", opt,
+                lo, hi);
+        put_safe(stderr, s, false);
+        fputs("')\n", stderr);
         return -1;
     }
     *out = v;
     return 0;
 }
 
-static int
-write_text(const char *dir, const char *name, const char *text)
-{
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "w");
-    if (!f)
-        return -1;
-    size_t n = strlen(text);
-    int ok = fwrite(text, 1, n, f) == n;
-    ok &= fclose(f) == 0;
-    return ok ? 0 : -1;
-}
+/* ---------------------------------------------------------------- progress */
 
+/* ud: the count shown last, so that the final count (reported by the last block and again at
+ * the end) is printed once. */
 static void
-progress(size_t done, size_t total, void *ud)
+scenario_progress(size_t done, size_t total, void *ud)
 {
-    (void)ud;
+    size_t *shown = ud;
+    if (done == *shown)
+        return;
+    *shown = done;
     fprintf(stderr, "\rplurigrid game: %zu/%zu runs (%3.0f%%)%s", done, total,
             total ? 100.0 * (double)done / (double)total : 100.0, done == total ? "\n" : "");
     fflush(stderr);
 }
 
+static void
+learning_progress(const char *what, size_t done, size_t total, void *ud)
+{
+    (void)ud;
+    fprintf(stderr, "\rplurigrid game: %s: %zu/%zu rounds (%3.0f%%)%s", what, done, total,
+            total ? 100.0 * (double)done / (double)total : 100.0, done == total ? "\n" : "");
+    fflush(stderr);
+}
+
+/* ---------------------------------------------------------------- output */
+
+/* The JSON report to FILE (replaced whole or not at all) or to standard output ("-"). */
+static int
+write_json(const char *path, const char *json)
+{
+    pg_error err = {0};
+    if (pg_output_write(path, json, strlen(json), &err))
+        return report_error(&err);
+    return PG_EXIT_OK;
+}
+
 /* A classic-game file: analyse it with the game library and print its report. */
 static int
-run_classic(const char *file, const pg_game_options *go, bool json)
+run_classic(const char *text, size_t len, const char *name, const pg_game_options *go,
+            const char *json_path)
 {
     pg_error err = {0};
     pg_game_report *rep = NULL;
-    char *out = NULL;
+    char *json = NULL, *report = NULL;
     int code = PG_EXIT_OK;
-    if (pg_game_file_analyze(file, go, &rep, &err) ||
-        (json ? pg_game_report_json(rep, &out, &err) : pg_game_report_text(rep, &out, &err))) {
-        code = pg_cli_report("game", &err);
-        goto done;
+    if (pg_game_text_analyze(text, len, name, go, &rep, &err) ||
+        (json_path && pg_game_report_json(rep, &json, &err)) ||
+        pg_game_report_text(rep, &report, &err)) {
+        code = report_error(&err);
+        goto out;
     }
-    fputs(out, stdout);
+    if (json_path && (code = write_json(json_path, json)) != PG_EXIT_OK)
+        goto out;
+    if (!json_path || strcmp(json_path, "-") != 0)
+        put_safe(stdout, report, true);
     if (rep->n_failed) {
-        fprintf(stderr, "plurigrid game: %zu expectation%s in %s did not hold\n", rep->n_failed,
-                rep->n_failed == 1 ? "" : "s", file);
+        fprintf(stderr, "plurigrid game: %zu expectation%s in ", rep->n_failed,
+                rep->n_failed == 1 ? "" : "s");
+        put_safe(stderr, name, false);
+        fputs(" did not hold\n", stderr);
         code = PG_EXIT_FAIL;
     }
-done:
-    free(out);
+out:
+    free(json);
+    free(report);
     pg_game_report_free(rep);
+    return code;
+}
+
+/* A text file into dir, whole or not at all. */
+static int
+write_into(const char *dir, const char *file, const char *text, pg_error *err)
+{
+    char path[4200];
+    if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, file) >= sizeof path)
+        return pg_error_set(err, PG_EINVAL, "the folder name '%s' is too long", dir);
+    return pg_output_write(path, text, strlen(text), err);
+}
+
+/* The text report as the command prints it: control characters escaped. */
+static char *
+safe_copy(const char *text)
+{
+    char *buf = NULL;
+    size_t size = 0;
+    FILE *f = open_memstream(&buf, &size);
+    if (!f)
+        return NULL;
+    put_safe(f, text, true);
+    if (fclose(f) != 0) {
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
+static int
+run_scenario(const char *text, size_t len, const char *name, pg_scenario_options *o,
+             const char *json_path, const char *plot_dir)
+{
+    pg_error err = {0};
+    pg_scenario *sc = NULL;
+    pg_scenario_result *res = NULL;
+    char *json = NULL, *report = NULL, *safe = NULL;
+    int code = PG_EXIT_OK;
+    if (pg_scenario_parse(text, len, name, &sc, &err) || pg_scenario_run(sc, o, &res, &err) ||
+        pg_scenario_report_json(res, &json, &err) || pg_scenario_report_text(res, &report, &err)) {
+        code = report_error(&err);
+        goto out;
+    }
+    if (!(safe = safe_copy(report))) {
+        fprintf(stderr, "plurigrid game: out of memory\n");
+        code = PG_EXIT_INTERNAL;
+        goto out;
+    }
+    char dir[4096];
+    if (plot_dir) {
+        /* "out/" and "out" name the same folder; drop trailing slashes for tidy paths */
+        snprintf(dir, sizeof dir, "%s", plot_dir);
+        for (size_t n = strlen(dir); n > 1 && dir[n - 1] == '/'; n--)
+            dir[n - 1] = '\0';
+        plot_dir = dir;
+        if (pg_cli_make_dirs(plot_dir) != 0) {
+            fprintf(stderr, "plurigrid game: cannot create the folder '%s': %s\n", plot_dir,
+                    strerror(errno));
+            code = PG_EXIT_USAGE;
+            goto out;
+        }
+        if (pg_scenario_write_plots(res, plot_dir, &err) ||
+            write_into(plot_dir, "report.json", json, &err) ||
+            write_into(plot_dir, "report.txt", safe, &err)) {
+            code = report_error(&err);
+            goto out;
+        }
+    }
+    if (json_path && (code = write_json(json_path, json)) != PG_EXIT_OK)
+        goto out;
+    if (!json_path || strcmp(json_path, "-") != 0) {
+        fputs(safe, stdout);
+        if (plot_dir) {
+            fputs("\nCharts and report written to ", stdout);
+            put_safe(stdout, plot_dir, false);
+            fputs("/\n", stdout);
+        }
+    }
+out:
+    free(json);
+    free(report);
+    free(safe);
+    pg_scenario_result_free(res);
+    pg_scenario_free(sc);
     return code;
 }
 
 int
 pg_cmd_game(int argc, char **argv)
 {
-    const char *file = NULL, *plot_dir = NULL, *scenario_only = NULL, *classic_only = NULL;
-    bool json = false;
+    const char *file = NULL, *plot_dir = NULL, *json_path = NULL;
+    const char *scenario_only = NULL, *classic_only = NULL;
+    bool show_progress = isatty(STDERR_FILENO);
     pg_game_options go;
     pg_game_options_init(&go);
     pg_scenario_options o;
@@ -133,48 +305,54 @@ pg_cmd_game(int argc, char **argv)
     o.threads = ncpu > 0 ? (size_t)(ncpu < 64 ? ncpu : 64) : 1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        uint64_t v = 0;
+        const char *next = i + 1 < argc ? argv[i + 1] : NULL;
+        unsigned long long v = 0;
         if (pg_cli_is_help(a)) {
             usage(stdout);
             return PG_EXIT_OK;
         } else if (strcmp(a, "--json") == 0) {
-            json = true;
-        } else if (strcmp(a, "--runs") == 0 || strcmp(a, "--turns") == 0 ||
-                   strcmp(a, "--threads") == 0 || strcmp(a, "--seed") == 0) {
-            uint64_t max = strcmp(a, "--seed") == 0      ? (uint64_t)INT64_MAX
-                           : strcmp(a, "--threads") == 0 ? 256
-                           : strcmp(a, "--turns") == 0   ? 100000
-                                                         : 100000000;
-            if (parse_count(a, i + 1 < argc ? argv[i + 1] : NULL, max, &v))
+            if (!next) {
+                fprintf(stderr, "plurigrid game: --json needs a file name, or '-' for standard "
+                                "output\n");
                 return PG_EXIT_USAGE;
-            i++;
-            if (strcmp(a, "--seed") == 0) {
-                o.set_seed = true;
-                o.seed = v;
-                go.seed = v;
-            } else if (v == 0) {
-                fprintf(stderr, "plurigrid game: %s must be at least 1\n", a);
-                return PG_EXIT_USAGE;
-            } else if (strcmp(a, "--runs") == 0) {
-                o.runs = (size_t)v;
-                scenario_only = a;
-            } else if (strcmp(a, "--turns") == 0) {
-                o.turns = (size_t)v;
-                scenario_only = a;
-            } else {
-                o.threads = (size_t)v;
-                scenario_only = a;
             }
-        } else if (strcmp(a, "--rounds") == 0) {
-            uint64_t r = 0;
-            if (parse_count(a, i + 1 < argc ? argv[i + 1] : NULL, 1000000000, &r))
+            json_path = argv[++i];
+        } else if (strcmp(a, "--progress") == 0) {
+            show_progress = true;
+        } else if (strcmp(a, "--seed") == 0) {
+            if (count_option(a, next, 0, INT64_MAX, &v))
                 return PG_EXIT_USAGE;
             i++;
-            go.rounds = (size_t)r;
+            o.set_seed = true;
+            o.seed = v;
+            go.seed = v;
+        } else if (strcmp(a, "--runs") == 0) {
+            if (count_option(a, next, 1, PG_SCENARIO_MAX_RUNS, &v))
+                return PG_EXIT_USAGE;
+            i++;
+            o.runs = (size_t)v;
+            scenario_only = a;
+        } else if (strcmp(a, "--turns") == 0) {
+            if (count_option(a, next, 1, PG_SCENARIO_MAX_TURNS, &v))
+                return PG_EXIT_USAGE;
+            i++;
+            o.turns = (size_t)v;
+            scenario_only = a;
+        } else if (strcmp(a, "--threads") == 0) {
+            if (count_option(a, next, 1, 256, &v))
+                return PG_EXIT_USAGE;
+            i++;
+            o.threads = (size_t)v;
+            scenario_only = a;
+        } else if (strcmp(a, "--rounds") == 0) {
+            if (count_option(a, next, 1, PG_GAME_MAX_ROUNDS, &v))
+                return PG_EXIT_USAGE;
+            i++;
+            go.rounds = (size_t)v;
             classic_only = a;
         } else if (strcmp(a, "--tol") == 0) {
             double x = -1;
-            if (i + 1 >= argc || !pg_cli_parse_double(argv[i + 1], &x) || !(x >= 0) || x > 1e300) {
+            if (!next || !pg_cli_parse_double(next, &x) || !(x >= 0) || x > 1e300) {
                 fprintf(stderr, "plurigrid game: --tol needs a number >= 0\n");
                 return PG_EXIT_USAGE;
             }
@@ -185,20 +363,25 @@ pg_cmd_game(int argc, char **argv)
             go.learning = false;
             classic_only = a;
         } else if (strcmp(a, "--plot") == 0) {
-            if (i + 1 >= argc) {
-                fprintf(stderr, "plurigrid game: --plot needs a directory\n");
+            if (!next) {
+                fprintf(stderr, "plurigrid game: --plot needs a folder\n");
                 return PG_EXIT_USAGE;
             }
             plot_dir = argv[++i];
             scenario_only = a;
         } else if (a[0] == '-' && a[1]) {
-            fprintf(stderr, "plurigrid game: unknown option '%s' (see plurigrid game --help)\n", a);
+            fputs("plurigrid game: unknown option '", stderr);
+            put_safe(stderr, a, false);
+            fputs("' (see plurigrid game --help)\n", stderr);
             return PG_EXIT_USAGE;
         } else if (!file) {
             file = a;
         } else {
-            fprintf(stderr, "plurigrid game: give one scenario file (got '%s' and '%s')\n", file,
-                    a);
+            fputs("plurigrid game: give one game or scenario file (got '", stderr);
+            put_safe(stderr, file, false);
+            fputs("' and '", stderr);
+            put_safe(stderr, a, false);
+            fputs("')\n", stderr);
             return PG_EXIT_USAGE;
         }
     }
@@ -206,70 +389,38 @@ pg_cmd_game(int argc, char **argv)
         usage(stderr);
         return PG_EXIT_USAGE;
     }
-    if (pg_game_file_is_classic(file)) {
+
+    /* One read, whatever the file is; its "format" says which reader takes the text. */
+    pg_error err = {0};
+    char *text = NULL;
+    size_t len = 0;
+    if (pg_input_read(file, GAME_INPUT_MAX, &text, &len, &err))
+        return report_error(&err);
+    const char *name = strcmp(file, "-") == 0 ? "standard input" : file;
+    int code;
+    if (pg_game_text_is_classic(text, len)) {
         if (scenario_only) {
-            fprintf(stderr, "plurigrid game: %s applies to scenario files; %s is a classic game\n",
-                    scenario_only, file);
-            return PG_EXIT_USAGE;
+            fprintf(stderr, "plurigrid game: %s applies to scenario files; ", scenario_only);
+            put_safe(stderr, name, false);
+            fputs(" is a classic game\n", stderr);
+            code = PG_EXIT_USAGE;
+        } else {
+            if (show_progress)
+                go.progress = learning_progress;
+            code = run_classic(text, len, name, &go, json_path);
         }
-        return run_classic(file, &go, json);
-    }
-    if (classic_only) {
+    } else if (classic_only) {
         fprintf(stderr, "plurigrid game: %s applies to classic-game files (plurigrid-game/1)\n",
                 classic_only);
-        return PG_EXIT_USAGE;
-    }
-
-    pg_error err = {0};
-    pg_scenario *sc = NULL;
-    pg_scenario_result *res = NULL;
-    char *report = NULL, *text = NULL;
-    int code = PG_EXIT_OK;
-    if (pg_scenario_read(file, &sc, &err)) {
-        code = pg_cli_report("game", &err);
-        goto out;
-    }
-    if (isatty(STDERR_FILENO)) {
-        o.progress = progress;
-        o.progress_ud = NULL;
-    }
-    if (pg_scenario_run(sc, &o, &res, &err) || pg_scenario_report_json(res, &report, &err) ||
-        pg_scenario_report_text(res, &text, &err)) {
-        code = pg_cli_report("game", &err);
-        goto out;
-    }
-    char dir[4096];
-    if (plot_dir) {
-        /* "out/" and "out" name the same directory; drop trailing slashes for tidy paths */
-        snprintf(dir, sizeof dir, "%s", plot_dir);
-        for (size_t n = strlen(dir); n > 1 && dir[n - 1] == '/'; n--)
-            dir[n - 1] = '\0';
-        plot_dir = dir;
-        if (pg_cli_make_dirs(plot_dir) != 0) {
-            fprintf(stderr, "plurigrid game: cannot create the directory '%s': %s\n", plot_dir,
-                    strerror(errno));
-            code = PG_EXIT_USAGE;
-            goto out;
+        code = PG_EXIT_USAGE;
+    } else {
+        size_t shown = 0;
+        if (show_progress) {
+            o.progress = scenario_progress;
+            o.progress_ud = &shown;
         }
-        if (pg_scenario_write_plots(res, plot_dir, &err)) {
-            code = pg_cli_report("game", &err);
-            goto out;
-        }
-        if (write_text(plot_dir, "report.json", report) ||
-            write_text(plot_dir, "report.txt", text)) {
-            fprintf(stderr, "plurigrid game: cannot write the report into '%s': %s\n", plot_dir,
-                    strerror(errno));
-            code = PG_EXIT_INTERNAL;
-            goto out;
-        }
+        code = run_scenario(text, len, name, &o, json_path, plot_dir);
     }
-    fputs(json ? report : text, stdout);
-    if (plot_dir && !json)
-        printf("\nCharts and report written to %s/\n", plot_dir);
-out:
-    free(report);
     free(text);
-    pg_scenario_result_free(res);
-    pg_scenario_free(sc);
     return code;
 }

@@ -1,8 +1,9 @@
 /* libFuzzer target for the scenario reader and simulator: any bytes are read as a
  * "plurigrid-scenario/1" file and, when accepted, run briefly (3 runs of 12 turns, 2 threads)
- * and reported as JSON and text. Nothing may crash, leak or trip a sanitizer, and a refused input
- * must say why and leave no scenario. Its corpus (tests/fuzz/corpus/scenario/) replays as a
- * test. */
+ * and reported as JSON, which must read back as JSON, and text. Nothing may crash, leak or trip
+ * a sanitizer, and a refused input must say why and leave no scenario. Its corpus
+ * (tests/fuzz/corpus/scenario/) replays as a test. */
+#include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -32,6 +33,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (pg_scenario_report_json(r, &json, &err) != PG_OK ||
             pg_scenario_report_text(r, &text, &err) != PG_OK)
             abort();
+        json_error_t je;
+        json_t *back = json_loads(json, 0, &je);
+        if (!back)
+            abort(); /* the report is JSON */
+        json_decref(back);
         free(json);
         free(text);
         pg_scenario_result_free(r);

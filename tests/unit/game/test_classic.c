@@ -10,6 +10,8 @@
 #include "harness.h"
 
 #include <dirent.h>
+#include <jansson.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -114,7 +116,7 @@ test_coordination(void **state)
 
 /* Truthful bidding (bid = value at every value) in an auction built by the library. */
 static void
-auction_truthful(pg_auction_rule rule, size_t bidders, size_t n_values, bool *eq, double *gain)
+auction_truthful(pg_game_auction_rule rule, size_t bidders, size_t n_values, bool *eq, double *gain)
 {
     double values[16], prior[16];
     for (size_t k = 0; k < n_values; k++) {
@@ -123,7 +125,7 @@ auction_truthful(pg_auction_rule rule, size_t bidders, size_t n_values, bool *eq
     }
     pg_og *g = NULL;
     assert_int_equal(
-        pg_og_auction(&g, rule, bidders, values, n_values, prior, values, n_values, NULL), PG_OK);
+        pg_game_auction(&g, rule, bidders, values, n_values, prior, values, n_values, NULL), PG_OK);
     assert_int_equal(pg_og_n_decisions(g), bidders);
     pg_og_profile *p = NULL;
     assert_int_equal(pg_og_profile_new(&p, g, NULL), PG_OK);
@@ -167,11 +169,11 @@ test_auctions(void **state)
 
     bool eq;
     double gain;
-    auction_truthful(PG_AUCTION_SECOND_PRICE, 2, 7, &eq, &gain);
+    auction_truthful(PG_GAME_AUCTION_SECOND_PRICE, 2, 7, &eq, &gain);
     assert_true(eq);
-    auction_truthful(PG_AUCTION_SECOND_PRICE, 3, 6, &eq, &gain);
+    auction_truthful(PG_GAME_AUCTION_SECOND_PRICE, 3, 6, &eq, &gain);
     assert_true(eq);
-    auction_truthful(PG_AUCTION_FIRST_PRICE, 3, 6, &eq, &gain);
+    auction_truthful(PG_GAME_AUCTION_FIRST_PRICE, 3, 6, &eq, &gain);
     assert_false(eq);
     assert_true(gain > 0.1);
 }
@@ -181,7 +183,7 @@ test_cournot(void **state)
 {
     (void)state;
     double costs[2] = {10, 22}, q[2];
-    pg_cournot_equilibrium(100, 1, costs, 2, q);
+    pg_nf_cournot_equilibrium(100, 1, costs, 2, q);
     assert_near(q[0], 34, 1e-12);
     assert_near(q[1], 22, 1e-12);
     pg_nf *g = NULL;
@@ -339,7 +341,11 @@ test_examples_hold_and_reproduce(void **state)
             continue;
         char path[4400];
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        if (!pg_game_file_is_classic(path))
+        size_t tlen = 0;
+        char *ftext = pgt_slurp(path, &tlen);
+        bool classic = pg_game_text_is_classic(ftext, tlen);
+        free(ftext);
+        if (!classic)
             continue;
         pg_game_report *r = NULL;
         pg_error err = {0};
@@ -465,8 +471,10 @@ test_bad_files(void **state)
     /* Files: unreadable, and the classic/scenario test. */
     assert_int_equal(pg_game_file_analyze("/nonexistent/game.json", NULL, &r, &err), PG_EIO);
     assert_string_equal(err.file, "/nonexistent/game.json");
-    assert_false(pg_game_file_is_classic("/nonexistent/game.json"));
-    assert_true(pg_game_file_is_classic(pgt_source_path("examples/games/entry-game.json")));
+    size_t len = 0;
+    char *entry = pgt_slurp(pgt_source_path("examples/games/entry-game.json"), &len);
+    assert_true(pg_game_text_is_classic(entry, len));
+    free(entry);
 }
 
 /* Errors in well-formed files name the line and column of the offending value too, whether the
@@ -516,6 +524,249 @@ test_errors_name_the_line(void **state)
     }
 }
 
+/* ---------------------------------------------------------------- what the report says */
+
+/* An n x n coordination game (1 when both pick the same action, else 0), as file text. */
+static char *
+coordination(size_t n)
+{
+    size_t cap = 256 + n * n * 16 + n * 24;
+    char *t = malloc(cap), *p = t;
+    assert_non_null(t);
+    p += sprintf(p,
+                 "{\"format\": \"plurigrid-game/1\", \"name\": \"coord%zu\", \"kind\": "
+                 "\"normal-form\", \"players\": [",
+                 n);
+    for (int k = 0; k < 2; k++) {
+        p += sprintf(p, "%s{\"name\": \"%s\", \"actions\": [", k ? ", " : "", k ? "col" : "row");
+        for (size_t a = 0; a < n; a++)
+            p += sprintf(p, "%s\"a%zu\"", a ? ", " : "", a);
+        p += sprintf(p, "]}");
+    }
+    p += sprintf(p, "], \"payoffs\": [");
+    for (size_t i = 0; i < n; i++) {
+        p += sprintf(p, "%s[", i ? ", " : "");
+        for (size_t j = 0; j < n; j++)
+            p += sprintf(p, "%s[%d, %d]", j ? ", " : "", i == j, i == j);
+        p += sprintf(p, "]");
+    }
+    sprintf(p, "]}");
+    return t;
+}
+
+static bool
+has_note(const pg_game_report *r, const char *words)
+{
+    for (size_t i = 0; i < r->n_notes; i++)
+        if (strstr(r->notes[i], words))
+            return true;
+    return false;
+}
+
+static void
+print_notes(const pg_game_report *r)
+{
+    for (size_t i = 0; i < r->n_notes; i++)
+        print_message("note: %s\n", r->notes[i]);
+}
+
+/* A 5 x 5 coordination game has 31 equilibria: uniform play on both sides over any non-empty
+ * set of actions. 26 are mixed; the report lists 20 and says how many it left out. */
+static void
+test_listing_says_what_it_left_out(void **state)
+{
+    (void)state;
+    char *text = coordination(5);
+    pg_game_options o;
+    pg_game_options_init(&o);
+    o.learning = false;
+    pg_game_report *r = NULL;
+    pg_error err = {0};
+    assert_int_equal(pg_game_text_analyze(text, strlen(text), "coord.json", &o, &r, &err), PG_OK);
+    assert_int_equal(r->n_pure, 5);
+    assert_int_equal(r->n_extreme, 31);
+    assert_int_equal(count_source(r, "vertex-enumeration"), 20);
+    print_notes(r);
+    assert_true(has_note(r, "26 mixed equilibria; the first 20 are listed, 6 are left out"));
+    pg_game_report_free(r);
+    free(text);
+}
+
+/* A game too large for the vertex method says how many bases it has in words, never "inf". */
+static void
+test_huge_game_counts_said_clearly(void **state)
+{
+    (void)state;
+    char *text = coordination(600);
+    pg_game_options o;
+    pg_game_options_init(&o);
+    o.learning = false;
+    pg_game_report *r = NULL;
+    pg_error err = {0};
+    assert_int_equal(pg_game_text_analyze(text, strlen(text), "big.json", &o, &r, &err), PG_OK);
+    print_notes(r);
+    /* C(1200, 600) = 3.96 x 10^359 */
+    assert_true(has_note(r, "a 600 x 600 game has about 4.0 x 10^359 bases"));
+    for (size_t i = 0; i < r->n_notes; i++)
+        assert_null(strstr(r->notes[i], "inf"));
+    pg_game_report_free(r);
+    free(text);
+}
+
+/* Every probability and gain in the JSON report reads back to the double in the report. */
+static void
+test_json_round_trips(void **state)
+{
+    (void)state;
+    pg_game_options o;
+    pg_game_options_init(&o);
+    o.rounds = 777; /* learned averages: doubles of every digit */
+    pg_game_report *r = NULL;
+    pg_error err = {0};
+    const char *mp = pgt_source_path("examples/games/battle-of-the-sexes.json");
+    assert_int_equal(pg_game_file_analyze(mp, &o, &r, &err), PG_OK);
+    char *json = NULL;
+    assert_int_equal(pg_game_report_json(r, &json, &err), PG_OK);
+    json_error_t je;
+    json_t *v = json_loads(json, 0, &je);
+    assert_non_null(v);
+    json_t *profiles = json_object_get(v, "profiles");
+    assert_int_equal(json_array_size(profiles), r->n_profiles);
+    size_t compared = 0, differ = 0;
+    for (size_t i = 0; i < r->n_profiles; i++) {
+        json_t *p = json_array_get(profiles, i);
+        json_t *probs = json_object_get(p, "probabilities");
+        assert_int_equal(json_array_size(probs), r->profiles[i].n_probs);
+        for (size_t k = 0; k < r->profiles[i].n_probs; k++, compared++)
+            differ += json_number_value(json_array_get(probs, k)) != r->profiles[i].probs[k];
+        differ +=
+            json_number_value(json_object_get(p, "max_gain")) != r->profiles[i].check.max_gain;
+    }
+    assert_true(compared > 10);
+    assert_int_equal(differ, 0);
+    json_decref(v);
+    free(json);
+    pg_game_report_free(r);
+}
+
+typedef struct seen {
+    size_t calls, last_done, last_total, regret;
+    char last_what[160];
+    bool backwards;
+} seen;
+
+static void
+on_progress(const char *what, size_t done, size_t total, void *ud)
+{
+    seen *s = ud;
+    if (s->calls && strcmp(what, s->last_what) == 0 && done <= s->last_done)
+        s->backwards = true;
+    snprintf(s->last_what, sizeof s->last_what, "%s", what);
+    s->calls++;
+    s->last_done = done;
+    s->last_total = total;
+    s->regret += strstr(what, "regret-matching") != NULL;
+}
+
+static void
+test_learning_progress_and_rounds_cap(void **state)
+{
+    (void)state;
+    pg_game_options o;
+    pg_game_options_init(&o);
+    seen s = {0};
+    o.progress = on_progress;
+    o.progress_ud = &s;
+    o.rounds = 400000;
+    pg_game_report *r = NULL;
+    pg_error err = {0};
+    const char *pd = pgt_source_path("examples/games/prisoners-dilemma.json");
+    assert_int_equal(pg_game_file_analyze(pd, &o, &r, &err), PG_OK);
+    pg_game_report_free(r);
+    /* two runs, each reported along the way and at its end */
+    assert_true(s.calls >= 4);
+    assert_true(s.regret >= 2);
+    assert_false(s.backwards);
+    assert_int_equal(s.last_done, 400000);
+    assert_int_equal(s.last_total, 400000);
+
+    /* the one cap on rounds, for options as for files */
+    o.progress = NULL;
+    o.rounds = PG_GAME_MAX_ROUNDS + 1;
+    assert_int_equal(pg_game_file_analyze(pd, &o, &r, &err), PG_ELIMIT);
+    assert_non_null(strstr(err.msg, "must be a whole number from 1 to 100000000"));
+}
+
+static void
+test_classic_told_from_text(void **state)
+{
+    (void)state;
+    const char *c = "{\"format\": \"plurigrid-game/1\", \"name\": \"x\"}";
+    const char *s = "{\"name\": \"x\", \"format\": \"plurigrid-scenario/1\"}";
+    assert_true(pg_game_text_is_classic(c, strlen(c)));
+    assert_false(pg_game_text_is_classic(s, strlen(s)));
+    assert_false(pg_game_text_is_classic("{\"format\": ", 11));
+    assert_false(pg_game_text_is_classic("", 0));
+    assert_false(pg_game_text_is_classic(NULL, 0));
+    /* only the first len bytes count */
+    assert_false(pg_game_text_is_classic(c, 20));
+}
+
+/* Every allocation of an analysis (with short learning runs) and of its reports may fail: the
+ * call says so and leaks nothing. A two-player game, an open game and an auction. */
+static void
+alloc_failures_of(const char *example)
+{
+    size_t len = 0;
+    char rel[256];
+    snprintf(rel, sizeof rel, "examples/games/%s", example);
+    char *text = pgt_slurp(pgt_source_path(rel), &len);
+    pg_game_options o;
+    pg_game_options_init(&o);
+    o.rounds = 8;
+    pg_game_report *r = NULL;
+    char *json = NULL, *words = NULL;
+    pg_error err = {0};
+    pgt_alloc_fail_after(LONG_MAX);
+    assert_int_equal(pg_game_text_analyze(text, len, "bos.json", &o, &r, &err), PG_OK);
+    assert_int_equal(pg_game_report_json(r, &json, &err), PG_OK);
+    assert_int_equal(pg_game_report_text(r, &words, &err), PG_OK);
+    long n = pgt_alloc_count();
+    pgt_alloc_fail_after(-1);
+    pg_game_report_free(r);
+    free(json);
+    free(words);
+    print_message("%s: %ld allocations\n", example, n);
+    assert_true(n > 10);
+    for (long k = 0; k < n; k++) {
+        r = NULL;
+        json = words = NULL;
+        pgt_alloc_fail_after(k);
+        int a = pg_game_text_analyze(text, len, "bos.json", &o, &r, &err);
+        int b = a ? a : pg_game_report_json(r, &json, &err);
+        int c = a ? a : pg_game_report_text(r, &words, &err);
+        pgt_alloc_fail_after(-1);
+        assert_true(a == PG_OK || a == PG_ENOMEM);
+        assert_true(a == PG_OK || r == NULL);
+        assert_true(b == PG_OK || b == PG_ENOMEM);
+        assert_true(c == PG_OK || c == PG_ENOMEM);
+        assert_true(a != PG_OK || b != PG_OK || c != PG_OK);
+        pg_game_report_free(r);
+        free(json);
+        free(words);
+    }
+    free(text);
+}
+
+static void
+test_allocation_failures(void **state)
+{
+    (void)state;
+    alloc_failures_of("battle-of-the-sexes.json");
+    alloc_failures_of("entry-game.json");
+    alloc_failures_of("auction-second-price.json");
+}
+
 int
 main(void)
 {
@@ -529,6 +780,12 @@ main(void)
         cmocka_unit_test(test_examples_hold_and_reproduce),
         cmocka_unit_test(test_bad_files),
         cmocka_unit_test(test_errors_name_the_line),
+        cmocka_unit_test(test_listing_says_what_it_left_out),
+        cmocka_unit_test(test_huge_game_counts_said_clearly),
+        cmocka_unit_test(test_json_round_trips),
+        cmocka_unit_test(test_learning_progress_and_rounds_cap),
+        cmocka_unit_test(test_classic_told_from_text),
+        cmocka_unit_test(test_allocation_failures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
