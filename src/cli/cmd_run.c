@@ -326,7 +326,7 @@ pg_cmd_run(int argc, char **argv)
             fprintf(stderr, "plurigrid run: note: %s\n", notes.items[i]);
     if (pg_dispatch_run(w, &o, &r, &err) != PG_OK) {
         tick_end(&tk);
-        if (!err.file[0])
+        if (!err.file[0] && err.code != PG_EINVAL) /* PG_EINVAL: an option, not the world */
             pg_error_at(&err, path, 0, 0, NULL);
         code = pg_cli_report("run", &err);
         if (err.code == PG_ELIMIT) /* no commitment within the time limit: a negative result */
