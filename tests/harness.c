@@ -451,3 +451,56 @@ __wrap_realloc(void *p, size_t n)
 {
     return alloc_fails() ? NULL : __real_realloc(p, n);
 }
+
+const char *
+pgt_tmp(const char *name)
+{
+    static char buf[8][4200];
+    static int k;
+    char *p = buf[k++ % 8];
+    snprintf(p, sizeof buf[0], "%s/%s", pgt_tmpdir(), name);
+    return p;
+}
+
+int
+pgt_teardown_tmpdir(void **state)
+{
+    (void)state;
+    pgt_tmpdir_cleanup();
+    return 0;
+}
+
+const char *
+pgt_variant(const char *src, const char *name, const char *from, const char *to)
+{
+    char *text = pgt_slurp(src, NULL);
+    char *at = strstr(text, from);
+    if (!at)
+        fail_msg("'%s' is not in %s", from, src);
+    size_t n = strlen(text) + strlen(to) + 1;
+    char *out = malloc(n);
+    assert_non_null(out);
+    snprintf(out, n, "%.*s%s%s", (int)(at - text), text, to, at + strlen(from));
+    const char *path = pgt_tmp(name);
+    pgt_write(path, out);
+    free(text);
+    free(out);
+    return path;
+}
+
+void
+pgt_expect_cli(const char *const *args, const char *stdin_path, int code,
+               const char *const *needles)
+{
+    char *out = NULL, *err = NULL;
+    int rc = pgt_run_cli_io(args, NULL, stdin_path, NULL, &out, &err);
+    if (rc != code)
+        fail_msg("plurigrid %s %s: exit %d (-1 is a crash), expected %d; stderr: %s", args[0],
+                 args[1] ? args[1] : "", rc, code, err);
+    for (; needles && *needles; needles++)
+        if (!strstr(err, *needles))
+            fail_msg("plurigrid %s %s: standard error '%s' does not mention '%s'", args[0],
+                     args[1] ? args[1] : "", err, *needles);
+    free(out);
+    free(err);
+}

@@ -33,6 +33,14 @@ const char *pgt_source_path(const char *rel);
 /* A fresh temporary directory for this test (removed by pgt_tmpdir_cleanup). */
 const char *pgt_tmpdir(void);
 void pgt_tmpdir_cleanup(void);
+/* A path in the temporary directory (eight slots, used in turn). */
+const char *pgt_tmp(const char *name);
+/* A cmocka teardown that removes the temporary directory. */
+int pgt_teardown_tmpdir(void **state);
+/* Writes a copy of the file src into the temporary directory as name, with the first occurrence
+ * of from replaced by to (failing the test when from is not there); returns its path (a pgt_tmp
+ * slot). */
+const char *pgt_variant(const char *src, const char *name, const char *from, const char *to);
 
 /* Runs the built plurigrid command with the given arguments (NULL-terminated), optional stdin
  * text. Captures stdout and stderr (caller frees). Returns the exit status, or -1 when it was
@@ -43,6 +51,17 @@ int pgt_run_cli(const char *const *args, const char *stdin_text, char **out, cha
  * is then empty). A run that takes more than 300 s is killed and fails the test. */
 int pgt_run_cli_io(const char *const *args, const char *stdin_text, const char *stdin_path,
                    const char *stdout_path, char **out, char **err);
+
+/* Runs the command (standard input from stdin_path when not NULL) and fails the test unless it
+ * exits with code and every needle (a NULL-terminated list, or NULL) is in its standard error. */
+void pgt_expect_cli(const char *const *args, const char *stdin_path, int code,
+                    const char *const *needles);
+/* The same with the needles written in place: PGT_EXPECT_CLI(args, 2, "no buses", "file"). */
+#define PGT_EXPECT_CLI(args, code, ...)                                                            \
+    do {                                                                                           \
+        const char *const pgt_needles_[] = {__VA_ARGS__, NULL};                                    \
+        pgt_expect_cli(args, NULL, code, pgt_needles_);                                            \
+    } while (0)
 
 /* A full disk: returns a folder (under pgt_tmpdir) where writing more than bytes in all fails,
  * for this process and the commands it runs. It is a small tmpfs mounted in a mount namespace

@@ -24,24 +24,6 @@ setup(void **state)
     return 0;
 }
 
-static int
-teardown(void **state)
-{
-    (void)state;
-    pgt_tmpdir_cleanup();
-    return 0;
-}
-
-static const char *
-tmp(const char *name)
-{
-    static char buf[8][4200];
-    static int k;
-    char *p = buf[k++ % 8];
-    snprintf(p, sizeof buf[0], "%s/%s", pgt_tmpdir(), name);
-    return p;
-}
-
 /* Runs the command with standard output going to stdout_path (NULL: captured into *out). */
 static int
 run(const char *const *args, const char *stdout_path, char **out, char **err)
@@ -77,7 +59,7 @@ static void
 test_stdout_full(void **state)
 {
     (void)state;
-    const char *j = tmp("c9.json"), *k = tmp("c9b.json");
+    const char *j = pgt_tmp("c9.json"), *k = pgt_tmp("c9b.json");
     const char *cases[][10] = {
         {"version", NULL},
         {"version", "--json", "-", NULL},
@@ -119,7 +101,7 @@ static void
 test_file_dev_full(void **state)
 {
     (void)state;
-    const char *j = tmp("c9.json");
+    const char *j = pgt_tmp("c9.json");
     const char *cases[][10] = {
         {"run", hello, "--no-ac", "--json", "/dev/full", NULL},
         {"run", hello, "--no-ac", "--csv", "/dev/full", NULL},
@@ -228,7 +210,7 @@ test_one_thing_on_stdout(void **state)
     free(out);
     free(err);
 
-    const char *jf = tmp("run.json");
+    const char *jf = pgt_tmp("run.json");
     const char *json_file[] = {"run", hello, "--no-ac", "--json", jf, NULL};
     assert_int_equal(run(json_file, NULL, &out, &err), 0);
     assert_non_null(strstr(out, "Schedule (MW;"));
@@ -248,7 +230,7 @@ test_one_thing_on_stdout(void **state)
     free(out);
     free(err);
 
-    const char *of = tmp("opf.json");
+    const char *of = pgt_tmp("opf.json");
     const char *opf[] = {"opf", case9, "--dc", "--json", of, NULL};
     assert_int_equal(run(opf, NULL, &out, &err), 0);
     assert_non_null(strstr(out, "Objective function value: 5216.03 $/hr"));
@@ -260,7 +242,7 @@ test_one_thing_on_stdout(void **state)
     free(out);
     free(err);
 
-    const char *cf = tmp("c9.json"), *sf = tmp("summary.json");
+    const char *cf = pgt_tmp("c9.json"), *sf = pgt_tmp("summary.json");
     const char *conv[] = {"convert", case9, cf, "--json", sf, NULL};
     assert_int_equal(run(conv, NULL, &out, &err), 0);
     assert_non_null(strstr(out, "wrote "));
@@ -305,14 +287,14 @@ test_json_value_and_input_kept(void **state)
         free(err);
     }
     char *orig = pgt_slurp(case9, NULL);
-    const char *c = tmp("own.m");
+    const char *c = pgt_tmp("own.m");
     pgt_write(c, orig);
     const char *same[][8] = {
         {"pf", c, "--json", c, NULL},
         {"pf", c, "--out", c, NULL},
         {"opf", c, "--dc", "--json", c, NULL},
         {"run", c, "--csv", c, NULL},
-        {"convert", c, tmp("x.json"), "--json", c, NULL},
+        {"convert", c, pgt_tmp("x.json"), "--json", c, NULL},
     };
     for (size_t i = 0; i < sizeof same / sizeof *same; i++) {
         char *out, *err;
@@ -353,7 +335,7 @@ test_diverged_pf(void **state)
     pg_error e = {0};
     assert_int_equal(pg_world_read(case9, NULL, &w, NULL, &e), PG_OK);
     w->loads[0].p = w->loads[0].q = 1e300;
-    const char *path = tmp("huge.m");
+    const char *path = pgt_tmp("huge.m");
     assert_int_equal(pg_world_write(w, path, NULL, NULL, &e), PG_OK);
     pg_world_free(w);
     const char *text[] = {"pf", path, NULL};
@@ -389,5 +371,5 @@ main(void)
         cmocka_unit_test(test_json_value_and_input_kept),
         cmocka_unit_test(test_diverged_pf),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, pgt_teardown_tmpdir);
 }

@@ -18,72 +18,22 @@ setup(void **state)
     return 0;
 }
 
-static int
-teardown(void **state)
-{
-    (void)state;
-    pgt_tmpdir_cleanup();
-    return 0;
-}
-
-/* A copy of the hello microworld with `from` replaced by `to`, written to the temporary folder. */
-static const char *
-variant(const char *name, const char *from, const char *to)
-{
-    static char path[4096];
-    char *text = pgt_slurp(hello, NULL);
-    char *at = strstr(text, from);
-    if (!at)
-        fail_msg("'%s' is not in the hello microworld", from);
-    size_t n = strlen(text) + strlen(to) + 1;
-    char *out = malloc(n);
-    assert_non_null(out);
-    snprintf(out, n, "%.*s%s%s", (int)(at - text), text, to, at + strlen(from));
-    snprintf(path, sizeof path, "%s/%s", pgt_tmpdir(), name);
-    pgt_write(path, out);
-    free(text);
-    free(out);
-    return path;
-}
-
-/* Runs the command; it must exit 2 with every needle in its standard error. */
-static void
-expect_exit2(const char *const *args, const char *const *needles)
-{
-    char *out, *err;
-    int rc = pgt_run_cli(args, NULL, &out, &err);
-    if (rc != 2)
-        fail_msg("%s %s: exit %d (-1 is a crash), expected 2; stderr: %s", args[0], args[1], rc,
-                 err);
-    for (; *needles; needles++)
-        if (!strstr(err, *needles))
-            fail_msg("%s %s: '%s' does not mention '%s'", args[0], args[1], err, *needles);
-    free(out);
-    free(err);
-}
-
-#define EXIT2(args, ...)                                                                           \
-    do {                                                                                           \
-        const char *const needles_[] = {__VA_ARGS__, NULL};                                        \
-        expect_exit2(args, needles_);                                                              \
-    } while (0)
-
 static void
 test_large_options(void **state)
 {
     (void)state;
     const char *voll[] = {"run", hello, "--no-ac", "--voll", "1e30", NULL};
-    EXIT2(voll, "value of lost load", "1e+30", "1e+06");
+    PGT_EXPECT_CLI(voll, 2, "value of lost load", "1e+30", "1e+06");
     const char *over[] = {"run", hello, "--no-ac", "--overgen-cost", "1e30", NULL};
-    EXIT2(over, "over-generation", "1e+30", "1e+06");
+    PGT_EXPECT_CLI(over, 2, "over-generation", "1e+30", "1e+06");
     const char *opf_voll[] = {"opf", hello, "--dc", "--voll", "1e30", NULL};
-    EXIT2(opf_voll, "value of lost load", "1e+30");
+    PGT_EXPECT_CLI(opf_voll, 2, "value of lost load", "1e+30");
     const char *t200[] = {"run", hello, "--no-ac", "--threads", "200", NULL};
-    EXIT2(t200, "threads must be between 1 and 64", "200");
+    PGT_EXPECT_CLI(t200, 2, "threads must be between 1 and 64", "200");
     const char *t256[] = {"run", hello, "--no-ac", "--threads", "256", NULL};
-    EXIT2(t256, "threads must be between 1 and 64", "256");
+    PGT_EXPECT_CLI(t256, 2, "threads must be between 1 and 64", "256");
     const char *t0[] = {"run", hello, "--no-ac", "--threads", "0", NULL};
-    EXIT2(t0, "threads must be between 1 and 64");
+    PGT_EXPECT_CLI(t0, 2, "threads must be between 1 and 64");
 }
 
 /* The largest thread count is taken, and --time-limit 0 means no limit. */
@@ -119,11 +69,11 @@ test_large_world_values(void **state)
          "value 0 of time series 'active_load'"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-        const char *path = variant(cases[i].file, cases[i].from, cases[i].to);
+        const char *path = pgt_variant(hello, cases[i].file, cases[i].from, cases[i].to);
         const char *run[] = {"run", path, "--no-ac", NULL};
-        EXIT2(run, cases[i].needle, "outside the range the dispatch takes");
+        PGT_EXPECT_CLI(run, 2, cases[i].needle, "outside the range the dispatch takes");
         const char *opf[] = {"opf", path, "--dc", NULL};
-        EXIT2(opf, cases[i].needle, "outside the range the dispatch takes");
+        PGT_EXPECT_CLI(opf, 2, cases[i].needle, "outside the range the dispatch takes");
     }
 }
 
@@ -132,8 +82,8 @@ test_opf_step_and_messages(void **state)
 {
     (void)state;
     const char *step[] = {"opf", hello, "--dc", "--step", "99", NULL};
-    EXIT2(step, "step 99 does not exist", "0 to 23");
-    const char *x0 = variant("x0.json", "\"x\": 0.025", "\"x\": 0");
+    PGT_EXPECT_CLI(step, 2, "step 99 does not exist", "0 to 23");
+    const char *x0 = pgt_variant(hello, "x0.json", "\"x\": 0.025", "\"x\": 0");
     const char *opf[] = {"opf", x0, "--dc", NULL};
     char *out, *err;
     assert_int_equal(pgt_run_cli(opf, NULL, &out, &err), 2);
@@ -165,5 +115,5 @@ main(void)
         cmocka_unit_test(test_large_world_values),
         cmocka_unit_test(test_opf_step_and_messages),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, pgt_teardown_tmpdir);
 }

@@ -17,34 +17,6 @@ setup(void **state)
     return 0;
 }
 
-static int
-teardown(void **state)
-{
-    (void)state;
-    pgt_tmpdir_cleanup();
-    return 0;
-}
-
-/* A copy of the hello microworld with `from` replaced by `to`, written to the temporary folder. */
-static const char *
-variant(const char *name, const char *from, const char *to)
-{
-    static char path[4096];
-    char *text = pgt_slurp(hello, NULL);
-    char *at = strstr(text, from);
-    if (!at)
-        fail_msg("'%s' is not in the hello microworld", from);
-    size_t n = strlen(text) + strlen(to) + 1;
-    char *out = malloc(n);
-    assert_non_null(out);
-    snprintf(out, n, "%.*s%s%s", (int)(at - text), text, to, at + strlen(from));
-    snprintf(path, sizeof path, "%s/%s", pgt_tmpdir(), name);
-    pgt_write(path, out);
-    free(text);
-    free(out);
-    return path;
-}
-
 static void
 test_run_json(void **state)
 {
@@ -94,7 +66,7 @@ static void
 test_run_short_of_capacity(void **state)
 {
     (void)state;
-    const char *path = variant("short.json", "\"p\": 8,", "\"p\": 80,");
+    const char *path = pgt_variant(hello, "short.json", "\"p\": 8,", "\"p\": 80,");
     const char *args[] = {"run", path, "--no-ac", NULL};
     char *out, *err;
     assert_int_equal(pgt_run_cli(args, NULL, &out, &err), 1);
@@ -107,7 +79,7 @@ test_run_short_of_capacity(void **state)
 static void
 expect_bad(const char *name, const char *from, const char *to, const char *needle)
 {
-    const char *path = variant(name, from, to);
+    const char *path = pgt_variant(hello, name, from, to);
     const char *args[] = {"run", path, NULL};
     char *out, *err;
     assert_int_equal(pgt_run_cli(args, NULL, &out, &err), 2);
@@ -219,5 +191,5 @@ main(void)
         cmocka_unit_test(test_run_progress_and_verbose),
         cmocka_unit_test(test_opf_case9),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, pgt_teardown_tmpdir);
 }

@@ -27,42 +27,6 @@ setup(void **state)
     return 0;
 }
 
-static int
-teardown(void **state)
-{
-    (void)state;
-    pgt_tmpdir_cleanup();
-    return 0;
-}
-
-static const char *
-tmp(const char *name)
-{
-    static char buf[8][4200];
-    static int k;
-    char *p = buf[k++ % 8];
-    snprintf(p, sizeof buf[0], "%s/%s", pgt_tmpdir(), name);
-    return p;
-}
-
-/* Runs the command; expects exit status `code` and every part in standard error. */
-static void
-expect_io(const char *const *args, const char *stdin_path, int code, const char *const *parts)
-{
-    char *out = NULL, *err = NULL;
-    int rc = pgt_run_cli_io(args, NULL, stdin_path, NULL, &out, &err);
-    if (rc != code)
-        print_error("%s %s: exit %d, stderr: %s\n", args[0], args[1], rc, err);
-    assert_int_equal(rc, code);
-    for (; parts && *parts; parts++) {
-        if (!strstr(err, *parts))
-            print_error("%s %s: stderr '%s' lacks '%s'\n", args[0], args[1], err, *parts);
-        assert_non_null(strstr(err, *parts));
-    }
-    free(out);
-    free(err);
-}
-
 static pg_world *
 read_world(const char *path)
 {
@@ -109,9 +73,9 @@ test_convert_step_reread(void **state)
         char k[16], name[32];
         snprintf(k, sizeof k, "%zu", steps[i]);
         snprintf(name, sizeof name, "h%zu.json", steps[i]);
-        const char *out = tmp(name);
+        const char *out = pgt_tmp(name);
         const char *a[] = {"convert", hello, out, "--step", k, NULL};
-        expect_io(a, NULL, 0, NULL);
+        pgt_expect_cli(a, NULL, 0, NULL);
         pg_world *at = NULL, *back = read_world(out), *again = NULL;
         pg_error err = {0};
         assert_int_equal(pg_world_at_step(&at, w, steps[i], &err), PG_OK);
@@ -126,19 +90,19 @@ test_convert_step_reread(void **state)
             assert_near(pg_world_load_mw(again, 0), 24, 1e-12);
         /* and the command itself: both solve */
         const char *pf0[] = {"pf", out, "--step", "0", NULL};
-        expect_io(pf0, NULL, 0, NULL);
+        pgt_expect_cli(pf0, NULL, 0, NULL);
         const char *pf[] = {"pf", out, NULL};
-        expect_io(pf, NULL, 0, NULL);
+        pgt_expect_cli(pf, NULL, 0, NULL);
         const char *pf1[] = {"pf", out, "--step", "1", NULL};
         const char *one[] = {"--step 1", "(0 to 0)", NULL};
-        expect_io(pf1, NULL, 2, one);
+        pgt_expect_cli(pf1, NULL, 2, one);
         pg_world_free(again);
         pg_world_free(back);
         pg_world_free(at);
     }
     /* a dispatch of the one step still sees the renewables' availability at that step */
-    const char *run[] = {"run", tmp("h10.json"), "--no-ac", NULL};
-    expect_io(run, NULL, 0, NULL);
+    const char *run[] = {"run", pgt_tmp("h10.json"), "--no-ac", NULL};
+    pgt_expect_cli(run, NULL, 0, NULL);
     pg_world_free(w);
 }
 
@@ -147,9 +111,9 @@ static void
 test_convert_step_without_series(void **state)
 {
     (void)state;
-    const char *a[] = {"convert", case9, tmp("c9.json"), "--step", "0", NULL};
+    const char *a[] = {"convert", case9, pgt_tmp("c9.json"), "--step", "0", NULL};
     const char *parts[] = {"has no time series", "--step", NULL};
-    expect_io(a, NULL, 2, parts);
+    pgt_expect_cli(a, NULL, 2, parts);
 }
 
 /* Resampling the series to tiny steps is refused with the limit named, before anything is
@@ -165,10 +129,10 @@ test_step_length_limits(void **state)
     for (size_t i = 0; i < sizeof steps / sizeof *steps; i++) {
         const char *a[] = {"run", hello, "--step-h", steps[i], "--no-ac", NULL};
         const char *parts[] = {"step length", "one second", NULL};
-        expect_io(a, NULL, 2, parts);
+        pgt_expect_cli(a, NULL, 2, parts);
     }
     const char *ok[] = {"run", hello, "--step-h", "0.25", "--no-ac", NULL};
-    expect_io(ok, NULL, 0, NULL);
+    pgt_expect_cli(ok, NULL, 0, NULL);
 }
 
 /* A world must have buses and a system base per-unit arithmetic can take, for every command. */
@@ -176,25 +140,25 @@ static void
 test_empty_world_and_base(void **state)
 {
     (void)state;
-    const char *empty = tmp("empty.json");
+    const char *empty = pgt_tmp("empty.json");
     pgt_write(empty, "{\"format\": \"plurigrid-world/1\", \"buses\": []}\n");
     const char *no_buses[] = {"no buses", NULL};
     const char *run[] = {"run", empty, NULL};
-    expect_io(run, NULL, 2, no_buses);
+    pgt_expect_cli(run, NULL, 2, no_buses);
     const char *pf[] = {"pf", empty, NULL};
-    expect_io(pf, NULL, 2, no_buses);
+    pgt_expect_cli(pf, NULL, 2, no_buses);
     const char *pfdc[] = {"pf", empty, "--dc", NULL};
-    expect_io(pfdc, NULL, 2, no_buses);
+    pgt_expect_cli(pfdc, NULL, 2, no_buses);
     const char *opf[] = {"opf", empty, "--dc", NULL};
-    expect_io(opf, NULL, 2, no_buses);
-    const char *tiny = tmp("tiny.json");
+    pgt_expect_cli(opf, NULL, 2, no_buses);
+    const char *tiny = pgt_tmp("tiny.json");
     pgt_write(tiny, "{\"format\": \"plurigrid-world/1\", \"base_mva\": 1e-300,\n"
                     " \"buses\": [{\"name\": \"a\", \"type\": \"ref\"}]}\n");
     const char *base[] = {"tiny.json:1:", "base_mva", "from 0.001 to 1000000", NULL};
     const char *pft[] = {"pf", tiny, NULL};
-    expect_io(pft, NULL, 2, base);
+    pgt_expect_cli(pft, NULL, 2, base);
     const char *runt[] = {"run", tiny, NULL};
-    expect_io(runt, NULL, 2, base);
+    pgt_expect_cli(runt, NULL, 2, base);
 }
 
 /* Writes the file at src into the FIFO at path from a child process; returns its pid. */
@@ -237,41 +201,41 @@ static void
 test_non_regular_inputs(void **state)
 {
     (void)state;
-    const char *dm = tmp("folder.m"), *dj = tmp("folder.json");
+    const char *dm = pgt_tmp("folder.m"), *dj = pgt_tmp("folder.json");
     assert_int_equal(mkdir(dm, 0700), 0);
     assert_int_equal(mkdir(dj, 0700), 0);
     const char *folder[] = {"it is a folder, not a file", NULL};
     const char *a1[] = {"pf", dm, NULL};
-    expect_io(a1, NULL, 2, folder);
-    const char *a2[] = {"convert", dj, tmp("x.m"), NULL};
-    expect_io(a2, NULL, 2, folder);
+    pgt_expect_cli(a1, NULL, 2, folder);
+    const char *a2[] = {"convert", dj, pgt_tmp("x.m"), NULL};
+    pgt_expect_cli(a2, NULL, 2, folder);
     const char *a3[] = {"run", dj, NULL};
-    expect_io(a3, NULL, 2, folder);
+    pgt_expect_cli(a3, NULL, 2, folder);
     const char *a4[] = {"pf", pgt_tmpdir(), "--format", "matpower", NULL};
-    expect_io(a4, NULL, 2, folder);
+    pgt_expect_cli(a4, NULL, 2, folder);
 
     const char *device[] = {"/dev/zero", "it is a device, not a file", NULL};
     const char *format[] = {"/dev/zero", "cannot tell the format", NULL};
     const char *z1[] = {"pf", "/dev/zero", NULL};
-    expect_io(z1, NULL, 2, format);
+    pgt_expect_cli(z1, NULL, 2, format);
     const char *z2[] = {"pf", "/dev/zero", "--format", "matpower", NULL};
-    expect_io(z2, NULL, 2, device);
+    pgt_expect_cli(z2, NULL, 2, device);
     const char *z3[] = {"pf", "/dev/zero", "--format", "json", NULL};
-    expect_io(z3, NULL, 2, device);
-    const char *z4[] = {"convert", "/dev/zero", tmp("x.json"), NULL};
-    expect_io(z4, NULL, 2, format);
-    const char *z5[] = {"convert", "/dev/zero", tmp("x.json"), "--from", "json", NULL};
-    expect_io(z5, NULL, 2, device);
+    pgt_expect_cli(z3, NULL, 2, device);
+    const char *z4[] = {"convert", "/dev/zero", pgt_tmp("x.json"), NULL};
+    pgt_expect_cli(z4, NULL, 2, format);
+    const char *z5[] = {"convert", "/dev/zero", pgt_tmp("x.json"), "--from", "json", NULL};
+    pgt_expect_cli(z5, NULL, 2, device);
     const char *z6[] = {"run", "/dev/zero", "--format", "json", NULL};
-    expect_io(z6, NULL, 2, device);
+    pgt_expect_cli(z6, NULL, 2, device);
     const char *stdin_device[] = {"standard input", "it is a device, not a file", NULL};
-    const char *z7[] = {"convert", "-", tmp("x.json"), "--from", "json", NULL};
-    expect_io(z7, "/dev/zero", 2, stdin_device);
-    const char *z8[] = {"convert", "-", tmp("x.json"), "--from", "matpower", NULL};
-    expect_io(z8, "/dev/zero", 2, stdin_device);
+    const char *z7[] = {"convert", "-", pgt_tmp("x.json"), "--from", "json", NULL};
+    pgt_expect_cli(z7, "/dev/zero", 2, stdin_device);
+    const char *z8[] = {"convert", "-", pgt_tmp("x.json"), "--from", "matpower", NULL};
+    pgt_expect_cli(z8, "/dev/zero", 2, stdin_device);
 
     /* a FIFO, as `pf <(cat case9.m)` gives one, and as standard input */
-    const char *fifo = tmp("case.fifo");
+    const char *fifo = pgt_tmp("case.fifo");
     assert_int_equal(mkfifo(fifo, 0600), 0);
     pid_t pid = feed_fifo(fifo, case9);
     char *out = NULL, *err = NULL;
@@ -285,7 +249,7 @@ test_non_regular_inputs(void **state)
     free(out);
     free(err);
     pid = feed_fifo(fifo, case9);
-    const char *f2[] = {"convert", "-", tmp("fifo.json"), "--from", "matpower", NULL};
+    const char *f2[] = {"convert", "-", pgt_tmp("fifo.json"), "--from", "matpower", NULL};
     rc = pgt_run_cli_io(f2, NULL, fifo, NULL, &out, &err);
     reap(pid);
     if (rc != 0)
@@ -293,7 +257,7 @@ test_non_regular_inputs(void **state)
     assert_int_equal(rc, 0);
     free(out);
     free(err);
-    pg_world *a = read_world(case9), *b = read_world(tmp("fifo.json"));
+    pg_world *a = read_world(case9), *b = read_world(pgt_tmp("fifo.json"));
     assert_true(pg_world_equal(a, b, NULL, 0));
     pg_world_free(a);
     pg_world_free(b);
@@ -303,7 +267,7 @@ test_non_regular_inputs(void **state)
 static const char *
 write_bytes(const char *name, const char *text, size_t len)
 {
-    const char *path = tmp(name);
+    const char *path = pgt_tmp(name);
     FILE *f = fopen(path, "wb");
     assert_non_null(f);
     assert_int_equal(fwrite(text, 1, len, f), len);
@@ -326,14 +290,14 @@ test_reader_messages(void **state)
     memcpy(buf, "\xef\xbb\xbf", 3);
     memcpy(buf + 3, c9, n9);
     const char *p1[] = {"pf", write_bytes("bom.m", buf, n9 + 3), NULL};
-    expect_io(p1, NULL, 0, NULL);
+    pgt_expect_cli(p1, NULL, 0, NULL);
     memcpy(buf + 3, hw, nh);
     const char *p2[] = {"pf", write_bytes("bom.json", buf, nh + 3), "--step", "3", NULL};
-    expect_io(p2, NULL, 0, NULL);
+    pgt_expect_cli(p2, NULL, 0, NULL);
     for (size_t i = 0; i < n9; i++)
         buf[i] = c9[i] == '\n' ? '\r' : c9[i];
     const char *p3[] = {"pf", write_bytes("mac.m", buf, n9), NULL};
-    expect_io(p3, NULL, 0, NULL);
+    pgt_expect_cli(p3, NULL, 0, NULL);
 
     char *at = strstr(c9, "function mpc = case9");
     assert_non_null(at);
@@ -341,18 +305,18 @@ test_reader_messages(void **state)
     memcpy(buf + (at - c9), "function mpc = 9case", 20);
     const char *p4[] = {"pf", write_bytes("f9.m", buf, n9), NULL};
     const char *m4[] = {"f9.m:1:16:", "'9case' is not a function name", NULL};
-    expect_io(p4, NULL, 2, m4);
+    pgt_expect_cli(p4, NULL, 2, m4);
 
     memcpy(buf, c9, n9);
     memset(buf + n9, 0, 8);
     const char *p5[] = {"pf", write_bytes("nul.m", buf, n9 + 8), NULL};
     const char *m5[] = {"8 NUL bytes", NULL};
-    expect_io(p5, NULL, 2, m5);
+    pgt_expect_cli(p5, NULL, 2, m5);
     memcpy(buf, hw, nh);
     memset(buf + nh, 0, 3);
     const char *p6[] = {"pf", write_bytes("nul.json", buf, nh + 3), NULL};
     const char *m6[] = {"3 NUL bytes", NULL};
-    expect_io(p6, NULL, 2, m6);
+    pgt_expect_cli(p6, NULL, 2, m6);
 
     char *name = strstr(hw, "\"hello-microworld\"");
     assert_non_null(name);
@@ -362,17 +326,17 @@ test_reader_messages(void **state)
     memcpy(buf + off + 6, hw + off, nh - off);
     const char *p7[] = {"pf", write_bytes("esc.json", buf, nh + 6), NULL};
     const char *m7[] = {"esc.json:3:", "NUL character \\u0000", NULL};
-    expect_io(p7, NULL, 2, m7);
+    pgt_expect_cli(p7, NULL, 2, m7);
     const char *m7b[] = {"NUL character", NULL};
-    const char *p7b[] = {"convert", "-", tmp("x.m"), "--from", "json", NULL};
-    expect_io(p7b, tmp("esc.json"), 2, m7b);
+    const char *p7b[] = {"convert", "-", pgt_tmp("x.m"), "--from", "json", NULL};
+    pgt_expect_cli(p7b, pgt_tmp("esc.json"), 2, m7b);
 
     memcpy(buf, c9, n9);
     const char *again = "\nmpc.gen = [1 0 0 300 -300 1 100 1 250 10];\n";
     memcpy(buf + n9, again, strlen(again));
     const char *p8[] = {"pf", write_bytes("twice.m", buf, n9 + strlen(again)), NULL};
     const char *m8[] = {"mpc.gen", "assigned twice, on line", NULL};
-    expect_io(p8, NULL, 2, m8);
+    pgt_expect_cli(p8, NULL, 2, m8);
 
     free(buf);
     free(c9);
@@ -383,12 +347,13 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_convert_step_reread, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_convert_step_without_series, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_step_length_limits, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_empty_world_and_base, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_non_regular_inputs, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_reader_messages, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_convert_step_reread, setup, pgt_teardown_tmpdir),
+        cmocka_unit_test_setup_teardown(test_convert_step_without_series, setup,
+                                        pgt_teardown_tmpdir),
+        cmocka_unit_test_setup_teardown(test_step_length_limits, setup, pgt_teardown_tmpdir),
+        cmocka_unit_test_setup_teardown(test_empty_world_and_base, setup, pgt_teardown_tmpdir),
+        cmocka_unit_test_setup_teardown(test_non_regular_inputs, setup, pgt_teardown_tmpdir),
+        cmocka_unit_test_setup_teardown(test_reader_messages, setup, pgt_teardown_tmpdir),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
