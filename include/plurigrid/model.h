@@ -248,6 +248,9 @@ PG_API int pg_cost_set_piecewise(pg_cost *c, const double *px, const double *py,
 PG_API void pg_cost_clear(pg_cost *c);
 /* C(p) in $/h; 0 for PG_COST_NONE. Piecewise curves extrapolate their end segments. */
 PG_API double pg_cost_eval(const pg_cost *c, double p_mw);
+/* dC/dp at p in $/MWh: the polynomial's derivative, or the slope of the piecewise segment that
+ * pg_cost_eval uses at p; 0 for PG_COST_NONE. */
+PG_API double pg_cost_marginal(const pg_cost *c, double p_mw);
 
 /* Look-ups; return PG_NONE when absent. */
 PG_API size_t pg_world_find_bus(const pg_world *w, const char *name);

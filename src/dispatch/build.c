@@ -39,17 +39,6 @@ pgi_curve_free(pgi_curve *c)
     c->nseg = 0;
 }
 
-static double
-poly_deriv(const pg_cost *c, double p)
-{
-    double d = 0.0, pk = 1.0;
-    for (size_t k = 1; k < c->n; k++) {
-        d += (double)k * c->coef[k] * pk;
-        pk *= p;
-    }
-    return d;
-}
-
 int
 pgi_curve_make(const pg_thermal *t, int segments, bool exact, pgi_curve *c, pg_error *err)
 {
@@ -117,7 +106,7 @@ pgi_curve_make(const pg_thermal *t, int segments, bool exact, pgi_curve *c, pg_e
         if (w > 1e-9)
             c->slope[k] = (pg_cost_eval(cost, x[k + 1]) - pg_cost_eval(cost, x[k])) / w;
         else if (cost->model == PG_COST_POLYNOMIAL)
-            c->slope[k] = poly_deriv(cost, lo);
+            c->slope[k] = pg_cost_marginal(cost, lo);
         else
             c->slope[k] = 0.0;
         if (k > 0 && c->slope[k] < c->slope[k - 1] - 1e-9 * (1 + fabs(c->slope[k - 1]))) {

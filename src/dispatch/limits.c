@@ -52,17 +52,6 @@ series_peak(const pg_world *w, size_t s, double a, double b, size_t *at)
     return any ? peak : 1.0;
 }
 
-static double
-poly_slope(const pg_cost *c, double p)
-{
-    double d = 0.0, pk = 1.0;
-    for (size_t k = 1; k < c->n; k++) {
-        d += (double)k * c->coef[k] * pk;
-        pk *= p;
-    }
-    return d;
-}
-
 /* The cost curve of thermal unit t over [pmin, pmax]: marginal costs within PGI_MAX_PRICE and the
  * cost at pmin (and at 0, the constant term of the exact quadratic form) within PGI_MAX_COST. */
 static int
@@ -82,7 +71,7 @@ check_curve(const pg_thermal *t, int segments, pg_error *err)
             return THERMAL("a quadratic cost coefficient of", c2, PGI_MAX_PRICE, "$/MW^2h");
         double ends[2] = {t->pmin, t->pmax};
         for (int e = 0; e < 2; e++) {
-            double m = poly_slope(c, ends[e]);
+            double m = pg_cost_marginal(c, ends[e]);
             if (BIG(m, PGI_MAX_PRICE)) {
                 char what[64];
                 snprintf(what, sizeof what, "a marginal cost at %g MW of", ends[e]);

@@ -492,6 +492,27 @@ pg_cost_eval(const pg_cost *c, double p)
     return 0.0;
 }
 
+double
+pg_cost_marginal(const pg_cost *c, double p)
+{
+    if (!c)
+        return 0.0;
+    if (c->model == PG_COST_POLYNOMIAL) {
+        double d = 0.0;
+        for (size_t k = c->n; k-- > 1;)
+            d = d * p + (double)k * c->coef[k];
+        return d;
+    }
+    if (c->model == PG_COST_PIECEWISE && c->n >= 2) {
+        size_t i = 0;
+        while (i + 2 < c->n && p > c->px[i + 1])
+            i++;
+        double dx = c->px[i + 1] - c->px[i];
+        return dx != 0 ? (c->py[i + 1] - c->py[i]) / dx : 0.0;
+    }
+    return 0.0;
+}
+
 /* ---------------------------------------------------------------- clone */
 
 int

@@ -243,14 +243,20 @@ test_cost_eval(void **state)
     double k[] = {5, 20, 0.1};
     assert_int_equal(pg_cost_set_polynomial(&c, k, 3, NULL), PG_OK);
     assert_near(pg_cost_eval(&c, 10), 5 + 200 + 10, 1e-12);
+    assert_near(pg_cost_marginal(&c, 10), 20 + 2 * 0.1 * 10, 1e-12); /* c1 + 2 c2 p */
+    assert_near(pg_cost_marginal(&c, 0), 20, 0);
     double x[] = {0, 10, 20}, y[] = {0, 100, 300};
     assert_int_equal(pg_cost_set_piecewise(&c, x, y, 3, NULL), PG_OK);
     assert_near(pg_cost_eval(&c, 5), 50, 1e-12);
     assert_near(pg_cost_eval(&c, 15), 200, 1e-12);
     assert_near(pg_cost_eval(&c, 25), 400, 1e-12); /* extrapolates the last segment */
+    assert_near(pg_cost_marginal(&c, 5), 10, 1e-12);
+    assert_near(pg_cost_marginal(&c, 15), 20, 1e-12);
+    assert_near(pg_cost_marginal(&c, 25), 20, 1e-12);
     assert_int_equal(pg_cost_set_piecewise(&c, x, y, 1, NULL), PG_EMODEL);
     pg_cost_clear(&c);
     assert_near(pg_cost_eval(&c, 5), 0, 0);
+    assert_near(pg_cost_marginal(&c, 5), 0, 0);
 }
 
 static void
