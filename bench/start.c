@@ -3,7 +3,8 @@
  * `plurigrid pf case2383wp.m`, each the median of many runs with standard output to /dev/null;
  * with the page faults of each process (getrusage of the children, ru_minflt) and the shared
  * objects it has (the program, the dynamic loader and every library loaded, counted with
- * LD_DEBUG=files, modules opened later included).
+ * LD_DEBUG=files, modules opened later included). `/bin/true`, a process that does nothing, is
+ * measured in the same run as the floor of the machine.
  *
  * Given a second command (an argument, or the environment variable PG_BASELINE_CLI), it measures
  * that one in the same run, interleaved with the built one, so both see the same machine:
@@ -13,6 +14,7 @@
  * Figures go in bench/RESULTS.md. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -144,9 +146,12 @@ main(int argc, char **argv)
     const char *args[3][3] = {
         {"--help", NULL, NULL}, {"pf", case118, NULL}, {"pf", case2383, NULL}};
 
-    static double t[2][3][MAXRUNS];
-    static long f[2][3][MAXRUNS];
+    static double t[2][3][MAXRUNS], tt[MAXRUNS];
+    static long f[2][3][MAXRUNS], ft[MAXRUNS];
     measure m[2][3];
+    /* The floor: a process that does nothing, on this machine, in the same run. */
+    char *true_av[] = {"/bin/true", NULL};
+    bool have_true = access(true_av[0], X_OK) == 0;
     for (int c = 0; c < ncli; c++)
         for (int k = 0; k < 3; k++) {
             char *av[] = {(char *)cli[c], (char *)args[k][0], (char *)args[k][1], NULL};
@@ -156,13 +161,16 @@ main(int argc, char **argv)
         }
     /* Interleaved, so that both commands see the same load, each first on every other run (the
      * second of two runs in a row is a little faster). */
-    for (int r = 0; r < runs; r++)
+    for (int r = 0; r < runs; r++) {
         for (int k = 0; k < 3; k++)
             for (int i = 0; i < ncli; i++) {
                 int c = r % 2 ? ncli - 1 - i : i;
                 char *av[] = {(char *)cli[c], (char *)args[k][0], (char *)args[k][1], NULL};
                 t[c][k][r] = run(av, NULL, -1, &f[c][k][r]);
             }
+        if (have_true)
+            tt[r] = run(true_av, NULL, -1, &ft[r]);
+    }
     for (int c = 0; c < ncli; c++)
         for (int k = 0; k < 3; k++) {
             double fd[MAXRUNS];
@@ -188,6 +196,13 @@ main(int argc, char **argv)
             printf(" | %9.2f %7ld %7d | %6.2f", m[1][k].ms, m[1][k].faults, m[1][k].objects,
                    m[0][k].ms / m[1][k].ms);
         printf("\n");
+    }
+    if (have_true) {
+        double fd[MAXRUNS];
+        for (int r = 0; r < runs; r++)
+            fd[r] = (double)ft[r];
+        printf("%-27s %9.2f %7.0f\n", "/bin/true (the floor)", bench_median(tt, runs) * 1e3,
+               bench_median(fd, runs));
     }
     return 0;
 }
