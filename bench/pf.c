@@ -2,8 +2,13 @@
  * parsing the case file, building the admittance matrices, an AC Newton-Raphson solve from
  * scratch (topology, symbolic analysis and numeric work), a warm solve (a solver that has solved
  * the same topology before: numeric work only) from a new start and from the same start again,
- * one KLU refactorization + solve of the Jacobian, and the DC power flow cold and warm. Prints a
- * table; figures go in bench/RESULTS.md.
+ * one KLU refactorization + solve of the Jacobian, and the DC power flow cold and warm.
+ *
+ * Then the AC solve from scratch as a user meets it, with the page faults of each solve
+ * (getrusage, ru_minflt): in this process (whose heap earlier solves have grown), on a trimmed heap
+ * (malloc_trim(0) before each solve: what the allocator kept is given back to the kernel), and in
+ * a new process per solve (this program run again: read the case, solve once; code pages the solve
+ * runs for the first time count too). Prints two tables; figures go in bench/RESULTS.md.
  *
  *   build/bench/pf [--runs N] [--data DIR] [case ...]
  *
@@ -12,6 +17,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "bench.h"
 #include "core/util.h"
@@ -45,6 +56,127 @@ die(const char *what, const pg_error *err)
     char buf[1400];
     fprintf(stderr, "pf bench: %s: %s\n", what, pg_error_format(err, buf, sizeof buf));
     exit(1);
+}
+
+static long
+minor_faults(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_minflt;
+}
+
+/* One AC solve from scratch of w: seconds in *t, minor page faults in *faults. */
+static void
+solve_counted(const pg_world *w, double *t, long *faults)
+{
+    pg_error err = {0};
+    pg_pf_result *res = NULL;
+    long f0 = minor_faults();
+    double t0 = pgi_now();
+    if (pg_pf_solve(w, NULL, &res, &err))
+        die("solve", &err);
+    *t = pgi_now() - t0;
+    *faults = minor_faults() - f0;
+    if (!res->converged) {
+        fprintf(stderr, "pf bench: did not converge: %s\n", res->reason);
+        exit(1);
+    }
+    pg_pf_result_free(res);
+}
+
+/* The child of the new-process measurement: reads the case, solves it once, prints the time and
+ * the faults of the solve. */
+static int
+fresh_child(const char *path)
+{
+    pg_error err = {0};
+    pg_world *w = NULL;
+    if (pg_matpower_read_file(path, &w, NULL, &err))
+        die(path, &err);
+    double t;
+    long faults;
+    solve_counted(w, &t, &faults);
+    printf("%.9f %ld\n", t, faults);
+    pg_world_free(w);
+    return 0;
+}
+
+/* Runs this program as a fresh-process child for path; its time and faults. */
+static void
+fresh_run(const char *self, const char *path, double *t, long *faults)
+{
+    int fds[2];
+    if (pipe(fds) < 0) {
+        perror("pf bench: pipe");
+        exit(1);
+    }
+    pid_t pid = fork();
+    if (pid < 0) {
+        perror("pf bench: fork");
+        exit(1);
+    }
+    if (pid == 0) {
+        dup2(fds[1], 1);
+        close(fds[0]);
+        close(fds[1]);
+        execl(self, self, "--fresh-child", path, (char *)NULL);
+        _exit(127);
+    }
+    close(fds[1]);
+    char buf[128] = "";
+    ssize_t n = read(fds[0], buf, sizeof buf - 1);
+    close(fds[0]);
+    int status;
+    waitpid(pid, &status, 0);
+    buf[n > 0 ? n : 0] = '\0';
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || sscanf(buf, "%lf %ld", t, faults) != 2) {
+        fprintf(stderr, "pf bench: the child for %s failed\n", path);
+        exit(1);
+    }
+}
+
+static double
+median_long(const long *v, int n)
+{
+    static double d[MAXRUNS];
+    for (int i = 0; i < n; i++)
+        d[i] = (double)v[i];
+    return bench_median(d, n);
+}
+
+/* The second table's row: AC from scratch in this process, on a trimmed heap, in a new process. */
+static void
+bench_fresh(const char *self, const char *dir, const char *name)
+{
+    static double t[MAXRUNS];
+    static long f[MAXRUNS];
+    char path[1024];
+    snprintf(path, sizeof path, "%s/matpower/cases/%s.m", dir, name);
+    pg_error err = {0};
+    pg_world *w = NULL;
+    if (pg_matpower_read_file(path, &w, NULL, &err))
+        die(path, &err);
+    int n = min_runs;
+    for (int r = 0; r < n; r++)
+        solve_counted(w, &t[r], &f[r]);
+    double cold = bench_median(t, n), cold_f = median_long(f, n);
+#ifdef __GLIBC__
+    for (int r = 0; r < n; r++) {
+        malloc_trim(0);
+        solve_counted(w, &t[r], &f[r]);
+    }
+    double trim = bench_median(t, n), trim_f = median_long(f, n);
+#else
+    double trim = 0, trim_f = 0;
+#endif
+    for (int r = 0; r < n; r++)
+        fresh_run(self, path, &t[r], &f[r]);
+    double fresh = bench_median(t, n), fresh_f = median_long(f, n);
+    printf("%-11s %9.4f %7.0f %9.4f %7.0f %9.4f %7.0f\n", name, cold * 1e3, cold_f, trim * 1e3,
+           trim_f, fresh * 1e3, fresh_f);
+    fflush(stdout);
+    pg_world_free(w);
 }
 
 static void
@@ -197,6 +329,8 @@ main(int argc, char **argv)
             }
         } else if (strcmp(argv[i], "--data") == 0 && i + 1 < argc) {
             dir = argv[++i];
+        } else if (strcmp(argv[i], "--fresh-child") == 0 && i + 1 < argc) {
+            return fresh_child(argv[i + 1]);
         } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
             printf("Usage: pf [--runs N] [--data DIR] [case ...]\n");
             return 0;
@@ -218,5 +352,23 @@ main(int argc, char **argv)
            "ratio", "same", "DC cold", "DC warm");
     for (int i = 0; i < nsel; i++)
         bench_case(dir, sel[i]);
+
+    /* The program itself, for the new-process runs. */
+    char self[4096];
+    ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (len <= 0) {
+        snprintf(self, sizeof self, "%s", argv[0]);
+        len = (ssize_t)strlen(self);
+    }
+    self[len] = '\0';
+    printf("\nAC from scratch (pg_pf_solve) as a user meets it: ms and minor page faults per "
+           "solve, medians of %d runs.\n"
+           "in process: heap grown by earlier solves; trimmed: malloc_trim(0) before each solve; "
+           "new process: this program run again per solve (reads the case, solves once).\n",
+           min_runs);
+    printf("%-11s %9s %7s %9s %7s %9s %7s\n", "case", "in proc", "faults", "trimmed", "faults",
+           "new proc", "faults");
+    for (int i = 0; i < nsel; i++)
+        bench_fresh(self, dir, sel[i]);
     return 0;
 }

@@ -11,30 +11,58 @@
 #include "powerflow/pf_internal.h"
 
 void
-pgi_pf_dc_init(pgi_pf_dc *dc)
+pgi_pf_dc_init(pgi_pf_dc *dc, pgi_pf_region *rg)
 {
     memset(dc, 0, sizeof *dc);
+    dc->rg = rg;
     klu_defaults(&dc->common);
     dc->common.btf = 0;
 }
 
-void
-pgi_pf_dc_clear(pgi_pf_dc *dc)
+/* Drops the pattern and KLU's objects, keeping the block for the next pattern. */
+static void
+pattern_drop(pgi_pf_dc *dc)
 {
     if (dc->num)
         klu_free_numeric(&dc->num, &dc->common);
     if (dc->sym)
         klu_free_symbolic(&dc->sym, &dc->common);
-    free(dc->cls);
-    free(dc->idx);
-    free(dc->bp);
-    free(dc->bi);
-    free(dc->bx);
-    free(dc->map);
-    free(dc->rhs);
-    dc->cls = dc->idx = dc->bp = dc->bi = dc->map = NULL;
-    dc->bx = dc->rhs = NULL;
+    dc->cls = NULL;
     dc->n = dc->bnnz = dc->nb = 0;
+}
+
+void
+pgi_pf_dc_clear(pgi_pf_dc *dc)
+{
+    pattern_drop(dc);
+    pgi_pf_block_free(dc->rg, dc->block, dc->block_size);
+    dc->block = NULL;
+    dc->block_size = 0;
+}
+
+/* The block; the analysis's workspace is laid over bx and rhs, which are written after it. */
+static void
+dc_layout(pgi_pf_dc *dc, pgi_pf_layout *l, size_t nb, size_t ynnz, size_t n, size_t bnnz)
+{
+    PGI_TAKE(l, dc->bx, bnnz);
+    PGI_TAKE(l, dc->rhs, n);
+    size_t scratch = sizeof(int) * pgi_pf_analyze_scratch(n, bnnz);
+    if (l->size < scratch)
+        l->size = scratch;
+    PGI_TAKE(l, dc->cls, nb);
+    PGI_TAKE(l, dc->idx, nb);
+    PGI_TAKE(l, dc->bp, n + 1);
+    PGI_TAKE(l, dc->bi, bnnz);
+    PGI_TAKE(l, dc->map, ynnz);
+}
+
+size_t
+pgi_pf_dc_bound(size_t nb, size_t ynnz)
+{
+    pgi_pf_dc shape = {0};
+    pgi_pf_layout lay = {0};
+    dc_layout(&shape, &lay, nb, ynnz, nb, ynnz);
+    return pgi_pf_block_size(lay.size);
 }
 
 static int
@@ -43,29 +71,36 @@ prepare(pgi_pf_dc *dc, const pgi_pf_net *net, const int *cls, pg_error *err)
     int nb = net->nb;
     if (dc->cls && dc->nb == nb && memcmp(dc->cls, cls, sizeof *cls * (size_t)nb) == 0)
         return PG_OK;
-    int analyses = dc->analyses, factorizations = dc->factorizations;
-    pgi_pf_dc_clear(dc);
-    dc->analyses = analyses;
-    dc->factorizations = factorizations;
-    size_t nbs = nb ? (size_t)nb : 1, ys = net->ynnz ? (size_t)net->ynnz : 1;
-    dc->nb = nb;
-    dc->cls = malloc(sizeof *dc->cls * nbs);
-    dc->idx = malloc(sizeof *dc->idx * nbs);
-    dc->bp = calloc(nbs + 1, sizeof *dc->bp);
-    dc->bi = malloc(sizeof *dc->bi * ys);
-    dc->bx = malloc(sizeof *dc->bx * ys);
-    dc->map = malloc(sizeof *dc->map * ys);
-    dc->rhs = malloc(sizeof *dc->rhs * nbs);
-    if (!dc->cls || !dc->idx || !dc->bp || !dc->bi || !dc->bx || !dc->map || !dc->rhs) {
-        pgi_pf_dc_clear(dc);
-        return pg_error_set(err, PG_ENOMEM, "out of memory");
+    pattern_drop(dc);
+    int n = 0, nnz = 0;
+    for (int k = 0; k < nb; k++) {
+        if (cls[k] != PGI_PV && cls[k] != PGI_PQ)
+            continue;
+        n++;
+        for (int p = net->yp[k]; p < net->yp[k + 1]; p++)
+            nnz += cls[net->yi[p]] == PGI_PV || cls[net->yi[p]] == PGI_PQ;
     }
+    pgi_pf_layout lay = {0};
+    dc_layout(dc, &lay, (size_t)nb, (size_t)net->ynnz, (size_t)n, (size_t)nnz);
+    if (lay.size > dc->block_size || !dc->block) {
+        pgi_pf_block_free(dc->rg, dc->block, dc->block_size);
+        dc->block_size = 0;
+        dc->block = pgi_pf_block_alloc(dc->rg, lay.size);
+        if (!dc->block)
+            return pg_error_set(err, PG_ENOMEM, "out of memory");
+        dc->block_size = lay.size;
+    }
+    lay = (pgi_pf_layout){.base = dc->block};
+    dc_layout(dc, &lay, (size_t)nb, (size_t)net->ynnz, (size_t)n, (size_t)nnz);
+    dc->nb = nb;
+    dc->n = n;
+    dc->bnnz = nnz;
     memcpy(dc->cls, cls, sizeof *cls * (size_t)nb);
-    int n = 0;
+    n = 0;
     for (int b = 0; b < nb; b++)
         dc->idx[b] = (cls[b] == PGI_PV || cls[b] == PGI_PQ) ? n++ : -1;
-    dc->n = n;
-    int nnz = 0;
+    nnz = 0;
+    dc->bp[0] = 0;
     for (int k = 0; k < nb; k++) {
         for (int p = net->yp[k]; p < net->yp[k + 1]; p++)
             dc->map[p] = -1;
@@ -80,12 +115,11 @@ prepare(pgi_pf_dc *dc, const pgi_pf_net *net, const int *cls, pg_error *err)
         }
         dc->bp[dc->idx[k] + 1] = nnz;
     }
-    dc->bnnz = nnz;
     if (n > 0) {
-        dc->sym = klu_analyze(n, dc->bp, dc->bi, &dc->common);
+        dc->sym = pgi_pf_analyze(n, dc->bp, dc->bi, (int *)dc->block, &dc->common);
         if (!dc->sym) {
             int st = dc->common.status;
-            pgi_pf_dc_clear(dc);
+            pattern_drop(dc);
             return pg_error_set(err, st == KLU_OUT_OF_MEMORY ? PG_ENOMEM : PG_ESOLVER,
                                 "power flow: KLU could not analyse the B matrix (status %d)", st);
         }
@@ -123,11 +157,14 @@ pgi_pf_dc_solve(pgi_pf_dc *dc, const pgi_pf_net *net, const int *cls, bool value
     if (dc->n == 0)
         return PG_OK;
     if (values_changed || !dc->num) {
-        memset(dc->bx, 0, sizeof *dc->bx * (size_t)(dc->bnnz ? dc->bnnz : 1));
+        memset(dc->bx, 0, sizeof *dc->bx * (size_t)dc->bnnz);
         for (int l = 0; l < net->nl; l++) {
             if (!net->br_on[l])
                 continue;
-            const int *pos = &net->brpos[4 * l];
+            /* B(f,f) += b, B(f,t) -= b, B(t,f) -= b, B(t,t) += b (B is symmetric, so the
+             * transposed positions of the net serve) */
+            const int pos[4] = {net->ydiag[net->bf[l]], net->brpos[2 * l + 1], net->brpos[2 * l],
+                                net->ydiag[net->bt[l]]};
             double b = net->bdc[l];
             double v[4] = {b, -b, -b, b};
             for (int q = 0; q < 4; q++)

@@ -180,44 +180,29 @@ pgi_pf_check_world(const pg_world *w, pg_error *err)
 static void
 topology_free(pgi_pf_net *net)
 {
-    free(net->key);
-    free(net->br_on);
-    free(net->bf);
-    free(net->bt);
-    free(net->yp);
-    free(net->yi);
-    free(net->ydiag);
-    free(net->brpos);
-    free(net->ytpos);
-    free(net->gp);
-    free(net->gi);
+    pgi_pf_block_free(net->rg, net->topo, net->topo_size);
     free(net->island);
     free(net->islands);
     free(net->cls0);
-    net->key = NULL;
-    net->br_on = NULL;
-    net->bf = net->bt = NULL;
-    net->yp = net->yi = net->ydiag = net->brpos = net->ytpos = net->gp = net->gi = NULL;
+    net->topo = NULL;
+    net->topo_size = 0;
+    net->br_on = net->key_type = net->key_br_on = net->key_unit_on = NULL;
+    net->bf = net->bt = net->yp = net->yi = net->ydiag = net->brpos = net->gp = net->gi = NULL;
+    net->key_unit_bus = NULL;
     net->island = net->cls0 = NULL;
     net->islands = NULL;
     net->n_islands = 0;
-    net->key_len = 0;
+    net->ynnz = 0;
 }
 
 static void
 values_free(pgi_pf_net *net)
 {
-    free(net->par);
-    free(net->ytre);
-    free(net->ytim);
-    free(net->ybr);
-    free(net->shunt);
-    free(net->chg);
-    free(net->bdc);
-    free(net->pfinj);
-    net->par = net->ytre = net->ytim = net->ybr = NULL;
-    net->shunt = net->chg = net->bdc = net->pfinj = NULL;
-    net->par_len = 0;
+    pgi_pf_block_free(net->rg, net->vals, net->vals_size);
+    net->vals = NULL;
+    net->vals_size = 0;
+    net->ytre = net->ytim = net->bdc = net->pfinj = net->ybr = net->chg = net->shunt = NULL;
+    net->par = NULL;
     net->have_values = false;
 }
 
@@ -226,61 +211,38 @@ pgi_pf_net_free(pgi_pf_net *net)
 {
     if (!net)
         return;
-    topology_free(net);
     values_free(net);
+    topology_free(net);
+    pgi_pf_region *rg = net->rg;
+    unsigned long version = net->version; /* stays increasing: engines compare it */
     memset(net, 0, sizeof *net);
-}
-
-static int
-key_len_of(const pg_world *w)
-{
-    return (int)(w->n_buses + 3 * w->n_branches + 2 * w->n_thermals);
-}
-
-/* Writes the topology key of w; key has key_len_of(w) entries. */
-static void
-make_key(const pg_world *w, int *key)
-{
-    int k = 0;
-    for (size_t i = 0; i < w->n_buses; i++)
-        key[k++] = (int)w->buses[i].type;
-    for (size_t l = 0; l < w->n_branches; l++) {
-        key[k++] = (int)w->branches[l].from;
-        key[k++] = (int)w->branches[l].to;
-        key[k++] = w->branches[l].in_service ? 1 : 0;
-    }
-    for (size_t g = 0; g < w->n_thermals; g++) {
-        key[k++] = (int)w->thermals[g].bus;
-        key[k++] = w->thermals[g].in_service ? 1 : 0;
-    }
+    net->rg = rg;
+    net->version = version;
 }
 
 pgi_pf_net_match
 pgi_pf_net_compare(const pgi_pf_net *net, const pg_world *w)
 {
-    if (!w || !net->key || (size_t)net->nb != w->n_buses || (size_t)net->nl != w->n_branches ||
+    if (!w || !net->key_type || (size_t)net->nb != w->n_buses || (size_t)net->nl != w->n_branches ||
         (size_t)net->ng != w->n_thermals)
         return PGI_NET_OTHER;
-    /* key: nb bus types, then (from, to, status) per branch, then (bus, status) per unit;
-     * par: (r, x, b, tap, shift) per branch, then (gs, bs) per bus, then the base. Indices are
-     * compared at full width, so that an index out of range never matches a valid one. */
-    const int *key = net->key;
+    /* Indices and types are compared at full width, so that a value out of range never matches
+     * a valid one. The values: (r, x, b, tap, shift) per branch in par, (gs, bs) per bus in
+     * shunt, and the base. */
     const double *par = net->have_values ? net->par : NULL;
-    bool same_values = par != NULL;
+    const double *shunt = net->have_values ? net->shunt : NULL;
+    bool same_values = par && shunt;
     for (size_t i = 0; i < w->n_buses; i++) {
         const pg_bus *bus = &w->buses[i];
-        if (key[i] != (int)bus->type)
+        if ((int)net->key_type[i] != (int)bus->type)
             return PGI_NET_OTHER;
-        if (same_values) {
-            const double *p = &par[5 * w->n_branches + 2 * i];
-            same_values = p[0] == bus->gs && p[1] == bus->bs;
-        }
+        if (same_values)
+            same_values = shunt[2 * i] == bus->gs && shunt[2 * i + 1] == bus->bs;
     }
-    key += w->n_buses;
-    for (size_t l = 0; l < w->n_branches; l++, key += 3) {
+    for (size_t l = 0; l < w->n_branches; l++) {
         const pg_branch *br = &w->branches[l];
-        if ((size_t)key[0] != br->from || (size_t)key[1] != br->to ||
-            key[2] != (br->in_service ? 1 : 0))
+        if ((size_t)net->bf[l] != br->from || (size_t)net->bt[l] != br->to ||
+            net->key_br_on[l] != (br->in_service ? 1 : 0))
             return PGI_NET_OTHER;
         if (same_values) {
             const double *p = &par[5 * l];
@@ -288,11 +250,12 @@ pgi_pf_net_compare(const pgi_pf_net *net, const pg_world *w)
                           p[4] == br->shift;
         }
     }
-    for (size_t g = 0; g < w->n_thermals; g++, key += 2)
-        if ((size_t)key[0] != w->thermals[g].bus || key[1] != (w->thermals[g].in_service ? 1 : 0))
+    for (size_t g = 0; g < w->n_thermals; g++)
+        if ((size_t)net->key_unit_bus[g] != w->thermals[g].bus ||
+            net->key_unit_on[g] != (w->thermals[g].in_service ? 1 : 0))
             return PGI_NET_OTHER;
     if (same_values)
-        same_values = par[5 * w->n_branches + 2 * w->n_buses] == w->base_mva;
+        same_values = net->base_mva == w->base_mva;
     return same_values ? PGI_NET_SAME : PGI_NET_SAME_TOPOLOGY;
 }
 
@@ -301,6 +264,25 @@ cmp_int(const void *a, const void *b)
 {
     int x = *(const int *)a, y = *(const int *)b;
     return (x > y) - (x < y);
+}
+
+/* Sorts a[0..n-1] in increasing order. A column of Ybus holds a bus and its neighbours, mostly a
+ * few: insertion sort, with no call per comparison; qsort for a bus with many. */
+static void
+sort_column(int *a, int n)
+{
+    if (n > 32) {
+        qsort(a, (size_t)n, sizeof *a, cmp_int);
+        return;
+    }
+    for (int i = 1; i < n; i++) {
+        int v = a[i], j = i - 1;
+        while (j >= 0 && a[j] > v) {
+            a[j + 1] = a[j];
+            j--;
+        }
+        a[j + 1] = v;
+    }
 }
 
 /* Position of row r in column c of the pattern (binary search; the row is there). */
@@ -420,39 +402,65 @@ out:
     return rc;
 }
 
+/* The topology block: counts nb, nl, ng; ycap entries for the Ybus pattern (its size before
+ * parallel branches are merged); with keep, the key pgi_pf_net_compare reads. */
+static void
+topology_layout(pgi_pf_net *net, pgi_pf_layout *l, int ycap, bool keep)
+{
+    size_t nb = (size_t)net->nb, nl = (size_t)net->nl, ng = (size_t)net->ng;
+    PGI_TAKE(l, net->bf, nl);
+    PGI_TAKE(l, net->bt, nl);
+    PGI_TAKE(l, net->yp, nb + 1);
+    PGI_TAKE(l, net->yi, (size_t)ycap);
+    PGI_TAKE(l, net->ydiag, nb);
+    PGI_TAKE(l, net->brpos, 2 * nl);
+    PGI_TAKE(l, net->gp, nb + 2);
+    PGI_TAKE(l, net->gi, ng);
+    PGI_TAKE(l, net->br_on, nl);
+    if (keep) {
+        PGI_TAKE(l, net->key_type, nb);
+        PGI_TAKE(l, net->key_br_on, nl);
+        PGI_TAKE(l, net->key_unit_bus, ng);
+        PGI_TAKE(l, net->key_unit_on, ng);
+    }
+}
+
 int
-pgi_pf_net_topology(pgi_pf_net *net, const pg_world *w, pg_error *err)
+pgi_pf_net_topology(pgi_pf_net *net, const pg_world *w, bool keep, pg_error *err)
 {
     int rc = PG_OK;
-    int *deg = NULL, *adj = NULL, *mark = NULL;
-    topology_free(net);
+    int *tmp = NULL;
+    size_t tmp_size = 0;
     values_free(net);
+    topology_free(net);
     int nb = (int)w->n_buses, nl = (int)w->n_branches, ng = (int)w->n_thermals;
     net->nb = nb;
     net->nl = nl;
     net->ng = ng;
-    size_t nb1 = (size_t)nb + 1;
-    net->key_len = key_len_of(w);
-    net->key = malloc(sizeof *net->key * (size_t)(net->key_len ? net->key_len : 1));
-    net->br_on = calloc((size_t)(nl ? nl : 1), 1);
-    net->bf = malloc(sizeof *net->bf * (nl ? (size_t)nl : 1));
-    net->bt = malloc(sizeof *net->bt * (nl ? (size_t)nl : 1));
-    net->ydiag = malloc(sizeof *net->ydiag * (nb ? (size_t)nb : 1));
-    net->brpos = malloc(sizeof *net->brpos * 4 * (nl ? (size_t)nl : 1));
-    net->yp = calloc(nb1, sizeof *net->yp);
-    net->gp = calloc(nb1 + 1, sizeof *net->gp);
-    net->gi = malloc(sizeof *net->gi * (ng ? (size_t)ng : 1));
-    deg = calloc(nb1, sizeof *deg);
-    adj = malloc(sizeof *adj * 2 * (nl ? (size_t)nl : 1));
-    mark = malloc(sizeof *mark * (nb ? (size_t)nb : 1));
-    if (!net->key || !net->br_on || !net->bf || !net->bt || !net->ydiag || !net->brpos ||
-        !net->yp || !net->gp || !net->gi || !deg || !adj || !mark) {
+    /* Branches in service whose both ends are live; Ybus has a diagonal per bus and at most two
+     * entries per such branch. */
+    int n_on = 0;
+    for (int l = 0; l < nl; l++) {
+        const pg_branch *br = &w->branches[l];
+        n_on += br->in_service && w->buses[br->from].type != PG_BUS_ISOLATED &&
+                w->buses[br->to].type != PG_BUS_ISOLATED;
+    }
+    int ycap = nb + 2 * n_on;
+    pgi_pf_layout lay = {0};
+    topology_layout(net, &lay, ycap, keep);
+    net->topo = pgi_pf_block_alloc(net->rg, lay.size);
+    /* Temporary: deg (nb + 1) and mark (nb), then the adjacency (2 per branch in service). */
+    tmp_size = sizeof *tmp * ((size_t)nb * 2 + 1 + 2 * (size_t)n_on);
+    tmp = net->topo ? pgi_pf_block_alloc(net->rg, tmp_size) : NULL;
+    if (!net->topo || !tmp) {
         rc = pg_error_set(err, PG_ENOMEM, "out of memory");
         goto out;
     }
-    make_key(w, net->key);
+    net->topo_size = lay.size;
+    lay = (pgi_pf_layout){.base = net->topo};
+    topology_layout(net, &lay, ycap, keep);
+    int *deg = tmp, *mark = tmp + nb + 1, *adj = mark + nb;
 
-    /* Branches in service whose both ends are live. */
     for (int l = 0; l < nl; l++) {
         const pg_branch *br = &w->branches[l];
         net->bf[l] = (int)br->from;
@@ -460,7 +468,18 @@ pgi_pf_net_topology(pgi_pf_net *net, const pg_world *w, pg_error *err)
         net->br_on[l] = br->in_service && w->buses[br->from].type != PG_BUS_ISOLATED &&
                         w->buses[br->to].type != PG_BUS_ISOLATED;
     }
+    if (keep) {
+        for (int b = 0; b < nb; b++)
+            net->key_type[b] = (unsigned char)w->buses[b].type;
+        for (int l = 0; l < nl; l++)
+            net->key_br_on[l] = w->branches[l].in_service ? 1 : 0;
+        for (int g = 0; g < ng; g++) {
+            net->key_unit_bus[g] = (int)w->thermals[g].bus;
+            net->key_unit_on[g] = w->thermals[g].in_service ? 1 : 0;
+        }
+    }
     /* Thermal units in service at live buses, grouped by bus. */
+    memset(net->gp, 0, sizeof *net->gp * ((size_t)nb + 2));
     for (int g = 0; g < ng; g++) {
         const pg_thermal *t = &w->thermals[g];
         if (t->in_service && w->buses[t->bus].type != PG_BUS_ISOLATED)
@@ -478,11 +497,12 @@ pgi_pf_net_topology(pgi_pf_net *net, const pg_world *w, pg_error *err)
 
     /* Adjacency (bus -> neighbour through an in-service branch), then the Ybus pattern: column
      * c holds c itself and its neighbours, sorted, without repeats. */
+    memset(deg, 0, sizeof *deg * ((size_t)nb + 1));
     for (int l = 0; l < nl; l++) {
         if (!net->br_on[l])
             continue;
-        deg[w->branches[l].from + 1]++;
-        deg[w->branches[l].to + 1]++;
+        deg[net->bf[l] + 1]++;
+        deg[net->bt[l] + 1]++;
     }
     for (int b = 0; b < nb; b++)
         deg[b + 1] += deg[b];
@@ -491,19 +511,14 @@ pgi_pf_net_topology(pgi_pf_net *net, const pg_world *w, pg_error *err)
     for (int l = 0; l < nl; l++) {
         if (!net->br_on[l])
             continue;
-        int f = (int)w->branches[l].from, t = (int)w->branches[l].to;
+        int f = net->bf[l], t = net->bt[l];
         adj[mark[f]++] = t;
         adj[mark[t]++] = f;
-    }
-    int cap = nb + deg[nb];
-    net->yi = malloc(sizeof *net->yi * (size_t)(cap ? cap : 1));
-    if (!net->yi) {
-        rc = pg_error_set(err, PG_ENOMEM, "out of memory");
-        goto out;
     }
     for (int b = 0; b < nb; b++)
         mark[b] = -1;
     int nnz = 0;
+    net->yp[0] = 0;
     for (int c = 0; c < nb; c++) {
         int start = nnz;
         net->yi[nnz++] = c;
@@ -515,40 +530,27 @@ pgi_pf_net_topology(pgi_pf_net *net, const pg_world *w, pg_error *err)
                 net->yi[nnz++] = r;
             }
         }
-        qsort(net->yi + start, (size_t)(nnz - start), sizeof *net->yi, cmp_int);
+        sort_column(net->yi + start, nnz - start);
         net->yp[c + 1] = nnz;
         net->ydiag[c] = find_pos(net->yp, net->yi, c, c);
     }
     net->ynnz = nnz;
-    net->ytpos = malloc(sizeof *net->ytpos * (size_t)(nnz ? nnz : 1));
-    if (!net->ytpos) {
-        rc = pg_error_set(err, PG_ENOMEM, "out of memory");
-        goto out;
-    }
-    /* The pattern is symmetric and rows are sorted, so walking the columns in order meets the
-     * rows of each column in order too: one cursor per column finds every transposed entry. */
-    for (int c = 0; c < nb; c++)
-        mark[c] = net->yp[c];
-    for (int c = 0; c < nb; c++)
-        for (int p = net->yp[c]; p < net->yp[c + 1]; p++)
-            net->ytpos[p] = mark[net->yi[p]]++;
+    /* Y(f,t) is row f of Ybus, kept as column f of the transposed layout, at row t there. */
     for (int l = 0; l < nl; l++) {
-        int *p = &net->brpos[4 * l];
+        int *p = &net->brpos[2 * l];
         if (!net->br_on[l]) {
-            p[0] = p[1] = p[2] = p[3] = -1;
+            p[0] = p[1] = -1;
             continue;
         }
-        int f = (int)w->branches[l].from, t = (int)w->branches[l].to;
-        p[0] = net->ydiag[f];
-        p[1] = find_pos(net->yp, net->yi, f, t); /* row f, column t */
-        p[2] = find_pos(net->yp, net->yi, t, f);
-        p[3] = net->ydiag[t];
+        int f = net->bf[l], t = net->bt[l];
+        p[0] = find_pos(net->yp, net->yi, t, f); /* Y(f,t) */
+        p[1] = find_pos(net->yp, net->yi, f, t); /* Y(t,f) */
     }
+    pgi_pf_block_free(net->rg, tmp, tmp_size);
+    tmp = NULL;
     rc = build_islands(net, w, err);
 out:
-    free(deg);
-    free(adj);
-    free(mark);
+    pgi_pf_block_free(net->rg, tmp, tmp_size);
     if (rc)
         topology_free(net);
     return rc;
@@ -556,84 +558,150 @@ out:
 
 /* ---------------------------------------------------------------- values */
 
-static int
-par_len_of(const pg_world *w)
+void
+pgi_pf_branch_y(const pg_branch *br, double y[8], double chg[2])
 {
-    return (int)(5 * w->n_branches + 2 * w->n_buses + 1);
+    const double deg = M_PI / 180.0;
+    /* Series admittance ys = 1 / (r + jx). */
+    double den = br->r * br->r + br->x * br->x;
+    double ysr = br->r / den, ysi = -br->x / den;
+    /* Complex ratio t = tap e^{j shift} (a tap of 0 means 1, as in MATPOWER). Most branches have
+     * no phase shift: cos 0 and sin 0 are 1 and +0, so they need no call. */
+    double tap = br->tap != 0 ? br->tap : 1.0, c = 1, sn = 0;
+    if (br->shift != 0 || signbit(br->shift)) {
+        c = cos(br->shift * deg);
+        sn = sin(br->shift * deg);
+    }
+    double tr = tap * c, ti = tap * sn;
+    double t2 = tr * tr + ti * ti;
+    /* ytt = ys + j b/2; yff = ytt / |t|^2; yft = -ys / conj(t); ytf = -ys / t. */
+    double yttr = ysr, ytti = ysi + br->b / 2;
+    y[0] = yttr / t2;
+    y[1] = ytti / t2;
+    /* -ys / conj(t) = -ys t / |t|^2 */
+    y[2] = -(ysr * tr - ysi * ti) / t2;
+    y[3] = -(ysr * ti + ysi * tr) / t2;
+    /* -ys / t = -ys conj(t) / |t|^2 */
+    y[4] = -(ysr * tr + ysi * ti) / t2;
+    y[5] = -(ysi * tr - ysr * ti) / t2;
+    y[6] = yttr;
+    y[7] = ytti;
+    chg[0] = br->b / 2 / (tap * tap);
+    chg[1] = br->b / 2;
+}
+
+static void
+values_layout(pgi_pf_net *net, pgi_pf_layout *l, unsigned what)
+{
+    size_t nb = (size_t)net->nb, nl = (size_t)net->nl;
+    if (what & PGI_VAL_AC) {
+        PGI_TAKE(l, net->ytre, (size_t)net->ynnz);
+        PGI_TAKE(l, net->ytim, (size_t)net->ynnz);
+    }
+    if (what & PGI_VAL_DC) {
+        PGI_TAKE(l, net->bdc, nl);
+        PGI_TAKE(l, net->pfinj, nl);
+    }
+    if (what & PGI_VAL_BRANCH) {
+        if (what & PGI_VAL_AC) {
+            PGI_TAKE(l, net->ybr, 8 * nl);
+            PGI_TAKE(l, net->chg, 2 * nl);
+        }
+        PGI_TAKE(l, net->shunt, 2 * nb);
+    }
+    if (what & PGI_VAL_PARAMS)
+        PGI_TAKE(l, net->par, 5 * nl);
+}
+
+size_t
+pgi_pf_net_bound(const pg_world *w, bool keep, unsigned what)
+{
+    /* the Ybus pattern has a diagonal per bus and at most two entries per branch */
+    size_t nb = w->n_buses, nl = w->n_branches, ycap = nb + 2 * nl;
+    pgi_pf_net shape = {.nb = (int)nb, .nl = (int)nl, .ng = (int)w->n_thermals, .ynnz = (int)ycap};
+    pgi_pf_layout topo = {0}, vals = {0}, all = {0};
+    topology_layout(&shape, &topo, (int)ycap, keep);
+    values_layout(&shape, &vals, what);
+    pgi_pf_take(&all, topo.size, 1);
+    pgi_pf_take(&all, vals.size, 1);
+    pgi_pf_take(&all, 2 * nb + 1, sizeof(int)); /* the topology's temporary */
+    pgi_pf_take(&all, 2 * nl, sizeof(int));
+    return pgi_pf_block_size(all.size);
 }
 
 int
-pgi_pf_net_values(pgi_pf_net *net, const pg_world *w, pg_error *err)
+pgi_pf_net_values(pgi_pf_net *net, const pg_world *w, unsigned what, pg_error *err)
 {
-    values_free(net);
     int nl = net->nl, nb = net->nb;
-    net->par_len = par_len_of(w);
-    net->par = malloc(sizeof *net->par * (size_t)net->par_len);
-    net->ytre = calloc((size_t)(net->ynnz ? net->ynnz : 1), sizeof *net->ytre);
-    net->ytim = calloc((size_t)(net->ynnz ? net->ynnz : 1), sizeof *net->ytim);
-    net->ybr = calloc(8 * (size_t)(nl ? nl : 1), sizeof *net->ybr);
-    net->shunt = malloc(sizeof *net->shunt * 2 * (size_t)(nb ? nb : 1));
-    net->chg = calloc(2 * (size_t)(nl ? nl : 1), sizeof *net->chg);
-    net->bdc = calloc((size_t)(nl ? nl : 1), sizeof *net->bdc);
-    net->pfinj = calloc((size_t)(nl ? nl : 1), sizeof *net->pfinj);
-    if (!net->par || !net->ytre || !net->ytim || !net->ybr || !net->shunt || !net->chg ||
-        !net->bdc || !net->pfinj) {
+    pgi_pf_layout lay = {0};
+    values_layout(net, &lay, what);
+    if (!net->vals || net->vals_size != lay.size) { /* else the same arrays, in place */
         values_free(net);
-        return pg_error_set(err, PG_ENOMEM, "out of memory");
+        net->vals = pgi_pf_block_alloc(net->rg, lay.size);
+        if (!net->vals)
+            return pg_error_set(err, PG_ENOMEM, "out of memory");
+        net->vals_size = lay.size;
     }
-    double *p = net->par;
-    for (int l = 0; l < nl; l++, p += 5) {
-        const pg_branch *br = &w->branches[l];
-        p[0] = br->r;
-        p[1] = br->x;
-        p[2] = br->b;
-        p[3] = br->tap;
-        p[4] = br->shift;
+    net->have_values = false;
+    lay = (pgi_pf_layout){.base = net->vals};
+    values_layout(net, &lay, what);
+    bool ac = what & PGI_VAL_AC, dc = what & PGI_VAL_DC;
+    if (ac) {
+        memset(net->ytre, 0, sizeof *net->ytre * (size_t)net->ynnz);
+        memset(net->ytim, 0, sizeof *net->ytim * (size_t)net->ynnz);
     }
-    for (int b = 0; b < nb; b++, p += 2) {
-        p[0] = w->buses[b].gs;
-        p[1] = w->buses[b].bs;
-    }
-    p[0] = w->base_mva;
+    if (net->par)
+        for (int l = 0; l < nl; l++) {
+            const pg_branch *br = &w->branches[l];
+            double *p = &net->par[5 * l];
+            p[0] = br->r;
+            p[1] = br->x;
+            p[2] = br->b;
+            p[3] = br->tap;
+            p[4] = br->shift;
+        }
+    net->base_mva = w->base_mva;
 
     const double deg = M_PI / 180.0;
     for (int l = 0; l < nl; l++) {
-        if (!net->br_on[l])
+        double ybuf[8], cbuf[2];
+        double *y = net->ybr ? &net->ybr[8 * l] : ybuf, *c = net->chg ? &net->chg[2 * l] : cbuf;
+        if (!net->br_on[l]) {
+            if (net->ybr) { /* never read; zeros rather than whatever the block held */
+                memset(y, 0, sizeof ybuf);
+                c[0] = c[1] = 0;
+            }
+            if (dc)
+                net->bdc[l] = net->pfinj[l] = 0;
             continue;
-        const pg_branch *br = &w->branches[l];
-        /* Series admittance ys = 1 / (r + jx). */
-        double den = br->r * br->r + br->x * br->x;
-        double ysr = br->r / den, ysi = -br->x / den;
-        /* Complex ratio t = tap e^{j shift} (a tap of 0 means 1, as in MATPOWER). */
-        double tap = br->tap != 0 ? br->tap : 1.0;
-        double tr = tap * cos(br->shift * deg), ti = tap * sin(br->shift * deg);
-        double t2 = tr * tr + ti * ti;
-        /* ytt = ys + j b/2; yff = ytt / |t|^2; yft = -ys / conj(t); ytf = -ys / t. */
-        double yttr = ysr, ytti = ysi + br->b / 2;
-        double yffr = yttr / t2, yffi = ytti / t2;
-        /* -ys / conj(t) = -ys t / |t|^2 */
-        double yftr = -(ysr * tr - ysi * ti) / t2, yfti = -(ysr * ti + ysi * tr) / t2;
-        /* -ys / t = -ys conj(t) / |t|^2 */
-        double ytfr = -(ysr * tr + ysi * ti) / t2, ytfi = -(ysi * tr - ysr * ti) / t2;
-        double *y = &net->ybr[8 * l];
-        y[0] = yffr, y[1] = yffi, y[2] = yftr, y[3] = yfti;
-        y[4] = ytfr, y[5] = ytfi, y[6] = yttr, y[7] = ytti;
-        const int *pos = &net->brpos[4 * l];
-        for (int k = 0; k < 4; k++) {
-            net->ytre[net->ytpos[pos[k]]] += y[2 * k];
-            net->ytim[net->ytpos[pos[k]]] += y[2 * k + 1];
         }
-        net->chg[2 * l] = br->b / 2 / (tap * tap);
-        net->chg[2 * l + 1] = br->b / 2;
-        /* DC model: b = 1 / (x tap), phase shift as an injection. */
-        net->bdc[l] = 1.0 / (br->x * tap);
-        net->pfinj[l] = net->bdc[l] * (-br->shift * deg);
+        const pg_branch *br = &w->branches[l];
+        if (ac) {
+            pgi_pf_branch_y(br, y, c);
+            /* Y(f,f) += yff, Y(f,t) += yft, Y(t,f) += ytf, Y(t,t) += ytt, in the transposed
+             * layout; in this order, as a branch from a bus to itself adds all four there. */
+            const int pos[4] = {net->ydiag[net->bf[l]], net->brpos[2 * l], net->brpos[2 * l + 1],
+                                net->ydiag[net->bt[l]]};
+            for (int k = 0; k < 4; k++) {
+                net->ytre[pos[k]] += y[2 * k];
+                net->ytim[pos[k]] += y[2 * k + 1];
+            }
+        }
+        if (dc) { /* b = 1 / (x tap), phase shift as an injection */
+            double tap = br->tap != 0 ? br->tap : 1.0;
+            net->bdc[l] = 1.0 / (br->x * tap);
+            net->pfinj[l] = net->bdc[l] * (-br->shift * deg);
+        }
     }
     for (int b = 0; b < nb; b++) {
-        net->shunt[2 * b] = w->buses[b].gs;
-        net->shunt[2 * b + 1] = w->buses[b].bs;
-        net->ytre[net->ydiag[b]] += w->buses[b].gs / w->base_mva;
-        net->ytim[net->ydiag[b]] += w->buses[b].bs / w->base_mva;
+        if (net->shunt) {
+            net->shunt[2 * b] = w->buses[b].gs;
+            net->shunt[2 * b + 1] = w->buses[b].bs;
+        }
+        if (ac) {
+            net->ytre[net->ydiag[b]] += w->buses[b].gs / w->base_mva;
+            net->ytim[net->ydiag[b]] += w->buses[b].bs / w->base_mva;
+        }
     }
     net->have_values = true;
     net->version++;
@@ -731,27 +799,36 @@ pg_pf_admittance_build(pg_pf_admittance **out, const pg_world *w, pg_error *err)
     pgi_pf_net net;
     memset(&net, 0, sizeof net);
     pg_pf_admittance *y = NULL;
+    int *next = NULL;
     int rc;
     if (!out)
         return pg_error_set(err, PG_EINVAL, "pg_pf_admittance_build: out is NULL");
-    if ((rc = pgi_pf_check_world(w, err)) || (rc = pgi_pf_net_topology(&net, w, err)) ||
-        (rc = pgi_pf_net_values(&net, w, err)))
+    if ((rc = pgi_pf_check_world(w, err)) || (rc = pgi_pf_net_topology(&net, w, false, err)) ||
+        (rc = pgi_pf_net_values(&net, w, PGI_VAL_AC | PGI_VAL_BRANCH, err)))
         goto out;
     y = calloc(1, sizeof *y);
-    if (!y || sparse_alloc(&y->ybus, net.nb, net.nb, net.ynnz) ||
+    next = malloc(sizeof *next * (size_t)(net.nb ? net.nb : 1));
+    if (!y || !next || sparse_alloc(&y->ybus, net.nb, net.nb, net.ynnz) ||
         branch_matrix(&y->yf, &net, w, 0) || branch_matrix(&y->yt, &net, w, 1)) {
         rc = pg_error_set(err, PG_ENOMEM, "out of memory");
         goto out;
     }
     memcpy(y->ybus.colptr, net.yp, sizeof *net.yp * ((size_t)net.nb + 1));
     memcpy(y->ybus.rowind, net.yi, sizeof *net.yi * (size_t)net.ynnz);
-    for (int p = 0; p < net.ynnz; p++) { /* the net keeps the transpose */
-        y->ybus.re[p] = net.ytre[net.ytpos[p]];
-        y->ybus.im[p] = net.ytim[net.ytpos[p]];
-    }
+    /* The net keeps the transpose: entry (i, c) at position p of column c is at row c of column
+     * i there. The pattern is symmetric with sorted rows, so walking the columns in order meets
+     * the rows of every column in order too: one cursor per column finds each. */
+    memcpy(next, net.yp, sizeof *next * (size_t)net.nb);
+    for (int c = 0; c < net.nb; c++)
+        for (int p = net.yp[c]; p < net.yp[c + 1]; p++) {
+            int q = next[net.yi[p]]++;
+            y->ybus.re[p] = net.ytre[q];
+            y->ybus.im[p] = net.ytim[q];
+        }
     *out = y;
     y = NULL;
 out:
+    free(next);
     pg_pf_admittance_free(y);
     pgi_pf_net_free(&net);
     return rc;

@@ -14,13 +14,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <amd.h>
+
 #include "core/util.h"
 #include "powerflow/pf_internal.h"
 
 void
-pgi_pf_newton_init(pgi_pf_newton *nr)
+pgi_pf_newton_init(pgi_pf_newton *nr, bool keep_start, pgi_pf_region *rg)
 {
     memset(nr, 0, sizeof *nr);
+    nr->keep_start = keep_start;
+    nr->rg = rg;
     klu_defaults(&nr->common);
     /* AMD ordering of the structurally symmetric Jacobian: less fill than COLAMD (about half
      * the refactorization time on case2383wp). No BTF: a connected network's Jacobian is one
@@ -33,81 +37,170 @@ pgi_pf_newton_init(pgi_pf_newton *nr)
     nr->common.scale = -1;
 }
 
+/* Drops the pattern and KLU's objects, keeping the block for the next pattern. */
 static void
-pattern_free(pgi_pf_newton *nr)
+pattern_drop(pgi_pf_newton *nr)
 {
     if (nr->num)
         klu_free_numeric(&nr->num, &nr->common);
     if (nr->num0)
         klu_free_numeric(&nr->num0, &nr->common);
-    free(nr->start_vm);
-    free(nr->start_va);
-    free(nr->start_vr);
-    free(nr->start_vi);
-    free(nr->start_inv);
-    nr->start_vm = nr->start_va = nr->start_vr = nr->start_vi = nr->start_inv = NULL;
-    nr->have_start = false;
     if (nr->sym)
         klu_free_symbolic(&nr->sym, &nr->common);
-    free(nr->cls);
-    free(nr->iva);
-    free(nr->ivm);
-    free(nr->jp);
-    free(nr->ji);
-    free(nr->jx);
-    free(nr->map);
-    free(nr->dmap);
-    free(nr->vr);
-    free(nr->vi);
-    free(nr->sr);
-    free(nr->si);
-    free(nr->invvm);
-    free(nr->f);
-    nr->cls = nr->iva = nr->ivm = nr->jp = nr->ji = nr->map = nr->dmap = NULL;
-    nr->jx = nr->vr = nr->vi = nr->sr = nr->si = nr->invvm = nr->f = NULL;
+    nr->have_start = false;
+    nr->cls = NULL;
     nr->n = nr->jnnz = nr->nb = 0;
+}
+
+void
+pgi_pf_newton_release(pgi_pf_newton *nr)
+{
+    pattern_drop(nr);
 }
 
 void
 pgi_pf_newton_clear(pgi_pf_newton *nr)
 {
-    pattern_free(nr);
+    pattern_drop(nr);
+    pgi_pf_block_free(nr->rg, nr->block, nr->block_size);
+    nr->block = NULL;
+    nr->block_size = 0;
+}
+
+/* ---------------------------------------------------------------- ordering */
+
+size_t
+pgi_pf_analyze_scratch(size_t n, size_t nnz)
+{
+    /* P, Len, Next, then AMD's Pe, Nv, Head, Elen, Degree, W and its Iw of nnz + nnz / 5 + n
+     * (amd_order's sizes, off-diagonal entries bounded by nnz) */
+    return 10 * n + nnz + nnz / 5;
+}
+
+klu_symbolic *
+pgi_pf_analyze(int n, int *ap, int *ai, int *scratch, klu_common *c)
+{
+    int *perm = scratch, *len = perm + n, *next = len + n, *pe = next + n;
+    int *nv = pe + n, *head = nv + n, *elen = head + n, *degree = elen + n, *w = degree + n;
+    int *iw = w + n;
+    double lnz;
+    if (n <= 3) { /* KLU orders blocks this small naturally */
+        for (int k = 0; k < n; k++)
+            perm[k] = k;
+        lnz = n * (n + 1) / 2;
+    } else {
+        /* A + A' without its diagonal: for a structurally symmetric pattern with sorted
+         * columns, the columns themselves, in the order amd_1 would list them. */
+        int nz = 0;
+        for (int j = 0; j < n; j++) {
+            pe[j] = nz;
+            for (int p = ap[j]; p < ap[j + 1]; p++)
+                if (ai[p] != j)
+                    iw[nz++] = ai[p];
+            len[j] = nz - pe[j];
+        }
+        double info[AMD_INFO] = {0};
+        amd_2(n, pe, iw, len, nz + nz / 5 + n, nz, nv, next, perm, head, elen, degree, w, NULL,
+              info);
+        lnz = info[AMD_LNZ] + n;
+    }
+    klu_symbolic *sym = klu_analyze_given(n, ap, ai, perm, perm, c);
+    if (sym) { /* what klu_analyze records of an AMD ordering: the fill estimate, which sizes
+                  the first factorization's memory */
+        sym->Lnz[0] = lnz;
+        sym->lnz = sym->unz = lnz;
+    }
+    return sym;
+}
+
+/* The block: the pattern for nb buses, ynnz Ybus entries, n unknowns and jnnz Jacobian entries,
+ * the workspaces, and (keep_start) the start of the last solve. The arrays before cls are written
+ * only once the pattern is analysed, so the analysis's workspace (pgi_pf_analyze) is laid over
+ * them: the block starts with at least that many bytes. */
+static void
+newton_layout(pgi_pf_newton *nr, pgi_pf_layout *l, size_t nb, size_t ynnz, size_t n, size_t jnnz)
+{
+    PGI_TAKE(l, nr->jx, jnnz + 2);
+    PGI_TAKE(l, nr->vr, nb);
+    PGI_TAKE(l, nr->vi, nb);
+    PGI_TAKE(l, nr->sr, nb);
+    PGI_TAKE(l, nr->si, nb);
+    PGI_TAKE(l, nr->invvm, nb);
+    PGI_TAKE(l, nr->f, n);
+    if (nr->keep_start) {
+        PGI_TAKE(l, nr->start_vm, nb);
+        PGI_TAKE(l, nr->start_va, nb);
+        PGI_TAKE(l, nr->start_vr, nb);
+        PGI_TAKE(l, nr->start_vi, nb);
+        PGI_TAKE(l, nr->start_inv, nb);
+    }
+    size_t scratch = sizeof(int) * pgi_pf_analyze_scratch(n, jnnz);
+    if (l->size < scratch)
+        l->size = scratch;
+    PGI_TAKE(l, nr->cls, nb);
+    PGI_TAKE(l, nr->iva, nb);
+    PGI_TAKE(l, nr->ivm, nb);
+    PGI_TAKE(l, nr->jp, n + 1);
+    PGI_TAKE(l, nr->ji, jnnz);
+    PGI_TAKE(l, nr->map, 2 * ynnz);
+}
+
+size_t
+pgi_pf_newton_bound(const pgi_pf_newton *nr, size_t nb, size_t ynnz)
+{
+    /* at most two unknowns per bus and four Jacobian entries per Ybus entry; and the cursors */
+    pgi_pf_newton shape = {.keep_start = nr->keep_start};
+    pgi_pf_layout lay = {0}, all = {0};
+    newton_layout(&shape, &lay, nb, ynnz, 2 * nb, 4 * ynnz);
+    pgi_pf_take(&all, lay.size, 1);
+    pgi_pf_take(&all, nb, sizeof(int));
+    return pgi_pf_block_size(all.size);
 }
 
 int
 pgi_pf_newton_prepare(pgi_pf_newton *nr, const pgi_pf_net *net, const int *cls, pg_error *err)
 {
-    int nb = net->nb;
+    int nb = net->nb, rc = PG_OK;
+    int *cur = NULL;
+    size_t cur_size = sizeof *cur * (size_t)(nb ? nb : 1);
     if (nr->cls && nr->nb == nb && memcmp(nr->cls, cls, sizeof *cls * (size_t)nb) == 0)
         return PG_OK;
-    pattern_free(nr);
-    size_t nbs = nb ? (size_t)nb : 1, ys = net->ynnz ? (size_t)net->ynnz : 1;
-    nr->nb = nb;
-    nr->cls = malloc(sizeof *nr->cls * nbs);
-    nr->iva = malloc(sizeof *nr->iva * nbs);
-    nr->ivm = malloc(sizeof *nr->ivm * nbs);
-    nr->map = malloc(sizeof *nr->map * 2 * ys);
-    nr->dmap = malloc(sizeof *nr->dmap * 4 * nbs);
-    nr->jp = calloc(2 * nbs + 1, sizeof *nr->jp);
-    nr->ji = malloc(sizeof *nr->ji * 4 * ys);
-    nr->vr = calloc(nbs, sizeof *nr->vr);
-    nr->vi = calloc(nbs, sizeof *nr->vi);
-    nr->sr = calloc(nbs, sizeof *nr->sr);
-    nr->si = calloc(nbs, sizeof *nr->si);
-    nr->invvm = calloc(nbs, sizeof *nr->invvm);
-    nr->start_vm = malloc(sizeof *nr->start_vm * nbs);
-    nr->start_va = malloc(sizeof *nr->start_va * nbs);
-    nr->start_vr = malloc(sizeof *nr->start_vr * nbs);
-    nr->start_vi = malloc(sizeof *nr->start_vi * nbs);
-    nr->start_inv = malloc(sizeof *nr->start_inv * nbs);
-    nr->f = calloc(2 * nbs, sizeof *nr->f);
-    if (!nr->cls || !nr->iva || !nr->ivm || !nr->map || !nr->dmap || !nr->jp || !nr->ji ||
-        !nr->vr || !nr->vi || !nr->sr || !nr->si || !nr->invvm || !nr->f || !nr->start_vm ||
-        !nr->start_va || !nr->start_vr || !nr->start_vi || !nr->start_inv)
+    pattern_drop(nr);
+    /* Count the unknowns and the Jacobian's entries: a column per unknown of bus k, with an
+     * entry per unknown of every bus in column k of Ybus. */
+    int n = 0, nnz = 0;
+    for (int k = 0; k < nb; k++) {
+        int ncol = (cls[k] == PGI_PV || cls[k] == PGI_PQ) + (cls[k] == PGI_PQ);
+        n += ncol;
+        if (!ncol)
+            continue;
+        int per = 0;
+        for (int p = net->yp[k]; p < net->yp[k + 1]; p++) {
+            int c = cls[net->yi[p]];
+            per += (c == PGI_PV || c == PGI_PQ) + (c == PGI_PQ);
+        }
+        nnz += ncol * per;
+    }
+    pgi_pf_layout lay = {0};
+    newton_layout(nr, &lay, (size_t)nb, (size_t)net->ynnz, (size_t)n, (size_t)nnz);
+    if (lay.size > nr->block_size || !nr->block) {
+        pgi_pf_block_free(nr->rg, nr->block, nr->block_size);
+        nr->block_size = 0;
+        nr->block = pgi_pf_block_alloc(nr->rg, lay.size);
+        if (!nr->block)
+            goto nomem;
+        nr->block_size = lay.size;
+    }
+    cur = pgi_pf_block_alloc(nr->rg, cur_size);
+    if (!cur)
         goto nomem;
+    lay = (pgi_pf_layout){.base = nr->block};
+    newton_layout(nr, &lay, (size_t)nb, (size_t)net->ynnz, (size_t)n, (size_t)nnz);
+    nr->nb = nb;
+    nr->n = n;
+    nr->jnnz = nnz;
     memcpy(nr->cls, cls, sizeof *cls * (size_t)nb);
-
-    int n = 0;
+    n = 0;
     for (int b = 0; b < nb; b++) {
         nr->iva[b] = nr->ivm[b] = -1;
         if (cls[b] == PGI_PV || cls[b] == PGI_PQ)
@@ -115,71 +208,58 @@ pgi_pf_newton_prepare(pgi_pf_newton *nr, const pgi_pf_net *net, const int *cls, 
         if (cls[b] == PGI_PQ)
             nr->ivm[b] = n++;
     }
-    nr->n = n;
-    /* Count, then fill column by column. Slots jnnz and jnnz + 1 are a sink for the entries that
-     * are not in the Jacobian (a reference bus's column, a PV bus's magnitude column). The map is
-     * indexed by the transposed layout the evaluation walks (row i of Ybus at a time): the entry
-     * at position p of column k is at position ytpos[p] there. */
-    int nnz = 0;
-    for (int k = 0; k < nb; k++) {
-        int ncol = (nr->iva[k] >= 0) + (nr->ivm[k] >= 0);
-        if (!ncol)
-            continue;
-        int per = 0;
-        for (int p = net->yp[k]; p < net->yp[k + 1]; p++) {
-            int i = net->yi[p];
-            per += (nr->iva[i] >= 0) + (nr->ivm[i] >= 0);
-        }
-        nnz += ncol * per;
-    }
-    nr->jnnz = nnz;
-    nr->jx = calloc((size_t)nnz + 2, sizeof *nr->jx);
-    if (!nr->jx)
-        goto nomem;
+    /* Fill column by column. Slots nnz and nnz + 1 are a sink for the entries that are not in
+     * the Jacobian (a reference bus's column, a PV bus's magnitude column). The map is indexed by
+     * the transposed layout the evaluation walks (row i of Ybus at a time): the entry of row i in
+     * column k is the entry of row k in column i there, found with one cursor per column (the
+     * pattern is symmetric with sorted rows, so the columns k of row i come in order). */
     for (int q = 0; q < 2 * net->ynnz; q++)
         nr->map[q] = nnz;
-    for (int q = 0; q < 4 * nb; q++)
-        nr->dmap[q] = nnz;
+    memcpy(cur, net->yp, sizeof *cur * (size_t)nb);
     int pos = 0, col = 0;
+    nr->jp[0] = 0;
     for (int k = 0; k < nb; k++) {
         for (int which = 0; which < 2; which++) { /* 0: angle column, 1: magnitude column */
             int c = which == 0 ? nr->iva[k] : nr->ivm[k];
-            if (c < 0)
-                continue;
             for (int p = net->yp[k]; p < net->yp[k + 1]; p++) {
                 int i = net->yi[p];
+                /* the transposed position: the cursor moves once per entry, in the first pass */
+                int tp = which == 0 ? cur[i]++ : cur[i] - 1;
+                if (c < 0)
+                    continue;
                 if (nr->iva[i] >= 0) {
                     nr->ji[pos] = nr->iva[i];
-                    nr->map[2 * net->ytpos[p] + which] = pos; /* (P_i, Va_k) or (P_i, Vm_k) */
-                    if (i == k)
-                        nr->dmap[4 * k + 2 * which] = pos;
+                    nr->map[2 * tp + which] = pos; /* (P_i, Va_k) or (P_i, Vm_k) */
                     pos++;
                 }
-                if (nr->ivm[i] >= 0) { /* (Q_i, .) right after (P_i, .) */
-                    nr->ji[pos] = nr->ivm[i];
-                    if (i == k)
-                        nr->dmap[4 * k + 2 * which + 1] = pos;
-                    pos++;
-                }
+                if (nr->ivm[i] >= 0) /* (Q_i, .) right after (P_i, .) */
+                    nr->ji[pos++] = nr->ivm[i];
             }
-            col++;
-            nr->jp[col] = pos;
+            if (c >= 0)
+                nr->jp[++col] = pos;
         }
     }
+    pgi_pf_block_free(nr->rg, cur, cur_size);
+    cur = NULL;
     if (n > 0) {
-        nr->sym = klu_analyze(n, nr->jp, nr->ji, &nr->common);
+        nr->sym = pgi_pf_analyze(n, nr->jp, nr->ji, (int *)nr->block, &nr->common);
         if (!nr->sym) {
             int st = nr->common.status;
-            pattern_free(nr);
-            return pg_error_set(err, st == KLU_OUT_OF_MEMORY ? PG_ENOMEM : PG_ESOLVER,
-                                "power flow: KLU could not analyse the Jacobian (status %d)", st);
+            pattern_drop(nr);
+            rc = pg_error_set(err, st == KLU_OUT_OF_MEMORY ? PG_ENOMEM : PG_ESOLVER,
+                              "power flow: KLU could not analyse the Jacobian (status %d)", st);
+            goto out;
         }
         nr->analyses++;
     }
-    return PG_OK;
+    nr->jx[nnz] = nr->jx[nnz + 1] = 0; /* the sink (the analysis used this memory) */
+    goto out;
 nomem:
-    pattern_free(nr);
-    return pg_error_set(err, PG_ENOMEM, "out of memory");
+    pattern_drop(nr);
+    rc = pg_error_set(err, PG_ENOMEM, "out of memory");
+out:
+    pgi_pf_block_free(nr->rg, cur, cur_size);
+    return rc;
 }
 
 /* At the voltage (vr, vi), computes S = V conj(Ybus V), the mismatch F = S - Sbus over the
@@ -254,12 +334,14 @@ evaluate(pgi_pf_newton *nr, const pgi_pf_net *net, const double *sbr, const doub
             bad |= !isfinite(dq);
             worst = fabs(dq) > worst ? fabs(dq) : worst;
         }
-        if (with_j) {
-            const int *d = &nr->dmap[4 * i];
+        if (with_j) { /* the diagonal: dS/dVa += j S_i, dS/dVm += S_i / |V_i| */
+            const int *d = &map[2 * net->ydiag[i]];
             jx[d[0]] -= qi;
-            jx[d[1]] += pi;
-            jx[d[2]] += pi * inv[i];
-            jx[d[3]] += qi * inv[i];
+            if (m >= 0) {
+                jx[d[0] + 1] += pi;
+                jx[d[1]] += pi * inv[i];
+                jx[d[1] + 1] += qi * inv[i];
+            }
         }
     }
     return bad ? NAN : worst;
@@ -325,7 +407,7 @@ pgi_pf_newton_set_voltage(pgi_pf_newton *nr, const double *vm, const double *va)
 {
     for (int b = 0; b < nr->nb; b++) {
         if (nr->cls[b] == PGI_DEAD) {
-            nr->vr[b] = nr->vi[b] = 0;
+            nr->vr[b] = nr->vi[b] = nr->invvm[b] = 0;
             continue;
         }
         double c, sn;
@@ -403,6 +485,8 @@ pgi_pf_newton_solve(pgi_pf_newton *nr, const pgi_pf_net *net, const double *sbr,
         pgi_pf_newton_set_voltage(nr, vm, va);
         if (nr->num0)
             klu_free_numeric(&nr->num0, &nr->common);
+    }
+    if (!same_start && nr->keep_start) {
         nr->have_start = true;
         nr->start_version = net->version;
         memcpy(nr->start_vm, vm, bytes);

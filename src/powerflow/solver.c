@@ -6,8 +6,11 @@
  *
  * The solver keeps the network view (pattern, islands, values), the Newton and DC engines (their
  * KLU symbolic analyses and factors) and the workspaces between calls, so a world with the same
- * topology costs only numeric work. */
+ * topology costs only numeric work. pg_pf_solve makes a solver that solves once: it builds only
+ * what that solve reads (nothing to recognise the next world by, no kept start, no table of
+ * branch admittances: the results compute them from the world, as the matrix does). */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,10 +20,14 @@
 
 struct pg_pf_solver {
     pg_pf_options opt;
+    bool once;            /* solves one world and is freed (pg_pf_solve) */
+    pgi_pf_region region; /* where the blocks below come from */
     pgi_pf_net net;
     pgi_pf_newton nr;
     pgi_pf_dc dc;
-    /* Workspaces, sized for nb buses and ng units. */
+    /* Workspaces, sized for nb buses and ng units, in one block. */
+    void *ws;
+    size_t ws_size;
     int nb, ng;
     double *injp, *injq;    /* nb: loads, renewables and storage, MW / MVAr */
     double *sbr, *sbi;      /* nb: Sbus, p.u. */
@@ -28,6 +35,7 @@ struct pg_pf_solver {
     int *cls;               /* nb: working bus classes */
     int *ref0;              /* islands: the reference bus before Q-limit switching */
     double *pgw, *qgw;      /* ng: working unit outputs, MW / MVAr */
+    double *isl_load;       /* islands: load, MW */
     unsigned char *limited; /* ng */
 };
 
@@ -61,8 +69,8 @@ check_options(const pg_pf_options *o, pg_error *err)
     return PG_OK;
 }
 
-int
-pg_pf_solver_new(pg_pf_solver **out, const pg_pf_options *opts, pg_error *err)
+static int
+solver_new(pg_pf_solver **out, const pg_pf_options *opts, bool once, pg_error *err)
 {
     if (!out)
         return pg_error_set(err, PG_EINVAL, "pg_pf_solver_new: out is NULL");
@@ -78,27 +86,28 @@ pg_pf_solver_new(pg_pf_solver **out, const pg_pf_options *opts, pg_error *err)
     if (!s)
         return pg_error_set(err, PG_ENOMEM, "out of memory");
     s->opt = o;
-    pgi_pf_newton_init(&s->nr);
-    pgi_pf_dc_init(&s->dc);
+    s->once = once;
+    s->nb = s->ng = -1;
+    s->net.rg = &s->region;
+    pgi_pf_newton_init(&s->nr, !once, &s->region);
+    pgi_pf_dc_init(&s->dc, &s->region);
     *out = s;
     return PG_OK;
+}
+
+int
+pg_pf_solver_new(pg_pf_solver **out, const pg_pf_options *opts, pg_error *err)
+{
+    return solver_new(out, opts, false, err);
 }
 
 static void
 workspace_free(pg_pf_solver *s)
 {
-    free(s->injp);
-    free(s->injq);
-    free(s->sbr);
-    free(s->sbi);
-    free(s->vm);
-    free(s->va);
-    free(s->cls);
-    free(s->ref0);
-    free(s->pgw);
-    free(s->qgw);
-    free(s->limited);
-    s->injp = s->injq = s->sbr = s->sbi = s->vm = s->va = s->pgw = s->qgw = NULL;
+    pgi_pf_block_free(&s->region, s->ws, s->ws_size);
+    s->ws = NULL;
+    s->ws_size = 0;
+    s->injp = s->injq = s->sbr = s->sbi = s->vm = s->va = s->pgw = s->qgw = s->isl_load = NULL;
     s->cls = s->ref0 = NULL;
     s->limited = NULL;
     s->nb = s->ng = -1;
@@ -109,10 +118,11 @@ pg_pf_solver_free(pg_pf_solver *s)
 {
     if (!s)
         return;
-    workspace_free(s);
     pgi_pf_newton_clear(&s->nr);
     pgi_pf_dc_clear(&s->dc);
+    workspace_free(s);
     pgi_pf_net_free(&s->net);
+    pgi_pf_region_free(&s->region);
     free(s);
 }
 
@@ -142,30 +152,52 @@ pg_pf_solver_get_info(const pg_pf_solver *s, pg_pf_solver_info *info)
     }
 }
 
-static int
-workspace_fit(pg_pf_solver *s, int nb, int ng, int n_islands, pg_error *err)
+static void
+workspace_layout(pg_pf_solver *s, pgi_pf_layout *l, size_t nb, size_t ng)
 {
-    (void)n_islands; /* never more islands than buses */
-    if (s->nb == nb && s->ng == ng && s->ref0)
+    PGI_TAKE(l, s->injp, nb);
+    PGI_TAKE(l, s->injq, nb);
+    PGI_TAKE(l, s->sbr, nb);
+    PGI_TAKE(l, s->sbi, nb);
+    PGI_TAKE(l, s->vm, nb);
+    PGI_TAKE(l, s->va, nb);
+    PGI_TAKE(l, s->pgw, ng);
+    PGI_TAKE(l, s->qgw, ng);
+    PGI_TAKE(l, s->isl_load, nb); /* islands <= buses */
+    PGI_TAKE(l, s->cls, nb);
+    PGI_TAKE(l, s->ref0, nb); /* islands <= buses */
+    PGI_TAKE(l, s->limited, ng);
+}
+
+/* What the solver's blocks take at most for w's network (what: its PGI_VAL_* mask). */
+static size_t
+region_bound(pg_pf_solver *s, const pg_world *w, unsigned what)
+{
+    size_t nb = w->n_buses, ycap = nb + 2 * w->n_branches;
+    pg_pf_solver shape;
+    pgi_pf_layout ws = {0}, all = {0};
+    workspace_layout(&shape, &ws, nb, w->n_thermals);
+    pgi_pf_take(&all, pgi_pf_net_bound(w, !s->once, what), 1);
+    pgi_pf_take(&all, pgi_pf_block_size(ws.size), 1);
+    pgi_pf_take(&all, s->opt.dc ? pgi_pf_dc_bound(nb, ycap) : pgi_pf_newton_bound(&s->nr, nb, ycap),
+                1);
+    return all.size;
+}
+
+static int
+workspace_fit(pg_pf_solver *s, int nb, int ng, pg_error *err)
+{
+    if (s->ws && s->nb == nb && s->ng == ng)
         return PG_OK;
     workspace_free(s);
-    size_t b = nb ? (size_t)nb : 1, g = ng ? (size_t)ng : 1;
-    s->injp = malloc(sizeof(double) * b);
-    s->injq = malloc(sizeof(double) * b);
-    s->sbr = malloc(sizeof(double) * b);
-    s->sbi = malloc(sizeof(double) * b);
-    s->vm = malloc(sizeof(double) * b);
-    s->va = malloc(sizeof(double) * b);
-    s->cls = malloc(sizeof(int) * b);
-    s->ref0 = malloc(sizeof(int) * b); /* islands <= buses */
-    s->pgw = malloc(sizeof(double) * g);
-    s->qgw = malloc(sizeof(double) * g);
-    s->limited = malloc(g);
-    if (!s->injp || !s->injq || !s->sbr || !s->sbi || !s->vm || !s->va || !s->cls || !s->ref0 ||
-        !s->pgw || !s->qgw || !s->limited) {
-        workspace_free(s);
+    pgi_pf_layout lay = {0};
+    workspace_layout(s, &lay, (size_t)nb, (size_t)ng);
+    s->ws = pgi_pf_block_alloc(&s->region, lay.size);
+    if (!s->ws)
         return pg_error_set(err, PG_ENOMEM, "out of memory");
-    }
+    s->ws_size = lay.size;
+    lay = (pgi_pf_layout){.base = s->ws};
+    workspace_layout(s, &lay, (size_t)nb, (size_t)ng);
     s->nb = nb;
     s->ng = ng;
     return PG_OK;
@@ -176,51 +208,41 @@ workspace_fit(pg_pf_solver *s, int nb, int ng, int n_islands, pg_error *err)
 void
 pg_pf_result_free(pg_pf_result *r)
 {
-    if (!r)
-        return;
-    free(r->vm);
-    free(r->va);
-    free(r->bus_type);
-    free(r->island);
-    free(r->pg);
-    free(r->qg);
-    free(r->q_limited);
-    free(r->pf);
-    free(r->qf);
-    free(r->pt);
-    free(r->qt);
-    free(r->islands);
-    free(r);
+    free(r); /* its arrays are in the same block */
 }
 
-static pg_pf_result *
-result_new(size_t nb, size_t nl, size_t ng, size_t ni)
+/* The result and its arrays, in one block; fill_results writes every element. */
+static void
+result_layout(pg_pf_result *r, pgi_pf_layout *l)
 {
-    pg_pf_result *r = calloc(1, sizeof *r);
+    size_t b = r->n_buses, g = r->n_thermals, n = r->n_branches;
+    PGI_TAKE(l, r->vm, b);
+    PGI_TAKE(l, r->va, b);
+    PGI_TAKE(l, r->island, b);
+    PGI_TAKE(l, r->pg, g);
+    PGI_TAKE(l, r->qg, g);
+    PGI_TAKE(l, r->pf, n);
+    PGI_TAKE(l, r->qf, n);
+    PGI_TAKE(l, r->pt, n);
+    PGI_TAKE(l, r->qt, n);
+    PGI_TAKE(l, r->islands, r->n_islands);
+    PGI_TAKE(l, r->bus_type, b);
+    PGI_TAKE(l, r->q_limited, g);
+}
+
+/* A result with head's numbers and counts, and room for its arrays. */
+static pg_pf_result *
+result_new(const pg_pf_result *head)
+{
+    pg_pf_result shape = *head;
+    pgi_pf_layout lay = {.size = sizeof shape};
+    result_layout(&shape, &lay);
+    pg_pf_result *r = lay.size == SIZE_MAX ? NULL : malloc(lay.size);
     if (!r)
         return NULL;
-    r->n_buses = nb;
-    r->n_branches = nl;
-    r->n_thermals = ng;
-    r->n_islands = ni;
-    size_t b = nb ? nb : 1, l = nl ? nl : 1, g = ng ? ng : 1;
-    r->vm = calloc(b, sizeof *r->vm);
-    r->va = calloc(b, sizeof *r->va);
-    r->bus_type = calloc(b, sizeof *r->bus_type);
-    r->island = calloc(b, sizeof *r->island);
-    r->pg = calloc(g, sizeof *r->pg);
-    r->qg = calloc(g, sizeof *r->qg);
-    r->q_limited = calloc(g, sizeof *r->q_limited);
-    r->pf = calloc(l, sizeof *r->pf);
-    r->qf = calloc(l, sizeof *r->qf);
-    r->pt = calloc(l, sizeof *r->pt);
-    r->qt = calloc(l, sizeof *r->qt);
-    r->islands = calloc(ni ? ni : 1, sizeof *r->islands);
-    if (!r->vm || !r->va || !r->bus_type || !r->island || !r->pg || !r->qg || !r->q_limited ||
-        !r->pf || !r->qf || !r->pt || !r->qt || !r->islands) {
-        pg_pf_result_free(r);
-        return NULL;
-    }
+    *r = shape;
+    lay = (pgi_pf_layout){.base = (char *)r, .size = sizeof *r};
+    result_layout(r, &lay);
     return r;
 }
 
@@ -242,8 +264,8 @@ bus_solved(const pg_pf_solver *s, int b)
 }
 
 /* Fixed injections per bus (MW, MVAr): in-service loads (drawn), renewables and storage
- * (injected). Their totals go in the result as they are read: the load of each island, and the
- * served load and injections at the buses that take part in the solve. */
+ * (injected). Their totals are summed as they are read: the load of each island (in isl_load),
+ * and the served load and injections at the buses that take part in the solve (in r). */
 static void
 fixed_injections(pg_pf_solver *s, const pg_world *w, pg_pf_result *r)
 {
@@ -252,7 +274,7 @@ fixed_injections(pg_pf_solver *s, const pg_world *w, pg_pf_result *r)
     for (int b = 0; b < net->nb; b++)
         s->injp[b] = s->injq[b] = 0;
     for (int i = 0; i < net->n_islands; i++)
-        r->islands[i] = net->islands[i];
+        s->isl_load[i] = net->islands[i].load_mw;
     double load_p = 0, load_q = 0, inj_p = 0, inj_q = 0;
     for (size_t i = 0; i < w->n_loads; i++) {
         const pg_load *l = &w->loads[i];
@@ -262,7 +284,7 @@ fixed_injections(pg_pf_solver *s, const pg_world *w, pg_pf_result *r)
         s->injq[l->bus] -= l->q;
         int isl = net->island[l->bus];
         if (isl >= 0)
-            r->islands[isl].load_mw += l->p;
+            s->isl_load[isl] += l->p;
         if (bus_solved(s, (int)l->bus)) {
             load_p += l->p;
             load_q += ac ? l->q : 0;
@@ -495,7 +517,9 @@ wrap_deg(double rad)
 }
 
 /* Bus, branch and total results once vm/va (and the units) are final (the totals of loads and
- * other fixed injections are summed by fixed_injections). The totals are summed in
+ * other fixed injections are summed by fixed_injections); writes every element of r's arrays. A
+ * kept solver reads the branch admittances and shunts it keeps; one that solves once computes
+ * them from the world here, as it did for the matrix (the same bits). The totals are summed in
  * local variables: summed in r, each addition would wait for the store of the previous one, since
  * the compiler cannot tell r's totals from its arrays. */
 static void
@@ -503,6 +527,10 @@ fill_results(pg_pf_solver *s, const pg_world *w, pg_pf_result *r, bool dc)
 {
     const pgi_pf_net *net = &s->net;
     double base = w->base_mva;
+    for (int i = 0; i < net->n_islands; i++) {
+        r->islands[i] = net->islands[i];
+        r->islands[i].load_mw = s->isl_load[i];
+    }
     double shunt_p = 0, shunt_q = 0;
     for (int b = 0; b < net->nb; b++) {
         r->island[b] = net->island[b] < 0 ? PG_NONE : (size_t)net->island[b];
@@ -517,11 +545,17 @@ fill_results(pg_pf_solver *s, const pg_world *w, pg_pf_result *r, bool dc)
                          : s->cls[b] == PGI_PV ? PG_BUS_PV
                                                : PG_BUS_PQ;
         double v2 = r->vm[b] * r->vm[b];
-        shunt_p += net->shunt[2 * b] * v2;
-        shunt_q += dc ? 0 : net->shunt[2 * b + 1] * v2;
+        double gs = net->shunt ? net->shunt[2 * b] : w->buses[b].gs;
+        double bs = net->shunt ? net->shunt[2 * b + 1] : w->buses[b].bs;
+        shunt_p += gs * v2;
+        shunt_q += dc ? 0 : bs * v2;
     }
     r->shunt_p = shunt_p;
     r->shunt_q = shunt_q;
+    for (int g = 0; g < net->ng; g++) { /* units out of service or not solved */
+        r->pg[g] = r->qg[g] = 0;
+        r->q_limited[g] = false;
+    }
     double gen_p = 0, gen_q = 0;
     for (int b = 0; b < net->nb; b++) {
         if (!bus_solved(s, b))
@@ -540,14 +574,24 @@ fill_results(pg_pf_solver *s, const pg_world *w, pg_pf_result *r, bool dc)
     double loss_p = 0, loss_q = 0, charging_q = 0;
     for (int l = 0; l < net->nl; l++) {
         int f = net->bf[l], t = net->bt[l];
-        if (!net->br_on[l] || !bus_solved(s, f))
+        if (!net->br_on[l] || !bus_solved(s, f)) {
+            r->pf[l] = r->qf[l] = r->pt[l] = r->qt[l] = 0;
             continue;
+        }
         if (dc) { /* lossless */
             r->pf[l] = (net->bdc[l] * (s->va[f] - s->va[t]) + net->pfinj[l]) * base;
             r->pt[l] = -r->pf[l];
+            r->qf[l] = r->qt[l] = 0;
             continue;
         }
-        const double *y = &net->ybr[8 * l];
+        double ybuf[8], cbuf[2];
+        const double *y = ybuf, *chg = cbuf;
+        if (net->ybr) {
+            y = &net->ybr[8 * l];
+            chg = &net->chg[2 * l];
+        } else {
+            pgi_pf_branch_y(&w->branches[l], ybuf, cbuf);
+        }
         double vfr = s->nr.vr[f], vfi = s->nr.vi[f], vtr = s->nr.vr[t], vti = s->nr.vi[t];
         /* I_f = yff V_f + yft V_t; S_f = V_f conj(I_f); the same at the to end. */
         double ifr = y[0] * vfr - y[1] * vfi + y[2] * vtr - y[3] * vti;
@@ -563,7 +607,7 @@ fill_results(pg_pf_solver *s, const pg_world *w, pg_pf_result *r, bool dc)
         loss_p += pf + pt;
         loss_q += qf + qt;
         double vf2 = s->vm[f] * s->vm[f], vt2 = s->vm[t] * s->vm[t];
-        charging_q += (vf2 * net->chg[2 * l] + vt2 * net->chg[2 * l + 1]) * base;
+        charging_q += (vf2 * chg[0] + vt2 * chg[1]) * base;
     }
     r->loss_p = loss_p;
     r->charging_q = charging_q;
@@ -647,7 +691,6 @@ solve_ac(pg_pf_solver *s, const pg_world *w, pg_pf_result *r, pg_error *err)
     r->converged = converged;
     if (!converged)
         append_reason(r, why);
-    fill_results(s, w, r, false);
     return PG_OK;
 }
 
@@ -693,7 +736,6 @@ solve_dc(pg_pf_solver *s, const pg_world *w, pg_pf_result *r, bool values_change
             s->pgw[g] += (pgi_pf_dc_row_times(net, b, s->va) - s->sbr[b]) * base;
         }
     }
-    fill_results(s, w, r, true);
     return PG_OK;
 }
 
@@ -703,66 +745,79 @@ pg_pf_solver_solve(pg_pf_solver *s, const pg_world *w, pg_pf_result **out, pg_er
     if (!s || !out)
         return pg_error_set(err, PG_EINVAL, "pg_pf_solver_solve: NULL argument");
     double t0 = pgi_now();
-    pg_pf_result *r = NULL;
     /* The network the solver was built from was checked then: when w has the same one, only
      * what changes between solves needs checking. */
     pgi_pf_net_match match = pgi_pf_net_compare(&s->net, w);
     int rc = match == PGI_NET_SAME ? pgi_pf_check_inputs(w, err) : pgi_pf_check_world(w, err);
     if (rc)
         return rc;
+    unsigned what =
+        (s->opt.dc ? PGI_VAL_DC : PGI_VAL_AC) | (s->once ? 0 : PGI_VAL_BRANCH | PGI_VAL_PARAMS);
     if (match == PGI_NET_OTHER) {
-        /* The engines' patterns follow Ybus's: drop them with the old topology. */
+        /* Everything follows the topology: drop it all, and make the region hold what this one
+         * needs at most (blocks are taken in the order of a solve, and given back in reverse). */
         pgi_pf_newton_clear(&s->nr);
         pgi_pf_dc_clear(&s->dc);
-        if ((rc = pgi_pf_net_topology(&s->net, w, err)))
+        workspace_free(s);
+        pgi_pf_net_free(&s->net);
+        pgi_pf_region_reserve(&s->region, region_bound(s, w, what));
+        if ((rc = pgi_pf_net_topology(&s->net, w, !s->once, err)))
             return rc;
     }
     bool values_changed = match != PGI_NET_SAME;
-    if (values_changed && (rc = pgi_pf_net_values(&s->net, w, err)))
+    if (values_changed && (rc = pgi_pf_net_values(&s->net, w, what, err)))
         return rc;
     const pgi_pf_net *net = &s->net;
-    if ((rc = workspace_fit(s, net->nb, net->ng, net->n_islands, err)))
+    if ((rc = workspace_fit(s, net->nb, net->ng, err)))
         return rc;
-    r = result_new(w->n_buses, w->n_branches, w->n_thermals, (size_t)net->n_islands);
-    if (!r)
-        return pg_error_set(err, PG_ENOMEM, "out of memory");
-    r->dc = s->opt.dc;
+    /* The result's numbers; its arrays are allocated once the solve is done (by then a solver
+     * that solves once has given back the factors, whose memory they can take). */
+    pg_pf_result head = {.dc = s->opt.dc,
+                         .n_buses = w->n_buses,
+                         .n_branches = w->n_branches,
+                         .n_thermals = w->n_thermals,
+                         .n_islands = (size_t)net->n_islands};
     initial_state(s, w);
-    fixed_injections(s, w, r);
+    fixed_injections(s, w, &head);
     if (!s->opt.dc && (rc = pgi_pf_newton_prepare(&s->nr, net, s->cls, err)))
-        goto out;
+        return rc;
     double t1 = pgi_now();
-    r->time_setup_s = t1 - t0;
-    rc = s->opt.dc ? solve_dc(s, w, r, values_changed, err) : solve_ac(s, w, r, err);
+    head.time_setup_s = t1 - t0;
+    rc = s->opt.dc ? solve_dc(s, w, &head, values_changed, err) : solve_ac(s, w, &head, err);
     if (rc)
-        goto out;
+        return rc;
     int unsolved = 0;
-    for (size_t i = 0; i < r->n_islands; i++)
-        unsolved += r->islands[i].status != PG_PF_ISLAND_SOLVED;
+    for (int i = 0; i < net->n_islands; i++)
+        unsolved += net->islands[i].status != PG_PF_ISLAND_SOLVED;
     if (unsolved) {
         char msg[400];
-        for (size_t i = 0; i < r->n_islands; i++)
-            if (r->islands[i].status != PG_PF_ISLAND_SOLVED) {
+        for (int i = 0; i < net->n_islands; i++)
+            if (net->islands[i].status != PG_PF_ISLAND_SOLVED) {
                 pgi_pf_say(msg, sizeof msg, "%d island%s not solved, e.g. %s", unsolved,
-                           unsolved == 1 ? "" : "s", r->islands[i].reason);
+                           unsolved == 1 ? "" : "s", net->islands[i].reason);
                 break;
             }
-        append_reason(r, msg);
+        append_reason(&head, msg);
     }
-    r->all_solved = r->converged && unsolved == 0;
+    head.all_solved = head.converged && unsolved == 0;
+    if (s->once) {
+        pgi_pf_newton_release(&s->nr);
+        pgi_pf_dc_clear(&s->dc);
+    }
+    pg_pf_result *r = result_new(&head);
+    if (!r)
+        return pg_error_set(err, PG_ENOMEM, "out of memory");
+    fill_results(s, w, r, s->opt.dc);
     r->time_solve_s = pgi_now() - t1;
     *out = r;
-    r = NULL;
-out:
-    pg_pf_result_free(r);
-    return rc;
+    return PG_OK;
 }
 
 int
 pg_pf_solve(const pg_world *w, const pg_pf_options *opts, pg_pf_result **out, pg_error *err)
 {
     pg_pf_solver *s = NULL;
-    int rc = pg_pf_solver_new(&s, opts, err);
+    int rc = solver_new(&s, opts, true, err);
     if (rc)
         return rc;
     rc = pg_pf_solver_solve(s, w, out, err);
