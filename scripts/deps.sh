@@ -26,6 +26,7 @@ runtime=(
     build-essential cmake ninja-build pkg-config
     libsuitesparse-dev          # KLU: sparse LU for the Newton-Raphson Jacobian (powerflow)
     coinor-libcbc-dev coinor-libclp-dev   # MILP (unit commitment), LP/QP (dispatch, OPF)
+    zlib1g-dev                  # COIN-OR's pkg-config files link -lz; its -dev packages omit it
     libjansson-dev              # JSON reader and writer
     libcurl4-openssl-dev        # GitHub REST client (the kanban command module)
     libcmark-dev                # CommonMark parser for roadmaps (the kanban command module)
