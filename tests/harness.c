@@ -251,15 +251,29 @@ static char full_dir[4096];
 static bool full_rlimit;
 static struct rlimit full_old;
 
+/* Makes the mounts below dir private to this mount namespace, so that a mount there does not
+ * propagate to the rest of the machine: the whole tree when "/" is a mount point, otherwise (in a
+ * chroot) dir bound onto itself. */
+static bool
+private_below(const char *dir)
+{
+    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0)
+        return true;
+    return mount(dir, dir, NULL, MS_BIND, NULL) == 0 &&
+           mount(NULL, dir, NULL, MS_REC | MS_PRIVATE, NULL) == 0;
+}
+
 const char *
 pgt_full_disk_begin(size_t bytes)
 {
-    snprintf(full_dir, sizeof full_dir, "%s/full", pgt_tmpdir());
-    mkdir(full_dir, 0777);
+    /* A new, empty folder for every full disk. */
+    snprintf(full_dir, sizeof full_dir, "%s/full.XXXXXX", pgt_tmpdir());
+    if (!mkdtemp(full_dir))
+        fail_msg("cannot create a folder in %s: %s", pgt_tmpdir(), strerror(errno));
     char opts[64];
     snprintf(opts, sizeof opts, "size=%zu", bytes);
     /* A small tmpfs in a mount namespace of this test alone (children inherit it). */
-    if (unshare(CLONE_NEWNS) == 0 && mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0 &&
+    if (unshare(CLONE_NEWNS) == 0 && private_below(full_dir) &&
         mount("tmpfs", full_dir, "tmpfs", 0, opts) == 0) {
         full_rlimit = false;
         return full_dir;
@@ -281,7 +295,8 @@ pgt_full_disk_end(void)
     if (full_rlimit)
         setrlimit(RLIMIT_FSIZE, &full_old);
     else if (full_dir[0])
-        umount2(full_dir, MNT_DETACH);
+        while (umount2(full_dir, MNT_DETACH) == 0) /* the tmpfs, and a bind mount under it */
+            ;
     full_rlimit = false;
     full_dir[0] = '\0';
 }
