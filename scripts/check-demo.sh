@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Proves that `make demo` needs nothing beyond `scripts/deps.sh --runtime`, on a machine that has
-# the test packages too: it configures and builds a fresh folder with the tests off and with every
-# pkg-config file of a test-only package hidden, then runs the demo with what it built.
+# the test packages too: with every pkg-config file of a test-only package hidden, it configures a
+# fresh folder with the default options (the tests are then left out with a warning) and one with
+# the tests off as `make demo` does, builds the second and runs the demo with it.
 #   scripts/check-demo.sh [BUILD_DIR]     (default: a temporary folder, removed afterwards)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,6 +32,11 @@ if pkg-config --exists cmocka; then
     exit 1
 fi
 echo "check-demo: hidden from pkg-config: ${hidden[*]:-nothing}"
+cmake -S . -B "$tmp/default" -G Ninja >"$tmp/default.log" 2>&1 || {
+    echo "check-demo: FAIL: configuring with the default options needs a test-only package" >&2
+    tail -20 "$tmp/default.log" >&2
+    exit 1
+}
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DPG_TESTS=OFF -DPG_BENCH=OFF >/dev/null
 cmake --build "$build" -j "$(nproc)" >/dev/null
 scripts/demo.sh "$build/plurigrid" >"$tmp/demo.out"
