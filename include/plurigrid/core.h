@@ -75,8 +75,12 @@ PG_API char *pg_error_format(const pg_error *err, char *buf, size_t size);
 /* Largest input any reader accepts unless told otherwise, bytes (256 MiB). */
 #define PG_INPUT_MAX ((size_t)256 << 20)
 
+/* How long pg_input_read waits for a program to open a named FIFO for writing, seconds. */
+#define PG_INPUT_FIFO_WAIT_S 30
+
 /* Reads a whole input: the file at path, or standard input when path is "-". Regular files,
- * pipes and FIFOs (`<(cmd)`, `mkfifo`) are read, each once; a folder, a device such as
+ * pipes and FIFOs (`<(cmd)`, `mkfifo`) are read, each once (a named FIFO that no program opens for
+ * writing within PG_INPUT_FIFO_WAIT_S seconds is refused); a folder, a device such as
  * /dev/zero, or anything else is refused (PG_EIO) with a message naming it, and an input longer
  * than max bytes (0 means PG_INPUT_MAX) is refused (PG_ELIMIT) after reading at most max + 1
  * bytes. On success *data is a malloc'd, NUL-terminated copy (the caller frees it) and *len its

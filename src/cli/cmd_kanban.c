@@ -3,7 +3,6 @@
  * and when that stops part way it says exactly what was already written. The token is read
  * once, checked, kept out of every output and wiped from memory when the run ends. */
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,8 +14,6 @@
 
 /* A token file holds a token (about 100 bytes); anything longer is not one. */
 #define TOKEN_FILE_MAX 4096
-/* How long a FIFO given as the token file may wait for a program to open it for writing. */
-#define FIFO_WAIT_S 30
 
 static void
 usage(FILE *f)
@@ -86,41 +83,6 @@ forget(char *secret, size_t n)
     free(secret);
 }
 
-static volatile sig_atomic_t alarm_rang;
-
-static void
-on_alarm(int sig)
-{
-    (void)sig;
-    alarm_rang = 1;
-}
-
-/* pg_input_read of the token file. Opening a FIFO waits for a program to open it for writing,
- * for ever if none does; that wait is bounded (an alarm interrupts the open), and *timed_out
- * says that it ran out. */
-static int
-read_token_file(const char *file, char **t, size_t *len, bool *timed_out, pg_error *err)
-{
-    struct stat st;
-    bool fifo = strcmp(file, "-") != 0 && stat(file, &st) == 0 && S_ISFIFO(st.st_mode);
-    struct sigaction sa, old;
-    if (fifo) {
-        memset(&sa, 0, sizeof sa);
-        sa.sa_handler = on_alarm; /* no SA_RESTART: the open fails with EINTR */
-        sigemptyset(&sa.sa_mask);
-        alarm_rang = 0;
-        sigaction(SIGALRM, &sa, &old);
-        alarm(FIFO_WAIT_S);
-    }
-    int rc = pg_input_read(file, TOKEN_FILE_MAX, t, len, err);
-    if (fifo) {
-        alarm(0);
-        sigaction(SIGALRM, &old, NULL);
-    }
-    *timed_out = fifo && rc != PG_OK && alarm_rang;
-    return rc;
-}
-
 /* The token from --token-file (the whole file, surrounding spaces and line breaks trimmed) or
  * GITHUB_TOKEN; NULL when neither gives one. Sets *failed, after saying why on stderr without
  * showing the token, when the file cannot be read or what it holds is not a token. *size is
@@ -141,16 +103,7 @@ read_token(const char *file, int *failed, size_t *size)
     char ebuf[1400];
     pg_error err = {0};
     if (file) {
-        bool timed_out = false;
-        int rc = read_token_file(file, &t, &len, &timed_out, &err);
-        if (timed_out) {
-            fprintf(stderr,
-                    "plurigrid kanban: the token file %s is a FIFO, and no program opened it to "
-                    "write the token within %d seconds; write the token into it from another "
-                    "program while plurigrid waits, or give a regular file\n",
-                    file, FIFO_WAIT_S);
-            return NULL;
-        }
+        int rc = pg_input_read(file, TOKEN_FILE_MAX, &t, &len, &err);
         if (rc == PG_ELIMIT) {
             fprintf(stderr,
                     "plurigrid kanban: %s is longer than %d bytes; it should hold the token "

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +43,33 @@ kind_of(mode_t m)
     return "not a regular file";
 }
 
+/* A named FIFO opened without blocking: waits at most PG_INPUT_FIFO_WAIT_S for data (or a writer
+ * that comes and goes), so that a FIFO no program writes to is an error rather than a hang. When
+ * the wait runs out, one read tells a writer that is there but slow (EAGAIN: read on, without a
+ * limit) from none at all (0 bytes). What that read gets is stored in buf; *n is its length. */
+static int
+wait_for_writer(int fd, char *buf, size_t cap, size_t *n, const char *name, pg_error *err)
+{
+    struct pollfd p = {fd, POLLIN, 0};
+    int pr;
+    do
+        pr = poll(&p, 1, PG_INPUT_FIFO_WAIT_S * 1000);
+    while (pr < 0 && errno == EINTR);
+    if (pr != 0)
+        return PG_OK;
+    ssize_t got = read(fd, buf, cap);
+    if (got > 0)
+        *n = (size_t)got;
+    else if (got == 0)
+        return fail(err, PG_EIO, name,
+                    "it is a FIFO (named pipe) and no program opened it for writing within %d "
+                    "seconds; write into it from another program, or give a regular file",
+                    PG_INPUT_FIFO_WAIT_S);
+    else if (errno != EAGAIN)
+        return fail(err, PG_EIO, name, "cannot read the file: %s", strerror(errno));
+    return PG_OK;
+}
+
 int
 pg_input_read(const char *path, size_t max, char **data, size_t *len, pg_error *err)
 {
@@ -51,7 +79,8 @@ pg_input_read(const char *path, size_t max, char **data, size_t *len, pg_error *
         max = PG_INPUT_MAX;
     bool std = strcmp(path, "-") == 0;
     const char *name = std ? "standard input" : path;
-    int fd = std ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    /* O_NONBLOCK: opening a FIFO must not wait for a writer here (see wait_for_writer). */
+    int fd = std ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0)
         return fail(err, PG_EIO, name, "cannot read the file: %s", strerror(errno));
     int rc = PG_OK;
@@ -81,6 +110,15 @@ pg_input_read(const char *path, size_t max, char **data, size_t *len, pg_error *
     if (!buf) {
         rc = fail(err, PG_ENOMEM, name, "out of memory reading the file");
         goto out;
+    }
+    if (!std) {
+        if (S_ISFIFO(st.st_mode) && (rc = wait_for_writer(fd, buf, cap, &n, name, err)))
+            goto out;
+        int fl = fcntl(fd, F_GETFL);
+        if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) != 0) {
+            rc = fail(err, PG_EIO, name, "cannot read the file: %s", strerror(errno));
+            goto out;
+        }
     }
     for (;;) {
         if (n == cap) {

@@ -1205,8 +1205,8 @@ test_token_sources(void **state)
     server_forget_requests(s);
     r = run_post3(s, "--token-file", fifo, "--dry-run");
     assert_int_equal(r.status, 2);
-    assert_contains(r.err, "is a FIFO, and no program opened it to write the token within 30 "
-                           "seconds");
+    assert_contains(r.err, "is a FIFO (named pipe) and no program opened it for writing within "
+                           "30 seconds");
     assert_int_equal(s->n_seen, 0);
     result_free(&r);
 

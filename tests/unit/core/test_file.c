@@ -114,6 +114,11 @@ test_read_fifo_once_and_bounded(void **state)
     assert_non_null(strstr(err.msg, "longer than the 1048576 bytes (1 MiB)"));
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
+    /* a FIFO no program opens for writing: an error after a bounded wait, not a hang */
+    data = NULL;
+    assert_int_equal(pg_input_read(path, 0, &data, &len, &err), PG_EIO);
+    assert_null(data);
+    assert_non_null(strstr(err.msg, "no program opened it for writing within 30 seconds"));
     pgt_tmpdir_cleanup();
 }
 
