@@ -93,6 +93,15 @@ pgi_buf_free(pgi_buf *b)
 }
 
 double
+pgi_sum(const double *v, size_t n)
+{
+    double s = 0;
+    for (size_t i = 0; i < n; i++)
+        s += v[i];
+    return s;
+}
+
+double
 pgi_now(void)
 {
     struct timespec ts;

@@ -27,6 +27,9 @@ void pgi_buf_free(pgi_buf *b);
  * about well-formed JSON. */
 void pgi_json_locate(const char *text, size_t len, const char *path, int *line, int *col);
 
+/* v[0] + ... + v[n-1], in order. */
+double pgi_sum(const double *v, size_t n);
+
 /* Monotonic clock in seconds. */
 double pgi_now(void);
 

@@ -26,15 +26,6 @@ uc_status_name(pg_uc_status s)
     }
 }
 
-static double
-sum(const double *v, size_t n)
-{
-    double s = 0;
-    for (size_t i = 0; i < n; i++)
-        s += v[i];
-    return s;
-}
-
 static bool
 matches(const pg_world *w, const pg_dispatch_result *r)
 {
@@ -185,10 +176,10 @@ json_schedule_head(json_t *o, const pg_world *w, const pg_dispatch_result *r, in
     json_t *tot = json_object();
     set(o, "totals", tot, bad);
     set(tot, "cost", pgi_json_num(r->total_cost), bad);
-    set(tot, "variable", pgi_json_num(sum(r->cost_variable, T)), bad);
-    set(tot, "fixed", pgi_json_num(sum(r->cost_fixed, T)), bad);
-    set(tot, "startup", pgi_json_num(sum(r->cost_startup, T)), bad);
-    set(tot, "penalty", pgi_json_num(sum(r->cost_penalty, T)), bad);
+    set(tot, "variable", pgi_json_num(pgi_sum(r->cost_variable, T)), bad);
+    set(tot, "fixed", pgi_json_num(pgi_sum(r->cost_fixed, T)), bad);
+    set(tot, "startup", pgi_json_num(pgi_sum(r->cost_startup, T)), bad);
+    set(tot, "penalty", pgi_json_num(pgi_sum(r->cost_penalty, T)), bad);
     set(tot, "unserved_mwh", pgi_json_num(r->total_unserved_mwh), bad);
     set(tot, "overgen_mwh", pgi_json_num(r->total_overgen_mwh), bad);
     set(tot, "curtailed_mwh", pgi_json_num(r->total_curtailed_mwh), bad);

@@ -6,19 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/util.h"
 #include "plurigrid/dispatch.h"
 
 /* Buses with a price line of their own in the prices chart; the rest are in the JSON and CSV. */
 #define PRICE_LINES 12
-
-static double
-sum_row(const double *v, size_t n)
-{
-    double s = 0;
-    for (size_t i = 0; i < n; i++)
-        s += v[i];
-    return s;
-}
 
 /* Stack: thermal units, storage discharge, renewables, unserved demand; the load (plus storage
  * charging) as a line on top. */
@@ -47,12 +39,12 @@ schedule_chart(pg_plot *p, const pg_world *w, const pg_dispatch_result *r, const
     }
     if (!rc && r->total_unserved_mwh > 0) {
         for (size_t t = 0; t < T; t++)
-            y[t] = sum_row(&r->bus_unserved[t * r->n_buses], r->n_buses);
+            y[t] = pgi_sum(&r->bus_unserved[t * r->n_buses], r->n_buses);
         rc = pg_plot_add_stack(p, "unserved", x, y, T, "#d62728", err);
     }
     if (!rc) {
         for (size_t t = 0; t < T; t++) {
-            y[t] = sum_row(&r->bus_demand[t * r->n_buses], r->n_buses);
+            y[t] = pgi_sum(&r->bus_demand[t * r->n_buses], r->n_buses);
             for (size_t s = 0; s < r->n_storages; s++)
                 y[t] += r->storage_charge[t * r->n_storages + s];
         }

@@ -14,15 +14,6 @@
 /* Tables show one column per unit (or bus) up to this many; above it, totals and ranges. */
 #define WIDE 8
 
-static double
-sum_row(const double *v, size_t n)
-{
-    double s = 0;
-    for (size_t i = 0; i < n; i++)
-        s += v[i];
-    return s;
-}
-
 /* A column header cut to fit 10 characters. */
 static void
 head(pgi_buf *b, const char *name)
@@ -90,7 +81,7 @@ text_schedule(pgi_buf *b, const pg_world *w, const pg_dispatch_result *r)
     pgi_buf_printf(b, " %10s %10s\n", "curtailed", "unserved");
     for (size_t t = 0; t < T; t++) {
         pgi_buf_printf(b, "%6g", (double)t * r->step_h);
-        cell(b, 10, 2, sum_row(&r->bus_demand[t * r->n_buses], r->n_buses));
+        cell(b, 10, 2, pgi_sum(&r->bus_demand[t * r->n_buses], r->n_buses));
         double curt = 0;
         for (size_t k = 0; k < nr; k++)
             curt += r->renewable_avail[t * nr + k] - r->renewable_p[t * nr + k];
@@ -98,9 +89,9 @@ text_schedule(pgi_buf *b, const pg_world *w, const pg_dispatch_result *r)
             size_t on = 0;
             for (size_t g = 0; g < ng; g++)
                 on += r->thermal_on[t * ng + g];
-            cell(b, 10, 2, sum_row(&r->thermal_p[t * ng], ng));
+            cell(b, 10, 2, pgi_sum(&r->thermal_p[t * ng], ng));
             pgi_buf_printf(b, " %10zu", on);
-            cell(b, 10, 2, sum_row(&r->renewable_p[t * nr], nr));
+            cell(b, 10, 2, pgi_sum(&r->renewable_p[t * nr], nr));
             if (ns) {
                 double net = 0, soc = 0;
                 for (size_t s = 0; s < ns; s++) {
@@ -125,7 +116,7 @@ text_schedule(pgi_buf *b, const pg_world *w, const pg_dispatch_result *r)
             }
         }
         cell(b, 10, 2, fabs(curt) < 5e-9 ? 0.0 : curt);
-        cell(b, 10, 2, sum_row(&r->bus_unserved[t * r->n_buses], r->n_buses));
+        cell(b, 10, 2, pgi_sum(&r->bus_unserved[t * r->n_buses], r->n_buses));
         pgi_buf_puts(b, "\n");
     }
 }
