@@ -185,11 +185,12 @@ pg_output_open(pg_output **out, const char *path, pg_error *err)
         o->f = stdout;
         goto done;
     }
-    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+    bool exists = stat(path, &st) == 0;
+    if (exists && S_ISDIR(st.st_mode)) {
         rc = fail(err, PG_EIO, path, "cannot write it: it is a folder, not a file");
         goto done;
     }
-    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+    if (exists && !S_ISREG(st.st_mode)) {
         /* /dev/null, /dev/full, a FIFO, a terminal: not replaceable, written in place. */
         o->f = fopen(path, "w");
         if (!o->f)
@@ -199,38 +200,38 @@ pg_output_open(pg_output **out, const char *path, pg_error *err)
     /* A symbolic link to a file: replace the file it points to, keep the link. */
     char *real = realpath(path, NULL);
     const char *target = real ? real : path;
-    size_t tl = strlen(target) + 16;
+    const char *slash = strrchr(target, '/');
+    int dir = slash ? (int)(slash - target) + 1 : 0;
+    size_t tl = strlen(target) + 48;
     o->tmp = malloc(tl);
     if (!o->tmp) {
         free(real);
         rc = pg_error_set(err, PG_ENOMEM, "out of memory");
         goto done;
     }
-    const char *slash = strrchr(target, '/');
-    int dir = slash ? (int)(slash - target) + 1 : 0;
-    snprintf(o->tmp, tl, "%.*s.%s.XXXXXX", dir, target, target + dir);
     if (real) {
         free(o->path);
         o->path = real;
     }
-    int fd = mkstemp(o->tmp);
+    /* The temporary file is created with mode 0666 like any new file (the kernel applies the
+     * umask), under a name no other writer uses (O_EXCL); a replaced file keeps its mode. */
+    static _Atomic unsigned serial;
+    int fd = -1;
+    for (int tries = 0; fd < 0 && tries < 100; tries++) {
+        snprintf(o->tmp, tl, "%.*s.%s.%ld.%u.tmp", dir, o->path, o->path + dir, (long)getpid(),
+                 serial++);
+        fd = open(o->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (fd < 0 && errno != EEXIST)
+            break;
+    }
     if (fd < 0) {
         rc = fail(err, PG_EIO, path, "cannot create the file: %s", strerror(errno));
         free(o->tmp);
         o->tmp = NULL;
         goto done;
     }
-    /* mkstemp makes the file 0600; give it the mode a new file would have (0666 less umask),
-     * or the mode of the file it replaces. */
-    mode_t mode;
-    if (stat(o->path, &st) == 0) {
-        mode = st.st_mode & 07777;
-    } else {
-        mode_t um = umask(0);
-        umask(um);
-        mode = 0666 & ~um;
-    }
-    (void)fchmod(fd, mode);
+    if (exists)
+        (void)fchmod(fd, st.st_mode & 07777);
     o->f = fdopen(fd, "w");
     if (!o->f) {
         rc = fail(err, PG_EIO, path, "cannot create the file: %s", strerror(errno));
