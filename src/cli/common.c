@@ -140,12 +140,6 @@ pg_cli_read_stream(FILE *f, size_t max, size_t *len)
 int
 pg_cli_write(const char *cmd, const char *path, const char *text, size_t len)
 {
-    if (strcmp(path, "-") == 0) {
-        /* main() reports a failed write when it closes standard output. */
-        if (len)
-            fwrite(text, 1, len, stdout);
-        return PG_EXIT_OK;
-    }
     pg_error err = {0};
     if (pg_output_write(path, text, len, &err) != PG_OK)
         return pg_cli_report(cmd, &err);

@@ -293,9 +293,11 @@ pg_output_commit(pg_output *o, pg_error *err)
         }
     }
     int rc = PG_OK;
-    if (e)
-        rc = fail(err, PG_EIO, name, "cannot write %s: %s%s", o->std ? "it" : "the file",
-                  strerror(e), o->tmp ? " (the file was left as it was)" : "");
+    if (e && o->std)
+        rc = pg_error_set(err, PG_EIO, "cannot write to standard output: %s", strerror(e));
+    else if (e)
+        rc = fail(err, PG_EIO, name, "cannot write the file: %s%s", strerror(e),
+                  o->tmp ? " (the file was left as it was)" : "");
     free(o->tmp);
     free(o->path);
     free(o);
