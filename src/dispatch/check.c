@@ -102,7 +102,7 @@ pgi_dispatch_check(const pg_world *w, const pg_dispatch_options *opts, bool opf,
         return rc;
     pgi_horizon hz;
     if ((rc = pgi_dispatch_horizon(w, opts, &hz, err)) ||
-        (rc = pgi_dispatch_check_ranges(w, opts, hz.n_steps, hz.step_h, opf, err)))
+        (rc = pgi_dispatch_check_ranges(w, opts, &hz, opf, err)))
         return rc;
     size_t T = hz.n_steps;
     double dt = hz.step_h;

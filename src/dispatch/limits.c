@@ -26,30 +26,23 @@ out_of_range(pg_error *err, const char *kind, const char *name, const char *what
 #define THERMAL(what, v, max, unit)                                                                \
     out_of_range(err, "thermal unit", t->name, what, v, -(max), max, unit)
 
-/* Largest |value| series s takes in the series time [a, b) hours, and where (0 for PG_NONE, and
- * 1 when the range holds no value, so a missing series counts as a factor of 1). */
+/* Largest |value| series s takes over the steps of hz (the model's resampling: the values the
+ * problem is built from) and the step where it does; 1 for PG_NONE. */
 static double
-series_peak(const pg_world *w, size_t s, double a, double b, size_t *at)
+series_peak(const pg_world *w, const pgi_horizon *hz, size_t s, size_t *at)
 {
     *at = 0;
     if (s == PG_NONE)
         return 1.0;
-    const pg_series *ser = &w->series[s];
-    double i0 = floor(a / ser->step_h + 1e-9), i1 = ceil(b / ser->step_h - 1e-9);
-    if (i0 < 0)
-        i0 = 0;
-    if (i1 > (double)ser->n)
-        i1 = (double)ser->n;
     double peak = 0;
-    bool any = false;
-    for (size_t i = (size_t)i0; (double)i < i1; i++) {
-        any = true;
-        if (fabs(ser->values[i]) > peak) {
-            peak = fabs(ser->values[i]);
-            *at = i;
+    for (size_t t = 0; t < hz->n_steps; t++) {
+        double v = fabs(pgi_horizon_value(hz, w, s, t));
+        if (!(v <= peak)) { /* NaN counts as the largest */
+            peak = v;
+            *at = t;
         }
     }
-    return any ? peak : 1.0;
+    return peak;
 }
 
 /* The cost curve of thermal unit t over [pmin, pmax]: marginal costs within PGI_MAX_PRICE and the
@@ -171,8 +164,8 @@ check_branch(const pg_branch *br, bool opf, pg_error *err)
 }
 
 int
-pgi_dispatch_check_ranges(const pg_world *w, const pg_dispatch_options *o, size_t n_steps,
-                          double step_h, bool opf, pg_error *err)
+pgi_dispatch_check_ranges(const pg_world *w, const pg_dispatch_options *o, const pgi_horizon *hz,
+                          bool opf, pg_error *err)
 {
     size_t n = 0;
     double S = 1.0;
@@ -189,8 +182,6 @@ pgi_dispatch_check_ranges(const pg_world *w, const pg_dispatch_options *o, size_
                             "step %zu does not exist: the world's time series have %zu steps "
                             "(0 to %zu)",
                             o->start_step, n, n - 1);
-    /* The series time the horizon covers. */
-    double a = (double)o->start_step * S, b = a + (double)n_steps * step_h;
     size_t at = 0;
     for (size_t i = 0; i < w->n_buses; i++)
         if (w->buses[i].type != PG_BUS_ISOLATED && BIG(w->buses[i].gs, PGI_MAX_MW))
@@ -200,13 +191,13 @@ pgi_dispatch_check_ranges(const pg_world *w, const pg_dispatch_options *o, size_
         const pg_load *l = &w->loads[i];
         if (!l->in_service)
             continue;
-        double f = series_peak(w, l->p_series, a, b, &at);
+        double f = series_peak(w, hz, l->p_series, &at);
         if (BIG(l->p, PGI_MAX_MW) || BIG(l->p * f, PGI_MAX_MW)) {
             if (l->p_series == PG_NONE || BIG(l->p, PGI_MAX_MW))
                 return out_of_range(err, "load", l->name, "p", l->p, -PGI_MAX_MW, PGI_MAX_MW, "MW");
             char what[400];
-            snprintf(what, sizeof what, "p %g MW times value %zu of time series '%s' (%g):", l->p,
-                     at, w->series[l->p_series].name, w->series[l->p_series].values[at]);
+            snprintf(what, sizeof what, "p %g MW times time series '%s' at step %zu (%g):", l->p,
+                     w->series[l->p_series].name, at, f);
             return out_of_range(err, "load", l->name, what, l->p * f, -PGI_MAX_MW, PGI_MAX_MW,
                                 "MW");
         }

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "model/model_internal.h"
 #include "plurigrid/dispatch.h"
 
 #define PGI_MAX_MW 1e7    /* power: outputs, loads, ratings, charge and discharge limits */
@@ -26,12 +27,12 @@
 #define PGI_MAX_THREADS 64             /* MILP threads (Cbc reads 100 and more as a mode code) */
 #define PGI_DEFAULT_TIME_LIMIT_S 300.0 /* default wall-clock limit on the MILP */
 
-/* Checks the start step and the horizon (n_steps of step_h hours) against the world's series,
+/* Checks the start step and the horizon hz against the world's series,
  * and every number of the world that the problem uses against the ranges above. Call after
  * pg_world_validate. opf: the message for a branch without reactance fits the DC OPF (which has
  * no copper-plate network to suggest). */
-int pgi_dispatch_check_ranges(const pg_world *w, const pg_dispatch_options *o, size_t n_steps,
-                              double step_h, bool opf, pg_error *err);
+int pgi_dispatch_check_ranges(const pg_world *w, const pg_dispatch_options *o,
+                              const pgi_horizon *hz, bool opf, pg_error *err);
 
 /* pg_dispatch_check with the messages of the DC OPF (opf true) or of the schedule. */
 int pgi_dispatch_check(const pg_world *w, const pg_dispatch_options *o, bool opf, pg_error *err);

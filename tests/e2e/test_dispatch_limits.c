@@ -66,7 +66,7 @@ test_large_world_values(void **state)
         {"pmax.json", "\"pmax\": 50", "\"pmax\": 1e30", "thermal unit 'diesel_gen' has pmax 1e+30"},
         {"load.json", "\"p\": 8, \"q\": 8", "\"p\": 1e30, \"q\": 8", "load 'load_1' has p 1e+30"},
         {"series.json", "\"values\": [1, 1, 1,", "\"values\": [1e30, 1, 1,",
-         "value 0 of time series 'active_load'"},
+         "time series 'active_load' at step 0"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         const char *path = pgt_variant(hello, cases[i].file, cases[i].from, cases[i].to);

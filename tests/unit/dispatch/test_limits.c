@@ -144,7 +144,7 @@ test_world_out_of_range(void **state)
     w->loads[1].p = 8;
     size_t s = w->loads[0].p_series;
     w->series[s].values[5] = 1e30;
-    REFUSED(w, NULL, PG_EMODEL, "load 'load_1'", "value 5 of time series 'active_load'", "8e+30 MW",
+    REFUSED(w, NULL, PG_EMODEL, "load 'load_1'", "time series 'active_load' at step 5", "8e+30 MW",
             "1e+07 MW");
     w->series[s].values[5] = 1;
     w->buses[0].gs = 1e30;
