@@ -35,8 +35,13 @@ int pg_cmd_pf(int argc, char **argv);
 int pg_cmd_game(int argc, char **argv);
 int pg_cmd_convert(int argc, char **argv);
 
-/* Prints "plurigrid <cmd>: <formatted error>" to stderr and returns the exit code that fits
- * the error's status (2 for bad input, 3 for internal failures). */
+/* Writes s to f with control characters escaped ("\x1b", "\r", C1 controls as "\u009b"),
+ * newlines kept when keep_newlines: text that comes from input files cannot move the cursor,
+ * retitle the terminal or rewrite what was printed before. */
+void pg_cli_put_safe(FILE *f, const char *s, bool keep_newlines);
+
+/* Prints "plurigrid <cmd>: <formatted error>" to stderr, control characters escaped, and returns
+ * the exit code that fits the error's status (2 for bad input, 3 for internal failures). */
 int pg_cli_report(const char *cmd, const pg_error *err);
 
 /* Maps a status code to an exit code: parse/model/not-found/unsupported -> 2, others -> 3. */

@@ -74,45 +74,6 @@ usage(FILE *f)
 
 /* ---------------------------------------------------------------- printing text safely */
 
-/* Writes s to f with control characters escaped ("\x1b", "\r"), newlines kept when
- * keep_newlines; so that text from a file cannot move the cursor, retitle the terminal or
- * rewrite what was printed before. */
-static void
-put_safe(FILE *f, const char *s, bool keep_newlines)
-{
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        unsigned char c = *p;
-        if (c == '\n' && keep_newlines)
-            putc(c, f);
-        else if (c == '\n')
-            fputs("\\n", f);
-        else if (c == '\r')
-            fputs("\\r", f);
-        else if (c == '\t')
-            fputs("\\t", f);
-        else if (c < 0x20 || c == 0x7f)
-            fprintf(f, "\\x%02x", c);
-        else if (c == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
-            /* a C1 control character (U+0080 to U+009F) in UTF-8, such as the one-byte CSI */
-            fprintf(f, "\\u%04x", p[1]);
-            p++;
-        } else
-            putc(c, f);
-    }
-}
-
-/* "plurigrid game: <error>" on standard error, escaped; returns the exit code of the error. */
-static int
-report_error(const pg_error *err)
-{
-    char buf[1400];
-    pg_error_format(err, buf, sizeof buf);
-    fputs("plurigrid game: ", stderr);
-    put_safe(stderr, buf, false);
-    fputc('\n', stderr);
-    return pg_cli_exit_code(err ? err->code : PG_EINVAL);
-}
-
 /* ---------------------------------------------------------------- options */
 
 /* A whole number option from lo to hi; the message says the range and what was given. */
@@ -128,7 +89,7 @@ count_option(const char *opt, const char *s, unsigned long long lo, unsigned lon
     if (!pg_cli_parse_count(s, ULLONG_MAX, &v) || v < lo || v > hi) {
         fprintf(stderr, "plurigrid game: %s must be a whole number from %llu to %llu (it is '", opt,
                 lo, hi);
-        put_safe(stderr, s, false);
+        pg_cli_put_safe(stderr, s, false);
         fputs("')\n", stderr);
         return -1;
     }
@@ -169,7 +130,7 @@ write_json(const char *path, const char *json)
 {
     pg_error err = {0};
     if (pg_output_write(path, json, strlen(json), &err))
-        return report_error(&err);
+        return pg_cli_report("game", &err);
     return PG_EXIT_OK;
 }
 
@@ -185,17 +146,17 @@ run_classic(const char *text, size_t len, const char *name, const pg_game_option
     if (pg_game_text_analyze(text, len, name, go, &rep, &err) ||
         (json_path && pg_game_report_json(rep, &json, &err)) ||
         pg_game_report_text(rep, &report, &err)) {
-        code = report_error(&err);
+        code = pg_cli_report("game", &err);
         goto out;
     }
     if (json_path && (code = write_json(json_path, json)) != PG_EXIT_OK)
         goto out;
     if (!json_path || strcmp(json_path, "-") != 0)
-        put_safe(stdout, report, true);
+        pg_cli_put_safe(stdout, report, true);
     if (rep->n_failed) {
         fprintf(stderr, "plurigrid game: %zu expectation%s in ", rep->n_failed,
                 rep->n_failed == 1 ? "" : "s");
-        put_safe(stderr, name, false);
+        pg_cli_put_safe(stderr, name, false);
         fputs(" did not hold\n", stderr);
         code = PG_EXIT_FAIL;
     }
@@ -225,7 +186,7 @@ safe_copy(const char *text)
     FILE *f = open_memstream(&buf, &size);
     if (!f)
         return NULL;
-    put_safe(f, text, true);
+    pg_cli_put_safe(f, text, true);
     if (fclose(f) != 0) {
         free(buf);
         return NULL;
@@ -244,7 +205,7 @@ run_scenario(const char *text, size_t len, const char *name, pg_scenario_options
     int code = PG_EXIT_OK;
     if (pg_scenario_parse(text, len, name, &sc, &err) || pg_scenario_run(sc, o, &res, &err) ||
         pg_scenario_report_json(res, &json, &err) || pg_scenario_report_text(res, &report, &err)) {
-        code = report_error(&err);
+        code = pg_cli_report("game", &err);
         goto out;
     }
     if (!(safe = safe_copy(report))) {
@@ -268,7 +229,7 @@ run_scenario(const char *text, size_t len, const char *name, pg_scenario_options
         if (pg_scenario_write_plots(res, plot_dir, &err) ||
             write_into(plot_dir, "report.json", json, &err) ||
             write_into(plot_dir, "report.txt", safe, &err)) {
-            code = report_error(&err);
+            code = pg_cli_report("game", &err);
             goto out;
         }
     }
@@ -278,7 +239,7 @@ run_scenario(const char *text, size_t len, const char *name, pg_scenario_options
         fputs(safe, stdout);
         if (plot_dir) {
             fputs("\nCharts and report written to ", stdout);
-            put_safe(stdout, plot_dir, false);
+            pg_cli_put_safe(stdout, plot_dir, false);
             fputs("/\n", stdout);
         }
     }
@@ -371,16 +332,16 @@ pg_cmd_game(int argc, char **argv)
             scenario_only = a;
         } else if (a[0] == '-' && a[1]) {
             fputs("plurigrid game: unknown option '", stderr);
-            put_safe(stderr, a, false);
+            pg_cli_put_safe(stderr, a, false);
             fputs("' (see plurigrid game --help)\n", stderr);
             return PG_EXIT_USAGE;
         } else if (!file) {
             file = a;
         } else {
             fputs("plurigrid game: give one game or scenario file (got '", stderr);
-            put_safe(stderr, file, false);
+            pg_cli_put_safe(stderr, file, false);
             fputs("' and '", stderr);
-            put_safe(stderr, a, false);
+            pg_cli_put_safe(stderr, a, false);
             fputs("')\n", stderr);
             return PG_EXIT_USAGE;
         }
@@ -395,13 +356,13 @@ pg_cmd_game(int argc, char **argv)
     char *text = NULL;
     size_t len = 0;
     if (pg_input_read(file, GAME_INPUT_MAX, &text, &len, &err))
-        return report_error(&err);
+        return pg_cli_report("game", &err);
     const char *name = strcmp(file, "-") == 0 ? "standard input" : file;
     int code;
     if (pg_game_text_is_classic(text, len)) {
         if (scenario_only) {
             fprintf(stderr, "plurigrid game: %s applies to scenario files; ", scenario_only);
-            put_safe(stderr, name, false);
+            pg_cli_put_safe(stderr, name, false);
             fputs(" is a classic game\n", stderr);
             code = PG_EXIT_USAGE;
         } else {

@@ -26,12 +26,41 @@ pg_cli_exit_code(int status)
     }
 }
 
+/* Writes s to f with control characters escaped ("\x1b", "\r"), newlines kept when
+ * keep_newlines; so that text from a file cannot move the cursor, retitle the terminal or
+ * rewrite what was printed before. */
+void
+pg_cli_put_safe(FILE *f, const char *s, bool keep_newlines)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        unsigned char c = *p;
+        if (c == '\n' && keep_newlines)
+            putc(c, f);
+        else if (c == '\n')
+            fputs("\\n", f);
+        else if (c == '\r')
+            fputs("\\r", f);
+        else if (c == '\t')
+            fputs("\\t", f);
+        else if (c < 0x20 || c == 0x7f)
+            fprintf(f, "\\x%02x", c);
+        else if (c == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+            /* a C1 control character (U+0080 to U+009F) in UTF-8, such as the one-byte CSI */
+            fprintf(f, "\\u%04x", p[1]);
+            p++;
+        } else
+            putc(c, f);
+    }
+}
+
 int
 pg_cli_report(const char *cmd, const pg_error *err)
 {
     char buf[1400];
     pg_error_format(err, buf, sizeof buf);
-    fprintf(stderr, "plurigrid %s: %s\n", cmd, buf);
+    fprintf(stderr, "plurigrid %s: ", cmd);
+    pg_cli_put_safe(stderr, buf, false); /* messages quote names and keys from input files */
+    fputc('\n', stderr);
     return pg_cli_exit_code(err ? err->code : PG_EINVAL);
 }
 

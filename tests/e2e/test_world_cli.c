@@ -343,6 +343,28 @@ test_reader_messages(void **state)
     free(hw);
 }
 
+/* Every command's error messages escape control characters that come from the input, so a file
+ * cannot clear or retitle the terminal through them. */
+static void
+test_messages_escape_control_characters(void **state)
+{
+    (void)state;
+    const char *bad =
+        pgt_variant(hello, "esc.json", "\"buses\"", "\"\\u001b[2J\\u009b1m\": 1, \"buses\"");
+    const char *cmds[][4] = {
+        {"pf", bad, NULL}, {"run", bad, NULL}, {"convert", bad, pgt_tmp("out.json"), NULL}};
+    for (size_t i = 0; i < 3; i++) {
+        const char *const *args = cmds[i];
+        char *out = NULL, *err = NULL;
+        assert_int_equal(pgt_run_cli(args, NULL, &out, &err), 2);
+        if (!strstr(err, "\\x1b[2J") || !strstr(err, "\\u009b1m") || strchr(err, 0x1b) ||
+            strstr(err, "\xc2\x9b"))
+            fail_msg("%s: control characters not escaped in '%s'", cmds[i][0], err);
+        free(out);
+        free(err);
+    }
+}
+
 int
 main(void)
 {
@@ -351,6 +373,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_convert_step_without_series, setup,
                                         pgt_teardown_tmpdir),
         cmocka_unit_test_setup_teardown(test_step_length_limits, setup, pgt_teardown_tmpdir),
+        cmocka_unit_test_setup_teardown(test_messages_escape_control_characters, setup,
+                                        pgt_teardown_tmpdir),
         cmocka_unit_test_setup_teardown(test_empty_world_and_base, setup, pgt_teardown_tmpdir),
         cmocka_unit_test_setup_teardown(test_non_regular_inputs, setup, pgt_teardown_tmpdir),
         cmocka_unit_test_setup_teardown(test_reader_messages, setup, pgt_teardown_tmpdir),
