@@ -64,7 +64,8 @@ int pg_cli_usage_error(const char *cmd, const char *what, const char *got);
  * (pg_output_write), or "-" for standard output, which main() checks once when the subcommand
  * returns. */
 
-/* Writes len bytes of text to path ("-": standard output). On failure prints "plurigrid CMD:
+/* Writes len bytes of text to path ("-": standard output; on a terminal with control characters
+ * escaped, pg_cli_put_safe). On failure prints "plurigrid CMD:
  * PATH: why" and returns the exit code (2); PG_EXIT_OK otherwise. */
 int pg_cli_write(const char *cmd, const char *path, const char *text, size_t len);
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 
@@ -170,6 +171,14 @@ int
 pg_cli_write(const char *cmd, const char *path, const char *text, size_t len)
 {
     pg_error err = {0};
+    if (strcmp(path, "-") == 0 && isatty(STDOUT_FILENO) && strlen(text) == len) {
+        /* A terminal: names from input files are shown with their control characters escaped.
+         * A file or a pipe gets the text byte for byte. */
+        pg_cli_put_safe(stdout, text, true);
+        if (fflush(stdout) != 0)
+            return PG_EXIT_USAGE; /* main() says why when it closes standard output */
+        return PG_EXIT_OK;
+    }
     if (pg_output_write(path, text, len, &err) != PG_OK)
         return pg_cli_report(cmd, &err);
     return PG_EXIT_OK;

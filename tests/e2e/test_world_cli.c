@@ -3,7 +3,10 @@
  * worlds with no buses or an impossible base; folders, devices and FIFOs as inputs; and text
  * with a byte order mark, CR line ends, NUL bytes and other hostile content -- each answered
  * with exit 0 or exit 2 and a message that says what is wrong, never a crash or a hang. */
+#define _DEFAULT_SOURCE /* forkpty */
 #include "harness.h"
+
+#include <pty.h>
 
 #include <fcntl.h>
 #include <signal.h>
@@ -365,6 +368,48 @@ test_messages_escape_control_characters(void **state)
     }
 }
 
+/* On a terminal, the text report shows a unit name's control characters escaped; the same report
+ * to a pipe keeps its bytes. */
+static void
+test_terminal_output_escaped(void **state)
+{
+    (void)state;
+    const char *bad = pgt_variant(hello, "esc-name.json", "\"diesel_gen\"", "\"b\\u001b]0;x\\u0007\"");
+    int master = -1;
+    pid_t pid = forkpty(&master, NULL, NULL, NULL);
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        execl(PG_CLI_PATH, PG_CLI_PATH, "run", bad, "--no-ac", (char *)NULL);
+        _exit(127);
+    }
+    char *out = NULL;
+    size_t n = 0, cap = 0;
+    for (;;) {
+        if (n + 4096 + 1 > cap) {
+            cap = cap ? 2 * cap : 65536;
+            out = realloc(out, cap);
+            assert_non_null(out);
+        }
+        ssize_t got = read(master, out + n, 4096);
+        if (got <= 0) /* EIO once the child has gone */
+            break;
+        n += (size_t)got;
+    }
+    out[n] = '\0';
+    int status = 0;
+    waitpid(pid, &status, 0);
+    close(master);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    if (!strstr(out, "b\\x1b]0;x\\x07") || memchr(out, 0x1b, n) || memchr(out, 0x07, n))
+        fail_msg("the name's control characters reached the terminal: %.300s", out);
+    free(out);
+    char *piped = NULL;
+    const char *args[] = {"run", bad, "--no-ac", NULL};
+    assert_int_equal(pgt_run_cli(args, NULL, &piped, NULL), 0);
+    assert_non_null(strstr(piped, "b\x1b]0;x\x07"));
+    free(piped);
+}
+
 int
 main(void)
 {
@@ -375,6 +420,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_step_length_limits, setup, pgt_teardown_tmpdir),
         cmocka_unit_test_setup_teardown(test_messages_escape_control_characters, setup,
                                         pgt_teardown_tmpdir),
+        cmocka_unit_test_setup_teardown(test_terminal_output_escaped, setup, pgt_teardown_tmpdir),
         cmocka_unit_test_setup_teardown(test_empty_world_and_base, setup, pgt_teardown_tmpdir),
         cmocka_unit_test_setup_teardown(test_non_regular_inputs, setup, pgt_teardown_tmpdir),
         cmocka_unit_test_setup_teardown(test_reader_messages, setup, pgt_teardown_tmpdir),
