@@ -122,7 +122,10 @@ pg_market_book_add_curve(pg_market_book *b, uint32_t node, const pg_market_point
         m += pts[k].qty != 0;
     if (m == 0)
         return PG_OK;
-    by = malloc(m * sizeof *by);
+    /* A node's curve has a handful of points: they are sorted on the stack, and only a long curve
+     * allocates. */
+    const pg_market_point *local[32];
+    by = m <= sizeof local / sizeof *local ? local : malloc(m * sizeof *by);
     if (!by)
         return pg_error_set(err, PG_ENOMEM, "out of memory reading a bid curve of %zu points", n);
     m = 0;
@@ -179,7 +182,8 @@ pg_market_book_add_curve(pg_market_book *b, uint32_t node, const pg_market_point
             prev = -by[k]->qty;
         }
 out:
-    free(by);
+    if (by != local)
+        free(by);
     return rc;
 }
 

@@ -522,18 +522,31 @@ test_alloc_failures(void **state)
         assert_int_equal(c.n, i + 1);
     }
     assert_int_equal(failed, 3); /* at 0, 16 and 32 orders */
+    /* A short curve allocates only to grow the book; a long one (over 32 points) also to sort. */
     const pg_market_point pts[] = {{0.4, 3}, {0.2, 5}, {0.5, -1}};
+    pg_market_point many[40];
+    for (int i = 0; i < 40; i++)
+        many[i] = (pg_market_point){0.01 * i, 40.0 - i};
     pg_market_book_free(&c);
     pg_market_book_init(&c);
-    for (long k = 0; k < 2; k++) {
-        pgt_alloc_fail_after(k);
-        int rc = pg_market_book_add_curve(&c, 0, pts, 3, &err);
+    for (int len = 0; len < 2; len++) {
+        const pg_market_point *p = len ? many : pts;
+        size_t np = len ? 40 : 3;
+        pgt_alloc_fail_after(LONG_MAX);
+        assert_int_equal(pg_market_book_add_curve(&c, 0, p, np, &err), PG_OK);
+        long n = pgt_alloc_count();
         pgt_alloc_fail_after(-1);
-        assert_int_equal(rc, PG_ENOMEM);
-        assert_int_equal(c.n, 0);
+        assert_int_equal(n, len ? 2 : 1);
+        assert_int_equal(c.n, np);
+        pg_market_book_free(&c);
+        for (long k = 0; k < n; k++) {
+            pgt_alloc_fail_after(k);
+            int rc = pg_market_book_add_curve(&c, 0, p, np, &err);
+            pgt_alloc_fail_after(-1);
+            assert_int_equal(rc, PG_ENOMEM);
+            assert_int_equal(c.n, 0);
+        }
     }
-    assert_int_equal(pg_market_book_add_curve(&c, 0, pts, 3, &err), PG_OK);
-    assert_int_equal(c.n, 3);
     pg_market_book_free(&c);
     pg_market_book_free(&b);
 }
