@@ -41,6 +41,12 @@ pgi_market_limit(const pg_market_order *o, const pg_market_grid *grid)
     return p;
 }
 
+/* p (an allocation of bytes, or NULL), advised to the kernel as memory to back with huge pages
+ * where it is large: a clearing of a million orders first touches some 30 MiB, and the page faults
+ * of 4 KiB pages cost more than the clearing's own work on a virtual machine. Only a hint: nothing
+ * changes where the system has no such advice. */
+void *pgi_market_big(void *p, size_t bytes);
+
 /* Zeroes *r and allocates n zeroed fills (price NaN, outcome one-sided). PG_ENOMEM. */
 int pgi_market_result_alloc(pg_market_result *r, size_t n, pg_error *err);
 

@@ -38,7 +38,7 @@ static int
 scratch_new(scratch_owner *so, size_t n, pgi_market_entry *lent, pg_error *err)
 {
     so->own = !lent;
-    so->s.tmp = lent ? lent : malloc(n * sizeof *so->s.tmp);
+    so->s.tmp = lent ? lent : pgi_market_big(malloc(n * sizeof *so->s.tmp), n * sizeof *so->s.tmp);
     so->s.count = malloc(DIGITS * sizeof *so->s.count);
     if (!so->s.tmp || !so->s.count) {
         if (so->own)
@@ -157,7 +157,7 @@ pgi_market_arrival_order(const pg_market_book *book, uint32_t **order, pg_error 
     *order = NULL;
     if (n == 0)
         return PG_OK;
-    uint32_t *o = malloc(n * sizeof *o);
+    uint32_t *o = pgi_market_big(malloc(n * sizeof *o), n * sizeof *o);
     if (!o)
         return pg_error_set(err, PG_ENOMEM, "out of memory sorting %zu orders", n);
     for (size_t i = 0; i < n; i++)
@@ -184,7 +184,7 @@ pgi_market_sides_build(const pg_market_book *book, const pg_market_grid *grid, p
     memset(sd, 0, sizeof *sd);
     if (n == 0)
         return PG_OK;
-    pgi_market_entry *e = malloc(n * sizeof *e);
+    pgi_market_entry *e = pgi_market_big(malloc(n * sizeof *e), n * sizeof *e);
     scratch_owner so = {{NULL, NULL}, false};
     int rc = PG_OK;
     if (!e) {
