@@ -206,14 +206,13 @@ check_order(const pg_market_order *o, size_t i, size_t n_nodes, pg_error *err)
     return PG_OK;
 }
 
-/* The grid's prices as the clearing uses them: which of import and export exist. */
+/* The grid's prices as the clearing uses them: which of import and export exist. NULL is an
+ * off-grid community. */
 static int
 check_grid(const pg_market_grid *g, bool *imp, bool *exp, pg_error *err)
 {
     *imp = *exp = false;
-    if (!g)
-        return pg_error_set(err, PG_EINVAL, "grid-aware clearing: grid terms are NULL");
-    if (!g->connected)
+    if (!g || !g->connected) /* NULL: an off-grid community, as for every mechanism */
         return PG_OK;
     if (isnan(g->retail) || g->retail == -INFINITY ||
         (isfinite(g->retail) && fabs(g->retail) > PRICE_MAX))
@@ -401,10 +400,7 @@ pg_market_clear_network(const pg_market_book *book, const pg_market_grid *grid,
     *out = r;
     memset(&r, 0, sizeof r);
 out:
-    free(r.fills);
-    free(r.node_price);
-    free(r.flow_kw);
-    free(r.flow_limit_kw);
+    pg_market_result_free(&r);
     free(line_row);
     free(coef);
     pgi_solution_free(&sol);
