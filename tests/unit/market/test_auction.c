@@ -399,6 +399,19 @@ test_bad_input(void **state)
     expect_error(pg_market_book_add(&b, 3, S, INFINITY, 0.1, &err), &err, PG_EINVAL, "qty inf");
     expect_error(pg_market_book_add(&b, 3, (pg_market_side)7, 1, 0.1, &err), &err, PG_EINVAL,
                  "side 7");
+    /* Huge numbers, which would overflow the money, are refused with the range. */
+    expect_error(pg_market_book_add(&b, 3, B, 1e13, 0.1, &err), &err, PG_EINVAL,
+                 "qty 1e+13 is not a finite quantity > 0 (kWh, at most 1e+12)");
+    expect_error(pg_market_book_add(&b, 3, B, 1, -2e6, &err), &err, PG_EINVAL,
+                 "price -2e+06 is not a finite number ($/kWh, at most 1e+06 in magnitude)");
+    assert_int_equal(pg_market_book_add(&b, 3, B, 1e12, -1e6, &err), PG_OK);
+    pg_market_book_clear(&b);
+    const pg_market_point huge[] = {{0.25, 3}, {1e300, -5}};
+    expect_error(pg_market_book_add_curve(&b, 2, huge, 2, &err), &err, PG_EINVAL,
+                 "bid curve of node 2, point 2: price 1e+300 is not a finite number");
+    const pg_market_point hugeq[] = {{0.25, -1e20}};
+    expect_error(pg_market_book_add_curve(&b, 2, hugeq, 1, &err), &err, PG_EINVAL,
+                 "point 1: qty -1e+20 is not a finite number (kWh, at most 1e+12 in magnitude)");
     assert_int_equal(b.n, 0);
 
     const pg_market_point up[] = {{0.25, 3}, {0.40, 5}};
@@ -439,6 +452,13 @@ test_bad_input(void **state)
                  "grid retail price 0.05 is below the feed-in price 0.1");
     expect_error(pg_market_clear_continuous(&b, &nanretail, &r, &err), &err, PG_EINVAL,
                  "grid retail price nan");
+    const pg_market_grid dear = {1e7, 0.1, true};
+    expect_error(pg_market_clear_pay_as_bid(&b, &dear, &r, &err), &err, PG_EINVAL,
+                 "grid retail price 1e+07 or feed-in price 0.1 is beyond 1e+06 $/kWh");
+    b.orders[1].price = 1e300;
+    expect_error(pg_market_clear_uniform(&b, &offgrid, &r, &err), &err, PG_EINVAL,
+                 "order 1 (node 5): price 1e+300 is not a finite number ($/kWh, at most 1e+06");
+    b.orders[1].price = 0.1;
     expect_error(pg_market_clear_uniform(NULL, &offgrid, &r, &err), &err, PG_EINVAL, "NULL");
     expect_error(pg_market_clear_uniform(&b, &offgrid, NULL, &err), &err, PG_EINVAL, "NULL");
     /* Off grid, the same terms are not used and not checked. */
