@@ -507,17 +507,22 @@ test_alloc_failures(void **state)
     clear_fn fs[] = {pg_market_clear_uniform, pg_market_clear_pay_as_bid,
                      pg_market_clear_continuous};
     pg_error err = {0};
-    for (size_t m = 0; m < 3; m++) {
+    /* In book order, then with arrival (seq) not book order, which sorts by seq first. */
+    for (size_t m = 0; m < 6; m++) {
+        if (m == 3) {
+            b.orders[0].seq = 10;
+            b.orders[2].seq = 7;
+        }
         pg_market_result ref, r;
         pgt_alloc_fail_after(LONG_MAX);
-        assert_int_equal(fs[m](&b, &offgrid, &ref, &err), PG_OK);
+        assert_int_equal(fs[m % 3](&b, &offgrid, &ref, &err), PG_OK);
         long n = pgt_alloc_count();
         pgt_alloc_fail_after(-1);
         assert_true(n >= 2);
         for (long k = 0; k < n; k++) {
             memset(&r, 0x5a, sizeof r);
             pgt_alloc_fail_after(k);
-            int rc = fs[m](&b, &offgrid, &r, &err);
+            int rc = fs[m % 3](&b, &offgrid, &r, &err);
             pgt_alloc_fail_after(-1);
             assert_int_equal(rc, PG_ENOMEM);
             assert_true(strstr(err.msg, "out of memory") != NULL);
