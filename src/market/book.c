@@ -51,6 +51,11 @@ price_ok(double p)
 static int
 reserve(pg_market_book *b, size_t extra, pg_error *err)
 {
+    if (b->n > b->cap || (b->cap && !b->orders))
+        return pg_error_set(err, PG_EINVAL,
+                            "the order book is not initialised (%zu orders, room for %zu): call "
+                            "pg_market_book_init first",
+                            b->n, b->cap);
     if (extra <= b->cap - b->n)
         return PG_OK;
     if (extra > PGI_MARKET_MAX_ORDERS - b->n)

@@ -391,6 +391,9 @@ test_bad_input(void **state)
     pg_market_book b = {0};
     pg_market_book_init(&b);
     pg_error err = {0};
+    pg_market_book junk = {5, 2, NULL, 0};
+    expect_error(pg_market_book_add(&junk, 3, B, 1, 0.1, &err), &err, PG_EINVAL,
+                 "the order book is not initialised (5 orders, room for 2)");
     expect_error(pg_market_book_add(&b, 3, B, 1, NAN, &err), &err, PG_EINVAL,
                  "order of node 3: price nan is not a finite number");
     expect_error(pg_market_book_add(&b, 3, S, -2, 0.1, &err), &err, PG_EINVAL,
