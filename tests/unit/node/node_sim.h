@@ -23,7 +23,7 @@ sim_input(const char *name, double h, double dt)
     if (strcmp(name, "pv") == 0)
         return fmax(0, sin(M_PI * (hod - 6) / 12));
     if (strcmp(name, "outdoor_temp") == 0)
-        return 27 + 7 * sin(M_PI * (hod - 9) / 12);
+        return 30 + 6 * sin(M_PI * (hod - 9) / 12);
     if (strcmp(name, "load") == 0) /* kWh per interval */
         return (0.5 + 0.3 * (hod >= 17 && hod < 22) + 0.2 * sin(M_PI * hod / 24)) * dt;
     return 0;
