@@ -117,6 +117,13 @@ sim_run(const pg_node_config *cfg, double dt, size_t n, const pg_dr_event *ev, s
         for (size_t i = 1; i < plan.n_points; i++) /* a curve: prices up, quantities down */
             assert_true(plan.curve[i].price > plan.curve[i - 1].price &&
                         plan.curve[i].qty <= plan.curve[i - 1].qty);
+        /* and one the market takes */
+        pg_market_book book;
+        pg_market_book_init(&book);
+        rc = pg_market_book_add_curve(&book, 0, plan.curve, plan.n_points, err);
+        pg_market_book_free(&book);
+        if (rc)
+            break;
         if ((rc = pg_node_operate(node, &s.env, 0, NAN, &st, err)))
             break;
         sim_check_balance(&st);
