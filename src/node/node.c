@@ -234,6 +234,8 @@ pg_node_bid(pg_node *n, const pg_node_env *env, pg_node_plan *plan, pg_error *er
     p.hvac_kw = NAN;
     if (n->ctl && (rc = n->ctl->plan(n->ctl_state, &v, &p, err)))
         return rc;
+    if (!connected(n, env))
+        p.n_points = 0; /* nothing to trade over a grid it is not on */
     if (p.n_points > PG_NODE_MAX_POINTS)
         return pg_error_set(err, PG_ESTATE, "node '%s': the controller returned %zu bid points",
                             n->cfg->name, p.n_points);
@@ -242,8 +244,6 @@ pg_node_bid(pg_node *n, const pg_node_env *env, pg_node_plan *plan, pg_error *er
             return pg_error_set(err, PG_ESTATE,
                                 "node '%s': the controller's bid point %zu is not finite",
                                 n->cfg->name, i);
-    if (!connected(n, env))
-        p.n_points = 0; /* nothing to trade over a grid it is not on */
     n->plan = p;
     n->have_plan = true;
     n->plan_t = env->t;
