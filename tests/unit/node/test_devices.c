@@ -170,6 +170,9 @@ test_sales_honoured_from_storage(void **state)
     sim_env(&s, 1, NULL, 0);
     assert_int_equal(pg_node_operate(node, &s.env, -5, 0.3, &st, &err), PG_OK);
     assert_near(st.export_kwh, 2, 1e-12);
+    /* an interval runs once */
+    assert_int_equal(pg_node_operate(node, &s.env, 0, 0.3, &st, &err), PG_ESTATE);
+    assert_non_null(strstr(err.msg, "already ran"));
     pg_node_free(node);
     pg_node_config_free(c);
 }
