@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "plurigrid/node.h"
 
@@ -41,13 +42,16 @@ typedef struct pgi_dev_cfg {
         struct { /* battery and portable battery */
             double capacity_kwh, charge_kw, discharge_kw, eta_charge, eta_discharge;
             double soc_min, soc_max, soc_init; /* fractions of capacity */
+            uint32_t pack;                     /* portable: the pack's id */
+            bool docked;                       /* portable: docked at the start */
         } bat;
         struct {
             double arrive_h, depart_h, need_kwh, charger_kw, capacity_kwh, jitter_h;
         } ev;
         struct { /* thermostat and hvac */
             double r_c_per_kw, c_kwh_per_c, cop, max_kw, setpoint_c, deadband_c, initial_c;
-            double outdoor_c; /* when no outdoor input */
+            double outdoor_c;                       /* when no outdoor input */
+            double occ_from_h, occ_to_h, setback_c; /* hvac: occupied hours, setback outside */
             bool heating;
         } th;
         struct {
@@ -64,7 +68,7 @@ typedef struct pgi_dev_cfg {
             double base_kw, scale, pue, jobs_per_day, job_kwh, job_kw, job_window_h;
         } it;
         struct {
-            double max_kw, cost, min_run_h;
+            double max_kw, min_kw, cost, min_run_h;
         } gen;
     } p;
 } pgi_dev_cfg;
