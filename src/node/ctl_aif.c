@@ -245,7 +245,7 @@ static int
 check_view(const pg_node_view *v, pg_error *err)
 {
     const pg_node_env *e = v->env;
-    for (size_t t = 0; t < e->horizon; t++)
+    for (size_t t = 0; e->grid_connected && t < e->horizon; t++)
         if (!sane(e->retail[t], MAX_PRICE) || !sane(e->feed_in[t], MAX_PRICE))
             return pg_error_set(err, PG_EINVAL,
                                 "controller aif: the prices of forecast interval %zu are not "
@@ -384,27 +384,38 @@ aif_plan(void *state, const pg_node_view *v, pg_node_plan *out, pg_error *err)
         return pg_error_set(err, PG_EINVAL,
                             "controller aif: the interval length (%g h) must be in (0, 24]",
                             e->hours);
-    if (!e->grid_connected || !e->retail || !e->feed_in)
-        return pg_error_set(err, PG_EINVAL,
-                            "controller aif: it drives the battery of a grid-connected home "
-                            "against its price; this node has no grid prices (use the rules or "
-                            "lp controller)");
+    if (e->grid_connected && (!e->retail || !e->feed_in))
+        return pg_error_set(err, PG_EINVAL, "controller aif: a grid-connected node needs prices");
     int rc = check_view(v, err);
     if (rc)
         return rc;
     const double dt = e->hours;
     pg_node_plan p;
     memset(&p, 0, sizeof p);
-    if ((rc = battery_kw(c, v, &p.battery_kw, err)))
-        return rc;
     /* The rest runs as without a controller: the EV and shiftable work as soon as they can. */
     if (v->ev_departs_in > 0)
         p.ev_kw = fmin(v->ev_max_kw, v->ev_need_kwh / dt);
     if (v->shift_need_kwh > 0)
         p.shift_kw = fmin(v->shift_max_kw, v->shift_need_kwh / dt);
     p.hvac_kw = NAN;
+    double net = v->fixed_kwh[0] - v->pv_kwh[0] + (p.ev_kw + p.shift_kw) * dt;
+    if (!e->grid_connected) {
+        /* No price to act on: the battery balances the node (stores the surplus, covers the
+         * deficit), the generator what the battery cannot, and an off-grid node does not bid. */
+        double room = fmin(v->charge_max_kw * dt, fmax(0, v->soc_max_kwh - v->soc_kwh) /
+                                                      (v->eta_charge > 0 ? v->eta_charge : 1));
+        double avail =
+            fmin(v->discharge_max_kw * dt, fmax(0, v->soc_kwh - v->soc_min_kwh) * v->eta_discharge);
+        double b = net < 0 ? fmin(-net, room) : -fmin(net, avail);
+        p.battery_kw = b / dt;
+        p.generator_kw = fmin(v->gen_max_kw, fmax(0, net + b) / dt);
+        *out = p;
+        return PG_OK;
+    }
+    if ((rc = battery_kw(c, v, &p.battery_kw, err)))
+        return rc;
     /* The bid: the net position bought up to the retail price or sold from the feed-in price. */
-    double net = v->fixed_kwh[0] - v->pv_kwh[0] + (p.battery_kw + p.ev_kw + p.shift_kw) * dt;
+    net += p.battery_kw * dt;
     if (net > EPS)
         p.curve[p.n_points++] = (pg_market_point){e->retail[0], net};
     else if (net < -EPS)

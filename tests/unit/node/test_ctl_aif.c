@@ -195,10 +195,23 @@ test_no_battery_passes_through(void **state)
     assert_int_equal(p.n_points, 1);
     assert_near(p.curve[0].qty, 1 - 3 + 5, 1e-12);
     assert_near(p.curve[0].price, 0.2, 1e-12);
-    /* an off-grid node has no price to act on */
+    /* off the grid there is no price to act on: the battery balances the node (here it takes
+     * the PV surplus), the generator covers what it cannot, and the node does not bid */
     env.grid_connected = false;
-    assert_int_equal(pgi_ctl_aif.plan(st, &v, &p, &err), PG_EINVAL);
-    assert_non_null(strstr(err.msg, "grid-connected"));
+    v.ev_departs_in = 0;
+    v.soc_max_kwh = 10;
+    v.charge_max_kw = 1.5;
+    v.discharge_max_kw = 1.5;
+    v.eta_charge = v.eta_discharge = 0.9;
+    assert_int_equal(pgi_ctl_aif.plan(st, &v, &p, &err), PG_OK);
+    assert_near(p.battery_kw, 1.5, 1e-12);
+    assert_int_equal(p.n_points, 0);
+    pv[0] = 0;
+    v.gen_max_kw = 5;
+    v.soc_kwh = 0.5;
+    assert_int_equal(pgi_ctl_aif.plan(st, &v, &p, &err), PG_OK);
+    assert_near(p.battery_kw, -0.45, 1e-12);
+    assert_near(p.generator_kw, 0.55, 1e-12);
     env.grid_connected = true;
     retail[1] = INFINITY;
     assert_int_equal(pgi_ctl_aif.plan(st, &v, &p, &err), PG_EINVAL);
