@@ -3,10 +3,7 @@
  * bounds, answers a demand-response event, is deterministic for a seed, and refuses bad
  * parameters and views it cannot drive. The battery's physics are simulated here from the plan,
  * independently of the agent's model. */
-#include "harness.h"
-
-#include <math.h>
-#include <string.h>
+#include "node_sim.h"
 
 #include "node/controllers.h"
 #include "node/internal.h"
@@ -38,16 +35,16 @@ tcfg_param(tcfg *t, const char *k, double v)
     t->vals[t->c.n_params++] = v;
 }
 
-typedef struct sim {
+typedef struct trace {
     double battery_kw[24 * 7];
     double soc_at[24 * 7 + 1];
     double charged_low, charged_high, discharged_high, discharged_low;
     double dr_discharge;
-} sim;
+} trace;
 
 /* Runs the controller for `hours` hours from empty; dr_hour >= 0 puts a SIMPLE event there. */
 static void
-run(const tcfg *t, uint64_t seed, int hours, int dr_hour, sim *s)
+run(const tcfg *t, uint64_t seed, int hours, int dr_hour, trace *s)
 {
     memset(s, 0, sizeof *s);
     void *st = NULL;
@@ -134,7 +131,7 @@ static void
 test_charges_low_discharges_high(void **state)
 {
     (void)state;
-    sim s;
+    trace s;
     run(NULL, 1, 24 * 4, -1, &s);
     assert_true(s.charged_low > 10);
     assert_true(s.charged_high <= 0.1 * s.charged_low);
@@ -150,7 +147,7 @@ test_deterministic_for_a_seed(void **state)
     tcfg_init(&t);
     tcfg_param(&t, "sample", 1);
     tcfg_param(&t, "depth", 4);
-    sim a, b;
+    trace a, b;
     run(&t, 7, 72, -1, &a);
     run(&t, 7, 72, -1, &b);
     assert_memory_equal(a.battery_kw, b.battery_kw, sizeof a.battery_kw);
@@ -163,7 +160,7 @@ test_answers_a_dr_event(void **state)
     (void)state;
     /* an event at 15:00 on the second day, before the peak: a charged battery discharges into
      * the hour after it learns of it, as the event tends to last (dr_stay) */
-    sim s, base;
+    trace s, base;
     run(NULL, 1, 24 + 17, -1, &base);
     run(NULL, 1, 24 + 17, 24 + 15, &s);
     double in_event = 0, in_base = 0;
@@ -241,6 +238,40 @@ test_bad_params(void **state)
     }
 }
 
+/* The residential example node four days under the aif controller (the node's own devices, no
+ * market): the battery charges in the cheap hours and discharges in the dear ones, within its
+ * bounds, and the EV gets its energy. */
+static void
+test_node_residential(void **state)
+{
+    (void)state;
+    pg_node_config *c = NULL;
+    pg_error err = {0};
+    if (pg_node_config_read(&c, pgt_source_path("examples/nodes/residential.json"), &err))
+        fail_msg("%s", err.msg);
+    c->controller = &pgi_ctl_aif;
+    pg_node_step st[96];
+    if (sim_run(c, 1, 96, NULL, 0, st, &err))
+        fail_msg("residential under aif: %s", err.msg);
+    double in_low = 0, in_high = 0, out_low = 0, out_high = 0, ev_short = 0;
+    for (size_t t = 0; t < 96; t++) {
+        double r = sim_retail((double)t);
+        assert_true(st[t].soc_kwh >= 0.1 * 13.5 - 1e-9 && st[t].soc_kwh <= 13.5 + 1e-9);
+        if (r < 0.2) {
+            in_low += st[t].battery_in_kwh;
+            out_low += st[t].battery_out_kwh;
+        } else if (r > 0.4) {
+            in_high += st[t].battery_in_kwh;
+            out_high += st[t].battery_out_kwh;
+        }
+        ev_short += st[t].ev_short_kwh;
+    }
+    assert_true(in_low > 10 && in_high <= 0.1 * in_low);
+    assert_true(out_high > 10 && out_low <= 0.1 * out_high);
+    assert_near(ev_short, 0, 1e-9);
+    pg_node_config_free(c);
+}
+
 int
 main(void)
 {
@@ -250,6 +281,7 @@ main(void)
         cmocka_unit_test(test_answers_a_dr_event),
         cmocka_unit_test(test_no_battery_passes_through),
         cmocka_unit_test(test_bad_params),
+        cmocka_unit_test(test_node_residential),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
