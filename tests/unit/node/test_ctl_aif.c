@@ -5,6 +5,8 @@
  * independently of the agent's model. */
 #include "node_sim.h"
 
+#include <limits.h>
+
 #include "node/controllers.h"
 #include "node/internal.h"
 
@@ -238,6 +240,42 @@ test_bad_params(void **state)
     }
 }
 
+/* Each allocation of a plan that builds the agent fails in turn: the plan fails with PG_ENOMEM
+ * and the controller still plans afterwards. */
+static void
+test_allocation_failures(void **state)
+{
+    (void)state;
+    double retail[24], feed[24], fixed[24], pv[24];
+    for (int k = 0; k < 24; k++)
+        retail[k] = day_price[k], feed[k] = 0.05, fixed[k] = 1, pv[k] = 0;
+    pg_node_env env = {
+        .hours = 1, .horizon = 24, .retail = retail, .feed_in = feed, .grid_connected = true};
+    pg_node_view v = {.env = &env, .fixed_kwh = fixed, .pv_kwh = pv};
+    v.soc_max_kwh = 10, v.charge_max_kw = v.discharge_max_kw = 2.5;
+    v.eta_charge = v.eta_discharge = 0.95;
+    pg_error err = {0};
+    void *st = NULL;
+    pg_node_plan ref, p;
+    assert_int_equal(pgi_ctl_aif.create(&st, NULL, 1, &err), PG_OK);
+    pgt_alloc_fail_after(LONG_MAX);
+    assert_int_equal(pgi_ctl_aif.plan(st, &v, &ref, &err), PG_OK);
+    long n = pgt_alloc_count();
+    pgt_alloc_fail_after(-1);
+    pgi_ctl_aif.destroy(st);
+    for (long k = 0; k < n; k++) {
+        st = NULL;
+        assert_int_equal(pgi_ctl_aif.create(&st, NULL, 1, &err), PG_OK);
+        pgt_alloc_fail_after(k);
+        int rc = pgi_ctl_aif.plan(st, &v, &p, &err);
+        pgt_alloc_fail_after(-1);
+        assert_true(rc == PG_OK || rc == PG_ENOMEM);
+        assert_int_equal(pgi_ctl_aif.plan(st, &v, &p, &err), PG_OK);
+        assert_memory_equal(&p, &ref, sizeof p);
+        pgi_ctl_aif.destroy(st);
+    }
+}
+
 /* The residential example node four days under the aif controller (the node's own devices, no
  * market): the battery charges in the cheap hours and discharges in the dear ones, within its
  * bounds, and the EV gets its energy. */
@@ -282,6 +320,7 @@ main(void)
         cmocka_unit_test(test_no_battery_passes_through),
         cmocka_unit_test(test_bad_params),
         cmocka_unit_test(test_node_residential),
+        cmocka_unit_test(test_allocation_failures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

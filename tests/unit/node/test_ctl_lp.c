@@ -7,6 +7,8 @@
  * here, independently of the node's device models. */
 #include "node_sim.h"
 
+#include <limits.h>
+
 #include "node/controllers.h"
 #include "node/internal.h"
 
@@ -533,6 +535,50 @@ test_precools_before_peak(void **state)
     pgi_ctl_lp.destroy(st);
 }
 
+/* Each allocation of create and of a plan fails in turn: the call fails with PG_ENOMEM (or
+ * succeeds when the failed allocation had a fallback), and the controller plans correctly after. */
+static void
+test_allocation_failures(void **state)
+{
+    (void)state;
+    vw w;
+    vw_init(&w, 12);
+    for (int h = 0; h < 12; h++)
+        w.retail[h] = h < 6 ? 0.1 : 0.4, w.feed[h] = 0.05, w.fixed[h] = 1, w.pv[h] = h % 3;
+    w.v.soc_max_kwh = 5;
+    w.v.charge_max_kw = w.v.discharge_max_kw = 2;
+    w.v.ev_max_kw = 3, w.v.ev_need_kwh = 4, w.v.ev_departs_in = 5;
+    pg_node_plan ref, p;
+    void *st = make(NULL);
+    plan_ok(st, &w, &ref);
+    pgi_ctl_lp.destroy(st);
+    for (int phase = 0; phase < 2; phase++) {
+        pgt_alloc_fail_after(LONG_MAX);
+        st = NULL;
+        pg_error err = {0};
+        assert_int_equal(pgi_ctl_lp.create(&st, NULL, 1, &err), PG_OK);
+        if (phase == 1)
+            assert_int_equal(pgi_ctl_lp.plan(st, &w.v, &p, &err), PG_OK);
+        long n = pgt_alloc_count();
+        pgt_alloc_fail_after(-1);
+        pgi_ctl_lp.destroy(st);
+        for (long k = 0; k < n; k++) {
+            st = NULL;
+            pgt_alloc_fail_after(k);
+            int rc = pgi_ctl_lp.create(&st, NULL, 1, &err);
+            if (rc == PG_OK && phase == 1)
+                rc = pgi_ctl_lp.plan(st, &w.v, &p, &err);
+            pgt_alloc_fail_after(-1);
+            assert_true(rc == PG_OK || rc == PG_ENOMEM);
+            if (st) { /* whatever failed, the controller plans the same afterwards */
+                plan_ok(st, &w, &p);
+                assert_memory_equal(&p, &ref, sizeof p);
+                pgi_ctl_lp.destroy(st);
+            }
+        }
+    }
+}
+
 /* The residential example node a few days under the LP and under the rules (the node's own
  * devices, perfect forecasts, no market): the LP's bill is lower, the EV gets its energy, the
  * battery stays within its bounds and the room in its band. */
@@ -587,6 +633,7 @@ main(void)
         cmocka_unit_test(test_bad_view),
         cmocka_unit_test(test_precools_before_peak),
         cmocka_unit_test(test_node_lp_beats_rules),
+        cmocka_unit_test(test_allocation_failures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
