@@ -445,113 +445,118 @@ lp_plan(void *state, const pg_node_view *v, pg_node_plan *out, pg_error *err)
     set_all(c->c_sh, H), set_all(c->c_hvac, H), set_all(c->c_gen, H), set_all(c->c_uns, H);
     set_all(c->r_soc, H);
     c->r_ev = c->r_sh = -1;
-    const double soc_lo = fmin(v->soc_min_kwh, v->soc_kwh);
-    const double soc_hi = fmax(v->soc_max_kwh, v->soc_kwh);
-    /* the thermal model of docs/devices.md: T' = T + a (T_out - T) - s COP p dt / C */
-    const double a = hvac ? 1 - exp(-dt / (c->th_r * c->th_c)) : 0;
-    const double s_mode = c->th_heating ? -1 : 1;                /* +1 cooling */
-    const double gain = hvac ? s_mode * c->th_cop / c->th_c : 0; /* C per kWh of electricity */
-    int prev_temp = -1;
-    for (size_t t = 0; t < H; t++) {
-        int bal = pgi_lp_row(lp, v->fixed_kwh[t], v->fixed_kwh[t]);
-        if (grid) {
-            c->c_imp[t] = pgi_lp_col(lp, 0, PGI_INF, c->imp_cost[t], false);
-            c->c_exp[t] = pgi_lp_col(lp, 0, PGI_INF, -c->exp_price[t], false);
-            pgi_lp_add(lp, bal, c->c_imp[t], 1);
-            pgi_lp_add(lp, bal, c->c_exp[t], -1);
-            if (isfinite(c->cap_kwh[t])) {
-                c->c_over[t] = pgi_lp_col(lp, 0, PGI_INF, c->p[P_DISPATCH], false);
-                int r = pgi_lp_row(lp, -PGI_INF, c->cap_kwh[t]);
-                pgi_lp_add(lp, r, c->c_imp[t], 1);
-                pgi_lp_add(lp, r, c->c_over[t], -1);
-            }
-        } else {
-            c->c_uns[t] = pgi_lp_col(lp, 0, PGI_INF, c->p[P_UNSERVED], false);
-            pgi_lp_add(lp, bal, c->c_uns[t], 1);
-        }
-        if (v->pv_kwh[t] > 0) {
-            c->c_pv[t] = pgi_lp_col(lp, 0, v->pv_kwh[t], 0, false);
-            pgi_lp_add(lp, bal, c->c_pv[t], 1);
-        }
-        if (bat) {
-            /* soc_t - eta_c ch_t + dis_t / eta_d - soc_{t-1} = 0, soc_{-1} the present state */
-            double rhs = t == 0 ? v->soc_kwh : 0;
-            c->r_soc[t] = pgi_lp_row(lp, rhs, rhs);
-            bool last = t + 1 == H;
-            c->c_soc[t] = pgi_lp_col(lp, soc_lo, soc_hi, last ? -terminal : 0, false);
-            pgi_lp_add(lp, c->r_soc[t], c->c_soc[t], 1);
-            if (t > 0)
-                pgi_lp_add(lp, c->r_soc[t], c->c_soc[t - 1], -1);
-            if (v->charge_max_kw > 0) {
-                c->c_ch[t] = pgi_lp_col(lp, 0, v->charge_max_kw * dt, 0, false);
-                pgi_lp_add(lp, c->r_soc[t], c->c_ch[t], -v->eta_charge);
-                pgi_lp_add(lp, bal, c->c_ch[t], -1);
-            }
-            if (v->discharge_max_kw > 0) {
-                c->c_dis[t] = pgi_lp_col(lp, 0, v->discharge_max_kw * dt, c->p[P_CYCLE], false);
-                pgi_lp_add(lp, c->r_soc[t], c->c_dis[t], 1 / v->eta_discharge);
-                pgi_lp_add(lp, bal, c->c_dis[t], 1);
-            }
-        }
-        if (ev && t < ev_n) {
-            c->c_ev[t] = pgi_lp_col(lp, 0, v->ev_max_kw * dt, 0, false);
-            pgi_lp_add(lp, bal, c->c_ev[t], -1);
-        }
-        if (sh && t < sh_n) {
-            c->c_sh[t] = pgi_lp_col(lp, 0, v->shift_max_kw * dt, 0, false);
-            pgi_lp_add(lp, bal, c->c_sh[t], -1);
-        }
-        if (gen) {
-            c->c_gen[t] = pgi_lp_col(lp, 0, v->gen_max_kw * dt, v->gen_cost, false);
-            pgi_lp_add(lp, bal, c->c_gen[t], 1);
-        }
-        if (hvac) {
-            /* T_t = (1 - a) T_{t-1} + a T_out,t - s COP hvac_t / C (hvac_t in kWh); the band,
-             * moved by demand response to where the HVAC works less, is soft. */
-            c->c_hvac[t] = pgi_lp_col(lp, 0, v->hvac_max_kw * dt, 0, false);
-            pgi_lp_add(lp, bal, c->c_hvac[t], -1);
-            int temp = pgi_lp_col(lp, -PGI_INF, PGI_INF, 0, false);
-            double rhs = a * v->outdoor_c[t] + (t == 0 ? (1 - a) * v->temp_c : 0);
-            int r = pgi_lp_row(lp, rhs, rhs);
-            pgi_lp_add(lp, r, temp, 1);
-            pgi_lp_add(lp, r, c->c_hvac[t], gain);
-            if (prev_temp >= 0)
-                pgi_lp_add(lp, r, prev_temp, -(1 - a));
-            prev_temp = temp;
-            double shift = s_mode * c->band_shift[t];
-            double lo = v->setpoint_c - v->deadband_c + shift;
-            double hi = v->setpoint_c + v->deadband_c + shift;
-            double pen = c->p[P_COMFORT] * dt;
-            int below = pgi_lp_col(lp, 0, PGI_INF, pen, false);
-            int above = pgi_lp_col(lp, 0, PGI_INF, pen, false);
-            int rl = pgi_lp_row(lp, lo, PGI_INF);
-            pgi_lp_add(lp, rl, temp, 1);
-            pgi_lp_add(lp, rl, below, 1);
-            int rh = pgi_lp_row(lp, -PGI_INF, hi);
-            pgi_lp_add(lp, rh, temp, 1);
-            pgi_lp_add(lp, rh, above, -1);
-        }
-    }
-    if (ev && ev_n > 0)
-        c->r_ev = energy_by_deadline(lp, c->c_ev, ev_n, v->ev_departs_in, v->ev_need_kwh,
-                                     v->ev_max_kw * dt, c->p[P_EV]);
-    if (sh && sh_n > 0)
-        c->r_sh = energy_by_deadline(lp, c->c_sh, sh_n, sh_deadline, v->shift_need_kwh,
-                                     v->shift_max_kw * dt, c->p[P_SHIFT]);
-    if ((rc = pgi_lp_ok(lp, err)))
-        return rc;
-
+    /* Nothing to decide (no storage, EV, shiftable work, generator or modelled HVAC): the plan
+     * is the forecast itself and needs no LP. */
+    const bool flexible = bat || ev || sh || gen || hvac;
     pgi_solution sol = {0};
-    pgi_solve_options so = {0};
-    so.block_min_cols = -1; /* a small problem: solved in one piece */
-    if ((rc = pgi_solve_lp(lp, &so, &sol, err)))
-        return rc;
-    if (sol.status != PGI_OPTIMAL) {
-        rc = pg_error_set(err, PG_ESOLVER,
-                          "controller lp: the plan's LP has no optimal solution (solver status "
-                          "%d); this should not happen as every constraint is soft",
-                          (int)sol.status);
-        goto out;
+    if (flexible) {
+        const double soc_lo = fmin(v->soc_min_kwh, v->soc_kwh);
+        const double soc_hi = fmax(v->soc_max_kwh, v->soc_kwh);
+        /* the thermal model of docs/devices.md: T' = T + a (T_out - T) - s COP p dt / C */
+        const double a = hvac ? 1 - exp(-dt / (c->th_r * c->th_c)) : 0;
+        const double s_mode = c->th_heating ? -1 : 1;                /* +1 cooling */
+        const double gain = hvac ? s_mode * c->th_cop / c->th_c : 0; /* C per kWh of electricity */
+        int prev_temp = -1;
+        for (size_t t = 0; t < H; t++) {
+            int bal = pgi_lp_row(lp, v->fixed_kwh[t], v->fixed_kwh[t]);
+            if (grid) {
+                c->c_imp[t] = pgi_lp_col(lp, 0, PGI_INF, c->imp_cost[t], false);
+                c->c_exp[t] = pgi_lp_col(lp, 0, PGI_INF, -c->exp_price[t], false);
+                pgi_lp_add(lp, bal, c->c_imp[t], 1);
+                pgi_lp_add(lp, bal, c->c_exp[t], -1);
+                if (isfinite(c->cap_kwh[t])) {
+                    c->c_over[t] = pgi_lp_col(lp, 0, PGI_INF, c->p[P_DISPATCH], false);
+                    int r = pgi_lp_row(lp, -PGI_INF, c->cap_kwh[t]);
+                    pgi_lp_add(lp, r, c->c_imp[t], 1);
+                    pgi_lp_add(lp, r, c->c_over[t], -1);
+                }
+            } else {
+                c->c_uns[t] = pgi_lp_col(lp, 0, PGI_INF, c->p[P_UNSERVED], false);
+                pgi_lp_add(lp, bal, c->c_uns[t], 1);
+            }
+            if (v->pv_kwh[t] > 0) {
+                c->c_pv[t] = pgi_lp_col(lp, 0, v->pv_kwh[t], 0, false);
+                pgi_lp_add(lp, bal, c->c_pv[t], 1);
+            }
+            if (bat) {
+                /* soc_t - eta_c ch_t + dis_t / eta_d - soc_{t-1} = 0, soc_{-1} the present state */
+                double rhs = t == 0 ? v->soc_kwh : 0;
+                c->r_soc[t] = pgi_lp_row(lp, rhs, rhs);
+                bool last = t + 1 == H;
+                c->c_soc[t] = pgi_lp_col(lp, soc_lo, soc_hi, last ? -terminal : 0, false);
+                pgi_lp_add(lp, c->r_soc[t], c->c_soc[t], 1);
+                if (t > 0)
+                    pgi_lp_add(lp, c->r_soc[t], c->c_soc[t - 1], -1);
+                if (v->charge_max_kw > 0) {
+                    c->c_ch[t] = pgi_lp_col(lp, 0, v->charge_max_kw * dt, 0, false);
+                    pgi_lp_add(lp, c->r_soc[t], c->c_ch[t], -v->eta_charge);
+                    pgi_lp_add(lp, bal, c->c_ch[t], -1);
+                }
+                if (v->discharge_max_kw > 0) {
+                    c->c_dis[t] = pgi_lp_col(lp, 0, v->discharge_max_kw * dt, c->p[P_CYCLE], false);
+                    pgi_lp_add(lp, c->r_soc[t], c->c_dis[t], 1 / v->eta_discharge);
+                    pgi_lp_add(lp, bal, c->c_dis[t], 1);
+                }
+            }
+            if (ev && t < ev_n) {
+                c->c_ev[t] = pgi_lp_col(lp, 0, v->ev_max_kw * dt, 0, false);
+                pgi_lp_add(lp, bal, c->c_ev[t], -1);
+            }
+            if (sh && t < sh_n) {
+                c->c_sh[t] = pgi_lp_col(lp, 0, v->shift_max_kw * dt, 0, false);
+                pgi_lp_add(lp, bal, c->c_sh[t], -1);
+            }
+            if (gen) {
+                c->c_gen[t] = pgi_lp_col(lp, 0, v->gen_max_kw * dt, v->gen_cost, false);
+                pgi_lp_add(lp, bal, c->c_gen[t], 1);
+            }
+            if (hvac) {
+                /* T_t = (1 - a) T_{t-1} + a T_out,t - s COP hvac_t / C (hvac_t in kWh); the band,
+                 * moved by demand response to where the HVAC works less, is soft. */
+                c->c_hvac[t] = pgi_lp_col(lp, 0, v->hvac_max_kw * dt, 0, false);
+                pgi_lp_add(lp, bal, c->c_hvac[t], -1);
+                int temp = pgi_lp_col(lp, -PGI_INF, PGI_INF, 0, false);
+                double rhs = a * v->outdoor_c[t] + (t == 0 ? (1 - a) * v->temp_c : 0);
+                int r = pgi_lp_row(lp, rhs, rhs);
+                pgi_lp_add(lp, r, temp, 1);
+                pgi_lp_add(lp, r, c->c_hvac[t], gain);
+                if (prev_temp >= 0)
+                    pgi_lp_add(lp, r, prev_temp, -(1 - a));
+                prev_temp = temp;
+                double shift = s_mode * c->band_shift[t];
+                double lo = v->setpoint_c - v->deadband_c + shift;
+                double hi = v->setpoint_c + v->deadband_c + shift;
+                double pen = c->p[P_COMFORT] * dt;
+                int below = pgi_lp_col(lp, 0, PGI_INF, pen, false);
+                int above = pgi_lp_col(lp, 0, PGI_INF, pen, false);
+                int rl = pgi_lp_row(lp, lo, PGI_INF);
+                pgi_lp_add(lp, rl, temp, 1);
+                pgi_lp_add(lp, rl, below, 1);
+                int rh = pgi_lp_row(lp, -PGI_INF, hi);
+                pgi_lp_add(lp, rh, temp, 1);
+                pgi_lp_add(lp, rh, above, -1);
+            }
+        }
+        if (ev && ev_n > 0)
+            c->r_ev = energy_by_deadline(lp, c->c_ev, ev_n, v->ev_departs_in, v->ev_need_kwh,
+                                         v->ev_max_kw * dt, c->p[P_EV]);
+        if (sh && sh_n > 0)
+            c->r_sh = energy_by_deadline(lp, c->c_sh, sh_n, sh_deadline, v->shift_need_kwh,
+                                         v->shift_max_kw * dt, c->p[P_SHIFT]);
+        if ((rc = pgi_lp_ok(lp, err)))
+            return rc;
+
+        pgi_solve_options so = {0};
+        so.block_min_cols = -1; /* a small problem: solved in one piece */
+        if ((rc = pgi_solve_lp(lp, &so, &sol, err)))
+            return rc;
+        if (sol.status != PGI_OPTIMAL) {
+            rc = pg_error_set(err, PG_ESOLVER,
+                              "controller lp: the plan's LP has no optimal solution (solver status "
+                              "%d); this should not happen as every constraint is soft",
+                              (int)sol.status);
+            goto out;
+        }
     }
 
 #define X(col) ((col) >= 0 ? sol.x[(col)] : 0.0)
@@ -586,7 +591,9 @@ lp_plan(void *state, const pg_node_view *v, pg_node_plan *out, pg_error *err)
     double mu_sh = c->r_sh >= 0 ? sol.dual[c->r_sh] : 0;
     double buy_limit = grid ? c->imp_cost[0] : c->p[P_UNSERVED];
     double sell_limit = grid ? c->exp_price[0] : 0;
-    double pv_used = X(c->c_pv[0]);
+    double pv_used = flexible                       ? X(c->c_pv[0])
+                     : grid && c->exp_price[0] >= 0 ? v->pv_kwh[0]
+                                                    : fmin(v->pv_kwh[0], v->fixed_kwh[0]);
     double inflex = v->fixed_kwh[0] + hvk - pv_used;
     if (inflex > EPS)
         s[ns++] = (seg){+1, inflex, buy_limit};

@@ -579,6 +579,37 @@ test_allocation_failures(void **state)
     }
 }
 
+/* A node with nothing to decide plans nothing and bids its forecast: a deficit bought up to the
+ * retail price, a surplus sold from the feed-in price (none when feed-in pays less than nothing:
+ * the PV is curtailed), and a thermostat left to run itself. */
+static void
+test_inflexible_node(void **state)
+{
+    (void)state;
+    void *st = make(NULL);
+    vw w;
+    vw_init(&w, 3);
+    for (int h = 0; h < 3; h++)
+        w.retail[h] = 0.3, w.feed[h] = 0.05, w.fixed[h] = 2;
+    w.v.thermal = true; /* no thermal model in the config: not planned */
+    pg_node_plan p;
+    plan_ok(st, &w, &p);
+    assert_true(p.battery_kw == 0 && p.ev_kw == 0 && p.shift_kw == 0 && p.generator_kw == 0);
+    assert_true(isnan(p.hvac_kw));
+    assert_int_equal(p.n_points, 1);
+    assert_near(p.curve[0].price, 0.3, 0);
+    assert_near(p.curve[0].qty, 2, 0);
+    w.pv[0] = 5;
+    plan_ok(st, &w, &p);
+    assert_int_equal(p.n_points, 1);
+    assert_near(p.curve[0].price, 0.05, 0);
+    assert_near(p.curve[0].qty, -3, 1e-12);
+    w.feed[0] = -0.01;
+    plan_ok(st, &w, &p);
+    assert_int_equal(p.n_points, 0);
+    pgi_ctl_lp.destroy(st);
+}
+
 /* The residential example node a few days under the LP and under the rules (the node's own
  * devices, perfect forecasts, no market): the LP's bill is lower, the EV gets its energy, the
  * battery stays within its bounds and the room in its band. */
@@ -632,6 +663,7 @@ main(void)
         cmocka_unit_test(test_bad_params),
         cmocka_unit_test(test_bad_view),
         cmocka_unit_test(test_precools_before_peak),
+        cmocka_unit_test(test_inflexible_node),
         cmocka_unit_test(test_node_lp_beats_rules),
         cmocka_unit_test(test_allocation_failures),
     };
