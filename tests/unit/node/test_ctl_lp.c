@@ -591,19 +591,20 @@ test_inflexible_node(void **state)
     vw_init(&w, 3);
     for (int h = 0; h < 3; h++)
         w.retail[h] = 0.3, w.feed[h] = 0.05, w.fixed[h] = 2;
-    w.v.thermal = true; /* no thermal model in the config: not planned */
+    w.v.thermal = true; /* no thermal model in the config: it runs itself */
+    w.v.hvac_self_kwh = 0.5;
     pg_node_plan p;
     plan_ok(st, &w, &p);
     assert_true(p.battery_kw == 0 && p.ev_kw == 0 && p.shift_kw == 0 && p.generator_kw == 0);
     assert_true(isnan(p.hvac_kw));
     assert_int_equal(p.n_points, 1);
     assert_near(p.curve[0].price, 0.3, 0);
-    assert_near(p.curve[0].qty, 2, 0);
+    assert_near(p.curve[0].qty, 2.5, 1e-12);
     w.pv[0] = 5;
     plan_ok(st, &w, &p);
     assert_int_equal(p.n_points, 1);
     assert_near(p.curve[0].price, 0.05, 0);
-    assert_near(p.curve[0].qty, -3, 1e-12);
+    assert_near(p.curve[0].qty, -2.5, 1e-12);
     w.feed[0] = -0.01;
     plan_ok(st, &w, &p);
     assert_int_equal(p.n_points, 0);
