@@ -91,7 +91,7 @@ aif_create(void **state, const pg_node_config *cfg, uint64_t seed, pg_error *err
         if (!(v >= d->lo && v <= d->hi) || (d->whole && v != floor(v)) ||
             (i == P_SOC_LEVELS && v == 1)) {
             free(c);
-            return pg_error_set(err, PG_EINVAL,
+            return pg_error_set(err, PG_EMODEL,
                                 "controller aif: parameter %s is %g; it must be a %s from %g to "
                                 "%g%s",
                                 d->name, v, d->whole ? "whole number" : "number", d->lo, d->hi,

@@ -103,7 +103,7 @@ lp_create(void **state, const pg_node_config *cfg, uint64_t seed, pg_error *err)
         }
         if (!(v >= d->lo && v <= d->hi) || (i == P_HORIZON && !(v > 0))) {
             free(c);
-            return pg_error_set(err, PG_EINVAL,
+            return pg_error_set(err, PG_EMODEL,
                                 "controller lp: parameter %s is %g; it must be a number %s %g "
                                 "and at most %g",
                                 d->name, v, i == P_HORIZON ? "above" : "of at least", d->lo, d->hi);
