@@ -37,6 +37,12 @@ extern "C" {
 
 typedef enum { PG_MARKET_BUY = 0, PG_MARKET_SELL = 1 } pg_market_side;
 
+/* The ranges every mechanism accepts, so that no sum of money or energy can overflow: quantities
+ * and meter readings up to PG_MARKET_QTY_MAX kWh, prices (limits, retail, feed-in) of magnitude up
+ * to PG_MARKET_PRICE_MAX $/kWh. */
+#define PG_MARKET_QTY_MAX 1e12
+#define PG_MARKET_PRICE_MAX 1e6
+
 typedef struct pg_market_order {
     uint32_t node;       /* the node's index in the community */
     pg_market_side side; /* buy or sell */
@@ -66,7 +72,8 @@ PG_API void pg_market_book_free(pg_market_book *b);  /* frees the orders; b may 
 PG_API void pg_market_book_clear(pg_market_book *b); /* empties b, keeps its memory */
 
 /* Adds one order (copied), giving it the next sequence number. PG_EINVAL naming the field for a
- * quantity that is not finite and > 0 or a price that is not finite. */
+ * quantity that is not > 0 and at most PG_MARKET_QTY_MAX or a price that is not a finite number of
+ * magnitude at most PG_MARKET_PRICE_MAX. */
 PG_API int pg_market_book_add(pg_market_book *b, uint32_t node, pg_market_side side, double qty,
                               double price, pg_error *err);
 
@@ -160,16 +167,18 @@ typedef struct pg_market_network {
 /* Welfare-maximising clearing of book against the feeder: an LP through the COIN-OR adapter over
  * the orders' quantities and the grid's import (at retail) and export (at feed-in) at the
  * reference bus, with energy balance and every branch's DC flow (PTDFs of the feeder) within its
- * limit. Orders settle at their bus's nodal price (the LP's duals); the congestion rent is the
- * result's surplus. out has node_price, grid_import/export and flow_kw filled. */
+ * limit. Orders settle at their bus's nodal price (the LP's duals); a fill's quantity includes
+ * what came from or went to the grid, and the result's surplus (buyer_paid - seller_got) is the
+ * grid's net energy at the reference bus's price plus the congestion rent (docs/market.md). out
+ * has node_price, grid_import/export, flow_kw and flow_limit_kw filled; *out is written only on
+ * success and belongs to the caller (pg_market_result_free). Borrows book, grid (NULL: off grid)
+ * and net. */
 PG_API int pg_market_clear_network(const pg_market_book *book, const pg_market_grid *grid,
                                    const pg_market_network *net, pg_market_result *out,
                                    pg_error *err);
 
-/* Power-transfer distribution factors of w's DC model: ptdf[l * n_buses + b] is the MW flow on
- * branch l (from -> to) per MW injected at bus b and withdrawn at the reference bus of its island.
- * *ptdf is malloc'd (caller frees). PG_EMODEL for a world the DC model cannot solve. */
-PG_API int pg_market_ptdf(const pg_world *w, double **ptdf, pg_error *err);
+/* Power-transfer distribution factors: see pg_pf_ptdf in plurigrid/pf.h (the power-flow module
+ * computes them, with the DC power flow's factors). */
 
 /* The AC picture of a cleared schedule: inj_kw[node] (> 0 injects, < 0 draws; reactive power
  * from power factor pf) added to w's loads at the nodes' buses, and an AC power flow of it. */

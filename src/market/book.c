@@ -1,11 +1,13 @@
 /* Order books: adding orders and bid curves (a curve of cumulative price-quantity points becomes
  * block orders, see docs/market.md), the checks every mechanism runs on a book and the grid terms
  * before clearing, and the result object's arrays. */
+#define _DEFAULT_SOURCE /* madvise's MADV_HUGEPAGE */
 #include "market/market_internal.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 void
 pg_market_book_init(pg_market_book *b)
@@ -33,6 +35,19 @@ pg_market_book_clear(pg_market_book *b)
 }
 
 /* Room for extra more orders; the book is unchanged on failure. */
+/* The checks of an order's fields (NaN fails both). */
+static bool
+qty_ok(double q)
+{
+    return q > 0 && q <= PG_MARKET_QTY_MAX;
+}
+
+static bool
+price_ok(double p)
+{
+    return fabs(p) <= PG_MARKET_PRICE_MAX;
+}
+
 static int
 reserve(pg_market_book *b, size_t extra, pg_error *err)
 {
@@ -73,13 +88,16 @@ pg_market_book_add(pg_market_book *b, uint32_t node, pg_market_side side, double
     if (side != PG_MARKET_BUY && side != PG_MARKET_SELL)
         return pg_error_set(err, PG_EINVAL, "order of node %u: side %d is neither buy nor sell",
                             node, (int)side);
-    if (!isfinite(qty) || qty <= 0)
+    if (!qty_ok(qty))
         return pg_error_set(err, PG_EINVAL,
-                            "order of node %u: qty %g is not a finite quantity > 0 (kWh)", node,
-                            qty);
-    if (!isfinite(price))
-        return pg_error_set(err, PG_EINVAL, "order of node %u: price %g is not a finite number",
-                            node, price);
+                            "order of node %u: qty %g is not a finite quantity > 0 (kWh, at most "
+                            "%g)",
+                            node, qty, PG_MARKET_QTY_MAX);
+    if (!price_ok(price))
+        return pg_error_set(err, PG_EINVAL,
+                            "order of node %u: price %g is not a finite number ($/kWh, at most %g "
+                            "in magnitude)",
+                            node, price, PG_MARKET_PRICE_MAX);
     int rc = reserve(b, 1, err);
     if (rc)
         return rc;
@@ -105,14 +123,16 @@ pg_market_book_add_curve(pg_market_book *b, uint32_t node, const pg_market_point
         return pg_error_set(err, PG_EINVAL,
                             "pg_market_book_add_curve: the book or points are NULL");
     for (size_t k = 0; k < n; k++) {
-        if (!isfinite(pts[k].price))
+        if (!price_ok(pts[k].price))
             return pg_error_set(err, PG_EINVAL,
-                                "bid curve of node %u, point %zu: price %g is not a finite number",
-                                node, k + 1, pts[k].price);
-        if (!isfinite(pts[k].qty))
+                                "bid curve of node %u, point %zu: price %g is not a finite number "
+                                "($/kWh, at most %g in magnitude)",
+                                node, k + 1, pts[k].price, PG_MARKET_PRICE_MAX);
+        if (!(fabs(pts[k].qty) <= PG_MARKET_QTY_MAX))
             return pg_error_set(err, PG_EINVAL,
-                                "bid curve of node %u, point %zu: qty %g is not a finite number",
-                                node, k + 1, pts[k].qty);
+                                "bid curve of node %u, point %zu: qty %g is not a finite number "
+                                "(kWh, at most %g in magnitude)",
+                                node, k + 1, pts[k].qty, PG_MARKET_QTY_MAX);
     }
     int rc = PG_OK;
     /* The points that trade, by price ascending: the net demand q(p) must not increase. */
@@ -122,7 +142,10 @@ pg_market_book_add_curve(pg_market_book *b, uint32_t node, const pg_market_point
         m += pts[k].qty != 0;
     if (m == 0)
         return PG_OK;
-    by = malloc(m * sizeof *by);
+    /* A node's curve has a handful of points: they are sorted on the stack, and only a long curve
+     * allocates. */
+    const pg_market_point *local[32];
+    by = m <= sizeof local / sizeof *local ? local : malloc(m * sizeof *by);
     if (!by)
         return pg_error_set(err, PG_ENOMEM, "out of memory reading a bid curve of %zu points", n);
     m = 0;
@@ -179,7 +202,8 @@ pg_market_book_add_curve(pg_market_book *b, uint32_t node, const pg_market_point
             prev = -by[k]->qty;
         }
 out:
-    free(by);
+    if (by != local)
+        free(by);
     return rc;
 }
 
@@ -199,14 +223,16 @@ pgi_market_check_book(const pg_market_book *book, pg_error *err)
             return pg_error_set(err, PG_EINVAL,
                                 "order %zu (node %u): side %d is neither buy nor sell", i, o->node,
                                 (int)o->side);
-        if (!isfinite(o->qty) || o->qty <= 0)
+        if (!qty_ok(o->qty))
             return pg_error_set(err, PG_EINVAL,
-                                "order %zu (node %u): qty %g is not a finite quantity > 0 (kWh)", i,
-                                o->node, o->qty);
-        if (!isfinite(o->price))
+                                "order %zu (node %u): qty %g is not a finite quantity > 0 (kWh, at "
+                                "most %g)",
+                                i, o->node, o->qty, PG_MARKET_QTY_MAX);
+        if (!price_ok(o->price))
             return pg_error_set(err, PG_EINVAL,
-                                "order %zu (node %u): price %g is not a finite number", i, o->node,
-                                o->price);
+                                "order %zu (node %u): price %g is not a finite number ($/kWh, at "
+                                "most %g in magnitude)",
+                                i, o->node, o->price, PG_MARKET_PRICE_MAX);
     }
     return PG_OK;
 }
@@ -225,6 +251,12 @@ pgi_market_check_grid(const pg_market_grid *grid, pg_error *err)
         return pg_error_set(err, PG_EINVAL,
                             "grid feed-in price is +inf (a finite number, or -inf or NaN for no "
                             "export to the grid)");
+    if ((isfinite(grid->retail) && !price_ok(grid->retail)) ||
+        (isfinite(grid->feed_in) && !price_ok(grid->feed_in)))
+        return pg_error_set(err, PG_EINVAL,
+                            "grid retail price %g or feed-in price %g is beyond %g $/kWh in "
+                            "magnitude",
+                            grid->retail, grid->feed_in, PG_MARKET_PRICE_MAX);
     if (grid->retail < grid->feed_in)
         return pg_error_set(err, PG_EINVAL,
                             "grid retail price %g is below the feed-in price %g: anyone could buy "
@@ -245,6 +277,23 @@ pgi_market_grid_exports(const pg_market_grid *grid)
     return grid && grid->connected && isfinite(grid->feed_in);
 }
 
+void *
+pgi_market_big(void *p, size_t bytes)
+{
+#ifdef MADV_HUGEPAGE
+    const uintptr_t huge = (uintptr_t)2 << 20;
+    if (p && bytes >= 2 * huge) {
+        uintptr_t a = ((uintptr_t)p + huge - 1) & ~(huge - 1);
+        uintptr_t b = ((uintptr_t)p + bytes) & ~(huge - 1);
+        if (b > a)
+            (void)madvise((void *)a, b - a, MADV_HUGEPAGE);
+    }
+#else
+    (void)bytes;
+#endif
+    return p;
+}
+
 int
 pgi_market_result_alloc(pg_market_result *r, size_t n, pg_error *err)
 {
@@ -253,7 +302,7 @@ pgi_market_result_alloc(pg_market_result *r, size_t n, pg_error *err)
     r->price = NAN;
     r->n_fills = n;
     if (n) {
-        r->fills = calloc(n, sizeof *r->fills);
+        r->fills = pgi_market_big(calloc(n, sizeof *r->fills), n * sizeof *r->fills);
         if (!r->fills)
             return pg_error_set(err, PG_ENOMEM, "out of memory for the fills of %zu orders", n);
     }
