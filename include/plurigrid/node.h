@@ -88,6 +88,8 @@ PG_API pg_node_profile pg_node_config_profile(const pg_node_config *c);
  * which whoever runs the node supplies, in this order, in pg_node_env.inputs. */
 PG_API size_t pg_node_config_n_inputs(const pg_node_config *c);
 PG_API const char *pg_node_config_input(const pg_node_config *c, size_t i);
+/* The numeric member key of the config's "controller" object, or dflt when it is absent. */
+PG_API double pg_node_config_param(const pg_node_config *c, const char *key, double dflt);
 
 /* ---------------------------------------------------------------- running a node */
 
@@ -138,6 +140,11 @@ typedef struct pg_node_view {
 
     /* backup generator */
     double gen_max_kw, gen_cost; /* $/kWh */
+
+    /* the energy the thermostats and HVAC would use this interval running on their own around
+       their setpoints (kWh, 0 without thermal load): what they take when the plan leaves
+       hvac_kw NaN */
+    double hvac_self_kwh;
 } pg_node_view;
 
 #define PG_NODE_MAX_POINTS 8
@@ -160,6 +167,8 @@ typedef struct pg_node_plan {
 typedef struct pg_node_controller {
     const char *name; /* "rules", "lp", "aif" */
     const char *summary;
+    const char *const *params; /* NULL-terminated names of the numeric parameters its section of
+                                  the node config takes */
     int (*create)(void **state, const pg_node_config *cfg, uint64_t seed, pg_error *err);
     int (*plan)(void *state, const pg_node_view *v, pg_node_plan *out, pg_error *err);
     void (*destroy)(void *state);
@@ -177,7 +186,7 @@ typedef struct pg_node_step {
     double battery_in_kwh, battery_out_kwh; /* at the battery terminals */
     double soc_kwh;                         /* stored at the end of the interval */
     double generator_kwh;
-    double unserved_kwh;  /* demand not met (off-grid, or an EV short at departure) */
+    double unserved_kwh;  /* demand not met (off-grid; an EV short at departure: ev_short_kwh) */
     double ev_kwh;        /* EV charging */
     double ev_short_kwh;  /* energy an EV lacked at departure this interval */
     double temp_c;        /* indoor temperature at the end (NaN without thermal load) */
