@@ -9,7 +9,9 @@
  *   temperature        outdoor temperature: a daily sinusoid through monthly normal highs and lows
  * Every model places interval i of the run at hour (first + i) * step_h after its origin, which
  * its parameters "start_day" (day of the year, 1..366) and "start_hour" put on the calendar
- * (years of 365 days). Energies are kWh per interval; the others are the interval's mean. */
+ * (years of 365 days), or, without them, the scenario's calendar (pgi_series_ctx.year_hour).
+ * Every value is the mean over the interval: a power in kW (the energy of the interval is that
+ * times step_h), a price, a temperature. */
 #include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -30,11 +32,13 @@ typedef struct clock {
     size_t first, n;
 } clock;
 
-/* Reads start_day and start_hour and checks the run's reach. */
+/* Reads start_day and start_hour (by default the scenario's calendar) and checks the run's
+ * reach. */
 static int
 read_clock(pgi_jr *r, const json_t *spec, const pgi_series_ctx *c, clock *k)
 {
-    double day = 1, hour = 0;
+    double y = c->year_hour >= 0 && c->year_hour < 8760 ? c->year_hour : 0;
+    double day = floor(y / 24) + 1, hour = y - 24 * floor(y / 24);
     int rc;
     if ((rc = pgi_jr_get_number(r, spec, "start_day", false, 1, 366, &day)) ||
         (rc = pgi_jr_get_number(r, spec, "start_hour", false, 0, 24, &hour)))
@@ -312,7 +316,7 @@ fill_clear_sky_pv(pgi_jr *r, const json_t *spec, const pgi_series_ctx *c, pg_rng
             size_t d = (size_t)(floor(H / 24) - d_origin) - d_first;
             sum += clear_sky_kw(&s, doy, hour) * day_factor[d < nd ? d : nd - 1];
         }
-        v[i] = sum / (double)m * k.step;
+        v[i] = sum / (double)m;
     }
     free(day_factor);
     return PG_OK;
@@ -443,7 +447,7 @@ fill_offgrid_household(pgi_jr *r, const json_t *spec, const pgi_series_ctx *c, p
             if (hi > lo)
                 e += (hi - lo) * spans[q].kw;
         }
-        v[i] = e;
+        v[i] = e / k.step;
     }
 out:
     free(spans);
@@ -545,10 +549,9 @@ fill_temperature(pgi_jr *r, const json_t *spec, const pgi_series_ctx *c, pg_rng 
 /* ---------------------------------------------------------------- the table */
 
 static const pgi_series_model models[] = {
-    {"clear-sky-pv", "PV output under a clear sky (optionally with cloudy days), kWh per interval",
+    {"clear-sky-pv", "PV output under a clear sky (optionally with cloudy days), kW",
      fill_clear_sky_pv},
-    {"offgrid-household", "the load of a solar-home-system household, kWh per interval",
-     fill_offgrid_household},
+    {"offgrid-household", "the load of a solar-home-system household, kW", fill_offgrid_household},
     {"daily-profile", "24 hourly values repeated every day", fill_daily_profile},
     {"temperature", "outdoor temperature from monthly normal highs and lows, C", fill_temperature},
 };

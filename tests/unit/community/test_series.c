@@ -17,6 +17,7 @@ typedef struct run {
     double step_h;
     uint64_t seed;
     const char *name;
+    double year_hour;
 } run;
 
 /* Reads the series spec (JSON text, named "scenario.json" in errors, read at $.series.s). */
@@ -39,7 +40,8 @@ read_series(const char *json, const run *u, double **v, pg_error *err)
                         .first = u->first,
                         .n = u->n,
                         .seed = u->seed,
-                        .name = u->name ? u->name : "s"};
+                        .name = u->name ? u->name : "s",
+                        .year_hour = u->year_hour};
     rc = pgi_series_read(&r, spec, &c, v);
     pgi_jr_pop(&r, m1);
     pgi_jr_close(&r);
@@ -458,12 +460,12 @@ test_clear_sky_noon_equinox(void **state)
     (void)state;
     /* On the equator at solar noon at an equinox, the sun is (nearly) overhead: Haurwitz gives
      * 1098 exp(-0.057) W/m2 on a horizontal plane, and a 1 kWp system with no derate makes that
-     * in kW / 1000. One-minute steps around noon of 20 March (day 79). */
+     * / 1000 in kW. One-minute steps around noon of 20 March (day 79). */
     run u = {.first = 78 * 24 * 60 + 11 * 60, .n = 120, .step_h = 1.0 / 60};
     double *v = must_read("{\"model\": \"clear-sky-pv\", \"latitude\": 0, \"longitude\": 0, "
                           "\"utc_offset_h\": 0, \"tilt_deg\": 0, \"derate\": 1}",
                           &u);
-    double peak = maxv(v, 120) * 60; /* kWh per minute to kW */
+    double peak = maxv(v, 120);
     assert_near(peak, 1.098 * exp(-0.057), 0.002);
     free(v);
 }
@@ -488,7 +490,7 @@ test_clear_sky_day(void **state)
     for (size_t i = 0; i < n; i++)
         ipk = v[i] > v[ipk] ? i : ipk;
     assert_true(ipk >= 11 * 60 + 48 && ipk <= 11 * 60 + 54);
-    double peak_kw = v[ipk] * 60;
+    double peak_kw = v[ipk];
     assert_true(peak_kw > 0.7 * 4 && peak_kw < 4);
     for (size_t k = 1; k < 7 * 60; k++)
         assert_near(v[ipk - k], v[ipk + k], 0.01 * v[ipk] + 1e-9);
@@ -640,6 +642,39 @@ test_daily_profile(void **state)
     assert_near(v[0], 11.5, 0);
     assert_near(v[1], 1.5, 0);
     free(v);
+    /* Without start_hour, the scenario's calendar places the first row (23:00 here). */
+    run cal = {.n = 48, .year_hour = 212 * 24 + 23};
+    v = must_read("{\"model\": \"daily-profile\", \"values\": [0,1,2,3,4,5,6,7,8,9,10,11,12,"
+                  "13,14,15,16,17,18,19,20,21,22,23]}",
+                  &cal);
+    for (size_t i = 0; i < 48; i++)
+        assert_near(v[i], (double)((i + 23) % 24), 0);
+    free(v);
+    /* The parameters win over the calendar. */
+    v = must_read(spec, &cal);
+    assert_near(v[0], 23, 0);
+    free(v);
+}
+
+static void
+test_calendar(void **state)
+{
+    (void)state;
+    /* The scenario's calendar and start_day/start_hour place a clear-sky day alike. */
+    run cal = {.n = 48, .year_hour = 171 * 24 + 6};
+    double *a = must_read("{\"model\": \"clear-sky-pv\", \"latitude\": 34.1, \"longitude\": "
+                          "-117.4}",
+                          &cal);
+    run plain = {.n = 48};
+    double *b = must_read("{\"model\": \"clear-sky-pv\", \"latitude\": 34.1, \"longitude\": "
+                          "-117.4, \"start_day\": 172, \"start_hour\": 6}",
+                          &plain);
+    assert_memory_equal(a, b, 48 * sizeof *a);
+    /* 06:00 on 21 June is after sunrise, 21:00 after sunset. */
+    assert_true(a[0] > 0);
+    assert_near(a[15], 0, 0);
+    free(a);
+    free(b);
 }
 
 static void
@@ -734,6 +769,7 @@ main(void)
         cmocka_unit_test(test_household),
         cmocka_unit_test(test_daily_profile),
         cmocka_unit_test(test_temperature),
+        cmocka_unit_test(test_calendar),
         cmocka_unit_test(test_alloc_failures),
     };
     return cmocka_run_group_tests(tests, NULL, pgt_teardown_tmpdir);
