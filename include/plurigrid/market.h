@@ -166,10 +166,8 @@ PG_API int pg_market_clear_network(const pg_market_book *book, const pg_market_g
                                    const pg_market_network *net, pg_market_result *out,
                                    pg_error *err);
 
-/* Power-transfer distribution factors of w's DC model: ptdf[l * n_buses + b] is the MW flow on
- * branch l (from -> to) per MW injected at bus b and withdrawn at the reference bus of its island.
- * *ptdf is malloc'd (caller frees). PG_EMODEL for a world the DC model cannot solve. */
-PG_API int pg_market_ptdf(const pg_world *w, double **ptdf, pg_error *err);
+/* Power-transfer distribution factors: see pg_pf_ptdf in plurigrid/pf.h (the power-flow module
+ * computes them, with the DC power flow's factors). */
 
 /* The AC picture of a cleared schedule: inj_kw[node] (> 0 injects, < 0 draws; reactive power
  * from power factor pf) added to w's loads at the nodes' buses, and an AC power flow of it. */

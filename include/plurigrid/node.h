@@ -88,6 +88,8 @@ PG_API pg_node_profile pg_node_config_profile(const pg_node_config *c);
  * which whoever runs the node supplies, in this order, in pg_node_env.inputs. */
 PG_API size_t pg_node_config_n_inputs(const pg_node_config *c);
 PG_API const char *pg_node_config_input(const pg_node_config *c, size_t i);
+/* The numeric member key of the config's "controller" object, or dflt when it is absent. */
+PG_API double pg_node_config_param(const pg_node_config *c, const char *key, double dflt);
 
 /* ---------------------------------------------------------------- running a node */
 
@@ -160,6 +162,8 @@ typedef struct pg_node_plan {
 typedef struct pg_node_controller {
     const char *name; /* "rules", "lp", "aif" */
     const char *summary;
+    const char *const *params; /* NULL-terminated names of the numeric parameters its section of
+                                  the node config takes */
     int (*create)(void **state, const pg_node_config *cfg, uint64_t seed, pg_error *err);
     int (*plan)(void *state, const pg_node_view *v, pg_node_plan *out, pg_error *err);
     void (*destroy)(void *state);

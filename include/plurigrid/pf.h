@@ -180,6 +180,23 @@ typedef struct pg_pf_solver_info {
 
 PG_API void pg_pf_solver_get_info(const pg_pf_solver *s, pg_pf_solver_info *info);
 
+/* ---------------------------------------------------------------- sensitivities */
+
+/* Power-transfer distribution factors of w's DC model (the model of pg_pf_solve with dc: series
+ * reactances scaled by the tap ratio, resistance and charging ignored): ptdf[l * n_buses + b] is
+ * the flow on branch l (MW, from -> to) per MW injected at bus b and withdrawn at the reference
+ * bus of b's island (at its reference buses, as the DC power flow shares it, when an island has
+ * several). Column b is 0 for a reference bus, an isolated bus and a bus of an island that cannot
+ * be solved; row l is 0 for a branch out of service. Phase shifts are not in the factors: they
+ * add flows of their own that do not depend on the injections. So the DC power flow's flow on l
+ * is sum_b ptdf[l * n_buses + b] * P_b (P_b: the bus's net injection, MW, with its shunt
+ * conductance drawn at 1 p.u.) plus the flow the phase shifters drive with no injection.
+ * Borrows w; *ptdf is malloc'd (the caller frees it), n_branches * n_buses doubles, written only
+ * on success. PG_EMODEL for a world the DC model cannot solve (naming the branch or bus), PG_ELIMIT
+ * when the matrix would have more than PG_PF_PTDF_MAX factors. */
+#define PG_PF_PTDF_MAX ((size_t)1 << 25)
+PG_API int pg_pf_ptdf(const pg_world *w, double **ptdf, pg_error *err);
+
 /* ---------------------------------------------------------------- printers */
 
 /* The result as a readable report like MATPOWER's printpf: system summary (counts, totals, losses,

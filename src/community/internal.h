@@ -100,7 +100,7 @@ void pgi_community_run_free(pg_community_run *r);
 void pgi_community_dr_metrics(const pg_community *c, const cm_trace *t, const cm_trace *cf,
                               pg_community_run *run);
 /* The ratios (self-sufficiency, local PV use) and the community's totals from the nodes'. */
-void pgi_community_finish_metrics(pg_community_run *run);
+void pgi_community_finish_metrics(pg_community_run *run, bool offgrid);
 
 /* Day index (from the data's first row's date) and weekday (0 Monday) of run interval t. */
 size_t pgi_community_day_of(const pg_community *c, size_t t, int *weekday);

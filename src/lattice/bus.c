@@ -1,0 +1,124 @@
+/* The lattice bus: the table of transports and the pg_bus_* functions, which check their
+ * arguments and dispatch through the bus's transport. Node and market code see only these. */
+#include <stdio.h>
+#include <string.h>
+
+#include "lattice/bus_internal.h"
+
+/* The transports: a new backend is one file and one row. */
+static const pg_bus_transport transports[] = {
+    {"inproc", "in-process, deterministic: messages delivered in order when the bus is flushed",
+     pgi_inproc_open, pgi_inproc_publish, pgi_inproc_subscribe, pgi_inproc_unsubscribe,
+     pgi_inproc_request, pgi_inproc_flush, pgi_inproc_close},
+};
+#define N_TRANSPORTS (sizeof transports / sizeof transports[0])
+
+const pg_bus_transport *
+pg_bus_transports(size_t *n)
+{
+    if (n)
+        *n = N_TRANSPORTS;
+    return transports;
+}
+
+const pg_bus_transport *
+pg_bus_transport_find(const char *name, pg_error *err)
+{
+    for (size_t i = 0; name && i < N_TRANSPORTS; i++)
+        if (strcmp(transports[i].name, name) == 0)
+            return &transports[i];
+    char known[200] = "";
+    for (size_t i = 0; i < N_TRANSPORTS; i++) {
+        size_t k = strlen(known);
+        snprintf(known + k, sizeof known - k, "%s%s", i ? ", " : "", transports[i].name);
+    }
+    pg_error_set(err, PG_ENOTFOUND, "unknown bus transport \"%.100s\" (known: %s)",
+                 name ? name : "(none)", known);
+    return NULL;
+}
+
+int
+pg_bus_open(pg_bus **out, const char *transport, const char *url, pg_error *err)
+{
+    if (!out)
+        return pg_error_set(err, PG_EINVAL, "bus: pg_bus_open needs somewhere to put the bus");
+    const pg_bus_transport *t = pg_bus_transport_find(transport, err);
+    if (!t)
+        return PG_ENOTFOUND;
+    pg_bus *b = NULL;
+    int rc = t->open(&b, url, err);
+    if (rc)
+        return rc;
+    b->transport = t;
+    *out = b;
+    return PG_OK;
+}
+
+#define NEED_BUS(b)                                                                                \
+    do {                                                                                           \
+        if (!(b))                                                                                  \
+            return pg_error_set(err, PG_EINVAL, "bus: no bus (NULL)");                             \
+    } while (0)
+
+int
+pg_bus_publish(pg_bus *b, const char *subject, const void *data, size_t len, pg_error *err)
+{
+    NEED_BUS(b);
+    return b->transport->publish(b, subject, NULL, data, len, err);
+}
+
+int
+pg_bus_publish_reply(pg_bus *b, const char *subject, const char *reply, const void *data,
+                     size_t len, pg_error *err)
+{
+    NEED_BUS(b);
+    return b->transport->publish(b, subject, reply, data, len, err);
+}
+
+int
+pg_bus_subscribe(pg_bus *b, const char *pattern, pg_bus_handler cb, void *ctx, uint64_t *sid,
+                 pg_error *err)
+{
+    NEED_BUS(b);
+    return b->transport->subscribe(b, pattern, cb, ctx, sid, err);
+}
+
+int
+pg_bus_unsubscribe(pg_bus *b, uint64_t sid, pg_error *err)
+{
+    NEED_BUS(b);
+    return b->transport->unsubscribe(b, sid, err);
+}
+
+int
+pg_bus_request(pg_bus *b, const char *subject, const void *data, size_t len, double timeout_s,
+               void **reply, size_t *reply_len, pg_error *err)
+{
+    NEED_BUS(b);
+    return b->transport->request(b, subject, data, len, timeout_s, reply, reply_len, err);
+}
+
+int
+pg_bus_flush(pg_bus *b, double timeout_s, pg_error *err)
+{
+    NEED_BUS(b);
+    return b->transport->flush(b, timeout_s, err);
+}
+
+void
+pg_bus_close(pg_bus *b)
+{
+    if (b)
+        b->transport->close(b);
+}
+
+void
+pg_bus_get_stats(const pg_bus *b, pg_bus_stats *s)
+{
+    if (!s)
+        return;
+    if (b)
+        *s = b->stats;
+    else
+        memset(s, 0, sizeof *s);
+}

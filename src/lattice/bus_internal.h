@@ -1,0 +1,58 @@
+/* Internal interface of the lattice bus: the header every backend's bus begins with, the checks
+ * every backend applies to subjects and payloads, subject matching without re-validation, and the
+ * in-process backend's limits. Only src/lattice/ and the tests include this. */
+#ifndef PG_LATTICE_BUS_INTERNAL_H
+#define PG_LATTICE_BUS_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "plurigrid/lattice.h"
+
+#define PGI_BUS_STR_(x) #x
+#define PGI_BUS_STR(x) PGI_BUS_STR_(x)
+
+/* Every backend's bus struct begins with this, so the wrappers can find the transport and the
+ * counters of any bus. */
+struct pg_bus {
+    const pg_bus_transport *transport;
+    pg_bus_stats stats;
+};
+
+/* Why subject is not a valid subject (pattern: may hold wildcards), or NULL when it is valid. */
+const char *pgi_bus_subject_problem(const char *subject, bool pattern);
+/* PG_EINVAL naming the subject and what is wrong with it (what: "subject", "reply subject",
+ * "pattern"). */
+int pgi_bus_check_subject(const char *subject, bool pattern, const char *what, pg_error *err);
+/* The checks of a message every backend applies before it publishes: a valid subject, a valid
+ * reply subject or NULL, data non-NULL when len > 0, len at most PG_BUS_MAX_PAYLOAD. */
+int pgi_bus_check_message(const char *subject, const char *reply, const void *data, size_t len,
+                          pg_error *err);
+/* pg_bus_subject_match for a pattern and a subject already known to be valid. */
+bool pgi_bus_match(const char *pattern, const char *subject);
+
+/* The in-process backend's functions (its row of the transport table in bus.c). */
+int pgi_inproc_open(pg_bus **out, const char *url, pg_error *err);
+int pgi_inproc_publish(pg_bus *b, const char *subject, const char *reply, const void *data,
+                       size_t len, pg_error *err);
+int pgi_inproc_subscribe(pg_bus *b, const char *pattern, pg_bus_handler cb, void *ctx,
+                         uint64_t *sid, pg_error *err);
+int pgi_inproc_unsubscribe(pg_bus *b, uint64_t sid, pg_error *err);
+int pgi_inproc_request(pg_bus *b, const char *subject, const void *data, size_t len,
+                       double timeout_s, void **reply, size_t *reply_len, pg_error *err);
+int pgi_inproc_flush(pg_bus *b, double timeout_s, pg_error *err);
+void pgi_inproc_close(pg_bus *b);
+
+/* Its default limits: bytes queued and not yet delivered (messages with their subjects and a
+ * small overhead each), handler calls in one flush or request, and flushes nested in handlers. */
+#define PGI_INPROC_MAX_QUEUED ((size_t)256 << 20)
+#define PGI_INPROC_MAX_DELIVERIES ((uint64_t)100000000)
+#define PGI_INPROC_MAX_DEPTH 64
+
+/* Sets an inproc bus's limits (0 keeps a limit as it is); for tests that reach them quickly.
+ * PG_EINVAL when b is not an inproc bus. */
+int pgi_bus_inproc_set_limits(pg_bus *b, size_t max_queued_bytes, uint64_t max_deliveries,
+                              pg_error *err);
+
+#endif

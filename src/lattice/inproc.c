@@ -1,0 +1,378 @@
+/* The in-process bus ("inproc"), the embedded default: every node and the market operator of a
+ * community in one process, deterministic. Publishing copies the message into a FIFO queue;
+ * flushing delivers the queue in order, each message to the subscriptions whose pattern matches
+ * it in the order they were made, including what handlers publish while the flush runs, until the
+ * queue is empty. Nothing is delivered outside pg_bus_flush and pg_bus_request, so the order of
+ * everything is a function of the calls alone (no threads, no clocks; timeouts are ignored).
+ *
+ * Handlers may publish, subscribe and unsubscribe while a message is being delivered: a message
+ * goes to the subscriptions that existed when its delivery began and are still subscribed when
+ * their turn comes. A handler may also flush or request (nested, at most PGI_INPROC_MAX_DEPTH
+ * deep): that delivers the messages queued after the current one before the current one reaches
+ * its remaining subscriptions.
+ *
+ * Memory is bounded: publishing fails with PG_ELIMIT when the queued messages would take more
+ * than PGI_INPROC_MAX_QUEUED bytes, and one flush or request stops with PG_ELIMIT after
+ * PGI_INPROC_MAX_DELIVERIES handler calls (handlers that republish forever), dropping what is
+ * left in the queue. One thread owns an inproc bus: it is not safe to use from several threads. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lattice/bus_internal.h"
+
+typedef struct msg {
+    struct msg *next;
+    size_t bytes; /* what it counts against the queue limit */
+    const char *subject, *reply;
+    const unsigned char *data;
+    size_t len;
+    /* subject, reply and data follow */
+} msg;
+
+typedef struct sub {
+    uint64_t sid;
+    bool active;
+    pg_bus_handler cb;
+    void *ctx;
+    char pattern[PG_BUS_MAX_SUBJECT + 1];
+} sub;
+
+typedef struct inproc {
+    pg_bus base;
+    msg *head, *tail;
+    size_t n_queued, queued_bytes;
+    sub *subs;
+    size_t n_subs, cap_subs;
+    uint64_t next_sid;
+    uint64_t next_inbox;
+    int depth;           /* flushes and requests running (nested in handlers) */
+    bool stale_subs;     /* unsubscribed while delivering: compact when depth is back to 0 */
+    uint64_t deliveries; /* handler calls in the outermost flush or request running */
+    bool over;           /* that flush or request reached the delivery limit */
+    size_t max_queued;
+    uint64_t max_deliveries;
+} inproc;
+
+static inproc *
+as_inproc(pg_bus *b)
+{
+    return (inproc *)b;
+}
+
+int
+pgi_inproc_open(pg_bus **out, const char *url, pg_error *err)
+{
+    if (url && *url)
+        return pg_error_set(err, PG_EINVAL,
+                            "bus: the inproc transport takes no url (got \"%.100s\")", url);
+    inproc *q = calloc(1, sizeof *q);
+    if (!q)
+        return pg_error_set(err, PG_ENOMEM, "bus: out of memory");
+    q->next_sid = 1;
+    q->next_inbox = 1;
+    q->max_queued = PGI_INPROC_MAX_QUEUED;
+    q->max_deliveries = PGI_INPROC_MAX_DELIVERIES;
+    *out = &q->base;
+    return PG_OK;
+}
+
+int
+pgi_bus_inproc_set_limits(pg_bus *b, size_t max_queued_bytes, uint64_t max_deliveries,
+                          pg_error *err)
+{
+    if (!b || b->transport->open != pgi_inproc_open)
+        return pg_error_set(err, PG_EINVAL, "bus: not an inproc bus");
+    inproc *q = as_inproc(b);
+    if (max_queued_bytes)
+        q->max_queued = max_queued_bytes;
+    if (max_deliveries)
+        q->max_deliveries = max_deliveries;
+    return PG_OK;
+}
+
+static void
+drop_queue(inproc *q)
+{
+    while (q->head) {
+        msg *m = q->head;
+        q->head = m->next;
+        free(m);
+        q->base.stats.dropped++;
+    }
+    q->tail = NULL;
+    q->n_queued = q->queued_bytes = 0;
+}
+
+void
+pgi_inproc_close(pg_bus *b)
+{
+    inproc *q = as_inproc(b);
+    drop_queue(q);
+    free(q->subs);
+    free(q);
+}
+
+int
+pgi_inproc_publish(pg_bus *b, const char *subject, const char *reply, const void *data, size_t len,
+                   pg_error *err)
+{
+    inproc *q = as_inproc(b);
+    int rc = pgi_bus_check_message(subject, reply, data, len, err);
+    if (rc)
+        return rc;
+    size_t ls = strlen(subject) + 1, lr = reply ? strlen(reply) + 1 : 0;
+    size_t bytes = sizeof(msg) + ls + lr + len;
+    if (bytes > q->max_queued - q->queued_bytes || q->queued_bytes > q->max_queued)
+        return pg_error_set(err, PG_ELIMIT,
+                            "bus: publishing on \"%s\" would queue more than the inproc bus's "
+                            "limit of %zu bytes (%zu messages are waiting: flush the bus)",
+                            subject, q->max_queued, q->n_queued);
+    msg *m = malloc(bytes);
+    if (!m)
+        return pg_error_set(err, PG_ENOMEM, "bus: out of memory");
+    char *p = (char *)(m + 1);
+    m->next = NULL;
+    m->bytes = bytes;
+    memcpy(p, subject, ls);
+    m->subject = p;
+    p += ls;
+    m->reply = NULL;
+    if (reply) {
+        memcpy(p, reply, lr);
+        m->reply = p;
+        p += lr;
+    }
+    if (len)
+        memcpy(p, data, len);
+    m->data = (const unsigned char *)p;
+    m->len = len;
+    if (q->tail)
+        q->tail->next = m;
+    else
+        q->head = m;
+    q->tail = m;
+    q->n_queued++;
+    q->queued_bytes += bytes;
+    q->base.stats.published++;
+    return PG_OK;
+}
+
+int
+pgi_inproc_subscribe(pg_bus *b, const char *pattern, pg_bus_handler cb, void *ctx, uint64_t *sid,
+                     pg_error *err)
+{
+    inproc *q = as_inproc(b);
+    int rc = pgi_bus_check_subject(pattern, true, "pattern", err);
+    if (rc)
+        return rc;
+    if (!cb)
+        return pg_error_set(err, PG_EINVAL, "bus: subscription to \"%s\" has no handler", pattern);
+    if (q->n_subs == q->cap_subs) {
+        size_t cap = q->cap_subs ? 2 * q->cap_subs : 8;
+        sub *s = realloc(q->subs, cap * sizeof *s);
+        if (!s)
+            return pg_error_set(err, PG_ENOMEM, "bus: out of memory");
+        q->subs = s;
+        q->cap_subs = cap;
+    }
+    sub *s = &q->subs[q->n_subs++];
+    s->sid = q->next_sid++;
+    s->active = true;
+    s->cb = cb;
+    s->ctx = ctx;
+    strcpy(s->pattern, pattern);
+    if (sid)
+        *sid = s->sid;
+    return PG_OK;
+}
+
+static void
+compact(inproc *q)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < q->n_subs; i++)
+        if (q->subs[i].active)
+            q->subs[k++] = q->subs[i];
+    q->n_subs = k;
+    q->stale_subs = false;
+}
+
+int
+pgi_inproc_unsubscribe(pg_bus *b, uint64_t sid, pg_error *err)
+{
+    inproc *q = as_inproc(b);
+    for (size_t i = 0; i < q->n_subs; i++) {
+        if (q->subs[i].sid != sid || !q->subs[i].active)
+            continue;
+        q->subs[i].active = false;
+        /* While a message is being delivered its loop walks subs by index: keep the places. */
+        if (q->depth > 0)
+            q->stale_subs = true;
+        else
+            compact(q);
+        return PG_OK;
+    }
+    return pg_error_set(err, PG_ENOTFOUND, "bus: no subscription %llu", (unsigned long long)sid);
+}
+
+/* Delivers the head of the queue to its subscriptions. */
+static void
+deliver_one(inproc *q)
+{
+    msg *m = q->head;
+    q->head = m->next;
+    if (!q->head)
+        q->tail = NULL;
+    q->n_queued--;
+    q->queued_bytes -= m->bytes;
+    /* Subscriptions made by handlers during this delivery do not see this message. */
+    size_t n = q->n_subs;
+    for (size_t i = 0; i < n && !q->over; i++) {
+        sub *s = &q->subs[i];
+        if (!s->active || !pgi_bus_match(s->pattern, m->subject))
+            continue;
+        if (q->deliveries >= q->max_deliveries) {
+            /* back to the head of the queue, to be dropped with the rest */
+            q->over = true;
+            m->next = q->head;
+            q->head = m;
+            if (!q->tail)
+                q->tail = m;
+            q->n_queued++;
+            q->queued_bytes += m->bytes;
+            return;
+        }
+        q->deliveries++;
+        q->base.stats.delivered++;
+        s->cb(s->ctx, m->subject, m->data, m->len, m->reply);
+    }
+    free(m);
+}
+
+/* Delivers the queue until it is empty or *stop is set (stop may be NULL). The outermost call
+ * counts the deliveries against the limit; on reaching it the queue is dropped. */
+static int
+run(inproc *q, const bool *stop, pg_error *err)
+{
+    if (q->depth >= PGI_INPROC_MAX_DEPTH)
+        return pg_error_set(err, PG_ELIMIT,
+                            "bus: flushes nested in handlers more than %d deep on the inproc bus",
+                            PGI_INPROC_MAX_DEPTH);
+    if (q->depth == 0) {
+        q->deliveries = 0;
+        q->over = false;
+    }
+    q->depth++;
+    while (q->head && !q->over && !(stop && *stop))
+        deliver_one(q);
+    q->depth--;
+    bool over = q->over;
+    if (q->depth == 0) {
+        if (q->stale_subs)
+            compact(q);
+        if (over) {
+            size_t left = q->n_queued;
+            drop_queue(q);
+            q->over = false;
+            return pg_error_set(err, PG_ELIMIT,
+                                "bus: the inproc bus stopped after %llu deliveries in one flush "
+                                "(a handler publishing in a loop?); %zu queued messages were "
+                                "dropped",
+                                (unsigned long long)q->max_deliveries, left);
+        }
+    }
+    if (over)
+        return pg_error_set(err, PG_ELIMIT,
+                            "bus: the inproc bus reached its limit of %llu deliveries in one flush",
+                            (unsigned long long)q->max_deliveries);
+    return PG_OK;
+}
+
+static int
+check_timeout(double timeout_s, pg_error *err)
+{
+    if (!(timeout_s >= 0))
+        return pg_error_set(err, PG_EINVAL, "bus: timeout %g s is not a number >= 0", timeout_s);
+    return PG_OK;
+}
+
+int
+pgi_inproc_flush(pg_bus *b, double timeout_s, pg_error *err)
+{
+    int rc = check_timeout(timeout_s, err);
+    if (rc)
+        return rc;
+    return run(as_inproc(b), NULL, err);
+}
+
+/* The answer of a request: the first message on its inbox. */
+typedef struct answer {
+    bool got;
+    bool nomem;
+    void *data;
+    size_t len;
+} answer;
+
+static void
+on_answer(void *ctx, const char *subject, const void *data, size_t len, const char *reply)
+{
+    (void)subject;
+    (void)reply;
+    answer *a = ctx;
+    if (a->got)
+        return;
+    a->got = true;
+    a->data = malloc(len ? len : 1);
+    if (!a->data) {
+        a->nomem = true;
+        return;
+    }
+    if (len)
+        memcpy(a->data, data, len);
+    a->len = len;
+}
+
+int
+pgi_inproc_request(pg_bus *b, const char *subject, const void *data, size_t len, double timeout_s,
+                   void **reply, size_t *reply_len, pg_error *err)
+{
+    inproc *q = as_inproc(b);
+    answer a = {0};
+    uint64_t sid = 0;
+    int rc = check_timeout(timeout_s, err);
+    if (rc)
+        return rc;
+    if (!reply || !reply_len)
+        return pg_error_set(err, PG_EINVAL,
+                            "bus: request on \"%.100s\" has nowhere to put the "
+                            "answer",
+                            subject ? subject : "(none)");
+    if ((rc = pgi_bus_check_message(subject, NULL, data, len, err)))
+        return rc;
+    char inbox[48];
+    snprintf(inbox, sizeof inbox, "_INBOX.%llu", (unsigned long long)q->next_inbox++);
+    if ((rc = pgi_inproc_subscribe(b, inbox, on_answer, &a, &sid, err)))
+        return rc;
+    if ((rc = pgi_inproc_publish(b, subject, inbox, data, len, err)))
+        goto out;
+    if ((rc = run(q, &a.got, err)))
+        goto out;
+    if (a.nomem) {
+        rc = pg_error_set(err, PG_ENOMEM, "bus: out of memory");
+        goto out;
+    }
+    if (!a.got) {
+        rc = pg_error_set(err, PG_ENET, "bus: no answer to \"%s\" (nothing subscribed answered)",
+                          subject);
+        goto out;
+    }
+    *reply = a.data;
+    *reply_len = a.len;
+    a.data = NULL;
+out:
+    free(a.data);
+    pgi_inproc_unsubscribe(b, sid, NULL);
+    return rc;
+}
