@@ -9,7 +9,9 @@
  *   temperature        outdoor temperature: a daily sinusoid through monthly normal highs and lows
  * Every model places interval i of the run at hour (first + i) * step_h after its origin, which
  * its parameters "start_day" (day of the year, 1..366) and "start_hour" put on the calendar
- * (years of 365 days). Energies are kWh per interval; the others are the interval's mean. */
+ * (years of 365 days), or, without them, the scenario's calendar (pgi_series_ctx.year_hour).
+ * Every value is the mean over the interval: a power in kW (the energy of the interval is that
+ * times step_h), a price, a temperature. */
 #include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -30,11 +32,13 @@ typedef struct clock {
     size_t first, n;
 } clock;
 
-/* Reads start_day and start_hour and checks the run's reach. */
+/* Reads start_day and start_hour (by default the scenario's calendar) and checks the run's
+ * reach. */
 static int
 read_clock(pgi_jr *r, const json_t *spec, const pgi_series_ctx *c, clock *k)
 {
-    double day = 1, hour = 0;
+    double y = c->year_hour >= 0 && c->year_hour < 8760 ? c->year_hour : 0;
+    double day = floor(y / 24) + 1, hour = y - 24 * floor(y / 24);
     int rc;
     if ((rc = pgi_jr_get_number(r, spec, "start_day", false, 1, 366, &day)) ||
         (rc = pgi_jr_get_number(r, spec, "start_hour", false, 0, 24, &hour)))
@@ -312,7 +316,7 @@ fill_clear_sky_pv(pgi_jr *r, const json_t *spec, const pgi_series_ctx *c, pg_rng
             size_t d = (size_t)(floor(H / 24) - d_origin) - d_first;
             sum += clear_sky_kw(&s, doy, hour) * day_factor[d < nd ? d : nd - 1];
         }
-        v[i] = sum / (double)m * k.step;
+        v[i] = sum / (double)m;
     }
     free(day_factor);
     return PG_OK;
@@ -339,26 +343,33 @@ typedef struct tier {
     appliance a[MAX_APPLIANCES];
 } tier;
 
-/* docs/scenarios-community.md: each tier's appliances are the Multi-Tier Framework's indicative
- * services for the tier, at typical DC solar-home-system ratings, so that the day's energy falls
- * in the tier's band (Tier 1 >= 12 Wh, Tier 2 >= 200 Wh, Tier 3 >= 1 kWh a day). */
+/* docs/scenarios-community.md: the appliances of each tier with the wattages of the table of
+ * feasible applications that goes with the Multi-Tier Framework (Tenenbaum et al. 2014, "From the
+ * Bottom Up", World Bank: task lighting, phone charging and radio 1 W, general lighting 18 W, air
+ * circulation 15 W, television 20 W, computing 70 W, food processing 200 W, air cooling 240 W),
+ * used at hours of our own choosing (lights in the evening, fans in the afternoon) so that the
+ * day's energy falls in the tier's band of the framework (Bhatia and Angelou 2015: Tier 1 at
+ * least 12 Wh, Tier 2 200 Wh, Tier 3 1 kWh a day). Days: 14 Wh, 303 Wh, 1451 Wh. */
 static const tier tiers[3] = {
-    {2,
-     {{"LED lamp", 1, 2, false, 1, {{18.5, 22.5}}},
-      {"phone charging", 5, 1, false, 1, {{19, 21}}}}},
+    {3,
+     {{"task lighting", 1, 2, false, 1, {{18, 22}}},
+      {"phone charging", 1, 1, false, 1, {{18, 21}}},
+      {"radio", 1, 1, false, 2, {{6, 7}, {19, 21}}}}},
     {5,
-     {{"LED lamp", 3, 4, false, 2, {{18, 23}, {5.5, 6.5}}},
-      {"phone charging", 5, 2, false, 1, {{18, 20}}},
-      {"radio", 5, 1, false, 2, {{6, 8}, {19, 21}}},
+     {{"general lighting", 18, 1, false, 2, {{18, 23}, {5.5, 6.5}}},
+      {"phone charging", 1, 2, false, 1, {{18, 21}}},
+      {"radio", 1, 1, false, 2, {{6, 8}, {19, 21}}},
       {"television", 20, 1, false, 1, {{19, 23}}},
-      {"fan", 15, 1, false, 2, {{12, 17}, {21, 23}}}}},
-    {6,
-     {{"LED lamp", 5, 6, false, 2, {{18, 23}, {5.5, 7}}},
-      {"phone charging", 5, 3, false, 1, {{18, 20}}},
-      {"radio", 5, 1, false, 2, {{6, 8}, {19, 21}}},
-      {"television", 40, 1, false, 1, {{18, 23}}},
-      {"fan", 20, 2, false, 2, {{12, 18}, {21, 24}}},
-      {"refrigerator", 20, 1, true, 1, {{0, 24}}}}},
+      {"air circulation (fan)", 15, 1, false, 2, {{12, 17}, {21, 23}}}}},
+    {8,
+     {{"general lighting", 18, 1, false, 2, {{18, 23}, {5.5, 6.5}}},
+      {"phone charging", 1, 3, false, 1, {{18, 21}}},
+      {"radio", 1, 1, false, 2, {{6, 8}, {19, 21}}},
+      {"television", 20, 1, false, 1, {{18, 23}}},
+      {"air circulation (fan)", 15, 2, false, 2, {{12, 18}, {21, 24}}},
+      {"computing", 70, 1, false, 1, {{19, 21}}},
+      {"food processing", 200, 1, false, 1, {{11.5, 12}}},
+      {"air cooling", 240, 1, false, 1, {{13, 16}}}}},
 };
 
 typedef struct on_span {
@@ -443,7 +454,7 @@ fill_offgrid_household(pgi_jr *r, const json_t *spec, const pgi_series_ctx *c, p
             if (hi > lo)
                 e += (hi - lo) * spans[q].kw;
         }
-        v[i] = e;
+        v[i] = e / k.step;
     }
 out:
     free(spans);
@@ -545,10 +556,9 @@ fill_temperature(pgi_jr *r, const json_t *spec, const pgi_series_ctx *c, pg_rng 
 /* ---------------------------------------------------------------- the table */
 
 static const pgi_series_model models[] = {
-    {"clear-sky-pv", "PV output under a clear sky (optionally with cloudy days), kWh per interval",
+    {"clear-sky-pv", "PV output under a clear sky (optionally with cloudy days), kW",
      fill_clear_sky_pv},
-    {"offgrid-household", "the load of a solar-home-system household, kWh per interval",
-     fill_offgrid_household},
+    {"offgrid-household", "the load of a solar-home-system household, kW", fill_offgrid_household},
     {"daily-profile", "24 hourly values repeated every day", fill_daily_profile},
     {"temperature", "outdoor temperature from monthly normal highs and lows, C", fill_temperature},
 };
