@@ -181,7 +181,7 @@ typedef struct pg_node_step {
     double battery_in_kwh, battery_out_kwh; /* at the battery terminals */
     double soc_kwh;                         /* stored at the end of the interval */
     double generator_kwh;
-    double unserved_kwh;  /* demand not met (off-grid, or an EV short at departure) */
+    double unserved_kwh;  /* demand not met (off-grid; an EV short at departure: ev_short_kwh) */
     double ev_kwh;        /* EV charging */
     double ev_short_kwh;  /* energy an EV lacked at departure this interval */
     double temp_c;        /* indoor temperature at the end (NaN without thermal load) */

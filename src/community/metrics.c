@@ -35,7 +35,7 @@ finish_one(pg_community_metrics *m, bool offgrid)
 {
     m->bill += m->rental_paid - m->rental_received;
     m->revenue = m->peer_received + m->grid_received + m->rental_received;
-    m->self_sufficiency = offgrid ? 1 - ratio_or_nan(m->unserved_kwh, m->load_kwh + m->unserved_kwh)
+    m->self_sufficiency = offgrid ? 1 - ratio_or_nan(m->unserved_kwh, m->load_kwh)
                                   : 1 - ratio_or_nan(m->grid_import_kwh, m->load_kwh);
     double used = m->pv_kwh - m->pv_spilled_kwh - m->grid_export_kwh;
     double r = ratio_or_nan(used, m->pv_kwh);
@@ -88,9 +88,8 @@ pgi_community_finish_metrics(pg_community_run *run, bool offgrid)
     tot->rentals = run->share_rented;
     /* The community's revenue is what came from outside and from peers, as for a node. */
     tot->revenue = tot->peer_received + tot->grid_received + tot->rental_received;
-    tot->self_sufficiency =
-        offgrid ? 1 - ratio_or_nan(tot->unserved_kwh, tot->load_kwh + tot->unserved_kwh)
-                : 1 - ratio_or_nan(tot->grid_import_kwh, tot->load_kwh);
+    tot->self_sufficiency = offgrid ? 1 - ratio_or_nan(tot->unserved_kwh, tot->load_kwh)
+                                    : 1 - ratio_or_nan(tot->grid_import_kwh, tot->load_kwh);
     double used = tot->pv_kwh - tot->pv_spilled_kwh - tot->grid_export_kwh;
     double r = ratio_or_nan(used, tot->pv_kwh);
     tot->local_pv_use = isnan(r) ? r : r < 0 ? 0 : r > 1 ? 1 : r;

@@ -19,6 +19,7 @@
 #include "core/json_read.h"
 #include "core/util.h"
 #include "community/msg.h"
+#include "node/node_json.h"
 #include "plurigrid/io.h"
 
 #define FORMAT "plurigrid-community/1"
@@ -538,15 +539,7 @@ read_config(reader *rd, const json_t *v, pg_node_config **out)
     }
     if ((rc = pgi_jr_want(r, v, JSON_OBJECT, "a node configuration file name or object")))
         return rc;
-    /* The inline object is read as its own document (its errors name the JSON path inside it). */
-    char *text = json_dumps(v, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
-    if (!text)
-        return pgi_jr_nomem(r);
-    char name[600];
-    snprintf(name, sizeof name, "%s (%s)", r->file, r->path);
-    rc = pg_node_config_parse(out, name, text, strlen(text), r->err);
-    free(text);
-    return rc;
+    return pgi_node_config_from_json(r, v, out);
 }
 
 static int
@@ -612,10 +605,10 @@ read_node(reader *rd, const json_t *obj, cm_node *nd)
         pgi_jr_pop(r, m);
     }
     size_t m = pgi_jr_push_key(r, "config");
-    /* Per variant: an object whose keys are all variant names (inline configurations have a
-     * "format" member, which no variant can be named... and is refused below). */
-    bool per_variant = json_is_object(cfg) && !json_object_get(cfg, "format");
-    if (per_variant) {
+    /* Per variant: an object whose keys are all variant names of the scenario (an inline node
+     * configuration has keys of its own: "name", "devices", ...). */
+    bool per_variant = json_is_object(cfg) && json_object_size(cfg) > 0;
+    {
         const char *k;
         json_t *v;
         json_object_foreach(cfg, k, v)
@@ -624,10 +617,7 @@ read_node(reader *rd, const json_t *obj, cm_node *nd)
             while (i < c->n_variants && strcmp(c->variants[i], k) != 0)
                 i++;
             if (i == c->n_variants)
-                return pgi_jr_fail_key(r, PG_EMODEL, k,
-                                       "'%s' is not a variant of the scenario (an inline node "
-                                       "configuration needs \"format\": \"plurigrid-node/1\")",
-                                       k);
+                per_variant = false;
         }
     }
     for (size_t v = 0; v < c->n_variants; v++) {

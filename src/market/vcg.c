@@ -54,7 +54,7 @@ pg_market_vcg_procure(const double *cost, size_t n, size_t k, double reserve,
         qsort(o, m, sizeof *o, cmp_offer);
     }
     size_t w = k < m ? k : m;
-    double price = w < m ? o[w].cost : reserve;
+    double price = w == 0 ? 0 : w < m ? o[w].cost : reserve;
     if (w > 0 && !isfinite(price)) {
         rc = pg_error_set(err, PG_EINVAL,
                           "VCG procurement of %zu item(s) from %zu offer(s) with no reserve price: "

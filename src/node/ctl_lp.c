@@ -296,17 +296,34 @@ typedef struct seg {
     double qty, price;
 } seg;
 
-/* The curve of the segments: at each distinct limit price, the net quantity the node trades at
- * that price (buys whose limit is at or above it minus sells whose limit is at or below it),
- * which is non-increasing in the price whatever the segments. */
+/* The net quantity of the segments at prices just below (side -1) or just above (+1) x: buys
+ * hold up to their limit, sells from theirs. */
+static double
+net_near(const seg *s, size_t n, double x, int side)
+{
+    double q = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i].side > 0 && (side < 0 ? s[i].price >= x : s[i].price > x))
+            q += s[i].qty;
+        else if (s[i].side < 0 && (side < 0 ? s[i].price < x : s[i].price <= x))
+            q -= s[i].qty;
+    }
+    return q;
+}
+
+/* The bid curve of the segments (docs/controllers.md): the node's net demand g(p), the sum of
+ * the segments, is a non-increasing step function. In the market's reading of a curve
+ * (market.h), a point (p, q > 0) buys q at prices up to p and a point (p, q < 0) sells -q at
+ * prices from p, so at each segment price p the curve has the buy point (p, g just below p)
+ * when that is a purchase and the sell point (p, g just above p) when that is a sale; where g
+ * crosses zero at p, the sell point is put one floating-point step above p (the two sides may
+ * not share a price). Between points the market then reads exactly g. Returns the points. */
 static size_t
 curve_of(const seg *s, size_t n, pg_market_point *pts, size_t max)
 {
-    double prices[16];
+    double prices[8];
     size_t np = 0;
-    for (size_t i = 0; i < n && np < 16; i++) {
-        if (!(s[i].qty > EPS))
-            continue;
+    for (size_t i = 0; i < n && np < 8; i++) {
         bool seen = false;
         for (size_t k = 0; k < np; k++)
             seen = seen || prices[k] == s[i].price;
@@ -320,19 +337,13 @@ curve_of(const seg *s, size_t n, pg_market_point *pts, size_t max)
             prices[k - 1] = x;
         }
     size_t out = 0;
-    for (size_t k = 0; k < np && out < max; k++) {
-        double q = 0;
-        for (size_t i = 0; i < n; i++) {
-            if (!(s[i].qty > EPS))
-                continue;
-            if (s[i].side > 0 && s[i].price >= prices[k])
-                q += s[i].qty;
-            else if (s[i].side < 0 && s[i].price <= prices[k])
-                q -= s[i].qty;
-        }
-        pts[out].price = prices[k];
-        pts[out].qty = fabs(q) < EPS ? 0.0 : q;
-        out++;
+    for (size_t k = 0; k < np; k++) {
+        double below = net_near(s, n, prices[k], -1), above = net_near(s, n, prices[k], +1);
+        bool buy = below > EPS;
+        if (buy && out < max)
+            pts[out++] = (pg_market_point){prices[k], below};
+        if (above < -EPS && out < max)
+            pts[out++] = (pg_market_point){buy ? nextafter(prices[k], INFINITY) : prices[k], above};
     }
     return out;
 }
@@ -341,6 +352,31 @@ static double
 clampd(double x, double lo, double hi)
 {
     return x < lo ? lo : (x > hi ? hi : x);
+}
+
+/* Energy by a deadline for the columns cols[0..n) (kWh per interval, at most per_interval each):
+ * what cannot be delivered in the intervals between the horizon and the deadline must come
+ * within the horizon, a shortfall allowed at its penalty so that the LP is always feasible; and
+ * no more than the energy needed is delivered. Returns the row of the requirement (its dual is
+ * the marginal value of the energy), or -1 when the horizon need not deliver any. */
+static int
+energy_by_deadline(pgi_lp *lp, const int *cols, size_t n, size_t deadline, double need,
+                   double per_interval, double penalty)
+{
+    if (per_interval * (double)n > need + EPS) {
+        int cap = pgi_lp_row(lp, -PGI_INF, need);
+        for (size_t t = 0; t < n; t++)
+            pgi_lp_add(lp, cap, cols[t], 1);
+    }
+    double within = need - per_interval * (double)(deadline - n);
+    if (!(within > EPS))
+        return -1;
+    int r = pgi_lp_row(lp, within, PGI_INF);
+    int short_col = pgi_lp_col(lp, 0, within, penalty, false);
+    pgi_lp_add(lp, r, short_col, 1);
+    for (size_t t = 0; t < n; t++)
+        pgi_lp_add(lp, r, cols[t], 1);
+    return r;
 }
 
 static int
@@ -502,30 +538,12 @@ lp_plan(void *state, const pg_node_view *v, pg_node_plan *out, pg_error *err)
             pgi_lp_add(lp, rh, above, -1);
         }
     }
-    /* Energy by departure (deadline): what cannot be delivered after the horizon must be within
-     * it; a shortfall is allowed at its penalty so that the LP is always feasible. */
-    if (ev && ev_n > 0) {
-        double after = v->ev_max_kw * dt * (double)(v->ev_departs_in - ev_n);
-        double need = v->ev_need_kwh - after;
-        if (need > EPS) {
-            c->r_ev = pgi_lp_row(lp, need, PGI_INF);
-            int short_col = pgi_lp_col(lp, 0, PGI_INF, c->p[P_EV], false);
-            pgi_lp_add(lp, c->r_ev, short_col, 1);
-            for (size_t t = 0; t < ev_n; t++)
-                pgi_lp_add(lp, c->r_ev, c->c_ev[t], 1);
-        }
-    }
-    if (sh && sh_n > 0) {
-        double after = v->shift_max_kw * dt * (double)(sh_deadline - sh_n);
-        double need = v->shift_need_kwh - after;
-        if (need > EPS) {
-            c->r_sh = pgi_lp_row(lp, need, PGI_INF);
-            int short_col = pgi_lp_col(lp, 0, PGI_INF, c->p[P_SHIFT], false);
-            pgi_lp_add(lp, c->r_sh, short_col, 1);
-            for (size_t t = 0; t < sh_n; t++)
-                pgi_lp_add(lp, c->r_sh, c->c_sh[t], 1);
-        }
-    }
+    if (ev && ev_n > 0)
+        c->r_ev = energy_by_deadline(lp, c->c_ev, ev_n, v->ev_departs_in, v->ev_need_kwh,
+                                     v->ev_max_kw * dt, c->p[P_EV]);
+    if (sh && sh_n > 0)
+        c->r_sh = energy_by_deadline(lp, c->c_sh, sh_n, sh_deadline, v->shift_need_kwh,
+                                     v->shift_max_kw * dt, c->p[P_SHIFT]);
     if ((rc = pgi_lp_ok(lp, err)))
         return rc;
 
@@ -576,22 +594,33 @@ lp_plan(void *state, const pg_node_view *v, pg_node_plan *out, pg_error *err)
     double sell_limit = grid ? c->exp_price[0] : 0;
     double pv_used = X(c->c_pv[0]);
     double inflex = v->fixed_kwh[0] + hvk - pv_used;
-    if (inflex > 0)
+    if (inflex > EPS)
         s[ns++] = (seg){+1, inflex, buy_limit};
-    else
+    else if (inflex < -EPS)
         s[ns++] = (seg){-1, -inflex, sell_limit};
-    if (ch > 0)
-        s[ns++] = (seg){+1, ch, fmax(0.0, lambda) * v->eta_charge};
-    if (dis > 0)
-        s[ns++] = (seg){-1, dis, fmax(0.0, lambda) / v->eta_discharge};
-    if (evk > 0)
-        s[ns++] = (seg){+1, evk, fmax(0.0, mu_ev)};
-    if (shk > 0)
-        s[ns++] = (seg){+1, shk, fmax(0.0, mu_sh)};
-    if (genk > 0)
+    double bnet = ch - dis;
+    if (bnet > EPS)
+        s[ns++] = (seg){+1, bnet, lambda * v->eta_charge};
+    else if (bnet < -EPS)
+        s[ns++] = (seg){-1, -bnet, lambda / v->eta_discharge};
+    if (evk > EPS)
+        s[ns++] = (seg){+1, evk, mu_ev};
+    if (shk > EPS)
+        s[ns++] = (seg){+1, shk, mu_sh};
+    if (genk > EPS)
         s[ns++] = (seg){-1, genk, v->gen_cost};
-    for (size_t i = 0; i < ns; i++)
-        s[i].price = clampd(s[i].price, -MAX_PRICE, MAX_PRICE);
+    /* Only prices between the grid's matter (the market takes buy limits above retail as retail
+     * and sell limits below feed-in as feed-in), so limits are brought into that range; a value
+     * equal to a grid price up to the solver's rounding is that price. */
+    for (size_t i = 0; i < ns; i++) {
+        double x = clampd(s[i].price, sell_limit, buy_limit);
+        double tol = 1e-9 * fmax(1.0, fabs(x));
+        if (fabs(x - buy_limit) <= tol)
+            x = buy_limit;
+        else if (fabs(x - sell_limit) <= tol)
+            x = sell_limit;
+        s[i].price = x;
+    }
     p.n_points = curve_of(s, ns, p.curve, PG_NODE_MAX_POINTS);
 #undef X
     *out = p;

@@ -134,19 +134,20 @@ rules_plan(void *state, const pg_node_view *v, pg_node_plan *out, pg_error *err)
     p.battery_kw = b / dt;
 
     /* EV: full power when plugged, unless DR or a high price and there is slack to wait */
-    double ev_forced = forced(v->ev_need_kwh, v->ev_max_kw, v->ev_departs_in, dt);
     double ev_full = fmin(v->ev_need_kwh, v->ev_max_kw * dt);
+    double ev_forced = fmin(ev_full, forced(v->ev_need_kwh, v->ev_max_kw, v->ev_departs_in, dt));
     double ev = ev_full;
     if (v->ev_departs_in > 0 && (dr.level >= 1 || high) && surplus <= 0)
         ev = ev_forced;
     p.ev_kw = ev / dt;
 
-    /* shiftable load and deferrable jobs: run now unless DR or a high price (or, off grid,
-     * unless there is no surplus); what is due runs regardless (the devices see to it) */
-    double sh_forced = forced(v->shift_need_kwh, v->shift_max_kw, v->shift_deadline_in, dt);
+    /* shiftable load and deferrable jobs: run now unless DR, or a high price (off grid: any
+     * time) without the PV surplus to run them; what is due runs regardless */
     double sh_full = fmin(v->shift_need_kwh, v->shift_max_kw * dt);
+    double sh_forced =
+        fmin(sh_full, forced(v->shift_need_kwh, v->shift_max_kw, v->shift_deadline_in, dt));
     double sh = sh_full;
-    if (dr.level >= 1 || high || (offgrid && surplus <= 0))
+    if (dr.level >= 1 || ((high || offgrid) && surplus < sh_full))
         sh = sh_forced;
     p.shift_kw = sh / dt;
 

@@ -64,7 +64,7 @@ static int
 positive(pgi_jr *r, const json_t *o, const char *key, bool required, double *out)
 {
     double x = *out;
-    int rc = pgi_jr_get_number(r, o, key, required, 0, PGI_DEV_MAX, &x);
+    int rc = pgi_jr_get_number(r, o, key, required, -INFINITY, PGI_DEV_MAX, &x);
     if (rc)
         return rc;
     if (!(x > 0))

@@ -23,7 +23,7 @@ sim_input(const char *name, double h, double dt)
     if (strcmp(name, "pv") == 0)
         return fmax(0, sin(M_PI * (hod - 6) / 12));
     if (strcmp(name, "outdoor_temp") == 0)
-        return 27 + 7 * sin(M_PI * (hod - 9) / 12);
+        return 30 + 6 * sin(M_PI * (hod - 9) / 12);
     if (strcmp(name, "load") == 0) /* kWh per interval */
         return (0.5 + 0.3 * (hod >= 17 && hod < 22) + 0.2 * sin(M_PI * hod / 24)) * dt;
     return 0;
@@ -117,6 +117,13 @@ sim_run(const pg_node_config *cfg, double dt, size_t n, const pg_dr_event *ev, s
         for (size_t i = 1; i < plan.n_points; i++) /* a curve: prices up, quantities down */
             assert_true(plan.curve[i].price > plan.curve[i - 1].price &&
                         plan.curve[i].qty <= plan.curve[i - 1].qty);
+        /* and one the market takes */
+        pg_market_book book;
+        pg_market_book_init(&book);
+        rc = pg_market_book_add_curve(&book, 0, plan.curve, plan.n_points, err);
+        pg_market_book_free(&book);
+        if (rc)
+            break;
         if ((rc = pg_node_operate(node, &s.env, 0, NAN, &st, err)))
             break;
         sim_check_balance(&st);
