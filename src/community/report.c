@@ -395,8 +395,11 @@ csv_name(pgi_buf *b, const char *s)
         return;
     }
     pgi_buf_puts(b, "\"");
-    for (; *s; s++)
-        pgi_buf_append(b, s, 1), *s == '"' ? pgi_buf_puts(b, "\"") : (void)0;
+    for (; *s; s++) {
+        pgi_buf_append(b, s, 1);
+        if (*s == '"')
+            pgi_buf_append(b, s, 1); /* a quote is doubled */
+    }
     pgi_buf_puts(b, "\"");
 }
 
@@ -505,7 +508,8 @@ plots_variant(const pg_community_report *r, const pg_community_variant *var, con
                  {"sold to the grid", mk->grid_export_kwh},
                  {"unserved", mk->unserved_kwh}};
     for (size_t s = 0; s < sizeof flows / sizeof *flows; s++) {
-        if (!r->grid_connected && (s == 3 || s == 4))
+        if ((!r->grid_connected && (s == 3 || s == 4)) ||
+            (s == 5 && mk->total.unserved_kwh <= 0 && bs->total.unserved_kwh <= 0))
             continue;
         aggregate(g, flows[s].v, r->n_intervals, false, y);
         if ((rc = pg_plot_add_line(p, flows[s].label, g->x, y, g->n, NULL, err)))
