@@ -329,7 +329,7 @@ test_errors(void **state)
     t = strdup(bad_name);
     p = strstr(t, "\"kw_peak\": 3");
     memcpy(p, "\"kw_peak\":-3", 12);
-    expect_error(t, PG_EPARSE, 9, "$.nodes[0].config.devices[1].kw_peak", "between 0");
+    expect_error(t, PG_EPARSE, 9, "$.nodes[0].config.devices[1].kw_peak", "(it is -3)");
     free(t);
     /* too many days for the data */
     pg_error err = {0};
