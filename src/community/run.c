@@ -538,6 +538,40 @@ share_round(run_state *st, pg_community_run *run, pg_error *err)
     return PG_OK;
 }
 
+/* In the grid-aware clearing the grid is a participant: a node's cleared trades are with peers
+ * and with the grid at the reference bus. The peer part of an interval is what sellers sold to
+ * buyers, min(bought, sold) over the community; each buyer's (seller's) trades are split in
+ * proportion, the rest counted with the grid (at the same nodal prices). Returns the peer
+ * volume. */
+static double
+split_grid_trades(pg_market_settlement *s, size_t n)
+{
+    double B = 0, S = 0;
+    for (size_t i = 0; i < n; i++) {
+        B += s[i].bought;
+        S += s[i].sold;
+    }
+    double P = B < S ? B : S;
+    for (size_t i = 0; i < n; i++) {
+        pg_market_settlement *x = &s[i];
+        if (x->bought > 0) {
+            double f = P / B, pb = x->bought * f, pp = x->paid * f;
+            x->grid_import += x->bought - pb;
+            x->grid_paid += x->paid - pp;
+            x->bought = pb;
+            x->paid = pp;
+        }
+        if (x->sold > 0) {
+            double f = P / S, ps = x->sold * f, pr = x->received * f;
+            x->grid_export += x->sold - ps;
+            x->grid_received += x->received - pr;
+            x->sold = ps;
+            x->received = pr;
+        }
+    }
+    return P;
+}
+
 static void
 add_step(pg_community_metrics *m, const pg_node_step *sp, const pg_market_settlement *s,
          bool connected, double hours)
@@ -847,6 +881,8 @@ play_interval(run_state *st, size_t t, cm_trace *tr, pg_error *err)
     }
     run->price[t] = res.volume > 0 ? res.price : NAN;
     run->volume_kwh[t] = res.volume;
+    if (spec->mech && c->feeder)
+        run->volume_kwh[t] = split_grid_trades(st->s, n);
     if (st->spec->mech && c->feeder && res.volume > 0 && !isfinite(res.price)) {
         /* Nodal prices: the volume-weighted mean of the trades. */
         double q = 0, m = 0;

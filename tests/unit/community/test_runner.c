@@ -6,6 +6,7 @@
 #include "harness.h"
 
 #include "community/internal.h"
+#include "core/util.h"
 #include "plurigrid/community.h"
 
 /* Two homes: "seller" (1 kWh/h of load, 3 kWh/h of PV: 2 kWh/h to spare) and "buyer" (1 kWh/h of
@@ -267,6 +268,63 @@ test_sharing(void **state)
     pg_community_free(c);
 }
 
+/* On a feeder whose line from the seller to the buyer carries at most 0.5 kW, the peer trade
+ * (b -> a) can be at most 0.5 kWh an hour; the AC check sees the seller's real export of 2 kW
+ * (power factor 0.95) on that line: 2 / 0.95 / 0.5 = 421% loading. */
+static const char feeder[] =
+    "{\"format\": \"plurigrid-world/1\", \"name\": \"feeder\", \"base_mva\": 1,\n"
+    " \"buses\": [{\"name\": \"sub\", \"type\": \"ref\", \"base_kv\": 0.4},\n"
+    "  {\"name\": \"a\", \"base_kv\": 0.4}, {\"name\": \"b\", \"base_kv\": 0.4}],\n"
+    " \"branches\": [{\"name\": \"sub-a\", \"from\": \"sub\", \"to\": \"a\", \"r\": 0.0001,\n"
+    "   \"x\": 0.0002, \"rate_a\": 0.01},\n"
+    "  {\"name\": \"a-b\", \"from\": \"a\", \"to\": \"b\", \"r\": 0.0001, \"x\": 0.0002,\n"
+    "   \"rate_a\": 0.0005}]}\n";
+
+static void
+test_feeder(void **state)
+{
+    (void)state;
+    char path[4200];
+    snprintf(path, sizeof path, "%s/feeder.json", pgt_tmpdir());
+    pgt_write(path, feeder);
+    char *text =
+        strdup(HOMES(", \"feeder\": {\"world\": \"feeder.json\", \"power_factor\": 0.95}"));
+    /* each node on its bus */
+    pgi_buf b = {0};
+    const char *seller_in = "\"inputs\": {\"load\": \"one\", \"pv\": \"one\"}";
+    const char *buyer_in = "\"inputs\": {\"load\": \"one\"}}";
+    char *s1 = strstr(text, seller_in), *s2 = strstr(text, buyer_in);
+    pgi_buf_append(&b, text, (size_t)(s1 - text));
+    pgi_buf_puts(&b, "\"bus\": \"b\", ");
+    pgi_buf_append(&b, s1, (size_t)(s2 - s1));
+    pgi_buf_puts(&b, "\"bus\": \"a\", ");
+    pgi_buf_puts(&b, s2);
+    free(text);
+    pg_error err = {0};
+    pg_community_options o;
+    pg_community_options_init(&o);
+    o.days = 1;
+    pg_community *c = NULL;
+    int rc = pg_community_parse(&c, "tiny.json", b.data, b.len, pgt_tmpdir(), &o, &err);
+    if (rc)
+        fprintf(stderr, "%s:%d: %s: %s\n", err.file, err.line, err.path, err.msg);
+    assert_int_equal(rc, PG_OK);
+    pgi_buf_free(&b);
+    pg_community_report *r = run(c, NULL, 1);
+    const pg_community_run *m = &r->variants[0].market;
+    assert_true(m->grid_aware);
+    for (size_t t = 0; t < 24; t++)
+        assert_true(m->volume_kwh[t] <= 0.5 + 1e-9);
+    check_balance(m);
+    assert_near(m->loading_max, 2 / 0.95 / 0.5, 0.01);
+    assert_true(m->vm_min > 0.99 && m->vm_max < 1.01);
+    assert_int_equal(m->ac_failed, 0);
+    /* every node's energy adds up: what it did not trade with peers it traded with the grid */
+    assert_near(m->total.grid_import_kwh + m->total.peer_bought_kwh, 24, 1e-9);
+    pg_community_report_free(r);
+    pg_community_free(c);
+}
+
 /* A scenario mistake: the code, and the message naming the line and path. */
 static void
 expect_error(const char *text, int code, int line, const char *path, const char *says)
@@ -351,6 +409,7 @@ main(void)
         cmocka_unit_test(test_determinism),
         cmocka_unit_test(test_sharing),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_feeder),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, NULL, pgt_teardown_tmpdir);
 }
