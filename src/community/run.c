@@ -737,6 +737,8 @@ setup(run_state *st, const pg_community *c, const cm_run_spec *spec, cm_trace *t
         (rc = pg_bus_subscribe(st->bus, st->sj.telemetry_all, on_telemetry, &st->op, &sid, err)) ||
         (rc = pg_bus_subscribe(st->bus, st->sj.share_report, on_pack_report, &st->op, &sid, err)))
         return rc;
+    if (spec->hook)
+        spec->hook(st->bus, spec->hook_ud);
     /* Every pack starts at its owner. */
     for (uint32_t k = 0; k < np; k++) {
         st->holder[k] = c->packs[k].owner;

@@ -6,6 +6,8 @@
 #include "harness.h"
 
 #include "community/internal.h"
+#include "community/msg.h"
+#include "plurigrid/lattice.h"
 #include "core/util.h"
 #include "plurigrid/community.h"
 
@@ -325,6 +327,61 @@ test_feeder(void **state)
     pg_community_free(c);
 }
 
+/* A hostile peer on the bus: garbage, a bid for another interval, a bid for a node that is not
+ * there, a meter reading under another node's name. Each is counted and dropped; the market
+ * clears as without them. */
+static void
+hostile(pg_bus *bus, void *ud)
+{
+    (void)ud;
+    pg_error err = {0};
+    assert_int_equal(pg_bus_publish(bus, "pg.tiny.market.bid", "garbage", 7, &err), PG_OK);
+    uint8_t *buf;
+    size_t len;
+    pgi_msg_bid b = {.interval = 999, .node = 1, .n_points = 1, .curve = {{0.3, 50}}};
+    assert_int_equal(pgi_msg_encode_bid(&b, &buf, &len, &err), PG_OK);
+    assert_int_equal(pg_bus_publish(bus, "pg.tiny.market.bid", buf, len, &err), PG_OK);
+    free(buf);
+    b.interval = 0;
+    b.node = 7;
+    assert_int_equal(pgi_msg_encode_bid(&b, &buf, &len, &err), PG_OK);
+    assert_int_equal(pg_bus_publish(bus, "pg.tiny.market.bid", buf, len, &err), PG_OK);
+    free(buf);
+    pgi_msg_telemetry tm = {.interval = 0, .node = 1};
+    assert_int_equal(pgi_msg_encode_telemetry(&tm, &buf, &len, &err), PG_OK);
+    assert_int_equal(pg_bus_publish(bus, "pg.tiny.telemetry.seller", buf, len, &err), PG_OK);
+    free(buf);
+    pgi_msg_award aw = {.interval = 0, .node = 0, .cleared_kwh = 5, .price = 0.2};
+    assert_int_equal(pgi_msg_encode_award(&aw, &buf, &len, &err), PG_OK);
+    buf[len - 1] ^= 0x7f; /* still well-formed: an award before the node has planned */
+    assert_int_equal(pg_bus_publish(bus, "pg.tiny.market.award.seller", buf, len, &err), PG_OK);
+    free(buf);
+}
+
+static void
+test_malformed_messages_dropped(void **state)
+{
+    (void)state;
+    pg_error err = {0};
+    pg_community *c = parse(HOMES(""), 1, &err);
+    assert_non_null(c);
+    cm_run_spec spec = {.variant = 0,
+                        .mech = pg_market_mechanism_find("uniform", NULL),
+                        .events = true,
+                        .seed = 1,
+                        .hook = hostile};
+    cm_trace tr;
+    int rc = pgi_community_play(c, &spec, &tr, &err);
+    if (rc)
+        fprintf(stderr, "%s\n", err.msg);
+    assert_int_equal(rc, PG_OK);
+    assert_int_equal(tr.run.dropped, 5);
+    for (size_t t = 0; t < 24; t++)
+        assert_near(tr.run.volume_kwh[t], 1, 1e-9);
+    pgi_community_trace_free(&tr);
+    pg_community_free(c);
+}
+
 /* A scenario mistake: the code, and the message naming the line and path. */
 static void
 expect_error(const char *text, int code, int line, const char *path, const char *says)
@@ -410,6 +467,7 @@ main(void)
         cmocka_unit_test(test_sharing),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_feeder),
+        cmocka_unit_test(test_malformed_messages_dropped),
     };
     return cmocka_run_group_tests(tests, NULL, pgt_teardown_tmpdir);
 }
