@@ -5,6 +5,8 @@
  * mistakes reported with their line and JSON path. */
 #include "harness.h"
 
+#include <limits.h>
+
 #include "community/internal.h"
 #include "community/msg.h"
 #include "plurigrid/lattice.h"
@@ -382,6 +384,45 @@ test_malformed_messages_dropped(void **state)
     pg_community_free(c);
 }
 
+/* Every allocation of reading and playing a scenario fails in turn: each failure is an error
+ * (out of memory), never a crash or a leak (the sanitizer build checks). */
+static void
+test_allocation_failures(void **state)
+{
+    (void)state;
+    const char *text = HOMES(EVENTS);
+    pg_community_options o;
+    pg_community_options_init(&o);
+    o.days = 1;
+    o.threads = 1;
+    pgt_alloc_fail_after(LONG_MAX);
+    pg_community *c = NULL;
+    pg_community_report *r = NULL;
+    assert_int_equal(pg_community_parse(&c, "tiny.json", text, strlen(text), NULL, &o, NULL),
+                     PG_OK);
+    assert_int_equal(pg_community_run_all(c, &o, &r, NULL), PG_OK);
+    long n = pgt_alloc_count();
+    pgt_alloc_fail_after(-1);
+    pg_community_report_free(r);
+    pg_community_free(c);
+    assert_true(n > 10);
+    long step = n > 1500 ? n / 1500 : 1;
+    for (long k = 0; k < n; k += step) {
+        c = NULL;
+        r = NULL;
+        pg_error err = {0};
+        pgt_alloc_fail_after(k);
+        int rc = pg_community_parse(&c, "tiny.json", text, strlen(text), NULL, &o, &err);
+        if (rc == PG_OK)
+            rc = pg_community_run_all(c, &o, &r, &err);
+        pgt_alloc_fail_after(-1);
+        if (rc != PG_OK)
+            assert_true(rc == PG_ENOMEM || strstr(err.msg, "memory"));
+        pg_community_report_free(r);
+        pg_community_free(c);
+    }
+}
+
 /* A scenario mistake: the code, and the message naming the line and path. */
 static void
 expect_error(const char *text, int code, int line, const char *path, const char *says)
@@ -468,6 +509,7 @@ main(void)
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_feeder),
         cmocka_unit_test(test_malformed_messages_dropped),
+        cmocka_unit_test(test_allocation_failures),
     };
     return cmocka_run_group_tests(tests, NULL, pgt_teardown_tmpdir);
 }
