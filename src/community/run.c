@@ -189,7 +189,9 @@ on_award(void *ctx, const char *subject, const void *data, size_t len, const cha
         return;
     }
     actor *a = &h->a[aw.node];
-    a->planned = false; /* one award per interval */
+    a->planned = false;        /* one award per interval */
+    a->env.events = a->events; /* an event message may have come since the bid */
+    a->env.n_events = a->n_events;
     pgi_msg_telemetry tm = {.interval = aw.interval, .node = aw.node};
     int rc = pg_node_operate(a->node, &a->env, aw.cleared_kwh, aw.price, &tm.step, &e);
     if (rc) {

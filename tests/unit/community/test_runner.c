@@ -487,6 +487,30 @@ test_errors(void **state)
     memcpy(p, "\"kw_peak\":-3", 12);
     expect_error(t, PG_EPARSE, 9, "$.nodes[0].config.devices[1].kw_peak", "(it is -3)");
     free(t);
+    /* too large a run: refused before memory is spent on it */
+    {
+        pgi_buf b = {0};
+        pgi_buf_puts(
+            &b, "{\"format\": \"plurigrid-community/1\", \"name\": \"big\",\n"
+                "\"intervals\": 1000000, \"prices\": {\"retail\": {\"constant\": 0.3},\n"
+                "\"feed_in\": {\"constant\": 0.1}}, \"series\": {\"one\": {\"constant\": 1}},\n"
+                "\"nodes\": [");
+        for (int i = 0; i < 60; i++)
+            pgi_buf_printf(&b,
+                           "%s{\"name\": \"n%d\", \"config\": {\"name\": \"n\", \"profile\": "
+                           "\"residential\", \"devices\": [{\"kind\": \"fixed_load\", \"name\": "
+                           "\"l\", \"input\": \"load\"}]}, \"inputs\": {\"load\": \"one\"}}\n",
+                           i ? "," : "", i);
+        pgi_buf_puts(&b, "]}");
+        pg_community_options bo;
+        pg_community_options_init(&bo);
+        pg_community *bc = NULL;
+        pg_error be = {0};
+        assert_int_equal(pg_community_parse(&bc, "big.json", b.data, b.len, NULL, &bo, &be),
+                         PG_ELIMIT);
+        assert_non_null(strstr(be.msg, "too large"));
+        pgi_buf_free(&b);
+    }
     /* too many days for the data */
     pg_error err = {0};
     pg_community_options o;
