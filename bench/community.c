@@ -104,6 +104,7 @@ play(const pg_community *c)
 static double
 child(char *const argv[])
 {
+    fflush(stdout); /* the child must not write what this process has buffered */
     double t0 = pgi_now();
     pid_t pid = fork();
     if (pid < 0) {

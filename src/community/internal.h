@@ -82,6 +82,10 @@ typedef struct cm_run_spec {
     bool sharing;                    /* rent packs (the market run of a sharing scenario) */
     bool events;                     /* deliver the DR events */
     uint64_t seed;
+    /* For tests: called with the run's bus before the first interval (may be NULL), to publish
+     * what a hostile peer would. */
+    void (*hook)(struct pg_bus *bus, void *ud);
+    void *hook_ud;
 } cm_run_spec;
 
 /* Per-run working record filled by the runner, from which the metrics are made. */

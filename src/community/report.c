@@ -87,12 +87,19 @@ pct_change(pgi_buf *b, double now, double before)
         pgi_buf_printf(b, " (%+.1f%%)", 100 * (now - before) / fabs(before));
 }
 
+/* x as printed with two decimals, without "-0.00". */
+static double
+shown(double x)
+{
+    return fabs(x) < 0.005 ? 0 : x;
+}
+
 static void
 row(pgi_buf *b, const char *what, const char *unit, double base, double market, bool has_market)
 {
-    pgi_buf_printf(b, "  %-34s %-6s %14.2f", what, unit, base);
+    pgi_buf_printf(b, "  %-34s %-6s %14.2f", what, unit, shown(base));
     if (has_market) {
-        pgi_buf_printf(b, " %14.2f %14.2f", market, market - base);
+        pgi_buf_printf(b, " %14.2f %14.2f", shown(market), shown(market - base));
     }
     pgi_buf_puts(b, "\n");
 }
@@ -173,24 +180,37 @@ text_variant(pgi_buf *b, const pg_community_report *r, const pg_community_varian
                            "    local solar use: %.1f%% of the PV generated was used in the "
                            "community with the market, %.1f%% without\n",
                            100 * cl.pv_use_market, 100 * cl.pv_use_base);
-        } else {
+        } else if (r->grid_connected) {
             pgi_buf_puts(b, "  No energy was traded among peers.\n");
         }
     }
     /* Nodes */
+    if (!r->grid_connected) {
+        pgi_buf_printf(b, "\n  %-20s %12s %12s %12s %12s %10s %10s\n", "node", "unserved base",
+                       hm ? "unserved mkt" : "", "bill base $", hm ? "bill mkt $" : "", "rentals",
+                       "served");
+        for (size_t i = 0; i < z->n_nodes; i++) {
+            const pg_community_metrics *nz = &z->node[i], *nm = hm ? &m->node[i] : nz;
+            pgi_buf_printf(b, "  %-20.20s %12.2f %12.2f %12.2f %12.2f %10zu %9.1f%%\n",
+                           r->node_names[i], shown(nz->unserved_kwh), shown(nm->unserved_kwh),
+                           shown(nz->bill), shown(nm->bill), nm->rentals,
+                           100 * nm->self_sufficiency);
+        }
+        return;
+    }
     pgi_buf_printf(b, "\n  %-20s %12s %12s %12s %12s %10s %10s\n", "node", "bill base $",
                    hm ? "bill mkt $" : "", "rev base $", hm ? "rev mkt $" : "", "peer kWh",
                    "self-suff");
     for (size_t i = 0; i < z->n_nodes; i++) {
         const pg_community_metrics *nz = &z->node[i], *nm = hm ? &m->node[i] : NULL;
-        pgi_buf_printf(b, "  %-20.20s %12.2f ", r->node_names[i], nz->bill);
+        pgi_buf_printf(b, "  %-20.20s %12.2f ", r->node_names[i], shown(nz->bill));
         if (nm)
-            pgi_buf_printf(b, "%12.2f ", nm->bill);
+            pgi_buf_printf(b, "%12.2f ", shown(nm->bill));
         else
             pgi_buf_printf(b, "%12s ", "");
-        pgi_buf_printf(b, "%12.2f ", nz->revenue);
+        pgi_buf_printf(b, "%12.2f ", shown(nz->revenue));
         if (nm)
-            pgi_buf_printf(b, "%12.2f %10.1f %9.1f%%\n", nm->revenue,
+            pgi_buf_printf(b, "%12.2f %10.1f %9.1f%%\n", shown(nm->revenue),
                            nm->peer_bought_kwh - nm->peer_sold_kwh, 100 * nm->self_sufficiency);
         else
             pgi_buf_printf(b, "%12s %10s %9.1f%%\n", "", "", 100 * nz->self_sufficiency);
@@ -395,8 +415,11 @@ csv_name(pgi_buf *b, const char *s)
         return;
     }
     pgi_buf_puts(b, "\"");
-    for (; *s; s++)
-        pgi_buf_append(b, s, 1), *s == '"' ? pgi_buf_puts(b, "\"") : (void)0;
+    for (; *s; s++) {
+        pgi_buf_append(b, s, 1);
+        if (*s == '"')
+            pgi_buf_append(b, s, 1); /* a quote is doubled */
+    }
     pgi_buf_puts(b, "\"");
 }
 
@@ -505,7 +528,8 @@ plots_variant(const pg_community_report *r, const pg_community_variant *var, con
                  {"sold to the grid", mk->grid_export_kwh},
                  {"unserved", mk->unserved_kwh}};
     for (size_t s = 0; s < sizeof flows / sizeof *flows; s++) {
-        if (!r->grid_connected && (s == 3 || s == 4))
+        if ((!r->grid_connected && (s == 3 || s == 4)) ||
+            (s == 5 && mk->total.unserved_kwh <= 0 && bs->total.unserved_kwh <= 0))
             continue;
         aggregate(g, flows[s].v, r->n_intervals, false, y);
         if ((rc = pg_plot_add_line(p, flows[s].label, g->x, y, g->n, NULL, err)))

@@ -189,7 +189,9 @@ on_award(void *ctx, const char *subject, const void *data, size_t len, const cha
         return;
     }
     actor *a = &h->a[aw.node];
-    a->planned = false; /* one award per interval */
+    a->planned = false;        /* one award per interval */
+    a->env.events = a->events; /* an event message may have come since the bid */
+    a->env.n_events = a->n_events;
     pgi_msg_telemetry tm = {.interval = aw.interval, .node = aw.node};
     int rc = pg_node_operate(a->node, &a->env, aw.cleared_kwh, aw.price, &tm.step, &e);
     if (rc) {
@@ -538,6 +540,40 @@ share_round(run_state *st, pg_community_run *run, pg_error *err)
     return PG_OK;
 }
 
+/* In the grid-aware clearing the grid is a participant: a node's cleared trades are with peers
+ * and with the grid at the reference bus. The peer part of an interval is what sellers sold to
+ * buyers, min(bought, sold) over the community; each buyer's (seller's) trades are split in
+ * proportion, the rest counted with the grid (at the same nodal prices). Returns the peer
+ * volume. */
+static double
+split_grid_trades(pg_market_settlement *s, size_t n)
+{
+    double B = 0, S = 0;
+    for (size_t i = 0; i < n; i++) {
+        B += s[i].bought;
+        S += s[i].sold;
+    }
+    double P = B < S ? B : S;
+    for (size_t i = 0; i < n; i++) {
+        pg_market_settlement *x = &s[i];
+        if (x->bought > 0) {
+            double f = P / B, pb = x->bought * f, pp = x->paid * f;
+            x->grid_import += x->bought - pb;
+            x->grid_paid += x->paid - pp;
+            x->bought = pb;
+            x->paid = pp;
+        }
+        if (x->sold > 0) {
+            double f = P / S, ps = x->sold * f, pr = x->received * f;
+            x->grid_export += x->sold - ps;
+            x->grid_received += x->received - pr;
+            x->sold = ps;
+            x->received = pr;
+        }
+    }
+    return P;
+}
+
 static void
 add_step(pg_community_metrics *m, const pg_node_step *sp, const pg_market_settlement *s,
          bool connected, double hours)
@@ -703,6 +739,8 @@ setup(run_state *st, const pg_community *c, const cm_run_spec *spec, cm_trace *t
         (rc = pg_bus_subscribe(st->bus, st->sj.telemetry_all, on_telemetry, &st->op, &sid, err)) ||
         (rc = pg_bus_subscribe(st->bus, st->sj.share_report, on_pack_report, &st->op, &sid, err)))
         return rc;
+    if (spec->hook)
+        spec->hook(st->bus, spec->hook_ud);
     /* Every pack starts at its owner. */
     for (uint32_t k = 0; k < np; k++) {
         st->holder[k] = c->packs[k].owner;
@@ -847,6 +885,8 @@ play_interval(run_state *st, size_t t, cm_trace *tr, pg_error *err)
     }
     run->price[t] = res.volume > 0 ? res.price : NAN;
     run->volume_kwh[t] = res.volume;
+    if (spec->mech && c->feeder)
+        run->volume_kwh[t] = split_grid_trades(st->s, n);
     if (st->spec->mech && c->feeder && res.volume > 0 && !isfinite(res.price)) {
         /* Nodal prices: the volume-weighted mean of the trades. */
         double q = 0, m = 0;

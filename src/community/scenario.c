@@ -692,6 +692,25 @@ read_nodes(reader *rd, const json_t *root)
     return PG_OK;
 }
 
+/* A run keeps a few numbers per node and interval: bounded, so that a large scenario is refused
+ * with a message rather than exhausting memory. */
+#define MAX_NODE_INTERVALS 50000000.0
+
+static int
+check_size(reader *rd)
+{
+    const pg_community *c = rd->c;
+    if ((double)c->n_nodes * (double)c->n > MAX_NODE_INTERVALS) {
+        pg_error_set(rd->r.err, PG_ELIMIT,
+                     "the run is too large: %zu nodes x %zu intervals is more than %.0f "
+                     "node-intervals; run fewer days (--days) or fewer nodes",
+                     c->n_nodes, c->n, MAX_NODE_INTERVALS);
+        pg_error_at(rd->r.err, rd->r.file, 0, 0, "$.nodes");
+        return PG_ELIMIT;
+    }
+    return PG_OK;
+}
+
 static int
 find_node(const pg_community *c, const char *name, uint32_t *out)
 {
@@ -1146,7 +1165,7 @@ pg_community_parse(pg_community **out, const char *file, const char *text, size_
     if ((rc = read_data(&rd, root)) || (rc = read_calendar(&rd, root)) ||
         (rc = read_market(&rd, root)) || (rc = read_prices(&rd, root)) ||
         (rc = read_series(&rd, root)) || (rc = read_variants(&rd, root)) ||
-        (rc = read_nodes(&rd, root)) ||
+        (rc = read_nodes(&rd, root)) || (rc = check_size(&rd)) ||
         (rc = read_feeder(&rd, root, json_object_get(root, "nodes"))) ||
         (rc = read_events(&rd, root)) || (rc = read_sharing(&rd, root)))
         goto out;

@@ -5,7 +5,12 @@
  * mistakes reported with their line and JSON path. */
 #include "harness.h"
 
+#include <limits.h>
+
 #include "community/internal.h"
+#include "community/msg.h"
+#include "plurigrid/lattice.h"
+#include "core/util.h"
 #include "plurigrid/community.h"
 
 /* Two homes: "seller" (1 kWh/h of load, 3 kWh/h of PV: 2 kWh/h to spare) and "buyer" (1 kWh/h of
@@ -267,6 +272,157 @@ test_sharing(void **state)
     pg_community_free(c);
 }
 
+/* On a feeder whose line from the seller to the buyer carries at most 0.5 kW, the peer trade
+ * (b -> a) can be at most 0.5 kWh an hour; the AC check sees the seller's real export of 2 kW
+ * (power factor 0.95) on that line: 2 / 0.95 / 0.5 = 421% loading. */
+static const char feeder[] =
+    "{\"format\": \"plurigrid-world/1\", \"name\": \"feeder\", \"base_mva\": 1,\n"
+    " \"buses\": [{\"name\": \"sub\", \"type\": \"ref\", \"base_kv\": 0.4},\n"
+    "  {\"name\": \"a\", \"base_kv\": 0.4}, {\"name\": \"b\", \"base_kv\": 0.4}],\n"
+    " \"branches\": [{\"name\": \"sub-a\", \"from\": \"sub\", \"to\": \"a\", \"r\": 0.0001,\n"
+    "   \"x\": 0.0002, \"rate_a\": 0.01},\n"
+    "  {\"name\": \"a-b\", \"from\": \"a\", \"to\": \"b\", \"r\": 0.0001, \"x\": 0.0002,\n"
+    "   \"rate_a\": 0.0005}]}\n";
+
+static void
+test_feeder(void **state)
+{
+    (void)state;
+    char path[4200];
+    snprintf(path, sizeof path, "%s/feeder.json", pgt_tmpdir());
+    pgt_write(path, feeder);
+    char *text =
+        strdup(HOMES(", \"feeder\": {\"world\": \"feeder.json\", \"power_factor\": 0.95}"));
+    /* each node on its bus */
+    pgi_buf b = {0};
+    const char *seller_in = "\"inputs\": {\"load\": \"one\", \"pv\": \"one\"}";
+    const char *buyer_in = "\"inputs\": {\"load\": \"one\"}}";
+    char *s1 = strstr(text, seller_in), *s2 = strstr(text, buyer_in);
+    pgi_buf_append(&b, text, (size_t)(s1 - text));
+    pgi_buf_puts(&b, "\"bus\": \"b\", ");
+    pgi_buf_append(&b, s1, (size_t)(s2 - s1));
+    pgi_buf_puts(&b, "\"bus\": \"a\", ");
+    pgi_buf_puts(&b, s2);
+    free(text);
+    pg_error err = {0};
+    pg_community_options o;
+    pg_community_options_init(&o);
+    o.days = 1;
+    pg_community *c = NULL;
+    int rc = pg_community_parse(&c, "tiny.json", b.data, b.len, pgt_tmpdir(), &o, &err);
+    if (rc)
+        fprintf(stderr, "%s:%d: %s: %s\n", err.file, err.line, err.path, err.msg);
+    assert_int_equal(rc, PG_OK);
+    pgi_buf_free(&b);
+    pg_community_report *r = run(c, NULL, 1);
+    const pg_community_run *m = &r->variants[0].market;
+    assert_true(m->grid_aware);
+    for (size_t t = 0; t < 24; t++)
+        assert_true(m->volume_kwh[t] <= 0.5 + 1e-9);
+    check_balance(m);
+    assert_near(m->loading_max, 2 / 0.95 / 0.5, 0.01);
+    assert_true(m->vm_min > 0.99 && m->vm_max < 1.01);
+    assert_int_equal(m->ac_failed, 0);
+    /* every node's energy adds up: what it did not trade with peers it traded with the grid */
+    assert_near(m->total.grid_import_kwh + m->total.peer_bought_kwh, 24, 1e-9);
+    pg_community_report_free(r);
+    pg_community_free(c);
+}
+
+/* A hostile peer on the bus: garbage, a bid for another interval, a bid for a node that is not
+ * there, a meter reading under another node's name. Each is counted and dropped; the market
+ * clears as without them. */
+static void
+hostile(pg_bus *bus, void *ud)
+{
+    (void)ud;
+    pg_error err = {0};
+    assert_int_equal(pg_bus_publish(bus, "pg.tiny.market.bid", "garbage", 7, &err), PG_OK);
+    uint8_t *buf;
+    size_t len;
+    pgi_msg_bid b = {.interval = 999, .node = 1, .n_points = 1, .curve = {{0.3, 50}}};
+    assert_int_equal(pgi_msg_encode_bid(&b, &buf, &len, &err), PG_OK);
+    assert_int_equal(pg_bus_publish(bus, "pg.tiny.market.bid", buf, len, &err), PG_OK);
+    free(buf);
+    b.interval = 0;
+    b.node = 7;
+    assert_int_equal(pgi_msg_encode_bid(&b, &buf, &len, &err), PG_OK);
+    assert_int_equal(pg_bus_publish(bus, "pg.tiny.market.bid", buf, len, &err), PG_OK);
+    free(buf);
+    pgi_msg_telemetry tm = {.interval = 0, .node = 1};
+    assert_int_equal(pgi_msg_encode_telemetry(&tm, &buf, &len, &err), PG_OK);
+    assert_int_equal(pg_bus_publish(bus, "pg.tiny.telemetry.seller", buf, len, &err), PG_OK);
+    free(buf);
+    pgi_msg_award aw = {.interval = 0, .node = 0, .cleared_kwh = 5, .price = 0.2};
+    assert_int_equal(pgi_msg_encode_award(&aw, &buf, &len, &err), PG_OK);
+    buf[len - 1] ^= 0x7f; /* still well-formed: an award before the node has planned */
+    assert_int_equal(pg_bus_publish(bus, "pg.tiny.market.award.seller", buf, len, &err), PG_OK);
+    free(buf);
+}
+
+static void
+test_malformed_messages_dropped(void **state)
+{
+    (void)state;
+    pg_error err = {0};
+    pg_community *c = parse(HOMES(""), 1, &err);
+    assert_non_null(c);
+    cm_run_spec spec = {.variant = 0,
+                        .mech = pg_market_mechanism_find("uniform", NULL),
+                        .events = true,
+                        .seed = 1,
+                        .hook = hostile};
+    cm_trace tr;
+    int rc = pgi_community_play(c, &spec, &tr, &err);
+    if (rc)
+        fprintf(stderr, "%s\n", err.msg);
+    assert_int_equal(rc, PG_OK);
+    assert_int_equal(tr.run.dropped, 5);
+    for (size_t t = 0; t < 24; t++)
+        assert_near(tr.run.volume_kwh[t], 1, 1e-9);
+    pgi_community_trace_free(&tr);
+    pg_community_free(c);
+}
+
+/* Every allocation of reading and playing a scenario fails in turn: each failure is an error
+ * (out of memory), never a crash or a leak (the sanitizer build checks). */
+static void
+test_allocation_failures(void **state)
+{
+    (void)state;
+    const char *text = HOMES(EVENTS);
+    pg_community_options o;
+    pg_community_options_init(&o);
+    o.days = 1;
+    o.threads = 1;
+    pgt_alloc_fail_after(LONG_MAX);
+    pg_community *c = NULL;
+    pg_community_report *r = NULL;
+    assert_int_equal(pg_community_parse(&c, "tiny.json", text, strlen(text), NULL, &o, NULL),
+                     PG_OK);
+    assert_int_equal(pg_community_run_all(c, &o, &r, NULL), PG_OK);
+    long n = pgt_alloc_count();
+    pgt_alloc_fail_after(-1);
+    pg_community_report_free(r);
+    pg_community_free(c);
+    assert_true(n > 10);
+    long step = n > 1500 ? n / 1500 : 1;
+    for (long k = 0; k < n; k += step) {
+        c = NULL;
+        r = NULL;
+        pg_error err = {0};
+        pgt_alloc_fail_after(k);
+        int rc = pg_community_parse(&c, "tiny.json", text, strlen(text), NULL, &o, &err);
+        if (rc == PG_OK)
+            rc = pg_community_run_all(c, &o, &r, &err);
+        pgt_alloc_fail_after(-1);
+        if (rc != PG_OK)
+            assert_true(rc == PG_ENOMEM || strstr(err.msg, "memory"));
+        pg_community_report_free(r);
+        pg_community_free(c);
+    }
+}
+
 /* A scenario mistake: the code, and the message naming the line and path. */
 static void
 expect_error(const char *text, int code, int line, const char *path, const char *says)
@@ -329,8 +485,32 @@ test_errors(void **state)
     t = strdup(bad_name);
     p = strstr(t, "\"kw_peak\": 3");
     memcpy(p, "\"kw_peak\":-3", 12);
-    expect_error(t, PG_EPARSE, 9, "$.nodes[0].config.devices[1].kw_peak", "between 0");
+    expect_error(t, PG_EPARSE, 9, "$.nodes[0].config.devices[1].kw_peak", "(it is -3)");
     free(t);
+    /* too large a run: refused before memory is spent on it */
+    {
+        pgi_buf b = {0};
+        pgi_buf_puts(
+            &b, "{\"format\": \"plurigrid-community/1\", \"name\": \"big\",\n"
+                "\"intervals\": 1000000, \"prices\": {\"retail\": {\"constant\": 0.3},\n"
+                "\"feed_in\": {\"constant\": 0.1}}, \"series\": {\"one\": {\"constant\": 1}},\n"
+                "\"nodes\": [");
+        for (int i = 0; i < 60; i++)
+            pgi_buf_printf(&b,
+                           "%s{\"name\": \"n%d\", \"config\": {\"name\": \"n\", \"profile\": "
+                           "\"residential\", \"devices\": [{\"kind\": \"fixed_load\", \"name\": "
+                           "\"l\", \"input\": \"load\"}]}, \"inputs\": {\"load\": \"one\"}}\n",
+                           i ? "," : "", i);
+        pgi_buf_puts(&b, "]}");
+        pg_community_options bo;
+        pg_community_options_init(&bo);
+        pg_community *bc = NULL;
+        pg_error be = {0};
+        assert_int_equal(pg_community_parse(&bc, "big.json", b.data, b.len, NULL, &bo, &be),
+                         PG_ELIMIT);
+        assert_non_null(strstr(be.msg, "too large"));
+        pgi_buf_free(&b);
+    }
     /* too many days for the data */
     pg_error err = {0};
     pg_community_options o;
@@ -351,6 +531,9 @@ main(void)
         cmocka_unit_test(test_determinism),
         cmocka_unit_test(test_sharing),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_feeder),
+        cmocka_unit_test(test_malformed_messages_dropped),
+        cmocka_unit_test(test_allocation_failures),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, NULL, pgt_teardown_tmpdir);
 }
