@@ -34,6 +34,7 @@ PG_CLI_MODULE_EXPORT int pg_cmd_kanban(int argc, char **argv); /* lib/plurigrid/
 int pg_cmd_pf(int argc, char **argv);
 int pg_cmd_game(int argc, char **argv);
 int pg_cmd_convert(int argc, char **argv);
+int pg_cmd_community(int argc, char **argv);
 
 /* Writes s to f with control characters escaped ("\x1b", "\r", C1 controls as "\u009b"),
  * newlines kept when keep_newlines: text that comes from input files cannot move the cursor,

@@ -22,6 +22,8 @@ static const pg_command commands[] = {
      NULL},
     {"convert", "convert a world between plurigrid JSON and MATPOWER case files", pg_cmd_convert,
      NULL},
+    {"community", "play a community of nodes with a peer market and without (its baseline)",
+     pg_cmd_community, NULL},
 };
 static const size_t n_commands = sizeof commands / sizeof *commands;
 

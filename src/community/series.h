@@ -23,6 +23,7 @@
 
 #include "core/json_read.h"
 #include "plurigrid/core.h"
+#include "plurigrid/rng.h"
 
 typedef struct pgi_series_ctx {
     const char *data_dir; /* the scenario's data folder (already resolved; may be NULL when the
@@ -34,6 +35,10 @@ typedef struct pgi_series_ctx {
     uint64_t seed;        /* for models that draw random numbers (each series its own stream,
                              from the seed and the series' name) */
     const char *name;     /* the series' name in the scenario */
+    double year_hour;     /* where the data's first row falls in its year: hours from 1 January
+                             00:00 (0..8760, a 365-day year; 0 when the caller does not know).
+                             Models put their intervals on the calendar by it, unless their
+                             parameters "start_day" and "start_hour" say otherwise. */
 } pgi_series_ctx;
 
 /* Reads the spec at the current path of r (errors name the scenario file, line and JSON path;
@@ -45,5 +50,26 @@ int pgi_series_read(pgi_jr *r, const json_t *spec, const pgi_series_ctx *c, doub
 
 /* The names of the models, NULL-terminated, for help and errors. */
 const char *const *pgi_series_models(void);
+
+/* ---------------------------------------------------------------- the table of models
+ * (models.c; docs/scenarios-community.md gives their equations and sources). A model reads its
+ * parameters from the spec object at the current path of r (every member but "model" is one of
+ * its parameters; an unknown one is an error) and fills v[0 .. c->n) with the values of the run's
+ * intervals. rng is the series' own stream (seeded from c->seed and c->name). */
+typedef struct pgi_series_model {
+    const char *name;
+    const char *summary;
+    int (*fill)(pgi_jr *r, const json_t *spec, const pgi_series_ctx *c, pg_rng *rng, double *v);
+} pgi_series_model;
+
+/* The model called name, or NULL. */
+const pgi_series_model *pgi_series_model_find(const char *name);
+
+/* The sun's position (NOAA's general solar position equations): the cosine of the zenith angle
+ * and the azimuth (degrees clockwise from north) at latitude and longitude (degrees, east > 0),
+ * for a time zone utc_offset_h hours from UTC, on day of year doy (1..365) at local standard
+ * time hour (0..24). */
+void pgi_solar_position(double latitude, double longitude, double utc_offset_h, double doy,
+                        double hour, double *cos_zenith, double *azimuth_deg);
 
 #endif

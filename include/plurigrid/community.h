@@ -1,0 +1,162 @@
+/* Communities of nodes: the scenario format plurigrid-community/1 (docs/community.md), the runner
+ * that plays a community interval by interval with its nodes and a market operator as actors on a
+ * message bus (lattice.h, in-process backend), and the report of a run: energy traded, bills,
+ * revenues, self-sufficiency, local use of renewable energy, peak import, demand response
+ * delivered, unserved energy, for every node and for the community, each variant run with its
+ * market and with the market off (the baseline) side by side.
+ *
+ * Units: energy kWh, power kW, money $, prices $/kWh, time h. */
+#ifndef PLURIGRID_COMMUNITY_H
+#define PLURIGRID_COMMUNITY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "plurigrid/core.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Largest scenario file read, bytes. */
+#define PG_COMMUNITY_INPUT_MAX ((size_t)16 << 20)
+/* Most nodes in a community, intervals in a run, variants in a scenario. */
+#define PG_COMMUNITY_MAX_NODES 100000
+#define PG_COMMUNITY_MAX_INTERVALS 1000000
+#define PG_COMMUNITY_MAX_VARIANTS 16
+/* Most runs played at once (threads). */
+#define PG_COMMUNITY_MAX_THREADS 4
+
+typedef struct pg_community_options {
+    const char *data_dir; /* the data folder, overriding the scenario's "data.dir"; NULL: the
+                             scenario's */
+    size_t start_day;     /* the run's first day, counted from the data's first row (default 0) */
+    size_t days;          /* days to run; 0 (default): to the end of the data */
+    bool set_seed;        /* use seed instead of the scenario's "seed" */
+    uint64_t seed;
+    const char *market; /* a mechanism name (pg_market_mechanism_find) or "none" (baseline
+                           only); NULL: the scenario's "market.mechanism" */
+    size_t threads;     /* runs played at once, 1..PG_COMMUNITY_MAX_THREADS (default 2); the
+                           results do not depend on it */
+    /* Called after each run is done (from the calling thread; may be NULL). */
+    void (*progress)(size_t done, size_t total, void *ud);
+    void *progress_ud;
+} pg_community_options;
+
+PG_API void pg_community_options_init(pg_community_options *o);
+
+/* A scenario with its series read for the run's intervals. Opaque. */
+typedef struct pg_community pg_community;
+
+/* Reads the scenario at path (pg_input_read rules, at most PG_COMMUNITY_INPUT_MAX bytes), its node
+ * configurations and its series, for the days o asks. Files the scenario names are relative to the
+ * scenario's folder (the data folder too, unless o->data_dir is given). Errors name the file, line
+ * and JSON path (PG_EPARSE, PG_EMODEL); a missing data folder is PG_ENOTFOUND naming the dataset
+ * and --data. *out is written only on success. Borrows o. */
+PG_API int pg_community_read(pg_community **out, const char *path, const pg_community_options *o,
+                             pg_error *err);
+/* The same from text (len bytes, named file in errors; relative files from base_dir, NULL for
+ * the current folder). Borrows everything. */
+PG_API int pg_community_parse(pg_community **out, const char *file, const char *text, size_t len,
+                              const char *base_dir, const pg_community_options *o, pg_error *err);
+PG_API void pg_community_free(pg_community *c);
+
+PG_API const char *pg_community_name(const pg_community *c);
+PG_API size_t pg_community_n_nodes(const pg_community *c);
+PG_API size_t pg_community_n_intervals(const pg_community *c);
+
+/* ---------------------------------------------------------------- results */
+
+/* What a node (or the community, summed) did over a run. */
+typedef struct pg_community_metrics {
+    double load_kwh;                         /* energy used by its loads */
+    double pv_kwh;                           /* PV generated (spilled included) */
+    double pv_spilled_kwh;                   /* PV curtailed */
+    double import_kwh, export_kwh;           /* metered */
+    double peer_bought_kwh, peer_sold_kwh;   /* traded with peers */
+    double peer_paid, peer_received;         /* $ */
+    double grid_import_kwh, grid_export_kwh; /* traded with the grid (off-grid: unserved and
+                                                spilled, at no price) */
+    double grid_paid, grid_received;         /* $ */
+    double bill;                             /* $: paid - received (peers, grid, rentals) */
+    double revenue;                          /* $ received for exports: peers + grid */
+    double self_sufficiency;                 /* 1 - grid import / load (NaN without load) */
+    double local_pv_use;                     /* PV used within the community / PV generated */
+    double peak_import_kw;                   /* largest grid import of an interval / hours */
+    double battery_in_kwh, battery_out_kwh;
+    double unserved_kwh; /* demand not met */
+    double ev_short_kwh;
+    double comfort_dev_ch;      /* degree-hours outside the deadband */
+    double dr_delivered_kwh;    /* reduction of net import during events against the 10-of-10
+                                   baseline (NaN: no event, or no baseline day) */
+    double dr_delivered_cf_kwh; /* the same against the run without the events (NaN: none) */
+    double dr_event_kwh;        /* net import during the events */
+    double rental_paid, rental_received; /* $ for shared batteries */
+    size_t rentals;                      /* packs rented in (nodes) or rounds of rentals (all) */
+} pg_community_metrics;
+
+/* One run of a variant: the market on (mechanism) or off ("none", the baseline). */
+typedef struct pg_community_run {
+    char *mechanism; /* "none", "uniform", ... */
+    bool grid_aware; /* cleared against the feeder */
+    size_t n_nodes;
+    pg_community_metrics *node; /* [n_nodes] */
+    pg_community_metrics total; /* the community */
+    /* Per interval (n_intervals each): */
+    double *price;      /* peer clearing price, $/kWh (NaN: no trade) */
+    double *volume_kwh; /* traded among peers */
+    double *load_kwh, *pv_kwh, *grid_import_kwh, *grid_export_kwh, *unserved_kwh;
+    /* Feeder (grid-aware runs): worst voltage and loading over the run (NaN otherwise). */
+    double vm_min, vm_max, loading_max;
+    size_t ac_failed; /* intervals whose AC power flow did not converge */
+    /* Shared batteries: rounds held, packs rented, pack utilisation (rented pack-rounds /
+     * (packs x rounds); NaN without sharing). */
+    size_t share_rounds, share_rented;
+    double pack_utilisation;
+    /* Messages on the bus during the run. */
+    uint64_t published, delivered, dropped;
+} pg_community_run;
+
+typedef struct pg_community_variant {
+    char *name;
+    pg_community_run market;   /* the mechanism's run (mechanism "none" when only the baseline
+                                  was asked for, then equal to baseline) */
+    pg_community_run baseline; /* the market off */
+    bool has_market;           /* false with --market none */
+} pg_community_variant;
+
+typedef struct pg_community_report {
+    char *scenario;
+    char *mechanism;
+    uint64_t seed;
+    size_t start_day, days, n_intervals;
+    double step_h;
+    bool grid_connected;
+    size_t n_nodes;
+    char **node_names; /* [n_nodes] */
+    size_t n_variants;
+    pg_community_variant *variants;
+    double seconds; /* wall time of the runs (not in the JSON, which is deterministic) */
+} pg_community_report;
+
+/* Plays every variant with the market and with the baseline, each run independent, on up to
+ * o->threads threads (the result is the same for any number). o may be NULL (defaults: the
+ * scenario's market and seed as read). Borrows c; *out is the caller's
+ * (pg_community_report_free). */
+PG_API int pg_community_run_all(const pg_community *c, const pg_community_options *o,
+                                pg_community_report **out, pg_error *err);
+PG_API void pg_community_report_free(pg_community_report *r);
+
+/* Printers: malloc'd text the caller frees. The JSON is deterministic (no timings). */
+PG_API int pg_community_report_text(const pg_community_report *r, char **out, pg_error *err);
+PG_API int pg_community_report_json(const pg_community_report *r, char **out, pg_error *err);
+PG_API int pg_community_report_csv(const pg_community_report *r, char **out, pg_error *err);
+/* Writes flows-VARIANT.svg, prices-VARIANT.svg and bills-VARIANT.svg into dir (which must
+ * exist). */
+PG_API int pg_community_write_plots(const pg_community_report *r, const char *dir, pg_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

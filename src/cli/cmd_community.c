@@ -1,0 +1,236 @@
+/* plurigrid community: plays a community scenario (plurigrid-community/1, docs/community.md):
+ * every variant with its market and with the market off (the baseline), and prints the report
+ * side by side; JSON, CSV and SVG charts on request, through the library's printers and its one
+ * atomic writer. Progress (runs done) goes to standard error only on a terminal. */
+#include <errno.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "plurigrid/community.h"
+
+#define CMD "community"
+
+static void
+usage(FILE *f)
+{
+    fprintf(f,
+            "Usage: plurigrid community SCENARIO.json [--data DIR] [--days N] [--start-day D]\n"
+            "                           [--seed S] [--market none|uniform|pay-as-bid|continuous]\n"
+            "                           [--threads K] [--json FILE|-] [--csv FILE|-] [--plot DIR]\n"
+            "\n"
+            "Plays a community of nodes (homes, buildings, off-grid systems) interval by\n"
+            "interval: each node plans its devices and bids, a market operator clears the bids\n"
+            "(a double auction among neighbours, the grid as the outside option; against the\n"
+            "feeder's limits when the scenario names one), the nodes run their devices and are\n"
+            "settled. Every variant of the scenario is played with the market and without it\n"
+            "(the baseline: every node trades with the grid alone), and the report shows both\n"
+            "side by side: energy traded, bills, revenues, self-sufficiency, local use of solar\n"
+            "energy, peak import, demand response delivered, unserved energy. The format and\n"
+            "the metrics are in docs/community.md.\n"
+            "\n"
+            "Options:\n"
+            "  --data DIR     the scenario's data folder (default: the scenario's \"data.dir\",\n"
+            "                 relative to the scenario file)\n"
+            "  --days N       days to play (default: all the data from the start day)\n"
+            "  --start-day D  first day to play, counted from the data's first row (default 0)\n"
+            "  --seed S       random seed (default: the scenario's \"seed\"); the same seed gives\n"
+            "                 the same report\n"
+            "  --market M     the mechanism: uniform, pay-as-bid, continuous, or none (the\n"
+            "                 baseline only); default: the scenario's\n"
+            "  --threads K    runs played at once, 1 to %d (default 2); the report does not\n"
+            "                 depend on it\n"
+            "  --json FILE|-  write the report as JSON (plurigrid-community-report/1) to FILE, or\n"
+            "                 to standard output for '-' (the text report is then not printed)\n"
+            "  --csv FILE|-   write one row of metrics per variant, run and node as CSV\n"
+            "  --plot DIR     write flows-, prices- and bills-VARIANT.svg into DIR (created if\n"
+            "                 missing)\n"
+            "  --progress     show progress on standard error even when it is not a terminal\n"
+            "  -h, --help     show this help\n"
+            "\n"
+            "Files are replaced whole: a failed write leaves the old file.\n"
+            "\n"
+            "Exit status: 0 done, 2 bad input or usage (the message names the file, line and\n"
+            "field), 3 internal failure.\n",
+            PG_COMMUNITY_MAX_THREADS);
+}
+
+static int
+count_option(const char *opt, const char *s, unsigned long long lo, unsigned long long hi,
+             unsigned long long *out)
+{
+    unsigned long long v = 0;
+    if (!s) {
+        fprintf(stderr, "plurigrid " CMD ": %s needs a whole number from %llu to %llu\n", opt, lo,
+                hi);
+        return -1;
+    }
+    if (!pg_cli_parse_count(s, ULLONG_MAX, &v) || v < lo || v > hi) {
+        fprintf(stderr, "plurigrid " CMD ": %s must be a whole number from %llu to %llu (it is '",
+                opt, lo, hi);
+        pg_cli_put_safe(stderr, s, false);
+        fputs("')\n", stderr);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+static void
+progress(size_t done, size_t total, void *ud)
+{
+    size_t *shown = ud;
+    if (done == *shown)
+        return;
+    *shown = done;
+    fprintf(stderr, "\rplurigrid " CMD ": %zu/%zu runs%s", done, total, done == total ? "\n" : "");
+    fflush(stderr);
+}
+
+typedef int (*printer)(const pg_community_report *, char **, pg_error *);
+
+static int
+emit(const char *path, printer fn, const pg_community_report *r)
+{
+    pg_error err = {0};
+    char *text = NULL;
+    if (fn(r, &text, &err))
+        return pg_cli_report(CMD, &err);
+    int code = pg_cli_write(CMD, path, text, strlen(text));
+    free(text);
+    return code;
+}
+
+int
+pg_cmd_community(int argc, char **argv)
+{
+    const char *file = NULL, *json_path = NULL, *csv_path = NULL, *plot_dir = NULL;
+    bool show_progress = isatty(STDERR_FILENO);
+    pg_community_options o;
+    pg_community_options_init(&o);
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *next = i + 1 < argc ? argv[i + 1] : NULL;
+        unsigned long long v = 0;
+        if (pg_cli_is_help(a)) {
+            usage(stdout);
+            return PG_EXIT_OK;
+        } else if (strcmp(a, "--data") == 0) {
+            if (!next)
+                return pg_cli_missing_value(CMD, a, "a folder");
+            o.data_dir = argv[++i];
+        } else if (strcmp(a, "--days") == 0) {
+            if (count_option(a, next, 1, 100000, &v))
+                return PG_EXIT_USAGE;
+            i++;
+            o.days = (size_t)v;
+        } else if (strcmp(a, "--start-day") == 0) {
+            if (count_option(a, next, 0, 100000, &v))
+                return PG_EXIT_USAGE;
+            i++;
+            o.start_day = (size_t)v;
+        } else if (strcmp(a, "--seed") == 0) {
+            if (count_option(a, next, 0, INT64_MAX, &v))
+                return PG_EXIT_USAGE;
+            i++;
+            o.set_seed = true;
+            o.seed = v;
+        } else if (strcmp(a, "--threads") == 0) {
+            if (count_option(a, next, 1, PG_COMMUNITY_MAX_THREADS, &v))
+                return PG_EXIT_USAGE;
+            i++;
+            o.threads = (size_t)v;
+        } else if (strcmp(a, "--market") == 0) {
+            if (!next)
+                return pg_cli_missing_value(CMD, a,
+                                            "a mechanism: none, uniform, pay-as-bid or continuous");
+            o.market = argv[++i];
+        } else if (strcmp(a, "--json") == 0) {
+            if (!next)
+                return pg_cli_missing_value(CMD, a, PG_CLI_OUTPUT_VALUE);
+            json_path = argv[++i];
+        } else if (strcmp(a, "--csv") == 0) {
+            if (!next)
+                return pg_cli_missing_value(CMD, a, PG_CLI_OUTPUT_VALUE);
+            csv_path = argv[++i];
+        } else if (strcmp(a, "--plot") == 0) {
+            if (!next)
+                return pg_cli_missing_value(CMD, a, "a folder");
+            plot_dir = argv[++i];
+        } else if (strcmp(a, "--progress") == 0) {
+            show_progress = true;
+        } else if (a[0] == '-' && a[1] != '\0') {
+            return pg_cli_usage_error(CMD, "unknown option; try 'plurigrid community --help'", a);
+        } else if (file) {
+            return pg_cli_usage_error(CMD, "one scenario file at a time", a);
+        } else {
+            file = a;
+        }
+    }
+    if (!file) {
+        fprintf(stderr, "plurigrid " CMD ": no scenario file; try 'plurigrid community --help'\n");
+        return PG_EXIT_USAGE;
+    }
+    bool json_std = json_path && strcmp(json_path, "-") == 0;
+    bool csv_std = csv_path && strcmp(csv_path, "-") == 0;
+    if (json_std && csv_std) {
+        fprintf(stderr, "plurigrid " CMD ": --json and --csv cannot both go to standard output; "
+                        "write one of them to a file\n");
+        return PG_EXIT_USAGE;
+    }
+    if (pg_cli_same_file(json_path, file) || pg_cli_same_file(csv_path, file))
+        return pg_cli_usage_error(CMD, "an output would replace the scenario file it reads", file);
+    if (pg_cli_same_file(json_path, csv_path))
+        return pg_cli_usage_error(CMD, "--json and --csv name the same file", json_path);
+
+    pg_error err = {0};
+    pg_community *c = NULL;
+    pg_community_report *r = NULL;
+    int code = PG_EXIT_OK;
+    size_t shown = 0;
+    if (show_progress) {
+        o.progress = progress;
+        o.progress_ud = &shown;
+    }
+    if (pg_community_read(&c, file, &o, &err) != PG_OK ||
+        pg_community_run_all(c, &o, &r, &err) != PG_OK) {
+        code = pg_cli_report(CMD, &err);
+        goto out;
+    }
+    if (!json_std && !csv_std && (code = emit("-", pg_community_report_text, r)))
+        goto out;
+    if (json_path && (code = emit(json_path, pg_community_report_json, r)))
+        goto out;
+    if (csv_path && (code = emit(csv_path, pg_community_report_csv, r)))
+        goto out;
+    if (plot_dir) {
+        char dir[4096];
+        snprintf(dir, sizeof dir, "%s", plot_dir);
+        for (size_t n = strlen(dir); n > 1 && dir[n - 1] == '/'; n--)
+            dir[n - 1] = '\0';
+        if (pg_cli_make_dirs(dir) != 0) {
+            fprintf(stderr, "plurigrid " CMD ": cannot create the folder '");
+            pg_cli_put_safe(stderr, dir, false);
+            fprintf(stderr, "': %s\n", strerror(errno));
+            code = PG_EXIT_USAGE;
+            goto out;
+        }
+        if (pg_community_write_plots(r, dir, &err) != PG_OK) {
+            code = pg_cli_report(CMD, &err);
+            goto out;
+        }
+        if (!json_std && !csv_std) {
+            fputs("\nCharts written to ", stdout);
+            pg_cli_put_safe(stdout, dir, false);
+            fputs("/\n", stdout);
+        }
+    }
+out:
+    pg_community_report_free(r);
+    pg_community_free(c);
+    return code;
+}

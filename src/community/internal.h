@@ -1,0 +1,112 @@
+/* What the community module's files share: the scenario as read (scenario.c), played by the
+ * runner (run.c), measured (metrics.c) and printed (report.c). */
+#ifndef PG_COMMUNITY_INTERNAL_H
+#define PG_COMMUNITY_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "plurigrid/community.h"
+#include "plurigrid/market.h"
+#include "plurigrid/model.h"
+#include "plurigrid/node.h"
+
+typedef struct cm_series {
+    char *name;
+    double *v; /* [n] values of the run's intervals */
+} cm_series;
+
+typedef struct cm_node {
+    char *name;
+    pg_node_config **cfg;   /* [n_variants] */
+    const double ***inputs; /* [n_variants][n_inputs of that config]: series values */
+    size_t bus;             /* feeder bus index (grid-aware clearing) */
+} cm_node;
+
+/* A demand-response event as the operator delivers it. */
+typedef struct cm_event {
+    pg_dr_event e;      /* times in h from the run's start */
+    size_t deliver_at;  /* the interval at which it is published */
+    uint32_t n_targets; /* UINT32_MAX: every node */
+    uint32_t *targets;
+    bool effective; /* the highest modification of its ID and not cancelled: counts in
+                       the DR metrics */
+} cm_event;
+
+typedef struct cm_pack {
+    uint32_t owner;
+    double capacity_kwh, power_kw, soc0_kwh, cost;
+} cm_pack;
+
+struct pg_community {
+    char *name;
+    char *token; /* the name as a subject token */
+    char *mechanism;
+    uint64_t seed;
+    double step_h;
+    size_t data_intervals; /* rows of the data */
+    size_t first, n;       /* the run's first interval (of the data) and its length */
+    size_t start_day, days;
+    int64_t start_civil_day; /* days since 1970-01-01 of the data's first row's date */
+    double start_hour;       /* hour of day of the data's first row */
+    size_t horizon;
+    bool connected;
+    double *retail, *feed_in; /* [n] */
+    size_t n_series;
+    cm_series *series;
+    size_t n_variants;
+    char **variants;
+    size_t n_nodes;
+    cm_node *nodes;
+    /* feeder */
+    pg_world *feeder;
+    size_t *node_bus;
+    double substation_kw, power_factor;
+    /* demand response */
+    size_t n_events;
+    cm_event *events;
+    bool dr_counterfactual;
+    /* shared batteries */
+    bool sharing;
+    size_t n_packs;
+    cm_pack *packs;
+    double share_hour, share_reserve, share_min_soc;
+};
+
+/* What one run needs: which variant, with which mechanism (NULL: the baseline), with or without
+ * the DR events. */
+typedef struct cm_run_spec {
+    size_t variant;
+    const pg_market_mechanism *mech; /* NULL: market off */
+    bool sharing;                    /* rent packs (the market run of a sharing scenario) */
+    bool events;                     /* deliver the DR events */
+    uint64_t seed;
+    /* For tests: called with the run's bus before the first interval (may be NULL), to publish
+     * what a hostile peer would. */
+    void (*hook)(struct pg_bus *bus, void *ud);
+    void *hook_ud;
+} cm_run_spec;
+
+/* Per-run working record filled by the runner, from which the metrics are made. */
+typedef struct cm_trace {
+    size_t n_nodes, n;
+    double *net; /* [n_nodes * n] metered net import per interval (kWh) */
+    pg_community_run run;
+} cm_trace;
+
+int pgi_community_play(const pg_community *c, const cm_run_spec *spec, cm_trace *out,
+                       pg_error *err);
+void pgi_community_trace_free(cm_trace *t);
+void pgi_community_run_free(pg_community_run *r);
+
+/* The DR metrics of run from its trace (and the counterfactual trace, may be NULL). */
+void pgi_community_dr_metrics(const pg_community *c, const cm_trace *t, const cm_trace *cf,
+                              pg_community_run *run);
+/* The ratios (self-sufficiency, local PV use) and the community's totals from the nodes'. */
+void pgi_community_finish_metrics(pg_community_run *run, bool offgrid);
+
+/* Day index (from the data's first row's date) and weekday (0 Monday) of run interval t. */
+size_t pgi_community_day_of(const pg_community *c, size_t t, int *weekday);
+
+#endif
