@@ -89,7 +89,10 @@ add_point(pg_node_plan *p, double price, double qty)
     if (p->n_points && price <= p->curve[p->n_points - 1].price)
         return; /* same price: the first point (the larger quantity) stands */
     if (p->n_points && fabs(qty - p->curve[p->n_points - 1].qty) < 1e-12) {
-        p->curve[p->n_points - 1].price = price; /* the same quantity up to the higher price */
+        /* The same quantity at a higher price: a buyer keeps buying it up to the higher price; a
+         * seller already offered it from the lower price, which stands. */
+        if (qty > 0)
+            p->curve[p->n_points - 1].price = price;
         return;
     }
     if (p->n_points < PG_NODE_MAX_POINTS)
