@@ -160,8 +160,12 @@ typedef struct pg_market_network {
 /* Welfare-maximising clearing of book against the feeder: an LP through the COIN-OR adapter over
  * the orders' quantities and the grid's import (at retail) and export (at feed-in) at the
  * reference bus, with energy balance and every branch's DC flow (PTDFs of the feeder) within its
- * limit. Orders settle at their bus's nodal price (the LP's duals); the congestion rent is the
- * result's surplus. out has node_price, grid_import/export and flow_kw filled. */
+ * limit. Orders settle at their bus's nodal price (the LP's duals); a fill's quantity includes
+ * what came from or went to the grid, and the result's surplus (buyer_paid - seller_got) is the
+ * grid's net energy at the reference bus's price plus the congestion rent (docs/market.md). out
+ * has node_price, grid_import/export, flow_kw and flow_limit_kw filled; *out is written only on
+ * success and belongs to the caller (pg_market_result_free). Borrows book, grid (NULL: off grid)
+ * and net. */
 PG_API int pg_market_clear_network(const pg_market_book *book, const pg_market_grid *grid,
                                    const pg_market_network *net, pg_market_result *out,
                                    pg_error *err);

@@ -32,6 +32,34 @@ int pgi_bus_check_message(const char *subject, const char *reply, const void *da
 /* pg_bus_subject_match for a pattern and a subject already known to be valid. */
 bool pgi_bus_match(const char *pattern, const char *subject);
 
+/* ---------------------------------------------------------------- subscription index
+ * Which subscriptions match a subject, without trying every one: every subscription's pattern is
+ * a key of a hash table (the subscriptions of one pattern share its entry), and the table also
+ * counts the patterns' shapes (per token: a literal, '*', or a last '>'). A subject of k tokens
+ * can only be matched by patterns of the shapes present, and each shape gives one candidate
+ * pattern (the subject's tokens with '*' and '>' where the shape has them): a lookup per shape
+ * instead of a match per subscription. Subscriptions are named by their sid, which grows with
+ * every subscription, so sorting sids gives subscription order. */
+typedef struct pgi_bus_entry pgi_bus_entry;
+typedef struct pgi_bus_shape pgi_bus_shape;
+typedef struct pgi_bus_index {
+    pgi_bus_entry **slot; /* open addressing, linear probing; NULL is empty */
+    size_t cap, n;        /* slots (a power of 2, or 0) and entries */
+    pgi_bus_shape *shapes;
+    size_t n_shapes, cap_shapes;
+} pgi_bus_index;
+
+/* Adds subscription sid with a valid pattern. PG_ENOMEM leaves the index as it was. */
+int pgi_bus_index_add(pgi_bus_index *x, const char *pattern, uint64_t sid, pg_error *err);
+/* Removes subscription sid of pattern (nothing when it is not there). Allocates nothing. */
+void pgi_bus_index_remove(pgi_bus_index *x, const char *pattern, uint64_t sid);
+/* The sids of the subscriptions whose pattern matches a valid subject, in increasing order: in
+ * buf when they fit in cap, otherwise in a malloc'd array (*out != buf: the caller frees it).
+ * PG_ENOMEM when that cannot be allocated. */
+int pgi_bus_index_match(const pgi_bus_index *x, const char *subject, uint64_t *buf, size_t cap,
+                        uint64_t **out, size_t *n);
+void pgi_bus_index_free(pgi_bus_index *x);
+
 /* The in-process backend's functions (its row of the transport table in bus.c). */
 int pgi_inproc_open(pg_bus **out, const char *url, pg_error *err);
 int pgi_inproc_publish(pg_bus *b, const char *subject, const char *reply, const void *data,

@@ -43,8 +43,9 @@ typedef struct inproc {
     pg_bus base;
     msg *head, *tail;
     size_t n_queued, queued_bytes;
-    sub *subs;
+    sub *subs; /* in subscription order, so by increasing sid */
     size_t n_subs, cap_subs;
+    pgi_bus_index index; /* the active subscriptions' patterns */
     uint64_t next_sid;
     uint64_t next_inbox;
     int depth;           /* flushes and requests running (nested in handlers) */
@@ -111,6 +112,7 @@ pgi_inproc_close(pg_bus *b)
     inproc *q = as_inproc(b);
     drop_queue(q);
     free(q->subs);
+    pgi_bus_index_free(&q->index);
     free(q);
 }
 
@@ -177,6 +179,8 @@ pgi_inproc_subscribe(pg_bus *b, const char *pattern, pg_bus_handler cb, void *ct
         q->subs = s;
         q->cap_subs = cap;
     }
+    if ((rc = pgi_bus_index_add(&q->index, pattern, q->next_sid, err)))
+        return rc;
     sub *s = &q->subs[q->n_subs++];
     s->sid = q->next_sid++;
     s->active = true;
@@ -207,6 +211,7 @@ pgi_inproc_unsubscribe(pg_bus *b, uint64_t sid, pg_error *err)
         if (q->subs[i].sid != sid || !q->subs[i].active)
             continue;
         q->subs[i].active = false;
+        pgi_bus_index_remove(&q->index, q->subs[i].pattern, sid);
         /* While a message is being delivered its loop walks subs by index: keep the places. */
         if (q->depth > 0)
             q->stale_subs = true;
@@ -217,7 +222,40 @@ pgi_inproc_unsubscribe(pg_bus *b, uint64_t sid, pg_error *err)
     return pg_error_set(err, PG_ENOTFOUND, "bus: no subscription %llu", (unsigned long long)sid);
 }
 
-/* Delivers the head of the queue to its subscriptions. */
+/* Calls subscription i's handler with m unless it has been unsubscribed; false once the delivery
+ * limit is reached. */
+static bool
+deliver_to(inproc *q, size_t i, const msg *m)
+{
+    sub *s = &q->subs[i];
+    if (!s->active)
+        return true;
+    if (q->deliveries >= q->max_deliveries)
+        return false;
+    q->deliveries++;
+    q->base.stats.delivered++;
+    s->cb(s->ctx, m->subject, m->data, m->len, m->reply);
+    return true;
+}
+
+/* The place of subscription sid in subs (sorted by sid), or n_subs. */
+static size_t
+find_sub(const inproc *q, uint64_t sid)
+{
+    size_t lo = 0, hi = q->n_subs;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (q->subs[mid].sid < sid)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < q->n_subs && q->subs[lo].sid == sid ? lo : q->n_subs;
+}
+
+/* Delivers the head of the queue to its subscriptions: those matching when its delivery begins
+ * (from the index; subscriptions made by handlers during the delivery do not see it), in
+ * subscription order, each unless unsubscribed by the time its turn comes. */
 static void
 deliver_one(inproc *q)
 {
@@ -227,26 +265,32 @@ deliver_one(inproc *q)
         q->tail = NULL;
     q->n_queued--;
     q->queued_bytes -= m->bytes;
-    /* Subscriptions made by handlers during this delivery do not see this message. */
-    size_t n = q->n_subs;
-    for (size_t i = 0; i < n && !q->over; i++) {
-        sub *s = &q->subs[i];
-        if (!s->active || !pgi_bus_match(s->pattern, m->subject))
-            continue;
-        if (q->deliveries >= q->max_deliveries) {
-            /* back to the head of the queue, to be dropped with the rest */
-            q->over = true;
-            m->next = q->head;
-            q->head = m;
-            if (!q->tail)
-                q->tail = m;
-            q->n_queued++;
-            q->queued_bytes += m->bytes;
-            return;
+    uint64_t buf[32], *sids;
+    size_t n;
+    bool ok = true;
+    if (pgi_bus_index_match(&q->index, m->subject, buf, 32, &sids, &n) == PG_OK) {
+        for (size_t k = 0; k < n && ok; k++) {
+            size_t i = find_sub(q, sids[k]);
+            ok = i == q->n_subs || deliver_to(q, i, m);
         }
-        q->deliveries++;
-        q->base.stats.delivered++;
-        s->cb(s->ctx, m->subject, m->data, m->len, m->reply);
+        if (sids != buf)
+            free(sids);
+    } else {
+        /* no memory for the list: try every subscription there is now, which needs none */
+        size_t n0 = q->n_subs;
+        for (size_t i = 0; i < n0 && ok; i++)
+            ok = !pgi_bus_match(q->subs[i].pattern, m->subject) || deliver_to(q, i, m);
+    }
+    if (!ok) {
+        /* the delivery limit: back to the head of the queue, to be dropped with the rest */
+        q->over = true;
+        m->next = q->head;
+        q->head = m;
+        if (!q->tail)
+            q->tail = m;
+        q->n_queued++;
+        q->queued_bytes += m->bytes;
+        return;
     }
     free(m);
 }

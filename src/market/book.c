@@ -1,11 +1,13 @@
 /* Order books: adding orders and bid curves (a curve of cumulative price-quantity points becomes
  * block orders, see docs/market.md), the checks every mechanism runs on a book and the grid terms
  * before clearing, and the result object's arrays. */
+#define _DEFAULT_SOURCE /* madvise's MADV_HUGEPAGE */
 #include "market/market_internal.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 void
 pg_market_book_init(pg_market_book *b)
@@ -122,7 +124,10 @@ pg_market_book_add_curve(pg_market_book *b, uint32_t node, const pg_market_point
         m += pts[k].qty != 0;
     if (m == 0)
         return PG_OK;
-    by = malloc(m * sizeof *by);
+    /* A node's curve has a handful of points: they are sorted on the stack, and only a long curve
+     * allocates. */
+    const pg_market_point *local[32];
+    by = m <= sizeof local / sizeof *local ? local : malloc(m * sizeof *by);
     if (!by)
         return pg_error_set(err, PG_ENOMEM, "out of memory reading a bid curve of %zu points", n);
     m = 0;
@@ -179,7 +184,8 @@ pg_market_book_add_curve(pg_market_book *b, uint32_t node, const pg_market_point
             prev = -by[k]->qty;
         }
 out:
-    free(by);
+    if (by != local)
+        free(by);
     return rc;
 }
 
@@ -245,6 +251,23 @@ pgi_market_grid_exports(const pg_market_grid *grid)
     return grid && grid->connected && isfinite(grid->feed_in);
 }
 
+void *
+pgi_market_big(void *p, size_t bytes)
+{
+#ifdef MADV_HUGEPAGE
+    const uintptr_t huge = (uintptr_t)2 << 20;
+    if (p && bytes >= 2 * huge) {
+        uintptr_t a = ((uintptr_t)p + huge - 1) & ~(huge - 1);
+        uintptr_t b = ((uintptr_t)p + bytes) & ~(huge - 1);
+        if (b > a)
+            (void)madvise((void *)a, b - a, MADV_HUGEPAGE);
+    }
+#else
+    (void)bytes;
+#endif
+    return p;
+}
+
 int
 pgi_market_result_alloc(pg_market_result *r, size_t n, pg_error *err)
 {
@@ -253,7 +276,7 @@ pgi_market_result_alloc(pg_market_result *r, size_t n, pg_error *err)
     r->price = NAN;
     r->n_fills = n;
     if (n) {
-        r->fills = calloc(n, sizeof *r->fills);
+        r->fills = pgi_market_big(calloc(n, sizeof *r->fills), n * sizeof *r->fills);
         if (!r->fills)
             return pg_error_set(err, PG_ENOMEM, "out of memory for the fills of %zu orders", n);
     }

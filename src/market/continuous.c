@@ -84,9 +84,9 @@ pg_market_clear_continuous(const pg_market_book *book, const pg_market_grid *gri
     if (rc)
         goto out;
     if (n) {
-        limit = malloc(n * sizeof *limit);
-        left = malloc(n * sizeof *left);
-        heaps = malloc(n * sizeof *heaps);
+        limit = pgi_market_big(malloc(n * sizeof *limit), n * sizeof *limit);
+        left = pgi_market_big(malloc(n * sizeof *left), n * sizeof *left);
+        heaps = pgi_market_big(malloc(n * sizeof *heaps), n * sizeof *heaps);
         if (!limit || !left || !heaps) {
             rc = pg_error_set(err, PG_ENOMEM, "out of memory for an order book of %zu orders", n);
             goto out;

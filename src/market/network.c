@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "dispatch/lp.h"
+#include "model/model_internal.h"
 #include "plurigrid/market.h"
 #include "plurigrid/pf.h"
 
@@ -60,16 +61,6 @@ bus_name(const pg_world *w, size_t b)
     return w->buses[b].name ? w->buses[b].name : "?";
 }
 
-static size_t
-uf_find(size_t *parent, size_t x)
-{
-    while (parent[x] != x) {
-        parent[x] = parent[parent[x]];
-        x = parent[x];
-    }
-    return x;
-}
-
 static bool
 thermal_named(const pg_world *w, const char *name)
 {
@@ -86,7 +77,7 @@ static int
 feeder_open(feeder *f, const pg_market_network *net, bool want_ptdf, pg_error *err)
 {
     memset(f, 0, sizeof *f);
-    size_t *parent = NULL;
+    size_t *island = NULL;
     int rc = PG_OK;
     if (!net || !net->world)
         return pg_error_set(err, PG_EINVAL,
@@ -124,29 +115,24 @@ feeder_open(feeder *f, const pg_market_network *net, bool want_ptdf, pg_error *e
                                 "grid-aware clearing: node %zu is at bus %zu, but the feeder has "
                                 "%zu buses (0 to %zu)",
                                 n, net->node_bus[n], nb, nb - 1);
-    /* Connected to the reference bus through branches in service between live buses. */
-    parent = malloc(sizeof *parent * nb);
-    if (!parent)
+    /* Connected to the reference bus: in its island (the model's islands). */
+    for (size_t l = 0; l < w->n_branches; l++)
+        if (w->branches[l].from >= nb || w->branches[l].to >= nb)
+            return pg_error_set(err, PG_EMODEL,
+                                "grid-aware clearing: branch '%s' joins a bus that does not exist",
+                                w->branches[l].name ? w->branches[l].name : "?");
+    island = malloc(sizeof *island * nb);
+    if (!island)
         return pg_error_set(err, PG_ENOMEM, "out of memory");
-    for (size_t b = 0; b < nb; b++)
-        parent[b] = b;
-    for (size_t l = 0; l < w->n_branches; l++) {
-        const pg_branch *br = &w->branches[l];
-        if (!br->in_service || br->from >= nb || br->to >= nb ||
-            w->buses[br->from].type == PG_BUS_ISOLATED || w->buses[br->to].type == PG_BUS_ISOLATED)
-            continue;
-        parent[uf_find(parent, br->from)] = uf_find(parent, br->to);
-    }
-    size_t root = uf_find(parent, f->ref);
+    pgi_world_islands(w, island);
     for (size_t n = 0; n < net->n_nodes; n++) {
         size_t b = net->node_bus[n];
-        if (w->buses[b].type == PG_BUS_ISOLATED || uf_find(parent, b) != root) {
+        if (island[b] == PG_NONE || island[b] != island[f->ref]) {
             rc = pg_error_set(err, PG_EMODEL,
                               "grid-aware clearing: node %zu is at bus '%s', which is %s", n,
                               bus_name(w, b),
-                              w->buses[b].type == PG_BUS_ISOLATED
-                                  ? "isolated (out of service)"
-                                  : "not connected to the feeder's reference bus");
+                              island[b] == PG_NONE ? "isolated (out of service)"
+                                                   : "not connected to the feeder's reference bus");
             goto out;
         }
     }
@@ -176,7 +162,7 @@ feeder_open(feeder *f, const pg_market_network *net, bool want_ptdf, pg_error *e
     if (want_ptdf && (rc = pg_pf_ptdf(f->w, &f->ptdf, err)))
         goto out;
 out:
-    free(parent);
+    free(island);
     if (rc)
         feeder_free(f);
     return rc;
@@ -206,14 +192,13 @@ check_order(const pg_market_order *o, size_t i, size_t n_nodes, pg_error *err)
     return PG_OK;
 }
 
-/* The grid's prices as the clearing uses them: which of import and export exist. */
+/* The grid's prices as the clearing uses them: which of import and export exist. NULL is an
+ * off-grid community. */
 static int
 check_grid(const pg_market_grid *g, bool *imp, bool *exp, pg_error *err)
 {
     *imp = *exp = false;
-    if (!g)
-        return pg_error_set(err, PG_EINVAL, "grid-aware clearing: grid terms are NULL");
-    if (!g->connected)
+    if (!g || !g->connected) /* NULL: an off-grid community, as for every mechanism */
         return PG_OK;
     if (isnan(g->retail) || g->retail == -INFINITY ||
         (isfinite(g->retail) && fabs(g->retail) > PRICE_MAX))
@@ -401,10 +386,7 @@ pg_market_clear_network(const pg_market_book *book, const pg_market_grid *grid,
     *out = r;
     memset(&r, 0, sizeof r);
 out:
-    free(r.fills);
-    free(r.node_price);
-    free(r.flow_kw);
-    free(r.flow_limit_kw);
+    pg_market_result_free(&r);
     free(line_row);
     free(coef);
     pgi_solution_free(&sol);
@@ -455,8 +437,11 @@ pg_market_ac_check(const pg_market_network *net, const double *inj_kw, double pf
         }
     if ((rc = pg_world_clone(&w, f.w, err)))
         goto out;
-    /* Each node is a load at its bus: P = -injection (MW), Q = P tan(acos(pf)). */
-    double tanphi = tan(acos(pf));
+    /* Each node is a load at its bus: P = -injection (MW), Q from the power factor as the
+     * model computes it for a unit (P tan phi, cos phi = pf). */
+    pg_renewable at_pf;
+    pg_renewable_init(&at_pf);
+    at_pf.power_factor = pf;
     for (size_t n = 0; n < net->n_nodes; n++) {
         pg_load l;
         pg_load_init(&l);
@@ -465,7 +450,7 @@ pg_market_ac_check(const pg_market_network *net, const double *inj_kw, double pf
         l.name = name;
         l.bus = net->node_bus[n];
         l.p = -inj_kw[n] / 1000.0;
-        l.q = l.p * tanphi;
+        l.q = pgi_renewable_q(&at_pf, l.p);
         if ((rc = pg_world_add_load(w, &l, NULL, err)))
             goto out;
     }

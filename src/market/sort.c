@@ -1,17 +1,12 @@
 /* Sorting a book for clearing: the arrival order of the orders and the two sides of a call auction
  * by limit. A least-significant-digit radix sort on 64-bit keys (a price's bits mapped so that
- * integer order is numeric order), stable, so ties keep arrival order without a comparison
- * function: a million orders sort in a few tens of milliseconds, several times faster than qsort,
- * with two scratch arrays and no allocation per order. */
+ * integer order is numeric order), eleven bits a pass, skipping digits every key shares, and
+ * stable, so ties keep arrival order without a comparison function: a million orders sort several
+ * times faster than with qsort, with one scratch array and no allocation per order. */
 #include "market/market_internal.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-typedef struct kv {
-    uint64_t key;
-    uint32_t idx;
-} kv;
 
 /* Integer order of the keys is the numeric order of the finite doubles (+0 and -0 alike). */
 static inline uint64_t
@@ -23,32 +18,80 @@ price_key(double p)
     return (u >> 63) ? ~u : u | ((uint64_t)1 << 63);
 }
 
-/* Sorts a[0..n) by key, stably, eight bits at a time (digits that are the same in every key are
- * skipped); tmp has n elements. */
-static void
-radix_sort(kv *a, kv *tmp, size_t n)
+#define DIGIT_BITS 11
+#define DIGITS 6 /* 6 x 11 >= 64 */
+#define BUCKETS (1u << DIGIT_BITS)
+
+/* The scratch of a sort: a copy of the array and the digits' counts. */
+typedef struct scratch {
+    pgi_market_entry *tmp;
+    uint32_t (*count)[BUCKETS];
+} scratch;
+
+/* The scratch of n entries: lent (not freed by scratch_free) or allocated. */
+typedef struct scratch_owner {
+    scratch s;
+    bool own;
+} scratch_owner;
+
+static int
+scratch_new(scratch_owner *so, size_t n, pgi_market_entry *lent, pg_error *err)
 {
-    size_t count[8][256];
-    memset(count, 0, sizeof count);
-    for (size_t i = 0; i < n; i++) {
-        uint64_t k = a[i].key;
-        for (int d = 0; d < 8; d++)
-            count[d][(k >> (8 * d)) & 0xff]++;
+    so->own = !lent;
+    so->s.tmp = lent ? lent : pgi_market_big(malloc(n * sizeof *so->s.tmp), n * sizeof *so->s.tmp);
+    so->s.count = malloc(DIGITS * sizeof *so->s.count);
+    if (!so->s.tmp || !so->s.count) {
+        if (so->own)
+            free(so->s.tmp);
+        free(so->s.count);
+        so->s.tmp = NULL;
+        so->s.count = NULL;
+        return pg_error_set(err, PG_ENOMEM, "out of memory sorting %zu orders", n);
     }
-    kv *src = a, *dst = tmp;
-    for (int d = 0; d < 8; d++) {
-        size_t *c = count[d];
-        if (n == 0 || c[(src[0].key >> (8 * d)) & 0xff] == n)
-            continue;
-        size_t sum = 0;
-        for (int b = 0; b < 256; b++) {
-            size_t t = c[b];
+    return PG_OK;
+}
+
+static void
+scratch_free(scratch_owner *so)
+{
+    if (so->own)
+        free(so->s.tmp);
+    free(so->s.count);
+}
+
+static inline uint64_t
+key_of(const pgi_market_entry *e, bool desc)
+{
+    uint64_t k = price_key(e->limit);
+    return desc ? ~k : k;
+}
+
+/* Sorts a[0..n) stably by limit (descending when desc). */
+static void
+sort_limits(pgi_market_entry *a, size_t n, bool desc, scratch *s)
+{
+    uint32_t(*count)[BUCKETS] = s->count;
+    memset(count, 0, DIGITS * sizeof *count);
+    for (size_t i = 0; i < n; i++) {
+        uint64_t k = key_of(&a[i], desc);
+        for (int d = 0; d < DIGITS; d++)
+            count[d][(k >> (DIGIT_BITS * d)) & (BUCKETS - 1)]++;
+    }
+    pgi_market_entry *src = a, *dst = s->tmp;
+    for (int d = 0; d < DIGITS; d++) {
+        uint32_t *c = count[d];
+        int shift = DIGIT_BITS * d;
+        if (n == 0 || c[(key_of(&src[0], desc) >> shift) & (BUCKETS - 1)] == n)
+            continue; /* every key has this digit */
+        uint32_t sum = 0;
+        for (unsigned b = 0; b < BUCKETS; b++) {
+            uint32_t t = c[b];
             c[b] = sum;
             sum += t;
         }
         for (size_t i = 0; i < n; i++)
-            dst[c[(src[i].key >> (8 * d)) & 0xff]++] = src[i];
-        kv *t = src;
+            dst[c[(key_of(&src[i], desc) >> shift) & (BUCKETS - 1)]++] = src[i];
+        pgi_market_entry *t = src;
         src = dst;
         dst = t;
     }
@@ -57,28 +100,54 @@ radix_sort(kv *a, kv *tmp, size_t n)
 }
 
 /* True when the book's seqs never decrease along the book, so book order is arrival order (the
- * usual case: pg_market_book_add numbers orders as they come). */
+ * usual case: pg_market_book_add numbers orders as they come). *buys (when not NULL) is the number
+ * of bids: one pass over the book does both. */
 static bool
-in_arrival_order(const pg_market_book *book)
+in_arrival_order(const pg_market_book *book, size_t *buys)
 {
-    for (size_t i = 1; i < book->n; i++)
-        if (book->orders[i].seq < book->orders[i - 1].seq)
-            return false;
-    return true;
+    bool sorted = true;
+    size_t nb = 0;
+    for (size_t i = 0; i < book->n; i++) {
+        nb += book->orders[i].side == PG_MARKET_BUY;
+        sorted &= i == 0 || book->orders[i].seq >= book->orders[i - 1].seq;
+    }
+    if (buys)
+        *buys = nb;
+    return sorted;
 }
 
-/* a[0..n) = the book's indices in arrival order; tmp is scratch of n elements. */
+/* Sorts idx[0..n) (book indices) by the orders' seqs, stably, with the same radix passes; the
+ * scratch's array has room for n indices. */
 static void
-arrival(const pg_market_book *book, kv *a, kv *tmp)
+sort_seqs(const pg_market_book *book, uint32_t *idx, size_t n, scratch *s)
 {
-    size_t n = book->n;
-    bool sorted = in_arrival_order(book);
+    uint32_t(*count)[BUCKETS] = s->count;
+    memset(count, 0, DIGITS * sizeof *count);
+    uint32_t *src = idx, *dst = (uint32_t *)s->tmp; /* tmp has room for n uint32 */
     for (size_t i = 0; i < n; i++) {
-        a[i].key = sorted ? 0 : book->orders[i].seq;
-        a[i].idx = (uint32_t)i;
+        uint64_t k = book->orders[idx[i]].seq;
+        for (int d = 0; d < DIGITS; d++)
+            count[d][(k >> (DIGIT_BITS * d)) & (BUCKETS - 1)]++;
     }
-    if (!sorted)
-        radix_sort(a, tmp, n);
+    for (int d = 0; d < DIGITS; d++) {
+        uint32_t *c = count[d];
+        int shift = DIGIT_BITS * d;
+        if (n == 0 || c[(book->orders[src[0]].seq >> shift) & (BUCKETS - 1)] == n)
+            continue;
+        uint32_t sum = 0;
+        for (unsigned b = 0; b < BUCKETS; b++) {
+            uint32_t t = c[b];
+            c[b] = sum;
+            sum += t;
+        }
+        for (size_t i = 0; i < n; i++)
+            dst[c[(book->orders[src[i]].seq >> shift) & (BUCKETS - 1)]++] = src[i];
+        uint32_t *t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != idx)
+        memcpy(idx, src, n * sizeof *idx);
 }
 
 int
@@ -88,69 +157,85 @@ pgi_market_arrival_order(const pg_market_book *book, uint32_t **order, pg_error 
     *order = NULL;
     if (n == 0)
         return PG_OK;
-    uint32_t *o = malloc(n * sizeof *o);
-    kv *a = malloc(2 * n * sizeof *a);
-    if (!o || !a) {
-        free(o);
-        free(a);
+    uint32_t *o = pgi_market_big(malloc(n * sizeof *o), n * sizeof *o);
+    if (!o)
         return pg_error_set(err, PG_ENOMEM, "out of memory sorting %zu orders", n);
-    }
-    arrival(book, a, a + n);
     for (size_t i = 0; i < n; i++)
-        o[i] = a[i].idx;
-    free(a);
+        o[i] = (uint32_t)i;
+    if (!in_arrival_order(book, NULL)) {
+        scratch_owner so;
+        int rc = scratch_new(&so, n, NULL, err);
+        if (rc) {
+            free(o);
+            return rc;
+        }
+        sort_seqs(book, o, n, &so.s);
+        scratch_free(&so);
+    }
     *order = o;
     return PG_OK;
 }
 
 int
-pgi_market_sides_build(const pg_market_book *book, const pg_market_grid *grid, pgi_market_sides *s,
-                       pg_error *err)
+pgi_market_sides_build(const pg_market_book *book, const pg_market_grid *grid, pgi_market_sides *sd,
+                       pgi_market_entry *lent, pg_error *err)
 {
     size_t n = book->n;
-    memset(s, 0, sizeof *s);
+    memset(sd, 0, sizeof *sd);
     if (n == 0)
         return PG_OK;
-    pgi_market_entry *e = malloc(n * sizeof *e);
-    kv *a = malloc(2 * n * sizeof *a);
-    if (!e || !a) {
-        free(e);
-        free(a);
-        return pg_error_set(err, PG_ENOMEM, "out of memory sorting %zu orders", n);
+    pgi_market_entry *e = pgi_market_big(malloc(n * sizeof *e), n * sizeof *e);
+    scratch_owner so = {{NULL, NULL}, false};
+    int rc = PG_OK;
+    if (!e) {
+        rc = pg_error_set(err, PG_ENOMEM, "out of memory sorting %zu orders", n);
+        goto out;
     }
-    kv *tmp = a + n;
-    /* Arrival order first; then each side, stably by limit, keeps it for ties. Bids go to the
-     * front of tmp, asks to its back (reversed, put right below). */
-    arrival(book, a, tmp);
-    size_t nb = 0, na = 0;
-    for (size_t r = 0; r < n; r++) {
-        const pg_market_order *o = &book->orders[a[r].idx];
-        uint64_t k = price_key(pgi_market_limit(o, grid));
-        if (o->side == PG_MARKET_BUY)
-            tmp[nb++] = (kv){~k, a[r].idx};
-        else
-            tmp[n - 1 - na++] = (kv){k, a[r].idx};
+    rc = scratch_new(&so, n, lent, err);
+    if (rc)
+        goto out;
+    scratch s = so.s;
+    /* The orders in arrival order: the book's own order, or sorted by seq into the scratch. */
+    const uint32_t *by = NULL;
+    uint32_t *perm = NULL;
+    size_t nb = 0;
+    if (!in_arrival_order(book, &nb)) {
+        perm = (uint32_t *)e; /* e has room for n uint32 until it is filled below */
+        for (size_t i = 0; i < n; i++)
+            perm[i] = (uint32_t)i;
+        sort_seqs(book, perm, n, &s);
+        /* Move the permutation out of e into the scratch, which is free again. */
+        memcpy(s.tmp, perm, n * sizeof *perm);
+        by = (const uint32_t *)s.tmp;
     }
-    for (size_t i = 0, j = na; i < j / 2; i++) { /* the asks back in arrival order */
-        kv t = tmp[nb + i];
-        tmp[nb + i] = tmp[n - 1 - i];
-        tmp[n - 1 - i] = t;
+    size_t ib = 0, ia = nb;
+    if (by) {
+        /* e is filled from by, which lives in the scratch's first half; e and the scratch do not
+         * overlap. */
+        for (size_t r = 0; r < n; r++) {
+            uint32_t i = by[r];
+            const pg_market_order *o = &book->orders[i];
+            pgi_market_entry x = {pgi_market_limit(o, grid), i};
+            e[o->side == PG_MARKET_BUY ? ib++ : ia++] = x;
+        }
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            const pg_market_order *o = &book->orders[i];
+            pgi_market_entry x = {pgi_market_limit(o, grid), (uint32_t)i};
+            e[o->side == PG_MARKET_BUY ? ib++ : ia++] = x;
+        }
     }
-    memcpy(a, tmp, n * sizeof *a);
-    radix_sort(a, tmp, nb);
-    radix_sort(a + nb, tmp, na);
-    for (size_t r = 0; r < n; r++) {
-        const pg_market_order *o = &book->orders[a[r].idx];
-        e[r].limit = pgi_market_limit(o, grid);
-        e[r].qty = o->qty;
-        e[r].idx = a[r].idx;
-    }
-    free(a);
-    s->bid = e;
-    s->ask = e + nb;
-    s->nb = nb;
-    s->na = na;
-    return PG_OK;
+    sort_limits(e, nb, true, &s);
+    sort_limits(e + nb, n - nb, false, &s);
+    sd->bid = e;
+    sd->ask = e + nb;
+    sd->nb = nb;
+    sd->na = n - nb;
+    e = NULL;
+out:
+    free(e);
+    scratch_free(&so);
+    return rc;
 }
 
 void

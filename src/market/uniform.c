@@ -21,6 +21,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 static bool
 same_qty(double x, double y)
@@ -33,8 +34,8 @@ same_qty(double x, double y)
  * did not get everything. full = orders fully accepted by the walk (a prefix), part = what the walk
  * gave order full (when full < n). */
 static void
-share_ties(const pgi_market_entry *e, size_t n, size_t full, double part, double p,
-           pg_market_fill *fills)
+share_ties(const pg_market_order *o, const pgi_market_entry *e, size_t n, size_t full, double part,
+           double p, pg_market_fill *fills)
 {
     if (full >= n)
         return;
@@ -49,25 +50,30 @@ share_ties(const pgi_market_entry *e, size_t n, size_t full, double part, double
         return; /* no order at p got anything */
     double got = part, all = 0;
     for (size_t k = s; k < t; k++) {
-        all += e[k].qty;
+        all += o[e[k].idx].qty;
         if (k < full)
-            got += e[k].qty;
+            got += o[e[k].idx].qty;
     }
     double f = got / all;
     for (size_t k = s; k < t; k++)
-        fills[e[k].idx].qty = f >= 1 ? e[k].qty : e[k].qty * f;
+        fills[e[k].idx].qty = f >= 1 ? o[e[k].idx].qty : o[e[k].idx].qty * f;
 }
 
 int
 pgi_market_call(const pg_market_book *book, const pg_market_grid *grid, pg_market_result *r,
                 pg_error *err)
 {
+    /* The fills are the sort's scratch until the walk writes them. */
+    _Static_assert(sizeof(pg_market_fill) == sizeof(pgi_market_entry), "fills lend themselves");
     pgi_market_sides sd;
-    int rc = pgi_market_sides_build(book, grid, &sd, err);
+    int rc = pgi_market_sides_build(book, grid, &sd, (pgi_market_entry *)r->fills, err);
     if (rc)
         return rc;
+    if (book->n)
+        memset(r->fills, 0, book->n * sizeof *r->fills);
     const pgi_market_entry *bid = sd.bid, *ask = sd.ask;
     size_t nb = sd.nb, na = sd.na;
+#define Q(e) (book->orders[(e).idx].qty)
     r->price = NAN;
     if (nb == 0 || na == 0) {
         r->outcome = PG_MARKET_ONE_SIDED;
@@ -80,23 +86,23 @@ pgi_market_call(const pg_market_book *book, const pg_market_grid *grid, pg_marke
     /* The walk: i bids and j asks fully accepted, with cumulative quantities bsum and asum; the
      * current orders' cumulative ends at bend and aend. */
     size_t i = 0, j = 0;
-    double bsum = 0, asum = 0, bend = bid[0].qty, aend = ask[0].qty;
+    double bsum = 0, asum = 0, bend = Q(bid[0]), aend = Q(ask[0]);
     while (i < nb && j < na && bid[i].limit >= ask[j].limit) {
         if (same_qty(bend, aend)) {
             bsum = bend;
             asum = aend;
             if (++i < nb)
-                bend += bid[i].qty;
+                bend += Q(bid[i]);
             if (++j < na)
-                aend += ask[j].qty;
+                aend += Q(ask[j]);
         } else if (bend < aend) {
             bsum = bend;
             if (++i < nb)
-                bend += bid[i].qty;
+                bend += Q(bid[i]);
         } else {
             asum = aend;
             if (++j < na)
-                aend += ask[j].qty;
+                aend += Q(ask[j]);
         }
     }
     /* A partly accepted order: the side whose accepted sum falls short of the other's. */
@@ -120,19 +126,20 @@ pgi_market_call(const pg_market_book *book, const pg_market_grid *grid, pg_marke
         p = p < lo ? lo : p > hi ? hi : p;
     }
     for (size_t k = 0; k < i; k++)
-        r->fills[bid[k].idx].qty = bid[k].qty;
+        r->fills[bid[k].idx].qty = Q(bid[k]);
     if (bpart > 0)
         r->fills[bid[i].idx].qty = bpart;
     for (size_t k = 0; k < j; k++)
-        r->fills[ask[k].idx].qty = ask[k].qty;
+        r->fills[ask[k].idx].qty = Q(ask[k]);
     if (apart > 0)
         r->fills[ask[j].idx].qty = apart;
-    share_ties(bid, nb, i, bpart, p, r->fills);
-    share_ties(ask, na, j, apart, p, r->fills);
+    share_ties(book->orders, bid, nb, i, bpart, p, r->fills);
+    share_ties(book->orders, ask, na, j, apart, p, r->fills);
     for (size_t k = 0; k < book->n; k++)
         r->fills[k].price = r->fills[k].qty > 0 ? p : 0;
     r->outcome = PG_MARKET_CLEARED;
     r->price = p;
+#undef Q
 out:
     pgi_market_sides_free(&sd);
     return PG_OK;

@@ -480,6 +480,52 @@ test_alloc_failures(void **state)
     assert_true(total >= 5);
 }
 
+/* Many subscriptions to one subject: the list of matches does not fit the bus's small buffer and
+ * is allocated; when that allocation fails, every subscription is tried instead and the message
+ * still reaches them all, in order. Shapes beyond the index's small buffer too. */
+static void
+test_many_subscriptions(void **state)
+{
+    (void)state;
+    static logbuf log, want;
+    static rec r[80];
+    char name[80][16];
+    for (int fail = 0; fail < 2; fail++) {
+        pg_bus *b = open_bus();
+        log.text[0] = want.text[0] = '\0';
+        for (int i = 0; i < 80; i++) {
+            snprintf(name[i], sizeof name[i], "s%d", i);
+            r[i] = (rec){name[i], &log};
+            /* 70 different shapes of 70 tokens or fewer, and ten plain ones */
+            char pat[200] = "";
+            if (i < 70) {
+                for (int t = 0; t <= i && t < 70; t++)
+                    strcat(pat, t ? (t == i ? ".*" : ".a") : "a");
+                if (i == 0)
+                    strcpy(pat, "*");
+            } else {
+                strcpy(pat, "a");
+            }
+            subscribe(b, pat, &r[i]);
+        }
+        pub(b, "a", "m");
+        /* "a" matches "*" (s0) and the ten plain ones; a.a (s1 is "a.*") */
+        pub(b, "a.a", "n");
+        for (int i = 0; i < 80; i++)
+            if (i == 0 || i >= 70) {
+                size_t k = strlen(want.text);
+                snprintf(want.text + k, sizeof want.text - k, "%ss%d:a:m", k ? " " : "", i);
+            }
+        strcat(want.text, " s1:a.a:n");
+        if (fail)
+            pgt_alloc_fail_after(0);
+        flush(b);
+        pgt_alloc_fail_after(-1);
+        assert_string_equal(log.text, want.text);
+        pg_bus_close(b);
+    }
+}
+
 /* ---------------------------------------------------------------- random calls vs a model */
 
 /* The reference: patterns and subjects as token arrays, matched recursively. */
@@ -515,7 +561,7 @@ typedef struct fz_sub {
 
 typedef struct fz_ctx {
     int id;
-    logbuf *log;
+    char *log; /* 1 MiB */
 } fz_ctx;
 
 static void
@@ -524,42 +570,44 @@ on_fz(void *ctx, const char *subject, const void *data, size_t len, const char *
     (void)data;
     (void)reply;
     fz_ctx *c = ctx;
-    size_t k = strlen(c->log->text);
-    assert_true(k + 64 < sizeof c->log->text);
-    snprintf(c->log->text + k, sizeof c->log->text - k, "%d<%s#%zu ", c->id, subject, len);
+    size_t k = strlen(c->log);
+    assert_true(k + 64 < (1 << 20));
+    snprintf(c->log + k, (1 << 20) - k, "%d<%s#%zu ", c->id, subject, len);
 }
 
 static void
 test_random_against_reference(void **state)
 {
     (void)state;
-    static const char *tok[] = {"a", "b", "c"};
-    static const char *ptok[] = {"a", "b", "c", "*", "*", ">"};
+    static const char *tok[] = {"a", "b", "c", "dd", "e"};
+    static const char *ptok[] = {"a", "b", "c", "dd", "e", "*", "*", ">"};
     uint64_t x = 88172645463325252ull;
 #define RND() (x ^= x << 13, x ^= x >> 7, x ^= x << 17, x)
     for (int round = 0; round < 200; round++) {
         pg_bus *b = open_bus();
-        static fz_sub subs[64];
-        static fz_ctx ctxs[64];
+        static fz_sub subs[200];
+        static fz_ctx ctxs[200];
         static char queue[64][64];
-        static logbuf got, want;
+        static struct {
+            char text[1 << 20];
+        } got, want;
         int n_subs = 0, n_q = 0;
         got.text[0] = want.text[0] = '\0';
-        for (int op = 0; op < 60; op++) {
+        for (int op = 0; op < 400; op++) {
             int what = (int)(RND() % 10);
-            if (what < 3 && n_subs < 64) {
+            if (what < 3 && n_subs < 200) {
                 fz_sub *s = &subs[n_subs];
-                int nt = 1 + (int)(RND() % 3);
+                int nt = 1 + (int)(RND() % 4);
                 s->pattern[0] = '\0';
                 for (int t = 0; t < nt; t++) {
-                    const char *w = ptok[RND() % 6];
+                    const char *w = ptok[RND() % 8];
                     if (strcmp(w, ">") == 0 && t != nt - 1)
                         w = "*";
                     strcat(s->pattern, t ? "." : "");
                     strcat(s->pattern, w);
                 }
                 s->id = n_subs;
-                ctxs[n_subs] = (fz_ctx){n_subs, &got};
+                ctxs[n_subs] = (fz_ctx){n_subs, got.text};
                 assert_int_equal(
                     pg_bus_subscribe(b, s->pattern, on_fz, &ctxs[n_subs], &s->sid, NULL), PG_OK);
                 s->live = true;
@@ -570,12 +618,12 @@ test_random_against_reference(void **state)
                                  s->live ? PG_OK : PG_ENOTFOUND);
                 s->live = false;
             } else if (what < 9 && n_q < 64) {
-                int nt = 1 + (int)(RND() % 3);
+                int nt = 1 + (int)(RND() % 4);
                 char *q = queue[n_q++];
                 q[0] = '\0';
                 for (int t = 0; t < nt; t++) {
                     strcat(q, t ? "." : "");
-                    strcat(q, tok[RND() % 3]);
+                    strcat(q, tok[RND() % 5]);
                 }
                 assert_int_equal(pg_bus_publish(b, q, q, strlen(q), NULL), PG_OK);
             } else {
@@ -609,6 +657,7 @@ main(void)
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_bad_arguments),
         cmocka_unit_test(test_alloc_failures),
+        cmocka_unit_test(test_many_subscriptions),
         cmocka_unit_test(test_random_against_reference),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -23,7 +23,7 @@ static void
 make(pg_market_book *b, const o *v, size_t n)
 {
     pg_error err = {0};
-    pg_market_book_init(b);
+    pg_market_book_free(b); /* b is zeroed or holds the previous book */
     for (size_t i = 0; i < n; i++)
         if (pg_market_book_add(b, v[i].node, v[i].side, v[i].qty, v[i].price, &err))
             fail_msg("add %zu: %s", i, err.msg);
@@ -65,7 +65,7 @@ test_seller_marginal(void **state)
 {
     (void)state;
     const o v[] = {{0, B, 5, 0.5}, {1, S, 3, 0.2}, {2, S, 4, 0.4}};
-    pg_market_book b;
+    pg_market_book b = {0};
     pg_market_result r = clear(pg_market_clear_uniform, v, N(v), &offgrid, &b);
     assert_int_equal(r.outcome, PG_MARKET_CLEARED);
     assert_near(r.price, 0.4, 0);
@@ -103,7 +103,7 @@ test_buyer_marginal(void **state)
 {
     (void)state;
     const o v[] = {{0, B, 3, 0.5}, {1, B, 4, 0.3}, {2, S, 5, 0.1}};
-    pg_market_book b;
+    pg_market_book b = {0};
     pg_market_result r = clear(pg_market_clear_uniform, v, N(v), &offgrid, &b);
     assert_int_equal(r.outcome, PG_MARKET_CLEARED);
     assert_near(r.price, 0.3, 0);
@@ -131,7 +131,7 @@ test_vertical(void **state)
 {
     (void)state;
     const o v[] = {{0, B, 5, 0.5}, {1, B, 2, 0.1}, {2, S, 5, 0.2}, {3, S, 1, 0.4}};
-    pg_market_book b;
+    pg_market_book b = {0};
     pg_market_result r = clear(pg_market_clear_uniform, v, N(v), &offgrid, &b);
     assert_near(r.price, 0.35, 1e-15);
     expect_fills(&r, (double[]){5, 0, 5, 0}, (double[]){0.35, 0, 0.35, 0}, 4);
@@ -168,7 +168,7 @@ test_no_trade(void **state)
     const o sellers[] = {{0, S, 1, 0.1}, {1, S, 1, 0.2}};
     const o buyers[] = {{0, B, 1, 0.1}};
     for (size_t m = 0; m < 3; m++) {
-        pg_market_book b;
+        pg_market_book b = {0};
         pg_market_result r = clear(fs[m], nc, N(nc), &offgrid, &b);
         assert_int_equal(r.outcome, PG_MARKET_NO_CROSS);
         assert_true(isnan(r.price));
@@ -199,7 +199,7 @@ static void
 test_ties(void **state)
 {
     (void)state;
-    pg_market_book b;
+    pg_market_book b = {0};
     const o v[] = {{0, B, 2, 0.3}, {1, B, 6, 0.3}, {2, S, 4, 0.1}};
     pg_market_result r = clear(pg_market_clear_uniform, v, N(v), &offgrid, &b);
     assert_near(r.price, 0.3, 0);
@@ -241,7 +241,7 @@ test_single_buyer(void **state)
 {
     (void)state;
     const o v[] = {{0, B, 10, 0.4}, {1, S, 3, 0.1}, {2, S, 3, 0.2}, {3, S, 3, 0.3}};
-    pg_market_book b;
+    pg_market_book b = {0};
     pg_market_result r = clear(pg_market_clear_uniform, v, N(v), &offgrid, &b);
     assert_near(r.price, 0.4, 0);
     expect_fills(&r, (double[]){9, 3, 3, 3}, (double[]){0.4, 0.4, 0.4, 0.4}, 4);
@@ -265,7 +265,7 @@ test_grid_clipping(void **state)
     (void)state;
     const pg_market_grid g = {0.30, 0.05, true};
     const o v[] = {{0, B, 5, 0.90}, {1, S, 5, 0.01}};
-    pg_market_book b;
+    pg_market_book b = {0};
     pg_market_result r = clear(pg_market_clear_uniform, v, N(v), &g, &b);
     assert_near(r.price, 0.175, 1e-15);
     pg_market_result_free(&r);
@@ -298,7 +298,7 @@ static void
 test_continuous_priority(void **state)
 {
     (void)state;
-    pg_market_book b;
+    pg_market_book b = {0};
     const o v[] = {{0, S, 2, 0.2}, {1, S, 2, 0.2}, {2, B, 3, 0.5}};
     pg_market_result r = clear(pg_market_clear_continuous, v, N(v), &offgrid, &b);
     expect_fills(&r, (double[]){2, 1, 3}, (double[]){0.2, 0.2, 0.2}, 3);
@@ -331,7 +331,7 @@ static void
 test_curves(void **state)
 {
     (void)state;
-    pg_market_book b;
+    pg_market_book b = {0};
     pg_market_book_init(&b);
     pg_error err = {0};
     const pg_market_point buy[] = {{0.40, 3}, {0.25, 5}};
@@ -388,7 +388,7 @@ static void
 test_bad_input(void **state)
 {
     (void)state;
-    pg_market_book b;
+    pg_market_book b = {0};
     pg_market_book_init(&b);
     pg_error err = {0};
     expect_error(pg_market_book_add(&b, 3, B, 1, NAN, &err), &err, PG_EINVAL,
@@ -482,7 +482,7 @@ test_alloc_failures(void **state)
 {
     (void)state;
     const o v[] = {{0, B, 5, 0.5}, {1, S, 3, 0.2}, {2, S, 4, 0.4}, {3, B, 1, 0.45}};
-    pg_market_book b;
+    pg_market_book b = {0};
     make(&b, v, N(v));
     clear_fn fs[] = {pg_market_clear_uniform, pg_market_clear_pay_as_bid,
                      pg_market_clear_continuous};
@@ -522,18 +522,31 @@ test_alloc_failures(void **state)
         assert_int_equal(c.n, i + 1);
     }
     assert_int_equal(failed, 3); /* at 0, 16 and 32 orders */
+    /* A short curve allocates only to grow the book; a long one (over 32 points) also to sort. */
     const pg_market_point pts[] = {{0.4, 3}, {0.2, 5}, {0.5, -1}};
+    pg_market_point many[40];
+    for (int i = 0; i < 40; i++)
+        many[i] = (pg_market_point){0.01 * i, 40.0 - i};
     pg_market_book_free(&c);
     pg_market_book_init(&c);
-    for (long k = 0; k < 2; k++) {
-        pgt_alloc_fail_after(k);
-        int rc = pg_market_book_add_curve(&c, 0, pts, 3, &err);
+    for (int len = 0; len < 2; len++) {
+        const pg_market_point *p = len ? many : pts;
+        size_t np = len ? 40 : 3;
+        pgt_alloc_fail_after(LONG_MAX);
+        assert_int_equal(pg_market_book_add_curve(&c, 0, p, np, &err), PG_OK);
+        long n = pgt_alloc_count();
         pgt_alloc_fail_after(-1);
-        assert_int_equal(rc, PG_ENOMEM);
-        assert_int_equal(c.n, 0);
+        assert_int_equal(n, len ? 2 : 1);
+        assert_int_equal(c.n, np);
+        pg_market_book_free(&c);
+        for (long k = 0; k < n; k++) {
+            pgt_alloc_fail_after(k);
+            int rc = pg_market_book_add_curve(&c, 0, p, np, &err);
+            pgt_alloc_fail_after(-1);
+            assert_int_equal(rc, PG_ENOMEM);
+            assert_int_equal(c.n, 0);
+        }
     }
-    assert_int_equal(pg_market_book_add_curve(&c, 0, pts, 3, &err), PG_OK);
-    assert_int_equal(c.n, 3);
     pg_market_book_free(&c);
     pg_market_book_free(&b);
 }

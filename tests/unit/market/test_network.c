@@ -80,16 +80,6 @@ add(book *bk, uint32_t node, pg_market_side side, double qty, double price)
     bk->b.next_seq = bk->b.n;
 }
 
-static void
-free_result(pg_market_result *r)
-{
-    free(r->fills);
-    free(r->node_price);
-    free(r->flow_kw);
-    free(r->flow_limit_kw);
-    memset(r, 0, sizeof *r);
-}
-
 static double
 welfare(const pg_market_book *b, const pg_market_result *r, const pg_market_grid *g)
 {
@@ -211,6 +201,29 @@ congestion_rent(const pg_market_book *b, const pg_market_result *r, double ref_p
     return rent;
 }
 
+/* Settlement of the cleared result with every node metering exactly its cleared energy: the
+ * balance check of pg_market_settle holds (energy and money with the grid counted), and no node
+ * trades with the grid outside the clearing. */
+static void
+check_settles(const pg_market_book *b, const pg_market_result *r, const pg_market_grid *g,
+              size_t n_nodes)
+{
+    double metered[64];
+    pg_market_settlement s[64];
+    node_injections(b, r, n_nodes, metered);
+    for (size_t k = 0; k < n_nodes; k++)
+        metered[k] = -metered[k]; /* net import */
+    pg_error err = {0};
+    if (pg_market_settle(b, r, g, metered, n_nodes, s, &err))
+        fail_msg("settlement: %s", err.msg);
+    double bills = 0;
+    for (size_t k = 0; k < n_nodes; k++) {
+        assert_near(s[k].grid_import + s[k].grid_export, 0, 1e-9);
+        bills += s[k].bill;
+    }
+    assert_near(bills, r->surplus, 1e-9);
+}
+
 /* Merit order: bids by price down, asks by price up, matched while the bid is above the ask: the
  * volumes of the uniform call auction, and their welfare. */
 static int
@@ -296,11 +309,12 @@ test_radial_binding_line(void **state)
         assert_near(congestion_rent(&bk.b, &r, 0.05), 0.45, 1e-9);
         check_flows_dc(&net, &bk.b, &r);
         check_prices(&bk.b, &r);
+        check_settles(&bk.b, &r, &g, 3);
         /* the price difference across the line is its dual over the PTDF difference: radially,
          * an extra kWh at bus 2 (PTDF -1 on line 1-2) relieves the line by 1 kW for an hour, and
          * is worth the 0.20 buyer's value against the seller's cost */
         assert_near(r.node_price[1] - r.node_price[0], 0.15, 1e-9);
-        free_result(&r);
+        pg_market_result_free(&r);
 
         /* Half-hour interval: 3 kW for half an hour is 1.5 kWh */
         net.hours = 0.5;
@@ -308,7 +322,7 @@ test_radial_binding_line(void **state)
         assert_near(r.fills[0].qty, 1.5, 1e-9);
         assert_near(r.flow_kw[1], 3, 1e-9);
         check_flows_dc(&net, &bk.b, &r);
-        free_result(&r);
+        pg_market_result_free(&r);
 
         /* Without the limit: one price, 0.20 (the buyer at 0.20 partly filled); welfare is the
          * merit order's, and so on with a richer book. */
@@ -322,7 +336,7 @@ test_radial_binding_line(void **state)
         assert_near(r.surplus, 0, 1e-9);
         assert_near(r.flow_kw[1], 10, 1e-9);
         check_flows_dc(&net, &bk.b, &r);
-        free_result(&r);
+        pg_market_result_free(&r);
         pg_world_free(w);
     }
 }
@@ -351,14 +365,15 @@ test_substation(void **state)
     assert_near(r.surplus, 25, 1e-9);
     assert_near(congestion_rent(&bk.b, &r, 0.25), 0, 1e-9);
     check_flows_dc(&net, &bk.b, &r);
-    free_result(&r);
+    pg_market_result_free(&r);
     net.substation_kw = 30;
     assert_int_equal(pg_market_clear_network(&bk.b, &g, &net, &r, &err), PG_OK);
     assert_near(r.grid_import, 30, 1e-9);
     assert_near(r.fills[0].qty, 30, 1e-9);
     assert_near(r.price, 0.40, 1e-9);
     assert_near(r.surplus, 30 * 0.40, 1e-9); /* = retail bill 7.5 + grid margin 4.5 */
-    free_result(&r);
+    check_settles(&bk.b, &r, &g, 2);
+    pg_market_result_free(&r);
     /* a seller alone */
     book s = {0};
     add(&s, 1, PG_MARKET_SELL, 7, 0.01);
@@ -368,25 +383,25 @@ test_substation(void **state)
     assert_near(r.node_price[1], 0.05, 1e-9);
     assert_near(r.surplus, -7 * 0.05, 1e-9);
     check_flows_dc(&net, &s.b, &r);
-    free_result(&r);
+    pg_market_result_free(&r);
     /* off grid: nothing to trade with */
     g.connected = false;
     assert_int_equal(pg_market_clear_network(&bk.b, &g, &net, &r, &err), PG_OK);
     assert_int_equal(r.outcome, PG_MARKET_ONE_SIDED);
     assert_near(r.fills[0].qty, 0, 0);
     assert_near(r.grid_import, 0, 0);
-    free_result(&r);
+    pg_market_result_free(&r);
     /* off grid, no cross */
     add(&bk, 1, PG_MARKET_SELL, 5, 0.50);
     assert_int_equal(pg_market_clear_network(&bk.b, &g, &net, &r, &err), PG_OK);
     assert_int_equal(r.outcome, PG_MARKET_NO_CROSS);
-    free_result(&r);
+    pg_market_result_free(&r);
     /* an empty book */
     book e = {0};
     assert_int_equal(pg_market_clear_network(&e.b, &g, &net, &r, &err), PG_OK);
     assert_int_equal(r.outcome, PG_MARKET_ONE_SIDED);
     assert_int_equal(r.n_fills, 0);
-    free_result(&r);
+    pg_market_result_free(&r);
     pg_world_free(w);
 }
 
@@ -439,6 +454,7 @@ test_meshed_random(void **state)
         assert_int_equal(pg_market_clear_network(&bk.b, &g, &net, &r, &err), PG_OK);
         check_flows_dc(&net, &bk.b, &r);
         check_prices(&bk.b, &r);
+        check_settles(&bk.b, &r, &g, 9);
         double rent = congestion_rent(&bk.b, &r, r.node_price[8]);
         if (isnan(r.price))
             congested++;
@@ -459,20 +475,27 @@ test_meshed_random(void **state)
             assert_near(wl, wu, 1e-9); /* no price differences: the limits did not bind */
         assert_false(isnan(u.price));
         check_prices(&bk.b, &u);
-        free_result(&u);
-        free_result(&r);
+        pg_market_result_free(&u);
+        pg_market_result_free(&r);
         /* the grid out of the money, no limits: the merit order's welfare */
         pg_market_grid far = {10.0, -10.0, true};
         for (int l = 0; l < 5; l++)
             w->branches[l].rate_a = 0;
         assert_int_equal(pg_market_clear_network(&bk.b, &far, &net, &u, &err), PG_OK);
         assert_near(u.grid_import + u.grid_export, 0, 1e-9);
-        assert_near(welfare(&bk.b, &u, &far), merit_order_welfare(&bk.b), 1e-9);
-        free_result(&u);
+        double wm = merit_order_welfare(&bk.b);
+        assert_near(welfare(&bk.b, &u, &far), wm, 1e-9);
+        check_settles(&bk.b, &u, &far, 9);
+        pg_market_result_free(&u);
+        /* the plain uniform auction's volumes have that welfare too */
+        pg_market_result ua;
+        assert_int_equal(pg_market_clear_uniform(&bk.b, &far, &ua, &err), PG_OK);
+        assert_near(welfare(&bk.b, &ua, &far), wm, 1e-9);
+        pg_market_result_free(&ua);
         pg_market_grid off = {0.22, 0.06, false};
         assert_int_equal(pg_market_clear_network(&bk.b, &off, &net, &u, &err), PG_OK);
         assert_near(welfare(&bk.b, &u, &off), merit_order_welfare(&bk.b), 1e-9);
-        free_result(&u);
+        pg_market_result_free(&u);
         for (int l = 0; l < 5; l++)
             w->branches[l].rate_a = rates[l];
     }
@@ -552,7 +575,7 @@ test_bad_input(void **state)
     pg_error err = {0};
     pg_market_result r;
     assert_int_equal(pg_market_clear_network(&bk.b, &g, &net, &r, &err), PG_OK);
-    free_result(&r);
+    pg_market_result_free(&r);
 
     size_t far[] = {1, 9};
     net.node_bus = far;
@@ -598,8 +621,11 @@ test_bad_input(void **state)
     bad = (pg_market_grid){INFINITY, NAN, true};
     assert_int_equal(pg_market_clear_network(&bk.b, &bad, &net, &r, &err), PG_OK);
     assert_near(r.grid_import + r.grid_export, 0, 0);
-    free_result(&r);
-    expect_error(&bk.b, NULL, &net, PG_EINVAL, "grid terms are NULL");
+    pg_market_result_free(&r);
+    /* no grid terms: off grid */
+    assert_int_equal(pg_market_clear_network(&bk.b, NULL, &net, &r, &err), PG_OK);
+    assert_near(r.grid_import + r.grid_export, 0, 0);
+    pg_market_result_free(&r);
     expect_error(NULL, &g, &net, PG_EINVAL, "no book");
     expect_error(&bk.b, &g, NULL, PG_EINVAL, "no feeder");
     /* two reference buses */
@@ -647,7 +673,7 @@ test_alloc_failures(void **state)
     pg_market_result r;
     pg_error err = {0};
     assert_int_equal(pg_market_clear_network(&bk.b, &g, &net, &r, &err), PG_OK);
-    free_result(&r);
+    pg_market_result_free(&r);
     for (int which = 0; which < 2; which++) {
         double inj[] = {3, -1, -2};
         pg_market_ac a;
@@ -660,7 +686,7 @@ test_alloc_failures(void **state)
         if (which)
             pg_market_ac_free(&a);
         else
-            free_result(&r);
+            pg_market_result_free(&r);
         assert_true(total > 5);
         for (long k = 0; k < total; k++) {
             pgt_alloc_fail_after(k);
@@ -671,7 +697,7 @@ test_alloc_failures(void **state)
                 if (which)
                     pg_market_ac_free(&a);
                 else
-                    free_result(&r);
+                    pg_market_result_free(&r);
                 continue;
             }
             if (rc != PG_ENOMEM)

@@ -9,7 +9,8 @@
  *     the welfare equals the most any allocation gets (a unit-by-unit brute force on integer
  *     books);
  *   - pay-as-bid: the same quantities, each at its own limit, the spread the operator's;
- *   - continuous: when the book is done no resting bid crosses a resting ask;
+ *   - continuous: when the book is done no resting bid crosses a resting ask, and its welfare is
+ *     no more than the uniform auction's;
  *   - settlement of random meter readings balances, on grid and off grid. */
 #include "harness.h"
 
@@ -116,6 +117,19 @@ brute_welfare(const inst *in)
     return w;
 }
 
+/* Welfare of an allocation: what buyers were willing to pay minus what sellers asked. */
+static double
+welfare(const inst *in, const pg_market_result *r)
+{
+    double w = 0;
+    for (size_t i = 0; i < in->book.n; i++) {
+        const pg_market_order *o = &in->book.orders[i];
+        double l = limit(o, &in->grid);
+        w += (o->side == PG_MARKET_BUY ? l : -l) * r->fills[i].qty;
+    }
+    return w;
+}
+
 /* What every mechanism must satisfy. */
 static void
 check_common(const inst *in, const pg_market_result *r, const char *mech, int book)
@@ -217,12 +231,7 @@ check_uniform(const inst *in, const pg_market_result *r, int book)
         assert_near(r->fills[i].price, f > 0 ? p : 0, 0);
     }
     if (in->integer) {
-        double w = 0;
-        for (size_t i = 0; i < in->book.n; i++) {
-            const pg_market_order *o = &in->book.orders[i];
-            double l = limit(o, &in->grid);
-            w += (o->side == PG_MARKET_BUY ? l : -l) * r->fills[i].qty;
-        }
+        double w = welfare(in, r);
         double best = brute_welfare(in);
         if (fabs(w - best) > 1e-9 * (1 + fabs(best)))
             fail_msg("book %d: welfare %.17g, the best is %.17g", book, w, best);
@@ -293,6 +302,12 @@ run(size_t nmax, int books)
                 assert_true(pab.fills[i].price == limit(&in.book.orders[i], &in.grid));
         }
         assert_true(isnan(pab.price));
+        /* The call auction's welfare is the most there is: the continuous auction's is no more. */
+        double wu = welfare(&in, &u), wc = welfare(&in, &cda);
+        if (wc > wu + 1e-9 * (1 + fabs(wu)))
+            fail_msg("book %d: continuous welfare %.17g above the uniform auction's %.17g", t, wc,
+                     wu);
+        assert_near(welfare(&in, &pab), wu, 1e-12 * (1 + fabs(wu)));
         check_settle(&in, &u, "uniform", t);
         check_settle(&in, &pab, "pay-as-bid", t);
         check_settle(&in, &cda, "continuous", t);
