@@ -140,6 +140,11 @@ typedef struct pg_node_view {
 
     /* backup generator */
     double gen_max_kw, gen_cost; /* $/kWh */
+
+    /* the energy the thermostats and HVAC would use this interval running on their own around
+       their setpoints (kWh, 0 without thermal load): what they take when the plan leaves
+       hvac_kw NaN */
+    double hvac_self_kwh;
 } pg_node_view;
 
 #define PG_NODE_MAX_POINTS 8

@@ -163,7 +163,7 @@ rules_plan(void *state, const pg_node_view *v, pg_node_plan *out, pg_error *err)
     if (!offgrid) {
         /* the bid curve (docs/controllers.md): inflexible need I at the retail cap, flexible need
          * at lower prices, storage sold at the cap */
-        double inflex = -surplus + ev_forced + sh_forced - p.generator_kw * dt;
+        double inflex = -surplus + v->hvac_self_kwh + ev_forced + sh_forced - p.generator_kw * dt;
         double flex_plan = (ev - ev_forced) + (sh - sh_forced) + fmax(b, 0);
         double flex_all = (ev_full - ev_forced) + (sh_full - sh_forced) + room;
         double cap = env->retail[0], floor_p = fmin(env->feed_in[0], cap);

@@ -445,11 +445,49 @@ th_outdoor(const pgi_dev *d, const pg_node_env *env)
     return d->cfg->outdoor == PGI_NO_INPUT ? d->cfg->p.th.outdoor_c : actual(env, d->cfg->outdoor);
 }
 
+/* The interval of a thermal device from its temperature: the electric power it runs at (hvac_kw
+ * NaN: on its own; else that power moved into the range that keeps the band), its temperature
+ * at the end and the band [*lo, *hi]. */
+static double
+th_run(const pgi_dev *d, const pg_node_env *env, double dt, double hvac_kw, double offset_c,
+       double *t_end, double *lo, double *hi)
+{
+    const pgi_dev_cfg *c = d->cfg;
+    const double s = c->p.th.heating ? -1.0 : 1.0; /* cooling lowers the temperature */
+    const double sp = c->p.th.setpoint_c + s * fmax(0, offset_c);
+    const double hw = th_halfwidth(c, env->hour_of_day);
+    *lo = sp - hw;
+    *hi = sp + hw;
+    /* free response over the interval (exact for a constant outdoor temperature) */
+    const double a = 1 - exp(-dt / (c->p.th.r_c_per_kw * c->p.th.c_kwh_per_c));
+    const double tf = d->temp_c + a * (th_outdoor(d, env) - d->temp_c);
+    const double k = c->p.th.cop * dt / c->p.th.c_kwh_per_c; /* degrees C per kW */
+    /* T_end(p) = tf - s k p; the powers that keep T_end in [lo, hi] */
+    double p_need = s > 0 ? (tf - *hi) / k : (*lo - tf) / k;
+    double p_room = s > 0 ? (tf - *lo) / k : (*hi - tf) / k;
+    double p;
+    if (isnan(hvac_kw))
+        p = (s > 0 ? tf > *hi : tf < *lo) ? s * (tf - sp) / k : 0;
+    else {
+        p = hvac_kw;
+        if (p < p_need)
+            p = p_need;
+        if (p > p_room && p_room >= p_need)
+            p = p_room;
+    }
+    p = clampd(p, 0, c->p.th.max_kw);
+    *t_end = tf - s * k * p;
+    return p;
+}
+
 static void
 th_view(const pgi_dev *d, pgi_view_ctx *vc)
 {
     pg_node_view *v = vc->v;
+    double t_end, lo, hi;
     v->hvac_max_kw += d->cfg->p.th.max_kw;
+    v->hvac_self_kwh +=
+        th_run(d, vc->env, vc->env->hours, NAN, 0, &t_end, &lo, &hi) * vc->env->hours;
     if (vc->have_thermal)
         return;
     vc->have_thermal = true;
@@ -461,8 +499,7 @@ th_view(const pgi_dev *d, pgi_view_ctx *vc)
         v->outdoor_c = vc->env->forecast[d->cfg->outdoor];
     else {
         for (size_t k = 0; k < vc->env->horizon; k++)
-            vc->outdoor[k] = d->cfg->outdoor == PGI_NO_INPUT ? d->cfg->p.th.outdoor_c
-                                                             : actual(vc->env, d->cfg->outdoor);
+            vc->outdoor[k] = th_outdoor(d, vc->env);
         v->outdoor_c = vc->outdoor;
     }
 }
@@ -470,31 +507,11 @@ th_view(const pgi_dev *d, pgi_view_ctx *vc)
 static void
 th_step(pgi_dev *d, pgi_step_ctx *cx)
 {
-    const pgi_dev_cfg *c = d->cfg;
-    const double s = c->p.th.heating ? -1.0 : 1.0; /* cooling lowers the temperature */
-    const double sp = c->p.th.setpoint_c + s * fmax(0, cx->setpoint_offset_c);
-    const double hw = th_halfwidth(c, cx->env->hour_of_day);
-    const double lo = sp - hw, hi = sp + hw;
-    /* free response over the interval (exact for a constant outdoor temperature) */
-    const double a = 1 - exp(-cx->dt / (c->p.th.r_c_per_kw * c->p.th.c_kwh_per_c));
-    const double tf = d->temp_c + a * (th_outdoor(d, cx->env) - d->temp_c);
-    const double k = c->p.th.cop * cx->dt / c->p.th.c_kwh_per_c; /* degrees C per kW */
-    /* T_end(p) = tf - s k p; the powers that keep T_end in [lo, hi] */
-    double p_need = s > 0 ? (tf - hi) / k : (lo - tf) / k;
-    double p_room = s > 0 ? (tf - lo) / k : (hi - tf) / k;
-    double p;
-    if (isnan(cx->hvac_kw))
-        p = (s > 0 ? tf > hi : tf < lo) ? s * (tf - sp) / k : 0;
-    else {
-        p = cx->hvac_kw;
-        if (p < p_need)
-            p = p_need;
-        if (p > p_room && p_room >= p_need)
-            p = p_room;
-        cx->hvac_kw = fmax(0, cx->hvac_kw - clampd(p, 0, c->p.th.max_kw));
-    }
-    p = clampd(p, 0, c->p.th.max_kw);
-    d->temp_c = tf - s * k * p;
+    double lo, hi, t_end;
+    double p = th_run(d, cx->env, cx->dt, cx->hvac_kw, cx->setpoint_offset_c, &t_end, &lo, &hi);
+    if (!isnan(cx->hvac_kw))
+        cx->hvac_kw = fmax(0, cx->hvac_kw - p);
+    d->temp_c = t_end;
     cx->load += p * cx->dt;
     if (isnan(cx->temp_c)) {
         cx->temp_c = d->temp_c;

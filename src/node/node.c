@@ -17,8 +17,8 @@ struct pg_node {
     pgi_dev *devs; /* the config's devices (packs not docked at the start left out), docked packs */
     size_t n_devs, cap_devs;
     pgi_dev_cfg pack_cfg; /* what a pack docked from elsewhere has besides capacity and power */
-    bool started, advanced;
-    size_t advanced_t;
+    bool started, advanced, operated;
+    size_t advanced_t, operated_t;
     pg_node_plan plan;
     bool have_plan;
     size_t plan_t;
@@ -234,6 +234,8 @@ pg_node_bid(pg_node *n, const pg_node_env *env, pg_node_plan *plan, pg_error *er
     p.hvac_kw = NAN;
     if (n->ctl && (rc = n->ctl->plan(n->ctl_state, &v, &p, err)))
         return rc;
+    if (!connected(n, env))
+        p.n_points = 0; /* nothing to trade over a grid it is not on */
     if (p.n_points > PG_NODE_MAX_POINTS)
         return pg_error_set(err, PG_ESTATE, "node '%s': the controller returned %zu bid points",
                             n->cfg->name, p.n_points);
@@ -242,8 +244,6 @@ pg_node_bid(pg_node *n, const pg_node_env *env, pg_node_plan *plan, pg_error *er
             return pg_error_set(err, PG_ESTATE,
                                 "node '%s': the controller's bid point %zu is not finite",
                                 n->cfg->name, i);
-    if (!connected(n, env))
-        p.n_points = 0; /* nothing to trade over a grid it is not on */
     n->plan = p;
     n->have_plan = true;
     n->plan_t = env->t;
@@ -267,6 +267,10 @@ pg_node_operate(pg_node *n, const pg_node_env *env, double cleared_kwh, double p
         return pg_error_set(err, PG_EINVAL, "pg_node_operate: no node or step");
     if ((rc = check_env(n, env, err)) || (rc = advance(n, env, err)))
         return rc;
+    if (n->operated && env->t <= n->operated_t)
+        return pg_error_set(err, PG_ESTATE,
+                            "node '%s': interval %zu already ran (intervals run once, in order)",
+                            n->cfg->name, env->t);
     if (!isfinite(cleared_kwh))
         return pg_error_set(err, PG_EINVAL, "node '%s': the cleared quantity is not finite",
                             n->cfg->name);
@@ -362,6 +366,8 @@ pg_node_operate(pg_node *n, const pg_node_env *env, double cleared_kwh, double p
         .deferred_kwh = cx.deferred,
     };
     n->have_plan = false;
+    n->operated = true;
+    n->operated_t = env->t;
     *out = s;
     return PG_OK;
 }

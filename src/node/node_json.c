@@ -202,6 +202,28 @@ check_profile(pgi_jr *r, const json_t *obj, pg_node_config *c)
     return PG_OK;
 }
 
+/* The controller takes its parameters and this node: made once and dropped, so that a bad
+ * parameter is an error of the config, at its controller section. */
+static int
+check_controller(pgi_jr *r, const json_t *obj, pg_node_config *c)
+{
+    void *state = NULL;
+    const pg_node_controller *ctl = c->controller;
+    if (!ctl || !ctl->create)
+        return PG_OK;
+    int rc = ctl->create(&state, c, 0, r->err);
+    if (rc) {
+        size_t mark =
+            json_object_get(obj, "controller") ? pgi_jr_push_key(r, "controller") : r->plen;
+        rc = pgi_jr_place(r, rc);
+        pgi_jr_pop(r, mark);
+        return rc;
+    }
+    if (ctl->destroy)
+        ctl->destroy(state);
+    return PG_OK;
+}
+
 int
 pgi_node_config_from_json(pgi_jr *r, const json_t *obj, pg_node_config **out)
 {
@@ -224,7 +246,7 @@ pgi_node_config_from_json(pgi_jr *r, const json_t *obj, pg_node_config **out)
     c->grid_connected = c->profile != PG_NODE_OFFGRID;
     if ((rc = pgi_jr_get_bool(r, obj, "grid_connected", false, &c->grid_connected)) ||
         (rc = read_devices(r, obj, c)) || (rc = read_controller(r, obj, c)) ||
-        (rc = check_profile(r, obj, c)))
+        (rc = check_profile(r, obj, c)) || (rc = check_controller(r, obj, c)))
         goto out;
     *out = c;
     c = NULL;

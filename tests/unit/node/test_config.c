@@ -127,6 +127,8 @@ test_errors(void **state)
                  "unknown controller 'oracle'");
     expect_error("\"dr_offset_c\": 3", "\"dr_offset\": 3", PG_EPARSE, 12, "$.controller.dr_offset",
                  "unknown key 'dr_offset' in the rules controller");
+    expect_error("\"dr_offset_c\": 3", "\"dr_offset_c\": 30", PG_EMODEL, 12, "$.controller",
+                 "dr_offset_c from 0 to 10");
     expect_error("\"dr_offset_c\": 3", "\"dr_offset_c\": \"3\"", PG_EPARSE, 12,
                  "$.controller.dr_offset_c", "must be a number");
     expect_error("\"input\": \"load\", \"scale\"", "\"input\": \"\", \"scale\"", PG_EPARSE, 10,

@@ -170,6 +170,9 @@ test_sales_honoured_from_storage(void **state)
     sim_env(&s, 1, NULL, 0);
     assert_int_equal(pg_node_operate(node, &s.env, -5, 0.3, &st, &err), PG_OK);
     assert_near(st.export_kwh, 2, 1e-12);
+    /* an interval runs once */
+    assert_int_equal(pg_node_operate(node, &s.env, 0, 0.3, &st, &err), PG_ESTATE);
+    assert_non_null(strstr(err.msg, "already ran"));
     pg_node_free(node);
     pg_node_config_free(c);
 }
@@ -296,6 +299,54 @@ test_thermostat_deadband(void **state)
     print_message("event: warmest %.2f C, %.2f kWh against %.2f kWh\n", warmest, e_event, e_base);
     assert_true(warmest > 25.5);
     assert_true(e_event < e_base - 0.5);
+    pg_node_config_free(c);
+}
+
+/* The view's hvac_self_kwh is what the thermostat then uses when the plan lets it run itself. */
+static double seen_hvac_self;
+
+static int
+rec_plan(void *state, const pg_node_view *v, pg_node_plan *out, pg_error *err)
+{
+    (void)state;
+    (void)err;
+    memset(out, 0, sizeof *out);
+    out->hvac_kw = NAN;
+    seen_hvac_self = v->hvac_self_kwh;
+    return PG_OK;
+}
+
+static const pg_node_controller recording_ctl = {"recording", "records the view", no_params,
+                                                 rnd_create,  rec_plan,           rnd_destroy};
+
+static void
+test_view_thermal_estimate(void **state)
+{
+    (void)state;
+    pg_node_config *c = sim_config(
+        "{\"format\": \"plurigrid-node/1\", \"name\": \"t\", \"profile\": \"commercial\",\n"
+        " \"devices\": [{\"kind\": \"hvac\", \"name\": \"h\", \"outdoor\": \"outdoor_temp\",\n"
+        "   \"initial_c\": 26}]}\n");
+    c->controller = &recording_ctl;
+    sim s;
+    memset(&s, 0, sizeof s);
+    s.cfg = c;
+    s.dt = 1;
+    pg_node *n = NULL;
+    pg_error err = {0};
+    assert_int_equal(pg_node_new(&n, c, 0, 1, &err), PG_OK);
+    double total = 0;
+    for (size_t t = 0; t < 48; t++) {
+        pg_node_plan plan;
+        pg_node_step st;
+        sim_env(&s, t, NULL, 0);
+        assert_int_equal(pg_node_bid(n, &s.env, &plan, &err), PG_OK);
+        assert_int_equal(pg_node_operate(n, &s.env, 0, NAN, &st, &err), PG_OK);
+        assert_near(st.load_kwh, seen_hvac_self, 1e-12);
+        total += st.load_kwh;
+    }
+    assert_true(total > 10);
+    pg_node_free(n);
     pg_node_config_free(c);
 }
 
@@ -435,6 +486,7 @@ main(void)
         cmocka_unit_test(test_sales_honoured_from_storage),
         cmocka_unit_test(test_ev_reaches_its_energy),
         cmocka_unit_test(test_thermostat_deadband),
+        cmocka_unit_test(test_view_thermal_estimate),
         cmocka_unit_test(test_rules_answer_dr),
         cmocka_unit_test(test_dr_event_value),
         cmocka_unit_test(test_dock_undock),
