@@ -48,7 +48,7 @@ static const param_def lp_defs[N_PARAMS] = {
     [P_UNSERVED] = {"unserved_penalty", 10.0, 0, 1e4},
     [P_SIMPLE] = {"simple_penalty", 0.1, 0, 1e3},
     [P_DISPATCH] = {"dispatch_penalty", 1.0, 0, 1e4},
-    [P_DR_SETPOINT] = {"dr_setpoint_c", 1.0, 0, 20},
+    [P_DR_SETPOINT] = {"dr_offset_c", 2.0, 0, 20},
     [P_TERMINAL] = {"terminal_value", NAN, 0, 1e3},
 };
 
@@ -60,7 +60,7 @@ static const char *const lp_params[N_PARAMS + 1] = {"horizon_h",
                                                     "unserved_penalty",
                                                     "simple_penalty",
                                                     "dispatch_penalty",
-                                                    "dr_setpoint_c",
+                                                    "dr_offset_c",
                                                     "terminal_value",
                                                     NULL};
 
@@ -248,13 +248,12 @@ typedef struct dr_now {
     double price;  /* ELECTRICITY_PRICE, $/kWh, or NaN */
     double level;  /* SIMPLE level, 0 none */
     double target; /* LOAD_DISPATCH reduction, kW, 0 none */
-    bool active;
 } dr_now;
 
 static dr_now
 dr_at(const pg_node_env *e, size_t t)
 {
-    dr_now d = {NAN, 0, 0, false};
+    dr_now d = {NAN, 0, 0};
     double h = e->time_h + ((double)t + 0.5) * e->hours;
     for (size_t k = 0; k < e->n_events; k++) {
         const pg_dr_event *ev = &e->events[k];
@@ -264,18 +263,9 @@ dr_at(const pg_node_env *e, size_t t)
         if (!isfinite(x))
             continue;
         switch (ev->signal) {
-        case PG_DR_PRICE:
-            d.price = isnan(d.price) ? x : fmax(d.price, x);
-            d.active = true;
-            break;
-        case PG_DR_SIMPLE:
-            d.level = fmax(d.level, x);
-            d.active = d.active || x > 0;
-            break;
-        case PG_DR_LOAD_DISPATCH:
-            d.target = fmax(d.target, x);
-            d.active = d.active || x > 0;
-            break;
+        case PG_DR_PRICE: d.price = isnan(d.price) ? x : fmax(d.price, x); break;
+        case PG_DR_SIMPLE: d.level = fmax(d.level, x); break;
+        case PG_DR_LOAD_DISPATCH: d.target = fmax(d.target, x); break;
         }
     }
     return d;
@@ -417,11 +407,8 @@ lp_plan(void *state, const pg_node_view *v, pg_node_plan *out, pg_error *err)
     const bool gen = v->gen_max_kw > 0;
     /* Demand response and effective prices per interval. */
     double min_cost = INFINITY;
-    bool dr_now_active = false;
     for (size_t t = 0; t < H; t++) {
         dr_now d = dr_at(e, t);
-        if (t == 0)
-            dr_now_active = d.active;
         double price = grid ? e->retail[t] : 0;
         if (!isnan(d.price))
             price = d.price;
@@ -433,7 +420,12 @@ lp_plan(void *state, const pg_node_view *v, pg_node_plan *out, pg_error *err)
         c->exp_price[t] = grid ? fmin(e->feed_in[t], c->imp_cost[t]) : 0;
         c->cap_kwh[t] =
             d.target > 0 ? fmax(0.0, v->fixed_kwh[t] - v->pv_kwh[t] - d.target * dt) : INFINITY;
-        c->band_shift[t] = d.active ? c->p[P_DR_SETPOINT] : 0;
+        /* the thermostat's demand-response move, as the rules make it: the whole offset at
+         * SIMPLE level 2 or more or under a LOAD_DISPATCH event, half at level 1 or under a
+         * price event */
+        c->band_shift[t] = d.level >= 2 || d.target > 0      ? c->p[P_DR_SETPOINT]
+                           : d.level >= 1 || !isnan(d.price) ? 0.5 * c->p[P_DR_SETPOINT]
+                                                             : 0;
         min_cost = fmin(min_cost, c->imp_cost[t]);
     }
     double terminal = c->p[P_TERMINAL];
@@ -453,111 +445,118 @@ lp_plan(void *state, const pg_node_view *v, pg_node_plan *out, pg_error *err)
     set_all(c->c_sh, H), set_all(c->c_hvac, H), set_all(c->c_gen, H), set_all(c->c_uns, H);
     set_all(c->r_soc, H);
     c->r_ev = c->r_sh = -1;
-    const double soc_lo = fmin(v->soc_min_kwh, v->soc_kwh);
-    const double soc_hi = fmax(v->soc_max_kwh, v->soc_kwh);
-    const double a = hvac ? exp(-dt / (c->th_r * c->th_c)) : 0;
-    const double gain = hvac ? (c->th_heating ? 1 : -1) * c->th_cop * c->th_r * (1 - a) / dt : 0;
-    int prev_temp = -1;
-    for (size_t t = 0; t < H; t++) {
-        int bal = pgi_lp_row(lp, v->fixed_kwh[t], v->fixed_kwh[t]);
-        if (grid) {
-            c->c_imp[t] = pgi_lp_col(lp, 0, PGI_INF, c->imp_cost[t], false);
-            c->c_exp[t] = pgi_lp_col(lp, 0, PGI_INF, -c->exp_price[t], false);
-            pgi_lp_add(lp, bal, c->c_imp[t], 1);
-            pgi_lp_add(lp, bal, c->c_exp[t], -1);
-            if (isfinite(c->cap_kwh[t])) {
-                c->c_over[t] = pgi_lp_col(lp, 0, PGI_INF, c->p[P_DISPATCH], false);
-                int r = pgi_lp_row(lp, -PGI_INF, c->cap_kwh[t]);
-                pgi_lp_add(lp, r, c->c_imp[t], 1);
-                pgi_lp_add(lp, r, c->c_over[t], -1);
-            }
-        } else {
-            c->c_uns[t] = pgi_lp_col(lp, 0, PGI_INF, c->p[P_UNSERVED], false);
-            pgi_lp_add(lp, bal, c->c_uns[t], 1);
-        }
-        if (v->pv_kwh[t] > 0) {
-            c->c_pv[t] = pgi_lp_col(lp, 0, v->pv_kwh[t], 0, false);
-            pgi_lp_add(lp, bal, c->c_pv[t], 1);
-        }
-        if (bat) {
-            /* soc_t - eta_c ch_t + dis_t / eta_d - soc_{t-1} = 0, soc_{-1} the present state */
-            double rhs = t == 0 ? v->soc_kwh : 0;
-            c->r_soc[t] = pgi_lp_row(lp, rhs, rhs);
-            bool last = t + 1 == H;
-            c->c_soc[t] = pgi_lp_col(lp, soc_lo, soc_hi, last ? -terminal : 0, false);
-            pgi_lp_add(lp, c->r_soc[t], c->c_soc[t], 1);
-            if (t > 0)
-                pgi_lp_add(lp, c->r_soc[t], c->c_soc[t - 1], -1);
-            if (v->charge_max_kw > 0) {
-                c->c_ch[t] = pgi_lp_col(lp, 0, v->charge_max_kw * dt, 0, false);
-                pgi_lp_add(lp, c->r_soc[t], c->c_ch[t], -v->eta_charge);
-                pgi_lp_add(lp, bal, c->c_ch[t], -1);
-            }
-            if (v->discharge_max_kw > 0) {
-                c->c_dis[t] = pgi_lp_col(lp, 0, v->discharge_max_kw * dt, c->p[P_CYCLE], false);
-                pgi_lp_add(lp, c->r_soc[t], c->c_dis[t], 1 / v->eta_discharge);
-                pgi_lp_add(lp, bal, c->c_dis[t], 1);
-            }
-        }
-        if (ev && t < ev_n) {
-            c->c_ev[t] = pgi_lp_col(lp, 0, v->ev_max_kw * dt, 0, false);
-            pgi_lp_add(lp, bal, c->c_ev[t], -1);
-        }
-        if (sh && t < sh_n) {
-            c->c_sh[t] = pgi_lp_col(lp, 0, v->shift_max_kw * dt, 0, false);
-            pgi_lp_add(lp, bal, c->c_sh[t], -1);
-        }
-        if (gen) {
-            c->c_gen[t] = pgi_lp_col(lp, 0, v->gen_max_kw * dt, v->gen_cost, false);
-            pgi_lp_add(lp, bal, c->c_gen[t], 1);
-        }
-        if (hvac) {
-            /* T_t = a T_{t-1} + (1 - a)(T_out,t +- cop R P_t), P_t = hvac_t / dt; the deadband,
-             * moved away from the HVAC's work during demand response, is soft. */
-            c->c_hvac[t] = pgi_lp_col(lp, 0, v->hvac_max_kw * dt, 0, false);
-            pgi_lp_add(lp, bal, c->c_hvac[t], -1);
-            int temp = pgi_lp_col(lp, -PGI_INF, PGI_INF, 0, false);
-            double rhs = (1 - a) * v->outdoor_c[t] + (t == 0 ? a * v->temp_c : 0);
-            int r = pgi_lp_row(lp, rhs, rhs);
-            pgi_lp_add(lp, r, temp, 1);
-            pgi_lp_add(lp, r, c->c_hvac[t], -gain);
-            if (prev_temp >= 0)
-                pgi_lp_add(lp, r, prev_temp, -a);
-            prev_temp = temp;
-            double shift = c->th_heating ? -c->band_shift[t] : c->band_shift[t];
-            double lo = v->setpoint_c - v->deadband_c + shift;
-            double hi = v->setpoint_c + v->deadband_c + shift;
-            double pen = c->p[P_COMFORT] * dt;
-            int below = pgi_lp_col(lp, 0, PGI_INF, pen, false);
-            int above = pgi_lp_col(lp, 0, PGI_INF, pen, false);
-            int rl = pgi_lp_row(lp, lo, PGI_INF);
-            pgi_lp_add(lp, rl, temp, 1);
-            pgi_lp_add(lp, rl, below, 1);
-            int rh = pgi_lp_row(lp, -PGI_INF, hi);
-            pgi_lp_add(lp, rh, temp, 1);
-            pgi_lp_add(lp, rh, above, -1);
-        }
-    }
-    if (ev && ev_n > 0)
-        c->r_ev = energy_by_deadline(lp, c->c_ev, ev_n, v->ev_departs_in, v->ev_need_kwh,
-                                     v->ev_max_kw * dt, c->p[P_EV]);
-    if (sh && sh_n > 0)
-        c->r_sh = energy_by_deadline(lp, c->c_sh, sh_n, sh_deadline, v->shift_need_kwh,
-                                     v->shift_max_kw * dt, c->p[P_SHIFT]);
-    if ((rc = pgi_lp_ok(lp, err)))
-        return rc;
-
+    /* Nothing to decide (no storage, EV, shiftable work, generator or modelled HVAC): the plan
+     * is the forecast itself and needs no LP. */
+    const bool flexible = bat || ev || sh || gen || hvac;
     pgi_solution sol = {0};
-    pgi_solve_options so = {0};
-    so.block_min_cols = -1; /* a small problem: solved in one piece */
-    if ((rc = pgi_solve_lp(lp, &so, &sol, err)))
-        return rc;
-    if (sol.status != PGI_OPTIMAL) {
-        rc = pg_error_set(err, PG_ESOLVER,
-                          "controller lp: the plan's LP has no optimal solution (solver status "
-                          "%d); this should not happen as every constraint is soft",
-                          (int)sol.status);
-        goto out;
+    if (flexible) {
+        const double soc_lo = fmin(v->soc_min_kwh, v->soc_kwh);
+        const double soc_hi = fmax(v->soc_max_kwh, v->soc_kwh);
+        /* the thermal model of docs/devices.md: T' = T + a (T_out - T) - s COP p dt / C */
+        const double a = hvac ? 1 - exp(-dt / (c->th_r * c->th_c)) : 0;
+        const double s_mode = c->th_heating ? -1 : 1;                /* +1 cooling */
+        const double gain = hvac ? s_mode * c->th_cop / c->th_c : 0; /* C per kWh of electricity */
+        int prev_temp = -1;
+        for (size_t t = 0; t < H; t++) {
+            int bal = pgi_lp_row(lp, v->fixed_kwh[t], v->fixed_kwh[t]);
+            if (grid) {
+                c->c_imp[t] = pgi_lp_col(lp, 0, PGI_INF, c->imp_cost[t], false);
+                c->c_exp[t] = pgi_lp_col(lp, 0, PGI_INF, -c->exp_price[t], false);
+                pgi_lp_add(lp, bal, c->c_imp[t], 1);
+                pgi_lp_add(lp, bal, c->c_exp[t], -1);
+                if (isfinite(c->cap_kwh[t])) {
+                    c->c_over[t] = pgi_lp_col(lp, 0, PGI_INF, c->p[P_DISPATCH], false);
+                    int r = pgi_lp_row(lp, -PGI_INF, c->cap_kwh[t]);
+                    pgi_lp_add(lp, r, c->c_imp[t], 1);
+                    pgi_lp_add(lp, r, c->c_over[t], -1);
+                }
+            } else {
+                c->c_uns[t] = pgi_lp_col(lp, 0, PGI_INF, c->p[P_UNSERVED], false);
+                pgi_lp_add(lp, bal, c->c_uns[t], 1);
+            }
+            if (v->pv_kwh[t] > 0) {
+                c->c_pv[t] = pgi_lp_col(lp, 0, v->pv_kwh[t], 0, false);
+                pgi_lp_add(lp, bal, c->c_pv[t], 1);
+            }
+            if (bat) {
+                /* soc_t - eta_c ch_t + dis_t / eta_d - soc_{t-1} = 0, soc_{-1} the present state */
+                double rhs = t == 0 ? v->soc_kwh : 0;
+                c->r_soc[t] = pgi_lp_row(lp, rhs, rhs);
+                bool last = t + 1 == H;
+                c->c_soc[t] = pgi_lp_col(lp, soc_lo, soc_hi, last ? -terminal : 0, false);
+                pgi_lp_add(lp, c->r_soc[t], c->c_soc[t], 1);
+                if (t > 0)
+                    pgi_lp_add(lp, c->r_soc[t], c->c_soc[t - 1], -1);
+                if (v->charge_max_kw > 0) {
+                    c->c_ch[t] = pgi_lp_col(lp, 0, v->charge_max_kw * dt, 0, false);
+                    pgi_lp_add(lp, c->r_soc[t], c->c_ch[t], -v->eta_charge);
+                    pgi_lp_add(lp, bal, c->c_ch[t], -1);
+                }
+                if (v->discharge_max_kw > 0) {
+                    c->c_dis[t] = pgi_lp_col(lp, 0, v->discharge_max_kw * dt, c->p[P_CYCLE], false);
+                    pgi_lp_add(lp, c->r_soc[t], c->c_dis[t], 1 / v->eta_discharge);
+                    pgi_lp_add(lp, bal, c->c_dis[t], 1);
+                }
+            }
+            if (ev && t < ev_n) {
+                c->c_ev[t] = pgi_lp_col(lp, 0, v->ev_max_kw * dt, 0, false);
+                pgi_lp_add(lp, bal, c->c_ev[t], -1);
+            }
+            if (sh && t < sh_n) {
+                c->c_sh[t] = pgi_lp_col(lp, 0, v->shift_max_kw * dt, 0, false);
+                pgi_lp_add(lp, bal, c->c_sh[t], -1);
+            }
+            if (gen) {
+                c->c_gen[t] = pgi_lp_col(lp, 0, v->gen_max_kw * dt, v->gen_cost, false);
+                pgi_lp_add(lp, bal, c->c_gen[t], 1);
+            }
+            if (hvac) {
+                /* T_t = (1 - a) T_{t-1} + a T_out,t - s COP hvac_t / C (hvac_t in kWh); the band,
+                 * moved by demand response to where the HVAC works less, is soft. */
+                c->c_hvac[t] = pgi_lp_col(lp, 0, v->hvac_max_kw * dt, 0, false);
+                pgi_lp_add(lp, bal, c->c_hvac[t], -1);
+                int temp = pgi_lp_col(lp, -PGI_INF, PGI_INF, 0, false);
+                double rhs = a * v->outdoor_c[t] + (t == 0 ? (1 - a) * v->temp_c : 0);
+                int r = pgi_lp_row(lp, rhs, rhs);
+                pgi_lp_add(lp, r, temp, 1);
+                pgi_lp_add(lp, r, c->c_hvac[t], gain);
+                if (prev_temp >= 0)
+                    pgi_lp_add(lp, r, prev_temp, -(1 - a));
+                prev_temp = temp;
+                double shift = s_mode * c->band_shift[t];
+                double lo = v->setpoint_c - v->deadband_c + shift;
+                double hi = v->setpoint_c + v->deadband_c + shift;
+                double pen = c->p[P_COMFORT] * dt;
+                int below = pgi_lp_col(lp, 0, PGI_INF, pen, false);
+                int above = pgi_lp_col(lp, 0, PGI_INF, pen, false);
+                int rl = pgi_lp_row(lp, lo, PGI_INF);
+                pgi_lp_add(lp, rl, temp, 1);
+                pgi_lp_add(lp, rl, below, 1);
+                int rh = pgi_lp_row(lp, -PGI_INF, hi);
+                pgi_lp_add(lp, rh, temp, 1);
+                pgi_lp_add(lp, rh, above, -1);
+            }
+        }
+        if (ev && ev_n > 0)
+            c->r_ev = energy_by_deadline(lp, c->c_ev, ev_n, v->ev_departs_in, v->ev_need_kwh,
+                                         v->ev_max_kw * dt, c->p[P_EV]);
+        if (sh && sh_n > 0)
+            c->r_sh = energy_by_deadline(lp, c->c_sh, sh_n, sh_deadline, v->shift_need_kwh,
+                                         v->shift_max_kw * dt, c->p[P_SHIFT]);
+        if ((rc = pgi_lp_ok(lp, err)))
+            return rc;
+
+        pgi_solve_options so = {0};
+        so.block_min_cols = -1; /* a small problem: solved in one piece */
+        if ((rc = pgi_solve_lp(lp, &so, &sol, err)))
+            return rc;
+        if (sol.status != PGI_OPTIMAL) {
+            rc = pg_error_set(err, PG_ESOLVER,
+                              "controller lp: the plan's LP has no optimal solution (solver status "
+                              "%d); this should not happen as every constraint is soft",
+                              (int)sol.status);
+            goto out;
+        }
     }
 
 #define X(col) ((col) >= 0 ? sol.x[(col)] : 0.0)
@@ -578,8 +577,8 @@ lp_plan(void *state, const pg_node_view *v, pg_node_plan *out, pg_error *err)
     p.shift_kw = shk < EPS ? 0 : shk / dt;
     p.generator_kw = genk < EPS ? 0 : genk / dt;
     p.hvac_kw = hvac ? (hvk < EPS ? 0 : hvk / dt) : NAN;
-    if (v->thermal && dr_now_active)
-        p.setpoint_offset_c = (c->th_heating ? -1 : 1) * c->p[P_DR_SETPOINT];
+    if (v->thermal)
+        p.setpoint_offset_c = c->band_shift[0];
 
     /* The bid curve (docs/controllers.md, "The LP's bid curve"). */
     seg s[8];
@@ -592,7 +591,9 @@ lp_plan(void *state, const pg_node_view *v, pg_node_plan *out, pg_error *err)
     double mu_sh = c->r_sh >= 0 ? sol.dual[c->r_sh] : 0;
     double buy_limit = grid ? c->imp_cost[0] : c->p[P_UNSERVED];
     double sell_limit = grid ? c->exp_price[0] : 0;
-    double pv_used = X(c->c_pv[0]);
+    double pv_used = flexible                       ? X(c->c_pv[0])
+                     : grid && c->exp_price[0] >= 0 ? v->pv_kwh[0]
+                                                    : fmin(v->pv_kwh[0], v->fixed_kwh[0]);
     double inflex = v->fixed_kwh[0] + hvk - pv_used;
     if (inflex > EPS)
         s[ns++] = (seg){+1, inflex, buy_limit};

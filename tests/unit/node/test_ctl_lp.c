@@ -5,11 +5,9 @@
  * monotone and trades the planned net position at the grid price; bad parameters are refused.
  * The controller is driven through its contract (pg_node_view) with the environment simulated
  * here, independently of the node's device models. */
-#include "harness.h"
+#include "node_sim.h"
 
-#include <math.h>
-#include <stdlib.h>
-#include <string.h>
+#include <limits.h>
 
 #include "node/controllers.h"
 #include "node/internal.h"
@@ -491,6 +489,167 @@ test_bad_view(void **state)
     pgi_ctl_lp.destroy(st);
 }
 
+/* Cooling before a price peak: with the peak ahead the LP cools more in the cheap hour than on a
+ * flat price (where the room may drift up within its band first), and keeps it in its band. */
+static void
+test_precools_before_peak(void **state)
+{
+    (void)state;
+    tcfg t;
+    tcfg_init(&t);
+    t.dev[0].kind = PGI_DEV_THERMOSTAT;
+    t.dev[0].p.th.r_c_per_kw = 2;
+    t.dev[0].p.th.c_kwh_per_c = 3;
+    t.dev[0].p.th.cop = 3;
+    t.dev[0].p.th.heating = false;
+    t.c.n_devices = 1;
+    void *st = make(&t);
+    double hvac[2];
+    for (int peak = 0; peak < 2; peak++) {
+        vw w;
+        vw_init(&w, 4);
+        for (int h = 0; h < 4; h++) {
+            w.retail[h] = peak && h > 0 ? 0.5 : 0.1;
+            w.feed[h] = 0.05;
+            w.outdoor[h] = 30;
+        }
+        w.v.thermal = true;
+        w.v.temp_c = 24;
+        w.v.setpoint_c = 24;
+        w.v.deadband_c = 1;
+        w.v.hvac_max_kw = 3;
+        w.v.outdoor_c = w.outdoor;
+        pg_node_plan p;
+        plan_ok(st, &w, &p);
+        hvac[peak] = p.hvac_kw;
+        /* the devices' model: T' = T + a (T_out - T) - COP p dt / C */
+        double a = 1 - exp(-1.0 / 6);
+        double temp = 24 + a * (30 - 24) - 3 * p.hvac_kw / 3;
+        assert_true(temp >= 23 - 1e-7 && temp <= 25 + 1e-7);
+        if (!peak)
+            assert_near(p.hvac_kw, 0, 1e-9); /* the room drifts within its band: no cooling yet */
+        else
+            assert_near(temp, 23, 1e-7); /* cooled to the bottom of the band before the peak */
+    }
+    assert_true(hvac[1] > hvac[0] + 1);
+    pgi_ctl_lp.destroy(st);
+}
+
+/* Each allocation of create and of a plan fails in turn: the call fails with PG_ENOMEM (or
+ * succeeds when the failed allocation had a fallback), and the controller plans correctly after. */
+static void
+test_allocation_failures(void **state)
+{
+    (void)state;
+    vw w;
+    vw_init(&w, 12);
+    for (int h = 0; h < 12; h++)
+        w.retail[h] = h < 6 ? 0.1 : 0.4, w.feed[h] = 0.05, w.fixed[h] = 1, w.pv[h] = h % 3;
+    w.v.soc_max_kwh = 5;
+    w.v.charge_max_kw = w.v.discharge_max_kw = 2;
+    w.v.ev_max_kw = 3, w.v.ev_need_kwh = 4, w.v.ev_departs_in = 5;
+    pg_node_plan ref, p;
+    void *st = make(NULL);
+    plan_ok(st, &w, &ref);
+    pgi_ctl_lp.destroy(st);
+    for (int phase = 0; phase < 2; phase++) {
+        pgt_alloc_fail_after(LONG_MAX);
+        st = NULL;
+        pg_error err = {0};
+        assert_int_equal(pgi_ctl_lp.create(&st, NULL, 1, &err), PG_OK);
+        if (phase == 1)
+            assert_int_equal(pgi_ctl_lp.plan(st, &w.v, &p, &err), PG_OK);
+        long n = pgt_alloc_count();
+        pgt_alloc_fail_after(-1);
+        pgi_ctl_lp.destroy(st);
+        for (long k = 0; k < n; k++) {
+            st = NULL;
+            pgt_alloc_fail_after(k);
+            int rc = pgi_ctl_lp.create(&st, NULL, 1, &err);
+            if (rc == PG_OK && phase == 1)
+                rc = pgi_ctl_lp.plan(st, &w.v, &p, &err);
+            pgt_alloc_fail_after(-1);
+            assert_true(rc == PG_OK || rc == PG_ENOMEM);
+            if (st) { /* whatever failed, the controller plans the same afterwards */
+                plan_ok(st, &w, &p);
+                assert_memory_equal(&p, &ref, sizeof p);
+                pgi_ctl_lp.destroy(st);
+            }
+        }
+    }
+}
+
+/* A node with nothing to decide plans nothing and bids its forecast: a deficit bought up to the
+ * retail price, a surplus sold from the feed-in price (none when feed-in pays less than nothing:
+ * the PV is curtailed), and a thermostat left to run itself. */
+static void
+test_inflexible_node(void **state)
+{
+    (void)state;
+    void *st = make(NULL);
+    vw w;
+    vw_init(&w, 3);
+    for (int h = 0; h < 3; h++)
+        w.retail[h] = 0.3, w.feed[h] = 0.05, w.fixed[h] = 2;
+    w.v.thermal = true; /* no thermal model in the config: not planned */
+    pg_node_plan p;
+    plan_ok(st, &w, &p);
+    assert_true(p.battery_kw == 0 && p.ev_kw == 0 && p.shift_kw == 0 && p.generator_kw == 0);
+    assert_true(isnan(p.hvac_kw));
+    assert_int_equal(p.n_points, 1);
+    assert_near(p.curve[0].price, 0.3, 0);
+    assert_near(p.curve[0].qty, 2, 0);
+    w.pv[0] = 5;
+    plan_ok(st, &w, &p);
+    assert_int_equal(p.n_points, 1);
+    assert_near(p.curve[0].price, 0.05, 0);
+    assert_near(p.curve[0].qty, -3, 1e-12);
+    w.feed[0] = -0.01;
+    plan_ok(st, &w, &p);
+    assert_int_equal(p.n_points, 0);
+    pgi_ctl_lp.destroy(st);
+}
+
+/* The residential example node a few days under the LP and under the rules (the node's own
+ * devices, perfect forecasts, no market): the LP's bill is lower, the EV gets its energy, the
+ * battery stays within its bounds and the room in its band. */
+static double
+run_example(const pg_node_controller *ctl, size_t hours, double *comfort, double *ev_short)
+{
+    pg_node_config *c = NULL;
+    pg_error err = {0};
+    if (pg_node_config_read(&c, pgt_source_path("examples/nodes/residential.json"), &err))
+        fail_msg("%s", err.msg);
+    c->controller = ctl;
+    pg_node_step st[96];
+    assert_true(hours <= 96);
+    if (sim_run(c, 1, hours, NULL, 0, st, &err))
+        fail_msg("%s under %s: %s", "residential", ctl->name, err.msg);
+    double bill = 0;
+    *comfort = *ev_short = 0;
+    for (size_t t = 0; t < hours; t++) {
+        bill += st[t].import_kwh * sim_retail((double)t) - st[t].export_kwh * 0.05;
+        *comfort = fmax(*comfort, st[t].comfort_dev_c);
+        *ev_short += st[t].ev_short_kwh;
+        assert_true(st[t].soc_kwh >= 0.1 * 13.5 - 1e-9 && st[t].soc_kwh <= 13.5 + 1e-9);
+    }
+    pg_node_config_free(c);
+    return bill;
+}
+
+static void
+test_node_lp_beats_rules(void **state)
+{
+    (void)state;
+    double comfort_lp, short_lp, comfort_rules, short_rules;
+    double lp = run_example(&pgi_ctl_lp, 72, &comfort_lp, &short_lp);
+    double rules = run_example(&pgi_ctl_rules, 72, &comfort_rules, &short_rules);
+    print_message("residential, 3 days: bill %.3f $ under lp, %.3f $ under rules\n", lp, rules);
+    assert_true(lp < rules);
+    assert_near(short_lp, 0, 1e-9);
+    assert_true(comfort_lp < 1e-6);
+}
+
 int
 main(void)
 {
@@ -503,6 +662,10 @@ main(void)
         cmocka_unit_test(test_plan_respects_bounds),
         cmocka_unit_test(test_bad_params),
         cmocka_unit_test(test_bad_view),
+        cmocka_unit_test(test_precools_before_peak),
+        cmocka_unit_test(test_inflexible_node),
+        cmocka_unit_test(test_node_lp_beats_rules),
+        cmocka_unit_test(test_allocation_failures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
