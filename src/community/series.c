@@ -31,8 +31,8 @@ is_blank(char ch)
 }
 
 /* Splits off the field starting at *pos in line[0..len) into *f and moves *pos past its comma.
- * Returns false for a quote that is never closed. */
-static bool
+ * Returns NULL, or what is wrong with a quoted field. */
+static const char *
 next_field(const char *line, size_t len, size_t *pos, field *f)
 {
     size_t i = *pos;
@@ -44,7 +44,7 @@ next_field(const char *line, size_t len, size_t *pos, field *f)
         size_t start = ++i;
         for (;;) {
             if (i >= len)
-                return false;
+                return "a quote that is never closed";
             if (line[i] == '"') {
                 if (i + 1 < len && line[i + 1] == '"') {
                     i += 2;
@@ -58,8 +58,10 @@ next_field(const char *line, size_t len, size_t *pos, field *f)
         f->n = i - start;
         f->quoted = true;
         i++;
-        while (i < len && line[i] != ',')
+        while (i < len && is_blank(line[i]))
             i++;
+        if (i < len && line[i] != ',')
+            return "text after the closing quote of a field";
     } else {
         size_t start = i;
         while (i < len && line[i] != ',')
@@ -71,7 +73,7 @@ next_field(const char *line, size_t len, size_t *pos, field *f)
         f->n = end - start;
     }
     *pos = i < len ? i + 1 : len + 1; /* past the comma; len + 1: no more fields */
-    return true;
+    return NULL;
 }
 
 /* A decimal number as CSV files write them: optional sign, digits with an optional point,
@@ -163,9 +165,9 @@ find_column(pg_error *err, const char *path, const char *line, size_t len, const
     char names[400] = "";
     while (pos <= len) {
         field f;
-        if (!next_field(line, len, &pos, &f))
-            return csv_fail(err, path, 1, f.col, PG_EPARSE,
-                            "the header row has a quote that is never closed");
+        const char *bad = next_field(line, len, &pos, &f);
+        if (bad)
+            return csv_fail(err, path, 1, f.col, PG_EPARSE, "the header row has %s", bad);
         if (f.n == strlen(name) && memcmp(f.p, name, f.n) == 0) {
             *index = i;
             return PG_OK;
@@ -237,9 +239,9 @@ read_column(pg_error *err, const char *path, const char *text, size_t len, const
                                 "the row has %zu fields, so no value in the column '%s' (field "
                                 "%zu): every hour must have a number (a missing hour?)",
                                 i, s->column, index + 1);
-            if (!next_field(line, ll, &fpos, &f))
-                return csv_fail(err, path, line_no, f.col, PG_EPARSE,
-                                "a quote that is never closed");
+            const char *bad = next_field(line, ll, &fpos, &f);
+            if (bad)
+                return csv_fail(err, path, line_no, f.col, PG_EPARSE, "%s (field %zu)", bad, i + 1);
         }
         double x;
         if (!f.n)

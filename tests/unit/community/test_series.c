@@ -250,6 +250,10 @@ test_bad_files(void **state)
         {"month,hour,load,pv\n1,1,0x10,0\n", "load", PG_EPARSE, 2, "'0x10'"},
         {"month,hour,load,pv\n1,1,1e999,0\n", "load", PG_EPARSE, 2, "too large"},
         {"month,hour,load,pv\n1,1,\"1,2,0\n", "load", PG_EPARSE, 2, "never closed"},
+        {"month,hour,load,pv\n1,1,\"1\"2,0\n", "load", PG_EPARSE, 2,
+         "text after the closing quote of a field (field 3)"},
+        {"month,hour,\"load,pv\n1,1,1,0\n", "load", PG_EPARSE, 1,
+         "the header row has a quote that is never closed"},
         /* a short file: three rows where the run needs four */
         {"month,hour,load,pv\n1,1,0.5,0\n1,2,0.5,0\n1,3,0.5,0\n", "load", PG_EPARSE, 5,
          "the file has 3 data rows"},
