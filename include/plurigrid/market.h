@@ -37,6 +37,12 @@ extern "C" {
 
 typedef enum { PG_MARKET_BUY = 0, PG_MARKET_SELL = 1 } pg_market_side;
 
+/* The ranges every mechanism accepts, so that no sum of money or energy can overflow: quantities
+ * and meter readings up to PG_MARKET_QTY_MAX kWh, prices (limits, retail, feed-in) of magnitude up
+ * to PG_MARKET_PRICE_MAX $/kWh. */
+#define PG_MARKET_QTY_MAX 1e12
+#define PG_MARKET_PRICE_MAX 1e6
+
 typedef struct pg_market_order {
     uint32_t node;       /* the node's index in the community */
     pg_market_side side; /* buy or sell */
@@ -66,7 +72,8 @@ PG_API void pg_market_book_free(pg_market_book *b);  /* frees the orders; b may 
 PG_API void pg_market_book_clear(pg_market_book *b); /* empties b, keeps its memory */
 
 /* Adds one order (copied), giving it the next sequence number. PG_EINVAL naming the field for a
- * quantity that is not finite and > 0 or a price that is not finite. */
+ * quantity that is not > 0 and at most PG_MARKET_QTY_MAX or a price that is not a finite number of
+ * magnitude at most PG_MARKET_PRICE_MAX. */
 PG_API int pg_market_book_add(pg_market_book *b, uint32_t node, pg_market_side side, double qty,
                               double price, pg_error *err);
 

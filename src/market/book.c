@@ -35,9 +35,27 @@ pg_market_book_clear(pg_market_book *b)
 }
 
 /* Room for extra more orders; the book is unchanged on failure. */
+/* The checks of an order's fields (NaN fails both). */
+static bool
+qty_ok(double q)
+{
+    return q > 0 && q <= PG_MARKET_QTY_MAX;
+}
+
+static bool
+price_ok(double p)
+{
+    return fabs(p) <= PG_MARKET_PRICE_MAX;
+}
+
 static int
 reserve(pg_market_book *b, size_t extra, pg_error *err)
 {
+    if (b->n > b->cap || (b->cap && !b->orders))
+        return pg_error_set(err, PG_EINVAL,
+                            "the order book is not initialised (%zu orders, room for %zu): call "
+                            "pg_market_book_init first",
+                            b->n, b->cap);
     if (extra <= b->cap - b->n)
         return PG_OK;
     if (extra > PGI_MARKET_MAX_ORDERS - b->n)
@@ -75,13 +93,16 @@ pg_market_book_add(pg_market_book *b, uint32_t node, pg_market_side side, double
     if (side != PG_MARKET_BUY && side != PG_MARKET_SELL)
         return pg_error_set(err, PG_EINVAL, "order of node %u: side %d is neither buy nor sell",
                             node, (int)side);
-    if (!isfinite(qty) || qty <= 0)
+    if (!qty_ok(qty))
         return pg_error_set(err, PG_EINVAL,
-                            "order of node %u: qty %g is not a finite quantity > 0 (kWh)", node,
-                            qty);
-    if (!isfinite(price))
-        return pg_error_set(err, PG_EINVAL, "order of node %u: price %g is not a finite number",
-                            node, price);
+                            "order of node %u: qty %g is not a finite quantity > 0 (kWh, at most "
+                            "%g)",
+                            node, qty, PG_MARKET_QTY_MAX);
+    if (!price_ok(price))
+        return pg_error_set(err, PG_EINVAL,
+                            "order of node %u: price %g is not a finite number ($/kWh, at most %g "
+                            "in magnitude)",
+                            node, price, PG_MARKET_PRICE_MAX);
     int rc = reserve(b, 1, err);
     if (rc)
         return rc;
@@ -107,14 +128,16 @@ pg_market_book_add_curve(pg_market_book *b, uint32_t node, const pg_market_point
         return pg_error_set(err, PG_EINVAL,
                             "pg_market_book_add_curve: the book or points are NULL");
     for (size_t k = 0; k < n; k++) {
-        if (!isfinite(pts[k].price))
+        if (!price_ok(pts[k].price))
             return pg_error_set(err, PG_EINVAL,
-                                "bid curve of node %u, point %zu: price %g is not a finite number",
-                                node, k + 1, pts[k].price);
-        if (!isfinite(pts[k].qty))
+                                "bid curve of node %u, point %zu: price %g is not a finite number "
+                                "($/kWh, at most %g in magnitude)",
+                                node, k + 1, pts[k].price, PG_MARKET_PRICE_MAX);
+        if (!(fabs(pts[k].qty) <= PG_MARKET_QTY_MAX))
             return pg_error_set(err, PG_EINVAL,
-                                "bid curve of node %u, point %zu: qty %g is not a finite number",
-                                node, k + 1, pts[k].qty);
+                                "bid curve of node %u, point %zu: qty %g is not a finite number "
+                                "(kWh, at most %g in magnitude)",
+                                node, k + 1, pts[k].qty, PG_MARKET_QTY_MAX);
     }
     int rc = PG_OK;
     /* The points that trade, by price ascending: the net demand q(p) must not increase. */
@@ -205,14 +228,16 @@ pgi_market_check_book(const pg_market_book *book, pg_error *err)
             return pg_error_set(err, PG_EINVAL,
                                 "order %zu (node %u): side %d is neither buy nor sell", i, o->node,
                                 (int)o->side);
-        if (!isfinite(o->qty) || o->qty <= 0)
+        if (!qty_ok(o->qty))
             return pg_error_set(err, PG_EINVAL,
-                                "order %zu (node %u): qty %g is not a finite quantity > 0 (kWh)", i,
-                                o->node, o->qty);
-        if (!isfinite(o->price))
+                                "order %zu (node %u): qty %g is not a finite quantity > 0 (kWh, at "
+                                "most %g)",
+                                i, o->node, o->qty, PG_MARKET_QTY_MAX);
+        if (!price_ok(o->price))
             return pg_error_set(err, PG_EINVAL,
-                                "order %zu (node %u): price %g is not a finite number", i, o->node,
-                                o->price);
+                                "order %zu (node %u): price %g is not a finite number ($/kWh, at "
+                                "most %g in magnitude)",
+                                i, o->node, o->price, PG_MARKET_PRICE_MAX);
     }
     return PG_OK;
 }
@@ -231,6 +256,12 @@ pgi_market_check_grid(const pg_market_grid *grid, pg_error *err)
         return pg_error_set(err, PG_EINVAL,
                             "grid feed-in price is +inf (a finite number, or -inf or NaN for no "
                             "export to the grid)");
+    if ((isfinite(grid->retail) && !price_ok(grid->retail)) ||
+        (isfinite(grid->feed_in) && !price_ok(grid->feed_in)))
+        return pg_error_set(err, PG_EINVAL,
+                            "grid retail price %g or feed-in price %g is beyond %g $/kWh in "
+                            "magnitude",
+                            grid->retail, grid->feed_in, PG_MARKET_PRICE_MAX);
     if (grid->retail < grid->feed_in)
         return pg_error_set(err, PG_EINVAL,
                             "grid retail price %g is below the feed-in price %g: anyone could buy "

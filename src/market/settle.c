@@ -43,17 +43,18 @@ check_inputs(const pg_market_book *book, const pg_market_result *res, const doub
             return pg_error_set(err, PG_EINVAL,
                                 "order %zu (node %u) has a fill of %g kWh, outside 0..%g kWh", i,
                                 o->node, f->qty, o->qty);
-        if (!isfinite(f->price))
+        if (!(fabs(f->price) <= PG_MARKET_PRICE_MAX))
             return pg_error_set(err, PG_EINVAL,
                                 "order %zu (node %u) has a fill price %g that is not a finite "
-                                "number",
-                                i, o->node, f->price);
+                                "number of at most %g $/kWh in magnitude",
+                                i, o->node, f->price, PG_MARKET_PRICE_MAX);
     }
     for (size_t k = 0; k < n_nodes; k++)
-        if (!isfinite(metered[k]))
+        if (!(fabs(metered[k]) <= PG_MARKET_QTY_MAX))
             return pg_error_set(err, PG_EINVAL,
-                                "node %zu: metered net import %g is not a finite number of kWh", k,
-                                metered[k]);
+                                "node %zu: metered net import %g is not a finite number of kWh "
+                                "(at most %g in magnitude)",
+                                k, metered[k], PG_MARKET_QTY_MAX);
     if (!isfinite(res->grid_import) || !isfinite(res->grid_export) || !isfinite(res->surplus))
         return pg_error_set(err, PG_EINVAL,
                             "the market result's grid trades or surplus are not finite numbers");

@@ -391,6 +391,9 @@ test_bad_input(void **state)
     pg_market_book b = {0};
     pg_market_book_init(&b);
     pg_error err = {0};
+    pg_market_book junk = {5, 2, NULL, 0};
+    expect_error(pg_market_book_add(&junk, 3, B, 1, 0.1, &err), &err, PG_EINVAL,
+                 "the order book is not initialised (5 orders, room for 2)");
     expect_error(pg_market_book_add(&b, 3, B, 1, NAN, &err), &err, PG_EINVAL,
                  "order of node 3: price nan is not a finite number");
     expect_error(pg_market_book_add(&b, 3, S, -2, 0.1, &err), &err, PG_EINVAL,
@@ -399,6 +402,19 @@ test_bad_input(void **state)
     expect_error(pg_market_book_add(&b, 3, S, INFINITY, 0.1, &err), &err, PG_EINVAL, "qty inf");
     expect_error(pg_market_book_add(&b, 3, (pg_market_side)7, 1, 0.1, &err), &err, PG_EINVAL,
                  "side 7");
+    /* Huge numbers, which would overflow the money, are refused with the range. */
+    expect_error(pg_market_book_add(&b, 3, B, 1e13, 0.1, &err), &err, PG_EINVAL,
+                 "qty 1e+13 is not a finite quantity > 0 (kWh, at most 1e+12)");
+    expect_error(pg_market_book_add(&b, 3, B, 1, -2e6, &err), &err, PG_EINVAL,
+                 "price -2e+06 is not a finite number ($/kWh, at most 1e+06 in magnitude)");
+    assert_int_equal(pg_market_book_add(&b, 3, B, 1e12, -1e6, &err), PG_OK);
+    pg_market_book_clear(&b);
+    const pg_market_point huge[] = {{0.25, 3}, {1e300, -5}};
+    expect_error(pg_market_book_add_curve(&b, 2, huge, 2, &err), &err, PG_EINVAL,
+                 "bid curve of node 2, point 2: price 1e+300 is not a finite number");
+    const pg_market_point hugeq[] = {{0.25, -1e20}};
+    expect_error(pg_market_book_add_curve(&b, 2, hugeq, 1, &err), &err, PG_EINVAL,
+                 "point 1: qty -1e+20 is not a finite number (kWh, at most 1e+12 in magnitude)");
     assert_int_equal(b.n, 0);
 
     const pg_market_point up[] = {{0.25, 3}, {0.40, 5}};
@@ -439,6 +455,13 @@ test_bad_input(void **state)
                  "grid retail price 0.05 is below the feed-in price 0.1");
     expect_error(pg_market_clear_continuous(&b, &nanretail, &r, &err), &err, PG_EINVAL,
                  "grid retail price nan");
+    const pg_market_grid dear = {1e7, 0.1, true};
+    expect_error(pg_market_clear_pay_as_bid(&b, &dear, &r, &err), &err, PG_EINVAL,
+                 "grid retail price 1e+07 or feed-in price 0.1 is beyond 1e+06 $/kWh");
+    b.orders[1].price = 1e300;
+    expect_error(pg_market_clear_uniform(&b, &offgrid, &r, &err), &err, PG_EINVAL,
+                 "order 1 (node 5): price 1e+300 is not a finite number ($/kWh, at most 1e+06");
+    b.orders[1].price = 0.1;
     expect_error(pg_market_clear_uniform(NULL, &offgrid, &r, &err), &err, PG_EINVAL, "NULL");
     expect_error(pg_market_clear_uniform(&b, &offgrid, NULL, &err), &err, PG_EINVAL, "NULL");
     /* Off grid, the same terms are not used and not checked. */
@@ -487,17 +510,22 @@ test_alloc_failures(void **state)
     clear_fn fs[] = {pg_market_clear_uniform, pg_market_clear_pay_as_bid,
                      pg_market_clear_continuous};
     pg_error err = {0};
-    for (size_t m = 0; m < 3; m++) {
+    /* In book order, then with arrival (seq) not book order, which sorts by seq first. */
+    for (size_t m = 0; m < 6; m++) {
+        if (m == 3) {
+            b.orders[0].seq = 10;
+            b.orders[2].seq = 7;
+        }
         pg_market_result ref, r;
         pgt_alloc_fail_after(LONG_MAX);
-        assert_int_equal(fs[m](&b, &offgrid, &ref, &err), PG_OK);
+        assert_int_equal(fs[m % 3](&b, &offgrid, &ref, &err), PG_OK);
         long n = pgt_alloc_count();
         pgt_alloc_fail_after(-1);
         assert_true(n >= 2);
         for (long k = 0; k < n; k++) {
             memset(&r, 0x5a, sizeof r);
             pgt_alloc_fail_after(k);
-            int rc = fs[m](&b, &offgrid, &r, &err);
+            int rc = fs[m % 3](&b, &offgrid, &r, &err);
             pgt_alloc_fail_after(-1);
             assert_int_equal(rc, PG_ENOMEM);
             assert_true(strstr(err.msg, "out of memory") != NULL);

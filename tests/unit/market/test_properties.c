@@ -5,9 +5,9 @@
  *     never gets below), fills within 0..qty, energy and money balance;
  *   - uniform: the price lies between the marginal bid and the marginal ask, and it supports the
  *     allocation (every order strictly in the money is filled, every order out of it is not: the
- *     optimality conditions of welfare maximisation), ties at the price are filled pro rata, and
- *     the welfare equals the most any allocation gets (a unit-by-unit brute force on integer
- *     books);
+ *     optimality conditions of welfare maximisation), ties at the price are filled pro rata, the
+ *     welfare equals the most any allocation gets (a unit-by-unit brute force on integer books),
+ *     and the same orders in another order clear the same;
  *   - pay-as-bid: the same quantities, each at its own limit, the spread the operator's;
  *   - continuous: when the book is done no resting bid crosses a resting ask, and its welfare is
  *     no more than the uniform auction's;
@@ -279,6 +279,43 @@ check_settle(const inst *in, const pg_market_result *r, const char *mech, int bo
     assert_near(bills, r->surplus + grid, 1e-9 * (1 + fabs(bills)));
 }
 
+/* The uniform auction does not depend on arrival: the same orders in another order of the book and
+ * of arrival clear at the same price with the same fills (ties are pro rata, not first come). */
+static void
+check_permuted(const inst *in, const pg_market_result *u, int book)
+{
+    size_t n = in->book.n;
+    inst p = *in;
+    pg_market_book_init(&p.book);
+    size_t *perm = malloc((n ? n : 1) * sizeof *perm);
+    assert_non_null(perm);
+    for (size_t i = 0; i < n; i++)
+        perm[i] = i;
+    for (size_t i = n; i > 1; i--) {
+        size_t j = next() % i, x = perm[i - 1];
+        perm[i - 1] = perm[j];
+        perm[j] = x;
+    }
+    pg_error err = {0};
+    for (size_t i = 0; i < n; i++) {
+        const pg_market_order *o = &in->book.orders[perm[i]];
+        assert_int_equal(pg_market_book_add(&p.book, o->node, o->side, o->qty, o->price, &err),
+                         PG_OK);
+    }
+    pg_market_result r;
+    assert_int_equal(pg_market_clear_uniform(&p.book, &p.grid, &r, &err), PG_OK);
+    assert_int_equal(r.outcome, u->outcome);
+    if (u->outcome == PG_MARKET_CLEARED && r.price != u->price)
+        fail_msg("book %d: permuted, the price is %.17g instead of %.17g", book, r.price, u->price);
+    for (size_t i = 0; i < n; i++)
+        if (fabs(r.fills[i].qty - u->fills[perm[i]].qty) > 1e-9 * in->book.orders[perm[i]].qty)
+            fail_msg("book %d: permuted, order %zu fills %.17g instead of %.17g", book, perm[i],
+                     r.fills[i].qty, u->fills[perm[i]].qty);
+    pg_market_result_free(&r);
+    pg_market_book_free(&p.book);
+    free(perm);
+}
+
 static void
 run(size_t nmax, int books)
 {
@@ -308,6 +345,7 @@ run(size_t nmax, int books)
             fail_msg("book %d: continuous welfare %.17g above the uniform auction's %.17g", t, wc,
                      wu);
         assert_near(welfare(&in, &pab), wu, 1e-12 * (1 + fabs(wu)));
+        check_permuted(&in, &u, t);
         check_settle(&in, &u, "uniform", t);
         check_settle(&in, &pab, "pay-as-bid", t);
         check_settle(&in, &cda, "continuous", t);
@@ -350,6 +388,7 @@ test_large_books(void **state)
         check_uniform(&in, &u, t);
         check_common(&in, &cda, "continuous", t);
         check_continuous(&in, &cda, t);
+        check_permuted(&in, &u, t);
         check_settle(&in, &u, "uniform", t);
         check_settle(&in, &cda, "continuous", t);
         pg_market_result_free(&u);

@@ -203,6 +203,10 @@ test_bad_input(void **state)
     const double bad[3] = {7, NAN, -3};
     expect_error(pg_market_settle(&b, &r, &grid, bad, 3, s, &err), &err, PG_EINVAL,
                  "node 1: metered net import nan is not a finite number of kWh");
+    const double huge[3] = {7, -4, 1e13};
+    expect_error(pg_market_settle(&b, &r, &grid, huge, 3, s, &err), &err, PG_EINVAL,
+                 "node 2: metered net import 1e+13 is not a finite number of kWh (at most 1e+12 "
+                 "in magnitude)");
     expect_error(pg_market_settle(&b, &r, &grid, metered, 1, s, &err), &err, PG_EINVAL,
                  "order 1 belongs to node 1, but only 1 nodes are settled");
     r.fills[1].qty = 6;
