@@ -74,29 +74,26 @@ thermal_named(const pg_world *w, const char *name)
  * reference bus a unit in service (on a copy of the world) when it has none, as the power flow
  * needs one there to solve the feeder. With want_ptdf, also the PTDFs. */
 static int
-feeder_open(feeder *f, const pg_market_network *net, bool want_ptdf, pg_error *err)
+feeder_open(feeder *f, const pg_market_network *net, bool want_ptdf, const char *who, pg_error *err)
 {
     memset(f, 0, sizeof *f);
     size_t *island = NULL;
     int rc = PG_OK;
     if (!net || !net->world)
-        return pg_error_set(err, PG_EINVAL,
-                            "grid-aware clearing: no feeder (network or world is "
-                            "NULL)");
+        return pg_error_set(err, PG_EINVAL, "%s: no feeder (network or world is NULL)", who);
     const pg_world *w = net->world;
     if (net->n_nodes > 0 && !net->node_bus)
-        return pg_error_set(err, PG_EINVAL, "grid-aware clearing: node_bus is NULL for %zu nodes",
+        return pg_error_set(err, PG_EINVAL, "%s: node_bus is NULL for %zu nodes", who,
                             net->n_nodes);
     if (!(net->hours >= HOURS_MIN && net->hours <= HOURS_MAX))
-        return pg_error_set(err, PG_EINVAL,
-                            "grid-aware clearing: hours is %g; the interval must be %g to %g h",
+        return pg_error_set(err, PG_EINVAL, "%s: hours is %g; the interval must be %g to %g h", who,
                             net->hours, HOURS_MIN, HOURS_MAX);
     if (!(net->substation_kw >= 0) ||
         (isfinite(net->substation_kw) && net->substation_kw > POWER_MAX))
         return pg_error_set(err, PG_EINVAL,
-                            "grid-aware clearing: substation_kw is %g; it must be 0 to %g kW, or "
+                            "%s: substation_kw is %g; it must be 0 to %g kW, or "
                             "+inf for no limit",
-                            net->substation_kw, POWER_MAX);
+                            who, net->substation_kw, POWER_MAX);
     size_t nb = w->n_buses, n_ref = 0;
     for (size_t b = 0; b < nb; b++)
         if (w->buses[b].type == PG_BUS_REF) {
@@ -104,23 +101,21 @@ feeder_open(feeder *f, const pg_market_network *net, bool want_ptdf, pg_error *e
                 f->ref = b;
         }
     if (n_ref != 1)
-        return pg_error_set(
-            err, PG_EMODEL,
-            "grid-aware clearing: the feeder '%s' has %zu reference buses; it needs "
-            "exactly one (the substation, where the grid connects)",
-            w->name ? w->name : "?", n_ref);
+        return pg_error_set(err, PG_EMODEL,
+                            "%s: the feeder '%s' has %zu reference buses; it needs "
+                            "exactly one (the substation, where the grid connects)",
+                            who, w->name ? w->name : "?", n_ref);
     for (size_t n = 0; n < net->n_nodes; n++)
         if (net->node_bus[n] >= nb)
             return pg_error_set(err, PG_EINVAL,
-                                "grid-aware clearing: node %zu is at bus %zu, but the feeder has "
+                                "%s: node %zu is at bus %zu, but the feeder has "
                                 "%zu buses (0 to %zu)",
-                                n, net->node_bus[n], nb, nb - 1);
+                                who, n, net->node_bus[n], nb, nb - 1);
     /* Connected to the reference bus: in its island (the model's islands). */
     for (size_t l = 0; l < w->n_branches; l++)
         if (w->branches[l].from >= nb || w->branches[l].to >= nb)
-            return pg_error_set(err, PG_EMODEL,
-                                "grid-aware clearing: branch '%s' joins a bus that does not exist",
-                                w->branches[l].name ? w->branches[l].name : "?");
+            return pg_error_set(err, PG_EMODEL, "%s: branch '%s' joins a bus that does not exist",
+                                who, w->branches[l].name ? w->branches[l].name : "?");
     island = malloc(sizeof *island * nb);
     if (!island)
         return pg_error_set(err, PG_ENOMEM, "out of memory");
@@ -128,8 +123,7 @@ feeder_open(feeder *f, const pg_market_network *net, bool want_ptdf, pg_error *e
     for (size_t n = 0; n < net->n_nodes; n++) {
         size_t b = net->node_bus[n];
         if (island[b] == PG_NONE || island[b] != island[f->ref]) {
-            rc = pg_error_set(err, PG_EMODEL,
-                              "grid-aware clearing: node %zu is at bus '%s', which is %s", n,
+            rc = pg_error_set(err, PG_EMODEL, "%s: node %zu is at bus '%s', which is %s", who, n,
                               bus_name(w, b),
                               island[b] == PG_NONE ? "isolated (out of service)"
                                                    : "not connected to the feeder's reference bus");
@@ -238,7 +232,7 @@ pg_market_clear_network(const pg_market_book *book, const pg_market_grid *grid,
         return pg_error_set(err, PG_EINVAL, "grid-aware clearing: no book or no result (NULL)");
     if ((rc = check_grid(grid, &imp, &exp, err)))
         return rc;
-    if ((rc = feeder_open(&f, net, true, err)))
+    if ((rc = feeder_open(&f, net, true, "grid-aware clearing", err)))
         return rc;
     for (size_t i = 0; i < book->n; i++)
         if ((rc = check_order(&book->orders[i], i, net->n_nodes, err)))
@@ -421,7 +415,7 @@ pg_market_ac_check(const pg_market_network *net, const double *inj_kw, double pf
     if (!(pf > 0 && pf <= 1))
         return pg_error_set(err, PG_EINVAL,
                             "AC check: the power factor is %g; it must be in (0, 1]", pf);
-    if ((rc = feeder_open(&f, net, false, err)))
+    if ((rc = feeder_open(&f, net, false, "AC check", err)))
         return rc;
     if (net->n_nodes > 0 && !inj_kw) {
         rc = pg_error_set(err, PG_EINVAL, "AC check: inj_kw is NULL for %zu nodes", net->n_nodes);

@@ -121,6 +121,26 @@ on_request(void *ctx, const char *subject, const void *data, size_t len, const c
     }
 }
 
+/* A handler that makes a request while a message is delivered. */
+typedef struct asker {
+    pg_bus *b;
+    char answer[64];
+    int rc;
+} asker;
+
+static void
+on_ask(void *ctx, const char *subject, const void *data, size_t len, const char *reply)
+{
+    (void)subject, (void)reply;
+    asker *a = ctx;
+    void *ans = NULL;
+    size_t n = 0;
+    a->rc = pg_bus_request(a->b, "svc.echo", data, len, 1, &ans, &n, NULL);
+    if (a->rc == PG_OK)
+        snprintf(a->answer, sizeof a->answer, "%.*s", (int)n, (const char *)ans);
+    free(ans);
+}
+
 static void
 test_request_reply(void **state)
 {
@@ -159,6 +179,14 @@ test_request_reply(void **state)
     assert_non_null(strstr(err.msg, "no answer to \"svc.echo\""));
     assert_ptr_equal(reply, &r); /* untouched */
     assert_int_equal(pg_bus_request(b, "nobody.home", "hi", 2, 1.0, &reply, &len, &err), PG_ENET);
+    /* a request from inside a handler */
+    r.answers = 1;
+    asker ak = {b, "", -1};
+    assert_int_equal(pg_bus_subscribe(b, "ask", on_ask, &ak, NULL, &err), PG_OK);
+    pub(b, "ask", "q1");
+    flush(b);
+    assert_int_equal(ak.rc, PG_OK);
+    assert_string_equal(ak.answer, "re[0]:q1");
     /* publish_reply delivers the reply subject */
     log.text[0] = '\0';
     assert_int_equal(pg_bus_publish_reply(b, "svc.x", "my.inbox", "d", 1, &err), PG_OK);

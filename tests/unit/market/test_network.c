@@ -579,7 +579,8 @@ test_bad_input(void **state)
 
     size_t far[] = {1, 9};
     net.node_bus = far;
-    expect_error(&bk.b, &g, &net, PG_EINVAL, "node 1 is at bus 9, but the feeder has 4 buses");
+    expect_error(&bk.b, &g, &net, PG_EINVAL,
+                 "grid-aware clearing: node 1 is at bus 9, but the feeder has 4 buses");
     size_t lonely[] = {1, 3}; /* bus 3 has no branch */
     net.node_bus = lonely;
     expect_error(&bk.b, &g, &net, PG_EMODEL,
@@ -651,7 +652,7 @@ test_bad_input(void **state)
     assert_int_equal(pg_market_ac_check(&net, NULL, 1, &a, &err), PG_EINVAL);
     net.node_bus = far;
     assert_int_equal(pg_market_ac_check(&net, inj, 1, &a, &err), PG_EINVAL);
-    assert_non_null(strstr(err.msg, "node 1 is at bus 9"));
+    assert_non_null(strstr(err.msg, "AC check: node 1 is at bus 9"));
     pg_world_free(w);
 }
 
