@@ -91,7 +91,7 @@ aif_create(void **state, const pg_node_config *cfg, uint64_t seed, pg_error *err
         if (!(v >= d->lo && v <= d->hi) || (d->whole && v != floor(v)) ||
             (i == P_SOC_LEVELS && v == 1)) {
             free(c);
-            return pg_error_set(err, PG_EINVAL,
+            return pg_error_set(err, PG_EMODEL,
                                 "controller aif: parameter %s is %g; it must be a %s from %g to "
                                 "%g%s",
                                 d->name, v, d->whole ? "whole number" : "number", d->lo, d->hi,
@@ -254,7 +254,7 @@ check_view(const pg_node_view *v, pg_error *err)
     const double xs[] = {v->fixed_kwh[0],  v->pv_kwh[0],     v->soc_kwh,          v->soc_min_kwh,
                          v->soc_max_kwh,   v->charge_max_kw, v->discharge_max_kw, v->eta_charge,
                          v->eta_discharge, v->ev_need_kwh,   v->ev_max_kw,        v->shift_need_kwh,
-                         v->shift_max_kw};
+                         v->shift_max_kw,  v->hvac_self_kwh};
     for (size_t i = 0; i < sizeof xs / sizeof *xs; i++)
         if (!sane(xs[i], MAX_ENERGY) || xs[i] < 0)
             return pg_error_set(err, PG_EINVAL,
@@ -398,7 +398,7 @@ aif_plan(void *state, const pg_node_view *v, pg_node_plan *out, pg_error *err)
     if (v->shift_need_kwh > 0)
         p.shift_kw = fmin(v->shift_max_kw, v->shift_need_kwh / dt);
     p.hvac_kw = NAN;
-    double net = v->fixed_kwh[0] - v->pv_kwh[0] + (p.ev_kw + p.shift_kw) * dt;
+    double net = v->fixed_kwh[0] + v->hvac_self_kwh - v->pv_kwh[0] + (p.ev_kw + p.shift_kw) * dt;
     if (!e->grid_connected) {
         /* No price to act on: the battery balances the node (stores the surplus, covers the
          * deficit), the generator what the battery cannot, and an off-grid node does not bid. */

@@ -103,7 +103,7 @@ lp_create(void **state, const pg_node_config *cfg, uint64_t seed, pg_error *err)
         }
         if (!(v >= d->lo && v <= d->hi) || (i == P_HORIZON && !(v > 0))) {
             free(c);
-            return pg_error_set(err, PG_EINVAL,
+            return pg_error_set(err, PG_EMODEL,
                                 "controller lp: parameter %s is %g; it must be a number %s %g "
                                 "and at most %g",
                                 d->name, v, i == P_HORIZON ? "above" : "of at least", d->lo, d->hi);
@@ -223,6 +223,7 @@ check_view(const pg_node_view *v, size_t H, bool hvac, pg_error *err)
         {"shift_max_kw", v->shift_max_kw, MAX_ENERGY},
         {"gen_max_kw", v->gen_max_kw, MAX_ENERGY},
         {"gen_cost", v->gen_cost, MAX_PRICE},
+        {"hvac_self_kwh", v->hvac_self_kwh, MAX_ENERGY},
     };
     for (size_t i = 0; i < sizeof scalars / sizeof *scalars; i++)
         if (!sane(scalars[i].v, scalars[i].lim) ||
@@ -448,6 +449,8 @@ lp_plan(void *state, const pg_node_view *v, pg_node_plan *out, pg_error *err)
     /* Nothing to decide (no storage, EV, shiftable work, generator or modelled HVAC): the plan
      * is the forecast itself and needs no LP. */
     const bool flexible = bat || ev || sh || gen || hvac;
+    /* A thermal load the LP does not model runs itself: its energy this interval is load. */
+    const double self_kwh = v->thermal && !hvac ? v->hvac_self_kwh : 0;
     pgi_solution sol = {0};
     if (flexible) {
         const double soc_lo = fmin(v->soc_min_kwh, v->soc_kwh);
@@ -458,7 +461,8 @@ lp_plan(void *state, const pg_node_view *v, pg_node_plan *out, pg_error *err)
         const double gain = hvac ? s_mode * c->th_cop / c->th_c : 0; /* C per kWh of electricity */
         int prev_temp = -1;
         for (size_t t = 0; t < H; t++) {
-            int bal = pgi_lp_row(lp, v->fixed_kwh[t], v->fixed_kwh[t]);
+            double load = v->fixed_kwh[t] + (t == 0 ? self_kwh : 0);
+            int bal = pgi_lp_row(lp, load, load);
             if (grid) {
                 c->c_imp[t] = pgi_lp_col(lp, 0, PGI_INF, c->imp_cost[t], false);
                 c->c_exp[t] = pgi_lp_col(lp, 0, PGI_INF, -c->exp_price[t], false);
@@ -591,10 +595,11 @@ lp_plan(void *state, const pg_node_view *v, pg_node_plan *out, pg_error *err)
     double mu_sh = c->r_sh >= 0 ? sol.dual[c->r_sh] : 0;
     double buy_limit = grid ? c->imp_cost[0] : c->p[P_UNSERVED];
     double sell_limit = grid ? c->exp_price[0] : 0;
-    double pv_used = flexible                       ? X(c->c_pv[0])
-                     : grid && c->exp_price[0] >= 0 ? v->pv_kwh[0]
-                                                    : fmin(v->pv_kwh[0], v->fixed_kwh[0]);
-    double inflex = v->fixed_kwh[0] + hvk - pv_used;
+    double pv_used = flexible ? X(c->c_pv[0])
+                     : grid && c->exp_price[0] >= 0
+                         ? v->pv_kwh[0]
+                         : fmin(v->pv_kwh[0], v->fixed_kwh[0] + self_kwh);
+    double inflex = v->fixed_kwh[0] + self_kwh + hvk - pv_used;
     if (inflex > EPS)
         s[ns++] = (seg){+1, inflex, buy_limit};
     else if (inflex < -EPS)

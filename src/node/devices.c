@@ -69,10 +69,13 @@ positive(pgi_jr *r, const json_t *o, const char *key, bool required, double *out
         return rc;
     if (!(x > 0))
         return pgi_jr_fail_key(r, PG_EPARSE, key, "must be more than 0 (it is %g)", x);
+    if (x < PGI_DEV_MIN) /* so that no ratio of parameters overflows */
+        return pgi_jr_fail_key(r, PG_EPARSE, key, "must be at least %g (it is %g)", PGI_DEV_MIN, x);
     *out = x;
     return PG_OK;
 }
 
+/* The series member key names (dflt when absent; NULL: none), added to the config's inputs. */
 static int
 input(pgi_jr *r, const json_t *o, const char *key, const char *dflt, pg_node_config *c, size_t *idx)
 {

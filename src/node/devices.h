@@ -15,6 +15,8 @@
 
 /* The biggest power (kW) or energy (kWh) a device parameter may have. */
 #define PGI_DEV_MAX 1e9
+/* The smallest a parameter that must be more than 0 may be. */
+#define PGI_DEV_MIN 1e-6
 
 /* A deferrable data-center job: energy still to run and its deadline (h from the start). */
 typedef struct pgi_job {

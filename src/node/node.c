@@ -331,7 +331,8 @@ pg_node_operate(pg_node *n, const pg_node_env *env, double cleared_kwh, double p
             s -= db;
             spilled = fmin(s, pv);
             s -= spilled;
-            gen -= fmin(s, gen);
+            if (s > 0) /* down to what the rest needs, computed so as not to round off */
+                gen = fmax(0, load + b - (pv - spilled));
         }
     }
     /* share the battery flow among the batteries in order */

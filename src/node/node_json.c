@@ -52,14 +52,14 @@ read_profile(pgi_jr *r, const json_t *obj, pg_node_profile *out)
                            s);
 }
 
-static int
+/* "pv, battery, ..." into buf. */
+static void
 known_kinds(char *buf, size_t size)
 {
     size_t n = 0;
     buf[0] = '\0';
     for (int k = 0; k < PGI_DEV_N && n < size; k++)
         n += (size_t)snprintf(buf + n, size - n, "%s%s", k ? ", " : "", pgi_dev_types[k].name);
-    return 0;
 }
 
 static int
@@ -178,7 +178,7 @@ out:
 
 /* What a profile needs (docs/node-format.md, "Profiles"). */
 static int
-check_profile(pgi_jr *r, const json_t *obj, pg_node_config *c)
+check_profile(pgi_jr *r, pg_node_config *c)
 {
     size_t count[PGI_DEV_N] = {0};
     for (size_t i = 0; i < c->n_devices; i++)
@@ -198,7 +198,6 @@ check_profile(pgi_jr *r, const json_t *obj, pg_node_config *c)
     case PG_NODE_RESIDENTIAL:
     case PG_NODE_COMMERCIAL: break;
     }
-    (void)obj;
     return PG_OK;
 }
 
@@ -246,7 +245,7 @@ pgi_node_config_from_json(pgi_jr *r, const json_t *obj, pg_node_config **out)
     c->grid_connected = c->profile != PG_NODE_OFFGRID;
     if ((rc = pgi_jr_get_bool(r, obj, "grid_connected", false, &c->grid_connected)) ||
         (rc = read_devices(r, obj, c)) || (rc = read_controller(r, obj, c)) ||
-        (rc = check_profile(r, obj, c)) || (rc = check_controller(r, obj, c)))
+        (rc = check_profile(r, c)) || (rc = check_controller(r, obj, c)))
         goto out;
     *out = c;
     c = NULL;

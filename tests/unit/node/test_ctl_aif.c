@@ -234,7 +234,7 @@ test_bad_params(void **state)
         tcfg_param(&t, bad[i].key, bad[i].v);
         void *st = NULL;
         pg_error err = {0};
-        assert_int_equal(pgi_ctl_aif.create(&st, &t.c, 1, &err), PG_EINVAL);
+        assert_int_equal(pgi_ctl_aif.create(&st, &t.c, 1, &err), PG_EMODEL);
         assert_null(st);
         assert_non_null(strstr(err.msg, bad[i].key));
     }

@@ -459,7 +459,7 @@ test_bad_params(void **state)
         tcfg_param(&t, bad[i].key, bad[i].v);
         void *st = NULL;
         pg_error err = {0};
-        assert_int_equal(pgi_ctl_lp.create(&st, &t.c, 1, &err), PG_EINVAL);
+        assert_int_equal(pgi_ctl_lp.create(&st, &t.c, 1, &err), PG_EMODEL);
         assert_null(st);
         assert_non_null(strstr(err.msg, bad[i].key));
     }
@@ -591,23 +591,69 @@ test_inflexible_node(void **state)
     vw_init(&w, 3);
     for (int h = 0; h < 3; h++)
         w.retail[h] = 0.3, w.feed[h] = 0.05, w.fixed[h] = 2;
-    w.v.thermal = true; /* no thermal model in the config: not planned */
+    w.v.thermal = true; /* no thermal model in the config: it runs itself */
+    w.v.hvac_self_kwh = 0.5;
     pg_node_plan p;
     plan_ok(st, &w, &p);
     assert_true(p.battery_kw == 0 && p.ev_kw == 0 && p.shift_kw == 0 && p.generator_kw == 0);
     assert_true(isnan(p.hvac_kw));
     assert_int_equal(p.n_points, 1);
     assert_near(p.curve[0].price, 0.3, 0);
-    assert_near(p.curve[0].qty, 2, 0);
+    assert_near(p.curve[0].qty, 2.5, 1e-12);
     w.pv[0] = 5;
     plan_ok(st, &w, &p);
     assert_int_equal(p.n_points, 1);
     assert_near(p.curve[0].price, 0.05, 0);
-    assert_near(p.curve[0].qty, -3, 1e-12);
+    assert_near(p.curve[0].qty, -2.5, 1e-12);
     w.feed[0] = -0.01;
     plan_ok(st, &w, &p);
     assert_int_equal(p.n_points, 0);
     pgi_ctl_lp.destroy(st);
+}
+
+/* A node config naming the LP controller with a bad parameter is refused when it is read, at its
+ * controller section; an unknown parameter is refused by name; good ones are taken. */
+static void
+test_config_params(void **state)
+{
+    (void)state;
+    const struct {
+        const char *kind, *params, *path, *msg;
+        int code;
+    } cases[] = {
+        {"lp", "\"cycle_cost\": -1", "$.controller", "cycle_cost is -1", PG_EMODEL},
+        {"lp", "\"horizon_h\": 0", "$.controller", "horizon_h is 0", PG_EMODEL},
+        {"lp", "\"cycle\": 1", "$.controller.cycle", "unknown key 'cycle'", PG_EPARSE},
+        {"aif", "\"depth\": 12", "$.controller", "depth is 12", PG_EMODEL},
+        {"aif", "\"soc_levels\": 1", "$.controller", "soc_levels is 1", PG_EMODEL},
+        {"lp", "\"cycle_cost\": 0.05, \"horizon_h\": 12", NULL, NULL, PG_OK},
+        {"aif", "\"depth\": 3, \"sample\": 1", NULL, NULL, PG_OK},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char text[1024];
+        snprintf(text, sizeof text,
+                 "{\"format\": \"plurigrid-node/1\", \"name\": \"n\",\n"
+                 " \"profile\": \"residential\",\n"
+                 " \"devices\": [{\"kind\": \"fixed_load\", \"name\": \"house\"}],\n"
+                 " \"controller\": {\"kind\": \"%s\", %s}}\n",
+                 cases[i].kind, cases[i].params);
+        pg_node_config *c = NULL;
+        pg_error err = {0};
+        int rc = pg_node_config_parse(&c, "n.json", text, strlen(text), &err);
+        if (rc != cases[i].code)
+            fail_msg("case %zu: %d (%s)", i, rc, err.msg);
+        if (rc) {
+            assert_null(c);
+            assert_string_equal(err.file, "n.json");
+            assert_int_equal(err.line, 4);
+            assert_string_equal(err.path, cases[i].path);
+            if (!strstr(err.msg, cases[i].msg))
+                fail_msg("case %zu: '%s' lacks '%s'", i, err.msg, cases[i].msg);
+        } else {
+            assert_near(pg_node_config_param(c, "depth", 0), i == 6 ? 3 : 0, 0);
+            pg_node_config_free(c);
+        }
+    }
 }
 
 /* The residential example node a few days under the LP and under the rules (the node's own
@@ -664,6 +710,7 @@ main(void)
         cmocka_unit_test(test_bad_view),
         cmocka_unit_test(test_precools_before_peak),
         cmocka_unit_test(test_inflexible_node),
+        cmocka_unit_test(test_config_params),
         cmocka_unit_test(test_node_lp_beats_rules),
         cmocka_unit_test(test_allocation_failures),
     };
