@@ -36,9 +36,9 @@ typedef struct pgi_series_ctx {
                              from the seed and the series' name) */
     const char *name;     /* the series' name in the scenario */
     double year_hour;     /* where the data's first row falls in its year: hours from 1 January
-                             00:00 (0..8760, a 365-day year; 0 when the scenario has no start
-                             date). Models put their intervals on the calendar by it, unless
-                             their parameters "start_day" and "start_hour" say otherwise. */
+                             00:00 (0..8760, a 365-day year; 0 when the caller does not know).
+                             Models put their intervals on the calendar by it, unless their
+                             parameters "start_day" and "start_hour" say otherwise. */
 } pgi_series_ctx;
 
 /* Reads the spec at the current path of r (errors name the scenario file, line and JSON path;
