@@ -609,7 +609,8 @@ static void
 free_state(run_state *st)
 {
     pg_bus_close(st->bus);
-    for (size_t i = 0; i < st->h.n; i++) {
+    /* every actor allocated, including one whose node failed to start */
+    for (size_t i = 0; st->h.a && i < st->c->n_nodes; i++) {
         pg_node_free(st->h.a[i].node);
         free((void *)st->h.a[i].forecast);
         free(st->h.a[i].actual);
