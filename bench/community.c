@@ -49,7 +49,7 @@ synthetic(size_t nodes)
         pgi_buf_printf(&b, ",\n  \"load%d\": {\"model\": \"daily-profile\", \"values\": [", k);
         for (int h = 0; h < 24; h++) {
             double v = 0.3 + 0.1 * k * (h >= 17 && h <= 21) + 0.05 * ((h * 7 + k * 3) % 5);
-            pgi_buf_printf(&b, "%s%.3f", h ? "," : "", v * 0.25);
+            pgi_buf_printf(&b, "%s%.3f", h ? "," : "", v);
         }
         pgi_buf_puts(&b, "]}");
     }

@@ -114,6 +114,9 @@ typedef struct pg_community_run {
      * (packs x rounds); NaN without sharing). */
     size_t share_rounds, share_rented;
     double pack_utilisation;
+    /* $ buyers paid for peer trades less what sellers received: the operator's (the spread of
+     * pay-as-bid and continuous trades; 0 in a uniform-price run) */
+    double operator_surplus;
     /* Messages on the bus during the run. */
     uint64_t published, delivered, dropped;
 } pg_community_run;

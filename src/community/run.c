@@ -888,8 +888,11 @@ play_interval(run_state *st, size_t t, cm_trace *tr, pg_error *err)
     run->volume_kwh[t] = res.volume;
     if (spec->mech && c->feeder)
         run->volume_kwh[t] = split_grid_trades(st->s, n);
-    if (st->spec->mech && c->feeder && res.volume > 0 && !isfinite(res.price)) {
-        /* Nodal prices: the volume-weighted mean of the trades. */
+    for (size_t i = 0; i < n; i++)
+        run->operator_surplus += st->s[i].paid - st->s[i].received;
+    if (st->spec->mech && res.volume > 0 && !isfinite(res.price)) {
+        /* Nodal prices, pay-as-bid or continuous trades: the mean price of the trades, buyers'
+         * and sellers' fills weighted by their quantities. */
         double q = 0, m = 0;
         for (size_t k = 0; k < res.n_fills; k++) {
             q += res.fills[k].qty;

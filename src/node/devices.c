@@ -548,7 +548,7 @@ fixed_read(pgi_jr *r, const json_t *o, pg_node_config *c, pgi_dev_cfg *d)
 static double
 fixed_kwh(const pgi_dev_cfg *c, double value, double dt)
 {
-    return c->input == PGI_NO_INPUT ? c->p.fixed.kw * dt : fmax(0, value) * c->p.fixed.scale;
+    return (c->input == PGI_NO_INPUT ? c->p.fixed.kw : fmax(0, value) * c->p.fixed.scale) * dt;
 }
 
 static void

@@ -19,13 +19,14 @@
 static inline double
 sim_input(const char *name, double h, double dt)
 {
+    (void)dt;
     double hod = fmod(h, 24.0);
     if (strcmp(name, "pv") == 0)
         return fmax(0, sin(M_PI * (hod - 6) / 12));
     if (strcmp(name, "outdoor_temp") == 0)
         return 30 + 6 * sin(M_PI * (hod - 9) / 12);
-    if (strcmp(name, "load") == 0) /* kWh per interval */
-        return (0.5 + 0.3 * (hod >= 17 && hod < 22) + 0.2 * sin(M_PI * hod / 24)) * dt;
+    if (strcmp(name, "load") == 0) /* mean kW over the interval */
+        return 0.5 + 0.3 * (hod >= 17 && hod < 22) + 0.2 * sin(M_PI * hod / 24);
     return 0;
 }
 
