@@ -1,8 +1,9 @@
 /* The two community examples (examples/scenario0/, examples/offgrid-village/) read and run, and
  * are wired to their data as their READMEs say: scenario 0's homes each read their own building
  * file, with PV scaled by the home's nominal power from pv_nominal_power.csv, checked against the
- * CSV files themselves; a missing data folder names the data set and --data; the village runs
- * from its models alone and rents packs. */
+ * CSV files themselves, and its demand-response events measured as docs/community.md says; a
+ * missing data folder names the data set and --data; the village runs from its models alone and
+ * rents packs. */
 #include "harness.h"
 
 #include <sys/stat.h>
@@ -77,6 +78,70 @@ test_scenario0_wiring(void **state)
         assert_true(d->battery_out_kwh > 0);
         assert_near(m->battery_out_kwh, 0, 0);
     }
+    pg_community_report_free(r);
+    pg_community_free(c);
+}
+
+/* Scenario 0's demand-response events, checked against the CSV files: over the first 18 days the
+ * events of 15, 16 and 17 August 2016 (17:00-20:00, every home) are in the run, and the homes as
+ * measured have nothing to shift, so in both runs each home's net import during the events is its
+ * measured load minus PV over those hours, its reduction against the run without the events is 0,
+ * and against the 10-of-10 baseline it is the mean of the same hours on the 10 earlier weekdays
+ * without an event (1-5 and 8-12 August for all three) minus the actual. */
+static void
+test_scenario0_dr_events(void **state)
+{
+    (void)state;
+    pg_community_options o;
+    pg_community_options_init(&o);
+    o.data_dir = pgt_data_path(FONTANA);
+    o.days = 18;
+    pg_community *c = NULL;
+    pg_community_report *r = NULL;
+    pg_error err = {0};
+    if (pg_community_read(&c, pgt_source_path("examples/scenario0/scenario.json"), &o, &err) ||
+        pg_community_run_all(c, &o, &r, &err))
+        fail_msg("%s:%d: %s: %s", err.file, err.line, err.path, err.msg);
+    static const double kw[17] = {4, 4, 4, 5, 4, 4, 4, 4, 4, 5, 5, 5, 5, 5, 5, 5, 5};
+    static const int event_day[3] = {15, 16, 17}, base_day[10] = {1, 2, 3, 4, 5, 8, 9, 10, 11, 12};
+    double community = 0;
+    for (size_t i = 0; i < 17; i++) {
+        char file[64];
+        snprintf(file, sizeof file, FONTANA "/Building_%zu.csv", i + 1);
+        size_t ncols = 0;
+        double *v = NULL;
+        char **header = NULL;
+        size_t n = pgt_read_csv(pgt_data_path(file), &ncols, &v, &header);
+        assert_true(n >= 8760);
+        size_t cl = pgt_csv_col(header, ncols, "non_shiftable_load");
+        size_t cp = pgt_csv_col(header, ncols, "solar_generation");
+        double actual = 0, baseline = 0;
+        for (int e = 0; e < 3; e++)
+            for (int h = 17; h < 20; h++) {
+                /* the row of August D, hour h: the data starts on 31 July at 23:00 */
+                size_t row = (size_t)(event_day[e] - 1) * 24 + (size_t)h + 1;
+                actual += v[row * ncols + cl] - v[row * ncols + cp] * kw[i] / 1000;
+                for (int d = 0; d < 10; d++) {
+                    row = (size_t)(base_day[d] - 1) * 24 + (size_t)h + 1;
+                    baseline += (v[row * ncols + cl] - v[row * ncols + cp] * kw[i] / 1000) / 10;
+                }
+            }
+        free(v);
+        pgt_free_header(header, ncols);
+        const pg_community_run *runs[2] = {&r->variants[0].market, &r->variants[0].baseline};
+        for (int k = 0; k < 2; k++) {
+            const pg_community_metrics *m = &runs[k]->node[i];
+            assert_near(m->dr_event_kwh, actual, 1e-9 * (1 + fabs(actual)));
+            assert_near(m->dr_delivered_kwh, baseline - actual, 1e-9 * (1 + fabs(baseline)));
+            assert_near(m->dr_delivered_cf_kwh, 0, 1e-9);
+        }
+        community += actual;
+    }
+    /* the three hottest evenings: the community imported more than on the baseline days */
+    assert_near(r->variants[0].baseline.total.dr_event_kwh, community, 1e-9 * community);
+    assert_true(r->variants[0].baseline.total.dr_delivered_kwh < 0);
+    /* with devices, the run without the events was played (the reduction is a number) */
+    assert_false(isnan(r->variants[1].baseline.total.dr_delivered_cf_kwh));
     pg_community_report_free(r);
     pg_community_free(c);
 }
@@ -182,6 +247,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_scenario0_wiring),
+        cmocka_unit_test(test_scenario0_dr_events),
         cmocka_unit_test(test_scenario0_missing_data),
         cmocka_unit_test(test_scenario0_missing_hour),
         cmocka_unit_test(test_village),
