@@ -336,8 +336,35 @@ pg_market_clear_network(const pg_market_book *book, const pg_market_grid *grid,
         const pg_market_order *o = &book->orders[i];
         double q = sol.x[i];
         q = q < 0 ? 0 : q > o->qty ? o->qty : q;
-        size_t b = net->node_bus[o->node];
         r.fills[i].qty = q;
+        if (o->side == PG_MARKET_BUY)
+            bought += q;
+        else
+            sold += q;
+    }
+    /* The solver meets the balance row to its tolerance (about 1e-7), settlement checks it to
+     * 1e-9: the grid at the reference bus takes the exact difference, or, off the grid, the
+     * larger side gives up its excess in proportion. */
+    double gi = imp ? fmax(sol.x[c_imp], 0) : 0, ge = exp ? fmax(sol.x[c_exp], 0) : 0;
+    if (imp || exp) {
+        double need = bought - sold; /* what the peers' cleared trades take from the grid */
+        gi = imp && need > 0 ? need : 0;
+        ge = exp && need < 0 ? -need : 0;
+        if ((need > 0 && !imp) || (need < 0 && !exp))
+            gi = ge = 0; /* the grid cannot take this side: scaled below */
+    }
+    if (gi == 0 && ge == 0 && bought != sold && bought > 0 && sold > 0) {
+        bool cut_buyers = bought > sold;
+        double k = cut_buyers ? sold / bought : bought / sold;
+        for (size_t i = 0; i < n; i++)
+            if ((book->orders[i].side == PG_MARKET_BUY) == cut_buyers)
+                r.fills[i].qty *= k;
+    }
+    bought = sold = 0;
+    for (size_t i = 0; i < n; i++) {
+        const pg_market_order *o = &book->orders[i];
+        double q = r.fills[i].qty;
+        size_t b = net->node_bus[o->node];
         r.fills[i].price = bus_price[b];
         traded |= q > 0;
         if (o->side == PG_MARKET_BUY) {
@@ -352,8 +379,8 @@ pg_market_clear_network(const pg_market_book *book, const pg_market_grid *grid,
             inj[b] += q;
         }
     }
-    r.grid_import = imp ? fmax(sol.x[c_imp], 0) : 0;
-    r.grid_export = exp ? fmax(sol.x[c_exp], 0) : 0;
+    r.grid_import = gi;
+    r.grid_export = ge;
     inj[f.ref] += r.grid_import - r.grid_export;
     r.surplus = r.buyer_paid - r.seller_got;
     /* energy that went from peer sellers to peer buyers: what buyers got beyond the import */

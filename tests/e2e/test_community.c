@@ -6,6 +6,7 @@
  * made in the test's temporary folder. */
 #include "harness.h"
 
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -235,6 +236,42 @@ test_bad_data(void **state)
     PGT_EXPECT_CLI(args, 2, "pricing.csv:2", "electricity_pricing");
 }
 
+/* Scenario 0 on its low-voltage feeder: the market clears against the branch limits and every
+ * interval's AC power flow converges with voltages near nominal. These days once stopped the run:
+ * the LP met its balance row only to the solver's tolerance, and settlement, which checks to
+ * 1e-9, refused it. */
+static void
+test_feeder_scenario(void **state)
+{
+    (void)state;
+    char feeder[4096];
+    snprintf(feeder, sizeof feeder, "%s",
+             pgt_source_path("examples/scenario0/scenario-feeder.json"));
+    const char *args[] = {"community", feeder, "--data", data, "--start-day", "94",
+                          "--days",    "5",    "--json", "-",  NULL};
+    char *out, *err;
+    int rc = pgt_run_cli(args, NULL, &out, &err);
+    if (rc != 0)
+        fail_msg("exit %d: %s", rc, err);
+    json_error_t je;
+    json_t *root = json_loads(out, 0, &je);
+    assert_non_null(root);
+    json_t *variants = json_object_get(root, "variants");
+    assert_int_equal(json_array_size(variants), 2);
+    for (size_t i = 0; i < 2; i++) {
+        json_t *m = json_object_get(json_array_get(variants, i), "market");
+        assert_true(json_is_true(json_object_get(m, "grid_aware")));
+        assert_int_equal(json_integer_value(json_object_get(m, "ac_failed")), 0);
+        double vmin = json_real_value(json_object_get(m, "vm_min"));
+        double vmax = json_real_value(json_object_get(m, "vm_max"));
+        assert_true(vmin > 0.95 && vmin < 1.0 && vmax > 1.0 && vmax < 1.05);
+        assert_true(json_real_value(json_object_get(m, "loading_max")) > 0.1);
+    }
+    json_decref(root);
+    free(out);
+    free(err);
+}
+
 int
 main(void)
 {
@@ -242,7 +279,7 @@ main(void)
         cmocka_unit_test(test_report),      cmocka_unit_test(test_json_deterministic_and_csv),
         cmocka_unit_test(test_plots),       cmocka_unit_test(test_outputs_that_fail),
         cmocka_unit_test(test_bad_options), cmocka_unit_test(test_bad_node_configs),
-        cmocka_unit_test(test_bad_data),
+        cmocka_unit_test(test_bad_data),    cmocka_unit_test(test_feeder_scenario),
     };
     return cmocka_run_group_tests(tests, setup, pgt_teardown_tmpdir);
 }
