@@ -126,8 +126,19 @@ pg_market_clear_continuous(const pg_market_book *book, const pg_market_grid *gri
         if (left[k] > 0)
             heap_push(own, (uint32_t)k);
     }
-    for (size_t i = 0; i < n; i++)
-        r.fills[i].price = r.fills[i].qty > 0 ? r.fills[i].price / r.fills[i].qty : 0;
+    /* The mean of trades at or within the order's limit is within it too, but rounded it may
+     * fall an ulp beyond (three trades at 0.1 can average 0.10000000000000002): held to the
+     * limit, so no order ever trades at a loss. */
+    for (size_t k = 0; k < n; k++) {
+        pg_market_fill *f = &r.fills[order[k]];
+        if (f->qty <= 0) {
+            f->price = 0;
+            continue;
+        }
+        double p = f->price / f->qty;
+        bool buy = book->orders[order[k]].side == PG_MARKET_BUY;
+        f->price = buy ? fmin(p, limit[k]) : fmax(p, limit[k]);
+    }
     r.outcome = volume > 0               ? PG_MARKET_CLEARED
                 : nbuy == 0 || nbuy == n ? PG_MARKET_ONE_SIDED
                                          : PG_MARKET_NO_CROSS;

@@ -324,6 +324,27 @@ test_continuous_priority(void **state)
     pg_market_book_free(&b);
 }
 
+/* A resting order that trades several times, each at its own limit, is filled at the mean of
+ * those equal prices, which must be its limit exactly: rounded, (1 * 0.1 + 2 * 0.1) / 3 is
+ * 0.10000000000000002, above the buyer's limit, and (0.3 + 0.6 + 1.2) / 7 is below the seller's. */
+static void
+test_continuous_no_loss(void **state)
+{
+    (void)state;
+    pg_market_book b = {0};
+    const o v[] = {{0, B, 3, 0.1}, {1, S, 1, 0.1}, {2, S, 2, 0.1}};
+    pg_market_result r = clear(pg_market_clear_continuous, v, N(v), &offgrid, &b);
+    assert_true(r.fills[0].qty == 3);
+    assert_true(r.fills[0].price <= 0.1);
+    pg_market_result_free(&r);
+    const o w[] = {{0, S, 7, 0.3}, {1, B, 1, 0.3}, {2, B, 2, 0.3}, {3, B, 4, 0.3}};
+    r = clear(pg_market_clear_continuous, w, N(w), &offgrid, &b);
+    assert_true(r.fills[0].qty == 7);
+    assert_true(r.fills[0].price >= 0.3);
+    pg_market_result_free(&r);
+    pg_market_book_free(&b);
+}
+
 /* Curves: the cumulative reading. A buy curve [(0.40, 3), (0.25, 5)] is 3 @ 0.40 and 2 more @
  * 0.25; a sell curve [(0.20, -2), (0.30, -5)] is 2 @ 0.20 and 3 more @ 0.30; a battery's curve
  * buys below and sells above, in any order of points; points with q = 0 add nothing. */
@@ -591,6 +612,7 @@ main(void)
         cmocka_unit_test(test_single_buyer),
         cmocka_unit_test(test_grid_clipping),
         cmocka_unit_test(test_continuous_priority),
+        cmocka_unit_test(test_continuous_no_loss),
         cmocka_unit_test(test_curves),
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_mechanisms),
