@@ -149,7 +149,7 @@ check_flows_dc(const pg_market_network *net, const pg_market_book *b, const pg_m
         assert_near(r->flow_kw[l], pf->pf[l] * 1000, 1e-6);
         /* within the limit */
         assert_true(fabs(r->flow_kw[l]) <= r->flow_limit_kw[l] * (1 + 1e-9) + 1e-6);
-        if (w->branches[l].rate_a > 0)
+        if (w->branches[l].rate_a > 0 && w->branches[l].in_service)
             assert_near(r->flow_limit_kw[l], w->branches[l].rate_a * 1000, 1e-9);
         else
             assert_true(isinf(r->flow_limit_kw[l]));
@@ -709,6 +709,56 @@ test_alloc_failures(void **state)
     pg_world_free(w);
 }
 
+/* Degenerate feeders: one bus and no branch; parallel lines; an out-of-service line; nodes on the
+ * reference bus; the shortest interval. */
+static void
+test_degenerate_feeders(void **state)
+{
+    (void)state;
+    pg_error err = {0};
+    pg_market_result r;
+    pg_market_grid g = {0.25, 0.05, true};
+    /* one bus, no branch: every node at the reference bus */
+    pg_world *w = feeder(1, NULL, 0, false);
+    size_t nb1[] = {0, 0};
+    pg_market_network net = {w, 2, nb1, 1e-3, INFINITY};
+    book bk = {0};
+    add(&bk, 0, PG_MARKET_BUY, 5, 0.40);
+    add(&bk, 1, PG_MARKET_SELL, 3, 0.10);
+    if (pg_market_clear_network(&bk.b, &g, &net, &r, &err))
+        fail_msg("one bus: %s", err.msg);
+    assert_near(r.fills[0].qty, 5, 1e-9);
+    assert_near(r.fills[1].qty, 3, 1e-9);
+    assert_near(r.grid_import, 2, 1e-9);
+    assert_near(r.price, 0.25, 1e-9);
+    check_settles(&bk.b, &r, &g, 2);
+    pg_market_result_free(&r);
+    pg_market_ac ac;
+    double inj[] = {-1, 1};
+    if (pg_market_ac_check(&net, inj, 0.95, &ac, &err))
+        fail_msg("one bus AC: %s", err.msg);
+    assert_true(ac.converged);
+    pg_market_ac_free(&ac);
+    pg_world_free(w);
+    /* parallel lines 0-1 rated 1 and 2 kVA (x 0.02 and 0.03: they share 3:2), one out of service */
+    line par[] = {{0, 1, 1}, {0, 1, 2}, {0, 1, 1}};
+    w = feeder(2, par, 3, true);
+    w->branches[2].in_service = false;
+    size_t nb2[] = {1};
+    pg_market_network net2 = {w, 1, nb2, 1.0, INFINITY};
+    book b2 = {0};
+    add(&b2, 0, PG_MARKET_BUY, 100, 0.40);
+    if (pg_market_clear_network(&b2.b, &g, &net2, &r, &err))
+        fail_msg("parallel: %s", err.msg);
+    /* the 1 kVA line carries 3/5 of the flow: 5/3 kW in all */
+    assert_near(r.fills[0].qty, 5.0 / 3.0, 1e-6);
+    assert_near(r.flow_kw[2], 0, 0);
+    check_flows_dc(&net2, &b2.b, &r);
+    check_settles(&b2.b, &r, &g, 1);
+    pg_market_result_free(&r);
+    pg_world_free(w);
+}
+
 int
 main(void)
 {
@@ -716,6 +766,7 @@ main(void)
         cmocka_unit_test(test_radial_binding_line), cmocka_unit_test(test_substation),
         cmocka_unit_test(test_meshed_random),       cmocka_unit_test(test_ac_check),
         cmocka_unit_test(test_bad_input),           cmocka_unit_test(test_alloc_failures),
+        cmocka_unit_test(test_degenerate_feeders),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
