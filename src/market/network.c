@@ -489,7 +489,10 @@ pg_market_ac_check(const pg_market_network *net, const double *inj_kw, double pf
         rc = pg_error_set(err, PG_ENOMEM, "out of memory");
         goto out;
     }
-    a.converged = res->all_solved;
+    /* The nodes' island (the reference bus's) always has a unit; islands cut off from it with no
+     * reference bus or unit are left de-energised by the power flow and carry nothing: whether
+     * the energised part converged is what counts, not all_solved. */
+    a.converged = res->converged;
     a.vm_min = INFINITY;
     a.vm_max = -INFINITY;
     a.vm_min_bus = a.vm_max_bus = PG_NONE;

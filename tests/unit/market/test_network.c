@@ -759,6 +759,43 @@ test_degenerate_feeders(void **state)
     pg_world_free(w);
 }
 
+/* A feeder with parts cut off (a line out of service, two buses with no reference bus): the
+ * clearing uses the reference bus's island, and the AC check reports the energised buses, as the
+ * dead parts carry nothing; they do not make it a power flow that did not converge. */
+static void
+test_dead_island(void **state)
+{
+    (void)state;
+    pg_error err = {0};
+    pg_market_result r;
+    pg_market_grid g = {0.25, 0.05, true};
+    line ls[] = {{0, 1, 5}, {1, 2, 5}, {3, 4, 5}};
+    pg_world *w = feeder(5, ls, 3, false);
+    w->branches[1].in_service = false;
+    size_t nb1[] = {1};
+    pg_market_network net = {w, 1, nb1, 1, INFINITY};
+    book bk = {0};
+    add(&bk, 0, PG_MARKET_BUY, 50, 0.40);
+    if (pg_market_clear_network(&bk.b, &g, &net, &r, &err))
+        fail_msg("clear: %s", err.msg);
+    assert_near(r.fills[0].qty, 5, 1e-9);
+    assert_near(r.flow_kw[0], 5, 1e-9);
+    pg_market_result_free(&r);
+    pg_market_ac ac;
+    double inj[] = {-4}; /* 4 kW drawn at bus 1 through the 5 kVA line 0-1 */
+    if (pg_market_ac_check(&net, inj, 1.0, &ac, &err))
+        fail_msg("AC check: %s", err.msg);
+    assert_true(ac.converged);
+    assert_int_equal(ac.vm_min_bus, 1);
+    assert_int_equal(ac.vm_max_bus, 0);
+    assert_true(ac.vm_min < 1 && ac.vm_min > 0.99);
+    assert_int_equal(ac.loading_max_branch, 0);
+    assert_near(ac.loading_max, 0.8, 0.01);
+    assert_true(ac.loss_kw > 0 && ac.loss_kw < 0.01);
+    pg_market_ac_free(&ac);
+    pg_world_free(w);
+}
+
 int
 main(void)
 {
@@ -766,7 +803,7 @@ main(void)
         cmocka_unit_test(test_radial_binding_line), cmocka_unit_test(test_substation),
         cmocka_unit_test(test_meshed_random),       cmocka_unit_test(test_ac_check),
         cmocka_unit_test(test_bad_input),           cmocka_unit_test(test_alloc_failures),
-        cmocka_unit_test(test_degenerate_feeders),
+        cmocka_unit_test(test_degenerate_feeders),  cmocka_unit_test(test_dead_island),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
