@@ -7,7 +7,7 @@
  * Orders. An order is one block of a node's bid curve: a side (buy or sell), a quantity (kWh,
  * > 0) and a limit price: a buyer buys at most qty at a price at or below its limit, a seller
  * sells at most qty at a price at or above its limit. A node's bid curve of several points is
- * several orders with the same node index (pg_market_curve_orders). Every order also carries its
+ * several orders with the same node index (pg_market_book_add_curve). Every order also carries its
  * arrival sequence, which the continuous double auction uses for time priority and every
  * mechanism uses as the last tie-break, so clearing is a deterministic function of the book.
  *
