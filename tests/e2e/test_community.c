@@ -152,6 +152,27 @@ test_outputs_that_fail(void **state)
     assert_non_null(strstr(err, "standard output"));
     free(out);
     free(err);
+    /* One output that fails leaves the others' existing files as they were: a --json file is
+     * not replaced when --csv cannot be written, nor when the --plot folder cannot be made (a
+     * bad folder is told before the run). */
+    char js[4200], pf[4200];
+    snprintf(js, sizeof js, "%s/old.json", pgt_tmpdir());
+    snprintf(pf, sizeof pf, "%s/plot-file", pgt_tmpdir());
+    pgt_write(js, "{\"old\": 1}\n");
+    pgt_write(pf, "a file\n");
+    const char *args3[] = {"community", scen, "--data", data,        "--days", "1",
+                           "--json",    js,   "--csv",  "/dev/full", NULL};
+    PGT_EXPECT_CLI(args3, 2, "/dev/full");
+    char *kept = pgt_slurp(js, NULL);
+    assert_string_equal(kept, "{\"old\": 1}\n");
+    free(kept);
+    const char *args4[] = {"community", scen, "--data", data, "--days", "1",
+                           "--json",    js,   "--plot", pf,   NULL};
+    PGT_EXPECT_CLI(args4, 2, "plot-file");
+    kept = pgt_slurp(js, NULL);
+    assert_string_equal(kept, "{\"old\": 1}\n");
+    free(kept);
+    pgt_tmpdir_cleanup();
 }
 
 static void
