@@ -139,6 +139,24 @@ test_plots(void **state)
         }
 }
 
+/* The first DR event of scenario 0 comes before any day the 10-of-10 baseline could use: the
+ * report says it has none, not "nan". */
+static void
+test_dr_without_baseline(void **state)
+{
+    (void)state;
+    const char *args[] = {"community", scen,          "--data", data, "--days",
+                          "2",         "--start-day", "14",     NULL};
+    char *out, *err;
+    assert_int_equal(pgt_run_cli(args, NULL, &out, &err), 0);
+    const char *line = strstr(out, "DR delivered (10-of-10 baseline)");
+    assert_non_null(line);
+    assert_non_null(strstr(line, "none"));
+    assert_null(strstr(out, "nan"));
+    free(out);
+    free(err);
+}
+
 static void
 test_outputs_that_fail(void **state)
 {
@@ -297,10 +315,15 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_report),      cmocka_unit_test(test_json_deterministic_and_csv),
-        cmocka_unit_test(test_plots),       cmocka_unit_test(test_outputs_that_fail),
-        cmocka_unit_test(test_bad_options), cmocka_unit_test(test_bad_node_configs),
-        cmocka_unit_test(test_bad_data),    cmocka_unit_test(test_feeder_scenario),
+        cmocka_unit_test(test_report),
+        cmocka_unit_test(test_json_deterministic_and_csv),
+        cmocka_unit_test(test_plots),
+        cmocka_unit_test(test_outputs_that_fail),
+        cmocka_unit_test(test_bad_options),
+        cmocka_unit_test(test_bad_node_configs),
+        cmocka_unit_test(test_bad_data),
+        cmocka_unit_test(test_feeder_scenario),
+        cmocka_unit_test(test_dr_without_baseline),
     };
     return cmocka_run_group_tests(tests, setup, pgt_teardown_tmpdir);
 }
