@@ -358,7 +358,12 @@ read_calendar(reader *rd, const json_t *root)
     }
     size_t data_days = c->data_intervals / ipd;
     size_t start_day = rd->o ? rd->o->start_day : 0;
-    if (start_day >= data_days || data_days == 0) {
+    if (data_days == 0)
+        return pgi_jr_fail_key(r, PG_EMODEL, "intervals",
+                               "%zu intervals of %g h are less than a day: a run plays whole days, "
+                               "so the data must have at least %zu intervals",
+                               c->data_intervals, c->step_h, ipd);
+    if (start_day >= data_days) {
         pg_error_set(r->err, PG_EMODEL,
                      "the data has %zu whole days: the start day must be from 0 to %zu (it is "
                      "%zu)",

@@ -473,6 +473,10 @@ test_errors(void **state)
                               "\"intervals\": 48, \"start\": {\"date\": \"2016-08-01T00:00\",\n"
                               "\"weekday\": \"Sunday\"}, \"nodes\": []}";
     expect_error(bad_weekday, PG_EMODEL, 3, "$.start.weekday", "is a Monday");
+    const char *short_data = "{\"format\": \"plurigrid-community/1\", \"name\": \"x\",\n"
+                             "\"step_h\": 0.25,\n\"intervals\": 48, \"nodes\": []}";
+    expect_error(short_data, PG_EMODEL, 3, "$.intervals",
+                 "48 intervals of 0.25 h are less than a day");
     const char *bad_name = HOMES("");
     char *t = strdup(bad_name);
     char *p = strstr(t, "\"name\": \"seller\"");
