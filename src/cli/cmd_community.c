@@ -105,6 +105,32 @@ emit(const char *path, printer fn, const pg_community_report *r)
     return code;
 }
 
+/* Writes the report fn makes into a new output at path, flushed but not yet in place: *out is
+ * committed by the caller once every output has been written, so that one that fails (a full
+ * disk) leaves every existing file as it was. */
+static int
+stage(const char *path, printer fn, const pg_community_report *r, pg_output **out)
+{
+    pg_error err = {0};
+    char *text = NULL;
+    pg_output *o = NULL;
+    if (fn(r, &text, &err) || pg_output_open(&o, path, &err))
+        goto fail;
+    FILE *f = pg_output_stream(o);
+    if (fputs(text, f) == EOF || fflush(f) != 0 || ferror(f)) {
+        pg_error_set(&err, PG_EIO, "%s: cannot write the file: %s", path,
+                     strerror(errno ? errno : EIO));
+        goto fail;
+    }
+    free(text);
+    *out = o;
+    return PG_EXIT_OK;
+fail:
+    pg_output_discard(o);
+    free(text);
+    return pg_cli_report(CMD, &err);
+}
+
 int
 pg_cmd_community(int argc, char **argv)
 {
@@ -190,25 +216,17 @@ pg_cmd_community(int argc, char **argv)
     pg_error err = {0};
     pg_community *c = NULL;
     pg_community_report *r = NULL;
+    pg_output *jo = NULL, *co = NULL;
     int code = PG_EXIT_OK;
     size_t shown = 0;
     if (show_progress) {
         o.progress = progress;
         o.progress_ud = &shown;
     }
-    if (pg_community_read(&c, file, &o, &err) != PG_OK ||
-        pg_community_run_all(c, &o, &r, &err) != PG_OK) {
-        code = pg_cli_report(CMD, &err);
-        goto out;
-    }
-    if (!json_std && !csv_std && (code = emit("-", pg_community_report_text, r)))
-        goto out;
-    if (json_path && (code = emit(json_path, pg_community_report_json, r)))
-        goto out;
-    if (csv_path && (code = emit(csv_path, pg_community_report_csv, r)))
-        goto out;
+    /* The plot folder is made before the run, so that a bad one is told at once, not after a
+     * year of intervals. */
+    char dir[4096] = "";
     if (plot_dir) {
-        char dir[4096];
         snprintf(dir, sizeof dir, "%s", plot_dir);
         for (size_t n = strlen(dir); n > 1 && dir[n - 1] == '/'; n--)
             dir[n - 1] = '\0';
@@ -219,17 +237,52 @@ pg_cmd_community(int argc, char **argv)
             code = PG_EXIT_USAGE;
             goto out;
         }
-        if (pg_community_write_plots(r, dir, &err) != PG_OK) {
+    }
+    if (pg_community_read(&c, file, &o, &err) != PG_OK ||
+        pg_community_run_all(c, &o, &r, &err) != PG_OK) {
+        code = pg_cli_report(CMD, &err);
+        goto out;
+    }
+    if (!json_std && !csv_std && (code = emit("-", pg_community_report_text, r)))
+        goto out;
+    /* Standard output is written at once; files are written whole, and put in place only when
+     * every output (the plots too) has been written. */
+    if (json_path && json_std && (code = emit("-", pg_community_report_json, r)))
+        goto out;
+    if (csv_path && csv_std && (code = emit("-", pg_community_report_csv, r)))
+        goto out;
+    if (json_path && !json_std && (code = stage(json_path, pg_community_report_json, r, &jo)))
+        goto out;
+    if (csv_path && !csv_std && (code = stage(csv_path, pg_community_report_csv, r, &co)))
+        goto out;
+    if (plot_dir && pg_community_write_plots(r, dir, &err) != PG_OK) {
+        code = pg_cli_report(CMD, &err);
+        goto out;
+    }
+    if (jo) {
+        int rc = pg_output_commit(jo, &err);
+        jo = NULL;
+        if (rc != PG_OK) {
             code = pg_cli_report(CMD, &err);
             goto out;
         }
-        if (!json_std && !csv_std) {
-            fputs("\nCharts written to ", stdout);
-            pg_cli_put_safe(stdout, dir, false);
-            fputs("/\n", stdout);
+    }
+    if (co) {
+        int rc = pg_output_commit(co, &err);
+        co = NULL;
+        if (rc != PG_OK) {
+            code = pg_cli_report(CMD, &err);
+            goto out;
         }
     }
+    if (plot_dir && !json_std && !csv_std) {
+        fputs("\nCharts written to ", stdout);
+        pg_cli_put_safe(stdout, dir, false);
+        fputs("/\n", stdout);
+    }
 out:
+    pg_output_discard(jo);
+    pg_output_discard(co);
     pg_community_report_free(r);
     pg_community_free(c);
     return code;

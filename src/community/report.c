@@ -97,9 +97,14 @@ shown(double x)
 static void
 row(pgi_buf *b, const char *what, const char *unit, double base, double market, bool has_market)
 {
-    pgi_buf_printf(b, "  %-34s %-6s %14.2f", what, unit, shown(base));
-    if (has_market) {
-        pgi_buf_printf(b, " %14.2f %14.2f", shown(market), shown(market - base));
+    /* A figure the run has none of (a DR baseline with no earlier days) is "none", not "nan". */
+    pgi_buf_printf(b, "  %-34s %-6s", what, unit);
+    double cells[3] = {base, market, market - base};
+    for (int k = 0; k < (has_market ? 3 : 1); k++) {
+        if (isnan(cells[k]))
+            pgi_buf_printf(b, " %14s", "none");
+        else
+            pgi_buf_printf(b, " %14.2f", shown(cells[k]));
     }
     pgi_buf_puts(b, "\n");
 }

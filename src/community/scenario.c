@@ -254,6 +254,11 @@ typedef struct reader {
     const char *dataset;
 } reader;
 
+/* A run keeps a few numbers per node and interval (and
+ * one per series and interval): bounded, so that a large scenario is refused
+ * with a message rather than exhausting memory. */
+#define MAX_NODE_INTERVALS 50000000.0
+
 static int
 read_series_spec(reader *rd, const json_t *spec, const char *name, double **values)
 {
@@ -353,7 +358,12 @@ read_calendar(reader *rd, const json_t *root)
     }
     size_t data_days = c->data_intervals / ipd;
     size_t start_day = rd->o ? rd->o->start_day : 0;
-    if (start_day >= data_days || data_days == 0) {
+    if (data_days == 0)
+        return pgi_jr_fail_key(r, PG_EMODEL, "intervals",
+                               "%zu intervals of %g h are less than a day: a run plays whole days, "
+                               "so the data must have at least %zu intervals",
+                               c->data_intervals, c->step_h, ipd);
+    if (start_day >= data_days) {
         pg_error_set(r->err, PG_EMODEL,
                      "the data has %zu whole days: the start day must be from 0 to %zu (it is "
                      "%zu)",
@@ -444,6 +454,11 @@ read_series(reader *rd, const json_t *root)
     if (rc || !series)
         return rc;
     size_t n = json_object_size(series);
+    if ((double)n * (double)c->n > MAX_NODE_INTERVALS)
+        return pgi_jr_fail_key(r, PG_ELIMIT, "series",
+                               "the run is too large: %zu series x %zu intervals is more than %.0f "
+                               "series-intervals; run fewer days (--days) or use fewer series",
+                               n, c->n, MAX_NODE_INTERVALS);
     if (!(c->series = calloc(n ? n : 1, sizeof *c->series)))
         return pgi_jr_nomem(r);
     size_t m = pgi_jr_push_key(r, "series");
@@ -674,6 +689,12 @@ read_nodes(reader *rd, const json_t *root)
     size_t n = json_array_size(nodes);
     if (n > PG_COMMUNITY_MAX_NODES)
         return pgi_jr_fail_key(r, PG_EMODEL, "nodes", "at most %d nodes", PG_COMMUNITY_MAX_NODES);
+    /* Refused before the nodes are read: reading 10^5 configurations takes a while. */
+    if ((double)n * (double)c->n > MAX_NODE_INTERVALS)
+        return pgi_jr_fail_key(r, PG_ELIMIT, "nodes",
+                               "the run is too large: %zu nodes x %zu intervals is more than %.0f "
+                               "node-intervals; run fewer days (--days) or fewer nodes",
+                               n, c->n, MAX_NODE_INTERVALS);
     if (!(c->nodes = calloc(n, sizeof *c->nodes)))
         return pgi_jr_nomem(r);
     size_t m = pgi_jr_push_key(r, "nodes");
@@ -691,10 +712,6 @@ read_nodes(reader *rd, const json_t *root)
     pgi_jr_pop(r, m);
     return PG_OK;
 }
-
-/* A run keeps a few numbers per node and interval: bounded, so that a large scenario is refused
- * with a message rather than exhausting memory. */
-#define MAX_NODE_INTERVALS 50000000.0
 
 static int
 check_size(reader *rd)

@@ -161,7 +161,7 @@ static int
 find_column(pg_error *err, const char *path, const char *line, size_t len, const char *name,
             size_t *index)
 {
-    size_t pos = 0, i = 0;
+    size_t pos = 0, i = 0, found = 0;
     char names[400] = "";
     while (pos <= len) {
         field f;
@@ -169,8 +169,14 @@ find_column(pg_error *err, const char *path, const char *line, size_t len, const
         if (bad)
             return csv_fail(err, path, 1, f.col, PG_EPARSE, "the header row has %s", bad);
         if (f.n == strlen(name) && memcmp(f.p, name, f.n) == 0) {
+            /* Two columns of one name: which one is meant cannot be told. */
+            if (found)
+                return csv_fail(err, path, 1, f.col, PG_EPARSE,
+                                "the header row names the column '%s' twice (fields %zu and %zu): "
+                                "which one is meant cannot be told",
+                                name, found, i + 1);
             *index = i;
-            return PG_OK;
+            found = i + 1;
         }
         char s[48], q[52];
         shown(&f, s, sizeof s);
@@ -178,6 +184,8 @@ find_column(pg_error *err, const char *path, const char *line, size_t len, const
         list_add(names, sizeof names, q);
         i++;
     }
+    if (found)
+        return PG_OK;
     return csv_fail(err, path, 1, 0, PG_EPARSE,
                     "no column '%s' in the header row (its columns are: %s)", name, names);
 }

@@ -139,6 +139,24 @@ test_plots(void **state)
         }
 }
 
+/* The first DR event of scenario 0 comes before any day the 10-of-10 baseline could use: the
+ * report says it has none, not "nan". */
+static void
+test_dr_without_baseline(void **state)
+{
+    (void)state;
+    const char *args[] = {"community", scen,          "--data", data, "--days",
+                          "2",         "--start-day", "14",     NULL};
+    char *out, *err;
+    assert_int_equal(pgt_run_cli(args, NULL, &out, &err), 0);
+    const char *line = strstr(out, "DR delivered (10-of-10 baseline)");
+    assert_non_null(line);
+    assert_non_null(strstr(line, "none"));
+    assert_null(strstr(out, "nan"));
+    free(out);
+    free(err);
+}
+
 static void
 test_outputs_that_fail(void **state)
 {
@@ -152,6 +170,27 @@ test_outputs_that_fail(void **state)
     assert_non_null(strstr(err, "standard output"));
     free(out);
     free(err);
+    /* One output that fails leaves the others' existing files as they were: a --json file is
+     * not replaced when --csv cannot be written, nor when the --plot folder cannot be made (a
+     * bad folder is told before the run). */
+    char js[4200], pf[4200];
+    snprintf(js, sizeof js, "%s/old.json", pgt_tmpdir());
+    snprintf(pf, sizeof pf, "%s/plot-file", pgt_tmpdir());
+    pgt_write(js, "{\"old\": 1}\n");
+    pgt_write(pf, "a file\n");
+    const char *args3[] = {"community", scen, "--data", data,        "--days", "1",
+                           "--json",    js,   "--csv",  "/dev/full", NULL};
+    PGT_EXPECT_CLI(args3, 2, "/dev/full");
+    char *kept = pgt_slurp(js, NULL);
+    assert_string_equal(kept, "{\"old\": 1}\n");
+    free(kept);
+    const char *args4[] = {"community", scen, "--data", data, "--days", "1",
+                           "--json",    js,   "--plot", pf,   NULL};
+    PGT_EXPECT_CLI(args4, 2, "plot-file");
+    kept = pgt_slurp(js, NULL);
+    assert_string_equal(kept, "{\"old\": 1}\n");
+    free(kept);
+    pgt_tmpdir_cleanup();
 }
 
 static void
@@ -276,10 +315,15 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_report),      cmocka_unit_test(test_json_deterministic_and_csv),
-        cmocka_unit_test(test_plots),       cmocka_unit_test(test_outputs_that_fail),
-        cmocka_unit_test(test_bad_options), cmocka_unit_test(test_bad_node_configs),
-        cmocka_unit_test(test_bad_data),    cmocka_unit_test(test_feeder_scenario),
+        cmocka_unit_test(test_report),
+        cmocka_unit_test(test_json_deterministic_and_csv),
+        cmocka_unit_test(test_plots),
+        cmocka_unit_test(test_outputs_that_fail),
+        cmocka_unit_test(test_bad_options),
+        cmocka_unit_test(test_bad_node_configs),
+        cmocka_unit_test(test_bad_data),
+        cmocka_unit_test(test_feeder_scenario),
+        cmocka_unit_test(test_dr_without_baseline),
     };
     return cmocka_run_group_tests(tests, setup, pgt_teardown_tmpdir);
 }

@@ -473,6 +473,10 @@ test_errors(void **state)
                               "\"intervals\": 48, \"start\": {\"date\": \"2016-08-01T00:00\",\n"
                               "\"weekday\": \"Sunday\"}, \"nodes\": []}";
     expect_error(bad_weekday, PG_EMODEL, 3, "$.start.weekday", "is a Monday");
+    const char *short_data = "{\"format\": \"plurigrid-community/1\", \"name\": \"x\",\n"
+                             "\"step_h\": 0.25,\n\"intervals\": 48, \"nodes\": []}";
+    expect_error(short_data, PG_EMODEL, 3, "$.intervals",
+                 "48 intervals of 0.25 h are less than a day");
     const char *bad_name = HOMES("");
     char *t = strdup(bad_name);
     char *p = strstr(t, "\"name\": \"seller\"");
@@ -511,6 +515,53 @@ test_errors(void **state)
         assert_int_equal(pg_community_parse(&bc, "big.json", b.data, b.len, NULL, &bo, &be),
                          PG_ELIMIT);
         assert_non_null(strstr(be.msg, "too large"));
+        pgi_buf_free(&b);
+    }
+    /* too large a run is refused before the nodes are read (10^5 of them took minutes): the
+     * last node's bad configuration is never reached */
+    {
+        pgi_buf b = {0};
+        pgi_buf_puts(
+            &b, "{\"format\": \"plurigrid-community/1\", \"name\": \"big\",\n"
+                "\"intervals\": 1000000, \"prices\": {\"retail\": {\"constant\": 0.3},\n"
+                "\"feed_in\": {\"constant\": 0.1}}, \"series\": {\"one\": {\"constant\": 1}},\n"
+                "\"nodes\": [");
+        for (int i = 0; i < 60; i++)
+            pgi_buf_printf(&b, "%s{\"name\": \"n%d\", \"config\": \"%s\"}\n", i ? "," : "", i,
+                           i < 59 ? "x.json" : "missing.json");
+        pgi_buf_puts(&b, "]}");
+        pg_community_options bo;
+        pg_community_options_init(&bo);
+        pg_community *bc = NULL;
+        pg_error be = {0};
+        assert_int_equal(pg_community_parse(&bc, "big.json", b.data, b.len, NULL, &bo, &be),
+                         PG_ELIMIT);
+        assert_non_null(strstr(be.msg, "60 nodes x 999984 intervals"));
+        assert_string_equal(be.path, "$.nodes");
+        pgi_buf_free(&b);
+    }
+    /* so are series too many for the run's length, before their values are allocated
+     * (400 of them over 10^6 intervals took 3 GB) */
+    {
+        pgi_buf b = {0};
+        pgi_buf_puts(&b, "{\"format\": \"plurigrid-community/1\", \"name\": \"big\",\n"
+                         "\"intervals\": 1000000, \"prices\": {\"retail\": {\"constant\": "
+                         "0.3},\n\"feed_in\": {\"constant\": 0.1}}, \"series\": {");
+        for (int i = 0; i < 60; i++)
+            pgi_buf_printf(&b, "%s\"s%d\": {\"constant\": 1}\n", i ? "," : "", i);
+        pgi_buf_puts(&b, "}, \"nodes\": [{\"name\": \"n\", \"config\": {\"name\": \"n\", "
+                         "\"profile\": \"residential\", \"devices\": [{\"kind\": "
+                         "\"fixed_load\", \"name\": \"l\", \"input\": \"load\"}]}, "
+                         "\"inputs\": {\"load\": \"s0\"}}]}");
+        pg_community_options bo;
+        pg_community_options_init(&bo);
+        pg_community *bc = NULL;
+        pg_error be = {0};
+        assert_int_equal(pg_community_parse(&bc, "big.json", b.data, b.len, NULL, &bo, &be),
+                         PG_ELIMIT);
+        assert_non_null(strstr(be.msg, "60 series x 999984 intervals"));
+        assert_string_equal(be.path, "$.series");
+        pg_community_free(bc);
         pgi_buf_free(&b);
     }
     /* too many days for the data */

@@ -260,6 +260,9 @@ test_bad_files(void **state)
         /* no such column, no header */
         {"month,hour,load,pv\n1,1,0.5,0\n", "lod", PG_EPARSE, 1,
          "no column 'lod' in the header row (its columns are: 'month', 'hour', 'load', 'pv')"},
+        /* two columns of one name: which one is meant cannot be told */
+        {"month,hour,load,load\n1,1,0.5,0\n", "load", PG_EPARSE, 1,
+         "the header row names the column 'load' twice (fields 3 and 4)"},
         {"", "load", PG_EPARSE, 1, "the file is empty"},
         {"\n1,2\n", "load", PG_EPARSE, 1, "the first line is empty"},
     };
