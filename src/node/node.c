@@ -135,10 +135,11 @@ check_env(const pg_node *n, const pg_node_env *env, pg_error *err)
 {
     if (!env)
         return pg_error_set(err, PG_EINVAL, "node '%s': no environment", n->cfg->name);
-    if (!(env->hours > 0 && env->hours <= 24))
+    /* at least a second: the count of intervals to a departure or deadline must fit a size_t */
+    if (!(env->hours >= 1.0 / 3600 && env->hours <= 24))
         return pg_error_set(err, PG_EINVAL,
-                            "node '%s': the interval must be more than 0 and at most 24 h (it is "
-                            "%g)",
+                            "node '%s': the interval must be from 1 s (1/3600 h) to 24 h (it is "
+                            "%g h)",
                             n->cfg->name, env->hours);
     if (!(env->hour_of_day >= 0 && env->hour_of_day < 24) || !isfinite(env->time_h))
         return pg_error_set(err, PG_EINVAL, "node '%s': the time of the interval is not valid",

@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "plurigrid/node.h"
 
@@ -270,13 +271,122 @@ test_absurd_prices(void **state)
             }
 }
 
+/* Fine steps over a long forecast: the LP controller plans over at most 2880 intervals (a 720 h
+ * horizon of 3.6 s steps was an LP of every interval of the forecast, minutes of solving for
+ * 30000 and in effect a hang for a forecast of 10^6). */
+static void
+test_lp_long_fine_forecast(void **state)
+{
+    (void)state;
+    char json[2048];
+    snprintf(json, sizeof json, cfg_fmt, "lp", 5.0, 10.0, 5.0);
+    /* the horizon at its largest */
+    char *at = strstr(json, "\"kind\": \"lp\"}");
+    assert_non_null(at);
+    char tail[2048];
+    snprintf(tail, sizeof tail, "%s", at + strlen("\"kind\": \"lp\"}"));
+    snprintf(at, sizeof json - (size_t)(at - json), "\"kind\": \"lp\", \"horizon_h\": 720}%s",
+             tail);
+    pg_node_config *cfg = NULL;
+    pg_node *node = NULL;
+    pg_error err = {0};
+    if (pg_node_config_parse(&cfg, "t.json", json, strlen(json), &err))
+        fail_msg("config: %s", err.msg);
+    assert_int_equal(pg_node_new(&node, cfg, 0, 1, &err), PG_OK);
+    const size_t hz = 200000;
+    size_t ni = pg_node_config_n_inputs(cfg);
+    double *retail = malloc(hz * sizeof *retail), *feed = malloc(hz * sizeof *feed);
+    double *fc[4], act[4];
+    const double *fcp[4];
+    assert_non_null(retail);
+    assert_non_null(feed);
+    for (size_t i = 0; i < ni; i++) {
+        fc[i] = malloc(hz * sizeof *fc[i]);
+        assert_non_null(fc[i]);
+        double x = strcmp(pg_node_config_input(cfg, i), "outdoor_temp") == 0 ? 30 : 0.5;
+        for (size_t k = 0; k < hz; k++)
+            fc[i][k] = x;
+        fcp[i] = fc[i];
+        act[i] = x;
+    }
+    for (size_t k = 0; k < hz; k++) {
+        retail[k] = 0.2 + 0.05 * (double)(k % 7);
+        feed[k] = 0.05;
+    }
+    pg_node_env env = {.hours = 0.001,
+                       .hour_of_day = 12,
+                       .horizon = hz,
+                       .retail = retail,
+                       .feed_in = feed,
+                       .grid_connected = true,
+                       .forecast = fcp,
+                       .actual = act};
+    pg_node_plan plan;
+    clock_t c0 = clock();
+    assert_int_equal(pg_node_bid(node, &env, &plan, &err), PG_OK);
+    double secs = (double)(clock() - c0) / CLOCKS_PER_SEC;
+    print_message("LP over a forecast of %zu intervals: %.2f s\n", hz, secs);
+    assert_true(secs < 60);
+    for (size_t i = 0; i < ni; i++)
+        free(fc[i]);
+    free(retail);
+    free(feed);
+    pg_node_free(node);
+    pg_node_config_free(cfg);
+}
+
+/* A step shorter than a second is refused: with 1e-300 h the count of intervals until an EV's
+ * departure (1e300) was converted to a size_t, which is undefined. */
+static void
+test_tiny_step(void **state)
+{
+    (void)state;
+    char json[2048];
+    snprintf(json, sizeof json, cfg_fmt, "rules", 5.0, 10.0, 5.0);
+    pg_node_config *cfg = NULL;
+    pg_node *node = NULL;
+    pg_error err = {0};
+    if (pg_node_config_parse(&cfg, "t.json", json, strlen(json), &err))
+        fail_msg("config: %s", err.msg);
+    assert_int_equal(pg_node_new(&node, cfg, 0, 1, &err), PG_OK);
+    size_t ni = pg_node_config_n_inputs(cfg);
+    double retail[1] = {0.3}, feed[1] = {0.05}, act[4];
+    for (size_t i = 0; i < ni; i++)
+        act[i] = strcmp(pg_node_config_input(cfg, i), "outdoor_temp") == 0 ? 30 : 0.5;
+    const double steps[] = {1e-300, 1e-9, 0.9 / 3600};
+    for (size_t k = 0; k < 3; k++) {
+        pg_node_env env = {.hours = steps[k],
+                           .hour_of_day = 19, /* the EV is plugged */
+                           .horizon = 1,
+                           .retail = retail,
+                           .feed_in = feed,
+                           .grid_connected = true,
+                           .actual = act};
+        pg_node_plan plan;
+        assert_int_equal(pg_node_bid(node, &env, &plan, &err), PG_EINVAL);
+        assert_non_null(strstr(err.msg, "interval"));
+    }
+    pg_node_env env = {.hours = 1.0 / 3600,
+                       .hour_of_day = 19,
+                       .horizon = 1,
+                       .retail = retail,
+                       .feed_in = feed,
+                       .grid_connected = true,
+                       .actual = act};
+    pg_node_plan plan;
+    assert_int_equal(pg_node_bid(node, &env, &plan, &err), PG_OK);
+    pg_node_free(node);
+    pg_node_config_free(cfg);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rules),         cmocka_unit_test(test_lp),
         cmocka_unit_test(test_aif),           cmocka_unit_test(test_huge_inputs),
-        cmocka_unit_test(test_absurd_prices),
+        cmocka_unit_test(test_absurd_prices), cmocka_unit_test(test_lp_long_fine_forecast),
+        cmocka_unit_test(test_tiny_step),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
