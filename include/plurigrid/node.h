@@ -96,7 +96,7 @@ PG_API double pg_node_config_param(const pg_node_config *c, const char *key, dou
 /* What the node is told at the start of an interval. */
 typedef struct pg_node_env {
     size_t t;                      /* interval index from the start of the run */
-    double hours;                  /* interval length, h (> 0) */
+    double hours;                  /* interval length, h (1/3600 to 24) */
     double time_h;                 /* start of the interval, h from the start of the run */
     double hour_of_day;            /* start of the interval, 0 <= h < 24 */
     size_t horizon;                /* intervals of forecast below (>= 1; [0] is this interval) */

@@ -39,6 +39,9 @@ typedef struct param_def {
     double lo, hi;
 } param_def;
 
+/* The most intervals the LP plans over (30 days of 15 min; it solves in about a second). */
+#define LP_MAX_INTERVALS 2880
+
 static const param_def lp_defs[N_PARAMS] = {
     [P_HORIZON] = {"horizon_h", 24, 0, 720},
     [P_CYCLE] = {"cycle_cost", 0.02, 0, 1e3},
@@ -390,6 +393,8 @@ lp_plan(void *state, const pg_node_view *v, pg_node_plan *out, pg_error *err)
         H = 1;
     if (H > e->horizon)
         H = e->horizon;
+    if (H > LP_MAX_INTERVALS) /* fine steps over a long horizon: an LP too large to solve */
+        H = LP_MAX_INTERVALS;
     const bool hvac = v->thermal && c->thermal && v->outdoor_c && v->hvac_max_kw > 0;
     int rc = check_view(v, H, hvac, err);
     if (rc)

@@ -126,15 +126,20 @@ pg_node_index(const pg_node *n)
     return n->index;
 }
 
+/* The largest magnitude of an input value (kW, availability, degrees C): past it the devices'
+ * products of parameters and inputs could overflow. */
+#define INPUT_MAX PG_MARKET_QTY_MAX
+
 static int
 check_env(const pg_node *n, const pg_node_env *env, pg_error *err)
 {
     if (!env)
         return pg_error_set(err, PG_EINVAL, "node '%s': no environment", n->cfg->name);
-    if (!(env->hours > 0 && env->hours <= 24))
+    /* at least a second: the count of intervals to a departure or deadline must fit a size_t */
+    if (!(env->hours >= 1.0 / 3600 && env->hours <= 24))
         return pg_error_set(err, PG_EINVAL,
-                            "node '%s': the interval must be more than 0 and at most 24 h (it is "
-                            "%g)",
+                            "node '%s': the interval must be from 1 s (1/3600 h) to 24 h (it is "
+                            "%g h)",
                             n->cfg->name, env->hours);
     if (!(env->hour_of_day >= 0 && env->hour_of_day < 24) || !isfinite(env->time_h))
         return pg_error_set(err, PG_EINVAL, "node '%s': the time of the interval is not valid",
@@ -148,20 +153,28 @@ check_env(const pg_node *n, const pg_node_env *env, pg_error *err)
         return pg_error_set(err, PG_EINVAL, "node '%s': the values of its inputs are missing",
                             n->cfg->name);
     for (size_t i = 0; i < n->cfg->n_inputs; i++) {
-        if (!isfinite(env->actual[i]))
-            return pg_error_set(err, PG_EINVAL, "node '%s': input '%s' is not a finite number",
-                                n->cfg->name, n->cfg->inputs[i]);
+        if (!(fabs(env->actual[i]) <= INPUT_MAX))
+            return pg_error_set(err, PG_EINVAL,
+                                "node '%s': input '%s' is %g, not a finite number of magnitude at "
+                                "most %g",
+                                n->cfg->name, n->cfg->inputs[i], env->actual[i], INPUT_MAX);
         if (env->forecast && env->forecast[i])
             for (size_t k = 0; k < env->horizon; k++)
-                if (!isfinite(env->forecast[i][k]))
+                if (!(fabs(env->forecast[i][k]) <= INPUT_MAX))
                     return pg_error_set(err, PG_EINVAL,
-                                        "node '%s': the forecast of input '%s' is not a finite "
-                                        "number %zu intervals ahead",
-                                        n->cfg->name, n->cfg->inputs[i], k);
+                                        "node '%s': the forecast of input '%s' %zu intervals ahead "
+                                        "is %g, not a finite number of magnitude at most %g",
+                                        n->cfg->name, n->cfg->inputs[i], k, env->forecast[i][k],
+                                        INPUT_MAX);
     }
     for (size_t k = 0; k < env->horizon; k++)
-        if (isnan(env->retail[k]) || isnan(env->feed_in[k]))
-            return pg_error_set(err, PG_EINVAL, "node '%s': a price is not a number", n->cfg->name);
+        if (!(fabs(env->retail[k]) <= PG_MARKET_PRICE_MAX) ||
+            !(fabs(env->feed_in[k]) <= PG_MARKET_PRICE_MAX))
+            return pg_error_set(err, PG_EINVAL,
+                                "node '%s': the prices %zu intervals ahead (retail %g, feed-in %g "
+                                "$/kWh) must be finite numbers of magnitude at most %g",
+                                n->cfg->name, k, env->retail[k], env->feed_in[k],
+                                PG_MARKET_PRICE_MAX);
     return PG_OK;
 }
 
@@ -239,11 +252,21 @@ pg_node_bid(pg_node *n, const pg_node_env *env, pg_node_plan *plan, pg_error *er
     if (p.n_points > PG_NODE_MAX_POINTS)
         return pg_error_set(err, PG_ESTATE, "node '%s': the controller returned %zu bid points",
                             n->cfg->name, p.n_points);
-    for (size_t i = 0; i < p.n_points; i++)
+    for (size_t i = 0; i < p.n_points; i++) {
         if (!isfinite(p.curve[i].price) || !isfinite(p.curve[i].qty))
             return pg_error_set(err, PG_ESTATE,
                                 "node '%s': the controller's bid point %zu is not finite",
                                 n->cfg->name, i);
+        /* within what the market takes: only absurdly large inputs or devices go beyond */
+        if (fabs(p.curve[i].qty) > PG_MARKET_QTY_MAX ||
+            fabs(p.curve[i].price) > PG_MARKET_PRICE_MAX)
+            return pg_error_set(err, PG_EINVAL,
+                                "node '%s': its bid (%g kWh at %g $/kWh) is beyond what the market "
+                                "takes (%g kWh, %g $/kWh): check the size of its inputs and "
+                                "devices",
+                                n->cfg->name, p.curve[i].qty, p.curve[i].price, PG_MARKET_QTY_MAX,
+                                PG_MARKET_PRICE_MAX);
+    }
     n->plan = p;
     n->have_plan = true;
     n->plan_t = env->t;
