@@ -81,10 +81,11 @@ void pgi_market_sides_free(pgi_market_sides *s);
  * book->n elements (NULL for an empty book). PG_ENOMEM. */
 int pgi_market_arrival_order(const pg_market_book *book, uint32_t **order, pg_error *err);
 
-/* The call auction's accepted quantities and uniform price (uniform.c), written into r (already
- * allocated for book->n fills): fills[i].qty, fills[i].price (the uniform price for orders that
- * trade, 0 for the others), outcome, price; totals not computed. */
-int pgi_market_call(const pg_market_book *book, const pg_market_grid *grid, pg_market_result *r,
-                    pg_error *err);
+/* The call auction's accepted quantities and uniform price (uniform.c), the common part of the
+ * uniform and pay-as-bid mechanisms: checks book and grid, and fills *out (allocated here, written
+ * only on success) with fills[i].qty, fills[i].price (the uniform price for orders that trade, 0
+ * for the others), outcome and price; totals not computed. fn names the caller in errors. */
+int pgi_market_call_result(const char *fn, const pg_market_book *book, const pg_market_grid *grid,
+                           pg_market_result *out, pg_error *err);
 
 #endif

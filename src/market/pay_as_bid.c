@@ -10,25 +10,12 @@ int
 pg_market_clear_pay_as_bid(const pg_market_book *book, const pg_market_grid *grid,
                            pg_market_result *out, pg_error *err)
 {
-    if (!out)
-        return pg_error_set(err, PG_EINVAL, "pg_market_clear_pay_as_bid: out is NULL");
-    int rc = pgi_market_check_book(book, err);
-    if (!rc)
-        rc = pgi_market_check_grid(grid, err);
+    int rc = pgi_market_call_result("pg_market_clear_pay_as_bid", book, grid, out, err);
     if (rc)
         return rc;
-    pg_market_result r;
-    rc = pgi_market_result_alloc(&r, book->n, err);
-    if (!rc)
-        rc = pgi_market_call(book, grid, &r, err);
-    if (rc) {
-        pg_market_result_free(&r);
-        return rc;
-    }
     for (size_t i = 0; i < book->n; i++)
-        r.fills[i].price = r.fills[i].qty > 0 ? pgi_market_limit(&book->orders[i], grid) : 0;
-    r.price = NAN;
-    pgi_market_result_totals(book, &r);
-    *out = r;
+        out->fills[i].price = out->fills[i].qty > 0 ? pgi_market_limit(&book->orders[i], grid) : 0;
+    out->price = NAN;
+    pgi_market_result_totals(book, out);
     return PG_OK;
 }

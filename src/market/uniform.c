@@ -59,9 +59,8 @@ share_ties(const pg_market_order *o, const pgi_market_entry *e, size_t n, size_t
         fills[e[k].idx].qty = f >= 1 ? o[e[k].idx].qty : o[e[k].idx].qty * f;
 }
 
-int
-pgi_market_call(const pg_market_book *book, const pg_market_grid *grid, pg_market_result *r,
-                pg_error *err)
+static int
+call(const pg_market_book *book, const pg_market_grid *grid, pg_market_result *r, pg_error *err)
 {
     /* The fills are the sort's scratch until the walk writes them. */
     _Static_assert(sizeof(pg_market_fill) == sizeof(pgi_market_entry), "fills lend themselves");
@@ -146,11 +145,11 @@ out:
 }
 
 int
-pg_market_clear_uniform(const pg_market_book *book, const pg_market_grid *grid,
-                        pg_market_result *out, pg_error *err)
+pgi_market_call_result(const char *fn, const pg_market_book *book, const pg_market_grid *grid,
+                       pg_market_result *out, pg_error *err)
 {
     if (!out)
-        return pg_error_set(err, PG_EINVAL, "pg_market_clear_uniform: out is NULL");
+        return pg_error_set(err, PG_EINVAL, "%s: out is NULL", fn);
     int rc = pgi_market_check_book(book, err);
     if (!rc)
         rc = pgi_market_check_grid(grid, err);
@@ -159,12 +158,21 @@ pg_market_clear_uniform(const pg_market_book *book, const pg_market_grid *grid,
     pg_market_result r;
     rc = pgi_market_result_alloc(&r, book->n, err);
     if (!rc)
-        rc = pgi_market_call(book, grid, &r, err);
+        rc = call(book, grid, &r, err);
     if (rc) {
         pg_market_result_free(&r);
         return rc;
     }
-    pgi_market_result_totals(book, &r);
     *out = r;
     return PG_OK;
+}
+
+int
+pg_market_clear_uniform(const pg_market_book *book, const pg_market_grid *grid,
+                        pg_market_result *out, pg_error *err)
+{
+    int rc = pgi_market_call_result("pg_market_clear_uniform", book, grid, out, err);
+    if (!rc)
+        pgi_market_result_totals(book, out);
+    return rc;
 }
