@@ -667,10 +667,9 @@ read_node(reader *rd, const json_t *obj, cm_node *nd)
                 for (size_t i = 0; i < pg_node_config_n_inputs(nd->cfg[v]) && !used; i++)
                     used = strcmp(pg_node_config_input(nd->cfg[v], i), k) == 0;
             if (!used) {
-                size_t m3 = pgi_jr_push_key(r, "inputs");
+                (void)pgi_jr_push_key(r, "inputs"); /* the error's place: $.nodes[i].inputs.k */
                 return pgi_jr_fail_key(r, PG_EMODEL, k,
                                        "no configuration of this node reads an input '%s'", k);
-                (void)m3;
             }
         }
     }
