@@ -57,6 +57,12 @@ bool pg_cli_is_help(const char *arg);
 bool pg_cli_parse_double(const char *s, double *out);
 bool pg_cli_parse_count(const char *s, unsigned long long max, unsigned long long *out);
 
+/* The value s of option opt of command cmd as a whole number from lo to hi in *out; otherwise
+ * prints "plurigrid CMD: OPT must be a whole number from LO to HI (it is 'S')" (or "needs ..."
+ * when s is NULL) and returns -1. */
+int pg_cli_count_option(const char *cmd, const char *opt, const char *s, unsigned long long lo,
+                        unsigned long long hi, unsigned long long *out);
+
 /* Prints "plurigrid CMD: WHAT (got 'GOT')" to stderr and returns PG_EXIT_USAGE. */
 int pg_cli_usage_error(const char *cmd, const char *what, const char *got);
 

@@ -59,27 +59,6 @@ usage(FILE *f)
             PG_COMMUNITY_MAX_THREADS);
 }
 
-static int
-count_option(const char *opt, const char *s, unsigned long long lo, unsigned long long hi,
-             unsigned long long *out)
-{
-    unsigned long long v = 0;
-    if (!s) {
-        fprintf(stderr, "plurigrid " CMD ": %s needs a whole number from %llu to %llu\n", opt, lo,
-                hi);
-        return -1;
-    }
-    if (!pg_cli_parse_count(s, ULLONG_MAX, &v) || v < lo || v > hi) {
-        fprintf(stderr, "plurigrid " CMD ": %s must be a whole number from %llu to %llu (it is '",
-                opt, lo, hi);
-        pg_cli_put_safe(stderr, s, false);
-        fputs("')\n", stderr);
-        return -1;
-    }
-    *out = v;
-    return 0;
-}
-
 static void
 progress(size_t done, size_t total, void *ud)
 {
@@ -150,23 +129,23 @@ pg_cmd_community(int argc, char **argv)
                 return pg_cli_missing_value(CMD, a, "a folder");
             o.data_dir = argv[++i];
         } else if (strcmp(a, "--days") == 0) {
-            if (count_option(a, next, 1, 100000, &v))
+            if (pg_cli_count_option(CMD, a, next, 1, 100000, &v))
                 return PG_EXIT_USAGE;
             i++;
             o.days = (size_t)v;
         } else if (strcmp(a, "--start-day") == 0) {
-            if (count_option(a, next, 0, 100000, &v))
+            if (pg_cli_count_option(CMD, a, next, 0, 100000, &v))
                 return PG_EXIT_USAGE;
             i++;
             o.start_day = (size_t)v;
         } else if (strcmp(a, "--seed") == 0) {
-            if (count_option(a, next, 0, INT64_MAX, &v))
+            if (pg_cli_count_option(CMD, a, next, 0, INT64_MAX, &v))
                 return PG_EXIT_USAGE;
             i++;
             o.set_seed = true;
             o.seed = v;
         } else if (strcmp(a, "--threads") == 0) {
-            if (count_option(a, next, 1, PG_COMMUNITY_MAX_THREADS, &v))
+            if (pg_cli_count_option(CMD, a, next, 1, PG_COMMUNITY_MAX_THREADS, &v))
                 return PG_EXIT_USAGE;
             i++;
             o.threads = (size_t)v;

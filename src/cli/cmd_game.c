@@ -74,29 +74,6 @@ usage(FILE *f)
 
 /* ---------------------------------------------------------------- printing text safely */
 
-/* ---------------------------------------------------------------- options */
-
-/* A whole number option from lo to hi; the message says the range and what was given. */
-static int
-count_option(const char *opt, const char *s, unsigned long long lo, unsigned long long hi,
-             unsigned long long *out)
-{
-    unsigned long long v = 0;
-    if (!s) {
-        fprintf(stderr, "plurigrid game: %s needs a whole number from %llu to %llu\n", opt, lo, hi);
-        return -1;
-    }
-    if (!pg_cli_parse_count(s, ULLONG_MAX, &v) || v < lo || v > hi) {
-        fprintf(stderr, "plurigrid game: %s must be a whole number from %llu to %llu (it is '", opt,
-                lo, hi);
-        pg_cli_put_safe(stderr, s, false);
-        fputs("')\n", stderr);
-        return -1;
-    }
-    *out = v;
-    return 0;
-}
-
 /* ---------------------------------------------------------------- progress */
 
 /* ud: the count shown last, so that the final count (reported by the last block and again at
@@ -281,32 +258,32 @@ pg_cmd_game(int argc, char **argv)
         } else if (strcmp(a, "--progress") == 0) {
             show_progress = true;
         } else if (strcmp(a, "--seed") == 0) {
-            if (count_option(a, next, 0, INT64_MAX, &v))
+            if (pg_cli_count_option("game", a, next, 0, INT64_MAX, &v))
                 return PG_EXIT_USAGE;
             i++;
             o.set_seed = true;
             o.seed = v;
             go.seed = v;
         } else if (strcmp(a, "--runs") == 0) {
-            if (count_option(a, next, 1, PG_SCENARIO_MAX_RUNS, &v))
+            if (pg_cli_count_option("game", a, next, 1, PG_SCENARIO_MAX_RUNS, &v))
                 return PG_EXIT_USAGE;
             i++;
             o.runs = (size_t)v;
             scenario_only = a;
         } else if (strcmp(a, "--turns") == 0) {
-            if (count_option(a, next, 1, PG_SCENARIO_MAX_TURNS, &v))
+            if (pg_cli_count_option("game", a, next, 1, PG_SCENARIO_MAX_TURNS, &v))
                 return PG_EXIT_USAGE;
             i++;
             o.turns = (size_t)v;
             scenario_only = a;
         } else if (strcmp(a, "--threads") == 0) {
-            if (count_option(a, next, 1, 256, &v))
+            if (pg_cli_count_option("game", a, next, 1, 256, &v))
                 return PG_EXIT_USAGE;
             i++;
             o.threads = (size_t)v;
             scenario_only = a;
         } else if (strcmp(a, "--rounds") == 0) {
-            if (count_option(a, next, 1, PG_GAME_MAX_ROUNDS, &v))
+            if (pg_cli_count_option("game", a, next, 1, PG_GAME_MAX_ROUNDS, &v))
                 return PG_EXIT_USAGE;
             i++;
             go.rounds = (size_t)v;

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdint.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,6 +98,27 @@ pg_cli_parse_count(const char *s, unsigned long long max, unsigned long long *ou
         return false;
     *out = v;
     return true;
+}
+
+int
+pg_cli_count_option(const char *cmd, const char *opt, const char *s, unsigned long long lo,
+                    unsigned long long hi, unsigned long long *out)
+{
+    unsigned long long v = 0;
+    if (!s) {
+        fprintf(stderr, "plurigrid %s: %s needs a whole number from %llu to %llu\n", cmd, opt, lo,
+                hi);
+        return -1;
+    }
+    if (!pg_cli_parse_count(s, ULLONG_MAX, &v) || v < lo || v > hi) {
+        fprintf(stderr, "plurigrid %s: %s must be a whole number from %llu to %llu (it is '", cmd,
+                opt, lo, hi);
+        pg_cli_put_safe(stderr, s, false);
+        fputs("')\n", stderr);
+        return -1;
+    }
+    *out = v;
+    return 0;
 }
 
 int
