@@ -66,6 +66,18 @@ key_of(const pgi_market_entry *e, bool desc)
     return desc ? ~k : k;
 }
 
+/* Turns the counts of a digit's buckets into the index where each bucket starts. */
+static void
+bucket_starts(uint32_t *c)
+{
+    uint32_t sum = 0;
+    for (unsigned b = 0; b < BUCKETS; b++) {
+        uint32_t t = c[b];
+        c[b] = sum;
+        sum += t;
+    }
+}
+
 /* Sorts a[0..n) stably by limit (descending when desc). */
 static void
 sort_limits(pgi_market_entry *a, size_t n, bool desc, scratch *s)
@@ -83,12 +95,7 @@ sort_limits(pgi_market_entry *a, size_t n, bool desc, scratch *s)
         int shift = DIGIT_BITS * d;
         if (n == 0 || c[(key_of(&src[0], desc) >> shift) & (BUCKETS - 1)] == n)
             continue; /* every key has this digit */
-        uint32_t sum = 0;
-        for (unsigned b = 0; b < BUCKETS; b++) {
-            uint32_t t = c[b];
-            c[b] = sum;
-            sum += t;
-        }
+        bucket_starts(c);
         for (size_t i = 0; i < n; i++)
             dst[c[(key_of(&src[i], desc) >> shift) & (BUCKETS - 1)]++] = src[i];
         pgi_market_entry *t = src;
@@ -134,12 +141,7 @@ sort_seqs(const pg_market_book *book, uint32_t *idx, size_t n, scratch *s)
         int shift = DIGIT_BITS * d;
         if (n == 0 || c[(book->orders[src[0]].seq >> shift) & (BUCKETS - 1)] == n)
             continue;
-        uint32_t sum = 0;
-        for (unsigned b = 0; b < BUCKETS; b++) {
-            uint32_t t = c[b];
-            c[b] = sum;
-            sum += t;
-        }
+        bucket_starts(c);
         for (size_t i = 0; i < n; i++)
             dst[c[(book->orders[src[i]].seq >> shift) & (BUCKETS - 1)]++] = src[i];
         uint32_t *t = src;
