@@ -42,6 +42,9 @@ typedef struct pg_community_options {
     /* Called after each run is done (from the calling thread; may be NULL). */
     void (*progress)(size_t done, size_t total, void *ud);
     void *progress_ud;
+    /* The bus the runs are played on: NULL (default) the in-process bus; otherwise the lattice
+     * (e.g. NATS), every node of the community hosted by this process (docs/lattice.md). */
+    const struct pg_lattice_options *lattice;
 } pg_community_options;
 
 PG_API void pg_community_options_init(pg_community_options *o);
@@ -150,6 +153,73 @@ typedef struct pg_community_report {
 PG_API int pg_community_run_all(const pg_community *c, const pg_community_options *o,
                                 pg_community_report **out, pg_error *err);
 PG_API void pg_community_report_free(pg_community_report *r);
+
+/* ---------------------------------------------------------------- the lattice
+ * A community's nodes on a network bus (NATS): each process hosts some of the members, every
+ * process knows the whole scenario, the members find each other by their announcements, watch
+ * each other's heartbeats, and one of them holds the market-operator role by a deterministic rule;
+ * another takes it over when it falls silent. docs/lattice.md gives the subjects, messages and
+ * rules. */
+
+typedef enum pg_log_level {
+    PG_LOG_ERROR = 0,
+    PG_LOG_WARN = 1,
+    PG_LOG_INFO = 2,
+    PG_LOG_DEBUG = 3,
+} pg_log_level;
+
+typedef struct pg_lattice_options {
+    const char *transport; /* "nats" (default) or "inproc" */
+    const char *servers;   /* the transport's url: comma-separated NATS server URLs */
+    const char *session;   /* a subject token separating runs of one community on one server
+                              (NULL: none, the community's own subjects) */
+    size_t variant;        /* the scenario's variant the members play (pg_community_run_lattice) */
+    bool wall_clock;       /* false (default): simulation, the operator opens each interval as
+                              soon as the last one is settled; true: on the wall clock */
+    double interval_s;     /* wall clock: seconds per interval (0: the scenario's step) */
+    double heartbeat_s;    /* between a member's heartbeats (default 0.5) */
+    double timeout_s;      /* a member silent this long is dropped (default 3) */
+    double retry_s;        /* unanswered messages are sent again after this (default 0.25) */
+    double form_s;         /* simulation: how long the operator waits for absent members before
+                              the first interval (default 10) */
+    bool per_node_connections; /* one connection per hosted node instead of one shared */
+    /* Nonzero: leave cleanly at the next chance (set from a signal handler). */
+    const volatile int *stop;
+    /* Log lines (no newline) at or below log_level; NULL: none. Called on the running thread. */
+    void (*log)(void *ud, pg_log_level level, const char *msg);
+    void *log_ud;
+    pg_log_level log_level;
+} pg_lattice_options;
+
+PG_API void pg_lattice_options_init(pg_lattice_options *o);
+/* "error", "warn", "info", "debug" → *out; PG_EINVAL otherwise. */
+PG_API int pg_log_level_parse(const char *s, pg_log_level *out, pg_error *err);
+
+/* Plays one run (o->variant, the market of mechanism market: a name, "none", or NULL for the
+ * scenario's) of community c on the lattice, hosting the members named (NULL, 0: every member)
+ * in this process, until the run's last interval is settled or *o->stop. *out is the run as this
+ * process saw it: every member's settlement as the operator published it (a member absent from
+ * intervals has nothing in them). PG_ENET when the bus cannot be reached; PG_ECANCELED when
+ * stopped (with *out the part played). */
+PG_API int pg_community_run_lattice(const pg_community *c, const char *const *members,
+                                    size_t n_members, const char *market,
+                                    const pg_lattice_options *o, pg_community_report **out,
+                                    pg_error *err);
+
+/* A member file (plurigrid-member/1, docs/lattice.md): which community (a scenario file, relative
+ * to the member file), which member of it, and how it runs on the lattice. */
+typedef struct pg_community_member {
+    char *community; /* the scenario's path, resolved */
+    char *name;      /* the member's name in it */
+    char *variant;   /* NULL: the scenario's first */
+    char *market;    /* NULL: the scenario's */
+    char *data_dir;  /* NULL: the scenario's */
+    size_t start_day, days;
+    pg_lattice_options lattice; /* from "lattice": heartbeat_s, timeout_s, clock, interval_s */
+} pg_community_member;
+
+PG_API int pg_community_member_read(pg_community_member *out, const char *path, pg_error *err);
+PG_API void pg_community_member_free(pg_community_member *m);
 
 /* Printers: malloc'd text the caller frees. The JSON is deterministic (no timings). */
 PG_API int pg_community_report_text(const pg_community_report *r, char **out, pg_error *err);

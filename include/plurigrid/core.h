@@ -35,6 +35,7 @@ enum {
     PG_EAUTH = -10,       /* authentication or signature check failed */
     PG_ESTATE = -11,      /* the call is not valid in the object's current state */
     PG_ELIMIT = -12,      /* a size or rate limit was exceeded */
+    PG_ECANCELED = -13,   /* stopped on request (a signal) before the work was done */
 };
 
 /* A short fixed description of a status code ("malformed input", ...). Never NULL. */

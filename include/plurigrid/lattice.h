@@ -3,6 +3,9 @@
  * is in-process ("inproc", the embedded default), deterministic: messages are queued and
  * delivered in the order they were published, to subscriptions in the order they were made, when
  * pg_bus_flush runs, so a community in one process gives the same result for the same seed.
+ * The second is NATS ("nats", on the cnats client, in the module nats.so loaded when a NATS bus
+ * is first opened): its client threads only copy what arrives into the bus's queue, and
+ * pg_bus_poll delivers it to the handlers on the thread that owns the bus.
  * Subjects are dot-separated tokens as in NATS: in a subscription, '*' matches one token and '>'
  * (last) one or more. See docs/lattice.md for the subjects and messages of a community. */
 #ifndef PLURIGRID_LATTICE_H
@@ -32,7 +35,8 @@ typedef void (*pg_bus_handler)(void *ctx, const char *subject, const void *data,
 typedef struct pg_bus_transport {
     const char *name; /* "inproc", ... */
     const char *summary;
-    /* url: where to connect (NULL for inproc). */
+    /* url: where to connect (NULL for inproc; for nats one or more servers, comma-separated:
+     * "nats://127.0.0.1:4222,nats://127.0.0.1:4223"). */
     int (*open)(pg_bus **out, const char *url, pg_error *err);
     /* Queues data (copied) on subject; reply may be NULL. */
     int (*publish)(pg_bus *b, const char *subject, const char *reply, const void *data, size_t len,
@@ -48,6 +52,13 @@ typedef struct pg_bus_transport {
     /* Delivers (inproc) or sends (network) everything published so far, including what handlers
      * publish while it runs, until nothing is pending or timeout_s passes. */
     int (*flush)(pg_bus *b, double timeout_s, pg_error *err);
+    /* Calls the handlers of the messages that have arrived, on the calling thread, waiting up to
+     * timeout_s for the first one when none is waiting; *delivered (may be NULL) counts the
+     * handler calls. inproc: the same as flush (nothing arrives from elsewhere). */
+    int (*poll)(pg_bus *b, double timeout_s, size_t *delivered, pg_error *err);
+    /* The URL of the server the bus is connected to now, "" when it is not connected (or for
+     * inproc). Returns the length written (at most n - 1). */
+    size_t (*server)(const pg_bus *b, char *buf, size_t n);
     void (*close)(pg_bus *b);
 } pg_bus_transport;
 
@@ -67,11 +78,15 @@ PG_API int pg_bus_unsubscribe(pg_bus *b, uint64_t sid, pg_error *err);
 PG_API int pg_bus_request(pg_bus *b, const char *subject, const void *data, size_t len,
                           double timeout_s, void **reply, size_t *reply_len, pg_error *err);
 PG_API int pg_bus_flush(pg_bus *b, double timeout_s, pg_error *err);
+PG_API int pg_bus_poll(pg_bus *b, double timeout_s, size_t *delivered, pg_error *err);
+PG_API size_t pg_bus_server(const pg_bus *b, char *buf, size_t n);
 PG_API void pg_bus_close(pg_bus *b); /* accepts NULL */
 
 /* Messages counted and dropped (malformed, or a handler's error) and delivered so far. */
 typedef struct pg_bus_stats {
     uint64_t published, delivered, dropped;
+    uint64_t disconnects, reconnects; /* network backends: times the connection was lost and
+                                         restored (to the same or another server) */
 } pg_bus_stats;
 PG_API void pg_bus_get_stats(const pg_bus *b, pg_bus_stats *s);
 

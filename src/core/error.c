@@ -25,6 +25,7 @@ pg_strerror(int code)
     case PG_EAUTH: return "authentication failed";
     case PG_ESTATE: return "invalid state";
     case PG_ELIMIT: return "limit exceeded";
+    case PG_ECANCELED: return "stopped on request";
     default: return "unknown error";
     }
 }

@@ -9,7 +9,7 @@
 static const pg_bus_transport transports[] = {
     {"inproc", "in-process, deterministic: messages delivered in order when the bus is flushed",
      pgi_inproc_open, pgi_inproc_publish, pgi_inproc_subscribe, pgi_inproc_unsubscribe,
-     pgi_inproc_request, pgi_inproc_flush, pgi_inproc_close},
+     pgi_inproc_request, pgi_inproc_flush, pgi_inproc_poll, pgi_inproc_server, pgi_inproc_close},
 };
 #define N_TRANSPORTS (sizeof transports / sizeof transports[0])
 
@@ -103,6 +103,24 @@ pg_bus_flush(pg_bus *b, double timeout_s, pg_error *err)
 {
     NEED_BUS(b);
     return b->transport->flush(b, timeout_s, err);
+}
+
+int
+pg_bus_poll(pg_bus *b, double timeout_s, size_t *delivered, pg_error *err)
+{
+    if (delivered)
+        *delivered = 0;
+    NEED_BUS(b);
+    return b->transport->poll(b, timeout_s, delivered, err);
+}
+
+size_t
+pg_bus_server(const pg_bus *b, char *buf, size_t n)
+{
+    if (!buf || n == 0)
+        return 0;
+    buf[0] = 0;
+    return b ? b->transport->server(b, buf, n) : 0;
 }
 
 void

@@ -70,6 +70,8 @@ int pgi_inproc_unsubscribe(pg_bus *b, uint64_t sid, pg_error *err);
 int pgi_inproc_request(pg_bus *b, const char *subject, const void *data, size_t len,
                        double timeout_s, void **reply, size_t *reply_len, pg_error *err);
 int pgi_inproc_flush(pg_bus *b, double timeout_s, pg_error *err);
+int pgi_inproc_poll(pg_bus *b, double timeout_s, size_t *delivered, pg_error *err);
+size_t pgi_inproc_server(const pg_bus *b, char *buf, size_t n);
 void pgi_inproc_close(pg_bus *b);
 
 /* Its default limits: bytes queued and not yet delivered (messages with their subjects and a

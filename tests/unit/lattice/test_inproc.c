@@ -452,7 +452,7 @@ test_bad_arguments(void **state)
     /* NULL bus */
     assert_int_equal(pg_bus_publish(NULL, "a", "x", 1, &err), PG_EINVAL);
     assert_int_equal(pg_bus_flush(NULL, 0, &err), PG_EINVAL);
-    pg_bus_stats st = {1, 1, 1};
+    pg_bus_stats st = {1, 1, 1, 1, 1};
     pg_bus_get_stats(NULL, &st);
     assert_int_equal(st.published, 0);
     /* unflushed messages are dropped at close (ASan checks nothing leaks) */
