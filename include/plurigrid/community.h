@@ -218,8 +218,19 @@ typedef struct pg_community_member {
     pg_lattice_options lattice; /* from "lattice": heartbeat_s, timeout_s, clock, interval_s */
 } pg_community_member;
 
+/* Reads the member file at path (pg_input_read rules, "-" standard input; its relative paths are
+ * from its folder). Strict: unknown keys, wrong types and numbers out of range are PG_EPARSE or
+ * PG_EMODEL naming the file, line and JSON path; a node configuration or a scenario given instead
+ * is told apart with a way forward. *out is written only on success (the lattice options start
+ * from pg_lattice_options_init); free it with pg_community_member_free. */
 PG_API int pg_community_member_read(pg_community_member *out, const char *path, pg_error *err);
+/* Frees what m holds (not m itself) and clears it; accepts NULL. */
 PG_API void pg_community_member_free(pg_community_member *m);
+/* Finds m's member and variant in the scenario c: *node its index among c's nodes, *variant the
+ * variant's (0 when m names none); either may be NULL. PG_EMODEL naming a few of c's members (or
+ * variants) when m's is not there. Borrows c and m. */
+PG_API int pg_community_member_find(const pg_community *c, const pg_community_member *m,
+                                    size_t *node, size_t *variant, pg_error *err);
 
 /* Printers: malloc'd text the caller frees. The JSON is deterministic (no timings). */
 PG_API int pg_community_report_text(const pg_community_report *r, char **out, pg_error *err);
