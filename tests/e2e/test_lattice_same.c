@@ -1,0 +1,109 @@
+/* A community over NATS settles exactly as the in-process run of the same scenario and seed: the
+ * example community (examples/lattice: four homes, two days) played by `plurigrid community
+ * --nats URL` (every node in one process, one shared connection, then one connection per node)
+ * and by four `plurigrid node` daemons (one process per home) on a real nats-server, against
+ * `plurigrid community` on the in-process bus. The JSON reports are compared field by field,
+ * every number exactly, leaving out only the bus's message counters (which count a transport's
+ * messages); the in-process and NATS reports of the whole community must be the same bytes once
+ * those are taken out. */
+#include "lattice_e2e.h"
+
+/* The whole community in one process on NATS (connections: NULL shared, or "per-node"). */
+static void
+community_on_nats(const char *url, const char *connections, const json_t *ref)
+{
+    char path[4200], name[64];
+    snprintf(name, sizeof name, "nats-%s", connections ? connections : "shared");
+    snprintf(path, sizeof path, "%s/%s.json", pgt_tmpdir(), name);
+    const char *args[] = {"community", pge_scen, "--data",
+                          pge_data,    "--nats", url,
+                          "--json",    path,     connections ? "--connections" : NULL,
+                          connections, NULL};
+    pge_proc *p = pge_start(name, args);
+    assert_int_equal(pge_wait_exit(p, 240), 0);
+    json_t *got = pge_json_load(path);
+    pge_json_strip_counters(got);
+    pge_assert_json_equal(ref, got, "the in-process report and the NATS report");
+    /* The same bytes, too. */
+    char *a = json_dumps(ref, JSON_COMPACT | JSON_REAL_PRECISION(17));
+    char *b = json_dumps(got, JSON_COMPACT | JSON_REAL_PRECISION(17));
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_string_equal(a, b);
+    free(a);
+    free(b);
+    json_decref(got);
+}
+
+static void
+test_community_over_nats(void **state)
+{
+    (void)state;
+    pge_paths();
+    pgt_nats *s = pgt_nats_start();
+    json_t *ref = pge_reference();
+    community_on_nats(pgt_nats_url(s, 0), NULL, ref);
+    community_on_nats(pgt_nats_url(s, 0), "per-node", ref);
+    json_decref(ref);
+    pge_pass();
+}
+
+/* One daemon per home: each one's report (the run as that process saw it: every member's
+ * settlement as the operator published it) equals the in-process market run, field by field. */
+static void
+test_daemons_over_nats(void **state)
+{
+    (void)state;
+    pge_paths();
+    pgt_nats *s = pgt_nats_start();
+    json_t *ref = pge_reference();
+    pge_proc *p[PGE_MEMBERS];
+    char member[PGE_MEMBERS][16];
+    for (int i = 0; i < PGE_MEMBERS; i++) {
+        snprintf(member[i], sizeof member[i], "home-%d", i + 1);
+        p[i] = pge_start_node(member[i], pge_member_file(member[i], NULL), pgt_nats_url(s, 0));
+    }
+    for (int i = 0; i < PGE_MEMBERS; i++)
+        assert_int_equal(pge_wait_exit(p[i], 240), 0);
+    json_t *first = NULL;
+    for (int i = 0; i < PGE_MEMBERS; i++) {
+        char path[4200], what[128];
+        snprintf(path, sizeof path, "%s/%s.json", pgt_tmpdir(), member[i]);
+        json_t *got = pge_json_load(path);
+        pge_json_strip_counters(got);
+        json_t *vars = json_object_get(got, "variants");
+        assert_true(json_array_size(vars) >= 1);
+        for (size_t v = 0; v < json_array_size(vars); v++) {
+            json_t *gv = json_array_get(vars, v);
+            const char *vn = json_string_value(json_object_get(gv, "name"));
+            assert_non_null(vn);
+            json_t *rv = pge_report_variant(ref, vn);
+            if (!rv)
+                fail_msg("%s's report has a variant '%s' the in-process report has not", member[i],
+                         vn);
+            snprintf(what, sizeof what, "%s's market run and the in-process market run", member[i]);
+            pge_assert_json_equal(json_object_get(rv, "market"), json_object_get(gv, "market"),
+                                  what);
+        }
+        if (!first) {
+            first = got;
+        } else {
+            snprintf(what, sizeof what, "home-1's and %s's reports", member[i]);
+            pge_assert_json_equal(first, got, what);
+            json_decref(got);
+        }
+    }
+    json_decref(first);
+    json_decref(ref);
+    pge_pass();
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_community_over_nats, pge_setup, pge_teardown),
+        cmocka_unit_test_setup_teardown(test_daemons_over_nats, pge_setup, pge_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
