@@ -298,9 +298,9 @@ run_json(const pg_community_report *r, const pg_community_run *run)
         bad |= json_object_set_new(o, "share_rented", json_integer((json_int_t)run->share_rented));
         bad |= json_object_set_new(o, "pack_utilisation", pgi_json_num(run->pack_utilisation));
     }
+    /* No message counts: they depend on the transport (heartbeats, retransmissions), and the
+     * report is the same on every bus. */
     bad |= json_object_set_new(o, "operator_surplus", pgi_json_num(run->operator_surplus));
-    bad |= json_object_set_new(o, "messages_published", json_integer((json_int_t)run->published));
-    bad |= json_object_set_new(o, "messages_dropped", json_integer((json_int_t)run->dropped));
     const struct {
         const char *name;
         const double *v;
