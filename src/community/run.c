@@ -863,6 +863,8 @@ verify(engine *e)
         e->tr->unverifiable++;
     } else {
         e->tr->verified++;
+        elog(e, PG_LOG_DEBUG, "interval %u: result of %s (term %u) recomputed from %u bids", t,
+             name_of(e, ra->op), ra->term, ra->total);
         for (size_t k = 0; k < ra->total; k++) {
             const pgi_msg_award *aw = &ra->award[k];
             double q = e->cleared[aw->node], p = award_price(e, aw->node);
@@ -2402,6 +2404,13 @@ pgi_community_play(const pg_community *c, const cm_run_spec *spec, cm_trace *out
     if (!rc && e.done < c->n)
         elog(&e, PG_LOG_WARN, "the run ends with %zu of %zu intervals recorded here", tr.settled,
              c->n);
+    if (e.timed && (!rc || rc == PG_ECANCELED))
+        elog(&e, PG_LOG_INFO,
+             "%zu of %zu intervals recorded; results recomputed: %llu, not checkable: %llu, "
+             "differing: %llu; disputes heard: %llu; malformed messages dropped: %llu",
+             tr.settled, c->n, (unsigned long long)tr.verified,
+             (unsigned long long)tr.unverifiable, (unsigned long long)tr.mismatches,
+             (unsigned long long)tr.disputes, (unsigned long long)e.dropped);
     if (!rc || rc == PG_ECANCELED) {
         pg_community_run *run = &tr.run;
         if (spec->sharing && c->n_packs && run->share_rounds)
