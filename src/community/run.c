@@ -1858,8 +1858,11 @@ elect(engine *e)
     operator_ *op = &e->o;
     uint32_t first = first_live(e);
     if (e->op == NONE) {
+        /* on the lattice it first listens for a heartbeat period for an operator already at
+         * work, unless every member is its own */
         bool mine = first != NONE && e->m[first].hosted &&
-                    (!e->timed || pgi_now() - e->t0 >= 1.5 * e->heartbeat_s);
+                    (!e->timed || e->n_actors == e->n ||
+                     pgi_now() - e->t0 >= 1.5 * e->heartbeat_s);
         if (mine && !op->active) {
             op->active = true;
             op->me = first;
