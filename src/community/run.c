@@ -36,6 +36,7 @@
 #define NONE UINT32_MAX
 #define FLUSH_TIMEOUT_S 600
 #define AWAIT_UNMET 1 /* in-process: the condition does not hold after the flush */
+#define CATCHUP 8     /* settlements sent again to a member that missed them, per retry */
 
 /* ---------------------------------------------------------------- subjects */
 
@@ -152,7 +153,7 @@ typedef struct host {
 
 typedef struct member {
     bool hosted, live, seen, warned;
-    double last_seen, next_catchup;
+    double last_seen, next_catchup, done_since;
     uint64_t incarnation;
     uint32_t done; /* intervals it has recorded from the first (its heartbeats) */
 } member;
@@ -399,6 +400,8 @@ on_member(void *ctx, const char *subject, const void *data, size_t len, const ch
     x->live = x->seen = true;
     x->last_seen = now;
     x->incarnation = mm.incarnation;
+    if (mm.done != x->done)
+        x->done_since = now;
     x->done = mm.done;
     adopt(e, mm.term, mm.operator_);
 }
@@ -1861,8 +1864,7 @@ elect(engine *e)
         /* on the lattice it first listens for a heartbeat period for an operator already at
          * work, unless every member is its own */
         bool mine = first != NONE && e->m[first].hosted &&
-                    (!e->timed || e->n_actors == e->n ||
-                     pgi_now() - e->t0 >= 1.5 * e->heartbeat_s);
+                    (!e->timed || e->n_actors == e->n || pgi_now() - e->t0 >= 1.5 * e->heartbeat_s);
         if (mine && !op->active) {
             op->active = true;
             op->me = first;
@@ -1945,13 +1947,17 @@ housekeeping(engine *e, pg_error *err)
     if (op->active && e->store)
         for (size_t i = 0; i < e->n; i++) {
             member *x = &e->m[i];
-            if (x->hosted || !x->live || x->done >= e->done || now < x->next_catchup)
+            /* only a member stuck for two heartbeats: the others are merely a little behind */
+            if (x->hosted || !x->live || x->done >= e->done || now < x->next_catchup ||
+                now - x->done_since < 2 * e->heartbeat_s)
                 continue;
             x->next_catchup = now + e->retry_s;
-            const stored *st = &e->store[x->done];
-            for (size_t p = 0; p < st->n; p++)
-                if ((rc = send_copy(e, op_bus(e), e->sj.settle, st->chunk[p], st->len[p], err)))
-                    return rc;
+            for (size_t t = x->done; t < e->done && t < x->done + CATCHUP; t++) {
+                const stored *st = &e->store[t];
+                for (size_t p = 0; p < st->n; p++)
+                    if ((rc = send_copy(e, op_bus(e), e->sj.settle, st->chunk[p], st->len[p], err)))
+                        return rc;
+            }
         }
     return PG_OK;
 }
@@ -2385,6 +2391,10 @@ loop(engine *e, pg_error *err)
         if ((rc = play_interval(e, t, err)))
             return rc;
     }
+    /* a last heartbeat: the others learn at once that this process has the whole run */
+    for (size_t k = 0; e->timed && k < e->n_actors; k++)
+        if ((rc = send_member(e, &e->actors[k], PGI_MSG_HEARTBEAT, err)))
+            return rc;
     if (op->active && e->timed && e->done == c->n) {
         /* the others may have missed the last settlements: stay a while to catch them up */
         e->linger_until = pgi_now() + e->timeout_s;
@@ -2411,9 +2421,9 @@ pgi_community_play(const pg_community *c, const cm_run_spec *spec, cm_trace *out
         elog(&e, PG_LOG_INFO,
              "%zu of %zu intervals recorded; results recomputed: %llu, not checkable: %llu, "
              "differing: %llu; disputes heard: %llu; malformed messages dropped: %llu",
-             tr.settled, c->n, (unsigned long long)tr.verified,
-             (unsigned long long)tr.unverifiable, (unsigned long long)tr.mismatches,
-             (unsigned long long)tr.disputes, (unsigned long long)e.dropped);
+             tr.settled, c->n, (unsigned long long)tr.verified, (unsigned long long)tr.unverifiable,
+             (unsigned long long)tr.mismatches, (unsigned long long)tr.disputes,
+             (unsigned long long)e.dropped);
     if (!rc || rc == PG_ECANCELED) {
         pg_community_run *run = &tr.run;
         if (spec->sharing && c->n_packs && run->share_rounds)

@@ -82,6 +82,10 @@ test_day_equal(void **state)
 typedef struct side {
     const pg_community *c;
     const char *url;
+    double heartbeat_s, timeout_s, retry_s;
+    const char *stop_at; /* stops when a log line holds this */
+    volatile int stop;
+    double stopped_at, took_over_at;
     const char **members;
     size_t n_members;
     pg_community_report *r;
@@ -96,6 +100,12 @@ side_log(void *ud, pg_log_level level, const char *msg)
     side *s = ud;
     if (strstr(msg, "recomputed from"))
         s->recomputed++;
+    if (s->stop_at && !s->stop && strstr(msg, s->stop_at)) {
+        s->stop = 1;
+        s->stopped_at = pgi_now();
+    }
+    if (strstr(msg, "operator is now") && strstr(msg, "(term 2)") && s->took_over_at == 0)
+        s->took_over_at = pgi_now();
     if (level == PG_LOG_ERROR) {
         s->errors++;
         fprintf(stderr, "error: %s\n", msg);
@@ -113,6 +123,12 @@ side_main(void *arg)
     lo.log = side_log;
     lo.log_ud = s;
     lo.log_level = PG_LOG_DEBUG;
+    lo.stop = &s->stop;
+    if (s->heartbeat_s > 0) {
+        lo.heartbeat_s = s->heartbeat_s;
+        lo.timeout_s = s->timeout_s;
+        lo.retry_s = s->retry_s;
+    }
     s->rc =
         pg_community_run_lattice(s->c, s->members, s->n_members, "uniform", &lo, &s->r, &s->err);
     return NULL;
@@ -182,12 +198,115 @@ test_two_hosts(void **state)
     pgt_nats_stop(s);
 }
 
+/* The process holding the operator role stops mid-day: the other takes the role over within
+ * timeout_s + retry_s of the operator's silence and finishes the day with its own members. */
+static void
+test_operator_takeover(void **state)
+{
+    (void)state;
+    pgt_nats *s = pgt_nats_start();
+    pg_community *c = scenario0(1);
+    size_t n = pg_community_n_nodes(c), T = pg_community_n_intervals(c);
+    const char **names[2];
+    side sd[2];
+    memset(sd, 0, sizeof sd);
+    for (int k = 0; k < 2; k++) {
+        names[k] = calloc(n, sizeof *names[k]);
+        assert_non_null(names[k]);
+        sd[k].c = c;
+        sd[k].url = pgt_nats_url(s, 0);
+        sd[k].members = names[k];
+        sd[k].heartbeat_s = 0.1;
+        sd[k].timeout_s = 0.6;
+        sd[k].retry_s = 0.05;
+    }
+    /* the first member by name (the operator) on side 0 */
+    for (size_t i = 0; i < n; i++) {
+        side *x = &sd[i % 2];
+        x->members[x->n_members++] = c->nodes[i].name;
+    }
+    assert_string_equal(c->nodes[0].name, "Building_1");
+    sd[0].stop_at = "interval 9:";
+    pthread_t tid[2];
+    for (int k = 0; k < 2; k++)
+        assert_int_equal(pthread_create(&tid[k], NULL, side_main, &sd[k]), 0);
+    for (int k = 0; k < 2; k++)
+        pthread_join(tid[k], NULL);
+    assert_int_equal(sd[0].rc, PG_ECANCELED);
+    if (sd[1].rc)
+        fail_msg("side 1: %s", sd[1].err.msg);
+    assert_true(sd[1].took_over_at > 0);
+    double took = sd[1].took_over_at - sd[0].stopped_at;
+    fprintf(stderr, "the operator stopped; the role was taken over %.3f s later (timeout %.2f s)\n",
+            took, sd[1].timeout_s);
+    /* the operator's last heartbeat is at most heartbeat_s before it stopped; slack for a loaded
+     * machine */
+    assert_true(took <= sd[1].timeout_s + sd[1].retry_s + 0.3);
+    assert_true(took >= sd[1].timeout_s - sd[1].heartbeat_s - 0.05);
+    /* side 1 recorded every interval: all members until the stop, its own after */
+    const pg_community_run *r = &sd[1].r->variants[0].baseline;
+    for (size_t t = 0; t < T; t++)
+        assert_true(r->load_kwh[t] > 0);
+    pg_lattice_options lo;
+    pg_lattice_options_init(&lo);
+    lo.transport = "inproc";
+    pg_community_report *ref = NULL;
+    pg_error err = {0};
+    assert_int_equal(pg_community_run_lattice(c, NULL, 0, "uniform", &lo, &ref, &err), PG_OK);
+    const pg_community_run *f = &ref->variants[0].baseline;
+    for (size_t i = 0; i < n; i++) {
+        assert_true(r->node[i].load_kwh > 0);
+        if (i % 2 == 0) /* gone after the stop */
+            assert_true(r->node[i].load_kwh < f->node[i].load_kwh - 1e-6);
+    }
+    pg_community_report_free(ref);
+    for (int k = 0; k < 2; k++) {
+        pg_community_report_free(sd[k].r);
+        free(names[k]);
+    }
+    pg_community_free(c);
+    pgt_nats_stop(s);
+}
+
+/* On the wall clock each interval takes interval_s, and the report is the same. */
+static void
+test_wall_clock(void **state)
+{
+    (void)state;
+    pgt_nats *s = pgt_nats_start();
+    pg_community *c = scenario0(1);
+    pg_lattice_options lo;
+    pg_lattice_options_init(&lo);
+    lo.transport = "inproc";
+    pg_community_report *ref = NULL, *r = NULL;
+    pg_error err = {0};
+    assert_int_equal(pg_community_run_lattice(c, NULL, 0, "uniform", &lo, &ref, &err), PG_OK);
+    pg_lattice_options_init(&lo);
+    lo.servers = pgt_nats_url(s, 0);
+    lo.wall_clock = true;
+    lo.interval_s = 0.05;
+    double t0 = pgi_now();
+    int rc = pg_community_run_lattice(c, NULL, 0, "uniform", &lo, &r, &err);
+    double took = pgi_now() - t0;
+    if (rc)
+        fail_msg("%s", err.msg);
+    size_t T = pg_community_n_intervals(c);
+    assert_true(took >= (double)(T - 1) * lo.interval_s);
+    assert_same_run(&ref->variants[0].baseline, &r->variants[0].baseline, T);
+    pg_community_report_free(ref);
+    pg_community_report_free(r);
+    pg_community_free(c);
+    pgt_nats_stop(s);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_day_equal, pgt_nats_teardown),
         cmocka_unit_test_teardown(test_two_hosts, pgt_nats_teardown),
+        cmocka_unit_test_teardown(test_operator_takeover, pgt_nats_teardown),
+        cmocka_unit_test_teardown(test_wall_clock, pgt_nats_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
