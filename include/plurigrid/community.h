@@ -228,7 +228,8 @@ PG_API int pg_community_member_read(pg_community_member *out, const char *path, 
 PG_API void pg_community_member_free(pg_community_member *m);
 /* Finds m's member and variant in the scenario c: *node its index among c's nodes, *variant the
  * variant's (0 when m names none); either may be NULL. PG_EMODEL naming a few of c's members (or
- * variants) when m's is not there. Borrows c and m. */
+ * variants) when m's is not there, at the member file's path "$.name" (or "$.variant"; the caller
+ * adds the file, pg_error_at). Borrows c and m. */
 PG_API int pg_community_member_find(const pg_community *c, const pg_community_member *m,
                                     size_t *node, size_t *variant, pg_error *err);
 

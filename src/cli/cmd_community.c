@@ -1,7 +1,9 @@
 /* plurigrid community: plays a community scenario (plurigrid-community/1, docs/community.md):
  * every variant with its market and with the market off (the baseline), and prints the report
  * side by side; JSON, CSV and SVG charts on request, through the library's printers and its one
- * atomic writer. Progress (runs done) goes to standard error only on a terminal. */
+ * atomic writer. Progress (runs done) goes to standard error only on a terminal. With --nats the
+ * runs are played on NATS servers, every node of the community hosted by this process, and the
+ * lattice's events are logged to standard error (lattice_opts.h). */
 #include <errno.h>
 #include <limits.h>
 #include <stdint.h>
@@ -11,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/lattice_opts.h"
 #include "plurigrid/community.h"
 
 #define CMD "community"
@@ -22,6 +25,9 @@ usage(FILE *f)
             "Usage: plurigrid community SCENARIO.json [--data DIR] [--days N] [--start-day D]\n"
             "                           [--seed S] [--market none|uniform|pay-as-bid|continuous]\n"
             "                           [--threads K] [--json FILE|-] [--csv FILE|-] [--plot DIR]\n"
+            "                           [--nats URL[,URL...] [--session TOKEN]\n"
+            "                            [--connections shared|per-node] [--log-level LEVEL]\n"
+            "                            [--clock simulation|wall] [--interval-s S]]\n"
             "\n"
             "Plays a community of nodes (homes, buildings, off-grid systems) interval by\n"
             "interval: each node plans its devices and bids, a market operator clears the bids\n"
@@ -52,10 +58,24 @@ usage(FILE *f)
             "  --progress     show progress on standard error even when it is not a terminal\n"
             "  -h, --help     show this help\n"
             "\n"
+            "On the lattice (docs/lattice.md): the same runs over NATS, every node in this\n"
+            "process, with the same results as in process:\n"
+            "  --nats URLS    the NATS servers, comma-separated (nats://127.0.0.1:4222)\n"
+            "  --session TOKEN  a token in the subjects, to keep runs of one community apart\n"
+            "                 on one server (letters, digits, '-', '_')\n"
+            "  --connections C  shared (default: one connection for every node) or per-node\n"
+            "  --log-level L  error, warn (default), info or debug: the lattice's events on\n"
+            "                 standard error, one line each\n"
+            "  --clock C      simulation (default: each interval as soon as the last is\n"
+            "                 settled) or wall (one interval every --interval-s seconds)\n"
+            "  --interval-s S wall clock: seconds per interval (default: the scenario's step)\n"
+            "  --transport T  nats (with --nats), or inproc: the lattice's rules on the\n"
+            "                 in-process bus\n"
+            "\n"
             "Files are replaced whole: a failed write leaves the old file.\n"
             "\n"
             "Exit status: 0 done, 2 bad input or usage (the message names the file, line and\n"
-            "field), 3 internal failure.\n",
+            "field), 3 the NATS servers cannot be reached, or an internal failure.\n",
             PG_COMMUNITY_MAX_THREADS);
 }
 
@@ -117,13 +137,20 @@ pg_cmd_community(int argc, char **argv)
     bool show_progress = isatty(STDERR_FILENO);
     pg_community_options o;
     pg_community_options_init(&o);
+    pg_cli_lattice lat;
+    pg_cli_lattice_init(&lat, CMD, PG_CLI_LAT_CONNECTIONS);
+    lat.level = PG_LOG_WARN; /* many nodes: their joins would flood the terminal */
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *next = i + 1 < argc ? argv[i + 1] : NULL;
         unsigned long long v = 0;
+        int got = 0;
         if (pg_cli_is_help(a)) {
             usage(stdout);
             return PG_EXIT_OK;
+        } else if ((got = pg_cli_lattice_option(&lat, argc, argv, &i)) != 0) {
+            if (got < 0)
+                return PG_EXIT_USAGE;
         } else if (strcmp(a, "--data") == 0) {
             if (!next)
                 return pg_cli_missing_value(CMD, a, "a folder");
@@ -191,6 +218,17 @@ pg_cmd_community(int argc, char **argv)
         return pg_cli_usage_error(CMD, "an output would replace the scenario file it reads", file);
     if (pg_cli_same_file(json_path, csv_path))
         return pg_cli_usage_error(CMD, "--json and --csv name the same file", json_path);
+    pg_lattice_options lo;
+    pg_lattice_options_init(&lo);
+    if (pg_cli_lattice_wanted(&lat)) {
+        if (pg_cli_lattice_apply(&lat, &lo) != 0)
+            return PG_EXIT_USAGE;
+        o.lattice = &lo;
+    } else if (lat.session || lat.connections || lat.clock || lat.interval_s || lat.log_level) {
+        fprintf(stderr, "plurigrid " CMD ": --session, --connections, --clock, --interval-s and "
+                        "--log-level are for runs on the lattice: add --nats URL\n");
+        return PG_EXIT_USAGE;
+    }
 
     pg_error err = {0};
     pg_community *c = NULL;
@@ -220,6 +258,11 @@ pg_cmd_community(int argc, char **argv)
     if (pg_community_read(&c, file, &o, &err) != PG_OK ||
         pg_community_run_all(c, &o, &r, &err) != PG_OK) {
         code = pg_cli_report(CMD, &err);
+        if (err.code == PG_ENET) {
+            fprintf(stderr, "plurigrid " CMD ": is a NATS server running there? Start one with "
+                            "'nats-server -p 4222' and give --nats nats://127.0.0.1:4222\n");
+            code = PG_EXIT_INTERNAL;
+        }
         goto out;
     }
     if (!json_std && !csv_std && (code = emit("-", pg_community_report_text, r)))

@@ -24,6 +24,8 @@ static const pg_command commands[] = {
      NULL},
     {"community", "play a community of nodes with a peer market and without (its baseline)",
      pg_cmd_community, NULL},
+    {"node", "the node daemon: one member of a community trading with its peers over NATS",
+     pg_cmd_node, NULL},
 };
 static const size_t n_commands = sizeof commands / sizeof *commands;
 

@@ -294,6 +294,7 @@ pg_community_member_find(const pg_community *c, const pg_community_member *m, si
                                      "the community '%s' (%s) has no member '%s'; its members "
                                      "are: %s",
                                      c->name, m->community, m->name, b.data ? b.data : "");
+        pg_error_at(err, NULL, 0, 0, "$.name");
         goto out;
     }
     if (m->variant) {
@@ -306,6 +307,7 @@ pg_community_member_find(const pg_community *c, const pg_community_member *m, si
                                          "the community '%s' (%s) has no variant '%s'; its "
                                          "variants are: %s",
                                          c->name, m->community, m->variant, b.data ? b.data : "");
+            pg_error_at(err, NULL, 0, 0, "$.variant");
             goto out;
         }
     }

@@ -310,6 +310,7 @@ test_find(void **state)
     assert_int_equal(pg_community_member_find(lat, &m, &node, &variant, &err), PG_EMODEL);
     assert_int_equal(node, 99);
     assert_non_null(strstr(message(&err), "no member 'home-9'"));
+    assert_string_equal(err.path, "$.name");
     assert_non_null(strstr(message(&err), "lattice-demo"));
     assert_non_null(strstr(message(&err), "its members are: home-1, home-2, home-3, home-4"));
     assert_null(strstr(message(&err), "in all"));
@@ -335,6 +336,7 @@ test_find(void **state)
     assert_int_equal(pg_community_member_find(s0, &m, &node, &variant, &err), PG_EMODEL);
     assert_int_equal(variant, 99);
     assert_non_null(strstr(message(&err), "no variant 'with-device'"));
+    assert_string_equal(err.path, "$.variant");
     assert_non_null(strstr(message(&err), "as-measured, with-devices"));
     pg_community_free(lat);
     pg_community_free(s0);
