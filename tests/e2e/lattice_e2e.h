@@ -115,9 +115,9 @@ pge_start(const char *name, const char *const *args)
             again++;
     char nm[64];
     if (again)
-        snprintf(nm, sizeof nm, "%s-%zu", name, again + 1);
+        snprintf(nm, sizeof nm, "%.40s-%zu", name, again + 1);
     else
-        snprintf(nm, sizeof nm, "%s", name);
+        snprintf(nm, sizeof nm, "%.40s", name);
     pge_proc *p = &pge_procs[pge_nprocs++];
     memset(p, 0, sizeof *p);
     memcpy(p->name, nm, sizeof nm);
@@ -300,7 +300,10 @@ pge_teardown(void **state)
         pge_dump_logs();
     pge_nprocs = 0;
     pgt_nats_stop_all();
-    pgt_tmpdir_cleanup();
+    if (getenv("PGE_KEEP")) /* keep the logs and reports to look at */
+        fprintf(stderr, "kept %s\n", pgt_tmpdir());
+    else
+        pgt_tmpdir_cleanup();
     return 0;
 }
 
@@ -360,9 +363,37 @@ pge_start_node(const char *member, const char *member_file, const char *urls)
 /* What the tests read in a daemon's log (docs/lattice.md, Node daemons): one line each,
  * "plurigrid node NAME: LEVEL: message". */
 #define PGE_LOG_OPERATOR "operator is now "
-#define PGE_LOG_DROP "drop"
+#define PGE_LOG_DROP " dropped (silent for "
 #define PGE_LOG_LOST "connection lost"
-#define PGE_LOG_AWARD "award"
+#define PGE_LOG_RESTORED "connection restored to "
+
+/* Whether line is a member's award of an interval ("NAME: interval N: bought X kWh from peers at
+ * P $/kWh", "... sold X kWh to peers ...", "... no peer trade"): its interval and kWh (> 0
+ * bought, < 0 sold). */
+static inline bool
+pge_award_line(const char *line, long *interval, double *kwh)
+{
+    for (const char *iv = line; (iv = strstr(iv, ": interval ")) != NULL; iv++) {
+        char *end;
+        long k = strtol(iv + 11, &end, 10);
+        if (end == iv + 11 || end[0] != ':' || end[1] != ' ')
+            continue;
+        const char *what = end + 2;
+        double q;
+        if (strncmp(what, "bought ", 7) == 0 && strstr(what, " kWh from peers"))
+            q = strtod(what + 7, NULL);
+        else if (strncmp(what, "sold ", 5) == 0 && strstr(what, " kWh to peers"))
+            q = -strtod(what + 5, NULL);
+        else if (strncmp(what, "no peer trade", 13) == 0)
+            q = 0;
+        else
+            continue;
+        *interval = k;
+        *kwh = q;
+        return true;
+    }
+    return false;
+}
 
 /* The awards in p's log from byte from: up to max of them, their intervals and traded kWh (> 0
  * bought, < 0 sold) in order; returns how many there are. */
@@ -376,17 +407,9 @@ pge_awards(const pge_proc *p, size_t from, long *interval, double *kwh, size_t m
         if (!nl)
             break; /* a line still being written */
         *nl = '\0';
-        const char *a = strstr(line, PGE_LOG_AWARD);
-        const char *iv = a ? strstr(line, "interval ") : NULL;
-        if (iv) {
-            long k = strtol(iv + 9, NULL, 10);
-            double q = 0;
-            const char *b = strstr(line, "bought ");
-            const char *s = strstr(line, "sold ");
-            if (b)
-                q = strtod(b + 7, NULL);
-            else if (s)
-                q = -strtod(s + 5, NULL);
+        long k;
+        double q;
+        if (pge_award_line(line, &k, &q)) {
             if (n < max) {
                 if (interval)
                     interval[n] = k;
@@ -452,6 +475,35 @@ pge_operator(const pge_proc *p, size_t from, char *name, size_t n)
     }
     free(t);
     return term;
+}
+
+/* Fails the test unless every "operator is now ..." line in the logs of the n processes is one of
+ * the allowed (a NULL-terminated list of "NAME (term T)"): no member took the role when it should
+ * not have. */
+static inline void
+pge_assert_operators(pge_proc **ps, size_t n, const char *const *allowed)
+{
+    for (size_t i = 0; i < n; i++) {
+        char *t = pge_log_text(ps[i], NULL);
+        for (const char *s = t; (s = strstr(s, PGE_LOG_OPERATOR)) != NULL;) {
+            s += strlen(PGE_LOG_OPERATOR);
+            size_t k = strcspn(s, "\n");
+            bool ok = false;
+            for (const char *const *a = allowed; *a && !ok; a++)
+                ok = strlen(*a) == k && strncmp(s, *a, k) == 0;
+            if (!ok) {
+                char line[128];
+                snprintf(line, sizeof line, "%.*s", (int)(k < 100 ? k : 100), s);
+                free(t);
+                fail_msg("%s's log says \"operator is now %s\", but only %s%s%s should have held "
+                         "the role",
+                         ps[i]->name, line, allowed[0] ? allowed[0] : "none",
+                         allowed[0] && allowed[1] ? " then " : "",
+                         allowed[0] && allowed[1] ? allowed[1] : "");
+            }
+        }
+        free(t);
+    }
 }
 
 /* ---------------------------------------------------------------- reports */
@@ -554,6 +606,8 @@ pge_json_load(const char *path)
 static inline void
 pge_assert_json_equal(const json_t *a, const json_t *b, const char *what)
 {
+    if (!a || !b)
+        fail_msg("%s: the %s is missing", what, a ? "second" : "first");
     char where[1024] = "$";
     if (pge_json_diff(a, b, where, sizeof where))
         fail_msg("%s differ at %s", what, where);
@@ -571,6 +625,39 @@ pge_report_variant(json_t *report, const char *name)
             return v;
     }
     return NULL;
+}
+
+/* The run of a variant of a report: its market run, or the baseline slot when it has only that
+ * (a lattice run's report holds its one run there, named by its mechanism). */
+static inline json_t *
+pge_variant_run(json_t *variant)
+{
+    json_t *m = json_object_get(variant, "market");
+    return m ? m : json_object_get(variant, "baseline");
+}
+
+/* Fails the test unless every variant of report got (a lattice run's) has its run equal, field by
+ * field, to the run of the same variant and mechanism in the reference report ref. */
+static inline void
+pge_assert_same_runs(json_t *ref, json_t *got, const char *who)
+{
+    json_t *vars = json_object_get(got, "variants");
+    if (json_array_size(vars) < 1)
+        fail_msg("%s's report has no variant", who);
+    for (size_t v = 0; v < json_array_size(vars); v++) {
+        json_t *gv = json_array_get(vars, v);
+        const char *vn = json_string_value(json_object_get(gv, "name"));
+        json_t *rv = vn ? pge_report_variant(ref, vn) : NULL;
+        if (!rv)
+            fail_msg("%s's report has a variant '%s' the reference has not", who, vn ? vn : "?");
+        json_t *run = pge_variant_run(gv);
+        const char *mech = json_string_value(json_object_get(run, "mechanism"));
+        json_t *rrun = mech && strcmp(mech, "none") == 0 ? json_object_get(rv, "baseline")
+                                                         : json_object_get(rv, "market");
+        char what[256];
+        snprintf(what, sizeof what, "the reference's run and %.100s's (variant %.60s)", who, vn);
+        pge_assert_json_equal(rrun, run, what);
+    }
 }
 
 /* The in-process report of the example (`plurigrid community`, the reference), without its

@@ -75,6 +75,8 @@ test_operator_killed(void **state)
         fail_msg("the operator had settled the whole day before it was killed");
 
     /* The day completes, and every survivor reports the same run. */
+    const char *const ops[] = {"home-1 (term 1)", "home-2 (term 2)", NULL};
+    pge_assert_operators(p, PGE_MEMBERS, ops);
     json_t *first = NULL;
     for (size_t i = 0; i < ns; i++) {
         assert_int_equal(pge_wait_exit(survivors[i], 240), 0);
@@ -96,6 +98,7 @@ test_operator_killed(void **state)
         }
     }
     json_decref(first);
+    pge_assert_operators(p, PGE_MEMBERS, ops);
     pge_pass();
 }
 

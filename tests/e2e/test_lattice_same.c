@@ -71,20 +71,7 @@ test_daemons_over_nats(void **state)
         snprintf(path, sizeof path, "%s/%s.json", pgt_tmpdir(), member[i]);
         json_t *got = pge_json_load(path);
         pge_json_strip_counters(got);
-        json_t *vars = json_object_get(got, "variants");
-        assert_true(json_array_size(vars) >= 1);
-        for (size_t v = 0; v < json_array_size(vars); v++) {
-            json_t *gv = json_array_get(vars, v);
-            const char *vn = json_string_value(json_object_get(gv, "name"));
-            assert_non_null(vn);
-            json_t *rv = pge_report_variant(ref, vn);
-            if (!rv)
-                fail_msg("%s's report has a variant '%s' the in-process report has not", member[i],
-                         vn);
-            snprintf(what, sizeof what, "%s's market run and the in-process market run", member[i]);
-            pge_assert_json_equal(json_object_get(rv, "market"), json_object_get(gv, "market"),
-                                  what);
-        }
+        pge_assert_same_runs(ref, got, member[i]);
         if (!first) {
             first = got;
         } else {
