@@ -685,6 +685,28 @@ probe_until(pg_bus *pub_bus, pg_bus *sub_bus, const char *subject, const size_t 
     return *count;
 }
 
+/* Publishes on flood.x from a thread of its own until stop. */
+typedef struct flooder {
+    pg_bus *bus;
+    int stop;
+    size_t sent;
+} flooder;
+
+static void *
+flood_thread(void *arg)
+{
+    flooder *f = arg;
+    pg_error err = {0};
+    char payload[64] = "flood";
+    while (!__atomic_load_n(&f->stop, __ATOMIC_ACQUIRE)) {
+        if (pg_bus_publish(f->bus, "flood.x", payload, sizeof payload, &err) == PG_OK)
+            f->sent++;
+        if (f->sent % 64 == 0)
+            (void)pg_bus_flush(f->bus, 1.0, &err);
+    }
+    return NULL;
+}
+
 static void
 test_server_restart(void **state)
 {
@@ -698,6 +720,12 @@ test_server_restart(void **state)
     pub(b, "re.x", "before");
     flush(b);
     assert_int_equal(poll_until(a, &r.n, 1, 5.0), 1);
+    /* A third connection publishes all the while (a server dying under a writer must not
+     * signal the process, and publishing while disconnected buffers or fails cleanly). */
+    static flooder f;
+    f = (flooder){open_nats(pgt_nats_url(s, 0)), 0, 0};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, flood_thread, &f), 0);
 
     pgt_nats_kill(s, 0);
     pg_bus_stats st;
@@ -725,6 +753,10 @@ test_server_restart(void **state)
     assert_string_equal(url, pgt_nats_url(s, 0));
     /* Messages flow again (the subscription was restored by the client). */
     assert_true(probe_until(b, a, "re.x", &r.n, 3, 10.0) >= 3);
+    __atomic_store_n(&f.stop, 1, __ATOMIC_RELEASE);
+    pthread_join(th, NULL);
+    assert_true(f.sent > 0);
+    pg_bus_close(f.bus);
     pg_bus_close(a);
     pg_bus_close(b);
     pgt_nats_stop(s);
@@ -815,27 +847,6 @@ test_close_with_queued(void **state)
 
 /* Buses opened, subscribed and closed while another floods their subject from a thread: closing
  * never races with the client's threads still delivering (the sanitizers watch). */
-typedef struct flooder {
-    pg_bus *bus;
-    int stop;
-    size_t sent;
-} flooder;
-
-static void *
-flood_thread(void *arg)
-{
-    flooder *f = arg;
-    pg_error err = {0};
-    char payload[64] = "flood";
-    while (!__atomic_load_n(&f->stop, __ATOMIC_ACQUIRE)) {
-        if (pg_bus_publish(f->bus, "flood.x", payload, sizeof payload, &err) == PG_OK)
-            f->sent++;
-        if (f->sent % 64 == 0)
-            (void)pg_bus_flush(f->bus, 1.0, &err);
-    }
-    return NULL;
-}
-
 static void
 test_close_while_flooded(void **state)
 {
