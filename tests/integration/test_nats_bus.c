@@ -878,6 +878,52 @@ test_close_while_flooded(void **state)
     pgt_nats_stop(s);
 }
 
+/* A bus owned by a thread that ends (as the community's runs on threads do): everything of it,
+ * and what the client keeps per thread, is freed (the leak checks see it). */
+typedef struct owner_run {
+    const char *url;
+    size_t got;
+    int rc;
+} owner_run;
+
+static void *
+owner_thread(void *arg)
+{
+    owner_run *o = arg;
+    pg_bus *b = NULL;
+    pg_error err = {0};
+    static rec r;
+    r = (rec){.name = "t"};
+    if ((o->rc = pg_bus_open(&b, "nats", o->url, &err)))
+        return NULL;
+    uint64_t sid = 0;
+    o->rc = pg_bus_subscribe(b, "th.x", on_rec, &r, &sid, &err);
+    for (int i = 0; !o->rc && i < 10; i++)
+        o->rc = pg_bus_publish(b, "th.x", "m", 1, &err);
+    double end = now() + 5.0;
+    while (!o->rc && r.n < 10 && now() < end)
+        o->rc = pg_bus_poll(b, 0.05, NULL, &err);
+    o->got = r.n;
+    pg_bus_close(b);
+    return NULL;
+}
+
+static void
+test_bus_on_a_thread(void **state)
+{
+    (void)state;
+    pgt_nats *s = pgt_nats_start();
+    for (int i = 0; i < 3; i++) {
+        owner_run o = {pgt_nats_url(s, 0), 0, 0};
+        pthread_t th;
+        assert_int_equal(pthread_create(&th, NULL, owner_thread, &o), 0);
+        pthread_join(th, NULL);
+        assert_int_equal(o.rc, PG_OK);
+        assert_int_equal(o.got, 10);
+    }
+    pgt_nats_stop(s);
+}
+
 int
 main(void)
 {
@@ -898,6 +944,7 @@ main(void)
         cmocka_unit_test_teardown(test_cluster_failover, pgt_nats_teardown),
         cmocka_unit_test_teardown(test_close_with_queued, pgt_nats_teardown),
         cmocka_unit_test_teardown(test_close_while_flooded, pgt_nats_teardown),
+        cmocka_unit_test_teardown(test_bus_on_a_thread, pgt_nats_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
