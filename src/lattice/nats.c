@@ -952,10 +952,15 @@ pgi_bus_nats_set_limits(pg_bus *b, size_t max_queued_bytes, pg_error *err)
 }
 
 const pg_bus_transport pgi_nats_transport = {
-    "nats",         "NATS (cnats): messages from a nats-server, delivered when the bus is polled",
-    nats_open,      nats_publish,
-    nats_subscribe, nats_unsubscribe,
-    nats_request,   nats_flush,
-    nats_poll,      nats_server,
-    nats_close,
+    .name = "nats",
+    .summary = "NATS (cnats): messages from nats-servers, delivered when the bus is polled",
+    .open = nats_open,
+    .publish = nats_publish,
+    .subscribe = nats_subscribe,
+    .unsubscribe = nats_unsubscribe,
+    .request = nats_request,
+    .flush = nats_flush,
+    .poll = nats_poll,
+    .server = nats_server,
+    .close = nats_close,
 };
