@@ -75,7 +75,7 @@ struct pg_community {
 };
 
 /* What one run needs: which variant, with which mechanism (NULL: the baseline), with or without
- * the DR events. */
+ * the DR events, and on which bus. */
 typedef struct cm_run_spec {
     size_t variant;
     const pg_market_mechanism *mech; /* NULL: market off */
@@ -86,6 +86,11 @@ typedef struct cm_run_spec {
      * what a hostile peer would. */
     void (*hook)(struct pg_bus *bus, void *ud);
     void *hook_ud;
+    /* NULL: the in-process bus with every member hosted here, deterministic (no clock). Otherwise
+     * the lattice: its transport, timers and logging (docs/lattice.md). */
+    const pg_lattice_options *lattice;
+    const char *session; /* the subjects' session token (NULL: lattice->session) */
+    const bool *hosted;  /* [n_nodes]: the members this process hosts (NULL: every one) */
 } cm_run_spec;
 
 /* Per-run working record filled by the runner, from which the metrics are made. */
@@ -93,8 +98,14 @@ typedef struct cm_trace {
     size_t n_nodes, n;
     double *net; /* [n_nodes * n] metered net import per interval (kWh) */
     pg_community_run run;
+    size_t settled; /* intervals recorded (every one when the run is complete) */
+    /* Results this process recomputed, those it could not (a bid it did not see), those that
+     * differed (each one logged as an error and published as a dispute), and disputes heard. */
+    uint64_t verified, unverifiable, mismatches, disputes;
 } cm_trace;
 
+/* Plays one run. *out is written on success and, with PG_ECANCELED (spec->lattice's stop flag),
+ * with the part played. */
 int pgi_community_play(const pg_community *c, const cm_run_spec *spec, cm_trace *out,
                        pg_error *err);
 void pgi_community_trace_free(cm_trace *t);
@@ -105,6 +116,9 @@ void pgi_community_dr_metrics(const pg_community *c, const cm_trace *t, const cm
                               pg_community_run *run);
 /* The ratios (self-sufficiency, local PV use) and the community's totals from the nodes'. */
 void pgi_community_finish_metrics(pg_community_run *run, bool offgrid);
+
+/* Checks lattice options (durations, session token, log level); PG_EINVAL naming the option. */
+int pgi_lattice_check(const pg_lattice_options *o, pg_error *err);
 
 /* Day index (from the data's first row's date) and weekday (0 Monday) of run interval t. */
 size_t pgi_community_day_of(const pg_community *c, size_t t, int *weekday);

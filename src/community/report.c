@@ -116,7 +116,9 @@ text_variant(pgi_buf *b, const pg_community_report *r, const pg_community_varian
     bool hm = v->has_market;
     const pg_community_metrics *A = &m->total, *Z = &z->total;
     pgi_buf_printf(b, "\nVariant %s\n", v->name);
-    pgi_buf_printf(b, "  %-34s %-6s %14s", "community", "unit", "baseline");
+    /* one run played on the lattice sits in the baseline's place, named by its market */
+    pgi_buf_printf(b, "  %-34s %-6s %14s", "community", "unit",
+                   !hm && strcmp(z->mechanism, "none") != 0 ? z->mechanism : "baseline");
     if (hm) {
         char label[64];
         snprintf(label, sizeof label, "%s%s%s", m->mechanism, m->grid_aware ? "+feeder" : "",
@@ -298,9 +300,9 @@ run_json(const pg_community_report *r, const pg_community_run *run)
         bad |= json_object_set_new(o, "share_rented", json_integer((json_int_t)run->share_rented));
         bad |= json_object_set_new(o, "pack_utilisation", pgi_json_num(run->pack_utilisation));
     }
+    /* No message counts: they depend on the transport (heartbeats, retransmissions), and the
+     * report is the same on every bus. */
     bad |= json_object_set_new(o, "operator_surplus", pgi_json_num(run->operator_surplus));
-    bad |= json_object_set_new(o, "messages_published", json_integer((json_int_t)run->published));
-    bad |= json_object_set_new(o, "messages_dropped", json_integer((json_int_t)run->dropped));
     const struct {
         const char *name;
         const double *v;
@@ -521,7 +523,7 @@ plots_variant(const pg_community_report *r, const pg_community_variant *var, con
     char title[256];
     /* Energy flows */
     snprintf(title, sizeof title, "%s, %s: energy flows (%s)", r->scenario, var->name,
-             var->has_market ? mk->mechanism : "baseline");
+             var->has_market || strcmp(mk->mechanism, "none") != 0 ? mk->mechanism : "baseline");
     if ((rc = pg_plot_new(&p, title, xl, unit, &po, err)))
         return rc;
     const struct {

@@ -3,17 +3,22 @@
  * again without the events (the counterfactual of the DR metrics). Each run is independent and a
  * deterministic function of the scenario and the seed, so runs are played on up to
  * PG_COMMUNITY_MAX_THREADS threads, each result written to its own slot: the report is the same
- * whatever the number of threads. */
+ * whatever the number of threads. On the lattice (options' lattice) each run is played over the
+ * transport with every member hosted here, each run under its own session token so that runs on
+ * one server do not hear each other. */
 #include <math.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "community/internal.h"
 #include "core/util.h"
 
 typedef struct job {
     cm_run_spec spec;
+    char session[96];
     cm_trace trace;
     int rc;
     pg_error err;
@@ -100,6 +105,21 @@ pg_community_run_all(const pg_community *c, const pg_community_options *o,
     pg_community_report *r = NULL;
     int rc = PG_OK;
     double t0 = pgi_now();
+    char token[64] = "";
+    if (o->lattice) {
+        if ((rc = pgi_lattice_check(o->lattice, err)))
+            return rc;
+        if (o->lattice->session) {
+            snprintf(token, sizeof token, "%.60s", o->lattice->session);
+        } else {
+            /* a token of this call: two commands on one server do not meet either */
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            uint64_t x = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+            x ^= (uint64_t)(uintptr_t)&ts * 0x9e3779b97f4a7c15ull;
+            snprintf(token, sizeof token, "x%016llx", (unsigned long long)x);
+        }
+    }
     if (!(p.jobs = calloc(n_jobs, sizeof *p.jobs)))
         return pg_error_set(err, PG_ENOMEM, "out of memory");
     /* Jobs of variant v: [market], baseline, then the same without the events. */
@@ -110,7 +130,12 @@ pg_community_run_all(const pg_community *c, const pg_community_options *o,
                                                  .mech = m == 0 ? mech : NULL,
                                                  .sharing = m == 0 && sharing,
                                                  .events = cf == 0,
-                                                 .seed = seed};
+                                                 .seed = seed,
+                                                 .lattice = o->lattice};
+    for (size_t k = 0; o->lattice && k < n_jobs; k++) {
+        snprintf(p.jobs[k].session, sizeof p.jobs[k].session, "%s-%zu", token, k);
+        p.jobs[k].spec.session = p.jobs[k].session;
+    }
     pthread_mutex_init(&p.mu, NULL);
     size_t threads = o->threads < 1 ? 1 : o->threads;
     if (threads > PG_COMMUNITY_MAX_THREADS)

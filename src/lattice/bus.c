@@ -4,12 +4,18 @@
 #include <string.h>
 
 #include "lattice/bus_internal.h"
+#include "lattice/nats.h"
 
 /* The transports: a new backend is one file and one row. */
 static const pg_bus_transport transports[] = {
     {"inproc", "in-process, deterministic: messages delivered in order when the bus is flushed",
      pgi_inproc_open, pgi_inproc_publish, pgi_inproc_subscribe, pgi_inproc_unsubscribe,
      pgi_inproc_request, pgi_inproc_flush, pgi_inproc_poll, pgi_inproc_server, pgi_inproc_close},
+    /* Loaded from the module nats.so at the first open (nats_row.c forwards to it). */
+    {"nats", "NATS (cnats): messages from nats-servers, delivered when the bus is polled",
+     pgi_natsrow_open, pgi_natsrow_publish, pgi_natsrow_subscribe, pgi_natsrow_unsubscribe,
+     pgi_natsrow_request, pgi_natsrow_flush, pgi_natsrow_poll, pgi_natsrow_server,
+     pgi_natsrow_close},
 };
 #define N_TRANSPORTS (sizeof transports / sizeof transports[0])
 
@@ -135,8 +141,11 @@ pg_bus_get_stats(const pg_bus *b, pg_bus_stats *s)
 {
     if (!s)
         return;
-    if (b)
+    if (b) {
         *s = b->stats;
-    else
+        if (b->sync_stats)
+            b->sync_stats(b, s);
+    } else {
         memset(s, 0, sizeof *s);
+    }
 }

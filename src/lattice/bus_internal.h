@@ -18,6 +18,9 @@
 struct pg_bus {
     const pg_bus_transport *transport;
     pg_bus_stats stats;
+    /* NULL, or adds to *s what the backend counts elsewhere (a network backend's client threads
+     * count drops, disconnects and reconnects under its own lock). */
+    void (*sync_stats)(const pg_bus *b, pg_bus_stats *s);
 };
 
 /* Why subject is not a valid subject (pattern: may hold wildcards), or NULL when it is valid. */

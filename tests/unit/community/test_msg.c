@@ -1,6 +1,8 @@
-/* The community's binary messages (src/community/msg.c): every type survives encode and decode
- * unchanged, and malformed messages (a wrong magic, version or type, cut short, with a byte too
- * many, with NaN or out-of-range fields, counts that do not fit) are refused, never half-read. */
+/* The community's binary messages (src/community/msg.c): the market's types survive encode and
+ * decode unchanged, and malformed messages (a wrong magic, version or type, cut short, with a
+ * byte too many, with NaN or out-of-range fields, counts that do not fit) are refused, never
+ * half-read. The lattice's types (members, acknowledgements, results, settlements, disputes, DR
+ * events in the open message) are in test_msg_lattice.c. */
 #include "harness.h"
 
 #include "community/msg.h"
@@ -13,7 +15,9 @@ test_round_trip(void **state)
     uint8_t *buf = NULL;
     size_t len = 0;
 
-    pgi_msg_open o = {.interval = 17,
+    pgi_msg_open o = {.term = 5,
+                      .operator_ = 2,
+                      .interval = 17,
                       .hours = 0.25,
                       .time_h = 4.25,
                       .hour_of_day = 23.75,
@@ -24,17 +28,21 @@ test_round_trip(void **state)
         o.feed_in[i] = -0.05 * i;
     }
     assert_int_equal(pgi_msg_encode_open(&o, &buf, &len, &err), PG_OK);
-    assert_int_equal(len, 8 + 4 + 24 + 1 + 2 + 3 * 16);
+    assert_int_equal(len, 8 + 12 + 24 + 1 + 2 + 3 * 16 + 2);
     pgi_msg_open o2;
     assert_int_equal(pgi_msg_decode_open(buf, len, &o2, &err), PG_OK);
     assert_int_equal(o2.interval, 17);
+    assert_int_equal(o2.term, 5);
+    assert_int_equal(o2.operator_, 2);
+    assert_int_equal(o2.n_events, 0);
+    assert_null(o2.events);
     assert_true(o2.market);
     assert_int_equal(o2.horizon, 3);
     assert_true(o2.hours == 0.25 && o2.time_h == 4.25 && o2.hour_of_day == 23.75);
     for (int i = 0; i < 3; i++)
         assert_true(o2.retail[i] == o.retail[i] && o2.feed_in[i] == o.feed_in[i]);
     /* the header: magic, version, type, zero bytes; fields little-endian */
-    assert_memory_equal(buf, "PGCM\x01\x01\x00\x00\x11\x00\x00\x00", 12);
+    assert_memory_equal(buf, "PGCM\x02\x01\x00\x00\x05\x00\x00\x00", 12);
     free(buf);
 
     pgi_msg_bid b = {.interval = 5, .node = 1000, .n_points = 2, .curve = {{0.1, -2.5}, {0.3, -4}}};
@@ -46,11 +54,12 @@ test_round_trip(void **state)
     assert_true(b2.curve[1].price == 0.3 && b2.curve[1].qty == -4);
     free(buf);
 
-    pgi_msg_award a = {.interval = 9, .node = 3, .cleared_kwh = -1.5, .price = 0.2};
-    assert_int_equal(pgi_msg_encode_award(&a, &buf, &len, &err), PG_OK);
-    pgi_msg_award a2;
-    assert_int_equal(pgi_msg_decode_award(buf, len, &a2, &err), PG_OK);
-    assert_true(a2.cleared_kwh == -1.5 && a2.price == 0.2 && a2.node == 3 && a2.interval == 9);
+    /* an empty bid: the node takes part without a curve */
+    b.n_points = 0;
+    assert_int_equal(pgi_msg_encode_bid(&b, &buf, &len, &err), PG_OK);
+    assert_int_equal(len, 8 + 9);
+    assert_int_equal(pgi_msg_decode_bid(buf, len, &b2, &err), PG_OK);
+    assert_int_equal(b2.n_points, 0);
     free(buf);
 
     pgi_msg_telemetry t = {.interval = 2, .node = 4};
@@ -148,11 +157,8 @@ test_malformed(void **state)
         size_t at;
         uint8_t v;
         const char *says;
-    } hdr[] = {{0, 'X', "magic"},
-               {4, 2, "version 2"},
-               {5, 3, "another type"},
-               {5, 99, "unknown type"},
-               {6, 1, "reserved"}};
+    } hdr[] = {{0, 'X', "magic"},      {4, 1, "version 1"},     {4, 3, "version 3"},
+               {5, 3, "another type"}, {5, 99, "unknown type"}, {6, 1, "reserved"}};
     for (size_t i = 0; i < sizeof hdr / sizeof *hdr; i++) {
         uint8_t save = buf[hdr[i].at];
         buf[hdr[i].at] = hdr[i].v;
@@ -188,10 +194,16 @@ test_malformed(void **state)
     assert_non_null(strstr(err.msg, "import_kwh"));
     free(buf);
     /* an open message with hours 0 and a horizon of 0 */
-    pgi_msg_open o = {.interval = 0, .hours = 1, .horizon = 1, .retail = {0.3}, .feed_in = {0.1}};
+    pgi_msg_open o = {.term = 1,
+                      .operator_ = 0,
+                      .interval = 0,
+                      .hours = 1,
+                      .horizon = 1,
+                      .retail = {0.3},
+                      .feed_in = {0.1}};
     assert_int_equal(pgi_msg_encode_open(&o, &buf, &len, &err), PG_OK);
     double zero = 0;
-    memcpy(buf + 12, &zero, 8);
+    memcpy(buf + 20, &zero, 8);
     pgi_msg_open o2;
     assert_int_equal(pgi_msg_decode_open(buf, len, &o2, &err), PG_EPARSE);
     free(buf);
@@ -238,18 +250,30 @@ test_random_bytes(void **state)
             x ^= x << 17;
             buf[i] = (uint8_t)x;
         }
-        memcpy(buf, "PGCM\x01", 5);
-        buf[5] = (uint8_t)(1 + k % 8);
+        memcpy(buf, "PGCM\x02", 5);
+        buf[5] = (uint8_t)(1 + k % PGI_MSG_LAST);
         buf[6] = buf[7] = 0;
         pgi_msg_open o;
         pgi_msg_bid b;
-        pgi_msg_award a;
+        pgi_msg_result r;
         pgi_msg_telemetry t;
         pgi_msg_dr d;
         pgi_msg_pack p;
-        (void)pgi_msg_decode_open(buf, len, &o, NULL);
+        pgi_msg_member m;
+        pgi_msg_ack a;
+        pgi_msg_settle s;
+        pgi_msg_dispute ds;
+        if (pgi_msg_decode_open(buf, len, &o, NULL) == PG_OK)
+            pgi_msg_open_free(&o);
         (void)pgi_msg_decode_bid(buf, len, &b, NULL);
-        (void)pgi_msg_decode_award(buf, len, &a, NULL);
+        if (pgi_msg_decode_result(buf, len, &r, NULL) == PG_OK)
+            free(r.awards);
+        if (pgi_msg_decode_settle(buf, len, &s, NULL) == PG_OK)
+            free(s.nodes);
+        (void)pgi_msg_decode_member(PGI_MSG_ANNOUNCE, buf, len, &m, NULL);
+        (void)pgi_msg_decode_member(PGI_MSG_HEARTBEAT, buf, len, &m, NULL);
+        (void)pgi_msg_decode_ack(buf, len, &a, NULL);
+        (void)pgi_msg_decode_dispute(buf, len, &ds, NULL);
         (void)pgi_msg_decode_telemetry(buf, len, &t, NULL);
         if (pgi_msg_decode_dr(buf, len, &d, NULL) == PG_OK)
             free(d.targets);

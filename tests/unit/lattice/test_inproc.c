@@ -403,15 +403,16 @@ test_bad_arguments(void **state)
     pg_error err = {0};
     pg_bus *b = NULL;
     assert_int_equal(pg_bus_open(&b, "carrier-pigeon", NULL, &err), PG_ENOTFOUND);
-    assert_non_null(strstr(err.msg, "unknown bus transport \"carrier-pigeon\" (known: inproc)"));
+    assert_non_null(strstr(err.msg, "unknown bus transport \"carrier-pigeon\" (known: inproc, nats)"));
     assert_null(pg_bus_transport_find(NULL, &err));
     assert_int_equal(pg_bus_open(&b, "inproc", "nats://x", &err), PG_EINVAL);
     assert_null(b);
     assert_int_equal(pg_bus_open(NULL, "inproc", NULL, &err), PG_EINVAL);
     size_t n = 0;
     const pg_bus_transport *t = pg_bus_transports(&n);
-    assert_int_equal(n, 1);
+    assert_int_equal(n, 2);
     assert_string_equal(t[0].name, "inproc");
+    assert_string_equal(t[1].name, "nats");
     assert_ptr_equal(pg_bus_transport_find("inproc", &err), &t[0]);
 
     b = open_bus();

@@ -1,0 +1,178 @@
+/* A community on the lattice (community.h, docs/lattice.md): the options of a lattice run and
+ * their checks, log levels, and pg_community_run_lattice, which plays one run of a scenario with
+ * some of its members hosted in this process (run.c does the playing, the same code as the
+ * in-process runner) and reports it as this process recorded it. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "community/internal.h"
+#include "core/util.h"
+#include "plurigrid/lattice.h"
+
+void
+pg_lattice_options_init(pg_lattice_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->transport = "nats";
+    o->servers = "nats://127.0.0.1:4222";
+    o->heartbeat_s = 0.5;
+    o->timeout_s = 3;
+    o->retry_s = 0.25;
+    o->form_s = 10;
+    o->log_level = PG_LOG_INFO;
+}
+
+int
+pg_log_level_parse(const char *s, pg_log_level *out, pg_error *err)
+{
+    static const char *const names[] = {"error", "warn", "info", "debug"};
+    for (int k = 0; s && k < 4; k++)
+        if (strcmp(s, names[k]) == 0) {
+            *out = (pg_log_level)k;
+            return PG_OK;
+        }
+    return pg_error_set(err, PG_EINVAL, "unknown log level '%s' (error, warn, info or debug)",
+                        s ? s : "(null)");
+}
+
+/* A duration option: finite, within [lo, hi]. */
+static int
+check_s(const char *what, double x, double lo, double hi, pg_error *err)
+{
+    if (!(isfinite(x) && x >= lo && x <= hi))
+        return pg_error_set(err, PG_EINVAL, "%s must be a number of seconds from %g to %g (got %g)",
+                            what, lo, hi, x);
+    return PG_OK;
+}
+
+int
+pgi_lattice_check(const pg_lattice_options *o, pg_error *err)
+{
+    int rc;
+    if (!o)
+        return pg_error_set(err, PG_EINVAL, "no lattice options");
+    if ((rc = check_s("heartbeat_s", o->heartbeat_s, 0.001, 3600, err)) ||
+        (rc = check_s("timeout_s", o->timeout_s, 0.001, 86400, err)) ||
+        (rc = check_s("retry_s", o->retry_s, 0.001, 3600, err)) ||
+        (rc = check_s("form_s", o->form_s, 0, 86400, err)) ||
+        (rc = check_s("interval_s", o->interval_s, 0, 86400, err)))
+        return rc;
+    if (o->timeout_s <= o->heartbeat_s)
+        return pg_error_set(err, PG_EINVAL,
+                            "timeout_s (%g) must be longer than heartbeat_s (%g): a member would "
+                            "be dropped between two heartbeats",
+                            o->timeout_s, o->heartbeat_s);
+    if (o->session &&
+        (!*o->session || strchr(o->session, '.') || !pg_bus_subject_valid(o->session, false)))
+        return pg_error_set(err, PG_EINVAL,
+                            "the session '%s' is not one subject token (printable ASCII, no "
+                            "spaces, dots, '*' or '>')",
+                            o->session);
+    if ((unsigned)o->log_level > PG_LOG_DEBUG)
+        return pg_error_set(err, PG_EINVAL, "unknown log level %d", (int)o->log_level);
+    return PG_OK;
+}
+
+/* The report of one run: one variant, the run in its baseline slot (its mechanism names the
+ * market played), takes the trace's run. */
+static int
+one_run_report(const pg_community *c, size_t variant, const char *mname, cm_trace *tr,
+               pg_community_report **out, pg_error *err)
+{
+    pg_community_report *r = calloc(1, sizeof *r);
+    if (!r || !(r->variants = calloc(1, sizeof *r->variants)) ||
+        !(r->node_names = calloc(c->n_nodes, sizeof *r->node_names)) ||
+        !(r->scenario = pgi_strdup(c->name)) || !(r->mechanism = pgi_strdup(mname)))
+        goto oom;
+    r->n_nodes = c->n_nodes;
+    for (size_t i = 0; i < c->n_nodes; i++)
+        if (!(r->node_names[i] = pgi_strdup(c->nodes[i].name)))
+            goto oom;
+    r->seed = c->seed;
+    r->start_day = c->start_day;
+    r->days = c->days;
+    r->n_intervals = c->n;
+    r->step_h = c->step_h;
+    r->grid_connected = c->connected;
+    r->n_variants = 1;
+    pg_community_variant *var = &r->variants[0];
+    if (!(var->name = pgi_strdup(c->variants[variant])))
+        goto oom;
+    var->has_market = false;
+    if (c->n_events)
+        pgi_community_dr_metrics(c, tr, NULL, &tr->run);
+    else
+        for (size_t i = 0; i < c->n_nodes; i++)
+            tr->run.node[i].dr_delivered_kwh = tr->run.node[i].dr_delivered_cf_kwh =
+                tr->run.node[i].dr_event_kwh = NAN;
+    pgi_community_finish_metrics(&tr->run, !c->connected);
+    var->baseline = tr->run;
+    memset(&tr->run, 0, sizeof tr->run);
+    *out = r;
+    return PG_OK;
+oom:
+    pg_community_report_free(r);
+    return pg_error_set(err, PG_ENOMEM, "out of memory");
+}
+
+int
+pg_community_run_lattice(const pg_community *c, const char *const *members, size_t n_members,
+                         const char *market, const pg_lattice_options *o, pg_community_report **out,
+                         pg_error *err)
+{
+    int rc;
+    bool *hosted = NULL;
+    cm_trace tr;
+    memset(&tr, 0, sizeof tr);
+    if ((rc = pgi_lattice_check(o, err)))
+        return rc;
+    if (o->variant >= c->n_variants)
+        return pg_error_set(err, PG_EINVAL, "the scenario has %zu variants: no variant %zu",
+                            c->n_variants, o->variant);
+    const char *mname = market ? market : c->mechanism;
+    const pg_market_mechanism *mech = NULL;
+    if (strcmp(mname, "none") != 0 && !(mech = pg_market_mechanism_find(mname, err)))
+        return PG_EINVAL;
+    if (members && n_members) {
+        if (!(hosted = calloc(c->n_nodes ? c->n_nodes : 1, sizeof *hosted)))
+            return pg_error_set(err, PG_ENOMEM, "out of memory");
+        for (size_t k = 0; k < n_members; k++) {
+            size_t i = 0;
+            while (i < c->n_nodes && strcmp(c->nodes[i].name, members[k]) != 0)
+                i++;
+            if (i == c->n_nodes) {
+                rc = pg_error_set(err, PG_EINVAL, "the community '%s' has no member called '%s'",
+                                  c->name, members[k]);
+                goto out;
+            }
+            if (hosted[i]) {
+                rc = pg_error_set(err, PG_EINVAL, "member '%s' is named twice", members[k]);
+                goto out;
+            }
+            hosted[i] = true;
+        }
+    }
+    cm_run_spec spec = {.variant = o->variant,
+                        .mech = mech,
+                        .sharing = c->sharing && !(market && strcmp(market, "none") == 0),
+                        .events = true,
+                        .seed = c->seed,
+                        .lattice = o,
+                        .hosted = hosted};
+    rc = pgi_community_play(c, &spec, &tr, err);
+    if (rc && rc != PG_ECANCELED)
+        goto out;
+    pg_error e2;
+    int rrc = one_run_report(c, o->variant, mname, &tr, out, &e2);
+    if (rrc) {
+        rc = rrc;
+        if (err)
+            *err = e2;
+    }
+out:
+    pgi_community_trace_free(&tr);
+    free(hosted);
+    return rc;
+}

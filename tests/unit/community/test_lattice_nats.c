@@ -1,0 +1,312 @@
+/* The lattice run over a real nats-server (tests/nats_fixture.h): a day of scenario 0 played over
+ * NATS, with one shared connection and with one connection per node, gives the same report as
+ * the in-process runner byte for byte; and two hosts' worth of members (two lattice runs on two
+ * threads, each hosting half of the members) trade with each other, each recording every
+ * settlement, and both report the in-process run, the non-operator side having recomputed every
+ * result from the bids it saw. */
+#include "harness.h"
+#include "nats_fixture.h"
+
+#include <limits.h>
+#include <pthread.h>
+
+#include "community/internal.h"
+#include "core/util.h"
+#include "plurigrid/community.h"
+#include "plurigrid/lattice.h"
+
+static pg_community *
+scenario0(size_t days)
+{
+    pg_community_options o;
+    pg_community_options_init(&o);
+    o.days = days;
+    char data[PATH_MAX];
+    snprintf(data, sizeof data, "%s", pgt_data_path("citylearn-2022-fontana"));
+    o.data_dir = data;
+    pg_community *c = NULL;
+    pg_error err = {0};
+    if (pg_community_read(&c, pgt_source_path("examples/scenario0/scenario.json"), &o, &err))
+        fail_msg("scenario0: %s", err.msg);
+    return c;
+}
+
+static char *
+report_json(const pg_community *c, const pg_lattice_options *lo, double *seconds)
+{
+    pg_community_options o;
+    pg_community_options_init(&o);
+    o.lattice = lo;
+    pg_community_report *r = NULL;
+    pg_error err = {0};
+    double t0 = pgi_now();
+    int rc = pg_community_run_all(c, &o, &r, &err);
+    *seconds = pgi_now() - t0;
+    if (rc)
+        fail_msg("run: %s", err.msg);
+    char *json = NULL;
+    assert_int_equal(pg_community_report_json(r, &json, &err), PG_OK);
+    pg_community_report_free(r);
+    return json;
+}
+
+static void
+test_day_equal(void **state)
+{
+    (void)state;
+    pgt_nats *s = pgt_nats_start();
+    pg_community *c = scenario0(1);
+    pg_lattice_options lo;
+    pg_lattice_options_init(&lo);
+    lo.servers = pgt_nats_url(s, 0);
+    double t_in, t_shared, t_per;
+    char *a = report_json(c, NULL, &t_in);
+    char *b = report_json(c, &lo, &t_shared);
+    assert_string_equal(a, b);
+    lo.per_node_connections = true;
+    char *d = report_json(c, &lo, &t_per);
+    assert_string_equal(a, d);
+    fprintf(stderr,
+            "scenario 0, one day (4 runs of 17 nodes x 24 intervals): in process %.3f s, over "
+            "NATS with one connection %.3f s, with a connection per node %.3f s\n",
+            t_in, t_shared, t_per);
+    free(a);
+    free(b);
+    free(d);
+    pg_community_free(c);
+    pgt_nats_stop(s);
+}
+
+/* ---------------------------------------------------------------- two hosts */
+
+typedef struct side {
+    const pg_community *c;
+    const char *url;
+    double heartbeat_s, timeout_s, retry_s;
+    const char *stop_at; /* stops when a log line holds this */
+    volatile int stop;
+    double stopped_at, took_over_at;
+    const char **members;
+    size_t n_members;
+    pg_community_report *r;
+    int rc;
+    pg_error err;
+    size_t recomputed, errors;
+} side;
+
+static void
+side_log(void *ud, pg_log_level level, const char *msg)
+{
+    side *s = ud;
+    if (strstr(msg, "recomputed from"))
+        s->recomputed++;
+    if (s->stop_at && !s->stop && strstr(msg, s->stop_at)) {
+        s->stop = 1;
+        s->stopped_at = pgi_now();
+    }
+    if (strstr(msg, "operator is now") && strstr(msg, "(term 2)") && s->took_over_at == 0)
+        s->took_over_at = pgi_now();
+    if (level == PG_LOG_ERROR) {
+        s->errors++;
+        fprintf(stderr, "error: %s\n", msg);
+    }
+}
+
+static void *
+side_main(void *arg)
+{
+    side *s = arg;
+    pg_lattice_options lo;
+    pg_lattice_options_init(&lo);
+    lo.servers = s->url;
+    lo.session = "two";
+    lo.log = side_log;
+    lo.log_ud = s;
+    lo.log_level = PG_LOG_DEBUG;
+    lo.stop = &s->stop;
+    if (s->heartbeat_s > 0) {
+        lo.heartbeat_s = s->heartbeat_s;
+        lo.timeout_s = s->timeout_s;
+        lo.retry_s = s->retry_s;
+    }
+    s->rc =
+        pg_community_run_lattice(s->c, s->members, s->n_members, "uniform", &lo, &s->r, &s->err);
+    return NULL;
+}
+
+static void
+assert_same_run(const pg_community_run *a, const pg_community_run *b, size_t T)
+{
+    assert_int_equal(a->n_nodes, b->n_nodes);
+    assert_memory_equal(a->node, b->node, a->n_nodes * sizeof *a->node);
+    assert_memory_equal(&a->total, &b->total, sizeof a->total);
+    assert_memory_equal(a->price, b->price, T * sizeof(double));
+    assert_memory_equal(a->volume_kwh, b->volume_kwh, T * sizeof(double));
+    assert_memory_equal(a->grid_import_kwh, b->grid_import_kwh, T * sizeof(double));
+    assert_memory_equal(a->grid_export_kwh, b->grid_export_kwh, T * sizeof(double));
+}
+
+static void
+test_two_hosts(void **state)
+{
+    (void)state;
+    pgt_nats *s = pgt_nats_start();
+    pg_community *c = scenario0(1);
+    size_t n = pg_community_n_nodes(c);
+    /* the in-process run of the same market */
+    pg_lattice_options lo;
+    pg_lattice_options_init(&lo);
+    lo.transport = "inproc";
+    pg_community_report *ref = NULL;
+    pg_error err = {0};
+    assert_int_equal(pg_community_run_lattice(c, NULL, 0, "uniform", &lo, &ref, &err), PG_OK);
+    /* odd members on one side, even on the other */
+    const char **names[2];
+    side sd[2];
+    memset(sd, 0, sizeof sd);
+    for (int k = 0; k < 2; k++) {
+        names[k] = calloc(n, sizeof *names[k]);
+        assert_non_null(names[k]);
+        sd[k].c = c;
+        sd[k].url = pgt_nats_url(s, 0);
+        sd[k].members = names[k];
+    }
+    for (size_t i = 0; i < n; i++) {
+        side *x = &sd[i % 2];
+        x->members[x->n_members++] = c->nodes[i].name;
+    }
+    pthread_t tid[2];
+    for (int k = 0; k < 2; k++)
+        assert_int_equal(pthread_create(&tid[k], NULL, side_main, &sd[k]), 0);
+    for (int k = 0; k < 2; k++)
+        pthread_join(tid[k], NULL);
+    for (int k = 0; k < 2; k++) {
+        if (sd[k].rc)
+            fail_msg("side %d: %s", k, sd[k].err.msg);
+        assert_same_run(&ref->variants[0].baseline, &sd[k].r->variants[0].baseline,
+                        ref->n_intervals);
+        assert_int_equal(sd[k].errors, 0);
+    }
+    /* the side without the operator checked every interval's result */
+    assert_true(sd[0].recomputed + sd[1].recomputed >= pg_community_n_intervals(c));
+    for (int k = 0; k < 2; k++) {
+        pg_community_report_free(sd[k].r);
+        free(names[k]);
+    }
+    pg_community_report_free(ref);
+    pg_community_free(c);
+    pgt_nats_stop(s);
+}
+
+/* The process holding the operator role stops mid-day: the other takes the role over within
+ * timeout_s + retry_s of the operator's silence and finishes the day with its own members. */
+static void
+test_operator_takeover(void **state)
+{
+    (void)state;
+    pgt_nats *s = pgt_nats_start();
+    pg_community *c = scenario0(1);
+    size_t n = pg_community_n_nodes(c), T = pg_community_n_intervals(c);
+    const char **names[2];
+    side sd[2];
+    memset(sd, 0, sizeof sd);
+    for (int k = 0; k < 2; k++) {
+        names[k] = calloc(n, sizeof *names[k]);
+        assert_non_null(names[k]);
+        sd[k].c = c;
+        sd[k].url = pgt_nats_url(s, 0);
+        sd[k].members = names[k];
+        sd[k].heartbeat_s = 0.1;
+        sd[k].timeout_s = 0.6;
+        sd[k].retry_s = 0.05;
+    }
+    /* the first member by name (the operator) on side 0 */
+    for (size_t i = 0; i < n; i++) {
+        side *x = &sd[i % 2];
+        x->members[x->n_members++] = c->nodes[i].name;
+    }
+    assert_string_equal(c->nodes[0].name, "Building_1");
+    sd[0].stop_at = "interval 9:";
+    pthread_t tid[2];
+    for (int k = 0; k < 2; k++)
+        assert_int_equal(pthread_create(&tid[k], NULL, side_main, &sd[k]), 0);
+    for (int k = 0; k < 2; k++)
+        pthread_join(tid[k], NULL);
+    assert_int_equal(sd[0].rc, PG_ECANCELED);
+    if (sd[1].rc)
+        fail_msg("side 1: %s", sd[1].err.msg);
+    assert_true(sd[1].took_over_at > 0);
+    double took = sd[1].took_over_at - sd[0].stopped_at;
+    fprintf(stderr, "the operator stopped; the role was taken over %.3f s later (timeout %.2f s)\n",
+            took, sd[1].timeout_s);
+    /* the operator's last heartbeat is at most heartbeat_s before it stopped; slack for a loaded
+     * machine */
+    assert_true(took <= sd[1].timeout_s + sd[1].retry_s + 0.3);
+    assert_true(took >= sd[1].timeout_s - sd[1].heartbeat_s - 0.05);
+    /* side 1 recorded every interval: all members until the stop, its own after */
+    const pg_community_run *r = &sd[1].r->variants[0].baseline;
+    for (size_t t = 0; t < T; t++)
+        assert_true(r->load_kwh[t] > 0);
+    pg_lattice_options lo;
+    pg_lattice_options_init(&lo);
+    lo.transport = "inproc";
+    pg_community_report *ref = NULL;
+    pg_error err = {0};
+    assert_int_equal(pg_community_run_lattice(c, NULL, 0, "uniform", &lo, &ref, &err), PG_OK);
+    const pg_community_run *f = &ref->variants[0].baseline;
+    for (size_t i = 0; i < n; i++) {
+        assert_true(r->node[i].load_kwh > 0);
+        if (i % 2 == 0) /* gone after the stop */
+            assert_true(r->node[i].load_kwh < f->node[i].load_kwh - 1e-6);
+    }
+    pg_community_report_free(ref);
+    for (int k = 0; k < 2; k++) {
+        pg_community_report_free(sd[k].r);
+        free(names[k]);
+    }
+    pg_community_free(c);
+    pgt_nats_stop(s);
+}
+
+/* On the wall clock each interval takes interval_s, and the report is the same. */
+static void
+test_wall_clock(void **state)
+{
+    (void)state;
+    pgt_nats *s = pgt_nats_start();
+    pg_community *c = scenario0(1);
+    pg_lattice_options lo;
+    pg_lattice_options_init(&lo);
+    lo.transport = "inproc";
+    pg_community_report *ref = NULL, *r = NULL;
+    pg_error err = {0};
+    assert_int_equal(pg_community_run_lattice(c, NULL, 0, "uniform", &lo, &ref, &err), PG_OK);
+    pg_lattice_options_init(&lo);
+    lo.servers = pgt_nats_url(s, 0);
+    lo.wall_clock = true;
+    lo.interval_s = 0.05;
+    double t0 = pgi_now();
+    int rc = pg_community_run_lattice(c, NULL, 0, "uniform", &lo, &r, &err);
+    double took = pgi_now() - t0;
+    if (rc)
+        fail_msg("%s", err.msg);
+    size_t T = pg_community_n_intervals(c);
+    assert_true(took >= (double)(T - 1) * lo.interval_s);
+    assert_same_run(&ref->variants[0].baseline, &r->variants[0].baseline, T);
+    pg_community_report_free(ref);
+    pg_community_report_free(r);
+    pg_community_free(c);
+    pgt_nats_stop(s);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_teardown(test_day_equal, pgt_nats_teardown),
+        cmocka_unit_test_teardown(test_two_hosts, pgt_nats_teardown),
+        cmocka_unit_test_teardown(test_operator_takeover, pgt_nats_teardown),
+        cmocka_unit_test_teardown(test_wall_clock, pgt_nats_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
