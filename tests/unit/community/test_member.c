@@ -39,7 +39,7 @@ test_examples(void **state)
     pg_lattice_options def;
     pg_lattice_options_init(&def);
     for (int i = 1; i <= 4; i++) {
-        char rel[64], name[16], want[4096];
+        char rel[64], name[32], want[4096];
         snprintf(rel, sizeof rel, "examples/lattice/home%d.json", i);
         snprintf(name, sizeof name, "home-%d", i);
         const char *path = pgt_source_path(rel);
