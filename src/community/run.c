@@ -149,6 +149,7 @@ typedef struct host {
     size_t n;
     pgi_msg_open open; /* the last open (its prices; events freed) */
     uint64_t disconnects, reconnects;
+    char url[256]; /* the server it was last connected to */
 } host;
 
 typedef struct member {
@@ -1923,17 +1924,22 @@ housekeeping(engine *e, pg_error *err)
         host *h = &e->hosts[k];
         pg_bus_stats st;
         pg_bus_get_stats(h->bus, &st);
-        char url[512];
+        char url[sizeof h->url];
         if (st.disconnects > h->disconnects) {
-            elog(e, PG_LOG_WARN, "connection lost (%llu so far); reconnecting",
-                 (unsigned long long)st.disconnects);
+            elog(e, PG_LOG_WARN, "connection to %s lost; reconnecting",
+                 h->url[0] ? h->url : "the server");
             h->disconnects = st.disconnects;
         }
-        if (st.reconnects > h->reconnects) {
-            pg_bus_server(h->bus, url, sizeof url);
-            elog(e, PG_LOG_INFO, "connection restored to %s", url[0] ? url : "(unknown)");
-            h->reconnects = st.reconnects;
+        if (pg_bus_server(h->bus, url, sizeof url) > 0 && strcmp(url, h->url) != 0) {
+            if (st.reconnects > h->reconnects || h->url[0])
+                elog(e, PG_LOG_INFO, "connection restored to %s", url);
+            else
+                elog(e, PG_LOG_INFO, "connected to %s", url);
+            snprintf(h->url, sizeof h->url, "%s", url);
+        } else if (st.reconnects > h->reconnects && h->url[0]) {
+            elog(e, PG_LOG_INFO, "connection restored to %s", h->url);
         }
+        h->reconnects = st.reconnects;
     }
     if (now >= e->next_hb) {
         e->next_hb = now + e->heartbeat_s;
