@@ -303,6 +303,9 @@ spawn(pgt_nats *s, size_t i, const int *held, size_t n_held)
 {
     server *v = &s->s[i];
     const char *prog = server_program();
+    const char *env = getenv("PGT_NATS_SERVER");
+    if (!prog && env && *env)
+        fail_with("$PGT_NATS_SERVER (%s) is not an executable nats-server", env);
     if (!prog)
         fail_with("nats-server not found (looked at $PGT_NATS_SERVER, PATH, /usr/sbin, /usr/bin): "
                   "it is a dependency of the NATS tests; install it (scripts/deps.sh installs "
