@@ -3,12 +3,15 @@
  * message, member files that are not (missing, a folder, /dev/zero, a FIFO carrying a mistake, a
  * node configuration, a scenario) or name what the scenario does not have (a member, a variant),
  * each exit 2 naming the file and the field; a daemon stopped by SIGTERM or SIGINT leaves cleanly
- * (exit 0, "stopped", its summary) within two seconds; and a community sent to a NATS server
- * that is not there fails with a clear message within a bounded time. */
+ * (exit 0, "stopped", its summary) within two seconds, alone or in the middle of a run; four
+ * daemons that play the whole run print the in-process run's bills and write them in their JSON;
+ * and a community sent to a NATS server that is not there fails with a clear message within a
+ * bounded time. */
 #include "harness.h"
 #include "nats_fixture.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -164,7 +167,9 @@ test_bad_options(void **state)
         PGT_EXPECT_CLI(a, 2, missing[i], "needs");
     }
     {
-        const char *a[] = {"node", "--config", m, "--nats", url, "--interval-s", "2", NULL};
+        const char *sim =
+            member("sim.json", "home-1", ", \"lattice\": {\"clock\": \"simulation\"}");
+        const char *a[] = {"node", "--config", sim, "--nats", url, "--interval-s", "2", NULL};
         PGT_EXPECT_CLI(a, 2, "--interval-s paces intervals on the wall clock; add --clock wall");
     }
     {
@@ -464,8 +469,9 @@ stop_alone(int sig, const char *signame)
                        "--data", data,       "--nats", pgt_nats_url(srv, 0), NULL};
     daemon_run d;
     start_daemon(&d, a, signame);
-    /* in its loop once it is connected and subscribed */
-    if (!pgt_nats_wait_connections(srv, 0, 1, 20) || !pgt_nats_wait_subscriptions(srv, 0, 1, 20)) {
+    /* in its loop once it says it is connected (the server's count of connections can include
+     * the fixture's own check that it accepts clients) */
+    if (!wait_log(&d, "plurigrid node home-3: info: connected to ", 20)) {
         int rc = wait_daemon(&d, 0);
         size_t len;
         char *e = pgt_slurp(d.err, &len);
@@ -490,6 +496,75 @@ test_sigint(void **state)
 {
     (void)state;
     stop_alone(SIGINT, "SIGINT");
+}
+
+/* Node i's bill in the report JSON at path: the run of slot ("market", "baseline") of the only
+ * variant. */
+static double
+report_bill(const char *path, const char *slot, size_t i)
+{
+    json_error_t je;
+    json_t *r = json_load_file(path, 0, &je);
+    if (!r)
+        fail_msg("%s: %s", path, je.text);
+    assert_string_equal(json_string_value(json_object_get(r, "format")),
+                        "plurigrid-community-report/1");
+    json_t *v = json_array_get(json_object_get(r, "variants"), 0);
+    json_t *node = json_array_get(json_object_get(json_object_get(v, slot), "nodes"), i);
+    json_t *bill = json_object_get(node, "bill");
+    if (!json_is_number(bill))
+        fail_msg("%s: no bill of node %zu in %s", path, i, slot);
+    double x = json_number_value(bill);
+    json_decref(r);
+    return x;
+}
+
+/* Four daemons play the whole run on the simulation clock: each exits 0 with its figures, and
+ * its bill, in the summary and in its --json report, is the in-process run's. */
+static void
+test_complete_run(void **state)
+{
+    (void)state;
+    char inproc[4200];
+    snprintf(inproc, sizeof inproc, "%s/inproc.json", pgt_tmpdir());
+    {
+        const char *a[] = {"community", scen, "--data", data, "--json", inproc, NULL};
+        char *out = NULL, *err = NULL;
+        assert_int_equal(pgt_run_cli(a, NULL, &out, &err), 0);
+        free(out);
+        free(err);
+    }
+    pgt_nats *srv = pgt_nats_start();
+    daemon_run d[4];
+    char json[4][4200];
+    for (int i = 0; i < 4; i++) {
+        char name[16], file[32];
+        snprintf(name, sizeof name, "home-%d", i + 1);
+        snprintf(file, sizeof file, "full%d.json", i + 1);
+        snprintf(json[i], sizeof json[i], "%s/report%d.json", pgt_tmpdir(), i + 1);
+        const char *p = member(file, name, ", \"lattice\": {\"form_s\": 30}");
+        const char *a[] = {"node",   "--config",           p,        "--data", data,
+                           "--nats", pgt_nats_url(srv, 0), "--json", json[i],  NULL};
+        start_daemon(&d[i], a, file);
+    }
+    for (int i = 0; i < 4; i++) {
+        int rc = wait_daemon(&d[i], 120);
+        size_t len;
+        char *out = pgt_slurp(d[i].out, &len), *err = pgt_slurp(d[i].err, &len);
+        if (rc != 0)
+            fail_msg("home-%d: exit %d\nstdout: %s\nstderr: %s", i + 1, rc, out, err);
+        assert_non_null(strstr(err, "48 of 48 intervals recorded"));
+        assert_null(strstr(out, "stopped"));
+        double want = report_bill(inproc, "market", (size_t)i);
+        assert_true(report_bill(json[i], "baseline", (size_t)i) == want);
+        char line[128];
+        snprintf(line, sizeof line, "  bill                  $   %10.2f\n", want);
+        if (!strstr(out, line))
+            fail_msg("home-%d: the summary does not say '%s':\n%s", i + 1, line, out);
+        free(out);
+        free(err);
+    }
+    pgt_nats_stop(srv);
 }
 
 /* Four members trading on the wall clock (a fifth of a second an interval): one stopped in the
@@ -580,6 +655,7 @@ main(void)
         cmocka_unit_test_teardown(test_sigterm, teardown),
         cmocka_unit_test_teardown(test_sigint, teardown),
         cmocka_unit_test_teardown(test_stop_trading, teardown),
+        cmocka_unit_test_teardown(test_complete_run, teardown),
         cmocka_unit_test(test_unreachable),
     };
     return cmocka_run_group_tests(tests, setup, pgt_teardown_tmpdir);
