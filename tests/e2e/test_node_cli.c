@@ -538,7 +538,7 @@ test_complete_run(void **state)
     daemon_run d[4];
     char json[4][4200];
     for (int i = 0; i < 4; i++) {
-        char name[16], file[32];
+        char name[32], file[48];
         snprintf(name, sizeof name, "home-%d", i + 1);
         snprintf(file, sizeof file, "full%d.json", i + 1);
         snprintf(json[i], sizeof json[i], "%s/report%d.json", pgt_tmpdir(), i + 1);
@@ -576,7 +576,7 @@ test_stop_trading(void **state)
     pgt_nats *srv = pgt_nats_start();
     daemon_run d[4];
     for (int i = 0; i < 4; i++) {
-        char name[16], file[32];
+        char name[32], file[48];
         snprintf(name, sizeof name, "home-%d", i + 1);
         snprintf(file, sizeof file, "trade%d.json", i + 1);
         const char *p = member(file, name, ", \"lattice\": {\"form_s\": 30}");
