@@ -30,6 +30,8 @@ runtime=(
     libjansson-dev              # JSON reader and writer
     libcurl4-openssl-dev        # GitHub REST client (the kanban command module)
     libcmark-dev                # CommonMark parser for roadmaps (the kanban command module)
+    libnats-dev                 # NATS client, cnats (the lattice's network bus, the module nats.so)
+    nats-server                 # the NATS server node daemons talk through (and the NATS tests start)
 )
 # What only the tests need (make test).
 test_only=(

@@ -303,6 +303,9 @@ spawn(pgt_nats *s, size_t i, const int *held, size_t n_held)
 {
     server *v = &s->s[i];
     const char *prog = server_program();
+    const char *env = getenv("PGT_NATS_SERVER");
+    if (!prog && env && *env)
+        fail_with("$PGT_NATS_SERVER (%s) is not an executable nats-server", env);
     if (!prog)
         fail_with("nats-server not found (looked at $PGT_NATS_SERVER, PATH, /usr/sbin, /usr/bin): "
                   "it is a dependency of the NATS tests; install it (scripts/deps.sh installs "
@@ -395,9 +398,10 @@ alive(server *v)
     return true;
 }
 
-/* Waits until server i accepts clients and answers monitoring; false when it exited. */
+/* Waits until server i accepts clients and answers monitoring (fresh: and shows no client, so
+ * that counts of clients start from 0 without the readiness probe); false when it exited. */
 static bool
-wait_ready(pgt_nats *s, size_t i, double timeout_s)
+wait_ready(pgt_nats *s, size_t i, double timeout_s, bool fresh)
 {
     server *v = &s->s[i];
     double end = now_s() + timeout_s;
@@ -407,8 +411,16 @@ wait_ready(pgt_nats *s, size_t i, double timeout_s)
         char *varz = http_get(v->mport, "/varz");
         bool ok = varz && client_ready(v->port);
         free(varz);
-        if (ok)
+        if (ok && !fresh)
             return true;
+        while (ok && now_s() < end) {
+            char *connz = http_get(v->mport, "/connz");
+            long k = json_long(connz, "num_connections");
+            free(connz);
+            if (k == 0)
+                return true;
+            sleep_s(0.01);
+        }
         sleep_s(0.02);
     }
     return false;
@@ -484,7 +496,7 @@ start_set(size_t n)
             spawn(s, i, i == 0 ? held : NULL, i == 0 ? nh : 0);
         bool ok = true;
         for (size_t i = 0; ok && i < n; i++)
-            ok = wait_ready(s, i, 15.0);
+            ok = wait_ready(s, i, 15.0, true);
         if (ok && !wait_routes(s, 15.0)) {
             for (size_t i = 0; i < n; i++)
                 log_tail(&s->s[i]);
@@ -629,7 +641,7 @@ pgt_nats_restart(pgt_nats *s, size_t i)
         fail_with("server %zu (port %d) is still running: kill it before restarting it", i,
                   v->port);
     spawn(s, i, NULL, 0);
-    if (!wait_ready(s, i, 15.0)) {
+    if (!wait_ready(s, i, 15.0, false)) {
         reap(v);
         log_tail(v);
         fail_with("nats-server did not start again on port %d (its log is above)", v->port);

@@ -29,11 +29,54 @@ for s in pg_world_read pg_pf_solve pg_dispatch_run pg_version; do
     grep -qx "$s" "$tmp/syms" || { echo "FAIL: $s is not exported"; exit 1; }
 done
 echo "exports: $(wc -l < "$tmp/syms") symbols, all pg_"
-# The library does not link COIN-OR, libcurl or cmark: those are modules loaded when used.
-if readelf -d "$lib" | grep NEEDED | grep -E 'Cbc|Clp|curl|cmark'; then
+# The library does not link COIN-OR, libnats, libcurl or cmark: those are modules loaded when used.
+if readelf -d "$lib" | grep NEEDED | grep -E 'Cbc|Clp|nats|curl|cmark'; then
     echo "FAIL: libplurigrid links a module's library"; exit 1
 fi
 [ -f "$libdir/plurigrid/coin.so" ] || { echo "FAIL: the COIN-OR module is not installed"; exit 1; }
+[ -f "$libdir/plurigrid/nats.so" ] || { echo "FAIL: the NATS module is not installed"; exit 1; }
+
+# The NATS module is loaded at the first NATS bus, not before; without it, opening one says so.
+cat > "$tmp/natsopen.c" <<'C'
+#include <plurigrid/lattice.h>
+#include <stdio.h>
+#include <string.h>
+static int
+mapped(void)
+{
+    char line[4096];
+    int found = 0;
+    FILE *f = fopen("/proc/self/maps", "r");
+    while (f && fgets(line, sizeof line, f))
+        found |= strstr(line, "libnats") != NULL;
+    if (f)
+        fclose(f);
+    return found;
+}
+int
+main(int argc, char **argv)
+{
+    pg_bus *b = NULL;
+    pg_error err = {0};
+    if (argc != 2 || pg_bus_open(&b, "inproc", NULL, &err) != PG_OK || mapped())
+        return 10;
+    pg_bus_close(b);
+    int rc = pg_bus_open(&b, "nats", argv[1], &err);
+    printf("rc=%d libnats=%d %s\n", rc, mapped(), err.msg);
+    return rc == PG_OK ? 11 : 0;
+}
+C
+cc -std=c11 -Wall -Werror "$tmp/natsopen.c" $(pkg-config --cflags --libs plurigrid) -o "$tmp/natsopen"
+closed="nats://127.0.0.1:1?connect_timeout=0.2"
+out=$("$tmp/natsopen" "$closed") || { echo "FAIL: natsopen: $out"; exit 1; }
+echo "$out" | grep -q "^rc=-9 libnats=1 .*cannot reach NATS server(s) nats://127.0.0.1:1" ||
+    { echo "FAIL: NATS bus to a closed port: $out"; exit 1; }
+mv "$libdir/plurigrid/nats.so" "$tmp/nats.so.away"
+out=$("$tmp/natsopen" "$closed") || { echo "FAIL: natsopen without the module: $out"; exit 1; }
+mv "$tmp/nats.so.away" "$libdir/plurigrid/nats.so"
+echo "$out" | grep -q "^rc=-8 libnats=0 bus: the NATS module could not be loaded" ||
+    { echo "FAIL: NATS bus without its module: $out"; exit 1; }
+echo "nats module: loaded at the first NATS bus; without it: $out"
 
 # CMake: find_package(plurigrid) and the imported target plurigrid::plurigrid.
 mkdir "$tmp/cm"

@@ -757,7 +757,7 @@ test_cluster_failover(void **state)
     flush(a);
     /* Through the routes: published on server j, heard on server i. */
     assert_true(probe_until(b, a, "cl.x", &r.n, 1, 10.0) >= 1);
-    assert_int_equal(pgt_nats_busiest(s) == i || pgt_nats_connections(s, i) >= 1, 1);
+    assert_true(pgt_nats_connections(s, i) >= 1);
 
     pgt_nats_kill(s, i);
     pg_bus_stats st;
@@ -813,6 +813,60 @@ test_close_with_queued(void **state)
     pgt_nats_stop(s);
 }
 
+/* Buses opened, subscribed and closed while another floods their subject from a thread: closing
+ * never races with the client's threads still delivering (the sanitizers watch). */
+typedef struct flooder {
+    pg_bus *bus;
+    int stop;
+    size_t sent;
+} flooder;
+
+static void *
+flood_thread(void *arg)
+{
+    flooder *f = arg;
+    pg_error err = {0};
+    char payload[64] = "flood";
+    while (!__atomic_load_n(&f->stop, __ATOMIC_ACQUIRE)) {
+        if (pg_bus_publish(f->bus, "flood.x", payload, sizeof payload, &err) == PG_OK)
+            f->sent++;
+        if (f->sent % 64 == 0)
+            (void)pg_bus_flush(f->bus, 1.0, &err);
+    }
+    return NULL;
+}
+
+static void
+test_close_while_flooded(void **state)
+{
+    (void)state;
+    pgt_nats *s = pgt_nats_start();
+    static flooder f;
+    f = (flooder){open_nats(pgt_nats_url(s, 0)), 0, 0};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, flood_thread, &f), 0);
+    size_t got = 0;
+    for (int i = 0; i < 20; i++) {
+        pg_bus *a = open_nats(pgt_nats_url(s, 0));
+        static rec r;
+        r = (rec){.name = "r"};
+        sub(a, "flood.>", on_rec, &r);
+        sub(a, "flood.x", on_rec, &r);
+        flush(a);
+        pg_error err = {0};
+        assert_int_equal(pg_bus_poll(a, 0.02, NULL, &err), PG_OK);
+        got += r.n;
+        r.text[0] = 0;
+        pg_bus_close(a);
+    }
+    __atomic_store_n(&f.stop, 1, __ATOMIC_RELEASE);
+    pthread_join(th, NULL);
+    assert_true(f.sent > 0);
+    assert_true(got > 0);
+    pg_bus_close(f.bus);
+    pgt_nats_stop(s);
+}
+
 int
 main(void)
 {
@@ -832,6 +886,7 @@ main(void)
         cmocka_unit_test_teardown(test_server_restart, pgt_nats_teardown),
         cmocka_unit_test_teardown(test_cluster_failover, pgt_nats_teardown),
         cmocka_unit_test_teardown(test_close_with_queued, pgt_nats_teardown),
+        cmocka_unit_test_teardown(test_close_while_flooded, pgt_nats_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
