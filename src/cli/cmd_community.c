@@ -138,7 +138,7 @@ pg_cmd_community(int argc, char **argv)
     pg_community_options o;
     pg_community_options_init(&o);
     pg_cli_lattice lat;
-    pg_cli_lattice_init(&lat, CMD, PG_CLI_LAT_CONNECTIONS);
+    pg_cli_lattice_init(&lat, CMD, PG_CLI_LAT_CONNECTIONS | PG_CLI_LAT_TRANSPORT);
     lat.level = PG_LOG_WARN; /* many nodes: their joins would flood the terminal */
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -259,8 +259,8 @@ pg_cmd_community(int argc, char **argv)
         pg_community_run_all(c, &o, &r, &err) != PG_OK) {
         code = pg_cli_report(CMD, &err);
         if (err.code == PG_ENET) {
-            fprintf(stderr, "plurigrid " CMD ": is a NATS server running there? Start one with "
-                            "'nats-server -p 4222' and give --nats nats://127.0.0.1:4222\n");
+            fprintf(stderr, "plurigrid " CMD ": to start a server: nats-server -p 4222, and give "
+                            "--nats nats://127.0.0.1:4222\n");
             code = PG_EXIT_INTERNAL;
         }
         goto out;

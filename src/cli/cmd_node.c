@@ -21,7 +21,6 @@ usage(FILE *f)
     fputs("Usage: plurigrid node --config MEMBER.json --nats URL[,URL...] [--log-level LEVEL]\n"
           "                      [--clock simulation|wall] [--interval-s S] [--session TOKEN]\n"
           "                      [--data DIR] [--days N] [--start-day D] [--json FILE|-]\n"
-          "                      [--transport nats|inproc]\n"
           "\n"
           "The node daemon: runs one member of a community on a NATS server (or a cluster of\n"
           "them) until the community's run is over or it is stopped. The member file names\n"
@@ -44,8 +43,9 @@ usage(FILE *f)
           "  --log-level LEVEL  error, warn, info (default) or debug: what is logged to standard\n"
           "                     error, one line per event (\"plurigrid node NAME: LEVEL: ...\"):\n"
           "                     members joining and dropped, the operator, each interval's\n"
-          "                     award, the connection lost and restored; debug adds every\n"
-          "                     message\n"
+          "                     award, the connection lost and restored; debug adds the\n"
+          "                     check of each clearing result (to watch every message, run\n"
+          "                     the server with tracing: nats-server -V)\n"
           "  --clock C          simulation (the operator opens each interval as soon as the last\n"
           "                     is settled) or wall (one interval every --interval-s seconds)\n"
           "  --interval-s S     wall clock: seconds per interval (default: the scenario's step)\n"
@@ -53,9 +53,9 @@ usage(FILE *f)
           "  --data DIR         the scenario's data folder\n"
           "  --days N           days to play\n"
           "  --start-day D      the first day, counted from the data's first row\n"
-          "  --json FILE|-      write the run's report as JSON (plurigrid-community-report/1)\n"
-          "                     to FILE, or to standard output for '-' instead of the summary\n"
-          "  --transport T      nats (default), or inproc: the member alone in this process\n"
+          "  --json FILE|-      also write the run as this process recorded it as JSON\n"
+          "                     (plurigrid-community-report/1) to FILE, or to standard output\n"
+          "                     for '-' instead of the summary\n"
           "  -h, --help         show this help\n"
           "\n"
           "SIGTERM or SIGINT (Ctrl-C) stops the daemon cleanly: it leaves the community at the\n"
@@ -118,8 +118,8 @@ print_summary(const pg_community_report *r, size_t node, bool stopped)
     fputs(" (variant ", stdout);
     pg_cli_put_safe(stdout, v->name, false);
     printf(", market %s)%s\n", run->mechanism, stopped ? ": stopped" : "");
-    printf("  intervals settled            %zu of %zu (%g h each)\n",
-           run->n_nodes ? r->n_intervals : 0, r->n_intervals, r->step_h);
+    printf("  the run                   %zu intervals of %g h from day %zu\n", r->n_intervals,
+           r->step_h, r->start_day);
     printf("  bill                  $   %10.2f\n", m->bill);
     printf("  revenue               $   %10.2f\n", m->revenue);
     printf("  bought from peers     kWh %10.2f   paid      $ %8.2f\n", m->peer_bought_kwh,
@@ -238,8 +238,8 @@ pg_cmd_node(int argc, char **argv)
     if (rc != PG_OK && !stopped) {
         if (rc == PG_ENET) {
             pg_cli_report(CMD, &err);
-            fprintf(stderr, "plurigrid " CMD ": is a NATS server running there? Start one with "
-                            "'nats-server -p 4222' and give --nats nats://127.0.0.1:4222\n");
+            fprintf(stderr, "plurigrid " CMD ": to start a server: nats-server -p 4222, and give "
+                            "--nats nats://127.0.0.1:4222\n");
             code = PG_EXIT_INTERNAL;
         } else {
             code = pg_cli_report(CMD, &err);

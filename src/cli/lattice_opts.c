@@ -70,7 +70,7 @@ pg_cli_lattice_option(pg_cli_lattice *l, int argc, char **argv, int *i)
     } else if (strcmp(a, "--session") == 0) {
         slot = &l->session;
         needs = "a session token (letters, digits, '-' or '_')";
-    } else if (strcmp(a, "--transport") == 0) {
+    } else if (strcmp(a, "--transport") == 0 && (l->accepts & PG_CLI_LAT_TRANSPORT)) {
         slot = &l->transport;
         needs = "a transport: nats or inproc";
     } else if (strcmp(a, "--clock") == 0) {

@@ -13,6 +13,7 @@
 /* Which options a command takes. */
 enum {
     PG_CLI_LAT_CONNECTIONS = 1, /* --connections shared|per-node */
+    PG_CLI_LAT_TRANSPORT = 2,   /* --transport nats|inproc */
 };
 
 typedef struct pg_cli_lattice {

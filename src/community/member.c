@@ -42,11 +42,11 @@ dir_of(const char *path)
     return b.data;
 }
 
-/* rel relative to dir (rel as it is when absolute). */
+/* rel relative to dir (rel as it is when absolute, or when dir is the current folder). */
 static char *
 join_path(const char *dir, const char *rel)
 {
-    if (rel[0] == '/' || !dir || !*dir)
+    if (rel[0] == '/' || !dir || !*dir || strcmp(dir, ".") == 0)
         return pgi_strdup(rel);
     pgi_buf b = {0};
     pgi_buf_printf(&b, "%s/%s", dir, rel);

@@ -250,6 +250,7 @@ pgi_msg_encode_member(pgi_msg_type type, const pgi_msg_member *m, uint8_t **out,
     put_u32(&w, m->term);
     put_u32(&w, m->operator_);
     put_u32(&w, m->done);
+    put_u32(&w, m->last);
     put_u8(&w, (uint8_t)nl);
     put(&w, m->name, nl);
     return finish(&w, out, len, err);
@@ -274,6 +275,7 @@ pgi_msg_decode_member(pgi_msg_type type, const void *data, size_t len, pgi_msg_m
     o.term = get_u32(&r);
     o.operator_ = get_u32(&r);
     o.done = get_u32(&r);
+    o.last = get_u32(&r);
     uint8_t nl = get_u8(&r);
     const uint8_t *name = take(&r, nl);
     if (!name || nl == 0)
@@ -287,6 +289,8 @@ pgi_msg_decode_member(pgi_msg_type type, const void *data, size_t len, pgi_msg_m
         return rc;
     if ((o.term == 0) != (o.operator_ == PGI_MSG_NONE))
         return bad(err, what, "a term without an operator, or an operator without a term");
+    if (o.done > o.last)
+        return bad(err, what, "more intervals recorded from the first than recorded at all");
     *m = o;
     return PG_OK;
 }

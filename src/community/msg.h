@@ -43,11 +43,12 @@ typedef enum {
 
 /* Announce and heartbeat: a member is here. incarnation grows when the member restarts; run_id
  * names the run it plays; term and operator_ the operator it follows (0 and PGI_MSG_NONE: none
- * yet); done the intervals it has recorded from the first. */
+ * yet); done the intervals it has recorded from the first, last the last interval it has
+ * recorded + 1 (0: none). */
 typedef struct pgi_msg_member {
     uint32_t node;
     uint64_t incarnation, run_id;
-    uint32_t term, operator_, done;
+    uint32_t term, operator_, done, last;
     char name[PGI_MSG_MAX_NAME + 1];
 } pgi_msg_member;
 

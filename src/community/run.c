@@ -149,6 +149,7 @@ typedef struct host {
     size_t n;
     pgi_msg_open open; /* the last open (its prices; events freed) */
     uint64_t disconnects, reconnects;
+    char url[256]; /* the server it was last connected to */
 } host;
 
 typedef struct member {
@@ -156,6 +157,7 @@ typedef struct member {
     double last_seen, next_catchup, done_since;
     uint64_t incarnation;
     uint32_t done; /* intervals it has recorded from the first (its heartbeats) */
+    uint32_t last; /* the last interval it has recorded + 1 */
 } member;
 
 typedef enum { PH_IDLE, PH_GATE, PH_RESULT } phase;
@@ -231,9 +233,9 @@ typedef struct engine {
     double *metered, *inj_kw, *cleared, *paid, *vol;
     /* the record */
     cm_trace *tr;
-    bool *recorded; /* [T] */
-    uint32_t done;  /* intervals recorded from the first */
-    size_t max_recorded;
+    bool *recorded;    /* [T] */
+    uint32_t done;     /* intervals recorded from the first */
+    size_t last;       /* the last interval recorded + 1 */
     double *short_kwh; /* per node: unserved since the last rental round */
     assembly sa, ra;
     stored *store; /* [T] settle messages kept (on the lattice) */
@@ -403,6 +405,7 @@ on_member(void *ctx, const char *subject, const void *data, size_t len, const ch
     if (mm.done != x->done)
         x->done_since = now;
     x->done = mm.done;
+    x->last = mm.last;
     adopt(e, mm.term, mm.operator_);
 }
 
@@ -414,7 +417,8 @@ send_member(engine *e, const actor *a, pgi_msg_type type, pg_error *err)
                          .run_id = e->run_id,
                          .term = e->term,
                          .operator_ = e->op,
-                         .done = e->done};
+                         .done = e->done,
+                         .last = (uint32_t)e->last};
     snprintf(mm.name, sizeof mm.name, "%s", a->cn->name);
     uint8_t *buf;
     size_t len;
@@ -1082,6 +1086,8 @@ record(engine *e, const pgi_msg_settle *hdr, const pgi_msg_settle_node *x, size_
         return;
     e->recorded[t] = true;
     tr->settled++;
+    if (t + 1 > e->last)
+        e->last = t + 1;
     while (e->done < c->n && e->recorded[e->done])
         e->done++;
     run->price[t] = hdr->price;
@@ -1308,11 +1314,22 @@ all_live(engine *e, void *ud)
     return true;
 }
 
+/* A member has recorded the interval the operator is playing, or a later one: this operator came
+ * late (a restart) and must catch up instead. */
+static bool
+behind(const engine *e)
+{
+    for (size_t i = 0; e->timed && i < e->n; i++)
+        if (e->m[i].live && !e->m[i].hosted && e->m[i].last > e->o.interval)
+            return true;
+    return false;
+}
+
 static bool
 gate_closed(engine *e, void *ud)
 {
     (void)ud;
-    if (!still_operator(e))
+    if (!still_operator(e) || behind(e))
         return true;
     if (e->lo && e->lo->wall_clock && pgi_now() >= e->o.deadline)
         return true;
@@ -1333,7 +1350,7 @@ static bool
 readings_in(engine *e, void *ud)
 {
     (void)ud;
-    if (!still_operator(e))
+    if (!still_operator(e) || behind(e))
         return true;
     for (size_t i = 0; i < e->n; i++)
         if (e->o.has_bid[i] && !e->o.has_tel[i] && !(e->timed && gone(e, i)))
@@ -1754,6 +1771,12 @@ play_interval(engine *e, uint32_t t, pg_error *err)
     }
     if (rc || !still_operator(e))
         return rc;
+    if (behind(e)) {
+        op->ph = PH_IDLE;
+        elog(e, PG_LOG_INFO, "interval %u was settled already: going on from the others' record",
+             t);
+        return PG_OK;
+    }
     /* Clear. */
     const pgi_msg_bid **bids = calloc(n ? n : 1, sizeof *bids);
     if (!bids)
@@ -1783,6 +1806,11 @@ play_interval(engine *e, uint32_t t, pg_error *err)
     if (rc || !still_operator(e))
         goto out;
     op->ph = PH_IDLE;
+    if (behind(e)) {
+        elog(e, PG_LOG_INFO, "interval %u was settled already: going on from the others' record",
+             t);
+        goto out;
+    }
     /* A participant gone before it reported: its award is taken as its meter reading. */
     for (size_t i = 0; i < n; i++) {
         if (op->has_bid[i] && !op->has_tel[i]) {
@@ -1876,7 +1904,8 @@ elect(engine *e)
     if (op->active)
         return;
     bool take = !e->m[e->op].live || e->m[e->op].hosted; /* gone, or ours from before a restart */
-    if (take && first != NONE && e->m[first].hosted) {
+    bool listened = !e->timed || pgi_now() - e->t0 >= 1.5 * e->heartbeat_s;
+    if (take && listened && first != NONE && e->m[first].hosted) {
         e->term++;
         e->op = first;
         op->active = true;
@@ -1895,17 +1924,22 @@ housekeeping(engine *e, pg_error *err)
         host *h = &e->hosts[k];
         pg_bus_stats st;
         pg_bus_get_stats(h->bus, &st);
-        char url[512];
+        char url[sizeof h->url];
         if (st.disconnects > h->disconnects) {
-            elog(e, PG_LOG_WARN, "connection lost (%llu so far); reconnecting",
-                 (unsigned long long)st.disconnects);
+            elog(e, PG_LOG_WARN, "connection to %s lost; reconnecting",
+                 h->url[0] ? h->url : "the server");
             h->disconnects = st.disconnects;
         }
-        if (st.reconnects > h->reconnects) {
-            pg_bus_server(h->bus, url, sizeof url);
-            elog(e, PG_LOG_INFO, "connection restored to %s", url[0] ? url : "(unknown)");
-            h->reconnects = st.reconnects;
+        if (pg_bus_server(h->bus, url, sizeof url) > 0 && strcmp(url, h->url) != 0) {
+            if (st.reconnects > h->reconnects || h->url[0])
+                elog(e, PG_LOG_INFO, "connection restored to %s", url);
+            else
+                elog(e, PG_LOG_INFO, "connected to %s", url);
+            snprintf(h->url, sizeof h->url, "%s", url);
+        } else if (st.reconnects > h->reconnects && h->url[0]) {
+            elog(e, PG_LOG_INFO, "connection restored to %s", h->url);
         }
+        h->reconnects = st.reconnects;
     }
     if (now >= e->next_hb) {
         e->next_hb = now + e->heartbeat_s;
@@ -2334,12 +2368,10 @@ next_interval(const engine *e)
 {
     if (e->last_open != NONE && !e->recorded[e->last_open])
         return e->last_open;
-    size_t t = e->done;
-    while (t < e->c->n && e->recorded[t])
-        t++;
-    for (size_t k = t; k < e->c->n; k++)
-        if (e->recorded[k])
-            t = k + 1;
+    size_t t = e->last;
+    for (size_t i = 0; i < e->n; i++)
+        if (e->m[i].live && !e->m[i].hosted && e->m[i].last > t)
+            t = e->m[i].last; /* the others have gone further (this process came late) */
     return (uint32_t)t;
 }
 
@@ -2383,7 +2415,10 @@ loop(engine *e, pg_error *err)
         uint32_t t = next_interval(e);
         if (t >= c->n)
             break;
-        if (e->lo && e->lo->wall_clock && e->timed && t > 0 &&
+        /* on the wall clock a new interval waits for its time; one left open by a previous
+         * operator is opened again at once */
+        bool fresh = e->last_open == NONE || t > e->last_open;
+        if (e->lo && e->lo->wall_clock && e->timed && t > 0 && fresh &&
             (rc = await_(e, time_to_open, NULL, err)))
             return rc;
         if (!op->active)

@@ -65,6 +65,22 @@ worker(void *arg)
     return NULL;
 }
 
+/* The lattice's log callback called by one run at a time (runs play on several threads). */
+typedef struct locked_log {
+    pthread_mutex_t mu;
+    void (*log)(void *ud, pg_log_level level, const char *msg);
+    void *ud;
+} locked_log;
+
+static void
+log_locked(void *ud, pg_log_level level, const char *msg)
+{
+    locked_log *l = ud;
+    pthread_mutex_lock(&l->mu);
+    l->log(l->ud, level, msg);
+    pthread_mutex_unlock(&l->mu);
+}
+
 void
 pg_community_report_free(pg_community_report *r)
 {
@@ -106,9 +122,12 @@ pg_community_run_all(const pg_community *c, const pg_community_options *o,
     int rc = PG_OK;
     double t0 = pgi_now();
     char token[64] = "";
+    pg_lattice_options lo;
+    locked_log ll = {.log = NULL};
     if (o->lattice) {
         if ((rc = pgi_lattice_check(o->lattice, err)))
             return rc;
+        lo = *o->lattice;
         if (o->lattice->session) {
             snprintf(token, sizeof token, "%.60s", o->lattice->session);
         } else {
@@ -122,6 +141,13 @@ pg_community_run_all(const pg_community *c, const pg_community_options *o,
     }
     if (!(p.jobs = calloc(n_jobs, sizeof *p.jobs)))
         return pg_error_set(err, PG_ENOMEM, "out of memory");
+    if (o->lattice && lo.log) {
+        pthread_mutex_init(&ll.mu, NULL);
+        ll.log = lo.log;
+        ll.ud = lo.log_ud;
+        lo.log = log_locked;
+        lo.log_ud = &ll;
+    }
     /* Jobs of variant v: [market], baseline, then the same without the events. */
     for (size_t v = 0, k = 0; v < c->n_variants; v++)
         for (int cf = 0; cf < (c->dr_counterfactual ? 2 : 1); cf++)
@@ -131,7 +157,7 @@ pg_community_run_all(const pg_community *c, const pg_community_options *o,
                                                  .sharing = m == 0 && sharing,
                                                  .events = cf == 0,
                                                  .seed = seed,
-                                                 .lattice = o->lattice};
+                                                 .lattice = o->lattice ? &lo : NULL};
     for (size_t k = 0; o->lattice && k < n_jobs; k++) {
         snprintf(p.jobs[k].session, sizeof p.jobs[k].session, "%s-%zu", token, k);
         p.jobs[k].spec.session = p.jobs[k].session;
@@ -219,6 +245,8 @@ pg_community_run_all(const pg_community *c, const pg_community_options *o,
     }
     r->seconds = pgi_now() - t0;
 out:
+    if (ll.log)
+        pthread_mutex_destroy(&ll.mu);
     for (size_t k = 0; k < n_jobs; k++)
         pgi_community_trace_free(&p.jobs[k].trace);
     free(p.jobs);

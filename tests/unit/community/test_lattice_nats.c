@@ -50,6 +50,20 @@ report_json(const pg_community *c, const pg_lattice_options *lo, double *seconds
     return json;
 }
 
+typedef struct lines {
+    size_t connected, awards, errors;
+} lines;
+
+/* Called by one run at a time (pg_community_run_all serialises its runs' lines). */
+static void
+count_lines(void *ud, pg_log_level level, const char *msg)
+{
+    lines *l = ud;
+    l->connected += strncmp(msg, "connected to nats://127.0.0.1:", 30) == 0;
+    l->awards += strstr(msg, ": interval ") != NULL && level == PG_LOG_INFO;
+    l->errors += level == PG_LOG_ERROR;
+}
+
 static void
 test_day_equal(void **state)
 {
@@ -61,8 +75,16 @@ test_day_equal(void **state)
     lo.servers = pgt_nats_url(s, 0);
     double t_in, t_shared, t_per;
     char *a = report_json(c, NULL, &t_in);
+    lines l = {0};
+    lo.log = count_lines;
+    lo.log_ud = &l;
     char *b = report_json(c, &lo, &t_shared);
     assert_string_equal(a, b);
+    /* 4 runs: each connected, and logged each award of its 17 members in 24 intervals */
+    assert_int_equal(l.connected, 4);
+    assert_int_equal(l.awards, 4 * 17 * 24);
+    assert_int_equal(l.errors, 0);
+    lo.log = NULL;
     lo.per_node_connections = true;
     char *d = report_json(c, &lo, &t_per);
     assert_string_equal(a, d);
