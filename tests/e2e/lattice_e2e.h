@@ -234,6 +234,22 @@ pge_log_count(const pge_proc *p, const char *needle)
     return n;
 }
 
+/* How many times needle is in p's log before the first place where until is (all of it when until
+ * is not there). */
+static inline size_t
+pge_log_count_before(const pge_proc *p, const char *needle, const char *until)
+{
+    char *t = pge_log_text(p, NULL);
+    char *end = strstr(t, until);
+    if (end)
+        *end = '\0';
+    size_t n = 0;
+    for (const char *s = t; (s = strstr(s, needle)) != NULL; s += strlen(needle))
+        n++;
+    free(t);
+    return n;
+}
+
 /* Waits up to timeout_s for p to end; returns its exit code, -1 when a signal ended it. A
  * process still running then is killed and fails the test. */
 static inline int
@@ -364,7 +380,7 @@ pge_start_node(const char *member, const char *member_file, const char *urls)
  * "plurigrid node NAME: LEVEL: message". */
 #define PGE_LOG_OPERATOR "operator is now "
 #define PGE_LOG_DROP " dropped (silent for "
-#define PGE_LOG_LOST "connection lost"
+#define PGE_LOG_LOST " lost; reconnecting"
 #define PGE_LOG_RESTORED "connection restored to "
 
 /* Whether line is a member's award of an interval ("NAME: interval N: bought X kWh from peers at
