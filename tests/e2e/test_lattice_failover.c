@@ -26,7 +26,7 @@ test_failover(void **state)
     const char *urls = pgt_nats_urls(c);
 
     pge_proc *p[PGE_MEMBERS];
-    char member[PGE_MEMBERS][16];
+    char member[PGE_MEMBERS][24];
     for (int i = 0; i < PGE_MEMBERS; i++) {
         snprintf(member[i], sizeof member[i], "home-%d", i + 1);
         p[i] = pge_start_node(member[i], pge_member_file(member[i], LATTICE), urls);

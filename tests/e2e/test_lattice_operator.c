@@ -23,7 +23,7 @@ test_operator_killed(void **state)
     pge_paths();
     pgt_nats *s = pgt_nats_start();
     pge_proc *p[PGE_MEMBERS];
-    char member[PGE_MEMBERS][16];
+    char member[PGE_MEMBERS][24];
     for (int i = 0; i < PGE_MEMBERS; i++) {
         snprintf(member[i], sizeof member[i], "home-%d", i + 1);
         p[i] = pge_start_node(member[i], pge_member_file(member[i], LATTICE), pgt_nats_url(s, 0));

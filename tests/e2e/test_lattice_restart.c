@@ -21,7 +21,7 @@ test_node_restarted(void **state)
     pge_paths();
     pgt_nats *s = pgt_nats_start();
     pge_proc *p[PGE_MEMBERS];
-    char member[PGE_MEMBERS][16];
+    char member[PGE_MEMBERS][24];
     const char *file[PGE_MEMBERS];
     for (int i = 0; i < PGE_MEMBERS; i++) {
         snprintf(member[i], sizeof member[i], "home-%d", i + 1);

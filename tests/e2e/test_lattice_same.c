@@ -58,7 +58,7 @@ test_daemons_over_nats(void **state)
     pgt_nats *s = pgt_nats_start();
     json_t *ref = pge_reference();
     pge_proc *p[PGE_MEMBERS];
-    char member[PGE_MEMBERS][16];
+    char member[PGE_MEMBERS][24];
     for (int i = 0; i < PGE_MEMBERS; i++) {
         snprintf(member[i], sizeof member[i], "home-%d", i + 1);
         p[i] = pge_start_node(member[i], pge_member_file(member[i], NULL), pgt_nats_url(s, 0));

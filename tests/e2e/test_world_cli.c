@@ -374,7 +374,8 @@ static void
 test_terminal_output_escaped(void **state)
 {
     (void)state;
-    const char *bad = pgt_variant(hello, "esc-name.json", "\"diesel_gen\"", "\"b\\u001b]0;x\\u0007\"");
+    const char *bad =
+        pgt_variant(hello, "esc-name.json", "\"diesel_gen\"", "\"b\\u001b]0;x\\u0007\"");
     int master = -1;
     pid_t pid = forkpty(&master, NULL, NULL, NULL);
     assert_true(pid >= 0);
