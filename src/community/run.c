@@ -666,13 +666,13 @@ operate(engine *e, actor *a, const pgi_msg_award *aw, uint32_t t, pg_error *err)
         return rc;
     a->operated = true;
     if (aw->cleared_kwh > 0)
-        elog(e, PG_LOG_INFO, "%s: award of interval %u: bought %.4g kWh from peers at %.4g $/kWh",
+        elog(e, PG_LOG_INFO, "%s: interval %u: bought %.4g kWh from peers at %.4g $/kWh",
              a->cn->name, t, aw->cleared_kwh, aw->price);
     else if (aw->cleared_kwh < 0)
-        elog(e, PG_LOG_INFO, "%s: award of interval %u: sold %.4g kWh to peers at %.4g $/kWh",
-             a->cn->name, t, -aw->cleared_kwh, aw->price);
+        elog(e, PG_LOG_INFO, "%s: interval %u: sold %.4g kWh to peers at %.4g $/kWh", a->cn->name,
+             t, -aw->cleared_kwh, aw->price);
     else
-        elog(e, PG_LOG_INFO, "%s: award of interval %u: no peer trade", a->cn->name, t);
+        elog(e, PG_LOG_INFO, "%s: interval %u: no peer trade", a->cn->name, t);
     return send_telemetry(e, a, err);
 }
 
@@ -1926,7 +1926,7 @@ housekeeping(engine *e, pg_error *err)
         pg_bus_get_stats(h->bus, &st);
         char url[sizeof h->url];
         if (st.disconnects > h->disconnects) {
-            elog(e, PG_LOG_WARN, "connection to %s lost; reconnecting",
+            elog(e, PG_LOG_WARN, "connection lost to %s; reconnecting",
                  h->url[0] ? h->url : "the server");
             h->disconnects = st.disconnects;
         }

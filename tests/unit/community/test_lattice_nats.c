@@ -60,7 +60,7 @@ count_lines(void *ud, pg_log_level level, const char *msg)
 {
     lines *l = ud;
     l->connected += strncmp(msg, "connected to nats://127.0.0.1:", 30) == 0;
-    l->awards += strstr(msg, ": award of interval ") != NULL && level == PG_LOG_INFO;
+    l->awards += strstr(msg, ": interval ") != NULL && level == PG_LOG_INFO;
     l->errors += level == PG_LOG_ERROR;
 }
 
