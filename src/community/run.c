@@ -2282,7 +2282,7 @@ setup(engine *e, const pg_community *c, const cm_run_spec *spec, cm_trace *tr, p
         !ALLOC(e->short_kwh, n) || !ALLOC(e->sa.got, n) || !ALLOC(e->sa.settle, n) ||
         !ALLOC(e->ra.got, n) || !ALLOC(e->ra.award, n) || !ALLOC(e->vb[0], n) ||
         !ALLOC(e->vb[1], n) || !ALLOC(e->vb_t[0], n) || !ALLOC(e->vb_t[1], n) ||
-        (e->timed && !ALLOC(e->store, T)))
+        (e->timed && (!ALLOC(e->store, T) || !ALLOC(e->pending, T))))
         return pg_error_set(err, PG_ENOMEM, "out of memory");
     for (size_t t = 0; t < T; t++)
         run->price[t] = NAN;
