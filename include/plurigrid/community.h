@@ -200,9 +200,10 @@ PG_API int pg_log_level_parse(const char *s, pg_log_level *out, pg_error *err);
  * in this process, until the run's last interval is settled or *o->stop. *out is the run as this
  * process saw it: every member's settlement as the operator published it (a member absent from
  * intervals has nothing in them). PG_ENET when the bus cannot be reached; PG_ECANCELED when
- * stopped (with *out the part played). The report has one variant (o->variant) whose baseline
- * holds the run played (its mechanism names the market; has_market is false, there being no
- * second run to compare with), without the DR counterfactual. The in-process transport
+ * stopped (with *out the part played). The report has one variant (o->variant): its market is
+ * the run played (has_market, the baseline not played: baseline.node is NULL, and the printers
+ * show the market's run alone, without claims), or its baseline when market is "none"; without
+ * the DR counterfactual. The in-process transport
  * ("inproc") hosts every member and has no clock (no wall clock, no timeouts). A scenario with
  * shared batteries is PG_EUNSUPPORTED on a network transport unless market is "none". */
 PG_API int pg_community_run_lattice(const pg_community *c, const char *const *members,

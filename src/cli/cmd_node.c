@@ -82,7 +82,8 @@ on_signal(int sig)
 
 /* SIGTERM and SIGINT set the stop flag the run polls. SA_RESTART: a read or write of the
  * process's own (a file, standard error) interrupted by the signal goes on rather than failing;
- * the run notices the flag at its next turn, which comes at least every retry period. */
+ * the run does not need the interruption, it notices the flag at its next turn (its loop polls
+ * the bus every few milliseconds). */
 static int
 catch_signals(void)
 {
@@ -246,7 +247,7 @@ pg_cmd_node(int argc, char **argv)
         }
         goto out;
     }
-    if (stopped) {
+    if (stopped && lat.level >= PG_LOG_INFO) {
         char line[64];
         snprintf(line, sizeof line, "stopped by %s", signal_name((int)stopping));
         pg_cli_lattice_log(&lat, PG_LOG_INFO, line);

@@ -75,11 +75,12 @@ pgi_lattice_check(const pg_lattice_options *o, pg_error *err)
     return PG_OK;
 }
 
-/* The report of one run: one variant, the run in its baseline slot (its mechanism names the
- * market played), takes the trace's run. */
+/* The report of one run: one variant, the run in its market's place (has_market, the baseline
+ * not played: its node is NULL), or in the baseline's with the market off; takes the trace's
+ * run. */
 static int
-one_run_report(const pg_community *c, size_t variant, const char *mname, cm_trace *tr,
-               pg_community_report **out, pg_error *err)
+one_run_report(const pg_community *c, size_t variant, const char *mname, bool has_market,
+               cm_trace *tr, pg_community_report **out, pg_error *err)
 {
     pg_community_report *r = calloc(1, sizeof *r);
     if (!r || !(r->variants = calloc(1, sizeof *r->variants)) ||
@@ -100,7 +101,7 @@ one_run_report(const pg_community *c, size_t variant, const char *mname, cm_trac
     pg_community_variant *var = &r->variants[0];
     if (!(var->name = pgi_strdup(c->variants[variant])))
         goto oom;
-    var->has_market = false;
+    var->has_market = has_market;
     if (c->n_events)
         pgi_community_dr_metrics(c, tr, NULL, &tr->run);
     else
@@ -108,7 +109,10 @@ one_run_report(const pg_community *c, size_t variant, const char *mname, cm_trac
             tr->run.node[i].dr_delivered_kwh = tr->run.node[i].dr_delivered_cf_kwh =
                 tr->run.node[i].dr_event_kwh = NAN;
     pgi_community_finish_metrics(&tr->run, !c->connected);
-    var->baseline = tr->run;
+    if (has_market)
+        var->market = tr->run;
+    else
+        var->baseline = tr->run;
     memset(&tr->run, 0, sizeof tr->run);
     *out = r;
     return PG_OK;
@@ -165,7 +169,7 @@ pg_community_run_lattice(const pg_community *c, const char *const *members, size
     if (rc && rc != PG_ECANCELED)
         goto out;
     pg_error e2;
-    int rrc = one_run_report(c, o->variant, mname, &tr, out, &e2);
+    int rrc = one_run_report(c, o->variant, mname, mech || spec.sharing, &tr, out, &e2);
     if (rrc) {
         rc = rrc;
         if (err)

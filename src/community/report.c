@@ -114,9 +114,15 @@ text_variant(pgi_buf *b, const pg_community_report *r, const pg_community_varian
 {
     const pg_community_run *m = &v->market, *z = &v->baseline;
     bool hm = v->has_market;
+    /* One run played on the lattice: the market's run alone, without a baseline to compare with,
+     * printed in the baseline's column under its market's name. */
+    bool alone = hm && !z->node;
+    if (alone) {
+        z = m;
+        hm = false;
+    }
     const pg_community_metrics *A = &m->total, *Z = &z->total;
     pgi_buf_printf(b, "\nVariant %s\n", v->name);
-    /* one run played on the lattice sits in the baseline's place, named by its market */
     pgi_buf_printf(b, "  %-34s %-6s %14s", "community", "unit",
                    !hm && strcmp(z->mechanism, "none") != 0 ? z->mechanism : "baseline");
     if (hm) {
@@ -155,13 +161,13 @@ text_variant(pgi_buf *b, const pg_community_report *r, const pg_community_varian
         row(b, "DR delivered (run without events)", "kWh", Z->dr_delivered_cf_kwh,
             A->dr_delivered_cf_kwh, hm);
     }
-    if (hm && m->share_rounds) {
+    if ((hm || alone) && m->share_rounds) {
         pgi_buf_printf(b,
                        "  shared batteries: %zu rentals in %zu rounds, pack utilisation %.1f%%, "
                        "rent paid $%.2f\n",
                        m->share_rented, m->share_rounds, 100 * m->pack_utilisation, A->rental_paid);
     }
-    if (hm && m->grid_aware)
+    if ((hm || alone) && m->grid_aware)
         pgi_buf_printf(b,
                        "  feeder: voltage %.4f to %.4f p.u., highest branch loading %.1f%%, %zu "
                        "intervals without an AC solution\n",
@@ -193,8 +199,9 @@ text_variant(pgi_buf *b, const pg_community_report *r, const pg_community_varian
     }
     /* Nodes */
     if (!r->grid_connected) {
-        pgi_buf_printf(b, "\n  %-20s %12s %12s %12s %12s %10s %10s\n", "node", "unserved base",
-                       hm ? "unserved mkt" : "", "bill base $", hm ? "bill mkt $" : "", "rentals",
+        pgi_buf_printf(b, "\n  %-20s %12s %12s %12s %12s %10s %10s\n", "node",
+                       alone ? "unserved" : "unserved base", hm ? "unserved mkt" : "",
+                       alone ? "bill $" : "bill base $", hm ? "bill mkt $" : "", "rentals",
                        "served");
         for (size_t i = 0; i < z->n_nodes; i++) {
             const pg_community_metrics *nz = &z->node[i], *nm = hm ? &m->node[i] : nz;
@@ -205,11 +212,18 @@ text_variant(pgi_buf *b, const pg_community_report *r, const pg_community_varian
         }
         return;
     }
-    pgi_buf_printf(b, "\n  %-20s %12s %12s %12s %12s %10s %10s\n", "node", "bill base $",
-                   hm ? "bill mkt $" : "", "rev base $", hm ? "rev mkt $" : "", "peer kWh",
+    pgi_buf_printf(b, "\n  %-20s %12s %12s %12s %12s %10s %10s\n", "node",
+                   alone ? "bill $" : "bill base $", hm ? "bill mkt $" : "",
+                   alone ? "revenue $" : "rev base $", hm ? "rev mkt $" : "", "peer kWh",
                    "self-suff");
     for (size_t i = 0; i < z->n_nodes; i++) {
         const pg_community_metrics *nz = &z->node[i], *nm = hm ? &m->node[i] : NULL;
+        if (alone) {
+            pgi_buf_printf(b, "  %-20.20s %12.2f %12s %12.2f %12s %10.1f %9.1f%%\n",
+                           r->node_names[i], shown(nz->bill), "", shown(nz->revenue), "",
+                           nz->peer_bought_kwh - nz->peer_sold_kwh, 100 * nz->self_sufficiency);
+            continue;
+        }
         pgi_buf_printf(b, "  %-20.20s %12.2f ", r->node_names[i], shown(nz->bill));
         if (nm)
             pgi_buf_printf(b, "%12.2f ", shown(nm->bill));
@@ -359,9 +373,13 @@ pg_community_report_json(const pg_community_report *r, char **out, pg_error *err
             }
             bad |= json_array_append_new(vars, o);
             bad |= json_object_set_new(o, "name", pgi_json_str(var->name));
-            bad |= json_object_set_new(o, "baseline", run_json(r, &var->baseline));
-            if (var->has_market) {
+            /* a lattice run has its market's run alone (no baseline played, no claims) */
+            bool alone = var->has_market && !var->baseline.node;
+            if (!alone)
+                bad |= json_object_set_new(o, "baseline", run_json(r, &var->baseline));
+            if (var->has_market)
                 bad |= json_object_set_new(o, "market", run_json(r, &var->market));
+            if (var->has_market && !alone) {
                 claims cl;
                 make_claims(var, &cl);
                 json_t *c = json_object();
@@ -458,7 +476,8 @@ pg_community_report_csv(const pg_community_report *r, char **out, pg_error *err)
     pgi_buf_puts(&b, "\n");
     for (size_t v = 0; v < r->n_variants; v++) {
         const pg_community_variant *var = &r->variants[v];
-        csv_run(&b, r, var->name, "baseline", &var->baseline);
+        if (var->baseline.node)
+            csv_run(&b, r, var->name, "baseline", &var->baseline);
         if (var->has_market)
             csv_run(&b, r, var->name, "market", &var->market);
     }
@@ -564,12 +583,14 @@ plots_variant(const pg_community_report *r, const pg_community_variant *var, con
     bo.y_from_zero = 1;
     if ((rc = pg_plot_new(&p, title, "node (index, see the report)", "$", &bo, err)))
         goto out;
-    for (size_t i = 0; i < r->n_nodes; i++) {
+    for (size_t i = 0; i < r->n_nodes; i++)
         y2[i] = (double)i;
-        y[i] = bs->node[i].bill;
+    if (bs->node) {
+        for (size_t i = 0; i < r->n_nodes; i++)
+            y[i] = bs->node[i].bill;
+        if ((rc = pg_plot_add_line(p, "baseline", y2, y, r->n_nodes, NULL, err)))
+            goto out;
     }
-    if ((rc = pg_plot_add_line(p, "baseline", y2, y, r->n_nodes, NULL, err)))
-        goto out;
     if (var->has_market) {
         for (size_t i = 0; i < r->n_nodes; i++)
             y[i] = mk->node[i].bill;

@@ -238,7 +238,8 @@ typedef struct engine {
     size_t last;       /* the last interval recorded + 1 */
     double *short_kwh; /* per node: unserved since the last rental round */
     assembly sa, ra;
-    stored *store; /* [T] settle messages kept (on the lattice) */
+    stored *store;           /* [T] settle messages kept (on the lattice) */
+    pgi_msg_settle *pending; /* [T] settlements come before an earlier one (on the lattice) */
     /* what this process saw of the bids, for verifying results: two intervals' worth */
     pgi_msg_bid *vb[2];
     uint32_t *vb_t[2];
@@ -1073,23 +1074,15 @@ add_step(pg_community_metrics *m, const pg_node_step *sp, const pg_market_settle
     }
 }
 
-/* Adds a complete settlement (hdr, records x[0..count) in node order) to the run. */
+/* Adds a settlement (hdr, records x[0..count) in node order) to the run's metrics. */
 static void
-record(engine *e, const pgi_msg_settle *hdr, const pgi_msg_settle_node *x, size_t count)
+apply(engine *e, const pgi_msg_settle *hdr, const pgi_msg_settle_node *x, size_t count)
 {
     const pg_community *c = e->c;
     cm_trace *tr = e->tr;
     pg_community_run *run = &tr->run;
     size_t t = hdr->interval;
     double hours = c->step_h;
-    if (e->recorded[t])
-        return;
-    e->recorded[t] = true;
-    tr->settled++;
-    if (t + 1 > e->last)
-        e->last = t + 1;
-    while (e->done < c->n && e->recorded[e->done])
-        e->done++;
     run->price[t] = hdr->price;
     run->volume_kwh[t] = hdr->volume_kwh;
     for (size_t k = 0; k < count; k++)
@@ -1121,6 +1114,59 @@ record(engine *e, const pgi_msg_settle *hdr, const pgi_msg_settle_node *x, size_
         if (!(run->loading_max >= hdr->loading_max))
             run->loading_max = hdr->loading_max;
     }
+}
+
+/* Records a complete settlement: applied at once when it is the next interval, otherwise kept
+ * until the ones before it have come (a process that missed some gets them again later), so the
+ * metrics add up in interval order whatever the order of arrival: the same sums, to the last
+ * bit, as the in-process run. */
+static int
+record(engine *e, const pgi_msg_settle *hdr, const pgi_msg_settle_node *x, size_t count,
+       pg_error *err)
+{
+    const pg_community *c = e->c;
+    size_t t = hdr->interval;
+    if (e->recorded[t])
+        return PG_OK;
+    if (t != e->done) {
+        if (!e->pending)
+            return pg_error_set(err, PG_ESTATE, "interval %zu settled before interval %u", t,
+                                e->done);
+        pgi_msg_settle *p = &e->pending[t];
+        *p = *hdr;
+        p->count = (uint32_t)count;
+        p->nodes = malloc((count ? count : 1) * sizeof *p->nodes);
+        if (!p->nodes)
+            return pg_error_set(err, PG_ENOMEM, "out of memory");
+        memcpy(p->nodes, x, count * sizeof *x);
+    }
+    e->recorded[t] = true;
+    e->tr->settled++;
+    if (t + 1 > e->last)
+        e->last = t + 1;
+    if (t != e->done)
+        return PG_OK;
+    apply(e, hdr, x, count);
+    e->done++;
+    for (; e->done < c->n && e->recorded[e->done]; e->done++) {
+        pgi_msg_settle *p = &e->pending[e->done];
+        apply(e, p, p->nodes, p->count);
+        free(p->nodes);
+        p->nodes = NULL;
+    }
+    return PG_OK;
+}
+
+/* At the end: the settlements still kept (an earlier one never came) go in, in interval order. */
+static void
+apply_pending(engine *e)
+{
+    for (size_t t = e->done; e->pending && t < e->c->n; t++)
+        if (e->pending[t].nodes) {
+            apply(e, &e->pending[t], e->pending[t].nodes, e->pending[t].count);
+            free(e->pending[t].nodes);
+            e->pending[t].nodes = NULL;
+        }
 }
 
 static void
@@ -1187,7 +1233,11 @@ on_settle(void *ctx, const char *subject, const void *data, size_t len, const ch
     if (sa->have < sa->total)
         return;
     sa->hdr = s;
-    record(e, &sa->hdr, sa->settle, sa->total);
+    int rc = record(e, &sa->hdr, sa->settle, sa->total, &err);
+    if (rc) {
+        fail(e, rc, &err);
+        return;
+    }
     if (e->store) {
         stored *st = &e->store[s.interval];
         st->chunk = sa->chunk;
@@ -1661,9 +1711,12 @@ publish_settle(engine *e, const pgi_msg_settle *hdr, pg_error *err)
             x[k++] = (pgi_msg_settle_node){
                 .node = (uint32_t)i, .metered = op->has_tel[i], .step = op->tel[i], .s = e->s[i]};
     /* the operator's own copy first: what it publishes is what it records */
-    record(e, hdr, x, total);
+    int rc = record(e, hdr, x, total, err);
+    if (rc) {
+        free(x);
+        return rc;
+    }
     size_t parts = total ? (total + PGI_MSG_MAX_RECORDS - 1) / PGI_MSG_MAX_RECORDS : 1;
-    int rc = PG_OK;
     stored *st = e->store ? &e->store[hdr->interval] : NULL;
     if (st && !st->n &&
         (!(st->chunk = calloc(parts, sizeof *st->chunk)) ||
@@ -1926,7 +1979,7 @@ housekeeping(engine *e, pg_error *err)
         pg_bus_get_stats(h->bus, &st);
         char url[sizeof h->url];
         if (st.disconnects > h->disconnects) {
-            elog(e, PG_LOG_WARN, "connection to %s lost; reconnecting",
+            elog(e, PG_LOG_WARN, "connection lost to %s; reconnecting",
                  h->url[0] ? h->url : "the server");
             h->disconnects = st.disconnects;
         }
@@ -2071,6 +2124,9 @@ free_engine(engine *e)
         free(e->store[t].len);
     }
     free(e->store);
+    for (size_t t = 0; e->pending && t < e->c->n; t++)
+        free(e->pending[t].nodes);
+    free(e->pending);
     for (int s = 0; s < 2; s++) {
         free(e->vb[s]);
         free(e->vb_t[s]);
@@ -2226,7 +2282,7 @@ setup(engine *e, const pg_community *c, const cm_run_spec *spec, cm_trace *tr, p
         !ALLOC(e->short_kwh, n) || !ALLOC(e->sa.got, n) || !ALLOC(e->sa.settle, n) ||
         !ALLOC(e->ra.got, n) || !ALLOC(e->ra.award, n) || !ALLOC(e->vb[0], n) ||
         !ALLOC(e->vb[1], n) || !ALLOC(e->vb_t[0], n) || !ALLOC(e->vb_t[1], n) ||
-        (e->timed && !ALLOC(e->store, T)))
+        (e->timed && (!ALLOC(e->store, T) || !ALLOC(e->pending, T))))
         return pg_error_set(err, PG_ENOMEM, "out of memory");
     for (size_t t = 0; t < T; t++)
         run->price[t] = NAN;
@@ -2461,6 +2517,7 @@ pgi_community_play(const pg_community *c, const cm_run_spec *spec, cm_trace *out
              (unsigned long long)e.dropped);
     if (!rc || rc == PG_ECANCELED) {
         pg_community_run *run = &tr.run;
+        apply_pending(&e);
         if (spec->sharing && c->n_packs && run->share_rounds)
             run->pack_utilisation =
                 (double)run->share_rented / ((double)c->n_packs * (double)run->share_rounds);

@@ -437,6 +437,7 @@ stop_daemon(daemon_run *d, const char *name, int sig, const char *signame)
     double took = now_s() - t0;
     size_t len;
     char *out = pgt_slurp(d->out, &len), *err = pgt_slurp(d->err, &len);
+    printf("%s stopped by %s in %.3f s\n", name, signame, took);
     if (rc != 0 || took > 2.0)
         fail_msg("%s: exit %d after %.2f s\nstdout: %s\nstderr: %s", signame, rc, took, out, err);
     char want[128], prefix[64];

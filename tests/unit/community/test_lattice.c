@@ -109,9 +109,10 @@ test_one_run_equal(void **state)
     if (rc)
         fail_msg("%s", err.msg);
     assert_int_equal(one->n_variants, 1);
-    assert_false(one->variants[0].has_market);
+    assert_true(one->variants[0].has_market);
+    assert_null(one->variants[0].baseline.node); /* not played */
     assert_string_equal(one->variants[0].name, all->variants[1].name);
-    const pg_community_run *a = &all->variants[1].market, *b = &one->variants[0].baseline;
+    const pg_community_run *a = &all->variants[1].market, *b = &one->variants[0].market;
     assert_string_equal(b->mechanism, "uniform");
     assert_int_equal(a->n_nodes, b->n_nodes);
     for (size_t i = 0; i < a->n_nodes; i++)
@@ -121,11 +122,32 @@ test_one_run_equal(void **state)
     assert_memory_equal(a->price, b->price, T * sizeof(double));
     assert_memory_equal(a->volume_kwh, b->volume_kwh, T * sizeof(double));
     assert_memory_equal(a->grid_import_kwh, b->grid_import_kwh, T * sizeof(double));
-    /* the text report names the market played */
+    /* the printers show the market's run alone: no baseline, no claims */
     char *text = NULL;
     assert_int_equal(pg_community_report_text(one, &text, &err), PG_OK);
-    assert_non_null(strstr(text, "uniform"));
+    char head[128];
+    snprintf(head, sizeof head, "  %-34s %-6s %14s\n", "community", "unit", "uniform");
+    assert_non_null(strstr(text, head));
+    assert_null(strstr(text, "base $"));
+    assert_null(strstr(text, "Does the market pay"));
     free(text);
+    assert_int_equal(pg_community_report_json(one, &text, &err), PG_OK);
+    assert_non_null(strstr(text, "\"market\":{\"mechanism\":\"uniform\""));
+    assert_null(strstr(text, "\"baseline\""));
+    assert_null(strstr(text, "\"claims\""));
+    free(text);
+    assert_int_equal(pg_community_report_csv(one, &text, &err), PG_OK);
+    assert_null(strstr(text, ",baseline,"));
+    assert_non_null(strstr(text, ",market,uniform,"));
+    free(text);
+    assert_int_equal(pg_community_write_plots(one, pgt_tmpdir(), &err), PG_OK);
+    /* the market off: the run is the baseline */
+    pg_community_report_free(one);
+    assert_int_equal(pg_community_run_lattice(c, NULL, 0, "none", &lo, &one, &err), PG_OK);
+    assert_false(one->variants[0].has_market);
+    for (size_t i = 0; i < a->n_nodes; i++)
+        assert_same_metrics(&all->variants[1].baseline.node[i], &one->variants[0].baseline.node[i],
+                            false);
     pg_community_report_free(all);
     pg_community_report_free(one);
     pg_community_free(c);
@@ -310,7 +332,7 @@ test_stop_flag(void **state)
     assert_non_null(r);
     assert_true(s.lines > 17 * 5);
     /* intervals 0..4 are there; the stop came as interval 5 was operated, before it was settled */
-    const pg_community_run *run = &r->variants[0].baseline;
+    const pg_community_run *run = &r->variants[0].market;
     assert_true(run->load_kwh[0] > 0 && run->load_kwh[4] > 0);
     for (size_t t = 5; t < r->n_intervals; t++)
         assert_true(run->load_kwh[t] == 0);

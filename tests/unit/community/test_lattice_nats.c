@@ -205,8 +205,7 @@ test_two_hosts(void **state)
     for (int k = 0; k < 2; k++) {
         if (sd[k].rc)
             fail_msg("side %d: %s", k, sd[k].err.msg);
-        assert_same_run(&ref->variants[0].baseline, &sd[k].r->variants[0].baseline,
-                        ref->n_intervals);
+        assert_same_run(&ref->variants[0].market, &sd[k].r->variants[0].market, ref->n_intervals);
         assert_int_equal(sd[k].errors, 0);
     }
     /* the side without the operator checked every interval's result */
@@ -266,7 +265,7 @@ test_operator_takeover(void **state)
     assert_true(took <= sd[1].timeout_s + sd[1].retry_s + 0.3);
     assert_true(took >= sd[1].timeout_s - sd[1].heartbeat_s - 0.05);
     /* side 1 recorded every interval: all members until the stop, its own after */
-    const pg_community_run *r = &sd[1].r->variants[0].baseline;
+    const pg_community_run *r = &sd[1].r->variants[0].market;
     for (size_t t = 0; t < T; t++)
         assert_true(r->load_kwh[t] > 0);
     pg_lattice_options lo;
@@ -275,7 +274,7 @@ test_operator_takeover(void **state)
     pg_community_report *ref = NULL;
     pg_error err = {0};
     assert_int_equal(pg_community_run_lattice(c, NULL, 0, "uniform", &lo, &ref, &err), PG_OK);
-    const pg_community_run *f = &ref->variants[0].baseline;
+    const pg_community_run *f = &ref->variants[0].market;
     for (size_t i = 0; i < n; i++) {
         assert_true(r->node[i].load_kwh > 0);
         if (i % 2 == 0) /* gone after the stop */
@@ -314,7 +313,7 @@ test_wall_clock(void **state)
         fail_msg("%s", err.msg);
     size_t T = pg_community_n_intervals(c);
     assert_true(took >= (double)(T - 1) * lo.interval_s);
-    assert_same_run(&ref->variants[0].baseline, &r->variants[0].baseline, T);
+    assert_same_run(&ref->variants[0].market, &r->variants[0].market, T);
     pg_community_report_free(ref);
     pg_community_report_free(r);
     pg_community_free(c);
