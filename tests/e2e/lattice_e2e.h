@@ -380,7 +380,7 @@ pge_start_node(const char *member, const char *member_file, const char *urls)
  * "plurigrid node NAME: LEVEL: message". */
 #define PGE_LOG_OPERATOR "operator is now "
 #define PGE_LOG_DROP " dropped (silent for "
-#define PGE_LOG_LOST " lost; reconnecting"
+#define PGE_LOG_LOST "connection lost"
 #define PGE_LOG_RESTORED "connection restored to "
 
 /* Whether line is a member's award of an interval ("NAME: interval N: bought X kWh from peers at
