@@ -30,7 +30,8 @@ typedef struct server {
     pid_t pid; /* 0 when not running */
     int port, mport, cport;
     char url[48];
-    char log[64];
+    int logfd; /* the server's log: a file already unlinked, so nothing is left behind even when
+                  the test is killed; -1 when none */
 } server;
 
 struct pgt_nats {
@@ -272,16 +273,13 @@ stop_at_exit(void)
 static void
 log_tail(const server *v)
 {
-    FILE *f = fopen(v->log, "r");
-    if (!f)
+    struct stat st;
+    if (v->logfd < 0 || fstat(v->logfd, &st) != 0)
         return;
     char buf[2048];
-    fseek(f, 0, SEEK_END);
-    long sz = ftell(f);
-    fseek(f, sz > (long)sizeof buf - 1 ? sz - (long)sizeof buf + 1 : 0, SEEK_SET);
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    buf[n] = 0;
-    fclose(f);
+    off_t from = st.st_size > (off_t)sizeof buf - 1 ? st.st_size - (off_t)sizeof buf + 1 : 0;
+    ssize_t n = pread(v->logfd, buf, sizeof buf - 1, from);
+    buf[n > 0 ? n : 0] = 0;
     fprintf(stderr, "--- end of the nats-server log (port %d) ---\n%s\n---\n", v->port, buf);
 }
 
@@ -344,19 +342,22 @@ spawn(pgt_nats *s, size_t i, const int *held, size_t n_held)
     }
     argv[c] = NULL;
 
-    int logfd = open(v->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    char path[] = "/tmp/pgt-nats-XXXXXX";
+    int logfd = mkostemp(path, O_CLOEXEC);
     if (logfd < 0)
-        fail_with("cannot open the nats-server log %s: %s", v->log, strerror(errno));
+        fail_with("cannot create a log file for nats-server: %s", strerror(errno));
+    unlink(path);
+    if (v->logfd >= 0)
+        close(v->logfd);
+    v->logfd = logfd;
     for (size_t k = 0; k < n_held; k++)
         if (held[k] >= 0)
             close(held[k]);
     pid_t parent = getpid();
     fflush(NULL);
     pid_t pid = fork();
-    if (pid < 0) {
-        close(logfd);
+    if (pid < 0)
         fail_with("cannot fork nats-server: %s", strerror(errno));
-    }
     if (pid == 0) {
         /* Dies when the test's thread that started it dies, also by SIGKILL. */
         prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -378,7 +379,6 @@ spawn(pgt_nats *s, size_t i, const int *held, size_t n_held)
         execv(prog, (char *const *)argv);
         _exit(127);
     }
-    close(logfd);
     v->pid = pid;
     return true;
 }
@@ -468,15 +468,8 @@ start_set(size_t n)
     s->n = n;
     s->next = all;
     all = s;
-    for (size_t i = 0; i < n; i++) {
-        snprintf(s->s[i].log, sizeof s->s[i].log, "/tmp/pgt-nats-XXXXXX");
-        int fd = mkstemp(s->s[i].log);
-        if (fd < 0) {
-            s->s[i].log[0] = 0;
-            fail_with("cannot create a log file for nats-server: %s", strerror(errno));
-        }
-        close(fd);
-    }
+    for (size_t i = 0; i < n; i++)
+        s->s[i].logfd = -1;
     /* A port taken by someone else between our bind and the server's fails the start: try again
      * with other ports a few times. */
     for (int attempt = 0; attempt < 5; attempt++) {
@@ -549,8 +542,8 @@ pgt_nats_stop(pgt_nats *s)
         }
     for (size_t i = 0; i < s->n; i++) {
         reap(&s->s[i]);
-        if (s->s[i].log[0])
-            unlink(s->s[i].log);
+        if (s->s[i].logfd >= 0)
+            close(s->s[i].logfd);
     }
     free(s);
 }

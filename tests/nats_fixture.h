@@ -33,7 +33,8 @@ pgt_nats *pgt_nats_start(void);
  * other (monitoring /routez). */
 pgt_nats *pgt_nats_cluster(size_t n);
 
-/* Stops every server of s (SIGKILL, waited for), removes their logs and frees s. Accepts NULL. */
+/* Stops every server of s (SIGKILL, waited for) and frees s. Accepts NULL. A server's log is
+ * an unlinked temporary file, shown on standard error when it fails to start. */
 void pgt_nats_stop(pgt_nats *s);
 /* Stops every server this process started (the atexit hook does the same). */
 void pgt_nats_stop_all(void);

@@ -685,6 +685,28 @@ probe_until(pg_bus *pub_bus, pg_bus *sub_bus, const char *subject, const size_t 
     return *count;
 }
 
+/* Publishes on flood.x from a thread of its own until stop. */
+typedef struct flooder {
+    pg_bus *bus;
+    int stop;
+    size_t sent;
+} flooder;
+
+static void *
+flood_thread(void *arg)
+{
+    flooder *f = arg;
+    pg_error err = {0};
+    char payload[64] = "flood";
+    while (!__atomic_load_n(&f->stop, __ATOMIC_ACQUIRE)) {
+        if (pg_bus_publish(f->bus, "flood.x", payload, sizeof payload, &err) == PG_OK)
+            f->sent++;
+        if (f->sent % 64 == 0)
+            (void)pg_bus_flush(f->bus, 1.0, &err);
+    }
+    return NULL;
+}
+
 static void
 test_server_restart(void **state)
 {
@@ -698,6 +720,12 @@ test_server_restart(void **state)
     pub(b, "re.x", "before");
     flush(b);
     assert_int_equal(poll_until(a, &r.n, 1, 5.0), 1);
+    /* A third connection publishes all the while (a server dying under a writer must not
+     * signal the process, and publishing while disconnected buffers or fails cleanly). */
+    static flooder f;
+    f = (flooder){open_nats(pgt_nats_url(s, 0)), 0, 0};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, flood_thread, &f), 0);
 
     pgt_nats_kill(s, 0);
     pg_bus_stats st;
@@ -725,6 +753,10 @@ test_server_restart(void **state)
     assert_string_equal(url, pgt_nats_url(s, 0));
     /* Messages flow again (the subscription was restored by the client). */
     assert_true(probe_until(b, a, "re.x", &r.n, 3, 10.0) >= 3);
+    __atomic_store_n(&f.stop, 1, __ATOMIC_RELEASE);
+    pthread_join(th, NULL);
+    assert_true(f.sent > 0);
+    pg_bus_close(f.bus);
     pg_bus_close(a);
     pg_bus_close(b);
     pgt_nats_stop(s);
@@ -815,27 +847,6 @@ test_close_with_queued(void **state)
 
 /* Buses opened, subscribed and closed while another floods their subject from a thread: closing
  * never races with the client's threads still delivering (the sanitizers watch). */
-typedef struct flooder {
-    pg_bus *bus;
-    int stop;
-    size_t sent;
-} flooder;
-
-static void *
-flood_thread(void *arg)
-{
-    flooder *f = arg;
-    pg_error err = {0};
-    char payload[64] = "flood";
-    while (!__atomic_load_n(&f->stop, __ATOMIC_ACQUIRE)) {
-        if (pg_bus_publish(f->bus, "flood.x", payload, sizeof payload, &err) == PG_OK)
-            f->sent++;
-        if (f->sent % 64 == 0)
-            (void)pg_bus_flush(f->bus, 1.0, &err);
-    }
-    return NULL;
-}
-
 static void
 test_close_while_flooded(void **state)
 {
@@ -867,6 +878,52 @@ test_close_while_flooded(void **state)
     pgt_nats_stop(s);
 }
 
+/* A bus owned by a thread that ends (as the community's runs on threads do): everything of it,
+ * and what the client keeps per thread, is freed (the leak checks see it). */
+typedef struct owner_run {
+    const char *url;
+    size_t got;
+    int rc;
+} owner_run;
+
+static void *
+owner_thread(void *arg)
+{
+    owner_run *o = arg;
+    pg_bus *b = NULL;
+    pg_error err = {0};
+    static rec r;
+    r = (rec){.name = "t"};
+    if ((o->rc = pg_bus_open(&b, "nats", o->url, &err)))
+        return NULL;
+    uint64_t sid = 0;
+    o->rc = pg_bus_subscribe(b, "th.x", on_rec, &r, &sid, &err);
+    for (int i = 0; !o->rc && i < 10; i++)
+        o->rc = pg_bus_publish(b, "th.x", "m", 1, &err);
+    double end = now() + 5.0;
+    while (!o->rc && r.n < 10 && now() < end)
+        o->rc = pg_bus_poll(b, 0.05, NULL, &err);
+    o->got = r.n;
+    pg_bus_close(b);
+    return NULL;
+}
+
+static void
+test_bus_on_a_thread(void **state)
+{
+    (void)state;
+    pgt_nats *s = pgt_nats_start();
+    for (int i = 0; i < 3; i++) {
+        owner_run o = {pgt_nats_url(s, 0), 0, 0};
+        pthread_t th;
+        assert_int_equal(pthread_create(&th, NULL, owner_thread, &o), 0);
+        pthread_join(th, NULL);
+        assert_int_equal(o.rc, PG_OK);
+        assert_int_equal(o.got, 10);
+    }
+    pgt_nats_stop(s);
+}
+
 int
 main(void)
 {
@@ -887,6 +944,7 @@ main(void)
         cmocka_unit_test_teardown(test_cluster_failover, pgt_nats_teardown),
         cmocka_unit_test_teardown(test_close_with_queued, pgt_nats_teardown),
         cmocka_unit_test_teardown(test_close_while_flooded, pgt_nats_teardown),
+        cmocka_unit_test_teardown(test_bus_on_a_thread, pgt_nats_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
