@@ -1830,6 +1830,13 @@ play_interval(engine *e, uint32_t t, pg_error *err)
              t);
         return PG_OK;
     }
+    size_t late = 0;
+    for (size_t i = 0; i < n; i++)
+        late += e->m[i].live && !op->has_bid[i];
+    if (late)
+        elog(e, PG_LOG_WARN,
+             "interval %u: the gate closed at its deadline without the bids of %zu live members", t,
+             late);
     /* Clear. */
     const pgi_msg_bid **bids = calloc(n ? n : 1, sizeof *bids);
     if (!bids)
