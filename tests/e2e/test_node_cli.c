@@ -557,7 +557,7 @@ test_complete_run(void **state)
         assert_non_null(strstr(err, "48 of 48 intervals recorded"));
         assert_null(strstr(out, "stopped"));
         double want = report_bill(inproc, "market", (size_t)i);
-        assert_true(report_bill(json[i], "baseline", (size_t)i) == want);
+        assert_true(report_bill(json[i], "market", (size_t)i) == want);
         char line[128];
         snprintf(line, sizeof line, "  bill                  $   %10.2f\n", want);
         if (!strstr(out, line))
