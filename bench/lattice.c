@@ -46,6 +46,7 @@
 #include <nats/nats.h>
 
 #include "bench.h"
+#include "synthetic.h"
 #include "core/util.h"
 #include "plurigrid/community.h"
 
@@ -363,50 +364,6 @@ raw_request_latency(int n, double *median, double *p99)
 
 /* ---------------------------------------------------------------- the community */
 
-/* The synthetic scenario's text (bench/community.c's, with the number of intervals). */
-static char *
-synthetic(size_t nodes, size_t intervals)
-{
-    pgi_buf b = {0};
-    pgi_buf_printf(&b,
-                   "{\"format\": \"plurigrid-community/1\", \"name\": \"synthetic\", \"seed\": 1,"
-                   " \"step_h\": 0.25, \"intervals\": %zu, \"horizon_h\": 6,"
-                   " \"start\": {\"date\": \"2016-08-01T00:00\"},",
-                   intervals);
-    pgi_buf_puts(&b, " \"prices\": {\"retail\": {\"model\": \"daily-profile\", \"values\": "
-                     "[0.21,0.21,0.21,0.21,0.21,0.21,0.21,0.21,0.22,0.22,0.22,0.22,0.22,0.22,"
-                     "0.22,0.22,0.40,0.40,0.50,0.54,0.54,0.40,0.22,0.21]},"
-                     " \"feed_in\": {\"constant\": 0.05}},\n \"series\": {"
-                     "\"pv\": {\"model\": \"clear-sky-pv\", \"latitude\": 34.1,"
-                     " \"longitude\": -117.4, \"utc_offset_h\": -8}");
-    for (int k = 0; k < 10; k++) {
-        pgi_buf_printf(&b, ",\n  \"load%d\": {\"model\": \"daily-profile\", \"values\": [", k);
-        for (int h = 0; h < 24; h++) {
-            double v = 0.3 + 0.1 * k * (h >= 17 && h <= 21) + 0.05 * ((h * 7 + k * 3) % 5);
-            pgi_buf_printf(&b, "%s%.3f", h ? "," : "", v);
-        }
-        pgi_buf_puts(&b, "]}");
-    }
-    pgi_buf_puts(&b, "},\n \"nodes\": [");
-    for (size_t i = 0; i < nodes; i++) {
-        pgi_buf_printf(&b,
-                       "%s\n  {\"name\": \"h%zu\", \"config\": {\"name\": \"h%zu\", \"profile\": "
-                       "\"residential\", \"devices\": [{\"kind\": \"fixed_load\", \"name\": "
-                       "\"house\", \"input\": \"load\"}, {\"kind\": \"pv\", \"name\": \"roof\", "
-                       "\"kw_peak\": %g, \"input\": \"pv\"}%s], \"controller\": {\"kind\": "
-                       "\"rules\"}}, \"inputs\": {\"load\": \"load%zu\", \"pv\": \"pv\"}}",
-                       i ? "," : "", i, i, 2.0 + (double)(i % 5),
-                       i % 3 == 0 ? ", {\"kind\": \"battery\", \"name\": \"b\", \"capacity_kwh\": "
-                                    "10, \"power_kw\": 5}"
-                                  : "",
-                       i % 10);
-    }
-    pgi_buf_puts(&b, "\n ],\n \"market\": {\"mechanism\": \"uniform\"}}\n");
-    if (b.failed)
-        die("out of memory", NULL);
-    return b.data;
-}
-
 /* ---------------------------------------------------------------- the observer */
 
 /* Bids seen and not yet acknowledged, by reply subject (open addressing). */
@@ -593,7 +550,7 @@ child_run(bool per_node, size_t nodes, size_t intervals, const char *url, int mp
     if (read(from_obs[0], &ready, 1) != 1 || ready != 'R')
         die("the observer did not start", NULL);
 
-    char *text = synthetic(nodes, intervals);
+    char *text = bench_synthetic_community(nodes, intervals);
     pg_error err = {0};
     pg_community *c = NULL;
     if (pg_community_parse(&c, "synthetic", text, strlen(text), NULL, NULL, &err))
