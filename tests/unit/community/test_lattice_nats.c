@@ -370,6 +370,65 @@ test_late_joiner(void **state)
     pgt_nats_stop(s);
 }
 
+/* A member that starts after a takeover gets the settlements of the first operator's term too:
+ * the operator (side 0, alone) stops at interval 4, side 1 takes the role with term 2, and then
+ * side 2 starts. Before, the new operator sent the kept settlements again as the first operator
+ * had signed them (term 1), which side 2, following term 2, refused: its record lacked the first
+ * intervals for good. */
+static void
+test_joiner_after_takeover(void **state)
+{
+    (void)state;
+    pgt_nats *s = pgt_nats_start();
+    pg_community *c = scenario0(1);
+    size_t n = pg_community_n_nodes(c), T = pg_community_n_intervals(c);
+    const char **names = calloc(n, sizeof *names);
+    assert_non_null(names);
+    for (size_t i = 0; i < n; i++)
+        names[i] = c->nodes[i].name;
+    assert_string_equal(c->nodes[0].name, "Building_1");
+    volatile int go = 0;
+    side sd[3];
+    memset(sd, 0, sizeof sd);
+    for (int k = 0; k < 3; k++) {
+        sd[k].c = c;
+        sd[k].url = pgt_nats_url(s, 0);
+        sd[k].heartbeat_s = 0.1;
+        sd[k].timeout_s = 0.6;
+        sd[k].retry_s = 0.05;
+        sd[k].form_s = 0.5;
+        sd[k].interval_s = 0.1;
+    }
+    sd[0].members = names;
+    sd[0].n_members = 1;
+    sd[0].stop_at = "interval 4:";
+    sd[1].members = names + 1;
+    sd[1].n_members = n - 2;
+    sd[1].flag_at = "(term 2)";
+    sd[1].flag = &go;
+    sd[2].members = names + n - 1;
+    sd[2].n_members = 1;
+    sd[2].wait_for = &go;
+    pthread_t tid[3];
+    for (int k = 0; k < 3; k++)
+        assert_int_equal(pthread_create(&tid[k], NULL, side_main, &sd[k]), 0);
+    for (int k = 0; k < 3; k++)
+        pthread_join(tid[k], NULL);
+    assert_int_equal(sd[0].rc, PG_ECANCELED);
+    for (int k = 1; k < 3; k++)
+        if (sd[k].rc)
+            fail_msg("side %d: %s", k, sd[k].err.msg);
+    const pg_community_run *a = &sd[1].r->variants[0].market, *b = &sd[2].r->variants[0].market;
+    for (size_t t = 0; t < T; t++)
+        assert_true(b->load_kwh[t] > 0);
+    assert_same_run(a, b, T);
+    for (int k = 0; k < 3; k++)
+        pg_community_report_free(sd[k].r);
+    free(names);
+    pg_community_free(c);
+    pgt_nats_stop(s);
+}
+
 static void
 count_late(void *ud, pg_log_level level, const char *msg)
 {
@@ -431,6 +490,7 @@ main(void)
         cmocka_unit_test_teardown(test_operator_takeover, pgt_nats_teardown),
         cmocka_unit_test_teardown(test_wall_clock, pgt_nats_teardown),
         cmocka_unit_test_teardown(test_late_joiner, pgt_nats_teardown),
+        cmocka_unit_test_teardown(test_joiner_after_takeover, pgt_nats_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
