@@ -434,6 +434,10 @@ on_member(void *ctx, const char *subject, const void *data, size_t len, const ch
         }
         return;
     }
+    /* an earlier incarnation's message (sent before the member restarted, still arriving, or
+     * replayed) says nothing of the member now */
+    if (x->seen && mm.incarnation < x->incarnation)
+        return;
     double now = e->timed ? pgi_now() : 0;
     if (x->seen && mm.incarnation != x->incarnation)
         elog(e, PG_LOG_INFO, "member %s restarted", mm.name);
