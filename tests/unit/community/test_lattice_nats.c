@@ -436,8 +436,9 @@ test_joiner_after_takeover(void **state)
 
 /* A peer replays a member's heartbeats with an earlier incarnation (as a member's old
  * incarnation's last messages still arrive after it restarted). Before, every such heartbeat
- * counted as a restart: the operator took the member for gone since it bid, and settled it on
- * its award instead of its meter. An earlier incarnation is now ignored. */
+ * counted as a restart (hundreds of "restarted" lines), and an operator seeing the incarnation
+ * change since the member bid takes it for gone and settles it on its award instead of its
+ * meter. An earlier incarnation is now ignored: no restart, the in-process run's settlement. */
 typedef struct replayer {
     pg_bus *bus;
     uint32_t node;
