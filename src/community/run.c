@@ -158,6 +158,7 @@ typedef struct member {
     uint64_t incarnation;
     uint32_t done; /* intervals it has recorded from the first (its heartbeats) */
     uint32_t last; /* the last interval it has recorded + 1 */
+    uint32_t term; /* the operator's term it follows (its heartbeats), at most one above the rest */
 } member;
 
 typedef enum { PH_IDLE, PH_GATE, PH_RESULT } phase;
@@ -342,12 +343,50 @@ first_live(const engine *e)
     return NONE;
 }
 
-/* A higher term wins; equal terms, the lower index. */
+/* The highest term a message may name: one above the highest this process follows or a live
+ * member follows (its heartbeats). An operator's term grows by one at each takeover, so a member
+ * never sees a jump of more; a message naming a higher term is no operator's (a broken or
+ * hostile peer: the lattice does not authenticate), and following it would depose the operator.
+ * A member that missed takeovers catches up through the others' heartbeats. */
+static uint32_t
+term_limit(const engine *e, const member *except)
+{
+    uint32_t hi = e->term;
+    for (size_t i = 0; i < e->n; i++)
+        if (&e->m[i] != except && e->m[i].live && !e->m[i].hosted && e->m[i].term > hi)
+            hi = e->m[i].term;
+    return hi == UINT32_MAX ? hi : hi + 1;
+}
+
+/* The intervals a message may name: those recorded, the one open and the next, and those the
+ * live members have recorded (their heartbeats). An open or a settlement of an interval further
+ * on is no operator's: it would make the nodes plan the wrong interval or fill the record with
+ * what did not happen. */
+static size_t
+interval_limit(const engine *e)
+{
+    size_t hi = e->last;
+    if (e->last_open != NONE && (size_t)e->last_open + 1 > hi)
+        hi = (size_t)e->last_open + 1;
+    for (size_t i = 0; i < e->n; i++)
+        if (e->m[i].live && !e->m[i].hosted && e->m[i].last > hi)
+            hi = e->m[i].last;
+    return hi;
+}
+
+/* A higher term wins; equal terms, the lower index. A term beyond term_limit is refused. */
 static void
 adopt(engine *e, uint32_t term, uint32_t op)
 {
     if (op >= e->n || term == 0)
         return;
+    if (term > term_limit(e, NULL)) {
+        elog(e, PG_LOG_DEBUG,
+             "a message names operator %s with term %u, above any followed: "
+             "ignored",
+             name_of(e, op), term);
+        return;
+    }
     if (!(term > e->term || (term == e->term && (e->op == NONE || op < e->op))))
         return;
     bool changed = op != e->op || term != e->term;
@@ -395,6 +434,10 @@ on_member(void *ctx, const char *subject, const void *data, size_t len, const ch
         }
         return;
     }
+    /* an earlier incarnation's message (sent before the member restarted, still arriving, or
+     * replayed) says nothing of the member now */
+    if (x->seen && mm.incarnation < x->incarnation)
+        return;
     double now = e->timed ? pgi_now() : 0;
     if (x->seen && mm.incarnation != x->incarnation)
         elog(e, PG_LOG_INFO, "member %s restarted", mm.name);
@@ -407,6 +450,9 @@ on_member(void *ctx, const char *subject, const void *data, size_t len, const ch
         x->done_since = now;
     x->done = mm.done;
     x->last = mm.last;
+    /* its term counts for the others' limit only as far as theirs allow it */
+    uint32_t lim = term_limit(e, x);
+    x->term = mm.term < lim ? mm.term : lim;
     adopt(e, mm.term, mm.operator_);
 }
 
@@ -565,7 +611,7 @@ on_open(void *ctx, const char *subject, const void *data, size_t len, const char
         reject(e, drc, &err);
         return;
     }
-    bool ok = o.interval < e->c->n && o.operator_ < e->n;
+    bool ok = o.interval < e->c->n && o.operator_ < e->n && o.interval <= interval_limit(e);
     for (size_t k = 0; ok && k < o.n_events; k++)
         ok = targets_ok(e, &o.events[k]);
     if (!ok) {
@@ -1184,7 +1230,8 @@ on_settle(void *ctx, const char *subject, const void *data, size_t len, const ch
         reject(e, drc, &err);
         return;
     }
-    bool ok = s.interval < e->c->n && s.operator_ < e->n && s.n_total <= e->n;
+    bool ok = s.interval < e->c->n && s.operator_ < e->n && s.n_total <= e->n &&
+              s.interval < interval_limit(e);
     for (size_t k = 0; ok && k < s.count; k++)
         ok = s.nodes[k].node < e->n;
     if (!ok) {
@@ -1193,7 +1240,12 @@ on_settle(void *ctx, const char *subject, const void *data, size_t len, const ch
         return;
     }
     adopt(e, s.term, s.operator_);
-    if (e->recorded[s.interval] || s.term < e->term) {
+    /* the operator here records its own settlements as it makes them: one naming it in its
+     * term is not its own (a forgery); a term above the one followed was refused */
+    bool mine = e->o.active && s.operator_ == e->o.me && s.term == e->term;
+    if (e->recorded[s.interval] || s.term != e->term || s.operator_ != e->op || mine) {
+        if (!e->recorded[s.interval] && (mine || s.term > e->term))
+            e->dropped++;
         free(s.nodes);
         return;
     }
@@ -1975,6 +2027,26 @@ elect(engine *e)
     }
 }
 
+/* A settlement kept (as its operator sent it, perhaps under an earlier term) sent again by the
+ * operator now, under its own term and name: a member follows the operator of the highest term
+ * and takes settlements from it only, so the record of an earlier term reaches a member that
+ * missed it (a restart after a takeover) only so. */
+static int
+send_again(engine *e, const uint8_t *chunk, size_t len, pg_error *err)
+{
+    uint8_t *d = malloc(len ? len : 1);
+    if (!d)
+        return pg_error_set(err, PG_ENOMEM, "out of memory");
+    memcpy(d, chunk, len);
+    if (len >= 16) { /* the header, then u32 term and u32 operator, little-endian */
+        uint32_t v[2] = {e->term, e->o.me};
+        for (int k = 0; k < 2; k++)
+            for (int b = 0; b < 4; b++)
+                d[8 + 4 * k + b] = (uint8_t)(v[k] >> (8 * b));
+    }
+    return send_(e, op_bus(e), e->sj.settle, NULL, d, len, err);
+}
+
 static int
 housekeeping(engine *e, pg_error *err)
 {
@@ -2049,7 +2121,7 @@ housekeeping(engine *e, pg_error *err)
             for (size_t t = x->done; t < e->done && t < x->done + CATCHUP; t++) {
                 const stored *st = &e->store[t];
                 for (size_t p = 0; p < st->n; p++)
-                    if ((rc = send_copy(e, op_bus(e), e->sj.settle, st->chunk[p], st->len[p], err)))
+                    if ((rc = send_again(e, st->chunk[p], st->len[p], err)))
                         return rc;
             }
         }

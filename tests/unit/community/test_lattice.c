@@ -297,6 +297,105 @@ test_hostile_every_subject(void **state)
     pg_community_free(c);
 }
 
+/* Well-formed messages no operator sent: a settlement of an interval not yet opened, claimed
+ * by the operator every process will follow (term 1, the first name); an open of the last
+ * interval by the same; an open by a made-up term far above any; a settlement naming the
+ * operator's own term for the interval it is playing. Before they were refused, the forged
+ * settlement became every process's record of interval 5, and the forged opens made the nodes
+ * plan the wrong interval or the operator give its role up. */
+typedef struct forger {
+    uint32_t first; /* the member whose name sorts first: the operator */
+    size_t T;
+} forger;
+
+static void
+forged_settle(pg_bus *bus, uint32_t term, uint32_t op, uint32_t t, uint32_t node)
+{
+    pg_error err = {0};
+    uint8_t *buf;
+    size_t len;
+    pgi_msg_settle_node sn = {.node = node, .metered = true};
+    sn.step.import_kwh = 1000;
+    sn.s.grid_import = 1000;
+    sn.s.bill = 300;
+    pgi_msg_settle s = {.term = term,
+                        .operator_ = op,
+                        .interval = t,
+                        .price = 0.2,
+                        .volume_kwh = 1000,
+                        .vm_min = NAN,
+                        .vm_max = NAN,
+                        .loading_max = NAN,
+                        .n_total = 1,
+                        .count = 1,
+                        .nodes = &sn};
+    assert_int_equal(pgi_msg_encode_settle(&s, &buf, &len, &err), PG_OK);
+    assert_int_equal(pg_bus_publish(bus, "pg.scenario0.settle", buf, len, &err), PG_OK);
+    free(buf);
+}
+
+static void
+forged_open(pg_bus *bus, uint32_t term, uint32_t op, uint32_t t)
+{
+    pg_error err = {0};
+    uint8_t *buf;
+    size_t len;
+    pgi_msg_open o = {.term = term,
+                      .operator_ = op,
+                      .interval = t,
+                      .hours = 1,
+                      .time_h = t,
+                      .market = 1,
+                      .horizon = 1,
+                      .retail = {5},
+                      .feed_in = {4}};
+    assert_int_equal(pgi_msg_encode_open(&o, &buf, &len, &err), PG_OK);
+    assert_int_equal(pg_bus_publish(bus, "pg.scenario0.market.open", buf, len, &err), PG_OK);
+    free(buf);
+}
+
+static void
+forger_hook(pg_bus *bus, void *ud)
+{
+    const forger *f = ud;
+    forged_settle(bus, 1, f->first, 5, 0);
+    forged_settle(bus, 1, f->first, 0, 0);
+    forged_open(bus, 1, f->first, (uint32_t)f->T - 1);
+    forged_open(bus, 1000000, f->first == 0 ? 1 : 0, 0);
+    forged_settle(bus, 1000000, f->first == 0 ? 1 : 0, 3, 0);
+}
+
+static void
+test_forged_operator(void **state)
+{
+    (void)state;
+    pg_community *c =
+        read_scenario("examples/scenario0/scenario.json", "citylearn-2022-fontana", 1);
+    pg_error err = {0};
+    cm_run_spec spec = {
+        .variant = 0, .mech = pg_market_mechanism_find("uniform", NULL), .events = true, .seed = 1};
+    cm_trace clean, hit;
+    assert_int_equal(pgi_community_play(c, &spec, &clean, &err), PG_OK);
+    forger f = {.first = 0, .T = c->n};
+    for (uint32_t i = 1; i < c->n_nodes; i++)
+        if (strcmp(c->nodes[i].name, c->nodes[f.first].name) < 0)
+            f.first = i;
+    spec.hook = forger_hook;
+    spec.hook_ud = &f;
+    int rc = pgi_community_play(c, &spec, &hit, &err);
+    if (rc)
+        fail_msg("%s", err.msg);
+    assert_int_equal(hit.settled, c->n);
+    size_t n = c->n_nodes, T = c->n;
+    assert_memory_equal(clean.net, hit.net, n * T * sizeof(double));
+    assert_memory_equal(clean.run.node, hit.run.node, n * sizeof *clean.run.node);
+    assert_memory_equal(clean.run.price, hit.run.price, T * sizeof(double));
+    assert_memory_equal(clean.run.volume_kwh, hit.run.volume_kwh, T * sizeof(double));
+    pgi_community_trace_free(&clean);
+    pgi_community_trace_free(&hit);
+    pg_community_free(c);
+}
+
 /* ---------------------------------------------------------------- stopping, options */
 
 typedef struct stopper {
@@ -405,6 +504,7 @@ main(void)
         cmocka_unit_test(test_report_equal),
         cmocka_unit_test(test_one_run_equal),
         cmocka_unit_test(test_hostile_every_subject),
+        cmocka_unit_test(test_forged_operator),
         cmocka_unit_test(test_stop_flag),
         cmocka_unit_test(test_options),
     };

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "community/internal.h"
+#include "community/msg.h"
 #include "core/util.h"
 #include "plurigrid/community.h"
 #include "plurigrid/lattice.h"
@@ -118,7 +119,8 @@ typedef struct side {
     pg_community_report *r;
     int rc;
     pg_error err;
-    size_t recomputed, errors;
+    size_t recomputed, errors, restarted;
+    volatile int finished;
 } side;
 
 static void
@@ -127,6 +129,8 @@ side_log(void *ud, pg_log_level level, const char *msg)
     side *s = ud;
     if (strstr(msg, "recomputed from"))
         s->recomputed++;
+    if (strstr(msg, " restarted"))
+        s->restarted++;
     if (s->flag_at && strstr(msg, s->flag_at))
         *s->flag = 1;
     if (s->stop_at && !s->stop && strstr(msg, s->stop_at)) {
@@ -168,6 +172,7 @@ side_main(void *arg)
     }
     s->rc =
         pg_community_run_lattice(s->c, s->members, s->n_members, "uniform", &lo, &s->r, &s->err);
+    s->finished = 1;
     return NULL;
 }
 
@@ -370,6 +375,159 @@ test_late_joiner(void **state)
     pgt_nats_stop(s);
 }
 
+/* A member that starts after a takeover gets the settlements of the first operator's term too:
+ * the operator (side 0, alone) stops at interval 4, side 1 takes the role with term 2, and then
+ * side 2 starts. Before, the new operator sent the kept settlements again as the first operator
+ * had signed them (term 1), which side 2, following term 2, refused: its record lacked the first
+ * intervals for good. */
+static void
+test_joiner_after_takeover(void **state)
+{
+    (void)state;
+    pgt_nats *s = pgt_nats_start();
+    pg_community *c = scenario0(1);
+    size_t n = pg_community_n_nodes(c), T = pg_community_n_intervals(c);
+    const char **names = calloc(n, sizeof *names);
+    assert_non_null(names);
+    for (size_t i = 0; i < n; i++)
+        names[i] = c->nodes[i].name;
+    assert_string_equal(c->nodes[0].name, "Building_1");
+    volatile int go = 0;
+    side sd[3];
+    memset(sd, 0, sizeof sd);
+    for (int k = 0; k < 3; k++) {
+        sd[k].c = c;
+        sd[k].url = pgt_nats_url(s, 0);
+        sd[k].heartbeat_s = 0.1;
+        sd[k].timeout_s = 0.6;
+        sd[k].retry_s = 0.05;
+        sd[k].form_s = 0.5;
+        sd[k].interval_s = 0.1;
+    }
+    sd[0].members = names;
+    sd[0].n_members = 1;
+    sd[0].stop_at = "interval 4:";
+    sd[1].members = names + 1;
+    sd[1].n_members = n - 2;
+    sd[1].flag_at = "(term 2)";
+    sd[1].flag = &go;
+    sd[2].members = names + n - 1;
+    sd[2].n_members = 1;
+    sd[2].wait_for = &go;
+    pthread_t tid[3];
+    for (int k = 0; k < 3; k++)
+        assert_int_equal(pthread_create(&tid[k], NULL, side_main, &sd[k]), 0);
+    for (int k = 0; k < 3; k++)
+        pthread_join(tid[k], NULL);
+    assert_int_equal(sd[0].rc, PG_ECANCELED);
+    for (int k = 1; k < 3; k++)
+        if (sd[k].rc)
+            fail_msg("side %d: %s", k, sd[k].err.msg);
+    const pg_community_run *a = &sd[1].r->variants[0].market, *b = &sd[2].r->variants[0].market;
+    for (size_t t = 0; t < T; t++)
+        assert_true(b->load_kwh[t] > 0);
+    assert_same_run(a, b, T);
+    for (int k = 0; k < 3; k++)
+        pg_community_report_free(sd[k].r);
+    free(names);
+    pg_community_free(c);
+    pgt_nats_stop(s);
+}
+
+/* A peer replays a member's heartbeats with an earlier incarnation (as a member's old
+ * incarnation's last messages still arrive after it restarted). Before, every such heartbeat
+ * counted as a restart (hundreds of "restarted" lines), and an operator seeing the incarnation
+ * change since the member bid takes it for gone and settles it on its award instead of its
+ * meter. An earlier incarnation is now ignored: no restart, the in-process run's settlement. */
+typedef struct replayer {
+    pg_bus *bus;
+    uint32_t node;
+    size_t sent;
+    const char *subject;
+} replayer;
+
+static void
+replay(void *ctx, const char *subject, const void *data, size_t len, const char *reply)
+{
+    (void)reply;
+    replayer *r = ctx;
+    pgi_msg_member mm;
+    pg_error err = {0};
+    if (pgi_msg_decode_member(PGI_MSG_HEARTBEAT, data, len, &mm, &err) || mm.node != r->node ||
+        mm.incarnation < 2)
+        return;
+    mm.incarnation -= 1000; /* an earlier start */
+    uint8_t *buf;
+    size_t blen;
+    assert_int_equal(pgi_msg_encode_member(PGI_MSG_HEARTBEAT, &mm, &buf, &blen, &err), PG_OK);
+    if (pg_bus_publish(r->bus, subject, buf, blen, &err) == PG_OK)
+        r->sent++;
+    free(buf);
+}
+
+static void
+test_old_incarnation(void **state)
+{
+    (void)state;
+    pgt_nats *s = pgt_nats_start();
+    pg_community *c = scenario0(1);
+    size_t n = pg_community_n_nodes(c);
+    pg_lattice_options lo;
+    pg_lattice_options_init(&lo);
+    lo.transport = "inproc";
+    pg_community_report *ref = NULL;
+    pg_error err = {0};
+    assert_int_equal(pg_community_run_lattice(c, NULL, 0, "uniform", &lo, &ref, &err), PG_OK);
+    replayer rp = {.node = (uint32_t)(n - 1)};
+    assert_int_equal(pg_bus_open(&rp.bus, "nats", pgt_nats_url(s, 0), &err), PG_OK);
+    assert_int_equal(
+        pg_bus_subscribe(rp.bus, "pg.scenario0.two.member.heartbeat", replay, &rp, NULL, &err),
+        PG_OK);
+    assert_int_equal(pg_bus_flush(rp.bus, 5, &err), PG_OK);
+    const char **names = calloc(n, sizeof *names);
+    assert_non_null(names);
+    for (size_t i = 0; i < n; i++)
+        names[i] = c->nodes[i].name;
+    side sd[2];
+    memset(sd, 0, sizeof sd);
+    for (int k = 0; k < 2; k++) {
+        sd[k].c = c;
+        sd[k].url = pgt_nats_url(s, 0);
+        sd[k].heartbeat_s = 0.02;
+        sd[k].timeout_s = 1;
+        sd[k].retry_s = 0.05;
+    }
+    sd[0].members = names;
+    sd[0].n_members = n - 1;
+    sd[1].members = names + n - 1;
+    sd[1].n_members = 1;
+    pthread_t tid[2];
+    for (int k = 0; k < 2; k++)
+        assert_int_equal(pthread_create(&tid[k], NULL, side_main, &sd[k]), 0);
+    /* the replayer answers each of the member's heartbeats until both sides are done */
+    for (;;) {
+        assert_int_equal(pg_bus_poll(rp.bus, 0.005, NULL, &err), PG_OK);
+        if (sd[0].finished && sd[1].finished)
+            break;
+    }
+    for (int k = 0; k < 2; k++)
+        pthread_join(tid[k], NULL);
+    pg_bus_close(rp.bus);
+    for (int k = 0; k < 2; k++)
+        if (sd[k].rc)
+            fail_msg("side %d: %s", k, sd[k].err.msg);
+    assert_true(rp.sent > 10);
+    assert_int_equal(sd[0].restarted, 0);
+    for (int k = 0; k < 2; k++)
+        assert_same_run(&ref->variants[0].market, &sd[k].r->variants[0].market, ref->n_intervals);
+    for (int k = 0; k < 2; k++)
+        pg_community_report_free(sd[k].r);
+    pg_community_report_free(ref);
+    free(names);
+    pg_community_free(c);
+    pgt_nats_stop(s);
+}
+
 static void
 count_late(void *ud, pg_log_level level, const char *msg)
 {
@@ -431,6 +589,8 @@ main(void)
         cmocka_unit_test_teardown(test_operator_takeover, pgt_nats_teardown),
         cmocka_unit_test_teardown(test_wall_clock, pgt_nats_teardown),
         cmocka_unit_test_teardown(test_late_joiner, pgt_nats_teardown),
+        cmocka_unit_test_teardown(test_joiner_after_takeover, pgt_nats_teardown),
+        cmocka_unit_test_teardown(test_old_incarnation, pgt_nats_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
