@@ -37,6 +37,8 @@
 #define FLUSH_TIMEOUT_S 600
 #define AWAIT_UNMET 1 /* in-process: the condition does not hold after the flush */
 #define CATCHUP 8     /* settlements sent again to a member that missed them, per retry */
+#define LINGER 4      /* after the run, timeouts a member missing settlements (and the operator
+                         serving it) wait for them */
 
 /* ---------------------------------------------------------------- subjects */
 
@@ -2480,7 +2482,7 @@ finished(engine *e, void *ud)
     if (!e->timed || !e->recorded[e->c->n - 1])
         return false;
     if (e->linger_until == 0)
-        e->linger_until = pgi_now() + e->timeout_s;
+        e->linger_until = pgi_now() + LINGER * e->timeout_s;
     return pgi_now() >= e->linger_until;
 }
 
@@ -2567,7 +2569,7 @@ loop(engine *e, pg_error *err)
             return rc;
     if (op->active && e->timed && e->done == c->n) {
         /* the others may have missed the last settlements: stay a while to catch them up */
-        e->linger_until = pgi_now() + e->timeout_s;
+        e->linger_until = pgi_now() + LINGER * e->timeout_s;
         if ((rc = await_(e, others_done, NULL, err)))
             return rc;
     }
