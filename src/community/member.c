@@ -24,55 +24,6 @@
 #define MIN_PERIOD_S 0.01
 #define MAX_PERIOD_S 86400.0
 
-/* The folder of path, "." when it has none. */
-static char *
-dir_of(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    if (!slash)
-        return pgi_strdup(".");
-    if (slash == path)
-        return pgi_strdup("/");
-    pgi_buf b = {0};
-    pgi_buf_append(&b, path, (size_t)(slash - path));
-    if (b.failed || !b.data) {
-        pgi_buf_free(&b);
-        return NULL;
-    }
-    return b.data;
-}
-
-/* rel relative to dir (rel as it is when absolute, or when dir is the current folder). */
-static char *
-join_path(const char *dir, const char *rel)
-{
-    if (rel[0] == '/' || !dir || !*dir || strcmp(dir, ".") == 0)
-        return pgi_strdup(rel);
-    pgi_buf b = {0};
-    pgi_buf_printf(&b, "%s/%s", dir, rel);
-    if (b.failed) {
-        pgi_buf_free(&b);
-        return NULL;
-    }
-    return b.data;
-}
-
-/* 1 to 63 letters, digits, '-' or '_': the rule of a scenario's node names. */
-static bool
-name_ok(const char *s)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n > 63)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        char ch = s[i];
-        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-              ch == '-' || ch == '_'))
-            return false;
-    }
-    return true;
-}
-
 /* The format key, with a way forward for the files a daemon is most likely given by mistake. */
 static int
 check_format(pgi_jr *r, const json_t *root)
@@ -194,7 +145,7 @@ parse_member(pg_community_member *m, const char *file, const char *text, size_t 
         (rc = pgi_jr_get_string(r, root, "community", true, &community)) ||
         (rc = pgi_jr_dup_string(r, root, "name", true, &m->name)))
         goto out;
-    if (!name_ok(m->name)) {
+    if (!pgi_token_ok(m->name)) {
         rc = pgi_jr_fail_key(r, PG_EPARSE, "name",
                              "must be a node name of the scenario: 1 to 63 letters, digits, '-' "
                              "or '_' (it is \"%s\")",
@@ -219,8 +170,8 @@ parse_member(pg_community_member *m, const char *file, const char *text, size_t 
     }
     if ((rc = read_lattice(r, root, &m->lattice)))
         goto out;
-    if (!(m->community = join_path(base_dir, community)) ||
-        (data && !(m->data_dir = join_path(base_dir, data))))
+    if (!(m->community = pgi_path_join(base_dir, community)) ||
+        (data && !(m->data_dir = pgi_path_join(base_dir, data))))
         rc = pgi_jr_nomem(r);
 out:
     pgi_jr_close(r);
@@ -238,7 +189,7 @@ pg_community_member_read(pg_community_member *out, const char *path, pg_error *e
     int rc = pg_input_read(path, MEMBER_INPUT_MAX, &text, &len, err);
     if (rc)
         return rc;
-    if (!(dir = strcmp(path, "-") == 0 ? pgi_strdup(".") : dir_of(path))) {
+    if (!(dir = strcmp(path, "-") == 0 ? pgi_strdup(".") : pgi_path_dir(path))) {
         rc = pg_error_set(err, PG_ENOMEM, "out of memory");
         goto out;
     }

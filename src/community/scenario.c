@@ -24,40 +24,6 @@
 
 #define FORMAT "plurigrid-community/1"
 
-/* ---------------------------------------------------------------- small helpers */
-
-static char *
-join_path(const char *dir, const char *rel)
-{
-    if (!rel)
-        return NULL;
-    if (rel[0] == '/' || !dir || !*dir)
-        return pgi_strdup(rel);
-    pgi_buf b = {0};
-    pgi_buf_printf(&b, "%s/%s", dir, rel);
-    if (b.failed) {
-        pgi_buf_free(&b);
-        return NULL;
-    }
-    return b.data;
-}
-
-/* A name usable as one subject token: letters, digits, '-' and '_', 1 to 63 bytes. */
-static bool
-token_ok(const char *s)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n > 63)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        char ch = s[i];
-        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-              ch == '-' || ch == '_'))
-            return false;
-    }
-    return true;
-}
-
 /* days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil). */
 static int64_t
 days_from_civil(int64_t y, unsigned m, unsigned d)
@@ -296,7 +262,7 @@ read_data(reader *rd, const json_t *root)
     if (rd->o && rd->o->data_dir)
         rd->data_dir = pgi_strdup(rd->o->data_dir);
     else if (dir)
-        rd->data_dir = join_path(rd->base_dir, dir);
+        rd->data_dir = pgi_path_join(rd->base_dir, dir);
     else
         return PG_OK;
     if (!rd->data_dir)
@@ -520,7 +486,7 @@ read_variants(reader *rd, const json_t *root)
         if ((rc = pgi_jr_want(r, v, JSON_STRING, "a variant name")))
             return rc;
         const char *s = json_string_value(v);
-        if (!token_ok(s))
+        if (!pgi_token_ok(s))
             return pgi_jr_fail(r, PG_EMODEL,
                                "a variant name is 1 to 63 letters, digits, '-' or '_' (it is "
                                "'%s')",
@@ -545,7 +511,7 @@ read_config(reader *rd, const json_t *v, pg_node_config **out)
     pgi_jr *r = &rd->r;
     int rc;
     if (json_is_string(v)) {
-        char *path = join_path(rd->base_dir, json_string_value(v));
+        char *path = pgi_path_join(rd->base_dir, json_string_value(v));
         if (!path)
             return pgi_jr_nomem(r);
         rc = pg_node_config_read(out, path, r->err);
@@ -592,7 +558,7 @@ read_node(reader *rd, const json_t *obj, cm_node *nd)
         (rc = pgi_jr_check_keys(r, obj, "a node", keys)) ||
         (rc = pgi_jr_dup_string(r, obj, "name", true, &nd->name)))
         return rc;
-    if (!token_ok(nd->name))
+    if (!pgi_token_ok(nd->name))
         return pgi_jr_fail_key(r, PG_EMODEL, "name",
                                "a node name is 1 to 63 letters, digits, '-' or '_' (it is '%s')",
                                nd->name);
@@ -806,7 +772,7 @@ read_feeder(reader *rd, const json_t *root, const json_t *nodes)
         (rc = pgi_jr_get_number(r, f, "substation_kw", false, 0, 1e9, &c->substation_kw)) ||
         (rc = pgi_jr_get_number(r, f, "power_factor", false, 0.05, 1, &c->power_factor)))
         return rc;
-    char *path = join_path(rd->base_dir, world);
+    char *path = pgi_path_join(rd->base_dir, world);
     if (!path)
         return pgi_jr_nomem(r);
     rc = pg_world_read(path, NULL, &c->feeder, NULL, r->err);
@@ -1112,23 +1078,6 @@ read_sharing(reader *rd, const json_t *root)
     return PG_OK;
 }
 
-static char *
-dir_of(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    if (!slash)
-        return pgi_strdup(".");
-    if (slash == path)
-        return pgi_strdup("/");
-    pgi_buf b = {0};
-    pgi_buf_append(&b, path, (size_t)(slash - path));
-    if (b.failed || !b.data) {
-        pgi_buf_free(&b);
-        return NULL;
-    }
-    return b.data;
-}
-
 int
 pg_community_parse(pg_community **out, const char *file, const char *text, size_t len,
                    const char *base_dir, const pg_community_options *o, pg_error *err)
@@ -1210,7 +1159,7 @@ pg_community_read(pg_community **out, const char *path, const pg_community_optio
     int rc = pg_input_read(path, PG_COMMUNITY_INPUT_MAX, &text, &len, err);
     if (rc)
         return rc;
-    if (!(dir = dir_of(path))) {
+    if (!(dir = pgi_path_dir(path))) {
         free(text);
         return pg_error_set(err, PG_ENOMEM, "out of memory");
     }

@@ -108,3 +108,52 @@ pgi_now(void)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
+
+char *
+pgi_path_dir(const char *path)
+{
+    size_t n = strlen(path);
+    while (n > 0 && path[n - 1] != '/')
+        n--;
+    if (n == 0)
+        return pgi_strdup(".");
+    if (n == 1)
+        return pgi_strdup("/");
+    char *d = malloc(n);
+    if (!d)
+        return NULL;
+    memcpy(d, path, n - 1);
+    d[n - 1] = '\0';
+    return d;
+}
+
+char *
+pgi_path_join(const char *dir, const char *rel)
+{
+    if (!rel)
+        return NULL;
+    if (rel[0] == '/' || !dir || !*dir || strcmp(dir, ".") == 0)
+        return pgi_strdup(rel);
+    pgi_buf b = {0};
+    pgi_buf_printf(&b, "%s/%s", dir, rel);
+    if (b.failed) {
+        pgi_buf_free(&b);
+        return NULL;
+    }
+    return b.data;
+}
+
+bool
+pgi_token_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 63)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char ch = s[i];
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+              ch == '-' || ch == '_'))
+            return false;
+    }
+    return true;
+}

@@ -3,10 +3,23 @@
 #define PG_CORE_UTIL_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 /* strdup that returns NULL for a NULL argument (and on allocation failure). */
 char *pgi_strdup(const char *s);
+
+/* The folder of path (malloc'd): "." when it has none, "/" for a file at the root; NULL when out
+ * of memory. */
+char *pgi_path_dir(const char *path);
+
+/* rel relative to the folder dir (malloc'd): rel itself when it is absolute or dir is NULL, empty
+ * or "."; NULL for a NULL rel and when out of memory. */
+char *pgi_path_join(const char *dir, const char *rel);
+
+/* Whether s is a name usable as one subject token: 1 to 63 letters, digits, '-' or '_' (a
+ * community's and its nodes' names, sessions). */
+bool pgi_token_ok(const char *s);
 
 /* A growable, always NUL-terminated byte buffer. Zero-initialise it; pgi_buf_free releases it. */
 typedef struct pgi_buf {
