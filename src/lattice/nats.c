@@ -331,6 +331,28 @@ check_timeout(double t, const char *what, pg_error *err)
 
 /* ------------------------------------------------------------------------- the URL list */
 
+/* Copies server URL u (n bytes) into out (cap bytes, cap > 0) as it may be shown: with its user
+ * and password (or token), everything between "://" and the last '@', replaced by "***", so that
+ * no secret of a URL appears in a message, a log line or pg_bus_server. */
+static void
+url_shown(const char *u, size_t n, char *out, size_t cap)
+{
+    const char *end = u + n, *from = u;
+    for (const char *q = u; q + 3 <= end; q++)
+        if (memcmp(q, "://", 3) == 0) {
+            from = q + 3;
+            break;
+        }
+    const char *at = NULL;
+    for (const char *q = from; q < end; q++)
+        if (*q == '@')
+            at = q;
+    if (at)
+        snprintf(out, cap, "%.*s***%.*s", (int)(from - u), u, (int)(end - at), at);
+    else
+        snprintf(out, cap, "%.*s", (int)n, u);
+}
+
 /* Checks one server URL: nats://[USER[:PASS]@]HOST[:PORT] (HOST a name, an IPv4 address or an
  * [IPv6] address; PORT 1..65535). NULL when it is good, or what is wrong. */
 static const char *
@@ -449,11 +471,14 @@ parse_url(const char *url, conn_opts *o, pg_error *err)
         while (k > 0 && p[k - 1] == ' ')
             p[--k] = 0;
         const char *why = url_problem(p, k);
-        if (why)
+        if (why) {
+            char shown[256];
+            url_shown(p, k, shown, sizeof shown);
             return pg_error_set(err, PG_EINVAL,
                                 "bus: NATS server URL %d \"%.200s\" is not valid: %s (expected "
                                 "nats://HOST:PORT, several separated by commas)",
-                                i + 1, p, why);
+                                i + 1, shown, why);
+        }
         if (o->n == MAX_SERVERS)
             return pg_error_set(err, PG_EINVAL, "bus: more than %d NATS server URLs", MAX_SERVERS);
         o->servers[o->n++] = p;
@@ -604,8 +629,11 @@ nats_open(pg_bus **out, const char *url, pg_error *err)
     n->base.sync_stats = sync_stats;
     n->next_sid = 1;
     size_t k = 0;
-    for (int i = 0; i < o.n && k + 1 < sizeof n->urls; i++)
-        k += (size_t)snprintf(n->urls + k, sizeof n->urls - k, "%s%s", i ? "," : "", o.servers[i]);
+    for (int i = 0; i < o.n && k + 1 < sizeof n->urls; i++) {
+        char shown[256];
+        url_shown(o.servers[i], strlen(o.servers[i]), shown, sizeof shown);
+        k += (size_t)snprintf(n->urls + k, sizeof n->urls - k, "%s%s", i ? "," : "", shown);
+    }
     if (k >= sizeof n->urls)
         snprintf(n->urls + sizeof n->urls - 4, 4, "...");
 
@@ -905,8 +933,10 @@ static size_t
 nats_server(const pg_bus *b, char *buf, size_t n)
 {
     const nbus *nb = (const nbus *)b;
-    if (natsConnection_GetConnectedUrl(nb->nc, buf, n) != NATS_OK)
-        buf[0] = 0;
+    char url[1024];
+    if (natsConnection_GetConnectedUrl(nb->nc, url, sizeof url) != NATS_OK)
+        url[0] = 0;
+    url_shown(url, strlen(url), buf, n);
     return strlen(buf);
 }
 

@@ -632,6 +632,63 @@ test_bad_urls(void **state)
     assert_int_equal(pg_bus_open(&b, "nats", u, &err), PG_ENET);
 }
 
+/* A user and password (or a token) in a URL never appear in what the bus says: its error
+ * messages and pg_bus_server (which the daemons log) show them as "***". A server without
+ * authorization lets any user in, so the credentials reach a real connection too. */
+static void
+expect_hidden(const char *what, const char *text)
+{
+    if (strstr(text, "s3cret") || strstr(text, "alice") || strstr(text, "tok3n"))
+        fail_msg("%s shows a secret: \"%s\"", what, text);
+}
+
+static void
+test_credentials_hidden(void **state)
+{
+    (void)state;
+    pg_error err = {0};
+    pg_bus *b = NULL;
+    /* A bad URL is named without its secret. */
+    assert_int_equal(pg_bus_open(&b, "nats", "nats://a:1,nats://alice:s3cret@host:99999", &err),
+                     PG_EINVAL);
+    expect_hidden("a bad URL's message", err.msg);
+    assert_non_null(strstr(err.msg, "URL 2 \"nats://***@host:99999\""));
+    assert_int_equal(pg_bus_open(&b, "nats", "nats://tok3n@ho st:1", &err), PG_EINVAL);
+    expect_hidden("a bad URL's message", err.msg);
+    /* A server that does not answer. */
+    int port = pgt_nats_free_port();
+    char u[256];
+    snprintf(u, sizeof u, "nats://alice:s3cret@127.0.0.1:%d?connect_timeout=0.2", port);
+    assert_int_equal(pg_bus_open(&b, "nats", u, &err), PG_ENET);
+    expect_hidden("an unreachable server's message", err.msg);
+    char want[64];
+    snprintf(want, sizeof want, "nats://***@127.0.0.1:%d", port);
+    assert_non_null(strstr(err.msg, want));
+
+    /* Connected: where to, and the errors of a lost connection. */
+    pgt_nats *s = pgt_nats_start();
+    snprintf(u, sizeof u, "nats://alice:s3cret@127.0.0.1:%d", pgt_nats_port(s, 0));
+    b = open_nats(u);
+    char url[256];
+    assert_true(pg_bus_server(b, url, sizeof url) > 0);
+    expect_hidden("pg_bus_server", url);
+    snprintf(want, sizeof want, "nats://***@127.0.0.1:%d", pgt_nats_port(s, 0));
+    assert_string_equal(url, want);
+    pgt_nats_kill(s, 0);
+    pg_bus_stats st;
+    double end = now() + 5.0;
+    do {
+        pg_bus_get_stats(b, &st);
+        assert_int_equal(pg_bus_poll(b, 0.05, NULL, &err), PG_OK);
+    } while (st.disconnects == 0 && now() < end);
+    assert_int_equal(st.disconnects, 1);
+    assert_int_equal(pg_bus_flush(b, 1.0, &err), PG_ENET);
+    expect_hidden("a flush's message", err.msg);
+    assert_non_null(strstr(err.msg, want));
+    pg_bus_close(b);
+    pgt_nats_stop(s);
+}
+
 /* connect_timeout=0: open returns at once and the connection comes with the server. */
 static void
 test_connect_later(void **state)
@@ -939,6 +996,7 @@ main(void)
         cmocka_unit_test_teardown(test_queue_bound, pgt_nats_teardown),
         cmocka_unit_test(test_closed_port),
         cmocka_unit_test(test_bad_urls),
+        cmocka_unit_test_teardown(test_credentials_hidden, pgt_nats_teardown),
         cmocka_unit_test_teardown(test_connect_later, pgt_nats_teardown),
         cmocka_unit_test_teardown(test_server_restart, pgt_nats_teardown),
         cmocka_unit_test_teardown(test_cluster_failover, pgt_nats_teardown),
