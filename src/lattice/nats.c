@@ -287,6 +287,12 @@ typedef struct nbus {
     char inbox[64]; /* "_INBOX.<unique>." */
     frame *frames;
     int depth;
+    /* Published before the bus first reached a server: kept here, not in the client's buffer
+     * (which would send them unchecked against the server's payload limit, unknown until then:
+     * one too large and the server closes every connection that carries it), and sent, checked,
+     * by the first bus call after the connection came. */
+    item *held, *held_tail;
+    size_t held_bytes;
     char urls[512]; /* the servers, for messages */
 } nbus;
 
@@ -747,6 +753,99 @@ out:
     return rc;
 }
 
+static bool
+ever_connected(nbus *n)
+{
+    pthread_mutex_lock(&n->c->mu);
+    bool up = n->c->connected;
+    pthread_mutex_unlock(&n->c->mu);
+    return up;
+}
+
+static natsStatus
+send_now(nbus *n, const char *subject, const char *reply, const void *data, size_t len)
+{
+    return reply ? natsConnection_PublishRequest(n->nc, subject, reply, data, (int)len)
+                 : natsConnection_Publish(n->nc, subject, data, (int)len);
+}
+
+/* Sends what was held before the first connection, in order, once connected: a message larger
+ * than the server accepts is dropped and counted in dropped. */
+static int
+send_held(nbus *n, pg_error *err)
+{
+    if (!n->held || !ever_connected(n))
+        return PG_OK;
+    int64_t max = natsConnection_GetMaxPayload(n->nc);
+    while (n->held) {
+        item *it = n->held;
+        natsStatus s = NATS_OK;
+        if (max > 0 && (int64_t)it->len > max) {
+            pthread_mutex_lock(&n->c->mu);
+            n->c->dropped++;
+            pthread_mutex_unlock(&n->c->mu);
+        } else if ((s = send_now(n, it->subject, it->reply, it->data, it->len)) != NATS_OK) {
+            char what[PG_BUS_MAX_SUBJECT + 64];
+            snprintf(what, sizeof what, "publishing on \"%s\" (held until connected)", it->subject);
+            return nats_fail(err, s, what, n);
+        }
+        n->held = it->next;
+        n->held_bytes -= it->cost;
+        free(it);
+    }
+    n->held_tail = NULL;
+    return PG_OK;
+}
+
+/* Keeps a message published before the first connection (up to the reconnection buffer's size). */
+static int
+hold(nbus *n, const char *subject, const char *reply, const void *data, size_t len, pg_error *err)
+{
+    size_t ls = strlen(subject), lr = reply ? strlen(reply) : 0;
+    size_t cost = sizeof(item) + ls + 1 + (reply ? lr + 1 : 0) + len;
+    if (n->held_bytes + cost > RECONNECT_BUF_BYTES)
+        return nats_fail(err, NATS_INSUFFICIENT_BUFFER, "publishing", n);
+    item *it = malloc(cost);
+    if (!it)
+        return pg_error_set(err, PG_ENOMEM, "bus: out of memory");
+    *it = (item){.len = len, .cost = cost};
+    it->subject = it->block;
+    memcpy(it->subject, subject, ls + 1);
+    char *p = it->block + ls + 1;
+    if (reply) {
+        it->reply = p;
+        memcpy(p, reply, lr + 1);
+        p += lr + 1;
+    }
+    it->data = p;
+    if (len)
+        memcpy(p, data, len);
+    if (n->held_tail)
+        n->held_tail->next = it;
+    else
+        n->held = it;
+    n->held_tail = it;
+    n->held_bytes += cost;
+    return PG_OK;
+}
+
+/* take, for a bus that may hold messages: while it does, it looks every 20 ms whether the
+ * connection has come, to send them (a failure leaves them held, for the next call to report). */
+static item *
+take_sending(nbus *n, double deadline)
+{
+    for (;;) {
+        if (n->held)
+            (void)send_held(n, NULL);
+        if (!n->held)
+            return take(n->c, deadline);
+        double soon = now_s() + 0.02;
+        item *it = take(n->c, soon < deadline ? soon : deadline);
+        if (it || now_s() >= deadline)
+            return it;
+    }
+}
+
 static int
 nats_publish(pg_bus *b, const char *subject, const char *reply, const void *data, size_t len,
              pg_error *err)
@@ -755,8 +854,15 @@ nats_publish(pg_bus *b, const char *subject, const char *reply, const void *data
     int rc = pgi_bus_check_message(subject, reply, data, len, err);
     if (rc)
         return rc;
-    natsStatus s = reply ? natsConnection_PublishRequest(n->nc, subject, reply, data, (int)len)
-                         : natsConnection_Publish(n->nc, subject, data, (int)len);
+    if ((rc = send_held(n, err)))
+        return rc;
+    if (!ever_connected(n)) {
+        if ((rc = hold(n, subject, reply, data, len, err)))
+            return rc;
+        n->base.stats.published++;
+        return PG_OK;
+    }
+    natsStatus s = send_now(n, subject, reply, data, len);
     if (s != NATS_OK) {
         char what[PG_BUS_MAX_SUBJECT + 32];
         snprintf(what, sizeof what, "publishing on \"%s\"", subject);
@@ -834,10 +940,12 @@ nats_poll(pg_bus *b, double timeout_s, size_t *delivered, pg_error *err)
     if (n->depth >= MAX_DEPTH)
         return pg_error_set(err, PG_ELIMIT, "bus: polls and requests nested more than %d deep",
                             MAX_DEPTH);
+    if ((rc = send_held(n, err)))
+        return rc;
     double deadline = now_s() + timeout_s;
     /* Waits for the first message, then delivers those that have arrived by then (not those
      * arriving while it delivers, so a steady stream cannot keep it forever). */
-    item *first = take(n->c, deadline);
+    item *first = take_sending(n, deadline);
     size_t k = 0;
     if (first) {
         pthread_mutex_lock(&n->c->mu);
@@ -882,7 +990,7 @@ nats_request(pg_bus *b, const char *subject, const void *data, size_t len, doubl
     n->frames = &f;
     n->depth++;
     while (!f.answer) {
-        item *it = take(n->c, deadline);
+        item *it = take_sending(n, deadline);
         if (!it)
             break;
         dispatch(n, it);
@@ -919,6 +1027,8 @@ nats_flush(pg_bus *b, double timeout_s, pg_error *err)
         return rc;
     double ms = ceil(timeout_s * 1000.0);
     int64_t t = ms < 1 ? 1 : ms > 1e12 ? (int64_t)1e12 : (int64_t)ms;
+    if ((rc = send_held(n, err)))
+        return rc;
     /* Not connected: say so at once (what is published meanwhile is buffered and sent when the
      * connection is back) rather than wait out the timeout. */
     natsStatus s = NATS_CONNECTION_DISCONNECTED;
@@ -962,6 +1072,7 @@ nats_close(pg_bus *b)
     pthread_mutex_unlock(&c->mu);
     for (frame *f = n->frames; f; f = f->up) /* closed from a handler: not allowed, but tidy */
         free(f->answer);
+    free_items(n->held);
     core_release(c);
     free(n->subs);
     free(n);

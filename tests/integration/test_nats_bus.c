@@ -689,6 +689,72 @@ test_credentials_hidden(void **state)
     pgt_nats_stop(s);
 }
 
+/* A server that accepts less than 1 MiB per message (max_payload in its configuration): a larger
+ * publish is refused with PG_EINVAL and the connection stays usable, also when the larger message
+ * was published before the bus first reached the server (the client cannot know its limit yet). */
+static void
+test_small_max_payload(void **state)
+{
+    (void)state;
+    pgt_nats *s = pgt_nats_start_config("max_payload: 1024\n");
+    pg_bus *a = open_nats(pgt_nats_url(s, 0));
+    static rec r;
+    r = (rec){.name = "r"};
+    sub(a, "mp.>", on_rec, &r);
+    flush(a);
+    char big[2000], fits[1000];
+    memset(big, 'b', sizeof big);
+    memset(fits, 'f', sizeof fits);
+    pg_error err = {0};
+    assert_int_equal(pg_bus_publish(a, "mp.x", fits, sizeof fits, &err), PG_OK);
+    assert_int_equal(pg_bus_publish(a, "mp.x", big, sizeof big, &err), PG_EINVAL);
+    assert_non_null(strstr(err.msg, "more data than the server accepts"));
+    pub(a, "mp.x", "small");
+    flush(a);
+    assert_int_equal(poll_until(a, &r.n, 2, 5.0), 2);
+    assert_int_equal(r.n, 2);
+
+    /* Not yet connected: the large message cannot be refused at once. */
+    pgt_nats_kill(s, 0);
+    char u[128];
+    snprintf(u, sizeof u, "%s?connect_timeout=0", pgt_nats_url(s, 0));
+    pg_bus *c = open_nats(u);
+    static rec rc_;
+    rc_ = (rec){.name = "c"};
+    sub(c, "mp.>", on_rec, &rc_);
+    /* Held until connected, then sent in order; the large one is dropped and counted. */
+    assert_int_equal(pg_bus_publish(c, "mp.y", "early", 5, &err), PG_OK);
+    assert_int_equal(pg_bus_publish(c, "mp.y", big, sizeof big, &err), PG_OK);
+    assert_int_equal(pg_bus_publish(c, "mp.y", "late", 4, &err), PG_OK);
+    pgt_nats_restart(s, 0);
+    /* c reaches the server and keeps working. */
+    double end = now() + 10.0;
+    int frc = PG_ENET;
+    while (now() < end && (frc = pg_bus_flush(c, 1.0, &err)) != PG_OK) {
+        struct timespec ts = {0, 50000000L};
+        nanosleep(&ts, NULL);
+    }
+    if (frc != PG_OK)
+        fail_msg("the bus never reached the restarted server: %s", err.msg);
+    size_t before = rc_.n;
+    end = now() + 10.0;
+    while (rc_.n == before && now() < end) {
+        if (pg_bus_publish(c, "mp.y", "after", 5, &err) != PG_OK)
+            fail_msg("publishing after a too large message: %s", err.msg);
+        (void)pg_bus_flush(c, 1.0, &err);
+        assert_int_equal(pg_bus_poll(c, 0.1, NULL, &err), PG_OK);
+    }
+    assert_true(rc_.n > before);
+    assert_null(strstr(rc_.text, "bbbb"));
+    assert_non_null(strstr(rc_.text, "c:mp.y:early c:mp.y:late c:mp.y:after"));
+    pg_bus_stats st;
+    pg_bus_get_stats(c, &st);
+    assert_int_equal(st.dropped, 1);
+    pg_bus_close(c);
+    pg_bus_close(a);
+    pgt_nats_stop(s);
+}
+
 /* connect_timeout=0: open returns at once and the connection comes with the server. */
 static void
 test_connect_later(void **state)
@@ -997,6 +1063,7 @@ main(void)
         cmocka_unit_test(test_closed_port),
         cmocka_unit_test(test_bad_urls),
         cmocka_unit_test_teardown(test_credentials_hidden, pgt_nats_teardown),
+        cmocka_unit_test_teardown(test_small_max_payload, pgt_nats_teardown),
         cmocka_unit_test_teardown(test_connect_later, pgt_nats_teardown),
         cmocka_unit_test_teardown(test_server_restart, pgt_nats_teardown),
         cmocka_unit_test_teardown(test_cluster_failover, pgt_nats_teardown),
