@@ -450,9 +450,17 @@ parse_url(const char *url, conn_opts *o, pg_error *err)
                                         eq + 1);
                 o->connect_timeout = v;
             } else if (eq && eq - q == 4 && strncmp(q, "name", 4) == 0) {
-                if (!eq[1] || strlen(eq + 1) >= sizeof o->name)
+                /* It goes into the client's JSON greeting unescaped: a quote or a backslash
+                 * would make the server refuse the connection. */
+                bool ok = eq[1] && strlen(eq + 1) < sizeof o->name;
+                for (const char *c = eq + 1; ok && *c; c++)
+                    ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+                         (*c >= '0' && *c <= '9') || *c == '-' || *c == '_' || *c == '.' ||
+                         *c == ':';
+                if (!ok)
                     return pg_error_set(err, PG_EINVAL,
-                                        "bus: NATS option name must have 1 to %zu characters",
+                                        "bus: NATS option name must have 1 to %zu letters, "
+                                        "digits, '-', '_', '.' or ':'",
                                         sizeof o->name - 1);
                 snprintf(o->name, sizeof o->name, "%s", eq + 1);
             } else {

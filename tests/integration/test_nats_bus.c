@@ -609,6 +609,9 @@ test_bad_urls(void **state)
         {"nats://a:1?color=red", "unknown NATS option \"color=red\""},
         {"nats://a:1?connect_timeout=-1", "connect_timeout"},
         {"nats://a:1?connect_timeout=abc", "connect_timeout"},
+        {"nats://a:1?name=a\"b", "option name must have"},
+        {"nats://a:1?name=a\\b", "option name must have"},
+        {"nats://a:1?name=", "option name must have"},
         {"", "needs one or more server URLs"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -655,6 +658,16 @@ test_credentials_hidden(void **state)
     assert_non_null(strstr(err.msg, "URL 2 \"nats://***@host:99999\""));
     assert_int_equal(pg_bus_open(&b, "nats", "nats://tok3n@ho st:1", &err), PG_EINVAL);
     expect_hidden("a bad URL's message", err.msg);
+    /* The command's own check of --nats. */
+    const char *args[] = {
+        "node", "--config", "member.json", "--nats", "nats://alice:s3cret@h:1, nats://tok3n@x:2",
+        NULL};
+    char *out = NULL, *cerr = NULL;
+    assert_int_equal(pgt_run_cli(args, NULL, &out, &cerr), 2);
+    expect_hidden("plurigrid node --nats", cerr);
+    assert_non_null(strstr(cerr, "nats://***@h:1, nats://***@x:2"));
+    free(out);
+    free(cerr);
     /* A server that does not answer. */
     int port = pgt_nats_free_port();
     char u[256];
@@ -885,6 +898,56 @@ test_server_restart(void **state)
     pgt_nats_stop(s);
 }
 
+/* A reconnection storm: the server killed and restarted five times while a bus publishes from a
+ * thread and another polls: every loss and every return is counted once, messages flow again
+ * after each, and closing afterwards is prompt. */
+static void
+test_reconnect_storm(void **state)
+{
+    (void)state;
+    pgt_nats *s = pgt_nats_start();
+    pg_bus *a = open_nats(pgt_nats_url(s, 0)), *b = open_nats(pgt_nats_url(s, 0));
+    static rec r;
+    r = (rec){.name = "r"};
+    sub(a, "st.x", on_rec, &r);
+    flush(a);
+    static flooder f;
+    f = (flooder){open_nats(pgt_nats_url(s, 0)), 0, 0};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, flood_thread, &f), 0);
+    for (uint64_t k = 1; k <= 5; k++) {
+        pgt_nats_kill(s, 0);
+        pg_error err = {0};
+        pg_bus_stats st;
+        double end = now() + 5.0;
+        do {
+            pg_bus_get_stats(a, &st);
+            assert_int_equal(pg_bus_poll(a, 0.02, NULL, &err), PG_OK);
+        } while (st.disconnects < k && now() < end);
+        assert_int_equal(st.disconnects, k);
+        pub(b, "st.x", "while down");
+        pgt_nats_restart(s, 0);
+        end = now() + 10.0;
+        do {
+            pg_bus_get_stats(a, &st);
+            assert_int_equal(pg_bus_poll(a, 0.02, NULL, &err), PG_OK);
+        } while (st.reconnects < k && now() < end);
+        assert_int_equal(st.reconnects, k);
+        assert_int_equal(st.disconnects, k);
+        size_t before = r.n;
+        assert_true(probe_until(b, a, "st.x", &r.n, before + 1, 10.0) > before);
+    }
+    __atomic_store_n(&f.stop, 1, __ATOMIC_RELEASE);
+    pthread_join(th, NULL);
+    assert_true(f.sent > 0);
+    double t0 = now();
+    pg_bus_close(f.bus);
+    pg_bus_close(a);
+    pg_bus_close(b);
+    assert_true(now() - t0 < 2.0);
+    pgt_nats_stop(s);
+}
+
 static size_t
 server_index(const pgt_nats *s, pg_bus *b)
 {
@@ -1067,6 +1130,7 @@ main(void)
         cmocka_unit_test_teardown(test_connect_later, pgt_nats_teardown),
         cmocka_unit_test_teardown(test_server_restart, pgt_nats_teardown),
         cmocka_unit_test_teardown(test_cluster_failover, pgt_nats_teardown),
+        cmocka_unit_test_teardown(test_reconnect_storm, pgt_nats_teardown),
         cmocka_unit_test_teardown(test_close_with_queued, pgt_nats_teardown),
         cmocka_unit_test_teardown(test_close_while_flooded, pgt_nats_teardown),
         cmocka_unit_test_teardown(test_bus_on_a_thread, pgt_nats_teardown),
