@@ -163,6 +163,14 @@ on_msg(natsConnection *nc, natsSubscription *ns, natsMsg *msg, void *closure)
     (void)ns;
     tap *t = closure;
     core *c = t->c;
+    /* The server's notice that a message published with a reply subject reached no subscriber:
+     * the answer of a request (to the inbox), and nothing anybody published on any other
+     * subject, so not delivered there (the in-process bus has no such message either). */
+    bool no_responders = natsMsg_IsNoResponders(msg);
+    if (no_responders && t->sid != 0) {
+        natsMsg_Destroy(msg);
+        return;
+    }
     const char *subject = natsMsg_GetSubject(msg), *reply = natsMsg_GetReply(msg);
     const char *data = natsMsg_GetData(msg);
     int dl = natsMsg_GetDataLength(msg);
@@ -173,7 +181,7 @@ on_msg(natsConnection *nc, natsSubscription *ns, natsMsg *msg, void *closure)
     if (it) {
         it->next = NULL;
         it->sid = t->sid;
-        it->no_responders = t->sid == 0 && natsMsg_IsNoResponders(msg);
+        it->no_responders = no_responders;
         it->len = len;
         it->cost = cost;
         it->subject = it->block;
