@@ -38,6 +38,7 @@ struct pgt_nats {
     size_t n;
     server s[PGT_NATS_MAX_SERVERS];
     char urls[PGT_NATS_MAX_SERVERS * 48];
+    int conffd; /* the servers' configuration file (unlinked, given as /dev/fd/3), or -1 */
     pgt_nats *next;
 };
 
@@ -332,6 +333,10 @@ spawn(pgt_nats *s, size_t i, const int *held, size_t n_held)
     argv[c++] = a_mport;
     argv[c++] = "-n";
     argv[c++] = a_name;
+    if (s->conffd >= 0) {
+        argv[c++] = "-c";
+        argv[c++] = "/dev/fd/3";
+    }
     if (s->n > 1) {
         argv[c++] = "--cluster";
         argv[c++] = a_cluster;
@@ -371,10 +376,14 @@ spawn(pgt_nats *s, size_t i, const int *held, size_t n_held)
             dup2(devnull, 0);
         dup2(logfd, 1);
         dup2(logfd, 2);
+        if (s->conffd == 3)
+            fcntl(3, F_SETFD, 0); /* dup2 onto itself would leave it close-on-exec */
+        else if (s->conffd >= 0)
+            dup2(s->conffd, 3);
         long maxfd = sysconf(_SC_OPEN_MAX);
         if (maxfd < 0 || maxfd > 65536)
             maxfd = 65536;
-        for (int fd = 3; fd < maxfd; fd++)
+        for (int fd = s->conffd >= 0 ? 4 : 3; fd < maxfd; fd++)
             close(fd);
         execv(prog, (char *const *)argv);
         _exit(127);
@@ -454,7 +463,7 @@ wait_routes(pgt_nats *s, double timeout_s)
 }
 
 static pgt_nats *
-start_set(size_t n)
+start_set(size_t n, const char *config)
 {
     if (n < 1 || n > PGT_NATS_MAX_SERVERS)
         fail_with("a set of %zu servers (1..%d)", n, PGT_NATS_MAX_SERVERS);
@@ -466,8 +475,19 @@ start_set(size_t n)
     if (!s)
         fail_with("out of memory");
     s->n = n;
+    s->conffd = -1;
     s->next = all;
     all = s;
+    if (config) {
+        char path[] = "/tmp/pgt-nats-conf-XXXXXX";
+        s->conffd = mkostemp(path, O_CLOEXEC);
+        if (s->conffd < 0)
+            fail_with("cannot create a configuration file for nats-server: %s", strerror(errno));
+        unlink(path);
+        size_t len = strlen(config);
+        if (write(s->conffd, config, len) != (ssize_t)len)
+            fail_with("cannot write the configuration file of nats-server: %s", strerror(errno));
+    }
     for (size_t i = 0; i < n; i++)
         s->s[i].logfd = -1;
     /* A port taken by someone else between our bind and the server's fails the start: try again
@@ -519,7 +539,13 @@ start_set(size_t n)
 pgt_nats *
 pgt_nats_start(void)
 {
-    return start_set(1);
+    return start_set(1, NULL);
+}
+
+pgt_nats *
+pgt_nats_start_config(const char *config)
+{
+    return start_set(1, config);
 }
 
 pgt_nats *
@@ -527,7 +553,7 @@ pgt_nats_cluster(size_t n)
 {
     if (n < 2)
         fail_with("a cluster needs at least 2 servers (asked for %zu)", n);
-    return start_set(n);
+    return start_set(n, NULL);
 }
 
 void
@@ -545,6 +571,8 @@ pgt_nats_stop(pgt_nats *s)
         if (s->s[i].logfd >= 0)
             close(s->s[i].logfd);
     }
+    if (s->conffd >= 0)
+        close(s->conffd);
     free(s);
 }
 

@@ -28,6 +28,10 @@ typedef struct pgt_nats pgt_nats;
 /* Starts one server on free loopback ports (client and monitoring) and returns when it accepts
  * clients. */
 pgt_nats *pgt_nats_start(void);
+/* The same, with the server's configuration file (nats-server's format) holding config, e.g.
+ * "max_payload: 1024\n"; options the fixture gives on the command line (address, ports, name)
+ * override the file's. */
+pgt_nats *pgt_nats_start_config(const char *config);
 /* Starts n servers (2..PGT_NATS_MAX_SERVERS) joined into one cluster by routes
  * (-cluster nats://127.0.0.1:P -routes ...) and returns when every server has a route to every
  * other (monitoring /routez). */

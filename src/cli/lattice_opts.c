@@ -48,6 +48,35 @@ token_ok(const char *s)
     return true;
 }
 
+/* A server list as it may be shown: in each URL, the user and password (or token) between
+ * "://" and the last '@' replaced by "***", so that no secret is ever printed. */
+static void
+servers_shown(const char *v, char *out, size_t cap)
+{
+    size_t k = 0;
+    out[0] = 0;
+    for (const char *a = v; k + 1 < cap;) {
+        const char *b = strchr(a, ',');
+        size_t n = b ? (size_t)(b - a) : strlen(a);
+        const char *from = a, *at = NULL;
+        for (const char *q = a; q + 3 <= a + n; q++)
+            if (memcmp(q, "://", 3) == 0) {
+                from = q + 3;
+                break;
+            }
+        for (const char *q = from; q < a + n; q++)
+            if (*q == '@')
+                at = q;
+        int w = at ? snprintf(out + k, cap - k, "%.*s***%.*s%s", (int)(from - a), a,
+                              (int)(a + n - at), at, b ? "," : "")
+                   : snprintf(out + k, cap - k, "%.*s%s", (int)n, a, b ? "," : "");
+        k += w > 0 ? (size_t)w : 0;
+        if (!b || k >= cap)
+            break;
+        a = b + 1;
+    }
+}
+
 static int
 bad_value(const pg_cli_lattice *l, const char *opt, const char *what, const char *got)
 {
@@ -94,11 +123,14 @@ pg_cli_lattice_option(pg_cli_lattice *l, int argc, char **argv, int *i)
     }
     double x = 0;
     pg_log_level level = PG_LOG_INFO;
-    if (slot == &l->nats && !servers_ok(v))
+    if (slot == &l->nats && !servers_ok(v)) {
+        char shown[1024];
+        servers_shown(v, shown, sizeof shown);
         return bad_value(l, a,
                          "must be server URLs separated by commas, without spaces or empty "
                          "entries (nats://127.0.0.1:4222,nats://127.0.0.1:4223)",
-                         v);
+                         shown);
+    }
     if (slot == &l->session && !token_ok(v))
         return bad_value(l, a, "must be 1 to 63 letters, digits, '-' or '_'", v);
     if (slot == &l->transport && strcmp(v, "nats") != 0 && strcmp(v, "inproc") != 0)

@@ -163,6 +163,14 @@ on_msg(natsConnection *nc, natsSubscription *ns, natsMsg *msg, void *closure)
     (void)ns;
     tap *t = closure;
     core *c = t->c;
+    /* The server's notice that a message published with a reply subject reached no subscriber:
+     * the answer of a request (to the inbox), and nothing anybody published on any other
+     * subject, so not delivered there (the in-process bus has no such message either). */
+    bool no_responders = natsMsg_IsNoResponders(msg);
+    if (no_responders && t->sid != 0) {
+        natsMsg_Destroy(msg);
+        return;
+    }
     const char *subject = natsMsg_GetSubject(msg), *reply = natsMsg_GetReply(msg);
     const char *data = natsMsg_GetData(msg);
     int dl = natsMsg_GetDataLength(msg);
@@ -173,7 +181,7 @@ on_msg(natsConnection *nc, natsSubscription *ns, natsMsg *msg, void *closure)
     if (it) {
         it->next = NULL;
         it->sid = t->sid;
-        it->no_responders = t->sid == 0 && natsMsg_IsNoResponders(msg);
+        it->no_responders = no_responders;
         it->len = len;
         it->cost = cost;
         it->subject = it->block;
@@ -287,6 +295,12 @@ typedef struct nbus {
     char inbox[64]; /* "_INBOX.<unique>." */
     frame *frames;
     int depth;
+    /* Published before the bus first reached a server: kept here, not in the client's buffer
+     * (which would send them unchecked against the server's payload limit, unknown until then:
+     * one too large and the server closes every connection that carries it), and sent, checked,
+     * by the first bus call after the connection came. */
+    item *held, *held_tail;
+    size_t held_bytes;
     char urls[512]; /* the servers, for messages */
 } nbus;
 
@@ -330,6 +344,28 @@ check_timeout(double t, const char *what, pg_error *err)
 }
 
 /* ------------------------------------------------------------------------- the URL list */
+
+/* Copies server URL u (n bytes) into out (cap bytes, cap > 0) as it may be shown: with its user
+ * and password (or token), everything between "://" and the last '@', replaced by "***", so that
+ * no secret of a URL appears in a message, a log line or pg_bus_server. */
+static void
+url_shown(const char *u, size_t n, char *out, size_t cap)
+{
+    const char *end = u + n, *from = u;
+    for (const char *q = u; q + 3 <= end; q++)
+        if (memcmp(q, "://", 3) == 0) {
+            from = q + 3;
+            break;
+        }
+    const char *at = NULL;
+    for (const char *q = from; q < end; q++)
+        if (*q == '@')
+            at = q;
+    if (at)
+        snprintf(out, cap, "%.*s***%.*s", (int)(from - u), u, (int)(end - at), at);
+    else
+        snprintf(out, cap, "%.*s", (int)n, u);
+}
 
 /* Checks one server URL: nats://[USER[:PASS]@]HOST[:PORT] (HOST a name, an IPv4 address or an
  * [IPv6] address; PORT 1..65535). NULL when it is good, or what is wrong. */
@@ -422,9 +458,17 @@ parse_url(const char *url, conn_opts *o, pg_error *err)
                                         eq + 1);
                 o->connect_timeout = v;
             } else if (eq && eq - q == 4 && strncmp(q, "name", 4) == 0) {
-                if (!eq[1] || strlen(eq + 1) >= sizeof o->name)
+                /* It goes into the client's JSON greeting unescaped: a quote or a backslash
+                 * would make the server refuse the connection. */
+                bool ok = eq[1] && strlen(eq + 1) < sizeof o->name;
+                for (const char *c = eq + 1; ok && *c; c++)
+                    ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+                         (*c >= '0' && *c <= '9') || *c == '-' || *c == '_' || *c == '.' ||
+                         *c == ':';
+                if (!ok)
                     return pg_error_set(err, PG_EINVAL,
-                                        "bus: NATS option name must have 1 to %zu characters",
+                                        "bus: NATS option name must have 1 to %zu letters, "
+                                        "digits, '-', '_', '.' or ':'",
                                         sizeof o->name - 1);
                 snprintf(o->name, sizeof o->name, "%s", eq + 1);
             } else {
@@ -449,11 +493,14 @@ parse_url(const char *url, conn_opts *o, pg_error *err)
         while (k > 0 && p[k - 1] == ' ')
             p[--k] = 0;
         const char *why = url_problem(p, k);
-        if (why)
+        if (why) {
+            char shown[256];
+            url_shown(p, k, shown, sizeof shown);
             return pg_error_set(err, PG_EINVAL,
                                 "bus: NATS server URL %d \"%.200s\" is not valid: %s (expected "
                                 "nats://HOST:PORT, several separated by commas)",
-                                i + 1, p, why);
+                                i + 1, shown, why);
+        }
         if (o->n == MAX_SERVERS)
             return pg_error_set(err, PG_EINVAL, "bus: more than %d NATS server URLs", MAX_SERVERS);
         o->servers[o->n++] = p;
@@ -604,8 +651,11 @@ nats_open(pg_bus **out, const char *url, pg_error *err)
     n->base.sync_stats = sync_stats;
     n->next_sid = 1;
     size_t k = 0;
-    for (int i = 0; i < o.n && k + 1 < sizeof n->urls; i++)
-        k += (size_t)snprintf(n->urls + k, sizeof n->urls - k, "%s%s", i ? "," : "", o.servers[i]);
+    for (int i = 0; i < o.n && k + 1 < sizeof n->urls; i++) {
+        char shown[256];
+        url_shown(o.servers[i], strlen(o.servers[i]), shown, sizeof shown);
+        k += (size_t)snprintf(n->urls + k, sizeof n->urls - k, "%s%s", i ? "," : "", shown);
+    }
     if (k >= sizeof n->urls)
         snprintf(n->urls + sizeof n->urls - 4, 4, "...");
 
@@ -719,6 +769,99 @@ out:
     return rc;
 }
 
+static bool
+ever_connected(nbus *n)
+{
+    pthread_mutex_lock(&n->c->mu);
+    bool up = n->c->connected;
+    pthread_mutex_unlock(&n->c->mu);
+    return up;
+}
+
+static natsStatus
+send_now(nbus *n, const char *subject, const char *reply, const void *data, size_t len)
+{
+    return reply ? natsConnection_PublishRequest(n->nc, subject, reply, data, (int)len)
+                 : natsConnection_Publish(n->nc, subject, data, (int)len);
+}
+
+/* Sends what was held before the first connection, in order, once connected: a message larger
+ * than the server accepts is dropped and counted in dropped. */
+static int
+send_held(nbus *n, pg_error *err)
+{
+    if (!n->held || !ever_connected(n))
+        return PG_OK;
+    int64_t max = natsConnection_GetMaxPayload(n->nc);
+    while (n->held) {
+        item *it = n->held;
+        natsStatus s = NATS_OK;
+        if (max > 0 && (int64_t)it->len > max) {
+            pthread_mutex_lock(&n->c->mu);
+            n->c->dropped++;
+            pthread_mutex_unlock(&n->c->mu);
+        } else if ((s = send_now(n, it->subject, it->reply, it->data, it->len)) != NATS_OK) {
+            char what[PG_BUS_MAX_SUBJECT + 64];
+            snprintf(what, sizeof what, "publishing on \"%s\" (held until connected)", it->subject);
+            return nats_fail(err, s, what, n);
+        }
+        n->held = it->next;
+        n->held_bytes -= it->cost;
+        free(it);
+    }
+    n->held_tail = NULL;
+    return PG_OK;
+}
+
+/* Keeps a message published before the first connection (up to the reconnection buffer's size). */
+static int
+hold(nbus *n, const char *subject, const char *reply, const void *data, size_t len, pg_error *err)
+{
+    size_t ls = strlen(subject), lr = reply ? strlen(reply) : 0;
+    size_t cost = sizeof(item) + ls + 1 + (reply ? lr + 1 : 0) + len;
+    if (n->held_bytes + cost > RECONNECT_BUF_BYTES)
+        return nats_fail(err, NATS_INSUFFICIENT_BUFFER, "publishing", n);
+    item *it = malloc(cost);
+    if (!it)
+        return pg_error_set(err, PG_ENOMEM, "bus: out of memory");
+    *it = (item){.len = len, .cost = cost};
+    it->subject = it->block;
+    memcpy(it->subject, subject, ls + 1);
+    char *p = it->block + ls + 1;
+    if (reply) {
+        it->reply = p;
+        memcpy(p, reply, lr + 1);
+        p += lr + 1;
+    }
+    it->data = p;
+    if (len)
+        memcpy(p, data, len);
+    if (n->held_tail)
+        n->held_tail->next = it;
+    else
+        n->held = it;
+    n->held_tail = it;
+    n->held_bytes += cost;
+    return PG_OK;
+}
+
+/* take, for a bus that may hold messages: while it does, it looks every 20 ms whether the
+ * connection has come, to send them (a failure leaves them held, for the next call to report). */
+static item *
+take_sending(nbus *n, double deadline)
+{
+    for (;;) {
+        if (n->held)
+            (void)send_held(n, NULL);
+        if (!n->held)
+            return take(n->c, deadline);
+        double soon = now_s() + 0.02;
+        item *it = take(n->c, soon < deadline ? soon : deadline);
+        if (it || now_s() >= deadline)
+            return it;
+    }
+}
+
 static int
 nats_publish(pg_bus *b, const char *subject, const char *reply, const void *data, size_t len,
              pg_error *err)
@@ -727,8 +870,15 @@ nats_publish(pg_bus *b, const char *subject, const char *reply, const void *data
     int rc = pgi_bus_check_message(subject, reply, data, len, err);
     if (rc)
         return rc;
-    natsStatus s = reply ? natsConnection_PublishRequest(n->nc, subject, reply, data, (int)len)
-                         : natsConnection_Publish(n->nc, subject, data, (int)len);
+    if ((rc = send_held(n, err)))
+        return rc;
+    if (!ever_connected(n)) {
+        if ((rc = hold(n, subject, reply, data, len, err)))
+            return rc;
+        n->base.stats.published++;
+        return PG_OK;
+    }
+    natsStatus s = send_now(n, subject, reply, data, len);
     if (s != NATS_OK) {
         char what[PG_BUS_MAX_SUBJECT + 32];
         snprintf(what, sizeof what, "publishing on \"%s\"", subject);
@@ -806,10 +956,12 @@ nats_poll(pg_bus *b, double timeout_s, size_t *delivered, pg_error *err)
     if (n->depth >= MAX_DEPTH)
         return pg_error_set(err, PG_ELIMIT, "bus: polls and requests nested more than %d deep",
                             MAX_DEPTH);
+    if ((rc = send_held(n, err)))
+        return rc;
     double deadline = now_s() + timeout_s;
     /* Waits for the first message, then delivers those that have arrived by then (not those
      * arriving while it delivers, so a steady stream cannot keep it forever). */
-    item *first = take(n->c, deadline);
+    item *first = take_sending(n, deadline);
     size_t k = 0;
     if (first) {
         pthread_mutex_lock(&n->c->mu);
@@ -854,7 +1006,7 @@ nats_request(pg_bus *b, const char *subject, const void *data, size_t len, doubl
     n->frames = &f;
     n->depth++;
     while (!f.answer) {
-        item *it = take(n->c, deadline);
+        item *it = take_sending(n, deadline);
         if (!it)
             break;
         dispatch(n, it);
@@ -891,6 +1043,8 @@ nats_flush(pg_bus *b, double timeout_s, pg_error *err)
         return rc;
     double ms = ceil(timeout_s * 1000.0);
     int64_t t = ms < 1 ? 1 : ms > 1e12 ? (int64_t)1e12 : (int64_t)ms;
+    if ((rc = send_held(n, err)))
+        return rc;
     /* Not connected: say so at once (what is published meanwhile is buffered and sent when the
      * connection is back) rather than wait out the timeout. */
     natsStatus s = NATS_CONNECTION_DISCONNECTED;
@@ -905,8 +1059,10 @@ static size_t
 nats_server(const pg_bus *b, char *buf, size_t n)
 {
     const nbus *nb = (const nbus *)b;
-    if (natsConnection_GetConnectedUrl(nb->nc, buf, n) != NATS_OK)
-        buf[0] = 0;
+    char url[1024];
+    if (natsConnection_GetConnectedUrl(nb->nc, url, sizeof url) != NATS_OK)
+        url[0] = 0;
+    url_shown(url, strlen(url), buf, n);
     return strlen(buf);
 }
 
@@ -932,6 +1088,7 @@ nats_close(pg_bus *b)
     pthread_mutex_unlock(&c->mu);
     for (frame *f = n->frames; f; f = f->up) /* closed from a handler: not allowed, but tidy */
         free(f->answer);
+    free_items(n->held);
     core_release(c);
     free(n->subs);
     free(n);
