@@ -9,6 +9,7 @@
 
 #include <limits.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <time.h>
 
 #include "community/internal.h"
@@ -110,8 +111,8 @@ typedef struct side {
     const char *stop_at; /* stops when a log line holds this */
     volatile int stop;
     const char *flag_at; /* sets *flag when a log line holds this */
-    volatile int *flag;
-    const volatile int *wait_for; /* starts when *wait_for is set */
+    atomic_int *flag;
+    atomic_int *wait_for; /* starts when *wait_for is set */
     double form_s, interval_s;
     double stopped_at, took_over_at;
     const char **members;
@@ -120,7 +121,7 @@ typedef struct side {
     int rc;
     pg_error err;
     size_t recomputed, errors, restarted;
-    volatile int finished;
+    atomic_int finished;
 } side;
 
 static void
@@ -132,7 +133,7 @@ side_log(void *ud, pg_log_level level, const char *msg)
     if (strstr(msg, " restarted"))
         s->restarted++;
     if (s->flag_at && strstr(msg, s->flag_at))
-        *s->flag = 1;
+        atomic_store(s->flag, 1);
     if (s->stop_at && !s->stop && strstr(msg, s->stop_at)) {
         s->stop = 1;
         s->stopped_at = pgi_now();
@@ -149,7 +150,7 @@ static void *
 side_main(void *arg)
 {
     side *s = arg;
-    while (s->wait_for && !*s->wait_for)
+    while (s->wait_for && !atomic_load(s->wait_for))
         nanosleep(&(struct timespec){0, 1000000}, NULL);
     pg_lattice_options lo;
     pg_lattice_options_init(&lo);
@@ -172,7 +173,7 @@ side_main(void *arg)
     }
     s->rc =
         pg_community_run_lattice(s->c, s->members, s->n_members, "uniform", &lo, &s->r, &s->err);
-    s->finished = 1;
+    atomic_store(&s->finished, 1);
     return NULL;
 }
 
@@ -335,7 +336,7 @@ test_late_joiner(void **state)
     assert_non_null(names);
     for (size_t i = 0; i < n; i++)
         names[i] = c->nodes[i].name;
-    volatile int go = 0;
+    atomic_int go = 0;
     side sd[2];
     memset(sd, 0, sizeof sd);
     for (int k = 0; k < 2; k++) {
@@ -392,7 +393,7 @@ test_joiner_after_takeover(void **state)
     for (size_t i = 0; i < n; i++)
         names[i] = c->nodes[i].name;
     assert_string_equal(c->nodes[0].name, "Building_1");
-    volatile int go = 0;
+    atomic_int go = 0;
     side sd[3];
     memset(sd, 0, sizeof sd);
     for (int k = 0; k < 3; k++) {
@@ -507,7 +508,7 @@ test_old_incarnation(void **state)
     /* the replayer answers each of the member's heartbeats until both sides are done */
     for (;;) {
         assert_int_equal(pg_bus_poll(rp.bus, 0.005, NULL, &err), PG_OK);
-        if (sd[0].finished && sd[1].finished)
+        if (atomic_load(&sd[0].finished) && atomic_load(&sd[1].finished))
             break;
     }
     for (int k = 0; k < 2; k++)
