@@ -192,6 +192,9 @@ typedef struct pg_lattice_options {
 } pg_lattice_options;
 
 PG_API void pg_lattice_options_init(pg_lattice_options *o);
+/* PG_EINVAL naming the first option out of range: timings (finite, timeout_s > heartbeat_s), the
+ * session (1 to 63 letters, digits, '-' or '_'), the log level. */
+PG_API int pg_lattice_options_check(const pg_lattice_options *o, pg_error *err);
 /* "error", "warn", "info", "debug" → *out; PG_EINVAL otherwise. */
 PG_API int pg_log_level_parse(const char *s, pg_log_level *out, pg_error *err);
 

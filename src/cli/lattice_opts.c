@@ -32,22 +32,6 @@ servers_ok(const char *s)
     return true;
 }
 
-/* A session token: what a subject token may hold (letters, digits, '-', '_'), 1 to 63 bytes. */
-static bool
-token_ok(const char *s)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n > 63)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        char ch = s[i];
-        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-              ch == '-' || ch == '_'))
-            return false;
-    }
-    return true;
-}
-
 /* A server list as it may be shown: in each URL, the user and password (or token) between
  * "://" and the last '@' replaced by "***", so that no secret is ever printed. */
 static void
@@ -131,8 +115,6 @@ pg_cli_lattice_option(pg_cli_lattice *l, int argc, char **argv, int *i)
                          "entries (nats://127.0.0.1:4222,nats://127.0.0.1:4223)",
                          shown);
     }
-    if (slot == &l->session && !token_ok(v))
-        return bad_value(l, a, "must be 1 to 63 letters, digits, '-' or '_'", v);
     if (slot == &l->transport && strcmp(v, "nats") != 0 && strcmp(v, "inproc") != 0)
         return bad_value(l, a, "must be nats or inproc", v);
     if (slot == &l->clock && strcmp(v, "simulation") != 0 && strcmp(v, "wall") != 0)
@@ -195,6 +177,11 @@ pg_cli_lattice_apply(pg_cli_lattice *l, pg_lattice_options *o)
     o->log_level = l->level;
     o->log = pg_cli_lattice_log;
     o->log_ud = l;
+    pg_error err = {0};
+    if (pg_lattice_options_check(o, &err)) {
+        fprintf(stderr, "plurigrid %s: %s\n", l->cmd, err.msg);
+        return -1;
+    }
     return 0;
 }
 

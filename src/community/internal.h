@@ -117,9 +117,6 @@ void pgi_community_dr_metrics(const pg_community *c, const cm_trace *t, const cm
 /* The ratios (self-sufficiency, local PV use) and the community's totals from the nodes'. */
 void pgi_community_finish_metrics(pg_community_run *run, bool offgrid);
 
-/* Checks lattice options (durations, session token, log level); PG_EINVAL naming the option. */
-int pgi_lattice_check(const pg_lattice_options *o, pg_error *err);
-
 /* Day index (from the data's first row's date) and weekday (0 Monday) of run interval t. */
 size_t pgi_community_day_of(const pg_community *c, size_t t, int *weekday);
 

@@ -48,7 +48,7 @@ check_s(const char *what, double x, double lo, double hi, pg_error *err)
 }
 
 int
-pgi_lattice_check(const pg_lattice_options *o, pg_error *err)
+pg_lattice_options_check(const pg_lattice_options *o, pg_error *err)
 {
     int rc;
     if (!o)
@@ -64,11 +64,9 @@ pgi_lattice_check(const pg_lattice_options *o, pg_error *err)
                             "timeout_s (%g) must be longer than heartbeat_s (%g): a member would "
                             "be dropped between two heartbeats",
                             o->timeout_s, o->heartbeat_s);
-    if (o->session &&
-        (!*o->session || strchr(o->session, '.') || !pg_bus_subject_valid(o->session, false)))
+    if (o->session && !pgi_token_ok(o->session))
         return pg_error_set(err, PG_EINVAL,
-                            "the session '%s' is not one subject token (printable ASCII, no "
-                            "spaces, dots, '*' or '>')",
+                            "the session '%.80s' must be 1 to 63 letters, digits, '-' or '_'",
                             o->session);
     if ((unsigned)o->log_level > PG_LOG_DEBUG)
         return pg_error_set(err, PG_EINVAL, "unknown log level %d", (int)o->log_level);
@@ -130,7 +128,7 @@ pg_community_run_lattice(const pg_community *c, const char *const *members, size
     bool *hosted = NULL;
     cm_trace tr;
     memset(&tr, 0, sizeof tr);
-    if ((rc = pgi_lattice_check(o, err)))
+    if ((rc = pg_lattice_options_check(o, err)))
         return rc;
     if (o->variant >= c->n_variants)
         return pg_error_set(err, PG_EINVAL, "the scenario has %zu variants: no variant %zu",

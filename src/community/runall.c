@@ -125,7 +125,7 @@ pg_community_run_all(const pg_community *c, const pg_community_options *o,
     pg_lattice_options lo;
     locked_log ll = {.log = NULL};
     if (o->lattice) {
-        if ((rc = pgi_lattice_check(o->lattice, err)))
+        if ((rc = pg_lattice_options_check(o->lattice, err)))
             return rc;
         lo = *o->lattice;
         if (o->lattice->session) {
