@@ -147,8 +147,8 @@ test_bad_options(void **state)
         {"--interval-s", "2s", "--interval-s must be"},
         {"--interval-s", "1e6", "at most 86400"},
         {"--transport", "inproc", "unknown option"}, /* one member: not in one process */
-        {"--session", "a.b", "--session must be 1 to 63 letters"},
-        {"--session", "", "--session must be"},
+        {"--session", "a.b", "the session 'a.b' must be 1 to 63 letters"},
+        {"--session", "", "the session '' must be"},
         {"--days", "0", "--days must be a whole number from 1 to 100000"},
         {"--days", "-1", "--days must be"},
         {"--start-day", "-1", "--start-day must be a whole number from 0"},
