@@ -35,10 +35,12 @@
 
 #define NONE UINT32_MAX
 #define FLUSH_TIMEOUT_S 600
-#define AWAIT_UNMET 1 /* in-process: the condition does not hold after the flush */
-#define CATCHUP 8     /* settlements sent again to a member that missed them, per retry */
-#define LINGER 4      /* after the run, timeouts a member missing settlements (and the operator
-                         serving it) wait for them */
+#define AWAIT_UNMET 1    /* in-process: the condition does not hold after the flush */
+#define CATCHUP 8        /* settlements sent again to a member that missed them, per retry */
+#define DISPUTE_LINES 10 /* disputes logged per interval; the rest are counted */
+#define LINGER                                                                                     \
+    4 /* after the run, timeouts a member missing settlements (and the operator                    \
+         serving it) wait for them */
 
 /* ---------------------------------------------------------------- subjects */
 
@@ -230,6 +232,8 @@ typedef struct engine {
     uint32_t term, op; /* the operator known: its term and member (NONE: none yet) */
     uint32_t last_open;
     double t0, next_hb, next_open_at, linger_until;
+    uint32_t dispute_at;    /* the interval open when disputes were last logged */
+    unsigned dispute_lines; /* disputes logged in it (at most DISPUTE_LINES) */
     operator_ o;
     pg_market_book book;
     pg_market_settlement *s;
@@ -1085,6 +1089,18 @@ on_dispute(void *ctx, const char *subject, const void *data, size_t len, const c
         return;
     }
     e->tr->disputes++;
+    /* a flood of disputes (any peer can publish them) is counted, not logged line by line */
+    if (e->dispute_at != e->last_open) {
+        e->dispute_at = e->last_open;
+        e->dispute_lines = 0;
+    }
+    if (e->dispute_lines == DISPUTE_LINES) {
+        e->dispute_lines++;
+        elog(e, PG_LOG_ERROR, "more disputes in this interval are counted, not logged");
+    }
+    if (e->dispute_lines >= DISPUTE_LINES)
+        return;
+    e->dispute_lines++;
     elog(e, PG_LOG_ERROR, "%s disputes the result of interval %u (operator %s, term %u): %s",
          name_of(e, d.reporter), d.interval, name_of(e, d.operator_), d.term, name_of(e, d.node));
 }

@@ -297,6 +297,71 @@ test_hostile_every_subject(void **state)
     pg_community_free(c);
 }
 
+/* A flood of well-formed disputes (any peer can publish them) is counted, and only the first
+ * few of an interval are logged: before, every one was a log line. */
+typedef struct lines {
+    size_t disputes, notes;
+} lines;
+
+static void
+count_lines(void *ud, pg_log_level level, const char *msg)
+{
+    (void)level;
+    lines *l = ud;
+    if (strstr(msg, "disputes the result"))
+        l->disputes++;
+    if (strstr(msg, "counted, not logged"))
+        l->notes++;
+}
+
+static void
+dispute_flood(pg_bus *bus, void *ud)
+{
+    (void)ud;
+    pg_error err = {0};
+    for (uint32_t k = 0; k < 500; k++) {
+        pgi_msg_dispute d = {
+            .term = 1, .operator_ = 0, .reporter = 1, .node = k % 3, .interval = k};
+        uint8_t *buf;
+        size_t len;
+        assert_int_equal(pgi_msg_encode_dispute(&d, &buf, &len, &err), PG_OK);
+        assert_int_equal(pg_bus_publish(bus, "pg.scenario0.market.dispute", buf, len, &err), PG_OK);
+        free(buf);
+    }
+}
+
+static void
+test_dispute_flood(void **state)
+{
+    (void)state;
+    pg_community *c =
+        read_scenario("examples/scenario0/scenario.json", "citylearn-2022-fontana", 1);
+    pg_error err = {0};
+    lines l = {0};
+    pg_lattice_options lo;
+    pg_lattice_options_init(&lo);
+    lo.transport = "inproc";
+    lo.log = count_lines;
+    lo.log_ud = &l;
+    lo.log_level = PG_LOG_ERROR;
+    cm_run_spec spec = {.variant = 0,
+                        .mech = pg_market_mechanism_find("uniform", NULL),
+                        .events = true,
+                        .seed = 1,
+                        .lattice = &lo,
+                        .hook = dispute_flood};
+    cm_trace tr;
+    int rc = pgi_community_play(c, &spec, &tr, &err);
+    if (rc)
+        fail_msg("%s", err.msg);
+    assert_int_equal(tr.disputes, 500);
+    assert_int_equal(l.disputes, 10);
+    assert_int_equal(l.notes, 1);
+    assert_int_equal(tr.settled, c->n);
+    pgi_community_trace_free(&tr);
+    pg_community_free(c);
+}
+
 /* Well-formed messages no operator sent: a settlement of an interval not yet opened, claimed
  * by the operator every process will follow (term 1, the first name); an open of the last
  * interval by the same; an open by a made-up term far above any; a settlement naming the
@@ -504,6 +569,7 @@ main(void)
         cmocka_unit_test(test_report_equal),
         cmocka_unit_test(test_one_run_equal),
         cmocka_unit_test(test_hostile_every_subject),
+        cmocka_unit_test(test_dispute_flood),
         cmocka_unit_test(test_forged_operator),
         cmocka_unit_test(test_stop_flag),
         cmocka_unit_test(test_options),
