@@ -33,6 +33,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/util.h"
 #include "lattice/bus_internal.h"
 #include "lattice/nats.h"
 
@@ -75,13 +76,6 @@ typedef struct tap {
     uint64_t sid;
 } tap;
 
-static double
-now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static void
 free_items(item *it)
@@ -145,7 +139,7 @@ core_wait(core *c, double deadline)
         return true;
     }
     double t = deadline;
-    if (t <= now_s())
+    if (t <= pgi_now())
         return false;
     struct timespec ts = {(time_t)t, (long)((t - floor(t)) * 1e9)};
     if (ts.tv_nsec >= 1000000000L)
@@ -735,7 +729,7 @@ nats_open(pg_bus **out, const char *url, pg_error *err)
 
     /* Wait for a server, up to connect_timeout. */
     if (o.connect_timeout > 0) {
-        double deadline = now_s() + o.connect_timeout;
+        double deadline = pgi_now() + o.connect_timeout;
         pthread_mutex_lock(&n->c->mu);
         while (!n->c->connected && core_wait(n->c, deadline)) {
         }
@@ -855,9 +849,9 @@ take_sending(nbus *n, double deadline)
             (void)send_held(n, NULL);
         if (!n->held)
             return take(n->c, deadline);
-        double soon = now_s() + 0.02;
+        double soon = pgi_now() + 0.02;
         item *it = take(n->c, soon < deadline ? soon : deadline);
-        if (it || now_s() >= deadline)
+        if (it || pgi_now() >= deadline)
             return it;
     }
 }
@@ -958,7 +952,7 @@ nats_poll(pg_bus *b, double timeout_s, size_t *delivered, pg_error *err)
                             MAX_DEPTH);
     if ((rc = send_held(n, err)))
         return rc;
-    double deadline = now_s() + timeout_s;
+    double deadline = pgi_now() + timeout_s;
     /* Waits for the first message, then delivers those that have arrived by then (not those
      * arriving while it delivers, so a steady stream cannot keep it forever). */
     item *first = take_sending(n, deadline);
@@ -1002,7 +996,7 @@ nats_request(pg_bus *b, const char *subject, const void *data, size_t len, doubl
     snprintf(inbox, sizeof inbox, "%s%llu", n->inbox, (unsigned long long)f.token);
     if ((rc = nats_publish(b, subject, inbox, data, len, err)))
         return rc;
-    double deadline = now_s() + timeout_s;
+    double deadline = pgi_now() + timeout_s;
     n->frames = &f;
     n->depth++;
     while (!f.answer) {
@@ -1082,7 +1076,7 @@ nats_close(pg_bus *b)
         natsConnection_Destroy(n->nc);
     core *c = n->c;
     pthread_mutex_lock(&c->mu);
-    double deadline = now_s() + CLOSE_WAIT_S;
+    double deadline = pgi_now() + CLOSE_WAIT_S;
     while (c->refs > 1 && core_wait(c, deadline)) {
     }
     pthread_mutex_unlock(&c->mu);
