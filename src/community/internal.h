@@ -116,6 +116,13 @@ void pgi_community_dr_metrics(const pg_community *c, const cm_trace *t, const cm
                               pg_community_run *run);
 /* The ratios (self-sufficiency, local PV use) and the community's totals from the nodes'. */
 void pgi_community_finish_metrics(pg_community_run *run, bool offgrid);
+/* Both for a played run: its DR metrics (NaN without events) and then the ratios and totals. */
+void pgi_community_finish_run(const pg_community *c, cm_trace *t, const cm_trace *cf);
+/* A report of c's name, nodes and run with n_variants variants named from c's variant first on,
+ * their runs empty (malloc'd; pg_community_report_free frees it). */
+int pgi_community_report_new(const pg_community *c, const char *mechanism, uint64_t seed,
+                             size_t first, size_t n_variants, pg_community_report **out,
+                             pg_error *err);
 
 /* Day index (from the data's first row's date) and weekday (0 Monday) of run interval t. */
 size_t pgi_community_day_of(const pg_community *c, size_t t, int *weekday);

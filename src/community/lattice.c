@@ -80,33 +80,13 @@ static int
 one_run_report(const pg_community *c, size_t variant, const char *mname, bool has_market,
                cm_trace *tr, pg_community_report **out, pg_error *err)
 {
-    pg_community_report *r = calloc(1, sizeof *r);
-    if (!r || !(r->variants = calloc(1, sizeof *r->variants)) ||
-        !(r->node_names = calloc(c->n_nodes, sizeof *r->node_names)) ||
-        !(r->scenario = pgi_strdup(c->name)) || !(r->mechanism = pgi_strdup(mname)))
-        goto oom;
-    r->n_nodes = c->n_nodes;
-    for (size_t i = 0; i < c->n_nodes; i++)
-        if (!(r->node_names[i] = pgi_strdup(c->nodes[i].name)))
-            goto oom;
-    r->seed = c->seed;
-    r->start_day = c->start_day;
-    r->days = c->days;
-    r->n_intervals = c->n;
-    r->step_h = c->step_h;
-    r->grid_connected = c->connected;
-    r->n_variants = 1;
+    pg_community_report *r = NULL;
+    int rc = pgi_community_report_new(c, mname, c->seed, variant, 1, &r, err);
+    if (rc)
+        return rc;
     pg_community_variant *var = &r->variants[0];
-    if (!(var->name = pgi_strdup(c->variants[variant])))
-        goto oom;
     var->has_market = has_market;
-    if (c->n_events)
-        pgi_community_dr_metrics(c, tr, NULL, &tr->run);
-    else
-        for (size_t i = 0; i < c->n_nodes; i++)
-            tr->run.node[i].dr_delivered_kwh = tr->run.node[i].dr_delivered_cf_kwh =
-                tr->run.node[i].dr_event_kwh = NAN;
-    pgi_community_finish_metrics(&tr->run, !c->connected);
+    pgi_community_finish_run(c, tr, NULL);
     if (has_market)
         var->market = tr->run;
     else
@@ -114,9 +94,6 @@ one_run_report(const pg_community *c, size_t variant, const char *mname, bool ha
     memset(&tr->run, 0, sizeof tr->run);
     *out = r;
     return PG_OK;
-oom:
-    pg_community_report_free(r);
-    return pg_error_set(err, PG_ENOMEM, "out of memory");
 }
 
 int

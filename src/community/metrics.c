@@ -179,3 +179,15 @@ pgi_community_dr_metrics(const pg_community *c, const cm_trace *t, const cm_trac
     free(event_day);
     free(ev);
 }
+
+void
+pgi_community_finish_run(const pg_community *c, cm_trace *t, const cm_trace *cf)
+{
+    if (c->n_events)
+        pgi_community_dr_metrics(c, t, cf, &t->run);
+    else
+        for (size_t i = 0; i < c->n_nodes; i++)
+            t->run.node[i].dr_delivered_kwh = t->run.node[i].dr_delivered_cf_kwh =
+                t->run.node[i].dr_event_kwh = NAN;
+    pgi_community_finish_metrics(&t->run, !c->connected);
+}

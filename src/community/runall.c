@@ -101,6 +101,36 @@ pg_community_report_free(pg_community_report *r)
 }
 
 int
+pgi_community_report_new(const pg_community *c, const char *mechanism, uint64_t seed, size_t first,
+                         size_t n_variants, pg_community_report **out, pg_error *err)
+{
+    pg_community_report *r = calloc(1, sizeof *r);
+    if (!r || !(r->variants = calloc(n_variants, sizeof *r->variants)) ||
+        !(r->node_names = calloc(c->n_nodes, sizeof *r->node_names)) ||
+        !(r->scenario = pgi_strdup(c->name)) || !(r->mechanism = pgi_strdup(mechanism)))
+        goto oom;
+    r->n_nodes = c->n_nodes;
+    r->n_variants = n_variants;
+    for (size_t i = 0; i < c->n_nodes; i++)
+        if (!(r->node_names[i] = pgi_strdup(c->nodes[i].name)))
+            goto oom;
+    for (size_t v = 0; v < n_variants; v++)
+        if (!(r->variants[v].name = pgi_strdup(c->variants[first + v])))
+            goto oom;
+    r->seed = seed;
+    r->start_day = c->start_day;
+    r->days = c->days;
+    r->n_intervals = c->n;
+    r->step_h = c->step_h;
+    r->grid_connected = c->connected;
+    *out = r;
+    return PG_OK;
+oom:
+    pg_community_report_free(r);
+    return pg_error_set(err, PG_ENOMEM, "out of memory");
+}
+
+int
 pg_community_run_all(const pg_community *c, const pg_community_options *o,
                      pg_community_report **out, pg_error *err)
 {
@@ -199,44 +229,15 @@ pg_community_run_all(const pg_community *c, const pg_community_options *o,
                 *err = p.jobs[k].err;
             goto out;
         }
-    if (!(r = calloc(1, sizeof *r)) ||
-        !(r->variants = calloc(c->n_variants, sizeof *r->variants)) ||
-        !(r->node_names = calloc(c->n_nodes, sizeof *r->node_names)) ||
-        !(r->scenario = pgi_strdup(c->name)) || !(r->mechanism = pgi_strdup(mname))) {
-        rc = pg_error_set(err, PG_ENOMEM, "out of memory");
+    if ((rc = pgi_community_report_new(c, mname, seed, 0, c->n_variants, &r, err)))
         goto out;
-    }
-    r->n_nodes = c->n_nodes;
-    for (size_t i = 0; i < c->n_nodes; i++)
-        if (!(r->node_names[i] = pgi_strdup(c->nodes[i].name))) {
-            rc = pg_error_set(err, PG_ENOMEM, "out of memory");
-            goto out;
-        }
-    r->seed = seed;
-    r->start_day = c->start_day;
-    r->days = c->days;
-    r->n_intervals = c->n;
-    r->step_h = c->step_h;
-    r->grid_connected = c->connected;
     for (size_t v = 0; v < c->n_variants; v++) {
         pg_community_variant *var = &r->variants[v];
-        r->n_variants++;
         var->has_market = has_market;
-        if (!(var->name = pgi_strdup(c->variants[v]))) {
-            rc = pg_error_set(err, PG_ENOMEM, "out of memory");
-            goto out;
-        }
         job *base = &p.jobs[v * per], *cfb = c->dr_counterfactual ? base + per / 2 : NULL;
         for (size_t m = 0; m < (has_market ? 2u : 1u); m++) {
             job *jb = base + m, *cf = cfb ? cfb + m : NULL;
-            if (c->n_events)
-                pgi_community_dr_metrics(c, &jb->trace, cf ? &cf->trace : NULL, &jb->trace.run);
-            else
-                for (size_t i = 0; i < c->n_nodes; i++)
-                    jb->trace.run.node[i].dr_delivered_kwh =
-                        jb->trace.run.node[i].dr_delivered_cf_kwh =
-                            jb->trace.run.node[i].dr_event_kwh = NAN;
-            pgi_community_finish_metrics(&jb->trace.run, !c->connected);
+            pgi_community_finish_run(c, &jb->trace, cf ? &cf->trace : NULL);
             bool is_market = has_market && m == 0;
             pg_community_run *dst = is_market ? &var->market : &var->baseline;
             *dst = jb->trace.run;
