@@ -161,13 +161,6 @@ PG_API void pg_community_report_free(pg_community_report *r);
  * another takes it over when it falls silent. docs/lattice.md gives the subjects, messages and
  * rules. */
 
-typedef enum pg_log_level {
-    PG_LOG_ERROR = 0,
-    PG_LOG_WARN = 1,
-    PG_LOG_INFO = 2,
-    PG_LOG_DEBUG = 3,
-} pg_log_level;
-
 typedef struct pg_lattice_options {
     const char *transport; /* "nats" (default) or "inproc" */
     const char *servers;   /* the transport's url: comma-separated NATS server URLs */
@@ -189,6 +182,13 @@ typedef struct pg_lattice_options {
     void (*log)(void *ud, pg_log_level level, const char *msg);
     void *log_ud;
     pg_log_level log_level;
+    /* The shared ledger (docs/ledger.md, "A community's ledger"): NULL (default) none; otherwise
+     * a folder holding genesis.op and, for every member hosted here, <name>.key; each hosted
+     * member keeps its ledger in <name>.db there (created when missing), records its market and
+     * DR activity on it, and reconciles with peers at start, on rejoin, every ledger_sync_s and
+     * at the end of the run. */
+    const char *ledger_dir;
+    double ledger_sync_s; /* between reconciliations with a live peer (default 5) */
 } pg_lattice_options;
 
 PG_API void pg_lattice_options_init(pg_lattice_options *o);
@@ -224,6 +224,7 @@ typedef struct pg_community_member {
     char *data_dir;  /* NULL: the scenario's */
     size_t start_day, days;
     pg_lattice_options lattice; /* from "lattice": heartbeat_s, timeout_s, clock, interval_s */
+    char *ledger;               /* "ledger": the ledger folder, resolved; NULL: none */
 } pg_community_member;
 
 /* Reads the member file at path (pg_input_read rules, "-" standard input; its relative paths are
@@ -240,6 +241,24 @@ PG_API void pg_community_member_free(pg_community_member *m);
  * adds the file, pg_error_at). Borrows c and m. */
 PG_API int pg_community_member_find(const pg_community *c, const pg_community_member *m,
                                     size_t *node, size_t *variant, pg_error *err);
+
+/* ---------------------------------------------------------------- the shared ledger */
+
+struct pg_ledger_checker;
+
+/* Creates the ledger folder of community c (docs/ledger.md, "A community's ledger") in dir
+ * (made when missing): genesis.key (the founder's key, which signs the genesis op and nothing
+ * else: keep it offline), <name>.key for every member of c, and genesis.op admitting every member
+ * under its name, every member an operator. Refuses to replace an existing file (PG_ESTATE naming
+ * it). Borrows c. */
+PG_API int pg_community_ledger_init(const pg_community *c, const char *dir, pg_error *err);
+/* The checker of c's market records (variant and market as for pg_community_run_lattice):
+ * recomputes every clearing result from its gate's bids, for pg_ledger_open and
+ * pg_ledger_verify_file. *out is malloc'd and borrows c; free with
+ * pg_community_ledger_checker_free. */
+PG_API int pg_community_ledger_checker(const pg_community *c, size_t variant, const char *market,
+                                       struct pg_ledger_checker **out, pg_error *err);
+PG_API void pg_community_ledger_checker_free(struct pg_ledger_checker *ch);
 
 /* Printers: malloc'd text the caller frees. The JSON is deterministic (no timings). */
 PG_API int pg_community_report_text(const pg_community_report *r, char **out, pg_error *err);

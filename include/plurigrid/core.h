@@ -38,6 +38,15 @@ enum {
     PG_ECANCELED = -13,   /* stopped on request (a signal) before the work was done */
 };
 
+/* How much a long-running part (a node daemon, a ledger on the lattice) logs: a line of level L is
+ * passed on when L <= the level asked for. */
+typedef enum pg_log_level {
+    PG_LOG_ERROR = 0,
+    PG_LOG_WARN = 1,
+    PG_LOG_INFO = 2,
+    PG_LOG_DEBUG = 3,
+} pg_log_level;
+
 /* A short fixed description of a status code ("malformed input", ...). Never NULL. */
 PG_API const char *pg_strerror(int code);
 
