@@ -32,6 +32,8 @@ runtime=(
     libcmark-dev                # CommonMark parser for roadmaps (the kanban command module)
     libnats-dev                 # NATS client, cnats (the lattice's network bus, the module nats.so)
     nats-server                 # the NATS server node daemons talk through (and the NATS tests start)
+    libsodium-dev               # Ed25519 signatures and BLAKE2b hashes (the shared ledger, the module ledger.so)
+    libsqlite3-dev              # SQLite, the ledger's store (the module ledger.so)
 )
 # What only the tests need (make test).
 test_only=(

@@ -29,12 +29,16 @@ for s in pg_world_read pg_pf_solve pg_dispatch_run pg_version; do
     grep -qx "$s" "$tmp/syms" || { echo "FAIL: $s is not exported"; exit 1; }
 done
 echo "exports: $(wc -l < "$tmp/syms") symbols, all pg_"
-# The library does not link COIN-OR, libnats, libcurl or cmark: those are modules loaded when used.
-if readelf -d "$lib" | grep NEEDED | grep -E 'Cbc|Clp|nats|curl|cmark'; then
+# The library does not link COIN-OR, libnats, libcurl, cmark, libsodium or SQLite: those are
+# modules loaded when used.
+if readelf -d "$lib" | grep NEEDED | grep -E 'Cbc|Clp|nats|curl|cmark|sodium|sqlite'; then
     echo "FAIL: libplurigrid links a module's library"; exit 1
 fi
 [ -f "$libdir/plurigrid/coin.so" ] || { echo "FAIL: the COIN-OR module is not installed"; exit 1; }
 [ -f "$libdir/plurigrid/nats.so" ] || { echo "FAIL: the NATS module is not installed"; exit 1; }
+[ -f "$libdir/plurigrid/ledger.so" ] || { echo "FAIL: the ledger module is not installed"; exit 1; }
+readelf -d "$libdir/plurigrid/ledger.so" | grep NEEDED | grep -q sodium ||
+    { echo "FAIL: the ledger module does not link libsodium"; exit 1; }
 
 # The NATS module is loaded at the first NATS bus, not before; without it, opening one says so.
 cat > "$tmp/natsopen.c" <<'C'
