@@ -1437,7 +1437,7 @@ pgi_ledger_net_new(pg_ledger_net **out, pg_ledger *l, pg_bus *b, const pg_ledger
     }
     n->o.prefix = n->prefix;
     n->o.self = n->self;
-    if ((rc = pgi_ledger_sodium(err)) != PG_OK)
+    if ((rc = pgi_ledger_sodium(err)) != PG_OK || (rc = catch_up(n, err)) != PG_OK)
         goto out;
     snprintf(n->subj_op, sizeof n->subj_op, "%s.op", n->prefix);
     if ((rc = pg_bus_subscribe(b, n->subj_op, on_op, n, &n->sid_op, err)) != PG_OK)
@@ -1457,6 +1457,7 @@ pgi_ledger_net_new(pg_ledger_net **out, pg_ledger *l, pg_bus *b, const pg_ledger
     n = NULL;
 out:
     if (n) {
+        mirror_free(&n->m);
         free(n->prefix);
         free(n->self);
         free(n);
