@@ -785,6 +785,13 @@ write_ops(pg_ledger_net *n, wbuf *w, const uint32_t *list, size_t cnt, size_t *p
 
 /* ---------------------------------------------------------------- serving a peer */
 
+static int
+cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
 static void
 serve_error(pg_ledger_net *n, const char *reply, uint64_t nonce, const char *what)
 {
@@ -889,6 +896,7 @@ serve(pg_ledger_net *n, int t, const parsed *m, const char *reply)
             if (j >= 0)
                 list[cnt++] = (uint32_t)j;
         }
+        qsort(list, cnt, sizeof *list, cmp_u32); /* delivery order: predecessors first */
         if (write_ops(n, &w, list, cnt, &pos, &e) < 0)
             goto fail;
         w_patch(&w, flags_pos, pos < cnt ? F_MORE : 0, 1);
@@ -1291,12 +1299,7 @@ on_answer(pg_ledger_net *n, run *r, int t, const parsed *m)
             return;
         }
         /* Earlier ones first (delivery order: the indexes), then the rest of the push. */
-        for (size_t i = 1; i < extra; i++)
-            for (size_t j = i; j > 0 && list[j - 1] > list[j]; j--) {
-                uint32_t x = list[j];
-                list[j] = list[j - 1];
-                list[j - 1] = x;
-            }
+        qsort(list, extra, sizeof *list, cmp_u32);
         memcpy(list + extra, r->push + r->push_pos, (r->n_push - r->push_pos) * sizeof *list);
         free(r->push);
         r->push = list;
