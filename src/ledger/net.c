@@ -31,9 +31,9 @@
 #define MAX_TOKEN 64   /* a copy's name */
 #define MAX_HEADS 1024 /* heads sent in a message (beyond: flagged truncated) */
 #define MAX_RUNS 64    /* reconciliations running at once */
-#define MAX_AUTO_RUNS                                                                              \
-    4                        /* of which started by an op missing predecessors (its sender is      \
-                                not authenticated: a flood of such ops names made-up peers) */
+/* Of which started by ops missing predecessors (their senders are not authenticated: a flood of
+ * such ops could name made-up peers). */
+#define MAX_AUTO_RUNS 4
 #define MAX_ROUNDS 65536     /* requests one run may make */
 #define MAX_ASKED (1u << 18) /* ids one run may ask for */
 #define MIN_MESSAGE (16u << 10)
