@@ -254,7 +254,7 @@ test_held_ops_from_strangers(void **state)
         size_t len = 0;
         assert_int_equal(pg_ledger_get(p.a, &ids[i], &op, &len, &err), PG_OK);
         uint8_t msg[2048];
-        char sender[16];
+        char sender[24];
         snprintf(sender, sizeof sender, "ghost%d", i);
         memcpy(msg, "PGLS\1\1\0\0", 8);
         msg[8] = (uint8_t)strlen(sender);
