@@ -1594,23 +1594,18 @@ pgi_ledger_net_idle(const pg_ledger_net *n)
     return true;
 }
 
-int
-pgi_ledger_net_sync(pg_ledger_net *n, const char *peer, double timeout_s, pg_error *err)
+/* Polls the bus until run r ends or end passes (the run then fails); frees r unless another
+ * caller waits for it. Its result. */
+static int
+wait_run(pg_ledger_net *n, run *r, double end, double timeout_s, char *why, size_t why_len)
 {
-    if (!(timeout_s >= 0))
-        return pg_error_set(err, PG_EINVAL, "ledger net: timeout_s must be >= 0");
-    run *r;
-    int rc = start_run(n, peer, &r, err);
-    if (rc != PG_OK)
-        return rc;
     bool was_waited = r->waited;
     r->waited = true;
-    double end = pgi_now() + timeout_s;
     while (r->state != R_DONE && r->state != R_FAILED) {
         pg_error e = {0};
         double now = pgi_now();
         if (now > end) {
-            finish(n, r, PG_ENET, "no reconciliation with %s within %g s", peer, timeout_s);
+            finish(n, r, PG_ENET, "no reconciliation with %s within %g s", r->peer, timeout_s);
             break;
         }
         double wait = end - now < 0.01 ? end - now : 0.01;
@@ -1620,15 +1615,35 @@ pgi_ledger_net_sync(pg_ledger_net *n, const char *peer, double timeout_s, pg_err
         }
         pgi_ledger_net_step(n, pgi_now(), NULL);
     }
-    rc = r->result;
-    if (rc != PG_OK)
-        pg_error_set(err, PG_ENET, "ledger: reconciliation with %s failed: %s", peer, r->why);
+    int rc = r->result;
+    snprintf(why, why_len, "%s", r->why);
     if (!was_waited) {
         run_unlink(n, r);
         run_free(r);
     } else
         r->waited = false;
-    return rc == PG_OK ? PG_OK : PG_ENET;
+    return rc;
+}
+
+int
+pgi_ledger_net_sync(pg_ledger_net *n, const char *peer, double timeout_s, pg_error *err)
+{
+    if (!(timeout_s >= 0))
+        return pg_error_set(err, PG_EINVAL, "ledger net: timeout_s must be >= 0");
+    char why[256];
+    double end = pgi_now() + timeout_s;
+    /* A run with peer started before this call (by a held op, say) may have asked before the
+     * ops this call must see were made: let it end, then run one of this call's own. */
+    run *r = token_valid(peer) ? find_run(n, peer) : NULL;
+    if (r && wait_run(n, r, end, timeout_s, why, sizeof why) != PG_OK && pgi_now() > end)
+        return pg_error_set(err, PG_ENET, "ledger: reconciliation with %s failed: %s", peer, why);
+    int rc = start_run(n, peer, &r, err);
+    if (rc != PG_OK)
+        return rc;
+    rc = wait_run(n, r, end, timeout_s, why, sizeof why);
+    if (rc != PG_OK)
+        return pg_error_set(err, PG_ENET, "ledger: reconciliation with %s failed: %s", peer, why);
+    return PG_OK;
 }
 
 void

@@ -187,6 +187,60 @@ test_several_copies(void **state)
     pgt_tmpdir_cleanup();
 }
 
+/* pg_ledger_net_sync while a reconciliation with the same peer is under way (started before, its
+ * SYNC answered before the peer made an op): the sync still brings that op. */
+static void
+test_sync_during_a_run(void **state)
+{
+    (void)state;
+    tn_setup_keys();
+    pgt_nats *s = pgt_nats_start();
+    pg_bus *ba = open_nats(pgt_nats_url(s, 0)), *bb = open_nats(pgt_nats_url(s, 0));
+    pg_ledger *a = tn_open("a"), *b = tn_open("b");
+    tn_append(a, 3, 5, 8);
+    tn_copy(a, b);
+    tn_append(b, 2, 3, 8);
+    pg_ledger_net *na = tn_net(a, ba, "a", true, 0, 5), *nb = tn_net(b, bb, "b", true, 0, 5);
+    flush(ba);
+    flush(bb);
+    pg_error err = {0};
+    assert_int_equal(pg_ledger_net_reconcile(na, "b", &err), PG_OK);
+    flush(ba);
+    /* b answers the SYNC; a does not read the answer yet. */
+    double end = pgi_now() + 10;
+    pg_ledger_net_stats sb;
+    do {
+        assert_int_equal(pg_bus_poll(bb, 0.05, NULL, &err), PG_OK);
+        pg_ledger_net_get_stats(nb, &sb);
+    } while (sb.served < 1 && pgi_now() < end);
+    assert_int_equal(sb.served, 1);
+    flush(bb);
+    /* Then b makes z, and a syncs. */
+    pg_ledger_payload pl;
+    memset(&pl, 0, sizeof pl);
+    pl.kind = PG_LEDGER_COUNTER;
+    pl.name = "c";
+    pl.delta = 3;
+    pg_ledger_id z;
+    assert_int_equal(pg_ledger_append(b, &tn_keys[2], &pl, &z, &err), PG_OK);
+    poller p = {.bus = {bb}, .net = {nb}, .n = 1};
+    poller_start(&p);
+    int rc = pg_ledger_net_sync(na, "b", 30, &err);
+    poller_stop(&p);
+    if (rc != PG_OK)
+        fail_msg("sync: %s", err.msg);
+    assert_true(pg_ledger_has(a, &z));
+    tn_assert_same(a, b);
+    pg_ledger_net_free(na);
+    pg_ledger_net_free(nb);
+    pg_ledger_close(a);
+    pg_ledger_close(b);
+    pg_bus_close(ba);
+    pg_bus_close(bb);
+    pgt_nats_stop(s);
+    pgt_tmpdir_cleanup();
+}
+
 static void
 test_byzantine_peers(void **state)
 {
@@ -258,6 +312,7 @@ main(void)
         cmocka_unit_test_teardown(test_two_copies_bloom, pgt_nats_teardown),
         cmocka_unit_test_teardown(test_two_copies_algorithm1, pgt_nats_teardown),
         cmocka_unit_test_teardown(test_several_copies, pgt_nats_teardown),
+        cmocka_unit_test_teardown(test_sync_during_a_run, pgt_nats_teardown),
         cmocka_unit_test_teardown(test_byzantine_peers, pgt_nats_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
