@@ -22,6 +22,7 @@
 
 #include "core/util.h"
 #include "ledger/bloom.h"
+#include "ledger/graph.h"
 #include "ledger/internal.h"
 
 /* ---------------------------------------------------------------- limits and message types */
@@ -529,6 +530,7 @@ typedef struct run {
     pgi_bloom peer_filter; /* a copy */
     bool has_filter;
     idset asked;             /* ids asked for with NEED */
+    idset pushed;            /* ids pushed */
     idlist want;             /* ids to ask for */
     pg_ledger_id *last_need; /* the ids of the NEED waiting for its answer */
     size_t n_last_need;
@@ -809,33 +811,47 @@ serve_error(pg_ledger_net *n, const char *reply, uint64_t nonce, const char *wha
     free(w.p);
 }
 
-/* The predecessors that ops (just ingested, some maybe held) lack and that are not in skip,
- * added to *want. Only ops that decode and verify are looked into: a forged op cannot make this
- * copy chase ids. */
+/* The predecessors that ops (just ingested, some maybe held) lack and that are not in skip nor
+ * held already (an op held is here: what it waits for is asked for from it), added to *want. Only
+ * ops that decode and verify are looked into: a forged op cannot make this copy chase ids. */
 static int
 missing_preds(pg_ledger_net *n, const void *const *ops, const size_t *lens, size_t cnt,
               const idset *skip, idlist *want)
 {
+    /* The ops of the batch itself: one held for a missing predecessor is not to be asked for. */
+    idset batch = {0};
+    int rc = 0;
+    pg_ledger_id *ids = malloc((cnt ? cnt : 1) * sizeof *ids);
+    if (!ids)
+        return -1;
     for (size_t i = 0; i < cnt; i++) {
-        pg_ledger_id id;
-        crypto_generichash(id.b, sizeof id.b, ops[i], lens[i], NULL, 0);
-        if (pgi_ledger_has(n->l, &id))
+        crypto_generichash(ids[i].b, sizeof ids[i].b, ops[i], lens[i], NULL, 0);
+        if (!pgi_ledger_has(n->l, &ids[i]) && idset_add(&batch, &ids[i]) < 0) {
+            rc = -1;
+            goto out;
+        }
+    }
+    for (size_t i = 0; i < cnt; i++) {
+        if (!idset_has(&batch, &ids[i]))
             continue;
         pg_ledger_op *op = NULL;
         if (pgi_ledger_op_decode(ops[i], lens[i], &op, NULL) != PG_OK)
             continue;
-        for (size_t j = 0; j < op->n_preds; j++) {
+        for (size_t j = 0; j < op->n_preds && !rc; j++) {
             const pg_ledger_id *p = &op->preds[j];
-            if (pgi_ledger_has(n->l, p) || (skip && idset_has(skip, p)))
+            if (pgi_ledger_has(n->l, p) || idset_has(&batch, p) ||
+                pgi_ledger_pending_has(n->l, p) || (skip && idset_has(skip, p)))
                 continue;
-            if (idlist_add(want, p)) {
-                pgi_ledger_op_free(op);
-                return -1;
-            }
+            rc = idlist_add(want, p);
         }
         pgi_ledger_op_free(op);
+        if (rc)
+            goto out;
     }
-    return 0;
+out:
+    idset_free(&batch);
+    free(ids);
+    return rc;
 }
 
 static int
@@ -981,6 +997,7 @@ run_free(run *r)
     free(r->peer_heads);
     pgi_bloom_free(&r->peer_filter);
     idset_free(&r->asked);
+    idset_free(&r->pushed);
     idlist_free(&r->want);
     free(r->last_need);
     free(r->push);
@@ -1074,19 +1091,27 @@ send_push(pg_ledger_net *n, run *r)
     w_uint(&w, r->nonce, 8);
     size_t flags_pos = w.len;
     w_uint(&w, 0, 1);
+    size_t first = r->push_pos;
     if (write_ops(n, &w, r->push, r->n_push, &r->push_pos, &e) < 0) {
         free(w.p);
         finish(n, r, e.code, "%s", e.msg);
         return;
     }
+    for (size_t i = first; i < r->push_pos; i++)
+        if (idset_add(&r->pushed, &n->m.ids[r->push[i]]) < 0) {
+            free(w.p);
+            finish(n, r, PG_ENOMEM, "out of memory");
+            return;
+        }
     w_patch(&w, flags_pos, r->push_pos < r->n_push ? F_MORE : 0, 1);
     send_request(n, r, &w, R_PUSH);
 }
 
 /* After ops arrived (and were ingested): ask for what is missing, or continue, or push. */
 static void
-advance(pg_ledger_net *n, run *r, const parsed *m, bool more)
+advance(pg_ledger_net *n, run *r, const parsed *m)
 {
+    bool more = r->more; /* the last SYNC's answer was partial: ask again once nothing is missing */
     pg_error e = {0};
     if (catch_up(n, &e) != PG_OK) {
         finish(n, r, e.code, "%s", e.msg);
@@ -1251,7 +1276,8 @@ on_answer(pg_ledger_net *n, run *r, int t, const parsed *m)
             finish(n, r, e.code, "%s", e.msg);
             return;
         }
-        advance(n, r, m, m->flags & F_MORE);
+        r->more = m->flags & F_MORE;
+        advance(n, r, m);
         return;
     case R_NEED:
         if (t != T_OPS)
@@ -1265,7 +1291,7 @@ on_answer(pg_ledger_net *n, run *r, int t, const parsed *m)
             finish(n, r, e.code, "%s", e.msg);
             return;
         }
-        advance(n, r, m, false);
+        advance(n, r, m);
         return;
     case R_PUSH:
         if (t == T_OK) {
@@ -1293,6 +1319,11 @@ on_answer(pg_ledger_net *n, run *r, int t, const parsed *m)
         for (size_t i = 0; i < m->n_ids; i++) {
             pg_ledger_id id;
             memcpy(id.b, m->ids + 32 * i, 32);
+            if (idset_has(&r->pushed, &id)) { /* it has it, or rejected it: not again */
+                free(list);
+                finish(n, r, PG_ENET, "%s asked again for an op it was sent", r->peer);
+                return;
+            }
             long j = mirror_find(&n->m, &id);
             if (j >= 0)
                 list[extra++] = (uint32_t)j;

@@ -169,6 +169,16 @@ tn_net(pg_ledger *l, pg_bus *b, const char *self, bool bloom, size_t max_message
     return n;
 }
 
+/* Reconciles n with peer (pg_ledger_net_sync), failing the test with the message otherwise. */
+static inline void
+tn_sync_ok(pg_ledger_net *n, const char *peer)
+{
+    pg_error err = {0};
+    int rc = pg_ledger_net_sync(n, peer, 30, &err);
+    if (rc != PG_OK)
+        fail_msg("reconciling with %s: %s", peer, err.msg);
+}
+
 /* ---------------------------------------------------------------- a Byzantine peer */
 
 typedef enum tn_evil_mode {
