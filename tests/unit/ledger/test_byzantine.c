@@ -573,9 +573,10 @@ test_counter_limits(void **state)
     assert_true(rc == PG_EINVAL || rc == PG_ELIMIT);
     /* 1025 * 2^53 > 2^63 - 1, on a chain of ops ingested at once */
     const char *names[2] = {"big", "small"};
+    size_t prev = f.cnt;
     for (int side = 0; side < 2; side++) {
         p = lb_counter(names[side], side ? -lim : lim);
-        size_t prev = f.cnt, *chain = malloc(1025 * sizeof *chain);
+        size_t *chain = malloc(1025 * sizeof *chain);
         assert_non_null(chain);
         for (int i = 0; i < 1025; i++)
             chain[i] = prev = lb_pool_add(f.pool, i % 2 ? &A : &B, &prev, 1, &p);
@@ -699,7 +700,7 @@ test_missing_predecessor(void **state)
     size_t chain[10];
     size_t prev = m;
     for (int i = 0; i < 10; i++) {
-        char v[16];
+        char v[32];
         snprintf(v, sizeof v, "o%d", i + 1);
         p = lb_register("meta", v);
         chain[i] = prev = lb_pool_add(f.pool, i % 2 ? &A : &B, &prev, 1, &p);

@@ -445,7 +445,7 @@ test_convergence(void **state)
             if (!seen)
                 break;
         }
-        char name[8], value[32];
+        char name[32], value[32];
         if (lb_below(&rng, 2)) {
             snprintf(name, sizeof name, "r%d", (int)lb_below(&rng, 4));
             snprintf(value, sizeof value, "v%d", r);
@@ -632,7 +632,7 @@ test_convergence(void **state)
         pg_ledger_id id1, id2;
         p = lb_counter("energy", 10 * (i + 1));
         assert_int_equal(pg_ledger_append(cp[i].l, writers[i], &p, &id1, &err), PG_OK);
-        char v[16];
+        char v[32];
         snprintf(v, sizeof v, "final-%d", i);
         p = lb_register("meta", v);
         assert_int_equal(pg_ledger_append(cp[i].l, writers[i], &p, &id2, &err), PG_OK);
