@@ -23,6 +23,8 @@
 #define LB_OFF_AUTHOR 5
 #define LB_OFF_NPREDS (LB_OFF_AUTHOR + PG_LEDGER_KEY_BYTES)
 #define LB_OFF_PREDS (LB_OFF_NPREDS + 2)
+/* The most predecessors an op of these tests has. */
+#define LB_MAX_PREDS 128
 
 /* A small deterministic random generator (splitmix64): the tests' orders are seeded. */
 static inline uint64_t
@@ -168,7 +170,7 @@ typedef struct lb_op {
     char name[PG_LEDGER_MAX_NAME + 1]; /* REGISTER, COUNTER */
     char value[64];                    /* REGISTER (text values only here) */
     int64_t delta;                     /* COUNTER */
-    size_t preds[8];                   /* indices in the pool */
+    size_t preds[LB_MAX_PREDS];        /* indices in the pool */
     size_t n_preds;
 } lb_op;
 
@@ -268,7 +270,7 @@ static inline size_t
 lb_pool_put(lb_pool *pool, lb_op o, const size_t *preds, size_t n_preds)
 {
     assert_true(pool->n < LB_MAX_OPS);
-    assert_true(n_preds <= 8);
+    assert_true(n_preds <= LB_MAX_PREDS);
     uint64_t h = 0;
     for (size_t i = 0; i < n_preds; i++) {
         assert_true(preds[i] < pool->n);
@@ -287,8 +289,8 @@ static inline size_t
 lb_pool_add(lb_pool *pool, const pg_ledger_key *k, const size_t *preds, size_t n_preds,
             const pg_ledger_payload *p)
 {
-    pg_ledger_id ids[8];
-    assert_true(n_preds <= 8);
+    pg_ledger_id ids[LB_MAX_PREDS];
+    assert_true(n_preds <= LB_MAX_PREDS);
     for (size_t i = 0; i < n_preds; i++)
         ids[i] = pool->op[preds[i]].id;
     lb_op o = lb_encode(k, ids, n_preds, p);
@@ -338,8 +340,8 @@ lb_pool_put_bytes(lb_pool *pool, const uint8_t *bytes, size_t len)
         memcpy(o.value, d->payload.value, d->payload.value_len);
     }
     o.delta = d->payload.delta;
-    size_t preds[8];
-    assert_true(d->n_preds <= 8);
+    size_t preds[LB_MAX_PREDS];
+    assert_true(d->n_preds <= LB_MAX_PREDS);
     for (size_t i = 0; i < d->n_preds; i++) {
         long at = lb_pool_find(pool, &d->preds[i]);
         if (at < 0)

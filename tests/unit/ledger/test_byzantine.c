@@ -268,12 +268,12 @@ build_cases(fixture *f)
 
     /* a removal's tags must be admissions of that key among its ancestors */
     {
-        p = lb_member_add("d", &D);
-        lb_op add_d = make(f, &G, LB_PREDS(f->cnt), &p); /* concurrent: not an ancestor */
-        p = lb_member_remove(&D, &add_d.id, 1);
-        add_case("a removal naming an admission that is not its ancestor",
-                 make(f, &G, LB_PREDS(f->cnt), &p), PG_OK);
-        free(add_d.bytes);
+        p = lb_member_add("d", &D); /* delivered, but concurrent with the removal */
+        size_t add_d = lb_pool_add(f->pool, &G, LB_PREDS(f->bid_a2), &p);
+        p = lb_member_remove(&D, &f->pool->op[add_d].id, 1);
+        c = add_case("a removal naming an admission that is not its ancestor",
+                     make(f, &G, LB_PREDS(f->cnt), &p), PG_OK);
+        c->prep[0] = add_d, c->n_prep = 1;
     }
     p = lb_member_remove(&B, &f->pool->op[f->addc].id, 1); /* c's admission, not b's */
     c = add_case("a removal naming an admission of another key", make(f, &G, LB_PREDS(f->cnt), &p),
@@ -464,6 +464,7 @@ run_case(pg_ledger *l, const fixture *f, const bad_case *c, const char *path)
         fail_msg("%s: the reject callback did not name the op", c->what);
     if (!last_why[0])
         fail_msg("%s: the reject callback did not say why", c->what);
+    print_message("  rejected: %s\n", last_why);
     assert_false(pg_ledger_has(l, &bad_id));
     same_state(l, &before, c->what);
     pg_ledger_stats s;
@@ -817,9 +818,10 @@ test_replay(void **state)
     pgt_tmpdir_cleanup();
 }
 
-/* An author who equivocates: a signs two different ops on the same heads. Both are delivered on
- * every copy, in either order; each copy counts one equivocation; the copies converge (the
- * register is the write with the greater id at the same height); verify shows it. */
+/* An author who equivocates: a signs two (then three) different ops on the same heads. All are
+ * delivered on every copy, in any order; each copy counts one equivocation per op after the
+ * first; the copies converge (the register is the write with the greater id at the same
+ * height); verify shows them. */
 static void
 test_equivocation(void **state)
 {
@@ -860,14 +862,29 @@ test_equivocation(void **state)
     snap s1 = take(l1), s2 = take(l2);
     assert_true(lb_id_eq(&s1.heads, &s2.heads));
     assert_true(lb_id_eq(&s1.state, &s2.state));
-    /* an honest op on both merges them */
-    pg_ledger_payload c = lb_counter("energy", 2);
-    size_t merge = lb_pool_add(f.pool, &B, LB_PREDS(x, y), &c);
+    /* a third op on the same heads: a second equivocation, on both */
+    pg_ledger_payload c = lb_counter("energy", 100);
+    size_t z = lb_pool_add(f.pool, &A, LB_PREDS(f.cnt), &c);
+    lb_expect_stats(lb_ingest_idx(l1, f.pool, &z, 1), 1, 0, 0, "z");
+    lb_expect_stats(lb_ingest_idx(l2, f.pool, &z, 1), 1, 0, 0, "z");
+    for (int i = 0; i < 2; i++) {
+        pg_ledger_stats s;
+        pg_ledger_get_stats(ls[i], &s);
+        assert_int_equal(s.equivocations, 2);
+        assert_int_equal(pg_ledger_heads(ls[i], h1, 4), 3);
+        assert_int_equal(pg_ledger_counter_get(ls[i], "energy"), 105);
+    }
+    s1 = take(l1), s2 = take(l2);
+    assert_true(lb_id_eq(&s1.state, &s2.state));
+    /* an honest op on all three merges them */
+    c = lb_counter("energy", 2);
+    size_t merge = lb_pool_add(f.pool, &B, LB_PREDS(x, y, z), &c);
     lb_expect_stats(lb_ingest_idx(l1, f.pool, &merge, 1), 1, 0, 0, "the merge");
     lb_expect_stats(lb_ingest_idx(l2, f.pool, &merge, 1), 1, 0, 0, "the merge");
     s1 = take(l1), s2 = take(l2);
     assert_true(lb_id_eq(&s1.state, &s2.state));
-    assert_int_equal(pg_ledger_counter_get(l1, "energy"), 7);
+    assert_int_equal(pg_ledger_counter_get(l1, "energy"), 107);
+    assert_int_equal(pg_ledger_heads(l1, h1, 4), 1);
     pg_ledger_close(l1);
     pg_ledger_close(l2);
     for (int i = 0; i < 2; i++) {
@@ -876,7 +893,7 @@ test_equivocation(void **state)
         pg_error err = {0};
         assert_int_equal(pg_ledger_verify_file(i ? p2 : p1, NULL, &rep, &err), PG_OK);
         assert_int_equal(rep.n_problems, 0);
-        assert_int_equal(rep.equivocations, 1);
+        assert_int_equal(rep.equivocations, 2);
         assert_true(lb_id_eq(&rep.state_digest, &s1.state));
         pg_ledger_verify_report_free(&rep);
     }

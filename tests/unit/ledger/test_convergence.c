@@ -25,6 +25,7 @@ typedef struct copy {
 } copy;
 
 static size_t n_rejects;
+static size_t n_dups_sent, max_held; /* the test tested something */
 
 static void
 on_reject(void *ud, const pg_ledger_id *id, const char *why)
@@ -120,6 +121,9 @@ deliver(copy *c, const lb_pool *pool, const size_t *idx_in, size_t n, uint64_t *
         size_t expect = simulate(c, pool);
         pg_ledger_ingest_stats st = lb_ingest_idx(c->l, pool, batch, nb);
         lb_expect_stats(st, expect, dups, 0, c->path);
+        n_dups_sent += dups;
+        if (held(c, pool) > max_held)
+            max_held = held(c, pool);
         pg_ledger_stats ls;
         pg_ledger_get_stats(c->l, &ls);
         if (ls.pending != held(c, pool))
@@ -209,9 +213,9 @@ static void
 check_model(copy *c, const lb_pool *pool, const bool *in, const pg_ledger_key *authors,
             size_t n_authors)
 {
-    pg_ledger_id want[64], got[64];
-    size_t nw = lb_model_heads(pool, in, want, 64);
-    size_t ng = pg_ledger_heads(c->l, got, 64);
+    pg_ledger_id want[256], got[256];
+    size_t nw = lb_model_heads(pool, in, want, 256);
+    size_t ng = pg_ledger_heads(c->l, got, 256);
     if (nw != ng)
         fail_msg("%s has %zu heads, %zu expected", c->path, ng, nw);
     for (size_t i = 0; i < nw; i++)
@@ -607,6 +611,9 @@ test_convergence(void **state)
             check_same(cp[0].l, l);
     }
     assert_int_equal(n_rejects, 0);
+    print_message("%zu duplicates sent, up to %zu ops held at once\n", n_dups_sent, max_held);
+    assert_true(n_dups_sent >= 20);
+    assert_true(max_held >= 10);
 
     /* Reopened from disk: the same state. */
     pg_ledger_id heads_d, state_d;
@@ -645,6 +652,10 @@ test_convergence(void **state)
         free(stored_ops(cp[i].l, pool, &ns));
     }
     assert_int_equal(pool->n, before + 8);
+    for (int i = 0; i < N_COPIES; i++) /* each copy has its own */
+        for (size_t o = before; o < pool->n; o++)
+            if (pg_ledger_has(cp[i].l, &pool->op[o].id))
+                cp[i].got[o] = cp[i].sent[o] = true;
     for (int i = 0; i < N_COPIES; i++)
         for (int j = 0; j < 4; j++) {
             if (i == j)
