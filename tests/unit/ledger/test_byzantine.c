@@ -6,7 +6,9 @@
  * another key, gates naming bids that are not predecessors, two bids of one node or a bid of
  * another interval, a result by a non-operator, a settlement of a gate, a counter delta beyond
  * 2^53, a bid under another member's name, second genesis ops), a checker refusing a result, an
- * author who equivocates, garbage bytes and truncated or non-canonical encodings.
+ * author who equivocates, garbage bytes and truncated or non-canonical encodings, and ops judged
+ * by their causal past rather than by the receiving copy's state (a removed member's concurrent
+ * op accepted, its op on its removal refused even after a later re-admission).
  *
  * For each bad op: it is rejected (counted exactly, reported to the reject callback), never
  * stored or applied (count, heads and state digests unchanged, pg_ledger_has false), a valid op
@@ -1134,6 +1136,88 @@ test_mixed_stream(void **state)
     pgt_tmpdir_cleanup();
 }
 
+/* Validity is judged from an op's causal past only, never from the receiving copy's state now:
+ * the genesis key admits d, then removes it; an op d made concurrently with the removal (its past
+ * has the admission, not the removal) is valid on a copy where d is no longer a member; an op of
+ * d on the removal is invalid, also on a copy where a later re-admission (not in that op's past)
+ * made d a member again; an op of d on the re-admission is valid. Two copies receiving these in
+ * opposite orders agree. */
+static void
+test_causal_past(void **state)
+{
+    (void)state;
+    fixture f = make_fixture();
+    pg_ledger_payload p = lb_member_add("d", &D);
+    size_t add = lb_pool_add(f.pool, &G, LB_PREDS(f.cnt), &p);
+    p = lb_member_remove(&D, &f.pool->op[add].id, 1);
+    size_t rm = lb_pool_add(f.pool, &G, LB_PREDS(add), &p);
+    p = lb_register("meta", "d-concurrent");
+    size_t d1 = lb_pool_add(f.pool, &D, LB_PREDS(add), &p); /* valid: its past admits d */
+    p = lb_member_add("d", &D);
+    size_t again = lb_pool_add(f.pool, &G, LB_PREDS(rm, d1), &p);
+    p = lb_register("meta", "d-removed");
+    lb_op d2 = make(&f, &D, LB_PREDS(rm, d1), &p); /* invalid: its past removes d */
+    p = lb_register("meta", "d-back");
+    size_t d3 = lb_pool_add(f.pool, &D, LB_PREDS(again), &p); /* valid */
+    pg_ledger_options o = options();
+    char path[2][4096];
+    snap s[2];
+    for (int c = 0; c < 2; c++) {
+        snprintf(path[c], sizeof path[c], "%s/causal-%d.db", pgt_tmpdir(), c);
+        pg_ledger *l = open_base(path[c], &f, &o);
+        reset_rejects();
+        if (c == 0) {
+            /* d removed here before its concurrent op arrives */
+            lb_expect_stats(lb_ingest_idx(l, f.pool, LB_PREDS(add, rm)), 2, 0, 0, "add, remove");
+            assert_null(pg_ledger_member_name(l, &D.pk));
+            lb_expect_stats(lb_ingest_idx(l, f.pool, &d1, 1), 1, 0, 0,
+                            "an op of d concurrent with its removal");
+            /* d a member again here, but not in d2's past */
+            lb_expect_stats(lb_ingest_idx(l, f.pool, &again, 1), 1, 0, 0, "the re-admission");
+            assert_non_null(pg_ledger_member_name(l, &D.pk));
+            lb_expect_stats(lb_ingest1(l, d2.bytes, d2.len), 0, 0, 1, "an op of d on its removal");
+            lb_expect_stats(lb_ingest_idx(l, f.pool, &d3, 1), 1, 0, 0,
+                            "an op of d on its re-admission");
+        } else {
+            /* everything at once, the invalid op first, successors before predecessors */
+            const void *ops[6] = {d2.bytes,
+                                  f.pool->op[d3].bytes,
+                                  f.pool->op[again].bytes,
+                                  f.pool->op[d1].bytes,
+                                  f.pool->op[rm].bytes,
+                                  f.pool->op[add].bytes};
+            size_t lens[6] = {d2.len,
+                              f.pool->op[d3].len,
+                              f.pool->op[again].len,
+                              f.pool->op[d1].len,
+                              f.pool->op[rm].len,
+                              f.pool->op[add].len};
+            pg_ledger_ingest_stats st;
+            pg_error err = {0};
+            assert_int_equal(pg_ledger_ingest(l, ops, lens, 6, &st, &err), PG_OK);
+            lb_expect_stats(st, 5, 0, 1, "all at once");
+        }
+        assert_int_equal(n_rejects, 1);
+        assert_true(lb_id_eq(&last_reject, &d2.id));
+        assert_false(pg_ledger_has(l, &d2.id));
+        void *v = NULL;
+        size_t len = 0;
+        pg_error err = {0};
+        assert_int_equal(pg_ledger_register_get(l, &D.pk, "meta", &v, &len, &err), PG_OK);
+        assert_int_equal(len, 6);
+        assert_memory_equal(v, "d-back", 6);
+        free(v);
+        assert_string_equal(pg_ledger_member_name(l, &D.pk), "d");
+        s[c] = take(l);
+        pg_ledger_close(l);
+    }
+    assert_true(lb_id_eq(&s[0].heads, &s[1].heads));
+    assert_true(lb_id_eq(&s[0].state, &s[1].state));
+    free(d2.bytes);
+    lb_pool_free(f.pool);
+    pgt_tmpdir_cleanup();
+}
+
 int
 main(void)
 {
@@ -1142,6 +1226,7 @@ main(void)
         cmocka_unit_test(test_checker),     cmocka_unit_test(test_missing_predecessor),
         cmocka_unit_test(test_replay),      cmocka_unit_test(test_equivocation),
         cmocka_unit_test(test_garbage),     cmocka_unit_test(test_mixed_stream),
+        cmocka_unit_test(test_causal_past),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
