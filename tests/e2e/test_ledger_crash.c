@@ -4,13 +4,15 @@
  * random moment (seeded; from at once to a few hundred milliseconds in, so some kills land while
  * it opens the file, most while it writes), several rounds on the same file. After each kill the
  * database reopens, holds every acknowledged op, is one chain (one head: nothing half-applied),
- * its counter equals the counter ops it holds, and pg_ledger_verify_file finds no problem. */
+ * its counter equals the counter ops it holds, and pg_ledger_verify_file finds no problem. The
+ * same for a child killed while it creates the database. */
 #include "harness.h"
 #include "unit/ledger/ledger_build.h"
 
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -22,13 +24,15 @@ static pg_ledger_key G, A, B;
 
 /* The child: never returns; exits 10 + what failed (it is normally killed first). */
 static void
-child(const char *path, int fd)
+child(const char *path, const lb_op *genesis, int fd)
 {
     pg_ledger *l = NULL;
     pg_error err = {0};
     pg_ledger_options o;
     pg_ledger_options_init(&o);
-    if (pg_ledger_open(&l, path, NULL, 0, &o, &err) != PG_OK)
+    o.create = genesis != NULL;
+    if (pg_ledger_open(&l, path, genesis ? genesis->bytes : NULL, genesis ? genesis->len : 0, &o,
+                       &err) != PG_OK)
         _exit(10);
     for (unsigned i = 0; i < 1000000; i++) {
         pg_ledger_id ids[3];
@@ -133,7 +137,7 @@ test_kill_while_writing(void **state)
         assert_true(pid >= 0);
         if (pid == 0) {
             close(fds[0]);
-            child(path, fds[1]);
+            child(path, NULL, fds[1]);
         }
         close(fds[1]);
         /* the first round is killed at once; the others after up to 400 ms */
@@ -228,11 +232,98 @@ test_kill_while_writing(void **state)
     pgt_tmpdir_cleanup();
 }
 
+/* Killed while it creates the database (at a moment within twice the time a creation takes):
+ * the file is then either
+ * absent, or empty, or a ledger with its genesis; opening it with create and the genesis works,
+ * every acknowledged op is there and it verifies. */
+static void
+test_kill_while_creating(void **state)
+{
+    (void)state;
+    G = lb_key(1), A = lb_key(2), B = lb_key(3);
+    pg_ledger_member m[] = {{"a", A.pk}, {"b", B.pk}};
+    lb_op g = lb_genesis(&G, "crash", PG_LEDGER_ADMIT_GENESIS, m, 2, NULL, 0);
+    uint64_t rng = 0xc4a6;
+    pg_ledger_options o;
+    pg_ledger_options_init(&o);
+    /* how long a creation takes here: kills land uniformly in twice that */
+    char probe[4096];
+    snprintf(probe, sizeof probe, "%s/probe.db", pgt_tmpdir());
+    double t0 = now_s();
+    pg_ledger_close(lb_open(probe, &g, &o));
+    long span_us = (long)((now_s() - t0) * 2e6) + 1;
+    for (int round = 0; round < 12; round++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/create-%d.db", pgt_tmpdir(), round);
+        int fds[2];
+        assert_int_equal(pipe(fds), 0);
+        fflush(NULL);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            close(fds[0]);
+            child(path, &g, fds[1]);
+        }
+        close(fds[1]);
+        long us = (long)lb_below(&rng, (size_t)span_us);
+        struct timespec ts = {0, us * 1000};
+        nanosleep(&ts, NULL);
+        kill(pid, SIGKILL);
+        int status = 0;
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
+            fail_msg("round %d: the child failed (exit %d) before it was killed", round,
+                     WEXITSTATUS(status));
+        pg_ledger_id acked[4096];
+        size_t n_acked = 0, have = 0;
+        uint8_t buf[4096];
+        for (;;) {
+            ssize_t r = read(fds[0], buf + have, sizeof buf - have);
+            if (r <= 0)
+                break;
+            have += (size_t)r;
+            while (have >= sizeof *acked && n_acked < 4096) {
+                memcpy(&acked[n_acked++], buf, sizeof *acked);
+                memmove(buf, buf + sizeof *acked, have - sizeof *acked);
+                have -= sizeof *acked;
+            }
+        }
+        close(fds[0]);
+        struct stat sb;
+        const char *left = stat(path, &sb) != 0 ? "no file"
+                           : sb.st_size == 0    ? "an empty file"
+                                                : "a file";
+        pg_ledger *l = lb_open(path, &g, &o); /* creates it if the child did not get that far */
+        pg_ledger_id gid;
+        pg_ledger_genesis_id(l, &gid);
+        assert_true(lb_id_eq(&gid, &g.id));
+        for (size_t i = 0; i < n_acked; i++)
+            if (!pg_ledger_has(l, &acked[i]))
+                fail_msg("round %d: acknowledged op %zu is missing", round, i);
+        size_t count = pg_ledger_count(l);
+        assert_true(count >= n_acked + 1);
+        pg_ledger_close(l);
+        pg_ledger_verify_report rep;
+        memset(&rep, 0, sizeof rep);
+        pg_error err = {0};
+        assert_int_equal(pg_ledger_verify_file(path, NULL, &rep, &err), PG_OK);
+        assert_int_equal(rep.n_problems, 0);
+        assert_int_equal(rep.ops, count);
+        pg_ledger_verify_report_free(&rep);
+        print_message("round %d: killed after %ld us, leaving %s; %zu ops acknowledged, %zu "
+                      "stored\n",
+                      round, us, left, n_acked, count);
+    }
+    free(g.bytes);
+    pgt_tmpdir_cleanup();
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_kill_while_writing),
+        cmocka_unit_test(test_kill_while_creating),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
