@@ -324,10 +324,10 @@ check_members(pg_ledger *l, const pg_ledger_key *keys, const char *const *names,
 }
 
 static void
-test_convergence(void **state)
+converge(uint64_t seed)
 {
-    (void)state;
     n_rejects = 0;
+    n_dups_sent = max_held = 0;
     pg_ledger_key G = lb_key(1), A = lb_key(2), B = lb_key(3), C = lb_key(4), D = lb_key(5),
                   E = lb_key(6);
     pg_ledger_member founders[] = {{"a", A.pk}, {"b", B.pk}};
@@ -417,7 +417,7 @@ test_convergence(void **state)
 
     /* random ops on a random graph below m7 and m8: registers r0..r3, counter energy2, no
      * author twice on one set of predecessors */
-    uint64_t rng = 0x5eed0011;
+    uint64_t rng = 0x5eed0011 + seed;
     const pg_ledger_key *writers[] = {&A, &B, &C, &D};
     size_t window[8] = {m7, m8};
     size_t nwin = 2;
@@ -487,7 +487,7 @@ test_convergence(void **state)
             idx[n++] = o;
         for (size_t o = x ? first_x : first_y; o < (x ? end_x : end_y); o++)
             idx[n++] = o;
-        uint64_t r = 1000 + (uint64_t)i;
+        uint64_t r = 1000 + (uint64_t)i + 100 * seed;
         deliver_shuffled(&cp[i], pool, idx, n, &r);
     }
     in_x[g] = in_y[g] = true;
@@ -529,7 +529,7 @@ test_convergence(void **state)
         int from = i < 2 ? 2 + i : (i - 2) % 2; /* X from 2, 3; Y from 0, 1, 0 */
         size_t ns = 0;
         size_t *st = stored_ops(cp[from].l, pool, &ns);
-        uint64_t r = 2000 + (uint64_t)i;
+        uint64_t r = 2000 + (uint64_t)i + 100 * seed;
         lb_shuffle(&r, st, ns);
         /* delivered as received: no op held back, duplicates are the shared past */
         for (size_t at = 0; at < ns;) {
@@ -563,7 +563,7 @@ test_convergence(void **state)
         n = 0;
         for (size_t o = first_m; o < end_m; o++)
             idx[n++] = o;
-        uint64_t r = 3000 + (uint64_t)i;
+        uint64_t r = 3000 + (uint64_t)i + 100 * seed;
         deliver_shuffled(&cp[i], pool, idx, n, &r);
     }
     for (size_t o = 0; o < end_m; o++)
@@ -706,6 +706,17 @@ test_convergence(void **state)
     free(cp);
     lb_pool_free(pool);
     pgt_tmpdir_cleanup();
+}
+
+/* Three seeds: three random graphs and three sets of orders. */
+static void
+test_convergence(void **state)
+{
+    (void)state;
+    for (uint64_t seed = 0; seed < 3; seed++) {
+        print_message("seed %llu\n", (unsigned long long)seed);
+        converge(seed);
+    }
 }
 
 int
