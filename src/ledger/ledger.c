@@ -892,9 +892,13 @@ pgi_ledger_ingest(pg_ledger *l, const void *const *ops, const size_t *lens, size
             continue;
         }
         pgi_ledger_hash(ops[i], lens[i], &id);
-        if (pgi_ledger_find(l, &id) != PGI_NONE || pend_find(l, &id, NULL) != PGI_NONE) {
+        if (pgi_ledger_find(l, &id) != PGI_NONE) {
             c.st.duplicate++;
             l->stats.duplicate++;
+            continue;
+        }
+        if (pend_find(l, &id, NULL) != PGI_NONE) {
+            c.st.pending++; /* held already: still held, not delivered */
             continue;
         }
         if (pgi_ledger_parse(ops[i], lens[i], &v, &why)) {

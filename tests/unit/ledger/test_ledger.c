@@ -445,6 +445,78 @@ test_record_rules(void **state)
     pg_ledger_close(l);
 }
 
+static int
+refuse_results(void *ctx, const pg_ledger_op *rec, const pg_ledger_op *const *refs, size_t n,
+               pg_error *err)
+{
+    (void)ctx, (void)refs, (void)n;
+    if (rec->payload.record.type == PG_LEDGER_RESULT)
+        return pg_error_set(err, PG_EMODEL, "wrong price");
+    return PG_OK;
+}
+
+/* A copy whose checker refuses a clearing result rejects it on ingest, and holds what follows
+ * it (never delivered: its predecessor never will be). */
+static void
+test_checker_on_ingest(void **state)
+{
+    (void)state;
+    static const pg_ledger_checker refusing = {"the test market", NULL, refuse_results};
+    pg_ledger *x = lf_open(pgt_tmp("x.db"));
+    pg_ledger *y = lf_open_with(pgt_tmp("y.db"), PG_LEDGER_ADMIT_GENESIS, true, &refusing);
+    pg_ledger_payload p = lf_record(PG_LEDGER_BID, 1, "a", NULL, 0, "bid");
+    pg_ledger_id bid = lf_append(x, 2, &p, PG_OK);
+    p = lf_record(PG_LEDGER_GATE, 1, NULL, &bid, 1, NULL);
+    pg_ledger_id gate = lf_append(x, 1, &p, PG_OK);
+    p = lf_record(PG_LEDGER_RESULT, 1, NULL, &gate, 1, "price");
+    pg_ledger_id result = lf_append(x, 1, &p, PG_OK);
+    p = lf_record(PG_LEDGER_SETTLE, 1, NULL, &result, 1, "paid");
+    lf_append(x, 1, &p, PG_OK);
+    lf_ops o = lf_all(x);
+    pg_ledger_ingest_stats st;
+    assert_int_equal(pg_ledger_ingest(y, (const void *const *)o.b, o.n, o.count, &st, NULL), PG_OK);
+    assert_int_equal(st.delivered, 2);
+    assert_int_equal(st.rejected, 1);
+    assert_int_equal(st.pending, 1);
+    assert_int_equal(st.duplicate, 1); /* the genesis */
+    assert_false(pg_ledger_has(y, &result));
+    assert_int_equal(pg_ledger_count(y), 3);
+    /* Appending the result there is refused with the checker's words. */
+    pg_ledger_key op = lf_key(1);
+    p = lf_record(PG_LEDGER_RESULT, 1, NULL, &gate, 1, "price");
+    pg_error err = {0};
+    assert_int_equal(pg_ledger_append(y, &op, &p, NULL, &err), PG_EMODEL);
+    assert_non_null(strstr(err.msg, "wrong price"));
+    lf_free(&o);
+    pg_ledger_close(x);
+    pg_ledger_close(y);
+}
+
+/* An op held for a predecessor that this copy then makes itself (the same op: signatures are
+ * deterministic) is delivered by that append. */
+static void
+test_append_completes_held(void **state)
+{
+    (void)state;
+    pg_ledger *x = lf_open(pgt_tmp("x.db")), *y = lf_open(pgt_tmp("y.db"));
+    pg_ledger_id a = lf_register(y, 2, "k", "v");
+    pg_ledger_id b = lf_register(y, 2, "k", "w");
+    uint8_t *bb;
+    size_t bl;
+    assert_int_equal(pg_ledger_get(y, &b, &bb, &bl, NULL), PG_OK);
+    pg_ledger_ingest_stats st;
+    const void *in[1] = {bb};
+    assert_int_equal(pg_ledger_ingest(x, in, &bl, 1, &st, NULL), PG_OK);
+    assert_int_equal(st.pending, 1);
+    pg_ledger_id a2 = lf_register(x, 2, "k", "v");
+    assert_memory_equal(a.b, a2.b, 32);
+    assert_true(pg_ledger_has(x, &b));
+    lf_assert_same(x, y);
+    free(bb);
+    pg_ledger_close(x);
+    pg_ledger_close(y);
+}
+
 /* ---------------------------------------------------------------- the pending set, bad input */
 
 static int rejects, drops;
@@ -514,11 +586,15 @@ test_pending_bounded(void **state)
     assert_int_equal(pg_ledger_op_decode(ops[0], lens[0], &held, NULL), PG_OK);
     assert_false(pgi_ledger_pending_has(l, &held->id));
     pg_ledger_op_free(held);
-    /* The latest five are held: sent again, they are duplicates; the dropped ones are held
-       again (and the oldest of the rest dropped). */
+    /* The latest five are held: sent again, they are still held (not duplicates: those are
+       delivered ops), and nothing is dropped. */
     assert_int_equal(pg_ledger_ingest(l, (const void *const *)ops + 5, lens + 5, 5, &st, NULL),
                      PG_OK);
-    assert_int_equal(st.duplicate, 5);
+    assert_int_equal(st.duplicate, 0);
+    assert_int_equal(st.pending, 5);
+    pg_ledger_get_stats(l, &s);
+    assert_int_equal(s.pending, 5);
+    assert_int_equal(s.dropped, 5);
     for (int i = 0; i < 12; i++)
         free(ops[i]);
     pg_ledger_close(l);
@@ -679,6 +755,8 @@ main(void)
         cmocka_unit_test_teardown(test_registers_and_equivocation, pgt_teardown_tmpdir),
         cmocka_unit_test_teardown(test_counters_saturate, pgt_teardown_tmpdir),
         cmocka_unit_test_teardown(test_record_rules, pgt_teardown_tmpdir),
+        cmocka_unit_test_teardown(test_checker_on_ingest, pgt_teardown_tmpdir),
+        cmocka_unit_test_teardown(test_append_completes_held, pgt_teardown_tmpdir),
         cmocka_unit_test_teardown(test_pending_bounded, pgt_teardown_tmpdir),
         cmocka_unit_test_teardown(test_open_errors, pgt_teardown_tmpdir),
         cmocka_unit_test_teardown(test_full_disk, pgt_teardown_tmpdir),
