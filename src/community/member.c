@@ -80,8 +80,8 @@ read_lattice(pgi_jr *r, const json_t *root, pg_lattice_options *lo)
     if (rc || !obj)
         return rc;
     size_t mark = pgi_jr_push_key(r, "lattice");
-    static const char *const keys[] = {"heartbeat_s", "timeout_s",  "retry_s", "form_s",
-                                       "clock",       "interval_s", NULL};
+    static const char *const keys[] = {"heartbeat_s", "timeout_s",  "retry_s",       "form_s",
+                                       "clock",       "interval_s", "ledger_sync_s", NULL};
     const char *clock = NULL;
     if ((rc = pgi_jr_check_keys(r, obj, "lattice", keys)) ||
         (rc = pgi_jr_get_number(r, obj, "heartbeat_s", false, MIN_PERIOD_S, MAX_PERIOD_S,
@@ -92,6 +92,8 @@ read_lattice(pgi_jr *r, const json_t *root, pg_lattice_options *lo)
                                 &lo->retry_s)) ||
         (rc = pgi_jr_get_number(r, obj, "form_s", false, 0, MAX_PERIOD_S, &lo->form_s)) ||
         (rc = pgi_jr_get_number(r, obj, "interval_s", false, 0, MAX_PERIOD_S, &lo->interval_s)) ||
+        (rc = pgi_jr_get_number(r, obj, "ledger_sync_s", false, MIN_PERIOD_S, MAX_PERIOD_S,
+                                &lo->ledger_sync_s)) ||
         (rc = pgi_jr_get_string(r, obj, "clock", false, &clock)))
         goto out;
     if (clock && strcmp(clock, "simulation") != 0 && strcmp(clock, "wall") != 0) {
