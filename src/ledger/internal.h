@@ -13,6 +13,69 @@
  * Every implementation function that uses libsodium calls it first (key.c). */
 int pgi_ledger_sodium(pg_error *err);
 
+/* The fixed parts of an op's encoding (docs/ledger.md "Ops"). */
+#define PGI_LEDGER_MAGIC "PGL"
+#define PGI_LEDGER_VERSION 1
+#define PGI_LEDGER_HEADER 39 /* magic 3, version 1, kind 1, author 32, npreds 2 */
+#define PGI_LEDGER_MAX_VALUE (16u << 10)
+#define PGI_LEDGER_MAX_APP 1024u
+#define PGI_LEDGER_MAX_DELTA ((int64_t)1 << 53)
+
+/* A parsed op: pointers into its encoding (which must outlive the view), strings not
+ * NUL-terminated. Only the fields of its kind are set. Ids and keys are 32 bytes each, packed. */
+typedef struct pgi_opv {
+    const uint8_t *bytes;
+    size_t len;
+    uint8_t kind;
+    const uint8_t *author;
+    const uint8_t *preds;
+    size_t n_preds;
+    const uint8_t *sig;
+    /* GENESIS: members are (string name, key) pairs in a row, n_members of them */
+    const char *community;
+    size_t community_len;
+    uint8_t admit;
+    const uint8_t *members;
+    size_t n_members;
+    const uint8_t *operators;
+    size_t n_operators;
+    const uint8_t *app;
+    size_t app_len;
+    /* MEMBER_ADD (name, member), MEMBER_REMOVE (member, tags), REGISTER (name, value), COUNTER
+       (name, delta) */
+    const char *name;
+    size_t name_len;
+    const uint8_t *member;
+    const uint8_t *tags;
+    size_t n_tags;
+    const uint8_t *value;
+    size_t value_len;
+    int64_t delta;
+    /* RECORD */
+    uint8_t rtype;
+    uint32_t interval, term;
+    const char *node;
+    size_t node_len;
+    const uint8_t *refs;
+    size_t n_refs;
+    const uint8_t *body;
+    size_t body_len;
+} pgi_opv;
+
+/* Parses an encoding's structure (canonical form, limits; not the signature): PG_EPARSE saying
+ * what is wrong. *v is written in any case; valid only on success. */
+int pgi_ledger_parse(const void *op, size_t len, pgi_opv *v, pg_error *err);
+/* Whether the signature of a parsed op is its author's. */
+bool pgi_ledger_sig_ok(const pgi_opv *v);
+/* The id of an encoding: BLAKE2b-256 of all its bytes. */
+void pgi_ledger_hash(const void *op, size_t len, pg_ledger_id *id);
+/* A decoded op (pg_ledger_op, one allocation) of a parsed view, with id, height and seq as
+ * given. PG_ENOMEM. */
+int pgi_ledger_op_of_view(const pgi_opv *v, const pg_ledger_id *id, uint64_t height, uint64_t seq,
+                          pg_ledger_op **out, pg_error *err);
+/* Whether s (n bytes) is a name: 1 to 63 letters, digits, '-', '_' or '.'. */
+bool pgi_ledger_name_ok(const char *s, size_t n);
+
 /* keys (key.c) */
 int pgi_ledger_key_generate(pg_ledger_key *out, pg_error *err);
 int pgi_ledger_key_from_seed(pg_ledger_key *out, const uint8_t seed[32], pg_error *err);
