@@ -357,12 +357,11 @@ print_folder(const char *cmd, const char *dir)
     printf(" of community %s\n", g->community);
     printf("  genesis.op    the genesis op, id %s\n", id);
     printf("  genesis.key   the founder's key: it signed the genesis op; keep it offline\n");
-    for (size_t i = 0; i < g->n_members; i++)
-        printf("  %s.key%*s the key of member %s\n", g->members[i].name,
-               (int)(g->members[i].name[0] && strlen(g->members[i].name) < 8
-                         ? 8 - strlen(g->members[i].name)
-                         : 0),
-               "", g->members[i].name);
+    for (size_t i = 0; i < g->n_members; i++) {
+        char file[PG_LEDGER_MAX_NAME + 8];
+        snprintf(file, sizeof file, "%s.key", g->members[i].name);
+        printf("  %-13s the key of member %s\n", file, g->members[i].name);
+    }
     printf("Each member's node keeps its copy of the ledger in NAME.db in this folder: give it\n"
            "the folder (\"ledger\" in its member file). Copy only its own key to each member's\n"
            "machine.\n");

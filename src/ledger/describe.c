@@ -417,8 +417,9 @@ pgi_ledger_export(pg_ledger *l, bool json, char **text, pg_error *err)
         set(root, "ops_count", u64_json(pgi_ledger_count(l)), &x.bad);
         set(root, "ops", x.ops, &x.bad);
     } else {
-        pgi_buf_printf(&x.b, "Ledger of community %s: %zu ops in delivery order\n",
-                       pgi_ledger_community(l), pgi_ledger_count(l));
+        size_t n = pgi_ledger_count(l);
+        pgi_buf_printf(&x.b, "Ledger of community %s: %zu op%s in delivery order\n",
+                       pgi_ledger_community(l), n, n == 1 ? "" : "s");
         pgi_buf_puts(&x.b, "genesis ");
         put_id(&x.b, &gid);
         pgi_buf_puts(&x.b, "\n");
