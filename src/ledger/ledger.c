@@ -177,7 +177,8 @@ graph_add(pg_ledger *l, const pg_ledger_id *id, const pgi_opv *v, const uint32_t
     o->n_preds = (uint16_t)v->n_preds;
     o->kind = v->kind;
     o->ctx = past;
-    memcpy(&l->preds[l->n_preds], pidx, v->n_preds * sizeof *pidx);
+    if (v->n_preds)
+        memcpy(&l->preds[l->n_preds], pidx, v->n_preds * sizeof *pidx);
     l->n_preds += v->n_preds;
     l->n_ops++;
     for (size_t i = 0; i < v->n_preds; i++) {
@@ -795,7 +796,8 @@ drain(pg_ledger *l, call *c, pg_error *err)
             rc = deliver(l, &pid, &pv, &fatal, &why);
         if (rc && fatal) {
             free(bytes);
-            *err = why;
+            if (err)
+                *err = why;
             return rc;
         }
         if (rc) {
@@ -823,7 +825,8 @@ deliver_all(pg_ledger *l, call *c, const pg_ledger_id *id, const pgi_opv *v, pg_
     pg_error why = {0};
     int rc = deliver(l, id, v, &fatal, &why);
     if (rc && fatal) {
-        *err = why;
+        if (err)
+            *err = why;
         return rc;
     }
     if (rc) {
@@ -839,8 +842,13 @@ deliver_all(pg_ledger *l, call *c, const pg_ledger_id *id, const pgi_opv *v, pg_
 }
 
 static int
-writable(const pg_ledger *l, pg_error *err)
+writable(pg_ledger *l, pg_error *err)
 {
+    if (l->broken && !l->o.read_only) {
+        /* Reloading failed after a storage failure: try again now. */
+        l->broken = false;
+        recover(l);
+    }
     if (l->broken)
         return pg_error_set(err, PG_ESTATE,
                             "ledger: a storage failure left this ledger unusable; reopen it");
@@ -971,7 +979,8 @@ pgi_ledger_append(pg_ledger *l, const pg_ledger_key *k, const pg_ledger_payload 
     pg_error why = {0};
     if ((rc = deliver(l, &id, &v, &fatal, &why))) {
         if (fatal) {
-            *err = why;
+            if (err)
+                *err = why;
             recover(l);
         } else if (err) {
             pg_error_set(err, rc, "ledger: the op cannot be appended: %s", why.msg);
@@ -998,18 +1007,91 @@ out:
     return rc;
 }
 
+/* ---------------------------------------------------------------- for reconciliation */
+
+int
+pgi_ledger_mark_ancestors(const pg_ledger *l, const uint32_t *from, size_t n, uint8_t *mark)
+{
+    uint32_t *stack = NULL;
+    size_t ns = 0, cap = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (from[i] >= l->n_ops || mark[from[i]])
+            continue;
+        if (pgi_grow(&stack, &cap, ns + 1, sizeof *stack)) {
+            free(stack);
+            return PG_ENOMEM;
+        }
+        mark[from[i]] = 1;
+        stack[ns++] = from[i];
+        while (ns) {
+            const pgi_lop *o = &l->ops[stack[--ns]];
+            for (size_t k = 0; k < o->n_preds; k++) {
+                uint32_t p = l->preds[o->pred0 + k];
+                if (mark[p])
+                    continue;
+                if (pgi_grow(&stack, &cap, ns + 1, sizeof *stack)) {
+                    free(stack);
+                    return PG_ENOMEM;
+                }
+                mark[p] = 1;
+                stack[ns++] = p;
+            }
+        }
+    }
+    free(stack);
+    return PG_OK;
+}
+
+bool
+pgi_ledger_pending_has(const pg_ledger *l, const pg_ledger_id *id)
+{
+    return pend_find(l, id, NULL) != PGI_NONE;
+}
+
+size_t
+pgi_ledger_missing(const pg_ledger *l, pg_ledger_id *out, size_t max)
+{
+    pg_ledger_id *all = malloc((l->n_waits + 1) * sizeof *all);
+    size_t n = 0, k = 0;
+    if (!all)
+        return 0;
+    for (size_t i = 0; i < l->waits_by_id.cap; i++) {
+        if (l->waits_by_id.v[i] < 2)
+            continue;
+        const pgi_wait *w = &l->waits[l->waits_by_id.v[i] - 2];
+        const pgi_pend *p = &l->pend[w->slot];
+        if (!p->bytes || p->serial != w->serial || pgi_ledger_find(l, &w->missing) != PGI_NONE ||
+            pend_find(l, &w->missing, NULL) != PGI_NONE)
+            continue;
+        all[n++] = w->missing;
+    }
+    qsort(all, n, sizeof *all, cmp_id);
+    for (size_t i = 0; i < n; i++) {
+        if (i && memcmp(all[i].b, all[i - 1].b, 32) == 0)
+            continue;
+        if (out && k < max)
+            out[k] = all[i];
+        k++;
+    }
+    free(all);
+    return k;
+}
+
 /* ---------------------------------------------------------------- queries */
 
 const char *
 pgi_ledger_community(const pg_ledger *l)
 {
-    return l->community;
+    return l->community ? l->community : ""; /* none only after a failed reload */
 }
 
 void
 pgi_ledger_genesis_id(const pg_ledger *l, pg_ledger_id *out)
 {
-    *out = l->ops[0].id;
+    if (l->n_ops)
+        *out = l->ops[0].id;
+    else
+        memset(out, 0, sizeof *out);
 }
 
 size_t
