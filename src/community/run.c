@@ -2263,6 +2263,8 @@ free_engine(engine *e)
     free(op->win);
     free(op->pay);
     free(op->order);
+    free(op->bid_op);
+    free(op->has_bid_op);
     pg_market_book_free(&e->book);
     free(e->s);
     free(e->metered);
