@@ -266,6 +266,25 @@ test_missing_row(void **state)
 }
 
 static void
+test_duplicate_row(void **state)
+{
+    (void)state;
+    pg_ledger_id hd, sd;
+    const char *path = make(&hd, &sd);
+    char id3[65];
+    uint8_t *b;
+    size_t n;
+    row(path, 3, id3, &b, &n);
+    free(b);
+    run_sql(path, "INSERT INTO ops(seq, id, author, kind, height, bytes) "
+                  "SELECT 9, id, author, kind, height, bytes FROM ops WHERE seq = 3");
+    pg_ledger_verify_report r = verify(path, NULL);
+    assert_int_equal(r.n_problems, 1);
+    assert_named(&r, 9, id3, "a second copy of an earlier op");
+    pg_ledger_verify_report_free(&r);
+}
+
+static void
 test_checker_refuses(void **state)
 {
     (void)state;
@@ -311,6 +330,7 @@ main(void)
         cmocka_unit_test_teardown(test_tampered_id, pgt_teardown_tmpdir),
         cmocka_unit_test_teardown(test_tampered_state, pgt_teardown_tmpdir),
         cmocka_unit_test_teardown(test_missing_row, pgt_teardown_tmpdir),
+        cmocka_unit_test_teardown(test_duplicate_row, pgt_teardown_tmpdir),
         cmocka_unit_test_teardown(test_checker_refuses, pgt_teardown_tmpdir),
         cmocka_unit_test_teardown(test_not_ledgers, pgt_teardown_tmpdir),
     };
