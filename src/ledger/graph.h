@@ -263,6 +263,18 @@ void pgi_store_done(pgi_store *s);
 /* SQLite's application_id of a plurigrid ledger ("PGL1"). */
 #define PGI_STORE_APP_ID 0x50474c31
 
+/* For verify: a scratch ledger in memory (":memory:") created with the genesis given (checked by
+ * the caller), into which ops are offered one by one in the stored order. */
+int pgi_ledger_open_memory(pg_ledger **out, const void *genesis, size_t len,
+                           const pg_ledger_checker *checker, pg_error *err);
+/* Delivers a parsed, signature-checked op: PG_OK; PG_ENOTFOUND when a predecessor is not
+ * delivered or PG_ESTATE when the op already is (why says which); another code when it is
+ * invalid (why says why); *fatal: a failure of this copy (memory), not of the op (err). */
+int pgi_ledger_offer(pg_ledger *l, const pg_ledger_id *id, const pgi_opv *v, bool *fatal,
+                     pg_error *why);
+/* Commits what was offered. */
+int pgi_ledger_commit(pg_ledger *l, pg_error *err);
+
 /* The checker's view of an op at index x (decoded from the store; free with pgi_ledger_op_free). */
 int pgi_ledger_load_op(pg_ledger *l, uint32_t x, pg_ledger_op **out, pg_error *err);
 

@@ -554,6 +554,39 @@ pgi_ledger_close(pg_ledger *l)
     free(l);
 }
 
+int
+pgi_ledger_open_memory(pg_ledger **out, const void *genesis, size_t len,
+                       const pg_ledger_checker *checker, pg_error *err)
+{
+    pg_ledger_options o;
+    pg_ledger_options_init(&o);
+    o.create = true;
+    o.checker = checker;
+    return pgi_ledger_open(out, ":memory:", genesis, len, &o, err);
+}
+
+int
+pgi_ledger_offer(pg_ledger *l, const pg_ledger_id *id, const pgi_opv *v, bool *fatal, pg_error *why)
+{
+    char h[65];
+    *fatal = false;
+    if (pgi_ledger_find(l, id) != PGI_NONE)
+        return pg_error_set(why, PG_ESTATE, "a second copy of an earlier op");
+    for (size_t i = 0; i < v->n_preds; i++)
+        if (pgi_ledger_find(l, (const pg_ledger_id *)(v->preds + 32 * i)) == PGI_NONE) {
+            pg_ledger_hex(v->preds + 32 * i, 32, h);
+            return pg_error_set(why, PG_ENOTFOUND, "its predecessor %s is not an earlier valid op",
+                                h);
+        }
+    return deliver(l, id, v, fatal, why);
+}
+
+int
+pgi_ledger_commit(pg_ledger *l, pg_error *err)
+{
+    return finish(l, err);
+}
+
 /* ---------------------------------------------------------------- the pending set */
 
 static void
