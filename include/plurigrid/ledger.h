@@ -367,11 +367,16 @@ PG_API int pg_ledger_net_sync(pg_ledger_net *n, const char *peer, double timeout
 typedef struct pg_ledger_net_stats {
     uint64_t reconciliations; /* started */
     uint64_t completed, failed;
-    uint64_t round_trips;     /* requests answered, over all reconciliations */
+    uint64_t round_trips;     /* exchanges, as the papers count them: a run's SYNC and every
+                                 further request answered (NEED, a SYNC again after a partial
+                                 answer, a second or later PUSH, a PUSH answered with NEED), but
+                                 not the first PUSH answered OK, which completes the first
+                                 exchange (docs/ledger.md, "Reconciliation") */
     uint64_t ops_sent, ops_received;
     uint64_t bytes_sent, bytes_received;
     uint64_t served;          /* requests of peers answered */
     uint64_t bad_messages;    /* malformed, oversized or unexpected messages dropped */
+    uint64_t requests;        /* requests of this copy answered (every SYNC, NEED and PUSH) */
 } pg_ledger_net_stats;
 PG_API void pg_ledger_net_get_stats(const pg_ledger_net *n, pg_ledger_net_stats *s);
 
