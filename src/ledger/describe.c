@@ -649,6 +649,13 @@ latest_text(pgi_buf *b, pg_ledger *l, const latest_ring *ring, const char *title
     }
 }
 
+static int
+member_cmp(const void *a, const void *b)
+{
+    const pg_ledger_member *x = a, *y = b;
+    return strcmp(x->name, y->name);
+}
+
 static bool
 is_zero(const pg_ledger_id *id)
 {
@@ -803,6 +810,8 @@ pgi_ledger_show(pg_ledger *l, bool json, char **text, pg_error *err)
         put_id(&b, &sd);
         pgi_buf_printf(&b, "\n  equivocations %" PRIu64 "%s\n", st.equivocations,
                        st.equivocations ? " (an author signed two ops on the same heads)" : "");
+        /* by name for people (the JSON keeps the ledger's order, by key) */
+        qsort(members, n_members, sizeof *members, member_cmp);
         pgi_buf_printf(&b, "\nMembers (%zu)\n", n_members);
         for (size_t i = 0; i < n_members; i++) {
             pgi_buf_printf(&b, "  %-20s ", members[i].name);
