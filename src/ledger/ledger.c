@@ -177,7 +177,8 @@ graph_add(pg_ledger *l, const pg_ledger_id *id, const pgi_opv *v, const uint32_t
     o->n_preds = (uint16_t)v->n_preds;
     o->kind = v->kind;
     o->ctx = past;
-    memcpy(&l->preds[l->n_preds], pidx, v->n_preds * sizeof *pidx);
+    if (v->n_preds)
+        memcpy(&l->preds[l->n_preds], pidx, v->n_preds * sizeof *pidx);
     l->n_preds += v->n_preds;
     l->n_ops++;
     for (size_t i = 0; i < v->n_preds; i++) {
@@ -795,7 +796,8 @@ drain(pg_ledger *l, call *c, pg_error *err)
             rc = deliver(l, &pid, &pv, &fatal, &why);
         if (rc && fatal) {
             free(bytes);
-            *err = why;
+            if (err)
+                *err = why;
             return rc;
         }
         if (rc) {
@@ -823,7 +825,8 @@ deliver_all(pg_ledger *l, call *c, const pg_ledger_id *id, const pgi_opv *v, pg_
     pg_error why = {0};
     int rc = deliver(l, id, v, &fatal, &why);
     if (rc && fatal) {
-        *err = why;
+        if (err)
+            *err = why;
         return rc;
     }
     if (rc) {
@@ -839,8 +842,13 @@ deliver_all(pg_ledger *l, call *c, const pg_ledger_id *id, const pgi_opv *v, pg_
 }
 
 static int
-writable(const pg_ledger *l, pg_error *err)
+writable(pg_ledger *l, pg_error *err)
 {
+    if (l->broken && !l->o.read_only) {
+        /* Reloading failed after a storage failure: try again now. */
+        l->broken = false;
+        recover(l);
+    }
     if (l->broken)
         return pg_error_set(err, PG_ESTATE,
                             "ledger: a storage failure left this ledger unusable; reopen it");
@@ -971,7 +979,8 @@ pgi_ledger_append(pg_ledger *l, const pg_ledger_key *k, const pg_ledger_payload 
     pg_error why = {0};
     if ((rc = deliver(l, &id, &v, &fatal, &why))) {
         if (fatal) {
-            *err = why;
+            if (err)
+                *err = why;
             recover(l);
         } else if (err) {
             pg_error_set(err, rc, "ledger: the op cannot be appended: %s", why.msg);
@@ -1003,13 +1012,16 @@ out:
 const char *
 pgi_ledger_community(const pg_ledger *l)
 {
-    return l->community;
+    return l->community ? l->community : ""; /* none only after a failed reload */
 }
 
 void
 pgi_ledger_genesis_id(const pg_ledger *l, pg_ledger_id *out)
 {
-    *out = l->ops[0].id;
+    if (l->n_ops)
+        *out = l->ops[0].id;
+    else
+        memset(out, 0, sizeof *out);
 }
 
 size_t

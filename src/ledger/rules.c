@@ -433,7 +433,8 @@ check_record(pg_ledger *l, const pgi_opv *v, const pg_ledger_id *id, uint64_t he
             }
             refs[i] = b->aux; /* its node, to find repeats */
         }
-        qsort(refs, v->n_refs, sizeof *refs, cmp_u32);
+        if (v->n_refs > 1)
+            qsort(refs, v->n_refs, sizeof *refs, cmp_u32);
         for (size_t i = 1; i < v->n_refs; i++)
             if (refs[i] == refs[i - 1]) {
                 rc = pg_error_set(err, PG_EMODEL,

@@ -198,7 +198,8 @@ check_row(vctx *v, sqlite3_stmt *st, uint64_t seq, const pg_ledger_id *meta_gene
     bool fatal;
     int rc = pgi_ledger_offer(*mem, &id, &op, &fatal, &why);
     if (fatal) {
-        *err = why;
+        if (err)
+            *err = why;
         return rc;
     }
     if (rc) {

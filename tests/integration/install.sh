@@ -82,6 +82,49 @@ echo "$out" | grep -q "^rc=-8 libnats=0 bus: the NATS module could not be loaded
     { echo "FAIL: NATS bus without its module: $out"; exit 1; }
 echo "nats module: loaded at the first NATS bus; without it: $out"
 
+# The ledger module is loaded at the first ledger call that needs it, not before; without it,
+# that call says so.
+cat > "$tmp/ledgerkey.c" <<'C'
+#include <plurigrid/ledger.h>
+#include <stdio.h>
+#include <string.h>
+static int
+mapped(void)
+{
+    char line[4096];
+    int found = 0;
+    FILE *f = fopen("/proc/self/maps", "r");
+    while (f && fgets(line, sizeof line, f))
+        found |= strstr(line, "libsodium") != NULL || strstr(line, "libsqlite3") != NULL;
+    if (f)
+        fclose(f);
+    return found;
+}
+int
+main(void)
+{
+    pg_ledger_key k;
+    pg_error err = {0};
+    char hex[65];
+    pg_ledger_hex("ab", 2, hex);
+    if (mapped() || strcmp(hex, "6162") != 0)
+        return 10;
+    int rc = pg_ledger_key_generate(&k, &err);
+    printf("rc=%d libsodium=%d %s\n", rc, mapped(), err.msg);
+    pg_ledger_key_wipe(&k);
+    return 0;
+}
+C
+cc -std=c11 -Wall -Werror "$tmp/ledgerkey.c" $(pkg-config --cflags --libs plurigrid) -o "$tmp/ledgerkey"
+out=$("$tmp/ledgerkey") || { echo "FAIL: ledgerkey: $out"; exit 1; }
+echo "$out" | grep -q "^rc=0 libsodium=1" || { echo "FAIL: a ledger key: $out"; exit 1; }
+mv "$libdir/plurigrid/ledger.so" "$tmp/ledger.so.away"
+out=$("$tmp/ledgerkey") || { echo "FAIL: ledgerkey without the module: $out"; exit 1; }
+mv "$tmp/ledger.so.away" "$libdir/plurigrid/ledger.so"
+echo "$out" | grep -q "^rc=-8 libsodium=0 ledger: the ledger module could not be loaded" ||
+    { echo "FAIL: a ledger key without its module: $out"; exit 1; }
+echo "ledger module: loaded at the first ledger call; without it: $out"
+
 # CMake: find_package(plurigrid) and the imported target plurigrid::plurigrid.
 mkdir "$tmp/cm"
 cat > "$tmp/cm/CMakeLists.txt" <<CM
