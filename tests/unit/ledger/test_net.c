@@ -165,7 +165,9 @@ test_several_copies(void **state)
     assert_int_equal(pg_ledger_net_sync(n[3], "c0", 10, &err), PG_OK);
     for (int i = 1; i < 4; i++)
         tn_assert_same(l[0], l[i]);
-    assert_int_equal(pg_ledger_count(l[0]), 1 + 10 + 5 + 8 + 11 + 14);
+    /* c3's first 5 ops are c0's 5 (same author m1, heads and payloads: the same bytes, the same
+     * ids), held once. */
+    assert_int_equal(pg_ledger_count(l[0]), 1 + 10 + 5 + 8 + 11 + 14 - 5);
     for (int i = 0; i < 4; i++) {
         pg_ledger_net_free(n[i]);
         pg_ledger_close(l[i]);
