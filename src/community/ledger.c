@@ -783,9 +783,11 @@ find_one(void *ud, const pg_ledger_op *op)
     find_ctx *f = ud;
     const pg_ledger_record *r = &op->payload.record;
     int i = node_of(f->c, r->node);
-    if (i < 0 || !f->want[i] || f->found[i] || !f->enc[i] || r->body_len != f->enc_len[i] ||
+    if (i < 0 || !f->want[i] || !f->enc[i] || r->body_len != f->enc_len[i] ||
         memcmp(r->body, f->enc[i], r->body_len) != 0)
         return 0;
+    /* the latest (delivery order) when the same bid is there twice: a copy that recorded an
+     * earlier run of the same days */
     f->found[i] = true;
     f->ids[i] = op->id;
     return 0;

@@ -197,6 +197,16 @@ uint32_t pgi_ledger_find(const pg_ledger *l, const pg_ledger_id *id);
 /* Whether op index x is in the sorted array a of n indices. */
 bool pgi_in_sorted(const uint32_t *a, size_t n, uint32_t x);
 
+/* For reconciliation (net.c) and show (describe.c): */
+/* Marks (mark[x] = 1) every op that is one of from[0..n) (indices) or an ancestor of one; mark
+ * has l->n_ops bytes, zeroed by the caller (marks already set stop the walk there). PG_ENOMEM. */
+int pgi_ledger_mark_ancestors(const pg_ledger *l, const uint32_t *from, size_t n, uint8_t *mark);
+/* Whether id is held in the pending set. */
+bool pgi_ledger_pending_has(const pg_ledger *l, const pg_ledger_id *id);
+/* The ids held ops wait for that are neither delivered nor held (what to ask a peer for),
+ * ascending, up to max into out; returns how many there are. */
+size_t pgi_ledger_missing(const pg_ledger *l, pg_ledger_id *out, size_t max);
+
 /* ---------------------------------------------------------------- rules.c */
 
 /* The context of a parsed op's causal past (the union of its predecessors' contexts, interned)

@@ -1007,6 +1007,76 @@ out:
     return rc;
 }
 
+/* ---------------------------------------------------------------- for reconciliation */
+
+int
+pgi_ledger_mark_ancestors(const pg_ledger *l, const uint32_t *from, size_t n, uint8_t *mark)
+{
+    uint32_t *stack = NULL;
+    size_t ns = 0, cap = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (from[i] >= l->n_ops || mark[from[i]])
+            continue;
+        if (pgi_grow(&stack, &cap, ns + 1, sizeof *stack)) {
+            free(stack);
+            return PG_ENOMEM;
+        }
+        mark[from[i]] = 1;
+        stack[ns++] = from[i];
+        while (ns) {
+            const pgi_lop *o = &l->ops[stack[--ns]];
+            for (size_t k = 0; k < o->n_preds; k++) {
+                uint32_t p = l->preds[o->pred0 + k];
+                if (mark[p])
+                    continue;
+                if (pgi_grow(&stack, &cap, ns + 1, sizeof *stack)) {
+                    free(stack);
+                    return PG_ENOMEM;
+                }
+                mark[p] = 1;
+                stack[ns++] = p;
+            }
+        }
+    }
+    free(stack);
+    return PG_OK;
+}
+
+bool
+pgi_ledger_pending_has(const pg_ledger *l, const pg_ledger_id *id)
+{
+    return pend_find(l, id, NULL) != PGI_NONE;
+}
+
+size_t
+pgi_ledger_missing(const pg_ledger *l, pg_ledger_id *out, size_t max)
+{
+    pg_ledger_id *all = malloc((l->n_waits + 1) * sizeof *all);
+    size_t n = 0, k = 0;
+    if (!all)
+        return 0;
+    for (size_t i = 0; i < l->waits_by_id.cap; i++) {
+        if (l->waits_by_id.v[i] < 2)
+            continue;
+        const pgi_wait *w = &l->waits[l->waits_by_id.v[i] - 2];
+        const pgi_pend *p = &l->pend[w->slot];
+        if (!p->bytes || p->serial != w->serial || pgi_ledger_find(l, &w->missing) != PGI_NONE ||
+            pend_find(l, &w->missing, NULL) != PGI_NONE)
+            continue;
+        all[n++] = w->missing;
+    }
+    qsort(all, n, sizeof *all, cmp_id);
+    for (size_t i = 0; i < n; i++) {
+        if (i && memcmp(all[i].b, all[i - 1].b, 32) == 0)
+            continue;
+        if (out && k < max)
+            out[k] = all[i];
+        k++;
+    }
+    free(all);
+    return k;
+}
+
 /* ---------------------------------------------------------------- queries */
 
 const char *

@@ -9,7 +9,11 @@
  *
  * Then the same with the operator killed (SIGKILL) mid-day: another member takes the role over,
  * the day completes, and the survivors' copies end identical and verified (the killed operator's
- * copy too: everything it acknowledged is on disk). */
+ * copy too: everything it acknowledged is on disk).
+ *
+ * And the commands: `plurigrid ledger init`, then `plurigrid community --ledger` (in one process)
+ * with the same report as without and copies that verify; a folder without its genesis or key
+ * refused with the way forward; the ledger options checked. */
 #include "lattice_e2e.h"
 
 #include "plurigrid/community.h"
@@ -197,12 +201,84 @@ test_operator_killed(void **state)
     pge_pass();
 }
 
+/* The command's side: `plurigrid ledger init` makes the folder; `plurigrid community --ledger`
+ * (every member in one process, on the in-process bus) gives the same report as without it and
+ * leaves copies that verify; a folder without its genesis or key is refused with the way forward;
+ * --ledger-sync-s is checked. */
+static void
+test_commands(void **state)
+{
+    (void)state;
+    pge_paths();
+    char dir[4200], a[4200], b[4200];
+    snprintf(dir, sizeof dir, "%s/cli-ledger", pgt_tmpdir());
+    snprintf(a, sizeof a, "%s/plain.json", pgt_tmpdir());
+    snprintf(b, sizeof b, "%s/ledger.json", pgt_tmpdir());
+    {
+        const char *args[] = {"ledger", "init",   "--scenario", pge_scen, "--out",
+                              dir,      "--data", pge_data,     NULL};
+        PGT_EXPECT_CLI(args, 0, "");
+    }
+    {
+        const char *args[] = {"community", pge_scen, "--data", pge_data, "--json", a, NULL};
+        PGT_EXPECT_CLI(args, 0, "");
+    }
+    {
+        const char *args[] = {"community", pge_scen,   "--data", pge_data, "--json",
+                              b,           "--ledger", dir,      NULL};
+        PGT_EXPECT_CLI(args, 0, "");
+    }
+    char *ta = pgt_slurp(a, NULL), *tb = pgt_slurp(b, NULL);
+    assert_string_equal(ta, tb);
+    free(ta);
+    free(tb);
+    pg_ledger_id heads[PGE_MEMBERS];
+    size_t count[PGE_MEMBERS];
+    for (int i = 0; i < PGE_MEMBERS; i++) {
+        char member[24];
+        snprintf(member, sizeof member, "home-%d", i + 1);
+        inspect(dir, member, &heads[i], &count[i], true);
+        assert_memory_equal(&heads[i], &heads[0], sizeof heads[0]);
+        verify_cli(dir, member);
+    }
+    /* no genesis, no key: make the folder first */
+    char empty[4200];
+    snprintf(empty, sizeof empty, "%s/empty-ledger", pgt_tmpdir());
+    {
+        const char *args[] = {"community", pge_scen, "--data", pge_data, "--ledger", empty, NULL};
+        PGT_EXPECT_CLI(args, 2, "has no genesis.op", "plurigrid ledger init --scenario", empty);
+    }
+    char key[4300];
+    snprintf(key, sizeof key, "%s/home-2.key", dir);
+    assert_int_equal(unlink(key), 0);
+    const char *m = member_file("home-2", LATTICE, dir);
+    {
+        const char *args[] = {"node", "--config", m, "--nats", "nats://127.0.0.1:1", NULL};
+        PGT_EXPECT_CLI(args, 2, "has no home-2.key", "plurigrid ledger init --scenario");
+    }
+    {
+        const char *args[] = {
+            "node", "--config", m, "--nats", "nats://127.0.0.1:1", "--ledger-sync-s", "0", NULL};
+        PGT_EXPECT_CLI(args, 2, "--ledger-sync-s must be a number of seconds");
+    }
+    {
+        const char *args[] = {"community", pge_scen, "--ledger-sync-s", "2", NULL};
+        PGT_EXPECT_CLI(args, 2, "--ledger-sync-s");
+    }
+    {
+        const char *args[] = {"community", pge_scen, "--ledger", NULL};
+        PGT_EXPECT_CLI(args, 2, "--ledger needs");
+    }
+    pge_pass();
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_day, pge_setup, pge_teardown),
         cmocka_unit_test_setup_teardown(test_operator_killed, pge_setup, pge_teardown),
+        cmocka_unit_test_setup_teardown(test_commands, pge_setup, pge_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,7 +3,8 @@
  * init refused); a run on the in-process lattice with the folder gives the same report, byte for
  * byte, as without it, and leaves every member's copy with the same heads and state, every
  * interval's gate, result and settlement on it, and `verify` with the community's checker
- * finding nothing; the checker accepts the real results and rejects a result whose price or
+ * finding nothing; demand-response events recorded by the operator and every member that
+ * received them; the checker accepts the real results and rejects a result whose price or
  * award was altered (also when the operator itself appends one); a missing folder, key or a
  * genesis of another community is refused with the way forward; the member file's "ledger" key
  * and the options' ledger_sync_s. */
@@ -220,6 +221,63 @@ test_run_all_with_ledger(void **state)
     free(b);
     pg_ledger *l = open_db(dir, names[2]);
     assert_int_equal(records(l, PG_LEDGER_RESULT, 0), 1); /* one run recorded, not the baseline */
+    pg_ledger_close(l);
+    pg_community_free(c);
+}
+
+/* The example with a demand-response event: every member records the event it received, the
+ * operator the event it published; the run is the same as without the ledger. */
+static void
+test_dr_records(void **state)
+{
+    (void)state;
+    pg_error err = {0};
+    size_t tlen = 0;
+    char *text = NULL;
+    assert_int_equal(pg_input_read(pgt_source_path("examples/lattice/scenario.json"), 1 << 20,
+                                   &text, &tlen, &err),
+                     PG_OK);
+    const char *mk = "\"market\": {\"mechanism\": \"uniform\"}";
+    char *at = strstr(text, mk);
+    assert_non_null(at);
+    const char *ev = "\"market\": {\"mechanism\": \"uniform\"}, \"dr_events\": [{\"eventID\": "
+                     "\"peak-1\", \"modificationNumber\": 0, \"dtstart\": \"2016-08-01T17:00\", "
+                     "\"duration\": \"PT2H\", \"notification\": \"PT4H\", \"signalName\": "
+                     "\"SIMPLE\", \"value\": 2, \"targets\": [\"all\"], \"eventStatus\": "
+                     "\"far\"}]";
+    size_t head = (size_t)(at - text), nlen = tlen - strlen(mk) + strlen(ev);
+    char *t2 = malloc(nlen + 1);
+    assert_non_null(t2);
+    memcpy(t2, text, head);
+    memcpy(t2 + head, ev, strlen(ev));
+    memcpy(t2 + head + strlen(ev), at + strlen(mk), tlen - head - strlen(mk));
+    t2[nlen] = '\0';
+    char data[PATH_MAX], base[PATH_MAX];
+    snprintf(data, sizeof data, "%s", pgt_data_path("citylearn-2022-fontana/Building_1.csv"));
+    *strrchr(data, '/') = '\0';
+    snprintf(base, sizeof base, "%s", pgt_source_path("examples/lattice/scenario.json"));
+    *strrchr(base, '/') = '\0';
+    pg_community_options co;
+    pg_community_options_init(&co);
+    co.days = 1;
+    co.data_dir = data;
+    pg_community *c = NULL;
+    if (pg_community_parse(&c, "dr.json", t2, nlen, base, &co, &err))
+        fail_msg("%s", err.msg);
+    free(text);
+    free(t2);
+    const char *dir = make_ledger(c, "led-dr");
+    pg_lattice_options plain, with;
+    inproc_options(&plain, NULL);
+    inproc_options(&with, dir);
+    char *a = run_json(c, &plain, false);
+    char *b = run_json(c, &with, false);
+    assert_string_equal(a, b);
+    free(a);
+    free(b);
+    pg_ledger *l = open_db(dir, names[3]);
+    /* the operator's record of the event, and each member's of receiving it, once */
+    assert_int_equal(records(l, PG_LEDGER_DR, 0), 1 + MEMBERS);
     pg_ledger_close(l);
     pg_community_free(c);
 }
@@ -565,8 +623,9 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_run_with_ledger), cmocka_unit_test(test_run_all_with_ledger),
-        cmocka_unit_test(test_checker),         cmocka_unit_test(test_folder),
-        cmocka_unit_test(test_options),         cmocka_unit_test(test_member_file),
+        cmocka_unit_test(test_dr_records),      cmocka_unit_test(test_checker),
+        cmocka_unit_test(test_folder),          cmocka_unit_test(test_options),
+        cmocka_unit_test(test_member_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

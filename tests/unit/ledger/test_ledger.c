@@ -4,6 +4,8 @@
  * state (members, registers, counters, records), the bounded pending set, and the queries. */
 #include "fixture.h"
 
+#include "ledger/graph.h"
+
 static void
 test_create_append_reopen(void **state)
 {
@@ -99,6 +101,21 @@ test_ingest_any_order(void **state)
     assert_int_equal(st.delivered, k);
     assert_int_equal(st.pending, 0);
     lf_assert_same(a, b);
+    /* The only head's ancestors are every op; the genesis' only itself. */
+    uint8_t *mark = calloc(pg_ledger_count(b), 1);
+    pg_ledger_id head;
+    assert_int_equal(pg_ledger_heads(b, &head, 1), 1);
+    uint32_t from = pgi_ledger_find(b, &head);
+    assert_int_equal(pgi_ledger_mark_ancestors(b, &from, 1, mark), PG_OK);
+    for (size_t i = 0; i < pg_ledger_count(b); i++)
+        assert_int_equal(mark[i], 1);
+    memset(mark, 0, pg_ledger_count(b));
+    from = 0;
+    assert_int_equal(pgi_ledger_mark_ancestors(b, &from, 1, mark), PG_OK);
+    assert_int_equal(mark[0], 1);
+    assert_int_equal(mark[1], 0);
+    free(mark);
+    assert_int_equal(pgi_ledger_missing(b, NULL, 0), 0);
     /* Everything again: duplicates. */
     assert_int_equal(pg_ledger_ingest(b, in, lens, k, &st, &err), PG_OK);
     assert_int_equal(st.duplicate, k);
@@ -469,6 +486,18 @@ test_pending_bounded(void **state)
     assert_int_equal(s.dropped, 5);
     assert_int_equal(s.rejected, 2);
     assert_int_equal(pg_ledger_count(l), 1);
+    /* What to ask a peer for: the five predecessors the held ops wait for. */
+    pg_ledger_id miss[8];
+    assert_int_equal(pgi_ledger_missing(l, miss, 8), 5);
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(miss[i].b[0], 6 + i);
+    pg_ledger_op *held = NULL;
+    assert_int_equal(pg_ledger_op_decode(ops[9], lens[9], &held, NULL), PG_OK);
+    assert_true(pgi_ledger_pending_has(l, &held->id));
+    pg_ledger_op_free(held);
+    assert_int_equal(pg_ledger_op_decode(ops[0], lens[0], &held, NULL), PG_OK);
+    assert_false(pgi_ledger_pending_has(l, &held->id));
+    pg_ledger_op_free(held);
     /* The latest five are held: sent again, they are duplicates; the dropped ones are held
        again (and the oldest of the rest dropped). */
     assert_int_equal(pg_ledger_ingest(l, (const void *const *)ops + 5, lens + 5, 5, &st, NULL),
