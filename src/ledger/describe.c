@@ -649,6 +649,20 @@ latest_text(pgi_buf *b, pg_ledger *l, const latest_ring *ring, const char *title
     }
 }
 
+static int
+member_cmp(const void *a, const void *b)
+{
+    const pg_ledger_member *x = a, *y = b;
+    return strcmp(x->name, y->name);
+}
+
+static bool
+is_zero(const pg_ledger_id *id)
+{
+    static const pg_ledger_id zero;
+    return memcmp(id->b, zero.b, sizeof id->b) == 0;
+}
+
 int
 pgi_ledger_show(pg_ledger *l, bool json, char **text, pg_error *err)
 {
@@ -678,11 +692,9 @@ pgi_ledger_show(pg_ledger *l, bool json, char **text, pg_error *err)
     s->n_regs = unique(s->regs, s->n_regs, sizeof *s->regs, reg_cmp);
     s->n_counters = unique(s->counters, s->n_counters, sizeof *s->counters, name_cmp);
 
-    pg_ledger_id one;
-    size_t n_heads = pgi_ledger_heads(l, &one, 1);
-    heads = malloc((n_heads ? n_heads : 1) * sizeof *heads);
-    pg_ledger_member m1;
-    size_t n_members = pgi_ledger_members(l, &m1, 1);
+    size_t n_heads = pgi_ledger_heads(l, NULL, 0);
+    heads = calloc(n_heads ? n_heads : 1, sizeof *heads);
+    size_t n_members = pgi_ledger_members(l, NULL, 0);
     members = malloc((n_members ? n_members : 1) * sizeof *members);
     if (!heads || !members) {
         bad = 1;
@@ -694,6 +706,16 @@ pgi_ledger_show(pg_ledger *l, bool json, char **text, pg_error *err)
     pgi_ledger_genesis_id(l, &gid);
     pgi_ledger_heads_digest(l, &hd);
     pgi_ledger_state_digest(l, &sd);
+    /* The heads and the digests cannot say they ran out of memory: they leave zeros, which no
+     * hash of anything is. */
+    if (n_heads && (is_zero(&heads[0]) || is_zero(&heads[n_heads - 1]))) {
+        bad = 1;
+        goto out;
+    }
+    if (is_zero(&hd) || is_zero(&sd)) {
+        bad = 1;
+        goto out;
+    }
     pg_ledger_stats st;
     pgi_ledger_get_stats(l, &st);
     size_t count = pgi_ledger_count(l);
@@ -788,6 +810,8 @@ pgi_ledger_show(pg_ledger *l, bool json, char **text, pg_error *err)
         put_id(&b, &sd);
         pgi_buf_printf(&b, "\n  equivocations %" PRIu64 "%s\n", st.equivocations,
                        st.equivocations ? " (an author signed two ops on the same heads)" : "");
+        /* by name for people (the JSON keeps the ledger's order, by key) */
+        qsort(members, n_members, sizeof *members, member_cmp);
         pgi_buf_printf(&b, "\nMembers (%zu)\n", n_members);
         for (size_t i = 0; i < n_members; i++) {
             pgi_buf_printf(&b, "  %-20s ", members[i].name);

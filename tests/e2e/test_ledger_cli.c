@@ -389,7 +389,7 @@ test_bad_databases(void **state)
         {missing, "no such file"},
         {text, "not"},
         {empty, "not"},
-        {other, "not a ledger"},
+        {other, "not a plurigrid ledger"},
         {"/dev/zero", "not a regular file"},
         {fifo, "not a regular file"},
         {dir, "folder"},
