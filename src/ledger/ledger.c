@@ -648,7 +648,8 @@ pend_remove(pg_ledger *l, uint32_t s)
 static void
 drop_oldest(pg_ledger *l)
 {
-    while (l->n_pending > l->o.max_pending || l->pending_bytes > l->o.max_pending_bytes) {
+    while ((l->n_pending > l->o.max_pending || l->pending_bytes > l->o.max_pending_bytes) &&
+           l->fifo_head < l->n_fifo) {
         uint64_t f = l->fifo[l->fifo_head++];
         uint32_t s = (uint32_t)(f >> 32);
         if (l->pend[s].bytes && l->pend[s].serial == (uint32_t)f) {
@@ -661,7 +662,18 @@ drop_oldest(pg_ledger *l)
                             "time");
         }
     }
-    if (l->fifo_head > 1024 && l->fifo_head * 2 > l->n_fifo) {
+    /* Entries of ops delivered or dropped since are stale: keep the queue at most twice the
+       held ops (and a little). */
+    if (l->n_fifo - l->fifo_head > 2 * l->n_pending + 1024) {
+        size_t k = 0;
+        for (size_t i = l->fifo_head; i < l->n_fifo; i++) {
+            uint32_t s = (uint32_t)(l->fifo[i] >> 32);
+            if (l->pend[s].bytes && l->pend[s].serial == (uint32_t)l->fifo[i])
+                l->fifo[k++] = l->fifo[i];
+        }
+        l->n_fifo = k;
+        l->fifo_head = 0;
+    } else if (l->fifo_head > 1024 && l->fifo_head * 2 > l->n_fifo) {
         memmove(l->fifo, l->fifo + l->fifo_head, (l->n_fifo - l->fifo_head) * sizeof *l->fifo);
         l->n_fifo -= l->fifo_head;
         l->fifo_head = 0;

@@ -709,6 +709,11 @@ pgi_ledger_op_encode(const pg_ledger_key *k, const pg_ledger_id *preds, size_t n
                           strncmp(perr.msg, "op: ", 4) ? perr.msg : perr.msg + 4);
         goto out;
     }
+    if (!pgi_ledger_sig_ok(&v)) {
+        rc = pg_error_set(err, PG_EINVAL,
+                          "op: cannot be made: the key's secret and public parts do not match");
+        goto out;
+    }
     *op = buf;
     *len = n;
     buf = NULL;

@@ -92,7 +92,7 @@ intern_name(pg_ledger *l, const char *s, size_t n, uint32_t *out, pg_error *err)
 }
 
 static int
-apply_member(pg_ledger *l, uint32_t x, const pgi_opv *v, pg_error *err)
+apply_member(pg_ledger *l, uint32_t x, const pgi_opv *v, bool store, pg_error *err)
 {
     pgi_mop m = {.op = x};
     memcpy(m.key.b, v->member, 32);
@@ -122,7 +122,7 @@ apply_member(pg_ledger *l, uint32_t x, const pgi_opv *v, pg_error *err)
     free(l->members);
     l->members = ms;
     l->n_members = n;
-    l->members_dirty = true;
+    l->members_dirty |= store;
     return PG_OK;
 }
 
@@ -240,7 +240,7 @@ pgi_ledger_apply(pg_ledger *l, uint32_t x, const pgi_opv *v, bool store, pg_erro
 {
     switch (v->kind) {
     case PG_LEDGER_MEMBER_ADD:
-    case PG_LEDGER_MEMBER_REMOVE: return apply_member(l, x, v, err);
+    case PG_LEDGER_MEMBER_REMOVE: return apply_member(l, x, v, store, err);
     case PG_LEDGER_REGISTER: return apply_register(l, x, v, store, err);
     case PG_LEDGER_COUNTER: return apply_counter(l, v, store, err);
     case PG_LEDGER_RECORD: return apply_record(l, x, v, store, err);

@@ -314,6 +314,20 @@ counter_chain(pg_ledger *l, size_t n, int64_t delta, uint8_t **ops, size_t *lens
 }
 
 static void
+reverse(uint8_t **ops, size_t *lens, size_t n)
+{
+    for (size_t i = 0; i < n / 2; i++) {
+        uint8_t *t = ops[i];
+        size_t tl = lens[i];
+        ops[i] = ops[n - 1 - i];
+        lens[i] = lens[n - 1 - i];
+        ops[n - 1 - i] = t;
+        lens[n - 1 - i] = tl;
+    }
+}
+
+/* Both chains arrive last op first: each is held until its first op, then all delivered. */
+static void
 test_counters_saturate(void **state)
 {
     (void)state;
@@ -322,6 +336,7 @@ test_counters_saturate(void **state)
     uint8_t **ops = calloc(N, sizeof *ops);
     size_t *lens = calloc(N, sizeof *lens);
     counter_chain(l, N, (int64_t)1 << 53, ops, lens);
+    reverse(ops, lens, N);
     pg_ledger_ingest_stats st;
     assert_int_equal(pg_ledger_ingest(l, (const void *const *)ops, lens, N, &st, NULL), PG_OK);
     assert_int_equal(st.delivered, N);
@@ -329,6 +344,7 @@ test_counters_saturate(void **state)
     for (size_t i = 0; i < N; i++)
         free(ops[i]);
     counter_chain(l, N, -((int64_t)1 << 53), ops, lens);
+    reverse(ops, lens, N);
     assert_int_equal(pg_ledger_ingest(l, (const void *const *)ops, lens, N, &st, NULL), PG_OK);
     /* Both sums saturated: P - N is 0, not an overflow. */
     assert_int_equal(pg_ledger_counter_get(l, "big"), 0);
@@ -427,6 +443,78 @@ test_record_rules(void **state)
     lf_append(l, 3, &p, PG_EMODEL);
     lf_append(l, 2, &p, PG_OK);
     pg_ledger_close(l);
+}
+
+static int
+refuse_results(void *ctx, const pg_ledger_op *rec, const pg_ledger_op *const *refs, size_t n,
+               pg_error *err)
+{
+    (void)ctx, (void)refs, (void)n;
+    if (rec->payload.record.type == PG_LEDGER_RESULT)
+        return pg_error_set(err, PG_EMODEL, "wrong price");
+    return PG_OK;
+}
+
+/* A copy whose checker refuses a clearing result rejects it on ingest, and holds what follows
+ * it (never delivered: its predecessor never will be). */
+static void
+test_checker_on_ingest(void **state)
+{
+    (void)state;
+    static const pg_ledger_checker refusing = {"the test market", NULL, refuse_results};
+    pg_ledger *x = lf_open(pgt_tmp("x.db"));
+    pg_ledger *y = lf_open_with(pgt_tmp("y.db"), PG_LEDGER_ADMIT_GENESIS, true, &refusing);
+    pg_ledger_payload p = lf_record(PG_LEDGER_BID, 1, "a", NULL, 0, "bid");
+    pg_ledger_id bid = lf_append(x, 2, &p, PG_OK);
+    p = lf_record(PG_LEDGER_GATE, 1, NULL, &bid, 1, NULL);
+    pg_ledger_id gate = lf_append(x, 1, &p, PG_OK);
+    p = lf_record(PG_LEDGER_RESULT, 1, NULL, &gate, 1, "price");
+    pg_ledger_id result = lf_append(x, 1, &p, PG_OK);
+    p = lf_record(PG_LEDGER_SETTLE, 1, NULL, &result, 1, "paid");
+    lf_append(x, 1, &p, PG_OK);
+    lf_ops o = lf_all(x);
+    pg_ledger_ingest_stats st;
+    assert_int_equal(pg_ledger_ingest(y, (const void *const *)o.b, o.n, o.count, &st, NULL), PG_OK);
+    assert_int_equal(st.delivered, 2);
+    assert_int_equal(st.rejected, 1);
+    assert_int_equal(st.pending, 1);
+    assert_int_equal(st.duplicate, 1); /* the genesis */
+    assert_false(pg_ledger_has(y, &result));
+    assert_int_equal(pg_ledger_count(y), 3);
+    /* Appending the result there is refused with the checker's words. */
+    pg_ledger_key op = lf_key(1);
+    p = lf_record(PG_LEDGER_RESULT, 1, NULL, &gate, 1, "price");
+    pg_error err = {0};
+    assert_int_equal(pg_ledger_append(y, &op, &p, NULL, &err), PG_EMODEL);
+    assert_non_null(strstr(err.msg, "wrong price"));
+    lf_free(&o);
+    pg_ledger_close(x);
+    pg_ledger_close(y);
+}
+
+/* An op held for a predecessor that this copy then makes itself (the same op: signatures are
+ * deterministic) is delivered by that append. */
+static void
+test_append_completes_held(void **state)
+{
+    (void)state;
+    pg_ledger *x = lf_open(pgt_tmp("x.db")), *y = lf_open(pgt_tmp("y.db"));
+    pg_ledger_id a = lf_register(y, 2, "k", "v");
+    pg_ledger_id b = lf_register(y, 2, "k", "w");
+    uint8_t *bb;
+    size_t bl;
+    assert_int_equal(pg_ledger_get(y, &b, &bb, &bl, NULL), PG_OK);
+    pg_ledger_ingest_stats st;
+    const void *in[1] = {bb};
+    assert_int_equal(pg_ledger_ingest(x, in, &bl, 1, &st, NULL), PG_OK);
+    assert_int_equal(st.pending, 1);
+    pg_ledger_id a2 = lf_register(x, 2, "k", "v");
+    assert_memory_equal(a.b, a2.b, 32);
+    assert_true(pg_ledger_has(x, &b));
+    lf_assert_same(x, y);
+    free(bb);
+    pg_ledger_close(x);
+    pg_ledger_close(y);
 }
 
 /* ---------------------------------------------------------------- the pending set, bad input */
@@ -663,6 +751,8 @@ main(void)
         cmocka_unit_test_teardown(test_registers_and_equivocation, pgt_teardown_tmpdir),
         cmocka_unit_test_teardown(test_counters_saturate, pgt_teardown_tmpdir),
         cmocka_unit_test_teardown(test_record_rules, pgt_teardown_tmpdir),
+        cmocka_unit_test_teardown(test_checker_on_ingest, pgt_teardown_tmpdir),
+        cmocka_unit_test_teardown(test_append_completes_held, pgt_teardown_tmpdir),
         cmocka_unit_test_teardown(test_pending_bounded, pgt_teardown_tmpdir),
         cmocka_unit_test_teardown(test_open_errors, pgt_teardown_tmpdir),
         cmocka_unit_test_teardown(test_full_disk, pgt_teardown_tmpdir),

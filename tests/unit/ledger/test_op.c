@@ -253,6 +253,10 @@ test_signature_and_forms(void **state)
     pg_ledger_payload g = {.kind = PG_LEDGER_GENESIS};
     g.genesis.community = "x";
     assert_int_equal(pg_ledger_op_encode(&k, preds, 1, &g, &op, &len, &err), PG_EINVAL);
+    /* A key whose public part is another key's signs nothing. */
+    k.pk = lf_key(3).pk;
+    assert_int_equal(pg_ledger_op_encode(&k, preds, 1, &p, &op, &len, &err), PG_EINVAL);
+    assert_non_null(strstr(err.msg, "do not match"));
 }
 
 static void
