@@ -28,9 +28,12 @@
 
 #define NET_VERSION 1
 #define HDR 8
-#define MAX_TOKEN 64         /* a copy's name */
-#define MAX_HEADS 1024       /* heads sent in a message (beyond: flagged truncated) */
-#define MAX_RUNS 64          /* reconciliations running at once */
+#define MAX_TOKEN 64   /* a copy's name */
+#define MAX_HEADS 1024 /* heads sent in a message (beyond: flagged truncated) */
+#define MAX_RUNS 64    /* reconciliations running at once */
+/* Of which started by ops missing predecessors (their senders are not authenticated: a flood of
+ * such ops could name made-up peers). */
+#define MAX_AUTO_RUNS 4
 #define MAX_ROUNDS 65536     /* requests one run may make */
 #define MAX_ASKED (1u << 18) /* ids one run may ask for */
 #define MIN_MESSAGE (16u << 10)
@@ -534,6 +537,7 @@ typedef struct run {
     bool pushed_once;
     uint64_t requests;
     bool waited;
+    bool automatic; /* started by an op that misses predecessors */
     int result;
     char why[256];
 } run;
@@ -1381,10 +1385,22 @@ on_op(void *ctx, const char *subject, const void *data, size_t len, const char *
         return;
     }
     if (st.pending && !find_run(n, sender)) {
+        size_t automatic = 0;
+        for (run *q = n->runs; q; q = q->next)
+            automatic += q->automatic && q->state != R_DONE && q->state != R_FAILED;
+        if (automatic >= MAX_AUTO_RUNS) {
+            net_log(n, PG_LOG_DEBUG,
+                    "ledger: an op from %s misses predecessors; %d such reconciliations run "
+                    "already",
+                    sender, MAX_AUTO_RUNS);
+            return;
+        }
         net_log(n, PG_LOG_DEBUG, "ledger: an op from %s misses predecessors: reconciling", sender);
         run *rr;
         if (start_run(n, sender, &rr, &e) != PG_OK)
             net_log(n, PG_LOG_DEBUG, "ledger: cannot reconcile with %s: %s", sender, e.msg);
+        else
+            rr->automatic = true;
     }
 }
 

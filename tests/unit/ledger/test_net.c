@@ -230,6 +230,64 @@ test_broadcast_and_held(void **state)
     pair_close(&p);
 }
 
+/* Ops missing predecessors, each from another made-up sender: at most 4 reconciliations are
+ * started by them at once (a sender is not authenticated), and those fail by their timeout. */
+static void
+test_held_ops_from_strangers(void **state)
+{
+    (void)state;
+    pair p;
+    pair_open(&p, 3, 0, 0, 8, true, 0);
+    pg_ledger_net_free(p.nb);
+    p.nb = tn_net(p.b, p.bus, "b", true, 0, 0.2);
+    pg_error err = {0};
+    pg_ledger_payload pl;
+    memset(&pl, 0, sizeof pl);
+    pl.kind = PG_LEDGER_COUNTER;
+    pl.name = "c";
+    pl.delta = 1;
+    pg_ledger_id ids[11];
+    for (int i = 0; i < 11; i++)
+        assert_int_equal(pg_ledger_append(p.a, &tn_keys[1], &pl, &ids[i], &err), PG_OK);
+    for (int i = 1; i < 11; i++) { /* ids[0] is never sent: every other op is held */
+        uint8_t *op = NULL;
+        size_t len = 0;
+        assert_int_equal(pg_ledger_get(p.a, &ids[i], &op, &len, &err), PG_OK);
+        uint8_t msg[2048];
+        char sender[24];
+        snprintf(sender, sizeof sender, "ghost%d", i);
+        memcpy(msg, "PGLS\1\1\0\0", 8);
+        msg[8] = (uint8_t)strlen(sender);
+        memcpy(msg + 9, sender, strlen(sender));
+        size_t at = 9 + strlen(sender);
+        for (int k = 0; k < 4; k++)
+            msg[at + (size_t)k] = (uint8_t)(len >> (8 * k));
+        assert_true(at + 4 + len <= sizeof msg);
+        memcpy(msg + at + 4, op, len);
+        free(op);
+        assert_int_equal(pg_bus_publish(p.bus, "pg.test.ledger.op", msg, at + 4 + len, &err),
+                         PG_OK);
+    }
+    assert_int_equal(pg_bus_flush(p.bus, 1, &err), PG_OK);
+    pg_ledger_net_stats sb;
+    pg_ledger_net_get_stats(p.nb, &sb);
+    assert_int_equal(sb.reconciliations, 4);
+    assert_int_equal(sb.bad_messages, 0);
+    assert_false(pg_ledger_net_idle(p.nb));
+    assert_int_equal(pg_ledger_net_step(p.nb, pgi_now() + 1, &err), PG_OK);
+    assert_true(pg_ledger_net_idle(p.nb));
+    pg_ledger_net_get_stats(p.nb, &sb);
+    assert_int_equal(sb.failed, 4);
+    for (int i = 0; i < 11; i++)
+        assert_false(pg_ledger_has(p.b, &ids[i]));
+    /* The real author's copy brings them all. */
+    assert_int_equal(pg_ledger_net_sync(p.nb, "a", 10, &err), PG_OK);
+    for (int i = 0; i < 11; i++)
+        assert_true(pg_ledger_has(p.b, &ids[i]));
+    tn_assert_same(p.a, p.b);
+    pair_close(&p);
+}
+
 static void
 test_byzantine_peers(void **state)
 {
@@ -478,6 +536,7 @@ main(void)
         cmocka_unit_test(test_several_copies),
         cmocka_unit_test(test_chunked),
         cmocka_unit_test(test_broadcast_and_held),
+        cmocka_unit_test(test_held_ops_from_strangers),
         cmocka_unit_test(test_byzantine_peers),
         cmocka_unit_test(test_mutated_answers),
         cmocka_unit_test(test_malformed_requests),
