@@ -309,6 +309,11 @@ typedef struct pg_ledger_verify_report {
 PG_API int pg_ledger_verify_file(const char *path, const pg_ledger_checker *checker,
                                  pg_ledger_verify_report *rep, pg_error *err);
 PG_API void pg_ledger_verify_report_free(pg_ledger_verify_report *rep);
+/* The report for people (text) or programs (JSON, docs/ledger.md): the ops checked, each problem
+ * with the op's seq and id, equivocations, the results recomputed and not, the digests. *text
+ * malloc'd, NUL-terminated. Borrows rep. */
+PG_API int pg_ledger_verify_report_text(const pg_ledger_verify_report *rep, bool json,
+                                        char **text, pg_error *err);
 
 /* Text for people or JSON (docs/ledger.md) of an open ledger: show is a summary (community,
  * genesis, counts by kind, heads, members, counters, registers, the latest records), export every

@@ -28,6 +28,7 @@ usage(FILE *f)
             "                           [--nats URL[,URL...] [--session TOKEN]\n"
             "                            [--connections shared|per-node] [--log-level LEVEL]\n"
             "                            [--clock simulation|wall] [--interval-s S]]\n"
+            "                           [--ledger DIR [--ledger-sync-s S]]\n"
             "\n"
             "Plays a community of nodes (homes, buildings, off-grid systems) interval by\n"
             "interval: each node plans its devices and bids, a market operator clears the bids\n"
@@ -71,6 +72,11 @@ usage(FILE *f)
             "  --interval-s S wall clock: seconds per interval (default: the scenario's step)\n"
             "  --transport T  nats (with --nats), or inproc: the lattice's rules on the\n"
             "                 in-process bus\n"
+            "  --ledger DIR   record the run on the community's shared ledger: every member's\n"
+            "                 copy in DIR/NAME.db (DIR made by 'plurigrid ledger init --scenario\n"
+            "                 SCENARIO --out DIR'); the run recorded is the first variant's with\n"
+            "                 the market; without --nats, on the in-process bus\n"
+            "  --ledger-sync-s S  seconds between reconciliations with a peer (default 5)\n"
             "\n"
             "Files are replaced whole: a failed write leaves the old file.\n"
             "\n"
@@ -220,13 +226,18 @@ pg_cmd_community(int argc, char **argv)
         return pg_cli_usage_error(CMD, "--json and --csv name the same file", json_path);
     pg_lattice_options lo;
     pg_lattice_options_init(&lo);
+    if (lat.ledger && !pg_cli_lattice_wanted(&lat))
+        lat.transport = "inproc"; /* a ledger is the lattice's: here on the in-process bus */
     if (pg_cli_lattice_wanted(&lat)) {
-        if (pg_cli_lattice_apply(&lat, &lo) != 0)
+        if (pg_cli_lattice_apply(&lat, &lo) != 0 ||
+            (lo.ledger_dir && pg_cli_ledger_ready(&lat, lo.ledger_dir, file, NULL) != 0))
             return PG_EXIT_USAGE;
         o.lattice = &lo;
-    } else if (lat.session || lat.connections || lat.clock || lat.interval_s || lat.log_level) {
-        fprintf(stderr, "plurigrid " CMD ": --session, --connections, --clock, --interval-s and "
-                        "--log-level are for runs on the lattice: add --nats URL\n");
+    } else if (lat.session || lat.connections || lat.clock || lat.interval_s || lat.log_level ||
+               lat.ledger_sync_s) {
+        fprintf(stderr, "plurigrid " CMD ": --session, --connections, --clock, --interval-s, "
+                        "--log-level and --ledger-sync-s are for runs on the lattice: add --nats "
+                        "URL (or --ledger DIR)\n");
         return PG_EXIT_USAGE;
     }
 

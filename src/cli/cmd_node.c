@@ -21,6 +21,7 @@ usage(FILE *f)
     fputs("Usage: plurigrid node --config MEMBER.json --nats URL[,URL...] [--log-level LEVEL]\n"
           "                      [--clock simulation|wall] [--interval-s S] [--session TOKEN]\n"
           "                      [--data DIR] [--days N] [--start-day D] [--json FILE|-]\n"
+          "                      [--ledger DIR [--ledger-sync-s S]]\n"
           "\n"
           "The node daemon: runs one member of a community on a NATS server (or a cluster of\n"
           "them) until the community's run is over or it is stopped. The member file names\n"
@@ -33,8 +34,8 @@ usage(FILE *f)
           "  {\"format\": \"plurigrid-member/1\", \"community\": \"scenario.json\",\n"
           "   \"name\": \"home-1\", \"lattice\": {\"form_s\": 60}}\n"
           "\"community\" is relative to the member file. Optional: \"variant\", \"market\",\n"
-          "\"data\", \"start_day\", \"days\", and in \"lattice\": \"heartbeat_s\", \"timeout_s\",\n"
-          "\"retry_s\", \"form_s\", \"clock\", \"interval_s\".\n"
+          "\"data\", \"start_day\", \"days\", \"ledger\" (a folder), and in \"lattice\":\n"
+          "\"heartbeat_s\", \"timeout_s\", \"retry_s\", \"form_s\", \"clock\", \"interval_s\".\n"
           "\n"
           "Options (they override the member file's):\n"
           "  --config FILE      the member file\n"
@@ -53,6 +54,12 @@ usage(FILE *f)
           "  --data DIR         the scenario's data folder\n"
           "  --days N           days to play\n"
           "  --start-day D      the first day, counted from the data's first row\n"
+          "  --ledger DIR       record the member's bids, meter readings, DR events (and, as\n"
+          "                     operator, gates, results and settlements) on the community's\n"
+          "                     shared ledger: DIR holds genesis.op and NAME.key (made by\n"
+          "                     'plurigrid ledger init --scenario S --out DIR'); the member's\n"
+          "                     copy is DIR/NAME.db, reconciled with its peers\n"
+          "  --ledger-sync-s S  seconds between reconciliations with a peer (default 5)\n"
           "  --json FILE|-      also write the run as this process recorded it as JSON\n"
           "                     (plurigrid-community-report/1) to FILE, or to standard output\n"
           "                     for '-' instead of the summary\n"
@@ -207,7 +214,9 @@ pg_cmd_node(int argc, char **argv)
         goto out;
     }
     lat.name = m.name;
-    if (pg_cli_lattice_apply(&lat, &m.lattice) != 0) {
+    if (pg_cli_lattice_apply(&lat, &m.lattice) != 0 ||
+        (m.lattice.ledger_dir &&
+         pg_cli_ledger_ready(&lat, m.lattice.ledger_dir, m.community, m.name) != 0)) {
         code = PG_EXIT_USAGE;
         goto out;
     }

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 
@@ -98,6 +99,12 @@ pg_cli_lattice_option(pg_cli_lattice *l, int argc, char **argv, int *i)
     } else if (strcmp(a, "--connections") == 0 && (l->accepts & PG_CLI_LAT_CONNECTIONS)) {
         slot = &l->connections;
         needs = "shared or per-node";
+    } else if (strcmp(a, "--ledger") == 0) {
+        slot = &l->ledger;
+        needs = "the community's ledger folder (made by 'plurigrid ledger init')";
+    } else if (strcmp(a, "--ledger-sync-s") == 0) {
+        slot = &l->ledger_sync_s;
+        needs = "a number of seconds";
     } else {
         return 0;
     }
@@ -128,6 +135,10 @@ pg_cli_lattice_option(pg_cli_lattice *l, int argc, char **argv, int *i)
     }
     if (slot == &l->connections && strcmp(v, "shared") != 0 && strcmp(v, "per-node") != 0)
         return bad_value(l, a, "must be shared or per-node", v);
+    if (slot == &l->ledger && !v[0])
+        return bad_value(l, a, "must be a folder", v);
+    if (slot == &l->ledger_sync_s && (!pg_cli_parse_double(v, &x) || !(x >= 0.01) || x > 86400))
+        return bad_value(l, a, "must be a number of seconds from 0.01 to 86400", v);
     *slot = v;
     *i += 1;
     return 1;
@@ -174,6 +185,15 @@ pg_cli_lattice_apply(pg_cli_lattice *l, pg_lattice_options *o)
     }
     if (l->connections)
         o->per_node_connections = strcmp(l->connections, "per-node") == 0;
+    if (l->ledger)
+        o->ledger_dir = l->ledger;
+    if (l->ledger_sync_s)
+        pg_cli_parse_double(l->ledger_sync_s, &o->ledger_sync_s);
+    if (l->ledger_sync_s && !o->ledger_dir) {
+        fprintf(stderr, "plurigrid %s: --ledger-sync-s goes with a ledger: add --ledger DIR\n",
+                l->cmd);
+        return -1;
+    }
     o->log_level = l->level;
     o->log = pg_cli_lattice_log;
     o->log_ud = l;
@@ -206,4 +226,41 @@ pg_cli_lattice_log(void *ud, pg_log_level level, const char *msg)
     if (f && fclose(f) == 0 && line)
         fwrite(line, 1, len, stderr);
     free(line);
+}
+
+int
+pg_cli_ledger_ready(const pg_cli_lattice *l, const char *dir, const char *scenario,
+                    const char *member)
+{
+    const char *missing[2] = {"genesis.op", NULL};
+    char key[512];
+    if (member) {
+        snprintf(key, sizeof key, "%s.key", member);
+        missing[1] = key;
+    }
+    for (int k = 0; k < 2; k++) {
+        if (!missing[k])
+            continue;
+        size_t n = strlen(dir) + strlen(missing[k]) + 2;
+        char *path = malloc(n);
+        if (!path)
+            return -1;
+        snprintf(path, n, "%s/%s", dir, missing[k]);
+        bool there = access(path, F_OK) == 0;
+        free(path);
+        if (there)
+            continue;
+        fprintf(stderr, "plurigrid %s: the ledger folder '", l->cmd);
+        pg_cli_put_safe(stderr, dir, false);
+        fprintf(stderr,
+                "' has no %s: make the community's ledger folder first with 'plurigrid "
+                "ledger init --scenario ",
+                missing[k]);
+        pg_cli_put_safe(stderr, scenario, false);
+        fputs(" --out ", stderr);
+        pg_cli_put_safe(stderr, dir, false);
+        fputs("' (docs/ledger.md)\n", stderr);
+        return -1;
+    }
+    return 0;
 }

@@ -1,8 +1,8 @@
 /* The lattice options that `plurigrid node` and `plurigrid community` share (--nats, --session,
- * --transport, --clock, --interval-s, --log-level, --connections): parsed once, with the same
- * messages in both, and applied over the lattice options a command starts from (a member file's,
- * or the defaults). Also the log callback both give the library: one line per event on standard
- * error, "plurigrid CMD[ NAME]: LEVEL: message". */
+ * --transport, --clock, --interval-s, --log-level, --connections, --ledger, --ledger-sync-s):
+ * parsed once, with the same messages in both, and applied over the lattice options a command
+ * starts from (a member file's, or the defaults). Also the log callback both give the library: one
+ * line per event on standard error, "plurigrid CMD[ NAME]: LEVEL: message". */
 #ifndef PG_CLI_LATTICE_OPTS_H
 #define PG_CLI_LATTICE_OPTS_H
 
@@ -22,6 +22,7 @@ typedef struct pg_cli_lattice {
     unsigned accepts; /* PG_CLI_LAT_* beyond the common ones */
     /* What the command line gave (NULL / false: not given). */
     const char *nats, *session, *transport, *clock, *interval_s, *log_level, *connections;
+    const char *ledger, *ledger_sync_s;
     pg_log_level level; /* the level asked for (default info), for the log callback */
 } pg_cli_lattice;
 
@@ -44,5 +45,11 @@ int pg_cli_lattice_apply(pg_cli_lattice *l, pg_lattice_options *o);
 /* The log callback: "plurigrid CMD[ NAME]: LEVEL: message" on standard error, the message's
  * control characters escaped. */
 void pg_cli_lattice_log(void *ud, pg_log_level level, const char *msg);
+
+/* With --ledger DIR (or a member file's "ledger"): the folder holds genesis.op and, when member is
+ * given, member.key; otherwise prints how to make it (plurigrid ledger init --scenario SCENARIO
+ * --out DIR) and returns -1. */
+int pg_cli_ledger_ready(const pg_cli_lattice *l, const char *dir, const char *scenario,
+                        const char *member);
 
 #endif

@@ -26,6 +26,8 @@ static const pg_command commands[] = {
      pg_cmd_community, NULL},
     {"node", "the node daemon: one member of a community trading with its peers over NATS",
      pg_cmd_node, NULL},
+    {"ledger", "a community's shared ledger: keys, a new ledger folder, show, export, verify",
+     pg_cmd_ledger, NULL},
 };
 static const size_t n_commands = sizeof commands / sizeof *commands;
 

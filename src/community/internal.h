@@ -111,6 +111,20 @@ int pgi_community_play(const pg_community *c, const cm_run_spec *spec, cm_trace 
 void pgi_community_trace_free(cm_trace *t);
 void pgi_community_run_free(pg_community_run *r);
 
+/* The clearing of interval t (clear.c): the book filled from bids[i] (NULL or no points: none),
+ * cleared by mech (NULL: the market off, an empty book), or against the feeder when c has one;
+ * cleared[i] is node i's net cleared quantity (> 0 bought), paid[i] and vol[i] what its fills
+ * cost and their volume (each [c->n_nodes]). The operator, the verification of results and the
+ * ledger's checker all clear through these. */
+struct pgi_msg_bid;
+int pgi_community_fill_book(const pg_community *c, pg_market_book *book,
+                            const struct pgi_msg_bid *const *bids, pg_error *err);
+int pgi_community_clear(const pg_community *c, const pg_market_mechanism *mech, size_t t,
+                        pg_market_book *book, pg_market_result *res, double *cleared, double *paid,
+                        double *vol, pg_error *err);
+/* The average price of node i's fills ($/kWh; 0 when nothing cleared). */
+double pgi_community_award_price(const double *paid, const double *vol, size_t i);
+
 /* The DR metrics of run from its trace (and the counterfactual trace, may be NULL). */
 void pgi_community_dr_metrics(const pg_community *c, const cm_trace *t, const cm_trace *cf,
                               pg_community_run *run);

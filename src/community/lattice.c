@@ -22,6 +22,7 @@ pg_lattice_options_init(pg_lattice_options *o)
     o->retry_s = 0.25;
     o->form_s = 10;
     o->log_level = PG_LOG_INFO;
+    o->ledger_sync_s = 5;
 }
 
 int
@@ -57,8 +58,11 @@ pg_lattice_options_check(const pg_lattice_options *o, pg_error *err)
         (rc = check_s("timeout_s", o->timeout_s, 0.001, 86400, err)) ||
         (rc = check_s("retry_s", o->retry_s, 0.001, 3600, err)) ||
         (rc = check_s("form_s", o->form_s, 0, 86400, err)) ||
-        (rc = check_s("interval_s", o->interval_s, 0, 86400, err)))
+        (rc = check_s("interval_s", o->interval_s, 0, 86400, err)) ||
+        (rc = check_s("ledger_sync_s", o->ledger_sync_s, 0.01, 86400, err)))
         return rc;
+    if (o->ledger_dir && !o->ledger_dir[0])
+        return pg_error_set(err, PG_EINVAL, "the ledger folder must not be empty");
     if (o->timeout_s <= o->heartbeat_s)
         return pg_error_set(err, PG_EINVAL,
                             "timeout_s (%g) must be longer than heartbeat_s (%g): a member would "

@@ -80,8 +80,8 @@ read_lattice(pgi_jr *r, const json_t *root, pg_lattice_options *lo)
     if (rc || !obj)
         return rc;
     size_t mark = pgi_jr_push_key(r, "lattice");
-    static const char *const keys[] = {"heartbeat_s", "timeout_s",  "retry_s", "form_s",
-                                       "clock",       "interval_s", NULL};
+    static const char *const keys[] = {"heartbeat_s", "timeout_s",  "retry_s",       "form_s",
+                                       "clock",       "interval_s", "ledger_sync_s", NULL};
     const char *clock = NULL;
     if ((rc = pgi_jr_check_keys(r, obj, "lattice", keys)) ||
         (rc = pgi_jr_get_number(r, obj, "heartbeat_s", false, MIN_PERIOD_S, MAX_PERIOD_S,
@@ -92,6 +92,8 @@ read_lattice(pgi_jr *r, const json_t *root, pg_lattice_options *lo)
                                 &lo->retry_s)) ||
         (rc = pgi_jr_get_number(r, obj, "form_s", false, 0, MAX_PERIOD_S, &lo->form_s)) ||
         (rc = pgi_jr_get_number(r, obj, "interval_s", false, 0, MAX_PERIOD_S, &lo->interval_s)) ||
+        (rc = pgi_jr_get_number(r, obj, "ledger_sync_s", false, MIN_PERIOD_S, MAX_PERIOD_S,
+                                &lo->ledger_sync_s)) ||
         (rc = pgi_jr_get_string(r, obj, "clock", false, &clock)))
         goto out;
     if (clock && strcmp(clock, "simulation") != 0 && strcmp(clock, "wall") != 0) {
@@ -125,6 +127,7 @@ pg_community_member_free(pg_community_member *m)
     free(m->variant);
     free(m->market);
     free(m->data_dir);
+    free(m->ledger);
     memset(m, 0, sizeof *m);
 }
 
@@ -137,9 +140,10 @@ parse_member(pg_community_member *m, const char *file, const char *text, size_t 
     if (rc)
         return rc;
     json_t *root = r->root;
-    static const char *const keys[] = {"format", "community", "name", "variant", "market",
-                                       "data",   "start_day", "days", "lattice", NULL};
-    const char *community = NULL, *data = NULL;
+    static const char *const keys[] = {"format",  "community", "name",      "variant",
+                                       "market",  "data",      "start_day", "days",
+                                       "lattice", "ledger",    NULL};
+    const char *community = NULL, *data = NULL, *ledger = NULL;
     if ((rc = pgi_jr_want(r, root, JSON_OBJECT, "a " FORMAT " object")) ||
         (rc = check_format(r, root)) || (rc = pgi_jr_check_keys(r, root, NULL, keys)) ||
         (rc = pgi_jr_get_string(r, root, "community", true, &community)) ||
@@ -168,11 +172,22 @@ parse_member(pg_community_member *m, const char *file, const char *text, size_t 
         rc = pgi_jr_fail_key(r, PG_EPARSE, "data", "must not be empty");
         goto out;
     }
+    if ((rc = pgi_jr_get_string(r, root, "ledger", false, &ledger)))
+        goto out;
+    if (ledger && !ledger[0]) {
+        rc = pgi_jr_fail_key(r, PG_EPARSE, "ledger",
+                             "must not be empty: the ledger folder made by 'plurigrid ledger "
+                             "init'");
+        goto out;
+    }
     if ((rc = read_lattice(r, root, &m->lattice)))
         goto out;
     if (!(m->community = pgi_path_join(base_dir, community)) ||
-        (data && !(m->data_dir = pgi_path_join(base_dir, data))))
+        (data && !(m->data_dir = pgi_path_join(base_dir, data))) ||
+        (ledger && !(m->ledger = pgi_path_join(base_dir, ledger))))
         rc = pgi_jr_nomem(r);
+    else if (m->ledger)
+        m->lattice.ledger_dir = m->ledger;
 out:
     pgi_jr_close(r);
     return rc;

@@ -29,6 +29,7 @@
 #include <time.h>
 
 #include "community/internal.h"
+#include "community/ledger.h"
 #include "community/msg.h"
 #include "core/util.h"
 #include "plurigrid/lattice.h"
@@ -50,6 +51,7 @@ typedef struct subjects {
     char prefix[SUBJ]; /* pg.C or pg.C.S */
     char announce[SUBJ], heartbeat[SUBJ], open[SUBJ], bid[SUBJ], result[SUBJ], dispute[SUBJ];
     char settle[SUBJ], dr[SUBJ], telemetry_all[SUBJ], share_all[SUBJ], share_report[SUBJ];
+    char synced[SUBJ]; /* with a ledger: a member's copy is reconciled at the end */
 } subjects;
 
 /* dst = a b c, cut at PG_BUS_MAX_SUBJECT bytes; false when cut. */
@@ -93,6 +95,7 @@ make_subjects(subjects *s, const char *token, const char *session, pg_error *err
     MK(telemetry_all, "telemetry.*");
     MK(share_all, "share.node.*");
     MK(share_report, "share.report");
+    MK(synced, "member.synced");
 #undef MK
     return PG_OK;
 }
@@ -195,6 +198,10 @@ typedef struct operator_ {
     unsigned char *win;
     double *pay;
     uint32_t *order;
+    /* with a ledger: the BID ops of the bids in the book */
+    pg_ledger_id *bid_op;
+    bool *has_bid_op;
+    double ledger_until, ledger_retry;
 } operator_;
 
 /* A message in parts (result, settle) being put together: the records by position. */
@@ -252,6 +259,11 @@ typedef struct engine {
     uint32_t *vb_t[2];
     uint32_t verified_t, verified_term;
     uint64_t dropped;
+    /* the shared ledger (NULL: none) */
+    cm_ledger *led;
+    bool *peer;   /* [n] scratch: live members not hosted here */
+    bool *synced; /* [n] members that said their copy is reconciled at the end */
+    double ledger_until, next_synced;
     int rc;
     pg_error err;
 } engine;
@@ -449,6 +461,9 @@ on_member(void *ctx, const char *subject, const void *data, size_t len, const ch
         elog(e, PG_LOG_INFO, "member %s restarted", mm.name);
     if (!x->live)
         elog(e, PG_LOG_INFO, x->seen ? "member %s rejoined" : "member %s joined", mm.name);
+    /* a member that comes (back) gets what the ledger copies here hold, and gives what it has */
+    if (e->led && (!x->live || (x->seen && mm.incarnation != x->incarnation)))
+        pgi_cl_peer_up(e->led, mm.node);
     x->live = x->seen = true;
     x->last_seen = now;
     x->incarnation = mm.incarnation;
@@ -518,6 +533,9 @@ merge_event(host *h, const pgi_msg_dr *d, pg_error *err)
             target = d->targets[k] == a->index;
         if (!target)
             continue;
+        int rc = pgi_cl_dr_received(h->e->led, a->index, d, err);
+        if (rc)
+            return rc;
         size_t k = 0;
         while (k < a->n_events && strcmp(a->events[k].id, d->event.id) != 0)
             k++;
@@ -598,6 +616,9 @@ plan_and_bid(engine *e, actor *a, const pgi_msg_open *o, pg_error *err)
         memcpy(a->bid.curve, a->plan.curve, a->plan.n_points * sizeof *a->bid.curve);
     }
     a->digest = pgi_msg_bid_digest(&a->bid);
+    /* on the ledger first: the operator's gate names the op */
+    if (e->led && (rc = pgi_cl_bid(e->led, &a->bid, err)))
+        return rc;
     return send_bid(e, a, err);
 }
 
@@ -718,6 +739,8 @@ operate(engine *e, actor *a, const pgi_msg_award *aw, uint32_t t, pg_error *err)
     if (rc)
         return rc;
     a->operated = true;
+    if (e->led && (rc = pgi_cl_telemetry(e->led, &a->tel, err)))
+        return rc;
     if (aw->cleared_kwh > 0)
         elog(e, PG_LOG_INFO, "%s: interval %u: bought %.4g kWh from peers at %.4g $/kWh",
              a->cn->name, t, aw->cleared_kwh, aw->price);
@@ -794,52 +817,18 @@ on_share(void *ctx, const char *subject, const void *data, size_t len, const cha
 
 /* ---------------------------------------------------------------- clearing */
 
-/* Clears the book of interval t (the mechanism, the grid-aware clearing with a feeder, or an
- * empty book when the market is off) and the awards: each node's net cleared quantity and the
- * average price of its fills. */
+/* Clears the book of interval t and the awards (clear.c: the one clearing the operator, the
+ * verification and the ledger's checker share). */
 static int
 clear_book(engine *e, size_t t, pg_market_book *book, pg_market_result *res, pg_error *err)
 {
-    const pg_community *c = e->c;
-    const cm_run_spec *spec = e->spec;
-    pg_market_grid grid = {.retail = c->connected ? c->retail[t] : INFINITY,
-                           .feed_in = c->connected ? c->feed_in[t] : -INFINITY,
-                           .connected = c->connected};
-    memset(res, 0, sizeof *res);
-    int rc;
-    if (spec->mech && c->feeder) {
-        pg_market_network net = {.world = c->feeder,
-                                 .n_nodes = e->n,
-                                 .node_bus = c->node_bus,
-                                 .hours = c->step_h,
-                                 .substation_kw = c->substation_kw};
-        rc = pg_market_clear_network(book, &grid, &net, res, err);
-    } else if (spec->mech) {
-        rc = spec->mech->clear(book, &grid, res, err);
-    } else {
-        rc = pg_market_clear_uniform(book, &grid, res, err); /* an empty book */
-    }
-    if (rc)
-        return rc;
-    for (size_t i = 0; i < e->n; i++)
-        e->cleared[i] = e->paid[i] = e->vol[i] = 0;
-    for (size_t k = 0; k < book->n && k < res->n_fills; k++) {
-        const pg_market_order *od = &book->orders[k];
-        double q = res->fills[k].qty;
-        e->vol[od->node] += q;
-        if (q <= 0)
-            continue;
-        double sg = od->side == PG_MARKET_BUY ? 1 : -1;
-        e->cleared[od->node] += sg * q;
-        e->paid[od->node] += q * res->fills[k].price;
-    }
-    return PG_OK;
+    return pgi_community_clear(e->c, e->spec->mech, t, book, res, e->cleared, e->paid, e->vol, err);
 }
 
 static double
 award_price(const engine *e, size_t i)
 {
-    return e->vol[i] > 0 ? e->paid[i] / e->vol[i] : 0;
+    return pgi_community_award_price(e->paid, e->vol, i);
 }
 
 /* Names a node in an error from its code. */
@@ -858,15 +847,7 @@ node_error(const pg_community *c, size_t i, int rc, pg_error *err)
 static int
 fill_book(engine *e, pg_market_book *book, const pgi_msg_bid *const *bids, pg_error *err)
 {
-    pg_market_book_clear(book);
-    for (size_t i = 0; i < e->n; i++) {
-        int rc;
-        if (bids[i] && bids[i]->n_points &&
-            (rc = pg_market_book_add_curve(book, (uint32_t)i, bids[i]->curve, bids[i]->n_points,
-                                           err)))
-            return node_error(e->c, i, rc, err);
-    }
-    return PG_OK;
+    return pgi_community_fill_book(e->c, book, bids, err);
 }
 
 /* ---------------------------------------------------------------- verification */
@@ -1744,6 +1725,16 @@ publish_result(engine *e, uint32_t t, pg_error *err)
                                       .cleared_kwh = e->cleared[i],
                                       .price = award_price(e, i)};
     int rc = PG_OK;
+    if (e->led) {
+        pgi_msg_result all = {.term = e->term,
+                              .operator_ = op->me,
+                              .interval = t,
+                              .n_total = (uint32_t)total,
+                              .first = 0,
+                              .count = (uint32_t)total,
+                              .awards = aw};
+        rc = pgi_cl_gate_result(e->led, op->me, t, e->term, op->has_bid, op->bid_op, &all, err);
+    }
     for (size_t p = 0; p < parts && !rc; p++) {
         size_t first = p * PGI_MSG_MAX_RECORDS, count = total - first;
         if (count > PGI_MSG_MAX_RECORDS)
@@ -1782,6 +1773,8 @@ publish_settle(engine *e, const pgi_msg_settle *hdr, pg_error *err)
                 .node = (uint32_t)i, .metered = op->has_tel[i], .step = op->tel[i], .s = e->s[i]};
     /* the operator's own copy first: what it publishes is what it records */
     int rc = record(e, hdr, x, total, err);
+    if (!rc && e->led)
+        rc = pgi_cl_settle(e->led, op->me, hdr, x, total, err);
     if (rc) {
         free(x);
         return rc;
@@ -1823,6 +1816,65 @@ publish_settle(engine *e, const pgi_msg_settle *hdr, pg_error *err)
     return rc;
 }
 
+/* With a ledger: the BID ops of the bids in the book are in the operator's copy (they were
+ * published before the bids, and a missing one is fetched from its bidder), or the wait is over:
+ * a timeout on the lattice (the bidder gone, its op lost), at once in process. */
+static bool
+bid_ops_in(engine *e, void *ud)
+{
+    (void)ud;
+    operator_ *op = &e->o;
+    if (!still_operator(e))
+        return true;
+    pg_error err = {0};
+    int rc = pgi_cl_find_bids(e->led, op->me, op->interval, op->bids, op->has_bid, op->has_bid_op,
+                              op->bid_op, &err);
+    if (rc) {
+        fail(e, rc, &err);
+        return true;
+    }
+    bool all = true;
+    for (size_t i = 0; i < e->n && all; i++)
+        all = !op->has_bid[i] || op->has_bid_op[i];
+    if (all || !e->timed)
+        return true;
+    double now = pgi_now();
+    if (now >= op->ledger_until)
+        return true;
+    if (now >= op->ledger_retry) {
+        op->ledger_retry = now + e->retry_s;
+        for (size_t i = 0; i < e->n; i++)
+            if (op->has_bid[i] && !op->has_bid_op[i])
+                pgi_cl_reconcile(e->led, op->me, (uint32_t)i);
+    }
+    return false;
+}
+
+/* The gate names the exact bid ops it clears: a bid whose op the operator cannot get is left out
+ * of the book, as a bid that came too late (logged). */
+static int
+ledger_gate(engine *e, uint32_t t, pg_error *err)
+{
+    operator_ *op = &e->o;
+    memset(op->has_bid_op, 0, e->n * sizeof *op->has_bid_op);
+    double now = e->timed ? pgi_now() : 0;
+    op->ledger_until = now + e->timeout_s;
+    op->ledger_retry = now + e->retry_s;
+    int rc = await_(e, bid_ops_in, NULL, err);
+    if (rc && rc != AWAIT_UNMET)
+        return rc;
+    if (!still_operator(e))
+        return PG_OK;
+    for (size_t i = 0; i < e->n; i++)
+        if (op->has_bid[i] && !op->has_bid_op[i]) {
+            elog(e, PG_LOG_WARN,
+                 "interval %u: the bid of %s is not on the ledger here: left out of the book", t,
+                 name_of(e, (uint32_t)i));
+            op->has_bid[i] = false;
+        }
+    return PG_OK;
+}
+
 /* The operator plays interval t. Returns PG_OK also when it lost the role on the way (the caller
  * sees o.active false). */
 static int
@@ -1844,7 +1896,8 @@ play_interval(engine *e, uint32_t t, pg_error *err)
             pgi_msg_dr d = {.event = ev->e, .n_targets = ev->n_targets, .targets = ev->targets};
             uint8_t *buf;
             size_t len;
-            if ((rc = pgi_msg_encode_dr(&d, &buf, &len, err)) ||
+            if ((rc = pgi_cl_dr_event(e->led, op->me, &d, err)) ||
+                (rc = pgi_msg_encode_dr(&d, &buf, &len, err)) ||
                 (rc = send_(e, op_bus(e), e->sj.dr, NULL, buf, len, err)))
                 return rc;
         }
@@ -1907,6 +1960,10 @@ play_interval(engine *e, uint32_t t, pg_error *err)
         elog(e, PG_LOG_WARN,
              "interval %u: the gate closed at its deadline without the bids of %zu live members", t,
              late);
+    if (e->led && (rc = ledger_gate(e, t, err)))
+        return rc;
+    if (!still_operator(e))
+        return PG_OK;
     /* Clear. */
     const pgi_msg_bid **bids = calloc(n ? n : 1, sizeof *bids);
     if (!bids)
@@ -2089,7 +2146,15 @@ housekeeping(engine *e, pg_error *err)
         } else if (st.reconnects > h->reconnects && h->url[0]) {
             elog(e, PG_LOG_INFO, "connection restored to %s", h->url);
         }
+        if (st.reconnects > h->reconnects)
+            pgi_cl_bus_back(e->led, h->bus);
         h->reconnects = st.reconnects;
+    }
+    if (e->led) {
+        for (size_t i = 0; i < e->n; i++)
+            e->peer[i] = e->m[i].live && !e->m[i].hosted;
+        if ((rc = pgi_cl_tick(e->led, now, e->peer, err)))
+            return rc;
     }
     if (now >= e->next_hb) {
         e->next_hb = now + e->heartbeat_s;
@@ -2160,6 +2225,9 @@ mix64(uint64_t x)
 static void
 free_engine(engine *e)
 {
+    pgi_cl_close(e->led); /* before the buses its nets are on */
+    free(e->peer);
+    free(e->synced);
     for (size_t k = 0; e->hosts && k < e->n_hosts; k++) {
         pg_bus_close(e->hosts[k].bus);
         free(e->hosts[k].a);
@@ -2195,6 +2263,8 @@ free_engine(engine *e)
     free(op->win);
     free(op->pay);
     free(op->order);
+    free(op->bid_op);
+    free(op->has_bid_op);
     pg_market_book_free(&e->book);
     free(e->s);
     free(e->metered);
@@ -2333,6 +2403,57 @@ subscribe_all(engine *e, pg_error *err)
 
 #define ALLOC(p, count) (((p) = calloc((count) ? (count) : 1, sizeof *(p))) != NULL)
 
+/* A member's copy of the ledger is reconciled with every live peer at the end (a heartbeat on
+ * the subject "member.synced"): it may leave once every live member has said so. */
+static void
+on_synced(void *ctx, const char *subject, const void *data, size_t len, const char *reply)
+{
+    (void)subject;
+    (void)reply;
+    engine *e = ctx;
+    pg_error err = {0};
+    pgi_msg_member mm;
+    if (e->rc)
+        return;
+    if (pgi_msg_decode_member(PGI_MSG_HEARTBEAT, data, len, &mm, &err) || mm.node >= e->n ||
+        strcmp(mm.name, e->c->nodes[mm.node].name) != 0) {
+        e->dropped++;
+        return;
+    }
+    if (mm.run_id == e->run_id && !e->m[mm.node].hosted)
+        e->synced[mm.node] = true;
+}
+
+/* Every hosted member's copy of the shared ledger, on its bus. */
+static int
+open_ledger(engine *e, pg_error *err)
+{
+    operator_ *op = &e->o;
+    size_t n = e->n;
+    uint32_t *nodes = malloc(e->n_actors * sizeof *nodes);
+    pg_bus **buses = malloc(e->n_actors * sizeof *buses);
+    int rc;
+    uint64_t sid;
+    if (!nodes || !buses || !ALLOC(op->bid_op, n) || !ALLOC(op->has_bid_op, n) ||
+        !ALLOC(e->peer, n) || !ALLOC(e->synced, n)) {
+        rc = pg_error_set(err, PG_ENOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t k = 0; k < e->n_actors; k++) {
+        nodes[k] = e->actors[k].index;
+        buses[k] = e->actors[k].h->bus;
+    }
+    if ((rc = pgi_cl_open(&e->led, e->c, e->spec->mech, e->lo, e->timed, e->sj.prefix, nodes, buses,
+                          e->n_actors, err)))
+        goto out;
+    if (e->timed)
+        rc = pg_bus_subscribe(op_bus(e), e->sj.synced, on_synced, e, &sid, err);
+out:
+    free(nodes);
+    free(buses);
+    return rc;
+}
+
 static int
 setup(engine *e, const pg_community *c, const cm_run_spec *spec, cm_trace *tr, pg_error *err)
 {
@@ -2467,6 +2588,8 @@ setup(engine *e, const pg_community *c, const cm_run_spec *spec, cm_trace *tr, p
     }
     if ((rc = subscribe_all(e, err)))
         return rc;
+    if (lo && lo->ledger_dir && (rc = open_ledger(e, err)))
+        return rc;
     if (spec->hook)
         spec->hook(op_bus(e), spec->hook_ud);
     e->t0 = e->timed ? pgi_now() : 0;
@@ -2535,6 +2658,79 @@ time_to_open(engine *e, void *ud)
     return !e->o.active || pgi_now() >= e->next_open_at;
 }
 
+static bool
+ledger_idle(engine *e, void *ud)
+{
+    (void)ud;
+    return pgi_cl_idle(e->led) || (e->timed && pgi_now() >= e->ledger_until);
+}
+
+static bool
+peers_synced(engine *e, void *ud)
+{
+    (void)ud;
+    double now = pgi_now();
+    if (now >= e->ledger_until)
+        return true;
+    if (now >= e->next_synced) {
+        e->next_synced = now + e->heartbeat_s;
+        pg_error err = {0};
+        int rc = PG_OK;
+        for (size_t k = 0; k < e->n_actors && !rc; k++) {
+            pgi_msg_member mm = {.node = e->actors[k].index,
+                                 .incarnation = e->incarnation,
+                                 .run_id = e->run_id,
+                                 .term = e->term,
+                                 .operator_ = e->op,
+                                 .done = e->done,
+                                 .last = (uint32_t)e->last};
+            snprintf(mm.name, sizeof mm.name, "%s", e->actors[k].cn->name);
+            uint8_t *buf;
+            size_t len;
+            if (!(rc = pgi_msg_encode_member(PGI_MSG_HEARTBEAT, &mm, &buf, &len, &err)))
+                rc = send_(e, e->actors[k].h->bus, e->sj.synced, NULL, buf, len, &err);
+        }
+        if (rc) {
+            fail(e, rc, &err);
+            return true;
+        }
+    }
+    for (size_t i = 0; i < e->n; i++)
+        if (!e->m[i].hosted && e->m[i].live && !e->synced[i])
+            return false;
+    return true;
+}
+
+/* At the end of the run every copy of the ledger here is reconciled with every live peer (and
+ * the copies of this process with each other), so that all end with the same ops; on the lattice
+ * the process then stays, answering the others' reconciliations, until every live peer has done
+ * the same (or LINGER timeouts have passed). */
+static int
+ledger_finish(engine *e, pg_error *err)
+{
+    int rc;
+    for (size_t i = 0; i < e->n; i++)
+        e->peer[i] = e->timed && e->m[i].live && !e->m[i].hosted;
+    for (int round = 0, tries = 0; round < 2; round++) {
+        uint64_t failed = pgi_cl_failed(e->led);
+        e->ledger_until = e->timed ? pgi_now() + LINGER * e->timeout_s : 0;
+        pgi_cl_final_round(e->led, round, e->peer);
+        rc = await_(e, ledger_idle, NULL, err);
+        if (rc == AWAIT_UNMET)
+            elog(e, PG_LOG_WARN, "the ledger's last reconciliations did not end in process");
+        else if (rc)
+            return rc;
+        /* a peer that failed to answer is tried once more (it may have been busy) */
+        if (round == 0 && pgi_cl_failed(e->led) > failed && tries++ == 0)
+            round--;
+    }
+    if (!e->timed)
+        return PG_OK;
+    e->ledger_until = pgi_now() + LINGER * e->timeout_s;
+    e->next_synced = 0;
+    return await_(e, peers_synced, NULL, err);
+}
+
 static int
 loop(engine *e, pg_error *err)
 {
@@ -2589,6 +2785,8 @@ loop(engine *e, pg_error *err)
         if ((rc = await_(e, others_done, NULL, err)))
             return rc;
     }
+    if (e->led && (rc = ledger_finish(e, err)))
+        return rc;
     return PG_OK;
 }
 

@@ -192,6 +192,16 @@ pg_community_run_all(const pg_community *c, const pg_community_options *o,
         snprintf(p.jobs[k].session, sizeof p.jobs[k].session, "%s-%zu", token, k);
         p.jobs[k].spec.session = p.jobs[k].session;
     }
+    /* The shared ledger records one run, the one the community's members play by default: the
+     * first variant with the market (or its baseline with the market off). The other runs are
+     * for comparison and leave no record. */
+    pg_lattice_options lo_plain;
+    if (o->lattice && lo.ledger_dir) {
+        lo_plain = lo;
+        lo_plain.ledger_dir = NULL;
+        for (size_t k = 1; k < n_jobs; k++)
+            p.jobs[k].spec.lattice = &lo_plain;
+    }
     pthread_mutex_init(&p.mu, NULL);
     size_t threads = o->threads < 1 ? 1 : o->threads;
     if (threads > PG_COMMUNITY_MAX_THREADS)

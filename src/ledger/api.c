@@ -305,6 +305,13 @@ pg_ledger_export(pg_ledger *l, bool json, char **text, pg_error *err)
     FWD(export_(l, json, text, err), PG_EUNSUPPORTED);
 }
 
+int
+pg_ledger_verify_report_text(const pg_ledger_verify_report *rep, bool json, char **text,
+                             pg_error *err)
+{
+    FWD(verify_report_text(rep, json, text, err), PG_EUNSUPPORTED);
+}
+
 void
 pg_ledger_net_options_init(pg_ledger_net_options *o)
 {

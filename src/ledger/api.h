@@ -60,6 +60,8 @@ typedef struct pgi_ledger_api {
     /* show and export (describe.c) */
     int (*show)(pg_ledger *l, bool json, char **text, pg_error *err);
     int (*export_)(pg_ledger *l, bool json, char **text, pg_error *err);
+    int (*verify_report_text)(const pg_ledger_verify_report *rep, bool json, char **text,
+                              pg_error *err);
     /* on the lattice (net.c) */
     void (*net_options_init)(pg_ledger_net_options *o);
     int (*net_new)(pg_ledger_net **out, pg_ledger *l, pg_bus *b, const pg_ledger_net_options *o,

@@ -123,6 +123,8 @@ void pgi_ledger_verify_report_free(pg_ledger_verify_report *rep);
 /* show and export (describe.c) */
 int pgi_ledger_show(pg_ledger *l, bool json, char **text, pg_error *err);
 int pgi_ledger_export(pg_ledger *l, bool json, char **text, pg_error *err);
+int pgi_ledger_verify_report_text(const pg_ledger_verify_report *rep, bool json, char **text,
+                                  pg_error *err);
 
 /* on the lattice (net.c) */
 void pgi_ledger_net_options_init(pg_ledger_net_options *o);

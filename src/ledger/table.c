@@ -34,6 +34,7 @@ const pgi_ledger_api pgi_ledger_table = {
     .verify_report_free = pgi_ledger_verify_report_free,
     .show = pgi_ledger_show,
     .export_ = pgi_ledger_export,
+    .verify_report_text = pgi_ledger_verify_report_text,
     .net_options_init = pgi_ledger_net_options_init,
     .net_new = pgi_ledger_net_new,
     .net_free = pgi_ledger_net_free,

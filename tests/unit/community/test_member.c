@@ -53,6 +53,10 @@ test_examples(void **state)
         assert_null(m.variant);
         assert_null(m.market);
         assert_null(m.data_dir);
+        /* the community's ledger folder beside the member file (made by plurigrid ledger init) */
+        strcpy(strrchr(want, '/') + 1, "ledger");
+        assert_string_equal(m.ledger, want);
+        assert_string_equal(m.lattice.ledger_dir, want);
         assert_int_equal(m.start_day, 0);
         assert_int_equal(m.days, 0);
         /* form_s and the wall clock are the file's; every other timing the default */
