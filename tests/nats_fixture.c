@@ -46,6 +46,7 @@ static pgt_nats *all; /* every set this process started and has not stopped */
 static pid_t owner;   /* the process that registered the atexit hook */
 static void (*fail_hook)(const char *);
 
+static void fail_with(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void
 fail_with(const char *fmt, ...)
 {
