@@ -200,22 +200,22 @@ pg_ledger_count(const pg_ledger *l)
     FWD0(count(l), 0);
 }
 
-size_t
-pg_ledger_heads(const pg_ledger *l, pg_ledger_id *out, size_t max)
+int
+pg_ledger_heads(const pg_ledger *l, pg_ledger_id *out, size_t max, size_t *n_heads, pg_error *err)
 {
-    FWD0(heads(l, out, max), 0);
+    FWD(heads(l, out, max, n_heads, err), PG_EUNSUPPORTED);
 }
 
-void
-pg_ledger_heads_digest(const pg_ledger *l, pg_ledger_id *out)
+int
+pg_ledger_heads_digest(const pg_ledger *l, pg_ledger_id *out, pg_error *err)
 {
-    FWDV(heads_digest(l, out));
+    FWD(heads_digest(l, out, err), PG_EUNSUPPORTED);
 }
 
-void
-pg_ledger_state_digest(const pg_ledger *l, pg_ledger_id *out)
+int
+pg_ledger_state_digest(const pg_ledger *l, pg_ledger_id *out, pg_error *err)
 {
-    FWDV(state_digest(l, out));
+    FWD(state_digest(l, out, err), PG_EUNSUPPORTED);
 }
 
 bool

@@ -38,9 +38,9 @@ typedef struct pgi_ledger_api {
     const char *(*community)(const pg_ledger *l);
     void (*genesis_id)(const pg_ledger *l, pg_ledger_id *out);
     size_t (*count)(const pg_ledger *l);
-    size_t (*heads)(const pg_ledger *l, pg_ledger_id *out, size_t max);
-    void (*heads_digest)(const pg_ledger *l, pg_ledger_id *out);
-    void (*state_digest)(const pg_ledger *l, pg_ledger_id *out);
+    int (*heads)(const pg_ledger *l, pg_ledger_id *out, size_t max, size_t *n_heads, pg_error *err);
+    int (*heads_digest)(const pg_ledger *l, pg_ledger_id *out, pg_error *err);
+    int (*state_digest)(const pg_ledger *l, pg_ledger_id *out, pg_error *err);
     bool (*has)(const pg_ledger *l, const pg_ledger_id *id);
     int (*get)(pg_ledger *l, const pg_ledger_id *id, uint8_t **op, size_t *len, pg_error *err);
     int (*each)(pg_ledger *l, uint64_t after_seq, int (*fn)(void *ud, const pg_ledger_op *op),
