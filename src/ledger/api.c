@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "core/file.h"
 #include "ledger/api.h"
 
 /* ---------------------------------------------------------------- without the module */
@@ -131,7 +132,7 @@ pg_ledger_key_read(const char *path, pg_ledger_key *out, pg_error *err)
 int
 pg_ledger_key_write(const char *path, const pg_ledger_key *k, pg_error *err)
 {
-    FWD(key_write(path, k, err), PG_EUNSUPPORTED);
+    FWD(key_write(path, k, pgi_output_open_private, err), PG_EUNSUPPORTED);
 }
 
 int

@@ -21,7 +21,11 @@ typedef struct pgi_ledger_api {
     int (*key_generate)(pg_ledger_key *out, pg_error *err);
     int (*key_from_seed)(pg_ledger_key *out, const uint8_t seed[32], pg_error *err);
     int (*key_read)(const char *path, pg_ledger_key *out, pg_error *err);
-    int (*key_write)(const char *path, const pg_ledger_key *k, pg_error *err);
+    /* open_private: the library's pgi_output_open_private (the module has no copy of the
+     * writer) */
+    int (*key_write)(const char *path, const pg_ledger_key *k,
+                     int (*open_private)(pg_output **out, const char *path, pg_error *err),
+                     pg_error *err);
     /* ops (op.c) */
     int (*op_encode)(const pg_ledger_key *k, const pg_ledger_id *preds, size_t n_preds,
                      const pg_ledger_payload *p, uint8_t **op, size_t *len, pg_error *err);

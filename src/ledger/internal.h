@@ -80,7 +80,9 @@ bool pgi_ledger_name_ok(const char *s, size_t n);
 int pgi_ledger_key_generate(pg_ledger_key *out, pg_error *err);
 int pgi_ledger_key_from_seed(pg_ledger_key *out, const uint8_t seed[32], pg_error *err);
 int pgi_ledger_key_read(const char *path, pg_ledger_key *out, pg_error *err);
-int pgi_ledger_key_write(const char *path, const pg_ledger_key *k, pg_error *err);
+int pgi_ledger_key_write(const char *path, const pg_ledger_key *k,
+                         int (*open_private)(pg_output **out, const char *path, pg_error *err),
+                         pg_error *err);
 
 /* ops (op.c) */
 int pgi_ledger_op_encode(const pg_ledger_key *k, const pg_ledger_id *preds, size_t n_preds,
