@@ -256,7 +256,7 @@ done:
 int
 pg_output_open(pg_output **out, const char *path, pg_error *err)
 {
-    return output_open(out, path, 0600, err);
+    return output_open(out, path, -1, err);
 }
 
 int
