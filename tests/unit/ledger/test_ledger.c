@@ -4,6 +4,8 @@
  * state (members, registers, counters, records), the bounded pending set, and the queries. */
 #include "fixture.h"
 
+#include <sys/stat.h>
+
 #include "ledger/graph.h"
 
 static void
@@ -790,6 +792,66 @@ test_heads_digests_alloc_failures(void **state)
     pg_ledger_close(l);
 }
 
+static bool
+exists(const char *path, const char *suffix)
+{
+    char p[4400];
+    struct stat st;
+    snprintf(p, sizeof p, "%s%s", path, suffix);
+    return stat(p, &st) == 0;
+}
+
+/* Show, export and verify open a ledger read-only: a database whose writer closed leaves the
+ * folder as it was (no -wal or -shm files made beside it); one open for writing is read as it
+ * is, log included, and its writer goes on. */
+static void
+test_read_only_leaves_folder(void **state)
+{
+    (void)state;
+    char path[4200];
+    snprintf(path, sizeof path, "%s", pgt_tmp("ro.db"));
+    pg_ledger *w = lf_open(path);
+    lf_register(w, 2, "k", "v");
+    pg_ledger_close(w);
+    assert_false(exists(path, "-wal"));
+    assert_false(exists(path, "-shm"));
+    pg_ledger_options o;
+    pg_ledger_options_init(&o);
+    o.read_only = true;
+    pg_ledger *l = NULL;
+    pg_error err = {0};
+    assert_int_equal(pg_ledger_open(&l, path, NULL, 0, &o, &err), PG_OK);
+    assert_int_equal(pg_ledger_count(l), 2);
+    pg_ledger_close(l);
+    pg_ledger_verify_report r;
+    assert_int_equal(pg_ledger_verify_file(path, NULL, &r, &err), PG_OK);
+    assert_int_equal(r.n_problems, 0);
+    pg_ledger_verify_report_free(&r);
+    assert_false(exists(path, "-wal"));
+    assert_false(exists(path, "-shm"));
+
+    /* A writer open meanwhile: the reader sees what it committed, and it writes on. */
+    pg_ledger_options ow;
+    pg_ledger_options_init(&ow);
+    w = NULL;
+    assert_int_equal(pg_ledger_open(&w, path, NULL, 0, &ow, &err), PG_OK);
+    lf_counter(w, 3, "n", 4);
+    assert_int_equal(pg_ledger_open(&l, path, NULL, 0, &o, &err), PG_OK);
+    assert_int_equal(pg_ledger_count(l), 3);
+    assert_int_equal(pg_ledger_counter_get(l, "n"), 4);
+    lf_counter(w, 3, "n", 1);
+    pg_ledger_close(l);
+    lf_counter(w, 3, "n", 1);
+    pg_ledger_close(w);
+    assert_false(exists(path, "-wal"));
+    assert_int_equal(pg_ledger_open(&l, path, NULL, 0, &o, &err), PG_OK);
+    assert_int_equal(pg_ledger_count(l), 5);
+    assert_int_equal(pg_ledger_counter_get(l, "n"), 6);
+    pg_ledger_close(l);
+    assert_false(exists(path, "-wal"));
+    assert_false(exists(path, "-shm"));
+}
+
 int
 main(void)
 {
@@ -808,6 +870,7 @@ main(void)
         cmocka_unit_test_teardown(test_full_disk, pgt_teardown_tmpdir),
         cmocka_unit_test_teardown(test_alloc_failures, pgt_teardown_tmpdir),
         cmocka_unit_test_teardown(test_heads_digests_alloc_failures, pgt_teardown_tmpdir),
+        cmocka_unit_test_teardown(test_read_only_leaves_folder, pgt_teardown_tmpdir),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
