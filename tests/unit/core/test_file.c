@@ -252,8 +252,8 @@ tmp_mode(const char *dir)
     while ((e = readdir(d))) {
         size_t n = strlen(e->d_name);
         if (n > 4 && strcmp(e->d_name + n - 4, ".tmp") == 0) {
-            char p[4400];
-            snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+            char p[4600];
+            snprintf(p, sizeof p, "%.4200s/%.255s", dir, e->d_name);
             struct stat st;
             assert_int_equal(stat(p, &st), 0);
             m = st.st_mode & 07777;

@@ -797,7 +797,7 @@ exists(const char *path, const char *suffix)
 {
     char p[4400];
     struct stat st;
-    snprintf(p, sizeof p, "%s%s", path, suffix);
+    snprintf(p, sizeof p, "%.4200s%.16s", path, suffix);
     return stat(p, &st) == 0;
 }
 
