@@ -1255,6 +1255,12 @@ on_answer(pg_ledger_net *n, run *r, int t, const parsed *m)
     case R_SYNC:
         if (t != T_REPLY)
             break;
+        if ((m->flags & F_MORE) && !m->n_ops) {
+            /* A partial answer carries at least one op (write_ops): without one, asking again
+             * could go on for MAX_ROUNDS requests of up to max_message bytes each. */
+            finish(n, r, PG_ENET, "%s said more ops were to come but sent none", r->peer);
+            return;
+        }
         free(r->peer_heads);
         r->peer_heads = malloc((m->n_heads ? m->n_heads : 1) * sizeof *r->peer_heads);
         if (!r->peer_heads) {

@@ -317,8 +317,8 @@ static void
 test_byzantine_peers(void **state)
 {
     (void)state;
-    static const tn_evil_mode modes[] = {TN_GARBAGE, TN_HUGE,   TN_SILENT,
-                                         TN_LIAR,    TN_BADOPS, TN_WRONG};
+    static const tn_evil_mode modes[] = {TN_GARBAGE, TN_HUGE,  TN_SILENT, TN_LIAR,
+                                         TN_BADOPS,  TN_WRONG, TN_ENDLESS};
     for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++) {
         pair p;
         pair_open(&p, 8, 3, 4, 8, true, 0);
@@ -347,6 +347,8 @@ test_byzantine_peers(void **state)
         assert_int_equal(pg_ledger_count(p.a), count0);
         if (modes[i] != TN_SILENT)
             assert_true(evil.answered >= 1);
+        if (modes[i] == TN_ENDLESS) /* not asked again and again */
+            assert_int_equal(evil.answered, 1);
         /* The honest peer still reconciles. */
         tn_sync_ok(p.na, "b");
         tn_assert_same(p.a, p.b);
