@@ -361,8 +361,8 @@ reconcile_once(const oplist *only_a, const oplist *only_b, bool bloom)
     if (rc)
         die("reconciliation", &err);
     pg_ledger_id da, db;
-    pg_ledger_heads_digest(a, &da);
-    pg_ledger_heads_digest(b, &db);
+    if (pg_ledger_heads_digest(a, &da, &err) || pg_ledger_heads_digest(b, &db, &err))
+        die("heads digest", &err);
     if (memcmp(da.b, db.b, 32) || pg_ledger_count(a) != pg_ledger_count(b))
         die("the copies differ after reconciliation", NULL);
     pg_ledger_net_stats s;

@@ -242,13 +242,17 @@ PG_API const char *pg_ledger_community(const pg_ledger *l);
 PG_API void pg_ledger_genesis_id(const pg_ledger *l, pg_ledger_id *out);
 /* Delivered ops, genesis included. */
 PG_API size_t pg_ledger_count(const pg_ledger *l);
-/* The heads (delivered ops no delivered op names as a predecessor), ascending: up to max into out;
- * returns how many there are. */
-PG_API size_t pg_ledger_heads(const pg_ledger *l, pg_ledger_id *out, size_t max);
-/* BLAKE2b-256 of the ascending heads: two copies with the same heads have the same digest. */
-PG_API void pg_ledger_heads_digest(const pg_ledger *l, pg_ledger_id *out);
-/* BLAKE2b-256 of the CRDT state (members, registers, counters, records) in a canonical order. */
-PG_API void pg_ledger_state_digest(const pg_ledger *l, pg_ledger_id *out);
+/* The heads (delivered ops no delivered op names as a predecessor), ascending: the first max of
+ * them into out (out may be NULL when max is 0) and how many there are into *n_heads (may be
+ * NULL). PG_ENOMEM; outputs written only on success. */
+PG_API int pg_ledger_heads(const pg_ledger *l, pg_ledger_id *out, size_t max, size_t *n_heads,
+                           pg_error *err);
+/* BLAKE2b-256 of the ascending heads: two copies with the same heads have the same digest.
+ * PG_ENOMEM; *out written only on success. */
+PG_API int pg_ledger_heads_digest(const pg_ledger *l, pg_ledger_id *out, pg_error *err);
+/* BLAKE2b-256 of the CRDT state (members, registers, counters, records) in a canonical order.
+ * PG_ENOMEM; *out written only on success. */
+PG_API int pg_ledger_state_digest(const pg_ledger *l, pg_ledger_id *out, pg_error *err);
 PG_API bool pg_ledger_has(const pg_ledger *l, const pg_ledger_id *id);
 /* The stored encoding of a delivered op (*op malloc'd); PG_ENOTFOUND. */
 PG_API int pg_ledger_get(pg_ledger *l, const pg_ledger_id *id, uint8_t **op, size_t *len,

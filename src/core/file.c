@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/file.h"
 #include "core/util.h"
 #include "plurigrid/core.h"
 
@@ -168,8 +169,10 @@ struct pg_output {
     bool std;   /* standard output */
 };
 
-int
-pg_output_open(pg_output **out, const char *path, pg_error *err)
+/* mode: the temporary file's mode when created (the umask applies), or -1 for 0666 keeping a
+ * replaced file's mode. */
+static int
+output_open(pg_output **out, const char *path, int mode, pg_error *err)
 {
     if (!out || !path || !path[0])
         return pg_error_set(err, PG_EINVAL, "pg_output_open: no path");
@@ -214,13 +217,14 @@ pg_output_open(pg_output **out, const char *path, pg_error *err)
         o->path = real;
     }
     /* The temporary file is created with mode 0666 like any new file (the kernel applies the
-     * umask), under a name no other writer uses (O_EXCL); a replaced file keeps its mode. */
+     * umask), under a name no other writer uses (O_EXCL); a replaced file keeps its mode. A
+     * private output's file has its mode (0600) from its creation. */
     static _Atomic unsigned serial;
     int fd = -1;
     for (int tries = 0; fd < 0 && tries < 100; tries++) {
         snprintf(o->tmp, tl, "%.*s.%s.%ld.%u.tmp", dir, o->path, o->path + dir, (long)getpid(),
                  serial++);
-        fd = open(o->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        fd = open(o->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode >= 0 ? (mode_t)mode : 0666);
         if (fd < 0 && errno != EEXIST)
             break;
     }
@@ -230,7 +234,7 @@ pg_output_open(pg_output **out, const char *path, pg_error *err)
         o->tmp = NULL;
         goto done;
     }
-    if (exists)
+    if (exists && mode < 0)
         (void)fchmod(fd, st.st_mode & 07777);
     o->f = fdopen(fd, "w");
     if (!o->f) {
@@ -247,6 +251,18 @@ done:
     }
     *out = o;
     return PG_OK;
+}
+
+int
+pg_output_open(pg_output **out, const char *path, pg_error *err)
+{
+    return output_open(out, path, -1, err);
+}
+
+int
+pgi_output_open_private(pg_output **out, const char *path, pg_error *err)
+{
+    return output_open(out, path, 0600, err);
 }
 
 FILE *

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "core/file.h"
 #include "ledger/api.h"
 
 /* ---------------------------------------------------------------- without the module */
@@ -131,7 +132,7 @@ pg_ledger_key_read(const char *path, pg_ledger_key *out, pg_error *err)
 int
 pg_ledger_key_write(const char *path, const pg_ledger_key *k, pg_error *err)
 {
-    FWD(key_write(path, k, err), PG_EUNSUPPORTED);
+    FWD(key_write(path, k, pgi_output_open_private, err), PG_EUNSUPPORTED);
 }
 
 int
@@ -200,22 +201,22 @@ pg_ledger_count(const pg_ledger *l)
     FWD0(count(l), 0);
 }
 
-size_t
-pg_ledger_heads(const pg_ledger *l, pg_ledger_id *out, size_t max)
+int
+pg_ledger_heads(const pg_ledger *l, pg_ledger_id *out, size_t max, size_t *n_heads, pg_error *err)
 {
-    FWD0(heads(l, out, max), 0);
+    FWD(heads(l, out, max, n_heads, err), PG_EUNSUPPORTED);
 }
 
-void
-pg_ledger_heads_digest(const pg_ledger *l, pg_ledger_id *out)
+int
+pg_ledger_heads_digest(const pg_ledger *l, pg_ledger_id *out, pg_error *err)
 {
-    FWDV(heads_digest(l, out));
+    FWD(heads_digest(l, out, err), PG_EUNSUPPORTED);
 }
 
-void
-pg_ledger_state_digest(const pg_ledger *l, pg_ledger_id *out)
+int
+pg_ledger_state_digest(const pg_ledger *l, pg_ledger_id *out, pg_error *err)
 {
-    FWDV(state_digest(l, out));
+    FWD(state_digest(l, out, err), PG_EUNSUPPORTED);
 }
 
 bool

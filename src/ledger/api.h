@@ -21,7 +21,11 @@ typedef struct pgi_ledger_api {
     int (*key_generate)(pg_ledger_key *out, pg_error *err);
     int (*key_from_seed)(pg_ledger_key *out, const uint8_t seed[32], pg_error *err);
     int (*key_read)(const char *path, pg_ledger_key *out, pg_error *err);
-    int (*key_write)(const char *path, const pg_ledger_key *k, pg_error *err);
+    /* open_private: the library's pgi_output_open_private (the module has no copy of the
+     * writer) */
+    int (*key_write)(const char *path, const pg_ledger_key *k,
+                     int (*open_private)(pg_output **out, const char *path, pg_error *err),
+                     pg_error *err);
     /* ops (op.c) */
     int (*op_encode)(const pg_ledger_key *k, const pg_ledger_id *preds, size_t n_preds,
                      const pg_ledger_payload *p, uint8_t **op, size_t *len, pg_error *err);
@@ -38,9 +42,9 @@ typedef struct pgi_ledger_api {
     const char *(*community)(const pg_ledger *l);
     void (*genesis_id)(const pg_ledger *l, pg_ledger_id *out);
     size_t (*count)(const pg_ledger *l);
-    size_t (*heads)(const pg_ledger *l, pg_ledger_id *out, size_t max);
-    void (*heads_digest)(const pg_ledger *l, pg_ledger_id *out);
-    void (*state_digest)(const pg_ledger *l, pg_ledger_id *out);
+    int (*heads)(const pg_ledger *l, pg_ledger_id *out, size_t max, size_t *n_heads, pg_error *err);
+    int (*heads_digest)(const pg_ledger *l, pg_ledger_id *out, pg_error *err);
+    int (*state_digest)(const pg_ledger *l, pg_ledger_id *out, pg_error *err);
     bool (*has)(const pg_ledger *l, const pg_ledger_id *id);
     int (*get)(pg_ledger *l, const pg_ledger_id *id, uint8_t **op, size_t *len, pg_error *err);
     int (*each)(pg_ledger *l, uint64_t after_seq, int (*fn)(void *ud, const pg_ledger_op *op),

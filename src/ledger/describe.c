@@ -656,13 +656,6 @@ member_cmp(const void *a, const void *b)
     return strcmp(x->name, y->name);
 }
 
-static bool
-is_zero(const pg_ledger_id *id)
-{
-    static const pg_ledger_id zero;
-    return memcmp(id->b, zero.b, sizeof id->b) == 0;
-}
-
 int
 pgi_ledger_show(pg_ledger *l, bool json, char **text, pg_error *err)
 {
@@ -692,7 +685,8 @@ pgi_ledger_show(pg_ledger *l, bool json, char **text, pg_error *err)
     s->n_regs = unique(s->regs, s->n_regs, sizeof *s->regs, reg_cmp);
     s->n_counters = unique(s->counters, s->n_counters, sizeof *s->counters, name_cmp);
 
-    size_t n_heads = pgi_ledger_heads(l, NULL, 0);
+    size_t n_heads = 0;
+    pgi_ledger_heads(l, NULL, 0, &n_heads, NULL);
     heads = calloc(n_heads ? n_heads : 1, sizeof *heads);
     size_t n_members = pgi_ledger_members(l, NULL, 0);
     members = malloc((n_members ? n_members : 1) * sizeof *members);
@@ -700,19 +694,12 @@ pgi_ledger_show(pg_ledger *l, bool json, char **text, pg_error *err)
         bad = 1;
         goto out;
     }
-    n_heads = pgi_ledger_heads(l, heads, n_heads);
     n_members = pgi_ledger_members(l, members, n_members);
     pg_ledger_id gid, hd, sd;
     pgi_ledger_genesis_id(l, &gid);
-    pgi_ledger_heads_digest(l, &hd);
-    pgi_ledger_state_digest(l, &sd);
-    /* The heads and the digests cannot say they ran out of memory: they leave zeros, which no
-     * hash of anything is. */
-    if (n_heads && (is_zero(&heads[0]) || is_zero(&heads[n_heads - 1]))) {
-        bad = 1;
-        goto out;
-    }
-    if (is_zero(&hd) || is_zero(&sd)) {
+    if (pgi_ledger_heads(l, heads, n_heads, NULL, NULL) != PG_OK ||
+        pgi_ledger_heads_digest(l, &hd, NULL) != PG_OK ||
+        pgi_ledger_state_digest(l, &sd, NULL) != PG_OK) {
         bad = 1;
         goto out;
     }

@@ -111,6 +111,7 @@ typedef struct pgi_store {
     sqlite3_stmt *ins_op, *ins_rec, *ins_equiv, *ins_head, *del_head, *put_reg, *put_ctr,
         *del_members, *ins_member, *by_seq, *each, *each_rec, *reg_get;
     bool in_txn;
+    bool wal; /* a writer of a file in WAL mode: back to a rollback journal when it closes */
 } pgi_store;
 
 struct pg_ledger {

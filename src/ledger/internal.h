@@ -80,7 +80,9 @@ bool pgi_ledger_name_ok(const char *s, size_t n);
 int pgi_ledger_key_generate(pg_ledger_key *out, pg_error *err);
 int pgi_ledger_key_from_seed(pg_ledger_key *out, const uint8_t seed[32], pg_error *err);
 int pgi_ledger_key_read(const char *path, pg_ledger_key *out, pg_error *err);
-int pgi_ledger_key_write(const char *path, const pg_ledger_key *k, pg_error *err);
+int pgi_ledger_key_write(const char *path, const pg_ledger_key *k,
+                         int (*open_private)(pg_output **out, const char *path, pg_error *err),
+                         pg_error *err);
 
 /* ops (op.c) */
 int pgi_ledger_op_encode(const pg_ledger_key *k, const pg_ledger_id *preds, size_t n_preds,
@@ -99,9 +101,10 @@ int pgi_ledger_ingest(pg_ledger *l, const void *const *ops, const size_t *lens, 
 const char *pgi_ledger_community(const pg_ledger *l);
 void pgi_ledger_genesis_id(const pg_ledger *l, pg_ledger_id *out);
 size_t pgi_ledger_count(const pg_ledger *l);
-size_t pgi_ledger_heads(const pg_ledger *l, pg_ledger_id *out, size_t max);
-void pgi_ledger_heads_digest(const pg_ledger *l, pg_ledger_id *out);
-void pgi_ledger_state_digest(const pg_ledger *l, pg_ledger_id *out);
+int pgi_ledger_heads(const pg_ledger *l, pg_ledger_id *out, size_t max, size_t *n_heads,
+                     pg_error *err);
+int pgi_ledger_heads_digest(const pg_ledger *l, pg_ledger_id *out, pg_error *err);
+int pgi_ledger_state_digest(const pg_ledger *l, pg_ledger_id *out, pg_error *err);
 bool pgi_ledger_has(const pg_ledger *l, const pg_ledger_id *id);
 int pgi_ledger_get(pg_ledger *l, const pg_ledger_id *id, uint8_t **op, size_t *len, pg_error *err);
 int pgi_ledger_each(pg_ledger *l, uint64_t after_seq, int (*fn)(void *ud, const pg_ledger_op *op),

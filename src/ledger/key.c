@@ -205,7 +205,9 @@ out:
 }
 
 int
-pgi_ledger_key_write(const char *path, const pg_ledger_key *k, pg_error *err)
+pgi_ledger_key_write(const char *path, const pg_ledger_key *k,
+                     int (*open_private)(pg_output **out, const char *path, pg_error *err),
+                     pg_error *err)
 {
     char pub[65], seed[65], text[400];
     pg_output *o = NULL;
@@ -232,17 +234,10 @@ pgi_ledger_key_write(const char *path, const pg_ledger_key *k, pg_error *err)
                      "# A plurigrid ledger signing key. Keep it secret: whoever has this file "
                      "can sign as this key.\nformat %s\npublic %s\nseed %s\n",
                      KEY_FORMAT, pub, seed);
-    if ((rc = pg_output_open(&o, path, err)))
+    /* Private from its creation: no other user can open it while it is written. */
+    if ((rc = open_private(&o, path, err)))
         goto out;
     FILE *f = pg_output_stream(o);
-    /* Private before a byte of it is written. */
-    if (strcmp(path, "-") != 0 && fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) &&
-        fchmod(fileno(f), 0600) != 0) {
-        rc = pg_error_set(err, PG_EIO, "cannot make the key file private: %s", strerror(errno));
-        pg_error_at(err, path, 0, 0, NULL);
-        pg_output_discard(o);
-        goto out;
-    }
     fwrite(text, 1, (size_t)n, f);
     rc = pg_output_commit(o, err);
 out:

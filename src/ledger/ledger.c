@@ -1128,35 +1128,41 @@ sorted_heads(const pg_ledger *l)
     return h;
 }
 
-size_t
-pgi_ledger_heads(const pg_ledger *l, pg_ledger_id *out, size_t max)
+int
+pgi_ledger_heads(const pg_ledger *l, pg_ledger_id *out, size_t max, size_t *n_heads, pg_error *err)
 {
     if (max && out) {
         pg_ledger_id *h = sorted_heads(l);
-        if (h) {
-            memcpy(out, h, (max < l->n_heads ? max : l->n_heads) * sizeof *h);
-            free(h);
-        }
+        if (!h)
+            return pg_error_set(err, PG_ENOMEM, "ledger: out of memory listing %zu heads",
+                                l->n_heads);
+        memcpy(out, h, (max < l->n_heads ? max : l->n_heads) * sizeof *h);
+        free(h);
     }
-    return l->n_heads;
+    if (n_heads)
+        *n_heads = l->n_heads;
+    return PG_OK;
 }
 
-void
-pgi_ledger_heads_digest(const pg_ledger *l, pg_ledger_id *out)
+int
+pgi_ledger_heads_digest(const pg_ledger *l, pg_ledger_id *out, pg_error *err)
 {
     pg_ledger_id *h = sorted_heads(l);
-    memset(out, 0, sizeof *out);
     if (!h)
-        return;
+        return pg_error_set(err, PG_ENOMEM, "ledger: out of memory hashing %zu heads", l->n_heads);
     crypto_generichash(out->b, 32, (const uint8_t *)h, l->n_heads * sizeof *h, NULL, 0);
     free(h);
+    return PG_OK;
 }
 
-void
-pgi_ledger_state_digest(const pg_ledger *l, pg_ledger_id *out)
+int
+pgi_ledger_state_digest(const pg_ledger *l, pg_ledger_id *out, pg_error *err)
 {
-    if (pgi_ledger_digest_state(l, out) != PG_OK)
-        memset(out, 0, sizeof *out);
+    pg_ledger_id d;
+    if (pgi_ledger_digest_state(l, &d) != PG_OK)
+        return pg_error_set(err, PG_ENOMEM, "ledger: out of memory hashing the state");
+    *out = d;
+    return PG_OK;
 }
 
 bool

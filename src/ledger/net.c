@@ -661,12 +661,11 @@ missing_for(pg_ledger_net *n, const pg_ledger_id *heads, size_t n_heads, const p
         if (!infilter[i] && m->height[i] < floor)
             floor = m->height[i];
     }
-    pg_ledger_id one;
-    size_t nh = pgi_ledger_heads(n->l, &one, 1);
+    size_t nh = 0;
+    pgi_ledger_heads(n->l, NULL, 0, &nh, NULL);
     mine = malloc((nh ? nh : 1) * sizeof *mine);
-    if (!mine)
+    if (!mine || pgi_ledger_heads(n->l, mine, nh, NULL, NULL) != PG_OK)
         goto nomem;
-    nh = pgi_ledger_heads(n->l, mine, nh);
     for (size_t i = 0; i < nh; i++) {
         long j = mirror_find(m, &mine[i]);
         if (j >= 0 && m->height[j] < floor)
@@ -721,7 +720,11 @@ static unsigned
 write_heads(pg_ledger_net *n, wbuf *w)
 {
     pg_ledger_id heads[MAX_HEADS];
-    size_t nh = pgi_ledger_heads(n->l, heads, MAX_HEADS);
+    size_t nh = 0;
+    if (pgi_ledger_heads(n->l, heads, MAX_HEADS, &nh, NULL) != PG_OK) {
+        w->failed = true; /* sent as out of memory */
+        return 0;
+    }
     unsigned flags = nh > MAX_HEADS ? F_TRUNCATED : 0;
     if (nh > MAX_HEADS)
         nh = MAX_HEADS;
@@ -1252,6 +1255,12 @@ on_answer(pg_ledger_net *n, run *r, int t, const parsed *m)
     case R_SYNC:
         if (t != T_REPLY)
             break;
+        if ((m->flags & F_MORE) && !m->n_ops) {
+            /* A partial answer carries at least one op (write_ops): without one, asking again
+             * could go on for MAX_ROUNDS requests of up to max_message bytes each. */
+            finish(n, r, PG_ENET, "%s said more ops were to come but sent none", r->peer);
+            return;
+        }
         free(r->peer_heads);
         r->peer_heads = malloc((m->n_heads ? m->n_heads : 1) * sizeof *r->peer_heads);
         if (!r->peer_heads) {

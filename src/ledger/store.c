@@ -143,6 +143,7 @@ pgi_store_open(pgi_store *s, const char *path, bool create, bool read_only, pg_e
         if ((rc = exec(s, "PRAGMA journal_mode=WAL", path, "cannot create the database", err)) ||
             (rc = exec(s, "PRAGMA synchronous=FULL", path, "cannot create the database", err)))
             goto fail;
+        s->wal = true;
         char sql[128];
         snprintf(sql, sizeof sql, "PRAGMA application_id=%d; PRAGMA user_version=%d",
                  PGI_STORE_APP_ID, PGI_STORE_FORMAT);
@@ -175,6 +176,7 @@ pgi_store_open(pgi_store *s, const char *path, bool create, bool read_only, pg_e
             ((rc = exec(s, "PRAGMA journal_mode=WAL", path, "cannot open the database", err)) ||
              (rc = exec(s, "PRAGMA synchronous=FULL", path, "cannot open the database", err))))
             goto fail;
+        s->wal = !read_only;
     }
     if ((rc = prepare(s, &s->by_seq, "SELECT bytes FROM ops WHERE seq = ?", path, err)))
         goto fail;
@@ -223,6 +225,13 @@ pgi_store_close(pgi_store *s)
     }
     if (s->db && s->in_txn)
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    /* A writer leaving the file alone puts it back in rollback-journal mode (SQLite checkpoints
+     * the log into it and removes the log), so that a read-only open afterwards (show, export,
+     * verify) creates no -wal and -shm files beside it: in WAL mode even a reader makes them and
+     * cannot remove them. With another connection open this fails and the file stays in WAL
+     * mode, which is as safe; the next writer sets WAL again. */
+    if (s->db && s->wal)
+        sqlite3_exec(s->db, "PRAGMA journal_mode=DELETE", NULL, NULL, NULL);
     sqlite3_close_v2(s->db);
     memset(s, 0, sizeof *s);
 }

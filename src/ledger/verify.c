@@ -294,11 +294,11 @@ pgi_ledger_verify_file(const char *path, const pg_ledger_checker *checker,
         sqlite3_finalize(c);
     }
     r.equivocations = mem->equivocations;
-    pgi_ledger_heads_digest(mem, &r.heads_digest);
-    if (pgi_ledger_digest_state(mem, &r.state_digest)) {
-        rc = pg_error_set(err, PG_ENOMEM, "ledger: out of memory");
+    rc = pgi_ledger_heads_digest(mem, &r.heads_digest, err);
+    if (rc == PG_OK)
+        rc = pgi_ledger_state_digest(mem, &r.state_digest, err);
+    if (rc != PG_OK)
         goto out;
-    }
 done:
     *rep = r;
     r.problems = NULL;

@@ -10,9 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <dirent.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "core/file.h"
 #include "plurigrid/core.h"
 
 static void
@@ -238,6 +240,65 @@ test_allocation_failures(void **state)
     pgt_tmpdir_cleanup();
 }
 
+/* The mode of the one temporary file (".tmp") in dir while it is being written. */
+static mode_t
+tmp_mode(const char *dir)
+{
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    mode_t m = 0;
+    int found = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        size_t n = strlen(e->d_name);
+        if (n > 4 && strcmp(e->d_name + n - 4, ".tmp") == 0) {
+            char p[4600];
+            snprintf(p, sizeof p, "%.4200s/%.255s", dir, e->d_name);
+            struct stat st;
+            assert_int_equal(stat(p, &st), 0);
+            m = st.st_mode & 07777;
+            found++;
+        }
+    }
+    closedir(d);
+    assert_int_equal(found, 1);
+    return m;
+}
+
+/* A private output (a secret key) is owner-only from the moment its temporary file exists, even
+ * with a umask of 0, and the file put in place is 0600 whatever the mode of the one it replaces. */
+static void
+test_output_private_mode(void **state)
+{
+    (void)state;
+    char dir[4200], path[4300];
+    snprintf(dir, sizeof dir, "%s/private", pgt_tmpdir());
+    assert_int_equal(mkdir(dir, 0700), 0);
+    snprintf(path, sizeof path, "%s/secret", dir);
+    mode_t old = umask(0);
+    for (int replace = 0; replace < 2; replace++) {
+        if (replace) {
+            pgt_write(path, "old");
+            assert_int_equal(chmod(path, 0644), 0);
+        }
+        pg_output *o = NULL;
+        assert_int_equal(pgi_output_open_private(&o, path, NULL), PG_OK);
+        assert_int_equal(tmp_mode(dir), 0600);
+        fputs("seed", pg_output_stream(o));
+        assert_int_equal(pg_output_commit(o, NULL), PG_OK);
+        struct stat st;
+        assert_int_equal(stat(path, &st), 0);
+        assert_int_equal(st.st_mode & 07777, 0600);
+    }
+    /* An ordinary output keeps the mode of the file it replaces. */
+    assert_int_equal(chmod(path, 0644), 0);
+    assert_int_equal(pg_output_write(path, "x", 1, NULL), PG_OK);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0644);
+    umask(old);
+}
+
 int
 main(void)
 {
@@ -249,6 +310,7 @@ main(void)
         cmocka_unit_test(test_output_full_disk_keeps_old_file),
         cmocka_unit_test(test_output_dev_full),
         cmocka_unit_test(test_allocation_failures),
+        cmocka_unit_test(test_output_private_mode),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

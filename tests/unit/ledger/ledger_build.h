@@ -18,6 +18,18 @@
 
 #include "plurigrid/ledger.h"
 
+#ifndef PG_TEST_LT_HEADS
+#define PG_TEST_LT_HEADS
+/* pg_ledger_heads that fails the test on an error: the first max heads into out, how many. */
+static inline size_t
+lt_heads(const pg_ledger *l, pg_ledger_id *out, size_t max)
+{
+    size_t n = 0;
+    assert_int_equal(pg_ledger_heads(l, out, max, &n, NULL), PG_OK);
+    return n;
+}
+#endif
+
 /* Offsets in an encoded op (docs/ledger.md, "Ops"): "PGL", version, kind, author, npreds. */
 #define LB_OFF_KIND 4
 #define LB_OFF_AUTHOR 5

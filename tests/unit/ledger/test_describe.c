@@ -114,7 +114,9 @@ test_many_heads(void **state)
         pg_ledger_close(c);
     }
     pg_ledger_id heads[10];
-    assert_int_equal(pg_ledger_heads(main_, heads, 10), 10);
+    size_t nh = 0;
+    assert_int_equal(pg_ledger_heads(main_, heads, 10, &nh, NULL), PG_OK);
+    assert_int_equal(nh, 10);
     char *text = show(main_, false);
     char first[65], last[65];
     pg_ledger_hex(heads[0].b, 32, first);

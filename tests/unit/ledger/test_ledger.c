@@ -4,6 +4,8 @@
  * state (members, registers, counters, records), the bounded pending set, and the queries. */
 #include "fixture.h"
 
+#include <sys/stat.h>
+
 #include "ledger/graph.h"
 
 static void
@@ -30,7 +32,7 @@ test_create_append_reopen(void **state)
     free(v);
     /* Appends are sequential: one head, the last op. */
     pg_ledger_id heads[4];
-    assert_int_equal(pg_ledger_heads(l, heads, 4), 1);
+    assert_int_equal(lt_heads(l, heads, 4), 1);
     pg_ledger_member ms[4];
     assert_int_equal(pg_ledger_members(l, ms, 4), 2);
     assert_string_equal(pg_ledger_member_name(l, &a.pk), "a");
@@ -44,8 +46,8 @@ test_create_append_reopen(void **state)
     assert_int_equal(pg_ledger_count(l), 5);
 
     pg_ledger_id hd, sd;
-    pg_ledger_heads_digest(l, &hd);
-    pg_ledger_state_digest(l, &sd);
+    assert_int_equal(pg_ledger_heads_digest(l, &hd, NULL), PG_OK);
+    assert_int_equal(pg_ledger_state_digest(l, &sd, NULL), PG_OK);
     pg_ledger_close(l);
 
     pg_ledger_options o;
@@ -54,8 +56,8 @@ test_create_append_reopen(void **state)
     assert_int_equal(pg_ledger_open(&l, pgt_tmp("a.db"), NULL, 0, &o, &err), PG_OK);
     assert_int_equal(pg_ledger_count(l), 5);
     pg_ledger_id hd2, sd2;
-    pg_ledger_heads_digest(l, &hd2);
-    pg_ledger_state_digest(l, &sd2);
+    assert_int_equal(pg_ledger_heads_digest(l, &hd2, NULL), PG_OK);
+    assert_int_equal(pg_ledger_state_digest(l, &sd2, NULL), PG_OK);
     assert_memory_equal(hd.b, hd2.b, 32);
     assert_memory_equal(sd.b, sd2.b, 32);
     assert_int_equal(pg_ledger_counter_get(l, "energy"), 3);
@@ -104,7 +106,7 @@ test_ingest_any_order(void **state)
     /* The only head's ancestors are every op; the genesis' only itself. */
     uint8_t *mark = calloc(pg_ledger_count(b), 1);
     pg_ledger_id head;
-    assert_int_equal(pg_ledger_heads(b, &head, 1), 1);
+    assert_int_equal(lt_heads(b, &head, 1), 1);
     uint32_t from = pgi_ledger_find(b, &head);
     assert_int_equal(pgi_ledger_mark_ancestors(b, &from, 1, mark), PG_OK);
     for (size_t i = 0; i < pg_ledger_count(b); i++)
@@ -271,7 +273,7 @@ test_registers_and_equivocation(void **state)
         assert_memory_equal(v, want, n);
         free(v);
     }
-    assert_int_equal(pg_ledger_heads(x, NULL, 0), 2);
+    assert_int_equal(lt_heads(x, NULL, 0), 2);
     /* A later write on both heads wins everywhere. */
     lf_register(x, 2, "meta", "last");
     sync_into(y, x);
@@ -302,7 +304,7 @@ counter_chain(pg_ledger *l, size_t n, int64_t delta, uint8_t **ops, size_t *lens
 {
     pg_ledger_key a = lf_key(2);
     pg_ledger_id prev;
-    assert_int_equal(pg_ledger_heads(l, &prev, 1), 1);
+    assert_int_equal(lt_heads(l, &prev, 1), 1);
     for (size_t i = 0; i < n; i++) {
         pg_ledger_payload p = {.kind = PG_LEDGER_COUNTER, .name = "big", .delta = delta};
         assert_int_equal(pg_ledger_op_encode(&a, &prev, 1, &p, &ops[i], &lens[i], NULL), PG_OK);
@@ -744,6 +746,112 @@ test_alloc_failures(void **state)
     pg_ledger_close(src);
 }
 
+/* The heads and the digests say when they run out of memory (PG_ENOMEM) and leave their outputs
+ * alone then; they give the right values once memory is back. */
+static void
+test_heads_digests_alloc_failures(void **state)
+{
+    (void)state;
+    pg_ledger *l = lf_open(pgt_tmp("hd.db"));
+    lf_register(l, 2, "meta", "x");
+    lf_counter(l, 3, "n", 3);
+    pg_ledger_id want_h[2], want_hd, want_sd;
+    size_t want_n = lt_heads(l, want_h, 2);
+    assert_int_equal(want_n, 1);
+    assert_int_equal(pg_ledger_heads_digest(l, &want_hd, NULL), PG_OK);
+    assert_int_equal(pg_ledger_state_digest(l, &want_sd, NULL), PG_OK);
+    pg_ledger_id junk;
+    memset(junk.b, 0x5a, sizeof junk.b);
+    for (int what = 0; what < 3; what++) {
+        for (long n = 0;; n++) {
+            pg_ledger_id out = junk;
+            size_t nh = 77;
+            pg_error err = {0};
+            pgt_alloc_fail_after(n);
+            int rc = what == 0   ? pg_ledger_heads(l, &out, 1, &nh, &err)
+                     : what == 1 ? pg_ledger_heads_digest(l, &out, &err)
+                                 : pg_ledger_state_digest(l, &out, &err);
+            long used = pgt_alloc_count();
+            pgt_alloc_fail_after(-1);
+            if (rc == PG_OK) {
+                const pg_ledger_id *want = what == 0 ? &want_h[0] : what == 1 ? &want_hd : &want_sd;
+                assert_memory_equal(out.b, want->b, 32);
+                if (what == 0)
+                    assert_int_equal(nh, want_n);
+                if (used <= n)
+                    break;
+                continue;
+            }
+            assert_int_equal(rc, PG_ENOMEM);
+            assert_int_equal(err.code, PG_ENOMEM);
+            assert_memory_equal(out.b, junk.b, 32);
+            assert_int_equal(nh, 77);
+            assert_true(n < 1000);
+        }
+    }
+    pg_ledger_close(l);
+}
+
+static bool
+exists(const char *path, const char *suffix)
+{
+    char p[4400];
+    struct stat st;
+    snprintf(p, sizeof p, "%.4200s%.16s", path, suffix);
+    return stat(p, &st) == 0;
+}
+
+/* Show, export and verify open a ledger read-only: a database whose writer closed leaves the
+ * folder as it was (no -wal or -shm files made beside it); one open for writing is read as it
+ * is, log included, and its writer goes on. */
+static void
+test_read_only_leaves_folder(void **state)
+{
+    (void)state;
+    char path[4200];
+    snprintf(path, sizeof path, "%s", pgt_tmp("ro.db"));
+    pg_ledger *w = lf_open(path);
+    lf_register(w, 2, "k", "v");
+    pg_ledger_close(w);
+    assert_false(exists(path, "-wal"));
+    assert_false(exists(path, "-shm"));
+    pg_ledger_options o;
+    pg_ledger_options_init(&o);
+    o.read_only = true;
+    pg_ledger *l = NULL;
+    pg_error err = {0};
+    assert_int_equal(pg_ledger_open(&l, path, NULL, 0, &o, &err), PG_OK);
+    assert_int_equal(pg_ledger_count(l), 2);
+    pg_ledger_close(l);
+    pg_ledger_verify_report r;
+    assert_int_equal(pg_ledger_verify_file(path, NULL, &r, &err), PG_OK);
+    assert_int_equal(r.n_problems, 0);
+    pg_ledger_verify_report_free(&r);
+    assert_false(exists(path, "-wal"));
+    assert_false(exists(path, "-shm"));
+
+    /* A writer open meanwhile: the reader sees what it committed, and it writes on. */
+    pg_ledger_options ow;
+    pg_ledger_options_init(&ow);
+    w = NULL;
+    assert_int_equal(pg_ledger_open(&w, path, NULL, 0, &ow, &err), PG_OK);
+    lf_counter(w, 3, "n", 4);
+    assert_int_equal(pg_ledger_open(&l, path, NULL, 0, &o, &err), PG_OK);
+    assert_int_equal(pg_ledger_count(l), 3);
+    assert_int_equal(pg_ledger_counter_get(l, "n"), 4);
+    lf_counter(w, 3, "n", 1);
+    pg_ledger_close(l);
+    lf_counter(w, 3, "n", 1);
+    pg_ledger_close(w);
+    assert_false(exists(path, "-wal"));
+    assert_int_equal(pg_ledger_open(&l, path, NULL, 0, &o, &err), PG_OK);
+    assert_int_equal(pg_ledger_count(l), 5);
+    assert_int_equal(pg_ledger_counter_get(l, "n"), 6);
+    pg_ledger_close(l);
+    assert_false(exists(path, "-wal"));
+    assert_false(exists(path, "-shm"));
+}
+
 int
 main(void)
 {
@@ -761,6 +869,8 @@ main(void)
         cmocka_unit_test_teardown(test_open_errors, pgt_teardown_tmpdir),
         cmocka_unit_test_teardown(test_full_disk, pgt_teardown_tmpdir),
         cmocka_unit_test_teardown(test_alloc_failures, pgt_teardown_tmpdir),
+        cmocka_unit_test_teardown(test_heads_digests_alloc_failures, pgt_teardown_tmpdir),
+        cmocka_unit_test_teardown(test_read_only_leaves_folder, pgt_teardown_tmpdir),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -60,8 +60,8 @@ make(pg_ledger_id *hd, pg_ledger_id *sd)
     p = lf_record(PG_LEDGER_SETTLE, 1, NULL, &result, 1, "paid");
     lf_append(l, 1, &p, PG_OK);
     assert_int_equal(pg_ledger_count(l), 8);
-    pg_ledger_heads_digest(l, hd);
-    pg_ledger_state_digest(l, sd);
+    assert_int_equal(pg_ledger_heads_digest(l, hd, NULL), PG_OK);
+    assert_int_equal(pg_ledger_state_digest(l, sd, NULL), PG_OK);
     pg_ledger_close(l);
     return path;
 }
