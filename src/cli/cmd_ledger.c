@@ -528,8 +528,10 @@ out:
     return code;
 }
 
-/* The index of the scenario's variant named name. The library finds a variant with a member of
- * the community; every member of a community's ledger is one, and its genesis op names them. */
+/* Checks that the ledger is the scenario's community's (another community's would fail every
+ * record, a false accusation), then finds the index of the variant named --variant. The library
+ * finds a variant with a member of the community; every member of a community's ledger is one,
+ * and its genesis op names them. */
 static int
 find_variant(const char *cmd, const pg_community *c, const db_args *a, size_t *out)
 {
@@ -544,6 +546,13 @@ find_variant(const char *cmd, const pg_community *c, const db_args *a, size_t *o
         code = fail(cmd, &err);
         goto out;
     }
+    if (pg_community_ledger_match(c, l, &err) != PG_OK) {
+        pg_error_at(&err, a->db, 0, 0, "");
+        code = fail(cmd, &err);
+        goto out;
+    }
+    if (!a->variant)
+        goto out;
     if (pg_ledger_members(l, m, 1) == 0) {
         fprintf(stderr,
                 "plurigrid %s: the ledger has no members, so --variant cannot be matched "
@@ -592,7 +601,7 @@ run_verify(int argc, char **argv)
             code = fail(cmd, &err);
             goto out;
         }
-        if (a.variant && (code = find_variant(cmd, c, &a, &variant)) != PG_EXIT_OK)
+        if ((code = find_variant(cmd, c, &a, &variant)) != PG_EXIT_OK)
             goto out;
         if (pg_community_ledger_checker(c, variant, a.market, &ch, &err) != PG_OK) {
             code = fail(cmd, &err);

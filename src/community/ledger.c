@@ -498,6 +498,42 @@ need_file(const char *dir, const char *path, const char *what, pg_error *err)
                         dir, what, path, dir);
 }
 
+/* Whether g is the genesis of community c as pg_community_ledger_init makes it: the community's
+ * name and its application bytes (the scenario's name and its members' names). */
+static bool
+genesis_of(const pg_community *c, const pg_ledger_genesis *g)
+{
+    uint8_t app[APP_LEN];
+    app_bytes(c, app);
+    return g->community && strcmp(g->community, c->token) == 0 && g->app_len == APP_LEN &&
+           memcmp(g->app, app, APP_LEN) == 0;
+}
+
+int
+pg_community_ledger_match(const pg_community *c, pg_ledger *l, pg_error *err)
+{
+    pg_ledger_id gid;
+    uint8_t *data = NULL;
+    size_t len = 0;
+    pg_ledger_op *op = NULL;
+    int rc;
+    if (!c || !l)
+        return pg_error_set(err, PG_EINVAL, "pg_community_ledger_match: NULL argument");
+    pg_ledger_genesis_id(l, &gid);
+    if ((rc = pg_ledger_get(l, &gid, &data, &len, err)) ||
+        (rc = pg_ledger_op_decode(data, len, &op, err)))
+        goto out;
+    if (op->payload.kind != PG_LEDGER_GENESIS || !genesis_of(c, &op->payload.genesis))
+        rc = pg_error_set(err, PG_EMODEL,
+                          "this is a ledger of community '%.63s', not of this scenario's '%.63s' "
+                          "(its name or members differ): give the scenario the community played",
+                          pg_ledger_community(l), c->token);
+out:
+    pg_ledger_op_free(op);
+    free(data);
+    return rc;
+}
+
 /* Reads and checks the genesis op: the community's, made by pg_community_ledger_init. */
 static int
 read_genesis(const pg_community *c, const char *dir, uint8_t **out, size_t *out_len, pg_error *err)
@@ -517,19 +553,15 @@ read_genesis(const pg_community *c, const char *dir, uint8_t **out, size_t *out_
         rc = pg_error_set(err, rc, "%s: not a genesis op: %.700s", path, msg);
         goto out;
     }
-    uint8_t app[APP_LEN];
-    app_bytes(c, app);
-    const pg_ledger_genesis *g = &op->payload.genesis;
-    if (op->payload.kind != PG_LEDGER_GENESIS) {
+    if (op->payload.kind != PG_LEDGER_GENESIS)
         rc = pg_error_set(err, PG_EPARSE, "%s: not a genesis op", path);
-    } else if (!g->community || strcmp(g->community, c->token) != 0 || g->app_len != APP_LEN ||
-               memcmp(g->app, app, APP_LEN) != 0) {
-        rc = pg_error_set(err, PG_ESTATE,
+    else if (!genesis_of(c, &op->payload.genesis))
+        rc = pg_error_set(err, PG_EMODEL,
                           "%s is the genesis of community '%.63s', not of this scenario's "
                           "'%.63s' (its name or members differ): make a ledger folder for it "
                           "with 'plurigrid ledger init'",
-                          path, g->community ? g->community : "", c->token);
-    }
+                          path, op->payload.genesis.community ? op->payload.genesis.community : "",
+                          c->token);
     if (!rc) {
         *out = (uint8_t *)data;
         *out_len = len;
@@ -561,8 +593,12 @@ open_member(cm_ledger *L, cl_member *m, const char *dir, const char *prefix, con
     o.checker = L->checker;
     o.reject = on_reject;
     o.reject_ud = m;
-    if ((rc = pg_ledger_open(&m->l, db, gen, gen_len, &o, err)))
+    if ((rc = pg_ledger_open(&m->l, db, gen, gen_len, &o, err))) {
+        /* a copy of another genesis (an earlier folder's) is the user's to move away */
+        if (rc == PG_ESTATE && err)
+            rc = err->code = PG_EMODEL;
         goto out;
+    }
     const char *as = pg_ledger_member_name(m->l, &m->key.pk);
     if (!as || strcmp(as, m->name) != 0) {
         rc = pg_error_set(err, PG_EAUTH,

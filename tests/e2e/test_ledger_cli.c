@@ -1081,6 +1081,11 @@ test_init_and_verify_scenario(void **state)
     const char *c[] = {"ledger", "verify",    "--db", db,  "--scenario",
                        scen,     "--variant", "nope", NULL};
     EXPECT(c, 2, "no variant 'nope'");
+    /* the scenario of another community: refused (exit 2), not every record called invalid */
+    char other[4096];
+    snprintf(other, sizeof other, "%s", pgt_source_path("examples/scenario0/scenario.json"));
+    const char *e[] = {"ledger", "verify", "--db", db, "--scenario", other, NULL};
+    EXPECT(e, 2, "home-1.db", "a ledger of community 'lattice-demo', not of this scenario's");
     const char *d[] = {"ledger", "show", "--db", db, NULL};
     r = run(d);
     if (r.rc != 0 || !strstr(r.out, "lattice-demo") || !strstr(r.out, "Members (4)"))
@@ -1088,6 +1093,78 @@ test_init_and_verify_scenario(void **state)
     run_free(&r);
     for (size_t i = 0; i < 5; i++)
         pg_ledger_key_wipe(&keys[i]);
+    pgt_tmpdir_cleanup();
+}
+
+/* A folder the member may not use: plurigrid community --ledger refuses it before the run,
+ * exit 2 (the user's to fix) naming the file. */
+static void
+test_community_bad_folder(void **state)
+{
+    (void)state;
+    char dir[4096], dir2[4096], path[4300], path2[4400];
+    snprintf(dir, sizeof dir, "%s", pgt_tmp("L"));
+    snprintf(dir2, sizeof dir2, "%s", pgt_tmp("L2"));
+    const char *a[] = {"ledger", "init", "--scenario", scen, "--out", dir, NULL};
+    const char *a2[] = {"ledger", "init", "--scenario", scen, "--out", dir2, NULL};
+    run_out r = run(a);
+    assert_int_equal(r.rc, 0);
+    run_free(&r);
+    r = run(a2);
+    assert_int_equal(r.rc, 0);
+    run_free(&r);
+    const char *c[] = {"community", scen, "--ledger", dir, NULL};
+
+    /* a key file others may read */
+    snprintf(path, sizeof path, "%s/home-1.key", dir);
+    assert_int_equal(chmod(path, 0644), 0);
+    EXPECT(c, 2, "home-1.key", "chmod 600");
+    assert_int_equal(chmod(path, 0600), 0);
+
+    /* another member's key under home-1's name */
+    snprintf(path2, sizeof path2, "%s/home-1.key.bak", dir);
+    assert_int_equal(rename(path, path2), 0);
+    snprintf(path, sizeof path, "%s/home-2.key", dir);
+    size_t n = 0;
+    char *k2 = pgt_slurp(path, &n);
+    snprintf(path, sizeof path, "%s/home-1.key", dir);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    assert_true(fd >= 0 && write(fd, k2, n) == (ssize_t)n);
+    close(fd);
+    free(k2);
+    EXPECT(c, 2, "home-1.key is not the key of member 'home-1'");
+    assert_int_equal(rename(path2, path), 0);
+
+    /* a copy made from another folder's genesis (an earlier init's) */
+    snprintf(path, sizeof path, "%s/genesis.op", dir2);
+    uint8_t *gen = (uint8_t *)pgt_slurp(path, &n);
+    snprintf(path, sizeof path, "%s/home-1.db", dir);
+    for (int i = 0; i < 3; i++) { /* a copy the runs above may have begun */
+        snprintf(path2, sizeof path2, "%s%s", path, i == 0 ? "" : i == 1 ? "-wal" : "-shm");
+        unlink(path2);
+    }
+    pg_ledger_options o;
+    pg_ledger_options_init(&o);
+    o.create = true;
+    pg_ledger *l = NULL;
+    pg_error err = {0};
+    if (pg_ledger_open(&l, path, gen, n, &o, &err) != PG_OK)
+        fail_msg("open: %s", err.msg);
+    pg_ledger_close(l);
+    free(gen);
+    EXPECT(c, 2, "home-1.db", "not of the genesis");
+    assert_int_equal(unlink(path), 0);
+
+    /* another folder's genesis with this folder's keys */
+    snprintf(path, sizeof path, "%s/genesis.op", dir2);
+    snprintf(path2, sizeof path2, "%s/genesis.op", dir);
+    gen = (uint8_t *)pgt_slurp(path, &n);
+    assert_int_equal(unlink(path2), 0);
+    fd = open(path2, O_WRONLY | O_CREAT | O_EXCL, 0644);
+    assert_true(fd >= 0 && write(fd, gen, n) == (ssize_t)n);
+    close(fd);
+    free(gen);
+    EXPECT(c, 2, "is not the key of member");
     pgt_tmpdir_cleanup();
 }
 
@@ -1106,6 +1183,7 @@ main(void)
         cmocka_unit_test(test_keygen),
         cmocka_unit_test(test_secrets),
         cmocka_unit_test(test_init_and_verify_scenario),
+        cmocka_unit_test(test_community_bad_folder),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
