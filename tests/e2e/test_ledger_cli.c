@@ -1086,6 +1086,20 @@ test_init_and_verify_scenario(void **state)
     snprintf(other, sizeof other, "%s", pgt_source_path("examples/scenario0/scenario.json"));
     const char *e[] = {"ledger", "verify", "--db", db, "--scenario", other, NULL};
     EXPECT(e, 2, "home-1.db", "a ledger of community 'lattice-demo', not of this scenario's");
+    /* a tampered copy: verify --scenario names the op (exit 1), it does not refuse the file */
+    char bad[4300];
+    snprintf(bad, sizeof bad, "%s/tampered.db", dir);
+    copy_file(db, bad);
+    size_t n = 0;
+    uint8_t *enc = stored(bad, 2, &n);
+    enc[n - 70] ^= 1;
+    tamper(bad, "UPDATE ops SET bytes = ? WHERE seq = 2", enc, n);
+    free(enc);
+    const char *f[] = {"ledger", "verify", "--db", bad, "--scenario", scen, NULL};
+    r = run(f);
+    if (r.rc != 1 || !strstr(r.out, "op 2 (id ") || !strstr(r.err, "does not verify"))
+        fail_msg("verify --scenario of a tampered copy: exit %d\n%s%s", r.rc, r.out, r.err);
+    run_free(&r);
     const char *d[] = {"ledger", "show", "--db", db, NULL};
     r = run(d);
     if (r.rc != 0 || !strstr(r.out, "lattice-demo") || !strstr(r.out, "Members (4)"))
