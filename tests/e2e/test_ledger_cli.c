@@ -288,6 +288,20 @@ test_help(void **state)
         if (!strstr(r.out, *w))
             fail_msg("ledger verify --help does not mention %s", *w);
     run_free(&r);
+    /* the node's member file keys with a ledger, and the ledger options of node and community */
+    const char *a5[] = {"node", "--help", NULL};
+    r = run(a5);
+    const char *nwant[] = {"--ledger DIR", "--ledger-sync-s S", "\"ledger\" (a folder)",
+                           "\"ledger_sync_s\"", NULL};
+    for (const char *const *w = nwant; *w; w++)
+        if (!strstr(r.out, *w))
+            fail_msg("node --help does not mention %s:\n%s", *w, r.out);
+    run_free(&r);
+    const char *a6[] = {"community", "--help", NULL};
+    r = run(a6);
+    if (!strstr(r.out, "--ledger DIR") || !strstr(r.out, "--ledger-sync-s S"))
+        fail_msg("community --help does not mention --ledger DIR and --ledger-sync-s S");
+    run_free(&r);
 }
 
 static void
