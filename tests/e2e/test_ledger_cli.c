@@ -17,6 +17,7 @@
 #include <jansson.h>
 #include <sodium.h>
 #include <sqlite3.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -1181,6 +1182,19 @@ test_community_bad_folder(void **state)
     pg_ledger_close(l);
     free(gen);
     EXPECT(c, 2, "home-1.db", "not of the genesis");
+    assert_int_equal(unlink(path), 0);
+
+    /* a copy another process keeps (here: this one) */
+    snprintf(path2, sizeof path2, "%s/genesis.op", dir);
+    gen = (uint8_t *)pgt_slurp(path2, &n);
+    if (pg_ledger_open(&l, path, gen, n, &o, &err) != PG_OK)
+        fail_msg("open: %s", err.msg);
+    free(gen);
+    fd = open(path, O_RDONLY);
+    assert_true(fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0);
+    EXPECT(c, 2, "home-1.db is in use by another process", "running twice");
+    close(fd);
+    pg_ledger_close(l);
     assert_int_equal(unlink(path), 0);
 
     /* another folder's genesis with this folder's keys */
