@@ -330,6 +330,12 @@ run_pubkey(int argc, char **argv)
 
 /* ---------------------------------------------------------------- init */
 
+static int
+name_cmp(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 /* Tells what init made: the genesis op's id and the members it admits. */
 static int
 print_folder(const char *cmd, const char *dir)
@@ -357,11 +363,22 @@ print_folder(const char *cmd, const char *dir)
     printf(" of community %s\n", g->community);
     printf("  genesis.op    the genesis op, id %s\n", id);
     printf("  genesis.key   the founder's key: it signed the genesis op; keep it offline\n");
+    /* by name, as the scenario's members read (the genesis lists them by key) */
+    const char **names = malloc((g->n_members ? g->n_members : 1) * sizeof *names);
+    if (!names) {
+        fprintf(stderr, "plurigrid %s: out of memory\n", cmd);
+        code = PG_EXIT_INTERNAL;
+        goto out;
+    }
+    for (size_t i = 0; i < g->n_members; i++)
+        names[i] = g->members[i].name;
+    qsort(names, g->n_members, sizeof *names, name_cmp);
     for (size_t i = 0; i < g->n_members; i++) {
         char file[PG_LEDGER_MAX_NAME + 8];
-        snprintf(file, sizeof file, "%s.key", g->members[i].name);
-        printf("  %-13s the key of member %s\n", file, g->members[i].name);
+        snprintf(file, sizeof file, "%s.key", names[i]);
+        printf("  %-13s the key of member %s\n", file, names[i]);
     }
+    free(names);
     printf("Each member's node keeps its copy of the ledger in NAME.db in this folder: give it\n"
            "the folder (\"ledger\" in its member file). Copy only its own key to each member's\n"
            "machine.\n");

@@ -1052,6 +1052,13 @@ test_init_and_verify_scenario(void **state)
             assert_non_null(strstr(r.out, names[i]));
     }
     assert_non_null(strstr(r.out, "lattice-demo"));
+    for (size_t i = 1; i + 1 < 5; i++) { /* the members' keys listed by name */
+        char k1[32], k2[32];
+        snprintf(k1, sizeof k1, "%s.key", names[i]);
+        snprintf(k2, sizeof k2, "%s.key", names[i + 1]);
+        if (!strstr(r.out, k1) || !strstr(r.out, k2) || strstr(r.out, k1) > strstr(r.out, k2))
+            fail_msg("init lists %s after %s:\n%s", k1, k2, r.out);
+    }
     run_free(&r);
     /* a second init replaces nothing */
     snprintf(path, sizeof path, "%s/genesis.op", dir);
