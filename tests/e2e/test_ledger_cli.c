@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "community/msg.h"
 #include "plurigrid/ledger.h"
 
 static char scen[4096];
@@ -1217,6 +1218,113 @@ test_community_bad_folder(void **state)
     pgt_tmpdir_cleanup();
 }
 
+static int
+first_op(void *ud, const pg_ledger_op *op)
+{
+    *(pg_ledger_id *)ud = op->id;
+    return 1;
+}
+
+/* A copy of a community's run holding a clearing result altered and signed again by its operator
+ * (an operator that lies, or a copy edited with its key): verify --scenario recomputes it and
+ * names the op (exit 1); without the scenario the op is well formed (exit 0, results not
+ * recomputed). */
+static void
+test_verify_altered_result(void **state)
+{
+    (void)state;
+    char dir[4096], path[4400];
+    snprintf(dir, sizeof dir, "%s", pgt_tmp("L"));
+    const char *a[] = {"ledger", "init", "--scenario", scen, "--out", dir, NULL};
+    run_out r = run(a);
+    assert_int_equal(r.rc, 0);
+    run_free(&r);
+    const char *c[] = {"community", scen, "--ledger", dir, NULL};
+    r = run(c);
+    if (r.rc != 0)
+        fail_msg("community --ledger: exit %d\n%s", r.rc, r.err);
+    run_free(&r);
+
+    char db[4400];
+    snprintf(db, sizeof db, "%s/home-2.db", dir);
+    pg_ledger_options o;
+    pg_ledger_options_init(&o);
+    pg_ledger *l = NULL;
+    pg_error err = {0};
+    if (pg_ledger_open(&l, db, NULL, 0, &o, &err) != PG_OK)
+        fail_msg("open: %s", err.msg);
+    pg_ledger_op *res = NULL;
+    pgi_msg_result m;
+    size_t k = 0;
+    for (uint32_t t = 0; t < 48 && !res; t++) {
+        pg_ledger_id id;
+        memset(&id, 0, sizeof id);
+        pg_ledger_each_record(l, PG_LEDGER_RESULT, t, first_op, &id, &err);
+        uint8_t *enc = NULL;
+        size_t len = 0;
+        assert_int_equal(pg_ledger_get(l, &id, &enc, &len, &err), PG_OK);
+        assert_int_equal(pg_ledger_op_decode(enc, len, &res, &err), PG_OK);
+        free(enc);
+        assert_int_equal(
+            pgi_msg_decode_result(res->payload.record.body, res->payload.record.body_len, &m, &err),
+            PG_OK);
+        for (k = 0; k < m.count && m.awards[k].cleared_kwh == 0; k++)
+            ;
+        if (k == m.count) {
+            free(m.awards);
+            pg_ledger_op_free(res);
+            res = NULL;
+        }
+    }
+    if (!res)
+        fail_msg("no interval with a peer trade");
+    m.awards[k].price += 0.01;
+    uint8_t *body = NULL;
+    size_t body_len = 0;
+    assert_int_equal(pgi_msg_encode_result(&m, &body, &body_len, &err), PG_OK);
+    const char *op_name = pg_ledger_member_name(l, &res->author);
+    assert_non_null(op_name);
+    snprintf(path, sizeof path, "%s/%s.key", dir, op_name);
+    pg_ledger_key key;
+    assert_int_equal(pg_ledger_key_read(path, &key, &err), PG_OK);
+    pg_ledger_payload p;
+    memset(&p, 0, sizeof p);
+    p.kind = PG_LEDGER_RECORD;
+    p.record = (pg_ledger_record){.type = PG_LEDGER_RESULT,
+                                  .interval = res->payload.record.interval,
+                                  .term = res->payload.record.term,
+                                  .node = "",
+                                  .refs = res->payload.record.refs,
+                                  .n_refs = 1,
+                                  .body = body,
+                                  .body_len = body_len};
+    pg_ledger_id bad;
+    if (pg_ledger_append(l, &key, &p, &bad, &err) != PG_OK)
+        fail_msg("append: %s", err.msg);
+    size_t seq = pg_ledger_count(l);
+    pg_ledger_close(l);
+    pg_ledger_key_wipe(&key);
+    free(body);
+    free(m.awards);
+    pg_ledger_op_free(res);
+
+    char want[200], hexid[65];
+    pg_ledger_hex(bad.b, sizeof bad.b, hexid);
+    snprintf(want, sizeof want, "op %zu (id %s): ", seq, hexid);
+    const char *v[] = {"ledger", "verify", "--db", db, "--scenario", scen, NULL};
+    r = run(v);
+    if (r.rc != 1 || !strstr(r.out, want) || !strstr(r.out, "recomputed from its gate's bids"))
+        fail_msg("verify --scenario of an altered result: exit %d, want '%s'\n%s%s", r.rc, want,
+                 r.out, r.err);
+    run_free(&r);
+    const char *w[] = {"ledger", "verify", "--db", db, NULL};
+    r = run(w);
+    if (r.rc != 0 || !strstr(r.err, "not recomputed"))
+        fail_msg("verify without the scenario: exit %d\n%s%s", r.rc, r.out, r.err);
+    run_free(&r);
+    pgt_tmpdir_cleanup();
+}
+
 int
 main(void)
 {
@@ -1233,6 +1341,7 @@ main(void)
         cmocka_unit_test(test_secrets),
         cmocka_unit_test(test_init_and_verify_scenario),
         cmocka_unit_test(test_community_bad_folder),
+        cmocka_unit_test(test_verify_altered_result),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
