@@ -245,6 +245,7 @@ PG_API int pg_community_member_find(const pg_community *c, const pg_community_me
 /* ---------------------------------------------------------------- the shared ledger */
 
 struct pg_ledger_checker;
+struct pg_ledger;
 
 /* Creates the ledger folder of community c (docs/ledger.md, "A community's ledger") in dir
  * (made when missing): genesis.key (the founder's key, which signs the genesis op and nothing
@@ -259,6 +260,10 @@ PG_API int pg_community_ledger_init(const pg_community *c, const char *dir, pg_e
 PG_API int pg_community_ledger_checker(const pg_community *c, size_t variant, const char *market,
                                        struct pg_ledger_checker **out, pg_error *err);
 PG_API void pg_community_ledger_checker_free(struct pg_ledger_checker *ch);
+/* Whether the ledger l is community c's: its genesis op names c and c's members as
+ * pg_community_ledger_init makes it (PG_OK), else PG_EMODEL naming both communities. Borrows
+ * both. */
+PG_API int pg_community_ledger_match(const pg_community *c, struct pg_ledger *l, pg_error *err);
 
 /* Printers: malloc'd text the caller frees. The JSON is deterministic (no timings). */
 PG_API int pg_community_report_text(const pg_community_report *r, char **out, pg_error *err);

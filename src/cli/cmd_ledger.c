@@ -330,6 +330,12 @@ run_pubkey(int argc, char **argv)
 
 /* ---------------------------------------------------------------- init */
 
+static int
+name_cmp(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 /* Tells what init made: the genesis op's id and the members it admits. */
 static int
 print_folder(const char *cmd, const char *dir)
@@ -357,11 +363,22 @@ print_folder(const char *cmd, const char *dir)
     printf(" of community %s\n", g->community);
     printf("  genesis.op    the genesis op, id %s\n", id);
     printf("  genesis.key   the founder's key: it signed the genesis op; keep it offline\n");
+    /* by name, as the scenario's members read (the genesis lists them by key) */
+    const char **names = malloc((g->n_members ? g->n_members : 1) * sizeof *names);
+    if (!names) {
+        fprintf(stderr, "plurigrid %s: out of memory\n", cmd);
+        code = PG_EXIT_INTERNAL;
+        goto out;
+    }
+    for (size_t i = 0; i < g->n_members; i++)
+        names[i] = g->members[i].name;
+    qsort(names, g->n_members, sizeof *names, name_cmp);
     for (size_t i = 0; i < g->n_members; i++) {
         char file[PG_LEDGER_MAX_NAME + 8];
-        snprintf(file, sizeof file, "%s.key", g->members[i].name);
-        printf("  %-13s the key of member %s\n", file, g->members[i].name);
+        snprintf(file, sizeof file, "%s.key", names[i]);
+        printf("  %-13s the key of member %s\n", file, names[i]);
     }
+    free(names);
     printf("Each member's node keeps its copy of the ledger in NAME.db in this folder: give it\n"
            "the folder (\"ledger\" in its member file). Copy only its own key to each member's\n"
            "machine.\n");
@@ -528,8 +545,10 @@ out:
     return code;
 }
 
-/* The index of the scenario's variant named name. The library finds a variant with a member of
- * the community; every member of a community's ledger is one, and its genesis op names them. */
+/* Checks that the ledger is the scenario's community's (another community's would fail every
+ * record, a false accusation) when it opens, then finds the index of the variant named --variant.
+ * The library finds a variant with a member of the community; every member of a community's ledger
+ * is one, and its genesis op names them. */
 static int
 find_variant(const char *cmd, const pg_community *c, const db_args *a, size_t *out)
 {
@@ -541,9 +560,18 @@ find_variant(const char *cmd, const pg_community *c, const db_args *a, size_t *o
     pg_ledger_member m[1];
     int code = PG_EXIT_OK;
     if (pg_ledger_open(&l, a->db, NULL, 0, &o, &err) != PG_OK) {
+        /* a damaged copy is verify's to report, op by op; only a variant needs its members */
+        if (a->variant)
+            code = fail(cmd, &err);
+        goto out;
+    }
+    if (pg_community_ledger_match(c, l, &err) != PG_OK) {
+        pg_error_at(&err, a->db, 0, 0, "");
         code = fail(cmd, &err);
         goto out;
     }
+    if (!a->variant)
+        goto out;
     if (pg_ledger_members(l, m, 1) == 0) {
         fprintf(stderr,
                 "plurigrid %s: the ledger has no members, so --variant cannot be matched "
@@ -592,7 +620,7 @@ run_verify(int argc, char **argv)
             code = fail(cmd, &err);
             goto out;
         }
-        if (a.variant && (code = find_variant(cmd, c, &a, &variant)) != PG_EXIT_OK)
+        if ((code = find_variant(cmd, c, &a, &variant)) != PG_EXIT_OK)
             goto out;
         if (pg_community_ledger_checker(c, variant, a.market, &ch, &err) != PG_OK) {
             code = fail(cmd, &err);

@@ -23,6 +23,7 @@ pg_cli_exit_code(int status)
     case PG_EMODEL:
     case PG_ENOTFOUND:
     case PG_EUNSUPPORTED:
+    case PG_EAUTH: /* a key or credentials the user gave that may not be used */
     case PG_ELIMIT: return PG_EXIT_USAGE;
     default: return PG_EXIT_INTERNAL;
     }

@@ -12,11 +12,13 @@
  * the telemetry message. The ledger records what happened; nothing in a run's outcome depends on
  * it, so a run with a ledger gives the same results as one without. */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -412,6 +414,7 @@ typedef struct cl_member {
     cm_ledger *L;
     pg_ledger_key key;
     pg_ledger *l;
+    int lock; /* a descriptor of the copy's file holding its flock, or -1 */
     pg_ledger_net *net;
     pg_bus *bus;
     double next_sync;
@@ -476,6 +479,9 @@ pgi_cl_close(cm_ledger *L)
     for (size_t k = 0; k < L->n; k++) {
         pg_ledger_net_free(L->m[k].net);
         pg_ledger_close(L->m[k].l);
+        if (L->m[k].lock >= 0) /* after the close: closing a descriptor of the file drops the
+                                  process's SQLite (POSIX) locks on it */
+            close(L->m[k].lock);
         pg_ledger_key_wipe(&L->m[k].key);
         free(L->m[k].dr);
     }
@@ -498,6 +504,42 @@ need_file(const char *dir, const char *path, const char *what, pg_error *err)
                         dir, what, path, dir);
 }
 
+/* Whether g is the genesis of community c as pg_community_ledger_init makes it: the community's
+ * name and its application bytes (the scenario's name and its members' names). */
+static bool
+genesis_of(const pg_community *c, const pg_ledger_genesis *g)
+{
+    uint8_t app[APP_LEN];
+    app_bytes(c, app);
+    return g->community && strcmp(g->community, c->token) == 0 && g->app_len == APP_LEN &&
+           memcmp(g->app, app, APP_LEN) == 0;
+}
+
+int
+pg_community_ledger_match(const pg_community *c, pg_ledger *l, pg_error *err)
+{
+    pg_ledger_id gid;
+    uint8_t *data = NULL;
+    size_t len = 0;
+    pg_ledger_op *op = NULL;
+    int rc;
+    if (!c || !l)
+        return pg_error_set(err, PG_EINVAL, "pg_community_ledger_match: NULL argument");
+    pg_ledger_genesis_id(l, &gid);
+    if ((rc = pg_ledger_get(l, &gid, &data, &len, err)) ||
+        (rc = pg_ledger_op_decode(data, len, &op, err)))
+        goto out;
+    if (op->payload.kind != PG_LEDGER_GENESIS || !genesis_of(c, &op->payload.genesis))
+        rc = pg_error_set(err, PG_EMODEL,
+                          "this is a ledger of community '%.63s', not of this scenario's '%.63s' "
+                          "(its name or members differ): give the scenario the community played",
+                          pg_ledger_community(l), c->token);
+out:
+    pg_ledger_op_free(op);
+    free(data);
+    return rc;
+}
+
 /* Reads and checks the genesis op: the community's, made by pg_community_ledger_init. */
 static int
 read_genesis(const pg_community *c, const char *dir, uint8_t **out, size_t *out_len, pg_error *err)
@@ -517,19 +559,15 @@ read_genesis(const pg_community *c, const char *dir, uint8_t **out, size_t *out_
         rc = pg_error_set(err, rc, "%s: not a genesis op: %.700s", path, msg);
         goto out;
     }
-    uint8_t app[APP_LEN];
-    app_bytes(c, app);
-    const pg_ledger_genesis *g = &op->payload.genesis;
-    if (op->payload.kind != PG_LEDGER_GENESIS) {
+    if (op->payload.kind != PG_LEDGER_GENESIS)
         rc = pg_error_set(err, PG_EPARSE, "%s: not a genesis op", path);
-    } else if (!g->community || strcmp(g->community, c->token) != 0 || g->app_len != APP_LEN ||
-               memcmp(g->app, app, APP_LEN) != 0) {
-        rc = pg_error_set(err, PG_ESTATE,
+    else if (!genesis_of(c, &op->payload.genesis))
+        rc = pg_error_set(err, PG_EMODEL,
                           "%s is the genesis of community '%.63s', not of this scenario's "
                           "'%.63s' (its name or members differ): make a ledger folder for it "
                           "with 'plurigrid ledger init'",
-                          path, g->community ? g->community : "", c->token);
-    }
+                          path, op->payload.genesis.community ? op->payload.genesis.community : "",
+                          c->token);
     if (!rc) {
         *out = (uint8_t *)data;
         *out_len = len;
@@ -561,8 +599,25 @@ open_member(cm_ledger *L, cl_member *m, const char *dir, const char *prefix, con
     o.checker = L->checker;
     o.reject = on_reject;
     o.reject_ud = m;
-    if ((rc = pg_ledger_open(&m->l, db, gen, gen_len, &o, err)))
+    if ((rc = pg_ledger_open(&m->l, db, gen, gen_len, &o, err))) {
+        /* a copy of another genesis (an earlier folder's) is the user's to move away */
+        if (rc == PG_ESTATE && err)
+            rc = err->code = PG_EMODEL;
         goto out;
+    }
+    /* One process at a time keeps a copy: two (a member started twice) would each hold the copy
+     * in memory and write over the other's ops (SQLite alone only makes the later write fail). */
+    if ((m->lock = open(db, O_RDONLY | O_CLOEXEC)) < 0) {
+        rc = pg_error_set(err, PG_EIO, "%s: %s", db, strerror(errno));
+        goto out;
+    }
+    if (flock(m->lock, LOCK_EX | LOCK_NB) != 0) {
+        rc = pg_error_set(err, PG_EIO,
+                          "%s is in use by another process (is member '%s' running twice?): one "
+                          "process at a time keeps a member's copy of the ledger",
+                          db, m->name);
+        goto out;
+    }
     const char *as = pg_ledger_member_name(m->l, &m->key.pk);
     if (!as || strcmp(as, m->name) != 0) {
         rc = pg_error_set(err, PG_EAUTH,
@@ -636,6 +691,7 @@ pgi_cl_open(cm_ledger **out, const pg_community *c, const pg_market_mechanism *m
         m->name = c->nodes[nodes[j]].name;
         m->L = L;
         m->bus = buses[j];
+        m->lock = -1;
         L->of[nodes[j]] = (uint32_t)j;
         L->n = j + 1;
         if ((rc = open_member(L, m, dir, prefix, gen, gen_len, err)))

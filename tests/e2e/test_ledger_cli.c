@@ -17,9 +17,11 @@
 #include <jansson.h>
 #include <sodium.h>
 #include <sqlite3.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "community/msg.h"
 #include "plurigrid/ledger.h"
 
 static char scen[4096];
@@ -287,6 +289,20 @@ test_help(void **state)
     for (const char *const *w = want; *w; w++)
         if (!strstr(r.out, *w))
             fail_msg("ledger verify --help does not mention %s", *w);
+    run_free(&r);
+    /* the node's member file keys with a ledger, and the ledger options of node and community */
+    const char *a5[] = {"node", "--help", NULL};
+    r = run(a5);
+    const char *nwant[] = {"--ledger DIR", "--ledger-sync-s S", "\"ledger\" (a folder)",
+                           "\"ledger_sync_s\"", NULL};
+    for (const char *const *w = nwant; *w; w++)
+        if (!strstr(r.out, *w))
+            fail_msg("node --help does not mention %s:\n%s", *w, r.out);
+    run_free(&r);
+    const char *a6[] = {"community", "--help", NULL};
+    r = run(a6);
+    if (!strstr(r.out, "--ledger DIR") || !strstr(r.out, "--ledger-sync-s S"))
+        fail_msg("community --help does not mention --ledger DIR and --ledger-sync-s S");
     run_free(&r);
 }
 
@@ -1037,6 +1053,13 @@ test_init_and_verify_scenario(void **state)
             assert_non_null(strstr(r.out, names[i]));
     }
     assert_non_null(strstr(r.out, "lattice-demo"));
+    for (size_t i = 1; i + 1 < 5; i++) { /* the members' keys listed by name */
+        char k1[32], k2[32];
+        snprintf(k1, sizeof k1, "%s.key", names[i]);
+        snprintf(k2, sizeof k2, "%s.key", names[i + 1]);
+        if (!strstr(r.out, k1) || !strstr(r.out, k2) || strstr(r.out, k1) > strstr(r.out, k2))
+            fail_msg("init lists %s after %s:\n%s", k1, k2, r.out);
+    }
     run_free(&r);
     /* a second init replaces nothing */
     snprintf(path, sizeof path, "%s/genesis.op", dir);
@@ -1081,6 +1104,25 @@ test_init_and_verify_scenario(void **state)
     const char *c[] = {"ledger", "verify",    "--db", db,  "--scenario",
                        scen,     "--variant", "nope", NULL};
     EXPECT(c, 2, "no variant 'nope'");
+    /* the scenario of another community: refused (exit 2), not every record called invalid */
+    char other[4096];
+    snprintf(other, sizeof other, "%s", pgt_source_path("examples/scenario0/scenario.json"));
+    const char *e[] = {"ledger", "verify", "--db", db, "--scenario", other, NULL};
+    EXPECT(e, 2, "home-1.db", "a ledger of community 'lattice-demo', not of this scenario's");
+    /* a tampered copy: verify --scenario names the op (exit 1), it does not refuse the file */
+    char bad[4300];
+    snprintf(bad, sizeof bad, "%s/tampered.db", dir);
+    copy_file(db, bad);
+    size_t n = 0;
+    uint8_t *enc = stored(bad, 2, &n);
+    enc[n - 70] ^= 1;
+    tamper(bad, "UPDATE ops SET bytes = ? WHERE seq = 2", enc, n);
+    free(enc);
+    const char *f[] = {"ledger", "verify", "--db", bad, "--scenario", scen, NULL};
+    r = run(f);
+    if (r.rc != 1 || !strstr(r.out, "op 2 (id ") || !strstr(r.err, "does not verify"))
+        fail_msg("verify --scenario of a tampered copy: exit %d\n%s%s", r.rc, r.out, r.err);
+    run_free(&r);
     const char *d[] = {"ledger", "show", "--db", db, NULL};
     r = run(d);
     if (r.rc != 0 || !strstr(r.out, "lattice-demo") || !strstr(r.out, "Members (4)"))
@@ -1088,6 +1130,198 @@ test_init_and_verify_scenario(void **state)
     run_free(&r);
     for (size_t i = 0; i < 5; i++)
         pg_ledger_key_wipe(&keys[i]);
+    pgt_tmpdir_cleanup();
+}
+
+/* A folder the member may not use: plurigrid community --ledger refuses it before the run,
+ * exit 2 (the user's to fix) naming the file. */
+static void
+test_community_bad_folder(void **state)
+{
+    (void)state;
+    char dir[4096], dir2[4096], path[4300], path2[4400];
+    snprintf(dir, sizeof dir, "%s", pgt_tmp("L"));
+    snprintf(dir2, sizeof dir2, "%s", pgt_tmp("L2"));
+    const char *a[] = {"ledger", "init", "--scenario", scen, "--out", dir, NULL};
+    const char *a2[] = {"ledger", "init", "--scenario", scen, "--out", dir2, NULL};
+    run_out r = run(a);
+    assert_int_equal(r.rc, 0);
+    run_free(&r);
+    r = run(a2);
+    assert_int_equal(r.rc, 0);
+    run_free(&r);
+    const char *c[] = {"community", scen, "--ledger", dir, NULL};
+
+    /* a key file others may read */
+    snprintf(path, sizeof path, "%s/home-1.key", dir);
+    assert_int_equal(chmod(path, 0644), 0);
+    EXPECT(c, 2, "home-1.key", "chmod 600");
+    assert_int_equal(chmod(path, 0600), 0);
+
+    /* another member's key under home-1's name */
+    snprintf(path2, sizeof path2, "%s/home-1.key.bak", dir);
+    assert_int_equal(rename(path, path2), 0);
+    snprintf(path, sizeof path, "%s/home-2.key", dir);
+    size_t n = 0;
+    char *k2 = pgt_slurp(path, &n);
+    snprintf(path, sizeof path, "%s/home-1.key", dir);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    assert_true(fd >= 0 && write(fd, k2, n) == (ssize_t)n);
+    close(fd);
+    free(k2);
+    EXPECT(c, 2, "home-1.key is not the key of member 'home-1'");
+    assert_int_equal(rename(path2, path), 0);
+
+    /* a copy made from another folder's genesis (an earlier init's) */
+    snprintf(path, sizeof path, "%s/genesis.op", dir2);
+    uint8_t *gen = (uint8_t *)pgt_slurp(path, &n);
+    snprintf(path, sizeof path, "%s/home-1.db", dir);
+    for (int i = 0; i < 3; i++) { /* a copy the runs above may have begun */
+        snprintf(path2, sizeof path2, "%s%s", path, i == 0 ? "" : i == 1 ? "-wal" : "-shm");
+        unlink(path2);
+    }
+    pg_ledger_options o;
+    pg_ledger_options_init(&o);
+    o.create = true;
+    pg_ledger *l = NULL;
+    pg_error err = {0};
+    if (pg_ledger_open(&l, path, gen, n, &o, &err) != PG_OK)
+        fail_msg("open: %s", err.msg);
+    pg_ledger_close(l);
+    free(gen);
+    EXPECT(c, 2, "home-1.db", "not of the genesis");
+    assert_int_equal(unlink(path), 0);
+
+    /* a copy another process keeps (here: this one) */
+    snprintf(path2, sizeof path2, "%s/genesis.op", dir);
+    gen = (uint8_t *)pgt_slurp(path2, &n);
+    if (pg_ledger_open(&l, path, gen, n, &o, &err) != PG_OK)
+        fail_msg("open: %s", err.msg);
+    free(gen);
+    fd = open(path, O_RDONLY);
+    assert_true(fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0);
+    EXPECT(c, 2, "home-1.db is in use by another process", "running twice");
+    close(fd);
+    pg_ledger_close(l);
+    assert_int_equal(unlink(path), 0);
+
+    /* another folder's genesis with this folder's keys */
+    snprintf(path, sizeof path, "%s/genesis.op", dir2);
+    snprintf(path2, sizeof path2, "%s/genesis.op", dir);
+    gen = (uint8_t *)pgt_slurp(path, &n);
+    assert_int_equal(unlink(path2), 0);
+    fd = open(path2, O_WRONLY | O_CREAT | O_EXCL, 0644);
+    assert_true(fd >= 0 && write(fd, gen, n) == (ssize_t)n);
+    close(fd);
+    free(gen);
+    EXPECT(c, 2, "is not the key of member");
+    pgt_tmpdir_cleanup();
+}
+
+static int
+first_op(void *ud, const pg_ledger_op *op)
+{
+    *(pg_ledger_id *)ud = op->id;
+    return 1;
+}
+
+/* A copy of a community's run holding a clearing result altered and signed again by its operator
+ * (an operator that lies, or a copy edited with its key): verify --scenario recomputes it and
+ * names the op (exit 1); without the scenario the op is well formed (exit 0, results not
+ * recomputed). */
+static void
+test_verify_altered_result(void **state)
+{
+    (void)state;
+    char dir[4096], path[4400];
+    snprintf(dir, sizeof dir, "%s", pgt_tmp("L"));
+    const char *a[] = {"ledger", "init", "--scenario", scen, "--out", dir, NULL};
+    run_out r = run(a);
+    assert_int_equal(r.rc, 0);
+    run_free(&r);
+    const char *c[] = {"community", scen, "--ledger", dir, NULL};
+    r = run(c);
+    if (r.rc != 0)
+        fail_msg("community --ledger: exit %d\n%s", r.rc, r.err);
+    run_free(&r);
+
+    char db[4400];
+    snprintf(db, sizeof db, "%s/home-2.db", dir);
+    pg_ledger_options o;
+    pg_ledger_options_init(&o);
+    pg_ledger *l = NULL;
+    pg_error err = {0};
+    if (pg_ledger_open(&l, db, NULL, 0, &o, &err) != PG_OK)
+        fail_msg("open: %s", err.msg);
+    pg_ledger_op *res = NULL;
+    pgi_msg_result m;
+    size_t k = 0;
+    for (uint32_t t = 0; t < 48 && !res; t++) {
+        pg_ledger_id id;
+        memset(&id, 0, sizeof id);
+        pg_ledger_each_record(l, PG_LEDGER_RESULT, t, first_op, &id, &err);
+        uint8_t *enc = NULL;
+        size_t len = 0;
+        assert_int_equal(pg_ledger_get(l, &id, &enc, &len, &err), PG_OK);
+        assert_int_equal(pg_ledger_op_decode(enc, len, &res, &err), PG_OK);
+        free(enc);
+        assert_int_equal(
+            pgi_msg_decode_result(res->payload.record.body, res->payload.record.body_len, &m, &err),
+            PG_OK);
+        for (k = 0; k < m.count && m.awards[k].cleared_kwh == 0; k++)
+            ;
+        if (k == m.count) {
+            free(m.awards);
+            pg_ledger_op_free(res);
+            res = NULL;
+        }
+    }
+    if (!res)
+        fail_msg("no interval with a peer trade");
+    m.awards[k].price += 0.01;
+    uint8_t *body = NULL;
+    size_t body_len = 0;
+    assert_int_equal(pgi_msg_encode_result(&m, &body, &body_len, &err), PG_OK);
+    const char *op_name = pg_ledger_member_name(l, &res->author);
+    assert_non_null(op_name);
+    snprintf(path, sizeof path, "%s/%s.key", dir, op_name);
+    pg_ledger_key key;
+    assert_int_equal(pg_ledger_key_read(path, &key, &err), PG_OK);
+    pg_ledger_payload p;
+    memset(&p, 0, sizeof p);
+    p.kind = PG_LEDGER_RECORD;
+    p.record = (pg_ledger_record){.type = PG_LEDGER_RESULT,
+                                  .interval = res->payload.record.interval,
+                                  .term = res->payload.record.term,
+                                  .node = "",
+                                  .refs = res->payload.record.refs,
+                                  .n_refs = 1,
+                                  .body = body,
+                                  .body_len = body_len};
+    pg_ledger_id bad;
+    if (pg_ledger_append(l, &key, &p, &bad, &err) != PG_OK)
+        fail_msg("append: %s", err.msg);
+    size_t seq = pg_ledger_count(l);
+    pg_ledger_close(l);
+    pg_ledger_key_wipe(&key);
+    free(body);
+    free(m.awards);
+    pg_ledger_op_free(res);
+
+    char want[200], hexid[65];
+    pg_ledger_hex(bad.b, sizeof bad.b, hexid);
+    snprintf(want, sizeof want, "op %zu (id %s): ", seq, hexid);
+    const char *v[] = {"ledger", "verify", "--db", db, "--scenario", scen, NULL};
+    r = run(v);
+    if (r.rc != 1 || !strstr(r.out, want) || !strstr(r.out, "recomputed from its gate's bids"))
+        fail_msg("verify --scenario of an altered result: exit %d, want '%s'\n%s%s", r.rc, want,
+                 r.out, r.err);
+    run_free(&r);
+    const char *w[] = {"ledger", "verify", "--db", db, NULL};
+    r = run(w);
+    if (r.rc != 0 || !strstr(r.err, "not recomputed"))
+        fail_msg("verify without the scenario: exit %d\n%s%s", r.rc, r.out, r.err);
+    run_free(&r);
     pgt_tmpdir_cleanup();
 }
 
@@ -1106,6 +1340,8 @@ main(void)
         cmocka_unit_test(test_keygen),
         cmocka_unit_test(test_secrets),
         cmocka_unit_test(test_init_and_verify_scenario),
+        cmocka_unit_test(test_community_bad_folder),
+        cmocka_unit_test(test_verify_altered_result),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -550,7 +550,7 @@ test_folder(void **state)
     }
     inproc_options(&lo, other);
     pg_error_clear(&err);
-    assert_int_equal(pg_community_run_lattice(c, NULL, 0, NULL, &lo, &r, &err), PG_ESTATE);
+    assert_int_equal(pg_community_run_lattice(c, NULL, 0, NULL, &lo, &r, &err), PG_EMODEL);
     assert_non_null(strstr(err.msg, "lattice-demx"));
     pg_community_free(c);
 }
