@@ -3,6 +3,7 @@
 #ifndef PG_COMMUNITY_INTERNAL_H
 #define PG_COMMUNITY_INTERNAL_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -139,6 +140,11 @@ int pgi_community_report_new(const pg_community *c, const char *mechanism, uint6
                              pg_error *err);
 
 /* Day index (from the data's first row's date) and weekday (0 Monday) of run interval t. */
+/* Passes a log line of level to o->log when o asks for that level (lattice.c): the one logger of
+ * the lattice's runner and of its ledger. */
+void pgi_lattice_log(const pg_lattice_options *o, pg_log_level level, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+
 size_t pgi_community_day_of(const pg_community *c, size_t t, int *weekday);
 
 #endif

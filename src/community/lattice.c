@@ -25,6 +25,16 @@ pg_lattice_options_init(pg_lattice_options *o)
     o->ledger_sync_s = 5;
 }
 
+void
+pgi_lattice_log(const pg_lattice_options *o, pg_log_level level, const char *fmt, va_list ap)
+{
+    if (!o || !o->log || level > o->log_level)
+        return;
+    char msg[1024];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    o->log(o->log_ud, level, msg);
+}
+
 int
 pg_log_level_parse(const char *s, pg_log_level *out, pg_error *err)
 {

@@ -444,14 +444,10 @@ static void cl_log(const cm_ledger *L, pg_log_level level, const char *fmt, ...)
 static void
 cl_log(const cm_ledger *L, pg_log_level level, const char *fmt, ...)
 {
-    if (!L->lo || !L->lo->log || level > L->lo->log_level)
-        return;
-    char msg[1024];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    pgi_lattice_log(L->lo, level, fmt, ap);
     va_end(ap);
-    L->lo->log(L->lo->log_ud, level, msg);
 }
 
 static void

@@ -276,14 +276,10 @@ static void elog(const engine *e, pg_log_level level, const char *fmt, ...)
 static void
 elog(const engine *e, pg_log_level level, const char *fmt, ...)
 {
-    if (!e->lo || !e->lo->log || level > e->lo->log_level)
-        return;
-    char msg[1024];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    pgi_lattice_log(e->lo, level, fmt, ap);
     va_end(ap);
-    e->lo->log(e->lo->log_ud, level, msg);
 }
 
 static const char *
