@@ -293,9 +293,11 @@ test_operator_takeover(void **state)
     double took = sd[1].took_over_at - sd[0].stopped_at;
     fprintf(stderr, "the operator stopped; the role was taken over %.3f s later (timeout %.2f s)\n",
             took, sd[1].timeout_s);
-    /* the operator's last heartbeat is at most heartbeat_s before it stopped; slack for a loaded
-     * machine */
-    assert_true(took <= sd[1].timeout_s + sd[1].retry_s + 0.3);
+    /* the operator's last heartbeat is at most heartbeat_s before it stopped. The upper bound
+     * checks that the role is taken over soon after the operator times out, not speed:
+     * slack for a machine running two sanitized test programs at once (bench/lattice measures
+     * the takeover) */
+    assert_true(took <= sd[1].timeout_s + sd[1].retry_s + 1.5);
     assert_true(took >= sd[1].timeout_s - sd[1].heartbeat_s - 0.05);
     /* side 1 recorded every interval: all members until the stop, its own after */
     const pg_community_run *r = &sd[1].r->variants[0].market;
