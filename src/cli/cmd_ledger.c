@@ -234,6 +234,16 @@ value(const char *cmd, int argc, char **argv, int *i, const char *what, int *cod
     return argv[++*i];
 }
 
+/* A required option that was not given: "plurigrid CMD: OPT is needed: WHY; try ..."; returns
+ * the usage exit code. */
+static int
+needed(const char *cmd, const char *opt, const char *why)
+{
+    fprintf(stderr, "plurigrid %s: %s is needed: %s; try 'plurigrid %s --help'\n", cmd, opt, why,
+            cmd);
+    return PG_EXIT_USAGE;
+}
+
 static int
 unknown(const char *cmd, const char *a)
 {
@@ -263,13 +273,8 @@ run_keygen(int argc, char **argv)
             return unknown(cmd, argv[i]);
         }
     }
-    if (!out) {
-        fprintf(stderr,
-                "plurigrid %s: --out KEY is needed: the key file to create; try "
-                "'plurigrid ledger keygen --help'\n",
-                cmd);
-        return PG_EXIT_USAGE;
-    }
+    if (!out)
+        return needed(cmd, "--out KEY", "the key file to create");
     if (strcmp(out, "-") == 0) {
         fprintf(stderr,
                 "plurigrid %s: --out needs a file: a secret key is never written to "
@@ -310,13 +315,8 @@ run_pubkey(int argc, char **argv)
             return unknown(cmd, argv[i]);
         }
     }
-    if (!path) {
-        fprintf(stderr,
-                "plurigrid %s: --key KEY is needed: the key file; try 'plurigrid "
-                "ledger pubkey --help'\n",
-                cmd);
-        return PG_EXIT_USAGE;
-    }
+    if (!path)
+        return needed(cmd, "--key KEY", "the key file");
     pg_error err = {0};
     pg_ledger_key k;
     if (pg_ledger_key_read(path, &k, &err) != PG_OK)
@@ -411,12 +411,9 @@ run_init(int argc, char **argv)
             return unknown(cmd, a);
         }
     }
-    if (!scenario || !out) {
-        fprintf(stderr, "plurigrid %s: %s is needed; try 'plurigrid ledger init --help'\n", cmd,
-                !scenario ? "--scenario SCENARIO.json (the community's scenario)"
-                          : "--out DIR (the ledger folder to make)");
-        return PG_EXIT_USAGE;
-    }
+    if (!scenario || !out)
+        return !scenario ? needed(cmd, "--scenario SCENARIO.json", "the community's scenario")
+                         : needed(cmd, "--out DIR", "the ledger folder to make");
     if (strcmp(out, "-") == 0)
         return pg_cli_usage_error(cmd, "--out needs a folder", out);
     pg_error err = {0};
@@ -480,13 +477,8 @@ parse_db(const char *cmd, int argc, char **argv, bool scenario, void (*help)(FIL
             return unknown(cmd, s);
         }
     }
-    if (!a->db) {
-        fprintf(stderr,
-                "plurigrid %s: --db FILE is needed: the ledger database; try "
-                "'plurigrid %s --help'\n",
-                cmd, cmd);
-        return PG_EXIT_USAGE;
-    }
+    if (!a->db)
+        return needed(cmd, "--db FILE", "the ledger database");
     if (!a->scenario && (a->variant || a->market || a->data)) {
         fprintf(stderr,
                 "plurigrid %s: --variant, --market and --data go with --scenario "
