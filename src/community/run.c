@@ -415,22 +415,30 @@ adopt(engine *e, uint32_t term, uint32_t op)
     }
 }
 
+/* Decodes a member message (announce, heartbeat, synced) of a member of the scenario into *mm;
+ * false (counted as dropped) when it is malformed or names a member the scenario does not have. */
+static bool
+member_msg(engine *e, pgi_msg_type type, const void *data, size_t len, pgi_msg_member *mm)
+{
+    pg_error err = {0};
+    if (pgi_msg_decode_member(type, data, len, mm, &err) || mm->node >= e->n ||
+        strcmp(mm->name, e->c->nodes[mm->node].name) != 0) {
+        e->dropped++;
+        return false;
+    }
+    return true;
+}
+
 static void
 on_member(void *ctx, const char *subject, const void *data, size_t len, const char *reply)
 {
     (void)reply;
     engine *e = ctx;
-    pg_error err = {0};
     pgi_msg_member mm;
     pgi_msg_type type =
         strcmp(last_token(subject), "announce") == 0 ? PGI_MSG_ANNOUNCE : PGI_MSG_HEARTBEAT;
-    if (e->rc)
+    if (e->rc || !member_msg(e, type, data, len, &mm))
         return;
-    if (pgi_msg_decode_member(type, data, len, &mm, &err) || mm.node >= e->n ||
-        strcmp(mm.name, e->c->nodes[mm.node].name) != 0) {
-        e->dropped++;
-        return;
-    }
     member *x = &e->m[mm.node];
     if (mm.run_id != e->run_id) {
         if (!x->warned)
@@ -2407,15 +2415,9 @@ on_synced(void *ctx, const char *subject, const void *data, size_t len, const ch
     (void)subject;
     (void)reply;
     engine *e = ctx;
-    pg_error err = {0};
     pgi_msg_member mm;
-    if (e->rc)
+    if (e->rc || !member_msg(e, PGI_MSG_HEARTBEAT, data, len, &mm))
         return;
-    if (pgi_msg_decode_member(PGI_MSG_HEARTBEAT, data, len, &mm, &err) || mm.node >= e->n ||
-        strcmp(mm.name, e->c->nodes[mm.node].name) != 0) {
-        e->dropped++;
-        return;
-    }
     if (mm.run_id == e->run_id && !e->m[mm.node].hosted)
         e->synced[mm.node] = true;
 }
