@@ -210,8 +210,9 @@ PG_API void pg_ledger_options_init(pg_ledger_options *o);
 
 /* Opens the ledger in the SQLite database at path. A new database (o->create) is created with
  * the genesis op (genesis, genesis_len: its encoding); an existing one must have been created with
- * the same genesis when one is given (PG_ESTATE naming both ids). Errors name the file. Borrows o
- * (and o->checker, which must outlive the ledger). */
+ * the same genesis when one is given (PG_ESTATE naming both ids). One process at a time opens a
+ * database for writing (PG_EIO when another holds it). Errors name the file. Borrows o (and
+ * o->checker, which must outlive the ledger). */
 PG_API int pg_ledger_open(pg_ledger **out, const char *path, const void *genesis,
                           size_t genesis_len, const pg_ledger_options *o, pg_error *err);
 PG_API void pg_ledger_close(pg_ledger *l); /* accepts NULL */

@@ -12,13 +12,11 @@
  * the telemetry message. The ledger records what happened; nothing in a run's outcome depends on
  * it, so a run with a ledger gives the same results as one without. */
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -414,7 +412,6 @@ typedef struct cl_member {
     cm_ledger *L;
     pg_ledger_key key;
     pg_ledger *l;
-    int lock; /* a descriptor of the copy's file holding its flock, or -1 */
     pg_ledger_net *net;
     pg_bus *bus;
     double next_sync;
@@ -475,9 +472,6 @@ pgi_cl_close(cm_ledger *L)
     for (size_t k = 0; k < L->n; k++) {
         pg_ledger_net_free(L->m[k].net);
         pg_ledger_close(L->m[k].l);
-        if (L->m[k].lock >= 0) /* after the close: closing a descriptor of the file drops the
-                                  process's SQLite (POSIX) locks on it */
-            close(L->m[k].lock);
         pg_ledger_key_wipe(&L->m[k].key);
         free(L->m[k].dr);
     }
@@ -601,19 +595,6 @@ open_member(cm_ledger *L, cl_member *m, const char *dir, const char *prefix, con
             rc = err->code = PG_EMODEL;
         goto out;
     }
-    /* One process at a time keeps a copy: two (a member started twice) would each hold the copy
-     * in memory and write over the other's ops (SQLite alone only makes the later write fail). */
-    if ((m->lock = open(db, O_RDONLY | O_CLOEXEC)) < 0) {
-        rc = pg_error_set(err, PG_EIO, "%s: %s", db, strerror(errno));
-        goto out;
-    }
-    if (flock(m->lock, LOCK_EX | LOCK_NB) != 0) {
-        rc = pg_error_set(err, PG_EIO,
-                          "%s is in use by another process (is member '%s' running twice?): one "
-                          "process at a time keeps a member's copy of the ledger",
-                          db, m->name);
-        goto out;
-    }
     const char *as = pg_ledger_member_name(m->l, &m->key.pk);
     if (!as || strcmp(as, m->name) != 0) {
         rc = pg_error_set(err, PG_EAUTH,
@@ -687,7 +668,6 @@ pgi_cl_open(cm_ledger **out, const pg_community *c, const pg_market_mechanism *m
         m->name = c->nodes[nodes[j]].name;
         m->L = L;
         m->bus = buses[j];
-        m->lock = -1;
         L->of[nodes[j]] = (uint32_t)j;
         L->n = j + 1;
         if ((rc = open_member(L, m, dir, prefix, gen, gen_len, err)))

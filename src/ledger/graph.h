@@ -112,6 +112,7 @@ typedef struct pgi_store {
         *del_members, *ins_member, *by_seq, *each, *each_rec, *reg_get;
     bool in_txn;
     bool wal; /* a writer of a file in WAL mode: back to a rollback journal when it closes */
+    int lock; /* a writer: a descriptor of the file holding its flock, else -1 */
 } pgi_store;
 
 struct pg_ledger {

@@ -3,8 +3,11 @@
  * counters, records, equivocations), the prepared statements the ledger writes with, and the
  * transactions. Write-ahead log with synchronous=FULL: a transaction that committed is on disk. */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "ledger/graph.h"
 
@@ -90,6 +93,7 @@ pgi_store_open(pgi_store *s, const char *path, bool create, bool read_only, pg_e
     struct stat stt;
     int rc;
     memset(s, 0, sizeof *s);
+    s->lock = -1;
     bool memory = strcmp(path, ":memory:") == 0; /* verify's scratch copy */
     bool exists = !memory && stat(path, &stt) == 0;
     if (exists && !S_ISREG(stt.st_mode)) {
@@ -116,6 +120,24 @@ pgi_store_open(pgi_store *s, const char *path, bool create, bool read_only, pg_e
     if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
         rc = pgi_store_fail(s, path, "cannot open the database", err);
         goto fail;
+    }
+    /* One process at a time writes a copy: two would each hold it in memory and write over the
+     * other's ops (SQLite's own locks only make the later write fail, mid-run). The flock is on
+     * a descriptor of our own, closed only after SQLite's: closing any descriptor of the file
+     * drops the process's POSIX locks, SQLite's among them. */
+    if (!read_only && !memory) {
+        s->lock = open(path, O_RDONLY | O_CREAT | O_CLOEXEC, 0644);
+        if (s->lock < 0) {
+            rc = pg_error_set(err, PG_EIO, "%s: %s", path, strerror(errno));
+            goto fail;
+        }
+        if (flock(s->lock, LOCK_EX | LOCK_NB) != 0) {
+            rc = pg_error_set(err, PG_EIO,
+                              "%s is in use by another process: one process at a time writes a "
+                              "copy of a ledger (is it running twice?)",
+                              path);
+            goto fail;
+        }
     }
     /* The file may come from anyone: nothing in its schema runs with more than plain SQL. */
     sqlite3_db_config(s->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
@@ -233,7 +255,10 @@ pgi_store_close(pgi_store *s)
     if (s->db && s->wal)
         sqlite3_exec(s->db, "PRAGMA journal_mode=DELETE", NULL, NULL, NULL);
     sqlite3_close_v2(s->db);
+    if (s->lock >= 0)
+        close(s->lock);
     memset(s, 0, sizeof *s);
+    s->lock = -1;
 }
 
 int
