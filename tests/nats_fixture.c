@@ -242,25 +242,42 @@ json_long(const char *doc, const char *key)
     return end == p ? -1 : v;
 }
 
-/* Whether the client port greets with INFO (the server accepts clients). */
+/* Whether the client port greets with INFO and answers a PING after CONNECT (the server accepts
+ * clients). The probe waits for the PONG so that the server has registered it before it closes:
+ * a probe that left after INFO alone could be counted by the monitoring after "no clients" was
+ * seen, and a test would then meet a client that is not its own. */
 static bool
 client_ready(int port)
 {
     int fd = connect_port(port, 1.0);
     if (fd < 0)
         return false;
-    char buf[8] = {0};
+    char buf[8192];
     size_t n = 0;
-    while (n < 5) {
-        ssize_t r = recv(fd, buf + n, 5 - n, 0);
+    bool sent = false, ok = false;
+    while (n < sizeof buf - 1) {
+        ssize_t r = recv(fd, buf + n, sizeof buf - 1 - n, 0);
         if (r < 0 && errno == EINTR)
             continue;
         if (r <= 0)
             break;
         n += (size_t)r;
+        buf[n] = 0;
+        if (n >= 5 && memcmp(buf, "INFO ", 5) != 0)
+            break;
+        if (!sent && strstr(buf, "\r\n")) {
+            const char *hello = "CONNECT {\"verbose\":false}\r\nPING\r\n";
+            if (send(fd, hello, strlen(hello), MSG_NOSIGNAL) != (ssize_t)strlen(hello))
+                break;
+            sent = true;
+        }
+        if (sent && strstr(buf, "PONG\r\n")) {
+            ok = true;
+            break;
+        }
     }
     close(fd);
-    return n == 5 && memcmp(buf, "INFO ", 5) == 0;
+    return ok;
 }
 
 /* ---------------------------------------------------------------- processes */
