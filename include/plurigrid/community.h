@@ -161,6 +161,44 @@ PG_API void pg_community_report_free(pg_community_report *r);
  * another takes it over when it falls silent. docs/lattice.md gives the subjects, messages and
  * rules. */
 
+/* What happens in a run on the lattice, as it happens: what a dashboard shows. The runner calls
+ * pg_lattice_options.event on its own thread with an event whose strings are borrowed for the
+ * call. Units as everywhere in this header (kWh, kW, $, $/kWh, h). */
+typedef enum pg_community_event_kind {
+    PG_COMMUNITY_EVENT_MEMBER = 1, /* node joined (up) or was dropped for silence (!up) */
+    PG_COMMUNITY_EVENT_OPERATOR,   /* node holds the market-operator role from now, with term */
+    PG_COMMUNITY_EVENT_OPEN,       /* the operator opened interval (the bids are being taken) */
+    PG_COMMUNITY_EVENT_BID,        /* node's bid for interval: buy_kwh wanted, sell_kwh offered,
+                                      price its limit ($/kWh; NaN: none) */
+    PG_COMMUNITY_EVENT_CLEARED,    /* interval cleared: price (NaN: no trade), volume_kwh */
+    PG_COMMUNITY_EVENT_SETTLED,    /* node's settlement of interval: buy_kwh bought and
+                                      sell_kwh sold among peers, import_kwh and export_kwh
+                                      metered, amount $ paid (negative: received) */
+    PG_COMMUNITY_EVENT_TELEMETRY,  /* node during interval: load_kwh, pv_kwh, soc_kwh (NaN:
+                                      no battery), import_kwh, export_kwh */
+    PG_COMMUNITY_EVENT_DR,         /* a demand-response event announced: from dr_start_h to
+                                      dr_end_h (hours from the run's start), dr_kw asked */
+    PG_COMMUNITY_EVENT_DONE,       /* the run ended (the last interval settled, or stopped) */
+} pg_community_event_kind;
+
+typedef struct pg_community_event {
+    pg_community_event_kind kind;
+    size_t interval;  /* the run's interval, from 0 (PG_COMMUNITY_NO_INTERVAL: none) */
+    size_t intervals; /* intervals in the run */
+    double time_h;    /* the interval's start, hours from the run's start (NaN: none) */
+    const char *node; /* the member concerned (NULL: the community) */
+    bool up;          /* MEMBER */
+    uint64_t term;    /* OPERATOR */
+    double price, volume_kwh, buy_kwh, sell_kwh, import_kwh, export_kwh, amount;
+    double load_kwh, pv_kwh, soc_kwh;
+    double dr_start_h, dr_end_h, dr_kw;
+} pg_community_event;
+#define PG_COMMUNITY_NO_INTERVAL ((size_t)-1)
+/* An event of kind with every number NaN, no node, no interval. */
+PG_API void pg_community_event_init(pg_community_event *ev, pg_community_event_kind kind);
+/* "member", "operator", "open", "bid", "cleared", "settled", "telemetry", "dr", "done". */
+PG_API const char *pg_community_event_name(pg_community_event_kind kind);
+
 typedef struct pg_lattice_options {
     const char *transport; /* "nats" (default) or "inproc" */
     const char *servers;   /* the transport's url: comma-separated NATS server URLs */
@@ -189,6 +227,10 @@ typedef struct pg_lattice_options {
      * at the end of the run. */
     const char *ledger_dir;
     double ledger_sync_s; /* between reconciliations with a live peer (default 5) */
+    /* Every event of the run as this process sees it (pg_community_event); NULL: none. Called
+     * on the running thread; it must return quickly (copy what it keeps). */
+    void (*event)(void *ud, const pg_community_event *ev);
+    void *event_ud;
 } pg_lattice_options;
 
 PG_API void pg_lattice_options_init(pg_lattice_options *o);

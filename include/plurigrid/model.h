@@ -56,6 +56,10 @@ typedef struct pg_bus {
     double bs;      /* shunt susceptance: MVAr injected at 1.0 p.u. voltage */
     int area;       /* area number (informational) */
     int zone;       /* loss zone (informational) */
+    /* Where the bus is drawn (the grid designer's one-line diagram), in drawing units (the
+     * designer's pixels at zoom 1, y down); NaN (pg_bus_init) when not placed. Only drawings use
+     * them: no solver reads them. */
+    double x, y;
 } pg_bus;
 
 typedef enum {
@@ -281,6 +285,17 @@ PG_API int pg_world_at_step(pg_world **out, const pg_world *w, size_t step, pg_e
  * when diff is not NULL, a description of the first difference ("thermals[3].pmax: 250 vs 251")
  * in diff (at most size bytes). Borrows both worlds. */
 PG_API bool pg_world_equal(const pg_world *a, const pg_world *b, char *diff, size_t size);
+
+/* Places the buses of w on a drawing (pg_bus.x, .y) so that a one-line diagram of the network is
+ * readable: buses joined by branches near each other, no two buses closer than
+ * PG_LAYOUT_MIN_GAP, few crossing branches. Deterministic: the same world gives the same
+ * positions on every machine. all: place every bus; otherwise only those without a position
+ * (either coordinate NaN), the placed ones staying where they are. Buses of one island are kept
+ * together and islands are drawn side by side. PG_ELIMIT for more than PG_LAYOUT_MAX_BUSES buses
+ * (w unchanged). Writes w's positions only on success. */
+#define PG_LAYOUT_MIN_GAP 40.0
+#define PG_LAYOUT_MAX_BUSES 20000
+PG_API int pg_world_layout(pg_world *w, bool all, pg_error *err);
 
 /* Sum of in-service load P at step k (MW), series applied; k = PG_NONE for nominal values. NaN
  * when a series an in-service load uses has no step k. */
