@@ -379,13 +379,26 @@ term(double xi, double yi, double xj, double yj, double w, double d, double *sw,
     return w * (dist - d) * (dist - d);
 }
 
-/* Stress majorization over every pair of the island (D: m x m hops). */
-static void
-smacof_dense(island *is, const uint16_t *D)
+/* Stress majorization over every pair of the island (D: m x m hops). The weight 1 / d^2 and
+ * 1 / d of each hop count come from tables (wt, wd), so that a pair costs one square root and
+ * one division; its stress w (dist - d)^2 is w dist^2 - 2 dist / d + 1. */
+static int
+smacof_dense(island *is, const uint16_t *D, pg_error *err)
 {
     size_t m = is->m;
+    double *wt = malloc((m + 1) * sizeof *wt), *wd = malloc((m + 1) * sizeof *wd);
+    if (!wt || !wd) {
+        free(wt);
+        free(wd);
+        return pg_error_set(err, PG_ENOMEM, "out of memory");
+    }
+    wt[0] = wd[0] = 0;
+    for (size_t h = 1; h <= m; h++) {
+        double d = IDEAL_EDGE * (double)h;
+        wt[h] = 1.0 / (d * d);
+        wd[h] = 1.0 / d;
+    }
     double prev = -1;
-    /* weights and distances by hop count: w = 1 / d^2 */
     for (int it = 0; it < DENSE_ITERS; it++) {
         double stress = 0;
         for (size_t i = 0; i < m; i++) {
@@ -397,10 +410,20 @@ smacof_dense(island *is, const uint16_t *D)
                 /* a free bus keeps to its own: of the placed buses only its neighbours pull
                  * it, so that new buses are drawn at the ideal length next to them even when
                  * the placed ones are drawn at another scale */
-                if (j == i || (is->fixed[j] && row[j] > 1))
+                size_t h = row[j];
+                if (j == i || (is->fixed[j] && h > 1))
                     continue;
-                double d = IDEAL_EDGE * (double)row[j];
-                stress += term(xi, yi, is->x[j], is->y[j], 1.0 / (d * d), d, &sw, &nx, &ny);
+                double w = wt[h], xj = is->x[j], yj = is->y[j];
+                double dx = xi - xj, dy = yi - yj, d2 = dx * dx + dy * dy, dist = sqrt(d2);
+                sw += w;
+                nx += w * xj;
+                ny += w * yj;
+                if (dist > 0) {
+                    double f = wd[h] / dist;
+                    nx += f * dx;
+                    ny += f * dy;
+                }
+                stress += w * d2 - 2 * wd[h] * dist + 1;
             }
             if (sw > 0) {
                 is->x[i] = nx / sw;
@@ -411,6 +434,9 @@ smacof_dense(island *is, const uint16_t *D)
             break;
         prev = stress;
     }
+    free(wt);
+    free(wd);
+    return PG_OK;
 }
 
 /* The sparse stress model's terms: each bus's neighbours (1 hop) and the pivots, a pivot's term
@@ -664,7 +690,8 @@ draw_island(island *is, pg_error *err)
         }
         for (size_t i = 0; i < m; i++)
             bfs(is, i, D + i * m, q);
-        smacof_dense(is, D);
+        if ((rc = smacof_dense(is, D, err)))
+            goto out;
         if (m <= CROSS_MAX && (rc = reduce_crossings(is, err)))
             goto out;
     } else {
