@@ -6,6 +6,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "plurigrid/io.h"
 
@@ -137,6 +138,20 @@ test_layout_usage(void **state)
     pgt_write(in, "{\"format\": \"plurigrid-world/1\", \"buses\": [{\"name\": \"far\", \"x\": 2e9, "
                   "\"y\": 0}]}\n");
     PGT_EXPECT_CLI(c, 2, "far.json", "$.buses[0].x", "a drawing coordinate must be from");
+    /* more buses than the layout takes: exit 2, nothing written */
+    size_t n = PG_LAYOUT_MAX_BUSES + 1, cap = 64 + 24 * n, used = 0;
+    char *big = malloc(cap);
+    assert_non_null(big);
+    used += (size_t)snprintf(big, cap, "{\"format\": \"plurigrid-world/1\", \"buses\": [");
+    for (size_t i = 0; i < n; i++)
+        used += (size_t)snprintf(big + used, cap - used, "%s{\"name\": \"b%zu\"}", i ? "," : "", i);
+    snprintf(big + used, cap - used, "]}\n");
+    const char *bp = pgt_tmp("big.json"), *bo = pgt_tmp("big-out.json");
+    pgt_write(bp, big);
+    free(big);
+    const char *d[] = {"convert", bp, bo, "--layout", NULL};
+    PGT_EXPECT_CLI(d, 2, "20001 buses", "at most 20000");
+    assert_int_equal(access(bo, F_OK), -1);
 }
 
 int
