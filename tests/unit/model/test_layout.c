@@ -466,6 +466,41 @@ test_largest(void **state)
     pg_world_free(w);
 }
 
+/* Shapes the stress cannot spread by itself: a star (every leaf two hops from every other: they
+ * crowd around the hub), alone and with its hub placed, and a complete graph. They end, quickly,
+ * with the gap kept. */
+static void
+test_crowds(void **state)
+{
+    (void)state;
+    for (int placed = 0; placed < 2; placed++) {
+        pg_world *w = buses_only(5000);
+        for (size_t i = 1; i < 5000; i++)
+            add_branch(w, 0, i);
+        if (placed)
+            w->buses[0].x = w->buses[0].y = 0;
+        double t0 = pgi_now();
+        layout_ok(w, false);
+        double t = pgi_now() - t0;
+        check_all_placed(w);
+        double gap = min_distance(w, NULL);
+        print_message("star of 5000 buses%s: %.2f s, closest %.1f\n", placed ? ", hub placed" : "",
+                      t, gap);
+        assert_true(gap >= PG_LAYOUT_MIN_GAP);
+        if (placed)
+            assert_true(w->buses[0].x == 0 && w->buses[0].y == 0);
+        pg_world_free(w);
+    }
+    pg_world *k = buses_only(150);
+    for (size_t i = 0; i < 150; i++)
+        for (size_t j = i + 1; j < 150; j++)
+            add_branch(k, i, j);
+    layout_ok(k, true);
+    check_all_placed(k);
+    assert_true(min_distance(k, NULL) >= PG_LAYOUT_MIN_GAP);
+    pg_world_free(k);
+}
+
 static void
 test_nan_safety(void **state)
 {
@@ -543,6 +578,7 @@ main(void)
         cmocka_unit_test(test_islands),
         cmocka_unit_test(test_small_and_limits),
         cmocka_unit_test(test_nan_safety),
+        cmocka_unit_test(test_crowds),
         cmocka_unit_test(test_largest),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
