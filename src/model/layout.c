@@ -34,6 +34,12 @@
 
 #include "plurigrid/model.h"
 
+/* No fused multiply-adds (which round once where a * b + c rounds twice) on machines that have
+ * them: GCC in ISO C mode (-std=c11) does not fuse; clang must be told. */
+#ifdef __clang__
+#pragma STDC FP_CONTRACT OFF
+#endif
+
 #define IDEAL_EDGE 100.0 /* drawing units per hop */
 #define DENSE_MAX 3000   /* the most buses of an island drawn with every pair's term */
 #define N_PIVOTS 50
@@ -974,7 +980,7 @@ pg_world_layout(pg_world *w, bool all, pg_error *err)
     double *lx = malloc(n * sizeof *lx), *ly = malloc(n * sizeof *ly);
     comp *comps = malloc(n * sizeof *comps);
     bool *seen = calloc(n, sizeof *seen);
-    size_t n_comps = 0, n_fixed = 0;
+    size_t n_comps = 0;
     int rc = PG_OK;
     if (!x || !y || !fixed || !lfixed || !order || !loc || !ids || !lx || !ly || !comps || !seen) {
         rc = pg_error_set(err, PG_ENOMEM, "out of memory");
@@ -993,7 +999,6 @@ pg_world_layout(pg_world *w, bool all, pg_error *err)
         }
         x[b] = fixed[b] ? bus->x : 0;
         y[b] = fixed[b] ? bus->y : 0;
-        n_fixed += fixed[b];
     }
     if ((rc = graph_build(&g, w, err)))
         goto out;
