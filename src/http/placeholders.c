@@ -4,4 +4,3 @@
 
 const pgh_route_set pgh_routes_worlds = {NULL, 0};
 const pgh_route_set pgh_routes_run = {NULL, 0};
-const pgh_route_set pgh_routes_live = {NULL, 0};
