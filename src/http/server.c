@@ -491,7 +491,7 @@ pgh_request_json(const pgh_request *rq, bool any, json_t **out, pgh_reply *rp)
     json_error_t je;
     json_t *v = json_loadb(body, len, JSON_REJECT_DUPLICATES | (any ? JSON_DECODE_ANY : 0), &je);
     if (!v) {
-        json_t *e = json_pack("{s:i, s:s, s:s++, s:i, s:i}", "status", 400, "code", "bad_json",
+        json_t *e = json_pack("{s:i, s:s, s:s+, s:i, s:i}", "status", 400, "code", "bad_json",
                               "message", "the body is not valid JSON: ", je.text, "line", je.line,
                               "column", je.column);
         pgh_reply_json(rp, 400, json_pack("{s:o}", "error", e), NULL);
@@ -1334,6 +1334,7 @@ pgh_server_stop(pgh_server *s)
     if (s->d)
         MHD_stop_daemon(s->d);
     pghi_jobs_destroy(s->jobs);
+    pgh_live_forget(s); /* the live state this server fed (live.c) */
     for (size_t i = 0; i < PGH_SLOTS; i++)
         if (s->slots[i].state && s->slots[i].free_fn)
             s->slots[i].free_fn(s->slots[i].state);
