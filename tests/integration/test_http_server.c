@@ -430,6 +430,343 @@ test_max_connections(void **state)
     assert_int_equal(pgt_http_stop(h), 0);
 }
 
+/* ---------------------------------------------------------------- bodies */
+
+static long
+post(pgt_http *h, const char *method, const char *path, const char *body, size_t len, bool chunked,
+     pgt_http_reply *r)
+{
+    pgt_http_req rq = {
+        .method = method, .path = path, .body = body, .len = len, .chunked = chunked};
+    return pgt_http_do(h, &rq, r);
+}
+
+static void
+test_body_limit(void **state)
+{
+    (void)state;
+    const char *args[] = {"--max-body", "1000", NULL};
+    pgt_http *h = pgt_http_start(args);
+    pgt_http_reply r;
+    char *big = malloc(5000);
+    assert_non_null(big);
+    memset(big, ' ', 5000);
+    big[0] = '{';
+    big[4999] = '}';
+    /* Declared: refused before it is read. */
+    post(h, "POST", "/api/validate", big, 5000, false, &r);
+    expect_error(&r, 413, "too_large");
+    pgt_http_reply_free(&r);
+    /* Not declared (chunked): refused once more than the limit came. */
+    post(h, "POST", "/api/validate", big, 5000, true, &r);
+    expect_error(&r, 413, "too_large");
+    pgt_http_reply_free(&r);
+    /* Exactly the limit is taken (and then judged as a world: not a 413). */
+    post(h, "POST", "/api/validate", big, 1000, false, &r);
+    assert_int_not_equal(r.status, 413);
+    assert_int_not_equal(r.status, 0);
+    pgt_http_reply_free(&r);
+    free(big);
+    /* A huge declared length, and nothing sent: 413 at once, nothing waited for. */
+    int fd = pgt_http_connect(h);
+    const char huge[] = "POST /api/validate HTTP/1.1\r\nHost: x\r\nContent-Length: "
+                        "99999999999999999999\r\n\r\n";
+    assert_true(pgt_http_send(fd, huge, sizeof huge - 1));
+    bool closed;
+    char *got = pgt_http_read_until(fd, "}", 10, &closed);
+    assert_non_null(strstr(got, " 413 "));
+    free(got);
+    close(fd);
+    fd = pgt_http_connect(h);
+    const char large[] = "PUT /api/worlds/x HTTP/1.1\r\nHost: x\r\nContent-Length: "
+                         "1073741824\r\n\r\n{";
+    assert_true(pgt_http_send(fd, large, sizeof large - 1));
+    got = pgt_http_read_until(fd, "}", 10, &closed);
+    assert_non_null(strstr(got, " 413 "));
+    free(got);
+    close(fd);
+    /* A chunked body that never ends: cut off, and the server goes on. */
+    size_t n = (size_t)8 << 20;
+    char *endless = malloc(n);
+    assert_non_null(endless);
+    memset(endless, 'x', n);
+    long st = post(h, "POST", "/api/validate", endless, n, true, &r);
+    assert_true(st == 0 || st == 413);
+    pgt_http_reply_free(&r);
+    free(endless);
+    assert_int_equal(pgt_http_get(h, "/api/health", NULL, &r), 200);
+    pgt_http_reply_free(&r);
+    /* Bad JSON: 400 with where. */
+    const char *bad = "{\n  \"format\": \"plurigrid-world/1\",\n  ]\n}";
+    post(h, "POST", "/api/validate", bad, strlen(bad), false, &r);
+    expect_error(&r, 400, "bad_json");
+    json_t *v = body_json(&r);
+    json_t *e = json_object_get(v, "error");
+    assert_int_equal(json_integer_value(json_object_get(e, "line")), 3);
+    assert_true(json_integer_value(json_object_get(e, "column")) > 0);
+    json_decref(v);
+    pgt_http_reply_free(&r);
+    assert_int_equal(pgt_http_stop(h), 0);
+}
+
+/* ---------------------------------------------------------------- jobs and events */
+
+/* A pf job's body: {"world": hello-microworld}. malloc'd. */
+static char *
+pf_body(void)
+{
+    char *world = pgt_slurp(pgt_source_path("examples/hello-microworld.json"), NULL);
+    size_t n = strlen(world) + 32;
+    char *b = malloc(n);
+    assert_non_null(b);
+    snprintf(b, n, "{\"world\": %s}", world);
+    free(world);
+    return b;
+}
+
+/* A community job paced at interval_s a step (24 steps): a job that runs as long as a test
+ * needs. Returns the reply's status; id receives the job's id when 202. */
+static long
+submit_slow(pgt_http *h, double interval_s, char id[64])
+{
+    char body[256];
+    snprintf(body, sizeof body,
+             "{\"scenario\": \"offgrid-village/scenario.json\", \"days\": 1, "
+             "\"interval_s\": %g, \"market\": \"none\"}",
+             interval_s);
+    pgt_http_reply r;
+    long st = post(h, "POST", "/api/jobs/community", body, strlen(body), false, &r);
+    if (st == 202) {
+        json_t *v = body_json(&r);
+        snprintf(id, 64, "%s", json_string_value(json_object_get(v, "id")));
+        json_decref(v);
+    }
+    pgt_http_reply_free(&r);
+    return st;
+}
+
+static long
+submit_pf(pgt_http *h, char id[64])
+{
+    char *b = pf_body();
+    pgt_http_reply r;
+    long st = post(h, "POST", "/api/jobs/pf", b, strlen(b), false, &r);
+    free(b);
+    if (st == 202) {
+        json_t *v = body_json(&r);
+        snprintf(id, 64, "%s", json_string_value(json_object_get(v, "id")));
+        json_decref(v);
+    }
+    pgt_http_reply_free(&r);
+    return st;
+}
+
+/* GET /api/jobs/ID[?wait=W]: the job's JSON (status 200 expected). */
+static json_t *
+job_get(pgt_http *h, const char *id, const char *wait)
+{
+    char path[160];
+    snprintf(path, sizeof path, "/api/jobs/%s%s%s", id, wait ? "?wait=" : "", wait ? wait : "");
+    pgt_http_reply r;
+    long st = pgt_http_get(h, path, NULL, &r);
+    if (st != 200)
+        fail_msg("GET %s: %ld %s", path, st, r.body);
+    json_t *v = body_json(&r);
+    pgt_http_reply_free(&r);
+    return v;
+}
+
+static const char *
+status_of(const json_t *job)
+{
+    const char *s = json_string_value(json_object_get(job, "status"));
+    assert_non_null(s);
+    return s;
+}
+
+static void
+test_jobs(void **state)
+{
+    (void)state;
+    const char *args[] = {"--scenarios",
+                          pgt_source_path("examples"),
+                          "--job-threads",
+                          "1",
+                          "--max-jobs",
+                          "2",
+                          "--keep-jobs",
+                          "3",
+                          NULL};
+    pgt_http *h = pgt_http_start(args);
+    pgt_http_reply r;
+    char a[64], b[64], c[64];
+    /* A pf job, waited for with ?wait= in one request. */
+    assert_int_equal(submit_pf(h, a), 202);
+    double t0 = now_s();
+    json_t *job = job_get(h, a, "20");
+    assert_string_equal(status_of(job), "done");
+    assert_true(now_s() - t0 < 20);
+    assert_string_equal(json_string_value(json_object_get(job, "kind")), "pf");
+    assert_true(json_is_null(json_object_get(job, "error")));
+    assert_non_null(json_string_value(json_object_get(job, "created")));
+    json_decref(job);
+    char path[160];
+    snprintf(path, sizeof path, "/api/jobs/%s/result", a);
+    assert_int_equal(pgt_http_get(h, path, NULL, &r), 200);
+    json_t *res = body_json(&r);
+    assert_true(json_is_object(res));
+    json_decref(res);
+    pgt_http_reply_free(&r);
+
+    /* One thread, two jobs at most: a running one, a queued one, and the third is refused. */
+    assert_int_equal(submit_slow(h, 0.5, b), 202);
+    assert_int_equal(submit_slow(h, 0.5, c), 202);
+    char x[64];
+    assert_int_equal(submit_pf(h, x), 429);
+    char *body = pf_body();
+    post(h, "POST", "/api/jobs/pf", body, strlen(body), false, &r);
+    free(body);
+    expect_error(&r, 429, NULL);
+    assert_non_null(pgt_http_header(&r, "Retry-After"));
+    pgt_http_reply_free(&r);
+    /* ?wait= on a running job returns after the wait with it still running. */
+    t0 = now_s();
+    job = job_get(h, b, "0.5");
+    double dt = now_s() - t0;
+    assert_true(dt >= 0.4 && dt < 5);
+    assert_string_equal(status_of(job), "running");
+    json_decref(job);
+    /* Its result is not ready: 409. */
+    snprintf(path, sizeof path, "/api/jobs/%s/result", b);
+    pgt_http_get(h, path, NULL, &r);
+    expect_error(&r, 409, NULL);
+    pgt_http_reply_free(&r);
+    /* The queued one is cancelled at once. */
+    job = job_get(h, c, NULL);
+    assert_string_equal(status_of(job), "queued");
+    json_decref(job);
+    snprintf(path, sizeof path, "/api/jobs/%s", c);
+    pgt_http_req del = {.method = "DELETE", .path = path};
+    assert_int_equal(pgt_http_do(h, &del, &r), 200);
+    job = body_json(&r);
+    assert_string_equal(status_of(job), "cancelled");
+    json_decref(job);
+    pgt_http_reply_free(&r);
+    /* The running one ends as cancelled, promptly. */
+    snprintf(path, sizeof path, "/api/jobs/%s", b);
+    del.path = path;
+    t0 = now_s();
+    long st = pgt_http_do(h, &del, &r);
+    assert_true(st == 200 || st == 202);
+    pgt_http_reply_free(&r);
+    job = job_get(h, b, "10");
+    assert_string_equal(status_of(job), "cancelled");
+    assert_true(now_s() - t0 < 5);
+    json_decref(job);
+    /* A second cancel of an ended job, an unknown job, a bad wait. */
+    pgt_http_do(h, &del, &r);
+    assert_true(r.status == 200 || r.status == 409);
+    pgt_http_reply_free(&r);
+    pgt_http_get(h, "/api/jobs/0123456789abcdef01234567", NULL, &r);
+    expect_error(&r, 404, "not_found");
+    pgt_http_reply_free(&r);
+    snprintf(path, sizeof path, "/api/jobs/%s?wait=31", a);
+    pgt_http_get(h, path, NULL, &r);
+    expect_error(&r, 400, NULL);
+    pgt_http_reply_free(&r);
+    snprintf(path, sizeof path, "/api/jobs/%s?wait=soon", a);
+    pgt_http_get(h, path, NULL, &r);
+    expect_error(&r, 400, NULL);
+    pgt_http_reply_free(&r);
+    /* Room again: and only the last --keep-jobs finished jobs are kept. */
+    char d[64], e[64];
+    assert_int_equal(submit_pf(h, d), 202);
+    json_decref(job_get(h, d, "20"));
+    assert_int_equal(submit_pf(h, e), 202);
+    json_decref(job_get(h, e, "20"));
+    snprintf(path, sizeof path, "/api/jobs/%s", a);
+    pgt_http_get(h, path, NULL, &r);
+    expect_error(&r, 404, NULL); /* a, the oldest, was dropped */
+    pgt_http_reply_free(&r);
+    assert_int_equal(pgt_http_get(h, "/api/jobs", NULL, &r), 200);
+    json_t *list = body_json(&r);
+    assert_int_equal(json_array_size(json_object_get(list, "jobs")), 3);
+    json_decref(list);
+    pgt_http_reply_free(&r);
+    /* Stopping with a running job: it is cancelled and the server exits 0 promptly. */
+    assert_int_equal(submit_slow(h, 1.0, b), 202);
+    json_decref(job_get(h, b, NULL));
+    t0 = now_s();
+    assert_int_equal(pgt_http_stop(h), 0);
+    assert_true(now_s() - t0 < 10);
+}
+
+/* The id of the last "id: N" line in text at or before the event that holds needle; 0 when
+ * none. */
+static unsigned long
+event_id_before(const char *text, const char *needle)
+{
+    const char *end = strstr(text, needle);
+    if (!end)
+        return 0;
+    unsigned long id = 0;
+    for (const char *p = text; (p = strstr(p, "id: ")) && p < end; p += 4)
+        id = strtoul(p + 4, NULL, 10);
+    return id;
+}
+
+static void
+test_events(void **state)
+{
+    (void)state;
+    pgt_http *h = pgt_http_start(NULL);
+    int fd = pgt_http_connect(h);
+    const char get[] = "GET /api/events HTTP/1.1\r\nHost: x\r\n\r\n";
+    assert_true(pgt_http_send(fd, get, sizeof get - 1));
+    bool closed;
+    char *head = pgt_http_read_until(fd, ": connected", 10, &closed);
+    assert_non_null(strstr(head, " 200 "));
+    assert_non_null(strstr(head, "text/event-stream"));
+    assert_non_null(strstr(head, "X-Content-Type-Options: nosniff"));
+    free(head);
+    char id[64];
+    assert_int_equal(submit_pf(h, id), 202);
+    char *got = pgt_http_read_until(fd, "\"status\":\"done\"", 30, &closed);
+    assert_false(closed);
+    assert_non_null(strstr(got, "event: job"));
+    assert_non_null(strstr(got, id));
+    assert_non_null(strstr(got, "\"status\":\"queued\""));
+    unsigned long first = event_id_before(got, "\"status\":\"queued\"");
+    unsigned long last = event_id_before(got, "\"status\":\"done\"");
+    assert_true(first >= 1);
+    assert_true(last > first);
+    free(got);
+    close(fd);
+    /* Reconnecting with Last-Event-ID: every event after it, at once. */
+    fd = pgt_http_connect(h);
+    char req[200];
+    snprintf(req, sizeof req, "GET /api/events HTTP/1.1\r\nHost: x\r\nLast-Event-ID: %lu\r\n\r\n",
+             first);
+    assert_true(pgt_http_send(fd, req, strlen(req)));
+    got = pgt_http_read_until(fd, "\"status\":\"done\"", 10, &closed);
+    assert_non_null(strstr(got, "\"status\":\"done\""));
+    char want[32];
+    snprintf(want, sizeof want, "id: %lu\n", first + 1);
+    assert_non_null(strstr(got, want));
+    snprintf(want, sizeof want, "id: %lu\n", first);
+    assert_null(strstr(got, want)); /* not the one it had */
+    free(got);
+    /* Stopping the server ends the stream at once (and the server exits 0). */
+    double t0 = now_s();
+    assert_int_equal(kill(pgt_http_pid(h), SIGTERM), 0);
+    got = pgt_http_read_until(fd, NULL, 10, &closed);
+    free(got);
+    assert_true(closed);
+    assert_true(now_s() - t0 < 5);
+    close(fd);
+    assert_int_equal(pgt_http_stop(h), 0);
+}
+
 /* ---------------------------------------------------------------- the command */
 
 static void
@@ -498,6 +835,9 @@ main(void)
         cmocka_unit_test_teardown(test_path_traversal, pgt_http_teardown),
         cmocka_unit_test_teardown(test_slow_client, pgt_http_teardown),
         cmocka_unit_test_teardown(test_max_connections, pgt_http_teardown),
+        cmocka_unit_test_teardown(test_body_limit, pgt_http_teardown),
+        cmocka_unit_test_teardown(test_jobs, pgt_http_teardown),
+        cmocka_unit_test_teardown(test_events, pgt_http_teardown),
         cmocka_unit_test_teardown(test_help_and_bad_options, pgt_http_teardown),
         cmocka_unit_test_teardown(test_stdout_full, pgt_http_teardown),
     };
