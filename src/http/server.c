@@ -211,8 +211,9 @@ pgh_server_slot(pgh_server *s, pgh_slot k, void *(*make)(pgh_server *), void (*f
 {
     if (!s || (int)k < 0 || k >= PGH_SLOTS)
         return NULL;
+    bool stopping = pghi_server_stopping(s);
     pthread_mutex_lock(&s->slot_mu);
-    if (!s->slots[k].state && make && !s->stopping) {
+    if (!s->slots[k].state && make && !stopping) {
         s->slots[k].state = make(s);
         s->slots[k].free_fn = free_fn;
     }
@@ -1031,7 +1032,8 @@ auth_ok(const pgh_server *s, struct MHD_Connection *c)
     return d == 0;
 }
 
-/* Finds the route of rq (method and path); sets *path_known when some route has the path. */
+/* The route of rq's method (HEAD as GET) and path, its parameters filled in rq; NULL when none.
+ * allow receives the methods that routes of this path take ("" when no route has the path). */
 static const pgh_route *
 find_route(pgh_server *s, pgh_request *rq, const char *method, char *allow, size_t allow_sz)
 {
@@ -1327,8 +1329,6 @@ pgh_server_stop(pgh_server *s)
     s->stopping = true;
     pthread_cond_broadcast(&s->ev_cv);
     pthread_mutex_unlock(&s->ev_mu);
-    pthread_mutex_lock(&s->slot_mu);
-    pthread_mutex_unlock(&s->slot_mu);
     if (s->jobs)
         pghi_jobs_shutdown(s->jobs);
     if (s->d)
