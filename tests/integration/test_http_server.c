@@ -342,8 +342,8 @@ test_path_traversal(void **state)
         "GET ../etc/passwd HTTP/1.1\r\nHost: x\r\n\r\n",
         "GET http://127.0.0.1/../etc/passwd HTTP/1.1\r\nHost: x\r\n\r\n",
     };
-    static const size_t raw_len[] = {
-        sizeof "GET /index.html\0/../../etc/passwd HTTP/1.1\r\nHost: x\r\n\r\n" - 1};
+    size_t raw_len[sizeof raw / sizeof *raw] = {0};
+    raw_len[0] = sizeof "GET /index.html\0/../../etc/passwd HTTP/1.1\r\nHost: x\r\n\r\n" - 1;
     for (size_t i = 0; i < sizeof raw / sizeof *raw; i++) {
         int fd = pgt_http_connect(h);
         pgt_http_send(fd, raw[i], raw_len[i] ? raw_len[i] : strlen(raw[i]));
