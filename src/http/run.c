@@ -166,7 +166,7 @@ submit_pf(pgh_server *s, const pgh_request *rq, pgh_reply *rp, pg_error *err)
     pg_world *w = NULL, *at = NULL;
     pf_arg *a = NULL;
     int rc = PG_OK;
-    if (pgh_request_json(rq, false, &root, rp) != PG_OK)
+    if (pgh_api_body(rq, &root, rp) != PG_OK)
         return PG_OK;
     pg_pf_options o;
     pg_pf_options_init(&o);
@@ -285,7 +285,7 @@ submit_run(pgh_server *s, const pgh_request *rq, pgh_reply *rp, pg_error *err)
     run_arg *a = NULL;
     bool ac = false;
     int rc = PG_OK;
-    if (pgh_request_json(rq, false, &root, rp) != PG_OK)
+    if (pgh_api_body(rq, &root, rp) != PG_OK)
         return PG_OK;
     if (!pgh_api_keys_known(root, keys, rp) || !pgh_api_bool(root, "ac_check", false, &ac, rp))
         goto out;
@@ -580,7 +580,7 @@ submit_community(pgh_server *s, const pgh_request *rq, pgh_reply *rp, pg_error *
     community_arg *a = NULL;
     char *path = NULL;
     int rc = PG_OK;
-    if (pgh_request_json(rq, false, &root, rp) != PG_OK)
+    if (pgh_api_body(rq, &root, rp) != PG_OK)
         return PG_OK;
     if (!(a = calloc(1, sizeof *a))) {
         rc = pg_error_set(err, PG_ENOMEM, "out of memory");
