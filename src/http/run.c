@@ -558,7 +558,9 @@ community_job(pgh_job *j, void *arg, json_t **result, pg_error *err)
     lo.event = community_event;
     lo.event_ud = a;
     pgh_job_progress(j, 0, (double)n, "intervals");
-    pgh_live_begin(a->s, pgh_job_id(j), pg_community_name(a->c), a->head.nodes, a->head.n_nodes, n,
+    char source[PGH_JOB_ID_MAX + 8];
+    snprintf(source, sizeof source, "job %s", pgh_job_id(j));
+    pgh_live_begin(a->s, source, pg_community_name(a->c), a->head.nodes, a->head.n_nodes, n,
                    a->head.step_h);
     int rc = pg_community_run_lattice(a->c, NULL, 0, a->market, &lo, &rep, err);
     pgh_live_end(a->s);
