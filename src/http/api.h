@@ -29,6 +29,11 @@ int pgh_api_status(int code);
 int pgh_api_error(pgh_reply *rp, int status, const char *code, const pg_error *e,
                   const char *prefix, const char *body, size_t len);
 
+/* Parses the request body as a JSON object into *out (the caller decrefs it); otherwise rp = 400
+ * "bad_json" with what is wrong and its line and column, and returns PGH_REPLIED. Duplicate keys
+ * are refused, as every plurigrid format refuses them. */
+int pgh_api_body(const pgh_request *rq, json_t **out, pgh_reply *rp);
+
 /* Whether every key of obj is one of keys (NULL-terminated); otherwise rp = 400 "unknown_key"
  * naming the unknown keys and the known ones. */
 bool pgh_api_keys_known(const json_t *obj, const char *const *keys, pgh_reply *rp);

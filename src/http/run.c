@@ -166,7 +166,7 @@ submit_pf(pgh_server *s, const pgh_request *rq, pgh_reply *rp, pg_error *err)
     pg_world *w = NULL, *at = NULL;
     pf_arg *a = NULL;
     int rc = PG_OK;
-    if (pgh_request_json(rq, false, &root, rp) != PG_OK)
+    if (pgh_api_body(rq, &root, rp) != PG_OK)
         return PG_OK;
     pg_pf_options o;
     pg_pf_options_init(&o);
@@ -285,7 +285,7 @@ submit_run(pgh_server *s, const pgh_request *rq, pgh_reply *rp, pg_error *err)
     run_arg *a = NULL;
     bool ac = false;
     int rc = PG_OK;
-    if (pgh_request_json(rq, false, &root, rp) != PG_OK)
+    if (pgh_api_body(rq, &root, rp) != PG_OK)
         return PG_OK;
     if (!pgh_api_keys_known(root, keys, rp) || !pgh_api_bool(root, "ac_check", false, &ac, rp))
         goto out;
@@ -558,7 +558,9 @@ community_job(pgh_job *j, void *arg, json_t **result, pg_error *err)
     lo.event = community_event;
     lo.event_ud = a;
     pgh_job_progress(j, 0, (double)n, "intervals");
-    pgh_live_begin(a->s, pgh_job_id(j), pg_community_name(a->c), a->head.nodes, a->head.n_nodes, n,
+    char source[PGH_JOB_ID_MAX + 8];
+    snprintf(source, sizeof source, "job %s", pgh_job_id(j));
+    pgh_live_begin(a->s, source, pg_community_name(a->c), a->head.nodes, a->head.n_nodes, n,
                    a->head.step_h);
     int rc = pg_community_run_lattice(a->c, NULL, 0, a->market, &lo, &rep, err);
     pgh_live_end(a->s);
@@ -580,7 +582,7 @@ submit_community(pgh_server *s, const pgh_request *rq, pgh_reply *rp, pg_error *
     community_arg *a = NULL;
     char *path = NULL;
     int rc = PG_OK;
-    if (pgh_request_json(rq, false, &root, rp) != PG_OK)
+    if (pgh_api_body(rq, &root, rp) != PG_OK)
         return PG_OK;
     if (!(a = calloc(1, sizeof *a))) {
         rc = pg_error_set(err, PG_ENOMEM, "out of memory");

@@ -79,6 +79,32 @@ pgh_api_error(pgh_reply *rp, int status, const char *code, const pg_error *e, co
     return rc;
 }
 
+int
+pgh_api_body(const pgh_request *rq, json_t **out, pgh_reply *rp)
+{
+    size_t len = 0;
+    const char *body = pgh_request_body(rq, &len);
+    json_error_t je;
+    if (len == 0) {
+        pgh_reply_error(rp, 400, "bad_json", "the request has no body: it must be a JSON object");
+        return PGH_REPLIED;
+    }
+    json_t *v = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
+    if (!v) {
+        pg_error e = {0};
+        pg_error_set(&e, PG_EPARSE, "the body is not valid JSON: %s", je.text);
+        pg_error_at(&e, NULL, je.line > 0 ? je.line : 0, je.column > 0 ? je.column : 0, NULL);
+        return pgh_api_error(rp, 400, "bad_json", &e, NULL, NULL, 0);
+    }
+    if (!json_is_object(v)) {
+        json_decref(v);
+        pgh_reply_error(rp, 400, "bad_json", "the body must be a JSON object ({...})");
+        return PGH_REPLIED;
+    }
+    *out = v;
+    return PG_OK;
+}
+
 bool
 pgh_api_keys_known(const json_t *obj, const char *const *keys, pgh_reply *rp)
 {
@@ -482,7 +508,7 @@ body_world(const pgh_request *rq, const char *file, bool validate, pg_world **ou
            pgh_reply *rp, pg_error *err)
 {
     json_t *v = NULL;
-    if (pgh_request_json(rq, false, &v, rp) != PG_OK)
+    if (pgh_api_body(rq, &v, rp) != PG_OK)
         return PGH_REPLIED;
     json_decref(v);
     size_t len = 0;
@@ -676,7 +702,7 @@ layout_world(pgh_server *s, const pgh_request *rq, pgh_reply *rp, pg_error *err)
     pg_world *w = NULL;
     bool all = false;
     int rc = PG_OK;
-    if (pgh_request_json(rq, false, &root, rp) != PG_OK)
+    if (pgh_api_body(rq, &root, rp) != PG_OK)
         return PG_OK;
     if (!pgh_api_keys_known(root, keys, rp) || !pgh_api_bool(root, "all", false, &all, rp))
         goto out;

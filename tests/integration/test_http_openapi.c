@@ -357,7 +357,7 @@ static long
 stream_status(pgt_http *h, const char *path, char **headers)
 {
     int fd = pgt_http_connect(h);
-    char rq[300];
+    char rq[600];
     snprintf(rq, sizeof rq, "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", path);
     assert_true(pgt_http_send(fd, rq, strlen(rq)));
     bool closed = false;
