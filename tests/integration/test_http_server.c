@@ -92,6 +92,14 @@ test_health_and_stop(void **state)
     assert_int_equal(r.len, 0);
     pgt_http_reply_free(&r);
     assert_int_equal(pgt_http_stop(h), 0);
+    /* SIGINT (Ctrl-C) stops it as well, with 0. */
+    h = pgt_http_start(NULL);
+    assert_int_equal(kill(pgt_http_pid(h), SIGINT), 0);
+    double t0 = now_s();
+    while (pgt_http_alive(h) && now_s() - t0 < 10)
+        sleep_s(0.02);
+    assert_false(pgt_http_alive(h));
+    assert_int_equal(pgt_http_stop(h), 0);
 }
 
 static void
