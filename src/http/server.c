@@ -579,12 +579,16 @@ pgh_reply_error(pgh_reply *rp, int status, const char *code, const char *fmt, ..
     return PG_OK;
 }
 
-/* The HTTP status and code of a library error (docs/http.md, Conventions). */
+/* The HTTP status and code of a library error (docs/http.md, Conventions): malformed JSON is
+ * answered 400 by pgh_request_json before any library reader runs, so a library's PG_EPARSE is
+ * a document that reads as JSON but not as a valid world or scenario: 422, as the API's own
+ * helper (api.h, pgh_api_status) says. The error's file is never told (it would name the
+ * server's files). */
 static int
 pg_error_status(int code, const char **word)
 {
     switch (code) {
-    case PG_EPARSE: *word = "invalid_input"; return 400;
+    case PG_EPARSE: *word = "invalid"; return 422; /* the JSON read; the document is not valid */
     case PG_EINVAL: *word = "invalid_request"; return 400;
     case PG_EMODEL: *word = "invalid"; return 422;
     case PG_EUNSUPPORTED: *word = "unsupported"; return 422;
@@ -607,8 +611,6 @@ pgh_error_json(const pg_error *e)
     json_object_set_new(o, "status", json_integer(status));
     json_object_set_new(o, "code", json_string(word));
     json_object_set_new(o, "message", pgi_json_str(e && e->msg[0] ? e->msg : pg_strerror(code)));
-    if (e && e->file[0])
-        json_object_set_new(o, "file", pgi_json_str(e->file));
     if (e && e->line > 0)
         json_object_set_new(o, "line", json_integer(e->line));
     if (e && e->column > 0)
