@@ -4,8 +4,11 @@
 #include "harness.h"
 #include "http_fixture.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -775,6 +778,69 @@ test_events(void **state)
     assert_int_equal(pgt_http_stop(h), 0);
 }
 
+/* A client of /api/events that stops reading while events pour in is dropped once it is more
+ * than the kept events behind, instead of making the server hold what it has not read. */
+static void
+test_events_slow_reader(void **state)
+{
+    (void)state;
+    const char *args[] = {"--scenarios", pgt_source_path("examples"), NULL};
+    pgt_http *h = pgt_http_start(args);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    assert_true(fd >= 0);
+    int small = 4096;
+    assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small), 0);
+    struct sockaddr_in a = {0};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons((uint16_t)pgt_http_port(h));
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    const char get[] = "GET /api/events HTTP/1.1\r\nHost: x\r\n\r\n";
+    assert_true(pgt_http_send(fd, get, sizeof get - 1));
+    bool closed;
+    free(pgt_http_read_until(fd, ": connected", 10, &closed));
+    /* A community run as fast as it goes: thousands of events a second. */
+    const char *body = "{\"scenario\": \"offgrid-village/scenario.json\", \"days\": 0}";
+    pgt_http_reply r;
+    char id[64] = "";
+    assert_int_equal(post(h, "POST", "/api/jobs/community", body, strlen(body), false, &r), 202);
+    json_t *v = body_json(&r);
+    snprintf(id, sizeof id, "%s", json_string_value(json_object_get(v, "id")));
+    json_decref(v);
+    pgt_http_reply_free(&r);
+    /* Not reading until the server has dropped this client. */
+    double t0 = now_s();
+    char *err = NULL;
+    while (now_s() - t0 < 60) {
+        err = pgt_http_stderr(h);
+        if (strstr(err, "too slow to read"))
+            break;
+        free(err);
+        err = NULL;
+        sleep_s(0.1);
+    }
+    if (!err)
+        fail_msg("the slow events client was not dropped within 60 s");
+    free(err);
+    /* What it reads now ends: the server closed the stream. */
+    size_t total = 0;
+    char *got = pgt_http_read_until(fd, NULL, 20, &closed);
+    total = strlen(got);
+    free(got);
+    assert_true(closed);
+    assert_true(total < ((size_t)16 << 20));
+    close(fd);
+    /* Others are served, and a new client gets the stream. */
+    assert_int_equal(pgt_http_get(h, "/api/health", NULL, &r), 200);
+    pgt_http_reply_free(&r);
+    char path[128];
+    snprintf(path, sizeof path, "/api/jobs/%s", id);
+    pgt_http_req del = {.method = "DELETE", .path = path};
+    pgt_http_do(h, &del, &r);
+    pgt_http_reply_free(&r);
+    assert_int_equal(pgt_http_stop(h), 0);
+}
+
 /* ---------------------------------------------------------------- the command */
 
 static void
@@ -846,6 +912,7 @@ main(void)
         cmocka_unit_test_teardown(test_body_limit, pgt_http_teardown),
         cmocka_unit_test_teardown(test_jobs, pgt_http_teardown),
         cmocka_unit_test_teardown(test_events, pgt_http_teardown),
+        cmocka_unit_test_teardown(test_events_slow_reader, pgt_http_teardown),
         cmocka_unit_test_teardown(test_help_and_bad_options, pgt_http_teardown),
         cmocka_unit_test_teardown(test_stdout_full, pgt_http_teardown),
     };
