@@ -89,6 +89,14 @@ test_health_and_stop(void **state)
     assert_non_null(json_string_value(json_object_get(v, "version")));
     json_decref(v);
     pgt_http_reply_free(&r);
+    /* The API's description, built in from docs/openapi.json byte for byte. */
+    size_t olen;
+    char *openapi = pgt_slurp(pgt_source_path("docs/openapi.json"), &olen);
+    assert_int_equal(pgt_http_get(h, "/api/openapi.json", NULL, &r), 200);
+    assert_int_equal(r.len, olen);
+    assert_memory_equal(r.body, openapi, olen);
+    free(openapi);
+    pgt_http_reply_free(&r);
     /* HEAD of a GET route: the headers, no body. */
     pgt_http_req rq = {.method = "HEAD", .path = "/api/health"};
     assert_int_equal(pgt_http_do(h, &rq, &r), 200);
