@@ -146,7 +146,9 @@ trim(pghi_jobs *js)
     }
 }
 
-/* Marks j ended in state st (under js->mu) and returns its event document. */
+/* Marks j ended in state st (under js->mu), publishes its "job" event and returns its document
+ * (j itself may be dropped by then: keep_jobs). Events are published under js->mu, so that a
+ * job's events are in the order of its states. */
 static json_t *
 end_job(pghi_jobs *js, pgh_job *j, state st)
 {
@@ -159,10 +161,11 @@ end_job(pghi_jobs *js, pgh_job *j, state st)
     j->arg = NULL;
     js->active--;
     js->finished++;
-    json_t *ev = job_json(j);
+    json_t *doc = job_json(j);
+    pgh_events_publish(js->s, "job", json_incref(doc));
     trim(js);
     pthread_cond_broadcast(&js->ended);
-    return ev;
+    return doc;
 }
 
 static void *
@@ -183,10 +186,9 @@ worker(void *arg)
             break;
         j->st = RUNNING;
         j->t_start = now_s();
-        json_t *ev = job_json(j);
+        pgh_events_publish(js->s, "job", job_json(j));
         pthread_cond_broadcast(&js->ended);
         pthread_mutex_unlock(&js->mu);
-        pgh_events_publish(js->s, "job", ev);
 
         json_t *result = NULL;
         pg_error err;
@@ -219,10 +221,7 @@ worker(void *arg)
                 snprintf(j->err.msg, sizeof j->err.msg, "%s", pg_strerror(rc));
             free(text);
         }
-        ev = end_job(js, j, st);
-        pthread_mutex_unlock(&js->mu);
-        pgh_events_publish(js->s, "job", ev);
-        pthread_mutex_lock(&js->mu);
+        json_decref(end_job(js, j, st));
     }
     pthread_mutex_unlock(&js->mu);
     return NULL;
@@ -264,21 +263,16 @@ pghi_jobs_shutdown(pghi_jobs *js)
 {
     if (!js)
         return;
-    json_t *evs = json_array();
     pthread_mutex_lock(&js->mu);
     js->shutdown = true;
     for (pgh_job *j = js->head; j; j = j->next) {
         j->stop = 1;
         if (j->st == QUEUED)
-            json_array_append_new(evs, end_job(js, j, CANCELLED));
+            json_decref(end_job(js, j, CANCELLED));
     }
     pthread_cond_broadcast(&js->work);
     pthread_cond_broadcast(&js->ended);
     pthread_mutex_unlock(&js->mu);
-    size_t i;
-    json_t *ev;
-    json_array_foreach(evs, i, ev) pgh_events_publish(js->s, "job", json_incref(ev));
-    json_decref(evs);
 }
 
 void
@@ -376,10 +370,9 @@ pgh_job_submit(pgh_server *s, const char *kind, pgh_job_fn fn, void *arg, void (
     js->tail = j;
     js->active++;
     memcpy(id, j->id, PGH_JOB_ID_MAX);
-    json_t *ev = job_json(j);
+    pgh_events_publish(s, "job", job_json(j));
     pthread_cond_signal(&js->work);
     pthread_mutex_unlock(&js->mu);
-    pgh_events_publish(s, "job", ev);
     return PG_OK;
 fail:
     free(j);
@@ -416,7 +409,6 @@ void
 pgh_job_progress(pgh_job *j, double done, double total, const char *units)
 {
     pghi_jobs *js = j->js;
-    json_t *ev = NULL;
     pthread_mutex_lock(&js->mu);
     j->done = isfinite(done) ? done : 0;
     j->total = isfinite(total) ? total : 0;
@@ -424,11 +416,9 @@ pgh_job_progress(pgh_job *j, double done, double total, const char *units)
     double t = now_s();
     if (t - j->last_event >= PROGRESS_EVERY_S || done >= total) {
         j->last_event = t;
-        ev = job_json(j);
+        pgh_events_publish(js->s, "job", job_json(j));
     }
     pthread_mutex_unlock(&js->mu);
-    if (ev)
-        pgh_events_publish(js->s, "job", ev);
 }
 
 /* ---------------------------------------------------------------- routes */
@@ -509,7 +499,7 @@ h_cancel(pgh_server *s, const pgh_request *rq, pgh_reply *rp, pg_error *err)
 {
     pghi_jobs *js = pghi_server_jobs(s);
     const char *id = pgh_request_param(rq, 0);
-    json_t *ev = NULL, *v = NULL;
+    json_t *v = NULL;
     int status = 200;
     pthread_mutex_lock(&js->mu);
     pgh_job *j = find_job(js, id);
@@ -524,8 +514,7 @@ h_cancel(pgh_server *s, const pgh_request *rq, pgh_reply *rp, pg_error *err)
     }
     if (j->st == QUEUED) {
         j->stop = 1;
-        ev = end_job(js, j, CANCELLED);
-        v = json_deep_copy(ev);
+        v = end_job(js, j, CANCELLED);
     } else if (j->st == RUNNING) {
         /* A running job stops when its work next looks at the flag; wait a little for that so
          * that the reply can say it ended. */
@@ -545,8 +534,6 @@ h_cancel(pgh_server *s, const pgh_request *rq, pgh_reply *rp, pg_error *err)
         v = job_json(j);
     }
     pthread_mutex_unlock(&js->mu);
-    if (ev)
-        pgh_events_publish(s, "job", ev);
     return pgh_reply_json(rp, status, v, err);
 }
 
