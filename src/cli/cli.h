@@ -37,6 +37,7 @@ int pg_cmd_convert(int argc, char **argv);
 int pg_cmd_community(int argc, char **argv);
 int pg_cmd_node(int argc, char **argv);
 int pg_cmd_ledger(int argc, char **argv);
+PG_CLI_MODULE_EXPORT int pg_cmd_serve(int argc, char **argv); /* lib/plurigrid/http.so */
 
 /* Writes s to f with control characters escaped ("\x1b", "\r", C1 controls as "\u009b"),
  * newlines kept when keep_newlines: text that comes from input files cannot move the cursor,
@@ -96,5 +97,9 @@ char *pg_cli_read_stream(FILE *f, size_t max, size_t *len);
 
 /* Creates a folder and any missing parents (mkdir -p). Returns 0, or -1 with errno set. */
 int pg_cli_make_dirs(const char *path);
+
+/* Opens the command's module lib/plurigrid/MODULE.so beside libplurigrid (dlopen). On failure
+ * prints "plurigrid CMD: cannot load the module MODULE: why" and returns NULL. */
+void *pg_cli_module_open(const char *cmd, const char *module);
 
 #endif

@@ -202,6 +202,30 @@ pg_community_n_intervals(const pg_community *c)
     return c->n;
 }
 
+const char *
+pg_community_node_name(const pg_community *c, size_t i)
+{
+    return i < c->n_nodes ? c->nodes[i].name : NULL;
+}
+
+double
+pg_community_step_h(const pg_community *c)
+{
+    return c->step_h;
+}
+
+const char *
+pg_community_variant_name(const pg_community *c, size_t v)
+{
+    return v < c->n_variants ? c->variants[v] : NULL;
+}
+
+const char *
+pg_community_mechanism(const pg_community *c)
+{
+    return c->mechanism;
+}
+
 void
 pg_community_options_init(pg_community_options *o)
 {
