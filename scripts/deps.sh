@@ -34,6 +34,7 @@ runtime=(
     nats-server                 # the NATS server node daemons talk through (and the NATS tests start)
     libsodium-dev               # Ed25519 signatures and BLAKE2b hashes (the shared ledger, the module ledger.so)
     libsqlite3-dev              # SQLite, the ledger's store (the module ledger.so)
+    libmicrohttpd-dev           # the HTTP server of plurigrid serve (the module http.so)
 )
 # What only the tests need (make test).
 test_only=(

@@ -284,10 +284,14 @@ pg_cmd_serve(int argc, char **argv)
     int sig = 0;
     while (sigwait(&stop_set, &sig) != 0) {
     }
+    rc = PG_EXIT_OK;
     if (o.log_level >= PG_LOG_INFO)
         log_line(NULL, PG_LOG_INFO, sig == SIGINT ? "interrupted: stopping" : "stopping");
     pgh_server_stop(s);
-    rc = PG_EXIT_OK;
+    forget(token, token_len);
+    /* SIGTERM and SIGINT stay blocked: one more while the command ends must not turn its exit
+     * into a death by signal. */
+    return PG_EXIT_OK;
 out:
     pthread_sigmask(SIG_SETMASK, &old_set, NULL);
     forget(token, token_len);

@@ -135,14 +135,15 @@ int pgh_reply_text(pgh_reply *rp, int status, const char *json, size_t len, pg_e
  * machine word ("bad_json", "not_found", "invalid", "too_large", "busy", ...). Returns PG_OK. */
 int pgh_reply_error(pgh_reply *rp, int status, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-/* The same from a library error: its message, and "file", "line", "column", "path" when set;
- * the status from its code (PG_EPARSE, PG_EMODEL, PG_EINVAL: 400 or 422 as docs/http.md says;
- * PG_ENOTFOUND 404; PG_ELIMIT 413; others 500). Returns PG_OK. */
+/* The same from a library error: its message, and "line", "column", "path" when set; the
+ * status from its code (PG_EINVAL 400; PG_EPARSE, PG_EMODEL, PG_EUNSUPPORTED 422, as
+ * docs/http.md says; PG_ENOTFOUND 404; PG_ELIMIT 413; PG_ECANCELED 409; others 500). Returns
+ * PG_OK. */
 int pgh_reply_pg_error(pgh_reply *rp, const pg_error *e);
 
-/* The inner object of an error reply for a library error ({"status", "code", "message", "file",
- * "line", "column", "path"}), as pgh_reply_pg_error makes it (a job's "error"). New reference;
- * NULL when out of memory. */
+/* The inner object of an error reply for a library error ({"status", "code", "message", "line",
+ * "column", "path"}; never the file, which would name the server's files), as
+ * pgh_reply_pg_error makes it (a job's "error"). New reference; NULL when out of memory. */
 json_t *pgh_error_json(const pg_error *e);
 
 /* A name that may be a file in a served folder: 1 to 64 of [A-Za-z0-9._-], not starting with

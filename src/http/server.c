@@ -211,8 +211,9 @@ pgh_server_slot(pgh_server *s, pgh_slot k, void *(*make)(pgh_server *), void (*f
 {
     if (!s || (int)k < 0 || k >= PGH_SLOTS)
         return NULL;
+    bool stopping = pghi_server_stopping(s);
     pthread_mutex_lock(&s->slot_mu);
-    if (!s->slots[k].state && make && !s->stopping) {
+    if (!s->slots[k].state && make && !stopping) {
         s->slots[k].state = make(s);
         s->slots[k].free_fn = free_fn;
     }
@@ -491,7 +492,7 @@ pgh_request_json(const pgh_request *rq, bool any, json_t **out, pgh_reply *rp)
     json_error_t je;
     json_t *v = json_loadb(body, len, JSON_REJECT_DUPLICATES | (any ? JSON_DECODE_ANY : 0), &je);
     if (!v) {
-        json_t *e = json_pack("{s:i, s:s, s:s++, s:i, s:i}", "status", 400, "code", "bad_json",
+        json_t *e = json_pack("{s:i, s:s, s:s+, s:i, s:i}", "status", 400, "code", "bad_json",
                               "message", "the body is not valid JSON: ", je.text, "line", je.line,
                               "column", je.column);
         pgh_reply_json(rp, 400, json_pack("{s:o}", "error", e), NULL);
@@ -578,12 +579,16 @@ pgh_reply_error(pgh_reply *rp, int status, const char *code, const char *fmt, ..
     return PG_OK;
 }
 
-/* The HTTP status and code of a library error (docs/http.md, Conventions). */
+/* The HTTP status and code of a library error (docs/http.md, Conventions): malformed JSON is
+ * answered 400 by pgh_request_json before any library reader runs, so a library's PG_EPARSE is
+ * a document that reads as JSON but not as a valid world or scenario: 422, as the API's own
+ * helper (api.h, pgh_api_status) says. The error's file is never told (it would name the
+ * server's files). */
 static int
 pg_error_status(int code, const char **word)
 {
     switch (code) {
-    case PG_EPARSE: *word = "invalid_input"; return 400;
+    case PG_EPARSE: *word = "invalid"; return 422; /* the JSON read; the document is not valid */
     case PG_EINVAL: *word = "invalid_request"; return 400;
     case PG_EMODEL: *word = "invalid"; return 422;
     case PG_EUNSUPPORTED: *word = "unsupported"; return 422;
@@ -606,8 +611,6 @@ pgh_error_json(const pg_error *e)
     json_object_set_new(o, "status", json_integer(status));
     json_object_set_new(o, "code", json_string(word));
     json_object_set_new(o, "message", pgi_json_str(e && e->msg[0] ? e->msg : pg_strerror(code)));
-    if (e && e->file[0])
-        json_object_set_new(o, "file", pgi_json_str(e->file));
     if (e && e->line > 0)
         json_object_set_new(o, "line", json_integer(e->line));
     if (e && e->column > 0)
@@ -1031,7 +1034,8 @@ auth_ok(const pgh_server *s, struct MHD_Connection *c)
     return d == 0;
 }
 
-/* Finds the route of rq (method and path); sets *path_known when some route has the path. */
+/* The route of rq's method (HEAD as GET) and path, its parameters filled in rq; NULL when none.
+ * allow receives the methods that routes of this path take ("" when no route has the path). */
 static const pgh_route *
 find_route(pgh_server *s, pgh_request *rq, const char *method, char *allow, size_t allow_sz)
 {
@@ -1117,6 +1121,23 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
                               "too many requests from this address: try again in %u s", wait);
         }
         rq->api = strncmp(rq->path, "/api/", 5) == 0 || strcmp(rq->path, "/api") == 0;
+        if (rq->api && !auth_ok(s, c)) {
+            const char *extra[] = {"WWW-Authenticate", "Bearer", NULL};
+            return send_error(rq, 401, "unauthorized", extra,
+                              "this server needs its bearer token: send the header "
+                              "'Authorization: Bearer TOKEN'");
+        }
+        /* A declared body beyond the limit is refused before a byte of it is read. */
+        const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+        if (cl) {
+            char *end;
+            errno = 0;
+            unsigned long long v = strtoull(cl, &end, 10);
+            if (errno || end == cl || v > s->o.max_body)
+                return send_error(rq, 413, "too_large", NULL,
+                                  "the body is larger than this server takes (%zu bytes)",
+                                  s->o.max_body);
+        }
         if (!rq->api) {
             if (strcmp(m, "GET") != 0) {
                 const char *extra[] = {"Allow", "GET, HEAD", NULL};
@@ -1124,12 +1145,6 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
                                   "%s is not allowed on %s (only GET and HEAD)", method, rq->path);
             }
             return MHD_YES; /* served once the request is whole (keeps the connection) */
-        }
-        if (!auth_ok(s, c)) {
-            const char *extra[] = {"WWW-Authenticate", "Bearer", NULL};
-            return send_error(rq, 401, "unauthorized", extra,
-                              "this server needs its bearer token: send the header "
-                              "'Authorization: Bearer TOKEN'");
         }
         char allow[128];
         rq->route = find_route(s, rq, m, allow, sizeof allow);
@@ -1140,16 +1155,6 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
                                   "%s is not allowed on %s (allowed: %s)", method, rq->path, allow);
             }
             return send_error(rq, 404, "not_found", NULL, "no such endpoint: %s", rq->path);
-        }
-        const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
-        if (cl) {
-            char *end;
-            errno = 0;
-            unsigned long long v = strtoull(cl, &end, 10);
-            if (errno || end == cl || v > s->o.max_body)
-                return send_error(rq, 413, "too_large", NULL,
-                                  "the body is larger than this server takes (%zu bytes)",
-                                  s->o.max_body);
         }
         return MHD_YES;
     }
@@ -1226,9 +1231,9 @@ pgh_server_start(pgh_server **out, const pgh_options *o, pg_error *err)
         return rc;
     if (!loopback && (!o->token || !*o->token))
         return pg_error_set(err, PG_EINVAL,
-                            "listening on %s (not a loopback address) needs a bearer token: "
-                            "give --token-file FILE (a file only you can read, with a token of "
-                            "16 characters or more)",
+                            "--listen %s is not a loopback address: a server other machines "
+                            "can reach needs a bearer token; give --token-file FILE (a file only "
+                            "you can read, with a token of 16 characters or more)",
                             o->listen);
     if (o->token && strlen(o->token) < 16)
         return pg_error_set(err, PG_EINVAL,
@@ -1326,13 +1331,12 @@ pgh_server_stop(pgh_server *s)
     s->stopping = true;
     pthread_cond_broadcast(&s->ev_cv);
     pthread_mutex_unlock(&s->ev_mu);
-    pthread_mutex_lock(&s->slot_mu);
-    pthread_mutex_unlock(&s->slot_mu);
     if (s->jobs)
         pghi_jobs_shutdown(s->jobs);
     if (s->d)
         MHD_stop_daemon(s->d);
     pghi_jobs_destroy(s->jobs);
+    pgh_live_forget(s); /* the live state this server fed (live.c) */
     for (size_t i = 0; i < PGH_SLOTS; i++)
         if (s->slots[i].state && s->slots[i].free_fn)
             s->slots[i].free_fn(s->slots[i].state);
