@@ -241,7 +241,8 @@ test_node_dashboard(void **state)
 }
 
 /* --http's mistakes are usage errors, found before the run: a token file without --http, a
- * non-loopback address without a token, an address that is not one, an empty token file. */
+ * non-loopback address without a token, an address that is not one, an empty token file, a
+ * token file others may read. */
 static void
 test_http_usage(void **state)
 {
@@ -251,13 +252,19 @@ test_http_usage(void **state)
     char empty[4200];
     snprintf(empty, sizeof empty, "%s/empty.token", pgt_tmpdir());
     pgt_write(empty, "\n");
+    assert_int_equal(chmod(empty, 0600), 0);
+    char shared[4200];
+    snprintf(shared, sizeof shared, "%s/shared.token", pgt_tmpdir());
+    pgt_write(shared, "0123456789abcdef0123\n");
+    assert_int_equal(chmod(shared, 0644), 0);
     const struct {
         const char *a, *b, *c, *d, *says;
     } cases[] = {
         {"--token-file", empty, NULL, NULL, "--token-file goes with --http"},
         {"--http", "0.0.0.0:0", NULL, NULL, "token"},
         {"--http", "nowhere", NULL, NULL, "nowhere"},
-        {"--http", "127.0.0.1:0", "--token-file", empty, "the token must be"},
+        {"--http", "127.0.0.1:0", "--token-file", empty, "the token must be one line"},
+        {"--http", "127.0.0.1:0", "--token-file", shared, "a token must be private"},
     };
     for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
         const char *args[] = {"node",     "--config", f,          "--nats",   "nats://127.0.0.1:1",
