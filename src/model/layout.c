@@ -12,13 +12,17 @@
  * few pivot buses. Up to DENSE_MAX buses an island uses every pair (the hop distances as a
  * matrix of 16-bit counts); larger islands use the sparse stress model (Ortmann, Klimenta,
  * Brandes, "A Sparse Stress Model", 2016): each bus's branches plus its distances to the pivots,
- * a pivot's term weighted by the buses it stands for. Overlaps are then removed by pushing
- * pairs closer than PG_LAYOUT_MIN_GAP apart (neighbours found through a grid of cells sorted by
- * cell), and the islands are set side by side in a row, largest first.
+ * a pivot's term weighted by the buses it stands for. In islands of up to CROSS_MAX buses each
+ * bus then moves to a point near its neighbours where its branches cross fewer others. Overlaps
+ * are removed by pushing pairs closer than PG_LAYOUT_MIN_GAP apart (neighbours found through a
+ * grid of cells sorted by cell), or, for crowds pushing cannot undo within its budget (a star's
+ * leaves), by moving buses to the nearest free points of a lattice; the islands are set side by
+ * side in a row, largest first.
  *
  * Buses already placed (all = false) keep their positions exactly: the majorization updates
- * only the others, which start next to their placed neighbours; islands with no placed bus go
- * in a row to the right of the existing drawing.
+ * only the others, which start next to their placed neighbours and feel only those placed
+ * buses that are their neighbours; islands with no placed bus go in a row to the right of the
+ * existing drawing (or left, below, above: where it stays within +-PG_POSITION_MAX).
  *
  * Deterministic on every machine: no random numbers, every loop in a fixed order, and only
  * +, -, *, / and sqrt (correctly rounded in IEEE arithmetic), no libm functions whose last bits
@@ -29,6 +33,12 @@
 #include <string.h>
 
 #include "plurigrid/model.h"
+
+/* No fused multiply-adds (which round once where a * b + c rounds twice) on machines that have
+ * them: GCC in ISO C mode (-std=c11) does not fuse; clang must be told. */
+#ifdef __clang__
+#pragma STDC FP_CONTRACT OFF
+#endif
 
 #define IDEAL_EDGE 100.0 /* drawing units per hop */
 #define DENSE_MAX 3000   /* the most buses of an island drawn with every pair's term */
@@ -44,7 +54,11 @@
 #define GAP_PUSH (PG_LAYOUT_MIN_GAP * 1.05)
 #define OVERLAP_PASSES 100
 #define CROSS_MAX 1000 /* the most buses of an island whose crossings are reduced */
+#define CROSS_MAX_BRANCHES 2000
 #define CROSS_SWEEPS 5
+/* Every pair's term costs m breadth-first searches of the island's branches: a dense island
+ * (many more branches than buses) over this many steps takes the sparse model instead. */
+#define DENSE_BFS_WORK 4e8
 
 /* Unit directions, for buses that start next to a placed neighbour and for pairs at the same
  * point (0.7071... is 1/sqrt(2), written out so that no library computes it). */
@@ -360,8 +374,9 @@ start_from_fixed(island *is, pg_error *err)
     return PG_OK;
 }
 
-/* One localized majorization step for bus i from its terms: the position that minimises the
- * majorant of its stress with the others where they are. Returns i's stress. */
+/* One term of the localized majorization update of bus i (Gansner et al., eq. 7): adds the
+ * term's weight to *sw and its share of i's new position to *nx, *ny (the update divides them by
+ * *sw). Returns the term's stress. */
 static inline double
 term(double xi, double yi, double xj, double yj, double w, double d, double *sw, double *nx,
      double *ny)
@@ -379,13 +394,26 @@ term(double xi, double yi, double xj, double yj, double w, double d, double *sw,
     return w * (dist - d) * (dist - d);
 }
 
-/* Stress majorization over every pair of the island (D: m x m hops). */
-static void
-smacof_dense(island *is, const uint16_t *D)
+/* Stress majorization over every pair of the island (D: m x m hops). The weight 1 / d^2 and
+ * 1 / d of each hop count come from tables (wt, wd), so that a pair costs one square root and
+ * one division; its stress w (dist - d)^2 is w dist^2 - 2 dist / d + 1. */
+static int
+smacof_dense(island *is, const uint16_t *D, pg_error *err)
 {
     size_t m = is->m;
+    double *wt = malloc((m + 1) * sizeof *wt), *wd = malloc((m + 1) * sizeof *wd);
+    if (!wt || !wd) {
+        free(wt);
+        free(wd);
+        return pg_error_set(err, PG_ENOMEM, "out of memory");
+    }
+    wt[0] = wd[0] = 0;
+    for (size_t h = 1; h <= m; h++) {
+        double d = IDEAL_EDGE * (double)h;
+        wt[h] = 1.0 / (d * d);
+        wd[h] = 1.0 / d;
+    }
     double prev = -1;
-    /* weights and distances by hop count: w = 1 / d^2 */
     for (int it = 0; it < DENSE_ITERS; it++) {
         double stress = 0;
         for (size_t i = 0; i < m; i++) {
@@ -394,10 +422,23 @@ smacof_dense(island *is, const uint16_t *D)
             const uint16_t *row = D + i * m;
             double xi = is->x[i], yi = is->y[i], sw = 0, nx = 0, ny = 0;
             for (size_t j = 0; j < m; j++) {
-                if (j == i)
+                /* a free bus keeps to its own: of the placed buses only its neighbours pull
+                 * it, so that new buses are drawn at the ideal length next to them even when
+                 * the placed ones are drawn at another scale */
+                size_t h = row[j];
+                if (j == i || (is->fixed[j] && h > 1))
                     continue;
-                double d = IDEAL_EDGE * (double)row[j];
-                stress += term(xi, yi, is->x[j], is->y[j], 1.0 / (d * d), d, &sw, &nx, &ny);
+                double w = wt[h], xj = is->x[j], yj = is->y[j];
+                double dx = xi - xj, dy = yi - yj, d2 = dx * dx + dy * dy, dist = sqrt(d2);
+                sw += w;
+                nx += w * xj;
+                ny += w * yj;
+                if (dist > 0) {
+                    double f = wd[h] / dist;
+                    nx += f * dx;
+                    ny += f * dy;
+                }
+                stress += w * d2 - 2 * wd[h] * dist + 1;
             }
             if (sw > 0) {
                 is->x[i] = nx / sw;
@@ -408,6 +449,9 @@ smacof_dense(island *is, const uint16_t *D)
             break;
         prev = stress;
     }
+    free(wt);
+    free(wd);
+    return PG_OK;
 }
 
 /* The sparse stress model's terms: each bus's neighbours (1 hop) and the pivots, a pivot's term
@@ -463,7 +507,7 @@ sparse_terms(const island *is, size_t k, const size_t *piv, const uint16_t *P, t
         }
         for (size_t p = 0; p < k; p++) {
             size_t h = P[p * m + i];
-            if (piv[p] == i || h <= 1)
+            if (piv[p] == i || h <= 1 || is->fixed[piv[p]])
                 continue;
             double d = IDEAL_EDGE * (double)h;
             t->j[at] = (uint32_t)piv[p];
@@ -572,6 +616,8 @@ reduce_crossings(island *is, pg_error *err)
     for (size_t i = 0; i < m; i++)
         ne += is->g->start[is->mem[i] + 1] - is->g->start[is->mem[i]];
     ne /= 2;
+    if (ne > CROSS_MAX_BRANCHES) /* each sweep costs about 34 ne^2 segment tests */
+        return PG_OK;
     size_t *eu = malloc((ne + 1) * sizeof *eu), *ev = malloc((ne + 1) * sizeof *ev);
     if (!eu || !ev) {
         free(eu);
@@ -654,14 +700,18 @@ draw_island(island *is, pg_error *err)
     choose_pivots(is, k, piv, P, mind, q);
     if ((rc = is->any_fixed ? start_from_fixed(is, err) : pivot_mds(is, k, P, err)))
         goto out;
-    if (m <= DENSE_MAX) {
+    double links = 0;
+    for (size_t i = 0; i < m; i++)
+        links += (double)(is->g->start[is->mem[i] + 1] - is->g->start[is->mem[i]]);
+    if (m <= DENSE_MAX && (double)m * ((double)m + links) <= DENSE_BFS_WORK) {
         if (!(D = malloc(m * m * sizeof *D))) {
             rc = pg_error_set(err, PG_ENOMEM, "out of memory");
             goto out;
         }
         for (size_t i = 0; i < m; i++)
             bfs(is, i, D + i * m, q);
-        smacof_dense(is, D);
+        if ((rc = smacof_dense(is, D, err)))
+            goto out;
         if (m <= CROSS_MAX && (rc = reduce_crossings(is, err)))
             goto out;
     } else {
@@ -683,6 +733,12 @@ out:
 }
 
 /* ---------------------------------------------------------------- overlaps */
+
+static double
+clamp(double v)
+{
+    return v > PG_POSITION_MAX ? PG_POSITION_MAX : v < -PG_POSITION_MAX ? -PG_POSITION_MAX : v;
+}
 
 typedef struct cell_pt {
     int64_t cx, cy;
@@ -729,13 +785,15 @@ grid_build(cell_pt *c, const size_t *ids, size_t n, const double *x, const doubl
 
 /* One pass over the pairs among buses ids[0..n) closer than the gap, found through the grid:
  * each pair is pushed apart to GAP_PUSH along the line between them (a fixed bus never moves:
- * the other moves the whole way). *moved_any tells whether any pair was pushed. */
-static void
+ * the other moves the whole way). Returns whether any pair was pushed; *budget counts down the
+ * pairs looked at, and the pass stops (returning true) when it runs out: a crowd of buses in a
+ * few cells would cost the square of their number. */
+static bool
 push_pass(cell_pt *c, const size_t *ids, size_t n, double *x, double *y, const bool *fixed,
-          bool *moved_any)
+          long long *budget)
 {
     grid_build(c, ids, n, x, y);
-    *moved_any = false;
+    bool moved = false;
     for (size_t k = 0; k < n; k++) {
         size_t a = c[k].i;
         for (int64_t ox = -1; ox <= 1; ox++)
@@ -743,6 +801,8 @@ push_pass(cell_pt *c, const size_t *ids, size_t n, double *x, double *y, const b
                 int64_t cx = c[k].cx + ox, cy = c[k].cy + oy;
                 for (size_t s = cell_lower(c, n, cx, cy); s < n && c[s].cx == cx && c[s].cy == cy;
                      s++) {
+                    if (--*budget < 0)
+                        return true;
                     size_t b = c[s].i;
                     if (b <= a || (fixed[a] && fixed[b]))
                         continue;
@@ -759,34 +819,113 @@ push_pass(cell_pt *c, const size_t *ids, size_t n, double *x, double *y, const b
                     }
                     double need = GAP_PUSH - d;
                     double fa = fixed[a] ? 0 : fixed[b] ? 1 : 0.5, fb = 1 - fa;
-                    x[a] -= ux * need * fa;
-                    y[a] -= uy * need * fa;
-                    x[b] += ux * need * fb;
-                    y[b] += uy * need * fb;
-                    *moved_any = true;
+                    x[a] = clamp(x[a] - ux * need * fa);
+                    y[a] = clamp(y[a] - uy * need * fa);
+                    x[b] = clamp(x[b] + ux * need * fb);
+                    y[b] = clamp(y[b] + uy * need * fb);
+                    moved = true;
                 }
             }
     }
+    return moved;
+}
+
+/* A set of lattice sites (i, j), the points (i, j) * GAP_PUSH: open addressing, capacity a power
+ * of two at least twice what is put in. */
+typedef struct site_set {
+    int64_t *key; /* 2 per slot */
+    bool *used;
+    size_t mask;
+} site_set;
+
+static size_t
+site_slot(const site_set *t, int64_t i, int64_t j)
+{
+    uint64_t h = (uint64_t)i * 0x9e3779b97f4a7c15u ^
+                 ((uint64_t)j + 0x632be59bd9b4e019u) * 0xbf58476d1ce4e5b9u;
+    size_t at = (size_t)(h ^ (h >> 31)) & t->mask;
+    while (t->used[at] && (t->key[2 * at] != i || t->key[2 * at + 1] != j))
+        at = (at + 1) & t->mask;
+    return at;
 }
 
 static bool
-clear_spot(const size_t *ids, size_t n, const double *x, const double *y, size_t self, double px,
-           double py)
+site_has(const site_set *t, int64_t i, int64_t j)
 {
-    for (size_t k = 0; k < n; k++) {
-        size_t j = ids[k];
-        if (j == self)
-            continue;
-        double dx = x[j] - px, dy = y[j] - py;
-        if (dx * dx + dy * dy < GAP_CHECK * GAP_CHECK)
-            return false;
-    }
-    return true;
+    return t->used[site_slot(t, i, j)];
 }
 
-/* Removes the overlaps among buses ids[0..n): passes of pushes, then, for any movable bus still
- * too close to another (a bus wedged between placed ones), the nearest clear point of a square
- * spiral around it. */
+static void
+site_put(site_set *t, int64_t i, int64_t j)
+{
+    size_t at = site_slot(t, i, j);
+    t->used[at] = true;
+    t->key[2 * at] = i;
+    t->key[2 * at + 1] = j;
+}
+
+/* The last resort when pushing leaves buses too close (a crowd the stress could not spread, a
+ * bus wedged between placed ones): every movable bus goes to the nearest free site of a lattice
+ * GAP_PUSH apart, in a square spiral around its position; a site is free when no other bus took
+ * it and no fixed bus is within the gap of it. Sites GAP_PUSH apart keep the gap among
+ * themselves, so this always ends with every pair apart, in time about n^1.5 at worst. */
+static int
+snap_to_lattice(const size_t *ids, size_t n, double *x, double *y, const bool *fixed, pg_error *err)
+{
+    size_t cap = 16;
+    while (cap < 2 * 5 * n)
+        cap *= 2;
+    site_set taken = {malloc(2 * cap * sizeof(int64_t)), calloc(cap, sizeof(bool)), cap - 1};
+    if (!taken.key || !taken.used) {
+        free(taken.key);
+        free(taken.used);
+        return pg_error_set(err, PG_ENOMEM, "out of memory");
+    }
+    const double S = GAP_PUSH;
+    const int64_t lim = (int64_t)floor(PG_POSITION_MAX / S);
+    for (size_t k = 0; k < n; k++) {
+        size_t a = ids[k];
+        if (!fixed[a])
+            continue;
+        int64_t i0 = (int64_t)floor((x[a] - GAP_CHECK) / S),
+                i1 = (int64_t)ceil((x[a] + GAP_CHECK) / S);
+        int64_t j0 = (int64_t)floor((y[a] - GAP_CHECK) / S),
+                j1 = (int64_t)ceil((y[a] + GAP_CHECK) / S);
+        for (int64_t i = i0; i <= i1; i++)
+            for (int64_t j = j0; j <= j1; j++) {
+                double dx = (double)i * S - x[a], dy = (double)j * S - y[a];
+                if (dx * dx + dy * dy < GAP_CHECK * GAP_CHECK)
+                    site_put(&taken, i, j);
+            }
+    }
+    for (size_t k = 0; k < n; k++) {
+        size_t a = ids[k];
+        if (fixed[a])
+            continue;
+        int64_t ci = (int64_t)floor(x[a] / S + 0.5), cj = (int64_t)floor(y[a] / S + 0.5);
+        bool found = false;
+        int64_t fi = ci, fj = cj;
+        for (int64_t r = 0; !found; r++)
+            for (int64_t s = 0; s < (r ? 8 * r : 1) && !found; s++) {
+                int64_t side = r ? s / (2 * r) : 0, t = r ? s % (2 * r) - r : 0;
+                int64_t gi = side == 0 ? t : side == 1 ? r : side == 2 ? -t : -r;
+                int64_t gj = side == 0 ? -r : side == 1 ? t : side == 2 ? r : -t;
+                fi = ci + gi;
+                fj = cj + gj;
+                found =
+                    fi >= -lim && fi <= lim && fj >= -lim && fj <= lim && !site_has(&taken, fi, fj);
+            }
+        site_put(&taken, fi, fj);
+        x[a] = (double)fi * S;
+        y[a] = (double)fj * S;
+    }
+    free(taken.key);
+    free(taken.used);
+    return PG_OK;
+}
+
+/* Removes the overlaps among buses ids[0..n): passes of pushes while they make progress within
+ * a budget of pairs looked at, then, if any pair is still too close, the lattice. */
 static int
 remove_overlaps(const size_t *ids, size_t n, double *x, double *y, const bool *fixed, pg_error *err)
 {
@@ -796,30 +935,11 @@ remove_overlaps(const size_t *ids, size_t n, double *x, double *y, const bool *f
     if (!c)
         return pg_error_set(err, PG_ENOMEM, "out of memory");
     bool moved = true;
+    long long budget = 400 * (long long)n + 10000;
     for (int pass = 0; pass < OVERLAP_PASSES && moved; pass++)
-        push_pass(c, ids, n, x, y, fixed, &moved);
-    if (moved) {
-        for (size_t k = 0; k < n; k++) {
-            size_t a = ids[k];
-            if (fixed[a] || clear_spot(ids, n, x, y, a, x[a], y[a]))
-                continue;
-            double px = x[a], py = y[a];
-            for (long r = 1; !clear_spot(ids, n, x, y, a, px, py); r++)
-                for (long s = 0; s < 8 * r; s++) {
-                    long side = s / (2 * r), t = s % (2 * r) - r;
-                    long gx = side == 0 ? t : side == 1 ? r : side == 2 ? -t : -r;
-                    long gy = side == 0 ? -r : side == 1 ? t : side == 2 ? r : -t;
-                    px = x[a] + GAP_PUSH * (double)gx;
-                    py = y[a] + GAP_PUSH * (double)gy;
-                    if (clear_spot(ids, n, x, y, a, px, py))
-                        break;
-                }
-            x[a] = px;
-            y[a] = py;
-        }
-    }
+        moved = push_pass(c, ids, n, x, y, fixed, &budget);
     free(c);
-    return PG_OK;
+    return moved ? snap_to_lattice(ids, n, x, y, fixed, err) : PG_OK;
 }
 
 /* ---------------------------------------------------------------- the world */
@@ -860,7 +980,7 @@ pg_world_layout(pg_world *w, bool all, pg_error *err)
     double *lx = malloc(n * sizeof *lx), *ly = malloc(n * sizeof *ly);
     comp *comps = malloc(n * sizeof *comps);
     bool *seen = calloc(n, sizeof *seen);
-    size_t n_comps = 0, n_fixed = 0;
+    size_t n_comps = 0;
     int rc = PG_OK;
     if (!x || !y || !fixed || !lfixed || !order || !loc || !ids || !lx || !ly || !comps || !seen) {
         rc = pg_error_set(err, PG_ENOMEM, "out of memory");
@@ -879,7 +999,6 @@ pg_world_layout(pg_world *w, bool all, pg_error *err)
         }
         x[b] = fixed[b] ? bus->x : 0;
         y[b] = fixed[b] ? bus->y : 0;
-        n_fixed += fixed[b];
     }
     if ((rc = graph_build(&g, w, err)))
         goto out;
@@ -908,25 +1027,12 @@ pg_world_layout(pg_world *w, bool all, pg_error *err)
         c->size = tail - c->first;
     }
     qsort(comps, n_comps, sizeof *comps, cmp_comp);
-    /* islands with placed buses first, where they are; then the others in a row to the right of
-     * everything drawn, their tops level with the drawing's top */
-    for (int phase = 0; phase < 2 && !rc; phase++) {
-        double cursor = 0, top = 0;
-        if (phase == 1 && n_fixed) {
-            bool first = true;
-            for (size_t b = 0; b < n; b++) {
-                if (!seen[b])
-                    continue;
-                if (first || x[b] > cursor)
-                    cursor = x[b];
-                if (first || y[b] < top)
-                    top = y[b];
-                first = false;
-            }
-            cursor += ISLAND_SPACE;
-        }
-        for (size_t k = 0; k < n; k++)
-            seen[k] = phase == 0 ? fixed[k] : seen[k];
+    /* islands with placed buses first, where they are; then the others in a row, largest
+     * first, beside everything drawn */
+    for (size_t k = 0; k < n; k++)
+        seen[k] = fixed[k];
+    double row_w = 0, row_h = 0;
+    for (int phase = 0; phase < 2 && !rc; phase++)
         for (size_t ci = 0; ci < n_comps && !rc; ci++) {
             comp *c = &comps[ci];
             if (c->all_fixed || c->any_fixed != (phase == 0))
@@ -937,39 +1043,76 @@ pg_world_layout(pg_world *w, bool all, pg_error *err)
                 lfixed[i] = fixed[mem[i]];
                 lx[i] = x[mem[i]];
                 ly[i] = y[mem[i]];
+                ids[i] = i;
             }
             island is = {&g, mem, loc, c->size, lx, ly, lfixed, c->any_fixed};
             if ((rc = draw_island(&is, err)))
                 break;
-            double minx = 0, miny = 0, maxx = 0;
-            for (size_t i = 0; i < c->size; i++) {
-                ids[i] = i;
-                if (i == 0 || lx[i] < minx)
-                    minx = lx[i];
-                if (i == 0 || lx[i] > maxx)
-                    maxx = lx[i];
-                if (i == 0 || ly[i] < miny)
-                    miny = ly[i];
-            }
+            double minx = 0, miny = 0, maxx = 0, maxy = 0;
             if (phase == 1) {
                 if ((rc = remove_overlaps(ids, c->size, lx, ly, lfixed, err)))
                     break;
                 minx = maxx = lx[0];
-                miny = ly[0];
+                miny = maxy = ly[0];
                 for (size_t i = 1; i < c->size; i++) {
                     minx = lx[i] < minx ? lx[i] : minx;
                     maxx = lx[i] > maxx ? lx[i] : maxx;
                     miny = ly[i] < miny ? ly[i] : miny;
+                    maxy = ly[i] > maxy ? ly[i] : maxy;
                 }
             }
             for (size_t i = 0; i < c->size; i++) {
                 size_t b = mem[i];
-                x[b] = phase == 1 ? lx[i] - minx + cursor : lx[i];
-                y[b] = phase == 1 ? ly[i] - miny + top : ly[i];
-                seen[b] = true;
+                x[b] = phase == 1 ? lx[i] - minx + row_w : clamp(lx[i]);
+                y[b] = phase == 1 ? ly[i] - miny : clamp(ly[i]);
+                if (phase == 0)
+                    seen[b] = true;
             }
-            if (phase == 1)
-                cursor += maxx - minx + ISLAND_SPACE;
+            if (phase == 1) {
+                row_w += maxx - minx + ISLAND_SPACE;
+                row_h = maxy - miny > row_h ? maxy - miny : row_h;
+            }
+        }
+    if (rc)
+        goto out;
+    /* the row goes to the right of the drawing, or else where it fits: left, below, above */
+    double ox = 0, oy = 0, bx0 = 0, by0 = 0, bx1 = 0, by1 = 0;
+    bool drawn = false;
+    for (size_t b = 0; b < n; b++) {
+        if (!seen[b])
+            continue;
+        bx0 = !drawn || x[b] < bx0 ? x[b] : bx0;
+        bx1 = !drawn || x[b] > bx1 ? x[b] : bx1;
+        by0 = !drawn || y[b] < by0 ? y[b] : by0;
+        by1 = !drawn || y[b] > by1 ? y[b] : by1;
+        drawn = true;
+    }
+    if (drawn && row_w > 0) {
+        double w_ = row_w - ISLAND_SPACE, M = PG_POSITION_MAX;
+        if (bx1 + ISLAND_SPACE + w_ <= M && by0 + row_h <= M)
+            ox = bx1 + ISLAND_SPACE, oy = by0;
+        else if (bx0 - ISLAND_SPACE - w_ >= -M && by0 + row_h <= M)
+            ox = bx0 - ISLAND_SPACE - w_, oy = by0;
+        else if (by1 + ISLAND_SPACE + row_h <= M && bx0 + w_ <= M)
+            ox = bx0, oy = by1 + ISLAND_SPACE;
+        else if (by0 - ISLAND_SPACE - row_h >= -M && bx0 + w_ <= M)
+            ox = bx0, oy = by0 - ISLAND_SPACE - row_h;
+        else {
+            rc = pg_error_set(err, PG_ELIMIT,
+                              "the placed buses leave no room within +-%g for the %g x %g "
+                              "drawing units the other islands need",
+                              M, w_, row_h);
+            goto out;
+        }
+    }
+    for (size_t ci = 0; ci < n_comps; ci++) {
+        const comp *c = &comps[ci];
+        if (c->any_fixed)
+            continue;
+        for (size_t i = 0; i < c->size; i++) {
+            size_t b = order[c->first + i];
+            x[b] += ox;
+            y[b] += oy;
         }
     }
     /* the gap between every two buses (placed buses against each other excepted); for worlds

@@ -332,6 +332,28 @@ test_keeps_placed(void **state)
     bool both[4] = {true, true, false, false};
     assert_true(min_distance(t, both) >= PG_LAYOUT_MIN_GAP);
     pg_world_free(t);
+    /* at the edge of the drawing: new buses stay within it, the row of islands goes left */
+    pg_world *e = buses_only(3);
+    add_branch(e, 0, 1);
+    e->buses[0].x = PG_POSITION_MAX;
+    e->buses[0].y = -PG_POSITION_MAX;
+    layout_ok(e, false);
+    check_all_placed(e);
+    assert_int_equal(pg_world_validate(e, NULL), PG_OK);
+    assert_true(e->buses[0].x == PG_POSITION_MAX && e->buses[0].y == -PG_POSITION_MAX);
+    assert_true(e->buses[1].x > PG_POSITION_MAX - 200 && e->buses[1].y < -PG_POSITION_MAX + 200);
+    assert_true(e->buses[2].x < PG_POSITION_MAX - 100);
+    assert_true(min_distance(e, NULL) >= PG_LAYOUT_MIN_GAP);
+    /* placed buses in two opposite corners leave no room for an island: refused, unchanged */
+    e->buses[1].x = -PG_POSITION_MAX;
+    e->buses[1].y = PG_POSITION_MAX;
+    e->branches[0].in_service = false;
+    e->buses[2].x = e->buses[2].y = NAN;
+    pg_error err = {0};
+    assert_int_equal(pg_world_layout(e, false, &err), PG_ELIMIT);
+    assert_non_null(strstr(err.msg, "no room"));
+    assert_true(isnan(e->buses[2].x));
+    pg_world_free(e);
     free(placed);
     free(px);
     free(py);
@@ -444,6 +466,41 @@ test_largest(void **state)
     pg_world_free(w);
 }
 
+/* Shapes the stress cannot spread by itself: a star (every leaf two hops from every other: they
+ * crowd around the hub), alone and with its hub placed, and a complete graph. They end, quickly,
+ * with the gap kept. */
+static void
+test_crowds(void **state)
+{
+    (void)state;
+    for (int placed = 0; placed < 2; placed++) {
+        pg_world *w = buses_only(5000);
+        for (size_t i = 1; i < 5000; i++)
+            add_branch(w, 0, i);
+        if (placed)
+            w->buses[0].x = w->buses[0].y = 0;
+        double t0 = pgi_now();
+        layout_ok(w, false);
+        double t = pgi_now() - t0;
+        check_all_placed(w);
+        double gap = min_distance(w, NULL);
+        print_message("star of 5000 buses%s: %.2f s, closest %.1f\n", placed ? ", hub placed" : "",
+                      t, gap);
+        assert_true(gap >= PG_LAYOUT_MIN_GAP);
+        if (placed)
+            assert_true(w->buses[0].x == 0 && w->buses[0].y == 0);
+        pg_world_free(w);
+    }
+    pg_world *k = buses_only(150);
+    for (size_t i = 0; i < 150; i++)
+        for (size_t j = i + 1; j < 150; j++)
+            add_branch(k, i, j);
+    layout_ok(k, true);
+    check_all_placed(k);
+    assert_true(min_distance(k, NULL) >= PG_LAYOUT_MIN_GAP);
+    pg_world_free(k);
+}
+
 static void
 test_nan_safety(void **state)
 {
@@ -521,6 +578,7 @@ main(void)
         cmocka_unit_test(test_islands),
         cmocka_unit_test(test_small_and_limits),
         cmocka_unit_test(test_nan_safety),
+        cmocka_unit_test(test_crowds),
         cmocka_unit_test(test_largest),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
