@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -43,8 +44,9 @@ usage(FILE *f)
           "\"data\", \"start_day\", \"days\", \"ledger\" (a folder), and in \"lattice\":\n"
           "\"heartbeat_s\", \"timeout_s\", \"retry_s\", \"form_s\", \"clock\", \"interval_s\",\n"
           "\"ledger_sync_s\".\n"
-          "\n"
-          "Options (they override the member file's):\n"
+          "\n",
+          f);
+    fputs("Options (they override the member file's):\n"
           "  --config FILE      the member file\n"
           "  --nats URLS        the NATS servers, comma-separated (nats://127.0.0.1:4222); the\n"
           "                     daemon moves to another when its server goes away\n"
@@ -72,8 +74,9 @@ usage(FILE *f)
           "                     events, history; /api/live, /api/node, /api/events) on this\n"
           "                     address (127.0.0.1:0: a free port); the address it listens\n"
           "                     on is the first line on standard error\n"
-          "  --token-file FILE  the bearer token the API asks for (the file's first line);\n"
-          "                     needed when --http is not a loopback address\n"
+          "  --token-file FILE  the bearer token the API asks for: a private file (chmod 600)\n"
+          "                     of one line, 16 or more printable characters; needed when\n"
+          "                     --http is not a loopback address\n"
           "  --json FILE|-      also write the run as this process recorded it as JSON\n"
           "                     (plurigrid-community-report/1) to FILE, or to standard output\n"
           "                     for '-' instead of the summary\n"
@@ -156,33 +159,63 @@ print_summary(const pg_community_report *r, size_t node, bool stopped)
     printf("  PV generated          kWh %10.2f\n", m->pv_kwh);
 }
 
-/* The token of --token-file: its first line, without the line's end; printable ASCII without
- * spaces, 1 to 4096 bytes. Prints the problem and returns NULL. */
+/* Frees a secret, overwritten first. */
+static void
+forget(char *secret, size_t n)
+{
+    if (!secret)
+        return;
+    volatile char *p = secret;
+    for (size_t i = 0; i < n; i++)
+        p[i] = 0;
+    free(secret);
+}
+
+#define TOKEN_FILE_MAX 4096
+#define TOKEN_MIN 16
+
+/* The token of --token-file, by the rules of `plurigrid serve` (docs/http.md, Security): a
+ * private file (not readable by others), one line of TOKEN_MIN or more printable characters
+ * without spaces. Prints the problem and returns NULL. */
 static char *
 read_token(const char *path)
 {
     pg_error err = {0};
     char *data = NULL;
     size_t len = 0;
-    if (pg_input_read(path, 8192, &data, &len, &err) != PG_OK) {
+    struct stat st;
+    if (strcmp(path, "-") != 0 && stat(path, &st) == 0 &&
+        (S_ISREG(st.st_mode) || S_ISFIFO(st.st_mode)) && (st.st_mode & 077)) {
+        fprintf(stderr, "plurigrid " CMD ": --token-file ");
+        pg_cli_put_safe(stderr, path, false);
+        fprintf(stderr,
+                " may be %s by others than its owner (mode %04o): a token must be private; "
+                "make it so with `chmod 600 FILE`\n",
+                (st.st_mode & 022) ? "written" : "read", (unsigned)(st.st_mode & 07777));
+        return NULL;
+    }
+    if (pg_input_read(path, TOKEN_FILE_MAX, &data, &len, &err) != PG_OK) {
         pg_cli_report(CMD, &err);
         return NULL;
     }
-    size_t n = 0;
-    while (n < len && data[n] != '\n' && data[n] != '\r')
-        n++;
-    bool ok = n > 0 && n <= 4096;
-    for (size_t k = 0; ok && k < n; k++)
-        ok = data[k] > 0x20 && data[k] < 0x7f;
+    if (len && data[len - 1] == '\n')
+        len--;
+    if (len && data[len - 1] == '\r')
+        len--;
+    data[len] = '\0';
+    bool ok = len >= TOKEN_MIN;
+    for (size_t k = 0; ok && k < len; k++)
+        ok = (unsigned char)data[k] > 0x20 && (unsigned char)data[k] < 0x7f;
     if (!ok) {
-        fprintf(stderr, "plurigrid " CMD ": ");
+        fprintf(stderr, "plurigrid " CMD ": --token-file ");
         pg_cli_put_safe(stderr, path, false);
-        fprintf(stderr, ": the token must be the file's first line: 1 to 4096 printable "
-                        "characters without spaces\n");
-        free(data);
+        fprintf(stderr,
+                ": the token must be one line of %d or more printable characters without "
+                "spaces (e.g. `head -c 24 /dev/urandom | base64 > FILE`)\n",
+                TOKEN_MIN);
+        forget(data, len);
         return NULL;
     }
-    data[n] = '\0';
     return data;
 }
 
@@ -420,7 +453,7 @@ out:
     if (http.server)
         http.api->stop(http.server);
     /* the module stays loaded: its threads are gone, but its code may be on a stack no more */
-    free(token);
+    forget(token, token ? strlen(token) : 0);
     pg_community_report_free(r);
     pg_community_free(c);
     pg_community_member_free(&m);
