@@ -469,6 +469,7 @@ export class Designer {
     });
     document.getElementById('file-world').addEventListener('change', (ev) => this.upload(ev.target));
     document.getElementById('file-matpower').addEventListener('change', (ev) => this.importMatpower(ev.target));
+    document.getElementById('props').addEventListener('submit', (ev) => ev.preventDefault());
     this.history.onChange(() => this.updateButtons());
     this.setTool('select');
     this.status('');
