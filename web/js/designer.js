@@ -606,12 +606,16 @@ export class Designer {
       this.redo();
       return;
     }
-    if (inField || mod || ev.altKey) return;
     const k = ev.key;
     if (k === 'Escape') {
+      // Esc from anywhere: back to selecting, nothing selected, the focus on the canvas.
       this.setTool('select');
       this.select(null);
-    } else if (k === 'Delete' || k === 'Backspace') {
+      this.svg.focus();
+      return;
+    }
+    if (inField || mod || ev.altKey) return;
+    if (k === 'Delete' || k === 'Backspace') {
       if (this.sel) {
         ev.preventDefault();
         this.deleteSelection();

@@ -218,7 +218,7 @@ export function toDocument(w) {
         const f = (FIELDS[s] || []).find((x) => x.key === k);
         if (f && f.def !== undefined && val === f.def) continue;
         if (f && f.def === null && val === null) continue;
-        o[k] = (k === 'x' || k === 'y') && typeof val === 'number' ? Math.round(val * 10) / 10 : val;
+        o[k] = s === 'buses' && (k === 'x' || k === 'y') && typeof val === 'number' ? Math.round(val * 10) / 10 : val;
       }
       return o;
     });
