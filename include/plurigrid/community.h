@@ -43,7 +43,9 @@ typedef struct pg_community_options {
     void (*progress)(size_t done, size_t total, void *ud);
     void *progress_ud;
     /* The bus the runs are played on: NULL (default) the in-process bus; otherwise the lattice
-     * (e.g. NATS), every node of the community hosted by this process (docs/lattice.md). */
+     * (e.g. NATS), every node of the community hosted by this process (docs/lattice.md). Its
+     * event hook hears one run, the first variant's market run (its baseline with the market
+     * off), on the thread that plays it. */
     const struct pg_lattice_options *lattice;
 } pg_community_options;
 
@@ -68,6 +70,10 @@ PG_API void pg_community_free(pg_community *c);
 PG_API const char *pg_community_name(const pg_community *c);
 PG_API size_t pg_community_n_nodes(const pg_community *c);
 PG_API size_t pg_community_n_intervals(const pg_community *c);
+/* The name of node i (NULL when i >= pg_community_n_nodes), borrowed from c. */
+PG_API const char *pg_community_node_name(const pg_community *c, size_t i);
+/* The length of an interval, h. */
+PG_API double pg_community_step_h(const pg_community *c);
 
 /* ---------------------------------------------------------------- results */
 
@@ -163,13 +169,21 @@ PG_API void pg_community_report_free(pg_community_report *r);
 
 /* What happens in a run on the lattice, as it happens: what a dashboard shows. The runner calls
  * pg_lattice_options.event on its own thread with an event whose strings are borrowed for the
- * call. Units as everywhere in this header (kWh, kW, $, $/kWh, h). */
+ * call. Units as everywhere in this header (kWh, kW, $, $/kWh, h). What this process sees:
+ * MEMBER for its own members at the start and for the others as they join and are dropped;
+ * OPEN once per interval (when this process first hears it); BID for every bid this process
+ * hears (every member's, the first of each member and interval; on the in-process bus every
+ * bid); CLEARED then one SETTLED per member settled, as each interval's settlement is applied
+ * to this process's record (in interval order, so CLEARED's price is the report's price of the
+ * interval); TELEMETRY for the members hosted here, when they run their devices; DR for each
+ * event (and each new modification of one) as first heard; DONE once, last. */
 typedef enum pg_community_event_kind {
     PG_COMMUNITY_EVENT_MEMBER = 1, /* node joined (up) or was dropped for silence (!up) */
     PG_COMMUNITY_EVENT_OPERATOR,   /* node holds the market-operator role from now, with term */
     PG_COMMUNITY_EVENT_OPEN,       /* the operator opened interval (the bids are being taken) */
     PG_COMMUNITY_EVENT_BID,        /* node's bid for interval: buy_kwh wanted, sell_kwh offered,
-                                      price its limit ($/kWh; NaN: none) */
+                                      price its limit ($/kWh; NaN: none; of a curve, the
+                                      highest a buyer pays, else the lowest a seller takes) */
     PG_COMMUNITY_EVENT_CLEARED,    /* interval cleared: price (NaN: no trade), volume_kwh */
     PG_COMMUNITY_EVENT_SETTLED,    /* node's settlement of interval: buy_kwh bought and
                                       sell_kwh sold among peers, import_kwh and export_kwh
@@ -177,8 +191,12 @@ typedef enum pg_community_event_kind {
     PG_COMMUNITY_EVENT_TELEMETRY,  /* node during interval: load_kwh, pv_kwh, soc_kwh (NaN:
                                       no battery), import_kwh, export_kwh */
     PG_COMMUNITY_EVENT_DR,         /* a demand-response event announced: from dr_start_h to
-                                      dr_end_h (hours from the run's start), dr_kw asked */
+                                      dr_end_h (hours from the run's start), dr_kw asked
+                                      (a load-dispatch event's largest kW; NaN: other
+                                      signals), node its target (NULL: several or all) */
     PG_COMMUNITY_EVENT_DONE,       /* the run ended (the last interval settled, or stopped) */
+    PG_COMMUNITY_EVENT_CONNECTION, /* the bus connected to server (up) or lost it (!up);
+                                      network transports only */
 } pg_community_event_kind;
 
 typedef struct pg_community_event {
@@ -192,11 +210,14 @@ typedef struct pg_community_event {
     double price, volume_kwh, buy_kwh, sell_kwh, import_kwh, export_kwh, amount;
     double load_kwh, pv_kwh, soc_kwh;
     double dr_start_h, dr_end_h, dr_kw;
+    const char *server; /* CONNECTION: the server's URL (credentials shown as ***) */
+    const char *dr_id;  /* DR: the event's id */
 } pg_community_event;
 #define PG_COMMUNITY_NO_INTERVAL ((size_t)-1)
 /* An event of kind with every number NaN, no node, no interval. */
 PG_API void pg_community_event_init(pg_community_event *ev, pg_community_event_kind kind);
-/* "member", "operator", "open", "bid", "cleared", "settled", "telemetry", "dr", "done". */
+/* "member", "operator", "open", "bid", "cleared", "settled", "telemetry", "dr", "done",
+ * "connection"; "unknown" for any other value. */
 PG_API const char *pg_community_event_name(pg_community_event_kind kind);
 
 typedef struct pg_lattice_options {

@@ -58,9 +58,12 @@ typedef struct pg_bus {
     int zone;       /* loss zone (informational) */
     /* Where the bus is drawn (the grid designer's one-line diagram), in drawing units (the
      * designer's pixels at zoom 1, y down); NaN (pg_bus_init) when not placed. Only drawings use
-     * them: no solver reads them. */
+     * them: no solver reads them. A placed bus has both, each within +-PG_POSITION_MAX. */
     double x, y;
 } pg_bus;
+
+/* The largest drawing coordinate (either sign) pg_world_validate and the readers accept. */
+#define PG_POSITION_MAX 1e9
 
 typedef enum {
     PG_BRANCH_LINE = 0,        /* transmission or distribution line: pi model */

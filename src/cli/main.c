@@ -28,6 +28,8 @@ static const pg_command commands[] = {
      pg_cmd_node, NULL},
     {"ledger", "a community's shared ledger: keys, a new ledger folder, show, export, verify",
      pg_cmd_ledger, NULL},
+    {"serve", "the grid designer, dashboard and JSON API over HTTP (a browser's plurigrid)", NULL,
+     "http"},
 };
 static const size_t n_commands = sizeof commands / sizeof *commands;
 

@@ -144,6 +144,8 @@ int pgi_community_report_new(const pg_community *c, const char *mechanism, uint6
  * the lattice's runner and of its ledger. */
 void pgi_lattice_log(const pg_lattice_options *o, pg_log_level level, const char *fmt, va_list ap)
     __attribute__((format(printf, 3, 0)));
+/* Passes ev to o->event when there is one (lattice.c): the one way the runner's events leave. */
+void pgi_lattice_event(const pg_lattice_options *o, const pg_community_event *ev);
 
 size_t pgi_community_day_of(const pg_community *c, size_t t, int *weekday);
 

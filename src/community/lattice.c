@@ -1,7 +1,7 @@
 /* A community on the lattice (community.h, docs/lattice.md): the options of a lattice run and
- * their checks, log levels, and pg_community_run_lattice, which plays one run of a scenario with
- * some of its members hosted in this process (run.c does the playing, the same code as the
- * in-process runner) and reports it as this process recorded it. */
+ * their checks, log levels, the run's events (pg_community_event), and pg_community_run_lattice,
+ * which plays one run of a scenario with some of its members hosted in this process (run.c does the
+ * playing, the same code as the in-process runner) and reports it as this process recorded it. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +33,44 @@ pgi_lattice_log(const pg_lattice_options *o, pg_log_level level, const char *fmt
     char msg[1024];
     vsnprintf(msg, sizeof msg, fmt, ap);
     o->log(o->log_ud, level, msg);
+}
+
+void
+pg_community_event_init(pg_community_event *ev, pg_community_event_kind kind)
+{
+    memset(ev, 0, sizeof *ev);
+    ev->kind = kind;
+    ev->interval = PG_COMMUNITY_NO_INTERVAL;
+    ev->time_h = NAN;
+    ev->price = ev->volume_kwh = ev->buy_kwh = ev->sell_kwh = NAN;
+    ev->import_kwh = ev->export_kwh = ev->amount = NAN;
+    ev->load_kwh = ev->pv_kwh = ev->soc_kwh = NAN;
+    ev->dr_start_h = ev->dr_end_h = ev->dr_kw = NAN;
+}
+
+const char *
+pg_community_event_name(pg_community_event_kind kind)
+{
+    switch (kind) {
+    case PG_COMMUNITY_EVENT_MEMBER: return "member";
+    case PG_COMMUNITY_EVENT_OPERATOR: return "operator";
+    case PG_COMMUNITY_EVENT_OPEN: return "open";
+    case PG_COMMUNITY_EVENT_BID: return "bid";
+    case PG_COMMUNITY_EVENT_CLEARED: return "cleared";
+    case PG_COMMUNITY_EVENT_SETTLED: return "settled";
+    case PG_COMMUNITY_EVENT_TELEMETRY: return "telemetry";
+    case PG_COMMUNITY_EVENT_DR: return "dr";
+    case PG_COMMUNITY_EVENT_DONE: return "done";
+    case PG_COMMUNITY_EVENT_CONNECTION: return "connection";
+    }
+    return "unknown";
+}
+
+void
+pgi_lattice_event(const pg_lattice_options *o, const pg_community_event *ev)
+{
+    if (o && o->event)
+        o->event(o->event_ud, ev);
 }
 
 int

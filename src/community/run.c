@@ -32,6 +32,7 @@
 #include "community/ledger.h"
 #include "community/msg.h"
 #include "core/util.h"
+#include "node/internal.h"
 #include "plurigrid/lattice.h"
 
 #define NONE UINT32_MAX
@@ -146,6 +147,7 @@ typedef struct actor {
     double next_retry;
     /* its reading of interval bid_t once it has operated */
     bool operated;
+    bool battery; /* it has a battery (its own, or a pack docked at the start) */
     pgi_msg_telemetry tel;
 } actor;
 
@@ -259,6 +261,9 @@ typedef struct engine {
     uint32_t *vb_t[2];
     uint32_t verified_t, verified_term;
     uint64_t dropped;
+    /* the DR events (id, modification) told to the event hook, so each is told once */
+    pg_dr_event *dr_told;
+    size_t n_dr_told;
     /* the shared ledger (NULL: none) */
     cm_ledger *led;
     bool *peer;   /* [n] scratch: live members not hosted here */
@@ -286,6 +291,114 @@ static const char *
 name_of(const engine *e, uint32_t i)
 {
     return i < e->n ? e->c->nodes[i].name : "(none)";
+}
+
+/* ---------------------------------------------------------------- events (the event hook) */
+
+static bool
+events_on(const engine *e)
+{
+    return e->lo && e->lo->event;
+}
+
+/* An event of kind about interval t (PG_COMMUNITY_NO_INTERVAL: none) and node i (NONE: the
+ * community). */
+static void
+event_init(const engine *e, pg_community_event *ev, pg_community_event_kind kind, size_t t,
+           uint32_t i)
+{
+    pg_community_event_init(ev, kind);
+    ev->intervals = e->c->n;
+    if (t != PG_COMMUNITY_NO_INTERVAL) {
+        ev->interval = t;
+        ev->time_h = (double)t * e->c->step_h;
+    }
+    ev->node = i < e->n ? e->c->nodes[i].name : NULL;
+}
+
+static void
+event_member(const engine *e, uint32_t i, bool up)
+{
+    if (!events_on(e))
+        return;
+    pg_community_event ev;
+    event_init(e, &ev, PG_COMMUNITY_EVENT_MEMBER, PG_COMMUNITY_NO_INTERVAL, i);
+    ev.up = up;
+    pgi_lattice_event(e->lo, &ev);
+}
+
+static void
+event_operator(const engine *e)
+{
+    if (!events_on(e))
+        return;
+    pg_community_event ev;
+    event_init(e, &ev, PG_COMMUNITY_EVENT_OPERATOR, PG_COMMUNITY_NO_INTERVAL, e->op);
+    ev.term = e->term;
+    pgi_lattice_event(e->lo, &ev);
+}
+
+/* A bid as the dashboard shows it: what it buys and sells at most, and its limit (a curve's
+ * highest buying price, else its lowest selling price). */
+static void
+event_bid(const engine *e, const pgi_msg_bid *b)
+{
+    if (!events_on(e))
+        return;
+    pg_community_event ev;
+    event_init(e, &ev, PG_COMMUNITY_EVENT_BID, b->interval, b->node);
+    double buy = 0, sell = 0, pbuy = NAN, psell = NAN;
+    for (size_t k = 0; k < b->n_points; k++) {
+        const pg_market_point *pt = &b->curve[k];
+        if (pt->qty > 0) {
+            buy = fmax(buy, pt->qty);
+            pbuy = isnan(pbuy) ? pt->price : fmax(pbuy, pt->price);
+        } else if (pt->qty < 0) {
+            sell = fmax(sell, -pt->qty);
+            psell = isnan(psell) ? pt->price : fmin(psell, pt->price);
+        }
+    }
+    ev.buy_kwh = buy;
+    ev.sell_kwh = sell;
+    ev.price = !isnan(pbuy) ? pbuy : psell;
+    pgi_lattice_event(e->lo, &ev);
+}
+
+/* A DR event heard (on its subject or in an open), told once per id and modification. */
+static void
+event_dr(engine *e, const pgi_msg_dr *d)
+{
+    if (!events_on(e) || d->event.cancelled)
+        return;
+    for (size_t k = 0; k < e->n_dr_told; k++)
+        if (strcmp(e->dr_told[k].id, d->event.id) == 0 &&
+            e->dr_told[k].modification >= d->event.modification)
+            return;
+    /* bounded: a peer flooding events gets the first few told */
+    size_t cap = e->c->n_events + 64;
+    if (e->n_dr_told == cap)
+        return;
+    if (!e->dr_told && !(e->dr_told = calloc(cap, sizeof *e->dr_told)))
+        return; /* the dashboard misses it; the run goes on */
+    size_t k = 0;
+    while (k < e->n_dr_told && strcmp(e->dr_told[k].id, d->event.id) != 0)
+        k++;
+    e->dr_told[k] = d->event;
+    if (k == e->n_dr_told)
+        e->n_dr_told++;
+    const pg_dr_event *x = &d->event;
+    pg_community_event ev;
+    uint32_t target = d->n_targets == 1 ? d->targets[0] : NONE;
+    event_init(e, &ev, PG_COMMUNITY_EVENT_DR, PG_COMMUNITY_NO_INTERVAL, target);
+    ev.dr_start_h = x->start_h;
+    ev.dr_end_h = x->start_h + x->duration_h;
+    ev.dr_id = x->id;
+    if (x->signal == PG_DR_LOAD_DISPATCH) {
+        ev.dr_kw = 0;
+        for (size_t j = 0; j < x->n_intervals && j < PG_DR_MAX_INTERVALS; j++)
+            ev.dr_kw = fmax(ev.dr_kw, x->interval_value[j]);
+    }
+    pgi_lattice_event(e->lo, &ev);
 }
 
 static void
@@ -406,8 +519,10 @@ adopt(engine *e, uint32_t term, uint32_t op)
     bool changed = op != e->op || term != e->term;
     e->term = term;
     e->op = op;
-    if (changed)
+    if (changed) {
         elog(e, PG_LOG_INFO, "operator is now %s (term %u)", name_of(e, op), term);
+        event_operator(e);
+    }
     if (e->o.active && e->o.me != op) {
         e->o.active = false;
         e->o.ph = PH_IDLE;
@@ -463,8 +578,10 @@ on_member(void *ctx, const char *subject, const void *data, size_t len, const ch
     double now = e->timed ? pgi_now() : 0;
     if (x->seen && mm.incarnation != x->incarnation)
         elog(e, PG_LOG_INFO, "member %s restarted", mm.name);
-    if (!x->live)
+    if (!x->live) {
         elog(e, PG_LOG_INFO, x->seen ? "member %s rejoined" : "member %s joined", mm.name);
+        event_member(e, mm.node, true);
+    }
     /* a member that comes (back) gets what the ledger copies here hold, and gives what it has */
     if (e->led && (!x->live || (x->seen && mm.incarnation != x->incarnation)))
         pgi_cl_peer_up(e->led, mm.node);
@@ -656,6 +773,11 @@ on_open(void *ctx, const char *subject, const void *data, size_t len, const char
         e->last_open = o.interval;
         if (e->timed)
             e->next_open_at = pgi_now() + e->interval_s;
+        if (events_on(e)) {
+            pg_community_event ev;
+            event_init(e, &ev, PG_COMMUNITY_EVENT_OPEN, o.interval, NONE);
+            pgi_lattice_event(e->lo, &ev);
+        }
     }
     /* only the operator known may open (a stale or lower operator's open is ignored) */
     if (o.term != e->term || o.operator_ != e->op) {
@@ -671,8 +793,10 @@ on_open(void *ctx, const char *subject, const void *data, size_t len, const char
         keep.n_events = 0;
         keep.events = NULL;
         h->open = keep;
-        for (size_t k = 0; !rc && k < o.n_events; k++)
+        for (size_t k = 0; !rc && k < o.n_events; k++) {
+            event_dr(e, &o.events[k]);
             rc = merge_event(h, &o.events[k], &err);
+        }
     }
     for (size_t i = 0; !rc && i < h->n; i++) {
         actor *a = h->a[i];
@@ -745,6 +869,17 @@ operate(engine *e, actor *a, const pgi_msg_award *aw, uint32_t t, pg_error *err)
     a->operated = true;
     if (e->led && (rc = pgi_cl_telemetry(e->led, &a->tel, err)))
         return rc;
+    if (events_on(e)) {
+        const pg_node_step *sp = &a->tel.step;
+        pg_community_event ev;
+        event_init(e, &ev, PG_COMMUNITY_EVENT_TELEMETRY, t, a->index);
+        ev.load_kwh = sp->load_kwh;
+        ev.pv_kwh = sp->pv_kwh + sp->pv_spilled_kwh; /* generated, as the report counts it */
+        ev.soc_kwh = a->battery ? sp->soc_kwh : NAN;
+        ev.import_kwh = sp->import_kwh;
+        ev.export_kwh = sp->export_kwh;
+        pgi_lattice_event(e->lo, &ev);
+    }
     if (aw->cleared_kwh > 0)
         elog(e, PG_LOG_INFO, "%s: interval %u: bought %.4g kWh from peers at %.4g $/kWh",
              a->cn->name, t, aw->cleared_kwh, aw->price);
@@ -774,7 +909,7 @@ on_dr(void *ctx, const char *subject, const void *data, size_t len, const char *
     }
     if (!targets_ok(e, &d))
         e->dropped++;
-    else if (merge_event(h, &d, &err))
+    else if ((event_dr(e, &d), merge_event(h, &d, &err)))
         fail(e, PG_ENOMEM, &err);
     free(d.targets);
 }
@@ -960,6 +1095,7 @@ on_bid(void *ctx, const char *subject, const void *data, size_t len, const char 
     if (e->vb_t[slot][b.node] != b.interval) {
         e->vb[slot][b.node] = b;
         e->vb_t[slot][b.node] = b.interval;
+        event_bid(e, &b);
     }
     if (!op->active || op->ph == PH_IDLE || b.interval != op->interval)
         return;
@@ -1153,6 +1289,23 @@ apply(engine *e, const pgi_msg_settle *hdr, const pgi_msg_settle_node *x, size_t
     }
     if (gi / hours > run->total.peak_import_kw)
         run->total.peak_import_kw = gi / hours;
+    if (events_on(e)) {
+        pg_community_event ev;
+        event_init(e, &ev, PG_COMMUNITY_EVENT_CLEARED, t, NONE);
+        ev.price = hdr->price;
+        ev.volume_kwh = hdr->volume_kwh;
+        pgi_lattice_event(e->lo, &ev);
+        for (size_t k = 0; k < count; k++) {
+            event_init(e, &ev, PG_COMMUNITY_EVENT_SETTLED, t, x[k].node);
+            ev.buy_kwh = x[k].s.bought;
+            ev.sell_kwh = x[k].s.sold;
+            ev.import_kwh = x[k].step.import_kwh;
+            ev.export_kwh = x[k].step.export_kwh;
+            ev.amount = x[k].s.paid - x[k].s.received;
+            ev.price = hdr->price;
+            pgi_lattice_event(e->lo, &ev);
+        }
+    }
     if (hdr->ac == 2) {
         run->ac_failed++;
     } else if (hdr->ac == 1) {
@@ -2103,6 +2256,7 @@ elect(engine *e)
         op->me = first;
         op->ph = PH_IDLE;
         elog(e, PG_LOG_INFO, "operator is now %s (term %u)", name_of(e, first), e->term);
+        event_operator(e);
     }
 }
 
@@ -2126,6 +2280,21 @@ send_again(engine *e, const uint8_t *chunk, size_t len, pg_error *err)
     return send_(e, op_bus(e), e->sj.settle, NULL, d, len, err);
 }
 
+/* A connection of host h came (up) or went: node is its one member with a connection per
+ * member, the community with one shared. */
+static void
+event_connection(const engine *e, const host *h, bool up, const char *url)
+{
+    if (!events_on(e))
+        return;
+    pg_community_event ev;
+    event_init(e, &ev, PG_COMMUNITY_EVENT_CONNECTION, PG_COMMUNITY_NO_INTERVAL,
+               e->n_hosts > 1 && h->n == 1 ? h->a[0]->index : NONE);
+    ev.up = up;
+    ev.server = url;
+    pgi_lattice_event(e->lo, &ev);
+}
+
 static int
 housekeeping(engine *e, pg_error *err)
 {
@@ -2140,6 +2309,7 @@ housekeeping(engine *e, pg_error *err)
             elog(e, PG_LOG_WARN, "connection lost to %s; reconnecting",
                  h->url[0] ? h->url : "the server");
             h->disconnects = st.disconnects;
+            event_connection(e, h, false, h->url);
         }
         if (pg_bus_server(h->bus, url, sizeof url) > 0 && strcmp(url, h->url) != 0) {
             if (st.reconnects > h->reconnects || h->url[0])
@@ -2147,8 +2317,10 @@ housekeeping(engine *e, pg_error *err)
             else
                 elog(e, PG_LOG_INFO, "connected to %s", url);
             snprintf(h->url, sizeof h->url, "%s", url);
+            event_connection(e, h, true, h->url);
         } else if (st.reconnects > h->reconnects && h->url[0]) {
             elog(e, PG_LOG_INFO, "connection restored to %s", h->url);
+            event_connection(e, h, true, h->url);
         }
         if (st.reconnects > h->reconnects)
             pgi_cl_bus_back(e->led, h->bus);
@@ -2172,6 +2344,7 @@ housekeeping(engine *e, pg_error *err)
             x->live = false;
             elog(e, PG_LOG_WARN, "member %s dropped (silent for %.3g s)", name_of(e, (uint32_t)i),
                  now - x->last_seen);
+            event_member(e, (uint32_t)i, false);
         }
     }
     for (size_t k = 0; k < e->n_actors; k++) {
@@ -2230,6 +2403,7 @@ static void
 free_engine(engine *e)
 {
     pgi_cl_close(e->led); /* before the buses its nets are on */
+    free(e->dr_told);
     free(e->peer);
     free(e->synced);
     for (size_t k = 0; e->hosts && k < e->n_hosts; k++) {
@@ -2581,6 +2755,11 @@ setup(engine *e, const pg_community *c, const cm_run_spec *spec, cm_trace *tr, p
             return pg_error_set(err, PG_ENOMEM, "out of memory");
         if ((rc = pg_node_new(&a->node, cfg, (uint32_t)i, mix64(spec->seed ^ mix64(i)), err)))
             return node_error(c, i, rc, err);
+        for (size_t k = 0; k < cfg->n_devices; k++)
+            a->battery |=
+                cfg->devices[k].kind == PGI_DEV_BATTERY || cfg->devices[k].kind == PGI_DEV_PORTABLE;
+        for (size_t k = 0; k < np; k++)
+            a->battery |= c->packs[k].owner == i;
         e->m[i].live = e->m[i].seen = true;
         e->m[i].incarnation = e->incarnation;
     }
@@ -2591,9 +2770,11 @@ setup(engine *e, const pg_community *c, const cm_run_spec *spec, cm_trace *tr, p
     if (spec->hook)
         spec->hook(op_bus(e), spec->hook_ud);
     e->t0 = e->timed ? pgi_now() : 0;
-    for (size_t k = 0; k < e->n_actors; k++)
+    for (size_t k = 0; k < e->n_actors; k++) {
         if ((rc = send_member(e, &e->actors[k], PGI_MSG_ANNOUNCE, err)))
             return rc;
+        event_member(e, e->actors[k].index, true);
+    }
     e->next_hb = e->t0 + e->heartbeat_s;
     /* Every pack starts at its owner (docked here when the owner is hosted here). */
     for (uint32_t k = 0; k < np; k++) {
@@ -2758,6 +2939,7 @@ loop(engine *e, pg_error *err)
             e->term++;
             e->op = op->me;
             elog(e, PG_LOG_INFO, "operator is now %s (term %u)", name_of(e, op->me), e->term);
+            event_operator(e);
         }
         uint32_t t = next_interval(e);
         if (t >= c->n)
@@ -2825,6 +3007,12 @@ pgi_community_play(const pg_community *c, const cm_run_spec *spec, cm_trace *out
         double peak = run->total.peak_import_kw;
         memset(&run->total, 0, sizeof run->total);
         run->total.peak_import_kw = peak;
+    }
+    /* the run ended however it ended (the last event of a run, once) */
+    if (events_on(&e)) {
+        pg_community_event ev;
+        event_init(&e, &ev, PG_COMMUNITY_EVENT_DONE, PG_COMMUNITY_NO_INTERVAL, NONE);
+        pgi_lattice_event(e.lo, &ev);
     }
     free_engine(&e);
     if (rc && rc != PG_ECANCELED) {

@@ -194,11 +194,12 @@ pg_community_run_all(const pg_community *c, const pg_community_options *o,
     }
     /* The shared ledger records one run, the one the community's members play by default: the
      * first variant with the market (or its baseline with the market off). The other runs are
-     * for comparison and leave no record. */
+     * for comparison and leave no record. The event hook hears that run too, and only it. */
     pg_lattice_options lo_plain;
-    if (o->lattice && lo.ledger_dir) {
+    if (o->lattice && (lo.ledger_dir || lo.event)) {
         lo_plain = lo;
         lo_plain.ledger_dir = NULL;
+        lo_plain.event = NULL;
         for (size_t k = 1; k < n_jobs; k++)
             p.jobs[k].spec.lattice = &lo_plain;
     }

@@ -202,6 +202,18 @@ pg_community_n_intervals(const pg_community *c)
     return c->n;
 }
 
+const char *
+pg_community_node_name(const pg_community *c, size_t i)
+{
+    return i < c->n_nodes ? c->nodes[i].name : NULL;
+}
+
+double
+pg_community_step_h(const pg_community *c)
+{
+    return c->step_h;
+}
+
 void
 pg_community_options_init(pg_community_options *o)
 {

@@ -101,6 +101,14 @@ const char *pgh_server_url(const pgh_server *s);
 void pgh_server_stop(pgh_server *s);
 const pgh_options *pgh_server_options(const pgh_server *s);
 
+/* A place for a part's own state on the server (the live state of live.c, ...): returns the
+ * state of slot k, made by make(s) at the first call (under a lock, so once) and freed by
+ * free_fn(state) in pgh_server_stop after the connections and jobs have ended. NULL when make
+ * fails or the server is stopping. */
+typedef enum pgh_slot { PGH_SLOT_LIVE, PGH_SLOT_NODE, PGH_SLOT_API, PGH_SLOTS } pgh_slot;
+void *pgh_server_slot(pgh_server *s, pgh_slot k, void *(*make)(pgh_server *s),
+                      void (*free_fn)(void *state));
+
 /* ---------------------------------------------------------------- requests and replies */
 
 const char *pgh_request_method(const pgh_request *rq);
@@ -109,6 +117,8 @@ const char *pgh_request_path(const pgh_request *rq);
 const char *pgh_request_param(const pgh_request *rq, size_t i);
 /* A query-string argument, or NULL. */
 const char *pgh_request_query(const pgh_request *rq, const char *key);
+/* A request header (case-insensitive name), or NULL. */
+const char *pgh_request_header(const pgh_request *rq, const char *name);
 /* The body (NUL-terminated; "" when none) and its length. */
 const char *pgh_request_body(const pgh_request *rq, size_t *len);
 
@@ -129,6 +139,11 @@ int pgh_reply_error(pgh_reply *rp, int status, const char *code, const char *fmt
  * the status from its code (PG_EPARSE, PG_EMODEL, PG_EINVAL: 400 or 422 as docs/http.md says;
  * PG_ENOTFOUND 404; PG_ELIMIT 413; others 500). Returns PG_OK. */
 int pgh_reply_pg_error(pgh_reply *rp, const pg_error *e);
+
+/* The inner object of an error reply for a library error ({"status", "code", "message", "file",
+ * "line", "column", "path"}), as pgh_reply_pg_error makes it (a job's "error"). New reference;
+ * NULL when out of memory. */
+json_t *pgh_error_json(const pg_error *e);
 
 /* A name that may be a file in a served folder: 1 to 64 of [A-Za-z0-9._-], not starting with
  * '.', so no path ever leaves the folder. */

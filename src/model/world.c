@@ -98,6 +98,8 @@ pg_bus_init(pg_bus *b)
     b->vmax = 1.1;
     b->area = 1;
     b->zone = 1;
+    b->x = NAN; /* not placed on a drawing */
+    b->y = NAN;
 }
 
 void
@@ -646,6 +648,14 @@ pg_world_validate(const pg_world *w, pg_error *err)
             FAIL("bus '%s': vmin %g p.u. > vmax %g p.u.", b->name, b->vmin, b->vmax);
         if (b->vm < 0)
             FAIL("bus '%s' has negative voltage magnitude %g p.u.", b->name, b->vm);
+        if (isnan(b->x) != isnan(b->y))
+            FAIL("bus '%s' has only one drawing coordinate (x %g, y %g): a bus is placed with "
+                 "both or neither",
+                 b->name, b->x, b->y);
+        if (!isnan(b->x) && !(fabs(b->x) <= PG_POSITION_MAX && fabs(b->y) <= PG_POSITION_MAX))
+            FAIL("bus '%s' is drawn at (%g, %g); drawing coordinates must be finite numbers from "
+                 "%g to %g",
+                 b->name, b->x, b->y, -PG_POSITION_MAX, PG_POSITION_MAX);
     }
     int rc = check_unique_buses(w, err);
     if (rc)

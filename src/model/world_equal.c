@@ -129,6 +129,8 @@ pg_world_equal(const pg_world *a, const pg_world *b, char *diff, size_t size)
         num(&c, "buses", i, "bs", x->bs, y->bs);
         integer(&c, "buses", i, "area", x->area, y->area);
         integer(&c, "buses", i, "zone", x->zone, y->zone);
+        num(&c, "buses", i, "x", x->x, y->x);
+        num(&c, "buses", i, "y", x->y, y->y);
     }
     for (size_t i = 0; i < a->n_branches && c.equal; i++) {
         const pg_branch *x = &a->branches[i], *y = &b->branches[i];

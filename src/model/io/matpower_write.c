@@ -185,6 +185,11 @@ write_case(const pg_world *w, const char *func, char **text, size_t *len, pg_not
              "nominal values");
     else if (w->n_series)
         NOTE("time series are not written (MATPOWER cases have none)");
+    bool placed = false;
+    for (size_t i = 0; i < w->n_buses && !placed; i++)
+        placed = !isnan(w->buses[i].x) || !isnan(w->buses[i].y);
+    if (placed)
+        NOTE("bus positions on the drawing (x, y) are not written (MATPOWER cases have none)");
     bool comp_names = load_names;
     bool uc = false, fixed = false, ramps = false;
     for (size_t i = 0; i < w->n_thermals; i++) {

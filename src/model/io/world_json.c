@@ -34,6 +34,8 @@ typedef enum {
     K_NUM_INF, /* a number, or the string "inf" / "-inf" */
     K_INT,     /* a whole number that fits an int */
     K_BOOL,    /* true or false */
+    K_POS,     /* a drawing coordinate: a number within +-PG_POSITION_MAX, NaN (not placed)
+                  when absent and then not written */
     K_SPECIAL, /* handled by the component's own code (names, references, enums, costs) */
 } key_kind;
 
@@ -65,6 +67,10 @@ typedef struct key_desc {
     {                                                                                              \
 #f, K_BOOL, offsetof(s, f), d, false                                                       \
     }
+#define POS(s, f)                                                                                  \
+    {                                                                                              \
+#f, K_POS, offsetof(s, f), NAN, false                                                      \
+    }
 #define SPECIAL(k)                                                                                 \
     {                                                                                              \
         k, K_SPECIAL, 0, 0, false                                                                  \
@@ -80,6 +86,7 @@ static const key_desc bus_keys[] = {
     SPECIAL("name"),    SPECIAL("number"),  SPECIAL("type"),        NUM(pg_bus, base_kv, 0),
     NUM(pg_bus, vm, 1), NUM(pg_bus, va, 0), NUM(pg_bus, vmin, 0.9), NUM(pg_bus, vmax, 1.1),
     NUM(pg_bus, gs, 0), NUM(pg_bus, bs, 0), INT(pg_bus, area, 1),   INT(pg_bus, zone, 1),
+    POS(pg_bus, x),     POS(pg_bus, y),
 };
 
 static const key_desc branch_keys[] = {
@@ -213,7 +220,8 @@ read_field(reader *r, const json_t *v, const key_desc *d, const char *what, char
             return pgi_jr_fail(&r->jr, PG_EPARSE, "%s needs '%s'", what, d->key);
         switch (d->kind) {
         case K_NUM:
-        case K_NUM_INF: *(double *)field = d->def; break;
+        case K_NUM_INF:
+        case K_POS: *(double *)field = d->def; break;
         case K_INT: *(int *)field = (int)d->def; break;
         case K_BOOL: *(bool *)field = d->def != 0; break;
         case K_SPECIAL: break;
@@ -225,6 +233,16 @@ read_field(reader *r, const json_t *v, const key_desc *d, const char *what, char
         if (!json_is_number(v))
             return pgi_jr_fail(&r->jr, PG_EPARSE, "'%s' must be a number, got %s", d->key,
                                pgi_jr_type_name(v));
+        *(double *)field = json_number_value(v);
+        break;
+    case K_POS:
+        if (!json_is_number(v))
+            return pgi_jr_fail(&r->jr, PG_EPARSE, "'%s' must be a number, got %s", d->key,
+                               pgi_jr_type_name(v));
+        if (!(fabs(json_number_value(v)) <= PG_POSITION_MAX))
+            return pgi_jr_fail(&r->jr, PG_EMODEL,
+                               "'%s' is %g; a drawing coordinate must be from %g to %g", d->key,
+                               json_number_value(v), -PG_POSITION_MAX, PG_POSITION_MAX);
         *(double *)field = json_number_value(v);
         break;
     case K_NUM_INF:
@@ -481,6 +499,13 @@ read_buses(reader *r, const json_t *root)
             (rc = read_fields(r, o, "a bus", bus_keys, NKEYS(bus_keys), &b)))
             break;
         b.type = (pg_bus_type)type;
+        if (isnan(b.x) != isnan(b.y)) {
+            const char *missing = isnan(b.x) ? "x" : "y";
+            rc = pgi_jr_fail(&r->jr, PG_EMODEL,
+                             "a bus on a drawing needs both 'x' and 'y'; this one has no '%s'",
+                             missing);
+            break;
+        }
         json_t *num = json_object_get(o, "number");
         if (num) {
             json_int_t x = json_is_integer(num) ? json_integer_value(num) : 0;
@@ -865,6 +890,17 @@ write_fields(writer *wr, json_t *obj, const key_desc *kd, size_t nk, const void 
             set(wr, obj, d->key, isinf(x) ? json_string(x > 0 ? "inf" : "-inf") : jnum(x));
             break;
         }
+        case K_POS: {
+            double x = *(const double *)field;
+            if (isnan(x))
+                break;
+            if (!isfinite(x)) {
+                nonfinite(wr, what, name, d->key, x);
+                break;
+            }
+            set(wr, obj, d->key, jnum(x));
+            break;
+        }
         case K_INT: {
             int x = *(const int *)field;
             if (x != (int)d->def)
@@ -959,6 +995,11 @@ bus_json(writer *wr, const pg_world *w, size_t i)
             wr->rc = pg_error_set(wr->err, PG_EMODEL, "bus '%s' has unknown type %d", b->name,
                                   (int)b->type);
     }
+    if (isnan(b->x) != isnan(b->y) && !wr->rc)
+        wr->rc = pg_error_set(wr->err, PG_EMODEL,
+                              "bus '%s' has only one drawing coordinate (x %g, y %g): a bus is "
+                              "placed with both or neither",
+                              b->name, b->x, b->y);
     write_fields(wr, o, bus_keys, NKEYS(bus_keys), b, "bus", b->name);
     return o;
 }

@@ -82,14 +82,19 @@ full_world(void)
     b.bs = -1.7;
     b.area = 4;
     b.zone = 9;
+    b.x = -1234.5678901234567; /* placed on a drawing */
+    b.y = 1.0 / 3.0;
     assert_int_equal(pg_world_add_bus(w, &b, NULL, &err), PG_OK);
     b.name = "b2";
     b.number = 1;
     b.type = PG_BUS_PV;
+    b.x = 0; /* at the origin: still placed */
+    b.y = -PG_POSITION_MAX;
     assert_int_equal(pg_world_add_bus(w, &b, NULL, &err), PG_OK);
     b.name = "b3";
     b.number = 3;
     b.type = PG_BUS_ISOLATED;
+    b.x = b.y = NAN; /* not placed */
     assert_int_equal(pg_world_add_bus(w, &b, NULL, &err), PG_OK);
     pg_branch br;
     pg_branch_init(&br);
@@ -204,6 +209,37 @@ test_every_field_round_trips(void **state)
     assert_int_equal(pg_world_add_bus(d, &b, NULL, &err), PG_OK);
     check_round_trip(d, "defaults");
     pg_world_free(d);
+    pg_world_free(w);
+}
+
+/* Bus positions: written only for placed buses, read back exactly, both or neither. */
+static void
+test_positions(void **state)
+{
+    (void)state;
+    pg_world *w = full_world();
+    char *text = NULL;
+    size_t len = 0;
+    pg_error err = {0};
+    assert_int_equal(pg_world_json_write_buffer(w, &text, &len, &err), PG_OK);
+    assert_non_null(strstr(text, "\"x\": -1234.5678901234567, \"y\": 0.33333333333333331}"));
+    assert_non_null(strstr(text, "\"x\": 0, \"y\": -1000000000}"));
+    assert_non_null(strstr(text, "{\"name\": \"b3\", \"type\": \"isolated\", "));
+    const char *b3 = strstr(text, "\"b3\""), *x3 = strstr(b3, "\"x\"");
+    assert_true(!x3 || x3 > strchr(b3, '\n')); /* not on b3's line */
+    free(text);
+    pg_world *r = NULL;
+    const char *t = "{\"format\": \"plurigrid-world/1\", \"buses\": [{\"name\": \"a\", "
+                    "\"x\": 1e-300, \"y\": -0.0}, {\"name\": \"b\"}]}";
+    assert_int_equal(pg_world_json_read_buffer(t, strlen(t), "p.json", &r, NULL, &err), PG_OK);
+    assert_true(r->buses[0].x == 1e-300 && r->buses[0].y == 0 && signbit(r->buses[0].y));
+    assert_true(isnan(r->buses[1].x) && isnan(r->buses[1].y));
+    check_round_trip(r, "positions");
+    pg_world_free(r);
+    /* a placed bus with one coordinate cannot be written */
+    w->buses[1].y = NAN;
+    assert_int_equal(pg_world_json_write_buffer(w, &text, &len, &err), PG_EMODEL);
+    assert_non_null(strstr(err.msg, "bus 'b2' has only one drawing coordinate"));
     pg_world_free(w);
 }
 
@@ -327,6 +363,17 @@ test_errors(void **state)
         "{\"format\": \"plurigrid-world/1\",\n \"series\": [{\"name\": \"s\", \"values\": [1]},\n"
         "  {\"name\": \"s\", \"values\": [2]}]}",
         PG_EMODEL, 3, "$.series[1]", "used twice");
+    /* bus positions */
+    expect(HEAD ",\n    {\"name\": \"b\", \"x\": 3}\n  ]\n}", PG_EMODEL, 5, "$.buses[1]",
+           "needs both 'x' and 'y'; this one has no 'y'");
+    expect(HEAD ",\n    {\"name\": \"b\",\n     \"y\": 3}\n  ]\n}", PG_EMODEL, 5, "$.buses[1]",
+           "has no 'x'");
+    expect(HEAD ",\n    {\"name\": \"b\",\n     \"x\": \"3\", \"y\": 3}\n  ]\n}", PG_EPARSE, 6,
+           "$.buses[1].x", "'x' must be a number, got a string");
+    expect(HEAD ",\n    {\"name\": \"b\",\n     \"x\": 1, \"y\": 1e10}\n  ]\n}", PG_EMODEL, 6,
+           "$.buses[1].y", "a drawing coordinate must be from -1e+09 to 1e+09");
+    expect(HEAD ",\n    {\"name\": \"b\",\n     \"x\": 1, \"y\": null}\n  ]\n}", PG_EPARSE, 6,
+           "$.buses[1].y", "must be a number, got null");
     /* costs */
     expect(HEAD "\n  ],\n  \"thermals\": [\n    {\"name\": \"g\", \"bus\": \"a\", \"pmax\": 5,\n"
                 "     \"cost\": {\"model\": \"polynomial\", \"coef\": [1, \"x\"]}}\n  ]\n}",
@@ -564,6 +611,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_matpower_cases_round_trip),
         cmocka_unit_test(test_every_field_round_trips),
+        cmocka_unit_test(test_positions),
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_writer_refuses_non_finite),
