@@ -999,7 +999,9 @@ export class Designer {
   // Shows a server error, and next to its field when it names one ("$.buses[2].vmax").
   serverError(e, context) {
     api.showError(e, context);
-    const m = /^\$\.(\w+)\[(\d+)\](?:\.(\w+))?/.exec(e.path || '') || /\$\.(\w+)\[(\d+)\](?:\.(\w+))?/.exec(e.message || '');
+    // "$.buses[2].vmax" (a saved world) or "$.world.buses[2].vmax" (the world in a job's body).
+    const re = /\$\.(?:world\.)?(\w+)\[(\d+)\](?:\.(\w+))?/;
+    const m = re.exec(e.path || '') || re.exec(e.message || '');
     if (m && W.FIELDS[m[1]] && this.world[m[1]][Number(m[2])]) {
       this.select(m[1], Number(m[2]));
       this.serverProblem = {section: m[1], index: Number(m[2]), key: m[3] || 'name', message: e.message};
