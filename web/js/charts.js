@@ -129,14 +129,20 @@ export function chart(svg, opt) {
     el('title', {}, p).textContent = s.name;
     legend.push({name: s.name, color});
   }
-  // Legend, top right, one row.
-  let lx = W - m.r;
-  for (let i = legend.length - 1; i >= 0 && legend.length > 1; i--) {
-    const t = el('text', {x: lx, y: m.t + 10, 'text-anchor': 'end', class: 'legend'}, svg);
-    t.textContent = legend[i].name;
-    const w = Math.min(110, 6 * legend[i].name.length);
-    el('rect', {x: lx - w - 12, y: m.t + 2, width: 9, height: 9, fill: legend[i].color}, svg);
-    lx -= w + 18;
-    if (lx < m.l + 40) break;
+  // Legend: a row (or more) under the axis label, the chart grown to hold it.
+  if (legend.length > 1) {
+    let lx = m.l;
+    let ly = H + 4;
+    for (const it of legend) {
+      const w = 16 + 6.2 * it.name.length;
+      if (lx + w > W - m.r && lx > m.l) {
+        lx = m.l;
+        ly += 15;
+      }
+      el('rect', {x: lx, y: ly, width: 9, height: 9, fill: it.color}, svg);
+      el('text', {x: lx + 12, y: ly + 9, class: 'legend'}, svg).textContent = it.name;
+      lx += w + 8;
+    }
+    svg.setAttribute('viewBox', `0 0 ${W} ${ly + 14}`);
   }
 }
