@@ -74,6 +74,10 @@ PG_API size_t pg_community_n_intervals(const pg_community *c);
 PG_API const char *pg_community_node_name(const pg_community *c, size_t i);
 /* The length of an interval, h. */
 PG_API double pg_community_step_h(const pg_community *c);
+/* The name of variant v (NULL when there is no such variant), borrowed from c. */
+PG_API const char *pg_community_variant_name(const pg_community *c, size_t v);
+/* The scenario's market mechanism ("uniform", ..., or "none"), borrowed from c. */
+PG_API const char *pg_community_mechanism(const pg_community *c);
 
 /* ---------------------------------------------------------------- results */
 

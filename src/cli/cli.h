@@ -98,4 +98,8 @@ char *pg_cli_read_stream(FILE *f, size_t max, size_t *len);
 /* Creates a folder and any missing parents (mkdir -p). Returns 0, or -1 with errno set. */
 int pg_cli_make_dirs(const char *path);
 
+/* Opens the command's module lib/plurigrid/MODULE.so beside libplurigrid (dlopen). On failure
+ * prints "plurigrid CMD: cannot load the module MODULE: why" and returns NULL. */
+void *pg_cli_module_open(const char *cmd, const char *module);
+
 #endif

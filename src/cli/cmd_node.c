@@ -2,7 +2,11 @@
  * its member file (plurigrid-member/1) and the community's scenario, finds its peers by their
  * announcements and trades with them interval by interval until the run is over or it is told to
  * stop (SIGTERM, SIGINT), logging one line per event to standard error; then prints what it did
- * (its bill, what it traded, the intervals it was settled in), or the run's report as JSON. */
+ * (its bill, what it traded, the intervals it was settled in), or the run's report as JSON.
+ * With --http it is also its own dashboard: the HTTP server of lib/plurigrid/http.so (loaded
+ * only then, through the one table of src/http/node_api.h) runs beside the run, fed by the run's
+ * events, from before the first interval until the node leaves. */
+#include <dlfcn.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +15,7 @@
 
 #include "cli/cli.h"
 #include "cli/lattice_opts.h"
+#include "http/node_api.h"
 #include "plurigrid/community.h"
 
 #define CMD "node"
@@ -22,6 +27,7 @@ usage(FILE *f)
           "                      [--clock simulation|wall] [--interval-s S] [--session TOKEN]\n"
           "                      [--data DIR] [--days N] [--start-day D] [--json FILE|-]\n"
           "                      [--ledger DIR [--ledger-sync-s S]]\n"
+          "                      [--http HOST:PORT [--token-file FILE]]\n"
           "\n"
           "The node daemon: runs one member of a community on a NATS server (or a cluster of\n"
           "them) until the community's run is over or it is stopped. The member file names\n"
@@ -61,6 +67,13 @@ usage(FILE *f)
           "                     'plurigrid ledger init --scenario S --out DIR'); the member's\n"
           "                     copy is DIR/NAME.db, reconciled with its peers\n"
           "  --ledger-sync-s S  seconds between reconciliations with a peer (default 5)\n"
+          "  --http HOST:PORT   also serve the node's dashboard and its JSON API (the members,\n"
+          "                     live telemetry, the interval's bids and clearing price, DR\n"
+          "                     events, history; /api/live, /api/node, /api/events) on this\n"
+          "                     address (127.0.0.1:0: a free port); the address it listens\n"
+          "                     on is the first line on standard error\n"
+          "  --token-file FILE  the bearer token the API asks for (the file's first line);\n"
+          "                     needed when --http is not a loopback address\n"
           "  --json FILE|-      also write the run as this process recorded it as JSON\n"
           "                     (plurigrid-community-report/1) to FILE, or to standard output\n"
           "                     for '-' instead of the summary\n"
@@ -143,10 +156,112 @@ print_summary(const pg_community_report *r, size_t node, bool stopped)
     printf("  PV generated          kWh %10.2f\n", m->pv_kwh);
 }
 
+/* The token of --token-file: its first line, without the line's end; printable ASCII without
+ * spaces, 1 to 4096 bytes. Prints the problem and returns NULL. */
+static char *
+read_token(const char *path)
+{
+    pg_error err = {0};
+    char *data = NULL;
+    size_t len = 0;
+    if (pg_input_read(path, 8192, &data, &len, &err) != PG_OK) {
+        pg_cli_report(CMD, &err);
+        return NULL;
+    }
+    size_t n = 0;
+    while (n < len && data[n] != '\n' && data[n] != '\r')
+        n++;
+    bool ok = n > 0 && n <= 4096;
+    for (size_t k = 0; ok && k < n; k++)
+        ok = data[k] > 0x20 && data[k] < 0x7f;
+    if (!ok) {
+        fprintf(stderr, "plurigrid " CMD ": ");
+        pg_cli_put_safe(stderr, path, false);
+        fprintf(stderr, ": the token must be the file's first line: 1 to 4096 printable "
+                        "characters without spaces\n");
+        free(data);
+        return NULL;
+    }
+    data[n] = '\0';
+    return data;
+}
+
+/* The server's log lines, as the node's own. */
+static void
+http_log(void *ud, pg_log_level level, const char *msg)
+{
+    char line[1200];
+    snprintf(line, sizeof line, "http: %s", msg);
+    pg_cli_lattice_log(ud, level, line);
+}
+
+/* The HTTP server beside the run (--http): the module, its table and the server. */
+typedef struct node_http {
+    void *module;
+    const pg_http_node_table *api;
+    void *server;
+} node_http;
+
+/* Loads http.so and starts the server of the node; prints the problem and returns an exit code
+ * on failure. */
+static int
+http_start(node_http *h, const char *listen, const char *token, const pg_community *c,
+           const pg_community_member *m, pg_cli_lattice *lat)
+{
+    if (!(h->module = pg_cli_module_open(CMD, "http")))
+        return PG_EXIT_INTERNAL;
+    void *p = dlsym(h->module, "pg_http_node_api");
+    if (!p || ((const pg_http_node_table *)p)->version != PG_HTTP_NODE_API_VERSION) {
+        fprintf(stderr,
+                "plurigrid " CMD ": the module http does not hold the node's server "
+                "(pg_http_node_api, version %d)\n",
+                PG_HTTP_NODE_API_VERSION);
+        return PG_EXIT_INTERNAL;
+    }
+    h->api = p;
+    size_t n = pg_community_n_nodes(c);
+    const char **names = malloc((n ? n : 1) * sizeof *names);
+    if (!names) {
+        fprintf(stderr, "plurigrid " CMD ": out of memory\n");
+        return PG_EXIT_INTERNAL;
+    }
+    for (size_t i = 0; i < n; i++)
+        names[i] = pg_community_node_name(c, i);
+    pg_http_node_info info = {
+        .listen = listen,
+        .token = token,
+        .member = m->name,
+        .community = pg_community_name(c),
+        .scenario = m->community,
+        .variant = pg_community_variant_name(c, m->lattice.variant),
+        .market = m->market ? m->market : pg_community_mechanism(c),
+        .servers = m->lattice.servers,
+        .ledger = m->lattice.ledger_dir,
+        .members = names,
+        .n_members = n,
+        .intervals = pg_community_n_intervals(c),
+        .step_h = pg_community_step_h(c),
+        .log = http_log,
+        .log_ud = lat,
+    };
+    char url[256];
+    pg_error err = {0};
+    int rc = h->api->start(&h->server, &info, url, sizeof url, &err);
+    free(names);
+    if (rc != PG_OK) {
+        h->server = NULL;
+        return pg_cli_report(CMD, &err);
+    }
+    fprintf(stderr, "plurigrid " CMD ": listening on %s\n", url);
+    fflush(stderr);
+    return PG_EXIT_OK;
+}
+
 int
 pg_cmd_node(int argc, char **argv)
 {
     const char *config = NULL, *json_path = NULL, *data_dir = NULL;
+    const char *http_listen = NULL, *token_file = NULL;
     bool set_days = false, set_start = false;
     unsigned long long days = 0, start_day = 0;
     pg_cli_lattice lat;
@@ -169,6 +284,14 @@ pg_cmd_node(int argc, char **argv)
             if (!next)
                 return pg_cli_missing_value(CMD, a, PG_CLI_OUTPUT_VALUE);
             json_path = argv[++i];
+        } else if (strcmp(a, "--http") == 0) {
+            if (!next)
+                return pg_cli_missing_value(CMD, a, "an address HOST:PORT (127.0.0.1:8080)");
+            http_listen = argv[++i];
+        } else if (strcmp(a, "--token-file") == 0) {
+            if (!next)
+                return pg_cli_missing_value(CMD, a, "a file holding the bearer token");
+            token_file = argv[++i];
         } else if (strcmp(a, "--data") == 0) {
             if (!next)
                 return pg_cli_missing_value(CMD, a, "a folder");
@@ -198,6 +321,8 @@ pg_cmd_node(int argc, char **argv)
                         "--help'\n");
         return PG_EXIT_USAGE;
     }
+    if (token_file && !http_listen)
+        return pg_cli_usage_error(CMD, "--token-file goes with --http", token_file);
     if (pg_cli_same_file(json_path, config))
         return pg_cli_usage_error(CMD, "--json would replace the member file it reads", json_path);
 
@@ -205,6 +330,8 @@ pg_cmd_node(int argc, char **argv)
     pg_community_member m;
     pg_community *c = NULL;
     pg_community_report *r = NULL;
+    node_http http = {NULL, NULL, NULL};
+    char *token = NULL;
     int code = PG_EXIT_OK;
     memset(&m, 0, sizeof m);
     if (pg_community_member_read(&m, config, &err) != PG_OK)
@@ -243,9 +370,21 @@ pg_cmd_node(int argc, char **argv)
         goto out;
     }
     m.lattice.stop = &stopping;
+    if (http_listen) {
+        if (token_file && !(token = read_token(token_file))) {
+            code = PG_EXIT_USAGE;
+            goto out;
+        }
+        if ((code = http_start(&http, http_listen, token, c, &m, &lat)) != PG_EXIT_OK)
+            goto out;
+        m.lattice.event = http.api->event;
+        m.lattice.event_ud = http.server;
+    }
     const char *const members[] = {m.name};
     int rc = pg_community_run_lattice(c, members, 1, m.market, &m.lattice, &r, &err);
     bool stopped = rc == PG_ECANCELED;
+    if (http.server)
+        http.api->end(http.server, rc != PG_OK);
     if (rc != PG_OK && !stopped) {
         if (rc == PG_ENET) {
             pg_cli_report(CMD, &err);
@@ -278,6 +417,10 @@ pg_cmd_node(int argc, char **argv)
         ;
     print_summary(r, node, stopped);
 out:
+    if (http.server)
+        http.api->stop(http.server);
+    /* the module stays loaded: its threads are gone, but its code may be on a stack no more */
+    free(token);
     pg_community_report_free(r);
     pg_community_free(c);
     pg_community_member_free(&m);

@@ -1,5 +1,7 @@
 /* Helpers every subcommand shares: error reporting, exit codes, option values, outputs,
- * folders. */
+ * folders, the command's modules. */
+#define _GNU_SOURCE /* dladdr */
+#include <dlfcn.h>
 #include <errno.h>
 #include <math.h>
 #include <stdint.h>
@@ -223,4 +225,31 @@ pg_cli_same_file(const char *a, const char *b)
     if (stat(a, &sa) == 0 && stat(b, &sb) == 0) /* devices such as /dev/null may be shared */
         return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino && S_ISREG(sa.st_mode);
     return strcmp(a, b) == 0;
+}
+
+void *
+pg_cli_module_open(const char *cmd, const char *module)
+{
+    const char *(*anchor)(void) = pg_version;
+    void *addr;
+    memcpy(&addr, &anchor, sizeof addr);
+    Dl_info info;
+    char path[4096];
+    if (!dladdr(addr, &info) || !info.dli_fname || !strrchr(info.dli_fname, '/')) {
+        fprintf(stderr, "plurigrid %s: cannot find the folder of libplurigrid\n", cmd);
+        return NULL;
+    }
+    int dir = (int)(strrchr(info.dli_fname, '/') - info.dli_fname);
+    if (snprintf(path, sizeof path, "%.*s/plurigrid/%s.so", dir, info.dli_fname, module) >=
+        (int)sizeof path) {
+        fprintf(stderr, "plurigrid %s: the path of libplurigrid is too long\n", cmd);
+        return NULL;
+    }
+    void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (!h) {
+        const char *e = dlerror();
+        fprintf(stderr, "plurigrid %s: cannot load the module %s: %s\n", cmd, module, e ? e : path);
+        return NULL;
+    }
+    return h;
 }

@@ -2,7 +2,6 @@
  * makes sure that what it printed reached standard output. A subcommand with dependencies of its
  * own (kanban: libcurl, cmark) lives in a module beside the library and is loaded only when it
  * runs, so every other subcommand starts without loading them. */
-#define _GNU_SOURCE /* dladdr */
 #include <dlfcn.h>
 #include <errno.h>
 #include <stdio.h>
@@ -62,34 +61,16 @@ usage(FILE *f)
 static int
 run_module(const pg_command *c, int argc, char **argv)
 {
-    const char *(*anchor)(void) = pg_version;
-    void *addr;
-    memcpy(&addr, &anchor, sizeof addr);
-    Dl_info info;
-    char path[4096];
-    if (!dladdr(addr, &info) || !info.dli_fname || !strrchr(info.dli_fname, '/')) {
-        fprintf(stderr, "plurigrid %s: cannot find the folder of libplurigrid\n", c->name);
+    void *h = pg_cli_module_open(c->name, c->module);
+    if (!h)
         return PG_EXIT_INTERNAL;
-    }
-    int dir = (int)(strrchr(info.dli_fname, '/') - info.dli_fname);
-    if (snprintf(path, sizeof path, "%.*s/plurigrid/%s.so", dir, info.dli_fname, c->module) >=
-        (int)sizeof path) {
-        fprintf(stderr, "plurigrid %s: the path of libplurigrid is too long\n", c->name);
-        return PG_EXIT_INTERNAL;
-    }
-    void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-    if (!h) {
-        const char *e = dlerror();
-        fprintf(stderr, "plurigrid %s: cannot load the module of this command: %s\n", c->name,
-                e ? e : path);
-        return PG_EXIT_INTERNAL;
-    }
     char sym[64];
     snprintf(sym, sizeof sym, "pg_cmd_%s", c->name);
     int (*fn)(int, char **);
     void *p = dlsym(h, sym);
     if (!p) {
-        fprintf(stderr, "plurigrid %s: %s does not hold the command (%s)\n", c->name, path, sym);
+        fprintf(stderr, "plurigrid %s: the module %s does not hold the command (%s)\n", c->name,
+                c->module, sym);
         return PG_EXIT_INTERNAL;
     }
     memcpy(&fn, &p, sizeof fn);

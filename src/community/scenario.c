@@ -214,6 +214,18 @@ pg_community_step_h(const pg_community *c)
     return c->step_h;
 }
 
+const char *
+pg_community_variant_name(const pg_community *c, size_t v)
+{
+    return v < c->n_variants ? c->variants[v] : NULL;
+}
+
+const char *
+pg_community_mechanism(const pg_community *c)
+{
+    return c->mechanism;
+}
+
 void
 pg_community_options_init(pg_community_options *o)
 {

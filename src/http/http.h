@@ -189,5 +189,8 @@ void pgh_live_begin(pgh_server *s, const char *source, const char *community,
 /* The pg_lattice_options.event hook: ud is the server. */
 void pgh_live_event(void *ud, const pg_community_event *ev);
 void pgh_live_end(pgh_server *s);
+/* Drops the live state s fed (called once s is stopped, before it is freed, so that nothing
+ * keeps its address). */
+void pgh_live_forget(pgh_server *s);
 
 #endif
