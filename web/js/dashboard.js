@@ -8,13 +8,7 @@
 import * as api from './api.js';
 import {chart} from './charts.js';
 
-const pick = (o, ...keys) => {
-  if (!o || typeof o !== 'object') return undefined;
-  for (const k of keys) if (o[k] !== undefined && o[k] !== null) return o[k];
-  return undefined;
-};
 const num = (x, d = 3) => (typeof x === 'number' && Number.isFinite(x) ? String(Math.round(x * 10 ** d) / 10 ** d) : '–');
-const asList = (x) => (Array.isArray(x) ? x : x && typeof x === 'object' ? Object.entries(x).map(([name, v]) => ({name, ...(typeof v === 'object' ? v : {value: v})})) : []);
 
 export class Dashboard {
   constructor() {
@@ -51,17 +45,9 @@ export class Dashboard {
     }
     const es = new EventSource('/api/events');
     this.es = es;
-    es.addEventListener('live', (ev) => {
-      let d = null;
-      try {
-        d = JSON.parse(ev.data);
-      } catch {
-        d = null;
-      }
-      // A whole state is drawn as it is; anything else (a change) is fetched whole.
-      if (d && (d.members || d.history)) this.draw(d);
-      else this.refresh();
-    });
+    // A "live" event says that the state changed: the whole state is fetched again (one request
+    // at a time, so a fast run costs a request per response time, not one per event).
+    es.addEventListener('live', () => this.refresh());
     es.addEventListener('job', (ev) => {
       try {
         const j = JSON.parse(ev.data);
@@ -164,108 +150,95 @@ export class Dashboard {
     document.getElementById('community-start').disabled = running;
   }
 
+  // Draws the state of GET /api/live (docs/http.md "Live state and nodes").
   draw(d) {
     const priceEl = document.getElementById('clearing-price');
-    if (!d) {
+    if (!d || !d.members) {
       priceEl.textContent = '–';
-      document.getElementById('live-source').textContent = 'No community is running: start one above.';
+      document.getElementById('price-unit').textContent = '';
+      document.getElementById('live-interval').textContent = '';
+      document.getElementById('live-source').textContent = 'No community run yet: start one above.';
       return;
     }
-    const cur = pick(d, 'current', 'interval_state', 'now') || {};
-    const history = this.history(d);
-    const intervals = pick(d, 'intervals');
-    const idx = pick(cur, 'interval', 'index') ?? pick(d, 'interval');
-    let price = pick(cur, 'price', 'clearing_price');
-    if (price === undefined && cur.clearing) price = pick(cur.clearing, 'price');
-    if (price === undefined) price = pick(d, 'clearing_price', 'price');
-    if (price === undefined && history.price.length) {
-      const last = history.price.filter((x) => x !== null && x !== undefined);
-      price = last.length ? last[last.length - 1] : undefined;
-    }
-    priceEl.textContent = typeof price === 'number' && Number.isFinite(price) ? price.toFixed(4) : 'no trade';
-    document.getElementById('price-unit').textContent = typeof price === 'number' ? '$/kWh' : '';
-    const status = pick(d, 'status', 'state') || (pick(d, 'running') ? 'running' : pick(d, 'done') ? 'done' : '');
-    document.getElementById('live-interval').textContent = idx !== undefined && typeof idx === 'number'
-        ? `Interval ${idx + 1}${intervals ? ` of ${intervals}` : ''}${status ? ` · ${status}` : ''}` : String(status || '');
-    const src = [pick(d, 'community', 'name'), pick(d, 'source')].filter(Boolean).join(' · ');
-    document.getElementById('live-source').textContent = src;
+    const cl = d.clearing;
+    priceEl.textContent = !cl ? '–' : typeof cl.price === 'number' ? cl.price.toFixed(4) : 'no trade';
+    document.getElementById('price-unit').textContent = cl && typeof cl.price === 'number' ? `$/kWh (interval ${cl.interval + 1})` : '';
+    const cur = d.interval;
+    const state = d.done ? 'done' : d.active ? 'running' : 'stopped';
+    document.getElementById('live-interval').textContent = cur
+      ? `Interval ${cur.index + 1} of ${d.intervals || '?'}, ${cur.state} · ${state}` : state;
+    const op = d.operator ? ` · operator ${d.operator.name} (term ${d.operator.term})` : '';
+    const conn = d.connection ? ` · ${d.connection.up ? 'connected to' : 'disconnected from'} ${d.connection.server || 'the bus'}` : '';
+    document.getElementById('live-source').textContent = `${d.community || ''}${d.source ? ` (${d.source})` : ''}${op}${conn}`;
 
     // Members.
     const tb = document.querySelector('#members tbody');
     tb.replaceChildren();
-    for (const m of asList(pick(d, 'members'))) {
-      const name = typeof m === 'string' ? m : pick(m, 'name', 'node', 'id');
+    for (const m of d.members) {
       const r = tb.insertRow();
-      r.dataset.member = name;
-      r.insertCell().textContent = name;
-      const up = typeof m === 'object' ? pick(m, 'status', 'up', 'state') : undefined;
-      r.insertCell().textContent = up === true ? 'up' : up === false ? 'down' : up || '–';
-      const t = typeof m === 'object' ? pick(m, 'telemetry', 'last', 'latest') || m : {};
+      r.dataset.member = m.name;
+      r.insertCell().textContent = m.name;
+      r.insertCell().textContent = (m.up ? 'up' : 'down') + (m.operator ? ', operator' : '');
+      const t = m.telemetry;
       const parts = [];
-      const lab = {load_kwh: 'load', pv_kwh: 'PV', soc_kwh: 'battery', import_kwh: 'import', export_kwh: 'export'};
-      for (const [k, l] of Object.entries(lab)) {
-        if (typeof t[k] === 'number' && Number.isFinite(t[k])) parts.push(`${l} ${num(t[k])} kWh`);
+      if (t) {
+        const lab = {load_kwh: 'load', pv_kwh: 'PV', soc_kwh: 'battery', import_kwh: 'import', export_kwh: 'export'};
+        for (const [k, l] of Object.entries(lab)) if (typeof t[k] === 'number') parts.push(`${l} ${num(t[k])} kWh`);
       }
-      r.insertCell().textContent = parts.join(', ') || '–';
+      const st = m.settlement;
+      if (st) parts.push(`bought ${num(st.bought_kwh)} kWh`, `sold ${num(st.sold_kwh)} kWh`, `paid $${num(st.amount, 4)}`);
+      r.insertCell().textContent = parts.length ? parts.join(', ') : '–';
     }
 
     // Bids of the current interval.
     const bb = document.querySelector('#bids tbody');
     bb.replaceChildren();
-    const bids = asList(pick(cur, 'bids') ?? pick(d, 'bids'));
+    const bids = (cur && cur.bids) || [];
     for (const b of bids) {
-      const buy = pick(b, 'buy_kwh');
-      const sell = pick(b, 'sell_kwh');
+      const buy = b.buy_kwh || 0;
+      const sell = b.sell_kwh || 0;
       const r = bb.insertRow();
-      r.insertCell().textContent = pick(b, 'node', 'member', 'name') || '';
+      r.insertCell().textContent = b.node;
       r.insertCell().textContent = buy > 0 && sell > 0 ? 'buy and sell' : buy > 0 ? 'buy' : sell > 0 ? 'sell' : 'none';
-      r.insertCell().textContent = buy > 0 && sell > 0 ? `${num(buy)} / ${num(sell)} kWh` : `${num(buy > 0 ? buy : sell || 0)} kWh`;
-      const p = pick(b, 'price', 'limit');
-      r.insertCell().textContent = typeof p === 'number' ? `${num(p, 4)} $/kWh` : 'any';
+      r.insertCell().textContent = buy > 0 && sell > 0 ? `${num(buy)} / ${num(sell)} kWh` : `${num(buy || sell)} kWh`;
+      r.insertCell().textContent = typeof b.price === 'number' ? `${num(b.price, 4)} $/kWh` : 'any';
     }
-    if (!bids.length) bb.insertRow().insertCell().textContent = 'none yet';
+    if (!bids.length) {
+      const c = bb.insertRow().insertCell();
+      c.colSpan = 4;
+      c.className = 'muted';
+      c.textContent = 'none yet';
+    }
 
     // Demand response.
     const dr = document.getElementById('dr-events');
     dr.replaceChildren();
-    const evs = asList(pick(d, 'dr', 'dr_events', 'events_dr'));
-    for (const e of evs) {
+    for (const e of d.dr_events || []) {
       const li = document.createElement('li');
-      li.textContent = `${num(pick(e, 'dr_kw', 'kw'), 2)} kW asked from hour ${num(pick(e, 'dr_start_h', 'start_h'), 1)} to ${num(pick(e, 'dr_end_h', 'end_h'), 1)}`;
+      li.textContent = `${e.id ? e.id + ': ' : ''}${num(e.kw, 2)} kW asked${e.node ? ` of ${e.node}` : ''} from hour ${num(e.start_h, 1)} to ${num(e.end_h, 1)}`;
       dr.appendChild(li);
     }
-    if (!evs.length) {
+    if (!dr.children.length) {
       const li = document.createElement('li');
       li.className = 'muted';
       li.textContent = 'none';
       dr.appendChild(li);
     }
 
-    chart(document.getElementById('chart-live-price'), {x: history.x, xLabel: 'interval', yLabel: '$/kWh',
-      series: [{name: 'clearing price', values: history.price.map((x) => (x === null ? NaN : x)), kind: 'step'}]});
-    chart(document.getElementById('chart-live-volume'), {x: history.x, xLabel: 'interval', yLabel: 'kWh',
-      series: [{name: 'volume', values: history.volume, kind: 'area'}]});
+    const h = this.history(d);
+    chart(document.getElementById('chart-live-price'), {x: h.x, xLabel: 'interval', yLabel: '$/kWh', empty: 'no interval cleared yet',
+      series: [{name: 'clearing price', values: h.price, kind: 'step'}]});
+    chart(document.getElementById('chart-live-volume'), {x: h.x, xLabel: 'interval', yLabel: 'kWh', empty: 'no interval cleared yet',
+      series: [{name: 'volume traded', values: h.volume, kind: 'step'}]});
   }
 
-  // {x, price, volume} from the state's history, whichever shape it has: arrays by quantity
-  // ({"price": [...], "volume_kwh": [...]}) or a list of intervals.
+  // {x, price, volume} of the state's history (arrays by quantity, one entry per interval; a
+  // price or volume is null when the interval did not clear).
   history(d) {
-    const h = pick(d, 'history') || [];
-    let price = [];
-    let volume = [];
-    let x = [];
-    if (Array.isArray(h)) {
-      for (const [i, r] of h.entries()) {
-        x.push(pick(r, 'interval') ?? i);
-        const p = pick(r, 'price', 'clearing_price');
-        price.push(typeof p === 'number' ? p : null);
-        volume.push(pick(r, 'volume_kwh', 'volume') || 0);
-      }
-    } else {
-      price = (pick(h, 'price', 'prices', 'clearing_price') || []).map((p) => (typeof p === 'number' ? p : null));
-      volume = (pick(h, 'volume_kwh', 'volume', 'volumes') || []).map((v) => v || 0);
-      x = pick(h, 'interval', 'intervals') || price.map((_, i) => i);
-    }
+    const h = d.history || {};
+    const price = (h.price || []).map((p) => (typeof p === 'number' ? p : NaN));
+    const volume = (h.volume_kwh || []).map((v) => (typeof v === 'number' ? v : NaN));
+    const x = (h.interval || price.map((_, i) => i)).map((i) => i + 1);
     return {x, price, volume};
   }
 }
