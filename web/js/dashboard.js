@@ -186,7 +186,7 @@ export class Dashboard {
         for (const [k, l] of Object.entries(lab)) if (typeof t[k] === 'number') parts.push(`${l} ${num(t[k])} kWh`);
       }
       const st = m.settlement;
-      if (st) parts.push(`bought ${num(st.bought_kwh)} kWh`, `sold ${num(st.sold_kwh)} kWh`, `paid $${num(st.amount, 4)}`);
+      if (st) parts.push(`bought ${num(st.bought_kwh)} kWh`, `sold ${num(st.sold_kwh)} kWh`, st.amount < 0 ? `received $${num(-st.amount, 4)}` : `paid $${num(st.amount, 4)}`);
       r.insertCell().textContent = parts.length ? parts.join(', ') : '–';
     }
 

@@ -397,12 +397,14 @@ export class Designer {
     const x1 = Math.max(...xs);
     const y0 = Math.min(...ys);
     const y1 = Math.max(...ys);
+    // Room for the symbols around the buses, and for the names on their right.
     const pad = 50;
-    let k = Math.min((w - 2 * pad) / Math.max(x1 - x0, 1e-9), (h - 2 * pad) / Math.max(y1 - y0, 1e-9));
+    const right = 90;
+    let k = Math.min((w - 2 * pad - right) / Math.max(x1 - x0, 1e-9), (h - 2 * pad) / Math.max(y1 - y0, 1e-9));
     if (!Number.isFinite(k) || k <= 0) k = 1;
     if (bs.length < 2 || x1 - x0 + y1 - y0 < 1e-9) k = 1;
     k = Math.min(k, 4);
-    this.view = {k, tx: w / 2 - k * (x0 + x1) / 2, ty: h / 2 - k * (y0 + y1) / 2};
+    this.view = {k, tx: (w - right) / 2 - k * (x0 + x1) / 2, ty: h / 2 - k * (y0 + y1) / 2};
     this.position();
   }
 
@@ -437,6 +439,12 @@ export class Designer {
       if ((ev.key === 'Enter' || ev.key === ' ') && t) {
         ev.preventDefault();
         this.activate(t);
+      } else if ((ev.key === 'Enter' || ev.key === ' ') && ev.target === svg && this.tool === 'bus') {
+        // From the keyboard, a new bus goes near the middle of the view (then arrows move it).
+        ev.preventDefault();
+        const {w, h} = this.size();
+        const n = this.world.buses.length;
+        this.apply((w / 2 + 30 * (n % 5) - this.view.tx) / this.view.k, (h / 2 + 30 * Math.floor(n / 5) % 150 - this.view.ty) / this.view.k, null);
       }
     });
     window.addEventListener('resize', () => this.position());
@@ -486,7 +494,7 @@ export class Designer {
     const s = target.dataset.section;
     const i = Number(target.dataset.index);
     const name = s === 'buses' ? this.world.buses[i].name : null;
-    if (this.tool === 'select' || (s !== 'buses' && this.tool !== 'bus')) this.select(s, i);
+    if (this.tool === 'select' || this.tool === 'bus' || s !== 'buses') this.select(s, i);
     else {
       const b = this.world.buses[i];
       this.apply(b.x, b.y, name);
@@ -678,7 +686,7 @@ export class Designer {
     } else {
       const {section, index} = this.sel;
       const c = this.world[section][index];
-      h.textContent = `${W.KIND[section][0].toUpperCase()}${W.KIND[section].slice(1)} ${c.name}`;
+      h.textContent = `${W.KIND[section][0].toUpperCase()}${W.KIND[section].slice(1)}: ${c.name}`;
       for (const f of W.FIELDS[section]) this.fieldRow(form, c, f, section);
       const del = document.createElement('button');
       del.type = 'button';
