@@ -296,7 +296,7 @@ pgt_http_refused(const char *const *args, char **err)
     if (!reap_within(h, START_TIMEOUT_S))
         fail_with(h, "plurigrid serve did not exit within %.0f s", START_TIMEOUT_S);
     char *e = pgt_http_stderr(h);
-    if (e && strstr(e, "listening on"))
+    if (e && strstr(e, "plurigrid serve: listening on http"))
         fail_with(h, "plurigrid serve started, but was expected to refuse to");
     int status = h->status;
     destroy(h);

@@ -15,7 +15,7 @@ static void
 usage(FILE *f)
 {
     fprintf(f, "Usage: plurigrid convert IN OUT [--from FMT] [--to FMT] [--step K]\n"
-               "                         [--json FILE|-]\n"
+               "                         [--layout] [--json FILE|-]\n"
                "\n"
                "Reads the world in IN and writes it to OUT. The formats are json (a plurigrid\n"
                "world, plurigrid-world/1, docs/world-format.md) and matpower (a MATPOWER case\n"
@@ -25,7 +25,8 @@ usage(FILE *f)
                "\n"
                "Converting a MATPOWER case to JSON and back keeps it exactly. What a target\n"
                "format cannot hold (time series and renewables in a MATPOWER case, MATPOWER\n"
-               "fields plurigrid does not use) is reported as a note on standard error.\n"
+               "fields plurigrid does not use, bus positions on a drawing) is reported as a\n"
+               "note on standard error.\n"
                "\n"
                "Options:\n"
                "  --from FMT   read IN as FMT (json or matpower)\n"
@@ -33,6 +34,9 @@ usage(FILE *f)
                "  --step K     write the world as it is at step K (0 = the first) of its time\n"
                "               series: loads scaled, renewables at their availability. A MATPOWER\n"
                "               case of one hour of a day, for example\n"
+               "  --layout     place the buses that have no position on a drawing (x, y) before\n"
+               "               writing: what the grid designer shows. Placed buses stay where\n"
+               "               they are. JSON output only (MATPOWER keeps no positions)\n"
                "  --json FILE|-\n"
                "               write a summary as JSON to FILE, or to standard output for '-'\n"
                "               (instead of the one-line summary; not with OUT '-')\n"
@@ -45,7 +49,8 @@ usage(FILE *f)
                "failure.\n"
                "\n"
                "Example:\n"
-               "  plurigrid convert case9.m case9.json\n");
+               "  plurigrid convert case9.m case9.json\n"
+               "  plurigrid convert case118.m case118.json --layout\n");
 }
 
 static int
@@ -62,6 +67,7 @@ pg_cmd_convert(int argc, char **argv)
 {
     const char *in = NULL, *out = NULL, *from = NULL, *to = NULL, *json_path = NULL;
     long step = -1;
+    bool layout = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (pg_cli_is_help(a)) {
@@ -82,6 +88,8 @@ pg_cmd_convert(int argc, char **argv)
                 from = argv[++i];
             else
                 to = argv[++i];
+        } else if (strcmp(a, "--layout") == 0) {
+            layout = true;
         } else if (strcmp(a, "--step") == 0) {
             unsigned long long k = 0;
             if (i + 1 >= argc || !pg_cli_parse_count(argv[i + 1], LONG_MAX, &k)) {
@@ -126,6 +134,11 @@ pg_cmd_convert(int argc, char **argv)
                 "plurigrid convert: cannot tell the format of '%s' from its name: use a .json or "
                 ".m file, or --to json|matpower\n",
                 out);
+        return PG_EXIT_USAGE;
+    }
+    if (layout && strcmp(to, "json") != 0) {
+        fprintf(stderr, "plurigrid convert: --layout places buses on a drawing, which only a JSON "
+                        "world keeps: a MATPOWER case has no bus positions\n");
         return PG_EXIT_USAGE;
     }
     bool json_std = json_path && strcmp(json_path, "-") == 0;
@@ -189,6 +202,10 @@ pg_cmd_convert(int argc, char **argv)
         }
         pg_world_free(w);
         w = at;
+    }
+    if (layout && (rc = pg_world_layout(w, false, &err))) {
+        code = pg_cli_report("convert", &err);
+        goto out;
     }
     size_t n_in_notes = notes.n;
     if (out_std) {

@@ -140,8 +140,8 @@ dup_or_null(const char *s, bool *ok)
     return d;
 }
 
-/* The servers' URLs with their credentials shown as *** (nats://***@host:4222), as the bus
- * shows them. */
+/* The servers' URLs with their user and password replaced by three stars, as the bus shows
+ * them. */
 static char *
 masked(const char *urls, bool *ok)
 {

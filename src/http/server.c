@@ -1117,6 +1117,23 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
                               "too many requests from this address: try again in %u s", wait);
         }
         rq->api = strncmp(rq->path, "/api/", 5) == 0 || strcmp(rq->path, "/api") == 0;
+        if (rq->api && !auth_ok(s, c)) {
+            const char *extra[] = {"WWW-Authenticate", "Bearer", NULL};
+            return send_error(rq, 401, "unauthorized", extra,
+                              "this server needs its bearer token: send the header "
+                              "'Authorization: Bearer TOKEN'");
+        }
+        /* A declared body beyond the limit is refused before a byte of it is read. */
+        const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+        if (cl) {
+            char *end;
+            errno = 0;
+            unsigned long long v = strtoull(cl, &end, 10);
+            if (errno || end == cl || v > s->o.max_body)
+                return send_error(rq, 413, "too_large", NULL,
+                                  "the body is larger than this server takes (%zu bytes)",
+                                  s->o.max_body);
+        }
         if (!rq->api) {
             if (strcmp(m, "GET") != 0) {
                 const char *extra[] = {"Allow", "GET, HEAD", NULL};
@@ -1124,12 +1141,6 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
                                   "%s is not allowed on %s (only GET and HEAD)", method, rq->path);
             }
             return MHD_YES; /* served once the request is whole (keeps the connection) */
-        }
-        if (!auth_ok(s, c)) {
-            const char *extra[] = {"WWW-Authenticate", "Bearer", NULL};
-            return send_error(rq, 401, "unauthorized", extra,
-                              "this server needs its bearer token: send the header "
-                              "'Authorization: Bearer TOKEN'");
         }
         char allow[128];
         rq->route = find_route(s, rq, m, allow, sizeof allow);
@@ -1140,16 +1151,6 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
                                   "%s is not allowed on %s (allowed: %s)", method, rq->path, allow);
             }
             return send_error(rq, 404, "not_found", NULL, "no such endpoint: %s", rq->path);
-        }
-        const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
-        if (cl) {
-            char *end;
-            errno = 0;
-            unsigned long long v = strtoull(cl, &end, 10);
-            if (errno || end == cl || v > s->o.max_body)
-                return send_error(rq, 413, "too_large", NULL,
-                                  "the body is larger than this server takes (%zu bytes)",
-                                  s->o.max_body);
         }
         return MHD_YES;
     }
@@ -1226,9 +1227,9 @@ pgh_server_start(pgh_server **out, const pgh_options *o, pg_error *err)
         return rc;
     if (!loopback && (!o->token || !*o->token))
         return pg_error_set(err, PG_EINVAL,
-                            "listening on %s (not a loopback address) needs a bearer token: "
-                            "give --token-file FILE (a file only you can read, with a token of "
-                            "16 characters or more)",
+                            "--listen %s is not a loopback address: a server other machines "
+                            "can reach needs a bearer token; give --token-file FILE (a file only "
+                            "you can read, with a token of 16 characters or more)",
                             o->listen);
     if (o->token && strlen(o->token) < 16)
         return pg_error_set(err, PG_EINVAL,

@@ -379,13 +379,26 @@ term(double xi, double yi, double xj, double yj, double w, double d, double *sw,
     return w * (dist - d) * (dist - d);
 }
 
-/* Stress majorization over every pair of the island (D: m x m hops). */
-static void
-smacof_dense(island *is, const uint16_t *D)
+/* Stress majorization over every pair of the island (D: m x m hops). The weight 1 / d^2 and
+ * 1 / d of each hop count come from tables (wt, wd), so that a pair costs one square root and
+ * one division; its stress w (dist - d)^2 is w dist^2 - 2 dist / d + 1. */
+static int
+smacof_dense(island *is, const uint16_t *D, pg_error *err)
 {
     size_t m = is->m;
+    double *wt = malloc((m + 1) * sizeof *wt), *wd = malloc((m + 1) * sizeof *wd);
+    if (!wt || !wd) {
+        free(wt);
+        free(wd);
+        return pg_error_set(err, PG_ENOMEM, "out of memory");
+    }
+    wt[0] = wd[0] = 0;
+    for (size_t h = 1; h <= m; h++) {
+        double d = IDEAL_EDGE * (double)h;
+        wt[h] = 1.0 / (d * d);
+        wd[h] = 1.0 / d;
+    }
     double prev = -1;
-    /* weights and distances by hop count: w = 1 / d^2 */
     for (int it = 0; it < DENSE_ITERS; it++) {
         double stress = 0;
         for (size_t i = 0; i < m; i++) {
@@ -394,10 +407,23 @@ smacof_dense(island *is, const uint16_t *D)
             const uint16_t *row = D + i * m;
             double xi = is->x[i], yi = is->y[i], sw = 0, nx = 0, ny = 0;
             for (size_t j = 0; j < m; j++) {
-                if (j == i)
+                /* a free bus keeps to its own: of the placed buses only its neighbours pull
+                 * it, so that new buses are drawn at the ideal length next to them even when
+                 * the placed ones are drawn at another scale */
+                size_t h = row[j];
+                if (j == i || (is->fixed[j] && h > 1))
                     continue;
-                double d = IDEAL_EDGE * (double)row[j];
-                stress += term(xi, yi, is->x[j], is->y[j], 1.0 / (d * d), d, &sw, &nx, &ny);
+                double w = wt[h], xj = is->x[j], yj = is->y[j];
+                double dx = xi - xj, dy = yi - yj, d2 = dx * dx + dy * dy, dist = sqrt(d2);
+                sw += w;
+                nx += w * xj;
+                ny += w * yj;
+                if (dist > 0) {
+                    double f = wd[h] / dist;
+                    nx += f * dx;
+                    ny += f * dy;
+                }
+                stress += w * d2 - 2 * wd[h] * dist + 1;
             }
             if (sw > 0) {
                 is->x[i] = nx / sw;
@@ -408,6 +434,9 @@ smacof_dense(island *is, const uint16_t *D)
             break;
         prev = stress;
     }
+    free(wt);
+    free(wd);
+    return PG_OK;
 }
 
 /* The sparse stress model's terms: each bus's neighbours (1 hop) and the pivots, a pivot's term
@@ -463,7 +492,7 @@ sparse_terms(const island *is, size_t k, const size_t *piv, const uint16_t *P, t
         }
         for (size_t p = 0; p < k; p++) {
             size_t h = P[p * m + i];
-            if (piv[p] == i || h <= 1)
+            if (piv[p] == i || h <= 1 || is->fixed[piv[p]])
                 continue;
             double d = IDEAL_EDGE * (double)h;
             t->j[at] = (uint32_t)piv[p];
@@ -661,7 +690,8 @@ draw_island(island *is, pg_error *err)
         }
         for (size_t i = 0; i < m; i++)
             bfs(is, i, D + i * m, q);
-        smacof_dense(is, D);
+        if ((rc = smacof_dense(is, D, err)))
+            goto out;
         if (m <= CROSS_MAX && (rc = reduce_crossings(is, err)))
             goto out;
     } else {
@@ -683,6 +713,12 @@ out:
 }
 
 /* ---------------------------------------------------------------- overlaps */
+
+static double
+clamp(double v)
+{
+    return v > PG_POSITION_MAX ? PG_POSITION_MAX : v < -PG_POSITION_MAX ? -PG_POSITION_MAX : v;
+}
 
 typedef struct cell_pt {
     int64_t cx, cy;
@@ -759,10 +795,10 @@ push_pass(cell_pt *c, const size_t *ids, size_t n, double *x, double *y, const b
                     }
                     double need = GAP_PUSH - d;
                     double fa = fixed[a] ? 0 : fixed[b] ? 1 : 0.5, fb = 1 - fa;
-                    x[a] -= ux * need * fa;
-                    y[a] -= uy * need * fa;
-                    x[b] += ux * need * fb;
-                    y[b] += uy * need * fb;
+                    x[a] = clamp(x[a] - ux * need * fa);
+                    y[a] = clamp(y[a] - uy * need * fa);
+                    x[b] = clamp(x[b] + ux * need * fb);
+                    y[b] = clamp(y[b] + uy * need * fb);
                     *moved_any = true;
                 }
             }
@@ -803,16 +839,18 @@ remove_overlaps(const size_t *ids, size_t n, double *x, double *y, const bool *f
             size_t a = ids[k];
             if (fixed[a] || clear_spot(ids, n, x, y, a, x[a], y[a]))
                 continue;
+            /* n buses block fewer than n + 1 rings of points: the search ends */
             double px = x[a], py = y[a];
-            for (long r = 1; !clear_spot(ids, n, x, y, a, px, py); r++)
-                for (long s = 0; s < 8 * r; s++) {
+            bool found = false;
+            for (long r = 1; !found; r++)
+                for (long s = 0; s < 8 * r && !found; s++) {
                     long side = s / (2 * r), t = s % (2 * r) - r;
                     long gx = side == 0 ? t : side == 1 ? r : side == 2 ? -t : -r;
                     long gy = side == 0 ? -r : side == 1 ? t : side == 2 ? r : -t;
                     px = x[a] + GAP_PUSH * (double)gx;
                     py = y[a] + GAP_PUSH * (double)gy;
-                    if (clear_spot(ids, n, x, y, a, px, py))
-                        break;
+                    found = fabs(px) <= PG_POSITION_MAX && fabs(py) <= PG_POSITION_MAX &&
+                            clear_spot(ids, n, x, y, a, px, py);
                 }
             x[a] = px;
             y[a] = py;
@@ -908,25 +946,12 @@ pg_world_layout(pg_world *w, bool all, pg_error *err)
         c->size = tail - c->first;
     }
     qsort(comps, n_comps, sizeof *comps, cmp_comp);
-    /* islands with placed buses first, where they are; then the others in a row to the right of
-     * everything drawn, their tops level with the drawing's top */
-    for (int phase = 0; phase < 2 && !rc; phase++) {
-        double cursor = 0, top = 0;
-        if (phase == 1 && n_fixed) {
-            bool first = true;
-            for (size_t b = 0; b < n; b++) {
-                if (!seen[b])
-                    continue;
-                if (first || x[b] > cursor)
-                    cursor = x[b];
-                if (first || y[b] < top)
-                    top = y[b];
-                first = false;
-            }
-            cursor += ISLAND_SPACE;
-        }
-        for (size_t k = 0; k < n; k++)
-            seen[k] = phase == 0 ? fixed[k] : seen[k];
+    /* islands with placed buses first, where they are; then the others in a row, largest
+     * first, beside everything drawn */
+    for (size_t k = 0; k < n; k++)
+        seen[k] = fixed[k];
+    double row_w = 0, row_h = 0;
+    for (int phase = 0; phase < 2 && !rc; phase++)
         for (size_t ci = 0; ci < n_comps && !rc; ci++) {
             comp *c = &comps[ci];
             if (c->all_fixed || c->any_fixed != (phase == 0))
@@ -937,39 +962,76 @@ pg_world_layout(pg_world *w, bool all, pg_error *err)
                 lfixed[i] = fixed[mem[i]];
                 lx[i] = x[mem[i]];
                 ly[i] = y[mem[i]];
+                ids[i] = i;
             }
             island is = {&g, mem, loc, c->size, lx, ly, lfixed, c->any_fixed};
             if ((rc = draw_island(&is, err)))
                 break;
-            double minx = 0, miny = 0, maxx = 0;
-            for (size_t i = 0; i < c->size; i++) {
-                ids[i] = i;
-                if (i == 0 || lx[i] < minx)
-                    minx = lx[i];
-                if (i == 0 || lx[i] > maxx)
-                    maxx = lx[i];
-                if (i == 0 || ly[i] < miny)
-                    miny = ly[i];
-            }
+            double minx = 0, miny = 0, maxx = 0, maxy = 0;
             if (phase == 1) {
                 if ((rc = remove_overlaps(ids, c->size, lx, ly, lfixed, err)))
                     break;
                 minx = maxx = lx[0];
-                miny = ly[0];
+                miny = maxy = ly[0];
                 for (size_t i = 1; i < c->size; i++) {
                     minx = lx[i] < minx ? lx[i] : minx;
                     maxx = lx[i] > maxx ? lx[i] : maxx;
                     miny = ly[i] < miny ? ly[i] : miny;
+                    maxy = ly[i] > maxy ? ly[i] : maxy;
                 }
             }
             for (size_t i = 0; i < c->size; i++) {
                 size_t b = mem[i];
-                x[b] = phase == 1 ? lx[i] - minx + cursor : lx[i];
-                y[b] = phase == 1 ? ly[i] - miny + top : ly[i];
-                seen[b] = true;
+                x[b] = phase == 1 ? lx[i] - minx + row_w : clamp(lx[i]);
+                y[b] = phase == 1 ? ly[i] - miny : clamp(ly[i]);
+                if (phase == 0)
+                    seen[b] = true;
             }
-            if (phase == 1)
-                cursor += maxx - minx + ISLAND_SPACE;
+            if (phase == 1) {
+                row_w += maxx - minx + ISLAND_SPACE;
+                row_h = maxy - miny > row_h ? maxy - miny : row_h;
+            }
+        }
+    if (rc)
+        goto out;
+    /* the row goes to the right of the drawing, or else where it fits: left, below, above */
+    double ox = 0, oy = 0, bx0 = 0, by0 = 0, bx1 = 0, by1 = 0;
+    bool drawn = false;
+    for (size_t b = 0; b < n; b++) {
+        if (!seen[b])
+            continue;
+        bx0 = !drawn || x[b] < bx0 ? x[b] : bx0;
+        bx1 = !drawn || x[b] > bx1 ? x[b] : bx1;
+        by0 = !drawn || y[b] < by0 ? y[b] : by0;
+        by1 = !drawn || y[b] > by1 ? y[b] : by1;
+        drawn = true;
+    }
+    if (drawn && row_w > 0) {
+        double w_ = row_w - ISLAND_SPACE, M = PG_POSITION_MAX;
+        if (bx1 + ISLAND_SPACE + w_ <= M && by0 + row_h <= M)
+            ox = bx1 + ISLAND_SPACE, oy = by0;
+        else if (bx0 - ISLAND_SPACE - w_ >= -M && by0 + row_h <= M)
+            ox = bx0 - ISLAND_SPACE - w_, oy = by0;
+        else if (by1 + ISLAND_SPACE + row_h <= M && bx0 + w_ <= M)
+            ox = bx0, oy = by1 + ISLAND_SPACE;
+        else if (by0 - ISLAND_SPACE - row_h >= -M && bx0 + w_ <= M)
+            ox = bx0, oy = by0 - ISLAND_SPACE - row_h;
+        else {
+            rc = pg_error_set(err, PG_ELIMIT,
+                              "the placed buses leave no room within +-%g for the %g x %g "
+                              "drawing units the other islands need",
+                              M, w_, row_h);
+            goto out;
+        }
+    }
+    for (size_t ci = 0; ci < n_comps; ci++) {
+        const comp *c = &comps[ci];
+        if (c->any_fixed)
+            continue;
+        for (size_t i = 0; i < c->size; i++) {
+            size_t b = order[c->first + i];
+            x[b] += ox;
+            y[b] += oy;
         }
     }
     /* the gap between every two buses (placed buses against each other excepted); for worlds

@@ -122,7 +122,26 @@ typedef struct side {
     pg_error err;
     size_t recomputed, errors, restarted;
     atomic_int finished;
+    /* the run's events (pg_lattice_options.event), on the side's own thread */
+    size_t ev_cleared, ev_done, ev_up, ev_connected, ev_after_done;
+    double ev_price[64];
 } side;
+
+static void
+side_event(void *ud, const pg_community_event *ev)
+{
+    side *s = ud;
+    s->ev_after_done += s->ev_done > 0;
+    if (ev->kind == PG_COMMUNITY_EVENT_CLEARED) {
+        s->ev_cleared++;
+        if (ev->interval < 64)
+            s->ev_price[ev->interval] = ev->price;
+    }
+    s->ev_done += ev->kind == PG_COMMUNITY_EVENT_DONE;
+    s->ev_up += ev->kind == PG_COMMUNITY_EVENT_MEMBER && ev->up;
+    s->ev_connected += ev->kind == PG_COMMUNITY_EVENT_CONNECTION && ev->up && ev->server &&
+                       strncmp(ev->server, "nats://", 7) == 0;
+}
 
 static void
 side_log(void *ud, pg_log_level level, const char *msg)
@@ -166,6 +185,8 @@ side_main(void *arg)
     lo.log_ud = s;
     lo.log_level = PG_LOG_DEBUG;
     lo.stop = &s->stop;
+    lo.event = side_event;
+    lo.event_ud = s;
     if (s->heartbeat_s > 0) {
         lo.heartbeat_s = s->heartbeat_s;
         lo.timeout_s = s->timeout_s;
@@ -240,6 +261,17 @@ test_two_hosts(void **state)
             fail_msg("side %d: %s", k, sd[k].err.msg);
         assert_same_run(&ref->variants[0].market, &sd[k].r->variants[0].market, ref->n_intervals);
         assert_int_equal(sd[k].errors, 0);
+        /* the events: every interval cleared at the report's price, every member up, the
+         * connection, and the end once, last */
+        assert_int_equal(sd[k].ev_cleared, ref->n_intervals);
+        for (size_t t = 0; t < ref->n_intervals && t < 64; t++) {
+            double a = sd[k].ev_price[t], b = ref->variants[0].market.price[t];
+            assert_true((isnan(a) && isnan(b)) || a == b);
+        }
+        assert_true(sd[k].ev_up >= n);
+        assert_true(sd[k].ev_connected >= 1);
+        assert_int_equal(sd[k].ev_done, 1);
+        assert_int_equal(sd[k].ev_after_done, 0);
     }
     /* the side without the operator checked every interval's result */
     assert_true(sd[0].recomputed + sd[1].recomputed >= pg_community_n_intervals(c));

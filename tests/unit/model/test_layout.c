@@ -332,6 +332,28 @@ test_keeps_placed(void **state)
     bool both[4] = {true, true, false, false};
     assert_true(min_distance(t, both) >= PG_LAYOUT_MIN_GAP);
     pg_world_free(t);
+    /* at the edge of the drawing: new buses stay within it, the row of islands goes left */
+    pg_world *e = buses_only(3);
+    add_branch(e, 0, 1);
+    e->buses[0].x = PG_POSITION_MAX;
+    e->buses[0].y = -PG_POSITION_MAX;
+    layout_ok(e, false);
+    check_all_placed(e);
+    assert_int_equal(pg_world_validate(e, NULL), PG_OK);
+    assert_true(e->buses[0].x == PG_POSITION_MAX && e->buses[0].y == -PG_POSITION_MAX);
+    assert_true(e->buses[1].x > PG_POSITION_MAX - 200 && e->buses[1].y < -PG_POSITION_MAX + 200);
+    assert_true(e->buses[2].x < PG_POSITION_MAX - 100);
+    assert_true(min_distance(e, NULL) >= PG_LAYOUT_MIN_GAP);
+    /* placed buses in two opposite corners leave no room for an island: refused, unchanged */
+    e->buses[1].x = -PG_POSITION_MAX;
+    e->buses[1].y = PG_POSITION_MAX;
+    e->branches[0].in_service = false;
+    e->buses[2].x = e->buses[2].y = NAN;
+    pg_error err = {0};
+    assert_int_equal(pg_world_layout(e, false, &err), PG_ELIMIT);
+    assert_non_null(strstr(err.msg, "no room"));
+    assert_true(isnan(e->buses[2].x));
+    pg_world_free(e);
     free(placed);
     free(px);
     free(py);
