@@ -84,10 +84,41 @@ await run('designer-hello', async (t) => {
   await page.keyboard.press('Escape');
   await t.shot(page, 'built');
 
-  // Undo and redo one edit: the drawing follows.
+  // A field out of range is shown next to the field, as the library's validation says it.
+  await clickBus(page, 'bus1');
+  await page.locator('#f-buses-vmin').fill('1.2');
+  await page.locator('#f-buses-vmin').press('Tab');
+  const vminProblem = await page.locator('#f-buses-vmin-problem').textContent();
+  check(/at most/.test(vminProblem), `vmin 1.2 > vmax 1.1 shows "${vminProblem}" next to the field`);
+  await t.shot(page, 'field-problem');
+  // Undo (Ctrl+Z) takes it back; redo and undo again.
   await page.locator('#canvas').focus();
   await page.keyboard.press('Control+z');
+  check((await page.locator('#f-buses-vmin').inputValue()) === '0.9', 'Ctrl+Z did not take vmin back to 0.9');
   await page.keyboard.press('Control+Shift+z');
+  check((await page.locator('#f-buses-vmin').inputValue()) === '1.2', 'Ctrl+Shift+Z did not redo vmin 1.2');
+  await page.locator('#btn-undo').click();
+  check(!(await page.locator('#f-buses-vmin-problem').textContent()), 'the problem stays after undo');
+
+  // What only the server checks (an availability above 1) comes back as its 422, shown with the
+  // JSON path; undo, and the world saves.
+  await page.keyboard.press('Escape');
+  const profiles = page.locator('#f-series');
+  await profiles.fill((await profiles.inputValue()).replace(/^solar_gen: 0,/m, 'solar_gen: 1.5,'));
+  await profiles.press('Tab');
+  const refused = page.waitForResponse((r) => r.url().includes('/api/worlds/') && r.request().method() === 'PUT');
+  await page.locator('#btn-save').click();
+  const rf = await refused;
+  check(rf.status() === 422, `saving an availability of 1.5 answered ${rf.status()}, not 422`);
+  await page.locator('#error').waitFor({state: 'visible'});
+  const shown = await page.locator('#error .msg').textContent();
+  const sent = (await rf.json()).error;
+  check(shown.includes(sent.message), `the error bar says "${shown}", not the server's "${sent.message}"`);
+  check(!sent.path || shown.includes(sent.path), `the error bar does not show the path ${sent.path}: "${shown}"`);
+  console.log(`designer-hello: the server's 422 shown: ${shown}`);
+  await t.shot(page, 'server-422');
+  await page.locator('#canvas').focus();
+  await page.keyboard.press('Control+z');
 
   // Save, and the server has the example's world (bus positions aside).
   const saved = page.waitForResponse((r) => r.url().includes('/api/worlds/') && r.request().method() === 'PUT');
@@ -131,5 +162,5 @@ await run('designer-hello', async (t) => {
   check(fills.every((f) => f), 'buses are not coloured after the power flow');
   await page.locator(`#canvas .bus[data-bus="bus1"] .node`).click();
   await t.shot(page, 'power-flow');
-  noPageErrors(t);
+  noPageErrors(t, [/status of 422/]); // the refused save above
 });

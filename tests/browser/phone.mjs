@@ -27,6 +27,7 @@ await run('phone', async (t) => {
       if (b) check(b.height >= 40, `${sel} is ${b.height} px high: too small to touch`);
     }
   }
+  await page.waitForTimeout(300); // the drawer's slide
   await t.shot(page, 'palette');
   await tool.tap();
   const cb = await page.locator('#canvas').boundingBox();
@@ -34,6 +35,12 @@ await run('phone', async (t) => {
   await page.locator('#canvas .bus').first().waitFor();
   check((await page.locator('#canvas .bus').count()) === 1, 'tapping the canvas did not add one bus');
   await page.locator('#f-buses-name').waitFor({state: 'visible'});
+  await page.waitForTimeout(300);
   await t.shot(page, 'bus-added');
+  // The properties drawer closes from its button; the bus stays.
+  await page.locator('#toggle-panel').tap();
+  await page.waitForTimeout(300);
+  const pb = await page.locator('#panel').boundingBox();
+  check(pb.x >= 389, 'the properties drawer does not close');
   noPageErrors(t);
 });
