@@ -77,7 +77,8 @@ export async function request(method, path, body, retried = false) {
     }
   }
   if (res.status === 401 && !retried) {
-    if (askToken()) return request(method, path, body, true);
+    // Another request may have asked for the token meanwhile: then it is used, not asked again.
+    if ((token() && token() !== t) || askToken()) return request(method, path, body, true);
   }
   if (!res.ok) {
     throw new ApiError(res.status, data, `${method} ${path}: HTTP ${res.status} ${res.statusText}`);
