@@ -135,6 +135,18 @@ await run('designer-hello', async (t) => {
   const norm = (w) => JSON.stringify(sorted(w));
   check(norm(got) === norm(example), `the saved world differs from the example:\n${JSON.stringify(got)}\n${JSON.stringify(example)}`);
 
+  // Download gives the same world as a file.
+  const dl = page.waitForEvent('download');
+  await page.locator('#btn-download').click();
+  const file = await (await dl).path();
+  const down = JSON.parse(fs.readFileSync(file, 'utf8'));
+  for (const b of down.buses) {
+    check(Number.isFinite(b.x) && Number.isFinite(b.y), `the downloaded ${b.name} has no position`);
+    delete b.x;
+    delete b.y;
+  }
+  check(norm(down) === norm(example), `the downloaded world differs from the example:\n${JSON.stringify(down)}`);
+
   // Power flow: the voltages shown are the API's and the command's.
   const result = page.waitForResponse((r) => /\/api\/jobs\/[^/]+\/result$/.test(r.url()));
   await page.locator('#btn-pf').click();

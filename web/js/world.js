@@ -207,7 +207,7 @@ export function toDocument(w) {
   const doc = {format: 'plurigrid-world/1'};
   if (w.name) doc.name = w.name;
   if (w.description) doc.description = w.description;
-  if (w.base_mva !== undefined && w.base_mva !== 100) doc.base_mva = w.base_mva;
+  doc.base_mva = w.base_mva === undefined ? 100 : w.base_mva; // always written, as the library does
   for (const s of [...SECTIONS, 'series']) {
     const arr = w[s] || [];
     if (!arr.length && s !== 'buses') continue;
