@@ -42,7 +42,13 @@ test_only=(
     clang libclang-rt-14-dev    # libFuzzer targets and sanitizer runtimes
     lrslib                      # independent Nash equilibrium enumeration for game tests
     octave                      # reads back written MATPOWER cases as MATPOWER's loadcase does
+    chromium                    # the browser the designer's and dashboard's tests drive
 )
+# Node.js runs the browser tests: Debian's (with its npm) only when no npm is on the PATH, since
+# the machine may have another Node.js, which Debian's npm conflicts with.
+if ! command -v npm >/dev/null 2>&1; then
+    test_only+=(nodejs npm)
+fi
 case "$mode" in
     runtime) pkgs=("${runtime[@]}") ;;
     test-only) pkgs=("${test_only[@]}") ;;
@@ -53,6 +59,24 @@ if [ "${list:-0}" = 1 ]; then
     exit 0
 fi
 
+# The browser tests' npm packages (playwright-core, pinned by tests/browser/package-lock.json),
+# with everything else (not with --runtime): `npm ci` when node_modules is missing or older than
+# the lockfile; no network otherwise.
+npm_deps() {
+    [ "$mode" = all ] || return 0
+    local dir
+    dir="$(cd "$(dirname "$0")/.." && pwd)/tests/browser"
+    if [ -f "$dir/node_modules/.package-lock.json" ] &&
+        [ ! "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+        return 0
+    fi
+    echo "deps.sh: installing the browser tests' npm packages (npm ci in tests/browser)"
+    (cd "$dir" && npm ci --no-audit --no-fund) || {
+        echo "deps.sh: npm ci failed in tests/browser" >&2
+        exit 1
+    }
+}
+
 missing=()
 for p in "${pkgs[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
@@ -62,6 +86,7 @@ done
 
 if [ "${#missing[@]}" -eq 0 ]; then
     echo "deps.sh: all ${#pkgs[@]} packages already installed"
+    npm_deps
     exit 0
 fi
 
@@ -90,4 +115,5 @@ if ! "${sudo[@]}" apt-get install -y --no-install-recommends "${missing[@]}"; th
         exit 1
     }
 fi
+npm_deps
 echo "deps.sh: done"

@@ -1,0 +1,46 @@
+// The designer on a phone-sized screen (390 x 844, touch): it loads, the palette is reachable
+// from its drawer button, a bus is added by tapping the canvas, its properties open, and the
+// controls are big enough to touch (at least 40 px).
+
+import {check, launch, noPageErrors, run, startServer} from './lib.mjs';
+
+await run('phone', async (t) => {
+  t.server = await startServer();
+  const {page, problems} = await launch({width: 390, height: 844});
+  t.page = page;
+  t.problems = problems;
+  await page.goto(`${t.server.url}/#/designer`);
+  await page.locator('#canvas-hint').waitFor({state: 'visible'});
+  const doc = await page.evaluate(() => ({w: document.documentElement.scrollWidth, h: document.documentElement.clientHeight}));
+  check(doc.w <= 390, `the page is ${doc.w} px wide on a 390 px screen`);
+  await t.shot(page, 'loaded');
+  const toggle = page.locator('#toggle-palette');
+  check(await toggle.isVisible(), 'no palette button on a phone');
+  await toggle.tap();
+  const tool = page.locator('.tool[data-tool="bus"]');
+  await tool.waitFor({state: 'visible'});
+  const tb = await tool.boundingBox();
+  check(tb.x >= 0 && tb.x + tb.width <= 390, 'the palette is not on the screen after opening it');
+  for (const sel of ['.tool', '#toggle-palette', '#toggle-panel', '#btn-pf', '#btn-undo']) {
+    for (const e of await page.locator(sel).all()) {
+      const b = await e.boundingBox();
+      if (b) check(b.height >= 40, `${sel} is ${b.height} px high: too small to touch`);
+    }
+  }
+  await page.waitForTimeout(300); // the drawer's slide
+  await t.shot(page, 'palette');
+  await tool.tap();
+  const cb = await page.locator('#canvas').boundingBox();
+  await page.touchscreen.tap(cb.x + cb.width / 2, cb.y + cb.height / 2);
+  await page.locator('#canvas .bus').first().waitFor();
+  check((await page.locator('#canvas .bus').count()) === 1, 'tapping the canvas did not add one bus');
+  await page.locator('#f-buses-name').waitFor({state: 'visible'});
+  await page.waitForTimeout(300);
+  await t.shot(page, 'bus-added');
+  // The properties drawer closes from its button; the bus stays.
+  await page.locator('#toggle-panel').tap();
+  await page.waitForTimeout(300);
+  const pb = await page.locator('#panel').boundingBox();
+  check(pb.x >= 389, 'the properties drawer does not close');
+  noPageErrors(t);
+});
