@@ -24,6 +24,18 @@ typedef struct pg_command {
 #define PG_CLI_MODULE_EXPORT __attribute__((visibility("default")))
 #else
 #define PG_CLI_MODULE_EXPORT
+/* The bearer token of --token-file (plurigrid serve, plurigrid node --http; docs/http.md,
+ * Security): a private file (neither readable nor writable by others), one line of
+ * PG_CLI_TOKEN_MIN or more printable characters without spaces. *out (malloc'd, free it with
+ * pg_cli_forget) and *len are written on success (PG_EXIT_OK); otherwise the problem is printed
+ * as "plurigrid CMD: --token-file ..." and PG_EXIT_USAGE returned. The token itself is never
+ * printed. */
+#define PG_CLI_TOKEN_MIN 16
+#define PG_CLI_TOKEN_FILE_MAX 4096
+int pg_cli_read_token(const char *cmd, const char *path, char **out, size_t *len);
+/* Overwrites n bytes of secret, then frees it; accepts NULL. */
+void pg_cli_forget(char *secret, size_t n);
+
 #endif
 
 /* Subcommands. Add one line here and one entry in main.c's table. */
@@ -101,5 +113,17 @@ int pg_cli_make_dirs(const char *path);
 /* Opens the command's module lib/plurigrid/MODULE.so beside libplurigrid (dlopen). On failure
  * prints "plurigrid CMD: cannot load the module MODULE: why" and returns NULL. */
 void *pg_cli_module_open(const char *cmd, const char *module);
+
+/* The bearer token of --token-file (plurigrid serve, plurigrid node --http; docs/http.md,
+ * Security): a private file (neither readable nor writable by others), one line of
+ * PG_CLI_TOKEN_MIN or more printable characters without spaces. *out (malloc'd, free it with
+ * pg_cli_forget) and *len are written on success (PG_EXIT_OK); otherwise the problem is printed
+ * as "plurigrid CMD: --token-file ..." and PG_EXIT_USAGE returned. The token itself is never
+ * printed. */
+#define PG_CLI_TOKEN_MIN 16
+#define PG_CLI_TOKEN_FILE_MAX 4096
+int pg_cli_read_token(const char *cmd, const char *path, char **out, size_t *len);
+/* Overwrites n bytes of secret, then frees it; accepts NULL. */
+void pg_cli_forget(char *secret, size_t n);
 
 #endif

@@ -159,66 +159,6 @@ print_summary(const pg_community_report *r, size_t node, bool stopped)
     printf("  PV generated          kWh %10.2f\n", m->pv_kwh);
 }
 
-/* Frees a secret, overwritten first. */
-static void
-forget(char *secret, size_t n)
-{
-    if (!secret)
-        return;
-    volatile char *p = secret;
-    for (size_t i = 0; i < n; i++)
-        p[i] = 0;
-    free(secret);
-}
-
-#define TOKEN_FILE_MAX 4096
-#define TOKEN_MIN 16
-
-/* The token of --token-file, by the rules of `plurigrid serve` (docs/http.md, Security): a
- * private file (not readable by others), one line of TOKEN_MIN or more printable characters
- * without spaces. Prints the problem and returns NULL. */
-static char *
-read_token(const char *path)
-{
-    pg_error err = {0};
-    char *data = NULL;
-    size_t len = 0;
-    struct stat st;
-    if (strcmp(path, "-") != 0 && stat(path, &st) == 0 &&
-        (S_ISREG(st.st_mode) || S_ISFIFO(st.st_mode)) && (st.st_mode & 077)) {
-        fprintf(stderr, "plurigrid " CMD ": --token-file ");
-        pg_cli_put_safe(stderr, path, false);
-        fprintf(stderr,
-                " may be %s by others than its owner (mode %04o): a token must be private; "
-                "make it so with `chmod 600 FILE`\n",
-                (st.st_mode & 022) ? "written" : "read", (unsigned)(st.st_mode & 07777));
-        return NULL;
-    }
-    if (pg_input_read(path, TOKEN_FILE_MAX, &data, &len, &err) != PG_OK) {
-        pg_cli_report(CMD, &err);
-        return NULL;
-    }
-    if (len && data[len - 1] == '\n')
-        len--;
-    if (len && data[len - 1] == '\r')
-        len--;
-    data[len] = '\0';
-    bool ok = len >= TOKEN_MIN;
-    for (size_t k = 0; ok && k < len; k++)
-        ok = (unsigned char)data[k] > 0x20 && (unsigned char)data[k] < 0x7f;
-    if (!ok) {
-        fprintf(stderr, "plurigrid " CMD ": --token-file ");
-        pg_cli_put_safe(stderr, path, false);
-        fprintf(stderr,
-                ": the token must be one line of %d or more printable characters without "
-                "spaces (e.g. `head -c 24 /dev/urandom | base64 > FILE`)\n",
-                TOKEN_MIN);
-        forget(data, len);
-        return NULL;
-    }
-    return data;
-}
-
 /* The server's log lines, as the node's own. */
 static void
 http_log(void *ud, pg_log_level level, const char *msg)
@@ -365,6 +305,7 @@ pg_cmd_node(int argc, char **argv)
     pg_community_report *r = NULL;
     node_http http = {NULL, NULL, NULL};
     char *token = NULL;
+    size_t token_len = 0;
     int code = PG_EXIT_OK;
     memset(&m, 0, sizeof m);
     if (pg_community_member_read(&m, config, &err) != PG_OK)
@@ -404,7 +345,7 @@ pg_cmd_node(int argc, char **argv)
     }
     m.lattice.stop = &stopping;
     if (http_listen) {
-        if (token_file && !(token = read_token(token_file))) {
+        if (token_file && pg_cli_read_token(CMD, token_file, &token, &token_len) != PG_EXIT_OK) {
             code = PG_EXIT_USAGE;
             goto out;
         }
@@ -453,7 +394,7 @@ out:
     if (http.server)
         http.api->stop(http.server);
     /* the module stays loaded: its threads are gone, but its code may be on a stack no more */
-    forget(token, token ? strlen(token) : 0);
+    pg_cli_forget(token, token_len);
     pg_community_report_free(r);
     pg_community_free(c);
     pg_community_member_free(&m);

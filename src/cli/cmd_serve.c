@@ -15,8 +15,6 @@
 #include "http/http.h"
 
 #define CMD "serve"
-#define TOKEN_FILE_MAX 4096
-#define TOKEN_MIN 16
 
 static void
 usage(FILE *f)
@@ -56,7 +54,7 @@ usage(FILE *f)
             "\n"
             "Exit status: 0 stopped by SIGTERM or SIGINT; 2 bad options, an unusable token\n"
             "file, or an address that cannot be listened on; 3 an internal failure.\n",
-            PGH_DEFAULT_LISTEN, TOKEN_MIN, PGH_MAX_BODY_DEFAULT);
+            PGH_DEFAULT_LISTEN, PG_CLI_TOKEN_MIN, PGH_MAX_BODY_DEFAULT);
 }
 
 static pthread_mutex_t log_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -72,78 +70,6 @@ log_line(void *ud, pg_log_level level, const char *msg)
     fputc('\n', stderr);
     fflush(stderr);
     pthread_mutex_unlock(&log_mu);
-}
-
-static void
-forget(char *secret, size_t n)
-{
-    if (!secret)
-        return;
-    volatile char *p = secret;
-    for (size_t i = 0; i < n; i++)
-        p[i] = 0;
-    free(secret);
-}
-
-/* Reads the token from path: a private file, one line of TOKEN_MIN or more printable
- * characters. */
-static int
-read_token(const char *path, char **out, size_t *out_len)
-{
-    char *data = NULL;
-    size_t len = 0;
-    pg_error err;
-    pg_error_clear(&err);
-    if (strcmp(path, "-") != 0) {
-        struct stat st;
-        if (stat(path, &st) != 0) {
-            fprintf(stderr, "plurigrid serve: --token-file %s: cannot read it: %s\n", path,
-                    strerror(errno));
-            return PG_EXIT_USAGE;
-        }
-        if ((S_ISREG(st.st_mode) || S_ISFIFO(st.st_mode)) && (st.st_mode & 077)) {
-            fprintf(stderr,
-                    "plurigrid serve: --token-file %s may be %s by others than its owner (mode "
-                    "%04o): a token must be private; make it so with `chmod 600 %s`\n",
-                    path, (st.st_mode & 022) ? "written" : "read", (unsigned)(st.st_mode & 07777),
-                    path);
-            return PG_EXIT_USAGE;
-        }
-    }
-    if (pg_input_read(path, TOKEN_FILE_MAX, &data, &len, &err) != PG_OK) {
-        fprintf(stderr, "plurigrid serve: --token-file: ");
-        char buf[1400];
-        pg_cli_put_safe(stderr, pg_error_format(&err, buf, sizeof buf), false);
-        fputc('\n', stderr);
-        return PG_EXIT_USAGE;
-    }
-    if (len && data[len - 1] == '\n')
-        len--;
-    if (len && data[len - 1] == '\r')
-        len--;
-    data[len] = 0;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)data[i];
-        if (c <= 0x20 || c >= 0x7f) {
-            fprintf(stderr,
-                    "plurigrid serve: --token-file %s: the token must be one line of printable "
-                    "characters without spaces (character %zu is not)\n",
-                    path, i + 1);
-            forget(data, len);
-            return PG_EXIT_USAGE;
-        }
-    }
-    if (len < TOKEN_MIN) {
-        fprintf(stderr,
-                "plurigrid serve: --token-file %s: the token has %zu characters; it needs %d "
-                "or more (e.g. `head -c 24 /dev/urandom | base64 > %s`)\n",
-                path, len, TOKEN_MIN, path);
-        forget(data, len);
-        return PG_EXIT_USAGE;
-    }
-    *out = data;
-    *out_len = len;
-    return PG_EXIT_OK;
 }
 
 static int
@@ -257,7 +183,7 @@ pg_cmd_serve(int argc, char **argv)
         return rc;
     if (o.data_dir && (rc = need_dir("--data", o.data_dir)))
         return rc;
-    if (token_file && (rc = read_token(token_file, &token, &token_len)))
+    if (token_file && (rc = pg_cli_read_token("serve", token_file, &token, &token_len)))
         return rc;
     o.token = token;
     o.log = log_line;
@@ -288,12 +214,12 @@ pg_cmd_serve(int argc, char **argv)
     if (o.log_level >= PG_LOG_INFO)
         log_line(NULL, PG_LOG_INFO, sig == SIGINT ? "interrupted: stopping" : "stopping");
     pgh_server_stop(s);
-    forget(token, token_len);
+    pg_cli_forget(token, token_len);
     /* SIGTERM and SIGINT stay blocked: one more while the command ends must not turn its exit
      * into a death by signal. */
     return PG_EXIT_OK;
 out:
     pthread_sigmask(SIG_SETMASK, &old_set, NULL);
-    forget(token, token_len);
+    pg_cli_forget(token, token_len);
     return rc;
 }

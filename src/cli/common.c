@@ -253,3 +253,79 @@ pg_cli_module_open(const char *cmd, const char *module)
     }
     return h;
 }
+
+void
+pg_cli_forget(char *secret, size_t n)
+{
+    if (!secret)
+        return;
+    volatile char *p = secret;
+    for (size_t i = 0; i < n; i++)
+        p[i] = 0;
+    free(secret);
+}
+
+int
+pg_cli_read_token(const char *cmd, const char *path, char **out, size_t *out_len)
+{
+    char *data = NULL;
+    size_t len = 0;
+    pg_error err;
+    pg_error_clear(&err);
+    if (strcmp(path, "-") != 0) {
+        struct stat st;
+        if (stat(path, &st) != 0) {
+            fprintf(stderr, "plurigrid %s: --token-file ", cmd);
+            pg_cli_put_safe(stderr, path, false);
+            fprintf(stderr, ": cannot read it: %s\n", strerror(errno));
+            return PG_EXIT_USAGE;
+        }
+        if ((S_ISREG(st.st_mode) || S_ISFIFO(st.st_mode)) && (st.st_mode & 077)) {
+            fprintf(stderr, "plurigrid %s: --token-file ", cmd);
+            pg_cli_put_safe(stderr, path, false);
+            fprintf(stderr,
+                    " may be %s by others than its owner (mode %04o): a token must be private; "
+                    "make it so with `chmod 600 FILE`\n",
+                    (st.st_mode & 022) ? "written" : "read", (unsigned)(st.st_mode & 07777));
+            return PG_EXIT_USAGE;
+        }
+    }
+    if (pg_input_read(path, PG_CLI_TOKEN_FILE_MAX, &data, &len, &err) != PG_OK) {
+        fprintf(stderr, "plurigrid %s: --token-file: ", cmd);
+        char buf[1400];
+        pg_cli_put_safe(stderr, pg_error_format(&err, buf, sizeof buf), false);
+        fputc('\n', stderr);
+        return PG_EXIT_USAGE;
+    }
+    if (len && data[len - 1] == '\n')
+        len--;
+    if (len && data[len - 1] == '\r')
+        len--;
+    data[len] = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)data[i];
+        if (c <= 0x20 || c >= 0x7f) {
+            fprintf(stderr, "plurigrid %s: --token-file ", cmd);
+            pg_cli_put_safe(stderr, path, false);
+            fprintf(stderr,
+                    ": the token must be one line of printable characters without spaces "
+                    "(character %zu is not)\n",
+                    i + 1);
+            pg_cli_forget(data, len);
+            return PG_EXIT_USAGE;
+        }
+    }
+    if (len < PG_CLI_TOKEN_MIN) {
+        fprintf(stderr, "plurigrid %s: --token-file ", cmd);
+        pg_cli_put_safe(stderr, path, false);
+        fprintf(stderr,
+                ": the token has %zu characters; it needs %d or more (e.g. `head -c 24 "
+                "/dev/urandom | base64 > FILE`)\n",
+                len, PG_CLI_TOKEN_MIN);
+        pg_cli_forget(data, len);
+        return PG_EXIT_USAGE;
+    }
+    *out = data;
+    *out_len = len;
+    return PG_EXIT_OK;
+}

@@ -263,7 +263,7 @@ test_http_usage(void **state)
         {"--token-file", empty, NULL, NULL, "--token-file goes with --http"},
         {"--http", "0.0.0.0:0", NULL, NULL, "token"},
         {"--http", "nowhere", NULL, NULL, "nowhere"},
-        {"--http", "127.0.0.1:0", "--token-file", empty, "the token must be one line"},
+        {"--http", "127.0.0.1:0", "--token-file", empty, "it needs 16 or more"},
         {"--http", "127.0.0.1:0", "--token-file", shared, "a token must be private"},
     };
     for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
