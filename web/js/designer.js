@@ -14,6 +14,7 @@ import {History} from './history.js';
 import {chart, el} from './charts.js';
 
 const UNIT_GLYPH = {loads: 'load', thermals: 'generator', renewables: 'renewable', storages: 'storage'};
+const DRAFT_KEY = 'plurigrid-designer-draft';
 const NAME_RE = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$/;
 const fmt4 = (x) => (Number.isFinite(x) ? x.toFixed(4) : '–');
 const fmt2 = (x) => (Number.isFinite(x) ? x.toFixed(2) : '–');
@@ -54,6 +55,30 @@ export class Designer {
     this.render();
     this.renderPanel();
     this.refreshList();
+    this.restoreDraft();
+  }
+
+  // The drawing is kept in the browser (localStorage) at every change, so that a reload or a
+  // closed tab does not lose what was not saved; the page opens with it again.
+  keepDraft() {
+    try {
+      if (this.world.buses.length) localStorage.setItem(DRAFT_KEY, this.snapshot());
+      else localStorage.removeItem(DRAFT_KEY);
+    } catch {
+      /* no storage (private mode, full): the drawing lives in the page only */
+    }
+  }
+
+  restoreDraft() {
+    let w = null;
+    try {
+      w = JSON.parse(localStorage.getItem(DRAFT_KEY) || 'null');
+    } catch {
+      w = null;
+    }
+    if (!w || !Array.isArray(w.buses) || !w.buses.length || !W.SECTIONS.every((s) => Array.isArray(w[s]))) return;
+    this.setWorld(w);
+    this.status(`Your last drawing (${w.buses.length} buses) is back: New starts an empty one.`);
   }
 
   show() {
@@ -76,6 +101,7 @@ export class Designer {
   }
 
   changed(panel = true) {
+    this.keepDraft();
     this.pf = null;
     this.serverProblem = null;
     document.getElementById('legend').hidden = true;
@@ -118,8 +144,12 @@ export class Designer {
     const {section, index} = this.sel;
     const c = this.world[section][index];
     this.sel = null;
+    // A bus takes its branches and units with it: the status says so (Undo brings them back).
+    const nb = section === 'buses' ? this.world.branches.filter((b) => b.from === c.name || b.to === c.name).length : 0;
+    const nu = section === 'buses' ? W.unitsAt(this.world, c.name).length : 0;
     this.edit(`delete ${W.KIND[section]} ${c.name}`, (w) => W.remove(w, section, index));
-    this.status(`Deleted ${W.KIND[section]} ${c.name}`);
+    const also = [nb ? `${nb} branch${nb > 1 ? 'es' : ''}` : '', nu ? `${nu} unit${nu > 1 ? 's' : ''}` : ''].filter(Boolean);
+    this.status(`Deleted ${W.KIND[section]} ${c.name}${also.length ? ` with its ${also.join(' and ')}` : ''} (Ctrl+Z undoes it).`);
   }
 
   select(section, index) {
@@ -574,6 +604,7 @@ export class Designer {
         b.x = Math.round(b.x * 10) / 10;
         b.y = Math.round(b.y * 10) / 10;
         this.history.push(`move ${b.name}`, dr.before);
+        this.keepDraft();
         this.render();
         this.renderPanel();
       }
@@ -1159,7 +1190,7 @@ export class Designer {
     if (lmpBus && lmpBus.lmp) price.push({name: `LMP ${lmpBus.name}`, values: lmpBus.lmp, kind: 'step', dash: '5 3'});
     chart(document.getElementById('chart-price'), {x: hours, series: price, xLabel: 'hour', yLabel: '$/MWh', title: 'Price'});
     const t = doc.totals || {};
-    document.getElementById('day-summary').textContent = `${doc.steps} steps of ${doc.step_h} h; cost $${fmt2(t.cost)}; ` +
+    document.getElementById('day-summary').textContent = `${doc.steps} step${doc.steps === 1 ? '' : 's'} of ${doc.step_h} h; cost $${fmt2(t.cost)}; ` +
         `unserved ${fmt2(t.unserved_mwh)} MWh, curtailed ${fmt2(t.curtailed_mwh)} MWh; commitment ${doc.commitment ? doc.commitment.status : '–'}.`;
     this.status('Day ahead scheduled.');
     box.scrollIntoView({behavior: 'smooth', block: 'nearest'});

@@ -1,0 +1,71 @@
+// What a newcomer does to a drawing besides building it: reloads the page (the drawing comes
+// back, nothing was saved), deletes a bus that has a branch and a load (the status says what went
+// with it, and Undo brings everything back), and reads the day-ahead summary of a one-step world.
+
+import {check, launch, noPageErrors, run, startServer} from './lib.mjs';
+
+const counts = (page) => page.evaluate(() => ({
+  buses: document.querySelectorAll('#canvas .bus').length,
+  branches: document.querySelectorAll('#layer-branches > *').length,
+  units: document.querySelectorAll('#layer-units > *').length,
+}));
+
+await run('designer-edits', async (t) => {
+  t.server = await startServer();
+  const {page, problems} = await launch();
+  t.page = page;
+  t.problems = problems;
+  await page.goto(`${t.server.url}/#/designer`);
+  await page.locator('#canvas-hint').waitFor({state: 'visible'});
+
+  // Two buses, a line, a load on the second bus, a generator on the first.
+  const box = await page.locator('#canvas').boundingBox();
+  await page.locator('.tool[data-tool="bus"]').click();
+  await page.mouse.click(box.x + box.width * 0.3, box.y + box.height * 0.4);
+  await page.mouse.click(box.x + box.width * 0.7, box.y + box.height * 0.4);
+  const bus = (i) => page.locator('#canvas .bus .node').nth(i);
+  await page.locator('.tool[data-tool="line"]').click();
+  await bus(0).click();
+  await bus(1).click();
+  await page.locator('.tool[data-tool="load"]').click();
+  await bus(1).click();
+  await page.locator('.tool[data-tool="generator"]').click();
+  await bus(0).click();
+  const built = await counts(page);
+  check(built.buses === 2 && built.branches === 1 && built.units === 2, `built ${JSON.stringify(built)}, not 2 buses, 1 branch, 2 units`);
+
+  // A reload keeps the drawing (it was never saved).
+  await page.reload();
+  await page.locator('#canvas .bus').first().waitFor({timeout: 10000});
+  const back = await counts(page);
+  check(JSON.stringify(back) === JSON.stringify(built), `after a reload the drawing is ${JSON.stringify(back)}, not ${JSON.stringify(built)}`);
+  check((await page.locator('#status').textContent()).includes('last drawing'), 'after a reload the status does not say the drawing came back');
+  await t.shot(page, 'reloaded');
+
+  // Deleting the second bus takes its line and its load, and says so; Undo brings them back.
+  await page.locator('.tool[data-tool="select"]').click();
+  await bus(1).click();
+  await page.keyboard.press('Delete');
+  const status = await page.locator('#status').textContent();
+  check(/with its 1 branch and 1 unit/.test(status), `deleting a bus with a line and a load says "${status}"`);
+  const after = await counts(page);
+  check(after.buses === 1 && after.branches === 0 && after.units === 1, `after deleting the bus: ${JSON.stringify(after)}`);
+  await t.shot(page, 'deleted');
+  await page.keyboard.press('Control+z');
+  const undone = await counts(page);
+  check(JSON.stringify(undone) === JSON.stringify(built), `after Undo: ${JSON.stringify(undone)}, not ${JSON.stringify(built)}`);
+
+  // A world without profiles is one step: the summary says "1 step".
+  await page.locator('#btn-day').click();
+  await page.locator('#day-results').waitFor({state: 'visible', timeout: 60000});
+  const summary = await page.locator('#day-summary').textContent();
+  check(summary.startsWith('1 step of '), `the day-ahead summary of a one-step world reads "${summary}"`);
+  await t.shot(page, 'day');
+
+  // New empties the drawing, and a reload then opens an empty one.
+  await page.locator('#btn-new').click();
+  await page.reload();
+  await page.locator('#canvas-hint').waitFor({state: 'visible'});
+  check((await counts(page)).buses === 0, 'after New and a reload, the old drawing came back');
+  noPageErrors(t);
+});
