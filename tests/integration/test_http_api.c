@@ -234,6 +234,37 @@ test_worlds_without_folder(void **state)
     assert_int_equal(pgt_http_stop(h), 0);
 }
 
+/* `plurigrid serve --worlds worlds/` in a fresh checkout: the folder is made, and saving works;
+ * a folder whose parent does not exist is refused (exit 2) naming it. */
+static void
+test_worlds_folder_made(void **state)
+{
+    (void)state;
+    const char *dir = pgt_tmp("new-worlds");
+    struct stat st;
+    assert_int_not_equal(stat(dir, &st), 0);
+    pgt_http *h = serve(dir, NULL, NULL);
+    assert_int_equal(stat(dir, &st), 0);
+    assert_true(S_ISDIR(st.st_mode));
+    char *text = pgt_slurp(example("examples/hello-microworld.json"), NULL);
+    json_t *v = expect(h, "PUT", "/api/worlds/hello", text, 201);
+    json_decref(v);
+    free(text);
+    char path[600];
+    snprintf(path, sizeof path, "%s/hello.json", dir);
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(pgt_http_stop(h), 0);
+
+    snprintf(path, sizeof path, "%s/no/such", pgt_tmp("nowhere"));
+    const char *args[] = {"serve", "--listen", "127.0.0.1:0", "--worlds", path, NULL};
+    char *out = NULL, *err = NULL;
+    assert_int_equal(pgt_run_cli(args, NULL, &out, &err), 2);
+    if (!contains(err, path) || !contains(err, "cannot make the folder"))
+        fail_msg("the error does not name the folder it cannot make: %s", err);
+    free(out);
+    free(err);
+}
+
 static void
 test_worlds_save_list_load(void **state)
 {
@@ -1051,6 +1082,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_worlds_without_folder, teardown),
+        cmocka_unit_test_teardown(test_worlds_folder_made, teardown),
         cmocka_unit_test_teardown(test_worlds_save_list_load, teardown),
         cmocka_unit_test_teardown(test_worlds_names_stay_inside, teardown),
         cmocka_unit_test_teardown(test_worlds_bad_input, teardown),
