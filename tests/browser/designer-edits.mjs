@@ -1,6 +1,7 @@
 // What a newcomer does to a drawing besides building it: reloads the page (the drawing comes
 // back, nothing was saved), deletes a bus that has a branch and a load (the status says what went
-// with it, and Undo brings everything back), and reads the day-ahead summary of a one-step world.
+// with it, and Undo brings everything back), reads the day-ahead summary of a one-step world, and
+// draws a line with the keyboard alone.
 
 import {check, launch, noPageErrors, run, startServer} from './lib.mjs';
 
@@ -61,6 +62,31 @@ await run('designer-edits', async (t) => {
   const summary = await page.locator('#day-summary').textContent();
   check(summary.startsWith('1 step of '), `the day-ahead summary of a one-step world reads "${summary}"`);
   await t.shot(page, 'day');
+
+  // With the keyboard only: the Line tool (L), Tab to a bus, Enter, Tab to the next, Enter.
+  await page.locator('#canvas').focus();
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('l');
+  await page.locator('#canvas').focus();
+  const focused = () => page.evaluate(() => document.activeElement.dataset.bus || document.activeElement.id || document.activeElement.tagName);
+  const visit = [];
+  for (;;) {
+    await page.keyboard.press('Tab');
+    const f = await focused();
+    if (f === 'bus1' || f === 'bus2') break;
+    check(visit.length < 10, `Tab from the canvas does not reach a bus: ${visit.join(', ')}`);
+    visit.push(f);
+  }
+  const first = await focused();
+  await page.keyboard.press('Enter');
+  check((await focused()) === first, `after Enter on ${first} the focus is on ${await focused()}`);
+  await page.keyboard.press('Tab');
+  const second = await focused();
+  check(second !== first && (second === 'bus1' || second === 'bus2'), `Tab after Enter on ${first} goes to ${second}, not the other bus`);
+  await page.keyboard.press('Enter');
+  const kb = await counts(page);
+  check(kb.branches === built.branches + 1, `drawing a line with the keyboard: ${kb.branches} branches, not ${built.branches + 1}`);
+  await t.shot(page, 'keyboard-line');
 
   // New empties the drawing, and a reload then opens an empty one.
   await page.locator('#btn-new').click();

@@ -250,6 +250,12 @@ export class Designer {
     this.placeMissing();
     const w = this.world;
     const bi = this.busIndex();
+    // The drawing is made anew: the item that has the keyboard's focus gets it back (else Tab
+    // would start again from the first item after every Enter).
+    const a = document.activeElement;
+    const kept = a && a !== this.svg && this.svg.contains(a) && a.dataset && a.dataset.section
+      ? (a.dataset.bus !== undefined ? `.bus[data-bus="${CSS.escape(a.dataset.bus)}"]`
+        : `[data-section="${a.dataset.section}"][data-index="${a.dataset.index}"]`) : null;
     for (const l of [this.layers.branches, this.layers.units, this.layers.buses]) l.replaceChildren();
     const nodes = {buses: [], branches: [], units: []};
     const isSel = (s, i) => this.sel && this.sel.section === s && this.sel.index === i;
@@ -314,6 +320,7 @@ export class Designer {
     document.getElementById('canvas-hint').hidden = w.buses.length > 0;
     this.position();
     this.updateButtons();
+    if (kept) (this.svg.querySelector(kept) || this.svg).focus({preventScroll: true});
   }
 
   glyph(g, section, c) {
