@@ -1,7 +1,7 @@
 // What a newcomer does to a drawing besides building it: reloads the page (the drawing comes
 // back, nothing was saved), deletes a bus that has a branch and a load (the status says what went
-// with it, and Undo brings everything back), reads the day-ahead summary of a one-step world, and
-// draws a line with the keyboard alone.
+// with it, and Undo brings everything back), reads the day-ahead summary of a world without
+// profiles (one step, and how to make it a day), and draws a line with the keyboard alone.
 
 import {check, launch, noPageErrors, run, startServer} from './lib.mjs';
 
@@ -60,7 +60,7 @@ await run('designer-edits', async (t) => {
   await page.locator('#btn-day').click();
   await page.locator('#day-results').waitFor({state: 'visible', timeout: 60000});
   const summary = await page.locator('#day-summary').textContent();
-  check(summary.startsWith('1 step of '), `the day-ahead summary of a one-step world reads "${summary}"`);
+  check(summary.startsWith('1 step of ') && summary.includes('no profiles'), `the day-ahead summary of a one-step world without profiles reads "${summary}"`);
   await t.shot(page, 'day');
 
   // With the keyboard only: the Line tool (L), Tab to a bus, Enter, Tab to the next, Enter.

@@ -1198,7 +1198,10 @@ export class Designer {
     chart(document.getElementById('chart-price'), {x: hours, series: price, xLabel: 'hour', yLabel: '$/MWh', title: 'Price'});
     const t = doc.totals || {};
     document.getElementById('day-summary').textContent = `${doc.steps} step${doc.steps === 1 ? '' : 's'} of ${doc.step_h} h; cost $${fmt2(t.cost)}; ` +
-        `unserved ${fmt2(t.unserved_mwh)} MWh, curtailed ${fmt2(t.curtailed_mwh)} MWh; commitment ${doc.commitment ? doc.commitment.status : '–'}.`;
+        `unserved ${fmt2(t.unserved_mwh)} MWh, curtailed ${fmt2(t.curtailed_mwh)} MWh; commitment ${doc.commitment ? doc.commitment.status : '–'}.` +
+        // a world without profiles is one step: say how to make it a day
+        (doc.steps === 1 && !(this.world.series || []).length
+          ? ' The world has no profiles, so the day is one step: add hourly profiles in the world\'s panel (nothing selected) and refer to them from the loads and renewables.' : '');
     this.status('Day ahead scheduled.');
     box.scrollIntoView({behavior: 'smooth', block: 'nearest'});
   }
