@@ -1,9 +1,11 @@
 // What a newcomer does to a drawing besides building it: reloads the page (the drawing comes
 // back, nothing was saved), deletes a bus that has a branch and a load (the status says what went
 // with it, and Undo brings everything back), reads the day-ahead summary of a world without
-// profiles (one step, and how to make it a day), and draws a line with the keyboard alone.
+// profiles (one step, and how to make it a day), draws a line with the keyboard alone, and picks
+// files with the wrong button (a MATPOWER case with Upload, a world with Import MATPOWER).
 
-import {check, launch, noPageErrors, run, startServer} from './lib.mjs';
+import path from 'node:path';
+import {check, env, launch, noPageErrors, run, startServer} from './lib.mjs';
 
 const counts = (page) => page.evaluate(() => ({
   buses: document.querySelectorAll('#canvas .bus').length,
@@ -87,6 +89,15 @@ await run('designer-edits', async (t) => {
   const kb = await counts(page);
   check(kb.branches === built.branches + 1, `drawing a line with the keyboard: ${kb.branches} branches, not ${built.branches + 1}`);
   await t.shot(page, 'keyboard-line');
+
+  // A file picked with the wrong button: the error says which button it needs, and the drawing
+  // stays.
+  await page.locator('#file-world').setInputFiles(path.join(env.data, 'matpower/cases/case9.m'));
+  await page.locator('#error', {hasText: 'Import MATPOWER'}).waitFor({timeout: 10000});
+  await page.locator('#file-matpower').setInputFiles(path.join(env.source, 'examples/hello-microworld.json'));
+  await page.locator('#error', {hasText: 'Upload'}).waitFor({timeout: 10000});
+  check((await counts(page)).branches === built.branches + 1, 'a file refused changed the drawing');
+  await page.locator('#error-close').click();
 
   // New empties the drawing, and a reload then opens an empty one.
   await page.locator('#btn-new').click();

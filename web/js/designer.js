@@ -1077,6 +1077,10 @@ export class Designer {
       try {
         doc = JSON.parse(text);
       } catch (e) {
+        // a MATPOWER case picked with the wrong button says which button it needs
+        if (/\.m$/i.test(file.name) || /^\s*(%|function\b)/.test(text)) {
+          throw new Error(`${file.name} is a MATPOWER case, not a plurigrid world (JSON): open it with Import MATPOWER`);
+        }
         throw new Error(`${file.name}: not JSON (${e.message})`);
       }
       await this.load(doc, file.name.replace(/\.json$/i, ''));
@@ -1094,6 +1098,9 @@ export class Designer {
     this.status(`Importing ${file.name}…`);
     try {
       const text = await file.text();
+      if (/^\s*\{/.test(text)) {
+        throw new Error(`${file.name} is JSON, not a MATPOWER case (.m): open a plurigrid world with Upload`);
+      }
       const r = await api.post(`/api/import?name=${encodeURIComponent(name)}`, text);
       const w = W.fromDocument(r.world || r);
       if (!w.name) w.name = name;
