@@ -58,9 +58,25 @@ await run('designer-edits', async (t) => {
   const undone = await counts(page);
   check(JSON.stringify(undone) === JSON.stringify(built), `after Undo: ${JSON.stringify(undone)}, not ${JSON.stringify(built)}`);
 
-  // A world without profiles is one step: the summary says "1 step".
+  // A world without profiles is one step: the summary says "1 step". The results open below the
+  // canvas, which gets smaller: the drawing (fitted to the canvas when the page opened with it)
+  // stays in view.
+  const where = () => page.evaluate(() => {
+    const c = document.getElementById('canvas').getBoundingClientRect();
+    return [...document.querySelectorAll('#canvas .bus .node')].map((n) => {
+      const r = n.getBoundingClientRect();
+      return {x: (r.x + r.width / 2 - c.x) / c.width, y: (r.y + r.height / 2 - c.y) / c.height};
+    });
+  });
+  const placed = await where();
   await page.locator('#btn-day').click();
   await page.locator('#day-results').waitFor({state: 'visible', timeout: 60000});
+  await page.waitForTimeout(200);
+  const moved = await where();
+  for (const [i, p] of moved.entries()) {
+    check(p.x > 0 && p.x < 1 && p.y > 0 && p.y < 1,
+          `with the day-ahead results open, bus ${i + 1} is at ${JSON.stringify(p)} of the canvas (before: ${JSON.stringify(placed[i])})`);
+  }
   const summary = await page.locator('#day-summary').textContent();
   check(summary.startsWith('1 step of ') && summary.includes('no profiles'), `the day-ahead summary of a one-step world without profiles reads "${summary}"`);
   await t.shot(page, 'day');

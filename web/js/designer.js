@@ -485,6 +485,23 @@ export class Designer {
       }
     });
     window.addEventListener('resize', () => this.position());
+    // When the canvas changes size (the day-ahead results open below it and close, the window is
+    // resized) the view is scaled about its centre, so that what was in view stays in view.
+    if (typeof ResizeObserver !== 'undefined') {
+      let last = null;
+      new ResizeObserver(() => {
+        const r = svg.getBoundingClientRect();
+        if (!(r.width > 0 && r.height > 0)) return; // hidden (the dashboard is shown)
+        if (last && (r.width !== last.w || r.height !== last.h)) {
+          const f = Math.min(r.width / last.w, r.height / last.h);
+          this.view.tx = r.width / 2 + (this.view.tx - last.w / 2) * f;
+          this.view.ty = r.height / 2 + (this.view.ty - last.h / 2) * f;
+          this.view.k *= f;
+          this.position();
+        }
+        last = {w: r.width, h: r.height};
+      }).observe(svg);
+    }
     document.addEventListener('keydown', (ev) => this.key(ev));
     for (const b of document.querySelectorAll('.tool')) b.addEventListener('click', () => this.setTool(b.dataset.tool));
     const on = (id, fn) => document.getElementById(id).addEventListener('click', fn);
