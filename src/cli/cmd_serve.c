@@ -35,6 +35,7 @@ usage(FILE *f)
             "                       printable characters, in a file only its owner can read\n"
             "                       (chmod 600). Required unless HOST is a loopback address\n"
             "  --worlds DIR         the folder of microworlds (NAME.json) to list, load, save\n"
+            "                       (made when it does not exist)\n"
             "  --scenarios DIR      the folder of community scenarios that jobs may run\n"
             "  --data DIR           the data folder for the scenarios\n"
             "  --log-level L        error, warn (default), info or debug (one line a request)\n"
@@ -176,6 +177,13 @@ pg_cmd_serve(int argc, char **argv)
         }
 #undef VALUE
 #undef COUNT
+    }
+    /* the worlds folder is where the designer saves: made when it does not exist yet (its parent
+     * must), so that `plurigrid serve --worlds worlds/` works in a fresh checkout */
+    if (o.worlds_dir && mkdir(o.worlds_dir, 0777) != 0 && errno != EEXIST) {
+        fprintf(stderr, "plurigrid serve: --worlds %s: cannot make the folder: %s\n", o.worlds_dir,
+                strerror(errno));
+        return PG_EXIT_USAGE;
     }
     if (o.worlds_dir && (rc = need_dir("--worlds", o.worlds_dir)))
         return rc;

@@ -12,12 +12,18 @@
  * opens each interval as soon as the last one is settled. With interval_s > 0 the job paces it
  * itself: the run's event hook sleeps until interval k's time (k * interval_s after the start)
  * before the first event of interval k, in short slices that watch the job's stop flag, so a
- * dashboard sees the prices change and a cancel is seen within a slice. */
+ * dashboard sees the prices change and a cancel is seen within a slice.
+ *
+ * The server keeps one live state, so it takes one community job at a time: while one is queued
+ * or running, another is refused with 409 naming it (their events would mix in the live state). */
 #define _GNU_SOURCE /* realpath, lstat */
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -467,8 +473,39 @@ out:
     return rc;
 }
 
+/* The server's one community job (the API's slot): busy from its submission until its argument
+ * is freed (it ended, was cancelled or could not be queued); gen tells the reservations apart. */
+typedef struct community_slot {
+    pthread_mutex_t mu;
+    bool busy;
+    uint64_t gen;
+    char id[PGH_JOB_ID_MAX];
+} community_slot;
+
+static void *
+community_slot_make(pgh_server *s)
+{
+    (void)s;
+    community_slot *c = calloc(1, sizeof *c);
+    if (c)
+        pthread_mutex_init(&c->mu, NULL);
+    return c;
+}
+
+static void
+community_slot_free(void *p)
+{
+    community_slot *c = p;
+    if (!c)
+        return;
+    pthread_mutex_destroy(&c->mu);
+    free(c);
+}
+
 typedef struct community_arg {
     pgh_server *s;
+    community_slot *slot; /* NULL until this job holds the server's community slot */
+    uint64_t gen;
     pg_community *c;
     scenario_head head;
     char *market; /* NULL: the scenario's */
@@ -488,6 +525,14 @@ community_arg_free(void *p)
     community_arg *a = p;
     if (!a)
         return;
+    if (a->slot) {
+        pthread_mutex_lock(&a->slot->mu);
+        if (a->slot->gen == a->gen) {
+            a->slot->busy = false;
+            a->slot->id[0] = '\0';
+        }
+        pthread_mutex_unlock(&a->slot->mu);
+    }
     pg_community_free(a->c);
     head_free(&a->head);
     free(a->market);
@@ -675,8 +720,38 @@ submit_community(pgh_server *s, const pgh_request *rq, pgh_reply *rp, pg_error *
                              "'%s': %s", rel, msg);
         goto out;
     }
+    community_slot *slot =
+        pgh_server_slot(s, PGH_SLOT_API, community_slot_make, community_slot_free);
+    if (!slot) {
+        rc = pgh_reply_error(rp, 429, "busy", "the server is stopping: it takes no more jobs");
+        goto out;
+    }
+    pthread_mutex_lock(&slot->mu);
+    if (slot->busy) {
+        char id[PGH_JOB_ID_MAX];
+        snprintf(id, sizeof id, "%s", slot->id);
+        pthread_mutex_unlock(&slot->mu);
+        rc = pgh_reply_error(rp, 409, "community_busy",
+                             "a community run is already going on%s%s%s: the server runs one at "
+                             "a time (the dashboard shows one); wait for its end or cancel it "
+                             "(DELETE /api/jobs/%s)",
+                             id[0] ? " (job " : "", id, id[0] ? ")" : "", id[0] ? id : "ID");
+        goto out;
+    }
+    slot->busy = true;
+    a->gen = ++slot->gen;
+    a->slot = slot;
+    pthread_mutex_unlock(&slot->mu);
+    uint64_t gen = a->gen;
     rc = submit(s, "community", community_job, a, community_arg_free, rp, err);
     a = NULL;
+    /* the job's id, for the next one refused (it may have ended already: then nothing) */
+    pthread_mutex_lock(&slot->mu);
+    if (rp->location[0] && slot->busy && slot->gen == gen) {
+        const char *loc = strrchr(rp->location, '/');
+        snprintf(slot->id, sizeof slot->id, "%s", loc ? loc + 1 : "");
+    }
+    pthread_mutex_unlock(&slot->mu);
 out:
     community_arg_free(a);
     free(path);

@@ -1,6 +1,8 @@
 // Starts a community run (examples/lattice: four homes on CityLearn data) from the dashboard's
-// form with 0.3 s per interval, and watches the clearing price shown (#clearing-price) change as
-// the intervals clear; then checks the members and the price history against GET /api/live.
+// form with 0.6 s per interval (24 intervals: about 15 s), and watches the clearing price shown
+// (#clearing-price) change as the intervals clear; checks the members; reloads the page during the
+// run (it follows the run again: Cancel works, Start waits), checks that a second run is refused
+// (409 naming the first) while it goes on, and cancels it.
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -19,7 +21,7 @@ await run('dashboard', async (t) => {
   await opt.first().waitFor({state: 'attached'});
   const value = await opt.first().getAttribute('value');
   await page.locator('#scenario').selectOption(value);
-  await page.locator('#interval-s').fill('0.3');
+  await page.locator('#interval-s').fill('0.6');
   await t.shot(page, 'form');
   const started = page.waitForResponse((r) => r.url().endsWith('/api/jobs/community'));
   await page.locator('#community-start').click();
@@ -42,7 +44,22 @@ await run('dashboard', async (t) => {
   const members = await page.locator('#members tbody tr').count();
   check(members === 4, `the dashboard lists ${members} members, not the scenario's 4`);
 
-  // Cancel (the run may have ended already: then the job is done).
+  // A reload during the run: the page follows the run's job again (Cancel enabled, Start not),
+  // and Cancel stops it.
+  const before = await apiGet(t.server.url, `/api/jobs/${job.id}`);
+  check(before.status === 'running', `the community job is ${before.status} before the reload, not running`);
+  await page.reload();
+  await page.locator('#job-status', {hasText: job.id}).waitFor({timeout: 10000});
+  await page.waitForFunction(() => !document.getElementById('community-cancel').disabled, null, {timeout: 10000});
+  check(await page.locator('#community-start').isDisabled(), 'after a reload during the run, Start is enabled while the run goes on');
+  await t.shot(page, 'reloaded');
+  // A second run is refused while this one goes on, with a message naming it.
+  const r2 = await fetch(`${t.server.url}/api/jobs/community`, {method: 'POST', headers: {'Content-Type': 'application/json'},
+                                                              body: JSON.stringify({scenario: value, interval_s: 0.3})});
+  const second = {status: r2.status, body: await r2.json()};
+  const now = await apiGet(t.server.url, `/api/jobs/${job.id}`);
+  check(second.status === 409 && second.body.error.message.includes(job.id),
+        `a second community run answered ${second.status} ${JSON.stringify(second.body)}, not 409 naming ${job.id} (which is ${now.status})`);
   if (await page.locator('#community-cancel').isEnabled()) {
     await page.locator('#community-cancel').click();
   }

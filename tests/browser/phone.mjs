@@ -1,6 +1,6 @@
 // The designer on a phone-sized screen (390 x 844, touch): it loads, the palette is reachable
 // from its drawer button, a bus is added by tapping the canvas, its properties open, and the
-// controls are big enough to touch (at least 40 px).
+// controls are big enough to touch (at least 40 px), and Run power flow is on the screen.
 
 import {check, launch, noPageErrors, run, startServer} from './lib.mjs';
 
@@ -14,13 +14,17 @@ await run('phone', async (t) => {
   const doc = await page.evaluate(() => ({w: document.documentElement.scrollWidth, h: document.documentElement.clientHeight}));
   check(doc.w <= 390, `the page is ${doc.w} px wide on a 390 px screen`);
   await t.shot(page, 'loaded');
+  // The runs are on the screen without scrolling the toolbar.
+  const pfb = await page.locator('#btn-pf').boundingBox();
+  check(pfb && pfb.x >= 0 && pfb.x + pfb.width <= 390, `Run power flow is off the screen (x ${pfb && pfb.x}) until the toolbar is scrolled`);
   const toggle = page.locator('#toggle-palette');
   check(await toggle.isVisible(), 'no palette button on a phone');
   await toggle.tap();
   const tool = page.locator('.tool[data-tool="bus"]');
   await tool.waitFor({state: 'visible'});
+  await page.waitForTimeout(300); // the drawer's slide
   const tb = await tool.boundingBox();
-  check(tb.x >= 0 && tb.x + tb.width <= 390, 'the palette is not on the screen after opening it');
+  check(tb.x >= 0 && tb.x + tb.width <= 390, `the palette is not on the screen after opening it: ${JSON.stringify(tb)}`);
   for (const sel of ['.tool', '#toggle-palette', '#toggle-panel', '#btn-pf', '#btn-undo']) {
     for (const e of await page.locator(sel).all()) {
       const b = await e.boundingBox();

@@ -234,6 +234,37 @@ test_worlds_without_folder(void **state)
     assert_int_equal(pgt_http_stop(h), 0);
 }
 
+/* `plurigrid serve --worlds worlds/` in a fresh checkout: the folder is made, and saving works;
+ * a folder whose parent does not exist is refused (exit 2) naming it. */
+static void
+test_worlds_folder_made(void **state)
+{
+    (void)state;
+    const char *dir = pgt_tmp("new-worlds");
+    struct stat st;
+    assert_int_not_equal(stat(dir, &st), 0);
+    pgt_http *h = serve(dir, NULL, NULL);
+    assert_int_equal(stat(dir, &st), 0);
+    assert_true(S_ISDIR(st.st_mode));
+    char *text = pgt_slurp(example("examples/hello-microworld.json"), NULL);
+    json_t *v = expect(h, "PUT", "/api/worlds/hello", text, 201);
+    json_decref(v);
+    free(text);
+    char path[600];
+    snprintf(path, sizeof path, "%s/hello.json", dir);
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(pgt_http_stop(h), 0);
+
+    snprintf(path, sizeof path, "%s/no/such", pgt_tmp("nowhere"));
+    const char *args[] = {"serve", "--listen", "127.0.0.1:0", "--worlds", path, NULL};
+    char *out = NULL, *err = NULL;
+    assert_int_equal(pgt_run_cli(args, NULL, &out, &err), 2);
+    if (!contains(err, path) || !contains(err, "cannot make the folder"))
+        fail_msg("the error does not name the folder it cannot make: %s", err);
+    free(out);
+    free(err);
+}
+
 static void
 test_worlds_save_list_load(void **state)
 {
@@ -901,6 +932,70 @@ test_community_cancel(void **state)
     assert_int_equal(pgt_http_stop(h), 0);
 }
 
+/* The server keeps one live state: a second community job while one is queued or running is
+ * refused with 409 naming the first (their events would mix in /api/live); once the first is
+ * cancelled, a new one is taken and the live state follows it. */
+static void
+test_community_one_at_a_time(void **state)
+{
+    (void)state;
+    pgt_http *h = serve(NULL, example("examples"), NULL);
+    const char *body = "{\"scenario\": \"offgrid-village/scenario.json\", \"days\": 1, "
+                       "\"interval_s\": 0.25, \"market\": \"none\"}";
+    json_t *sub = expect(h, "POST", "/api/jobs/community", body, 202);
+    char id[64], href[128], source[80];
+    snprintf(id, sizeof id, "%s", json_string_value(json_object_get(sub, "id")));
+    snprintf(href, sizeof href, "/api/jobs/%s", id);
+    json_decref(sub);
+    /* at once (queued or running) and again once it runs */
+    for (int k = 0; k < 2; k++) {
+        json_t *v = expect(h, "POST", "/api/jobs/community", body, 409);
+        assert_string_equal(json_string_value(json_object_get(json_object_get(v, "error"), "code")),
+                            "community_busy");
+        if (!contains(msg_of(v), id))
+            fail_msg("the 409 does not name the running job %s: %s", id, msg_of(v));
+        json_decref(v);
+        usleep(600000);
+    }
+    json_t *live = expect(h, NULL, "/api/live?history=1", NULL, 200);
+    snprintf(source, sizeof source, "job %s", id);
+    assert_string_equal(json_string_value(json_object_get(live, "source")), source);
+    json_decref(live);
+    /* other jobs are not held back */
+    char *world = pgt_slurp(example("examples/hello-microworld.json"), NULL);
+    char *pf = with_world(world, "\"dc\": false");
+    json_t *v = expect(h, "POST", "/api/jobs/pf", pf, 202);
+    json_decref(v);
+    free(pf);
+    free(world);
+    /* cancelled: the next one is taken and the live state is its own */
+    v = expect(h, "DELETE", href, NULL, 200);
+    json_decref(v);
+    json_t *job = expect(h, NULL, href, NULL, 200);
+    assert_string_equal(json_string_value(json_object_get(job, "status")), "cancelled");
+    json_decref(job);
+    sub = expect(h, "POST", "/api/jobs/community", body, 202);
+    char id2[64];
+    snprintf(id2, sizeof id2, "%s", json_string_value(json_object_get(sub, "id")));
+    json_decref(sub);
+    assert_string_not_equal(id, id2);
+    snprintf(source, sizeof source, "job %s", id2);
+    bool follows = false;
+    for (int i = 0; i < 100 && !follows; i++) {
+        live = expect(h, NULL, "/api/live?history=1", NULL, 200);
+        const char *src = json_string_value(json_object_get(live, "source"));
+        follows = src && strcmp(src, source) == 0;
+        json_decref(live);
+        if (!follows)
+            usleep(50000);
+    }
+    assert_true(follows);
+    snprintf(href, sizeof href, "/api/jobs/%s", id2);
+    v = expect(h, "DELETE", href, NULL, 200);
+    json_decref(v);
+    assert_int_equal(pgt_http_stop(h), 0);
+}
+
 static void
 test_community_bad_requests(void **state)
 {
@@ -987,6 +1082,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_worlds_without_folder, teardown),
+        cmocka_unit_test_teardown(test_worlds_folder_made, teardown),
         cmocka_unit_test_teardown(test_worlds_save_list_load, teardown),
         cmocka_unit_test_teardown(test_worlds_names_stay_inside, teardown),
         cmocka_unit_test_teardown(test_worlds_bad_input, teardown),
@@ -998,6 +1094,7 @@ main(void)
         cmocka_unit_test_teardown(test_layout, teardown),
         cmocka_unit_test_teardown(test_scenarios_and_community_run, teardown),
         cmocka_unit_test_teardown(test_community_cancel, teardown),
+        cmocka_unit_test_teardown(test_community_one_at_a_time, teardown),
         cmocka_unit_test_teardown(test_community_bad_requests, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -75,6 +75,10 @@ export class Dashboard {
     this.pending = true;
     try {
       const d = await api.get('/api/live');
+      // A page opened (or reloaded) during a run of this server follows that run's job, so that
+      // Cancel works and Start waits for its end.
+      const m = d && d.active && typeof d.source === 'string' && /^job ([0-9a-f]+)$/.exec(d.source);
+      if (m && m[1] !== this.jobId) this.jobId = m[1];
       this.draw(d);
       if (this.jobId) this.jobStatus(await api.get(`/api/jobs/${encodeURIComponent(this.jobId)}`));
     } catch (e) {

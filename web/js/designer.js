@@ -14,6 +14,7 @@ import {History} from './history.js';
 import {chart, el} from './charts.js';
 
 const UNIT_GLYPH = {loads: 'load', thermals: 'generator', renewables: 'renewable', storages: 'storage'};
+const DRAFT_KEY = 'plurigrid-designer-draft';
 const NAME_RE = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$/;
 const fmt4 = (x) => (Number.isFinite(x) ? x.toFixed(4) : '–');
 const fmt2 = (x) => (Number.isFinite(x) ? x.toFixed(2) : '–');
@@ -54,6 +55,30 @@ export class Designer {
     this.render();
     this.renderPanel();
     this.refreshList();
+    this.restoreDraft();
+  }
+
+  // The drawing is kept in the browser (localStorage) at every change, so that a reload or a
+  // closed tab does not lose what was not saved; the page opens with it again.
+  keepDraft() {
+    try {
+      if (this.world.buses.length) localStorage.setItem(DRAFT_KEY, this.snapshot());
+      else localStorage.removeItem(DRAFT_KEY);
+    } catch {
+      /* no storage (private mode, full): the drawing lives in the page only */
+    }
+  }
+
+  restoreDraft() {
+    let w = null;
+    try {
+      w = JSON.parse(localStorage.getItem(DRAFT_KEY) || 'null');
+    } catch {
+      w = null;
+    }
+    if (!w || !Array.isArray(w.buses) || !w.buses.length || !W.SECTIONS.every((s) => Array.isArray(w[s]))) return;
+    this.setWorld(w);
+    this.status(`Your last drawing (${w.buses.length} buses) is back: New starts an empty one.`);
   }
 
   show() {
@@ -76,6 +101,7 @@ export class Designer {
   }
 
   changed(panel = true) {
+    this.keepDraft();
     this.pf = null;
     this.serverProblem = null;
     document.getElementById('legend').hidden = true;
@@ -118,8 +144,12 @@ export class Designer {
     const {section, index} = this.sel;
     const c = this.world[section][index];
     this.sel = null;
+    // A bus takes its branches and units with it: the status says so (Undo brings them back).
+    const nb = section === 'buses' ? this.world.branches.filter((b) => b.from === c.name || b.to === c.name).length : 0;
+    const nu = section === 'buses' ? W.unitsAt(this.world, c.name).length : 0;
     this.edit(`delete ${W.KIND[section]} ${c.name}`, (w) => W.remove(w, section, index));
-    this.status(`Deleted ${W.KIND[section]} ${c.name}`);
+    const also = [nb ? `${nb} branch${nb > 1 ? 'es' : ''}` : '', nu ? `${nu} unit${nu > 1 ? 's' : ''}` : ''].filter(Boolean);
+    this.status(`Deleted ${W.KIND[section]} ${c.name}${also.length ? ` with its ${also.join(' and ')}` : ''} (Ctrl+Z undoes it).`);
   }
 
   select(section, index) {
@@ -220,6 +250,12 @@ export class Designer {
     this.placeMissing();
     const w = this.world;
     const bi = this.busIndex();
+    // The drawing is made anew: the item that has the keyboard's focus gets it back (else Tab
+    // would start again from the first item after every Enter).
+    const a = document.activeElement;
+    const kept = a && a !== this.svg && this.svg.contains(a) && a.dataset && a.dataset.section
+      ? (a.dataset.bus !== undefined ? `.bus[data-bus="${CSS.escape(a.dataset.bus)}"]`
+        : `[data-section="${a.dataset.section}"][data-index="${a.dataset.index}"]`) : null;
     for (const l of [this.layers.branches, this.layers.units, this.layers.buses]) l.replaceChildren();
     const nodes = {buses: [], branches: [], units: []};
     const isSel = (s, i) => this.sel && this.sel.section === s && this.sel.index === i;
@@ -284,6 +320,7 @@ export class Designer {
     document.getElementById('canvas-hint').hidden = w.buses.length > 0;
     this.position();
     this.updateButtons();
+    if (kept) (this.svg.querySelector(kept) || this.svg).focus({preventScroll: true});
   }
 
   glyph(g, section, c) {
@@ -448,6 +485,23 @@ export class Designer {
       }
     });
     window.addEventListener('resize', () => this.position());
+    // When the canvas changes size (the day-ahead results open below it and close, the window is
+    // resized) the view is scaled about its centre, so that what was in view stays in view.
+    if (typeof ResizeObserver !== 'undefined') {
+      let last = null;
+      new ResizeObserver(() => {
+        const r = svg.getBoundingClientRect();
+        if (!(r.width > 0 && r.height > 0)) return; // hidden (the dashboard is shown)
+        if (last && (r.width !== last.w || r.height !== last.h)) {
+          const f = Math.min(r.width / last.w, r.height / last.h);
+          this.view.tx = r.width / 2 + (this.view.tx - last.w / 2) * f;
+          this.view.ty = r.height / 2 + (this.view.ty - last.h / 2) * f;
+          this.view.k *= f;
+          this.position();
+        }
+        last = {w: r.width, h: r.height};
+      }).observe(svg);
+    }
     document.addEventListener('keydown', (ev) => this.key(ev));
     for (const b of document.querySelectorAll('.tool')) b.addEventListener('click', () => this.setTool(b.dataset.tool));
     const on = (id, fn) => document.getElementById(id).addEventListener('click', fn);
@@ -574,6 +628,7 @@ export class Designer {
         b.x = Math.round(b.x * 10) / 10;
         b.y = Math.round(b.y * 10) / 10;
         this.history.push(`move ${b.name}`, dr.before);
+        this.keepDraft();
         this.render();
         this.renderPanel();
       }
@@ -1039,6 +1094,10 @@ export class Designer {
       try {
         doc = JSON.parse(text);
       } catch (e) {
+        // a MATPOWER case picked with the wrong button says which button it needs
+        if (/\.m$/i.test(file.name) || /^\s*(%|function\b)/.test(text)) {
+          throw new Error(`${file.name} is a MATPOWER case, not a plurigrid world (JSON): open it with Import MATPOWER`);
+        }
         throw new Error(`${file.name}: not JSON (${e.message})`);
       }
       await this.load(doc, file.name.replace(/\.json$/i, ''));
@@ -1056,6 +1115,9 @@ export class Designer {
     this.status(`Importing ${file.name}…`);
     try {
       const text = await file.text();
+      if (/^\s*\{/.test(text)) {
+        throw new Error(`${file.name} is JSON, not a MATPOWER case (.m): open a plurigrid world with Upload`);
+      }
       const r = await api.post(`/api/import?name=${encodeURIComponent(name)}`, text);
       const w = W.fromDocument(r.world || r);
       if (!w.name) w.name = name;
@@ -1159,8 +1221,11 @@ export class Designer {
     if (lmpBus && lmpBus.lmp) price.push({name: `LMP ${lmpBus.name}`, values: lmpBus.lmp, kind: 'step', dash: '5 3'});
     chart(document.getElementById('chart-price'), {x: hours, series: price, xLabel: 'hour', yLabel: '$/MWh', title: 'Price'});
     const t = doc.totals || {};
-    document.getElementById('day-summary').textContent = `${doc.steps} steps of ${doc.step_h} h; cost $${fmt2(t.cost)}; ` +
-        `unserved ${fmt2(t.unserved_mwh)} MWh, curtailed ${fmt2(t.curtailed_mwh)} MWh; commitment ${doc.commitment ? doc.commitment.status : '–'}.`;
+    document.getElementById('day-summary').textContent = `${doc.steps} step${doc.steps === 1 ? '' : 's'} of ${doc.step_h} h; cost $${fmt2(t.cost)}; ` +
+        `unserved ${fmt2(t.unserved_mwh)} MWh, curtailed ${fmt2(t.curtailed_mwh)} MWh; commitment ${doc.commitment ? doc.commitment.status : '–'}.` +
+        // a world without profiles is one step: say how to make it a day
+        (doc.steps === 1 && !(this.world.series || []).length
+          ? ' The world has no profiles, so the day is one step: add hourly profiles in the world\'s panel (nothing selected) and refer to them from the loads and renewables.' : '');
     this.status('Day ahead scheduled.');
     box.scrollIntoView({behavior: 'smooth', block: 'nearest'});
   }
