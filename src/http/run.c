@@ -325,26 +325,24 @@ out:
 
 /* ---------------------------------------------------------------- community scenarios */
 
-/* What the scenario file itself says (without its data): read once to list it and to give the
- * live state the members' names. */
+/* What a scenario file itself says, for the list of scenarios: read without its node files and
+ * data, which a run reads through pg_community_read. */
 typedef struct scenario_head {
     json_t *root; /* the document */
     const char *community;
     size_t n_nodes;
-    const char **nodes; /* borrowed from root */
     double step_h;
 } scenario_head;
 
 static void
 head_free(scenario_head *h)
 {
-    free(h->nodes);
     json_decref(h->root);
     memset(h, 0, sizeof *h);
 }
 
 /* Reads path as JSON and keeps it when its "format" is plurigrid-community/1. PG_EPARSE for a file
- * that is not a scenario; PG_ENOMEM; other codes from reading. */
+ * that is not a scenario; other codes from reading. */
 static int
 head_read(const char *path, scenario_head *h, pg_error *err)
 {
@@ -362,40 +360,12 @@ head_read(const char *path, scenario_head *h, pg_error *err)
         head_free(h);
         return pg_error_set(err, PG_EPARSE, "not a " COMMUNITY_FORMAT " scenario");
     }
-    const json_t *nodes = json_object_get(h->root, "nodes"), *name;
     h->community = json_string_value(json_object_get(h->root, "name"));
     h->step_h = json_is_number(json_object_get(h->root, "step_h"))
                     ? json_number_value(json_object_get(h->root, "step_h"))
                     : 1;
-    h->n_nodes = json_array_size(nodes);
-    if (h->n_nodes && !(h->nodes = calloc(h->n_nodes, sizeof *h->nodes))) {
-        head_free(h);
-        return pg_error_set(err, PG_ENOMEM, "out of memory");
-    }
-    size_t i;
-    json_array_foreach(nodes, i, name)
-    {
-        h->nodes[i] = json_string_value(json_object_get(name, "name"));
-        if (!h->nodes[i])
-            h->nodes[i] = "";
-    }
+    h->n_nodes = json_array_size(json_object_get(h->root, "nodes"));
     return PG_OK;
-}
-
-/* The index of the variant named v among the scenario's "variants" (one "default" when it lists
- * none); (size_t)-1 when it has no such variant. */
-static size_t
-variant_index(const scenario_head *h, const char *v)
-{
-    const json_t *vars = json_object_get(h->root, "variants");
-    if (!json_array_size(vars))
-        return strcmp(v, "default") == 0 ? 0 : (size_t)-1;
-    for (size_t i = 0; i < json_array_size(vars); i++) {
-        const char *n = json_string_value(json_array_get(vars, i));
-        if (n && strcmp(n, v) == 0)
-            return i;
-    }
-    return (size_t)-1;
 }
 
 /* The scenario's variant names, a JSON array. */
@@ -507,7 +477,6 @@ typedef struct community_arg {
     community_slot *slot; /* NULL until this job holds the server's community slot */
     uint64_t gen;
     pg_community *c;
-    scenario_head head;
     char *market; /* NULL: the scenario's */
     size_t variant;
     double interval_s;
@@ -534,7 +503,6 @@ community_arg_free(void *p)
         pthread_mutex_unlock(&a->slot->mu);
     }
     pg_community_free(a->c);
-    head_free(&a->head);
     free(a->market);
     free(a);
 }
@@ -605,8 +573,15 @@ community_job(pgh_job *j, void *arg, json_t **result, pg_error *err)
     pgh_job_progress(j, 0, (double)n, "intervals");
     char source[PGH_JOB_ID_MAX + 8];
     snprintf(source, sizeof source, "job %s", pgh_job_id(j));
-    pgh_live_begin(a->s, source, pg_community_name(a->c), a->head.nodes, a->head.n_nodes, n,
-                   a->head.step_h);
+    size_t n_nodes = pg_community_n_nodes(a->c);
+    const char **nodes = calloc(n_nodes ? n_nodes : 1, sizeof *nodes);
+    if (!nodes)
+        return pg_error_set(err, PG_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n_nodes; i++)
+        nodes[i] = pg_community_node_name(a->c, i);
+    pgh_live_begin(a->s, source, pg_community_name(a->c), nodes, n_nodes, n,
+                   pg_community_step_h(a->c));
+    free(nodes);
     int rc = pg_community_run_lattice(a->c, NULL, 0, a->market, &lo, &rep, err);
     pgh_live_end(a->s);
     if (rc == PG_OK && (rc = pg_community_report_json(rep, &text, err)) == PG_OK)
@@ -678,20 +653,13 @@ submit_community(pgh_server *s, const pgh_request *rq, pgh_reply *rp, pg_error *
         goto out;
     }
     pg_error e = {0};
-    if ((rc = scenario_path(so->scenarios_dir, rel, &path, &e)) ||
-        (rc = head_read(path, &a->head, &e))) {
+    if ((rc = scenario_path(so->scenarios_dir, rel, &path, &e))) {
         if (rc == PG_ENOMEM) {
             *err = e;
             goto out;
         }
         rc = pgh_reply_error(rp, rc == PG_EPARSE ? 422 : 404,
                              rc == PG_EPARSE ? "invalid" : "not_found", "'%s': %s", rel, e.msg);
-        goto out;
-    }
-    if (var && json_is_string(var) &&
-        (a->variant = variant_index(&a->head, json_string_value(var))) == (size_t)-1) {
-        pgh_reply_error(rp, 422, "invalid", "the scenario '%s' has no variant '%s'", rel,
-                        json_string_value(var));
         goto out;
     }
     if (mk && json_is_string(mk)) {
@@ -719,6 +687,17 @@ submit_community(pgh_server *s, const pgh_request *rq, pgh_reply *rp, pg_error *
         rc = pgh_reply_error(rp, rc == PG_EIO ? 500 : 422, rc == PG_EIO ? "internal" : "invalid",
                              "'%s': %s", rel, msg);
         goto out;
+    }
+    if (var && json_is_string(var)) {
+        const char *want = json_string_value(var), *name;
+        for (a->variant = 0; (name = pg_community_variant_name(a->c, a->variant)); a->variant++)
+            if (strcmp(name, want) == 0)
+                break;
+        if (!name) {
+            rc = pgh_reply_error(rp, 422, "invalid", "the scenario '%s' has no variant '%s'", rel,
+                                 want);
+            goto out;
+        }
     }
     community_slot *slot =
         pgh_server_slot(s, PGH_SLOT_API, community_slot_make, community_slot_free);
