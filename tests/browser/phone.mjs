@@ -22,9 +22,14 @@ await run('phone', async (t) => {
   await toggle.tap();
   const tool = page.locator('.tool[data-tool="bus"]');
   await tool.waitFor({state: 'visible'});
-  await page.waitForTimeout(300); // the drawer's slide
-  const tb = await tool.boundingBox();
-  check(tb.x >= 0 && tb.x + tb.width <= 390, `the palette is not on the screen after opening it: ${JSON.stringify(tb)}`);
+  // The drawer slides in: wait (up to 5 s, a loaded machine animates slowly) until it is on the
+  // screen, then check where it settled.
+  let tb = await tool.boundingBox();
+  for (let k = 0; k < 50 && !(tb && tb.x >= 0 && tb.x + tb.width <= 390); k++) {
+    await page.waitForTimeout(100);
+    tb = await tool.boundingBox();
+  }
+  check(tb && tb.x >= 0 && tb.x + tb.width <= 390, `the palette is not on the screen after opening it: ${JSON.stringify(tb)}`);
   for (const sel of ['.tool', '#toggle-palette', '#toggle-panel', '#btn-pf', '#btn-undo']) {
     for (const e of await page.locator(sel).all()) {
       const b = await e.boundingBox();
