@@ -1034,6 +1034,27 @@ auth_ok(const pgh_server *s, struct MHD_Connection *c)
     return d == 0;
 }
 
+/* The Content-Length headers of a request: the first, and whether another differs. */
+typedef struct framing {
+    const char *cl;
+    bool conflict;
+} framing;
+
+static enum MHD_Result
+framing_iter(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    (void)kind;
+    framing *f = cls;
+    if (key && strcasecmp(key, "Content-Length") == 0) {
+        const char *v = value ? value : "";
+        if (!f->cl)
+            f->cl = v;
+        else if (strcmp(f->cl, v) != 0)
+            f->conflict = true;
+    }
+    return MHD_YES;
+}
+
 /* The route of rq's method (HEAD as GET) and path, its parameters filled in rq; NULL when none.
  * allow receives the methods that routes of this path take ("" when no route has the path). */
 static const pgh_route *
@@ -1126,6 +1147,27 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
             return send_error(rq, 401, "unauthorized", extra,
                               "this server needs its bearer token: send the header "
                               "'Authorization: Bearer TOKEN'");
+        }
+        /* A body's length must be told one way: two different Content-Lengths, or a
+         * Content-Length with a Transfer-Encoding, are how requests are smuggled past a proxy
+         * (400); a transfer coding other than chunked is not read (501, rather than waiting for
+         * a body that cannot be delimited until the timeout). The connection is then closed. */
+        const char *te = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Transfer-Encoding");
+        framing fr = {NULL, false};
+        MHD_get_connection_values(c, MHD_HEADER_KIND, framing_iter, &fr);
+        if (fr.conflict || (te && fr.cl)) {
+            const char *extra[] = {"Connection", "close", NULL};
+            return send_error(rq, 400, "bad_request", extra,
+                              "the body's length is told more than one way (%s): send one "
+                              "Content-Length, or Transfer-Encoding: chunked alone",
+                              fr.conflict ? "two different Content-Length headers"
+                                          : "Content-Length and Transfer-Encoding");
+        }
+        if (te && strcasecmp(te, "chunked") != 0) {
+            const char *extra[] = {"Connection", "close", NULL};
+            return send_error(rq, 501, "not_implemented", extra,
+                              "the transfer coding is not supported: send the body with "
+                              "Content-Length or Transfer-Encoding: chunked");
         }
         /* A declared body beyond the limit is refused before a byte of it is read. */
         const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
