@@ -21,6 +21,9 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <time.h>
+#ifdef __GLIBC__
+#include <malloc.h> /* malloc_trim */
+#endif
 
 #include <microhttpd.h>
 
@@ -34,6 +37,11 @@
  * more bytes so that the client can be told 413; a client that keeps sending is cut off. */
 #define DISCARD_MAX ((size_t)1 << 20)
 #define SSE_KEEPALIVE_S 15.0
+/* Requests with a body larger than this are handled HEAVY_AT_ONCE at a time: parsing JSON takes
+ * up to 40 times the text's size (a 16 MiB array of zeros is 600 MB of tree), so bodies handled
+ * all at once by every connection would take the memory of the machine. */
+#define HEAVY_BODY ((size_t)256 << 10)
+#define HEAVY_AT_ONCE 2
 
 typedef struct rate_slot {
     unsigned char addr[16];
@@ -73,6 +81,10 @@ struct pgh_server {
     bool stopping;
 
     pghi_jobs *jobs;
+
+    pthread_mutex_t heavy_mu; /* requests with a heavy body being handled */
+    pthread_cond_t heavy_cv;
+    unsigned heavy;
 
     pthread_mutex_t slot_mu;
     slot slots[PGH_SLOTS];
@@ -1112,6 +1124,45 @@ run_handler(pgh_request *rq)
     return send_reply(rq, &rp, extra);
 }
 
+/* Takes one of the HEAVY_AT_ONCE places for a request with a large body, waiting up to the
+ * connection timeout; false when none came free or the server is stopping. */
+static bool
+heavy_enter(pgh_server *s)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += s->o.timeout_s ? (time_t)s->o.timeout_s : 30;
+    bool ok = false;
+    pthread_mutex_lock(&s->heavy_mu);
+    for (;;) {
+        if (pghi_server_stopping(s))
+            break;
+        if (s->heavy < HEAVY_AT_ONCE) {
+            s->heavy++;
+            ok = true;
+            break;
+        }
+        if (pthread_cond_timedwait(&s->heavy_cv, &s->heavy_mu, &ts) == ETIMEDOUT)
+            break;
+    }
+    pthread_mutex_unlock(&s->heavy_mu);
+    return ok;
+}
+
+/* Gives the place back, and the memory the request's JSON took back to the system (freed
+ * memory otherwise stays with the connection thread's malloc arena). */
+static void
+heavy_leave(pgh_server *s)
+{
+#ifdef __GLIBC__
+    malloc_trim(0);
+#endif
+    pthread_mutex_lock(&s->heavy_mu);
+    s->heavy--;
+    pthread_cond_signal(&s->heavy_cv);
+    pthread_mutex_unlock(&s->heavy_mu);
+}
+
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
            const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
@@ -1237,7 +1288,17 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
         return serve_static(rq);
     if (rq->route->fn == h_events)
         return serve_events(rq);
-    return run_handler(rq);
+    if (rq->len <= HEAVY_BODY)
+        return run_handler(rq);
+    if (!heavy_enter(s)) {
+        const char *extra[] = {"Retry-After", "1", NULL};
+        return send_error(rq, 503, "busy", extra,
+                          "the server is handling as many large requests as it takes at once: "
+                          "try again in a moment");
+    }
+    enum MHD_Result ok = run_handler(rq);
+    heavy_leave(s);
+    return ok;
 }
 
 /* ---------------------------------------------------------------- start and stop */
@@ -1290,6 +1351,8 @@ pgh_server_start(pgh_server **out, const pgh_options *o, pg_error *err)
     pthread_mutex_init(&s->rl_mu, NULL);
     pthread_mutex_init(&s->ev_mu, NULL);
     pthread_mutex_init(&s->slot_mu, NULL);
+    pthread_mutex_init(&s->heavy_mu, NULL);
+    pthread_cond_init(&s->heavy_cv, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
     pthread_cond_init(&s->ev_cv, &ca);
@@ -1373,6 +1436,9 @@ pgh_server_stop(pgh_server *s)
     s->stopping = true;
     pthread_cond_broadcast(&s->ev_cv);
     pthread_mutex_unlock(&s->ev_mu);
+    pthread_mutex_lock(&s->heavy_mu);
+    pthread_cond_broadcast(&s->heavy_cv);
+    pthread_mutex_unlock(&s->heavy_mu);
     if (s->jobs)
         pghi_jobs_shutdown(s->jobs);
     if (s->d)
@@ -1397,6 +1463,8 @@ pgh_server_stop(pgh_server *s)
     free(s->scenarios);
     free(s->data);
     pthread_cond_destroy(&s->ev_cv);
+    pthread_cond_destroy(&s->heavy_cv);
+    pthread_mutex_destroy(&s->heavy_mu);
     pthread_mutex_destroy(&s->rl_mu);
     pthread_mutex_destroy(&s->ev_mu);
     pthread_mutex_destroy(&s->slot_mu);

@@ -85,11 +85,90 @@ test_body_length_told_two_ways(void **state)
     assert_int_equal(pgt_http_stop(h), 0);
 }
 
+/* ---------------------------------------------------------------- memory */
+
+/* The server's peak resident memory, kB (VmHWM), or -1. */
+static long
+peak_kb(pgt_http *h)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/status", pgt_http_pid(h));
+    FILE *f = fopen(path, "r");
+    long kb = -1;
+    if (!f)
+        return -1;
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, "VmHWM:", 6) == 0)
+            kb = strtol(line + 6, NULL, 10);
+    fclose(f);
+    return kb;
+}
+
+#if defined(__SANITIZE_ADDRESS__)
+#define ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define ASAN 1
+#endif
+#endif
+
+static void
+test_many_large_bodies_at_once(void **state)
+{
+    (void)state;
+    /* Each body is 4 MiB of "0," in an array: a tree of two million values once parsed,
+     * about 150 MB. Eight of them at once must not take eight times that. */
+    enum { N = 8 };
+    const size_t body_len = (size_t)4 << 20;
+    const char *args[] = {"--max-body", "4194304", "--rate", "0", NULL};
+    pgt_http *h = pgt_http_start(args);
+    char *body = malloc(body_len + 1);
+    assert_non_null(body);
+    size_t k = (size_t)sprintf(body, "{\"world\": [");
+    while (k + 16 < body_len) {
+        body[k++] = '0';
+        body[k++] = ',';
+    }
+    k += (size_t)sprintf(body + k, "0]}");
+    char head[256];
+    int hl = snprintf(head, sizeof head,
+                      "POST /api/layout HTTP/1.1\r\nHost: x\r\nContent-Length: %zu\r\n\r\n", k);
+    long base = peak_kb(h);
+    int fds[N];
+    for (int i = 0; i < N; i++) {
+        fds[i] = pgt_http_connect(h);
+        assert_true(pgt_http_send(fds[i], head, (size_t)hl));
+    }
+    for (int i = 0; i < N; i++)
+        assert_true(pgt_http_send(fds[i], body, k));
+    for (int i = 0; i < N; i++) {
+        bool closed = false;
+        long st = raw_status(fds[i], 120, &closed);
+        close(fds[i]);
+        if (st != 400)
+            fail_msg("large body %d: status %ld, expected 400 ('world' is not an object)", i, st);
+    }
+    long peak = peak_kb(h);
+    print_message("[ NOTE     ] server peak memory %ld kB before, %ld kB after %d bodies of %zu "
+                  "bytes at once\n",
+                  base, peak, N, k);
+    assert_true(peak > 0);
+#ifndef ASAN
+    /* A few bodies' trees at most (about 150 MB each), not all eight (1.2 GB). */
+    if (peak > 400 * 1024)
+        fail_msg("the server peaked at %ld kB handling %d large bodies at once", peak, N);
+#endif
+    assert_true(pgt_http_alive(h));
+    free(body);
+    assert_int_equal(pgt_http_stop(h), 0);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_body_length_told_two_ways, pgt_http_teardown),
+        cmocka_unit_test_teardown(test_many_large_bodies_at_once, pgt_http_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
