@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -230,6 +231,9 @@ run_arg_free(void *p)
     free(a);
 }
 
+/* Day-ahead solves of every job of the process, one at a time (run_job). */
+static pthread_mutex_t solver_mu = PTHREAD_MUTEX_INITIALIZER;
+
 /* Progress in phases: commitment 0..1, dispatch and prices 1..2, the AC check 2..3 by steps. */
 static void
 run_progress(void *user, pg_dispatch_phase phase, size_t step, size_t n)
@@ -258,7 +262,13 @@ run_job(pgh_job *j, void *arg, json_t **result, pg_error *err)
     a->j = j;
     o.progress = run_progress;
     o.progress_user = a;
-    int rc = pg_dispatch_run(a->w, &o, &r, err);
+    /* One day-ahead solve at a time: the MILP solver (Cbc) is not re-entrant, and two of its
+     * solves at once in one process fail ("stopped without an answer", status -1). A job waiting
+     * here is running; a cancel is seen once it has the solver. */
+    pthread_mutex_lock(&solver_mu);
+    int rc = pgh_job_cancelled(j) ? pg_error_set(err, PG_ECANCELED, "cancelled")
+                                  : pg_dispatch_run(a->w, &o, &r, err);
+    pthread_mutex_unlock(&solver_mu);
     /* the solvers take no stop flag: a cancel is seen between the phases */
     if (rc == PG_OK && pgh_job_cancelled(j))
         rc = pg_error_set(err, PG_ECANCELED, "cancelled");

@@ -163,12 +163,66 @@ test_many_large_bodies_at_once(void **state)
     assert_int_equal(pgt_http_stop(h), 0);
 }
 
+/* ---------------------------------------------------------------- jobs */
+
+static void
+test_day_ahead_jobs_at_once(void **state)
+{
+    (void)state;
+    /* Four job threads, eight day-ahead jobs of the same world: every one is solved (the MILP
+     * solver is not re-entrant: two solves at once failed one of them). */
+    enum { N = 8 };
+    const char *args[] = {"--job-threads", "4", "--rate", "0", NULL};
+    pgt_http *h = pgt_http_start(args);
+    char *world = pgt_slurp(pgt_source_path("examples/hello-microworld.json"), NULL);
+    assert_non_null(world);
+    size_t blen = strlen(world) + 64;
+    char *body = malloc(blen);
+    assert_non_null(body);
+    snprintf(body, blen, "{\"world\": %s}", world);
+    char ids[N][64];
+    for (int i = 0; i < N; i++) {
+        pgt_http_req rq = {
+            .method = "POST", .path = "/api/jobs/run", .body = body, .len = strlen(body)};
+        pgt_http_reply r = {0};
+        if (pgt_http_do(h, &rq, &r) != 202)
+            fail_msg("POST /api/jobs/run: %ld %s", r.status, r.body ? r.body : r.error);
+        json_t *v = json_loadb(r.body, r.len, 0, NULL);
+        assert_non_null(v);
+        snprintf(ids[i], sizeof ids[i], "%s", json_string_value(json_object_get(v, "id")));
+        json_decref(v);
+        pgt_http_reply_free(&r);
+    }
+    for (int i = 0; i < N; i++) {
+        char path[128];
+        snprintf(path, sizeof path, "/api/jobs/%s?wait=30", ids[i]);
+        pgt_http_reply r = {0};
+        for (int tries = 0; tries < 10; tries++) {
+            assert_int_equal(pgt_http_get(h, path, NULL, &r), 200);
+            json_t *v = json_loadb(r.body, r.len, 0, NULL);
+            assert_non_null(v);
+            const char *st = json_string_value(json_object_get(v, "status"));
+            bool ended = strcmp(st, "queued") != 0 && strcmp(st, "running") != 0;
+            if (ended && strcmp(st, "done") != 0)
+                fail_msg("day-ahead job %d of %d at once: %s", i + 1, N, r.body);
+            json_decref(v);
+            pgt_http_reply_free(&r);
+            if (ended)
+                break;
+        }
+    }
+    free(body);
+    free(world);
+    assert_int_equal(pgt_http_stop(h), 0);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_body_length_told_two_ways, pgt_http_teardown),
         cmocka_unit_test_teardown(test_many_large_bodies_at_once, pgt_http_teardown),
+        cmocka_unit_test_teardown(test_day_ahead_jobs_at_once, pgt_http_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
