@@ -970,6 +970,42 @@ const pgh_route_set pgh_routes_core = {core_routes, sizeof core_routes / sizeof 
 
 /* ---------------------------------------------------------------- dispatch */
 
+/* A connection's own state: the request on_uri made that no handler has seen yet. libmicrohttpd
+ * tells of most requests' end (on_done, also of one whose headers timed out), but not of one it
+ * refuses before on_request sees it (a query or headers too large for its memory, a bad
+ * Content-Length): that one is freed here when its connection closes. on_done and on_request
+ * take the request off, so it is freed once. */
+typedef struct conn_state {
+    pgh_request *unseen;
+} conn_state;
+
+static void request_free(pgh_request *rq);
+
+static conn_state *
+conn_of(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? ci->socket_context : NULL;
+}
+
+static void
+on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+              enum MHD_ConnectionNotificationCode toe)
+{
+    (void)cls;
+    (void)c;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        *socket_context = calloc(1, sizeof(conn_state));
+    } else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+        conn_state *cs = *socket_context;
+        if (cs)
+            request_free(cs->unseen);
+        free(cs);
+        *socket_context = NULL;
+    }
+}
+
 static void *
 on_uri(void *cls, const char *uri, struct MHD_Connection *c)
 {
@@ -982,6 +1018,11 @@ on_uri(void *cls, const char *uri, struct MHD_Connection *c)
     if (!rq->raw) {
         free(rq);
         return NULL;
+    }
+    conn_state *cs = conn_of(c);
+    if (cs) {
+        request_free(cs->unseen); /* one refused before, on a connection that went on */
+        cs->unseen = rq;
     }
     return rq;
 }
@@ -1002,7 +1043,6 @@ request_free(pgh_request *rq)
 static void
 on_done(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe)
 {
-    (void)c;
     pgh_server *s = cls;
     pgh_request *rq = *con_cls;
     if (rq) {
@@ -1013,6 +1053,9 @@ on_done(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTer
             pghi_log(s, PG_LOG_INFO, "%s %s: the client was too slow (timeout)", rq->method,
                      rq->path ? rq->path : rq->raw);
     }
+    conn_state *cs = conn_of(c);
+    if (cs && cs->unseen == rq)
+        cs->unseen = NULL; /* told of its end here (a timeout while its headers came) */
     request_free(rq);
     *con_cls = NULL;
 }
@@ -1175,6 +1218,9 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
         return MHD_NO; /* out of memory at the start of the request */
     if (!rq->started) {
         rq->started = true;
+        conn_state *cs = conn_of(c);
+        if (cs && cs->unseen == rq)
+            cs->unseen = NULL; /* on_done frees it from now on */
         snprintf(rq->method, sizeof rq->method, "%s", method);
         rq->head = strcmp(method, "HEAD") == 0;
         const char *m = rq->head ? "GET" : method;
@@ -1396,8 +1442,9 @@ pgh_server_start(pgh_server **out, const pgh_options *o, pg_error *err)
         flags |= MHD_USE_IPv6;
     s->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER,
                             mhd_logger, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-                            MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_NOTIFY_COMPLETED,
-                            on_done, s, MHD_OPTION_CONNECTION_LIMIT, (unsigned)s->o.max_connections,
+                            MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_NOTIFY_CONNECTION,
+                            on_connection, s, MHD_OPTION_NOTIFY_COMPLETED, on_done, s,
+                            MHD_OPTION_CONNECTION_LIMIT, (unsigned)s->o.max_connections,
                             MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)s->o.max_per_ip,
                             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)s->o.timeout_s,
                             MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024, MHD_OPTION_END);
