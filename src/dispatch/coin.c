@@ -7,6 +7,7 @@
 
 #include <float.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,9 @@
 #include <coin/Clp_C_Interface.h>
 
 #include "core/util.h"
+
+/* One Cbc solve at a time in the process (solve_milp). */
+static pthread_mutex_t cbc_mu = PTHREAD_MUTEX_INITIALIZER;
 
 /* Column-major copy of the triplets with duplicates summed. */
 typedef struct csc {
@@ -468,7 +472,12 @@ coin_solve_mip(const pgi_lp *lp, const pgi_solve_options *o, pgi_solution *sol, 
      * re-solves the original LP without presolve, which on a network takes longer than the
      * search (7.6 s after a 2 s time limit on case2383wp). */
     Cbc_setParameter(cbc, "preprocess", "off");
+    /* Cbc's solve keeps state of its own between calls (its driver's parameters), so two solves
+     * at once in one process fail ("stopped without an answer", status -1): the process's MILP
+     * solves take turns. Clp's LP and QP solves keep everything in their model and run at once. */
+    pthread_mutex_lock(&cbc_mu);
     Cbc_solve(cbc);
+    pthread_mutex_unlock(&cbc_mu);
     if ((rc = alloc_solution(lp, sol, err)))
         goto out;
     const double *best = Cbc_bestSolution(cbc);

@@ -59,12 +59,6 @@ struct pghi_jobs {
     bool shutdown;
 };
 
-static double
-now_s(void)
-{
-    return pgi_now();
-}
-
 static void
 abs_deadline(struct timespec *ts, double wait_s)
 {
@@ -97,7 +91,7 @@ job_json(const pgh_job *j)
         json_object_set_new(o, "progress", json_null());
     json_object_set_new(o, "error", j->st == FAILED ? pgh_error_json(&j->err) : json_null());
     json_object_set_new(o, "created", json_string(j->created));
-    double secs = j->st == QUEUED ? 0 : (j->st == RUNNING ? now_s() : j->t_end) - j->t_start;
+    double secs = j->st == QUEUED ? 0 : (j->st == RUNNING ? pgi_now() : j->t_end) - j->t_start;
     if (j->t_start == 0)
         secs = 0;
     json_object_set_new(o, "seconds", pgi_json_num(secs > 0 ? secs : 0));
@@ -153,7 +147,7 @@ static json_t *
 end_job(pghi_jobs *js, pgh_job *j, state st)
 {
     j->st = st;
-    j->t_end = now_s();
+    j->t_end = pgi_now();
     if (j->t_start == 0)
         j->t_start = j->t_end;
     if (j->free_arg && j->arg)
@@ -185,7 +179,7 @@ worker(void *arg)
         if (js->shutdown)
             break;
         j->st = RUNNING;
-        j->t_start = now_s();
+        j->t_start = pgi_now();
         pgh_events_publish(js->s, "job", job_json(j));
         pthread_cond_broadcast(&js->ended);
         pthread_mutex_unlock(&js->mu);
@@ -413,7 +407,7 @@ pgh_job_progress(pgh_job *j, double done, double total, const char *units)
     j->done = isfinite(done) ? done : 0;
     j->total = isfinite(total) ? total : 0;
     snprintf(j->units, sizeof j->units, "%s", units ? units : "");
-    double t = now_s();
+    double t = pgi_now();
     if (t - j->last_event >= PROGRESS_EVERY_S || done >= total) {
         j->last_event = t;
         pgh_events_publish(js->s, "job", job_json(j));
@@ -454,10 +448,10 @@ h_status(pgh_server *s, const pgh_request *rq, pgh_reply *rp, pg_error *err)
     }
     struct timespec until;
     abs_deadline(&until, wait);
-    double end_t = now_s() + wait;
+    double end_t = pgi_now() + wait;
     pthread_mutex_lock(&js->mu);
     pgh_job *j = find_job(js, id);
-    while (j && j->st < DONE && !js->shutdown && now_s() < end_t) {
+    while (j && j->st < DONE && !js->shutdown && pgi_now() < end_t) {
         pthread_cond_timedwait(&js->ended, &js->mu, &until);
         j = find_job(js, id); /* it may have been dropped meanwhile */
     }
@@ -521,8 +515,8 @@ h_cancel(pgh_server *s, const pgh_request *rq, pgh_reply *rp, pg_error *err)
         j->stop = 1;
         struct timespec until;
         abs_deadline(&until, CANCEL_WAIT_S);
-        double end_t = now_s() + CANCEL_WAIT_S;
-        while (j && j->st == RUNNING && now_s() < end_t)
+        double end_t = pgi_now() + CANCEL_WAIT_S;
+        while (j && j->st == RUNNING && pgi_now() < end_t)
             if (pthread_cond_timedwait(&js->ended, &js->mu, &until) == ETIMEDOUT)
                 break;
             else

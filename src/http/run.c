@@ -264,7 +264,9 @@ run_job(pgh_job *j, void *arg, json_t **result, pg_error *err)
     a->j = j;
     o.progress = run_progress;
     o.progress_user = a;
-    int rc = pg_dispatch_run(a->w, &o, &r, err);
+    /* Day-ahead jobs run at once; their MILP solves take turns inside the library (Cbc). */
+    int rc = pgh_job_cancelled(j) ? pg_error_set(err, PG_ECANCELED, "cancelled")
+                                  : pg_dispatch_run(a->w, &o, &r, err);
     /* the solvers take no stop flag: a cancel is seen between the phases */
     if (rc == PG_OK && pgh_job_cancelled(j))
         rc = pg_error_set(err, PG_ECANCELED, "cancelled");
@@ -507,20 +509,12 @@ community_arg_free(void *p)
     free(a);
 }
 
-static double
-now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 /* Sleeps until the monotonic time t, in slices that watch the stop flag. */
 static void
 sleep_until(double t, const volatile int *stop)
 {
     for (;;) {
-        double left = t - now_s();
+        double left = t - pgi_now();
         if (left <= 0 || (stop && *stop))
             return;
         double d = left < SLICE_S ? left : SLICE_S;
@@ -538,7 +532,7 @@ community_event(void *ud, const pg_community_event *ev)
     size_t k = ev->interval;
     if (a->interval_s > 0 && k != PG_COMMUNITY_NO_INTERVAL) {
         if (a->paced == PG_COMMUNITY_NO_INTERVAL) {
-            a->t0 = now_s() - (double)k * a->interval_s;
+            a->t0 = pgi_now() - (double)k * a->interval_s;
             a->paced = k;
         } else if (k > a->paced) {
             sleep_until(a->t0 + (double)k * a->interval_s, a->stop);

@@ -21,6 +21,9 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <time.h>
+#ifdef __GLIBC__
+#include <malloc.h> /* malloc_trim */
+#endif
 
 #include <microhttpd.h>
 
@@ -34,6 +37,11 @@
  * more bytes so that the client can be told 413; a client that keeps sending is cut off. */
 #define DISCARD_MAX ((size_t)1 << 20)
 #define SSE_KEEPALIVE_S 15.0
+/* Requests with a body larger than this are handled HEAVY_AT_ONCE at a time: parsing JSON takes
+ * up to 40 times the text's size (a 16 MiB array of zeros is 600 MB of tree), so bodies handled
+ * all at once by every connection would take the memory of the machine. */
+#define HEAVY_BODY ((size_t)256 << 10)
+#define HEAVY_AT_ONCE 2
 
 typedef struct rate_slot {
     unsigned char addr[16];
@@ -74,6 +82,10 @@ struct pgh_server {
 
     pghi_jobs *jobs;
 
+    pthread_mutex_t heavy_mu; /* requests with a heavy body being handled */
+    pthread_cond_t heavy_cv;
+    unsigned heavy;
+
     pthread_mutex_t slot_mu;
     slot slots[PGH_SLOTS];
 };
@@ -94,14 +106,6 @@ struct pgh_request {
 };
 
 /* ---------------------------------------------------------------- small helpers */
-
-static double
-now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 void
 pghi_utc_now(char out[32])
@@ -298,7 +302,7 @@ rate_charge(pgh_server *s, const struct sockaddr *sa)
         memcpy(key, &((const struct sockaddr_in *)sa)->sin_addr, 4);
     else if (sa->sa_family == AF_INET6)
         memcpy(key, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
-    double t = now_s(), burst = s->o.rate_burst >= 1 ? s->o.rate_burst : 1;
+    double t = pgi_now(), burst = s->o.rate_burst >= 1 ? s->o.rate_burst : 1;
     unsigned wait = 0;
     pthread_mutex_lock(&s->rl_mu);
     rate_slot *hit = NULL, *oldest = NULL;
@@ -832,7 +836,7 @@ sse_read(void *cls, uint64_t pos, char *buf, size_t max)
             cl->pend = NULL;
         }
         pthread_mutex_lock(&s->ev_mu);
-        double deadline = now_s() + cl->keepalive_s;
+        double deadline = pgi_now() + cl->keepalive_s;
         for (;;) {
             if (s->stopping) {
                 pthread_mutex_unlock(&s->ev_mu);
@@ -854,7 +858,7 @@ sse_read(void *cls, uint64_t pos, char *buf, size_t max)
                 cl->last = next;
                 break;
             }
-            double t = now_s();
+            double t = pgi_now();
             if (t >= deadline) {
                 sse_set(cl, ": keep-alive\n\n", 14);
                 break;
@@ -958,6 +962,42 @@ const pgh_route_set pgh_routes_core = {core_routes, sizeof core_routes / sizeof 
 
 /* ---------------------------------------------------------------- dispatch */
 
+/* A connection's own state: the request on_uri made that no handler has seen yet. libmicrohttpd
+ * tells of most requests' end (on_done, also of one whose headers timed out), but not of one it
+ * refuses before on_request sees it (a query or headers too large for its memory, a bad
+ * Content-Length): that one is freed here when its connection closes. on_done and on_request
+ * take the request off, so it is freed once. */
+typedef struct conn_state {
+    pgh_request *unseen;
+} conn_state;
+
+static void request_free(pgh_request *rq);
+
+static conn_state *
+conn_of(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? ci->socket_context : NULL;
+}
+
+static void
+on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+              enum MHD_ConnectionNotificationCode toe)
+{
+    (void)cls;
+    (void)c;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        *socket_context = calloc(1, sizeof(conn_state));
+    } else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+        conn_state *cs = *socket_context;
+        if (cs)
+            request_free(cs->unseen);
+        free(cs);
+        *socket_context = NULL;
+    }
+}
+
 static void *
 on_uri(void *cls, const char *uri, struct MHD_Connection *c)
 {
@@ -970,6 +1010,11 @@ on_uri(void *cls, const char *uri, struct MHD_Connection *c)
     if (!rq->raw) {
         free(rq);
         return NULL;
+    }
+    conn_state *cs = conn_of(c);
+    if (cs) {
+        request_free(cs->unseen); /* one refused before, on a connection that went on */
+        cs->unseen = rq;
     }
     return rq;
 }
@@ -990,7 +1035,6 @@ request_free(pgh_request *rq)
 static void
 on_done(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe)
 {
-    (void)c;
     pgh_server *s = cls;
     pgh_request *rq = *con_cls;
     if (rq) {
@@ -1001,6 +1045,9 @@ on_done(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTer
             pghi_log(s, PG_LOG_INFO, "%s %s: the client was too slow (timeout)", rq->method,
                      rq->path ? rq->path : rq->raw);
     }
+    conn_state *cs = conn_of(c);
+    if (cs && cs->unseen == rq)
+        cs->unseen = NULL; /* told of its end here (a timeout while its headers came) */
     request_free(rq);
     *con_cls = NULL;
 }
@@ -1032,6 +1079,27 @@ auth_ok(const pgh_server *s, struct MHD_Connection *c)
     for (size_t i = 0; i < s->token_len; i++)
         d |= (unsigned char)((i < tl ? (unsigned char)t[i] : 0) ^ (unsigned char)s->token[i]);
     return d == 0;
+}
+
+/* The Content-Length headers of a request: the first, and whether another differs. */
+typedef struct framing {
+    const char *cl;
+    bool conflict;
+} framing;
+
+static enum MHD_Result
+framing_iter(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    (void)kind;
+    framing *f = cls;
+    if (key && strcasecmp(key, "Content-Length") == 0) {
+        const char *v = value ? value : "";
+        if (!f->cl)
+            f->cl = v;
+        else if (strcmp(f->cl, v) != 0)
+            f->conflict = true;
+    }
+    return MHD_YES;
 }
 
 /* The route of rq's method (HEAD as GET) and path, its parameters filled in rq; NULL when none.
@@ -1091,6 +1159,45 @@ run_handler(pgh_request *rq)
     return send_reply(rq, &rp, extra);
 }
 
+/* Takes one of the HEAVY_AT_ONCE places for a request with a large body, waiting up to the
+ * connection timeout; false when none came free or the server is stopping. */
+static bool
+heavy_enter(pgh_server *s)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += s->o.timeout_s ? (time_t)s->o.timeout_s : 30;
+    bool ok = false;
+    pthread_mutex_lock(&s->heavy_mu);
+    for (;;) {
+        if (pghi_server_stopping(s))
+            break;
+        if (s->heavy < HEAVY_AT_ONCE) {
+            s->heavy++;
+            ok = true;
+            break;
+        }
+        if (pthread_cond_timedwait(&s->heavy_cv, &s->heavy_mu, &ts) == ETIMEDOUT)
+            break;
+    }
+    pthread_mutex_unlock(&s->heavy_mu);
+    return ok;
+}
+
+/* Gives the place back, and the memory the request's JSON took back to the system (freed
+ * memory otherwise stays with the connection thread's malloc arena). */
+static void
+heavy_leave(pgh_server *s)
+{
+#ifdef __GLIBC__
+    malloc_trim(0);
+#endif
+    pthread_mutex_lock(&s->heavy_mu);
+    s->heavy--;
+    pthread_cond_signal(&s->heavy_cv);
+    pthread_mutex_unlock(&s->heavy_mu);
+}
+
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
            const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
@@ -1103,6 +1210,9 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
         return MHD_NO; /* out of memory at the start of the request */
     if (!rq->started) {
         rq->started = true;
+        conn_state *cs = conn_of(c);
+        if (cs && cs->unseen == rq)
+            cs->unseen = NULL; /* on_done frees it from now on */
         snprintf(rq->method, sizeof rq->method, "%s", method);
         rq->head = strcmp(method, "HEAD") == 0;
         const char *m = rq->head ? "GET" : method;
@@ -1126,6 +1236,27 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
             return send_error(rq, 401, "unauthorized", extra,
                               "this server needs its bearer token: send the header "
                               "'Authorization: Bearer TOKEN'");
+        }
+        /* A body's length must be told one way: two different Content-Lengths, or a
+         * Content-Length with a Transfer-Encoding, are how requests are smuggled past a proxy
+         * (400); a transfer coding other than chunked is not read (501, rather than waiting for
+         * a body that cannot be delimited until the timeout). The connection is then closed. */
+        const char *te = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Transfer-Encoding");
+        framing fr = {NULL, false};
+        MHD_get_connection_values(c, MHD_HEADER_KIND, framing_iter, &fr);
+        if (fr.conflict || (te && fr.cl)) {
+            const char *extra[] = {"Connection", "close", NULL};
+            return send_error(rq, 400, "bad_request", extra,
+                              "the body's length is told more than one way (%s): send one "
+                              "Content-Length, or Transfer-Encoding: chunked alone",
+                              fr.conflict ? "two different Content-Length headers"
+                                          : "Content-Length and Transfer-Encoding");
+        }
+        if (te && strcasecmp(te, "chunked") != 0) {
+            const char *extra[] = {"Connection", "close", NULL};
+            return send_error(rq, 501, "not_implemented", extra,
+                              "the transfer coding is not supported: send the body with "
+                              "Content-Length or Transfer-Encoding: chunked");
         }
         /* A declared body beyond the limit is refused before a byte of it is read. */
         const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
@@ -1195,7 +1326,17 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
         return serve_static(rq);
     if (rq->route->fn == h_events)
         return serve_events(rq);
-    return run_handler(rq);
+    if (rq->len <= HEAVY_BODY)
+        return run_handler(rq);
+    if (!heavy_enter(s)) {
+        const char *extra[] = {"Retry-After", "1", NULL};
+        return send_error(rq, 503, "busy", extra,
+                          "the server is handling as many large requests as it takes at once: "
+                          "try again in a moment");
+    }
+    enum MHD_Result ok = run_handler(rq);
+    heavy_leave(s);
+    return ok;
 }
 
 /* ---------------------------------------------------------------- start and stop */
@@ -1248,6 +1389,8 @@ pgh_server_start(pgh_server **out, const pgh_options *o, pg_error *err)
     pthread_mutex_init(&s->rl_mu, NULL);
     pthread_mutex_init(&s->ev_mu, NULL);
     pthread_mutex_init(&s->slot_mu, NULL);
+    pthread_mutex_init(&s->heavy_mu, NULL);
+    pthread_cond_init(&s->heavy_cv, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
     pthread_cond_init(&s->ev_cv, &ca);
@@ -1291,8 +1434,9 @@ pgh_server_start(pgh_server **out, const pgh_options *o, pg_error *err)
         flags |= MHD_USE_IPv6;
     s->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER,
                             mhd_logger, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-                            MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_NOTIFY_COMPLETED,
-                            on_done, s, MHD_OPTION_CONNECTION_LIMIT, (unsigned)s->o.max_connections,
+                            MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_NOTIFY_CONNECTION,
+                            on_connection, s, MHD_OPTION_NOTIFY_COMPLETED, on_done, s,
+                            MHD_OPTION_CONNECTION_LIMIT, (unsigned)s->o.max_connections,
                             MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)s->o.max_per_ip,
                             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)s->o.timeout_s,
                             MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024, MHD_OPTION_END);
@@ -1331,6 +1475,9 @@ pgh_server_stop(pgh_server *s)
     s->stopping = true;
     pthread_cond_broadcast(&s->ev_cv);
     pthread_mutex_unlock(&s->ev_mu);
+    pthread_mutex_lock(&s->heavy_mu);
+    pthread_cond_broadcast(&s->heavy_cv);
+    pthread_mutex_unlock(&s->heavy_mu);
     if (s->jobs)
         pghi_jobs_shutdown(s->jobs);
     if (s->d)
@@ -1355,6 +1502,8 @@ pgh_server_stop(pgh_server *s)
     free(s->scenarios);
     free(s->data);
     pthread_cond_destroy(&s->ev_cv);
+    pthread_cond_destroy(&s->heavy_cv);
+    pthread_mutex_destroy(&s->heavy_mu);
     pthread_mutex_destroy(&s->rl_mu);
     pthread_mutex_destroy(&s->ev_mu);
     pthread_mutex_destroy(&s->slot_mu);
