@@ -2300,10 +2300,15 @@ housekeeping(engine *e, pg_error *err)
 {
     double now = pgi_now();
     int rc;
+    /* Silence this process could not hear is no evidence: while a connection of its own is down
+     * it judges nobody silent, and when one comes back every peer gets a fresh timeout. */
+    bool deaf = false, back = false;
     for (size_t k = 0; k < e->n_hosts; k++) {
         host *h = &e->hosts[k];
         pg_bus_stats st;
         pg_bus_get_stats(h->bus, &st);
+        deaf = deaf || st.disconnects > st.reconnects;
+        back = back || st.reconnects > h->reconnects;
         char url[sizeof h->url];
         if (st.disconnects > h->disconnects) {
             elog(e, PG_LOG_WARN, "connection lost to %s; reconnecting",
@@ -2338,7 +2343,10 @@ housekeeping(engine *e, pg_error *err)
             if ((rc = send_member(e, &e->actors[k], PGI_MSG_HEARTBEAT, err)))
                 return rc;
     }
-    for (size_t i = 0; i < e->n; i++) {
+    for (size_t i = 0; back && i < e->n; i++)
+        if (!e->m[i].hosted && e->m[i].live)
+            e->m[i].last_seen = now;
+    for (size_t i = 0; !deaf && i < e->n; i++) {
         member *x = &e->m[i];
         if (!x->hosted && x->live && now - x->last_seen > e->timeout_s) {
             x->live = false;
