@@ -197,6 +197,119 @@ PG_API void pg_pf_solver_get_info(const pg_pf_solver *s, pg_pf_solver_info *info
 #define PG_PF_PTDF_MAX ((size_t)1 << 25)
 PG_API int pg_pf_ptdf(const pg_world *w, double **ptdf, pg_error *err);
 
+/* ---------------------------------------------------------------- summaries */
+
+/* Which branch rating limits are checked against: rate_a (long-term, the default), rate_b
+ * (short-term) or rate_c (emergency, what post-contingency checks usually use). A rating of 0 is
+ * unlimited and that branch is never overloaded. */
+typedef enum {
+    PG_PF_RATE_A = 0,
+    PG_PF_RATE_B = 1,
+    PG_PF_RATE_C = 2,
+} pg_pf_rating;
+
+/* What a study keeps of one solved power flow: a few numbers instead of the per-bus arrays. */
+typedef struct pg_pf_summary {
+    bool converged;                /* as pg_pf_result.converged */
+    int iterations;                /* Newton iterations (DC: 1) */
+    double max_mismatch;           /* p.u. */
+    double load_p, gen_p, loss_p;  /* MW: load served, thermal output, series losses */
+    double vm_min, vm_max;         /* p.u. over energized buses (NaN when none) */
+    size_t vm_min_bus, vm_max_bus; /* bus indices, PG_NONE when none */
+    size_t n_voltage_violations;   /* energized buses outside their [vmin, vmax] by more than 1e-6
+                                      p.u. */
+    double max_loading;        /* largest max(|S_from|, |S_to|) / rating over in-service branches
+                                  with a rating, as a fraction (1 = at the rating); 0 when none */
+    size_t max_loading_branch; /* branch index, PG_NONE when no branch is rated */
+    size_t n_overloads;        /* branches with loading above 1 + 1e-6 */
+} pg_pf_summary;
+
+/* Summarises r (a result of w) against the rating chosen. Borrows both; never fails. */
+PG_API void pg_pf_summarize(const pg_world *w, const pg_pf_result *r, pg_pf_rating rating,
+                            pg_pf_summary *s);
+
+/* ---------------------------------------------------------------- contingency analysis (N-1) */
+
+typedef enum {
+    PG_PF_OUTAGE_SOLVED = 0,    /* the outaged network was solved; see summary.converged */
+    PG_PF_OUTAGE_ISLANDING = 1, /* the outage splits an island in two: not solved; the load cut off
+                                   from the reference bus is in islanded_load_mw */
+    PG_PF_OUTAGE_OUT = 2,       /* the branch was already out of service: nothing to study */
+} pg_pf_outage_status;
+
+typedef struct pg_pf_outage {
+    size_t branch; /* the branch taken out */
+    pg_pf_outage_status status;
+    pg_pf_summary summary;   /* SOLVED only (zeros otherwise) */
+    double islanded_load_mw; /* ISLANDING only */
+    double *vm, *va;         /* keep_states and SOLVED only: per bus, p.u. and degrees as in
+                                pg_pf_result; NULL otherwise */
+} pg_pf_outage;
+
+typedef struct pg_pf_contingency_options {
+    pg_pf_options pf;       /* tolerance and iteration limit of every solve (AC only:
+                               dc and enforce_q_lims are refused with PG_EINVAL) */
+    const size_t *branches; /* the outages to study, in this order (borrowed); NULL: every
+                               in-service branch in index order */
+    size_t n_branches;
+    pg_pf_rating rating; /* default PG_PF_RATE_A */
+    bool keep_states;    /* keep each solved outage's vm and va (for checks); default false */
+    void (*progress)(void *user, size_t done, size_t total); /* may be NULL; calling thread */
+    void *progress_user;
+    const volatile int *stop; /* may be NULL; when *stop becomes nonzero the analysis stops
+                                 between outages with PG_ECANCELED */
+} pg_pf_contingency_options;
+
+PG_API void pg_pf_contingency_options_init(pg_pf_contingency_options *o);
+
+typedef struct pg_pf_contingency_result {
+    pg_pf_result *base; /* the base case, solved from the world's own starting point */
+    pg_pf_summary base_summary;
+    size_t n_outages;      /* 0 when the base case did not converge (base says why) */
+    pg_pf_outage *outages; /* in the order of options.branches */
+    size_t n_solved, n_converged, n_islanding;
+    double time_base_s, time_outages_s;
+} pg_pf_contingency_result;
+
+/* N-1 analysis: every outage of opts->branches in turn, each solved by AC Newton-Raphson from the
+ * base-case solution to opts->pf.tol, reusing the base case's analysis and factors (an outage is
+ * a rank-two change of the network). Each outage's result depends only on w, the options and its
+ * branch: not on which other outages are studied, nor in what order, so a study split into
+ * batches anywhere gives the same numbers to the bit. It equals solving the outaged world from
+ * scratch with pg_pf_solve started from the base-case solution to within the tolerance. Borrows w
+ * and opts; *out is written only on success (the caller frees it with
+ * pg_pf_contingency_result_free). Errors: as pg_pf_solve, PG_EINVAL for a branch index out of
+ * range or unsupported options, PG_ECANCELED when opts->stop was set. */
+PG_API int pg_pf_contingency(const pg_world *w, const pg_pf_contingency_options *opts,
+                             pg_pf_contingency_result **out, pg_error *err);
+PG_API void pg_pf_contingency_result_free(pg_pf_contingency_result *r); /* accepts NULL */
+
+/* ---------------------------------------------------------------- time series */
+
+typedef struct pg_pf_series_options {
+    pg_pf_options pf;    /* every step's solve (AC or DC) */
+    size_t first;        /* first step of the world's series; default 0 */
+    size_t count;        /* steps; 0 (default) = to the end of the series */
+    bool scale_thermals; /* thermal units' p scaled by the step's total load over the
+                            world's nominal total load (generation follows load, so the
+                            reference bus does not take up every change); default true */
+    pg_pf_rating rating; /* default PG_PF_RATE_A */
+    void (*progress)(void *user, size_t done, size_t total); /* may be NULL */
+    void *progress_user;
+    const volatile int *stop; /* may be NULL; stops between steps with PG_ECANCELED */
+} pg_pf_series_options;
+
+PG_API void pg_pf_series_options_init(pg_pf_series_options *o);
+
+/* Power flow of every step first .. first + count - 1 of w's series (pg_world_at_step), each
+ * started from the previous step's solution (the first from the world's own starting point),
+ * reusing one solver's analysis and factors throughout. steps[k] summarises step first + k.
+ * A step that does not converge is a result (its summary says so) and the next step starts
+ * again from the world's starting point. Deterministic: the same world, options and first give
+ * the same numbers to the bit. *steps (malloc'd, *n entries) is written only on success. */
+PG_API int pg_pf_series(const pg_world *w, const pg_pf_series_options *opts, pg_pf_summary **steps,
+                        size_t *n, pg_error *err);
+
 /* ---------------------------------------------------------------- printers */
 
 /* The result as a readable report like MATPOWER's printpf: system summary (counts, totals, losses,
