@@ -58,6 +58,7 @@ typedef struct pg_study_options {
                                                   heard); may be NULL */
     void *log_user;
     const volatile int *stop; /* may be NULL; stops with PG_ECANCELED */
+    const char *queue; /* nats: the workers' queue group; NULL (default) = "plurigrid-study" */
 } pg_study_options;
 
 PG_API void pg_study_options_init(pg_study_options *o);
