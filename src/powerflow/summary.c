@@ -4,7 +4,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "plurigrid/pf.h"
+#include "powerflow/pf_internal.h"
 
 /* Tolerances of the violation counts: a bus or branch right at its limit is not in violation. */
 #define VM_TOL 1e-6
@@ -32,6 +32,13 @@ energized(const pg_pf_result *r, size_t b)
 
 void
 pg_pf_summarize(const pg_world *w, const pg_pf_result *r, pg_pf_rating rating, pg_pf_summary *s)
+{
+    pgi_pf_summarize_without(w, r, rating, PG_NONE, s);
+}
+
+void
+pgi_pf_summarize_without(const pg_world *w, const pg_pf_result *r, pg_pf_rating rating, size_t skip,
+                         pg_pf_summary *s)
 {
     memset(s, 0, sizeof *s);
     s->converged = r->converged;
@@ -64,7 +71,7 @@ pg_pf_summarize(const pg_world *w, const pg_pf_result *r, pg_pf_rating rating, p
     for (size_t l = 0; l < nl; l++) {
         const pg_branch *br = &w->branches[l];
         double rate = rating_of(br, rating);
-        if (!br->in_service || !(rate > 0))
+        if (l == skip || !br->in_service || !(rate > 0))
             continue;
         double sf = hypot(r->pf[l], r->qf[l]), st = hypot(r->pt[l], r->qt[l]);
         double loading = (sf > st ? sf : st) / rate;
