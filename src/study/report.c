@@ -549,19 +549,19 @@ pg_study_report_text(const pg_study *s, char **text, pg_error *err)
     pgi_buf_printf(&b, "Study: %s of %zu world%s (%zu job%s on %s)\n", what, t->n_worlds,
                    t->n_worlds == 1 ? "" : "s", t->n_jobs, t->n_jobs == 1 ? "" : "s",
                    s->o.executor);
-    pgi_buf_printf(&b, "  items            %zu\n", t->n_items);
-    pgi_buf_printf(&b, "  %-16s %zu\n", s->o.kind == PG_STUDY_RUN ? "scheduled" : "converged",
+    pgi_buf_printf(&b, "  %-24s %zu\n", "items", t->n_items);
+    pgi_buf_printf(&b, "  %-24s %zu\n", s->o.kind == PG_STUDY_RUN ? "scheduled" : "converged",
                    t->n_converged);
-    pgi_buf_printf(&b, "  failed           %zu\n", t->n_failed);
+    pgi_buf_printf(&b, "  %-24s %zu\n", "failed", t->n_failed);
     if (s->o.kind == PG_STUDY_CONTINGENCY)
-        pgi_buf_printf(&b, "  islanding        %zu\n", t->n_islanding);
+        pgi_buf_printf(&b, "  %-24s %zu\n", "islanding", t->n_islanding);
     if (s->o.kind != PG_STUDY_RUN) {
-        pgi_buf_printf(&b, "  with overloads   %zu (rating %s)\n", t->n_overloads,
+        pgi_buf_printf(&b, "  %-24s %zu (rating %s)\n", "with overloads", t->n_overloads,
                        pgi_study_rating_name(s->o.rating));
-        pgi_buf_printf(&b, "  with voltage violations %zu\n", t->n_voltage_violations);
+        pgi_buf_printf(&b, "  %-24s %zu\n", "with voltage violations", t->n_voltage_violations);
     }
-    pgi_buf_printf(&b, "  worlds failed    %zu\n", t->n_worlds_failed);
-    pgi_buf_printf(&b, "  wall time        %.3f s", t->wall_s);
+    pgi_buf_printf(&b, "  %-24s %zu\n", "worlds failed", t->n_worlds_failed);
+    pgi_buf_printf(&b, "  %-24s %.3f s", "wall time", t->wall_s);
     if (t->jobs_resent)
         pgi_buf_printf(&b, ", %zu job%s sent again", t->jobs_resent,
                        t->jobs_resent == 1 ? "" : "s");
