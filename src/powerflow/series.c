@@ -1,10 +1,16 @@
-/* Time-series power flow: every step of a world's series solved in turn by one solver (its
- * symbolic analysis and factors reused), each step started from the previous step's solution. */
+/* Time-series power flow: every step of a world's series solved in turn by one kept solver (its
+ * symbolic analysis kept throughout), each step started from the previous step's solution. The
+ * world is copied once and only its loads, renewables and thermal setpoints are set at each step
+ * (as pg_world_at_step sets them). The first steps of each solve are chord steps with the factors
+ * of the previous step's last Jacobian (hour to hour the Jacobian changes little), followed by
+ * Newton steps once the chord slows down: the same solution to the tolerance, at a fraction of
+ * the refactorizations. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "plurigrid/pf.h"
+#include "model/model_internal.h"
+#include "powerflow/pf_internal.h"
 
 void
 pg_pf_series_options_init(pg_pf_series_options *o)
@@ -15,12 +21,11 @@ pg_pf_series_options_init(pg_pf_series_options *o)
     o->rating = PG_PF_RATE_A;
 }
 
-int
-pg_pf_series(const pg_world *w, const pg_pf_series_options *opts, pg_pf_summary **steps, size_t *n,
-             pg_error *err)
+/* The steps to solve: first .. first + *count - 1 of w's horizon, each reaching every series a
+ * component uses. */
+static int
+check_steps(const pg_world *w, const pg_pf_series_options *opts, size_t *count, pg_error *err)
 {
-    if (!w || !opts || !steps || !n)
-        return pg_error_set(err, PG_EINVAL, "pg_pf_series: NULL argument");
     size_t horizon = 0;
     double step_h = 1;
     int rc = pg_world_horizon(w, &horizon, &step_h, err);
@@ -28,62 +33,78 @@ pg_pf_series(const pg_world *w, const pg_pf_series_options *opts, pg_pf_summary 
         return rc;
     if (horizon == 0)
         horizon = 1; /* a world without series is one step: itself */
+    if (opts->rating != PG_PF_RATE_A && opts->rating != PG_PF_RATE_B &&
+        opts->rating != PG_PF_RATE_C)
+        return pg_error_set(err, PG_EINVAL, "time series: unknown rating %d", (int)opts->rating);
     if (opts->first >= horizon)
         return pg_error_set(err, PG_EINVAL,
                             "time series: the first step %zu is past the end of the world's "
-                            "series (%zu steps)",
-                            opts->first, horizon);
-    size_t count = opts->count ? opts->count : horizon - opts->first;
-    if (count > horizon - opts->first)
+                            "series (%zu step%s)",
+                            opts->first, horizon, horizon == 1 ? "" : "s");
+    size_t n = opts->count ? opts->count : horizon - opts->first;
+    if (n > horizon - opts->first)
         return pg_error_set(err, PG_EINVAL,
                             "time series: %zu steps from step %zu go past the end of the "
                             "world's series (%zu steps)",
-                            count, opts->first, horizon);
+                            n, opts->first, horizon);
+    /* Series do not repeat: a series too short for the last step is too short (the message is
+     * pg_world_at_step's, naming the component and the series). */
+    pg_world *last = NULL;
+    if ((rc = pg_world_at_step(&last, w, opts->first + n - 1, err)))
+        return rc;
+    pg_world_free(last);
+    *count = n;
+    return PG_OK;
+}
+
+int
+pg_pf_series(const pg_world *w, const pg_pf_series_options *opts, pg_pf_summary **steps, size_t *n,
+             pg_error *err)
+{
+    if (!w || !opts || !steps || !n)
+        return pg_error_set(err, PG_EINVAL, "pg_pf_series: NULL argument");
+    size_t count = 0;
+    int rc = check_steps(w, opts, &count, err);
+    if (rc)
+        return rc;
     double nominal = pg_world_load_mw(w, PG_NONE);
     pg_pf_solver *s = NULL;
+    pg_world *c = NULL;
     pg_pf_summary *sum = calloc(count, sizeof *sum);
-    double *vm = malloc(w->n_buses * sizeof *vm + 1), *va = malloc(w->n_buses * sizeof *va + 1);
-    bool have_prev = false;
-    if (!sum || !vm || !va) {
+    double *value = malloc((w->n_series + 1) * sizeof *value);
+    if (!sum || !value) {
         rc = pg_error_set(err, PG_ENOMEM, "out of memory");
         goto out;
     }
-    if ((rc = pg_pf_solver_new(&s, &opts->pf, err)))
+    if ((rc = pg_pf_solver_new(&s, &opts->pf, err)) || (rc = pg_world_clone(&c, w, err)))
         goto out;
+    pgi_pf_solver_set_chord(s, true);
     for (size_t k = 0; k < count; k++) {
         if (opts->stop && *opts->stop) {
-            rc = pg_error_set(err, PG_ECANCELED, "time series: stopped");
+            rc = pg_error_set(err, PG_ECANCELED, "time series: stopped after %zu of %zu steps", k,
+                              count);
             goto out;
         }
         size_t step = opts->first + k;
-        pg_world *ws = NULL;
-        if ((rc = pg_world_at_step(&ws, w, step, err)))
-            goto out;
+        for (size_t i = 0; i < w->n_series; i++)
+            value[i] = step < w->series[i].n ? w->series[i].values[step] : NAN;
+        pgi_world_set_step(c, w, value);
         if (opts->scale_thermals && nominal > 0) {
             double f = pg_world_load_mw(w, step) / nominal;
-            for (size_t g = 0; g < ws->n_thermals; g++)
-                ws->thermals[g].p *= f;
+            for (size_t g = 0; g < w->n_thermals; g++)
+                c->thermals[g].p = w->thermals[g].p * f;
         }
-        if (have_prev)
-            for (size_t b = 0; b < ws->n_buses; b++)
-                if (vm[b] > 0) {
-                    ws->buses[b].vm = vm[b];
-                    ws->buses[b].va = va[b];
-                }
         pg_pf_result *r = NULL;
-        rc = pg_pf_solver_solve(s, ws, &r, err);
-        if (rc) {
-            pg_world_free(ws);
+        if ((rc = pg_pf_solver_solve(s, c, &r, err)))
             goto out;
-        }
-        pg_pf_summarize(ws, r, opts->rating, &sum[k]);
-        have_prev = r->converged;
-        if (have_prev) {
-            memcpy(vm, r->vm, w->n_buses * sizeof *vm);
-            memcpy(va, r->va, w->n_buses * sizeof *va);
+        pg_pf_summarize(c, r, opts->rating, &sum[k]);
+        /* the next step starts here, or from the world's own start after a failure */
+        for (size_t b = 0; b < w->n_buses; b++) {
+            bool solved = r->converged && r->island[b] != PG_NONE && r->vm[b] > 0;
+            c->buses[b].vm = solved ? r->vm[b] : w->buses[b].vm;
+            c->buses[b].va = solved ? r->va[b] : w->buses[b].va;
         }
         pg_pf_result_free(r);
-        pg_world_free(ws);
         if (opts->progress)
             opts->progress(opts->progress_user, k + 1, count);
     }
@@ -92,8 +113,8 @@ pg_pf_series(const pg_world *w, const pg_pf_series_options *opts, pg_pf_summary 
     sum = NULL;
 out:
     pg_pf_solver_free(s);
+    pg_world_free(c);
     free(sum);
-    free(vm);
-    free(va);
+    free(value);
     return rc;
 }

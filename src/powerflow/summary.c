@@ -73,7 +73,8 @@ pgi_pf_summarize_without(const pg_world *w, const pg_pf_result *r, pg_pf_rating 
         double rate = rating_of(br, rating);
         if (l == skip || !br->in_service || !(rate > 0))
             continue;
-        double sf = hypot(r->pf[l], r->qf[l]), st = hypot(r->pt[l], r->qt[l]);
+        double sf = sqrt(r->pf[l] * r->pf[l] + r->qf[l] * r->qf[l]);
+        double st = sqrt(r->pt[l] * r->pt[l] + r->qt[l] * r->qt[l]);
         double loading = (sf > st ? sf : st) / rate;
         if (s->max_loading_branch == PG_NONE || loading > s->max_loading) {
             s->max_loading = loading;
