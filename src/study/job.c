@@ -391,6 +391,17 @@ run_items(const job *j, const pg_world *w, json_t *root, json_t *items, const vo
             pg_pf_result_free(r);
         }
     } else if (j->kind == PG_STUDY_PF) {
+        size_t n_steps = 0;
+        double step_h = 0;
+        if (pg_world_horizon(w, &n_steps, &step_h, &e) == PG_OK &&
+            (j->first >= (n_steps ? n_steps : 1) ||
+             j->count > (n_steps ? n_steps : 1) - j->first)) {
+            snprintf(msg, sizeof msg, "the job asks for steps %zu to %zu but the world has %zu",
+                     j->first, j->first + j->count, n_steps ? n_steps : 1);
+            return set_new(root, "error", pgi_json_str(msg))
+                       ? pg_error_set(err, PG_ENOMEM, "out of memory")
+                       : PG_OK;
+        }
         pg_pf_series_options so;
         pg_pf_series_options_init(&so);
         so.pf = j->pf;
@@ -409,6 +420,14 @@ run_items(const job *j, const pg_world *w, json_t *root, json_t *items, const vo
         }
         free(steps);
     } else if (j->kind == PG_STUDY_CONTINGENCY) {
+        if (j->count > w->n_branches || j->first > w->n_branches) {
+            snprintf(msg, sizeof msg,
+                     "the job asks for outages %zu to %zu but the world has %zu branches", j->first,
+                     j->first + j->count, w->n_branches);
+            return set_new(root, "error", pgi_json_str(msg))
+                       ? pg_error_set(err, PG_ENOMEM, "out of memory")
+                       : PG_OK;
+        }
         size_t *br = malloc((j->count ? j->count : 1) * sizeof *br);
         if (!br)
             return pg_error_set(err, PG_ENOMEM, "out of memory");

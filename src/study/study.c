@@ -278,7 +278,8 @@ has_ext(const char *name, const char *ext)
     return n > e && strcasecmp(name + n - e, ext) == 0;
 }
 
-/* The worlds a manifest (plurigrid-worlds/1) lists: its entries' id, file and dropped only. */
+/* The worlds a manifest (plurigrid-worlds/1) lists: its entries' id, file and dropped only (an
+ * entry without "dropped" is kept). */
 static int
 add_manifest(pg_study *s, const char *dir, const char *mpath, pg_error *err)
 {
@@ -296,10 +297,18 @@ add_manifest(pg_study *s, const char *dir, const char *mpath, pg_error *err)
         pg_error_at(err, mpath, je.line, je.column, NULL);
         goto out;
     }
-    json_t *entries = json_is_object(root) ? json_object_get(root, "entries") : NULL;
+    /* The generator writes its entries as "worlds"; "entries" is read too. */
+    const char *key = "worlds";
+    json_t *entries = json_is_object(root) ? json_object_get(root, key) : NULL;
+    if (!json_is_array(entries) && json_is_object(root)) {
+        key = "entries";
+        entries = json_object_get(root, key);
+    }
     if (!json_is_array(entries)) {
-        rc = pg_error_set(err, PG_EPARSE, "a manifest is an object with an array \"entries\"");
-        pg_error_at(err, mpath, 0, 0, "$.entries");
+        rc = pg_error_set(err, PG_EPARSE,
+                          "a manifest (plurigrid-worlds/1) is an object with an array \"worlds\" "
+                          "of entries");
+        pg_error_at(err, mpath, 0, 0, "$.worlds");
         goto out;
     }
     size_t i;
@@ -307,7 +316,7 @@ add_manifest(pg_study *s, const char *dir, const char *mpath, pg_error *err)
     json_array_foreach(entries, i, e)
     {
         char place[64];
-        snprintf(place, sizeof place, "$.entries[%zu]", i);
+        snprintf(place, sizeof place, "$.%s[%zu]", key, i);
         json_t *dropped = json_object_get(e, "dropped");
         if (!json_is_object(e) || (dropped && !json_is_boolean(dropped))) {
             rc = pg_error_set(err, PG_EPARSE,

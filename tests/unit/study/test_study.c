@@ -501,6 +501,27 @@ folder_with_a_manifest(void **state)
     free(text);
     pg_study_free(s);
 
+    /* The generator's own layout: entries under "worlds", a count of dropped worlds at the top,
+     * and kept entries without "dropped". */
+    pgt_write(m, "{\"format\": \"plurigrid-worlds/1\", \"kept\": 2, \"dropped\": 1, \"worlds\": [\n"
+                 " {\"id\": \"g-0\", \"index\": 0, \"file\": \"w-0003.m\", \"buses\": 14},\n"
+                 " {\"id\": \"g-1\", \"index\": 1, \"dropped\": true, \"reason\": \"no\"},\n"
+                 " {\"id\": \"g-2\", \"index\": 2, \"file\": \"w-0001.m\"}]}\n");
+    s = new_study(&o);
+    assert_int_equal(pg_study_add_dir(s, dir, &err), PG_OK);
+    run(s);
+    text = report_json(s);
+    doc = parse(text);
+    worlds = json_object_get(doc, "worlds");
+    assert_int_equal(json_array_size(worlds), 2);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(worlds, 0), "id")), "g-0");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(worlds, 0), "file")),
+                        "w-0003.m");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(worlds, 1), "id")), "g-2");
+    json_decref(doc);
+    free(text);
+    pg_study_free(s);
+
     /* A manifest that is not one: an error naming it. */
     pgt_write(m, "{\"entries\": 3}");
     s = new_study(&o);
@@ -562,6 +583,29 @@ jobs_as_text(void **state)
     assert_int_equal(pgi_study_job_execute("{\"job\": 1}", 10, fetch, s, NULL, &res2, &rlen2, &err),
                      PG_EPARSE);
     assert_int_equal(pgi_study_text_job("[]", 2, &k, &err), PG_EPARSE);
+    {
+        /* A job that asks for more outages than the world has is a result with an error, and
+         * allocates nothing of its size. */
+        pg_study_options co;
+        pg_study_options_init(&co);
+        co.kind = PG_STUDY_CONTINGENCY;
+        pg_study *cs = new_study(&co);
+        add(cs, case_path("case14"));
+        char *cj = NULL, *cr = NULL;
+        size_t cjlen = 0, crlen = 0;
+        assert_int_equal(pgi_study_job_encode(cs, 0, &cj, &cjlen, &err), PG_OK);
+        char *at = strstr(cj, "\"count\":20,");
+        assert_non_null(at);
+        char huge[2048];
+        snprintf(huge, sizeof huge, "%.*s\"count\":1099511627776,%s", (int)(at - cj), cj,
+                 at + strlen("\"count\":20,"));
+        assert_int_equal(
+            pgi_study_job_execute(huge, strlen(huge), fetch, cs, NULL, &cr, &crlen, &err), PG_OK);
+        assert_non_null(strstr(cr, "\"error\":\"the job asks for outages"));
+        free(cr);
+        free(cj);
+        pg_study_free(cs);
+    }
     /* The rest runs on the executor: job 1 is not run again. */
     run(s);
     pg_study_totals t;
