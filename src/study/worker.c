@@ -65,7 +65,8 @@ typedef struct worker {
     int slots, busy;
     uint64_t offer_sid;
     bool subscribed;
-    wjob *jobs; /* every job held, any state */
+    bool beat_now; /* a job was taken: its client hears of it at once */
+    wjob *jobs;    /* every job held, any state */
     world *worlds;
     size_t cached; /* bytes of complete worlds */
     size_t malformed, finished;
@@ -313,6 +314,7 @@ on_offer(void *ctx, const char *subject, const void *data, size_t len, const cha
     pthread_cond_broadcast(&w->cond);
     pthread_mutex_unlock(&w->lock);
     w->busy++;
+    w->beat_now = true;
     update_subscription(w);
     snprintf(ans, sizeof ans, "ack/1 %s %zu %d", w->id, k, w->slots - w->busy);
     reply_text(w, reply, ans);
@@ -489,8 +491,9 @@ tend(worker *w, double *next_beat)
     }
     evict(w);
     update_subscription(w);
-    if (now < *next_beat)
+    if (now < *next_beat && !w->beat_now)
         return;
+    w->beat_now = false;
     /* one beat per study, listing its jobs held here */
     double every = 1.0;
     pthread_mutex_lock(&w->lock);
