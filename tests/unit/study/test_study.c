@@ -5,6 +5,7 @@
  * results as text (encode, execute, accept: a second, different result is refused); folders with
  * and without a manifest, a bad world among good ones, and the stop flag. */
 #include <jansson.h>
+#include <limits.h>
 #include <math.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -694,6 +695,61 @@ svg_and_text(void **state)
     pg_study_free(s);
 }
 
+/* One whole study (add, run on one thread, the JSON) with one allocation failed: PG_ENOMEM from
+ * the call that met it, never a crash, a leak (the sanitizer build checks) or a result that
+ * swallowed the failure. */
+static int
+whole_study(pg_study_kind kind, char **json)
+{
+    pg_study_options o;
+    pg_study_options_init(&o);
+    o.kind = kind;
+    o.threads = 1;
+    o.outages_per_job = 4;
+    pg_study *s = NULL;
+    pg_error err = {0};
+    int rc = pg_study_new(&s, &o, &err);
+    if (rc == PG_OK)
+        rc = pg_study_add_file(s, case_path("case9"), NULL, &err);
+    if (rc == PG_OK)
+        rc = pg_study_run(s, &err);
+    if (rc == PG_OK)
+        rc = pg_study_report_json(s, json, &err);
+    pg_study_free(s);
+    return rc;
+}
+
+static void
+every_allocation_failing(void **state)
+{
+    (void)state;
+    const pg_study_kind kinds[] = {PG_STUDY_PF, PG_STUDY_CONTINGENCY};
+    for (size_t q = 0; q < 2; q++) {
+        char *ref = NULL;
+        pgt_alloc_fail_after(LONG_MAX);
+        assert_int_equal(whole_study(kinds[q], &ref), PG_OK);
+        long n = pgt_alloc_count();
+        pgt_alloc_fail_after(-1);
+        for (long k = 0; k < n; k++) {
+            char *json = NULL;
+            pgt_alloc_fail_after(k);
+            int rc = whole_study(kinds[q], &json);
+            pgt_alloc_fail_after(-1);
+            if (rc == PG_OK) {
+                /* A failure the code worked around: the results must be the same. */
+                if (strcmp(json, ref) != 0)
+                    fail_msg("allocation %ld of %ld failed and the study succeeded with other "
+                             "results",
+                             k, n);
+                free(json);
+            } else if (rc != PG_ENOMEM) {
+                fail_msg("allocation %ld of %ld failed: status %d, not PG_ENOMEM", k, n, rc);
+            }
+        }
+        free(ref);
+    }
+}
+
 int
 main(void)
 {
@@ -708,6 +764,7 @@ main(void)
         cmocka_unit_test(jobs_as_text),
         cmocka_unit_test(stop_flag),
         cmocka_unit_test(svg_and_text),
+        cmocka_unit_test(every_allocation_failing),
     };
     int rc = cmocka_run_group_tests(tests, NULL, pgt_teardown_tmpdir);
     return rc;
