@@ -52,6 +52,7 @@ typedef struct client {
     size_t n_jobs;
     part_buf *parts;
     bool ready_hint; /* a worker said it has a free slot since the last offer nobody took */
+    size_t readies;  /* "ready" messages heard */
     int rc;          /* the first error that ends the study */
     pg_error err;
     size_t malformed; /* messages refused */
@@ -106,8 +107,10 @@ on_ready(void *ctx, const char *subject, const void *data, size_t len, const cha
         refuse(c, "ready", &e);
         return;
     }
-    if (free_slots > 0)
+    if (free_slots > 0) {
         c->ready_hint = true;
+        c->readies++;
+    }
 }
 
 static void
@@ -151,10 +154,11 @@ accept_result(client *c, size_t k, const char *worker, const char *text, size_t 
     }
     int rc = pgi_study_result_accept(c->s, k, text, len, &e);
     if (rc == PG_ESTATE) {
-        say(c,
-            "job %zu: worker %s gave a different result from the first one (kept the first): "
-            "%s",
-            k, worker, e.msg);
+        /* two runs of one job disagree: a worker is not deterministic, no result can be trusted */
+        char msg[900];
+        snprintf(msg, sizeof msg, "%s (the second came from worker %s)", e.msg, worker);
+        fail(c, PG_ESTATE, msg);
+        return;
     } else if (rc == PG_ENOMEM) {
         fail(c, PG_ENOMEM, "out of memory");
         return;
@@ -344,12 +348,13 @@ offer(client *c, size_t k, const char *subject)
     free(job);
     void *ans = NULL;
     size_t alen = 0;
+    size_t readies = c->readies; /* one heard while the offer waits is not lost */
     int rc = pg_bus_request(c->bus, subject, msg, (size_t)hl + jlen, PGI_WIRE_ACK_TIMEOUT_S, &ans,
                             &alen, &e);
     free(msg);
     if (rc == PG_ENET) {
         /* nobody free (the server said so at once), or no answer in time */
-        c->ready_hint = false;
+        c->ready_hint = c->readies != readies;
         return false;
     }
     if (rc) {
@@ -372,7 +377,7 @@ offer(client *c, size_t k, const char *subject)
             j->heard = pgi_now();
             c->last_taken = j->heard;
         } else if (strcmp(w.tok[0], "busy/1") == 0) {
-            c->ready_hint = false;
+            c->ready_hint = c->readies != readies;
         } else if (strcmp(w.tok[0], "error/1") == 0) {
             char why[300];
             snprintf(why, sizeof why, "worker %s refused job %zu as malformed", w.tok[1], k);

@@ -594,7 +594,7 @@ pg_study_worker(const pg_study_worker_options *opts, pg_error *err)
         pg_error e;
         pg_error_clear(&e);
         /* while jobs run, look often for finished ones; idle, wait for offers */
-        if (pg_bus_poll(w.bus, w.busy ? 0.002 : 0.1, NULL, &e) != PG_OK)
+        if (pg_bus_poll(w.bus, w.busy ? 0.001 : 0.1, NULL, &e) != PG_OK)
             say(&w, "poll: %s", e.msg);
         tend(&w, &next_beat);
     }
