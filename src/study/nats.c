@@ -238,13 +238,11 @@ on_result(void *ctx, const char *subject, const void *data, size_t len, const ch
         if (part != 0)
             return;
         pb = calloc(1, sizeof *pb);
-        char *buf = pb ? malloc(total + 1) : NULL;
-        if (!buf) {
-            free(pb);
+        if (!pb) {
             fail(c, PG_ENOMEM, "out of memory");
             return;
         }
-        *pb = (part_buf){c->parts, k, "", 0, n_parts, total, 0, buf};
+        *pb = (part_buf){c->parts, k, "", 0, n_parts, total, 0, NULL};
         snprintf(pb->worker, sizeof pb->worker, "%s", worker);
         c->parts = pb;
         pp = &c->parts;
@@ -253,6 +251,13 @@ on_result(void *ctx, const char *subject, const void *data, size_t len, const ch
         refuse(c, "result", NULL);
         return;
     }
+    /* grown as the parts come, so memory follows what arrived, not what a header claims */
+    char *grown = realloc(pb->buf, pb->got + w.body_len + 1);
+    if (!grown) {
+        fail(c, PG_ENOMEM, "out of memory");
+        return;
+    }
+    pb->buf = grown;
     memcpy(pb->buf + pb->got, w.body, w.body_len);
     pb->got += w.body_len;
     pb->next_part++;

@@ -73,14 +73,35 @@ start_worker(const char *url, int threads)
     return i;
 }
 
-/* Waits until every worker started has connected and subscribed (inbox, chunks, jobs). */
+/* The server's subscriptions with no client connected (its own: a fresh nats-server has some). */
+static long base_subs;
+
 static void
-wait_workers(pgt_nats *s, long others)
+note_base(pgt_nats *s)
 {
-    if (!pgt_nats_wait_connections(s, 0, (long)n_workers + others, 20.0))
+    base_subs = pgt_nats_subscriptions(s, 0);
+    assert_true(base_subs >= 0);
+}
+
+/* Waits until every worker started has connected and subscribed (inbox, chunks, jobs: three
+ * subscriptions each, beyond the server's own). */
+static void
+wait_workers(pgt_nats *s)
+{
+    if (!pgt_nats_wait_connections(s, 0, (long)n_workers, 20.0))
         fail_msg("the workers did not connect to the NATS server");
-    if (!pgt_nats_wait_subscriptions(s, 0, 3 * (long)n_workers, 20.0))
+    if (!pgt_nats_wait_subscriptions(s, 0, base_subs + 3 * (long)n_workers, 20.0))
         fail_msg("the workers did not subscribe");
+}
+
+/* Waits until the server has forgotten every client's subscriptions (after workers stopped). */
+static void
+wait_no_clients(pgt_nats *s)
+{
+    double end = now() + 20;
+    while (pgt_nats_subscriptions(s, 0) > base_subs && now() < end)
+        nap(0.02);
+    assert_true(pgt_nats_subscriptions(s, 0) <= base_subs);
 }
 
 /* The worker's id, from its first log line "plurigrid worker: worker ID: ...". */
@@ -221,11 +242,12 @@ test_workers_match_local(void **state)
     char *n1_local = study_json(PG_STUDY_CONTINGENCY, n1_files, 16, NULL, NULL);
     pgt_nats *s = pgt_nats_start();
     const char *url = pgt_nats_url(s, 0);
+    note_base(s);
     const int counts[] = {1, 2, 4};
     for (size_t c = 0; c < 3; c++) {
         for (int i = 0; i < counts[c]; i++)
             start_worker(url, 1);
-        wait_workers(s, 0);
+        wait_workers(s);
         pg_study_totals t;
         char *pf = study_json(PG_STUDY_PF, pf_files, 0, url, &t);
         assert_string_equal(pf, pf_local);
@@ -277,6 +299,7 @@ test_workers_match_local(void **state)
             free(err2);
         }
         assert_int_equal(stop_workers(), (size_t)counts[c]); /* each stopped cleanly by SIGTERM */
+        wait_no_clients(s);
     }
     free(pf_local);
     free(n1_local);
@@ -321,9 +344,10 @@ test_killed_worker(void **state)
     char *local = study_json(PG_STUDY_CONTINGENCY, files, 100, NULL, &lt);
     pgt_nats *s = pgt_nats_start();
     const char *url = pgt_nats_url(s, 0);
+    note_base(s);
     size_t a = start_worker(url, 1);
     start_worker(url, 1);
-    wait_workers(s, 0);
+    wait_workers(s);
     watch w = {"", false, a};
     worker_id(a, w.victim_id);
 
@@ -369,9 +393,10 @@ test_small_max_payload(void **state)
     char *local_pf = study_json(PG_STUDY_PF, files, 0, NULL, NULL);
     pgt_nats *s = pgt_nats_start_config("max_payload: 16384\n");
     const char *url = pgt_nats_url(s, 0);
+    note_base(s);
     start_worker(url, 2);
     start_worker(url, 1);
-    wait_workers(s, 0);
+    wait_workers(s);
     char *pf = study_json(PG_STUDY_PF, files, 0, url, NULL);
     assert_string_equal(pf, local_pf);
     char *n1 = study_json(PG_STUDY_CONTINGENCY, files, 300, url, NULL);
@@ -411,8 +436,9 @@ test_malformed_and_vanished(void **state)
     char *local = study_json(PG_STUDY_PF, files, 0, NULL, NULL);
     pgt_nats *s = pgt_nats_start();
     const char *url = pgt_nats_url(s, 0);
+    note_base(s);
     size_t wi = start_worker(url, 2);
-    wait_workers(s, 0);
+    wait_workers(s);
     pg_bus *b = NULL;
     pg_error err = {0};
     assert_int_equal(pg_bus_open(&b, "nats", url, &err), PG_OK);
@@ -474,7 +500,7 @@ test_malformed_and_vanished(void **state)
     /* the server restarts: the worker reconnects and serves again */
     pgt_nats_kill(s, 0);
     pgt_nats_restart(s, 0);
-    wait_workers(s, 0);
+    wait_workers(s);
     got = study_json(PG_STUDY_PF, files, 0, url, NULL);
     assert_string_equal(got, local);
     free(got);
