@@ -54,12 +54,26 @@ outage_base_free(pgi_pf_newton *nr)
     nr->ob = NULL;
 }
 
-/* Chord steps (with factors of an earlier Jacobian) go on while each at least halves the largest
- * mismatch, and at most PGI_CHORD_MAX of them: a chord step costs an evaluation and a solve, a
- * Newton step also a refactorization, about four times as much (on case2383wp, rates of 0.1 to
- * 0.8 here gave the same time within the noise of the measurement). */
+/* Chord steps (with factors of an earlier Jacobian) converge linearly: each multiplies the
+ * largest mismatch by about the same rate. They go on while each at least halves it and the rate
+ * says that at most PGI_CHORD_AHEAD more reach the tolerance, and at most PGI_CHORD_MAX of them:
+ * a chord step costs an evaluation and a solve, a Newton step also a refactorization, about four
+ * times as much, and from where chord steps are slow two or three Newton steps finish. */
 #define PGI_CHORD_RATE 0.5
+#define PGI_CHORD_AHEAD 6.0
 #define PGI_CHORD_MAX 16
+
+/* Whether chord steps should go on after one took the largest mismatch from prev to next. */
+static bool
+chord_worth(double prev, double next, double tol)
+{
+    if (!(next < PGI_CHORD_RATE * prev))
+        return false;
+    if (next < tol)
+        return true;
+    double rate = next / prev;
+    return rate <= 0 || log(tol / next) / log(rate) <= PGI_CHORD_AHEAD;
+}
 
 /* Drops the pattern and KLU's objects, keeping the block for the next pattern. */
 static void
@@ -537,7 +551,7 @@ pgi_pf_newton_solve(pgi_pf_newton *nr, const pgi_pf_net *net, const double *sbr,
             update_voltage(nr, vm, va);
             steps++;
             double next = evaluate(nr, net, sbr, sbi, false);
-            bool fast = next < PGI_CHORD_RATE * norm;
+            bool fast = chord_worth(norm, next, tol);
             norm = next;
             if (norm < tol || !fast)
                 break;
@@ -867,7 +881,8 @@ pgi_pf_newton_outage(pgi_pf_newton *nr, const pgi_pf_net *net, int f, int t, con
         update_voltage(nr, vm, va);
         chord++;
         double next = evaluate(nr, net, sbr, sbi, false);
-        bool fast = next < PGI_CHORD_RATE * norm;
+        /* the first step is a Newton step (its rate says nothing of the chord's) */
+        bool fast = chord == 1 ? next < norm : chord_worth(norm, next, tol);
         norm = next;
         if (norm < tol || !fast)
             break;
