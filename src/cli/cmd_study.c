@@ -46,6 +46,8 @@ usage(FILE *f)
             "                     world's own starting point (default: a whole series)\n"
             "  --threads N        local threads (default: one per core)\n"
             "  --nats URL         run the jobs on workers (plurigrid worker --nats URL)\n"
+            "  --queue NAME       NATS: the workers' queue group (default plurigrid-study;\n"
+            "                     as plurigrid worker --queue)\n"
             "  --job-timeout S    NATS: send a job again when its worker is silent for S\n"
             "                     seconds (default 10)\n"
             "  --json FILE|-      the results as JSON (format plurigrid-study/1)\n"
@@ -175,8 +177,9 @@ pg_cmd_study(int argc, char **argv)
             inputs[n_inputs++] = argv[++i];
         } else if (strcmp(a, "--rating") == 0 || strcmp(a, "--tol") == 0 ||
                    strcmp(a, "--max-iter") == 0 || strcmp(a, "--threads") == 0 ||
-                   strcmp(a, "--nats") == 0 || strcmp(a, "--job-timeout") == 0 ||
-                   strcmp(a, "--outages-per-job") == 0 || strcmp(a, "--steps-per-job") == 0) {
+                   strcmp(a, "--nats") == 0 || strcmp(a, "--queue") == 0 ||
+                   strcmp(a, "--job-timeout") == 0 || strcmp(a, "--outages-per-job") == 0 ||
+                   strcmp(a, "--steps-per-job") == 0) {
             if (!has_next)
                 return usage_error("%s needs a value", a);
             const char *v = argv[++i];
@@ -206,6 +209,10 @@ pg_cmd_study(int argc, char **argv)
                     return usage_error("--nats needs a server URL, such as nats://127.0.0.1:4222");
                 o.url = v;
                 o.executor = "nats";
+            } else if (strcmp(a, "--queue") == 0) {
+                if (!*v)
+                    return usage_error("%s", "--queue needs the name of a queue group");
+                o.queue = v;
             } else if (strcmp(a, "--job-timeout") == 0) {
                 if (!pg_cli_parse_double(v, &o.job_timeout_s) || !(o.job_timeout_s > 0) ||
                     o.job_timeout_s > 86400)
