@@ -203,7 +203,11 @@ add_world(pg_study *s, const char *path, const char *id, bool strict, pg_error *
         }
     pg_error e;
     pg_error_clear(&e);
-    int crc = pgi_study_count_items(&s->o, wname, text, len, &n_items, &e);
+    /* A world that is one item need not be read here unless a bad one is an error: its job reads
+     * it (and reports a bad one). */
+    bool whole = s->o.kind == PG_STUDY_RUN || (s->o.kind == PG_STUDY_PF && !s->o.series);
+    int crc =
+        whole && !strict ? PG_OK : pgi_study_count_items(&s->o, wname, text, len, &n_items, &e);
     if (crc == PG_ENOMEM) {
         rc = pg_error_set(err, PG_ENOMEM, "out of memory");
         goto out;
