@@ -2,6 +2,8 @@
  * members in turn (round robin, deterministic), subscriptions outside a group still get every
  * message, members that do not match a subject are not counted, an unsubscribed member leaves the
  * turn to the others, and bad group names are refused. */
+#include <limits.h>
+
 #include "harness.h"
 
 #include "lattice/bus_internal.h"
@@ -180,14 +182,60 @@ test_bad_groups(void **state)
     pg_bus_close(b);
 }
 
+/* Each allocation failing in turn, with 40 members in each of 20 groups (more than the bus's
+ * small buffers): every call fails cleanly with PG_ENOMEM or succeeds, and when the lists of a
+ * delivery cannot be allocated the message still reaches one member of each group. */
+static void
+test_alloc_failures(void **state)
+{
+    (void)state;
+    static char log[8192];
+    static rec r[800];
+    long total = -1;
+    for (long k = 0;; k++) {
+        pg_error err = {0};
+        log[0] = 0;
+        pgt_alloc_fail_after(k == 0 ? LONG_MAX : k - 1);
+        pg_bus *b = NULL;
+        int rc = pg_bus_open(&b, "inproc", NULL, &err);
+        for (int i = 0; rc == PG_OK && i < 800; i++) {
+            char g[16];
+            snprintf(g, sizeof g, "g%d", i % 20);
+            r[i] = (rec){"m", log, 0};
+            rc = pg_bus_subscribe_queue(b, "q.*", g, on_rec, &r[i], NULL, &err);
+        }
+        if (rc == PG_OK)
+            rc = pg_bus_publish(b, "q.x", "1", 1, &err);
+        size_t before = 0;
+        if (rc == PG_OK)
+            rc = pg_bus_flush(b, 1, &err);
+        if (k == 0)
+            total = pgt_alloc_count();
+        pgt_alloc_fail_after(-1);
+        if (k == 0) {
+            assert_int_equal(rc, PG_OK);
+        } else if (rc != PG_OK && rc != PG_ENOMEM) {
+            fail_msg("allocation %ld failing gave %d (%s)", k - 1, rc, err.msg);
+        }
+        if (rc == PG_OK) {
+            for (int i = 0; i < 800; i++)
+                before += r[i].n;
+            assert_int_equal(before, 20); /* one member of each group */
+        }
+        pg_bus_close(b);
+        if (k > total)
+            break;
+    }
+    assert_true(total >= 5);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_round_robin),
-        cmocka_unit_test(test_exactly_one),
-        cmocka_unit_test(test_request_to_group),
-        cmocka_unit_test(test_bad_groups),
+        cmocka_unit_test(test_round_robin),      cmocka_unit_test(test_exactly_one),
+        cmocka_unit_test(test_request_to_group), cmocka_unit_test(test_bad_groups),
+        cmocka_unit_test(test_alloc_failures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
