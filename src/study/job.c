@@ -461,6 +461,12 @@ run_items(const job *j, const pg_world *w, json_t *root, json_t *items, const vo
             if (cr->base && cr->base->reason[0])
                 bad |= base ? set_new(base, "reason", pgi_json_str(cr->base->reason)) : 1;
             bad |= set_new(root, "base", base);
+            if (!cr->base_summary.converged) {
+                snprintf(msg, sizeof msg, "the base case did not converge%s%s",
+                         cr->base && cr->base->reason[0] ? ": " : "",
+                         cr->base ? cr->base->reason : "");
+                bad |= set_new(root, "error", pgi_json_str(msg));
+            }
             for (size_t i = 0; i < cr->n_outages; i++) {
                 const pg_pf_outage *ou = &cr->outages[i];
                 json_t *it = json_object();

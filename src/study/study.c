@@ -551,9 +551,17 @@ pgi_study_result_accept(pg_study *s, size_t k, const char *result, size_t len, p
     json_error_t je;
     json_t *root = json_loadb(result, len, 0, &je);
     const char *sid = root ? json_string_value(json_object_get(root, "study")) : NULL;
+    const char *fmt = root ? json_string_value(json_object_get(root, "format")) : NULL;
     json_t *jk = root ? json_object_get(root, "job") : NULL;
-    bool ok = sid && strcmp(sid, s->id) == 0 && json_is_integer(jk) &&
-              json_integer_value(jk) >= 0 && (size_t)json_integer_value(jk) == k;
+    json_t *items = root ? json_object_get(root, "items") : NULL;
+    json_t *error = root ? json_object_get(root, "error") : NULL;
+    bool ok = sid && strcmp(sid, s->id) == 0 && fmt &&
+              strcmp(fmt, "plurigrid-study-result/1") == 0 && json_is_integer(jk) &&
+              json_integer_value(jk) >= 0 && (size_t)json_integer_value(jk) == k &&
+              json_is_array(items) && (!error || json_is_string(error));
+    size_t i;
+    json_t *it;
+    json_array_foreach(items, i, it) ok = ok && json_is_object(it);
     json_decref(root);
     if (!ok)
         return pg_error_set(err, PG_EPARSE, "a malformed result for job %zu of study %s", k, s->id);

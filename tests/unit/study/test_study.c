@@ -579,6 +579,16 @@ jobs_as_text(void **state)
     /* A result of another job or study, and job numbers out of range. */
     assert_int_equal(pgi_study_result_accept(s, 0, res, rlen, &err), PG_EPARSE);
     assert_int_equal(pgi_study_result_accept(s, 5, res, rlen, &err), PG_EINVAL);
+    {
+        /* A result whose items are not a list of objects is refused. */
+        char *items = strstr(res, "\"items\":[");
+        assert_non_null(items);
+        char broken[4096];
+        snprintf(broken, sizeof broken, "%.*s\"items\":[3]}", (int)(items - res), res);
+        assert_int_equal(pgi_study_result_accept(s, 1, broken, strlen(broken), &err), PG_EPARSE);
+        snprintf(broken, sizeof broken, "%.*s\"items\":{}}", (int)(items - res), res);
+        assert_int_equal(pgi_study_result_accept(s, 1, broken, strlen(broken), &err), PG_EPARSE);
+    }
     /* Malformed jobs. */
     assert_int_equal(pgi_study_job_execute("{", 1, fetch, s, NULL, &res2, &rlen2, &err), PG_EPARSE);
     assert_int_equal(pgi_study_job_execute("{\"job\": 1}", 10, fetch, s, NULL, &res2, &rlen2, &err),
@@ -750,6 +760,37 @@ every_allocation_failing(void **state)
     }
 }
 
+/* A contingency study whose base case does not converge: the world failed, with why, and no
+ * outages. */
+static void
+base_case_not_converging(void **state)
+{
+    (void)state;
+    pg_study_options o;
+    pg_study_options_init(&o);
+    o.kind = PG_STUDY_CONTINGENCY;
+    o.pf.max_iter = 1;
+    pg_study *s = new_study(&o);
+    add(s, case_path("case14"));
+    run(s);
+    pg_study_totals t;
+    pg_study_get_totals(s, &t);
+    assert_int_equal(t.n_items, 0);
+    assert_int_equal(t.n_worlds_failed, 1);
+    char *text = report_json(s);
+    json_t *doc = parse(text);
+    json_t *w = json_array_get(json_object_get(doc, "worlds"), 0);
+    assert_non_null(
+        strstr(json_string_value(json_object_get(w, "error")), "the base case did not converge"));
+    assert_false(json_is_true(json_object_get(json_object_get(w, "base"), "converged")));
+    json_decref(doc);
+    free(text);
+    char *csv = report_csv(s);
+    assert_non_null(strstr(csv, "\ncase14,,"));
+    free(csv);
+    pg_study_free(s);
+}
+
 int
 main(void)
 {
@@ -765,6 +806,7 @@ main(void)
         cmocka_unit_test(stop_flag),
         cmocka_unit_test(svg_and_text),
         cmocka_unit_test(every_allocation_failing),
+        cmocka_unit_test(base_case_not_converging),
     };
     int rc = cmocka_run_group_tests(tests, NULL, pgt_teardown_tmpdir);
     return rc;
