@@ -60,6 +60,16 @@ typedef struct pg_bus_transport {
      * inproc). Returns the length written (at most n - 1). */
     size_t (*server)(const pg_bus *b, char *buf, size_t n);
     void (*close)(pg_bus *b);
+    /* As subscribe, in the queue group `group`: each message whose subject matches goes to one
+     * member of the group (among the group's subscriptions that match it, on every connection),
+     * not to all of them. Subscriptions outside any group still get every message. inproc picks
+     * the members in turn (round robin within the group, deterministic); NATS as its server does
+     * (at random). */
+    int (*subscribe_queue)(pg_bus *b, const char *pattern, const char *group, pg_bus_handler cb,
+                           void *ctx, uint64_t *sid, pg_error *err);
+    /* The largest message the bus carries now: PG_BUS_MAX_PAYLOAD, or less when the server says
+     * so (NATS's max_payload; the last server's while disconnected). */
+    size_t (*max_payload)(const pg_bus *b);
 } pg_bus_transport;
 
 /* The transport called name ("inproc"), or NULL with PG_ENOTFOUND naming the known ones. */
@@ -74,12 +84,18 @@ PG_API int pg_bus_publish_reply(pg_bus *b, const char *subject, const char *repl
                                 size_t len, pg_error *err);
 PG_API int pg_bus_subscribe(pg_bus *b, const char *pattern, pg_bus_handler cb, void *ctx,
                             uint64_t *sid, pg_error *err);
+/* Subscribes in queue group `group` (1 to PG_BUS_MAX_SUBJECT printable characters, no spaces or
+ * wildcards): a matching message reaches one member of the group. Copies pattern and group. */
+PG_API int pg_bus_subscribe_queue(pg_bus *b, const char *pattern, const char *group,
+                                  pg_bus_handler cb, void *ctx, uint64_t *sid, pg_error *err);
 PG_API int pg_bus_unsubscribe(pg_bus *b, uint64_t sid, pg_error *err);
 PG_API int pg_bus_request(pg_bus *b, const char *subject, const void *data, size_t len,
                           double timeout_s, void **reply, size_t *reply_len, pg_error *err);
 PG_API int pg_bus_flush(pg_bus *b, double timeout_s, pg_error *err);
 PG_API int pg_bus_poll(pg_bus *b, double timeout_s, size_t *delivered, pg_error *err);
 PG_API size_t pg_bus_server(const pg_bus *b, char *buf, size_t n);
+/* The largest message (bytes of data) that can be published on b now (0 for a NULL bus). */
+PG_API size_t pg_bus_max_payload(const pg_bus *b);
 PG_API void pg_bus_close(pg_bus *b); /* accepts NULL */
 
 /* Messages counted and dropped (malformed, or a handler's error) and delivered so far. */

@@ -211,7 +211,8 @@ typedef enum {
 /* What a study keeps of one solved power flow: a few numbers instead of the per-bus arrays. */
 typedef struct pg_pf_summary {
     bool converged;                /* as pg_pf_result.converged */
-    int iterations;                /* Newton iterations (DC: 1) */
+    int iterations;                /* Newton iterations (DC: 1); for outages and time-series
+                                      steps, chord and Newton steps together */
     double max_mismatch;           /* p.u. */
     double load_p, gen_p, loss_p;  /* MW: load served, thermal output, series losses */
     double vm_min, vm_max;         /* p.u. over energized buses (NaN when none) */
@@ -234,7 +235,9 @@ typedef enum {
     PG_PF_OUTAGE_SOLVED = 0,    /* the outaged network was solved; see summary.converged */
     PG_PF_OUTAGE_ISLANDING = 1, /* the outage splits an island in two: not solved; the load cut off
                                    from the reference bus is in islanded_load_mw */
-    PG_PF_OUTAGE_OUT = 2,       /* the branch was already out of service: nothing to study */
+    PG_PF_OUTAGE_OUT = 2,       /* the branch was already out of service (or carries nothing:
+                                   it touches an isolated bus, or lies in an island that could
+                                   not be solved): nothing to study */
 } pg_pf_outage_status;
 
 typedef struct pg_pf_outage {

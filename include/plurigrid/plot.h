@@ -1,5 +1,6 @@
-/* SVG charts for reports: lines, stacked areas (dispatch stacks), shaded bands (percentile ranges)
- * and step lines, on a shared x axis with a legend. Plain SVG 1.1 text that any browser shows.
+/* SVG charts for reports: lines, stacked areas (dispatch stacks), shaded bands (percentile ranges),
+ * bars (histograms, rankings) and step lines, on a shared x axis with a legend. Plain SVG 1.1 text
+ * that any browser shows.
  *
  * A pg_plot collects series (copying the data) and renders them in the order added; stacked
  * series are drawn cumulatively, each on top of the stacked series added before it. */
@@ -41,6 +42,10 @@ PG_API int pg_plot_add_stack(pg_plot *p, const char *label, const double *x, con
                              size_t n, const char *color, pg_error *err);
 PG_API int pg_plot_add_band(pg_plot *p, const char *label, const double *x, const double *lo,
                             const double *hi, size_t n, const char *color, pg_error *err);
+/* Bars from 0 to y[i] centred on x[i] (a histogram's bins, a ranking), each as wide as 80 % of the
+ * smallest gap between neighbouring x (0.8 for a single bar). Drawn behind lines, with stacks. */
+PG_API int pg_plot_add_bars(pg_plot *p, const char *label, const double *x, const double *y,
+                            size_t n, const char *color, pg_error *err);
 
 /* Renders the chart. *svg is malloc'd (caller frees). */
 PG_API int pg_plot_render(const pg_plot *p, char **svg, size_t *len, pg_error *err);

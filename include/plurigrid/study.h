@@ -58,6 +58,7 @@ typedef struct pg_study_options {
                                                   heard); may be NULL */
     void *log_user;
     const volatile int *stop; /* may be NULL; stops with PG_ECANCELED */
+    const char *queue; /* nats: the workers' queue group; NULL (default) = "plurigrid-study" */
 } pg_study_options;
 
 PG_API void pg_study_options_init(pg_study_options *o);
@@ -87,6 +88,10 @@ typedef struct pg_study_totals {
     size_t n_overloads, n_voltage_violations; /* items with at least one */
     double wall_s;                            /* pg_study_run's wall time */
     size_t jobs_resent;                       /* nats: jobs sent more than once */
+    size_t n_islanding;     /* contingency: outages that split an island (neither converged nor
+                               failed: n_items = n_converged + n_failed + n_islanding) */
+    size_t n_worlds_failed; /* worlds that could not be read, or whose power flow (pf: any of its
+                               steps), schedule or base case (contingency) failed */
 } pg_study_totals;
 PG_API void pg_study_get_totals(const pg_study *s, pg_study_totals *t);
 

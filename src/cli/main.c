@@ -27,6 +27,10 @@ static const pg_command commands[] = {
      pg_cmd_node, NULL},
     {"ledger", "a community's shared ledger: keys, a new ledger folder, show, export, verify",
      pg_cmd_ledger, NULL},
+    {"study", "many worlds at once: power flows, schedules or N-1, on threads or NATS workers",
+     pg_cmd_study, NULL},
+    {"worker", "run the jobs of studies on NATS (a study worker; start as many as you like)",
+     pg_cmd_worker, NULL},
     {"serve", "the grid designer, dashboard and JSON API over HTTP (a browser's plurigrid)", NULL,
      "http"},
 };

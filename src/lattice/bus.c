@@ -10,12 +10,13 @@
 static const pg_bus_transport transports[] = {
     {"inproc", "in-process, deterministic: messages delivered in order when the bus is flushed",
      pgi_inproc_open, pgi_inproc_publish, pgi_inproc_subscribe, pgi_inproc_unsubscribe,
-     pgi_inproc_request, pgi_inproc_flush, pgi_inproc_poll, pgi_inproc_server, pgi_inproc_close},
+     pgi_inproc_request, pgi_inproc_flush, pgi_inproc_poll, pgi_inproc_server, pgi_inproc_close,
+     pgi_inproc_subscribe_queue, pgi_inproc_max_payload},
     /* Loaded from the module nats.so at the first open (nats_row.c forwards to it). */
     {"nats", "NATS (cnats): messages from nats-servers, delivered when the bus is polled",
      pgi_natsrow_open, pgi_natsrow_publish, pgi_natsrow_subscribe, pgi_natsrow_unsubscribe,
      pgi_natsrow_request, pgi_natsrow_flush, pgi_natsrow_poll, pgi_natsrow_server,
-     pgi_natsrow_close},
+     pgi_natsrow_close, pgi_natsrow_subscribe_queue, pgi_natsrow_max_payload},
 };
 #define N_TRANSPORTS (sizeof transports / sizeof transports[0])
 
@@ -90,6 +91,17 @@ pg_bus_subscribe(pg_bus *b, const char *pattern, pg_bus_handler cb, void *ctx, u
 }
 
 int
+pg_bus_subscribe_queue(pg_bus *b, const char *pattern, const char *group, pg_bus_handler cb,
+                       void *ctx, uint64_t *sid, pg_error *err)
+{
+    NEED_BUS(b);
+    int rc = pgi_bus_check_group(group, err);
+    if (rc)
+        return rc;
+    return b->transport->subscribe_queue(b, pattern, group, cb, ctx, sid, err);
+}
+
+int
 pg_bus_unsubscribe(pg_bus *b, uint64_t sid, pg_error *err)
 {
     NEED_BUS(b);
@@ -127,6 +139,12 @@ pg_bus_server(const pg_bus *b, char *buf, size_t n)
         return 0;
     buf[0] = 0;
     return b ? b->transport->server(b, buf, n) : 0;
+}
+
+size_t
+pg_bus_max_payload(const pg_bus *b)
+{
+    return b ? b->transport->max_payload(b) : 0;
 }
 
 void

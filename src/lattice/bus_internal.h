@@ -32,6 +32,9 @@ int pgi_bus_check_subject(const char *subject, bool pattern, const char *what, p
  * reply subject or NULL, data non-NULL when len > 0, len at most PG_BUS_MAX_PAYLOAD. */
 int pgi_bus_check_message(const char *subject, const char *reply, const void *data, size_t len,
                           pg_error *err);
+/* PG_EINVAL unless group is a valid queue group name: 1 to PG_BUS_MAX_SUBJECT printable ASCII
+ * characters, no spaces, no '*' or '>'. */
+int pgi_bus_check_group(const char *group, pg_error *err);
 /* pg_bus_subject_match for a pattern and a subject already known to be valid. */
 bool pgi_bus_match(const char *pattern, const char *subject);
 
@@ -69,6 +72,9 @@ int pgi_inproc_publish(pg_bus *b, const char *subject, const char *reply, const 
                        size_t len, pg_error *err);
 int pgi_inproc_subscribe(pg_bus *b, const char *pattern, pg_bus_handler cb, void *ctx,
                          uint64_t *sid, pg_error *err);
+int pgi_inproc_subscribe_queue(pg_bus *b, const char *pattern, const char *group, pg_bus_handler cb,
+                               void *ctx, uint64_t *sid, pg_error *err);
+size_t pgi_inproc_max_payload(const pg_bus *b);
 int pgi_inproc_unsubscribe(pg_bus *b, uint64_t sid, pg_error *err);
 int pgi_inproc_request(pg_bus *b, const char *subject, const void *data, size_t len,
                        double timeout_s, void **reply, size_t *reply_len, pg_error *err);

@@ -14,7 +14,12 @@
  * Memory is bounded: publishing fails with PG_ELIMIT when the queued messages would take more
  * than PGI_INPROC_MAX_QUEUED bytes, and one flush or request stops with PG_ELIMIT after
  * PGI_INPROC_MAX_DELIVERIES handler calls (handlers that republish forever), dropping what is
- * left in the queue. One thread owns an inproc bus: it is not safe to use from several threads. */
+ * left in the queue. One thread owns an inproc bus: it is not safe to use from several threads.
+ *
+ * Queue groups: of the subscriptions of one group that match a message when its delivery begins,
+ * one gets it, in turn: the group keeps a counter of the messages it has had, and message number
+ * m goes to the (m mod n)-th of the n members matching it, in subscription order. So the choice is
+ * a function of the calls alone, like everything else here. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,13 +39,22 @@ typedef struct msg {
 typedef struct sub {
     uint64_t sid;
     bool active;
+    int group; /* index in groups, or -1 */
     pg_bus_handler cb;
     void *ctx;
     char pattern[PG_BUS_MAX_SUBJECT + 1];
 } sub;
 
+/* A queue group: its name and how many messages it has had (its round robin). */
+typedef struct group {
+    char *name;
+    uint64_t next;
+} group;
+
 typedef struct inproc {
     pg_bus base;
+    group *groups;
+    size_t n_groups;
     msg *head, *tail;
     size_t n_queued, queued_bytes;
     sub *subs; /* in subscription order, so by increasing sid */
@@ -112,6 +126,9 @@ pgi_inproc_close(pg_bus *b)
     inproc *q = as_inproc(b);
     drop_queue(q);
     free(q->subs);
+    for (size_t i = 0; i < q->n_groups; i++)
+        free(q->groups[i].name);
+    free(q->groups);
     pgi_bus_index_free(&q->index);
     free(q);
 }
@@ -161,11 +178,70 @@ pgi_inproc_publish(pg_bus *b, const char *subject, const char *reply, const void
     return PG_OK;
 }
 
+/* The index of group name in q->groups, added when new; -1 when it cannot be (PG_ENOMEM). */
+static int
+group_find(inproc *q, const char *name, pg_error *err)
+{
+    for (size_t i = 0; i < q->n_groups; i++)
+        if (strcmp(q->groups[i].name, name) == 0)
+            return (int)i;
+    if (q->n_groups >= 1u << 20) {
+        pg_error_set(err, PG_ELIMIT, "bus: more than %u queue groups on one inproc bus", 1u << 20);
+        return -1;
+    }
+    group *g = realloc(q->groups, (q->n_groups + 1) * sizeof *g);
+    if (!g) {
+        pg_error_set(err, PG_ENOMEM, "bus: out of memory");
+        return -1;
+    }
+    q->groups = g;
+    char *copy = malloc(strlen(name) + 1);
+    if (!copy) {
+        pg_error_set(err, PG_ENOMEM, "bus: out of memory");
+        return -1;
+    }
+    strcpy(copy, name);
+    q->groups[q->n_groups] = (group){copy, 0};
+    return (int)q->n_groups++;
+}
+
+static int subscribe_in(inproc *q, const char *pattern, int g, pg_bus_handler cb, void *ctx,
+                        uint64_t *sid, pg_error *err);
+
 int
 pgi_inproc_subscribe(pg_bus *b, const char *pattern, pg_bus_handler cb, void *ctx, uint64_t *sid,
                      pg_error *err)
 {
+    return subscribe_in(as_inproc(b), pattern, -1, cb, ctx, sid, err);
+}
+
+int
+pgi_inproc_subscribe_queue(pg_bus *b, const char *pattern, const char *group_name,
+                           pg_bus_handler cb, void *ctx, uint64_t *sid, pg_error *err)
+{
     inproc *q = as_inproc(b);
+    int rc = pgi_bus_check_group(group_name, err);
+    if (rc)
+        return rc;
+    if ((rc = pgi_bus_check_subject(pattern, true, "pattern", err)))
+        return rc;
+    int g = group_find(q, group_name, err);
+    if (g < 0)
+        return err ? err->code : PG_ENOMEM;
+    return subscribe_in(q, pattern, g, cb, ctx, sid, err);
+}
+
+size_t
+pgi_inproc_max_payload(const pg_bus *b)
+{
+    (void)b;
+    return PG_BUS_MAX_PAYLOAD;
+}
+
+static int
+subscribe_in(inproc *q, const char *pattern, int g, pg_bus_handler cb, void *ctx, uint64_t *sid,
+             pg_error *err)
+{
     int rc = pgi_bus_check_subject(pattern, true, "pattern", err);
     if (rc)
         return rc;
@@ -184,6 +260,7 @@ pgi_inproc_subscribe(pg_bus *b, const char *pattern, pg_bus_handler cb, void *ct
     sub *s = &q->subs[q->n_subs++];
     s->sid = q->next_sid++;
     s->active = true;
+    s->group = g;
     s->cb = cb;
     s->ctx = ctx;
     strcpy(s->pattern, pattern);
@@ -253,9 +330,37 @@ find_sub(const inproc *q, uint64_t sid)
     return lo < q->n_subs && q->subs[lo].sid == sid ? lo : q->n_subs;
 }
 
+/* Which of the n matching subscriptions sids (in order) get the message: every one outside a
+ * group, and in each group the member whose turn it is (the group's counter advances). pick[k]
+ * says it for sids[k]; count holds 3 * q->n_groups places, the first n_groups zeroed. */
+static void
+choose(inproc *q, const uint64_t *sids, size_t n, bool *pick, size_t *count)
+{
+    for (size_t k = 0; k < n; k++) {
+        size_t i = find_sub(q, sids[k]);
+        int g = i < q->n_subs ? q->subs[i].group : -1;
+        if (g >= 0)
+            count[g]++;
+    }
+    size_t *seen = count + q->n_groups, *turn = seen + q->n_groups;
+    for (size_t g = 0; g < q->n_groups; g++) {
+        seen[g] = 0;
+        if (count[g]) {
+            turn[g] = (size_t)(q->groups[g].next % count[g]);
+            q->groups[g].next++;
+        }
+    }
+    for (size_t k = 0; k < n; k++) {
+        size_t i = find_sub(q, sids[k]);
+        int g = i < q->n_subs ? q->subs[i].group : -1;
+        pick[k] = g < 0 || seen[g]++ == turn[g];
+    }
+}
+
 /* Delivers the head of the queue to its subscriptions: those matching when its delivery begins
  * (from the index; subscriptions made by handlers during the delivery do not see it), in
- * subscription order, each unless unsubscribed by the time its turn comes. */
+ * subscription order, each unless unsubscribed by the time its turn comes; of a queue group's
+ * members, the one whose turn it is. */
 static void
 deliver_one(inproc *q)
 {
@@ -266,20 +371,48 @@ deliver_one(inproc *q)
     q->n_queued--;
     q->queued_bytes -= m->bytes;
     uint64_t buf[32], *sids;
+    bool pbuf[32], *pick = pbuf;
+    size_t cbuf[3 * 16], *count = cbuf;
     size_t n;
-    bool ok = true;
+    bool ok = true, listed = false;
     if (pgi_bus_index_match(&q->index, m->subject, buf, 32, &sids, &n) == PG_OK) {
-        for (size_t k = 0; k < n && ok; k++) {
+        listed = true;
+        if (q->n_groups) {
+            if (n > 32)
+                pick = malloc(n * sizeof *pick);
+            if (q->n_groups > 16)
+                count = malloc(3 * q->n_groups * sizeof *count);
+            if (!pick || !count)
+                listed = false;
+            else {
+                memset(count, 0, q->n_groups * sizeof *count);
+                choose(q, sids, n, pick, count);
+            }
+        }
+        for (size_t k = 0; listed && k < n && ok; k++) {
             size_t i = find_sub(q, sids[k]);
-            ok = i == q->n_subs || deliver_to(q, i, m);
+            ok = i == q->n_subs || (q->n_groups && !pick[k]) || deliver_to(q, i, m);
         }
         if (sids != buf)
             free(sids);
-    } else {
-        /* no memory for the list: try every subscription there is now, which needs none */
+        if (pick && pick != pbuf)
+            free(pick);
+        if (count && count != cbuf)
+            free(count);
+    }
+    if (!listed) {
+        /* no memory for the lists: try every subscription there is now, which needs none (a
+         * queue group's message goes to its first member that matches) */
         size_t n0 = q->n_subs;
-        for (size_t i = 0; i < n0 && ok; i++)
-            ok = !pgi_bus_match(q->subs[i].pattern, m->subject) || deliver_to(q, i, m);
+        for (size_t i = 0; i < n0 && ok; i++) {
+            if (!pgi_bus_match(q->subs[i].pattern, m->subject))
+                continue;
+            bool first = true;
+            for (size_t j = 0; q->subs[i].group >= 0 && j < i && first; j++)
+                first = !(q->subs[j].active && q->subs[j].group == q->subs[i].group &&
+                          pgi_bus_match(q->subs[j].pattern, m->subject));
+            ok = !first || deliver_to(q, i, m);
+        }
     }
     if (!ok) {
         /* the delivery limit: back to the head of the queue, to be dropped with the rest */

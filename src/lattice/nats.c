@@ -76,7 +76,6 @@ typedef struct tap {
     uint64_t sid;
 } tap;
 
-
 static void
 free_items(item *it)
 {
@@ -579,13 +578,14 @@ dispatch(nbus *n, item *it)
  * was made but its completion callback could not be set, kept with its reference for good (its
  * handler could still run). */
 static natsStatus
-subscribe_tap(nbus *n, const char *pattern, tap *t, natsSubscription **out)
+subscribe_tap(nbus *n, const char *pattern, const char *group, tap *t, natsSubscription **out)
 {
     pthread_mutex_lock(&n->c->mu);
     n->c->refs++;
     pthread_mutex_unlock(&n->c->mu);
     natsSubscription *ns = NULL;
-    natsStatus s = natsConnection_Subscribe(&ns, n->nc, pattern, on_msg, t);
+    natsStatus s = group ? natsConnection_QueueSubscribe(&ns, n->nc, pattern, group, on_msg, t)
+                         : natsConnection_Subscribe(&ns, n->nc, pattern, on_msg, t);
     if (s == NATS_OK)
         s = natsSubscription_SetOnCompleteCB(ns, on_complete, t);
     if (s == NATS_OK) {
@@ -721,7 +721,7 @@ nats_open(pg_bus **out, const char *url, pg_error *err)
         goto out;
     }
     *t = (tap){n->c, 0};
-    s = subscribe_tap(n, pattern, t, &n->inbox_ns);
+    s = subscribe_tap(n, pattern, NULL, t, &n->inbox_ns);
     if (s != NATS_OK) {
         rc = nats_fail(err, s, "subscribing the request inbox", n);
         goto out;
@@ -882,13 +882,15 @@ nats_publish(pg_bus *b, const char *subject, const char *reply, const void *data
     return PG_OK;
 }
 
+/* A subscription, in queue group `group` unless it is NULL. */
 static int
-nats_subscribe(pg_bus *b, const char *pattern, pg_bus_handler cb, void *ctx, uint64_t *sid,
-               pg_error *err)
+subscribe_in(nbus *n, const char *pattern, const char *group, pg_bus_handler cb, void *ctx,
+             uint64_t *sid, pg_error *err)
 {
-    nbus *n = as_nats(b);
     int rc = pgi_bus_check_subject(pattern, true, "pattern", err);
     if (rc)
+        return rc;
+    if (group && (rc = pgi_bus_check_group(group, err)))
         return rc;
     if (!cb)
         return pg_error_set(err, PG_EINVAL, "bus: a subscription to \"%s\" needs a handler",
@@ -906,10 +908,14 @@ nats_subscribe(pg_bus *b, const char *pattern, pg_bus_handler cb, void *ctx, uin
         return pg_error_set(err, PG_ENOMEM, "bus: out of memory");
     *t = (tap){n->c, n->next_sid};
     natsSubscription *ns = NULL;
-    natsStatus s = subscribe_tap(n, pattern, t, &ns);
+    natsStatus s = subscribe_tap(n, pattern, group, t, &ns);
     if (s != NATS_OK) {
-        char what[PG_BUS_MAX_SUBJECT + 32];
-        snprintf(what, sizeof what, "subscribing to \"%s\"", pattern);
+        char what[2 * PG_BUS_MAX_SUBJECT + 64];
+        if (group)
+            snprintf(what, sizeof what, "subscribing to \"%s\" in queue group \"%s\"", pattern,
+                     group);
+        else
+            snprintf(what, sizeof what, "subscribing to \"%s\"", pattern);
         return nats_fail(err, s, what, n);
     }
     n->subs[n->n_subs++] = (sub){n->next_sid, cb, ctx, ns};
@@ -917,6 +923,29 @@ nats_subscribe(pg_bus *b, const char *pattern, pg_bus_handler cb, void *ctx, uin
         *sid = n->next_sid;
     n->next_sid++;
     return PG_OK;
+}
+
+static int
+nats_subscribe(pg_bus *b, const char *pattern, pg_bus_handler cb, void *ctx, uint64_t *sid,
+               pg_error *err)
+{
+    return subscribe_in(as_nats(b), pattern, NULL, cb, ctx, sid, err);
+}
+
+static int
+nats_subscribe_queue(pg_bus *b, const char *pattern, const char *group, pg_bus_handler cb,
+                     void *ctx, uint64_t *sid, pg_error *err)
+{
+    return subscribe_in(as_nats(b), pattern, group, cb, ctx, sid, err);
+}
+
+/* The server's max_payload (known from its greeting; the last server's while disconnected). */
+static size_t
+nats_max_payload(const pg_bus *b)
+{
+    const nbus *n = (const nbus *)b;
+    int64_t m = n->nc ? natsConnection_GetMaxPayload(n->nc) : 0;
+    return m > 0 && (uint64_t)m < PG_BUS_MAX_PAYLOAD ? (size_t)m : PG_BUS_MAX_PAYLOAD;
 }
 
 static int
@@ -1114,4 +1143,6 @@ const pg_bus_transport pgi_nats_transport = {
     .poll = nats_poll,
     .server = nats_server,
     .close = nats_close,
+    .subscribe_queue = nats_subscribe_queue,
+    .max_payload = nats_max_payload,
 };

@@ -28,6 +28,9 @@ int pgi_natsrow_publish(pg_bus *b, const char *subject, const char *reply, const
                         size_t len, pg_error *err);
 int pgi_natsrow_subscribe(pg_bus *b, const char *pattern, pg_bus_handler cb, void *ctx,
                           uint64_t *sid, pg_error *err);
+int pgi_natsrow_subscribe_queue(pg_bus *b, const char *pattern, const char *group,
+                                pg_bus_handler cb, void *ctx, uint64_t *sid, pg_error *err);
+size_t pgi_natsrow_max_payload(const pg_bus *b);
 int pgi_natsrow_unsubscribe(pg_bus *b, uint64_t sid, pg_error *err);
 int pgi_natsrow_request(pg_bus *b, const char *subject, const void *data, size_t len,
                         double timeout_s, void **reply, size_t *reply_len, pg_error *err);

@@ -29,6 +29,21 @@ pgi_natsrow_subscribe(pg_bus *b, const char *pattern, pg_bus_handler cb, void *c
 }
 
 int
+pgi_natsrow_subscribe_queue(pg_bus *b, const char *pattern, const char *group, pg_bus_handler cb,
+                            void *ctx, uint64_t *sid, pg_error *err)
+{
+    const pg_bus_transport *t = pgi_nats_get(err);
+    return t ? t->subscribe_queue(b, pattern, group, cb, ctx, sid, err) : PG_EUNSUPPORTED;
+}
+
+size_t
+pgi_natsrow_max_payload(const pg_bus *b)
+{
+    const pg_bus_transport *t = pgi_nats_get(NULL);
+    return t ? t->max_payload(b) : 0;
+}
+
+int
 pgi_natsrow_unsubscribe(pg_bus *b, uint64_t sid, pg_error *err)
 {
     const pg_bus_transport *t = pgi_nats_get(err);

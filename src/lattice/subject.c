@@ -72,6 +72,19 @@ pgi_bus_check_subject(const char *subject, bool pattern, const char *what, pg_er
 }
 
 int
+pgi_bus_check_group(const char *group, pg_error *err)
+{
+    /* NATS takes any token without spaces; the bus asks what it asks of a subject (which also
+     * keeps wildcards out, as they would read as patterns in a log). */
+    const char *why = pgi_bus_subject_problem(group, false);
+    if (!why)
+        return PG_OK;
+    char shown[96];
+    printable(shown, sizeof shown, group);
+    return pg_error_set(err, PG_EINVAL, "bus: queue group \"%s\" is not valid: %s", shown, why);
+}
+
+int
 pgi_bus_check_message(const char *subject, const char *reply, const void *data, size_t len,
                       pg_error *err)
 {

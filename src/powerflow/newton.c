@@ -37,10 +37,49 @@ pgi_pf_newton_init(pgi_pf_newton *nr, bool keep_start, pgi_pf_region *rg)
     nr->common.scale = -1;
 }
 
+static void
+outage_base_free(pgi_pf_newton *nr)
+{
+    pgi_pf_outage_base *ob = nr->ob;
+    if (!ob)
+        return;
+    if (ob->num)
+        klu_free_numeric(&ob->num, &nr->common);
+    if (ob->work)
+        klu_free_numeric(&ob->work, &nr->common);
+    free(ob->jx);
+    free(ob->vm);
+    free(ob->z);
+    free(ob);
+    nr->ob = NULL;
+}
+
+/* Chord steps (with factors of an earlier Jacobian) converge linearly: each multiplies the
+ * largest mismatch by about the same rate. They go on while each at least halves it and the rate
+ * says that at most PGI_CHORD_AHEAD more reach the tolerance, and at most PGI_CHORD_MAX of them:
+ * a chord step costs an evaluation and a solve, a Newton step also a refactorization, about four
+ * times as much, and from where chord steps are slow two or three Newton steps finish. */
+#define PGI_CHORD_RATE 0.5
+#define PGI_CHORD_AHEAD 6.0
+#define PGI_CHORD_MAX 16
+
+/* Whether chord steps should go on after one took the largest mismatch from prev to next. */
+static bool
+chord_worth(double prev, double next, double tol)
+{
+    if (!(next < PGI_CHORD_RATE * prev))
+        return false;
+    if (next < tol)
+        return true;
+    double rate = next / prev;
+    return rate <= 0 || log(tol / next) / log(rate) <= PGI_CHORD_AHEAD;
+}
+
 /* Drops the pattern and KLU's objects, keeping the block for the next pattern. */
 static void
 pattern_drop(pgi_pf_newton *nr)
 {
+    outage_base_free(nr);
     if (nr->num)
         klu_free_numeric(&nr->num, &nr->common);
     if (nr->num0)
@@ -496,11 +535,40 @@ pgi_pf_newton_solve(pgi_pf_newton *nr, const pgi_pf_net *net, const double *sbr,
         memcpy(nr->start_inv, nr->invvm, bytes);
     }
     bool kept = same_start && nr->num0; /* the first step's factors are ready */
+    /* Chord steps: with the factors of an earlier solve's Jacobian (same pattern), while each
+     * step cuts the mismatch fast; then Newton steps from where they got. */
+    bool chord = nr->chord && !kept && nr->num && max_iter > 0;
     /* Each evaluation gives S (for the mismatch) and the Jacobian at the same voltage. */
-    bool have_j = max_iter > 0 && !kept;
+    bool have_j = max_iter > 0 && !kept && !chord;
     double norm = evaluate(nr, net, sbr, sbi, have_j);
     int it = 0;
     bool converged = norm < tol;
+    if (chord && !converged && !isnan(norm)) {
+        int steps = 0;
+        double start_norm = norm;
+        while (steps < PGI_CHORD_MAX) {
+            klu_solve(nr->sym, nr->num, nr->n, 1, nr->f, &nr->common);
+            update_voltage(nr, vm, va);
+            steps++;
+            double next = evaluate(nr, net, sbr, sbi, false);
+            bool fast = chord_worth(norm, next, tol);
+            norm = next;
+            if (norm < tol || !fast)
+                break;
+        }
+        if (!(norm < start_norm) && nr->keep_start) { /* it went astray: start again */
+            memcpy(vm, nr->start_vm, bytes);
+            memcpy(va, nr->start_va, bytes);
+            memcpy(nr->vr, nr->start_vr, bytes);
+            memcpy(nr->vi, nr->start_vi, bytes);
+            memcpy(nr->invvm, nr->start_inv, bytes);
+            norm = evaluate(nr, net, sbr, sbi, false);
+        }
+        it = steps;
+        max_iter += steps;
+        converged = norm < tol;
+        have_j = false;
+    }
     while (!converged && it < max_iter && !isnan(norm)) {
         it++;
         bool first_kept = it == 1 && same_start; /* this step's factors go to (or are) num0 */
@@ -578,4 +646,295 @@ pgi_pf_newton_time_refactor(pgi_pf_newton *nr, int reps)
     free(t);
     free(rhs);
     return med;
+}
+
+/* ---------------------------------------------------------------- outages */
+
+int
+pgi_pf_newton_outage_base(pgi_pf_newton *nr, const pgi_pf_net *net, const double *sbr,
+                          const double *sbi, const double *vm, const double *va, pg_error *err)
+{
+    outage_base_free(nr);
+    int n = nr->n, nb = nr->nb;
+    pgi_pf_outage_base *ob = calloc(1, sizeof *ob);
+    if (!ob)
+        return pg_error_set(err, PG_ENOMEM, "out of memory");
+    nr->ob = ob;
+    ob->n = n;
+    ob->nb = nb;
+    ob->jnnz = nr->jnnz;
+    size_t nbs = (size_t)(nb ? nb : 1);
+    ob->jx = malloc(sizeof *ob->jx * (size_t)(nr->jnnz + 2));
+    ob->vm = malloc(sizeof *ob->vm * 5 * nbs);
+    ob->z = malloc(sizeof *ob->z * 4 * (size_t)(n ? n : 1));
+    if (!ob->jx || !ob->vm || !ob->z)
+        goto nomem;
+    ob->va = ob->vm + nbs;
+    ob->vr = ob->va + nbs;
+    ob->vi = ob->vr + nbs;
+    ob->inv = ob->vi + nbs;
+    memcpy(ob->vm, vm, sizeof *vm * (size_t)nb);
+    memcpy(ob->va, va, sizeof *va * (size_t)nb);
+    pgi_pf_newton_set_voltage(nr, vm, va);
+    memcpy(ob->vr, nr->vr, sizeof *vm * (size_t)nb);
+    memcpy(ob->vi, nr->vi, sizeof *vm * (size_t)nb);
+    memcpy(ob->inv, nr->invvm, sizeof *vm * (size_t)nb);
+    evaluate(nr, net, sbr, sbi, true);
+    memcpy(ob->jx, nr->jx, sizeof *ob->jx * (size_t)(nr->jnnz + 2));
+    if (n == 0)
+        return PG_OK;
+    klu_common *c = &nr->common;
+    ob->num = klu_factor(nr->jp, nr->ji, nr->jx, nr->sym, c);
+    if (ob->num && c->status == KLU_OK)
+        ob->work = klu_factor(nr->jp, nr->ji, nr->jx, nr->sym, c);
+    if (!ob->num || !ob->work || c->status != KLU_OK) {
+        int st = c->status;
+        outage_base_free(nr);
+        if (st == KLU_OUT_OF_MEMORY)
+            return pg_error_set(err, PG_ENOMEM, "out of memory");
+        return pg_error_set(err, PG_ESOLVER,
+                            "power flow: the base case's Jacobian is singular at its solution "
+                            "(KLU status %d)",
+                            st);
+    }
+    nr->factorizations += 2;
+    ob->ratio = pivot_ratio(ob->num, n);
+    return PG_OK;
+nomem:
+    outage_base_free(nr);
+    return pg_error_set(err, PG_ENOMEM, "out of memory");
+}
+
+/* The position of entry (row r, column c) of the Jacobian's pattern, -1 when not there. */
+static int
+jac_pos(const pgi_pf_newton *nr, int r, int c)
+{
+    for (int p = nr->jp[c]; p < nr->jp[c + 1]; p++)
+        if (nr->ji[p] == r)
+            return p;
+    return -1;
+}
+
+/* Solves the m x m system a x = b in place (b becomes x) by Gaussian elimination with partial
+ * pivoting; false when a pivot is negligible against the matrix's largest entry. */
+static bool
+dense_solve(int m, double a[4][4], double b[4])
+{
+    double big = 0;
+    for (int i = 0; i < m; i++)
+        for (int j = 0; j < m; j++)
+            big = fabs(a[i][j]) > big ? fabs(a[i][j]) : big;
+    for (int k = 0; k < m; k++) {
+        int p = k;
+        for (int i = k + 1; i < m; i++)
+            if (fabs(a[i][k]) > fabs(a[p][k]))
+                p = i;
+        if (!(fabs(a[p][k]) > 1e-12 * big))
+            return false;
+        if (p != k) {
+            for (int j = 0; j < m; j++) {
+                double tmp = a[k][j];
+                a[k][j] = a[p][j];
+                a[p][j] = tmp;
+            }
+            double tmp = b[k];
+            b[k] = b[p];
+            b[p] = tmp;
+        }
+        for (int i = k + 1; i < m; i++) {
+            double l = a[i][k] / a[k][k];
+            for (int j = k; j < m; j++)
+                a[i][j] -= l * a[k][j];
+            b[i] -= l * b[k];
+        }
+    }
+    for (int k = m - 1; k >= 0; k--) {
+        double x = b[k];
+        for (int j = k + 1; j < m; j++)
+            x -= a[k][j] * b[j];
+        b[k] = x / a[k][k];
+    }
+    return true;
+}
+
+/* Factors of the Jacobian in jx for an outage's Newton step: the base pivot order refactorized
+ * (ob->work) while its pivots stay sound, else a factorization with pivoting of the outage's own
+ * (*own, with its pivot ratio in *own_ratio, kept for its next steps and freed by the caller).
+ * NULL when the Jacobian is singular. */
+static klu_numeric *
+outage_factor(pgi_pf_newton *nr, klu_numeric **own, double *own_ratio)
+{
+    pgi_pf_outage_base *ob = nr->ob;
+    klu_common *c = &nr->common;
+    klu_numeric **num = *own ? own : &ob->work;
+    double ratio = *own ? *own_ratio : ob->ratio;
+    if (klu_refactor(nr->jp, nr->ji, nr->jx, nr->sym, *num, c) && c->status == KLU_OK &&
+        pivot_ratio(*num, nr->n) > 1e-6 * ratio) {
+        nr->refactorizations++;
+        return *num;
+    }
+    if (*own)
+        klu_free_numeric(own, c);
+    *own = klu_factor(nr->jp, nr->ji, nr->jx, nr->sym, c);
+    if (!*own || c->status != KLU_OK) {
+        if (*own)
+            klu_free_numeric(own, c);
+        return NULL;
+    }
+    nr->factorizations++;
+    *own_ratio = pivot_ratio(*own, nr->n);
+    return *own;
+}
+
+/* Puts the base solution back into vm, va and the complex voltages. */
+static void
+outage_restart(pgi_pf_newton *nr, double *vm, double *va)
+{
+    const pgi_pf_outage_base *ob = nr->ob;
+    size_t bytes = sizeof *vm * (size_t)nr->nb;
+    memcpy(vm, ob->vm, bytes);
+    memcpy(va, ob->va, bytes);
+    memcpy(nr->vr, ob->vr, bytes);
+    memcpy(nr->vi, ob->vi, bytes);
+    memcpy(nr->invvm, ob->inv, bytes);
+}
+
+int
+pgi_pf_newton_outage(pgi_pf_newton *nr, const pgi_pf_net *net, int f, int t, const double *sbr,
+                     const double *sbi, double *vm, double *va, double tol, int max_iter,
+                     pgi_pf_newton_out *out, pg_error *err)
+{
+    memset(out, 0, sizeof *out);
+    pgi_pf_outage_base *ob = nr->ob;
+    if (!ob || ob->n != nr->n || ob->nb != nr->nb || ob->jnnz != nr->jnnz)
+        return pg_error_set(err, PG_EINVAL, "power flow: no base case for the outage");
+    int n = nr->n;
+    outage_restart(nr, vm, va);
+    /* The mismatch and the Jacobian of the outaged network at the base solution. */
+    double norm = evaluate(nr, net, sbr, sbi, max_iter > 0);
+    int it = 0, newton = 0;
+    bool converged = norm < tol;
+    klu_numeric *own = NULL;
+    double own_ratio = 0;
+    if (converged || isnan(norm) || max_iter == 0 || n == 0)
+        goto done;
+
+    /* The unknowns (and equations, paired with them) of buses f and t. */
+    int idx[4], m = 0;
+    int buses[2] = {f, t};
+    for (int k = 0; k < (f == t ? 1 : 2); k++) {
+        if (nr->iva[buses[k]] >= 0)
+            idx[m++] = nr->iva[buses[k]];
+        if (nr->ivm[buses[k]] >= 0)
+            idx[m++] = nr->ivm[buses[k]];
+    }
+    /* D: the change of those rows (only their columns change); Z = J0^-1 E; M = I + D Z. */
+    double d[4][4] = {{0}}, mm[4][4] = {{0}};
+    for (int j = 0; j < m; j++)
+        for (int i = 0; i < m; i++) {
+            int p = jac_pos(nr, idx[i], idx[j]);
+            d[i][j] = p < 0 ? 0 : nr->jx[p] - ob->jx[p];
+        }
+    double *z = ob->z;
+    memset(z, 0, sizeof *z * (size_t)n * (size_t)m);
+    for (int j = 0; j < m; j++)
+        z[(size_t)j * (size_t)n + (size_t)idx[j]] = 1.0;
+    bool smw = true;
+    if (m > 0) {
+        klu_solve(nr->sym, ob->num, n, m, z, &nr->common);
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < m; j++) {
+                double s = i == j ? 1.0 : 0.0;
+                for (int k = 0; k < m; k++)
+                    s += d[i][k] * z[(size_t)j * (size_t)n + (size_t)idx[k]];
+                mm[i][j] = s;
+            }
+        /* A trial solve with a copy tells whether M is invertible. */
+        double a[4][4], b[4] = {0};
+        memcpy(a, mm, sizeof a);
+        smw = dense_solve(m, a, b);
+    }
+
+    /* Chord steps with the Jacobian at the base solution. */
+    double start = norm;
+    int chord = 0;
+    while (smw && chord < PGI_CHORD_MAX) {
+        double *x = nr->f;
+        klu_solve(nr->sym, ob->num, n, 1, x, &nr->common); /* y = J0^-1 F */
+        if (m > 0) {                                       /* x = y - Z M^-1 D y */
+            double g[4], a[4][4];
+            for (int i = 0; i < m; i++) {
+                double s = 0;
+                for (int k = 0; k < m; k++)
+                    s += d[i][k] * x[idx[k]];
+                g[i] = s;
+            }
+            memcpy(a, mm, sizeof a);
+            dense_solve(m, a, g);
+            for (int j = 0; j < m; j++) {
+                const double *zj = z + (size_t)j * (size_t)n;
+                double gj = g[j];
+                for (int i = 0; i < n; i++)
+                    x[i] -= zj[i] * gj;
+            }
+        }
+        update_voltage(nr, vm, va);
+        chord++;
+        double next = evaluate(nr, net, sbr, sbi, false);
+        /* the first step is a Newton step (its rate says nothing of the chord's) */
+        bool fast = chord == 1 ? next < norm : chord_worth(norm, next, tol);
+        norm = next;
+        if (norm < tol || !fast)
+            break;
+    }
+    it = chord;
+    converged = norm < tol;
+    if (converged)
+        goto done;
+    /* Newton steps: from where the chord got when it was still converging, else from the base. */
+    bool restart = !smw || !(norm < start);
+    if (restart) {
+        outage_restart(nr, vm, va);
+        norm = start;
+    }
+    bool have_j = false;
+    if (restart && smw == false)
+        have_j = true; /* evaluate() at the base solution above filled the Jacobian */
+    while (!converged && newton < max_iter && !isnan(norm)) {
+        newton++;
+        it++;
+        if (!have_j)
+            norm = evaluate(nr, net, sbr, sbi, true);
+        klu_numeric *num = outage_factor(nr, &own, &own_ratio);
+        if (!num) {
+            out->iterations = it;
+            out->max_mismatch = norm;
+            pgi_pf_say(out->reason, sizeof out->reason,
+                       "the Jacobian is singular at iteration %d (voltage collapse, or a part of "
+                       "the network that nothing holds)",
+                       it);
+            goto free;
+        }
+        klu_solve(nr->sym, num, n, 1, nr->f, &nr->common);
+        update_voltage(nr, vm, va);
+        have_j = newton < max_iter && !(10 * norm * norm < tol);
+        norm = evaluate(nr, net, sbr, sbi, have_j);
+        converged = norm < tol;
+    }
+done:
+    out->iterations = it;
+    out->max_mismatch = norm;
+    out->converged = converged;
+    if (isnan(norm))
+        pgi_pf_say(out->reason, sizeof out->reason,
+                   "the mismatch became infinite or NaN at iteration %d (the solution diverged)",
+                   it);
+    else if (!converged)
+        pgi_pf_say(out->reason, sizeof out->reason,
+                   "did not converge in %d iteration%s: the largest mismatch is still %.3g p.u.",
+                   it, it == 1 ? "" : "s", norm);
+free:
+    if (own)
+        klu_free_numeric(&own, &nr->common);
+    return PG_OK;
 }

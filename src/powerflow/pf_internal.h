@@ -179,6 +179,11 @@ typedef struct pgi_pf_newton {
     double *sr, *si; /* nb: computed injection V conj(Ybus V), p.u. */
     double *invvm;   /* nb: 1 / |V| (0 at dead buses) */
     double *f;       /* n: mismatch, then the Newton step */
+    /* Chord steps (see pgi_pf_newton_solve): the factors in num, of a Jacobian of an earlier
+     * solve of the same pattern, serve the first steps of the next solve while they converge. */
+    bool chord;
+    /* The base of outage solves (pgi_pf_newton_outage_base); NULL when there is none. */
+    struct pgi_pf_outage_base *ob;
     /* Counters. */
     int analyses, factorizations, refactorizations;
 } pgi_pf_newton;
@@ -205,6 +210,35 @@ int pgi_pf_newton_prepare(pgi_pf_newton *nr, const pgi_pf_net *net, const int *c
 int pgi_pf_newton_solve(pgi_pf_newton *nr, const pgi_pf_net *net, const double *sbus_re,
                         const double *sbus_im, double *vm, double *va, double tol, int max_iter,
                         pgi_pf_newton_out *out, pg_error *err);
+/* Outage (N-1) analysis. The base is the Jacobian of the intact network at its solution, with
+ * its factors; an outage of the branch between buses f and t changes only the rows of f and t
+ * (at most four), so the outaged network's Jacobian at the base solution is the base one plus a
+ * rank-four correction, solved by the Sherman-Morrison-Woodbury formula with the base factors.
+ * Chord steps with that Jacobian run while they converge fast; then Newton steps with fresh
+ * Jacobians, refactorized with the base pivot order while the pivots stay sound. Every outage
+ * starts from the base and leaves it as it was: its numbers depend on nothing else. */
+typedef struct pgi_pf_outage_base {
+    klu_numeric *num;  /* factors of the base Jacobian at the base solution (only read) */
+    klu_numeric *work; /* the same pivot order, refactorized by outages that take Newton steps */
+    double ratio;      /* pivot ratio of num */
+    int n, nb, jnnz;
+    double *jx;                      /* jnnz: the base Jacobian */
+    double *vm, *va, *vr, *vi, *inv; /* nb: the base solution */
+    double *z;                       /* 4 n: J^-1 times the unit vectors of the outaged rows */
+} pgi_pf_outage_base;
+
+/* Makes the base of outage solves: the Jacobian of net (as it is now) at the solution vm, va (of
+ * injections sbr, sbi) and its factors. The pattern must have been prepared. */
+int pgi_pf_newton_outage_base(pgi_pf_newton *nr, const pgi_pf_net *net, const double *sbr,
+                              const double *sbi, const double *vm, const double *va, pg_error *err);
+/* Solves the outage of a branch between buses f and t, whose admittances net's Ybus values no
+ * longer hold, from the base solution, which vm and va hold on entry. As pgi_pf_newton_solve;
+ * max_iter bounds the Newton steps (chord steps are cheap and bounded on their own; none when
+ * max_iter is 0); out->iterations counts both. */
+int pgi_pf_newton_outage(pgi_pf_newton *nr, const pgi_pf_net *net, int f, int t, const double *sbr,
+                         const double *sbi, double *vm, double *va, double tol, int max_iter,
+                         pgi_pf_newton_out *out, pg_error *err);
+
 /* Sets the complex voltages vr, vi from vm and va (dead buses 0). */
 void pgi_pf_newton_set_voltage(pgi_pf_newton *nr, const double *vm, const double *va);
 /* KLU's symbolic analysis of the structurally symmetric n x n pattern (ap, ai; rows sorted in each
@@ -215,6 +249,20 @@ size_t pgi_pf_analyze_scratch(size_t n, size_t nnz);
 klu_symbolic *pgi_pf_analyze(int n, int *ap, int *ai, int *scratch, klu_common *c);
 /* Times one KLU refactorization and solve of the last Jacobian, seconds (median of reps). */
 double pgi_pf_newton_time_refactor(pgi_pf_newton *nr, int reps);
+
+/* Contingency analysis on a kept AC solver (see contingency.c). outage_begin: the solver has
+ * just solved w (converged, without Q limits); makes that solution the base of outages.
+ * outage: solves w with branch l (in service, with both ends live) out, from the base, and
+ * returns the result as pg_pf_solver_solve would; the solver's network is left as it was. */
+int pgi_pf_solver_outage_begin(pg_pf_solver *s, const pg_world *w, pg_error *err);
+int pgi_pf_solver_outage(pg_pf_solver *s, const pg_world *w, size_t l, pg_pf_result **out,
+                         pg_error *err);
+/* pg_pf_summarize of w with branch skip taken out of service (PG_NONE: none). */
+void pgi_pf_summarize_without(const pg_world *w, const pg_pf_result *r, pg_pf_rating rating,
+                              size_t skip, pg_pf_summary *s);
+/* Chord steps on or off for the solver's next solves (time series: the factors of the previous
+ * step serve the first steps of the next). */
+void pgi_pf_solver_set_chord(pg_pf_solver *s, bool on);
 
 /* Times one KLU refactorization and solve of the solver's last AC Jacobian, seconds (median of
  * reps); 0 before an AC solve. For the benchmark. */

@@ -830,3 +830,82 @@ pgi_pf_solver_time_refactor(pg_pf_solver *s, int reps)
 {
     return s && !s->opt.dc ? pgi_pf_newton_time_refactor(&s->nr, reps) : 0;
 }
+
+void
+pgi_pf_solver_set_chord(pg_pf_solver *s, bool on)
+{
+    if (s)
+        s->nr.chord = on;
+}
+
+/* ---------------------------------------------------------------- outages */
+
+int
+pgi_pf_solver_outage_begin(pg_pf_solver *s, const pg_world *w, pg_error *err)
+{
+    if (!s || !w || s->once || s->opt.dc || s->opt.enforce_q_lims || !s->net.ybr ||
+        pgi_pf_net_compare(&s->net, w) != PGI_NET_SAME)
+        return pg_error_set(err, PG_EINVAL,
+                            "power flow: outages need a kept AC solver without reactive limits "
+                            "that has just solved the same world");
+    /* After the solve: vm, va hold the solution, sbr, sbi the injections it balanced. */
+    return pgi_pf_newton_outage_base(&s->nr, &s->net, s->sbr, s->sbi, s->vm, s->va, err);
+}
+
+int
+pgi_pf_solver_outage(pg_pf_solver *s, const pg_world *w, size_t l, pg_pf_result **out,
+                     pg_error *err)
+{
+    pgi_pf_net *net = &s->net;
+    if (!s->nr.ob || l >= (size_t)net->nl || !net->br_on[l] || !net->ybr)
+        return pg_error_set(err, PG_EINVAL, "power flow: branch %zu cannot be taken out here", l);
+    double t0 = pgi_now();
+    pg_pf_result head = {.n_buses = w->n_buses,
+                         .n_branches = w->n_branches,
+                         .n_thermals = w->n_thermals,
+                         .n_islands = (size_t)net->n_islands,
+                         .q_lim_rounds = 1};
+    initial_state(s, w);
+    fixed_injections(s, w, &head);
+    make_sbus(s, w->base_mva);
+    /* Ybus without the branch: its four entries taken off (and put back as they were). */
+    int f = net->bf[l], t = net->bt[l];
+    const int pos[4] = {net->ydiag[f], net->brpos[2 * l], net->brpos[2 * l + 1], net->ydiag[t]};
+    const double *y = &net->ybr[8 * l];
+    double save[8];
+    for (int k = 0; k < 4; k++) {
+        save[2 * k] = net->ytre[pos[k]];
+        save[2 * k + 1] = net->ytim[pos[k]];
+        net->ytre[pos[k]] -= y[2 * k];
+        net->ytim[pos[k]] -= y[2 * k + 1];
+    }
+    pgi_pf_newton_out o;
+    int rc = pgi_pf_newton_outage(&s->nr, net, f, t, s->sbr, s->sbi, s->vm, s->va, s->opt.tol,
+                                  s->opt.max_iter, &o, err);
+    for (int k = 3; k >= 0; k--) {
+        net->ytre[pos[k]] = save[2 * k];
+        net->ytim[pos[k]] = save[2 * k + 1];
+    }
+    if (rc)
+        return rc;
+    head.iterations = o.iterations;
+    head.max_mismatch = o.max_mismatch;
+    head.converged = o.converged;
+    if (o.converged)
+        update_units(s, w, s->nr.sr, s->nr.si);
+    else
+        append_reason(&head, o.reason);
+    int unsolved = 0;
+    for (int i = 0; i < net->n_islands; i++)
+        unsolved += net->islands[i].status != PG_PF_ISLAND_SOLVED;
+    head.all_solved = head.converged && unsolved == 0;
+    pg_pf_result *r = result_new(&head);
+    if (!r)
+        return pg_error_set(err, PG_ENOMEM, "out of memory");
+    net->br_on[l] = 0; /* no flow, no charging */
+    fill_results(s, w, r, false);
+    net->br_on[l] = 1;
+    r->time_solve_s = pgi_now() - t0;
+    *out = r;
+    return PG_OK;
+}

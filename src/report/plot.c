@@ -10,7 +10,7 @@
 
 #include "core/util.h"
 
-enum series_kind { S_LINE, S_DASHED, S_STACK, S_BAND };
+enum series_kind { S_LINE, S_DASHED, S_STACK, S_BAND, S_BARS };
 
 typedef struct series {
     enum series_kind kind;
@@ -171,6 +171,13 @@ pg_plot_add_band(pg_plot *p, const char *label, const double *x, const double *l
     return add_series(p, S_BAND, label, x, lo, hi, n, color, err);
 }
 
+int
+pg_plot_add_bars(pg_plot *p, const char *label, const double *x, const double *y, size_t n,
+                 const char *color, pg_error *err)
+{
+    return add_series(p, S_BARS, label, x, y, NULL, n, color, err);
+}
+
 /* ---------------------------------------------------------------- rendering */
 
 typedef struct frame {
@@ -223,6 +230,19 @@ static double
 last_dx(const series *s)
 {
     return s->n >= 2 ? s->x[s->n - 1] - s->x[s->n - 2] : 1.0;
+}
+
+/* The width of a series' bars: 80 % of the smallest gap between neighbouring finite x. */
+static double
+bar_width(const series *s)
+{
+    double gap = INFINITY;
+    for (size_t i = 1; i < s->n; i++) {
+        double d = fabs(s->x[i] - s->x[i - 1]);
+        if (isfinite(d) && d > 0 && d < gap)
+            gap = d;
+    }
+    return 0.8 * (isfinite(gap) ? gap : 1.0);
 }
 
 /* Cumulative stack tops: stack_top[k][i] for the k-th stacked series. Stacked series are summed
@@ -334,6 +354,13 @@ pg_plot_render(const pg_plot *p, char **svg, size_t *len, pg_error *err)
             if (s->kind == S_STACK) {
                 extend(&y0, &y1, tops[k][i]);
                 extend(&y0, &y1, 0.0);
+            } else if (s->kind == S_BARS) {
+                if (isfinite(s->x[i])) {
+                    extend(&x0, &x1, s->x[i] - bar_width(s) / 2);
+                    extend(&x0, &x1, s->x[i] + bar_width(s) / 2);
+                }
+                extend(&y0, &y1, s->y[i]);
+                extend(&y0, &y1, 0.0);
             } else {
                 extend(&y0, &y1, s->y[i]);
                 if (s->hi)
@@ -437,6 +464,21 @@ pg_plot_render(const pg_plot *p, char **svg, size_t *len, pg_error *err)
                 area_path(&b, &f, s->x, prev_top, tops[k], s->n, p->opt.step, last_dx(s));
                 pgi_buf_puts(&b, "\"/>\n");
                 prev_top = tops[k];
+            } else if (pass == 1 && s->kind == S_BARS) {
+                double w = bar_width(s);
+                pgi_buf_printf(&b, "<g fill=\"%s\" fill-opacity=\"0.85\">\n", s->color);
+                for (size_t i = 0; i < s->n; i++) {
+                    if (!isfinite(s->x[i]) || !isfinite(s->y[i]))
+                        continue;
+                    double xa = px(&f, s->x[i] - w / 2), xb = px(&f, s->x[i] + w / 2);
+                    double ya = py(&f, s->y[i] > 0 ? s->y[i] : 0.0);
+                    double yb = py(&f, s->y[i] > 0 ? 0.0 : s->y[i]);
+                    pgi_buf_printf(&b,
+                                   "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" "
+                                   "height=\"%.2f\"/>\n",
+                                   xa, ya, xb - xa, yb - ya);
+                }
+                pgi_buf_puts(&b, "</g>\n");
             } else if (pass == 2 && (s->kind == S_LINE || s->kind == S_DASHED)) {
                 pgi_buf_printf(&b, "<path fill=\"none\" stroke=\"%s\" stroke-width=\"2\"%s d=\"",
                                s->color, s->kind == S_DASHED ? " stroke-dasharray=\"6,4\"" : "");

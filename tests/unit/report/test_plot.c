@@ -1,5 +1,5 @@
-/* SVG charts: well-formed output, data mapped into the plot box, stacks cumulative, labels escaped,
- * non-finite values tolerated, files written whole. */
+/* SVG charts: well-formed output, data mapped into the plot box, stacks cumulative, bars, labels
+ * escaped, non-finite values tolerated, files written whole. */
 #include "harness.h"
 
 #include <string.h>
@@ -88,6 +88,40 @@ test_empty_plot(void **state)
     pg_plot_free(p);
 }
 
+/* Bars: 80 % of the gap between neighbours wide, from the zero line up (or down) to the value. */
+static void
+test_bars(void **state)
+{
+    (void)state;
+    pg_plot *p = NULL;
+    pg_error err = {0};
+    assert_int_equal(pg_plot_new(&p, "Histogram", "losses, MW", "items", NULL, &err), PG_OK);
+    double x[] = {1, 2, 3}, y[] = {4, 0, -2};
+    assert_int_equal(pg_plot_add_bars(p, "items", x, y, 3, "#123456", &err), PG_OK);
+    char *svg = NULL;
+    assert_int_equal(pg_plot_render(p, &svg, NULL, &err), PG_OK);
+    const char *g = strstr(svg, "<g fill=\"#123456\"");
+    assert_non_null(g);
+    double bx[3], by[3], bw[3], bh[3];
+    const char *r = g;
+    for (int i = 0; i < 3; i++) {
+        r = strstr(r + 1, "<rect");
+        assert_non_null(r);
+        assert_int_equal(sscanf(r, "<rect x=\"%lf\" y=\"%lf\" width=\"%lf\" height=\"%lf\"", &bx[i],
+                                &by[i], &bw[i], &bh[i]),
+                         4);
+    }
+    double gap = (bx[1] + bw[1] / 2) - (bx[0] + bw[0] / 2);
+    assert_near(bw[0], 0.8 * gap, 0.02);
+    assert_near(bw[2], bw[0], 0.02);
+    assert_near(bh[1], 0, 1e-9);             /* a bar of 0 */
+    assert_near(by[2], by[0] + bh[0], 0.02); /* the negative bar hangs from the zero line */
+    assert_near(bh[0], 2 * bh[2], 0.05);     /* 4 is twice 2 */
+    assert_non_null(strstr(svg, ">items</text>"));
+    free(svg);
+    pg_plot_free(p);
+}
+
 int
 main(void)
 {
@@ -95,6 +129,7 @@ main(void)
         cmocka_unit_test(test_lines_and_stack),
         cmocka_unit_test(test_band_gaps_and_write),
         cmocka_unit_test(test_empty_plot),
+        cmocka_unit_test(test_bars),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

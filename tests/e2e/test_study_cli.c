@@ -1,0 +1,237 @@
+/* plurigrid study end to end: a folder of MATPOWER cases with a bad world among them (a result
+ * with its error, exit 1), the JSON the same bytes for 1 and 4 threads and for any cut of a
+ * contingency study, the numbers those of plurigrid pf, CSV and SVG outputs, a series study, and
+ * bad input: a missing folder, /dev/zero, standard output to /dev/full, an output on a full disk
+ * (the old file kept), unknown options. */
+#include <jansson.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "harness.h"
+
+static const char *
+case_path(const char *name)
+{
+    char rel[128];
+    snprintf(rel, sizeof rel, "matpower/cases/%s.m", name);
+    return pgt_data_path(rel);
+}
+
+static void
+copy(const char *src, const char *dst)
+{
+    size_t len = 0;
+    char *text = pgt_slurp(src, &len);
+    pgt_write(dst, text);
+    free(text);
+}
+
+/* A folder with case9, case14 and a file that is not a world. */
+static const char *
+worlds_dir(void)
+{
+    static char dir[1024];
+    char p[1200];
+    snprintf(dir, sizeof dir, "%s/worlds", pgt_tmpdir());
+    mkdir(dir, 0755);
+    snprintf(p, sizeof p, "%s/case9.m", dir);
+    copy(case_path("case9"), p);
+    snprintf(p, sizeof p, "%s/case14.m", dir);
+    copy(case_path("case14"), p);
+    snprintf(p, sizeof p, "%s/broken.json", dir);
+    pgt_write(p, "{\"format\": \"plurigrid-world/1\",\n \"buses\": [1, 2]\n");
+    return dir;
+}
+
+static json_t *
+parse(const char *text)
+{
+    json_error_t je;
+    json_t *j = json_loads(text, 0, &je);
+    if (!j)
+        fail_msg("not JSON: %s", je.text);
+    return j;
+}
+
+static void
+folder_with_a_bad_world(void **state)
+{
+    (void)state;
+    const char *dir = worlds_dir();
+    const char *csv = pgt_tmp("study.csv"), *svg = pgt_tmp("study.svg");
+    const char *args[] = {"study", "pf", "--worlds", dir, "--json", "-",
+                          "--csv", csv,  "--svg",    svg, NULL};
+    char *out, *err;
+    assert_int_equal(pgt_run_cli(args, NULL, &out, &err), 1);
+    json_t *doc = parse(out);
+    json_t *worlds = json_object_get(doc, "worlds");
+    assert_int_equal(json_array_size(worlds), 3);
+    /* Name order: broken, case14, case9. */
+    json_t *bad = json_array_get(worlds, 0);
+    assert_string_equal(json_string_value(json_object_get(bad, "id")), "broken");
+    assert_false(json_is_true(json_object_get(bad, "ok")));
+    assert_non_null(strstr(json_string_value(json_object_get(bad, "error")), "broken.json"));
+    json_t *totals = json_object_get(doc, "totals");
+    assert_int_equal(json_integer_value(json_object_get(totals, "converged")), 2);
+    assert_int_equal(json_integer_value(json_object_get(totals, "worlds_failed")), 1);
+    /* case9's losses are plurigrid pf's, to the bit. */
+    const char *pf_args[] = {"pf", case_path("case9"), "--json", "-", NULL};
+    char *pout, *perr;
+    assert_int_equal(pgt_run_cli(pf_args, NULL, &pout, &perr), 0);
+    json_t *pf = parse(pout);
+    double loss = json_number_value(json_object_get(json_object_get(pf, "totals"), "loss_mw"));
+    size_t i;
+    json_t *it;
+    bool seen = false;
+    json_array_foreach(json_object_get(doc, "items"), i, it)
+    {
+        if (strcmp(json_string_value(json_object_get(it, "world")), "case9") == 0) {
+            assert_true(json_number_value(json_object_get(it, "loss_mw")) == loss);
+            assert_near(loss, 4.641, 5e-4); /* MATPOWER's runpf */
+            seen = true;
+        }
+    }
+    assert_true(seen);
+    json_decref(pf);
+    free(pout);
+    free(perr);
+    /* The CSV has a header and one row per world; the SVG is a drawing. */
+    char *c = pgt_slurp(csv, NULL);
+    assert_true(strncmp(c, "world,index,converged,", 22) == 0);
+    assert_non_null(strstr(c, "\ncase9,0,true,"));
+    assert_non_null(strstr(c, "\nbroken,,"));
+    free(c);
+    char *s = pgt_slurp(svg, NULL);
+    assert_true(strncmp(s, "<?xml", 5) == 0);
+    assert_non_null(strstr(s, "Series losses"));
+    assert_non_null(strstr(s, "</svg>\n"));
+    free(s);
+    json_decref(doc);
+    free(out);
+    free(err);
+}
+
+static char *
+json_of(const char *const *args)
+{
+    char *out, *err;
+    int rc = pgt_run_cli(args, NULL, &out, &err);
+    if (rc != 0)
+        fail_msg("exit %d: %s", rc, err);
+    free(err);
+    return out;
+}
+
+static void
+same_bytes(void **state)
+{
+    (void)state;
+    const char *c14 = case_path("case14"), *c30 = case_path("case30");
+    const char *a1[] = {"study",  "contingency", "--case",    c14, "--case", c30,
+                        "--json", "-",           "--threads", "1", NULL};
+    const char *a4[] = {
+        "study", "contingency",       "--case", c14, "--case", c30, "--json", "-", "--threads",
+        "4",     "--outages-per-job", "3",      NULL};
+    char *j1 = json_of(a1), *j4 = json_of(a4);
+    assert_string_equal(j1, j4);
+    json_t *doc = parse(j1);
+    json_t *totals = json_object_get(doc, "totals");
+    /* case14 has 20 branches, case30 41, all in service. */
+    assert_int_equal(json_integer_value(json_object_get(totals, "items")), 61);
+    json_decref(doc);
+    free(j1);
+    free(j4);
+}
+
+static void
+series(void **state)
+{
+    (void)state;
+    const char *hello = pgt_source_path("examples/hello-microworld.json");
+    const char *args[] = {"study", "pf", "--series", "--case", hello, "--csv", "-", NULL};
+    char *out, *err;
+    assert_int_equal(pgt_run_cli(args, NULL, &out, &err), 0);
+    assert_true(strncmp(out, "world,step,converged,", 21) == 0);
+    size_t rows = 0;
+    for (const char *p = out; *p; p++)
+        rows += *p == '\n';
+    assert_int_equal(rows, 25); /* the header and 24 hours */
+    free(out);
+    free(err);
+}
+
+static void
+bad_input(void **state)
+{
+    (void)state;
+    const char *c9 = case_path("case9");
+    const char *missing[] = {"study", "pf", "--worlds", "/nonexistent/folder", NULL};
+    PGT_EXPECT_CLI(missing, 2, "/nonexistent/folder", "cannot open the folder");
+    const char *dev[] = {"study", "pf", "--case", "/dev/zero", NULL};
+    PGT_EXPECT_CLI(dev, 2, "/dev/zero");
+    const char *stdin_zero[] = {"study", "pf", "--case", "-", NULL};
+    const char *needles[] = {"standard input", NULL};
+    pgt_expect_cli(stdin_zero, "/dev/zero", 2, needles);
+    const char *kind[] = {"study", "opf", "--case", c9, NULL};
+    PGT_EXPECT_CLI(kind, 2, "unknown study 'opf'");
+    const char *none[] = {"study", "pf", NULL};
+    PGT_EXPECT_CLI(none, 2, "which worlds?");
+    const char *opt[] = {"study", "pf", "--case", c9, "--frobnicate", NULL};
+    PGT_EXPECT_CLI(opt, 2, "unknown option '--frobnicate'");
+    const char *thr[] = {"study", "pf", "--case", c9, "--threads", "0", NULL};
+    PGT_EXPECT_CLI(thr, 2, "--threads");
+    const char *rating[] = {"study", "pf", "--case", c9, "--rating", "d", NULL};
+    PGT_EXPECT_CLI(rating, 2, "--rating is a, b or c");
+    const char *two[] = {"study", "pf", "--case", c9, "--json", "-", "--csv", "-", NULL};
+    PGT_EXPECT_CLI(two, 2, "only one of");
+    const char *over[] = {"study", "pf", "--case", c9, "--json", c9, NULL};
+    PGT_EXPECT_CLI(over, 2, "would overwrite an input");
+    const char *series_run[] = {"study", "run", "--series", "--case", c9, NULL};
+    PGT_EXPECT_CLI(series_run, 2, "--series is for pf");
+
+    /* Standard output on /dev/full. */
+    const char *full[] = {"study", "pf", "--case", c9, NULL};
+    char *out, *err;
+    assert_int_equal(pgt_run_cli_io(full, NULL, NULL, "/dev/full", &out, &err), 2);
+    assert_non_null(strstr(err, "standard output"));
+    free(out);
+    free(err);
+    const char *devfull[] = {"study", "pf", "--case", c9, "--json", "/dev/full", NULL};
+    PGT_EXPECT_CLI(devfull, 2, "/dev/full");
+
+    /* An output on a full disk: the old file stays. */
+    const char *dir = pgt_full_disk_begin(4096);
+    char path[4300];
+    snprintf(path, sizeof path, "%s/results.json", dir);
+    pgt_write(path, "old\n");
+    const char *disk[] = {"study",  "contingency", "--case", case_path("case118"),
+                          "--json", path,          NULL};
+    int rc = pgt_run_cli(disk, NULL, &out, &err);
+    char *now = pgt_slurp(path, NULL);
+    pgt_full_disk_end();
+    assert_int_equal(rc, 2);
+    assert_non_null(strstr(err, path));
+    assert_string_equal(now, "old\n");
+    free(now);
+    free(out);
+    free(err);
+
+    const char *help[] = {"study", "--help", NULL};
+    assert_int_equal(pgt_run_cli(help, NULL, &out, &err), 0);
+    assert_non_null(strstr(out, "--worlds DIR"));
+    assert_non_null(strstr(out, "--nats URL"));
+    free(out);
+    free(err);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(folder_with_a_bad_world),
+        cmocka_unit_test(same_bytes),
+        cmocka_unit_test(series),
+        cmocka_unit_test(bad_input),
+    };
+    return cmocka_run_group_tests(tests, NULL, pgt_teardown_tmpdir);
+}
