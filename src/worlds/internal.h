@@ -39,6 +39,9 @@ typedef struct pgi_param_spec {
     const char *unit;
     const char *source;
     const char *doc;
+    /* Every value the parameter may take lies in [lo, hi]: a recipe's distribution must keep to
+     * it (normal and lognormal ones are cut to it). lo == hi == 0: any finite number. */
+    double lo, hi;
 } pgi_param_spec;
 
 struct pg_recipe {
@@ -52,6 +55,13 @@ struct pg_recipe {
 /* Draws parameter key of r from rng. The key must be one of the kind's specs (a programming
  * error otherwise: returns NaN). */
 double pgi_recipe_draw(const pg_recipe *r, const char *key, pg_rng *rng);
+
+/* One draw of distribution d. */
+double pgi_dist_draw(const pgi_dist *d, pg_rng *rng);
+
+/* The recipe as a jansson object, as pg_recipe_json writes it (NULL when out of memory). */
+struct json_t;
+struct json_t *pgi_recipe_tree(const pg_recipe *r);
 
 /* ---------------------------------------------------------------- profiles (profiles.c) */
 
@@ -84,6 +94,10 @@ typedef struct pgi_profile_request {
 
 int pgi_profile(const pgi_profiles *p, const pgi_profile_request *rq, pg_rng *rng, double *out,
                 pg_error *err);
+
+/* The full-load hours of the standard profiles (HOUSEHOLD without measured homes, COMMERCIAL):
+ * the annual energy of a series of peak 1 over a year, hours (NaN for the other kinds). */
+double pgi_profile_full_load_hours(const pgi_profiles *p, pgi_profile_kind kind);
 
 /* ---------------------------------------------------------------- kinds */
 
