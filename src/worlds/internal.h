@@ -39,10 +39,13 @@ typedef struct pgi_param_spec {
     const char *unit;
     const char *source;
     const char *doc;
-    /* Every value the parameter may take lies in [lo, hi]: a recipe's distribution must keep to
-     * it (normal and lognormal ones are cut to it). lo == hi == 0: any finite number. */
-    double lo, hi;
 } pgi_param_spec;
+
+/* The range of a parameter: every value its distribution may give lies in [lo, hi] (a recipe's
+ * distribution must keep to it; normal and lognormal ones are cut to it). */
+typedef struct pgi_param_range {
+    double lo, hi;
+} pgi_param_range;
 
 struct pg_recipe {
     char *name, *kind, *description;
@@ -110,6 +113,7 @@ typedef struct pgi_kind {
     pg_worlds_kind pub;
     const pgi_param_spec *specs;
     size_t n_specs;
+    const pgi_param_range *ranges; /* one per spec, or NULL: any finite number */
     /* Builds world number index into an empty world w (named already) from r's parameters,
      * drawing everything from rng (seeded from seed and index by the caller). */
     int (*build)(pg_world *w, const pg_recipe *r, pg_rng *rng, const pgi_profiles *prof,
