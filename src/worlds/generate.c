@@ -175,6 +175,18 @@ check_world(const pg_world *w, char *reason, size_t size, pg_error *err)
     pg_dispatch_options o;
     pg_dispatch_options_init(&o);
     o.time_limit_s = 60;
+    /* A world whose only thermal unit is its grid connection (always committed) has no
+     * commitment to decide: the dispatch LP alone is its schedule. */
+    size_t n_on = 0;
+    bool fixed = true;
+    for (size_t i = 0; i < w->n_thermals; i++) {
+        const pg_thermal *t = &w->thermals[i];
+        n_on += t->in_service;
+        fixed = fixed && (!t->in_service || (t->initial_on && t->pmin <= 0 &&
+                                             t->min_up_h <= 0 && t->fixed_cost == 0 &&
+                                             t->startup_cost == 0 && t->shutdown_cost == 0));
+    }
+    o.commitment = !(fixed && n_on <= 1);
     rc = pg_dispatch_run(w, &o, &d, &e2);
     if (rc == PG_ENOMEM || rc == PG_EINVAL) {
         *err = e2;
