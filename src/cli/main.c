@@ -29,6 +29,8 @@ static const pg_command commands[] = {
      pg_cmd_ledger, NULL},
     {"serve", "the grid designer, dashboard and JSON API over HTTP (a browser's plurigrid)", NULL,
      "http"},
+    {"worlds", "generate realistic microworlds from recipes; list, show and reproduce them",
+     pg_cmd_worlds, NULL},
 };
 static const size_t n_commands = sizeof commands / sizeof *commands;
 

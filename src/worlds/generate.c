@@ -182,9 +182,9 @@ check_world(const pg_world *w, char *reason, size_t size, pg_error *err)
     for (size_t i = 0; i < w->n_thermals; i++) {
         const pg_thermal *t = &w->thermals[i];
         n_on += t->in_service;
-        fixed = fixed && (!t->in_service || (t->initial_on && t->pmin <= 0 &&
-                                             t->min_up_h <= 0 && t->fixed_cost == 0 &&
-                                             t->startup_cost == 0 && t->shutdown_cost == 0));
+        fixed = fixed && (!t->in_service ||
+                          (t->initial_on && t->pmin <= 0 && t->min_up_h <= 0 &&
+                           t->fixed_cost == 0 && t->startup_cost == 0 && t->shutdown_cost == 0));
     }
     o.commitment = !(fixed && n_on <= 1);
     rc = pg_dispatch_run(w, &o, &d, &e2);
@@ -302,15 +302,15 @@ worker(void *arg)
         }
         g->entries[i] = e;
         g->done[i] = 1;
-        size_t before = g->prefix_kept;
+        size_t before = g->prefix_kept < g->count ? g->prefix_kept : g->count;
         while (g->prefix < g->max_tries && g->done[g->prefix]) {
             if (!g->entries[g->prefix].dropped)
                 g->prefix_kept++;
             g->prefix++;
         }
-        if (g->o->progress && g->prefix_kept != before)
-            g->o->progress(g->o->progress_user,
-                           g->prefix_kept < g->count ? g->prefix_kept : g->count, g->count);
+        size_t now = g->prefix_kept < g->count ? g->prefix_kept : g->count;
+        if (g->o->progress && now != before)
+            g->o->progress(g->o->progress_user, now, g->count);
     }
     pthread_mutex_unlock(&g->mu);
     return NULL;

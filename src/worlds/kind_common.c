@@ -19,16 +19,18 @@ pgi_cable_pick(const pgi_cable *cables, size_t n, double mm2)
 double
 pgi_dt_pk_pct(double s_kva)
 {
-    static const double kva[] = {250, 400, 630}, pk_w[] = {3250, 4600, 6500};
-    double ls = log(fmin(fmax(s_kva, 250), 630));
-    for (size_t i = 0; i + 1 < 3; i++) {
+    static const double kva[] = {100, 160, 250, 400, 630, 1000},
+                        pk_w[] = {1750, 2350, 3250, 4600, 6500, 10500};
+    const size_t n = sizeof kva / sizeof kva[0];
+    double s = fmin(fmax(s_kva, kva[0]), kva[n - 1]), ls = log(s), pk = pk_w[n - 1];
+    for (size_t i = 0; i + 1 < n; i++) {
         if (ls <= log(kva[i + 1])) {
             double t = (ls - log(kva[i])) / (log(kva[i + 1]) - log(kva[i]));
-            double pk = pk_w[i] + t * (pk_w[i + 1] - pk_w[i]);
-            return pk / (fmin(fmax(s_kva, 250), 630) * 1000.0) * 100.0;
+            pk = pk_w[i] + t * (pk_w[i + 1] - pk_w[i]);
+            break;
         }
     }
-    return 6500.0 / 630000.0 * 100.0;
+    return pk / (s * 1000.0) * 100.0;
 }
 
 int

@@ -63,8 +63,9 @@ int pgi_builder_grid(pgi_builder *b, size_t bus, double limit_mw, double price);
 /* Records the facts (feeder length). */
 void pgi_builder_facts(const pgi_builder *b, pgi_world_facts *facts);
 
-/* Load losses of a distribution transformer of s_kva, % of the rating (DIN EN 50464-1 list Bk:
- * 3250 W at 250 kVA, 4600 W at 400 kVA, 6500 W at 630 kVA, interpolated on log s). */
+/* Load losses of a distribution transformer of s_kva, % of the rating (EN 50464-1 list Bk: 1750 W
+ * at 100 kVA, 2350 W at 160, 3250 W at 250, 4600 W at 400, 6500 W at 630, 10500 W at 1000 kVA;
+ * interpolated on log s). */
 double pgi_dt_pk_pct(double s_kva);
 
 #endif
