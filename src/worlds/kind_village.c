@@ -75,7 +75,8 @@ static const pgi_param_spec specs[] = {
     {"battery_wear_usd_mwh", "{\"uniform\": [20, 100]}", "$/MWh",
      "HOMER battery wear cost (replacement cost over lifetime throughput)",
      "cost of energy discharged"},
-    {"gensets", "{\"int\": [1, 3]}", "", "ESMAP 2019 (one to three gensets a powerhouse)",
+    {"gensets", "{\"int\": [2, 3]}", "",
+     "ESMAP 2019 (one to three gensets a powerhouse; two or more for N+1 redundancy)",
      "diesel gensets in the powerhouse"},
     {"genset_reserve", "{\"uniform\": [1.1, 1.5]}", "",
      "HOMER (gensets sized to the peak load plus operating reserve)",
@@ -102,7 +103,7 @@ static const pgi_param_spec specs[] = {
 
 static const pgi_param_range ranges[] = {
     {20, 200}, {1, 20},   {5, 200},  {1, 12},  {35, 95}, {0.01, 5}, {0, 2},   {0.5, 1},
-    {0.1, 10}, {0.5, 48}, {0.05, 4}, {0.5, 1}, {0, 0.9}, {0, 1000}, {1, 6},   {1.05, 4},
+    {0.1, 10}, {0.5, 48}, {0.05, 4}, {0.5, 1}, {0, 0.9}, {0, 1000}, {1, 3},   {1.05, 4},
     {0, 10},   {0, 1},    {0, 1},    {0, 0.9}, {0, 10},  {-66, 66}, {0, 364}, {1, 8760},
 };
 
@@ -110,8 +111,8 @@ _Static_assert(sizeof ranges / sizeof ranges[0] == sizeof specs / sizeof specs[0
                "one range per parameter");
 
 static int
-add_genset(pgi_builder *b, size_t bus, int k, double rating_mw, double min_load, double price_l,
-           double slope, double intercept, double start_per_kw)
+add_genset(pgi_builder *b, size_t bus, int k, int n, size_t steps, double rating_mw,
+           double min_load, double price_l, double slope, double intercept, double start_per_kw)
 {
     char name[32];
     snprintf(name, sizeof name, "diesel%d", k + 1);
@@ -130,9 +131,22 @@ add_genset(pgi_builder *b, size_t bus, int k, double rating_mw, double min_load,
     t.ramp_down = rating_mw;
     t.min_up_h = 1;
     t.min_down_h = 1;
-    t.initial_on = k == 0;
+    t.initial_on = false;
     t.initial_h = 24;
-    t.p = k == 0 ? t.pmin : 0;
+    t.p = 0;
+    if (n == 1) {
+        /* A lone genset may stop when PV and the battery carry the village. */
+        t.initial_on = true;
+        t.p = t.pmin;
+    } else if (k == n - 1) {
+        /* The smallest unit leads: it forms the grid and runs all day (HOMER's load following
+         * with a unit always on), so covering a shortfall never waits on a start. Its minimum up
+         * time outlasts the day. */
+        t.initial_on = true;
+        t.initial_h = 1;
+        t.min_up_h = (double)steps + 1;
+        t.p = t.pmin;
+    }
     /* HOMER's fuel curve F = F0 Ycap + F1 P (l/h): F1 P at the diesel price is the variable cost,
      * F0 Ycap the no-load cost while running. */
     double coef[2] = {0.0, slope * 1000.0 * price_l};
@@ -172,7 +186,7 @@ build(pg_world *w, const pg_recipe *r, pg_rng *rng, const pgi_profiles *prof,
     double lat = pgi_recipe_draw(r, "latitude_deg", rng);
     int day = (int)pgi_recipe_draw(r, "day_of_year", rng);
     size_t steps = (size_t)pgi_recipe_draw(r, "steps", rng);
-    if (n_house < 1 || per_pole < 1 || n_feeders < 1 || n_gen < 1 || steps < 1)
+    if (n_house < 1 || per_pole < 1 || n_feeders < 1 || n_gen < 1 || n_gen > 3 || steps < 1)
         return pg_error_set(err, PG_EINVAL, "village: a count parameter is below 1");
 
     /* Household peaks first: the number of feeders depends on the load they carry. */
@@ -250,17 +264,23 @@ build(pg_world *w, const pg_recipe *r, pg_rng *rng, const pgi_profiles *prof,
         s.soc_min_mwh = min_soc * e_mwh;
         s.soc_initial_mwh = 0.5 * (1.0 + min_soc) * e_mwh;
         s.soc_target_mwh = s.soc_initial_mwh; /* a day's schedule leaves the battery as found */
-        s.charge_mw = c_rate * e_mwh;
-        s.discharge_mw = c_rate * e_mwh;
+        /* The battery inverter carries the whole village when the gensets are off. */
+        s.charge_mw = fmax(c_rate * e_mwh, peak_total_kw / 1000.0 / eff);
+        s.discharge_mw = s.charge_mw;
         s.eff_charge = eff;
         s.eff_discharge = eff;
         s.cost = wear;
         if ((rc = pg_world_add_storage(w, &s, NULL, err)))
             goto out;
     }
-    double gen_mw = reserve * peak_total_kw / 1000.0 / n_gen;
+    /* Unequal units, the largest first: a powerhouse pairs a large genset with smaller ones that
+     * follow the lighter hours (and identical units would only make the schedule search through
+     * equivalent commitments). */
+    static const double split[3][3] = {{1.0, 0, 0}, {0.6, 0.4, 0}, {0.5, 0.3, 0.2}};
+    double gen_mw = reserve * peak_total_kw / 1000.0;
     for (int k = 0; k < n_gen && !rc; k++)
-        rc = add_genset(&b, ph, k, gen_mw, min_load, diesel, slope, intercept, start_kw);
+        rc = add_genset(&b, ph, k, n_gen, steps, gen_mw * split[n_gen - 1][k], min_load, diesel,
+                        slope, intercept, start_kw);
     if (!rc)
         pgi_builder_facts(&b, facts);
 out:
