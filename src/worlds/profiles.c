@@ -9,8 +9,9 @@
  * day types (workday, Saturday, Sunday and holiday; 24 and 31 December count as Saturdays), and,
  * for H0 only, the dynamization factor F(t) = -3.92e-10 t^4 + 3.2e-7 t^3 - 7.02e-5 t^2
  * + 2.1e-3 t + 1.24 of day t = 1..365 applied to every value of that day. The tables here hold
- * the hourly values of those day curves; the year they make is scaled to exactly 1000 kWh (the
- * published quarter-hour tables sum to it within a fraction of a percent). The calendar is that of
+ * hourly values following those day curves in whole watts (their shape, not every published
+ * quarter-hour value); the year they make is scaled to exactly 1000 kWh, as the published tables
+ * are. The calendar is that of
  * a non-leap year starting on a Monday (2018), with the nationwide German fixed holidays (1 Jan,
  * 1 May, 3 Oct, 25 and 26 Dec) counted as Sundays.
  *
