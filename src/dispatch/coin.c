@@ -198,10 +198,9 @@ out:
     return clp;
 }
 
-/* Clp's initial solve (presolve, then the method it picks). The implied-free and doubleton
- * presolve actions are off: in CoinUtils 2.11 they leak work arrays on some problems (found under
- * LeakSanitizer on schedules with unserved energy), and they gain nothing measurable on dispatch
- * LPs. */
+/* Clp's initial solve (presolve, then the method it picks). The implied-free presolve action is
+ * off: in CoinUtils 2.11 it leaks a work array on some problems (found under LeakSanitizer on a
+ * schedule with unserved energy), and it gains nothing measurable on dispatch LPs. */
 static void
 clp_initial_solve(Clp_Simplex *clp)
 {
@@ -211,9 +210,6 @@ clp_initial_solve(Clp_Simplex *clp)
         return;
     }
     ClpSolve_setDoImpliedFree(opts, 0);
-    /* The doubleton action leaks its work arrays too (presolve_dupmajor, found under
-     * LeakSanitizer on generated feeders with unserved energy). */
-    ClpSolve_setDoDoubleton(opts, 0);
     Clp_initialSolveWithOptions(clp, opts);
     ClpSolve_delete(opts);
 }
