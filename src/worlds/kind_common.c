@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "model/model_internal.h"
 #include "worlds/kind_common.h"
 
 const pgi_cable *
@@ -159,7 +160,11 @@ pgi_builder_load(pgi_builder *b, size_t bus, double p_mw, double pf, pgi_profile
     l.name = name;
     l.bus = bus;
     l.p = p_mw;
-    l.q = p_mw * tan(acos(pf));
+    /* Q from P and the power factor: the model's one conversion (pgi_renewable_q). */
+    pg_renewable as_pf;
+    pg_renewable_init(&as_pf);
+    as_pf.power_factor = pf;
+    l.q = pgi_renewable_q(&as_pf, p_mw);
     l.p_series = s;
     l.q_series = s;
     l.in_service = true;
