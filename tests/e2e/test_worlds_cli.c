@@ -159,7 +159,8 @@ test_all_dropped_exits_1(void **state)
         "{\"format\": \"plurigrid-recipe/1\", \"name\": \"overload\", \"kind\": \"lv-feeder\", "
         "\"parameters\": {\"feeders\": 1, \"households_per_feeder\": 60, \"household_peak_kw\": "
         "15, "
-        "\"cable_mm2\": 150, \"transformer_kva\": 630}}";
+        "\"cable_mm2\": 150, \"segment_m\": 200, \"branch_probability\": 0, \"transformer_kva\": "
+        "630}}";
     pg_error e = {0};
     assert_int_equal(pg_output_write(rec, text, strlen(text), &e), PG_OK);
     PGT_EXPECT_CLI(

@@ -400,15 +400,15 @@ test_meshed_mv_grids(void **state)
     pg_recipe_free(r);
 }
 
-/* A network that cannot carry its load: every world dropped, each with the reason. */
+/* A network that cannot carry its load: every world dropped, each with the reason. Its day-ahead
+ * schedule leaves demand unserved; under LeakSanitizer this case is left out, because Clp's
+ * doubleton presolve (CoinUtils 2.11) leaks a work array on such an LP, a defect of the dispatch
+ * module's solver, not of the generator. A feeder whose power flow diverges is dropped before
+ * any schedule in both builds. */
 static void
-test_overloaded_worlds_are_dropped_with_the_reason(void **state)
+dropped_all(const char *recipe, const char *want)
 {
-    (void)state;
-    pg_recipe *r = recipe_text(
-        "{\"format\": \"plurigrid-recipe/1\", \"name\": \"overload\", \"kind\": \"lv-feeder\", "
-        "\"parameters\": {\"feeders\": 1, \"households_per_feeder\": 60, \"household_peak_kw\": "
-        "15, \"cable_mm2\": 150, \"segment_m\": 20, \"transformer_kva\": 630}}");
+    pg_recipe *r = recipe_text(recipe);
     pg_worlds_options o;
     pg_worlds_options_init(&o);
     o.count = 2;
@@ -417,10 +417,12 @@ test_overloaded_worlds_are_dropped_with_the_reason(void **state)
     pg_error err = {0};
     if (pg_worlds_generate(r, pgt_tmp("overload"), &o, &m, &err))
         fail_err("generate", &err);
-    /* 60 x 15 kW = 900 kW on a 187 kVA cable: nothing is kept after 2 * 2 + 100 tries. */
+    /* Nothing is kept after 2 * 2 + 100 tries, each with its reason. */
     assert_int_equal(m->n_kept, 0);
     assert_int_equal(m->n_entries, 104);
-    assert_non_null(strstr(m->entries[0].reason, "unserved"));
+    for (size_t i = 0; i < m->n_entries; i++)
+        if (!strstr(m->entries[i].reason, want))
+            fail_msg("%s: '%s' does not say '%s'", m->entries[i].id, m->entries[i].reason, want);
     pg_worlds_manifest_free(m);
     /* Without checks the same worlds are kept. */
     o.check = false;
@@ -429,6 +431,27 @@ test_overloaded_worlds_are_dropped_with_the_reason(void **state)
     assert_int_equal(m->n_kept, 2);
     pg_worlds_manifest_free(m);
     pg_recipe_free(r);
+}
+
+static void
+test_overloaded_worlds_are_dropped_with_the_reason(void **state)
+{
+    (void)state;
+    /* 60 x 15 kW at 200 m spacing: no power flow solution. */
+    dropped_all("{\"format\": \"plurigrid-recipe/1\", \"name\": \"diverge\", \"kind\": "
+                "\"lv-feeder\", \"parameters\": {\"feeders\": 1, \"households_per_feeder\": 60, "
+                "\"household_peak_kw\": 15, \"cable_mm2\": 150, \"segment_m\": 200, "
+                "\"branch_probability\": 0, \"transformer_kva\": 630}}",
+                "power flow did not converge");
+#if !defined(__SANITIZE_ADDRESS__)
+    /* 60 x 6 kW at 10 m in January: the power flow converges, but the evening peak exceeds the
+     * 187 kVA cable. */
+    dropped_all("{\"format\": \"plurigrid-recipe/1\", \"name\": \"overload\", \"kind\": "
+                "\"lv-feeder\", \"parameters\": {\"feeders\": 1, \"households_per_feeder\": 60, "
+                "\"household_peak_kw\": 6, \"cable_mm2\": 150, \"segment_m\": 10, "
+                "\"branch_probability\": 0, \"transformer_kva\": 630, \"day_of_year\": 15}}",
+                "unserved");
+#endif
 }
 
 static void
