@@ -38,6 +38,9 @@ typedef struct pg_worlds_kind {
 
 /* The kinds the generator knows, in a fixed order; *n is set to their number. */
 PG_API const pg_worlds_kind *pg_worlds_kinds(size_t *n);
+/* The kinds with their parameters (key, default distribution, unit, source, meaning) as JSON text
+ * (format plurigrid-worlds-kinds/1, docs/worlds.md). *text is the caller's. */
+PG_API int pg_worlds_kinds_json(char **text, pg_error *err);
 
 /* ---------------------------------------------------------------- recipes */
 

@@ -49,6 +49,7 @@ int pg_cmd_convert(int argc, char **argv);
 int pg_cmd_community(int argc, char **argv);
 int pg_cmd_node(int argc, char **argv);
 int pg_cmd_ledger(int argc, char **argv);
+int pg_cmd_worlds(int argc, char **argv);
 PG_CLI_MODULE_EXPORT int pg_cmd_serve(int argc, char **argv); /* lib/plurigrid/http.so */
 int pg_cmd_study(int argc, char **argv);
 int pg_cmd_worker(int argc, char **argv);

@@ -27,6 +27,8 @@ static const pg_command commands[] = {
      pg_cmd_node, NULL},
     {"ledger", "a community's shared ledger: keys, a new ledger folder, show, export, verify",
      pg_cmd_ledger, NULL},
+    {"worlds", "generate realistic microworlds from recipes; list, show and reproduce them",
+     pg_cmd_worlds, NULL},
     {"study", "many worlds at once: power flows, schedules or N-1, on threads or NATS workers",
      pg_cmd_study, NULL},
     {"worker", "run the jobs of studies on NATS (a study worker; start as many as you like)",
