@@ -6,6 +6,7 @@
 #include <jansson.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "harness.h"
 
@@ -224,6 +225,51 @@ bad_input(void **state)
     free(err);
 }
 
+/* Hostile folders: a FIFO or a link to /dev/zero among the worlds is refused at once (it would
+ * block for the FIFO's wait, for every such file), and neither a manifest's entry nor a world
+ * file may be a symbolic link that leads out of the folder. */
+static void
+hostile_folders(void **state)
+{
+    (void)state;
+    char dir[1024], p[1200];
+    snprintf(dir, sizeof dir, "%s/hostile-fifo", pgt_tmpdir());
+    mkdir(dir, 0755);
+    snprintf(p, sizeof p, "%s/a.json", dir);
+    assert_int_equal(mkfifo(p, 0644), 0);
+    const char *fifo[] = {"study", "pf", "--worlds", dir, NULL};
+    PGT_EXPECT_CLI(fifo, 2, "a.json", "not a regular file");
+
+    snprintf(dir, sizeof dir, "%s/hostile-zero", pgt_tmpdir());
+    mkdir(dir, 0755);
+    snprintf(p, sizeof p, "%s/z.json", dir);
+    assert_int_equal(symlink("/dev/zero", p), 0);
+    const char *zero[] = {"study", "pf", "--worlds", dir, NULL};
+    PGT_EXPECT_CLI(zero, 2, "z.json", "not a regular file");
+
+    /* A manifest naming a link to a file outside the folder. */
+    snprintf(dir, sizeof dir, "%s/hostile-link", pgt_tmpdir());
+    mkdir(dir, 0755);
+    snprintf(p, sizeof p, "%s/out.m", dir);
+    assert_int_equal(symlink(case_path("case9"), p), 0);
+    snprintf(p, sizeof p, "%s/manifest.json", dir);
+    pgt_write(p, "{\"format\": \"plurigrid-worlds/1\", \"worlds\": [{\"id\": \"x\", \"file\": "
+                 "\"out.m\"}]}\n");
+    const char *link[] = {"study", "pf", "--worlds", dir, NULL};
+    PGT_EXPECT_CLI(link, 2, "out.m", "leads out of the folder");
+    /* Without the manifest: the same. */
+    assert_int_equal(unlink(p), 0);
+    PGT_EXPECT_CLI(link, 2, "out.m", "leads out of the folder");
+    /* Paths in a manifest: refused before anything is read. */
+    const char *bad_files[] = {"../../../../etc/passwd", "/etc/passwd", "..", ""};
+    for (size_t i = 0; i < 4; i++) {
+        char m[512];
+        snprintf(m, sizeof m, "{\"worlds\": [{\"id\": \"x\", \"file\": \"%s\"}]}\n", bad_files[i]);
+        pgt_write(p, m);
+        PGT_EXPECT_CLI(link, 2, "manifest.json", "names a file of the folder");
+    }
+}
+
 int
 main(void)
 {
@@ -232,6 +278,7 @@ main(void)
         cmocka_unit_test(same_bytes),
         cmocka_unit_test(series),
         cmocka_unit_test(bad_input),
+        cmocka_unit_test(hostile_folders),
     };
     return cmocka_run_group_tests(tests, NULL, pgt_teardown_tmpdir);
 }
