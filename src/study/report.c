@@ -390,8 +390,8 @@ static const char *const summary_cols[] = {
     "overloads",
 };
 
-static const char *const contingency_cols[] = {"branch", "branch_name", "status",
-                                               "islanded_load_mw"};
+static const char *const contingency_cols[] = {"branch", "branch_name", "from_bus",
+                                               "to_bus", "status",      "islanded_load_mw"};
 
 static const char *const run_cols[] = {"scheduled",   "steps",         "total_cost", "unserved_mwh",
                                        "overgen_mwh", "curtailed_mwh", "uc_status",  "uc_gap"};
@@ -525,9 +525,11 @@ item_label(pgi_buf *b, const pg_study *s, const ref *r)
     pgi_buf_printf(b, "%s", r->world);
     if (s->o.kind == PG_STUDY_CONTINGENCY) {
         const char *bn = json_string_value(json_object_get(r->it, "branch_name"));
-        pgi_buf_printf(b, " outage of %s", bn ? bn : "?");
+        const char *fb = json_string_value(json_object_get(r->it, "from_bus"));
+        const char *tb = json_string_value(json_object_get(r->it, "to_bus"));
+        pgi_buf_printf(b, " without %s (%s - %s)", bn ? bn : "?", fb ? fb : "?", tb ? tb : "?");
     } else if (s->o.series) {
-        pgi_buf_printf(b, " step %lld", int_of(r->it, "index"));
+        pgi_buf_printf(b, " step %lld (counted from 0)", int_of(r->it, "index"));
     }
 }
 
@@ -616,7 +618,7 @@ pg_study_report_text(const pg_study *s, char **text, pg_error *err)
             pgi_buf t2 = {0};
             item_label(&t2, s, &r[i]);
             const char *mb = json_string_value(json_object_get(r[i].it, "max_loading_branch"));
-            pgi_buf_printf(&b, "%-44s %8.1f %%  on %s\n", t2.data ? t2.data : "", 100 * r[i].key,
+            pgi_buf_printf(&b, "%-56s %8.1f %%  on %s\n", t2.data ? t2.data : "", 100 * r[i].key,
                            mb ? mb : "?");
             b.failed |= t2.failed;
             pgi_buf_free(&t2);
@@ -632,7 +634,7 @@ pg_study_report_text(const pg_study *s, char **text, pg_error *err)
             pgi_buf t2 = {0};
             item_label(&t2, s, &r[i]);
             const char *vb = json_string_value(json_object_get(r[i].it, "vm_min_bus"));
-            pgi_buf_printf(&b, "%-44s %8.4f p.u. at %s\n", t2.data ? t2.data : "", -r[i].key,
+            pgi_buf_printf(&b, "%-56s %8.4f p.u. at %s\n", t2.data ? t2.data : "", -r[i].key,
                            vb ? vb : "?");
             b.failed |= t2.failed;
             pgi_buf_free(&t2);

@@ -225,6 +225,28 @@ bad_input(void **state)
     free(err);
 }
 
+/* Outages are named as plurigrid pf names branches: the branch's name and its buses. */
+static void
+outage_names(void **state)
+{
+    (void)state;
+    const char *args[] = {"study", "contingency", "--case", case_path("case118"), "--quiet", NULL};
+    char *out, *err;
+    assert_int_equal(pgt_run_cli(args, NULL, &out, &err), 0);
+    /* MATPOWER's branch 16 runs from bus 11 (SouthBnd) to bus 13 (Concord). */
+    assert_non_null(strstr(out, "case118 without branch 16 (SouthBnd  V2 - Concord   V2)"));
+    assert_null(strstr(out, "outage of"));
+    free(out);
+    free(err);
+    const char *csv[] = {"study", "contingency", "--case",  case_path("case118"),
+                         "--csv", "-",           "--quiet", NULL};
+    assert_int_equal(pgt_run_cli(csv, NULL, &out, &err), 0);
+    assert_non_null(strstr(out, "world,outage,branch,branch_name,from_bus,to_bus,status,"));
+    assert_non_null(strstr(out, "\ncase118,15,15,branch 16,SouthBnd  V2,Concord   V2,solved,"));
+    free(out);
+    free(err);
+}
+
 /* Hostile folders: a FIFO or a link to /dev/zero among the worlds is refused at once (it would
  * block for the FIFO's wait, for every such file), and neither a manifest's entry nor a world
  * file may be a symbolic link that leads out of the folder. */
@@ -279,6 +301,7 @@ main(void)
         cmocka_unit_test(series),
         cmocka_unit_test(bad_input),
         cmocka_unit_test(hostile_folders),
+        cmocka_unit_test(outage_names),
     };
     return cmocka_run_group_tests(tests, NULL, pgt_teardown_tmpdir);
 }
