@@ -104,7 +104,7 @@ folder_with_a_bad_world(void **state)
     free(c);
     char *s = pgt_slurp(svg, NULL);
     assert_true(strncmp(s, "<?xml", 5) == 0);
-    assert_non_null(strstr(s, "Series losses"));
+    assert_non_null(strstr(s, "Losses of every converged item"));
     assert_non_null(strstr(s, "</svg>\n"));
     free(s);
     json_decref(doc);
@@ -225,6 +225,39 @@ bad_input(void **state)
     free(err);
 }
 
+/* The SVG of a case without ratings says so instead of drawing an empty chart; items whose power
+ * flow did not converge are in no ranking, chart or violation count. */
+static void
+svg_and_unconverged(void **state)
+{
+    (void)state;
+    char svg[1024];
+    snprintf(svg, sizeof svg, "%s/unrated.svg", pgt_tmpdir());
+    const char *c118[] = {"study", "contingency", "--case",  case_path("case118"),
+                          "--svg", svg,           "--quiet", NULL};
+    char *out, *err;
+    assert_int_equal(pgt_run_cli(c118, NULL, &out, &err), 0);
+    free(out);
+    free(err);
+    char *text = pgt_slurp(svg, NULL);
+    assert_non_null(strstr(text, "No branch is rated (rate_a is 0 on every branch)"));
+    assert_null(strstr(text, "Worst contingencies by loading"));
+    free(text);
+
+    /* One Newton step: case14 does not converge. */
+    const char *one[] = {"study", "pf",    "--case", case_path("case14"), "--max-iter",
+                         "1",     "--svg", svg,      "--quiet",           NULL};
+    assert_int_equal(pgt_run_cli(one, NULL, &out, &err), 1);
+    assert_non_null(strstr(out, "converged                0"));
+    assert_non_null(strstr(out, "with voltage violations  0"));
+    assert_null(strstr(out, "Lowest voltage"));
+    free(out);
+    free(err);
+    text = pgt_slurp(svg, NULL);
+    assert_non_null(strstr(text, "No converged item to show."));
+    free(text);
+}
+
 /* Outages are named as plurigrid pf names branches: the branch's name and its buses. */
 static void
 outage_names(void **state)
@@ -302,6 +335,7 @@ main(void)
         cmocka_unit_test(bad_input),
         cmocka_unit_test(hostile_folders),
         cmocka_unit_test(outage_names),
+        cmocka_unit_test(svg_and_unconverged),
     };
     return cmocka_run_group_tests(tests, NULL, pgt_teardown_tmpdir);
 }
