@@ -583,6 +583,33 @@ pg_study_report_text(const pg_study *s, char **text, pg_error *err)
         pgi_buf_printf(&b, "  %s: %s\n", s->worlds[s->jobs[k].world].id, e);
     }
 
+    /* Items that failed (did not converge or schedule), with why: the first ten. */
+    shown = 0;
+    for (size_t k = 0; k < p.n && shown < 10; k++) {
+        size_t i;
+        json_t *it;
+        json_array_foreach(json_object_get(p.root[k], "items"), i, it)
+        {
+            if (shown >= 10 || item_converged(it) || item_islanding(it))
+                continue;
+            const char *why = json_string_value(json_object_get(it, "reason"));
+            if (!why)
+                why = json_string_value(json_object_get(it, "error"));
+            if (!why && json_object_get(it, "converged"))
+                why = "did not converge";
+            if (!why)
+                continue;
+            if (shown++ == 0)
+                pgi_buf_puts(&b, "\nItems that failed:\n");
+            ref r1 = {s->worlds[s->jobs[k].world].id, it, 0, 0};
+            pgi_buf t2 = {0};
+            item_label(&t2, s, &r1);
+            pgi_buf_printf(&b, "  %s: %s\n", t2.data ? t2.data : "", why);
+            b.failed |= t2.failed;
+            pgi_buf_free(&t2);
+        }
+    }
+
     const size_t top = 10;
     if (s->o.kind == PG_STUDY_RUN) {
         size_t n = 0;

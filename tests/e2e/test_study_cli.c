@@ -258,6 +258,40 @@ svg_and_unconverged(void **state)
     free(text);
 }
 
+/* A world with a load of 1e300 MW: every study says why it failed, and nothing crashes. */
+static void
+huge_numbers(void **state)
+{
+    (void)state;
+    char path[1024];
+    snprintf(path, sizeof path, "%s/huge.m", pgt_tmpdir());
+    char *text = pgt_slurp(case_path("case14"), NULL);
+    char *at = strstr(text, "\t2\t2\t21.7\t");
+    assert_non_null(at);
+    char *fixed = malloc(strlen(text) + 16);
+    assert_non_null(fixed);
+    sprintf(fixed, "%.*s\t2\t2\t1e300\t%s", (int)(at - text), text, at + strlen("\t2\t2\t21.7\t"));
+    pgt_write(path, fixed);
+    free(fixed);
+    free(text);
+    const char *pf[] = {"study", "pf", "--case", path, "--quiet", NULL};
+    const char *n1[] = {"study", "contingency", "--case", path, "--quiet", NULL};
+    const char *series[] = {"study", "pf", "--series", "--case", path, "--quiet", NULL};
+    const char *run[] = {"study", "run", "--case", path, "--quiet", NULL};
+    const char *const *cmds[] = {pf, n1, series, run};
+    const char *why[] = {"Items that failed:\n  huge: the mismatch became infinite or NaN",
+                         "huge: the base case did not converge", "Items that failed:\n  huge",
+                         "outside the range the dispatch takes"};
+    for (size_t i = 0; i < 4; i++) {
+        char *out, *err;
+        assert_int_equal(pgt_run_cli(cmds[i], NULL, &out, &err), 1);
+        if (!strstr(out, why[i]))
+            fail_msg("%s: '%s' not in:\n%s", cmds[i][1], why[i], out);
+        free(out);
+        free(err);
+    }
+}
+
 /* Outages are named as plurigrid pf names branches: the branch's name and its buses. */
 static void
 outage_names(void **state)
@@ -335,6 +369,7 @@ main(void)
         cmocka_unit_test(bad_input),
         cmocka_unit_test(hostile_folders),
         cmocka_unit_test(outage_names),
+        cmocka_unit_test(huge_numbers),
         cmocka_unit_test(svg_and_unconverged),
     };
     return cmocka_run_group_tests(tests, NULL, pgt_teardown_tmpdir);
