@@ -510,6 +510,51 @@ test_malformed_and_vanished(void **state)
     pgt_nats_stop(s);
 }
 
+/* A fake worker that knows the study's id sends a well-formed result for a job no worker was ever
+ * given (before any worker runs): it is refused, and the study's results are the local run's. */
+static void
+test_forged_result(void **state)
+{
+    (void)state;
+    const char *files[] = {pgt_data_path("matpower/cases/case9.m"),
+                           pgt_data_path("matpower/cases/case14.m"), NULL};
+    char *local = study_json(PG_STUDY_PF, files, 0, NULL, NULL);
+    pgt_nats *s = pgt_nats_start();
+    const char *url = pgt_nats_url(s, 0);
+    note_base(s);
+    pg_bus *bus = NULL;
+    pg_error err = {0};
+    assert_int_equal(pg_bus_open(&bus, "nats", url, &err), PG_OK);
+    study_run r = {PG_STUDY_PF, files, 0, "nats", url, 0, 0, NULL, {0}, "", 0, {0}};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, run_thread, &r), 0);
+    while (!r.started)
+        nap(0.001);
+    char subject[128], body[256], msg[512];
+    snprintf(subject, sizeof subject, "pg.study.c.%s.result", r.id);
+    int n = snprintf(body, sizeof body,
+                     "{\"format\":\"plurigrid-study-result/1\",\"study\":\"%s\",\"job\":1,"
+                     "\"items\":[]}",
+                     r.id);
+    int m = snprintf(msg, sizeof msg, "result/1 0123456789abcdef 1 0 1 %d\n%s", n, body);
+    /* the study's subscriptions may not be there yet: send it for a while */
+    for (int i = 0; i < 20; i++) {
+        assert_int_equal(pg_bus_publish(bus, subject, msg, (size_t)m, &err), PG_OK);
+        assert_int_equal(pg_bus_flush(bus, 1, &err), PG_OK);
+        nap(0.02);
+    }
+    start_worker(url, 1);
+    pthread_join(th, NULL);
+    pg_bus_close(bus);
+    if (r.rc)
+        fail_msg("the study failed: %s", r.err.msg);
+    assert_string_equal(r.json, local);
+    free(r.json);
+    free(local);
+    stop_workers();
+    pgt_nats_stop(s);
+}
+
 /* The worker's virtual memory, kB (VmSize in /proc/PID/status). */
 static long
 vm_kb(pid_t pid)
@@ -571,6 +616,7 @@ main(void)
         cmocka_unit_test_teardown(test_small_max_payload, teardown),
         cmocka_unit_test_teardown(test_malformed_and_vanished, teardown),
         cmocka_unit_test_teardown(test_claimed_world_size, teardown),
+        cmocka_unit_test_teardown(test_forged_result, teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     pgt_tmpdir_cleanup();
