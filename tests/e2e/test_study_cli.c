@@ -189,6 +189,10 @@ bad_input(void **state)
     PGT_EXPECT_CLI(over, 2, "would overwrite an input");
     const char *series_run[] = {"study", "run", "--series", "--case", c9, NULL};
     PGT_EXPECT_CLI(series_run, 2, "--series is for pf");
+    const char *steps[] = {"study", "pf", "--steps-per-job", "3", "--case", c9, NULL};
+    PGT_EXPECT_CLI(steps, 2, "--steps-per-job is for pf --series");
+    const char *outages[] = {"study", "pf", "--outages-per-job", "3", "--case", c9, NULL};
+    PGT_EXPECT_CLI(outages, 2, "--outages-per-job is for contingency");
 
     /* Standard output on /dev/full. */
     const char *full[] = {"study", "pf", "--case", c9, NULL};
