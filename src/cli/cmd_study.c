@@ -148,7 +148,7 @@ pg_cmd_study(int argc, char **argv)
     bool is_dir[MAX_INPUTS];
     size_t n_inputs = 0;
     const char *json_path = NULL, *csv_path = NULL, *svg_path = NULL, *kind = NULL;
-    bool quiet = false;
+    bool quiet = false, steps_given = false, outages_given = false;
     int code = PG_EXIT_OK;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -223,10 +223,12 @@ pg_cmd_study(int argc, char **argv)
                 if (pg_cli_count_option("study", a, v, 1, 1000000, &n))
                     return PG_EXIT_USAGE;
                 o.outages_per_job = (size_t)n;
+                outages_given = true;
             } else {
                 if (pg_cli_count_option("study", a, v, 1, 1000000, &n))
                     return PG_EXIT_USAGE;
                 o.steps_per_job = (size_t)n;
+                steps_given = true;
             }
         } else if (a[0] == '-' && a[1] != '\0') {
             return usage_error("unknown option '%s'", a);
@@ -254,6 +256,10 @@ pg_cmd_study(int argc, char **argv)
         return usage_error("%s", "--series is for pf studies");
     if (o.pf.dc && o.kind != PG_STUDY_PF)
         return usage_error("%s", "--dc is for pf studies (contingency analysis is AC)");
+    if (steps_given && !(o.kind == PG_STUDY_PF && o.series))
+        return usage_error("%s", "--steps-per-job is for pf --series studies");
+    if (outages_given && o.kind != PG_STUDY_CONTINGENCY)
+        return usage_error("%s", "--outages-per-job is for contingency studies");
     const char *outs[3] = {json_path, csv_path, svg_path};
     const char *out_names[3] = {"--json", "--csv", "--svg"};
     int n_std = 0;

@@ -474,6 +474,12 @@ run_items(const job *j, const pg_world *w, json_t *root, json_t *items, const vo
                 bad |= it ? set_new(it, "branch", json_integer((json_int_t)ou->branch)) : 1;
                 bad |=
                     it ? set_new(it, "branch_name", pgi_json_str(w->branches[ou->branch].name)) : 1;
+                bad |= it ? set_new(it, "from_bus",
+                                    pgi_json_str(w->buses[w->branches[ou->branch].from].name))
+                          : 1;
+                bad |= it ? set_new(it, "to_bus",
+                                    pgi_json_str(w->buses[w->branches[ou->branch].to].name))
+                          : 1;
                 const char *st = ou->status == PG_PF_OUTAGE_SOLVED      ? "solved"
                                  : ou->status == PG_PF_OUTAGE_ISLANDING ? "islanding"
                                                                         : "out";

@@ -211,8 +211,14 @@ on_result(void *ctx, const char *subject, const void *data, size_t len, const ch
         return;
     }
     const char *worker = w.tok[1];
-    if (c->jobs[k].state == DONE)
-        return; /* a duplicate: already kept */
+    if (c->jobs[k].attempts == 0) {
+        /* no worker was ever given this job: whoever sent it, it is not a result */
+        pg_error_set(&e, PG_EPARSE, "a result for job %zu, which was never sent", k);
+        refuse(c, "result", &e);
+        return;
+    }
+    /* A duplicate (a job sent again whose first worker was only slow) is still read whole and
+     * compared with the result kept: two that differ fail the study (accept_result). */
     if (n_parts == 1) {
         if (w.body_len != total) {
             refuse(c, "result", NULL);

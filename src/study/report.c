@@ -138,9 +138,10 @@ world_sums(const pg_study *s, const parsed *p, wsum *ws)
                 if (s->o.kind != PG_STUDY_CONTINGENCY)
                     w->world_failed = true;
             }
-            if (int_of(it, "overloads") > 0)
+            /* A power flow that did not converge has no state to check. */
+            if (item_converged(it) && int_of(it, "overloads") > 0)
                 w->overloads++;
-            if (int_of(it, "voltage_violations") > 0)
+            if (item_converged(it) && int_of(it, "voltage_violations") > 0)
                 w->vviol++;
         }
     }
@@ -390,8 +391,8 @@ static const char *const summary_cols[] = {
     "overloads",
 };
 
-static const char *const contingency_cols[] = {"branch", "branch_name", "status",
-                                               "islanded_load_mw"};
+static const char *const contingency_cols[] = {"branch", "branch_name", "from_bus",
+                                               "to_bus", "status",      "islanded_load_mw"};
 
 static const char *const run_cols[] = {"scheduled",   "steps",         "total_cost", "unserved_mwh",
                                        "overgen_mwh", "curtailed_mwh", "uc_status",  "uc_gap"};
@@ -491,7 +492,9 @@ by_key_desc(const void *a, const void *b)
     return x->pos < y->pos ? -1 : x->pos > y->pos;
 }
 
-/* Every item with a finite sign * item[key], largest first (ties in study order). */
+/* Every item with a finite sign * item[key], largest first (ties in study order). Items whose
+ * power flow did not converge are left out: their last iterate's voltages, losses and loadings
+ * are not a state of the network. */
 static ref *
 collect(const pg_study *s, const parsed *p, const char *key, double sign, size_t *n)
 {
@@ -507,7 +510,7 @@ collect(const pg_study *s, const parsed *p, const char *key, double sign, size_t
         json_array_foreach(json_object_get(p->root[k], "items"), i, it)
         {
             double v = num_of(it, key);
-            if (!isfinite(v))
+            if (!isfinite(v) || json_is_false(json_object_get(it, "converged")))
                 continue;
             r[m] = (ref){s->worlds[s->jobs[k].world].id, it, sign * v, m};
             m++;
@@ -525,9 +528,11 @@ item_label(pgi_buf *b, const pg_study *s, const ref *r)
     pgi_buf_printf(b, "%s", r->world);
     if (s->o.kind == PG_STUDY_CONTINGENCY) {
         const char *bn = json_string_value(json_object_get(r->it, "branch_name"));
-        pgi_buf_printf(b, " outage of %s", bn ? bn : "?");
+        const char *fb = json_string_value(json_object_get(r->it, "from_bus"));
+        const char *tb = json_string_value(json_object_get(r->it, "to_bus"));
+        pgi_buf_printf(b, " without %s (%s - %s)", bn ? bn : "?", fb ? fb : "?", tb ? tb : "?");
     } else if (s->o.series) {
-        pgi_buf_printf(b, " step %lld", int_of(r->it, "index"));
+        pgi_buf_printf(b, " step %lld (counted from 0)", int_of(r->it, "index"));
     }
 }
 
@@ -578,6 +583,33 @@ pg_study_report_text(const pg_study *s, char **text, pg_error *err)
         pgi_buf_printf(&b, "  %s: %s\n", s->worlds[s->jobs[k].world].id, e);
     }
 
+    /* Items that failed (did not converge or schedule), with why: the first ten. */
+    shown = 0;
+    for (size_t k = 0; k < p.n && shown < 10; k++) {
+        size_t i;
+        json_t *it;
+        json_array_foreach(json_object_get(p.root[k], "items"), i, it)
+        {
+            if (shown >= 10 || item_converged(it) || item_islanding(it))
+                continue;
+            const char *why = json_string_value(json_object_get(it, "reason"));
+            if (!why)
+                why = json_string_value(json_object_get(it, "error"));
+            if (!why && json_object_get(it, "converged"))
+                why = "did not converge";
+            if (!why)
+                continue;
+            if (shown++ == 0)
+                pgi_buf_puts(&b, "\nItems that failed:\n");
+            ref r1 = {s->worlds[s->jobs[k].world].id, it, 0, 0};
+            pgi_buf t2 = {0};
+            item_label(&t2, s, &r1);
+            pgi_buf_printf(&b, "  %s: %s\n", t2.data ? t2.data : "", why);
+            b.failed |= t2.failed;
+            pgi_buf_free(&t2);
+        }
+    }
+
     const size_t top = 10;
     if (s->o.kind == PG_STUDY_RUN) {
         size_t n = 0;
@@ -616,7 +648,7 @@ pg_study_report_text(const pg_study *s, char **text, pg_error *err)
             pgi_buf t2 = {0};
             item_label(&t2, s, &r[i]);
             const char *mb = json_string_value(json_object_get(r[i].it, "max_loading_branch"));
-            pgi_buf_printf(&b, "%-44s %8.1f %%  on %s\n", t2.data ? t2.data : "", 100 * r[i].key,
+            pgi_buf_printf(&b, "%-56s %8.1f %%  on %s\n", t2.data ? t2.data : "", 100 * r[i].key,
                            mb ? mb : "?");
             b.failed |= t2.failed;
             pgi_buf_free(&t2);
@@ -632,7 +664,7 @@ pg_study_report_text(const pg_study *s, char **text, pg_error *err)
             pgi_buf t2 = {0};
             item_label(&t2, s, &r[i]);
             const char *vb = json_string_value(json_object_get(r[i].it, "vm_min_bus"));
-            pgi_buf_printf(&b, "%-44s %8.4f p.u. at %s\n", t2.data ? t2.data : "", -r[i].key,
+            pgi_buf_printf(&b, "%-56s %8.4f p.u. at %s\n", t2.data ? t2.data : "", -r[i].key,
                            vb ? vb : "?");
             b.failed |= t2.failed;
             pgi_buf_free(&t2);
@@ -651,22 +683,28 @@ pg_study_report_text(const pg_study *s, char **text, pg_error *err)
 /* ---------------------------------------------------------------- SVG */
 
 /* The charts as one SVG: each chart rendered by src/report and placed below the previous one. */
+#define NOTE_HEIGHT 80
+
 static int
-stack_svgs(char **parts, size_t n, int width, int height, char **svg, pg_error *err)
+stack_svgs(char **parts, const int *heights, size_t n, int width, char **svg, pg_error *err)
 {
     pgi_buf b = {0};
+    size_t total = 0, at = 0;
+    for (size_t i = 0; i < n; i++)
+        total += (size_t)heights[i];
     pgi_buf_printf(&b,
                    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
                    "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%zu\" "
                    "viewBox=\"0 0 %d %zu\">\n<title>Study summary</title>\n",
-                   width, (size_t)height * n, width, (size_t)height * n);
+                   width, total, width, total);
     for (size_t i = 0; i < n; i++) {
         const char *body = strstr(parts[i], "<svg");
         if (!body)
             continue;
-        pgi_buf_printf(&b, "<g transform=\"translate(0,%zu)\">\n", (size_t)height * i);
+        pgi_buf_printf(&b, "<g transform=\"translate(0,%zu)\">\n", at);
         pgi_buf_puts(&b, body);
         pgi_buf_puts(&b, "</g>\n");
+        at += (size_t)heights[i];
     }
     pgi_buf_puts(&b, "</svg>\n");
     if (b.failed) {
@@ -687,7 +725,8 @@ pg_study_report_svg(const pg_study *s, char **svg, pg_error *err)
     if (rc != PG_OK)
         return rc;
     pg_plot *pl[3] = {NULL, NULL, NULL};
-    char *parts[3] = {NULL, NULL, NULL};
+    char *parts[3] = {NULL, NULL, NULL}, *note = NULL;
+    int heights[3] = {0, 0, 0};
     size_t n_parts = 0;
     double *x = NULL, *y = NULL, *y2 = NULL;
     ref *r = NULL;
@@ -726,7 +765,7 @@ pg_study_report_svg(const pg_study *s, char **svg, pg_error *err)
             size_t k = (size_t)((r[i].key - lo) / w);
             y[k < bins ? k : bins - 1] += 1;
         }
-        rc = pg_plot_new(&pl[0], run ? "Cost of the schedules" : "Series losses",
+        rc = pg_plot_new(&pl[0], run ? "Cost of the schedules" : "Losses of every converged item",
                          run ? "total cost, $" : "losses, MW", "items", &po, err);
         if (rc == PG_OK)
             rc = pg_plot_add_bars(pl[0], run ? "schedules" : "items", x, y, bins, NULL, err);
@@ -757,15 +796,16 @@ pg_study_report_svg(const pg_study *s, char **svg, pg_error *err)
             json_t *it;
             json_array_foreach(json_object_get(p.root[k], "items"), i, it)
             {
+                bool conv = !json_is_false(json_object_get(it, "converged"));
                 x[q] = (double)q;
-                y[q] = num_of(it, "vm_min");
-                y2[q] = num_of(it, "vm_max");
+                y[q] = conv ? num_of(it, "vm_min") : NAN;
+                y2[q] = conv ? num_of(it, "vm_max") : NAN;
                 q++;
             }
         }
         pg_plot_options vo = po;
         vo.y_from_zero = 0;
-        rc = pg_plot_new(&pl[1], "Voltage range of every item",
+        rc = pg_plot_new(&pl[1], "Voltage range of every converged item",
                          s->o.kind == PG_STUDY_CONTINGENCY ? "outage (in study order)"
                          : s->o.series                     ? "step (in study order)"
                                                            : "world (in study order)",
@@ -789,7 +829,32 @@ pg_study_report_svg(const pg_study *s, char **svg, pg_error *err)
             rc = pg_error_set(err, PG_ENOMEM, "out of memory");
             goto out;
         }
-        size_t top = n < 20 ? n : 20;
+        size_t top = 0;
+        while (top < n && top < 20 && r[top].key > 0)
+            top++;
+        if (top == 0) {
+            /* No item has a loading: no branch is rated (or nothing converged). A note, not an
+             * empty chart. */
+            char rated_note[128];
+            snprintf(rated_note, sizeof rated_note,
+                     "No branch is rated (rate_%s is 0 on every branch): no loading to show.",
+                     pgi_study_rating_name(s->o.rating));
+            pgi_buf nb = {0};
+            pgi_buf_printf(&nb,
+                           "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\">"
+                           "<text x=\"70\" y=\"30\" font-family=\"sans-serif\" font-size=\"16\" "
+                           "font-weight=\"bold\">Branch loading</text><text x=\"70\" y=\"60\" "
+                           "font-family=\"sans-serif\" font-size=\"14\">%s</text></svg>\n",
+                           po.width, NOTE_HEIGHT,
+                           n == 0 ? "No converged item to show." : rated_note);
+            if (nb.failed) {
+                pgi_buf_free(&nb);
+                rc = pg_error_set(err, PG_ENOMEM, "out of memory");
+                goto out;
+            }
+            note = nb.data;
+            goto render;
+        }
         x = calloc(top ? top : 1, sizeof *x);
         y = calloc(top ? top : 1, sizeof *y);
         if (!x || !y) {
@@ -810,15 +875,23 @@ pg_study_report_svg(const pg_study *s, char **svg, pg_error *err)
         if (rc != PG_OK)
             goto out;
     }
+render:
     for (size_t i = 0; i < 3; i++) {
         if (!pl[i])
             continue;
         rc = pg_plot_render(pl[i], &parts[n_parts], NULL, err);
         if (rc != PG_OK)
             goto out;
+        heights[n_parts] = po.height;
         n_parts++;
     }
-    rc = stack_svgs(parts, n_parts, po.width, po.height, svg, err);
+    if (note) {
+        parts[n_parts] = note;
+        heights[n_parts] = NOTE_HEIGHT;
+        note = NULL;
+        n_parts++;
+    }
+    rc = stack_svgs(parts, heights, n_parts, po.width, svg, err);
 out:
     for (size_t i = 0; i < 3; i++) {
         pg_plot_free(pl[i]);
@@ -828,6 +901,7 @@ out:
     free(y);
     free(y2);
     free(r);
+    free(note);
     parsed_free(&p);
     return rc;
 }

@@ -282,6 +282,39 @@ has_ext(const char *name, const char *ext)
     return n > e && strcasecmp(name + n - e, ext) == 0;
 }
 
+/* A file a folder (or its manifest) names must be a regular file inside the folder: a FIFO, a
+ * device or a socket among the worlds would block or never end, and a symbolic link leading out
+ * of the folder would let a folder's contents make the study read elsewhere. */
+static int
+check_folder_file(const char *dir, const char *fpath, pg_error *err)
+{
+    struct stat st;
+    if (stat(fpath, &st) != 0)
+        return pg_error_set(err, PG_EIO, "%s: cannot read the file: %s", fpath, strerror(errno));
+    if (!S_ISREG(st.st_mode))
+        return pg_error_set(err, PG_EIO,
+                            "%s: not a regular file (a folder of worlds holds world files only)",
+                            fpath);
+    char *rd = realpath(dir, NULL), *rf = realpath(fpath, NULL);
+    int rc = PG_OK;
+    if (!rd || !rf) {
+        rc = errno == ENOMEM ? pg_error_set(err, PG_ENOMEM, "out of memory")
+                             : pg_error_set(err, PG_EIO, "%s: cannot resolve the path: %s", fpath,
+                                            strerror(errno));
+    } else {
+        size_t n = strlen(rd);
+        bool inside = strncmp(rf, rd, n) == 0 && (rf[n] == '/' || (n == 1 && rd[0] == '/'));
+        if (!inside)
+            rc = pg_error_set(err, PG_EINVAL,
+                              "%s: a symbolic link that leads out of the folder %s (to %s); a "
+                              "study reads only the folder's own files",
+                              fpath, dir, rf);
+    }
+    free(rd);
+    free(rf);
+    return rc;
+}
+
 /* The worlds a manifest (plurigrid-worlds/1) lists: its entries' id, file and dropped only (an
  * entry without "dropped" is kept). */
 static int
@@ -344,7 +377,9 @@ add_manifest(pg_study *s, const char *dir, const char *mpath, pg_error *err)
             rc = pg_error_set(err, PG_ENOMEM, "out of memory");
             goto out;
         }
-        rc = add_world(s, fpath, id, false, err);
+        rc = check_folder_file(dir, fpath, err);
+        if (rc == PG_OK)
+            rc = add_world(s, fpath, id, false, err);
         free(fpath);
         fpath = NULL;
         if (rc != PG_OK)
@@ -421,7 +456,9 @@ pg_study_add_dir(pg_study *s, const char *dir, pg_error *err)
             rc = pg_error_set(err, PG_ENOMEM, "out of memory");
             goto out;
         }
-        rc = add_world(s, fpath, NULL, false, err);
+        rc = check_folder_file(dir, fpath, err);
+        if (rc == PG_OK)
+            rc = add_world(s, fpath, NULL, false, err);
         free(fpath);
         fpath = NULL;
         if (rc != PG_OK)

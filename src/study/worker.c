@@ -29,8 +29,10 @@ typedef struct world {
     struct world *next;
     char study[17];
     size_t index, bytes;
-    char *text; /* bytes + 1 */
-    size_t got;
+    /* what has arrived, NUL-terminated; it grows as the parts come (cap bytes set aside), never
+     * by the size an offer claims */
+    char *text;
+    size_t got, cap;
     bool complete, failed;
     int pins; /* jobs using it */
     double used;
@@ -203,14 +205,15 @@ world_get(worker *w, const char *study, size_t index, size_t bytes)
         if (strcmp(x->study, study) == 0 && x->index == index && x->bytes == bytes && !x->failed)
             return x;
     world *x = calloc(1, sizeof *x);
-    if (!x || !(x->text = malloc(bytes + 1))) {
+    if (!x || !(x->text = malloc(1))) {
         free(x);
         return NULL;
     }
     snprintf(x->study, sizeof x->study, "%s", study);
     x->index = index;
     x->bytes = bytes;
-    x->text[bytes] = '\0';
+    x->text[0] = '\0';
+    x->cap = 1;
     x->used = pgi_now();
     x->next = w->worlds;
     w->worlds = x;
@@ -348,8 +351,22 @@ on_chunk(void *ctx, const char *subject, const void *data, size_t len, const cha
             x->failed = true;
             return;
         }
+        if (x->got + n + 1 > x->cap) {
+            size_t cap = x->cap * 2 < x->got + n + 1 ? x->got + n + 1 : x->cap * 2;
+            if (cap > x->bytes + 1)
+                cap = x->bytes + 1;
+            char *t = realloc(x->text, cap);
+            if (!t) {
+                say(w, "world %zu of study %s: out of memory", index, x->study);
+                x->failed = true;
+                return;
+            }
+            x->text = t;
+            x->cap = cap;
+        }
         memcpy(x->text + x->got, m.body, n);
         x->got += n;
+        x->text[x->got] = '\0';
         x->asking = false;
         x->tries = 0;
         if (x->got < x->bytes) {

@@ -6,6 +6,7 @@
 #include <jansson.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "harness.h"
 
@@ -103,7 +104,7 @@ folder_with_a_bad_world(void **state)
     free(c);
     char *s = pgt_slurp(svg, NULL);
     assert_true(strncmp(s, "<?xml", 5) == 0);
-    assert_non_null(strstr(s, "Series losses"));
+    assert_non_null(strstr(s, "Losses of every converged item"));
     assert_non_null(strstr(s, "</svg>\n"));
     free(s);
     json_decref(doc);
@@ -188,6 +189,10 @@ bad_input(void **state)
     PGT_EXPECT_CLI(over, 2, "would overwrite an input");
     const char *series_run[] = {"study", "run", "--series", "--case", c9, NULL};
     PGT_EXPECT_CLI(series_run, 2, "--series is for pf");
+    const char *steps[] = {"study", "pf", "--steps-per-job", "3", "--case", c9, NULL};
+    PGT_EXPECT_CLI(steps, 2, "--steps-per-job is for pf --series");
+    const char *outages[] = {"study", "pf", "--outages-per-job", "3", "--case", c9, NULL};
+    PGT_EXPECT_CLI(outages, 2, "--outages-per-job is for contingency");
 
     /* Standard output on /dev/full. */
     const char *full[] = {"study", "pf", "--case", c9, NULL};
@@ -224,6 +229,140 @@ bad_input(void **state)
     free(err);
 }
 
+/* The SVG of a case without ratings says so instead of drawing an empty chart; items whose power
+ * flow did not converge are in no ranking, chart or violation count. */
+static void
+svg_and_unconverged(void **state)
+{
+    (void)state;
+    char svg[1024];
+    snprintf(svg, sizeof svg, "%s/unrated.svg", pgt_tmpdir());
+    const char *c118[] = {"study", "contingency", "--case",  case_path("case118"),
+                          "--svg", svg,           "--quiet", NULL};
+    char *out, *err;
+    assert_int_equal(pgt_run_cli(c118, NULL, &out, &err), 0);
+    free(out);
+    free(err);
+    char *text = pgt_slurp(svg, NULL);
+    assert_non_null(strstr(text, "No branch is rated (rate_a is 0 on every branch)"));
+    assert_null(strstr(text, "Worst contingencies by loading"));
+    free(text);
+
+    /* One Newton step: case14 does not converge. */
+    const char *one[] = {"study", "pf",    "--case", case_path("case14"), "--max-iter",
+                         "1",     "--svg", svg,      "--quiet",           NULL};
+    assert_int_equal(pgt_run_cli(one, NULL, &out, &err), 1);
+    assert_non_null(strstr(out, "converged                0"));
+    assert_non_null(strstr(out, "with voltage violations  0"));
+    assert_null(strstr(out, "Lowest voltage"));
+    free(out);
+    free(err);
+    text = pgt_slurp(svg, NULL);
+    assert_non_null(strstr(text, "No converged item to show."));
+    free(text);
+}
+
+/* A world with a load of 1e300 MW: every study says why it failed, and nothing crashes. */
+static void
+huge_numbers(void **state)
+{
+    (void)state;
+    char path[1024];
+    snprintf(path, sizeof path, "%s/huge.m", pgt_tmpdir());
+    char *text = pgt_slurp(case_path("case14"), NULL);
+    char *at = strstr(text, "\t2\t2\t21.7\t");
+    assert_non_null(at);
+    char *fixed = malloc(strlen(text) + 16);
+    assert_non_null(fixed);
+    sprintf(fixed, "%.*s\t2\t2\t1e300\t%s", (int)(at - text), text, at + strlen("\t2\t2\t21.7\t"));
+    pgt_write(path, fixed);
+    free(fixed);
+    free(text);
+    const char *pf[] = {"study", "pf", "--case", path, "--quiet", NULL};
+    const char *n1[] = {"study", "contingency", "--case", path, "--quiet", NULL};
+    const char *series[] = {"study", "pf", "--series", "--case", path, "--quiet", NULL};
+    const char *run[] = {"study", "run", "--case", path, "--quiet", NULL};
+    const char *const *cmds[] = {pf, n1, series, run};
+    const char *why[] = {"Items that failed:\n  huge: the mismatch became infinite or NaN",
+                         "huge: the base case did not converge", "Items that failed:\n  huge",
+                         "outside the range the dispatch takes"};
+    for (size_t i = 0; i < 4; i++) {
+        char *out, *err;
+        assert_int_equal(pgt_run_cli(cmds[i], NULL, &out, &err), 1);
+        if (!strstr(out, why[i]))
+            fail_msg("%s: '%s' not in:\n%s", cmds[i][1], why[i], out);
+        free(out);
+        free(err);
+    }
+}
+
+/* Outages are named as plurigrid pf names branches: the branch's name and its buses. */
+static void
+outage_names(void **state)
+{
+    (void)state;
+    const char *args[] = {"study", "contingency", "--case", case_path("case118"), "--quiet", NULL};
+    char *out, *err;
+    assert_int_equal(pgt_run_cli(args, NULL, &out, &err), 0);
+    /* MATPOWER's branch 16 runs from bus 11 (SouthBnd) to bus 13 (Concord). */
+    assert_non_null(strstr(out, "case118 without branch 16 (SouthBnd  V2 - Concord   V2)"));
+    assert_null(strstr(out, "outage of"));
+    free(out);
+    free(err);
+    const char *csv[] = {"study", "contingency", "--case",  case_path("case118"),
+                         "--csv", "-",           "--quiet", NULL};
+    assert_int_equal(pgt_run_cli(csv, NULL, &out, &err), 0);
+    assert_non_null(strstr(out, "world,outage,branch,branch_name,from_bus,to_bus,status,"));
+    assert_non_null(strstr(out, "\ncase118,15,15,branch 16,SouthBnd  V2,Concord   V2,solved,"));
+    free(out);
+    free(err);
+}
+
+/* Hostile folders: a FIFO or a link to /dev/zero among the worlds is refused at once (it would
+ * block for the FIFO's wait, for every such file), and neither a manifest's entry nor a world
+ * file may be a symbolic link that leads out of the folder. */
+static void
+hostile_folders(void **state)
+{
+    (void)state;
+    char dir[1024], p[1200];
+    snprintf(dir, sizeof dir, "%s/hostile-fifo", pgt_tmpdir());
+    mkdir(dir, 0755);
+    snprintf(p, sizeof p, "%s/a.json", dir);
+    assert_int_equal(mkfifo(p, 0644), 0);
+    const char *fifo[] = {"study", "pf", "--worlds", dir, NULL};
+    PGT_EXPECT_CLI(fifo, 2, "a.json", "not a regular file");
+
+    snprintf(dir, sizeof dir, "%s/hostile-zero", pgt_tmpdir());
+    mkdir(dir, 0755);
+    snprintf(p, sizeof p, "%s/z.json", dir);
+    assert_int_equal(symlink("/dev/zero", p), 0);
+    const char *zero[] = {"study", "pf", "--worlds", dir, NULL};
+    PGT_EXPECT_CLI(zero, 2, "z.json", "not a regular file");
+
+    /* A manifest naming a link to a file outside the folder. */
+    snprintf(dir, sizeof dir, "%s/hostile-link", pgt_tmpdir());
+    mkdir(dir, 0755);
+    snprintf(p, sizeof p, "%s/out.m", dir);
+    assert_int_equal(symlink(case_path("case9"), p), 0);
+    snprintf(p, sizeof p, "%s/manifest.json", dir);
+    pgt_write(p, "{\"format\": \"plurigrid-worlds/1\", \"worlds\": [{\"id\": \"x\", \"file\": "
+                 "\"out.m\"}]}\n");
+    const char *link[] = {"study", "pf", "--worlds", dir, NULL};
+    PGT_EXPECT_CLI(link, 2, "out.m", "leads out of the folder");
+    /* Without the manifest: the same. */
+    assert_int_equal(unlink(p), 0);
+    PGT_EXPECT_CLI(link, 2, "out.m", "leads out of the folder");
+    /* Paths in a manifest: refused before anything is read. */
+    const char *bad_files[] = {"../../../../etc/passwd", "/etc/passwd", "..", ""};
+    for (size_t i = 0; i < 4; i++) {
+        char m[512];
+        snprintf(m, sizeof m, "{\"worlds\": [{\"id\": \"x\", \"file\": \"%s\"}]}\n", bad_files[i]);
+        pgt_write(p, m);
+        PGT_EXPECT_CLI(link, 2, "manifest.json", "names a file of the folder");
+    }
+}
+
 int
 main(void)
 {
@@ -232,6 +371,10 @@ main(void)
         cmocka_unit_test(same_bytes),
         cmocka_unit_test(series),
         cmocka_unit_test(bad_input),
+        cmocka_unit_test(hostile_folders),
+        cmocka_unit_test(outage_names),
+        cmocka_unit_test(huge_numbers),
+        cmocka_unit_test(svg_and_unconverged),
     };
     return cmocka_run_group_tests(tests, NULL, pgt_teardown_tmpdir);
 }

@@ -510,6 +510,103 @@ test_malformed_and_vanished(void **state)
     pgt_nats_stop(s);
 }
 
+/* A fake worker that knows the study's id sends a well-formed result for a job no worker was ever
+ * given (before any worker runs): it is refused, and the study's results are the local run's. */
+static void
+test_forged_result(void **state)
+{
+    (void)state;
+    const char *files[] = {pgt_data_path("matpower/cases/case9.m"),
+                           pgt_data_path("matpower/cases/case14.m"), NULL};
+    char *local = study_json(PG_STUDY_PF, files, 0, NULL, NULL);
+    pgt_nats *s = pgt_nats_start();
+    const char *url = pgt_nats_url(s, 0);
+    note_base(s);
+    pg_bus *bus = NULL;
+    pg_error err = {0};
+    assert_int_equal(pg_bus_open(&bus, "nats", url, &err), PG_OK);
+    study_run r = {PG_STUDY_PF, files, 0, "nats", url, 0, 0, NULL, {0}, "", 0, {0}};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, run_thread, &r), 0);
+    while (!r.started)
+        nap(0.001);
+    char subject[128], body[256], msg[512];
+    snprintf(subject, sizeof subject, "pg.study.c.%s.result", r.id);
+    int n = snprintf(body, sizeof body,
+                     "{\"format\":\"plurigrid-study-result/1\",\"study\":\"%s\",\"job\":1,"
+                     "\"items\":[]}",
+                     r.id);
+    int m = snprintf(msg, sizeof msg, "result/1 0123456789abcdef 1 0 1 %d\n%s", n, body);
+    /* the study's subscriptions may not be there yet: send it for a while */
+    for (int i = 0; i < 20; i++) {
+        assert_int_equal(pg_bus_publish(bus, subject, msg, (size_t)m, &err), PG_OK);
+        assert_int_equal(pg_bus_flush(bus, 1, &err), PG_OK);
+        nap(0.02);
+    }
+    start_worker(url, 1);
+    pthread_join(th, NULL);
+    pg_bus_close(bus);
+    if (r.rc)
+        fail_msg("the study failed: %s", r.err.msg);
+    assert_string_equal(r.json, local);
+    free(r.json);
+    free(local);
+    stop_workers();
+    pgt_nats_stop(s);
+}
+
+/* The worker's virtual memory, kB (VmSize in /proc/PID/status). */
+static long
+vm_kb(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    char *t = pgt_slurp(path, NULL);
+    const char *p = t ? strstr(t, "VmSize:") : NULL;
+    long kb = p ? strtol(p + 7, NULL, 10) : -1;
+    free(t);
+    return kb;
+}
+
+/* A fake client offers a job whose world it claims is 256 MiB (the most a worker takes) and
+ * never sends it: the worker must not set that much memory aside for a claim. */
+static void
+test_claimed_world_size(void **state)
+{
+    (void)state;
+    pgt_nats *s = pgt_nats_start();
+    const char *url = pgt_nats_url(s, 0);
+    note_base(s);
+    size_t wi = start_worker(url, 2);
+    wait_workers(s);
+    pg_bus *b = NULL;
+    pg_error err = {0};
+    assert_int_equal(pg_bus_open(&b, "nats", url, &err), PG_OK);
+    long before = vm_kb(workers[wi]);
+    assert_true(before > 0);
+    char offer[256];
+    for (int k = 0; k < 2; k++) {
+        snprintf(offer, sizeof offer,
+                 "job/1 0123456789abcdef %d 1 250\n{\"job\":%d,\"study\":\"0123456789abcdef\","
+                 "\"world\":%d,\"bytes\":%zu}",
+                 k, k, k, (size_t)PG_INPUT_MAX);
+        char *a = ask(b, "pg.study.q.plurigrid-study.job", offer);
+        if (strncmp(a, "ack/1 ", 6) != 0)
+            fail_msg("offer %d: answer '%s'", k, a);
+        free(a);
+    }
+    nap(0.3);
+    long after = vm_kb(workers[wi]);
+    /* Less than one claimed world (the threads' malloc arenas may reserve up to 64 MiB each). */
+    if (after - before >= (long)(PG_INPUT_MAX / 1024))
+        fail_msg("the worker grew by %ld kB for two claimed worlds it never received",
+                 after - before);
+    assert_true(alive(wi));
+    pg_bus_close(b);
+    stop_workers();
+    pgt_nats_stop(s);
+}
+
 int
 main(void)
 {
@@ -518,6 +615,8 @@ main(void)
         cmocka_unit_test_teardown(test_killed_worker, teardown),
         cmocka_unit_test_teardown(test_small_max_payload, teardown),
         cmocka_unit_test_teardown(test_malformed_and_vanished, teardown),
+        cmocka_unit_test_teardown(test_claimed_world_size, teardown),
+        cmocka_unit_test_teardown(test_forged_result, teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     pgt_tmpdir_cleanup();

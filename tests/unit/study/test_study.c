@@ -694,7 +694,7 @@ svg_and_text(void **state)
     pg_error err = {0};
     assert_int_equal(pg_study_report_svg(s, &svg, &err), PG_OK);
     assert_non_null(strstr(svg, "<svg"));
-    assert_non_null(strstr(svg, "Series losses"));
+    assert_non_null(strstr(svg, "Losses of every converged item"));
     assert_non_null(strstr(svg, "Worst contingencies by loading"));
     assert_non_null(strstr(svg, "<rect x="));
     assert_int_equal(pg_study_report_text(s, &text, &err), PG_OK);
