@@ -84,6 +84,10 @@ int pg_cli_count_option(const char *cmd, const char *opt, const char *s, unsigne
 /* Prints "plurigrid CMD: WHAT (got 'GOT')" to stderr and returns PG_EXIT_USAGE. */
 int pg_cli_usage_error(const char *cmd, const char *what, const char *got);
 
+/* Prints "plurigrid CMD: " and the formatted message to stderr, then "Run 'plurigrid CMD --help'
+ * for the options.", and returns PG_EXIT_USAGE. */
+int pg_cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* Output conventions shared by every subcommand (docs/cli.md). --json FILE|- (and --csv,
  * --out) name where a result goes: a file, replaced whole through the library's atomic writer
  * (pg_output_write), or "-" for standard output, which main() checks once when the subcommand

@@ -47,20 +47,6 @@ usage(FILE *f)
             "that could not be written, 3 internal failure.\n");
 }
 
-static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int
-usage_error(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "plurigrid pf: ");
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, "\nRun 'plurigrid pf --help' for the options.\n");
-    va_end(ap);
-    return PG_EXIT_USAGE;
-}
-
 /* Picks the step (numbered from 0) that --step asks for. Returns an exit code. */
 static int
 choose_step(const pg_world *w, const char *spec, size_t *step)
@@ -87,7 +73,8 @@ choose_step(const pg_world *w, const char *spec, size_t *step)
     }
     unsigned long long k;
     if (!pg_cli_parse_count(spec, INT_MAX, &k))
-        return usage_error("--step needs a step number (0, 1, ...) or 'peak', got '%s'", spec);
+        return pg_cli_usage("pf", "--step needs a step number (0, 1, ...) or 'peak', got '%s'",
+                            spec);
     if ((size_t)k >= n_steps) {
         fprintf(stderr,
                 "plurigrid pf: --step %llu: the world's time series have %zu steps "
@@ -165,15 +152,16 @@ pg_cmd_pf(int argc, char **argv)
                    strcmp(a, "--step") == 0 || strcmp(a, "--out") == 0 ||
                    strcmp(a, "--format") == 0) {
             if (!has_next)
-                return usage_error("%s needs a value", a);
+                return pg_cli_usage("pf", "%s needs a value", a);
             const char *v = argv[++i];
             if (strcmp(a, "--tol") == 0) {
                 if (!pg_cli_parse_double(v, &opt.tol) || !(opt.tol > 0))
-                    return usage_error("--tol needs a positive number, got '%s'", v);
+                    return pg_cli_usage("pf", "--tol needs a positive number, got '%s'", v);
             } else if (strcmp(a, "--max-iter") == 0) {
                 unsigned long long n;
                 if (!pg_cli_parse_count(v, INT_MAX, &n))
-                    return usage_error("--max-iter needs a whole number 0 or more, got '%s'", v);
+                    return pg_cli_usage("pf", "--max-iter needs a whole number 0 or more, got '%s'",
+                                        v);
                 opt.max_iter = (int)n;
             } else if (strcmp(a, "--step") == 0) {
                 step_spec = v;
@@ -183,27 +171,28 @@ pg_cmd_pf(int argc, char **argv)
                 format = v;
             }
         } else if (a[0] == '-' && a[1] != '\0') {
-            return usage_error("unknown option '%s'", a);
+            return pg_cli_usage("pf", "unknown option '%s'", a);
         } else if (path) {
-            return usage_error("one world file only; '%s' is a second one", a);
+            return pg_cli_usage("pf", "one world file only; '%s' is a second one", a);
         } else {
             path = a;
         }
     }
     if (!path)
-        return usage_error("%s", "which world? Give a file: plurigrid pf FILE");
+        return pg_cli_usage("pf", "%s", "which world? Give a file: plurigrid pf FILE");
     if (opt.dc && opt.enforce_q_lims)
-        return usage_error("%s", "--enforce-q-lims is for the AC power flow; the DC model has no "
-                                 "reactive power");
+        return pg_cli_usage("pf", "%s",
+                            "--enforce-q-lims is for the AC power flow; the DC model has no "
+                            "reactive power");
     /* Standard output carries one thing: the report, or the JSON (docs/cli.md). */
     bool json_std = json_path && strcmp(json_path, "-") == 0;
     const char *report_path = out_path ? out_path : json_std ? NULL : "-";
     if (json_std && report_path && strcmp(report_path, "-") == 0)
-        return usage_error("%s", "--json - and --out - cannot both go to standard output");
+        return pg_cli_usage("pf", "%s", "--json - and --out - cannot both go to standard output");
     if (pg_cli_same_file(json_path, path) || pg_cli_same_file(out_path, path))
-        return usage_error("an output would replace the world file it reads ('%s')", path);
+        return pg_cli_usage("pf", "an output would replace the world file it reads ('%s')", path);
     if (pg_cli_same_file(json_path, out_path))
-        return usage_error("--json and --out name the same file ('%s')", out_path);
+        return pg_cli_usage("pf", "--json and --out name the same file ('%s')", out_path);
 
     int code = PG_EXIT_OK;
     pg_world *w = NULL, *at = NULL;

@@ -65,20 +65,6 @@ usage(FILE *f)
             "written, 3 internal failure (or no NATS server).\n");
 }
 
-static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int
-usage_error(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "plurigrid study: ");
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, "\nRun 'plurigrid study --help' for the options.\n");
-    va_end(ap);
-    return PG_EXIT_USAGE;
-}
-
 static volatile sig_atomic_t stop_signal;
 static volatile int stop_flag;
 
@@ -172,7 +158,7 @@ pg_cmd_study(int argc, char **argv)
                 return pg_cli_missing_value("study", a,
                                             a[2] == 'w' ? "a folder of worlds" : "a world file");
             if (n_inputs == MAX_INPUTS)
-                return usage_error("at most %d --worlds and --case", MAX_INPUTS);
+                return pg_cli_usage("study", "at most %d --worlds and --case", MAX_INPUTS);
             is_dir[n_inputs] = a[2] == 'w';
             inputs[n_inputs++] = argv[++i];
         } else if (strcmp(a, "--rating") == 0 || strcmp(a, "--tol") == 0 ||
@@ -181,7 +167,7 @@ pg_cmd_study(int argc, char **argv)
                    strcmp(a, "--job-timeout") == 0 || strcmp(a, "--outages-per-job") == 0 ||
                    strcmp(a, "--steps-per-job") == 0) {
             if (!has_next)
-                return usage_error("%s needs a value", a);
+                return pg_cli_usage("study", "%s needs a value", a);
             const char *v = argv[++i];
             unsigned long long n;
             if (strcmp(a, "--rating") == 0) {
@@ -192,10 +178,11 @@ pg_cmd_study(int argc, char **argv)
                 else if (strcmp(v, "c") == 0)
                     o.rating = PG_PF_RATE_C;
                 else
-                    return usage_error("--rating is a, b or c (it is '%s')", v);
+                    return pg_cli_usage("study", "--rating is a, b or c (it is '%s')", v);
             } else if (strcmp(a, "--tol") == 0) {
                 if (!pg_cli_parse_double(v, &o.pf.tol) || !(o.pf.tol > 0) || o.pf.tol > 1)
-                    return usage_error("--tol needs a number above 0 and at most 1, got '%s'", v);
+                    return pg_cli_usage("study",
+                                        "--tol needs a number above 0 and at most 1, got '%s'", v);
             } else if (strcmp(a, "--max-iter") == 0) {
                 if (pg_cli_count_option("study", a, v, 0, 1000, &n))
                     return PG_EXIT_USAGE;
@@ -206,19 +193,21 @@ pg_cmd_study(int argc, char **argv)
                 o.threads = (int)n;
             } else if (strcmp(a, "--nats") == 0) {
                 if (!*v)
-                    return usage_error("--nats needs a server URL, such as nats://127.0.0.1:4222");
+                    return pg_cli_usage("study",
+                                        "--nats needs a server URL, such as nats://127.0.0.1:4222");
                 o.url = v;
                 o.executor = "nats";
             } else if (strcmp(a, "--queue") == 0) {
                 if (!*v)
-                    return usage_error("%s", "--queue needs the name of a queue group");
+                    return pg_cli_usage("study", "%s", "--queue needs the name of a queue group");
                 o.queue = v;
             } else if (strcmp(a, "--job-timeout") == 0) {
                 if (!pg_cli_parse_double(v, &o.job_timeout_s) || !(o.job_timeout_s > 0) ||
                     o.job_timeout_s > 86400)
-                    return usage_error("--job-timeout needs seconds above 0 and at most 86400, "
-                                       "got '%s'",
-                                       v);
+                    return pg_cli_usage("study",
+                                        "--job-timeout needs seconds above 0 and at most 86400, "
+                                        "got '%s'",
+                                        v);
             } else if (strcmp(a, "--outages-per-job") == 0) {
                 if (pg_cli_count_option("study", a, v, 1, 1000000, &n))
                     return PG_EXIT_USAGE;
@@ -231,17 +220,18 @@ pg_cmd_study(int argc, char **argv)
                 steps_given = true;
             }
         } else if (a[0] == '-' && a[1] != '\0') {
-            return usage_error("unknown option '%s'", a);
+            return pg_cli_usage("study", "unknown option '%s'", a);
         } else if (kind) {
-            return usage_error("one kind of study only; '%s' is a second one (worlds are given "
-                               "with --worlds DIR or --case FILE)",
-                               a);
+            return pg_cli_usage("study",
+                                "one kind of study only; '%s' is a second one (worlds are given "
+                                "with --worlds DIR or --case FILE)",
+                                a);
         } else {
             kind = a;
         }
     }
     if (!kind)
-        return usage_error("%s", "which study? pf, run or contingency");
+        return pg_cli_usage("study", "%s", "which study? pf, run or contingency");
     if (strcmp(kind, "pf") == 0)
         o.kind = PG_STUDY_PF;
     else if (strcmp(kind, "run") == 0)
@@ -249,17 +239,17 @@ pg_cmd_study(int argc, char **argv)
     else if (strcmp(kind, "contingency") == 0)
         o.kind = PG_STUDY_CONTINGENCY;
     else
-        return usage_error("unknown study '%s': pf, run or contingency", kind);
+        return pg_cli_usage("study", "unknown study '%s': pf, run or contingency", kind);
     if (n_inputs == 0)
-        return usage_error("%s", "which worlds? Give --worlds DIR or --case FILE");
+        return pg_cli_usage("study", "%s", "which worlds? Give --worlds DIR or --case FILE");
     if (o.series && o.kind != PG_STUDY_PF)
-        return usage_error("%s", "--series is for pf studies");
+        return pg_cli_usage("study", "%s", "--series is for pf studies");
     if (o.pf.dc && o.kind != PG_STUDY_PF)
-        return usage_error("%s", "--dc is for pf studies (contingency analysis is AC)");
+        return pg_cli_usage("study", "%s", "--dc is for pf studies (contingency analysis is AC)");
     if (steps_given && !(o.kind == PG_STUDY_PF && o.series))
-        return usage_error("%s", "--steps-per-job is for pf --series studies");
+        return pg_cli_usage("study", "%s", "--steps-per-job is for pf --series studies");
     if (outages_given && o.kind != PG_STUDY_CONTINGENCY)
-        return usage_error("%s", "--outages-per-job is for contingency studies");
+        return pg_cli_usage("study", "%s", "--outages-per-job is for contingency studies");
     const char *outs[3] = {json_path, csv_path, svg_path};
     const char *out_names[3] = {"--json", "--csv", "--svg"};
     int n_std = 0;
@@ -269,15 +259,17 @@ pg_cmd_study(int argc, char **argv)
         n_std += strcmp(outs[k], "-") == 0;
         for (int m = 0; m < k; m++)
             if (outs[m] && strcmp(outs[k], "-") != 0 && pg_cli_same_file(outs[k], outs[m]))
-                return usage_error("%s and %s name the same file '%s'", out_names[m], out_names[k],
-                                   outs[k]);
+                return pg_cli_usage("study", "%s and %s name the same file '%s'", out_names[m],
+                                    out_names[k], outs[k]);
         for (size_t m = 0; m < n_inputs; m++)
             if (!is_dir[m] && pg_cli_same_file(outs[k], inputs[m]))
-                return usage_error("%s '%s' would overwrite an input", out_names[k], outs[k]);
+                return pg_cli_usage("study", "%s '%s' would overwrite an input", out_names[k],
+                                    outs[k]);
     }
     if (n_std > 1)
-        return usage_error("%s", "standard output carries one thing: only one of --json, --csv "
-                                 "and --svg can be '-'");
+        return pg_cli_usage("study", "%s",
+                            "standard output carries one thing: only one of --json, --csv "
+                            "and --svg can be '-'");
 
     progress pr = {quiet, isatty(STDERR_FILENO) == 1, now_s(), 0, false};
     o.progress = on_progress;

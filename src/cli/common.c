@@ -3,6 +3,7 @@
 #define _GNU_SOURCE /* dladdr */
 #include <dlfcn.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <math.h>
 #include <stdint.h>
 #include <limits.h>
@@ -128,6 +129,18 @@ int
 pg_cli_usage_error(const char *cmd, const char *what, const char *got)
 {
     fprintf(stderr, "plurigrid %s: %s (got '%s')\n", cmd, what, got);
+    return PG_EXIT_USAGE;
+}
+
+int
+pg_cli_usage(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "plurigrid %s: ", cmd);
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\nRun 'plurigrid %s --help' for the options.\n", cmd);
+    va_end(ap);
     return PG_EXIT_USAGE;
 }
 
