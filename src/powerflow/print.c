@@ -137,6 +137,14 @@ num(nums *n, int width, int prec, double v)
     return s;
 }
 
+/* A limit summed over units: "unlimited" when a unit has none (MATPOWER's Inf), which is not a
+ * result and so never "diverged". */
+static const char *
+limit(nums *n, int width, double v)
+{
+    return isinf(v) ? "unlimited" : num(n, width, 1, v);
+}
+
 /* A number in a fixed-width column after one space, or "-" when it is not a result of this
  * model. "diverged" is wider than the narrowest columns: it takes their space as well. */
 static void
@@ -225,11 +233,11 @@ report_summary(pgi_buf *b, const pg_world *w, const pg_pf_result *r)
     pgi_buf_printf(
         b, "---------------------    -------------------  -------------  -----------------\n");
     pgi_buf_printf(b, "Buses           %5zu     Total Gen Capacity   %9s       %7s to %s\n",
-                   w->n_buses, num(&n, 9, 1, cap_p), num(&n, 7, 1, cap_qmin),
-                   num(&n, 9, 1, cap_qmax));
+                   w->n_buses, num(&n, 9, 1, cap_p), limit(&n, 7, cap_qmin),
+                   limit(&n, 9, cap_qmax));
     pgi_buf_printf(b, "Thermal units   %5zu     On-line Capacity     %9s       %7s to %s\n",
-                   w->n_thermals, num(&n, 9, 1, on_p), num(&n, 7, 1, on_qmin),
-                   num(&n, 9, 1, on_qmax));
+                   w->n_thermals, num(&n, 9, 1, on_p), limit(&n, 7, on_qmin),
+                   limit(&n, 9, on_qmax));
     pgi_buf_printf(b, "Committed       %5zu     Generation (actual)  %9s     ", n_gen_on,
                    num(&n, 9, 1, r->gen_p));
     col(b, 13, 1, r->gen_q, ac);

@@ -169,6 +169,29 @@ test_diverged_numbers(void **state)
     pg_world_free(w);
 }
 
+/* Reactive limits MATPOWER writes as Inf (case2383wp) are capacities without a limit, not
+ * numbers a diverged power flow left: the report says "unlimited", never "diverged". */
+static void
+test_unlimited_capacity(void **state)
+{
+    (void)state;
+    pg_world *w = read_case("case9");
+    w->thermals[0].qmax = INFINITY;
+    w->thermals[1].qmin = -INFINITY;
+    pg_pf_result *r = NULL;
+    pg_error err = {0};
+    assert_int_equal(pg_pf_solve(w, NULL, &r, &err), PG_OK);
+    assert_true(r->converged);
+    char *text = NULL;
+    assert_int_equal(pg_pf_result_text(w, r, &text, &err), PG_OK);
+    if (strstr(text, "diverged") || has_non_finite(text))
+        fail_msg("unlimited capacity printed as a diverged number:\n%s", text);
+    assert_non_null(strstr(text, "unlimited to unlimited"));
+    free(text);
+    pg_pf_result_free(r);
+    pg_world_free(w);
+}
+
 /* Names with quotes, backslashes, control characters and bytes that are not UTF-8 give valid
  * JSON; the names read back (invalid bytes as U+FFFD). */
 static void
@@ -250,9 +273,8 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_flows_from_json_voltages),
-        cmocka_unit_test(test_diverged_numbers),
-        cmocka_unit_test(test_names_escaped),
+        cmocka_unit_test(test_flows_from_json_voltages), cmocka_unit_test(test_diverged_numbers),
+        cmocka_unit_test(test_unlimited_capacity),       cmocka_unit_test(test_names_escaped),
         cmocka_unit_test(test_allocation_failures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
