@@ -65,7 +65,7 @@ static const pgi_param_spec specs[] = {
 
 static const pgi_param_range ranges[] = {
     {1, 40},  {0, 20},    {0, 4},   {0, 2},     {0.01, 1}, {0.1, 20}, {1, 200},  {0.005, 1},
-    {1, 500}, {150, 240}, {0.5, 1}, {0, 10000}, {-66, 66}, {0, 364},  {1, 8760},
+    {1, 500}, {150, 240}, {0.5, 1}, {0, 10000}, {-66, 66}, {0, 364},  {1, 168},
 };
 
 _Static_assert(sizeof ranges / sizeof ranges[0] == sizeof specs / sizeof specs[0],
