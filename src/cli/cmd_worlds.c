@@ -26,6 +26,8 @@ usage(FILE *f)
             "       plurigrid worlds generate KIND|RECIPE --out DIR [--count N] [--seed S]\n"
             "                                 [--threads N] [--data DIR] [--no-check]\n"
             "                                 [--json FILE|-] [--progress]\n"
+            "       plurigrid worlds generate --kind KIND --count N --seed S --out DIR ...\n"
+            "       plurigrid worlds generate --recipe FILE --count N --seed S --out DIR ...\n"
             "\n"
             "Realistic small power systems made from recipes (docs/worlds.md). A recipe\n"
             "(plurigrid-recipe/1; examples/worlds/ holds the catalog's) names a kind of world\n"
@@ -47,6 +49,9 @@ usage(FILE *f)
             "             AC power flow converges and its day-ahead schedule serves all demand\n"
             "\n"
             "Options:\n"
+            "  --kind KIND     show, generate: the kind's default recipe (as KIND alone)\n"
+            "  --recipe FILE   show, generate: the recipe file (as RECIPE alone; '-' is\n"
+            "                  standard input)\n"
             "  --out DIR       generate: the folder (created when missing); show: the file\n"
             "  --count N       worlds to keep, 1 to %d (default 10)\n"
             "  --seed S        0 to 9223372036854775807 (default 1)\n"
@@ -67,29 +72,37 @@ usage(FILE *f)
             "Examples:\n"
             "  plurigrid worlds kinds\n"
             "  plurigrid worlds generate lv-feeder --count 1000 --seed 7 --out worlds/\n"
+            "  plurigrid worlds generate --kind village --count 100 --seed 3 --out v/\n"
             "  plurigrid worlds generate examples/worlds/mv-ring.json --out mv/\n"
             "  plurigrid worlds list worlds/\n"
             "  plurigrid worlds show lv-feeder-7-12 --worlds worlds/ --out w12.json\n",
             PG_WORLDS_MAX);
 }
 
+/* How the recipe was named: positionally (a kind's name or else a file), by --kind or by
+ * --recipe. */
+enum recipe_source { RECIPE_EITHER, RECIPE_KIND, RECIPE_FILE };
+
 /* A kind's name or a recipe file. */
 static int
-load_recipe(const char *arg, pg_recipe **r)
+load_recipe(const char *arg, enum recipe_source src, pg_recipe **r)
 {
     pg_error err;
     pg_error_clear(&err);
     size_t n = 0;
     const pg_worlds_kind *k = pg_worlds_kinds(&n);
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(k[i].name, arg) == 0)
-            return pg_recipe_default(r, arg, &err) ? pg_cli_report(CMD, &err) : PG_EXIT_OK;
-    if (access(arg, F_OK) != 0 && strcmp(arg, "-") != 0 && !strchr(arg, '/') &&
-        !strstr(arg, ".json")) {
-        fprintf(stderr,
-                "plurigrid worlds: '%s' is neither a kind of world nor a recipe file (the kinds "
-                "are:",
-                arg);
+    if (src != RECIPE_FILE)
+        for (size_t i = 0; i < n; i++)
+            if (strcmp(k[i].name, arg) == 0)
+                return pg_recipe_default(r, arg, &err) ? pg_cli_report(CMD, &err) : PG_EXIT_OK;
+    if (src == RECIPE_KIND ||
+        (src == RECIPE_EITHER && access(arg, F_OK) != 0 && strcmp(arg, "-") != 0 &&
+         !strchr(arg, '/') && !strstr(arg, ".json"))) {
+        fprintf(stderr, "plurigrid worlds: '");
+        pg_cli_put_safe(stderr, arg, false);
+        fprintf(stderr, "' is %s (the kinds are:",
+                src == RECIPE_KIND ? "not a kind of world"
+                                   : "neither a kind of world nor a recipe file");
         for (size_t i = 0; i < n; i++)
             fprintf(stderr, "%s %s", i ? "," : "", k[i].name);
         fprintf(stderr, ")\n");
@@ -142,15 +155,18 @@ cmd_kinds(const char *json)
     const pg_worlds_kind *k = pg_worlds_kinds(&n);
     for (size_t i = 0; i < n; i++)
         printf("%-10s %s\n%-10s source: %s\n", k[i].name, k[i].summary, "", k[i].source);
+    printf("\nLoad profiles: households and businesses follow hourly curves shaped after BDEW H0\n"
+           "and G0 (VDEW 1999), not the published tables; PV is Haurwitz clear sky times a\n"
+           "drawn daily clearness; --data DIR uses measured CityLearn homes instead.\n");
     printf("\n`plurigrid worlds show KIND` writes a kind's recipe with every parameter.\n");
     return PG_EXIT_OK;
 }
 
 static int
-cmd_show_recipe(const char *arg, const char *json)
+cmd_show_recipe(const char *arg, enum recipe_source src, const char *json)
 {
     pg_recipe *r = NULL;
-    int rc = load_recipe(arg, &r);
+    int rc = load_recipe(arg, src, &r);
     if (rc)
         return rc;
     char *text = NULL;
@@ -246,11 +262,11 @@ progress(void *user, size_t done, size_t total)
 }
 
 static int
-cmd_generate(const char *arg, const char *out, const pg_worlds_options *o, bool show_progress,
-             const char *json)
+cmd_generate(const char *arg, enum recipe_source src, const char *out, const pg_worlds_options *o,
+             bool show_progress, const char *json)
 {
     pg_recipe *r = NULL;
-    int rc = load_recipe(arg, &r);
+    int rc = load_recipe(arg, src, &r);
     if (rc)
         return rc;
     pg_worlds_options opts = *o;
@@ -326,6 +342,7 @@ pg_cmd_worlds(int argc, char **argv)
         strcmp(sub, "generate") != 0)
         return pg_cli_usage_error(CMD, "the subcommands are kinds, show, list and generate", sub);
     const char *json = NULL, *out = NULL, *worlds = NULL, *data = NULL, *arg = NULL;
+    enum recipe_source src = RECIPE_EITHER;
     bool show_progress = isatty(STDERR_FILENO);
     pg_worlds_options o;
     pg_worlds_options_init(&o);
@@ -344,6 +361,20 @@ pg_cmd_worlds(int argc, char **argv)
                 return pg_cli_missing_value(
                     CMD, a, strcmp(sub, "generate") == 0 ? "a folder" : PG_CLI_OUTPUT_VALUE);
             out = argv[++i];
+        } else if (strcmp(a, "--kind") == 0 || strcmp(a, "--recipe") == 0) {
+            bool kind = strcmp(a, "--kind") == 0;
+            if (!next)
+                return pg_cli_missing_value(CMD, a,
+                                            kind ? "a kind of world (lv-feeder, mv-grid, "
+                                                   "village, nexus)"
+                                                 : "a recipe file");
+            if (arg)
+                return pg_cli_usage_error(CMD,
+                                          "give the recipe once: KIND|RECIPE, --kind KIND or "
+                                          "--recipe FILE",
+                                          a);
+            arg = argv[++i];
+            src = kind ? RECIPE_KIND : RECIPE_FILE;
         } else if (strcmp(a, "--worlds") == 0) {
             if (!next)
                 return pg_cli_missing_value(CMD, a, "a folder of generated worlds");
@@ -377,6 +408,11 @@ pg_cmd_worlds(int argc, char **argv)
             return PG_EXIT_USAGE;
         } else if (!arg) {
             arg = a;
+        } else if (src != RECIPE_EITHER) {
+            return pg_cli_usage_error(CMD,
+                                      "give the recipe once: KIND|RECIPE, --kind KIND or "
+                                      "--recipe FILE",
+                                      a);
         } else {
             return pg_cli_usage_error(CMD, "too many arguments", a);
         }
@@ -400,6 +436,9 @@ pg_cmd_worlds(int argc, char **argv)
                                          : "a kind or a recipe file");
         return PG_EXIT_USAGE;
     }
+    if (src != RECIPE_EITHER && (strcmp(sub, "list") == 0 || worlds))
+        return pg_cli_usage_error(CMD, "--kind and --recipe name the recipe of show and generate",
+                                  src == RECIPE_KIND ? "--kind" : "--recipe");
     if (strcmp(sub, "list") == 0) {
         if (out || worlds || data)
             return pg_cli_usage_error(CMD, "list takes a folder and --json", "an option");
@@ -414,7 +453,7 @@ pg_cmd_worlds(int argc, char **argv)
         }
         if (out || data)
             return pg_cli_usage_error(CMD, "show KIND|RECIPE takes --json", "--out or --data");
-        return cmd_show_recipe(arg, json);
+        return cmd_show_recipe(arg, src, json);
     }
     if (!out) {
         fprintf(stderr, "plurigrid worlds generate: it needs --out DIR, the folder to write the "
@@ -424,5 +463,5 @@ pg_cmd_worlds(int argc, char **argv)
     if (worlds)
         return pg_cli_usage_error(CMD, "--worlds is an option of show", "--worlds");
     o.data_dir = data;
-    return cmd_generate(arg, out, &o, show_progress, json);
+    return cmd_generate(arg, src, out, &o, show_progress, json);
 }

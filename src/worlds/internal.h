@@ -80,8 +80,9 @@ void pgi_profiles_free(pgi_profiles *p);
  * end of the year. Household and commercial series are multipliers of the annual peak (<= 1);
  * PV series are the fraction of the rating available (0..1). Deterministic in rng. */
 typedef enum {
-    PGI_PROFILE_HOUSEHOLD = 0,  /* BDEW H0 standard load profile, or a measured CityLearn home */
-    PGI_PROFILE_COMMERCIAL = 1, /* BDEW G0 */
+    PGI_PROFILE_HOUSEHOLD = 0,  /* shaped after BDEW H0 (VDEW 1999), not the published
+                                   table; or a measured CityLearn home */
+    PGI_PROFILE_COMMERCIAL = 1, /* shaped after BDEW G0, not the published table */
     PGI_PROFILE_DATACENTER = 2, /* flat IT load with a small diurnal cooling swing */
     PGI_PROFILE_PV = 3,         /* clear-sky PV at a latitude times a drawn daily clearness */
     PGI_PROFILE_VILLAGE = 4,    /* an off-grid village's evening-peaked demand */

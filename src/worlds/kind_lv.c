@@ -9,7 +9,7 @@
  * that buys and sells at a price), a 20/0.4 kV transformer of 250 to 630 kVA, its low-voltage
  * busbar, and a few feeders of NAYY 4x150 or 4x240 cable, each a main line of house connection
  * points a drawn distance apart with some points branching off the line. Every point has a
- * household (BDEW H0 profile, or a measured home) and, with the recipe's probability, a rooftop PV
+ * household (a profile shaped after BDEW H0, or a measured home) and, with the recipe's probability, a rooftop PV
  * system (one clear-sky profile for the whole network: the same weather). docs/worlds.md gives
  * every parameter and its source. */
 #include <math.h>
@@ -53,7 +53,8 @@ static const pgi_param_spec specs[] = {
      "Kerber 2011 (NAYY 4x150 the most common, 4x240 in the Vorstadtnetz)",
      "cross-section of the NAYY 4x cable of each feeder (150 or 240)"},
     {"household_peak_kw", "{\"lognormal\": [0, 0.35], \"min\": 0.3, \"max\": 4}", "kW",
-     "BDEW H0 (peak about 0.27 kW per 1000 kWh/a); Dickert and Schegner 2011 (annual energy of a "
+     "H0-shaped profile (shaped after BDEW H0, VDEW 1999, not the published table; peak about "
+     "0.27 kW per 1000 kWh/a); Dickert and Schegner 2011 (annual energy of a "
      "household, lognormal around 3500 kWh/a)",
      "diversified peak load of one household (the H0 profile's peak for its annual energy)"},
     {"load_power_factor", "0.97", "",
@@ -79,7 +80,7 @@ static const pgi_param_spec specs[] = {
 
 static const pgi_param_range ranges[] = {
     {100, 1000}, {2, 8}, {1, 12},    {1, 60},    {1, 1000}, {0, 1},   {150, 240}, {0.05, 20},
-    {0.8, 1},    {0, 1}, {0.5, 100}, {0, 10000}, {-66, 66}, {0, 364}, {1, 8760},
+    {0.8, 1},    {0, 1}, {0.5, 100}, {0, 10000}, {-66, 66}, {0, 364}, {1, 168},
 };
 
 static int

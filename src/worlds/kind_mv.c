@@ -4,7 +4,7 @@
  * the usual way of running German urban and suburban MV grids, e.g. Schwab, Elektroenergiesysteme,
  * 2017, ch. 11; the MV benchmark of CIGRE TF C6.04.02, 2014); the meshed variant closes its rings
  * and ties stations of different rings with extra cables. Each secondary substation is a load
- * (households on the BDEW H0 profile, or businesses on G0) with PV on the same bus. docs/worlds.md
+ * (households on a profile shaped after BDEW H0, or businesses after G0) with PV on the same bus. docs/worlds.md
  * gives every parameter and its source. */
 #include <math.h>
 #include <stdio.h>
@@ -53,7 +53,8 @@ static const pgi_param_spec specs[] = {
      "(median 200 kW)",
      "peak load of one secondary substation"},
     {"commercial_probability", "0.2", "", "share of business customers in mixed MV grids",
-     "chance that a station's load follows the G0 (business) profile instead of H0"},
+     "chance that a station's load follows the G0-shaped (business) profile instead of the "
+     "H0-shaped one"},
     {"load_power_factor", "0.95", "",
      "grid codes (cos phi 0.95 inductive at MV connection "
      "points)",
@@ -75,7 +76,7 @@ static const pgi_param_spec specs[] = {
 
 static const pgi_param_range ranges[] = {
     {10, 20},   {5, 100}, {4, 20},  {1, 8}, {1, 30},    {0.01, 20}, {150, 240}, {0, 1},   {0, 10},
-    {1, 10000}, {0, 1},   {0.8, 1}, {0, 1}, {1, 10000}, {0, 10000}, {-66, 66},  {0, 364}, {1, 8760},
+    {1, 10000}, {0, 1},   {0.8, 1}, {0, 1}, {1, 10000}, {0, 10000}, {-66, 66},  {0, 364}, {1, 168},
 };
 
 static int

@@ -6,7 +6,7 @@
  * a 20/0.4 kV transformer sized to the nodes' peak, the low-voltage busbar and one NAYY feeder of
  * homes (the residential node: household load, 6 kWp rooftop PV, a 13.5 kWh / 5 kW battery),
  * solar home systems (the off-grid node: a small evening load, a 0.3 kWp panel, a 0.5 kWh home
- * pack and a 1 kWh shared pack) and offices (the commercial node: G0 load, 50 kWp PV, a
+ * pack and a 1 kWh shared pack) and offices (the commercial node: a G0-shaped load, 50 kWp PV, a
  * 100 kWh / 50 kW battery, a 60 kW backup generator at 0.45 $/kWh). A data centre (the datacenter
  * node: IT load at PUE 1.4, PV, a UPS battery that keeps 40 % in reserve, a diesel backup at
  * 0.35 $/kWh), scaled by a drawn factor, has its own service cable from the busbar, since its load
@@ -40,7 +40,8 @@ static const pgi_param_spec specs[] = {
      "examples/nodes/datacenter.json (400 kW IT at PUE 1.4) scaled to an edge data centre",
      "share of the example data centre's IT load, PV, UPS and diesel"},
     {"home_peak_kw", "{\"lognormal\": [1.1, 0.3], \"min\": 1.5, \"max\": 8}", "kW",
-     "examples/nodes/residential.json (house load with a 3 kW air conditioner); BDEW H0",
+     "examples/nodes/residential.json (house load with a 3 kW air conditioner); "
+     "profile shaped after BDEW H0 (VDEW 1999), not the published table",
      "peak demand of one home"},
     {"office_peak_kw", "{\"uniform\": [30, 80]}", "kW",
      "examples/nodes/commercial.json (20 kW plug loads, 15 kW lighting, HVAC up to 100 kW)",
@@ -64,7 +65,7 @@ static const pgi_param_spec specs[] = {
 
 static const pgi_param_range ranges[] = {
     {1, 40},  {0, 20},    {0, 4},   {0, 2},     {0.01, 1}, {0.1, 20}, {1, 200},  {0.005, 1},
-    {1, 500}, {150, 240}, {0.5, 1}, {0, 10000}, {-66, 66}, {0, 364},  {1, 8760},
+    {1, 500}, {150, 240}, {0.5, 1}, {0, 10000}, {-66, 66}, {0, 364},  {1, 168},
 };
 
 _Static_assert(sizeof ranges / sizeof ranges[0] == sizeof specs / sizeof specs[0],

@@ -2,16 +2,19 @@
  * off-grid village draws hour by hour, and how much of a PV array's rating the sun makes
  * available.
  *
- * Households and commerce follow the German standard load profiles H0 and G0 ("Repräsentative
+ * Households and commerce follow profiles SHAPED AFTER the German standard load profiles H0 and
+ * G0; they are not the published tables (see below) ("Repräsentative
  * VDEW-Lastprofile", VDEW M-28/99, 1999, and "Anwendung der Repräsentativen VDEW-Lastprofile
  * step-by-step", VDEW M-05/2000): a day curve in W per 1000 kWh of annual consumption for each
  * of three seasons (winter 1 Nov - 20 Mar, summer 15 May - 14 Sep, transition the rest) and three
  * day types (workday, Saturday, Sunday and holiday; 24 and 31 December count as Saturdays), and,
  * for H0 only, the dynamization factor F(t) = -3.92e-10 t^4 + 3.2e-7 t^3 - 7.02e-5 t^2
- * + 2.1e-3 t + 1.24 of day t = 1..365 applied to every value of that day. The tables here hold
- * hourly values following those day curves in whole watts (their shape, not every published
- * quarter-hour value); the year they make is scaled to exactly 1000 kWh, as the published tables
- * are. The calendar is that of
+ * + 2.1e-3 t + 1.24 of day t = 1..365 applied to every value of that day. The tables here are
+ * NOT BDEW's published values: they are hourly values in whole watts written to follow the
+ * published day curves' shape (night trough, midday and evening peaks, seasons, weekends), so a
+ * series made from them is "shaped after BDEW H0/G0 (VDEW 1999)", never the standard profile
+ * itself. The season/day-type calendar and the dynamization polynomial are the published rules.
+ * The year they make is scaled to exactly 1000 kWh, as the published tables are. The calendar is that of
  * a non-leap year starting on a Monday (2018), with the nationwide German fixed holidays (1 Jan,
  * 1 May, 3 Oct, 25 and 26 Dec) counted as Sundays.
  *
@@ -96,9 +99,10 @@ h0_dynamization(int doy)
     return round(f * 1e4) / 1e4;
 }
 
-/* ---------------------------------------------------------------- BDEW tables */
+/* ---------------------------------------------------------------- H0/G0-shaped tables */
 
-/* W per 1000 kWh/a, hour 0 = 00:00-01:00; [season][day type][hour]. */
+/* Written to follow the shape of BDEW's H0 and G0 day curves; not the published values.
+ * W per 1000 kWh/a, hour 0 = 00:00-01:00; [season][day type][hour]. */
 static const double h0_table[3][3][24] = {
     {/* winter */
      {65,  45,  39,  37,  37,  41,  60,  88,  100, 104, 107, 117,

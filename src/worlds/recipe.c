@@ -83,8 +83,9 @@ value_in_range(pgi_jr *jr, const json_t *v, const pgi_param_spec *sp, const pgi_
     if (rc)
         return rc;
     if (*out < rg->lo || *out > rg->hi)
-        return pgi_jr_fail(jr, PG_EPARSE, "%g is outside the range of '%s' (%g to %g %s)", *out,
-                           sp->key, rg->lo, rg->hi, sp->unit ? sp->unit : "");
+        return pgi_jr_fail(jr, PG_EPARSE, "%g is outside the range of '%s' (%g to %g%s%s)", *out,
+                           sp->key, rg->lo, rg->hi, sp->unit && *sp->unit ? " " : "",
+                           sp->unit ? sp->unit : "");
     return PG_OK;
 }
 

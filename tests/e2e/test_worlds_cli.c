@@ -150,6 +150,61 @@ test_generate_list_show(void **state)
     free(err);
 }
 
+/* The issue's command line: --kind KIND and --recipe FILE name the recipe as the positional form
+ * does, and give the same files. */
+static void
+test_kind_and_recipe_options(void **state)
+{
+    (void)state;
+    const char *d1 = pgt_tmp("k1"), *d2 = pgt_tmp("k2"), *d3 = pgt_tmp("k3");
+    char *out = NULL, *err = NULL;
+    assert_int_equal(run((const char *[]){"worlds", "generate", "--kind", "lv-feeder", "--count",
+                                          "2", "--seed", "5", "--out", d1, NULL},
+                         &out, &err),
+                     0);
+    assert_non_null(strstr(out, "2 worlds of the recipe lv-feeder"));
+    free(out);
+    free(err);
+    assert_int_equal(run((const char *[]){"worlds", "generate", "lv-feeder", "--count", "2",
+                                          "--seed", "5", "--out", d2, NULL},
+                         &out, &err),
+                     0);
+    free(out);
+    free(err);
+    char p1[1024], p2[1024];
+    snprintf(p1, sizeof p1, "%s/manifest.json", d1);
+    snprintf(p2, sizeof p2, "%s/manifest.json", d2);
+    char *m1 = slurp(p1), *m2 = slurp(p2);
+    assert_string_equal(m1, m2);
+    free(m1);
+    free(m2);
+    const char *recipe = pgt_source_path("examples/worlds/lv-rural.json");
+    assert_int_equal(run((const char *[]){"worlds", "generate", "--recipe", recipe, "--count", "1",
+                                          "--out", d3, NULL},
+                         &out, &err),
+                     0);
+    assert_non_null(strstr(out, "1 world of the recipe lv-rural"));
+    free(out);
+    free(err);
+    assert_int_equal(run((const char *[]){"worlds", "show", "--kind", "nexus", NULL}, &out, &err),
+                     0);
+    assert_non_null(strstr(out, "\"kind\": \"nexus\""));
+    free(out);
+    free(err);
+    /* --kind takes only a kind, --recipe only a file; the recipe is named once. */
+    PGT_EXPECT_CLI(((const char *[]){"worlds", "generate", "--kind", recipe, "--out", d3, NULL}), 2,
+                   "not a kind of world", "lv-feeder");
+    PGT_EXPECT_CLI(
+        ((const char *[]){"worlds", "generate", "--recipe", "lv-feeder", "--out", d3, NULL}), 2,
+        "lv-feeder");
+    PGT_EXPECT_CLI(
+        ((const char *[]){"worlds", "generate", "--kind", "nexus", "lv-feeder", "--out", d3, NULL}),
+        2, "give the recipe once");
+    PGT_EXPECT_CLI(((const char *[]){"worlds", "generate", "--kind", NULL}), 2, "--kind");
+    PGT_EXPECT_CLI(((const char *[]){"worlds", "list", "--kind", "nexus", NULL}), 2,
+                   "show and generate");
+}
+
 static void
 test_all_dropped_exits_1(void **state)
 {
@@ -172,9 +227,8 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_help_kinds_and_show),
-        cmocka_unit_test(test_mistakes),
-        cmocka_unit_test(test_generate_list_show),
+        cmocka_unit_test(test_help_kinds_and_show), cmocka_unit_test(test_mistakes),
+        cmocka_unit_test(test_generate_list_show),  cmocka_unit_test(test_kind_and_recipe_options),
         cmocka_unit_test(test_all_dropped_exits_1),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);

@@ -203,6 +203,26 @@ test_mistakes_are_named(void **state)
             "");
     refused(HEAD "\"parameters\": {\"segment_m\": {\"uniform\": [1, 2], \"min\": 1}}}", PG_EPARSE,
             "$.parameters.segment_m.min", 1, "unknown key");
+    /* Every kind's parameters have ranges: absurd village and nexus values, and a time series
+     * so long that one world would take gigabytes and minutes (at most a week of hours). */
+#define VILLAGE "{\"format\": \"plurigrid-recipe/1\", \"name\": \"x\", \"kind\": \"village\", "
+#define NEXUS "{\"format\": \"plurigrid-recipe/1\", \"name\": \"x\", \"kind\": \"nexus\", "
+    refused(VILLAGE "\n\"parameters\": {\"households\": -5}}", PG_EPARSE, "$.parameters.households",
+            2, "outside the range");
+    refused(VILLAGE "\"parameters\": {\"households\": 1000000}}", PG_EPARSE,
+            "$.parameters.households", 1, "outside the range");
+    refused(VILLAGE "\"parameters\": {\"household_peak_kw\": 1e300}}", PG_EPARSE,
+            "$.parameters.household_peak_kw", 1, "outside the range");
+    refused(VILLAGE "\"parameters\": {\"gensets\": {\"int\": [0, 2]}}}", PG_EPARSE,
+            "$.parameters.gensets.int[0]", 1, "(1 to 3)");
+    refused(NEXUS "\"parameters\": {\"homes\": 1e6}}", PG_EPARSE, "$.parameters.homes", 1,
+            "outside the range");
+    refused(NEXUS "\n\n\"parameters\": {\"home_peak_kw\": -3}}", PG_EPARSE,
+            "$.parameters.home_peak_kw", 3, "outside the range");
+    refused(NEXUS "\"parameters\": {\"steps\": 8760}}", PG_EPARSE, "$.parameters.steps", 1,
+            "outside the range");
+    refused(HEAD "\"parameters\": {\"steps\": 8760}}", PG_EPARSE, "$.parameters.steps", 1,
+            "outside the range");
     /* Files: a missing one and a folder are named. */
     pg_error err = {0};
     pg_recipe *r = NULL;
