@@ -504,6 +504,23 @@ update_voltage(pgi_pf_newton *nr, double *vm, double *va)
     }
 }
 
+/* Records how a solve ended: iterations, the last mismatch, and why it did not converge. */
+static void
+finish(pgi_pf_newton_out *out, int it, double norm, bool converged)
+{
+    out->iterations = it;
+    out->max_mismatch = norm;
+    out->converged = converged;
+    if (isnan(norm))
+        pgi_pf_say(out->reason, sizeof out->reason,
+                   "the mismatch became infinite or NaN at iteration %d (the solution diverged)",
+                   it);
+    else if (!converged)
+        pgi_pf_say(out->reason, sizeof out->reason,
+                   "did not converge in %d iteration%s: the largest mismatch is still %.3g p.u.",
+                   it, it == 1 ? "" : "s", norm);
+}
+
 int
 pgi_pf_newton_solve(pgi_pf_newton *nr, const pgi_pf_net *net, const double *sbr, const double *sbi,
                     double *vm, double *va, double tol, int max_iter, pgi_pf_newton_out *out,
@@ -598,17 +615,7 @@ pgi_pf_newton_solve(pgi_pf_newton *nr, const pgi_pf_net *net, const double *sbr,
         norm = evaluate(nr, net, sbr, sbi, have_j);
         converged = norm < tol;
     }
-    out->iterations = it;
-    out->max_mismatch = norm;
-    out->converged = converged;
-    if (isnan(norm))
-        pgi_pf_say(out->reason, sizeof out->reason,
-                   "the mismatch became infinite or NaN at iteration %d (the solution diverged)",
-                   it);
-    else if (!converged)
-        pgi_pf_say(out->reason, sizeof out->reason,
-                   "did not converge in %d iteration%s: the largest mismatch is still %.3g p.u.",
-                   it, it == 1 ? "" : "s", norm);
+    finish(out, it, norm, converged);
     return PG_OK;
 }
 
@@ -922,17 +929,7 @@ pgi_pf_newton_outage(pgi_pf_newton *nr, const pgi_pf_net *net, int f, int t, con
         converged = norm < tol;
     }
 done:
-    out->iterations = it;
-    out->max_mismatch = norm;
-    out->converged = converged;
-    if (isnan(norm))
-        pgi_pf_say(out->reason, sizeof out->reason,
-                   "the mismatch became infinite or NaN at iteration %d (the solution diverged)",
-                   it);
-    else if (!converged)
-        pgi_pf_say(out->reason, sizeof out->reason,
-                   "did not converge in %d iteration%s: the largest mismatch is still %.3g p.u.",
-                   it, it == 1 ? "" : "s", norm);
+    finish(out, it, norm, converged);
 free:
     if (own)
         klu_free_numeric(&own, &nr->common);
