@@ -105,6 +105,14 @@ PG_API int pg_scenario_report_text(const pg_scenario_result *r, char **out, pg_e
  * over all runs), performance_by_profile.svg, performance_by_group.svg, variables.svg (mean of
  * each state variable) and actions_<agent>.svg (share of each action over time). */
 PG_API int pg_scenario_write_plots(const pg_scenario_result *r, const char *dir, pg_error *err);
+/* The same charts as SVG text in memory, for programs that show them rather than write them
+ * (a notebook): *n charts, (*names)[i] the file name pg_scenario_write_plots gives chart i
+ * ("performance.svg", ...) and (*svgs)[i] its text. Borrows r; the arrays and strings are new
+ * (free them with pg_scenario_plots_free), written only on success. */
+PG_API int pg_scenario_plots_svg(const pg_scenario_result *r, char ***names, char ***svgs,
+                                 size_t *n, pg_error *err);
+/* Frees what pg_scenario_plots_svg returned. Accepts NULL arrays. */
+PG_API void pg_scenario_plots_free(char **names, char **svgs, size_t n);
 
 #ifdef __cplusplus
 }

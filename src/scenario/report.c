@@ -810,14 +810,56 @@ safe_name(char *dst, size_t size, const char *src)
     dst[i] = '\0';
 }
 
+/* Where the charts go: files in a folder (pg_scenario_write_plots) or SVG texts in memory
+ * (pg_scenario_plots_svg). emit takes the plot p, named by its file name, and frees it. */
+typedef struct plot_sink {
+    int (*emit)(struct plot_sink *s, pg_plot *p, const char *name, pg_error *err);
+    const char *dir; /* files */
+    char **names;    /* memory: n charts so far, room for cap */
+    char **svgs;
+    size_t n, cap;
+} plot_sink;
+
 static int
-write_plot(pg_plot *p, const char *dir, const char *name, pg_error *err)
+write_plot(plot_sink *s, pg_plot *p, const char *name, pg_error *err)
 {
     char path[4096];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
+    snprintf(path, sizeof path, "%s/%s", s->dir, name);
     int rc = pg_plot_write(p, path, err);
     pg_plot_free(p);
     return rc;
+}
+
+static int
+keep_plot(plot_sink *s, pg_plot *p, const char *name, pg_error *err)
+{
+    char *svg = NULL, *copy = NULL;
+    size_t len = 0;
+    int rc = pg_plot_render(p, &svg, &len, err);
+    pg_plot_free(p);
+    if (rc)
+        return rc;
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? 2 * s->cap : 8;
+        char **a = realloc(s->names, cap * sizeof *a);
+        if (a)
+            s->names = a;
+        char **b = a ? realloc(s->svgs, cap * sizeof *b) : NULL;
+        if (b)
+            s->svgs = b;
+        if (!a || !b) {
+            free(svg);
+            return pg_error_set(err, PG_ENOMEM, "out of memory");
+        }
+        s->cap = cap;
+    }
+    if (!(copy = pgi_strdup(name))) {
+        free(svg);
+        return pg_error_set(err, PG_ENOMEM, "out of memory");
+    }
+    s->names[s->n] = copy;
+    s->svgs[s->n++] = svg;
+    return PG_OK;
 }
 
 /* Median performance per turn of the runs that member() selects. */
@@ -837,14 +879,10 @@ median_line(const report *rp, member_fn member, const group *g, double *out, dou
     return PG_OK;
 }
 
-int
-pg_scenario_write_plots(const pg_scenario_result *r, const char *dir, pg_error *err)
+/* Builds every chart of r and hands each to sink, in the order pg_scenario_write_plots lists. */
+static int
+make_plots(const pg_scenario_result *r, plot_sink *sink, pg_error *err)
 {
-    if (!r || !dir)
-        return pg_error_set(err, PG_EINVAL, "pg_scenario_write_plots: result or dir is NULL");
-    struct stat st;
-    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
-        return pg_error_set(err, PG_EIO, "'%s' is not a directory", dir);
     report rp;
     int rc = report_build(&rp, r, err);
     if (rc)
@@ -873,7 +911,7 @@ pg_scenario_write_plots(const pg_scenario_result *r, const char *dir, pg_error *
         (rc = pg_plot_add_line(p, "median", x, rp.band + 2 * T1, T1, "#08306b", err)) ||
         (rc = pg_plot_add_dashed(p, "mean", x, rp.band + 5 * T1, T1, "#e15759", err)))
         goto out;
-    rc = write_plot(p, dir, "performance.svg", err);
+    rc = sink->emit(sink, p, "performance.svg", err);
     p = NULL;
     if (rc)
         goto out;
@@ -898,7 +936,7 @@ pg_scenario_write_plots(const pg_scenario_result *r, const char *dir, pg_error *
             if ((rc = pg_plot_add_line(p, g->name, x, line, T1, NULL, err)))
                 goto out;
         }
-        rc = write_plot(p, dir, splits[k].file, err);
+        rc = sink->emit(sink, p, splits[k].file, err);
         p = NULL;
         if (rc)
             goto out;
@@ -913,7 +951,7 @@ pg_scenario_write_plots(const pg_scenario_result *r, const char *dir, pg_error *
         if ((rc = pg_plot_add_line(p, sc->vars[v].name, x, line, T1, NULL, err)))
             goto out;
     }
-    rc = write_plot(p, dir, "variables.svg", err);
+    rc = sink->emit(sink, p, "variables.svg", err);
     p = NULL;
     if (rc)
         goto out;
@@ -936,7 +974,7 @@ pg_scenario_write_plots(const pg_scenario_result *r, const char *dir, pg_error *
         char name[200], file[220];
         safe_name(name, sizeof name, sc->agents[a].name);
         snprintf(file, sizeof file, "actions_%s.svg", name);
-        rc = write_plot(p, dir, file, err);
+        rc = sink->emit(sink, p, file, err);
         p = NULL;
         if (rc)
             goto out;
@@ -947,4 +985,45 @@ out:
     free(buf);
     report_clear(&rp);
     return rc;
+}
+
+int
+pg_scenario_write_plots(const pg_scenario_result *r, const char *dir, pg_error *err)
+{
+    if (!r || !dir)
+        return pg_error_set(err, PG_EINVAL, "pg_scenario_write_plots: result or dir is NULL");
+    struct stat st;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+        return pg_error_set(err, PG_EIO, "'%s' is not a directory", dir);
+    plot_sink sink = {.emit = write_plot, .dir = dir};
+    return make_plots(r, &sink, err);
+}
+
+int
+pg_scenario_plots_svg(const pg_scenario_result *r, char ***names, char ***svgs, size_t *n,
+                      pg_error *err)
+{
+    if (!r || !names || !svgs || !n)
+        return pg_error_set(err, PG_EINVAL, "pg_scenario_plots_svg: NULL argument");
+    plot_sink sink = {.emit = keep_plot};
+    int rc = make_plots(r, &sink, err);
+    if (rc) {
+        pg_scenario_plots_free(sink.names, sink.svgs, sink.n);
+        return rc;
+    }
+    *names = sink.names;
+    *svgs = sink.svgs;
+    *n = sink.n;
+    return PG_OK;
+}
+
+void
+pg_scenario_plots_free(char **names, char **svgs, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(names ? names[i] : NULL);
+        free(svgs ? svgs[i] : NULL);
+    }
+    free(names);
+    free(svgs);
 }

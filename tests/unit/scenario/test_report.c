@@ -10,6 +10,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "plurigrid/scenario.h"
 
@@ -280,6 +281,61 @@ test_allocation_failures(void **state)
     pg_scenario_free(s);
 }
 
+/* The charts in memory are the charts pg_scenario_write_plots writes, byte for byte, under the
+ * same names and in the same order; every allocation of making them may fail without a leak. */
+static void
+test_plots_in_memory_equal_files(void **state)
+{
+    (void)state;
+    pg_scenario *s = parse_with("0");
+    pg_scenario_result *r = run(s, 4);
+    pg_error err = {0};
+    const char *dir = pgt_tmp("plots");
+    assert_int_equal(mkdir(dir, 0700), 0);
+    assert_int_equal(pg_scenario_write_plots(r, dir, &err), PG_OK);
+    char **names = NULL, **svgs = NULL;
+    size_t n = 0;
+    assert_int_equal(pg_scenario_plots_svg(r, &names, &svgs, &n, &err), PG_OK);
+    /* performance, by profile, by group, variables, one per agent (A) */
+    assert_int_equal(n, 5);
+    assert_string_equal(names[0], "performance.svg");
+    assert_string_equal(names[4], "actions_A.svg");
+    for (size_t i = 0; i < n; i++) {
+        char path[4400];
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        size_t len = 0;
+        char *file = pgt_slurp(path, &len);
+        assert_non_null(file);
+        assert_int_equal(len, strlen(svgs[i]));
+        assert_memory_equal(file, svgs[i], len);
+        assert_non_null(strstr(svgs[i], "<svg"));
+        free(file);
+    }
+    pg_scenario_plots_free(names, svgs, n);
+    pg_scenario_plots_free(NULL, NULL, 0);
+
+    pgt_alloc_fail_after(LONG_MAX);
+    assert_int_equal(pg_scenario_plots_svg(r, &names, &svgs, &n, &err), PG_OK);
+    long m = pgt_alloc_count();
+    pgt_alloc_fail_after(-1);
+    pg_scenario_plots_free(names, svgs, n);
+    for (long k = 0; k < m; k++) {
+        names = svgs = NULL;
+        n = 0;
+        pgt_alloc_fail_after(k);
+        int rc = pg_scenario_plots_svg(r, &names, &svgs, &n, &err);
+        pgt_alloc_fail_after(-1);
+        assert_true(rc == PG_OK || rc == PG_ENOMEM);
+        if (rc == PG_OK)
+            pg_scenario_plots_free(names, svgs, n);
+        else
+            assert_true(names == NULL && svgs == NULL && n == 0);
+    }
+    assert_int_equal(pg_scenario_plots_svg(NULL, &names, &svgs, &n, &err), PG_EINVAL);
+    pg_scenario_result_free(r);
+    pg_scenario_free(s);
+}
+
 int
 main(void)
 {
@@ -289,6 +345,7 @@ main(void)
         cmocka_unit_test(test_json_round_trips),
         cmocka_unit_test(test_run_limits),
         cmocka_unit_test(test_allocation_failures),
+        cmocka_unit_test(test_plots_in_memory_equal_files),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, NULL, pgt_teardown_tmpdir);
 }
