@@ -65,3 +65,8 @@ __all__ = [
 
 # ---- scheduling, OPF, games, plots (run.py, dcopf.py, game.py, plots.py, table.py): their
 # ---- imports and __all__ entries go below this line.
+from .dispatch import OPFResult, Schedule, dcopf, run  # noqa: E402
+from .plot import SVG, chart  # noqa: E402
+from .table import Table  # noqa: E402
+
+__all__ += ["run", "dcopf", "Schedule", "OPFResult", "Table", "SVG", "chart"]
