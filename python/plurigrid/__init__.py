@@ -70,3 +70,6 @@ from .plot import SVG, chart  # noqa: E402
 from .table import Table  # noqa: E402
 
 __all__ += ["run", "dcopf", "Schedule", "OPFResult", "Table", "SVG", "chart"]
+from .game import GameReport, ScenarioReport, game  # noqa: E402
+
+__all__ += ["game", "GameReport", "ScenarioReport"]

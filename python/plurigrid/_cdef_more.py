@@ -128,6 +128,9 @@ int pg_scenario_run(const pg_scenario *s, const pg_scenario_options *opts,
 void pg_scenario_result_free(pg_scenario_result *r);
 int pg_scenario_report_json(const pg_scenario_result *r, char **out, pg_error *err);
 int pg_scenario_report_text(const pg_scenario_result *r, char **out, pg_error *err);
+size_t pg_scenario_result_runs(const pg_scenario_result *r);
+size_t pg_scenario_result_turns(const pg_scenario_result *r);
+const double *pg_scenario_result_performance(const pg_scenario_result *r, size_t run);
 int pg_scenario_plots_svg(const pg_scenario_result *r, char ***names, char ***svgs, size_t *n,
                           pg_error *err);
 void pg_scenario_plots_free(char **names, char **svgs, size_t n);
