@@ -165,7 +165,11 @@ class World:
 
     def __init__(self, _cdata, notes=None):
         # Internal: takes ownership of a pg_world * made by the library.
-        if not isinstance(_cdata, ffi.CData):
+        if (
+            not isinstance(_cdata, ffi.CData)
+            or ffi.typeof(_cdata) is not ffi.typeof("pg_world *")
+            or _cdata == ffi.NULL
+        ):
             raise InputError(
                 "World() is not called directly: use World.read(path), World.from_ppc(ppc), "
                 "World.from_json(text) or World.from_matpower(text)"
