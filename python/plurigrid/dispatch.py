@@ -121,6 +121,13 @@ def _arr(ptr, shape, dtype=np.float64):
     return a.reshape(shape).copy()
 
 
+def _handle(c, ctype, who, how):
+    """Refuses anything but a non-NULL C pointer of type ctype (a NULL or foreign pointer
+    would crash the interpreter at first use)."""
+    if not isinstance(c, ffi.CData) or ffi.typeof(c) is not ffi.typeof(ctype) or c == ffi.NULL:
+        raise InputError("%s() is not called directly: use %s" % (who, how))
+
+
 def _text_of(fn, *args):
     out = ffi.new("char **")
     err = ffi.new("pg_error *")
@@ -200,6 +207,11 @@ class Schedule(_Result):
 
     def __init__(self, world, c, ac):
         # Internal: takes the World copy and the C result and AC check.
+        _handle(c, "pg_dispatch_result *", "Schedule", "plurigrid.run(world)")
+        if ac is not None:
+            _handle(ac, "pg_dispatch_ac *", "Schedule", "plurigrid.run(world)")
+        if not isinstance(world, World):
+            raise InputError("Schedule() is not called directly: use plurigrid.run(world)")
         self._world = world
         self._c = ffi.gc(c, lib.pg_dispatch_result_free)
         self._ac = ffi.gc(ac, lib.pg_dispatch_ac_free) if ac is not None else None
@@ -469,6 +481,10 @@ class OPFResult(_Result):
     _kind = "OPFResult"
 
     def __init__(self, world, c):
+        # Internal: takes the World copy and the C result.
+        _handle(c, "pg_dcopf_result *", "OPFResult", "plurigrid.dcopf(world)")
+        if not isinstance(world, World):
+            raise InputError("OPFResult() is not called directly: use plurigrid.dcopf(world)")
         self._world = world
         self._c = ffi.gc(c, lib.pg_dcopf_result_free)
         self.objective = float(c.objective)
@@ -584,5 +600,3 @@ def dcopf(world, *, step=0, voll=None, solver_log=False, format=None):
         if owned:
             w.close()
 
-
-_unused = (World,)
