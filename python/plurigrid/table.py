@@ -3,8 +3,8 @@
 Results of scheduling, optimal power flow and games are offered as tables so that a notebook
 shows them readably without pandas: ``repr`` prints an aligned text table, ``_repr_html_`` an
 HTML one, ``table['col']`` is the column's array, ``to_dict()`` gives plain Python lists and
-``to_csv(path)`` writes a CSV file (through the library's atomic writer when it is loaded, so a
-failed write leaves the old file). A pandas user writes ``pandas.DataFrame(table.to_dict())``.
+``to_csv(path)`` writes a CSV file (through the library's atomic writer, so a failed write
+leaves the old file). A pandas user writes ``pandas.DataFrame(table.to_dict())``.
 """
 
 import html
@@ -246,27 +246,7 @@ def _py(v):
 
 
 def _write_text(path, text):
-    """Writes text to path whole or not at all, through the library when it can be loaded."""
-    import os
+    """Writes text to path whole or not at all, through the library's atomic writer."""
+    from .plot import write_text
 
-    from ._errors import InputError
-
-    if not isinstance(path, (str, bytes, os.PathLike)):
-        raise InputError("path must be a file name (str or os.PathLike), got %r" % (path,))
-    data = text.encode("utf-8")
-    try:
-        from . import _ffi
-    except Exception:  # the library is not there: write through Python
-        _ffi = None
-    if _ffi is None:
-        with open(path, "wb") as f:
-            f.write(data)
-        return
-    from . import _errors
-
-    ffi, lib = _ffi.ffi, _ffi.lib
-    err = ffi.new("pg_error *")
-    p = os.fsencode(path)
-    if b"\0" in p:
-        raise ValueError("a file name cannot contain a NUL character")
-    _errors.check(lib.pg_output_write(p, data, len(data), err), err)
+    write_text(path, text)
