@@ -209,7 +209,7 @@ class World:
         """Reads a world file: plurigrid JSON (``.json``) or MATPOWER (``.m``); ``format``
         ("json" or "matpower") overrides the extension. Raises ParseError, ModelError,
         FileError, UnsupportedError with the file, line and place."""
-        path = os.fsencode(os.fspath(path))
+        path = _fspath(path)
         fmt = ffi.NULL if format is None else _enc(format, "format")
         out = ffi.new("pg_world **")
         notes = ffi.new("pg_notes *")
@@ -244,7 +244,7 @@ class World:
         """Writes the world to path (atomically: a failed write leaves the old file) as JSON or
         MATPOWER by its extension or ``format``. Returns the writer's notes (what the format
         could not hold)."""
-        p = os.fsencode(os.fspath(path))
+        p = _fspath(path)
         fmt = ffi.NULL if format is None else _enc(format, "format")
         notes = ffi.new("pg_notes *")
         err = ffi.new("pg_error *")
@@ -422,12 +422,24 @@ class World:
         return world_to_ppc(self)
 
 
+def _fspath(path):
+    """A file name as bytes for C, refusing what C would read as another name (a NUL ends a C
+    string: "a.m\0b" would open a.m)."""
+    if not isinstance(path, (str, bytes, os.PathLike)):
+        raise InputError("a file name must be a str or os.PathLike, got %r" % (path,))
+    p = os.fsencode(os.fspath(path))
+    if not p or b"\0" in p:
+        raise InputError("a file name must be non-empty and cannot contain a NUL character")
+    return p
+
+
 def _enc(s, what):
-    if isinstance(s, bytes):
-        return s
-    if not isinstance(s, str):
+    if not isinstance(s, (str, bytes)):
         raise InputError("%s must be a str, not %s" % (what, type(s).__name__))
-    return s.encode("utf-8")
+    b = s if isinstance(s, bytes) else s.encode("utf-8")
+    if b"\0" in b:
+        raise InputError("%s cannot contain a NUL character" % what)
+    return b
 
 
 def as_world(world_or_path, format=None):
