@@ -56,6 +56,8 @@ def _read_input(file_or_dict):
             raise InputError("the game dict holds a number JSON cannot write: %s" % e) from None
         except TypeError as e:
             raise InputError("the game dict holds a value JSON cannot write: %s" % e) from None
+        except RecursionError:
+            raise InputError("the game dict is nested too deeply to write as JSON") from None
         data = text.encode("utf-8")
         if len(data) > _INPUT_MAX:
             raise InputError("the game dict is %d bytes as JSON; at most %d are read"

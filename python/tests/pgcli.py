@@ -60,37 +60,72 @@ def isolated(code, timeout=120):
     return p.returncode, p.stdout, p.stderr
 
 
-def expect_raises(code, exc_name, *fragments, timeout=120):
-    """Runs code (which must raise) in a fresh interpreter: the exception must be exc_name
-    (or a subclass of it) and its message must hold every fragment; a crash, a hang or no
-    exception fails the test."""
-    wrapped = (
-        "import plurigrid, sys, traceback\n"
-        "try:\n"
-        + "".join("    " + line + "\n" for line in code.strip().split("\n"))
-        + "except plurigrid.Error as e:\n"
-        "    print('RAISED', ' '.join(c.__name__ for c in type(e).__mro__))\n"
-        "    print('MESSAGE', str(e))\n"
-        "    print('FILE', e.file, 'LINE', e.line, 'PATH', e.path)\n"
-        "    sys.exit(0)\n"
-        "except Exception as e:\n"
-        "    print('RAISED', ' '.join(c.__name__ for c in type(e).__mro__))\n"
-        "    print('MESSAGE', str(e))\n"
-        "    sys.exit(0)\n"
-        "print('NO EXCEPTION')\n"
-        "sys.exit(5)\n"
-    )
+_RUNNER = r"""
+import json, sys, traceback
+import numpy as np
+import plurigrid
+from plurigrid._ffi import ffi
+cases = json.loads(sys.stdin.read())
+for name, code in cases:
+    print(json.dumps({"start": name}), flush=True)
+    env = {"plurigrid": plurigrid, "np": np, "ffi": ffi}
     try:
-        rc, out, err = isolated(wrapped, timeout)
-    except subprocess.TimeoutExpired:
-        pytest.fail("hung (more than %d s): %s" % (timeout, code))
-    if rc < 0:
-        pytest.fail("the interpreter crashed (signal %d) on:\n%s\n%s" % (-rc, code, err[-3000:]))
-    assert rc == 0, "exit %d on:\n%s\nstdout: %s\nstderr: %s" % (rc, code, out, err[-3000:])
-    lines = out.split("\n")
-    raised = next(ln for ln in lines if ln.startswith("RAISED "))
-    assert exc_name in raised.split()[1:], "raised %s, expected %s" % (raised, exc_name)
-    message = "\n".join(ln for ln in lines if not ln.startswith("RAISED "))
-    for f in fragments:
-        assert f in message, "%r not in the message: %s" % (f, message)
-    return message
+        exec(code, env)
+    except BaseException as e:
+        print(json.dumps({"name": name, "raised": [c.__name__ for c in type(e).__mro__],
+                          "message": str(e), "file": getattr(e, "file", None),
+                          "path": getattr(e, "path", None)}), flush=True)
+    else:
+        print(json.dumps({"name": name, "raised": None}), flush=True)
+"""
+
+
+def run_cases(cases, timeout=300):
+    """Runs each case's code in one fresh interpreter, in turn, and checks what it raised.
+
+    cases: (name, code, exception class name or None, [message fragments]). A crash of the
+    interpreter (a signal), a hang, a missing or wrong exception fails the test and names the
+    case."""
+    payload = json.dumps([(name, code) for name, code, _, _ in cases])
+    env = dict(os.environ)
+    env["PYTHONPATH"] = PACKAGE_ROOT + (os.pathsep + env["PYTHONPATH"]
+                                        if env.get("PYTHONPATH") else "")
+    try:
+        p = subprocess.run([sys.executable, "-c", _RUNNER], input=payload, capture_output=True,
+                           text=True, timeout=timeout, env=env, cwd=CHECKOUT)
+    except subprocess.TimeoutExpired as e:
+        out = (e.stdout or b"").decode() if isinstance(e.stdout, bytes) else (e.stdout or "")
+        started = [json.loads(ln)["start"] for ln in out.split("\n") if '"start"' in ln]
+        pytest.fail("hung after %d s in case %r" % (timeout, started[-1] if started else None))
+    results, started = {}, None
+    for ln in p.stdout.split("\n"):
+        if not ln.startswith("{"):
+            continue
+        d = json.loads(ln)
+        if "start" in d:
+            started = d["start"]
+        else:
+            results[d["name"]] = d
+    if p.returncode != 0:
+        pytest.fail("the interpreter %s in case %r:\n%s" % (
+            "crashed (signal %d)" % -p.returncode if p.returncode < 0
+            else "exited %d" % p.returncode, started, p.stderr[-4000:]))
+    problems = []
+    for name, _, exc, fragments in cases:
+        d = results.get(name)
+        if d is None:
+            problems.append("%s: no result" % name)
+        elif exc is None:
+            if d["raised"] is not None:
+                problems.append("%s: raised %s: %s" % (name, d["raised"][0], d["message"]))
+        elif d["raised"] is None:
+            problems.append("%s: raised nothing, expected %s" % (name, exc))
+        elif exc not in d["raised"]:
+            problems.append("%s: raised %s (%s), expected %s" % (name, d["raised"][0],
+                                                                  d["message"], exc))
+        else:
+            for f in fragments:
+                if f not in d["message"]:
+                    problems.append("%s: %r not in the message %r" % (name, f, d["message"]))
+    assert not problems, "\n".join(problems)
+    return results
