@@ -6,6 +6,8 @@ ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
 PREFIX     ?= /usr/local
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+# Debian's python3, which has python3-cffi and python3-numpy (another python3 on the PATH may not).
+PYTHON     ?= /usr/bin/python3
 CMAKE_GEN  := -G Ninja
 export ASAN_OPTIONS  ?= detect_leaks=1:abort_on_error=1:strict_string_checks=1
 export UBSAN_OPTIONS ?= print_stacktrace=1:halt_on_error=1
@@ -13,7 +15,7 @@ export UBSAN_OPTIONS ?= print_stacktrace=1:halt_on_error=1
 export LSAN_OPTIONS  ?= suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0
 
 .PHONY: all deps deps-runtime build build-asan test test-fast test-asan demo check-demo bench \
-        install fuzz format clean help
+        install fuzz format clean help python bench-python
 
 all: build
 
@@ -24,6 +26,8 @@ help:
 	@echo "make test-fast run the tests of the normal build only"
 	@echo "make check-demo prove that make demo needs only scripts/deps.sh --runtime's packages"
 	@echo "make bench     build and run the benchmarks (figures go in bench/RESULTS.md)"
+	@echo "make python    build the library and make 'import plurigrid' work in $(PYTHON)"
+	@echo "make bench-python  the Python package's overhead over C (bench/python.py)"
 	@echo "make fuzz      build the libFuzzer targets with clang into $(FUZZ_BUILD)/"
 	@echo "make install   install library, headers, pkg-config file and command under PREFIX"
 	@echo "make format    clang-format every C source"
@@ -83,6 +87,29 @@ fuzz:
 	    -DPG_SANITIZE=ON -DPG_FUZZ=ON -DPG_BENCH=OFF
 	cmake --build $(FUZZ_BUILD) -j $(JOBS)
 	@echo "run e.g.: $(FUZZ_BUILD)/tests/fuzz_matpower tests/fuzz/corpus/matpower -max_total_time=60"
+
+# The Python package (python/plurigrid, docs/python.md) over $(BUILD)'s library: installs
+# python3-cffi and python3-numpy when missing, builds, and writes plurigrid.pth (naming python/)
+# into $(PYTHON)'s user site-packages, so that `python3 -c "import plurigrid"` works in any folder
+# and sees every rebuild at once (nothing is copied). The package loads build/lib/libplurigrid.so
+# of this checkout; with another BUILD, set PLURIGRID_LIB as the last line printed says.
+python: deps-runtime
+	@scripts/deps.sh --python
+	@[ -f $(BUILD)/build.ninja ] || $(CONFIGURE) -DPG_TESTS=OFF
+	@$(MAKE) --no-print-directory build
+	@$(PYTHON) -c "import cffi, numpy" || { echo "make python: $(PYTHON) cannot import cffi \
+	    and numpy (Debian: python3-cffi, python3-numpy; scripts/deps.sh --python)" >&2; exit 1; }
+	@site="$$($(PYTHON) -m site --user-site)" && mkdir -p "$$site" && \
+	    echo "$(CURDIR)/python" > "$$site/plurigrid.pth" && \
+	    echo "make python: $$site/plurigrid.pth names $(CURDIR)/python"
+	@lib="$(CURDIR)/$(BUILD)/lib/libplurigrid.so"; \
+	    if [ "$(BUILD)" != build ]; then export PLURIGRID_LIB="$$lib"; \
+	        echo "make python: BUILD is $(BUILD): export PLURIGRID_LIB=$$lib"; fi; \
+	    cd / && $(PYTHON) -c "import plurigrid; print('make python: plurigrid', \
+	        plurigrid.__version__, 'imports in', '$(PYTHON)', 'with', plurigrid.lib_path)"
+
+bench-python: build
+	$(PYTHON) bench/python.py --build $(BUILD)
 
 install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)

@@ -7,15 +7,17 @@
 #   scripts/deps.sh --runtime    only what `make demo` needs (build + run, no test tools)
 #   scripts/deps.sh --list       print the package names instead (with --runtime: those only)
 #   scripts/deps.sh --list-test  print the packages only the tests need
+#   scripts/deps.sh --python     only what the Python package needs to run (make python)
 set -euo pipefail
 
 mode=all
 for a in "$@"; do
     case "$a" in
         --runtime) mode=runtime ;;
+        --python) mode=python ;;
         --list) list=1 ;;
         --list-test) mode=test-only; list=1 ;;
-        -h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "deps.sh: unknown option '$a' (try --help)" >&2; exit 2 ;;
     esac
 done
@@ -43,7 +45,10 @@ test_only=(
     lrslib                      # independent Nash equilibrium enumeration for game tests
     octave                      # reads back written MATPOWER cases as MATPOWER's loadcase does
     chromium                    # the browser the designer's and dashboard's tests drive
+    python3-cffi python3-numpy python3-pytest   # the Python package and its tests
 )
+# What the Python package needs to run (make python): Debian's python3 with cffi and numpy.
+python=(python3 python3-cffi python3-numpy)
 # Node.js runs the browser tests: Debian's (with its npm) only when no npm is on the PATH, since
 # the machine may have another Node.js, which Debian's npm conflicts with.
 if ! command -v npm >/dev/null 2>&1; then
@@ -52,6 +57,7 @@ fi
 case "$mode" in
     runtime) pkgs=("${runtime[@]}") ;;
     test-only) pkgs=("${test_only[@]}") ;;
+    python) pkgs=("${python[@]}") ;;
     *) pkgs=("${runtime[@]}" "${test_only[@]}") ;;
 esac
 if [ "${list:-0}" = 1 ]; then

@@ -106,3 +106,61 @@ def test_results_outlive_changes_and_close(plurigrid):
         with pytest.raises(plurigrid.ClosedError):
             f()
     assert "closed" in repr(flow)
+
+
+def test_dc_and_q_lims_reuse_equal_fresh(plurigrid):
+    w = plurigrid.World.read(case_path("case118"))
+    rng = np.random.default_rng(3)
+    for opts in ({"dc": True}, {"enforce_q_lims": True}):
+        flow = plurigrid.PowerFlow(w, **opts)
+        p0 = flow.load_p
+        for k in range(20):
+            p = p0 * rng.uniform(0.95, 1.05, len(p0))
+            flow.set_loads(p)
+            r = flow.solve()
+            with plurigrid.PowerFlow(w, **opts) as fresh:
+                fresh.set_loads(p)
+                rf = fresh.solve()
+            assert r.converged and r.dc == bool(opts.get("dc"))
+            for f in FIELDS:
+                assert bit_equal(getattr(r, f), getattr(rf, f)), (opts, k, f)
+
+
+def test_setters_refuse_bad_values(plurigrid):
+    flow = plurigrid.PowerFlow(case_path("case14"))
+    n = flow.n_loads
+    p0 = flow.load_p
+    bad = [
+        (dict(p_mw=np.full(n, np.nan)), "finite"),
+        (dict(q_mvar=[np.inf] + [0.0] * (n - 1)), "finite"),
+        (dict(p_mw=np.zeros(n + 1)), "vector of %d" % n),
+        (dict(p_mw=np.zeros((n, 1))), "vector of %d" % n),
+        (dict(p_mw=np.zeros(n, dtype=complex)), "real numbers"),
+        (dict(p_mw=["1"] * n), "real numbers"),
+        (dict(p_mw=np.zeros(n, dtype=bool)), "real numbers"),
+        (dict(p_mw="12"), "real numbers"),
+        (dict(p_mw=[1.0], index=[n]), "out of range"),
+        (dict(p_mw=[1.0], index=[-1]), "out of range"),
+        (dict(p_mw=[1.0], index=[0.0]), "whole numbers"),
+        (dict(p_mw=[1.0, 2.0], index=[0]), "vector of 1"),
+        (dict(p_mw=object()), "real numbers"),
+    ]
+    for kwargs, words in bad:
+        with pytest.raises(plurigrid.InputError, match=words):
+            flow.set_loads(**kwargs)
+        assert bit_equal(flow.load_p, p0), kwargs  # nothing was written
+    with pytest.raises(plurigrid.InputError, match="> 0"):
+        flow.set_gen(vm=0.0)
+    with pytest.raises(plurigrid.InputError, match="unknown power-flow option"):
+        plurigrid.PowerFlow(case_path("case14"), tolerance=1e-9)
+    with pytest.raises(plurigrid.InputError, match="tol"):
+        plurigrid.pf(case_path("case14"), tol=float("nan"))
+    with pytest.raises(plurigrid.InputError, match="True or False"):
+        plurigrid.pf(case_path("case14"), dc="yes")
+    # A non-contiguous or integer array is converted, not refused.
+    twice = np.repeat(p0, 2)[::2]
+    assert not twice.flags["C_CONTIGUOUS"]
+    flow.set_loads(twice)
+    flow.set_loads(np.arange(n))
+    assert bit_equal(flow.load_p, np.arange(n, dtype=np.float64))
+    assert flow.solve().converged
