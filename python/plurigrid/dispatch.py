@@ -443,7 +443,7 @@ def run(world, *, start_step=0, horizon=None, step_h=None, network="dc", commitm
             _raise_with_file(rc, err, path)
         c = out[0]
         ac_c = None
-        if ac:
+        if ac and not raised:  # a progress function that raised stops the work here
             aout = ffi.new("pg_dispatch_ac **")
             rc = lib.pg_dispatch_ac_check(copy._ptr, c, o, aout, err)
             if rc:

@@ -132,7 +132,8 @@ class Table:
         return {k: _py(v[i]) for k, v in self._cols.items()}
 
     def __getitem__(self, key):
-        """table['col'] is a column (a numpy array); table[i] is row i as a dict."""
+        """table['col'] is a column (a numpy array); table[i] is row i as a dict; table[a:b] is
+        a Table of those rows."""
         if isinstance(key, str):
             try:
                 return self._cols[key]
@@ -142,7 +143,9 @@ class Table:
                 ) from None
         if isinstance(key, numbers.Integral):
             return self.row(key)
-        raise TypeError("index a Table by a column name (str) or a row number (int)")
+        if isinstance(key, slice):
+            return Table([(k, v[key]) for k, v in self._cols.items()], title=self.title)
+        raise TypeError("index a Table by a column name (str), a row number (int) or a slice")
 
     def __eq__(self, other):
         if not isinstance(other, Table):

@@ -27,6 +27,9 @@ def test_columns_rows_and_access():
     assert t[-1]["bus"] == "c<&>"
     assert list(t)[0] == {"bus": "a", "lmp": 10.0, "n": 1}
     assert "lmp" in t and "x" not in t
+    head = t[:2]
+    assert isinstance(head, Table) and head.columns == t.columns and len(head) == 2
+    assert head["bus"].tolist() == ["a", "bb"] and len(t[::2]) == 2
     with pytest.raises(KeyError, match="the columns are bus, lmp, n"):
         t["x"]
     with pytest.raises(IndexError):
