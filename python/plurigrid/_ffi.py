@@ -14,8 +14,9 @@ The library is found, in this order:
 1. ``PLURIGRID_LIB``: the path of ``libplurigrid.so`` (or of a folder holding it);
 2. the build tree the package sits in: ``<checkout>/build/lib/libplurigrid.so`` when this package
    is ``<checkout>/python/plurigrid``;
-3. the install tree the package sits in: ``PREFIX/lib/libplurigrid.so`` when this package is
-   ``PREFIX/lib/python3/dist-packages/plurigrid`` (what ``make python-install`` makes);
+3. for an installed package (``make install``, ``cmake --install``: PREFIX/lib/python3.X/
+   dist-packages/plurigrid), the library of the same install tree, which ``_install.py``
+   (written by the install) names relative to the package, instead of 2;
 4. the system's library search (``ctypes.util.find_library("plurigrid")``).
 
 ``ffi`` and ``lib`` are what the rest of the package uses; ``lib_path`` says which file was opened.
@@ -164,13 +165,15 @@ def _candidates():
         # An explicit choice is the only candidate: a wrong one must fail, not fall back.
         return [os.path.join(env, LIB_NAME) if os.path.isdir(env) else env], True
     here = os.path.dirname(os.path.abspath(__file__))
-    out = []
+    try:
+        # Installed (cmake --install, make install): the install wrote where the library is.
+        from . import _install
+
+        return [os.path.normpath(os.path.join(here, _install.LIBDIR, LIB_NAME))], False
+    except ImportError:
+        pass
     checkout = os.path.dirname(os.path.dirname(here))  # <checkout>/python/plurigrid
-    out.append(os.path.join(checkout, "build", "lib", LIB_NAME))
-    # PREFIX/lib/python3/dist-packages/plurigrid -> PREFIX/lib
-    prefix_lib = os.path.dirname(os.path.dirname(os.path.dirname(here)))
-    out.append(os.path.join(prefix_lib, LIB_NAME))
-    return out, False
+    return [os.path.join(checkout, "build", "lib", LIB_NAME)], False
 
 
 def _open(ffi):
