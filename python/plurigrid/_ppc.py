@@ -17,14 +17,12 @@ AGC and reserve data no solver here uses) and 22 on (OPF results); branch column
 flow and OPF results: PF, QF, PT, QT, MU_*); gencost rows ng+1..2ng (reactive power costs).
 """
 
-import math
 import re
 from collections.abc import Mapping
 
 import numpy as np
 
 from ._errors import InputError
-from ._ffi import ffi
 
 _KNOWN = {"version", "baseMVA", "bus", "gen", "branch", "gencost", "bus_name", "areas"}
 _LOADMAT_META = {"__header__", "__version__", "__globals__"}
@@ -441,6 +439,3 @@ def _gencost(world, n_ren, n_sto):
         row[3] = 2
         row[4] = w.renewables[j].cost if j < n_ren else w.storages[j - n_ren].cost
     return g
-
-
-_unused = (math, ffi)

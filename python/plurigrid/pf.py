@@ -17,7 +17,7 @@ import numpy as np
 
 from ._errors import ClosedError, InputError, NotConvergedError, StateError, check
 from ._ffi import PG_NONE, ffi, lib, take_string
-from .world import DT_LOAD, DT_THERMAL, World, as_world, struct_view
+from .world import DT_LOAD, DT_THERMAL, as_world, struct_view
 
 __all__ = ["pf", "PowerFlow", "PFResult"]
 
@@ -523,6 +523,3 @@ class PowerFlow:
             return "<plurigrid.PowerFlow (closed)>"
         return "<plurigrid.PowerFlow of %r: %d loads, %d thermal units>" % (
             self._topo.name, len(self._loads), len(self._thermals))
-
-
-_unused = (World,)

@@ -12,15 +12,13 @@ ppc gets the reader's own messages (naming ``ppc['gen'] row 3, column 2 (PG)``).
 ``loadcase`` would read back), read straight from the world's arrays.
 """
 
-import math
-import numbers
 import os
 
 import numpy as np
 
 from . import _errors
 from ._errors import ClosedError, InputError, check
-from ._ffi import PG_NONE, ffi, lib, take_string
+from ._ffi import ffi, lib, take_string
 
 __all__ = ["World"]
 
@@ -455,7 +453,3 @@ def as_world(world_or_path, format=None):
     raise InputError(
         "expected a World, a file path or a ppc dict, got %s" % type(world_or_path).__name__
     )
-
-
-# Silence "imported but unused" for names other modules import from here.
-_unused = (math, numbers, PG_NONE)
