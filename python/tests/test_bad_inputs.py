@@ -152,6 +152,35 @@ def test_closed_objects_and_invalid_handles():
     ])
 
 
+def test_power_flow_inputs():
+    f = "f = plurigrid.PowerFlow(%r)\nn = f.n_loads\n" % CASE9
+    run_cases([
+        case("NaN loads", f + "f.set_loads(p_mw=np.full(n, np.nan))", "InputError", "finite"),
+        case("infinite loads", f + "f.set_loads(q_mvar=np.full(n, -np.inf))", "InputError",
+             "finite"),
+        case("short vector", f + "f.set_loads(p_mw=np.ones(n - 1))", "InputError", "shape"),
+        case("column vector", f + "f.set_loads(p_mw=np.ones((n, 1)))", "InputError", "shape"),
+        case("string loads", f + "f.set_loads(p_mw=['1'] * n)", "InputError", "dtype"),
+        case("complex loads", f + "f.set_loads(p_mw=np.ones(n) * 1j)", "InputError", "complex"),
+        case("object loads", f + "f.set_loads(p_mw=np.array([None] * n))", "InputError"),
+        case("index out of range", f + "f.set_loads(p_mw=1.0, index=[n])", "InputError",
+             "out of range"),
+        case("negative index", f + "f.set_loads(p_mw=1.0, index=[-1])", "InputError"),
+        case("fractional index", f + "f.set_loads(p_mw=1.0, index=[0.5])", "InputError"),
+        case("zero voltage setpoint", f + "f.set_gen(vm=np.zeros(f.n_gens))", "InputError",
+             "> 0"),
+        case("non-contiguous loads solve",
+             f + "a = f.solve().vm.copy()\nf.set_loads(p_mw=np.repeat(f.load_p, 2)[::2])\n"
+             "assert np.array_equal(f.solve().vm, a)"),
+        # Huge finite loads: the solve ends (not converged), it does not crash or hang.
+        case("huge loads", f + "f.set_loads(p_mw=np.full(n, 1e300))\n"
+             "assert not f.solve().converged"),
+        case("NaN option", "plurigrid.pf(%r, tol=float('nan'))" % CASE9, "InputError", "tol"),
+        case("unknown option", "plurigrid.pf(%r, tolerance=1)" % CASE9, "InputError",
+             "tolerance"),
+    ])
+
+
 def test_files_that_are_not_files(tmp_path):
     deep = tmp_path / "deep.json"
     deep.write_text("[" * 100000 + "]" * 100000)
