@@ -80,6 +80,12 @@ def test_dict_equals_file_and_errors_name_the_path():
     with pytest.raises(plurigrid.ParseError) as e:
         plurigrid.game(d2)
     assert "unknown_key" in str(e.value)
+    sc = dict(json.load(open(SCENARIO)), turns=-5)
+    with pytest.raises(plurigrid.ParseError) as e:
+        plurigrid.game(sc)
+    assert (e.value.file, e.value.path) == ("<dict>", "$.turns")
+    with pytest.raises(plurigrid.ParseError, match="'format' is missing"):
+        plurigrid.game({})
 
 
 def test_scenario_report_equals_command_and_charts_equal_plot_files(tmp_path):
