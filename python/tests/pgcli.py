@@ -1,6 +1,7 @@
 """Helpers of the scheduling, game and bad-input tests: the built ``plurigrid`` command beside
 the library the package loaded (its results are what the package must equal), and a fresh
-interpreter for a risky call, so that a crash fails one test instead of killing the run.
+interpreter for risky calls (run_cases), so that a crash fails one test instead of killing the
+run.
 """
 
 import json
@@ -47,17 +48,6 @@ def run_cli(*args, expect=(0,)):
 
 def cli_json(*args, expect=(0,)):
     return json.loads(run_cli(*(list(args) + ["--json", "-"]), expect=expect))
-
-
-def isolated(code, timeout=120):
-    """Runs code in a fresh interpreter with the package importable; returns (exit status,
-    stdout, stderr). A negative status is a signal: the interpreter crashed."""
-    env = dict(os.environ)
-    env["PYTHONPATH"] = PACKAGE_ROOT + (os.pathsep + env["PYTHONPATH"]
-                                        if env.get("PYTHONPATH") else "")
-    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                       timeout=timeout, env=env, cwd=CHECKOUT)
-    return p.returncode, p.stdout, p.stderr
 
 
 _RUNNER = r"""
