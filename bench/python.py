@@ -4,10 +4,12 @@
 1. Per-call overhead of a warm power flow: N solves of the same case with one solver, timed call
    by call, in C (build/bench/python_ref warm: pg_pf_solver_solve + pg_pf_result_free) and in
    Python (PowerFlow.solve(), the result dropped; and the bare cffi call, to split the overhead
-   into cffi's and the package's). Overhead = median(Python) - median(C).
+   into cffi's and the package's). Overhead = median(Python) - median(C). Calls are timed in
+   the CPU time of the thread (CLOCK_THREAD_CPUTIME_ID on both sides), so that other jobs of a
+   busy machine do not add to them.
 2. A year of hourly snapshots (8760) of case2383wp through one reused solver, every load set at
-   each step, in C (python_ref series) and in Python (PowerFlow.set_loads + solve): wall time of
-   the loop, the ratio Python / C, and a check that both did the same work (iterations, steps
+   each step, in C (python_ref series) and in Python (PowerFlow.set_loads + solve): CPU and wall
+   time of the loop, the ratio Python / C, and a check that both did the same work (iterations, steps
    converged, the sum of the losses to the bit).
 
 Each measurement runs in a fresh process; C and Python processes alternate, --rounds times, and
@@ -32,29 +34,31 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 CHECKOUT = os.path.dirname(HERE)
 
 
-def child_warm(case, n):
+def child_warm(case, n, dc):
     import plurigrid
     from plurigrid._ffi import ffi, lib
 
-    flow = plurigrid.PowerFlow(case)
+    flow = plurigrid.PowerFlow(case, dc=dc)
     flow.solve()
-    clock = time.perf_counter
-    t = []
-    for _ in range(n):
-        t0 = clock()
-        flow.solve()
-        t.append(clock() - t0)
-    # The bare call through cffi, on the same solver and world.
     out = ffi.new("pg_pf_result **")
     err = ffi.new("pg_error *")
     s, w = flow._solver, flow._world._cdata
     solve, free = lib.pg_pf_solver_solve, lib.pg_pf_result_free
-    tb = []
-    for _ in range(n):
-        t0 = clock()
-        solve(s, w, out, err)
-        free(out[0])
-        tb.append(clock() - t0)
+    clock = time.thread_time  # CPU time of this thread, as python_ref measures
+    t, tb = [], []
+    # Blocks of the two kinds of call alternate, so that a change of the machine's load between
+    # them shows in both.
+    block = 50
+    for _ in range(max(n // block, 1)):
+        for _ in range(block):
+            t0 = clock()
+            flow.solve()
+            t.append(clock() - t0)
+        for _ in range(block):
+            t0 = clock()
+            solve(s, w, out, err)
+            free(out[0])
+            tb.append(clock() - t0)
     print("%.3f %.3f" % (1e6 * statistics.median(t), 1e6 * statistics.median(tb)))
 
 
@@ -71,7 +75,7 @@ def child_series(case, steps, factors):
     idx = np.arange(len(p0))
     its = conv = 0
     losses = 0.0
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.thread_time()
     for k in range(steps):
         x = f[k] * h[(idx + k) % 24]
         flow.set_loads(p0 * x, q0 * x)
@@ -79,8 +83,8 @@ def child_series(case, steps, factors):
         its += r.iterations
         conv += r.converged
         losses += r.loss_p
-    t1 = time.perf_counter()
-    print("%.6f %d %d %r" % (t1 - t0, its, conv, losses))
+    t1, c1 = time.perf_counter(), time.thread_time()
+    print("%.6f %d %d %r %.6f" % (t1 - t0, its, conv, losses, c1 - c0))
 
 
 def run(cmd, env=None):
@@ -118,7 +122,7 @@ def main():
     a = ap.parse_args()
     if a.child:
         if a.child[0] == "warm":
-            return child_warm(a.child[1], int(a.child[2]))
+            return child_warm(a.child[1], int(a.child[2]), a.child[3] == "dc")
         return child_series(a.child[1], int(a.child[2]), a.child[3])
 
     build = os.path.abspath(a.build)
@@ -143,22 +147,24 @@ def main():
 
 
 def warm_part(a, ref, cases, me, env):
-    print("\nwarm solve, per call (us): median over %d rounds of each process's median of %d "
-          "calls" % (a.rounds, a.calls))
+    print("\nwarm solve, per call (us of the thread's CPU time): median over %d rounds of each "
+          "process's median of %d calls" % (a.rounds, a.calls))
     print("| case | C | Python PowerFlow.solve() | bare cffi call | overhead (Python - C) | "
           "of which cffi |")
     print("|---|---:|---:|---:|---:|---:|")
-    for case in ("case118", "case2383wp"):
+    for case, kind in (("case118", "ac"), ("case2383wp", "ac"), ("case118", "dc"),
+                       ("case2383wp", "dc")):
         path = os.path.join(cases, case + ".m")
-        n = a.calls if case == "case118" else max(a.calls // 4, 50)
+        n = a.calls if (case == "case118" or kind == "dc") else max(a.calls // 4, 50)
         c, py, bare = [], [], []
         for _ in range(a.rounds):
-            c.append(float(run([ref, "warm", path, str(n)])[0]))
-            x = run(me + ["--child", "warm", path, str(n)], env)
+            c.append(float(run([ref, "warm", path, str(n), kind])[0]))
+            x = run(me + ["--child", "warm", path, str(n), kind], env)
             py.append(float(x[0]))
             bare.append(float(x[1]))
         mc, mp, mb = (statistics.median(v) for v in (c, py, bare))
-        print("| %s | %.2f | %.2f | %.2f | %.2f | %.2f |" % (case, mc, mp, mb, mp - mc, mb - mc))
+        print("| %s %s | %.2f | %.2f | %.2f | %.2f | %.2f |"
+              % (case, kind.upper(), mc, mp, mb, mp - mc, mb - mc))
         sys.stdout.flush()
 
 
@@ -175,7 +181,7 @@ def series_part(a, ref, cases, me, env):
     with tempfile.NamedTemporaryFile(suffix=".bin", delete=False) as tmp:
         np.concatenate([f, h]).astype(np.float64).tofile(tmp)
     try:
-        c, py = [], []
+        c, py, cc, cp = [], [], [], []
         for _ in range(a.rounds):
             xc = run([ref, "series", path, str(a.steps), tmp.name])
             xp = run(me + ["--child", "series", path, str(a.steps), tmp.name], env)
@@ -183,12 +189,17 @@ def series_part(a, ref, cases, me, env):
                 sys.exit("bench/python.py: the C and Python loops differ: %s vs %s" % (xc, xp))
             c.append(float(xc[0]))
             py.append(float(xp[0]))
-        mc, mp = statistics.median(c), statistics.median(py)
-        print("| loop | C | Python | Python / C | per step, Python - C (us) |")
+            cc.append(float(xc[4]))
+            cp.append(float(xp[4]))
+        print("| loop (%d steps, %s iterations, %s converged) | C | Python | Python / C | "
+              "per step, Python - C (us) |" % (a.steps, xc[1], xc[2]))
         print("|---|---:|---:|---:|---:|")
-        print("| %d steps, %s iterations, %s converged | %.3f | %.3f | %.3f | %.1f |"
-              % (a.steps, xc[1], xc[2], mc, mp, mp / mc, 1e6 * (mp - mc) / a.steps))
-        print("rounds: C %s; Python %s" % (["%.3f" % x for x in c], ["%.3f" % x for x in py]))
+        for what, vc, vp in (("CPU time of the thread", cc, cp), ("wall time", c, py)):
+            mc, mp = statistics.median(vc), statistics.median(vp)
+            print("| %s | %.3f | %.3f | %.3f | %.1f |"
+                  % (what, mc, mp, mp / mc, 1e6 * (mp - mc) / a.steps))
+        print("rounds, CPU: C %s; Python %s" % (["%.3f" % x for x in cc], ["%.3f" % x for x in cp]))
+        print("rounds, wall: C %s; Python %s" % (["%.3f" % x for x in c], ["%.3f" % x for x in py]))
     finally:
         os.unlink(tmp.name)
 
