@@ -90,7 +90,8 @@ series(pg_world *w, long steps, const char *factors)
     double *p0 = malloc((w->n_loads ? w->n_loads : 1) * sizeof *p0);
     double *q0 = malloc((w->n_loads ? w->n_loads : 1) * sizeof *q0);
     FILE *in = fopen(factors, "rb");
-    if (!f || !p0 || !q0 || !in || fread(f, sizeof *f, (size_t)steps + 24, in) != (size_t)steps + 24)
+    if (!f || !p0 || !q0 || !in ||
+        fread(f, sizeof *f, (size_t)steps + 24, in) != (size_t)steps + 24)
         die("cannot read the factors file", NULL);
     fclose(in);
     const double *h = f + steps;
@@ -145,9 +146,8 @@ main(int argc, char **argv)
     long n = strtol(argv[3], NULL, 10);
     if (n < 1 || n > 1000000)
         die("N or STEPS must be from 1 to 1000000", NULL);
-    int rc = strcmp(argv[1], "warm") == 0
-                 ? warm(w, (int)n, argc > 4 && strcmp(argv[4], "dc") == 0)
-                 : series(w, n, argv[4]);
+    int rc = strcmp(argv[1], "warm") == 0 ? warm(w, (int)n, argc > 4 && strcmp(argv[4], "dc") == 0)
+                                          : series(w, n, argv[4]);
     pg_world_free(w);
     return rc;
 }
