@@ -17,7 +17,7 @@ import numpy as np
 
 from ._errors import ClosedError, InputError, NotConvergedError, StateError, check
 from ._ffi import PG_NONE, ffi, lib, take_string
-from .world import DT_LOAD, DT_THERMAL, as_world, struct_view
+from .world import DT_LOAD, DT_THERMAL, as_world, locked, struct_view
 
 __all__ = ["pf", "PowerFlow", "PFResult"]
 
@@ -230,18 +230,20 @@ class PFResult:
 
     def text(self):
         """The full report (as ``plurigrid pf`` prints it, like MATPOWER's printpf)."""
-        w = self._world_as_solved()
         out = ffi.new("char **")
         err = ffi.new("pg_error *")
-        check(lib.pg_pf_result_text(w, self._r, out, err), err)
+        with self._world._lock:
+            w = self._world_as_solved()
+            check(lib.pg_pf_result_text(w, self._r, out, err), err)
         return take_string(out[0])
 
     def to_json(self):
         """The result as the plurigrid-pf/1 JSON document (str) the command writes."""
-        w = self._world_as_solved()
         out = ffi.new("char **")
         err = ffi.new("pg_error *")
-        check(lib.pg_pf_result_json(w, self._r, out, err), err)
+        with self._world._lock:
+            w = self._world_as_solved()
+            check(lib.pg_pf_result_json(w, self._r, out, err), err)
         return take_string(out[0])
 
     def __repr__(self):
@@ -292,8 +294,9 @@ def pf(world, dc=False, enforce_q_lims=False, **options):
     w, _owned = as_world(world)
     out = ffi.new("pg_pf_result **")
     err = ffi.new("pg_error *")
-    check(lib.pg_pf_solve(w._ptr, o, out, err), err)
-    return PFResult(out[0], w, _Topology(w))
+    with w._lock:
+        check(lib.pg_pf_solve(w._ptr, o, out, err), err)
+        return PFResult(out[0], w, _Topology(w))
 
 
 def _vector(x, name, n, index):
@@ -368,6 +371,9 @@ class PowerFlow:
         self._err = ffi.new("pg_error *")
         check(lib.pg_pf_solver_new(s, o, self._err), self._err)
         self._solver = ffi.gc(s[0], lib.pg_pf_solver_free)
+        # The world copy's lock guards the solver too: a close() (of this PowerFlow or of its
+        # world) waits for a solve or a setter running in another thread.
+        self._lock = self._world._lock
         self._out = ffi.new("pg_pf_result **")
         self._topo = _Topology(self._world)
         self._version = 0
@@ -378,11 +384,12 @@ class PowerFlow:
     # -- lifetime
     def close(self):
         """Frees the solver and the world copy. Closing twice is allowed."""
-        if self._solver is not None:
-            s, self._solver = self._solver, None
-            self._loads = self._thermals = None
-            ffi.release(s)
-            self._world.close()
+        with self._lock:
+            if self._solver is not None:
+                s, self._solver = self._solver, None
+                self._loads = self._thermals = None
+                ffi.release(s)
+                self._world.close()
 
     @property
     def closed(self):
@@ -417,37 +424,44 @@ class PowerFlow:
         return len(self._thermals)
 
     @property
+    @locked
     def load_bus(self):
         """Per load: the index of its bus."""
         self._live()
         return self._loads["bus"].astype(np.intp)
 
     @property
+    @locked
     def gen_bus(self):
         """Per thermal unit: the index of its bus."""
         self._live()
         return self._thermals["bus"].astype(np.intp)
 
     @property
+    @locked
     def load_p(self):
         self._live()
         return np.array(self._loads["p"])
 
     @property
+    @locked
     def load_q(self):
         self._live()
         return np.array(self._loads["q"])
 
     @property
+    @locked
     def gen_p(self):
         self._live()
         return np.array(self._thermals["p"])
 
     @property
+    @locked
     def gen_vm(self):
         self._live()
         return np.array(self._thermals["vg"])
 
+    @locked
     def set_loads(self, p_mw=None, q_mvar=None, index=None):
         """Sets loads' active (MW) and reactive (MVAr) power: whole vectors (one value per
         load, in the world's load order) or, with ``index`` (load indices), the values of those
@@ -471,6 +485,7 @@ class PowerFlow:
                 view["q"][idx] = q
         self._version += 1
 
+    @locked
     def set_gen(self, p_mw=None, vm=None, index=None):
         """Sets thermal units' active power setpoints (MW) and voltage setpoints (``vm``, p.u.,
         held at PV and reference buses): whole vectors, or the values of the units ``index``
@@ -499,16 +514,18 @@ class PowerFlow:
     def solve(self):
         """Solves the power flow of the current loads and generation, reusing the solver's
         analysis and factors. Returns a PFResult."""
-        s = self._solver
-        if s is None or self._world._cdata is None:
-            raise ClosedError("this PowerFlow was closed; its C objects are freed")
-        out = self._out
-        rc = lib.pg_pf_solver_solve(s, self._world._cdata, out, self._err)
-        if rc:
-            check(rc, self._err)
-        return PFResult(out[0], self._world, self._topo, self, self._version)
+        with self._lock:
+            s = self._solver
+            if s is None or self._world._cdata is None:
+                raise ClosedError("this PowerFlow was closed; its C objects are freed")
+            out = self._out
+            rc = lib.pg_pf_solver_solve(s, self._world._cdata, out, self._err)
+            if rc:
+                check(rc, self._err)
+            return PFResult(out[0], self._world, self._topo, self, self._version)
 
     @property
+    @locked
     def info(self):
         """What the solver has analysed so far: jacobian_n, jacobian_nnz, lu_nnz, analyses,
         factorizations, refactorizations."""

@@ -12,7 +12,9 @@ ppc gets the reader's own messages (naming ``ppc['gen'] row 3, column 2 (PG)``).
 ``loadcase`` would read back), read straight from the world's arrays.
 """
 
+import functools
 import os
+import threading
 
 import numpy as np
 
@@ -154,6 +156,18 @@ def _text(p):
     return None if p == ffi.NULL else ffi.string(p).decode("utf-8", "replace")
 
 
+def locked(method):
+    """Runs a method holding the object's lock (``self._lock``), so that close() in one thread
+    waits for a C call using the object in another instead of freeing memory under it."""
+
+    @functools.wraps(method)
+    def run(self, *args, **kwargs):
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    return run
+
+
 class World:
     """A power system (buses, branches, loads, thermal units, renewables, storage, series).
 
@@ -173,6 +187,9 @@ class World:
                 "World.from_json(text) or World.from_matpower(text)"
             )
         self._cdata = ffi.gc(_cdata, lib.pg_world_free)
+        # Held by close() and by every call that hands the C world to the library (here, pf(),
+        # PowerFlow), so that a world closed in one thread is never freed under a call in another.
+        self._lock = threading.RLock()
         self.notes = list(notes or [])
         self._ppc_bus_offset = 0
 
@@ -184,6 +201,7 @@ class World:
             raise ClosedError("this World was closed; its C object is freed")
         return p
 
+    @locked
     def close(self):
         """Frees the C world now (the World is unusable afterwards). Closing twice is allowed."""
         if self._cdata is not None:
@@ -238,6 +256,7 @@ class World:
         check(lib.pg_matpower_read_buffer(data, len(data), nm, out, notes, err), err)
         return cls(out[0], _notes_list(notes))
 
+    @locked
     def write(self, path, format=None):
         """Writes the world to path (atomically: a failed write leaves the old file) as JSON or
         MATPOWER by its extension or ``format``. Returns the writer's notes (what the format
@@ -249,6 +268,7 @@ class World:
         check(lib.pg_world_write(self._ptr, p, fmt, notes, err), err)
         return _notes_list(notes)
 
+    @locked
     def to_json(self):
         """The world as a plurigrid-world/1 JSON document (str)."""
         text = ffi.new("char **")
@@ -256,6 +276,7 @@ class World:
         check(lib.pg_world_json_write_buffer(self._ptr, text, ffi.NULL, err), err)
         return take_string(text[0])
 
+    @locked
     def to_matpower(self):
         """The world as the text of a MATPOWER case file."""
         text = ffi.new("char **")
@@ -264,6 +285,7 @@ class World:
         return take_string(text[0])
 
     # ------------------------------------------------------------------ basics
+    @locked
     def copy(self):
         """A deep copy (a new C world)."""
         out = ffi.new("pg_world **")
@@ -273,6 +295,7 @@ class World:
         w._ppc_bus_offset = self._ppc_bus_offset
         return w
 
+    @locked
     def validate(self):
         """Checks the whole world; raises ModelError naming the first bad component."""
         err = ffi.new("pg_error *")
@@ -284,8 +307,10 @@ class World:
         if not isinstance(other, World):
             raise InputError("diff() compares two Worlds, not a World and %s" % type(other).__name__)
         buf = ffi.new("char[]", 512)
-        if lib.pg_world_equal(self._ptr, other._ptr, buf, 512):
-            return None
+        first, second = sorted((self, other), key=id)  # one order: no deadlock
+        with first._lock, second._lock:
+            if lib.pg_world_equal(self._ptr, other._ptr, buf, 512):
+                return None
         return ffi.string(buf).decode("utf-8", "replace")
 
     def __eq__(self, other):
@@ -346,6 +371,7 @@ class World:
             return struct_view(w.storages, w.n_storages, DT_STORAGE)
         raise InputError("no component %r" % what)
 
+    @locked
     def array(self, component, field):
         """A copy of one field of every component, e.g. ``w.array('loads', 'p')`` (MW) or
         ``w.array('buses', 'number')``. Components: buses, branches, loads, thermals,
@@ -360,6 +386,7 @@ class World:
             a = a.astype(bool)
         return a
 
+    @locked
     def names(self, component):
         """The names of every component of a kind (list of str)."""
         w = self._ptr
@@ -409,6 +436,7 @@ class World:
         w._ppc_bus_offset = offset
         return w
 
+    @locked
     def to_ppc(self):
         """The world as a ppc dict of numpy float64 arrays (``version``, ``baseMVA``, ``bus``
         (13 columns), ``gen`` (21), ``branch`` (13), ``gencost`` when any unit has a cost,

@@ -164,3 +164,35 @@ def test_setters_refuse_bad_values(plurigrid):
     flow.set_loads(np.arange(n))
     assert bit_equal(flow.load_p, np.arange(n, dtype=np.float64))
     assert flow.solve().converged
+
+
+def test_threads_and_close_never_crash(plurigrid):
+    """Solves and setters in threads while another thread closes the PowerFlow (or its world):
+    every call either works or raises ClosedError; nothing reads freed memory."""
+    import threading
+
+    for closer in ("flow", "world"):
+        flow = plurigrid.PowerFlow(case_path("case300"))
+        p0 = flow.load_p
+        errors, done = [], []
+
+        def work():
+            try:
+                for k in range(200):
+                    flow.set_loads(p0 * (1 + 0.001 * k))
+                    r = flow.solve()
+                    assert r.vm.shape == (300,)
+            except plurigrid.ClosedError:
+                done.append(True)
+            except Exception as e:  # noqa: BLE001 - any other failure is the test's failure
+                errors.append(e)
+
+        threads = [threading.Thread(target=work) for _ in range(3)]
+        for t in threads:
+            t.start()
+        (flow if closer == "flow" else flow.world).close()
+        for t in threads:
+            t.join()
+        assert not errors, errors
+        with pytest.raises(plurigrid.ClosedError):
+            flow.solve()
