@@ -196,3 +196,28 @@ def test_threads_and_close_never_crash(plurigrid):
         assert not errors, errors
         with pytest.raises(plurigrid.ClosedError):
             flow.solve()
+
+
+def test_start_from_the_previous_solution(plurigrid):
+    """set_start(previous vm, va): the same answers to within the tolerance, fewer iterations."""
+    w = plurigrid.World.read(case_path("case2383wp"))
+    cold = plurigrid.PowerFlow(w)
+    warm = plurigrid.PowerFlow(w)
+    p0, q0 = cold.load_p, cold.load_q
+    its_cold = its_warm = 0
+    for k in range(6):
+        x = 0.8 + 0.02 * k
+        for f in (cold, warm):
+            f.set_loads(p0 * x, q0 * x)
+        rc, rw = cold.solve(), warm.solve()
+        assert rc.converged and rw.converged
+        np.testing.assert_allclose(rw.vm, rc.vm, rtol=0, atol=1e-8)
+        np.testing.assert_allclose(rw.va, rc.va, rtol=0, atol=1e-6)
+        its_cold += rc.iterations
+        its_warm += rw.iterations
+        warm.set_start(rw.vm, rw.va)
+    assert its_warm < its_cold
+    with pytest.raises(plurigrid.InputError, match="> 0"):
+        warm.set_start(vm=np.zeros(w.n_buses))
+    with pytest.raises(plurigrid.InputError, match="vector of %d" % w.n_buses):
+        warm.set_start(va=[0.0])
