@@ -17,6 +17,7 @@ import json
 import math
 import numbers
 import os
+import threading
 
 import numpy as np
 
@@ -24,7 +25,7 @@ from ._errors import ClosedError, InputError, check, error_from
 from ._ffi import ffi, lib, take_string
 from .plot import SVG, chart, render, write_text
 from .table import Table
-from .world import World, as_world
+from .world import World, as_world, locked
 
 __all__ = ["run", "dcopf", "Schedule", "OPFResult"]
 
@@ -140,6 +141,9 @@ class _Result:
     manager, and writing reports."""
 
     _kind = "result"
+    # Held by close() and by every method that hands the C result to the library, so that a
+    # result closed in one thread is never freed under a call in another.
+    _lock = None
 
     def _live(self):
         if self._c is None:
@@ -149,6 +153,7 @@ class _Result:
             )
         return self._c
 
+    @locked
     def close(self):
         """Frees the C result and the copy of the world now. The arrays and tables stay;
         reports and charts then raise ClosedError. Closing twice is allowed."""
@@ -207,6 +212,7 @@ class Schedule(_Result):
 
     def __init__(self, world, c, ac):
         # Internal: takes the World copy and the C result and AC check.
+        self._lock = threading.RLock()
         _handle(c, "pg_dispatch_result *", "Schedule", "plurigrid.run(world)")
         if ac is not None:
             _handle(ac, "pg_dispatch_ac *", "Schedule", "plurigrid.run(world)")
@@ -344,10 +350,12 @@ class Schedule(_Result):
         c = self._live()
         return self._world._ptr, c, self._ac if self._ac is not None else ffi.NULL
 
+    @locked
     def text(self):
         """The readable report ``plurigrid run`` prints."""
         return _text_of(lib.pg_dispatch_result_text, *self._args())
 
+    @locked
     def to_json(self, path=None):
         """The JSON of ``plurigrid run --json`` (format plurigrid-dispatch/1); written to path
         (whole or not at all) when one is given. Returns the text."""
@@ -356,6 +364,7 @@ class Schedule(_Result):
             write_text(path, text)
         return text
 
+    @locked
     def to_csv(self, path=None):
         """The CSV of ``plurigrid run --csv`` (step,hour,component,name,quantity,value); written
         to path when one is given. Returns the text."""
@@ -364,6 +373,7 @@ class Schedule(_Result):
             write_text(path, text)
         return text
 
+    @locked
     def chart(self, chart="schedule"):
         """One chart of ``plurigrid run --plot`` as :class:`plurigrid.SVG`: "schedule" (output by
         unit, stacked, with the load on top) or "prices" (the LMP of each bus)."""
@@ -482,6 +492,7 @@ class OPFResult(_Result):
 
     def __init__(self, world, c):
         # Internal: takes the World copy and the C result.
+        self._lock = threading.RLock()
         _handle(c, "pg_dcopf_result *", "OPFResult", "plurigrid.dcopf(world)")
         if not isinstance(world, World):
             raise InputError("OPFResult() is not called directly: use plurigrid.dcopf(world)")
@@ -529,11 +540,13 @@ class OPFResult(_Result):
                       ("flow_mw", self.flow), ("price", self.branch_price)],
                      title="Branches: flow (MW) and shadow price of the rating ($/MWh)")
 
+    @locked
     def text(self):
         """The report ``plurigrid opf --dc`` prints (MATPOWER's printpf layout)."""
         c = self._live()
         return _text_of(lib.pg_dcopf_result_text, self._world._ptr, c)
 
+    @locked
     def to_json(self, path=None):
         """The JSON of ``plurigrid opf --dc --json`` (format plurigrid-dcopf/1); written to path
         when one is given. Returns the text."""
@@ -543,6 +556,7 @@ class OPFResult(_Result):
             write_text(path, text)
         return text
 
+    @locked
     def chart(self, chart="prices"):
         """A chart as :class:`plurigrid.SVG`: "prices" (the LMP of every bus, as bars by bus
         number) or "flows" (every branch's flow, MW, as bars by branch number)."""

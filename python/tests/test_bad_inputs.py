@@ -134,6 +134,28 @@ def test_closed_objects_and_invalid_handles():
              "ClosedError"),
         case("closed power flow", "p = plurigrid.PowerFlow(%r)\np.close()\np.close()\n"
              "p.solve()" % CASE9, "ClosedError"),
+        # close() in one thread while others use the result: each call either gives its
+        # answer or raises ClosedError, never reads freed memory.
+        case("close under use from threads",
+             w + "import threading\n"
+             "for k in range(3):\n"
+             "    s = plurigrid.run(w, horizon=2, ac=False)\n"
+             "    o = plurigrid.dcopf(%r)\n"
+             "    errs = []\n"
+             "    def use(f):\n"
+             "        for i in range(30):\n"
+             "            try:\n"
+             "                f()\n"
+             "            except plurigrid.ClosedError:\n"
+             "                pass\n"
+             "            except Exception as e:\n"
+             "                errs.append(e)\n"
+             "    ts = [threading.Thread(target=use, args=(f,)) for f in\n"
+             "          (s.text, s.to_csv, s.svg, o.to_json, o.svg)]\n"
+             "    for t in ts: t.start()\n"
+             "    s.close(); o.close()\n"
+             "    for t in ts: t.join()\n"
+             "    assert not errs, errs\n" % CASE9),
         case("NULL world", "plurigrid.World(ffi.NULL)", "InputError"),
         case("NULL typed world", "plurigrid.World(ffi.cast('pg_world *', 0))", "InputError"),
         case("foreign pointer as world", "plurigrid.World(ffi.new('int *'))", "InputError"),
