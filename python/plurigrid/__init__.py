@@ -63,13 +63,11 @@ __all__ = [
     "__version__",
 ]
 
-# ---- scheduling, OPF, games, plots (run.py, dcopf.py, game.py, plots.py, table.py): their
-# ---- imports and __all__ entries go below this line.
+# ---- scheduling and OPF (dispatch.py), games (game.py), tables (table.py), charts (plot.py)
 from .dispatch import OPFResult, Schedule, dcopf, run  # noqa: E402
+from .game import GameReport, ScenarioReport, game  # noqa: E402
 from .plot import SVG, chart  # noqa: E402
 from .table import Table  # noqa: E402
 
-__all__ += ["run", "dcopf", "Schedule", "OPFResult", "Table", "SVG", "chart"]
-from .game import GameReport, ScenarioReport, game  # noqa: E402
-
-__all__ += ["game", "GameReport", "ScenarioReport"]
+__all__ += ["run", "dcopf", "Schedule", "OPFResult", "game", "GameReport", "ScenarioReport",
+            "Table", "SVG", "chart"]
