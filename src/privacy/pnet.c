@@ -314,6 +314,8 @@ pgi_pnet_run(const pgi_pnet_round *r, pgi_pnet_result *res, pg_error *err)
         goto out;
     if (timed && (rc = pg_bus_flush(r->bus, 5, err))) /* subscriptions in place first */
         goto out;
+    if (r->ready)
+        r->ready(r->ready_ud);
     /* Round 0: every hosted member advertises its keys. */
     for (size_t k = 0; k < r->n_hosted; k++) {
         pn_member *m = &x.m[k];
@@ -324,7 +326,7 @@ pgi_pnet_run(const pgi_pnet_round *r, pgi_pnet_result *res, pg_error *err)
         publish(&x, &res->members, x.srv, msg, len);
         free(msg);
     }
-    double deadline = t0 + r->round_s;
+    double deadline = pgi_now() + r->round_s;
     double over_at = -1;
     for (;;) {
         if ((rc = x.rc)) {

@@ -50,6 +50,10 @@ typedef struct pgi_pnet_round {
      * member id; true: the member dies there (it handles nothing more, as if killed). */
     bool (*die)(void *ud, uint32_t id, pgi_secagg_msg_type type);
     void *die_ud;
+    /* Called once this process's subscriptions are in place, before its members advertise
+     * (tests start their member processes from here); NULL: none. */
+    void (*ready)(void *ud);
+    void *ready_ud;
     /* Log lines (reasons of refusals; never a value); NULL: none. */
     void (*log)(void *ud, pg_log_level level, const char *msg);
     void *log_ud;
