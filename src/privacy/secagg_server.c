@@ -410,24 +410,33 @@ static int
 make_forwards(pgi_secagg_server *s, uint32_t k, pgi_secagg_outbox *box, size_t *cap)
 {
     size_t n = s->p.n;
-    for (uint32_t v = 0; v < n; v++) {
+    /* rank[v]: members of U1 before v. u's entries are in id order over U1 \ {u}, so its entry
+     * for v is at rank[v], less one when u comes before v. */
+    uint32_t *rank = malloc(n * sizeof *rank);
+    if (!rank)
+        return PG_ENOMEM;
+    for (uint32_t v = 0, r = 0; v < n; v++) {
+        rank[v] = r;
+        r += s->u1[v];
+    }
+    int rc = PG_OK;
+    for (uint32_t v = 0; v < n && rc == PG_OK; v++) {
         if (!s->u2[v])
             continue;
         size_t len;
         uint8_t *m = pgi_sa_msg_alloc(PGI_SA_SHARES_FWD, PGI_SECAGG_SERVER, v, s->p.round_id,
                                       2 + (size_t)(k - 1) * PGI_SA_ENTRY, &len);
-        if (!m)
-            return PG_ENOMEM;
+        if (!m) {
+            rc = PG_ENOMEM;
+            break;
+        }
         uint8_t *e = m + PGI_SA_HEADER;
         pgi_sa_put16(e, k - 1);
         e += 2;
         for (uint32_t u = 0; u < n; u++) {
             if (!s->u2[u] || u == v)
                 continue;
-            /* u's entry for v: entries are in id order over U1 \ {u}. */
-            size_t idx = 0;
-            for (uint32_t w = 0; w < v; w++)
-                idx += s->u1[w] && w != u;
+            size_t idx = rank[v] - (u < v);
             const uint8_t *src = s->shares[u] + 2 + idx * PGI_SA_ENTRY;
             memcpy(e, src, PGI_SA_ENTRY);
             pgi_sa_put16(e, u); /* the entry names its recipient; forwarded it names the sender */
@@ -436,10 +445,11 @@ make_forwards(pgi_secagg_server *s, uint32_t k, pgi_secagg_outbox *box, size_t *
         pgi_sa_msg_sign(m, len, s->sign_sk);
         if (push(box, cap, v, m, len)) {
             free(m);
-            return PG_ENOMEM;
+            rc = PG_ENOMEM;
         }
     }
-    return PG_OK;
+    free(rank);
+    return rc;
 }
 
 static int

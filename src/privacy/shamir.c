@@ -28,6 +28,26 @@ pgi_gf16_mul(uint16_t a, uint16_t b)
     return (uint16_t)r;
 }
 
+/* y[k] *= c for the 16 elements of a secret at once (c public, y secret): the same
+ * shift-and-xor with masks, written over the elements so that the compiler vectorizes it. */
+static void
+mul_elements(uint16_t y[PGI_SHAMIR_SECRET / 2], uint16_t c)
+{
+    uint16_t a[PGI_SHAMIR_SECRET / 2], r[PGI_SHAMIR_SECRET / 2] = {0};
+    memcpy(a, y, sizeof a);
+    for (int i = 0; i < 16; i++) {
+        uint16_t m = (uint16_t) - (uint16_t)((c >> i) & 1u);
+        for (int k = 0; k < PGI_SHAMIR_SECRET / 2; k++) {
+            r[k] ^= a[k] & m;
+            uint16_t top = (uint16_t) - (uint16_t)(a[k] >> 15);
+            a[k] = (uint16_t)((uint16_t)(a[k] << 1) ^ (top & (GF16_POLY & 0xFFFFu)));
+        }
+    }
+    memcpy(y, r, sizeof r);
+    sodium_memzero(a, sizeof a);
+    sodium_memzero(r, sizeof r);
+}
+
 uint16_t
 pgi_gf16_inv(uint16_t a)
 {
@@ -87,13 +107,14 @@ pgi_shamir_split(const uint8_t secret[PGI_SHAMIR_SECRET], unsigned t, const uint
     if (t > 1)
         pgi_secagg_rng_fill(rng, coef + K, (size_t)(t - 1) * K * sizeof *coef);
     for (size_t i = 0; i < n; i++) {
+        /* Horner's rule from the highest degree, the 16 polynomials side by side. */
+        uint16_t *y = out[i].y;
         out[i].x = xs[i];
-        for (int k = 0; k < K; k++) {
-            /* Horner's rule from the highest degree. */
-            uint16_t y = coef[(size_t)(t - 1) * K + k];
-            for (unsigned d = t - 1; d-- > 0;)
-                y = (uint16_t)(pgi_gf16_mul(y, xs[i]) ^ coef[(size_t)d * K + k]);
-            out[i].y[k] = y;
+        memcpy(y, coef + (size_t)(t - 1) * K, K * sizeof *y);
+        for (unsigned d = t - 1; d-- > 0;) {
+            mul_elements(y, xs[i]);
+            for (int k = 0; k < K; k++)
+                y[k] ^= coef[(size_t)d * K + k];
         }
     }
     sodium_memzero(coef, bytes);
@@ -129,9 +150,12 @@ pgi_shamir_combine(const pgi_shamir_share *shares, size_t n, unsigned t,
             num = pgi_gf16_mul(num, shares[j].x);
             den = pgi_gf16_mul(den, (uint16_t)(shares[j].x ^ shares[i].x));
         }
-        uint16_t l = pgi_gf16_mul(num, pgi_gf16_inv(den));
+        uint16_t l = pgi_gf16_mul(num, pgi_gf16_inv(den)), y[K];
+        memcpy(y, shares[i].y, sizeof y);
+        mul_elements(y, l);
         for (int k = 0; k < K; k++)
-            acc[k] ^= pgi_gf16_mul(l, shares[i].y[k]);
+            acc[k] ^= y[k];
+        sodium_memzero(y, sizeof y);
     }
     for (int k = 0; k < K; k++) {
         secret[2 * k] = (uint8_t)(acc[k] >> 8);
