@@ -214,7 +214,9 @@ pgi_secagg_client_state pgi_secagg_client_state_get(const pgi_secagg_client *c);
 void pgi_secagg_client_view(const pgi_secagg_client *c, pgi_secagg_view *v);
 
 /* For tests of collusion only: what a colluding member hands the aggregator, its self-mask seed
- * b and its mask secret key s_sk (after start). Never used by the protocol. */
+ * b and its mask secret key s_sk, between start and the KEYS message (the member wipes each
+ * secret as soon as it has used it: c_sk once the channel keys are derived, b, s_sk and the
+ * input once the masked input is made). Never used by the protocol. */
 int pgi_secagg_client_reveal(const pgi_secagg_client *c, uint8_t b_seed[32], uint8_t s_sk[32],
                              pg_error *err);
 

@@ -108,7 +108,7 @@ pgi_secagg_client_free(pgi_secagg_client *c)
     free(c->b_sh);
     free(c->s_sh);
     free(c->u3_set);
-    sodium_memzero(c, sizeof *c);
+    sodium_memzero(c, sizeof *c); /* b, s_sk, c_sk, the signing key */
     free(c);
 }
 
@@ -325,6 +325,7 @@ on_keys(pgi_secagg_client *c, const pgi_sa_header *h, uint8_t **reply, size_t *r
         memcpy(c->mask_key, mk, n * 32);
         c->view.u1 = (uint32_t)k;
         c->state = PGI_SAC_SHARED;
+        sodium_memzero(c->c_sk, sizeof c->c_sk); /* the channel keys are derived */
         finish(c, m, mlen, reply, reply_len);
         m = NULL;
     }
@@ -447,6 +448,8 @@ on_shares(pgi_secagg_client *c, const pgi_sa_header *h, uint8_t **reply, size_t 
     sodium_memzero(c->x, L * sizeof *c->x);
     sodium_memzero(c->enc_key, n * 32);
     sodium_memzero(c->mask_key, n * 32);
+    sodium_memzero(c->b, sizeof c->b);
+    sodium_memzero(c->s_sk, sizeof c->s_sk);
     finish(c, m, mlen, reply, reply_len);
     m = NULL;
 out:
@@ -710,8 +713,10 @@ int
 pgi_secagg_client_reveal(const pgi_secagg_client *c, uint8_t b_seed[32], uint8_t s_sk[32],
                          pg_error *err)
 {
-    if (c->state == PGI_SAC_NEW)
-        return pg_error_set(err, PG_ESTATE, "secure aggregation: member %u has not started",
+    if (c->state != PGI_SAC_ADVERTISED)
+        return pg_error_set(err, PG_ESTATE,
+                            "secure aggregation: member %u's secrets are revealed only between "
+                            "advertising and sharing its keys",
                             c->self);
     memcpy(b_seed, c->b, 32);
     memcpy(s_sk, c->s_sk, 32);

@@ -30,6 +30,8 @@ struct sim {
     bool (*watch)(sim *m, uint32_t from, const uint8_t *msg, size_t len);
     void *ud;
     int aborted; /* members that refused to go on */
+    /* Each member's b and s_sk as it started: what a colluding member hands over. */
+    uint8_t (*b)[32], (*s_sk)[32];
 };
 
 static inline uint64_t
@@ -72,6 +74,8 @@ sim_init(sim *m, uint32_t n, uint32_t t, uint32_t min, uint32_t L, uint32_t seed
     m->drop_at = calloc(n, sizeof *m->drop_at);
     m->x = calloc((size_t)n * L, sizeof *m->x);
     m->adv = calloc(n, 64);
+    m->b = calloc(n, 32);
+    m->s_sk = calloc(n, 32);
     assert_non_null(m->pk);
     assert_non_null(m->x);
     uint8_t sd[32];
@@ -107,6 +111,8 @@ sim_free(sim *m)
     free(m->drop_at);
     free(m->x);
     free(m->adv);
+    free(m->b);
+    free(m->s_sk);
 }
 
 /* A member's message to the server, through the watch hook. */
@@ -135,6 +141,7 @@ sim_start(sim *m)
         size_t len;
         assert_int_equal(
             pgi_secagg_client_start(m->c[i], m->x + (size_t)i * m->L, &msg, &len, NULL), PG_OK);
+        assert_int_equal(pgi_secagg_client_reveal(m->c[i], m->b[i], m->s_sk[i], NULL), PG_OK);
         sim_send(m, i, msg, len);
     }
 }

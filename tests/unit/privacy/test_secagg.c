@@ -234,8 +234,7 @@ test_false_dropout_claim(void **state)
     /* What the aggregator can do with y_0 and s_0: remove every pairwise mask; PRG(b_0) stays. */
     uint64_t y[4], x0[4];
     sim_masked_values(rc.masked, 4, y);
-    uint8_t b[32], s_sk[32], key[32], scratch[32];
-    assert_int_equal(pgi_secagg_client_reveal(m.c[0], b, s_sk, NULL), PG_OK);
+    uint8_t key[32], scratch[32], *b = m.b[0], *s_sk = m.s_sk[0];
     bool all[5] = {true, true, true, true, true};
     strip_pairwise(&m, 0, s_sk, all, y);
     memcpy(x0, m.x, sizeof x0);
@@ -582,8 +581,7 @@ test_colluders_learn_nothing(void **state)
         m.ud = &c;
         assert_int_equal(sim_run(&m), PG_OK);
         check_sum(&m);
-        uint8_t b0[32], s0[32], key[32], scratch[8 * L];
-        assert_int_equal(pgi_secagg_client_reveal(m.c[0], b0, s0, NULL), PG_OK);
+        uint8_t key[32], scratch[8 * L], *b0 = m.b[0], *s0 = m.s_sk[0];
         pgi_sa_self_key(key, m.p.round_id, b0);
         pgi_sa_prg_add(y, L, key, -1, scratch);
         uint64_t full[L];
