@@ -795,9 +795,8 @@ test_client_refuses(void **state)
     sim_free(&m);
 }
 
-/* Parameters out of range are refused; a server message to a member that has not started or is
- * done is refused; no error message carries a secret (checked on all of the above by
- * construction: messages name members and counts only). */
+/* Parameters out of range are refused; a server message to a member that has not started is
+ * refused. */
 static void
 test_params(void **state)
 {
