@@ -84,6 +84,7 @@ log_line(void *ud, pg_log_level level, const char *msg)
 
 typedef struct child_ctx {
     int go;                   /* read end of the go pipe */
+    int up;                   /* write end of the pipe saying it is subscribed */
     pgi_secagg_msg_type kill; /* 0: never */
 } child_ctx;
 
@@ -91,8 +92,8 @@ static void
 child_ready(void *ud)
 {
     child_ctx *c = ud;
-    char b;
-    if (read(c->go, &b, 1) != 1)
+    char b = 1;
+    if (write(c->up, &b, 1) != 1 || read(c->go, &b, 1) != 1)
         _exit(3);
 }
 
@@ -255,12 +256,20 @@ on_wire(const tap *t, double x, char *what, size_t wn)
 
 /* ---------------------------------------------------------------- one aggregation */
 
+/* Every member is subscribed (they say so on the up pipe): let them advertise. */
 static void
 go_all(void *ud)
 {
-    int *fd = ud;
+    int *fd = ud; /* [0] up (read), [1] go (write) */
     char b[N] = {0};
-    assert_int_equal(write(*fd, b, N), N);
+    size_t got = 0;
+    while (got < N) {
+        ssize_t k = read(fd[0], b, N - got);
+        if (k <= 0)
+            break;
+        got += (size_t)k;
+    }
+    assert_int_equal(write(fd[1], b, N), N);
 }
 
 /* Plays one aggregation with member i killed at kill[i] (0: not killed); returns whether it was
@@ -270,8 +279,9 @@ play(const char *url, const world *w, uint64_t wseed, const char *label,
      const pgi_secagg_msg_type *killat, uint64_t *sum, bool *included, tap *tp)
 {
     pg_error err = {0};
-    int pipefd[2];
+    int pipefd[2], upfd[2];
     assert_int_equal(pipe(pipefd), 0);
+    assert_int_equal(pipe(upfd), 0);
     pid_t pid[N];
     for (uint32_t i = 0; i < N; i++) {
         pid[i] = fork();
@@ -279,17 +289,21 @@ play(const char *url, const world *w, uint64_t wseed, const char *label,
         if (pid[i] == 0) {
             /* a fresh program: the NATS client's threads do not survive a fork */
             close(pipefd[1]);
-            char a[5][64];
+            close(upfd[0]);
+            char a[6][64];
             snprintf(a[0], sizeof a[0], "%llu", (unsigned long long)wseed);
             snprintf(a[1], sizeof a[1], "%u", i);
             snprintf(a[2], sizeof a[2], "%d", (int)killat[i]);
             snprintf(a[3], sizeof a[3], "%d", pipefd[0]);
-            execl("/proc/self/exe", "member", "--member", url, label, a[0], a[1], a[2], a[3],
+            snprintf(a[4], sizeof a[4], "%d", upfd[1]);
+            execl("/proc/self/exe", "member", "--member", url, label, a[0], a[1], a[2], a[3], a[4],
                   (char *)NULL);
             _exit(7);
         }
     }
     close(pipefd[0]);
+    close(upfd[1]);
+    int fds[2] = {upfd[0], pipefd[1]};
     pg_bus *bus = NULL, *tb = NULL;
     assert_int_equal(pg_bus_open(&bus, "nats", url, &err), PG_OK);
     assert_int_equal(pg_bus_open(&tb, "nats", url, &err), PG_OK);
@@ -306,13 +320,14 @@ play(const char *url, const world *w, uint64_t wseed, const char *label,
                         .round_s = 1.0,
                         .overall_s = 40,
                         .ready = go_all,
-                        .ready_ud = &pipefd[1],
+                        .ready_ud = fds,
                         .log = log_line};
     pgi_pnet_result res = {.sum = sum, .included = included};
     int rc = pgi_pnet_run(&r, &res, &err);
     if (rc)
         fail_msg("aggregation: %s", err.msg);
     close(pipefd[1]);
+    close(upfd[0]);
     /* the members: the killed died by SIGKILL, the others ended their part (or, when nothing was
      * released, are waiting for a round that will not come: stopped here) */
     double until = pgi_now() + 10;
@@ -417,11 +432,12 @@ killed_members(void **state)
 int
 main(int argc, char **argv)
 {
-    if (argc == 8 && strcmp(argv[1], "--member") == 0) {
-        /* a member process: url label seed id kill go-fd */
+    if (argc == 9 && strcmp(argv[1], "--member") == 0) {
+        /* a member process: url label seed id kill go-fd up-fd */
         world w;
         make_world(&w, argv[3], strtoull(argv[4], NULL, 10));
-        child_ctx cx = {.go = atoi(argv[7]), .kill = (pgi_secagg_msg_type)atoi(argv[6])};
+        child_ctx cx = {
+            .go = atoi(argv[7]), .up = atoi(argv[8]), .kill = (pgi_secagg_msg_type)atoi(argv[6])};
         run_member(&w, argv[2], argv[3], (uint32_t)atoi(argv[5]), &cx);
     }
     const struct CMUnitTest tests[] = {
