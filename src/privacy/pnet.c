@@ -345,7 +345,10 @@ pgi_pnet_run(const pgi_pnet_round *r, pgi_pnet_result *res, pg_error *err)
             goto out;
         }
         if (x.s && !server_over(&x)) {
-            bool close = x.E->server_complete(x.s) || !timed || pgi_now() >= deadline;
+            /* in process: a round closes once a delivery finds nothing more queued (one flush
+             * may stop at its time limit with members' answers still waiting) */
+            bool close = x.E->server_complete(x.s) || (!timed && got == 0) ||
+                         (timed && pgi_now() >= deadline);
             if (close) {
                 pgi_secagg_outbox box = {0};
                 pg_error e = {0};
