@@ -222,15 +222,20 @@ on_bus(const world *w, const char *transport, const char *url, const char *label
                         .hosted = w->ids,
                         .member_sk = (const uint8_t(*)[64])w->sk,
                         .inputs = w->inputs,
-                        .round_s = url ? 30 : 0,
-                        .overall_s = url ? 300 : 0};
+                        /* every member works in this process, one after another: a round on
+                         * NATS lasts their summed work, so its deadline is generous */
+                        .round_s = url ? 600 : 0,
+                        .overall_s = url ? 3600 : 0};
     pgi_pnet_result res = {.sum = sum};
     double t0 = pgi_now();
     if (pgi_pnet_run(&r, &res, &err))
         die("aggregation", &err);
     double dt = pgi_now() - t0;
-    if (!res.released || res.n_included != w->n)
-        die("the sum was not released with every member", NULL);
+    if (!res.released || res.n_included != w->n) {
+        fprintf(stderr, "bench/privacy: %s, %u members: released %d with %u included (%s)\n",
+                transport, w->n, res.released, res.n_included, res.failure);
+        exit(1);
+    }
     pg_bus_close(bus);
     return dt;
 }
@@ -263,7 +268,8 @@ main(void)
     for (size_t z = 0; z < 3; z++) {
         uint32_t n = sizes[z];
         double m[REPS], s[REPS], ip[REPS], nt[REPS];
-        for (int r = 0; r < REPS; r++) {
+        int reps = n >= 200 ? 1 : REPS; /* 200 members: one run (minutes on two cores) */
+        for (int r = 0; r < reps; r++) {
             char label[32];
             snprintf(label, sizeof label, "n%u-r%d", n, r);
             world w;
@@ -275,9 +281,9 @@ main(void)
         }
         /* a member's X25519 work: its two key pairs, and one agreement with each peer for each */
         double ops = 2.0 + 2.0 * (n - 1);
-        printf("%8u %14.2f %14.1f %16.1f %16.1f %14.0f %16.2f\n", n, 1e3 * bench_median(m, REPS),
-               1e3 * bench_median(s, REPS), 1e3 * bench_median(ip, REPS),
-               1e3 * bench_median(nt, REPS), ops, 1e3 * ops * x25519);
+        printf("%8u %14.2f %14.1f %16.1f %16.1f %14.0f %16.2f\n", n, 1e3 * bench_median(m, reps),
+               1e3 * bench_median(s, reps), 1e3 * bench_median(ip, reps),
+               1e3 * bench_median(nt, reps), ops, 1e3 * ops * x25519);
         fflush(stdout);
     }
     return 0;
