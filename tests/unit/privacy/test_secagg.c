@@ -509,7 +509,7 @@ test_aggregator_view_indistinguishable(void **state)
     free(b.other_len);
 
     /* Many rounds, different randomness each. */
-    enum { ROUNDS = 150, L = 16, N = ROUNDS * L };
+    enum { ROUNDS = 50, L = 48, N = ROUNDS * L };
     uint64_t *v0 = malloc(N * 8), *v1 = malloc(N * 8);
     capture c0 = {.y = v0}, c1 = {.y = v1};
     for (uint32_t r = 0; r < ROUNDS; r++) {
@@ -561,7 +561,7 @@ static void
 test_colluders_learn_nothing(void **state)
 {
     (void)state;
-    enum { ROUNDS = 60, L = 16, N = ROUNDS * L };
+    enum { ROUNDS = 30, L = 32, N = ROUNDS * L };
     uint64_t *z0 = malloc(N * 8), *z1 = malloc(N * 8);
     const bool colluders[5] = {false, false, false, true, true};
     const bool everyone[5] = {false, true, true, true, true};
