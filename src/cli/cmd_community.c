@@ -15,6 +15,7 @@
 #include "cli/cli.h"
 #include "cli/lattice_opts.h"
 #include "plurigrid/community.h"
+#include "plurigrid/privacy.h"
 
 #define CMD "community"
 
@@ -28,7 +29,7 @@ usage(FILE *f)
             "                           [--nats URL[,URL...] [--session TOKEN]\n"
             "                            [--connections shared|per-node] [--log-level LEVEL]\n"
             "                            [--clock simulation|wall] [--interval-s S]]\n"
-            "                           [--ledger DIR [--ledger-sync-s S]]\n"
+            "                           [--ledger DIR [--ledger-sync-s S]] [--private]\n"
             "\n"
             "Plays a community of nodes (homes, buildings, off-grid systems) interval by\n"
             "interval: each node plans its devices and bids, a market operator clears the bids\n"
@@ -78,11 +79,21 @@ usage(FILE *f)
             "                 the market; without --nats, on the in-process bus\n"
             "  --ledger-sync-s S  seconds between reconciliations with a peer (default 5)\n"
             "\n"
-            "Files are replaced whole: a failed write leaves the old file.\n"
-            "\n"
-            "Exit status: 0 done, 2 bad input or usage (the message names the file, line and\n"
-            "field), 3 the NATS servers cannot be reached, or an internal failure.\n",
+            "",
             PG_COMMUNITY_MAX_THREADS);
+    fputs("Privacy (docs/privacy.md):\n"
+          "  --private      play the market by secure aggregation: the members' bids and\n"
+          "                 meter readings are summed without anyone (the operator, a peer,\n"
+          "                 an eavesdropper) seeing one member's; the same clearing as the\n"
+          "                 open uniform auction; the report adds what each party saw. With\n"
+          "                 --nats the aggregation runs on NATS. Uniform market only; not\n"
+          "                 with a feeder, shared batteries or --ledger\n"
+          "\n"
+          "Files are replaced whole: a failed write leaves the old file.\n"
+          "\n"
+          "Exit status: 0 done, 2 bad input or usage (the message names the file, line and\n"
+          "field), 3 the NATS servers cannot be reached, or an internal failure.\n",
+          f);
 }
 
 static void
@@ -97,6 +108,37 @@ progress(size_t done, size_t total, void *ud)
 }
 
 typedef int (*printer)(const pg_community_report *, char **, pg_error *);
+
+/* --private: the report's printers with the privacy section (what each party saw) added. */
+static const pg_privacy_report *the_privacy;
+
+static int
+text_private(const pg_community_report *r, char **out, pg_error *err)
+{
+    char *a = NULL, *b = NULL;
+    if (pg_community_report_text(r, &a, err) || pg_privacy_report_text(the_privacy, &b, err)) {
+        free(a);
+        return err->code;
+    }
+    size_t na = strlen(a), nb = strlen(b);
+    char *s = malloc(na + nb + 1);
+    if (s) {
+        memcpy(s, a, na);
+        memcpy(s + na, b, nb + 1);
+    }
+    free(a);
+    free(b);
+    if (!s)
+        return pg_error_set(err, PG_ENOMEM, "out of memory");
+    *out = s;
+    return PG_OK;
+}
+
+static int
+json_private(const pg_community_report *r, char **out, pg_error *err)
+{
+    return pg_community_report_json_private(r, the_privacy, out, err);
+}
 
 static int
 emit(const char *path, printer fn, const pg_community_report *r)
@@ -140,7 +182,7 @@ int
 pg_cmd_community(int argc, char **argv)
 {
     const char *file = NULL, *json_path = NULL, *csv_path = NULL, *plot_dir = NULL;
-    bool show_progress = isatty(STDERR_FILENO);
+    bool show_progress = isatty(STDERR_FILENO), private_ = false;
     pg_community_options o;
     pg_community_options_init(&o);
     pg_cli_lattice lat;
@@ -201,6 +243,8 @@ pg_cmd_community(int argc, char **argv)
             plot_dir = argv[++i];
         } else if (strcmp(a, "--progress") == 0) {
             show_progress = true;
+        } else if (strcmp(a, "--private") == 0) {
+            private_ = true;
         } else if (a[0] == '-' && a[1] != '\0') {
             return pg_cli_usage_error(CMD, "unknown option; try 'plurigrid community --help'", a);
         } else if (file) {
@@ -224,6 +268,13 @@ pg_cmd_community(int argc, char **argv)
         return pg_cli_usage_error(CMD, "an output would replace the scenario file it reads", file);
     if (pg_cli_same_file(json_path, csv_path))
         return pg_cli_usage_error(CMD, "--json and --csv name the same file", json_path);
+    if (private_ && lat.ledger)
+        return pg_cli_usage_error(CMD,
+                                  "--private keeps the bids off the wire; a shared ledger "
+                                  "records them: give one or the other",
+                                  "--ledger");
+    if (private_ && o.market && strcmp(o.market, "uniform") != 0)
+        return pg_cli_usage_error(CMD, "--private plays the uniform market only", o.market);
     pg_lattice_options lo;
     pg_lattice_options_init(&lo);
     if (lat.ledger && !pg_cli_lattice_wanted(&lat))
@@ -244,6 +295,7 @@ pg_cmd_community(int argc, char **argv)
     pg_error err = {0};
     pg_community *c = NULL;
     pg_community_report *r = NULL;
+    pg_privacy_report pv = {0};
     pg_output *jo = NULL, *co = NULL;
     int code = PG_EXIT_OK;
     size_t shown = 0;
@@ -267,7 +319,8 @@ pg_cmd_community(int argc, char **argv)
         }
     }
     if (pg_community_read(&c, file, &o, &err) != PG_OK ||
-        pg_community_run_all(c, &o, &r, &err) != PG_OK) {
+        (private_ ? pg_community_run_private(c, &o, &r, &pv, &err)
+                  : pg_community_run_all(c, &o, &r, &err)) != PG_OK) {
         code = pg_cli_report(CMD, &err);
         if (err.code == PG_ENET) {
             fprintf(stderr, "plurigrid " CMD ": to start a server: nats-server -p 4222, and give "
@@ -276,15 +329,21 @@ pg_cmd_community(int argc, char **argv)
         }
         goto out;
     }
-    if (!json_std && !csv_std && (code = emit("-", pg_community_report_text, r)))
+    printer text_fn = pg_community_report_text, json_fn = pg_community_report_json;
+    if (private_) {
+        the_privacy = &pv;
+        text_fn = text_private;
+        json_fn = json_private;
+    }
+    if (!json_std && !csv_std && (code = emit("-", text_fn, r)))
         goto out;
     /* Standard output is written at once; files are written whole, and put in place only when
      * every output (the plots too) has been written. */
-    if (json_path && json_std && (code = emit("-", pg_community_report_json, r)))
+    if (json_path && json_std && (code = emit("-", json_fn, r)))
         goto out;
     if (csv_path && csv_std && (code = emit("-", pg_community_report_csv, r)))
         goto out;
-    if (json_path && !json_std && (code = stage(json_path, pg_community_report_json, r, &jo)))
+    if (json_path && !json_std && (code = stage(json_path, json_fn, r, &jo)))
         goto out;
     if (csv_path && !csv_std && (code = stage(csv_path, pg_community_report_csv, r, &co)))
         goto out;
@@ -317,6 +376,7 @@ out:
     pg_output_discard(jo);
     pg_output_discard(co);
     pg_community_report_free(r);
+    pg_privacy_report_free(&pv);
     pg_community_free(c);
     return code;
 }

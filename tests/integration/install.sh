@@ -39,6 +39,9 @@ fi
 [ -f "$libdir/plurigrid/ledger.so" ] || { echo "FAIL: the ledger module is not installed"; exit 1; }
 readelf -d "$libdir/plurigrid/ledger.so" | grep NEEDED | grep -q sodium ||
     { echo "FAIL: the ledger module does not link libsodium"; exit 1; }
+[ -f "$libdir/plurigrid/privacy.so" ] || { echo "FAIL: the privacy module is not installed"; exit 1; }
+readelf -d "$libdir/plurigrid/privacy.so" | grep NEEDED | grep -q sodium ||
+    { echo "FAIL: the privacy module does not link libsodium"; exit 1; }
 
 # The NATS module is loaded at the first NATS bus, not before; without it, opening one says so.
 cat > "$tmp/natsopen.c" <<'C'
