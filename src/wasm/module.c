@@ -80,6 +80,7 @@ need(cursor *c, size_t n, const char *thing)
 static int
 read_byte(cursor *c, uint8_t *out, const char *thing)
 {
+    *out = 0;
     int rc = need(c, 1, thing);
     if (rc != PG_OK)
         return rc;
@@ -95,6 +96,7 @@ read_uleb(cursor *c, unsigned bits, uint64_t *out, const char *thing)
     size_t start = c->pos;
     unsigned max_bytes = (bits + 6) / 7;
     uint64_t v = 0;
+    *out = 0;
     for (unsigned i = 0;; i++) {
         if (c->pos >= c->end)
             return fail(c, start, PG_EPARSE, "%s (an unsigned LEB128 number) runs past the end",
@@ -119,7 +121,8 @@ read_uleb(cursor *c, unsigned bits, uint64_t *out, const char *thing)
 static int
 read_u32(cursor *c, uint32_t *out, const char *thing)
 {
-    uint64_t v;
+    uint64_t v = 0;
+    *out = 0;
     int rc = read_uleb(c, 32, &v, thing);
     if (rc == PG_OK)
         *out = (uint32_t)v;
@@ -164,7 +167,7 @@ static int
 read_count(cursor *c, uint32_t limit, size_t min_entry, uint32_t *out, const char *thing)
 {
     size_t at = c->pos;
-    uint32_t n;
+    uint32_t n = 0;
     int rc = read_u32(c, &n, thing);
     if (rc != PG_OK)
         return rc;
@@ -181,7 +184,7 @@ static int
 read_name(cursor *c, char **out, size_t *out_len, const char *thing)
 {
     size_t at = c->pos;
-    uint32_t n;
+    uint32_t n = 0;
     int rc = read_u32(c, &n, thing);
     if (rc != PG_OK)
         return rc;
@@ -232,7 +235,7 @@ static int
 read_limits(cursor *c, int memory, pgi_wasm_limits *l)
 {
     size_t at = c->pos;
-    uint8_t flags;
+    uint8_t flags = 0;
     int rc = read_byte(c, &flags, "limits");
     if (rc != PG_OK)
         return rc;
@@ -272,7 +275,7 @@ read_global_type(cursor *c, pgi_wasm_global *g)
     if (rc != PG_OK)
         return rc;
     size_t at = c->pos;
-    uint8_t m;
+    uint8_t m = 0;
     if ((rc = read_byte(c, &m, "a global's mutability")) != PG_OK)
         return rc;
     if (m > 1)
@@ -289,8 +292,8 @@ skip_const_expr(cursor *c)
     int rc;
     for (int n = 0;; n++) {
         size_t at = c->pos;
-        uint8_t op;
-        uint64_t u;
+        uint8_t op = 0;
+        uint64_t u = 0;
         if ((rc = read_byte(c, &op, "a constant expression")) != PG_OK)
             return rc;
         if (op == 0x0b)
@@ -312,7 +315,7 @@ skip_const_expr(cursor *c)
         case 0x23: /* global.get */
         case 0xd2: /* ref.func */ rc = read_uleb(c, 32, &u, "an index"); break;
         case 0xd0: { /* ref.null */
-            uint8_t t;
+            uint8_t t = 0;
             rc = read_byte(c, &t, "a reference type");
             break;
         }
@@ -364,7 +367,7 @@ extend(void **arr, size_t n, size_t extra, size_t size, pg_error *err)
 static int
 read_types(cursor *c, pgi_wasm_module_info *m)
 {
-    uint32_t n;
+    uint32_t n = 0;
     int rc = read_count(c, PGI_WASM_MAX_TYPES, 3, &n, "types");
     if (rc != PG_OK)
         return rc;
@@ -374,12 +377,12 @@ read_types(cursor *c, pgi_wasm_module_info *m)
     for (uint32_t i = 0; i < n; i++) {
         pgi_wasm_functype *t = &m->types[i];
         size_t at = c->pos;
-        uint8_t form;
+        uint8_t form = 0;
         if ((rc = read_byte(c, &form, "a type's form")) != PG_OK)
             return rc;
         if (form != 0x60)
             return fail(c, at, PG_EPARSE, "type %u: 0x%02x is not a function type (0x60)", i, form);
-        uint32_t np, nr;
+        uint32_t np = 0, nr = 0;
         if ((rc = read_count(c, PGI_WASM_MAX_PARAMS, 1, &np, "parameters")) != PG_OK)
             return rc;
         if ((rc = grow_array((void **)&t->params, np, 1, c->err)) != PG_OK)
@@ -403,7 +406,7 @@ read_types(cursor *c, pgi_wasm_module_info *m)
 static int
 read_imports(cursor *c, pgi_wasm_module_info *m)
 {
-    uint32_t n;
+    uint32_t n = 0;
     /* module name, name, kind, one byte of description: 4 bytes at least */
     int rc = read_count(c, PGI_WASM_MAX_IMPORTS, 4, &n, "imports");
     if (rc != PG_OK)
@@ -488,7 +491,7 @@ read_imports(cursor *c, pgi_wasm_module_info *m)
 static int
 read_functions(cursor *c, pgi_wasm_module_info *m)
 {
-    uint32_t n;
+    uint32_t n = 0;
     size_t at = c->pos;
     int rc = read_count(c, PGI_WASM_MAX_FUNCS, 1, &n, "functions");
     if (rc != PG_OK)
@@ -501,7 +504,7 @@ read_functions(cursor *c, pgi_wasm_module_info *m)
         return rc;
     for (uint32_t i = 0; i < n; i++) {
         size_t tat = c->pos;
-        uint32_t ti;
+        uint32_t ti = 0;
         if ((rc = read_u32(c, &ti, "a type index")) != PG_OK)
             return rc;
         if (ti >= m->n_types)
@@ -515,7 +518,7 @@ read_functions(cursor *c, pgi_wasm_module_info *m)
 static int
 read_tables(cursor *c, pgi_wasm_module_info *m)
 {
-    uint32_t n;
+    uint32_t n = 0;
     size_t at = c->pos;
     int rc = read_count(c, PGI_WASM_MAX_TABLES, 3, &n, "tables");
     if (rc != PG_OK)
@@ -535,7 +538,7 @@ read_tables(cursor *c, pgi_wasm_module_info *m)
 static int
 read_memories(cursor *c, pgi_wasm_module_info *m)
 {
-    uint32_t n;
+    uint32_t n = 0;
     size_t at = c->pos;
     int rc = read_count(c, PGI_WASM_MAX_MEMORIES, 2, &n, "memories");
     if (rc != PG_OK)
@@ -556,7 +559,7 @@ read_memories(cursor *c, pgi_wasm_module_info *m)
 static int
 read_globals(cursor *c, pgi_wasm_module_info *m)
 {
-    uint32_t n;
+    uint32_t n = 0;
     size_t at = c->pos;
     /* type, mutability, one instruction, end: 4 bytes at least */
     int rc = read_count(c, PGI_WASM_MAX_GLOBALS, 4, &n, "globals");
@@ -579,7 +582,7 @@ read_globals(cursor *c, pgi_wasm_module_info *m)
 static int
 read_exports(cursor *c, pgi_wasm_module_info *m)
 {
-    uint32_t n;
+    uint32_t n = 0;
     /* name, kind, index: 3 bytes at least */
     int rc = read_count(c, PGI_WASM_MAX_EXPORTS, 3, &n, "exports");
     if (rc != PG_OK)
@@ -684,8 +687,8 @@ pgi_wasm_module_read(const uint8_t *wasm, size_t len, pgi_wasm_module_info **out
         size_t sec_at = c.pos;
         c.end = len;
         c.what = NULL;
-        uint8_t id;
-        uint32_t size;
+        uint8_t id = 0;
+        uint32_t size = 0;
         if ((rc = read_byte(&c, &id, "a section id")) != PG_OK)
             goto out;
         int rank = section_rank(id);
