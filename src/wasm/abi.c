@@ -96,6 +96,7 @@ const char *const pgi_wasm_cflags[] = {
     "-DWASM_RT_USE_STACK_DEPTH_COUNT=1",
     "-DWASM_RT_MAX_CALL_STACK_DEPTH=100000",
     "-I" PGI_WASM_RT_INCLUDE,
+    "-Wl,--wrap=wasm_rt_allocate_memory",
     NULL,
 };
 

@@ -34,6 +34,31 @@ typedef struct pgi_wasm_abi_import {
 #define PGI_WASM_MOD_PG "pg"
 #define PGI_WASM_MOD_WASI "wasi_snapshot_preview1"
 
+/* The table's rows by number (the order of pgi_wasm_abi_imports). */
+enum {
+    PGI_WASM_IMP_VIEW,
+    PGI_WASM_IMP_SERIES,
+    PGI_WASM_IMP_DR_EVENT,
+    PGI_WASM_IMP_LOG,
+    PGI_WASM_IMP_ARGS_GET,
+    PGI_WASM_IMP_ARGS_SIZES_GET,
+    PGI_WASM_IMP_ENVIRON_GET,
+    PGI_WASM_IMP_ENVIRON_SIZES_GET,
+    PGI_WASM_IMP_CLOCK_RES_GET,
+    PGI_WASM_IMP_CLOCK_TIME_GET,
+    PGI_WASM_IMP_FD_WRITE,
+    PGI_WASM_IMP_FD_CLOSE,
+    PGI_WASM_IMP_FD_SEEK,
+    PGI_WASM_IMP_FD_FDSTAT_GET,
+    PGI_WASM_IMP_FD_PRESTAT_GET,
+    PGI_WASM_IMP_FD_PRESTAT_DIR_NAME,
+    PGI_WASM_IMP_FD_READ,
+    PGI_WASM_IMP_PROC_EXIT,
+    PGI_WASM_IMP_RANDOM_GET,
+    PGI_WASM_IMP_SCHED_YIELD,
+    PGI_WASM_IMP_COUNT
+};
+
 /* The table, in a fixed order: the glue forwards import k as number k. */
 extern const pgi_wasm_abi_import pgi_wasm_abi_imports[];
 extern const size_t pgi_wasm_abi_n_imports;
@@ -72,7 +97,9 @@ extern const size_t pgi_wasm_abi_n_exports;
 /* The C compiler's flags for every file of the shared object (strategy.c, the glue, the
  * runtime's wasm-rt-impl.c from PGI_WASM_RT_IMPL), NULL-terminated: explicit bounds checks (no
  * 8 GiB guard reservation, no SIGSEGV handler: see docs/wasm.md), the call-depth counter, hidden
- * visibility. Add -I for the folder of strategy.h and -shared -fPIC -o OUT when linking. */
+ * visibility, and the link's --wrap of the runtime's memory allocation (the glue caps the memory at
+ * the ceiling there). Add -I for the folder of strategy.h and -shared -o OUT. The glue needs
+ * nothing of wasm2c's debug names. */
 extern const char *const pgi_wasm_cflags[];
 #define PGI_WASM_RT_IMPL "/usr/src/wasm2c/wasm-rt-impl.c"
 #define PGI_WASM_RT_INCLUDE "/usr/src/wasm2c"
@@ -99,6 +126,7 @@ typedef struct pgi_wasm_sandbox_limits {
     uint32_t init_ms;      /* deadline of starting the child, instantiating and pg_init (2000) */
     uint32_t log_bytes;    /* bytes of log kept per call (default 4096) */
     uint32_t cpu_s;        /* RLIMIT_CPU of the child's whole life, s: a backstop (default 600) */
+    uint32_t selftest;     /* 0; tests of the runner only (PGW_SELFTEST_*, src/wasm/proto.h) */
 } pgi_wasm_sandbox_limits;
 
 void pgi_wasm_limits_init(pgi_wasm_sandbox_limits *l);
