@@ -82,6 +82,13 @@ PG_API int pg_wasm_check_abi(const char *path, pg_wasm_abi abi, pg_wasm_check_re
 /* Frees a report. Accepts NULL. */
 PG_API void pg_wasm_check_report_free(pg_wasm_check_report *report);
 
+/* The report as text for people (json 0: the verdict, every import and export with its type and
+ * why a refused one is refused, the memory, the problems) or as JSON (json 1:
+ * plurigrid-wasm-check/1, docs/wasm.md), naming the module file. *out is malloc'd (free it).
+ * Borrows r and file. */
+PG_API int pg_wasm_check_report_text(const pg_wasm_check_report *r, const char *file, int json,
+                                     char **out, pg_error *err);
+
 /* How pg_wasm_build runs. */
 typedef struct pg_wasm_build_options {
     pg_wasm_abi abi;    /* default PG_WASM_ABI_STRATEGY */

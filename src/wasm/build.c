@@ -84,12 +84,13 @@ pg_wasm_build(const char *path, const char *out_so, const pg_wasm_build_options 
         goto out;
     if (report->n_problems > 0) {
         if (report->n_problems == 1)
-            rc = pg_error_set(err, PG_EMODEL, "%s is refused: %s", label, report->problems[0]);
+            rc = pg_error_set(err, PG_EMODEL, "refused by the strategy ABI: %s",
+                              report->problems[0]);
         else
             rc = pg_error_set(err, PG_EMODEL,
-                              "%s is refused: %s (and %zu other problems: a check "
+                              "refused by the strategy ABI: %s (and %zu other problems: a check "
                               "of the module lists them all)",
-                              label, report->problems[0], report->n_problems - 1);
+                              report->problems[0], report->n_problems - 1);
         pg_error_at(err, label, 0, 0, NULL);
         goto out;
     }

@@ -391,8 +391,7 @@ pgi_wasm_check_bytes(const char *file, const uint8_t *wasm, size_t len, pg_wasm_
     const char *label = file_label(file);
 
     if ((rc = pgi_wasm_module_read(wasm, len, &m, &e)) != PG_OK) {
-        rc = pg_error_set(err, rc, "%s is not a WebAssembly module this sandbox can run: %s", label,
-                          e.msg);
+        rc = pg_error_set(err, rc, "%s", e.msg);
         pg_error_at(err, label, 0, 0, NULL);
         goto out;
     }
@@ -407,7 +406,7 @@ pgi_wasm_check_bytes(const char *file, const uint8_t *wasm, size_t len, pg_wasm_
     if (rc == PG_EIO && output) {
         char msg[600];
         validate_message(output, tmpfile, msg, sizeof msg);
-        rc = pg_error_set(err, PG_EPARSE, "%s is not valid WebAssembly (wasm-validate): %s", label,
+        rc = pg_error_set(err, PG_EPARSE, "not valid WebAssembly (wasm-validate): %s",
                           msg[0] ? msg : e.msg);
         pg_error_at(err, label, 0, 0, NULL);
         goto out;
