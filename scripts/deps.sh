@@ -45,6 +45,7 @@ test_only=(
     octave                      # reads back written MATPOWER cases as MATPOWER's loadcase does
     chromium                    # the browser the designer's and dashboard's tests drive
     curl                        # fetches the WebAssembly spec tests (wasm_spec below)
+    wasi-libc libclang-rt-14-dev-wasm32 lld  # clang --target=wasm32-wasi: the example strategies
 )
 # Node.js runs the browser tests: Debian's (with its npm) only when no npm is on the PATH, since
 # the machine may have another Node.js, which Debian's npm conflicts with.
