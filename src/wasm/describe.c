@@ -33,7 +33,11 @@ text_externs(pgi_buf *b, const char *what, const pg_wasm_extern *x, size_t n)
             pgi_buf_puts(b, ".");
         }
         pgi_buf_puts(b, x[i].name ? x[i].name : "");
-        pgi_buf_printf(b, "  %s %s", kind_name(x[i].kind), x[i].type ? x[i].type : "");
+        /* a function's type is its signature; the others' type text names their kind */
+        if (x[i].kind == PG_WASM_FUNC)
+            pgi_buf_puts(b, "  func");
+        pgi_buf_puts(b, "  ");
+        pgi_buf_puts(b, x[i].type ? x[i].type : kind_name(x[i].kind));
         if (!x[i].allowed) {
             pgi_buf_puts(b, "  REFUSED: ");
             pgi_buf_puts(b, x[i].reason ? x[i].reason : "not allowed by the strategy ABI");
