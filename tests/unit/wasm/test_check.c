@@ -258,7 +258,8 @@ test_memory_and_exports(void **state)
     assert_int_equal(pg_wasm_check(p, &r, &err), PG_OK);
     print_problems(r);
     assert_int_equal(r->n_problems, 1);
-    assert_true(has_problem(r, "the memory starts at 1000 pages (64000 KiB)", "over the sandbox's ceiling"));
+    assert_true(has_problem(r, "the memory starts at 1000 pages (64000 KiB)",
+                            "over the sandbox's ceiling"));
     pg_wasm_check_report_free(r);
     /* a maximum over the ceiling is allowed: growing past the ceiling fails at run time */
     p = assemble("maxbig.wasm",
@@ -465,6 +466,57 @@ test_reader(void **state)
     pgi_wasm_module_free(m);
 }
 
+/* A module with every section the reader reads (tests/fuzz/corpus/wasm_module/all_sections.wasm,
+ * from all_sections.wat beside it): imports of each kind, globals initialised by every constant
+ * instruction, exports of each kind (one named by a NUL byte), a start function. */
+static void
+test_reader_all_sections(void **state)
+{
+    (void)state;
+    size_t len = 0;
+    char *bytes =
+        read_all(pgt_source_path("tests/fuzz/corpus/wasm_module/all_sections.wasm"), &len);
+    pgi_wasm_module_info *m = NULL;
+    pg_error err = {0};
+    assert_int_equal(pgi_wasm_module_read((const uint8_t *)bytes, len, &m, &err), PG_OK);
+    assert_int_equal(m->n_types, 3);
+    assert_int_equal(m->types[0].n_params, 4);
+    char t[128];
+    assert_string_equal(pgi_wasm_functype_text(&m->types[0], t, sizeof t),
+                        "(i32, i64, f32, f64) -> i32");
+    assert_string_equal(pgi_wasm_functype_text(&m->types[1], t, sizeof t), "() -> ()");
+    assert_int_equal(m->n_imports, 4);
+    assert_string_equal(m->imports[1].module, "env");
+    assert_string_equal(m->imports[1].name, "tab");
+    assert_int_equal(m->imports[1].kind, PGI_WASM_KIND_TABLE);
+    assert_int_equal(m->imports[1].table.limits.max, 10);
+    assert_int_equal(m->imports[3].kind, PGI_WASM_KIND_GLOBAL);
+    assert_true(m->imports[3].global.mut);
+    assert_int_equal(m->imports[3].global.type, PGI_WASM_I64);
+    assert_int_equal(m->n_funcs, 3);
+    assert_int_equal(m->n_func_imports, 1);
+    assert_int_equal(m->func_types[0], 2);
+    assert_int_equal(m->func_types[1], 0);
+    assert_int_equal(m->n_tables, 2);
+    assert_int_equal(m->tables[1].elem, PGI_WASM_EXTERNREF);
+    assert_int_equal(m->n_memories, 1);
+    assert_int_equal(m->memories[0].min, 1);
+    assert_int_equal(m->memories[0].max, 4);
+    assert_int_equal(m->n_globals, 10);
+    assert_int_equal(m->globals[9].type, PGI_WASM_V128);
+    assert_int_equal(m->n_exports, 5);
+    const pgi_wasm_export *f = pgi_wasm_module_export(m, "f", PGI_WASM_KIND_FUNC);
+    assert_non_null(f);
+    assert_int_equal(f->index, 1);
+    assert_int_equal(f->type, 0);
+    assert_null(pgi_wasm_module_export(m, "f", PGI_WASM_KIND_MEMORY));
+    assert_int_equal(m->exports[4].name_len, 4); /* "\0nul" */
+    assert_true(m->has_start);
+    assert_int_equal(m->start, 2);
+    pgi_wasm_module_free(m);
+    free(bytes);
+}
+
 /* Every allocation of a check failed in turn: an error or a report, never a leak or a crash. */
 static void
 test_check_allocation_failures(void **state)
@@ -496,10 +548,15 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_valid_strategy),  cmocka_unit_test(test_not_webassembly),
-        cmocka_unit_test(test_refused_imports), cmocka_unit_test(test_memory_and_exports),
-        cmocka_unit_test(test_build),           cmocka_unit_test(test_tool_deadline),
-        cmocka_unit_test(test_reader),          cmocka_unit_test(test_check_allocation_failures),
+        cmocka_unit_test(test_valid_strategy),
+        cmocka_unit_test(test_not_webassembly),
+        cmocka_unit_test(test_refused_imports),
+        cmocka_unit_test(test_memory_and_exports),
+        cmocka_unit_test(test_build),
+        cmocka_unit_test(test_tool_deadline),
+        cmocka_unit_test(test_reader),
+        cmocka_unit_test(test_reader_all_sections),
+        cmocka_unit_test(test_check_allocation_failures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
