@@ -180,6 +180,28 @@ read_count(cursor *c, uint32_t limit, size_t min_entry, uint32_t *out, const cha
     return PG_OK;
 }
 
+/* A name of any bytes for a message: printable ASCII kept, other bytes as \xNN, at most 60 bytes
+ * shown ("..." after), so a hostile name cannot put control characters in a message. */
+#define QUOTED_SIZE 256
+static const char *
+quoted(const char *s, size_t n, char *buf)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n && k + 8 < QUOTED_SIZE; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (i == 60) {
+            k += (size_t)snprintf(buf + k, QUOTED_SIZE - k, "...");
+            break;
+        }
+        if (ch >= 0x20 && ch < 0x7f && ch != '"' && ch != '\\')
+            buf[k++] = (char)ch;
+        else
+            k += (size_t)snprintf(buf + k, QUOTED_SIZE - k, "\\x%02x", ch);
+    }
+    buf[k] = '\0';
+    return buf;
+}
+
 static int
 read_name(cursor *c, char **out, size_t *out_len, const char *thing)
 {
@@ -406,6 +428,7 @@ read_types(cursor *c, pgi_wasm_module_info *m)
 static int
 read_imports(cursor *c, pgi_wasm_module_info *m)
 {
+    char q1[QUOTED_SIZE], q2[QUOTED_SIZE];
     uint32_t n = 0;
     /* module name, name, kind, one byte of description: 4 bytes at least */
     int rc = read_count(c, PGI_WASM_MAX_IMPORTS, 4, &n, "imports");
@@ -433,7 +456,8 @@ read_imports(cursor *c, pgi_wasm_module_info *m)
             if (im->type >= m->n_types)
                 return fail(c, tat, PG_EPARSE,
                             "import %u (\"%s\".\"%s\") has type %u, but the module has %u types", i,
-                            im->module, im->name, im->type, m->n_types);
+                            quoted(im->module, im->module_len, q1),
+                            quoted(im->name, im->name_len, q2), im->type, m->n_types);
             if (m->n_funcs >= PGI_WASM_MAX_FUNCS)
                 return fail(c, at, PG_ELIMIT, "more than %u functions", PGI_WASM_MAX_FUNCS);
             m->n_funcs++;
@@ -464,7 +488,8 @@ read_imports(cursor *c, pgi_wasm_module_info *m)
             return fail(c, at, PG_EPARSE,
                         "import %u (\"%s\".\"%s\"): 0x%02x is not an import kind this reader knows "
                         "(function, table, memory, global)",
-                        i, im->module, im->name, im->kind);
+                        i, quoted(im->module, im->module_len, q1),
+                        quoted(im->name, im->name_len, q2), im->kind);
         }
     }
     /* the index spaces, imports first */
@@ -582,6 +607,7 @@ read_globals(cursor *c, pgi_wasm_module_info *m)
 static int
 read_exports(cursor *c, pgi_wasm_module_info *m)
 {
+    char q1[QUOTED_SIZE];
     uint32_t n = 0;
     /* name, kind, index: 3 bytes at least */
     int rc = read_count(c, PGI_WASM_MAX_EXPORTS, 3, &n, "exports");
@@ -623,18 +649,19 @@ read_exports(cursor *c, pgi_wasm_module_info *m)
             return fail(c, at, PG_EPARSE,
                         "export %u (\"%s\"): 0x%02x is not an export kind this reader knows "
                         "(function, table, memory, global)",
-                        i, ex->name, ex->kind);
+                        i, quoted(ex->name, ex->name_len, q1), ex->kind);
         }
         if (ex->index >= limit)
             return fail(c, at, PG_EPARSE,
-                        "export %u (\"%s\") refers to %s %u, but the module has %u", i, ex->name,
-                        what, ex->index, limit);
+                        "export %u (\"%s\") refers to %s %u, but the module has %u", i,
+                        quoted(ex->name, ex->name_len, q1), what, ex->index, limit);
         ex->type = ex->kind == PGI_WASM_KIND_FUNC ? m->func_types[ex->index] : 0;
         for (uint32_t k = 0; k < i; k++)
             if (m->exports[k].name_len == ex->name_len &&
                 memcmp(m->exports[k].name, ex->name, ex->name_len) == 0)
                 return fail(c, ex->offset, PG_EPARSE,
-                            "export %u: the name \"%s\" is exported twice", i, ex->name);
+                            "export %u: the name \"%s\" is exported twice", i,
+                            quoted(ex->name, ex->name_len, q1));
     }
     return PG_OK;
 }

@@ -451,6 +451,9 @@ test_reader(void **state)
     assert_int_equal(read_bytes(HDR "\x07\x05\x01\x01x\x00\x00", 15, &err), PG_EPARSE);
     assert_non_null(
         strstr(err.msg, "export 0 (\"x\") refers to functions 0, but the module has 0"));
+    /* a name with control characters is shown escaped */
+    assert_int_equal(read_bytes(HDR "\x07\x09\x01\x05\x1b[31m\x00\x00", 19, &err), PG_EPARSE);
+    assert_non_null(strstr(err.msg, "export 0 (\"\\x1b[31m\") refers to functions 0"));
     /* a name running past the section */
     assert_int_equal(read_bytes(HDR "\x07\x04\x01\x7f\x61\x62", 14, &err), PG_EPARSE);
     assert_non_null(strstr(err.msg, "an export's name runs past the end"));
