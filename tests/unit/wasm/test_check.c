@@ -368,6 +368,17 @@ test_build(void **state)
     o.cc = "plurigrid-no-such-cc";
     assert_int_equal(pg_wasm_build(good, old, &o, &err), PG_ENOTFOUND);
     assert_non_null(strstr(err.msg, "package gcc"));
+    /* no wabt at all: the check names the package */
+    char *path = strdup(getenv("PATH"));
+    setenv("PATH", tmp, 1);
+    pg_wasm_check_report *r = NULL;
+    assert_int_equal(pg_wasm_check(good, &r, &err), PG_ENOTFOUND);
+    assert_null(r);
+    setenv("PATH", path, 1);
+    free(path);
+    print_message("%s\n", err.msg);
+    assert_non_null(strstr(err.msg, "wasm-validate was not found on PATH: install Debian's "
+                                    "package wabt"));
     bytes = read_all(old, &len);
     assert_string_equal(bytes, "the old module");
     free(bytes);
