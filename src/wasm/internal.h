@@ -191,6 +191,7 @@ typedef struct pgi_wasm_val {
     } v;
 } pgi_wasm_val;
 
+/* A sandbox runs one call at a time: one thread (the node's) uses it at a time. */
 typedef struct pgi_wasm_sandbox pgi_wasm_sandbox;
 
 /* Starts the runner for the shared object at so_path (made by pg_wasm_build), instantiates the

@@ -19,6 +19,7 @@ _Static_assert(offsetof(pg_wasm_view, hours) == 48, "pg_wasm_view's layout");
 _Static_assert(sizeof(pg_wasm_plan) == 56 + 16 * PG_WASM_MAX_POINTS, "pg_wasm_plan's layout");
 _Static_assert(offsetof(pg_wasm_plan, n_points) == 48, "pg_wasm_plan's layout");
 _Static_assert(offsetof(pg_wasm_dr_event, start_h) == 80, "pg_wasm_dr_event's layout");
+_Static_assert(sizeof(pg_wasm_dr_event) == 1640, "pg_wasm_dr_event's layout");
 _Static_assert(PG_WASM_MAX_POINTS == PG_NODE_MAX_POINTS, "the plan's points");
 _Static_assert(PG_WASM_DR_MAX_INTERVALS == PG_DR_MAX_INTERVALS, "a DR event's intervals");
 

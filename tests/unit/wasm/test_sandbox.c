@@ -108,6 +108,28 @@ static const char *const STRATEGY =
 static const char *const BIG = "(module (memory (export \"memory\") 8 8)\n"
                                "  (func (export \"f\") (result i32) (i32.const 1)))\n";
 
+/* A strategy in C on wasi-libc (a reactor): stdio, malloc, time, getenv and random through the
+ * WASI subset, the view and a series through the pg imports. */
+static const char *const C_STRATEGY =
+    "#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\n#include <time.h>\n"
+    "#include \"plurigrid/wasm_guest.h\"\n"
+    "static pg_wasm_plan plan;\n"
+    "static int calls;\n"
+    "PG_WASM_EXPORT(\"pg_init\") int32_t init(void) { printf(\"init\\n\"); return 0; }\n"
+    "PG_WASM_EXPORT(\"pg_on_interval\") int32_t on_interval(void) {\n"
+    "  pg_wasm_view v;\n  pg_view(&v, sizeof v);\n"
+    "  double r[96];\n  int h = pg_series(PG_SERIES_RETAIL, r, 96);\n"
+    "  char *p = malloc(100000);\n  memset(p, 1, 100000);\n"
+    "  unsigned x;\n  arc4random_buf(&x, sizeof x);\n"
+    "  printf(\"call %d t=%u h=%d time=%ld env=%s\\n\", ++calls, v.t, h, (long)time(NULL),\n"
+    "         getenv(\"HOME\") ? \"yes\" : \"no\");\n"
+    "  fprintf(stderr, \"rnd %u\\n\", x);\n"
+    "  int one = p[7];\n"
+    "  free(p);\n"
+    "  plan.n_points = 1;\n  plan.curve[0].price = r[0];\n  plan.curve[0].qty = one;\n"
+    "  plan.battery_kw = v.soc_kwh;\n"
+    "  return (int32_t)(intptr_t)&plan;\n}\n";
+
 static char so_hostile[4200], so_strategy[4200], so_big[4200];
 
 static void
@@ -558,6 +580,59 @@ test_strategy_plan_checked(void **state)
 }
 
 static void
+test_wasi_libc_strategy(void **state)
+{
+    (void)state;
+    char cpath[4200], wasmpath[4200], so[4200], inc[4200];
+    snprintf(cpath, sizeof cpath, "%s", pgt_tmp("cstrat.c"));
+    pgt_write(cpath, C_STRATEGY);
+    snprintf(wasmpath, sizeof wasmpath, "%s", pgt_tmp("cstrat.wasm"));
+    snprintf(inc, sizeof inc, "-I%s", pgt_source_path("include"));
+    const char *argv[] = {"clang",
+                          "--target=wasm32-wasi",
+                          "--sysroot=/usr",
+                          "-O2",
+                          "-mexec-model=reactor",
+                          inc,
+                          cpath,
+                          "-o",
+                          wasmpath,
+                          NULL};
+    char *output = NULL;
+    pg_error err = {0};
+    if (pgi_wasm_tool_run(argv, "clang", 120, &output, &err) != PG_OK)
+        fail_msg("clang for wasm32-wasi: %s", err.msg);
+    free(output);
+    snprintf(so, sizeof so, "%s", pgt_tmp("cstrat.so"));
+    if (pg_wasm_build(wasmpath, so, NULL, &err) != PG_OK) /* the strategy ABI */
+        fail_msg("building the C strategy: %s", err.msg);
+
+    logs g = {0};
+    pgi_wasm_host h = {.seed = 9, .log = on_log, .user = &g};
+    pgi_wasm_sandbox *sb = open_sb(so, NULL, &h);
+    assert_int_equal(g.calls, 1); /* pg_init's line */
+    assert_string_equal(g.last, "init\n");
+    pg_node_env env;
+    pg_node_view v;
+    double retail[96];
+    strategy_view(&env, &v, retail);
+    env.time_h = 2;
+    pg_node_plan p;
+    pgi_wasm_outcome o;
+    assert_int_equal(pgi_wasm_strategy_bid(sb, &v, &p, &o, &err), PG_OK);
+    assert_int_equal(o.kind, PGI_WASM_OK);
+    assert_int_equal(p.n_points, 1);
+    assert_true(p.curve[0].price == 0.1);
+    assert_true(p.curve[0].qty == 1);
+    assert_true(p.battery_kw == 3.5);
+    /* the clock is the interval's simulated time (2 h), no environment */
+    if (!strstr(g.last, "call 1 t=5 h=96 time=7200 env=no"))
+        fail_msg("log: %s", g.last);
+    pgi_wasm_sandbox_free(sb);
+    no_children_left();
+}
+
+static void
 test_no_leaks_across_restarts(void **state)
 {
     (void)state;
@@ -604,6 +679,7 @@ main(void)
         cmocka_unit_test(test_log_capped),
         cmocka_unit_test(test_random_repeats_and_typed_calls),
         cmocka_unit_test(test_strategy_plan_checked),
+        cmocka_unit_test(test_wasi_libc_strategy),
         cmocka_unit_test(test_no_leaks_across_restarts),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
