@@ -82,8 +82,8 @@ wasm_create(void **state, const pg_node_config *cfg, uint64_t seed, pg_error *er
     pg_error e = {0};
     if ((rc = pgi_wasm_sandbox_new(&s->sb, so, &lim, &host, &e))) {
         free(s);
-        return pg_error_set(err, rc, "node '%s': the wasm controller's strategy %s: %s",
-                            pg_node_config_name(cfg), so, e.msg);
+        return pg_error_set(err, rc, "node '%s': the wasm controller: %s", pg_node_config_name(cfg),
+                            e.msg);
     }
     *state = s;
     return PG_OK;
