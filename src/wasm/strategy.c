@@ -73,7 +73,7 @@ make_state(pgi_wasm_sandbox *sb, const pg_node_view *v, const pg_dr_event *curre
     w->failed = 0;
     pg_wasm_view g;
     memset(&g, 0, sizeof g);
-    g.version = PG_WASM_ABI_VERSION;
+    g.version = v ? PG_WASM_ABI_VERSION : 0; /* 0: no view (pg_view answers -1) */
     g.size = sizeof g;
     const pg_node_env *env = v ? v->env : NULL;
     uint32_t h = 0, n_inputs = 0;

@@ -106,8 +106,8 @@ pgw_host_set_state(pgw_host_state *hs, const uint8_t *p, uint32_t len)
     pgw_state *s = calloc(1, sizeof *s);
     if (!s)
         return -1;
-    s->have_view = 1;
     pgw_get(&r, &s->view, sizeof s->view);
+    s->have_view = s->view.version != 0;
     s->n_series = pgw_u32(&r);
     if (s->n_series > MAX_SERIES)
         goto bad;
