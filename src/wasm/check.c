@@ -122,12 +122,13 @@ typedef struct problems {
     int failed;
 } problems;
 
-static char *problem(problems *ps, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int problem(problems *ps, char **keep, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
-/* Records a problem and returns a copy of its text (the refused entry's reason), NULL when out
- * of memory. */
-static char *
-problem(problems *ps, const char *fmt, ...)
+/* Records a problem; *keep (when keep is not NULL) receives a copy of its text (the refused
+ * entry's reason). Returns 0 when out of memory. */
+static int
+problem(problems *ps, char **keep, const char *fmt, ...)
 {
     pgi_buf b = {0};
     va_list ap;
@@ -137,11 +138,15 @@ problem(problems *ps, const char *fmt, ...)
     if (b.failed) {
         ps->failed = 1;
         pgi_buf_free(&b);
-        return NULL;
+        return 0;
     }
     pgi_buf_append(&ps->list, b.data, b.len + 1);
     ps->n++;
-    return b.data;
+    if (keep)
+        *keep = b.data;
+    else
+        pgi_buf_free(&b);
+    return 1;
 }
 
 static int
@@ -190,22 +195,21 @@ build_report(const pgi_wasm_module_info *m, pg_wasm_abi abi, pg_wasm_check_repor
         x->allowed = 0;
         if (im->kind != PGI_WASM_KIND_FUNC) {
             static const char *const kinds[] = {"function", "table", "memory", "global"};
-            x->reason = problem(&ps,
-                                "import \"%s\".\"%s\" is a %s: the ABI offers only functions "
-                                "(a strategy defines its own memory and tables)",
-                                q1, q2, kinds[im->kind & 3]);
+            problem(&ps, &x->reason,
+                    "import \"%s\".\"%s\" is a %s: the ABI offers only functions "
+                    "(a strategy defines its own memory and tables)",
+                    q1, q2, kinds[im->kind & 3]);
         } else if (k < 0) {
-            x->reason = problem(&ps,
-                                "import \"%s\".\"%s\" is not offered by the strategy ABI (the "
-                                "host gives a module only the imports docs/wasm.md lists: no "
-                                "files, no network)",
-                                q1, q2);
+            problem(&ps, &x->reason,
+                    "import \"%s\".\"%s\" is not offered by the strategy ABI (the "
+                    "host gives a module only the imports docs/wasm.md lists: no "
+                    "files, no network)",
+                    q1, q2);
         } else if (!pgi_wasm_abi_type_matches((size_t)k, &m->types[im->type])) {
             sig_text(pgi_wasm_abi_imports[k].params, pgi_wasm_abi_imports[k].results, want,
                      sizeof want);
-            x->reason =
-                problem(&ps, "import \"%s\".\"%s\" has the type %s, but the ABI's is %s", q1, q2,
-                        pgi_wasm_functype_text(&m->types[im->type], tb, sizeof tb), want);
+            problem(&ps, &x->reason, "import \"%s\".\"%s\" has the type %s, but the ABI's is %s",
+                    q1, q2, pgi_wasm_functype_text(&m->types[im->type], tb, sizeof tb), want);
         } else {
             x->allowed = 1;
         }
@@ -235,19 +239,19 @@ build_report(const pgi_wasm_module_info *m, pg_wasm_abi abi, pg_wasm_check_repor
         int named = ex->name_len == strlen(ex->name);
         if (named && strcmp(ex->name, PGI_WASM_EXPORT_START) == 0) {
             x->allowed = 0;
-            x->reason = problem(&ps,
-                                "export \"%s\": the module is a WASI command, whose _start runs "
-                                "main once and exits; a strategy is a reactor (build it with "
-                                "-mexec-model=reactor)",
-                                q1);
+            problem(&ps, &x->reason,
+                    "export \"%s\": the module is a WASI command, whose _start runs "
+                    "main once and exits; a strategy is a reactor (build it with "
+                    "-mexec-model=reactor)",
+                    q1);
         } else if (named && strcmp(ex->name, PGI_WASM_EXPORT_INITIALIZE) == 0 &&
                    (ex->kind != PGI_WASM_KIND_FUNC || !sig_matches("", "", &m->types[ex->type]))) {
             x->allowed = 0;
-            x->reason = problem(&ps, "export \"%s\" must be a function of type () -> ()", q1);
+            problem(&ps, &x->reason, "export \"%s\" must be a function of type () -> ()", q1);
         } else if (named && strcmp(ex->name, PGI_WASM_EXPORT_MEMORY) == 0 &&
                    ex->kind != PGI_WASM_KIND_MEMORY) {
             x->allowed = 0;
-            x->reason = problem(&ps, "export \"%s\" must be the module's memory", q1);
+            problem(&ps, &x->reason, "export \"%s\" must be the module's memory", q1);
         } else if (named) {
             for (size_t k = 0; k < pgi_wasm_abi_n_exports; k++) {
                 const pgi_wasm_abi_export *ae = &pgi_wasm_abi_exports[k];
@@ -257,8 +261,8 @@ build_report(const pgi_wasm_module_info *m, pg_wasm_abi abi, pg_wasm_check_repor
                     !sig_matches(ae->params, ae->results, &m->types[ex->type])) {
                     sig_text(ae->params, ae->results, want, sizeof want);
                     x->allowed = 0;
-                    x->reason = problem(&ps, "export \"%s\" is %s, but the ABI's is a function %s",
-                                        q1, x->type, want);
+                    problem(&ps, &x->reason, "export \"%s\" is %s, but the ABI's is a function %s",
+                            q1, x->type, want);
                 }
             }
         }
@@ -273,19 +277,21 @@ build_report(const pgi_wasm_module_info *m, pg_wasm_abi abi, pg_wasm_check_repor
         r->memory_initial = l->min;
         r->memory_max = l->max;
         r->memory_has_max = l->has_max;
-        if (m->n_memories > 1 && !problem(&ps,
+        if (m->n_memories > 1 && !problem(&ps, NULL,
                                           "the module has %u memories; the sandbox gives a "
                                           "module one",
                                           m->n_memories))
             goto nomem;
-        if (l->is64 && !problem(&ps, "the memory is 64-bit (memory64); the sandbox runs 32-bit "
-                                     "memories only"))
+        if (l->is64 && !problem(&ps, NULL,
+                                "the memory is 64-bit (memory64); the sandbox runs 32-bit "
+                                "memories only"))
             goto nomem;
-        if (l->shared && !problem(&ps, "the memory is shared (threads); the sandbox runs a module "
-                                       "on one thread with an unshared memory"))
+        if (l->shared && !problem(&ps, NULL,
+                                  "the memory is shared (threads); the sandbox runs a module "
+                                  "on one thread with an unshared memory"))
             goto nomem;
         if (l->min > lim.memory_pages &&
-            !problem(&ps,
+            !problem(&ps, NULL,
                      "the memory starts at %llu pages (%llu KiB), over the sandbox's ceiling of "
                      "%u pages (%u KiB)",
                      (unsigned long long)l->min, (unsigned long long)l->min * 64, lim.memory_pages,
@@ -296,11 +302,13 @@ build_report(const pgi_wasm_module_info *m, pg_wasm_abi abi, pg_wasm_check_repor
         const pgi_wasm_export *me =
             pgi_wasm_module_export(m, PGI_WASM_EXPORT_MEMORY, PGI_WASM_KIND_MEMORY);
         if (m->n_memories == 0) {
-            if (!problem(&ps, "the module has no memory; a strategy defines one and exports it as "
-                              "\"memory\""))
+            if (!problem(&ps, NULL,
+                         "the module has no memory; a strategy defines one and exports it as "
+                         "\"memory\""))
                 goto nomem;
-        } else if (!me && !problem(&ps, "the module's memory is not exported as \"memory\" (the "
-                                        "host reads the strategy's plan from it)"))
+        } else if (!me && !problem(&ps, NULL,
+                                   "the module's memory is not exported as \"memory\" (the "
+                                   "host reads the strategy's plan from it)"))
             goto nomem;
         for (size_t k = 0; k < pgi_wasm_abi_n_exports; k++) {
             const pgi_wasm_abi_export *ae = &pgi_wasm_abi_exports[k];
@@ -314,8 +322,8 @@ build_report(const pgi_wasm_module_info *m, pg_wasm_abi abi, pg_wasm_check_repor
             if (found)
                 continue;
             sig_text(ae->params, ae->results, want, sizeof want);
-            if (!problem(&ps, "the required export \"%s\" (a function %s) is missing", ae->name,
-                         want))
+            if (!problem(&ps, NULL, "the required export \"%s\" (a function %s) is missing",
+                         ae->name, want))
                 goto nomem;
         }
     }
