@@ -1,7 +1,7 @@
 /* Helpers of the tests that run strategy modules (the test_wasm_ files of integration and e2e):
  * the example strategies built by make (cmake/strategies.cmake), hand-written modules in the
- * WebAssembly text format turned into modules by wabt's wat2wasm, and shared objects built of them.
- * Header-only, so each test stays one executable. */
+ * WebAssembly text format turned into modules by wabt's wat2wasm, and shared objects built of
+ * them. Header-only, so each test stays one executable. */
 #ifndef PG_TEST_WASM_UTIL_H
 #define PG_TEST_WASM_UTIL_H
 
