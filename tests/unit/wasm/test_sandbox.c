@@ -664,6 +664,42 @@ test_no_leaks_across_restarts(void **state)
     no_children_left();
 }
 
+/* The glue refuses what the ABI does not offer, naming it (the checker refuses it first; the
+ * glue does not rely on that). */
+static void
+test_glue_refuses_foreign_imports(void **state)
+{
+    (void)state;
+    uint8_t params[2] = {PGI_WASM_I32, PGI_WASM_I32}, results[1] = {PGI_WASM_I32};
+    pgi_wasm_functype types[2] = {{2, 0, params, NULL}, {2, 1, params, results}};
+    pgi_wasm_import im = {.module = "env",
+                          .module_len = 3,
+                          .name = "system",
+                          .name_len = 6,
+                          .kind = PGI_WASM_KIND_FUNC,
+                          .type = 0};
+    pgi_wasm_module_info info = {.n_types = 2, .types = types, .n_imports = 1, .imports = &im};
+    char *src = NULL;
+    pg_error err = {0};
+    assert_int_equal(pgi_wasm_glue_source(&info, &src, &err), PG_EUNSUPPORTED);
+    assert_null(src);
+    assert_non_null(strstr(err.msg, "\"env\" \"system\""));
+    /* an offered name with another signature: pg.log is (i32, i32) -> () */
+    im.module = "pg", im.module_len = 2, im.name = "log", im.name_len = 3, im.type = 1;
+    assert_int_equal(pgi_wasm_glue_source(&info, &src, &err), PG_EUNSUPPORTED);
+    assert_non_null(strstr(err.msg, "\"pg\" \"log\""));
+    /* with its own signature it is forwarded as row PGI_WASM_IMP_LOG */
+    im.type = 0;
+    assert_int_equal(pgi_wasm_glue_source(&info, &src, &err), PG_OK);
+    assert_non_null(strstr(src, "void Z_pgZ_log(struct Z_pg_instance_t *self, u32 p0, u32 p1)"));
+    assert_non_null(strstr(src, "pgw_import(3u, a, r)"));
+    free(src);
+    /* a memory import is refused */
+    im.kind = PGI_WASM_KIND_MEMORY;
+    assert_int_equal(pgi_wasm_glue_source(&info, &src, &err), PG_EUNSUPPORTED);
+    assert_non_null(strstr(err.msg, "not a function"));
+}
+
 int
 main(void)
 {
@@ -680,6 +716,7 @@ main(void)
         cmocka_unit_test(test_random_repeats_and_typed_calls),
         cmocka_unit_test(test_strategy_plan_checked),
         cmocka_unit_test(test_wasi_libc_strategy),
+        cmocka_unit_test(test_glue_refuses_foreign_imports),
         cmocka_unit_test(test_no_leaks_across_restarts),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
