@@ -39,8 +39,8 @@ const pgx_strategy *pgx_strategy_find(const char *name);
 int pgx_native_bid(const pgx_strategy *s, const pg_node_view *v, size_t n_inputs,
                    pg_node_plan *out);
 
-/* Tells s of a demand-response event (pg_on_dr_event); returns what it returned (0 without
- * one). */
+/* Tells s of a demand-response event (pg_on_dr_event; as in the sandbox, the strategy sees no
+ * view meanwhile: v is not shown); returns what it returned (0 without one). */
 int32_t pgx_native_dr_event(const pgx_strategy *s, const pg_node_view *v, size_t n_inputs,
                             const pg_dr_event *e);
 
