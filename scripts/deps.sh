@@ -37,6 +37,7 @@ runtime=(
     libsodium-dev               # Ed25519 signatures and BLAKE2b hashes (the shared ledger, the module ledger.so)
     libsqlite3-dev              # SQLite, the ledger's store (the module ledger.so)
     libmicrohttpd-dev           # the HTTP server of plurigrid serve (the module http.so)
+    wabt                        # wasm-validate, wasm2c and its runtime: plurigrid wasm check/build
 )
 # What only the tests need (make test).
 test_only=(
@@ -46,6 +47,8 @@ test_only=(
     octave                      # reads back written MATPOWER cases as MATPOWER's loadcase does
     chromium                    # the browser the designer's and dashboard's tests drive
     python3-cffi python3-numpy python3-pytest   # the Python package and its tests
+    curl                        # fetches the WebAssembly spec tests (wasm_spec below)
+    wasi-libc libclang-rt-14-dev-wasm32 lld  # clang --target=wasm32-wasi: the example strategies
 )
 # What the Python package needs to run (make python): Debian's python3 with cffi and numpy.
 python=(python3 python3-cffi python3-numpy)
@@ -83,6 +86,50 @@ npm_deps() {
     }
 }
 
+# The WebAssembly spec tests that tests/unit/wasm/test_spec.c runs through the sandbox's build
+# path: the copy of the official testsuite in Debian's binaryen source package (test/spec/),
+# checked by its SHA-256, of which only test/spec/*.wast is kept, in a cache folder (never in the
+# repository). Not with --runtime. $PG_WASM_SPEC_TARBALL may name a local copy of the tarball.
+wasm_spec() {
+    [ "$mode" = all ] || return 0
+    local cache="${XDG_CACHE_HOME:-$HOME/.cache}/plurigrid/wasm-spec"
+    local url=http://deb.debian.org/debian/pool/main/b/binaryen/binaryen_108.orig.tar.gz
+    local sha=7fea5013da7f98daeeb6a0a60333e8aa917bcb0b1b418ba8531fe710d09041f2
+    [ -f "$cache/.sha256-$sha" ] && return 0
+    local tmp
+    tmp="$(mktemp -d)"
+    local tarball="$tmp/binaryen.tar.gz"
+    if [ -n "${PG_WASM_SPEC_TARBALL:-}" ]; then
+        cp "$PG_WASM_SPEC_TARBALL" "$tarball"
+    else
+        echo "deps.sh: fetching the WebAssembly spec tests (binaryen_108.orig.tar.gz, 4 MB)"
+        curl -fsSL --retry 2 -o "$tarball" "$url" || {
+            echo "deps.sh: could not download $url" >&2
+            echo "         (the WebAssembly spec tests need it; set PG_WASM_SPEC_TARBALL to a copy)" >&2
+            rm -rf "$tmp"
+            exit 1
+        }
+    fi
+    if ! echo "$sha  $tarball" | sha256sum -c --quiet >/dev/null 2>&1; then
+        echo "deps.sh: binaryen_108.orig.tar.gz does not have the expected SHA-256 $sha" >&2
+        rm -rf "$tmp"
+        exit 1
+    fi
+    mkdir -p "$tmp/spec"
+    tar xzf "$tarball" -C "$tmp/spec" --strip-components=3 --wildcards \
+        'binaryen-version_108/test/spec/*.wast' || {
+        echo "deps.sh: could not extract test/spec/*.wast from binaryen_108.orig.tar.gz" >&2
+        rm -rf "$tmp"
+        exit 1
+    }
+    touch "$tmp/spec/.sha256-$sha"
+    mkdir -p "$(dirname "$cache")"
+    rm -rf "$cache"
+    mv "$tmp/spec" "$cache"
+    rm -rf "$tmp"
+    echo "deps.sh: WebAssembly spec tests in $cache"
+}
+
 missing=()
 for p in "${pkgs[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
@@ -93,6 +140,7 @@ done
 if [ "${#missing[@]}" -eq 0 ]; then
     echo "deps.sh: all ${#pkgs[@]} packages already installed"
     npm_deps
+    wasm_spec
     exit 0
 fi
 
@@ -122,4 +170,5 @@ if ! "${sudo[@]}" apt-get install -y --no-install-recommends "${missing[@]}"; th
     }
 fi
 npm_deps
+wasm_spec
 echo "deps.sh: done"

@@ -107,6 +107,12 @@ typedef struct pg_community_metrics {
     double dr_event_kwh;        /* net import during the events */
     double rental_paid, rental_received; /* $ for shared batteries */
     size_t rentals;                      /* packs rented in (nodes) or rounds of rentals (all) */
+    /* Intervals in which the node's controller gave no bid (a sandboxed strategy that trapped,
+       was killed or returned a malformed curve: pg_node_plan.no_bid), and why, the last time
+       ("" when it always decided). Counted by the process that hosts the node: in a run on the
+       lattice, a process knows this of its own members only. The community's row sums them. */
+    size_t no_bids;
+    char no_bid_why[160];
 } pg_community_metrics;
 
 /* One run of a variant: the market on (mechanism) or off ("none", the baseline). */

@@ -90,6 +90,10 @@ PG_API size_t pg_node_config_n_inputs(const pg_node_config *c);
 PG_API const char *pg_node_config_input(const pg_node_config *c, size_t i);
 /* The numeric member key of the config's "controller" object, or dflt when it is absent. */
 PG_API double pg_node_config_param(const pg_node_config *c, const char *key, double dflt);
+/* The file member key of the config's "controller" object (one of its controller's
+ * file_params), as a path relative to the current folder: a relative name in the document is
+ * taken from the folder of the file that holds it. NULL when absent. Borrowed from c. */
+PG_API const char *pg_node_config_file(const pg_node_config *c, const char *key);
 
 /* ---------------------------------------------------------------- running a node */
 
@@ -148,6 +152,8 @@ typedef struct pg_node_view {
 } pg_node_view;
 
 #define PG_NODE_MAX_POINTS 8
+/* Longest reason a plan gives for "no bid", with its terminating NUL. */
+#define PG_NODE_NO_BID_MAX 160
 
 /* A controller's decision for one interval. Device setpoints are clamped by the devices'
  * physics when the interval runs. */
@@ -160,10 +166,16 @@ typedef struct pg_node_plan {
     double generator_kw;      /* >= 0 */
     size_t n_points;          /* the bid curve, 0..PG_NODE_MAX_POINTS points */
     pg_market_point curve[PG_NODE_MAX_POINTS];
+    /* Empty when the controller decided. Otherwise why it could not this interval (a sandboxed
+       strategy that trapped, ran past its time or memory, or returned a malformed bid): the
+       plan is then "no bid", no points and idle devices, and the node keeps running. */
+    char no_bid[PG_NODE_NO_BID_MAX];
 } pg_node_plan;
 
 /* A controller: one row of the table. params is its section of the node config (may be empty);
- * state is the controller's own. */
+ * state is the controller's own. A controller that runs code it does not trust (wasm) turns
+ * every failure of that code into a plan with no_bid set and returns PG_OK; an error return
+ * stops whoever runs the node. */
 typedef struct pg_node_controller {
     const char *name; /* "rules", "lp", "aif" */
     const char *summary;
@@ -172,6 +184,8 @@ typedef struct pg_node_controller {
     int (*create)(void **state, const pg_node_config *cfg, uint64_t seed, pg_error *err);
     int (*plan)(void *state, const pg_node_view *v, pg_node_plan *out, pg_error *err);
     void (*destroy)(void *state);
+    const char *const *file_params; /* NULL-terminated names of the file-name parameters its
+                                       section takes (pg_node_config_file); NULL: none */
 } pg_node_controller;
 
 PG_API const pg_node_controller *pg_node_controller_find(const char *name, pg_error *err);

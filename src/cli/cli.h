@@ -53,6 +53,7 @@ int pg_cmd_worlds(int argc, char **argv);
 PG_CLI_MODULE_EXPORT int pg_cmd_serve(int argc, char **argv); /* lib/plurigrid/http.so */
 int pg_cmd_study(int argc, char **argv);
 int pg_cmd_worker(int argc, char **argv);
+int pg_cmd_wasm(int argc, char **argv);
 
 /* Writes s to f with control characters escaped ("\x1b", "\r", C1 controls as "\u009b"),
  * newlines kept when keep_newlines: text that comes from input files cannot move the cursor,

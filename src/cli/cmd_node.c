@@ -157,6 +157,11 @@ print_summary(const pg_community_report *r, size_t node, bool stopped)
            m->grid_received);
     printf("  load                  kWh %10.2f\n", m->load_kwh);
     printf("  PV generated          kWh %10.2f\n", m->pv_kwh);
+    if (m->no_bids) { /* its controller (a sandboxed strategy) failed in some intervals */
+        printf("  no bid                    %zu intervals (its controller: ", m->no_bids);
+        pg_cli_put_safe(stdout, m->no_bid_why, false);
+        fputs(")\n", stdout);
+    }
 }
 
 /* The server's log lines, as the node's own. */

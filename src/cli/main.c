@@ -35,6 +35,8 @@ static const pg_command commands[] = {
      pg_cmd_worker, NULL},
     {"serve", "the grid designer, dashboard and JSON API over HTTP (a browser's plurigrid)", NULL,
      "http"},
+    {"wasm", "check and build WebAssembly strategy modules a node runs in its sandbox", pg_cmd_wasm,
+     NULL},
 };
 static const size_t n_commands = sizeof commands / sizeof *commands;
 

@@ -73,6 +73,7 @@ pgi_community_finish_metrics(pg_community_run *run, bool offgrid)
         tot->comfort_dev_ch += m->comfort_dev_ch;
         tot->rental_paid += m->rental_paid;
         tot->rental_received += m->rental_received;
+        tot->no_bids += m->no_bids;
         /* DR: the sum over the nodes that have a figure */
         if (!isnan(m->dr_delivered_kwh))
             tot->dr_delivered_kwh =

@@ -109,6 +109,26 @@ row(pgi_buf *b, const char *what, const char *unit, double base, double market, 
     pgi_buf_puts(b, "\n");
 }
 
+/* The nodes whose controller gave no bid in some intervals of run (a sandboxed strategy that
+ * failed), with the last reason: said, never hidden in the totals. */
+static void
+no_bid_text(pgi_buf *b, const pg_community_report *r, const pg_community_run *run,
+            const char *which)
+{
+    if (!run->total.no_bids)
+        return;
+    for (size_t i = 0; i < run->n_nodes; i++) {
+        const pg_community_metrics *nm = &run->node[i];
+        if (!nm->no_bids)
+            continue;
+        pgi_buf_printf(b,
+                       "  %s run: %s gave no bid in %zu of %zu intervals (its controller: ", which,
+                       r->node_names[i], nm->no_bids, r->n_intervals);
+        pgi_buf_puts(b, nm->no_bid_why);
+        pgi_buf_puts(b, ")\n");
+    }
+}
+
 static void
 text_variant(pgi_buf *b, const pg_community_report *r, const pg_community_variant *v)
 {
@@ -197,6 +217,9 @@ text_variant(pgi_buf *b, const pg_community_report *r, const pg_community_varian
             pgi_buf_puts(b, "  No energy was traded among peers.\n");
         }
     }
+    no_bid_text(b, r, z, "baseline");
+    if (hm)
+        no_bid_text(b, r, m, "market");
     /* Nodes */
     if (!r->grid_connected) {
         pgi_buf_printf(b, "\n  %-20s %12s %12s %12s %12s %10s %10s\n", "node",
@@ -277,6 +300,12 @@ metrics_json(const pg_community_metrics *m)
 #define J(f) bad |= json_object_set_new(o, #f, pgi_json_num(m->f));
     METRICS(J)
 #undef J
+    /* only when a controller failed, so that the reports of runs without one stay as they were */
+    if (m->no_bids) {
+        bad |= json_object_set_new(o, "no_bids", json_integer((json_int_t)m->no_bids));
+        if (m->no_bid_why[0])
+            bad |= json_object_set_new(o, "no_bid_why", pgi_json_str(m->no_bid_why));
+    }
     if (bad) {
         json_decref(o);
         return NULL;

@@ -728,6 +728,16 @@ plan_and_bid(engine *e, actor *a, const pgi_msg_open *o, pg_error *err)
     int rc = pg_node_bid(a->node, &a->env, &a->plan, err);
     if (rc)
         return rc;
+    if (a->plan.no_bid[0]) {
+        /* the controller could not decide (a sandboxed strategy that failed): the node bids
+         * nothing this interval and keeps running; the run counts it and says why */
+        pg_community_metrics *m = &e->tr->run.node[a->index];
+        if (!m->no_bids)
+            elog(e, PG_LOG_WARN, "%s gave no bid in interval %zu: %s (later ones are counted)",
+                 name_of(e, a->index), t, a->plan.no_bid);
+        m->no_bids++;
+        snprintf(m->no_bid_why, sizeof m->no_bid_why, "%s", a->plan.no_bid);
+    }
     a->planned = true;
     memset(&a->bid, 0, sizeof a->bid);
     a->bid.interval = (uint32_t)t;

@@ -15,6 +15,12 @@ pg_node_config_free(pg_node_config *c)
         free(c->param_key[i]);
     free(c->param_key);
     free(c->param_val);
+    for (size_t i = 0; i < c->n_files; i++) {
+        free(c->file_key[i]);
+        free(c->file_val[i]);
+    }
+    free(c->file_key);
+    free(c->file_val);
     for (size_t i = 0; i < c->n_devices; i++)
         free(c->devices[i].name);
     free(c->devices);
@@ -57,6 +63,17 @@ pg_node_config_param(const pg_node_config *c, const char *key, double dflt)
         if (strcmp(c->param_key[i], key) == 0)
             return c->param_val[i];
     return dflt;
+}
+
+const char *
+pg_node_config_file(const pg_node_config *c, const char *key)
+{
+    if (!c || !key)
+        return NULL;
+    for (size_t i = 0; i < c->n_files; i++)
+        if (strcmp(c->file_key[i], key) == 0)
+            return c->file_val[i];
+    return NULL;
 }
 
 const char *

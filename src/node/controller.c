@@ -6,7 +6,8 @@
 
 #include "node/controllers.h"
 
-static const pg_node_controller *const table[] = {&pgi_ctl_rules, &pgi_ctl_lp, &pgi_ctl_aif};
+static const pg_node_controller *const table[] = {&pgi_ctl_rules, &pgi_ctl_lp, &pgi_ctl_aif,
+                                                  &pgi_ctl_wasm};
 #define N_CONTROLLERS (sizeof table / sizeof table[0])
 
 /* The controllers as one array of structs, for pg_node_controllers: the table holds pointers

@@ -189,6 +189,11 @@ rules_destroy(void *state)
     free(state);
 }
 
-const pg_node_controller pgi_ctl_rules = {"rules",      "rule-based, one rule set per profile",
-                                          rules_params, rules_create,
-                                          rules_plan,   rules_destroy};
+const pg_node_controller pgi_ctl_rules = {
+    .name = "rules",
+    .summary = "rule-based, one rule set per profile",
+    .params = rules_params,
+    .create = rules_create,
+    .plan = rules_plan,
+    .destroy = rules_destroy,
+};

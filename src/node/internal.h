@@ -81,6 +81,9 @@ struct pg_node_config {
     size_t n_params;
     char **param_key;
     double *param_val;
+    size_t n_files; /* the controller's file parameters, paths resolved (pg_node_config_file) */
+    char **file_key;
+    char **file_val;
     size_t n_devices;
     pgi_dev_cfg *devices;
     size_t n_inputs;

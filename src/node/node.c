@@ -247,8 +247,9 @@ pg_node_bid(pg_node *n, const pg_node_env *env, pg_node_plan *plan, pg_error *er
     p.hvac_kw = NAN;
     if (n->ctl && (rc = n->ctl->plan(n->ctl_state, &v, &p, err)))
         return rc;
-    if (!connected(n, env))
-        p.n_points = 0; /* nothing to trade over a grid it is not on */
+    p.no_bid[sizeof p.no_bid - 1] = '\0';
+    if (!connected(n, env) || p.no_bid[0])
+        p.n_points = 0; /* nothing to trade over a grid it is not on, or nothing decided */
     if (p.n_points > PG_NODE_MAX_POINTS)
         return pg_error_set(err, PG_ESTATE, "node '%s': the controller returned %zu bid points",
                             n->cfg->name, p.n_points);

@@ -123,6 +123,32 @@ read_devices(pgi_jr *r, const json_t *obj, pg_node_config *c)
     return rc;
 }
 
+/* name as a path from the current folder: a relative name is taken from the folder of file (the
+ * document that holds it; none when file names no folder). malloc'd, NULL without memory. */
+static char *
+beside(const char *file, const char *name)
+{
+    const char *slash = file ? strrchr(file, '/') : NULL;
+    if (name[0] == '/' || !slash)
+        return pgi_strdup(name);
+    size_t dir = (size_t)(slash - file) + 1, n = strlen(name);
+    char *p = malloc(dir + n + 1);
+    if (p) {
+        memcpy(p, file, dir);
+        memcpy(p + dir, name, n + 1);
+    }
+    return p;
+}
+
+static bool
+in_list(const char *const *list, const char *key)
+{
+    for (size_t i = 0; list && list[i]; i++)
+        if (strcmp(list[i], key) == 0)
+            return true;
+    return false;
+}
+
 static int
 read_controller(pgi_jr *r, const json_t *obj, pg_node_config *c)
 {
@@ -144,24 +170,46 @@ read_controller(pgi_jr *r, const json_t *obj, pg_node_config *c)
         rc = pgi_jr_fail_key(r, PG_EPARSE, "kind", "%s", e.msg);
         goto out;
     }
+    const pg_node_controller *t = c->controller;
     size_t n = 0;
     keys[n++] = "kind";
-    for (size_t i = 0;
-         c->controller->params && c->controller->params[i] && n + 1 < sizeof keys / sizeof keys[0];
+    for (size_t i = 0; t->params && t->params[i] && n + 1 < sizeof keys / sizeof keys[0]; i++)
+        keys[n++] = t->params[i];
+    for (size_t i = 0; t->file_params && t->file_params[i] && n + 1 < sizeof keys / sizeof keys[0];
          i++)
-        keys[n++] = c->controller->params[i];
+        keys[n++] = t->file_params[i];
     keys[n] = NULL;
     char what[64];
-    snprintf(what, sizeof what, "the %s controller", c->controller->name);
+    snprintf(what, sizeof what, "the %s controller", t->name);
     if ((rc = pgi_jr_check_keys(r, ctl, what, keys)))
         goto out;
     size_t np = json_object_size(ctl) - 1;
     if (np && (!(c->param_key = calloc(np, sizeof *c->param_key)) ||
-               !(c->param_val = calloc(np, sizeof *c->param_val)))) {
+               !(c->param_val = calloc(np, sizeof *c->param_val)) ||
+               !(c->file_key = calloc(np, sizeof *c->file_key)) ||
+               !(c->file_val = calloc(np, sizeof *c->file_val)))) {
         rc = pgi_jr_nomem(r);
         goto out;
     }
     for (size_t i = 1; keys[i] && !rc; i++) {
+        if (in_list(t->file_params, keys[i])) {
+            const char *name = NULL;
+            if ((rc = pgi_jr_get_string(r, ctl, keys[i], false, &name)) || !name)
+                continue;
+            if (!name[0]) {
+                rc = pgi_jr_fail_key(r, PG_EPARSE, keys[i], "must name a file, not be empty");
+                break;
+            }
+            if (!(c->file_key[c->n_files] = pgi_strdup(keys[i])) ||
+                !(c->file_val[c->n_files] = beside(r->file, name))) {
+                free(c->file_key[c->n_files]);
+                c->file_key[c->n_files] = NULL;
+                rc = pgi_jr_nomem(r);
+                break;
+            }
+            c->n_files++;
+            continue;
+        }
         double x = NAN;
         if ((rc = pgi_jr_get_number(r, ctl, keys[i], false, -1e9, 1e9, &x)) || isnan(x))
             continue;

@@ -37,6 +37,8 @@ fi
 [ -f "$libdir/plurigrid/coin.so" ] || { echo "FAIL: the COIN-OR module is not installed"; exit 1; }
 [ -f "$libdir/plurigrid/nats.so" ] || { echo "FAIL: the NATS module is not installed"; exit 1; }
 [ -f "$libdir/plurigrid/ledger.so" ] || { echo "FAIL: the ledger module is not installed"; exit 1; }
+[ -x "$libdir/plurigrid/plurigrid-sandbox" ] ||
+    { echo "FAIL: the WebAssembly sandbox's runner is not installed"; exit 1; }
 readelf -d "$libdir/plurigrid/ledger.so" | grep NEEDED | grep -q sodium ||
     { echo "FAIL: the ledger module does not link libsodium"; exit 1; }
 [ -f "$libdir/plurigrid/privacy.so" ] || { echo "FAIL: the privacy module is not installed"; exit 1; }

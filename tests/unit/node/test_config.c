@@ -50,10 +50,12 @@ test_controllers_table(void **state)
     (void)state;
     size_t n = 0;
     const pg_node_controller *t = pg_node_controllers(&n);
-    assert_int_equal(n, 3);
+    assert_int_equal(n, 4);
     assert_string_equal(t[0].name, "rules");
     assert_string_equal(t[1].name, "lp");
     assert_string_equal(t[2].name, "aif");
+    assert_string_equal(t[3].name, "wasm");
+    assert_string_equal(t[3].file_params[0], "strategy");
     for (size_t i = 0; i < n; i++) {
         assert_non_null(t[i].params);
         assert_ptr_equal(pg_node_controller_find(t[i].name, NULL)->create, t[i].create);
@@ -61,7 +63,7 @@ test_controllers_table(void **state)
     pg_error err = {0};
     assert_null(pg_node_controller_find("magic", &err));
     assert_int_equal(err.code, PG_ENOTFOUND);
-    assert_non_null(strstr(err.msg, "rules, lp, aif"));
+    assert_non_null(strstr(err.msg, "rules, lp, aif, wasm"));
 }
 
 /* good with `from` replaced by `to` must fail with code, at line, with path and words in the

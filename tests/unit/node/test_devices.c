@@ -57,8 +57,12 @@ rnd_destroy(void *state)
 }
 
 static const char *const no_params[] = {NULL};
-static const pg_node_controller random_ctl = {"random",   "random plans", no_params,
-                                              rnd_create, rnd_plan,       rnd_destroy};
+static const pg_node_controller random_ctl = {.name = "random",
+                                              .summary = "random plans",
+                                              .params = no_params,
+                                              .create = rnd_create,
+                                              .plan = rnd_plan,
+                                              .destroy = rnd_destroy};
 
 static const char *const home_json =
     "{\"format\": \"plurigrid-node/1\", \"name\": \"h\", \"profile\": \"residential\",\n"
@@ -316,8 +320,12 @@ rec_plan(void *state, const pg_node_view *v, pg_node_plan *out, pg_error *err)
     return PG_OK;
 }
 
-static const pg_node_controller recording_ctl = {"recording", "records the view", no_params,
-                                                 rnd_create,  rec_plan,           rnd_destroy};
+static const pg_node_controller recording_ctl = {.name = "recording",
+                                                 .summary = "records the view",
+                                                 .params = no_params,
+                                                 .create = rnd_create,
+                                                 .plan = rec_plan,
+                                                 .destroy = rnd_destroy};
 
 static void
 test_view_thermal_estimate(void **state)
