@@ -1,5 +1,5 @@
 /* bench/wasm: what the WebAssembly sandbox costs a node (docs/wasm.md). The example strategy
- * forecast (examples/strategies/forecast.c: a bid curve of eight points, the most the ABI takes,
+ * forecast (examples/strategies/forecast.c: a bid curve of ten points,
  * from a 96-step forecast of prices, load and PV) is called on the same view natively (the same
  * C source linked with the shim native.c) and sandboxed (the module built by make, run by the
  * sandbox's child process), and the plans are checked to be the same; then the cost of the
@@ -97,8 +97,8 @@ main(int argc, char **argv)
     double *t = malloc((size_t)calls * sizeof *t);
     if (!t)
         return 3;
-    printf("wasm: the strategy forecast, %d points from a %d-step forecast, %d calls\n",
-           PG_NODE_MAX_POINTS, H, calls);
+    printf("wasm: the strategy forecast, a bid curve from a %d-step forecast, %d calls\n", H,
+           calls);
 
     /* native */
     pg_node_plan pn, ps;

@@ -1,17 +1,17 @@
 /* forecast: a strategy that reads the whole forecast (up to 96 intervals: a day of quarter
- * hours) and bids a curve of eight points, the most the ABI takes (examples/README.md). At a
+ * hours) and bids a curve of ten points (the ABI takes up to 16; examples/README.md). At a
  * price p the home wants its net need now, plus the battery's room times the share of the
  * coming intervals whose retail price is above p (energy cheaper now than later is worth
  * storing), less what the battery holds times the share below p (energy dearer now than later
  * is worth selling). Both shares move one way with p, so the curve falls as the price rises, as
- * the market requires. The eight prices are spread evenly from the feed-in price to the retail
+ * the market requires. The ten prices are spread evenly from the feed-in price to the retail
  * price. The battery's setpoint follows the same rule at the median of the coming prices.
  * Plain arithmetic on doubles only (no libm), so the module and the native build agree bit for
  * bit. */
 #include "strategy.h"
 
 #define MAX_H 96
-#define POINTS PG_WASM_MAX_POINTS
+#define POINTS 10
 
 static pg_wasm_plan plan;
 static double retail[MAX_H], fixed[MAX_H], pv[MAX_H], sorted[MAX_H];

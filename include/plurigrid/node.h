@@ -151,7 +151,7 @@ typedef struct pg_node_view {
     double hvac_self_kwh;
 } pg_node_view;
 
-#define PG_NODE_MAX_POINTS 8
+#define PG_NODE_MAX_POINTS 16 /* the wire format of bids (docs/lattice.md) says the same */
 /* Longest reason a plan gives for "no bid", with its terminating NUL. */
 #define PG_NODE_NO_BID_MAX 160
 

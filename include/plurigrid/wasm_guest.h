@@ -59,7 +59,7 @@ enum {
     PG_SERIES_INPUT = 16,  /* + i: forecast of the node config's input i */
 };
 
-#define PG_WASM_MAX_POINTS 8
+#define PG_WASM_MAX_POINTS 16
 
 typedef struct pg_wasm_point {
     double price; /* $/kWh */

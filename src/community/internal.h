@@ -131,6 +131,10 @@ void pgi_community_dr_metrics(const pg_community *c, const cm_trace *t, const cm
                               pg_community_run *run);
 /* The ratios (self-sufficiency, local PV use) and the community's totals from the nodes'. */
 void pgi_community_finish_metrics(pg_community_run *run, bool offgrid);
+/* Adds one node's interval (its meter and devices, sp; its settlement, s) to its metrics m, the
+ * way every runner records an interval (the open runner and the private one). */
+void pgi_community_add_step(pg_community_metrics *m, const pg_node_step *sp,
+                            const pg_market_settlement *s, bool connected, double hours);
 /* Both for a played run: its DR metrics (NaN without events) and then the ratios and totals. */
 void pgi_community_finish_run(const pg_community *c, cm_trace *t, const cm_trace *cf);
 /* A report of c's name, nodes and run with n_variants variants named from c's variant first on,

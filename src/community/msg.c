@@ -571,7 +571,7 @@ pgi_msg_encode_bid(const pgi_msg_bid *m, uint8_t **out, size_t *len, pg_error *e
 uint64_t
 pgi_msg_bid_digest(const pgi_msg_bid *m)
 {
-    /* the encoded fields, on the stack: at most 9 + 8 * 16 bytes */
+    /* the encoded fields, on the stack: at most 9 + PG_NODE_MAX_POINTS * 16 bytes */
     uint8_t buf[16 + PG_NODE_MAX_POINTS * 16];
     size_t n = 0, np = m->n_points > PG_NODE_MAX_POINTS ? PG_NODE_MAX_POINTS : m->n_points;
     for (int i = 0; i < 4; i++)
@@ -606,7 +606,7 @@ pgi_msg_decode_bid(const void *data, size_t len, pgi_msg_bid *m, pg_error *err)
     if (r.short_)
         return bad(err, "bid", "it is shorter than its fields");
     if (b.n_points > PG_NODE_MAX_POINTS)
-        return bad(err, "bid", "more than 8 points");
+        return bad(err, "bid", "more than 16 points");
     for (size_t i = 0; i < b.n_points; i++) {
         b.curve[i].price = get_f64(&r);
         b.curve[i].qty = get_f64(&r);

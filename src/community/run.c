@@ -1238,9 +1238,9 @@ on_dispute(void *ctx, const char *subject, const void *data, size_t len, const c
 
 /* ---------------------------------------------------------------- the record */
 
-static void
-add_step(pg_community_metrics *m, const pg_node_step *sp, const pg_market_settlement *s,
-         bool connected, double hours)
+void
+pgi_community_add_step(pg_community_metrics *m, const pg_node_step *sp,
+                       const pg_market_settlement *s, bool connected, double hours)
 {
     m->load_kwh += sp->load_kwh;
     m->pv_kwh += sp->pv_kwh + sp->pv_spilled_kwh;
@@ -1287,7 +1287,7 @@ apply(engine *e, const pgi_msg_settle *hdr, const pgi_msg_settle_node *x, size_t
         const pg_node_step *sp = &x[k].step;
         const pg_market_settlement *s = &x[k].s;
         size_t i = x[k].node;
-        add_step(&run->node[i], sp, s, c->connected, hours);
+        pgi_community_add_step(&run->node[i], sp, s, c->connected, hours);
         tr->net[i * tr->n + t] = sp->import_kwh - sp->export_kwh;
         run->load_kwh[t] += sp->load_kwh;
         run->pv_kwh[t] += sp->pv_kwh + sp->pv_spilled_kwh;

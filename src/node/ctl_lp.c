@@ -632,7 +632,9 @@ lp_plan(void *state, const pg_node_view *v, pg_node_plan *out, pg_error *err)
             x = sell_limit;
         s[i].price = x;
     }
-    p.n_points = curve_of(s, ns, p.curve, PG_NODE_MAX_POINTS);
+    /* at most 8 points: the curve_of above keeps 8 prices, and the LP's bids stay as they were
+       when a plan held no more */
+    p.n_points = curve_of(s, ns, p.curve, 8);
 #undef X
     *out = p;
 out:

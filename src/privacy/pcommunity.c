@@ -118,38 +118,6 @@ expire_events(pmember *a, double time_h)
 }
 
 static void
-add_step(pg_community_metrics *m, const pg_node_step *sp, const pg_market_settlement *s,
-         bool connected, double hours)
-{
-    /* as the open runner records a settlement (run.c, add_step) */
-    m->load_kwh += sp->load_kwh;
-    m->pv_kwh += sp->pv_kwh + sp->pv_spilled_kwh;
-    m->pv_spilled_kwh += sp->pv_spilled_kwh + (connected ? 0 : s->grid_export);
-    m->import_kwh += sp->import_kwh;
-    m->export_kwh += sp->export_kwh;
-    m->peer_bought_kwh += s->bought;
-    m->peer_sold_kwh += s->sold;
-    m->peer_paid += s->paid;
-    m->peer_received += s->received;
-    m->battery_in_kwh += sp->battery_in_kwh;
-    m->battery_out_kwh += sp->battery_out_kwh;
-    m->unserved_kwh += sp->unserved_kwh + (connected ? 0 : s->grid_import);
-    m->ev_short_kwh += sp->ev_short_kwh;
-    m->comfort_dev_ch += sp->comfort_dev_c * hours;
-    if (connected) {
-        m->grid_import_kwh += s->grid_import;
-        m->grid_export_kwh += s->grid_export;
-        m->grid_paid += s->grid_paid;
-        m->grid_received += s->grid_received;
-        m->bill += s->bill;
-        if (s->grid_import / hours > m->peak_import_kw)
-            m->peak_import_kw = s->grid_import / hours;
-    } else {
-        m->bill += s->paid - s->received;
-    }
-}
-
-static void
 free_run(prun *x)
 {
     for (size_t i = 0; x->m && i < x->n; i++) {
@@ -443,7 +411,7 @@ interval(prun *x, size_t t, cm_trace *tr, pg_privacy_report *view, pg_error *err
         double gi = 0;
         for (size_t i = 0; i < n; i++) {
             run->operator_surplus += s[i].paid - s[i].received;
-            add_step(&run->node[i], &st[i], &s[i], c->connected, hours);
+            pgi_community_add_step(&run->node[i], &st[i], &s[i], c->connected, hours);
             tr->net[i * tr->n + t] = st[i].import_kwh - st[i].export_kwh;
             run->load_kwh[t] += st[i].load_kwh;
             run->pv_kwh[t] += st[i].pv_kwh + st[i].pv_spilled_kwh;

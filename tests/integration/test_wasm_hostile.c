@@ -51,9 +51,9 @@ static const char hostile_wat[] =
     "      (i32.store (i32.const 1072) (i32.const 1))\n"
     "      (f64.store (i32.const 1080) (f64.const nan))\n"
     "      (f64.store (i32.const 1088) (f64.const 1)) (return (i32.const 1024))))\n"
-    /* 7: nine points */
+    /* 7: seventeen points, one more than a plan holds */
     "    (if (i32.eq (local.get $k) (i32.const 7)) (then\n"
-    "      (i32.store (i32.const 1072) (i32.const 9)) (return (i32.const 1024))))\n"
+    "      (i32.store (i32.const 1072) (i32.const 17)) (return (i32.const 1024))))\n"
     /* 8: buys more at the higher price */
     "    (if (i32.eq (local.get $k) (i32.const 8)) (then\n"
     "      (i32.store (i32.const 1072) (i32.const 2))\n"
@@ -77,7 +77,7 @@ static const struct hostile {
     {4, "unbounded recursion", "call stack exhausted"},
     {5, "memory past the ceiling", "unreachable"},
     {6, "NaN price", "bad bid"},
-    {7, "too many points", "bad bid: 9 points"},
+    {7, "too many points", "bad bid: 17 points"},
     {8, "curve not monotone", "bad bid"},
     {9, "plan outside the memory", "bad bid"},
 };

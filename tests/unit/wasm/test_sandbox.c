@@ -72,7 +72,7 @@ static const char *const HOSTILE =
 
 /* A strategy: pg_on_interval's plan depends on a mode set by set_mode. Mode 0 a good plan from
  * the view (price = retail[0], qty = soc), 1 a NaN price, 2 an increasing curve, 3 an address
- * outside the memory, 4 no bid (0), 5 twelve points. */
+ * outside the memory, 4 no bid (0), 5 seventeen points (one more than a plan holds). */
 static const char *const STRATEGY =
     "(module\n"
     "  (import \"pg\" \"view\" (func $view (param i32 i32) (result i32)))\n"
@@ -100,7 +100,7 @@ static const char *const STRATEGY =
     "    (if (i32.eq (global.get $mode) (i32.const 3)) (then (return (i32.const 65500))))\n"
     "    (if (i32.eq (global.get $mode) (i32.const 4)) (then (return (i32.const 0))))\n"
     "    (if (i32.eq (global.get $mode) (i32.const 5))\n"
-    "      (then (i32.store (i32.const 1072) (i32.const 12))))\n"
+    "      (then (i32.store (i32.const 1072) (i32.const 17))))\n"
     "    (i32.const 1024))\n"
     ")\n";
 
@@ -551,7 +551,7 @@ test_strategy_plan_checked(void **state)
                                       "must not increase",
                                       "outside the strategy's memory",
                                       NULL,
-                                      "12 points"};
+                                      "17 points"};
     for (int mode = 1; mode <= 5; mode++) {
         set_mode(sb, mode);
         pg_node_plan q;
