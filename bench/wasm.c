@@ -52,7 +52,7 @@ main(int argc, char **argv)
         double h = k * 0.25;
         /* a real-time price, dearest now (18:00) and cheapest in the early morning */
         retail[k] = 0.12 + 0.30 * (0.5 + 0.5 * cos(2 * M_PI * k / H)) + 0.002 * (k % 7);
-        feed_in[k] = 0.05;
+        feed_in[k] = 0.11;
         fixed[k] = 0.25 * (0.6 + 0.4 * (h < 4) + 0.05 * sin(k));
         double hd = fmod(18 + h, 24), sun = sin((hd - 6) / 13 * M_PI);
         pv[k] = hd > 6 && hd < 19 ? 0.25 * 1.5 * sun : 0; /* a cloudy day */
