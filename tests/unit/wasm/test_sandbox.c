@@ -7,7 +7,8 @@
  * child writing garbage or an oversized frame is a protocol error; proc_exit is "exited"; the log
  * is capped per call; random bytes repeat with the seed and the clock is the simulated time;
  * typed calls of every number type and several results; a strategy's plan is read back and a
- * malformed one is "bad bid"; no child is left unreaped and no descriptor leaks. */
+ * malformed one is "bad bid"; no child is left unreaped and no descriptor leaks; the start
+ * deadline covers _initialize and pg_init together. */
 #include "harness.h"
 
 #include <dirent.h>
@@ -700,6 +701,51 @@ test_glue_refuses_foreign_imports(void **state)
     assert_non_null(strstr(err.msg, "not a function"));
 }
 
+/* _initialize and pg_init each spin for the same time t: with a start deadline of 1.5 t the
+ * two together (2 t) are past it, so the start fails; each alone would fit. */
+static const char *const SLOW_START =
+    "(module\n"
+    "  (memory (export \"memory\") 1)\n"
+    "  (func $spin (param $n i32) (result i32) (local $x i32)\n"
+    "    (block $b (loop $l (br_if $b (i32.eqz (local.get $n)))\n"
+    "      (local.set $x (i32.add (i32.mul (local.get $x) (i32.const 1103515245))\n"
+    "                             (i32.const 12345)))\n"
+    "      (local.set $n (i32.sub (local.get $n) (i32.const 1))) (br $l)))\n"
+    "    (local.get $x))\n"
+    "  (global $g (export \"g\") (mut i32) (i32.const 0))\n"
+    "  (func (export \"_initialize\") (global.set $g (call $spin (i32.const 150000000))))\n"
+    "  (func (export \"pg_init\") (result i32)\n"
+    "    (global.set $g (call $spin (i32.const 150000000))) (i32.const 0))\n"
+    "  (func (export \"spin\") (param i32) (result i32) (call $spin (local.get 0))))\n";
+
+static void
+test_start_deadline_covers_all_steps(void **state)
+{
+    (void)state;
+    char so[4200];
+    build("slow_start", SLOW_START, so, sizeof so);
+    pgi_wasm_sandbox_limits l;
+    pgi_wasm_limits_init(&l);
+    l.init_ms = 60000;
+    l.call_ms = 60000;
+    pgi_wasm_sandbox *sb = open_sb(so, &l, NULL);
+    uint32_t v;
+    double t0 = pgi_now();
+    assert_int_equal(call1(sb, "spin", 150000000, &v).kind, PGI_WASM_OK);
+    double t = pgi_now() - t0;
+    pgi_wasm_sandbox_free(sb);
+    l.init_ms = (uint32_t)(1.5 * t * 1000) + 1;
+    pg_error err = {0};
+    sb = NULL;
+    t0 = pgi_now();
+    assert_int_equal(pgi_wasm_sandbox_new(&sb, so, &l, NULL, &err), PG_EMODEL);
+    double s = pgi_now() - t0;
+    assert_null(sb);
+    assert_non_null(strstr(err.msg, "start deadline"));
+    assert_true(s < l.init_ms / 1000.0 + 1.0);
+    no_children_left();
+}
+
 int
 main(void)
 {
@@ -718,6 +764,7 @@ main(void)
         cmocka_unit_test(test_wasi_libc_strategy),
         cmocka_unit_test(test_glue_refuses_foreign_imports),
         cmocka_unit_test(test_no_leaks_across_restarts),
+        cmocka_unit_test(test_start_deadline_covers_all_steps),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
