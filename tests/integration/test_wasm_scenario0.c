@@ -71,7 +71,7 @@ rec_plan(inst *s, const pg_node_plan *p)
 static int
 wasm_rec_create(void **state, const pg_node_config *cfg, uint64_t seed, pg_error *err)
 {
-    inst *s;
+    inst *s = NULL;
     int rc = rec_create(&s, cfg, err);
     if (rc)
         return rc;
@@ -105,7 +105,7 @@ static int
 native_create(void **state, const pg_node_config *cfg, uint64_t seed, pg_error *err)
 {
     (void)seed;
-    inst *s;
+    inst *s = NULL;
     int rc = rec_create(&s, cfg, err);
     if (rc)
         return rc;
