@@ -71,7 +71,7 @@ wasm_create(void **state, const pg_node_config *cfg, uint64_t seed, pg_error *er
     pgi_wasm_sandbox_limits lim;
     pgi_wasm_limits_init(&lim);
     if ((rc = limit(cfg, "call_ms", 1, 60000, lim.call_ms, &lim.call_ms, err)) ||
-        (rc = limit(cfg, "memory_pages", 1, 65536, lim.memory_pages, &lim.memory_pages, err)) ||
+        (rc = limit(cfg, "memory_pages", 1, 32768, lim.memory_pages, &lim.memory_pages, err)) ||
         (rc = limit(cfg, "stack_depth", 16, PGI_WASM_MAX_DEPTH, lim.stack_depth, &lim.stack_depth,
                     err)))
         return rc;

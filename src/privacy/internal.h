@@ -115,7 +115,7 @@ typedef struct pgi_secagg_params {
      * or reused in another. */
     uint8_t round_id[32];
     uint32_t n;             /* members in the roster, 2..PGI_SECAGG_MAX_MEMBERS */
-    uint32_t t;             /* Shamir threshold, 2..n: see docs/privacy.md for its choice */
+    uint32_t t;             /* Shamir threshold, n/2 < t <= n: see docs/privacy.md for its choice */
     uint32_t min_coalition; /* no sum over fewer survivors is released (0: t alone) */
     uint32_t len;           /* values per vector, 1..PGI_SECAGG_MAX_LEN */
 } pgi_secagg_params;

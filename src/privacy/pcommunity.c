@@ -388,7 +388,12 @@ interval(prun *x, size_t t, cm_trace *tr, pg_privacy_report *view, pg_error *err
         double de = fabs(m[3] - m[4]), dm = fabs(m[5] - m[6]);
         /* every member rounds each value by at most half a quantum */
         double tol = (double)res.n_included * PGI_PCLEAR_QUANTUM;
-        if (de > tol + 1e-9 * (m[3] + m[4]) || dm > tol + 1e-9 * (m[5] + m[6])) {
+        /* The check holds over every member the clearing included: one that dropped out of the
+         * metering leaves its purchases or sales out of the totals, which then need not balance. */
+        bool whole = true;
+        for (size_t i = 0; i < n; i++)
+            whole = whole && (!in_bid[i] || x->included[i]);
+        if (whole && (de > tol + 1e-9 * (m[3] + m[4]) || dm > tol + 1e-9 * (m[5] + m[6]))) {
             rc = pg_error_set(err, PG_ESTATE,
                               "interval %zu: the private settlement does not balance (peers "
                               "bought %.9g kWh and sold %.9g kWh, paid $%.9g and received $%.9g)",
@@ -398,9 +403,9 @@ interval(prun *x, size_t t, cm_trace *tr, pg_privacy_report *view, pg_error *err
             view->meter_export_kwh[t] = m[1];
             view->meter_generation_kwh[t] = m[2];
             view->meter_members[t] = res.n_included;
-            if (de > view->check_energy_kwh)
+            if (whole && de > view->check_energy_kwh)
                 view->check_energy_kwh = de;
-            if (dm > view->check_money)
+            if (whole && dm > view->check_money)
                 view->check_money = dm;
         }
     }

@@ -206,6 +206,15 @@ pgi_sa_check_params(const pgi_secagg_params *p, pg_error *err)
         return pg_error_set(err, PG_EINVAL,
                             "secure aggregation: the threshold %u is outside 2..%u (the members)",
                             p->t, p->n);
+    /* With 2t <= n an active aggregator shows two disjoint halves of t members each its own
+     * survivor set: each half signs its set and unmasks it, one half revealing b-shares and the
+     * other s_sk-shares of the same members, t of each, and both seeds of a live member unmask
+     * its input. */
+    if (2 * (uint64_t)p->t <= p->n)
+        return pg_error_set(err, PG_EINVAL,
+                            "secure aggregation: the threshold %u is not more than half of the %u "
+                            "members (an aggregator could gather two disjoint quorums)",
+                            p->t, p->n);
     if (p->min_coalition > p->n)
         return pg_error_set(err, PG_EINVAL,
                             "secure aggregation: the minimum coalition %u is larger than the %u "

@@ -97,6 +97,8 @@ const char *const pgi_wasm_cflags[] = {
     "-DWASM_RT_MAX_CALL_STACK_DEPTH=100000",
     "-I" PGI_WASM_RT_INCLUDE,
     "-Wl,--wrap=wasm_rt_allocate_memory",
+    "-Wl,--wrap=wasm_rt_allocate_funcref_table",
+    "-Wl,--wrap=wasm_rt_allocate_externref_table",
     NULL,
 };
 

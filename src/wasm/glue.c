@@ -207,6 +207,24 @@ pgi_wasm_glue_source(const pgi_wasm_module_info *info, char **src, pg_error *err
                      "  pgw_memory_ptr = m;\n"
                      "}\n\n");
 
+    /* The tables: the runtime's allocation does not check calloc, so a table too large for the
+     * address space would keep its size with no storage, and table.get/set would reach
+     * wherever the guest's index points. The wrappers make that a trap at instantiation. */
+    static const char *const refs[] = {"funcref", "externref"};
+    for (size_t i = 0; i < 2; i++)
+        pgi_buf_printf(&b,
+                       "void __real_wasm_rt_allocate_%s_table(wasm_rt_%s_table_t *, uint32_t, "
+                       "uint32_t);\n"
+                       "void __wrap_wasm_rt_allocate_%s_table(wasm_rt_%s_table_t *, uint32_t, "
+                       "uint32_t);\n"
+                       "void __wrap_wasm_rt_allocate_%s_table(wasm_rt_%s_table_t *t, uint32_t "
+                       "n, uint32_t max) {\n"
+                       "  __real_wasm_rt_allocate_%s_table(t, n, max);\n"
+                       "  if (n && !t->data) { t->size = 0; t->max_size = 0; "
+                       "wasm_rt_trap(WASM_RT_TRAP_OOB); }\n"
+                       "}\n\n",
+                       refs[i], refs[i], refs[i], refs[i], refs[i], refs[i], refs[i]);
+
     pgi_buf_puts(&b, "static void pgw_import(uint32_t k, const pgw_value *a, pgw_value *r) {\n"
                      "  wasm_rt_memory_t *m = pgw_mem();\n"
                      "  int rc = pgw_host->import(pgw_host->user, k, a, r, m ? m->data : NULL, "

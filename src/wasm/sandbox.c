@@ -389,13 +389,24 @@ start(pgi_wasm_sandbox *sb, pg_error *err)
         pgi_wasm_outcome o = {0};
         pgi_wasm_val res = {0};
         size_t nres = i == 1 ? 1 : 0;
-        rc = raw_invoke(sb, inits[i], NULL, 0, &res, nres, 0, NULL, &o, sb->limits.init_ms, err);
+        /* one deadline for the whole start: what the earlier steps used is gone */
+        double left_ms = (deadline - pgi_now()) * 1000;
+        if (left_ms < 1) {
+            stop_child(sb, 1, NULL);
+            return pg_error_set(err, PG_EMODEL,
+                                "the strategy's %s failed: killed: past the start deadline of "
+                                "%u ms",
+                                inits[i], sb->limits.init_ms);
+        }
+        rc = raw_invoke(sb, inits[i], NULL, 0, &res, nres, 0, NULL, &o, left_ms, err);
         if (rc == PG_ENOTFOUND) {
             pg_error_clear(err);
             continue;
         }
         if (rc)
             return rc;
+        if (o.kind == PGI_WASM_KILLED)
+            set_why(&o, "killed: past the start deadline of %u ms", sb->limits.init_ms);
         if (o.kind != PGI_WASM_OK) {
             stop_child(sb, 1, NULL);
             return pg_error_set(err, PG_EMODEL, "the strategy's %s failed: %s", inits[i], o.why);

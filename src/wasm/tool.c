@@ -215,7 +215,9 @@ pgi_wasm_tmpdir_make(char **dir, pg_error *err)
     if (!base || !*base)
         base = "/tmp";
     pgi_buf b = {0};
-    pgi_buf_printf(&b, "%s/plurigrid-wasm-XXXXXX", base);
+    /* a relative base is made to start with "./": the folder's files are given to the tools
+     * as arguments, and one starting with '-' would be read as an option */
+    pgi_buf_printf(&b, "%s%s/plurigrid-wasm-XXXXXX", base[0] == '/' ? "" : "./", base);
     if (b.failed) {
         pgi_buf_free(&b);
         return pg_error_set(err, PG_ENOMEM, "out of memory");

@@ -317,6 +317,16 @@ test_strategy_relative_to_config(void **state)
     assert_int_equal(pg_node_config_read(&c, cfg, &err), PG_EMODEL);
     assert_non_null(strstr(err.msg, "call_ms"));
     assert_int_equal(err.line, 3);
+    /* the memory ceiling's range is the sandbox's: 32768 pages (2 GiB) */
+    pgt_write(cfg,
+              "{\"format\": \"plurigrid-node/1\", \"name\": \"home\", \"profile\": "
+              "\"residential\",\n"
+              " \"devices\": [{\"kind\": \"fixed_load\", \"name\": \"h\", \"input\": \"load\"}],\n"
+              " \"controller\": {\"kind\": \"wasm\", \"strategy\": \"threshold.so\",\n"
+              "   \"memory_pages\": 40000}}\n");
+    memset(&err, 0, sizeof err);
+    assert_int_equal(pg_node_config_read(&c, cfg, &err), PG_EMODEL);
+    assert_non_null(strstr(err.msg, "memory_pages must be a whole number from 1 to 32768"));
     /* and the strategy is needed */
     pgt_write(cfg,
               "{\"format\": \"plurigrid-node/1\", \"name\": \"home\", \"profile\": "

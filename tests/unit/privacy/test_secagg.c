@@ -70,8 +70,8 @@ test_exact_sums_with_dropouts(void **state)
     for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++) {
         uint32_t n = sizes[s];
         for (int variant = 0; variant < 2; variant++) {
-            uint32_t t =
-                variant ? pgi_secagg_threshold(n, 0) : 2 + (uint32_t)(sim_rand(&st) % (n - 1));
+            uint32_t t = variant ? pgi_secagg_threshold(n, 0)
+                                 : n / 2 + 1 + (uint32_t)(sim_rand(&st) % (n - n / 2));
             sim m;
             sim_init(&m, n, t, 0, 1 + (uint32_t)(sim_rand(&st) % 9), (uint32_t)(100 * s + variant));
             random_inputs(&m, &st);
@@ -133,14 +133,14 @@ test_below_threshold(void **state)
         expect_failure(&m, sim_run(&m), "fewer than the threshold");
         sim_free(&m);
     }
-    /* The minimum coalition: t = 3, at least 5 of 6. One dropout is fine, two are not. */
+    /* The minimum coalition: t = 4, at least 5 of 6. One dropout is fine, two are not. */
     sim m;
-    sim_init(&m, 6, 3, 5, 2, 2010);
+    sim_init(&m, 6, 4, 5, 2, 2010);
     m.drop_at[2] = 2;
     assert_int_equal(sim_run(&m), PG_OK);
     check_sum(&m);
     sim_free(&m);
-    sim_init(&m, 6, 3, 5, 2, 2011);
+    sim_init(&m, 6, 4, 5, 2, 2011);
     m.drop_at[2] = 2;
     m.drop_at[4] = 3;
     expect_failure(&m, sim_run(&m), "minimum coalition 5");
@@ -818,6 +818,21 @@ test_params(void **state)
     p.t = 1;
     assert_int_equal(pgi_secagg_server_new(&s, &p, (const uint8_t(*)[32])roster, sk, &err),
                      PG_EINVAL);
+    /* t <= n/2: two disjoint quorums of t members would exist (an active aggregator shows
+     * each its own survivor set and gets t b-shares and t s_sk-shares of the same members). */
+    p.t = 2;
+    assert_int_equal(pgi_secagg_server_new(&s, &p, (const uint8_t(*)[32])roster, sk, &err),
+                     PG_EINVAL);
+    assert_non_null(strstr(err.msg, "disjoint quorums"));
+    assert_int_equal(
+        pgi_secagg_client_new(&c, &p, (const uint8_t(*)[32])roster, 0, sk, sk, NULL, &err),
+        PG_EINVAL);
+    p.n = 6;
+    p.t = 3;
+    assert_int_equal(
+        pgi_secagg_client_new(&c, &p, (const uint8_t(*)[32])roster, 0, sk, sk, NULL, &err),
+        PG_EINVAL);
+    p.n = 5;
     p.t = 3;
     p.len = PGI_SECAGG_MAX_LEN + 1;
     assert_int_equal(pgi_secagg_server_new(&s, &p, (const uint8_t(*)[32])roster, sk, &err),

@@ -558,6 +558,38 @@ test_check_allocation_failures(void **state)
     pgt_tmpdir_cleanup();
 }
 
+/* A relative TMPDIR starting with '-': the tools must still be given file names, not options
+ * (wasm-validate read "-t/plurigrid-wasm-.../module.wasm" as an option and the module was
+ * called "not valid WebAssembly"). */
+static void
+test_tmpdir_like_an_option(void **state)
+{
+    (void)state;
+    char path[4200], cwd[4200], dir[4200];
+    snprintf(path, sizeof path, "%s", assemble("good_dash.wasm", GOOD, 1));
+    snprintf(dir, sizeof dir, "%s", pgt_tmp("-t"));
+    assert_int_equal(mkdir(dir, 0700), 0);
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    const char *old = getenv("TMPDIR");
+    char *saved = old ? strdup(old) : NULL;
+    assert_int_equal(chdir(pgt_tmpdir()), 0);
+    setenv("TMPDIR", "-t", 1);
+    pg_wasm_check_report *r = NULL;
+    pg_error err = {0};
+    int rc = pg_wasm_check(path, &r, &err);
+    if (saved)
+        setenv("TMPDIR", saved, 1);
+    else
+        unsetenv("TMPDIR");
+    free(saved);
+    assert_int_equal(chdir(cwd), 0);
+    if (rc != PG_OK)
+        fail_msg("%s", err.msg);
+    assert_int_equal(r->n_problems, 0);
+    pg_wasm_check_report_free(r);
+    assert_int_equal(rmdir(dir), 0); /* the temporary folder inside was removed */
+}
+
 int
 main(void)
 {
@@ -571,6 +603,7 @@ main(void)
         cmocka_unit_test(test_reader),
         cmocka_unit_test(test_reader_all_sections),
         cmocka_unit_test(test_check_allocation_failures),
+        cmocka_unit_test(test_tmpdir_like_an_option),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,7 +7,9 @@
  * child writing garbage or an oversized frame is a protocol error; proc_exit is "exited"; the log
  * is capped per call; random bytes repeat with the seed and the clock is the simulated time;
  * typed calls of every number type and several results; a strategy's plan is read back and a
- * malformed one is "bad bid"; no child is left unreaped and no descriptor leaks. */
+ * malformed one is "bad bid"; no child is left unreaped and no descriptor leaks; the start
+ * deadline covers _initialize and pg_init together; a table too large to allocate traps at
+ * instantiation. */
 #include "harness.h"
 
 #include <dirent.h>
@@ -23,6 +25,17 @@
 #include "wasm/internal.h"
 #include "wasm/proto.h"
 #include "wasm/tool.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define PGW_TEST_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define PGW_TEST_ASAN 1
+#endif
+#endif
+#ifndef PGW_TEST_ASAN
+#define PGW_TEST_ASAN 0
+#endif
 
 static const char *const HOSTILE =
     "(module\n"
@@ -700,6 +713,88 @@ test_glue_refuses_foreign_imports(void **state)
     assert_non_null(strstr(err.msg, "not a function"));
 }
 
+/* _initialize and pg_init each spin for the same time t: with a start deadline of 1.25 t the
+ * two together (2 t) are past it, so the start fails; each alone would fit. */
+static const char *const SLOW_START =
+    "(module\n"
+    "  (memory (export \"memory\") 1)\n"
+    "  (func $spin (param $n i32) (result i32) (local $x i32)\n"
+    "    (block $b (loop $l (br_if $b (i32.eqz (local.get $n)))\n"
+    "      (local.set $x (i32.add (i32.mul (local.get $x) (i32.const 1103515245))\n"
+    "                             (i32.const 12345)))\n"
+    "      (local.set $n (i32.sub (local.get $n) (i32.const 1))) (br $l)))\n"
+    "    (local.get $x))\n"
+    "  (global $g (export \"g\") (mut i32) (i32.const 0))\n"
+    "  (func (export \"_initialize\") (global.set $g (call $spin (i32.const 150000000))))\n"
+    "  (func (export \"pg_init\") (result i32)\n"
+    "    (global.set $g (call $spin (i32.const 150000000))) (i32.const 0))\n"
+    "  (func (export \"spin\") (param i32) (result i32) (call $spin (local.get 0))))\n";
+
+static void
+test_start_deadline_covers_all_steps(void **state)
+{
+    (void)state;
+    char so[4200];
+    build("slow_start", SLOW_START, so, sizeof so);
+    pgi_wasm_sandbox_limits l;
+    pgi_wasm_limits_init(&l);
+    l.init_ms = 60000;
+    l.call_ms = 60000;
+    pgi_wasm_sandbox *sb = open_sb(so, &l, NULL);
+    uint32_t v;
+    double t0 = pgi_now();
+    assert_int_equal(call1(sb, "spin", 150000000, &v).kind, PGI_WASM_OK);
+    double t = pgi_now() - t0;
+    pgi_wasm_sandbox_free(sb);
+    l.init_ms = (uint32_t)(1.25 * t * 1000) + 1;
+    pg_error err = {0};
+    sb = NULL;
+    t0 = pgi_now();
+    assert_int_equal(pgi_wasm_sandbox_new(&sb, so, &l, NULL, &err), PG_EMODEL);
+    double s = pgi_now() - t0;
+    assert_null(sb);
+    assert_non_null(strstr(err.msg, "start deadline"));
+    assert_true(s < l.init_ms / 1000.0 + 2.0);
+    no_children_left();
+}
+
+/* A table too large for the child's address space: the runtime's calloc fails, and the table
+ * must not be left with its size and no storage (table.set would write wherever the index
+ * points: the child died with SIGSEGV). Instantiating traps instead; where the allocation does
+ * succeed (no RLIMIT_AS under ASan) the store is an ordinary one. */
+static const char *const BIG_TABLE =
+    "(module\n"
+    "  (memory (export \"memory\") 1)\n"
+    "  (table $t 200000000 funcref)\n"
+    "  (func (export \"pg_init\") (result i32) (i32.const 0))\n"
+    "  (func (export \"pg_on_interval\") (result i32)\n"
+    "    (table.set $t (i32.const 199999999) (ref.func 0)) (i32.const 0))\n"
+    "  (elem declare func 0))\n";
+
+static void
+test_huge_table_refused(void **state)
+{
+    (void)state;
+    char so[4200];
+    build("big_table", BIG_TABLE, so, sizeof so);
+    pgi_wasm_sandbox *sb = NULL;
+    pg_error err = {0};
+    int rc = pgi_wasm_sandbox_new(&sb, so, NULL, NULL, &err);
+    if (rc == PG_OK) {
+        uint32_t v;
+        pgi_wasm_outcome o = call1(sb, "pg_on_interval", -1, &v);
+        if (o.kind != PGI_WASM_OK)
+            fail_msg("the store into the table: %s", o.why);
+        pgi_wasm_sandbox_free(sb);
+    } else {
+        assert_int_equal(rc, PG_EMODEL);
+        assert_null(strstr(err.msg, "signal 11"));
+        if (!PGW_TEST_ASAN)
+            assert_non_null(strstr(err.msg, "trapped while instantiated"));
+    }
+    no_children_left();
+}
+
 int
 main(void)
 {
@@ -718,6 +813,8 @@ main(void)
         cmocka_unit_test(test_wasi_libc_strategy),
         cmocka_unit_test(test_glue_refuses_foreign_imports),
         cmocka_unit_test(test_no_leaks_across_restarts),
+        cmocka_unit_test(test_start_deadline_covers_all_steps),
+        cmocka_unit_test(test_huge_table_refused),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
