@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Benchmark of the Python package against the same work in C, measured in the same session.
+"""Benchmark of the Python package against the same work in C, measured in the same run.
 
 1. Per-call overhead of a warm power flow: N solves of the same case with one solver, timed call
    by call, in C (build/bench/python_ref warm: pg_pf_solver_solve + pg_pf_result_free) and in

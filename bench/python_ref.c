@@ -1,4 +1,4 @@
-/* The C side of the Python package's benchmark (bench/python.py runs both in the same session):
+/* The C side of the Python package's benchmark (bench/python.py runs both, alternating):
  * the same loops as the Python ones, through the same shared library and public API.
  *
  *   build/bench/python_ref warm CASE.m N [dc]
