@@ -70,6 +70,20 @@ int pg_cli_exit_code(int status);
 /* True when arg is "-h" or "--help". */
 bool pg_cli_is_help(const char *arg);
 
+/* A command made of subcommands ("plurigrid ledger keygen ..."): one row each. */
+typedef struct pg_cli_subcommand {
+    const char *name;
+    int (*run)(int argc, char **argv); /* argv[0] is the subcommand's name */
+    void (*help)(FILE *f);
+} pg_cli_subcommand;
+
+/* Runs the subcommand argv[1] of "plurigrid cmd" from its table sub[0..n): "--help" (or "help"
+ * alone) prints usage to stdout, "help NAME" that subcommand's help; a missing or unknown
+ * subcommand prints an error naming the subcommands (names, e.g. "check and build") and returns
+ * the usage exit code. */
+int pg_cli_subcommands(const char *cmd, const pg_cli_subcommand *sub, size_t n,
+                       void (*usage)(FILE *f), const char *names, int argc, char **argv);
+
 /* Option values. Both accept only a whole string: no trailing characters, no empty string.
  * pg_cli_parse_double: a finite number. pg_cli_parse_count: a whole number from 0 to max (no
  * sign). Each writes *out only on success. */

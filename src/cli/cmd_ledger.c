@@ -678,11 +678,7 @@ run_export(int argc, char **argv)
     return run_describe(argc, argv, true);
 }
 
-static const struct {
-    const char *name;
-    int (*run)(int argc, char **argv);
-    void (*help)(FILE *f);
-} subcommands[] = {
+static const pg_cli_subcommand subcommands[] = {
     {"keygen", run_keygen, usage_keygen}, {"pubkey", run_pubkey, usage_pubkey},
     {"init", run_init, usage_init},       {"show", run_show, usage_show},
     {"export", run_export, usage_export}, {"verify", run_verify, usage_verify},
@@ -691,37 +687,6 @@ static const struct {
 int
 pg_cmd_ledger(int argc, char **argv)
 {
-    size_t n = sizeof subcommands / sizeof *subcommands;
-    if (argc < 2) {
-        usage(stderr);
-        fprintf(stderr, "\nplurigrid " CMD ": a subcommand is needed\n");
-        return PG_EXIT_USAGE;
-    }
-    if (pg_cli_is_help(argv[1])) {
-        usage(stdout);
-        return PG_EXIT_OK;
-    }
-    const char *name = argv[1];
-    bool help = strcmp(name, "help") == 0;
-    if (help) {
-        if (argc < 3) {
-            usage(stdout);
-            return PG_EXIT_OK;
-        }
-        name = argv[2];
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (strcmp(subcommands[i].name, name) != 0)
-            continue;
-        if (help) {
-            subcommands[i].help(stdout);
-            return PG_EXIT_OK;
-        }
-        return subcommands[i].run(argc - 1, argv + 1);
-    }
-    fprintf(stderr, "plurigrid " CMD ": unknown subcommand '");
-    pg_cli_put_safe(stderr, name, false);
-    fprintf(stderr, "'; the subcommands are keygen, pubkey, init, show, export and verify "
-                    "(plurigrid ledger --help)\n");
-    return PG_EXIT_USAGE;
+    return pg_cli_subcommands(CMD, subcommands, sizeof subcommands / sizeof *subcommands, usage,
+                              "keygen, pubkey, init, show, export and verify", argc, argv);
 }

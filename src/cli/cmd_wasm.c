@@ -199,11 +199,7 @@ run_build(int argc, char **argv)
     return PG_EXIT_OK;
 }
 
-static const struct {
-    const char *name;
-    int (*run)(int argc, char **argv);
-    void (*help)(FILE *f);
-} subcommands[] = {
+static const pg_cli_subcommand subcommands[] = {
     {"check", run_check, usage_check},
     {"build", run_build, usage_build},
 };
@@ -211,36 +207,6 @@ static const struct {
 int
 pg_cmd_wasm(int argc, char **argv)
 {
-    size_t n = sizeof subcommands / sizeof *subcommands;
-    if (argc < 2) {
-        usage(stderr);
-        fprintf(stderr, "\nplurigrid " CMD ": a subcommand is needed (check or build)\n");
-        return PG_EXIT_USAGE;
-    }
-    if (pg_cli_is_help(argv[1])) {
-        usage(stdout);
-        return PG_EXIT_OK;
-    }
-    const char *name = argv[1];
-    bool help = strcmp(name, "help") == 0;
-    if (help) {
-        if (argc < 3) {
-            usage(stdout);
-            return PG_EXIT_OK;
-        }
-        name = argv[2];
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (strcmp(subcommands[i].name, name) != 0)
-            continue;
-        if (help) {
-            subcommands[i].help(stdout);
-            return PG_EXIT_OK;
-        }
-        return subcommands[i].run(argc - 1, argv + 1);
-    }
-    fprintf(stderr, "plurigrid " CMD ": unknown subcommand '");
-    pg_cli_put_safe(stderr, name, false);
-    fprintf(stderr, "'; the subcommands are check and build (plurigrid wasm --help)\n");
-    return PG_EXIT_USAGE;
+    return pg_cli_subcommands(CMD, subcommands, sizeof subcommands / sizeof *subcommands, usage,
+                              "check and build", argc, argv);
 }

@@ -342,3 +342,40 @@ pg_cli_read_token(const char *cmd, const char *path, char **out, size_t *out_len
     *out_len = len;
     return PG_EXIT_OK;
 }
+
+int
+pg_cli_subcommands(const char *cmd, const pg_cli_subcommand *sub, size_t n, void (*usage)(FILE *f),
+                   const char *names, int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        fprintf(stderr, "\nplurigrid %s: a subcommand is needed (%s)\n", cmd, names);
+        return PG_EXIT_USAGE;
+    }
+    if (pg_cli_is_help(argv[1])) {
+        usage(stdout);
+        return PG_EXIT_OK;
+    }
+    const char *name = argv[1];
+    bool help = strcmp(name, "help") == 0;
+    if (help) {
+        if (argc < 3) {
+            usage(stdout);
+            return PG_EXIT_OK;
+        }
+        name = argv[2];
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(sub[i].name, name) != 0)
+            continue;
+        if (help) {
+            sub[i].help(stdout);
+            return PG_EXIT_OK;
+        }
+        return sub[i].run(argc - 1, argv + 1);
+    }
+    fprintf(stderr, "plurigrid %s: unknown subcommand '", cmd);
+    pg_cli_put_safe(stderr, name, false);
+    fprintf(stderr, "'; the subcommands are %s (plurigrid %s --help)\n", names, cmd);
+    return PG_EXIT_USAGE;
+}
